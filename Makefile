@@ -1,0 +1,35 @@
+# The two commands the README promises on a fresh machine with Python 3.11+:
+#   make demo   set up, then scan the built-in demo estate (no cloud account)
+#   make test   set up with test extras, then run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test report bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.demo-installed: $(BIN)/python pyproject.toml setup.py
+	$(BIN)/pip install -q -e '.[demo]'
+	touch $@
+
+$(VENV)/.test-installed: $(BIN)/python pyproject.toml setup.py
+	$(BIN)/pip install -q -e '.[demo,test]'
+	touch $@
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/nhi scan --demo
+
+test: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -q
+
+report: $(VENV)/.demo-installed
+	$(BIN)/nhi report --format html --output nhi-report.html
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/aws_scan.py
+	$(BIN)/python benchmarks/rules_scale.py
+
+clean:
+	rm -rf $(VENV) nhi.db nhi.db-wal nhi.db-shm

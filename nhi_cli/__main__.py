@@ -1,0 +1,3 @@
+from nhi_cli.cli.app import main
+
+main()

@@ -1,0 +1,96 @@
+"""The `nhi` command: a Typer app with one module per command group.
+
+Each module in COMMAND_MODULES exposes ``register(app)``. Modules import only what their
+help needs; provider SDKs load when a command actually talks to a provider.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from nhi_cli import __version__
+from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, reset_state, state
+from nhi_cli.errors import ExitCode, NhiError
+
+COMMAND_MODULES = (
+    "scan", "inventory", "query", "rules", "findings", "report", "diff", "revoke", "agents",
+)
+
+HELP = """Govern non-human identities and the AI agents that use them.
+
+Every agent identity must be scoped, delegated, auditable and revocable; nhi inventories
+service accounts, keys, apps and tokens across providers into a local SQLite file, flags
+what fails those four properties, reports it, and revokes it in an emergency.
+
+Example: nhi scan --demo && nhi report --format html --output report.html
+"""
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nhi {__version__}")
+        raise typer.Exit(0)
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(name="nhi", help=HELP, no_args_is_help=True, add_completion=False,
+                      pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]})
+
+    @app.callback()
+    def main_options(
+        db: DbOption = None,
+        config: ConfigOption = None,
+        quiet: QuietOption = False,
+        verbose: VerboseOption = False,
+        version: Annotated[Optional[bool], typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+    ) -> None:
+        state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"nhi_cli.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"nhi_cli.cli.{name}":
+                continue  # command group not built yet
+            raise
+        module.register(app)
+    return app
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run nhi with ``argv``; returns the exit code. Expected errors print one line."""
+    st = reset_state()
+    app = build_app()
+    try:
+        result = app(args=argv, prog_name="nhi", standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        st.err.print("nhi: interrupted; the inventory is as it was before this run", highlight=False)
+        return ExitCode.INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
+    except NhiError as exc:
+        st.err.print(f"nhi: error: {exc.message}", highlight=False, markup=False)
+        return int(exc.code)
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if os.environ.get("NHI_DEBUG"):
+            traceback.print_exc()
+        st.err.print(f"nhi: internal error: {type(exc).__name__}: {exc} (set NHI_DEBUG=1 for the traceback)",
+                     highlight=False, markup=False)
+        return ExitCode.CANNOT_RUN
+
+
+def main() -> None:
+    code = run(sys.argv[1:])
+    sys.stdout.flush()
+    sys.exit(code)

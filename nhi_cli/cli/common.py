@@ -1,0 +1,88 @@
+"""Options and state shared by every command: where the inventory and config are, output."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from nhi_cli.config import Config, load_config
+
+DbOption = Annotated[Optional[Path], typer.Option(
+    "--db", envvar="NHI_DB", help="Inventory file (default ./nhi.db, or `db:` in nhi.yaml).", show_default=False)]
+ConfigOption = Annotated[Optional[Path], typer.Option(
+    "--config", "-c", envvar="NHI_CONFIG", help="nhi.yaml to use (default ./nhi.yaml if present).", show_default=False)]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr.")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail, such as API calls per scope.")]
+
+
+@dataclass
+class State:
+    db: Path | None = None
+    config_path: Path | None = None
+    quiet: bool = False
+    verbose: bool = False
+    _config: Config | None = field(default=None, repr=False)
+    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
+    err: Console = field(default_factory=lambda: Console(stderr=True))
+
+    def update(self, *, db: Path | None = None, config: Path | None = None, quiet: bool = False,
+               verbose: bool = False) -> "State":
+        if db is not None:
+            self.db = db
+        if config is not None:
+            self.config_path = config
+            self._config = None
+        self.quiet = self.quiet or quiet
+        self.verbose = self.verbose or verbose
+        return self
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def use_config(self, config: Config) -> None:
+        self._config = config
+
+    def db_path(self) -> Path:
+        if self.db is not None:
+            return self.db
+        if self.config.db is not None:
+            return self.config.db
+        return Path(os.environ.get("NHI_DB") or "nhi.db")
+
+    def open_store(self, create: bool = False):
+        from nhi_cli.store import open_store
+
+        return open_store(self.db_path(), create=create)
+
+    def say(self, message: str, style: str | None = None) -> None:
+        """A message for people: stderr, silent with --quiet."""
+        if not self.quiet:
+            self.err.print(message, style=style, highlight=False)
+
+    @property
+    def interactive(self) -> bool:
+        return self.err.is_terminal and not self.quiet
+
+
+_state: State | None = None
+
+
+def state() -> State:
+    global _state
+    if _state is None:
+        _state = State()
+    return _state
+
+
+def reset_state() -> State:
+    """A fresh state per invocation: consoles bind to the current stdout/stderr."""
+    global _state
+    _state = State()
+    return _state

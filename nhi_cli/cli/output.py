@@ -1,0 +1,66 @@
+"""Rendering rows for people (Rich tables) and machines (JSON, CSV) on stdout."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import Enum
+from typing import Any, Iterable, Sequence
+
+from rich.markup import escape
+from rich.table import Table
+
+from nhi_cli.cli.common import state
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """Neutralise a cell a spreadsheet would run as a formula (CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=False, default=str)
+
+
+def print_json(data: Any) -> None:
+    # print via the raw file, not Rich, so no markup or wrapping touches machine output
+    out = state().out.file
+    out.write(dumps(data) + "\n")
+    out.flush()
+
+
+def write_csv(rows: Iterable[dict], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: csv_safe(row.get(k)) for k in columns})
+    return buffer.getvalue()
+
+
+def render_rows(rows: list[dict], columns: Sequence[str], fmt: Format, title: str | None = None) -> None:
+    if fmt is Format.json:
+        print_json(rows)
+    elif fmt is Format.csv:
+        out = state().out.file
+        out.write(write_csv(rows, columns))
+        out.flush()
+    else:
+        table = Table(title=title, show_lines=False, header_style="bold")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            # escape: identity names and tags are attacker-controlled text, never markup
+            table.add_row(*("" if row.get(c) is None else escape(str(row.get(c))) for c in columns))
+        state().out.print(table)

@@ -1,0 +1,42 @@
+"""`nhi query "SQL"`: read-only SQL over the inventory and its documented views."""
+from __future__ import annotations
+
+import sqlite3
+from typing import Annotated
+
+import typer
+
+from nhi_cli.cli.common import ConfigOption, DbOption, state
+from nhi_cli.cli.output import Format, render_rows
+from nhi_cli.errors import ExitCode, NhiError
+
+
+def query(
+    sql: Annotated[str, typer.Argument(help="A SELECT over the views (v_identities, v_credentials, ...).")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run a read-only SQL query against the inventory.
+
+    The connection cannot write: INSERT, UPDATE or DELETE fail with a clear error.
+
+    Example: nhi query "SELECT identity_name, id, age_days FROM v_credentials WHERE age_days > 90" -f csv
+    """
+    st = state().update(db=db, config=config)
+    store = st.open_store()
+    conn = store.readonly()
+    try:
+        cursor = conn.execute(sql)
+        columns = [d[0] for d in cursor.description or []]
+        rows = [dict(zip(columns, r)) for r in cursor.fetchall()]
+    except sqlite3.Error as exc:
+        raise NhiError(f"query failed: {exc}", ExitCode.USAGE) from None
+    finally:
+        conn.close()
+        store.close()
+    render_rows(rows, columns, format)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("query")(query)

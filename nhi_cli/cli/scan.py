@@ -1,0 +1,172 @@
+"""`nhi scan`: collect every configured provider into the inventory."""
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, state
+from nhi_cli.cli.output import print_json
+from nhi_cli.errors import ExitCode
+
+
+def _plan(config, only: list[str] | None):
+    from nhi_cli import registry
+    from nhi_cli.scan import ScanPlanEntry
+
+    plan = []
+    for name in config.providers:
+        if only and name not in only:
+            continue
+        connector_cls = registry.load(name)
+        settings = config.provider_settings(name, connector_cls)
+        if settings.enabled:
+            plan.append(ScanPlanEntry(name=name, connector=connector_cls(), settings=settings))
+    return plan
+
+
+def _progress(st):
+    """A Rich progress line on stderr; None when quiet or not at a terminal."""
+    if not st.interactive:
+        if st.verbose and not st.quiet:
+            return None, lambda name, scope, result: st.say(
+                f"  {name}:{scope.id} {result.status} ({sum(result.api_calls.values())} API calls)")
+        return None, None
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                        console=st.err, transient=True)
+    task = progress.add_task("scanning", total=None)
+
+    def advance(name, scope, result):
+        progress.update(task, description=f"scanned {name}:{scope.id} ({result.status})")
+        if st.verbose:
+            progress.console.print(f"  {name}:{scope.id} {result.status} "
+                                   f"({sum(result.api_calls.values())} API calls)", highlight=False)
+
+    return progress, advance
+
+
+def inventory_summary(conn, scan_id: int) -> list[dict]:
+    """Identities and credentials present after a scan, by provider, scope and kind."""
+    rows = conn.execute(
+        """
+        SELECT i.provider, i.scope, i.kind, COUNT(*) AS identities,
+               SUM((SELECT COUNT(*) FROM credential k WHERE k.identity_id = i.id AND k.removed_at IS NULL))
+                 AS credentials
+        FROM identity i WHERE i.removed_at IS NULL
+        GROUP BY i.provider, i.scope, i.kind ORDER BY i.provider, i.scope, i.kind
+        """
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def scope_rows(conn, scan_id: int) -> list[dict]:
+    rows = conn.execute(
+        "SELECT provider, scope, scope_name, status, error_code, message, gaps, api_calls, duration_ms, "
+        "identities, credentials FROM scope_result WHERE scan_id = ? ORDER BY provider, scope", (scan_id,)
+    ).fetchall()
+    out = []
+    for r in rows:
+        row = dict(r)
+        row["gaps"] = json.loads(row["gaps"])
+        row["api_calls"] = json.loads(row["api_calls"])
+        out.append(row)
+    return out
+
+
+def print_summary(st, conn, scan_id: int) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"Inventory after scan {scan_id}", header_style="bold")
+    for column in ("provider", "scope", "kind", "identities", "credentials"):
+        table.add_column(column, justify="right" if column in ("identities", "credentials") else "left")
+    for row in inventory_summary(conn, scan_id):
+        table.add_row(row["provider"], escape(row["scope"]), row["kind"], str(row["identities"]),
+                      str(row["credentials"] or 0))
+    st.out.print(table)
+    scopes = Table(title="Scopes", header_style="bold")
+    for column in ("provider", "scope", "status", "API calls", "detail"):
+        scopes.add_column(column)
+    for row in scope_rows(conn, scan_id):
+        detail = row["error_code"] or ""
+        if row["gaps"]:
+            detail = "; ".join(f"{g['what']}: {g['code']}" for g in row["gaps"])
+        style = {"complete": "green", "partial": "yellow"}.get(row["status"], "red")
+        calls = sum(row["api_calls"].values())
+        scopes.add_row(row["provider"], escape(row["scope"]), f"[{style}]{row['status']}[/]", str(calls),
+                       escape(detail))
+        if st.verbose:
+            for call, n in row["api_calls"].items():
+                scopes.add_row("", "", "", str(n), escape(call))
+    st.out.print(scopes)
+
+
+def scan(
+    demo: Annotated[bool, typer.Option("--demo", help="Scan the built-in demo estate (local fakes, no cloud account).")] = False,
+    provider: Annotated[Optional[list[str]], typer.Option("--provider", "-p", help="Only these providers (repeatable).")] = None,
+    profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile from the standard boto3 chain.")] = None,
+    aws_org: Annotated[bool, typer.Option("--aws-org", help="Scan every active account in the AWS Organization.")] = False,
+    format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json.")] = "table",
+    db: DbOption = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Scan providers into the inventory.
+
+    Scanning is read-only: it never calls a mutating API. A denied or failed scope is recorded
+    as a gap (exit 3); its earlier records are kept, never marked removed.
+
+    Example: nhi scan --demo        (or: nhi scan --aws-org --profile audit)
+    """
+    from nhi_cli.demo.runner import demo_estate
+    from nhi_cli.model import utcnow
+    from nhi_cli.scan import run_scan
+
+    st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+    now = utcnow()
+    options = {"aws_org": aws_org, "aws_profile": profile}
+    with ExitStack() as stack:
+        if demo:
+            demo_config = stack.enter_context(demo_estate(now, provider))
+            if config is None:
+                st.use_config(demo_config)
+            else:  # a user config with the demo's providers swapped in
+                st.config.providers = demo_config.providers
+        plan = _plan(st.config, provider)
+        store = st.open_store(create=True)
+        stack.callback(store.close)
+        progress, advance = _progress(st)
+        if progress:
+            stack.enter_context(progress)
+        outcome = run_scan(store, plan, options=options, demo=demo, progress=advance, now=now,
+                           post_load=post_load_steps(st))
+    store = st.open_store()
+    try:
+        conn = store.conn
+        if format == "json":
+            print_json({"scan_id": outcome.scan_id, "status": "complete" if outcome.complete else "incomplete",
+                        "scopes": scope_rows(conn, outcome.scan_id),
+                        "inventory": inventory_summary(conn, outcome.scan_id)})
+        else:
+            print_summary(st, conn, outcome.scan_id)
+    finally:
+        store.close()
+    for r in outcome.results:
+        if r.status in ("denied", "error"):
+            st.say(f"nhi: {r.provider}:{r.scope} {r.status}: {r.error_code} {r.message or ''}".rstrip(), "yellow")
+    raise typer.Exit(ExitCode.OK if outcome.complete else ExitCode.INCOMPLETE)
+
+
+def post_load_steps(st) -> list:
+    """Steps that run inside the scan's transaction after loading (rule evaluation)."""
+    return []
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan")(scan)

@@ -1,0 +1,160 @@
+"""nhi.yaml: load, validate, and name the line of any error.
+
+Validation is pydantic's; the line comes from walking PyYAML's node tree along the error's
+path, so a message reads ``nhi.yaml:12: suppressions.0.expires: Input should be a valid date``.
+"""
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from nhi_cli.errors import ConfigError
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+DEFAULT_CONFIG_NAME = "nhi.yaml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RulesConfig(Strict):
+    dirs: list[Path] = Field(default_factory=list)  # user rule directories
+    disable: list[str] = Field(default_factory=list)
+    severity: dict[str, Severity] = Field(default_factory=dict)  # rule id -> severity override
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)  # rule id -> {param: value}
+
+
+class Suppression(Strict):
+    rule: str  # rule id or glob
+    resource: str  # resource id, exact or glob
+    reason: str = Field(min_length=3)
+    owner: str = Field(min_length=1)
+    expires: date
+
+
+class AgentConfig(Strict):
+    name: str = Field(min_length=1)
+    owner: str | None = None
+    acts_for: str | None = None
+    description: str | None = None
+    identities: list[str] = Field(default_factory=list)  # globs over identity id or name
+    credentials: list[str] = Field(default_factory=list)  # globs over credential id
+    reject: list[str] = Field(default_factory=list)  # globs a discovered classification must not claim
+
+
+class Config(Strict):
+    version: Literal[1] = 1
+    db: Path | None = None
+    owner_tags: list[str] = Field(default_factory=lambda: ["owner", "Owner", "nhi:owner", "nhi-owner"])
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    suppressions: list[Suppression] = Field(default_factory=list)
+    agents: list[AgentConfig] = Field(default_factory=list)
+    people: Path | None = None  # CSV or YAML of active people
+    protected: list[str] = Field(default_factory=list)  # identity globs revoke refuses without --force
+    fail_on: Severity | None = None
+
+    @field_validator("providers")
+    @classmethod
+    def _providers_are_mappings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name, section in value.items():
+            if section is None:
+                value[name] = {}
+            elif not isinstance(section, dict):
+                raise ValueError(f"providers.{name} must be a mapping")
+        return value
+
+    # Not part of the file: where it came from, for relative paths and messages.
+    source: Path | None = Field(default=None, exclude=True)
+
+    def provider_settings(self, name: str, connector_cls) -> Any:
+        """The validated settings model for one provider, errors naming the line."""
+        raw = self.providers.get(name, {})
+        try:
+            return connector_cls.Settings.model_validate(raw)
+        except ValidationError as exc:
+            raise _error(self.source, exc, prefix=("providers", name)) from None
+
+
+def _line_of(node: yaml.Node | None, path: tuple) -> int | None:
+    """Follow ``path`` through the YAML node tree; the line of the deepest node reached."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in path:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(key):
+                    node = value_node
+                    line = key_node.start_mark.line + 1
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _error(source: Path | None, exc: ValidationError, prefix: tuple = ()) -> ConfigError:
+    first = exc.errors()[0]
+    loc = prefix + tuple(first["loc"])
+    where = ".".join(str(part) for part in loc) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting"
+    name = str(source) if source else "config"
+    line = None
+    if source is not None:
+        try:
+            line = _line_of(yaml.compose(source.read_text(encoding="utf-8"), Loader=yaml.SafeLoader), loc)
+        except (OSError, yaml.YAMLError):
+            line = None
+    return ConfigError(f"{name}:{line}: {where}: {message}" if line else f"{name}: {where}: {message}")
+
+
+def load_config(path: str | os.PathLike | None = None, *, required: bool = False) -> Config:
+    """Load nhi.yaml from ``path`` (or ./nhi.yaml if present); defaults when there is none."""
+    if path is None:
+        candidate = Path(DEFAULT_CONFIG_NAME)
+        if not candidate.exists():
+            return Config()
+        path = candidate
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if mark is not None:
+            raise ConfigError(f"{path}:{mark.line + 1}: invalid YAML: {problem}") from None
+        raise ConfigError(f"{path}: invalid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the top level must be a mapping of settings")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise _error(path, exc) from None
+    config.source = path
+    base = path.parent
+    config.rules.dirs = [d if d.is_absolute() else base / d for d in config.rules.dirs]
+    if config.people is not None and not config.people.is_absolute():
+        config.people = base / config.people
+    if config.db is not None and not config.db.is_absolute():
+        config.db = base / config.db
+    return config

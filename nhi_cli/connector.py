@@ -1,0 +1,146 @@
+"""The connector interface: what a source of non-human identities implements.
+
+A connector is small: ``scopes(ctx)`` lists what it can scan (accounts, projects, tenants,
+orgs, files) and ``collect(ctx, scope)`` returns a normalised :class:`Batch` for one scope.
+Follow get -> transform -> load: ``get_*`` functions call the real SDK and paginate,
+``transform_*`` functions are pure and fail loudly on a missing required field, and only the
+store loads. Provider SDKs are imported lazily inside the connector so `nhi --help` stays fast.
+
+Failures are exceptions, never empty results: raise :class:`ScopeDenied` for a permission
+error, :class:`ScopeFailed` for an outage or throttling that retries did not clear, and call
+``ctx.gap(...)`` for a part of a scope that could not be read (the scope is then ``partial``).
+
+Revocation goes back to the provider through the connector that owns the credential:
+``revoke_kinds`` says which identity/credential kinds it can revoke, ``plan_revoke`` turns an
+inventory row into ordered :class:`RevokeStep` s (reversible ones first), ``execute_step``
+acts and reads the state back, and ``restore_step`` undoes a reversible step.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from nhi_cli.model import Batch, Scope
+
+
+class ConnectorSettings(BaseModel):
+    """Settings every connector accepts under ``providers.<name>`` in nhi.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    endpoint: str | None = None  # sovereign clouds, GitHub Enterprise Server, proxies, fakes
+    max_workers: int = 4
+    timeout: float = 30.0
+
+
+class ScopeDenied(Exception):
+    """The provider refused: the scope is recorded as ``denied`` with the provider's code."""
+
+    status = "denied"
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message or code
+
+
+class ScopeFailed(ScopeDenied):
+    """Outage, throttling that did not clear, malformed answer: the scope is ``error``."""
+
+    status = "error"
+
+
+class AuthFailed(ScopeFailed):
+    """No usable credentials for the provider at all."""
+
+
+@dataclass
+class CollectContext:
+    """What travels with one connector through one scan (or one revoke)."""
+
+    now: datetime
+    settings: Any  # the connector's Settings model instance
+    secret_salt: str = ""
+    calls: Counter = field(default_factory=Counter)
+    gaps: list[dict[str, str]] = field(default_factory=list)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("nhi"))
+    options: dict[str, Any] = field(default_factory=dict)  # CLI flags such as aws_org, mcp_paths
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, call: str, n: int = 1) -> None:
+        with self._lock:
+            self.calls[call] += n
+
+    def gap(self, what: str, code: str, message: str = "") -> None:
+        """Record a part of the scope that could not be read: the scope becomes ``partial``."""
+        with self._lock:
+            self.gaps.append({"what": what, "code": code, "message": message})
+
+    def for_scope(self) -> "CollectContext":
+        """A fresh counter and gap list for one scope, sharing settings and cancel flag."""
+        return CollectContext(
+            now=self.now, settings=self.settings, secret_salt=self.secret_salt,
+            cancel=self.cancel, log=self.log, options=self.options,
+        )
+
+
+@dataclass
+class RevokeStep:
+    """One action of a revocation plan, in the order it will run."""
+
+    provider: str
+    scope: str
+    target_type: str  # credential, identity
+    target_id: str
+    action: str  # deactivate_key, deny_all_policy, delete_login_profile, ...
+    description: str  # what a person reads in the plan
+    reversible: bool
+    params: dict[str, Any] = field(default_factory=dict)  # what execute needs
+    restore_data: dict[str, Any] | None = None  # filled in by execute_step: what restore needs
+
+
+@dataclass
+class StepOutcome:
+    status: str  # done, already_done, failed, skipped
+    error: str | None = None
+    restore_data: dict[str, Any] | None = None
+
+
+class Connector:
+    name: ClassVar[str]
+    Settings: ClassVar[type[ConnectorSettings]] = ConnectorSettings
+    # identity or credential kind -> the actions a revoke of it runs
+    revoke_kinds: ClassVar[dict[str, list[str]]] = {}
+
+    def scopes(self, ctx: CollectContext) -> list[Scope]:
+        raise NotImplementedError
+
+    def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
+        raise NotImplementedError
+
+    # --- revoke -------------------------------------------------------------------------
+    def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
+        raise NotImplementedError(f"{self.name} cannot revoke")
+
+    def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+        raise NotImplementedError
+
+    def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+        raise NotImplementedError
+
+    # --- demo ---------------------------------------------------------------------------
+    @classmethod
+    def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
+        """Start this provider's local fake for the demo estate (closed by ``stack``) and
+        return the settings that point the real connector at it; None if no demo."""
+        return None

@@ -1,0 +1,1 @@
+"""The built-in demo estate: local fakes that serve fixtures/demo/ to the real connectors."""

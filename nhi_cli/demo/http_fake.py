@@ -1,0 +1,140 @@
+"""A local HTTP server for REST fakes: recorded, sanitized payloads served on loopback.
+
+One generic piece serves the demo estate and the tests of every REST connector. A provider
+fake registers routes (method + path regex -> handler), the server records every request it
+received (so tests can assert the calls a revoke made), and faults can be queued per route
+(a 429 with Retry-After, a 403, a 503) to exercise retries and denied scopes.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class FakeRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    match: re.Match | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+@dataclass
+class FakeResponse:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[FakeRequest], FakeResponse]
+
+
+def reply(body: Any = None, status: int = 200, **headers: str) -> FakeResponse:
+    return FakeResponse(status, body, {k.replace("_", "-"): v for k, v in headers.items()})
+
+
+class FakeHttpServer:
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, re.Pattern, Handler]] = []
+        self.faults: list[tuple[str, re.Pattern, FakeResponse]] = []
+        self.requests: list[FakeRequest] = []
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- setup --------------------------------------------------------------------------
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        self.routes.append((method.upper(), re.compile(pattern + r"\Z"), handler))
+
+    def fault(self, method: str, pattern: str, status: int, body: Any = None, times: int = 1, **headers: str) -> None:
+        """Answer the next ``times`` matching requests with ``status`` instead of the route."""
+        for _ in range(times):
+            self.faults.append((method.upper(), re.compile(pattern + r"\Z"), reply(body, status, **headers)))
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def calls(self, method: str | None = None, pattern: str | None = None) -> list[FakeRequest]:
+        rx = re.compile(pattern + r"\Z") if pattern else None
+        with self.lock:
+            return [r for r in self.requests
+                    if (method is None or r.method == method.upper()) and (rx is None or rx.match(r.path))]
+
+    # --- serving ------------------------------------------------------------------------
+    def _dispatch(self, request: FakeRequest) -> FakeResponse:
+        with self.lock:
+            self.requests.append(request)
+            for index, (method, rx, response) in enumerate(self.faults):
+                if method == request.method and rx.match(request.path):
+                    del self.faults[index]
+                    return response
+        for method, rx, handler in self.routes:
+            match = rx.match(request.path)
+            if method == request.method and match:
+                request.match = match
+                return handler(request)
+        return reply({"error": {"code": "NotFound", "message": f"no route for {request.method} {request.path}"}}, 404)
+
+    def start(self) -> "FakeHttpServer":
+        fake = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet: tests and the demo read their own output
+                pass
+
+            def _handle(self):
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                request = FakeRequest(self.command, parts.path, parse_qs(parts.query),
+                                      {k.lower(): v for k, v in self.headers.items()},
+                                      self.rfile.read(length) if length else b"")
+                try:
+                    response = fake._dispatch(request)
+                except Exception as exc:  # a bug in a fake is a 500, visible in the test
+                    response = reply({"error": {"code": "FakeError", "message": repr(exc)}}, 500)
+                payload = b"" if response.body is None else (
+                    response.body if isinstance(response.body, bytes) else json.dumps(response.body).encode())
+                self.send_response(response.status)
+                headers = {"Content-Type": "application/json", **response.headers}
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "FakeHttpServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,179 @@
+"""One REST helper for every HTTP connector (Graph, ARM, GitHub, OpenAI, Anthropic, GCP REST).
+
+Paging, retries that honour ``Retry-After``, timeouts, error mapping and API-call counting
+live here once. Connectors pass the paging style they need; nothing here knows a provider.
+"""
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+from nhi_cli.connector import CollectContext, ScopeDenied, ScopeFailed
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class NotFound(Exception):
+    """404: the caller decides whether that means 'not applicable' or an error."""
+
+
+class HttpError(ScopeFailed):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(code, message)
+        self.status_code = status
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+def _error_code(response) -> str:
+    """The provider's own error code where the body has one, else the HTTP status."""
+    try:
+        body = response.json()
+    except ValueError:
+        return str(response.status_code)
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            return str(err.get("code") or err.get("type") or err.get("status") or response.status_code)
+        if isinstance(err, str):
+            return err
+        if body.get("message"):
+            return str(response.status_code)
+    return str(response.status_code)
+
+
+class RestClient:
+    """A small httpx wrapper: ``get_json``, ``request`` and the ``paged_*`` iterators.
+
+    ``headers`` is a callable so tokens can be refreshed per request. ``label`` prefixes the
+    call counter ("graph", "github"), and ``sleep`` is injectable so tests need not wait."""
+
+    def __init__(self, base_url: str, ctx: CollectContext, *, label: str,
+                 headers: Callable[[], dict[str, str]] | None = None, timeout: float = 30.0,
+                 max_retries: int = 4, max_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep):
+        import httpx  # lazy: keeps `nhi --help` fast
+
+        self.ctx = ctx
+        self.label = label
+        self.headers = headers or (lambda: {})
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, follow_redirects=False)
+        self._httpx = httpx
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _count_name(self, method: str, url: str) -> str:
+        path = url.split("?", 1)[0]
+        if "://" in path:
+            path = "/" + path.split("://", 1)[1].split("/", 1)[-1]
+        return f"{self.label}:{method} {path}"
+
+    def request(self, method: str, url: str, *, params: dict | None = None, json: Any = None,
+                ok: tuple[int, ...] = (200, 201, 202, 204), count_as: str | None = None):
+        """Send one request with retries; returns the httpx response for an ``ok`` status."""
+        attempt = 0
+        while True:
+            if self.ctx.cancel.is_set():
+                raise KeyboardInterrupt
+            self.ctx.count(count_as or self._count_name(method, url))
+            try:
+                response = self.http.request(method, url, params=params, json=json, headers=self.headers())
+            except self._httpx.TimeoutException as exc:
+                if attempt >= self.max_retries:
+                    raise ScopeFailed("timeout", f"{method} {url} timed out: {exc}") from None
+                attempt += 1
+                self.sleep(min(self.max_wait, 2 ** attempt * 0.5))
+                continue
+            except self._httpx.HTTPError as exc:
+                if attempt >= self.max_retries:
+                    raise ScopeFailed("unreachable", f"{method} {url}: {exc}") from None
+                attempt += 1
+                self.sleep(min(self.max_wait, 2 ** attempt * 0.5))
+                continue
+            status = response.status_code
+            if status in ok:
+                return response
+            if status in RETRY_STATUSES and attempt < self.max_retries:
+                attempt += 1
+                wait = _retry_after(response.headers.get("Retry-After"))
+                if wait is None:
+                    wait = min(self.max_wait, (2 ** attempt) * 0.5 + random.random() * 0.1)
+                self.sleep(min(wait, self.max_wait))
+                continue
+            code = _error_code(response)
+            if status == 404:
+                raise NotFound(f"{method} {url}: 404 {code}")
+            if status in (401, 403):
+                raise ScopeDenied(code if code != str(status) else f"HTTP{status}",
+                                  f"{method} {self._count_name(method, url).split(' ', 1)[1]} returned {status}")
+            raise HttpError(status, code if code != str(status) else f"HTTP{status}",
+                            f"{method} {url} returned {status} after {attempt} retries")
+
+    def get_json(self, url: str, params: dict | None = None) -> Any:
+        return self.request("GET", url, params=params).json()
+
+    # --- paging styles ------------------------------------------------------------------
+    def paged_link(self, url: str, params: dict | None = None, items_key: str | None = None) -> Iterator[Any]:
+        """GitHub style: follow ``Link: <...>; rel="next"``."""
+        next_url: str | None = url
+        while next_url:
+            response = self.request("GET", next_url, params=params)
+            params = None  # the next link carries its own query
+            body = response.json()
+            yield from (body[items_key] if items_key else body)
+            next_url = response.links.get("next", {}).get("url")
+
+    def paged_odata(self, url: str, params: dict | None = None) -> Iterator[Any]:
+        """Graph and ARM style: ``value`` plus an absolute ``@odata.nextLink`` / ``nextLink``."""
+        next_url: str | None = url
+        while next_url:
+            body = self.request("GET", next_url, params=params).json()
+            params = None
+            yield from body.get("value", [])
+            next_url = body.get("@odata.nextLink") or body.get("nextLink")
+
+    def paged_cursor(self, url: str, params: dict | None = None, *, cursor_param: str = "after",
+                     cursor_field: str = "last_id") -> Iterator[Any]:
+        """OpenAI and Anthropic style: ``data`` + ``has_more``, next page from ``last_id``."""
+        params = dict(params or {})
+        while True:
+            body = self.request("GET", url, params=params).json()
+            yield from body.get("data", [])
+            if not body.get("has_more") or not body.get(cursor_field):
+                return
+            params[cursor_param] = body[cursor_field]
+
+    def paged_token(self, url: str, items_key: str, params: dict | None = None, *,
+                    token_param: str = "pageToken", token_field: str = "nextPageToken") -> Iterator[Any]:
+        """Google REST style: ``nextPageToken``."""
+        params = dict(params or {})
+        while True:
+            body = self.request("GET", url, params=params).json()
+            yield from body.get(items_key, [])
+            token = body.get(token_field)
+            if not token:
+                return
+            params[token_param] = token

@@ -1,0 +1,160 @@
+"""Running a scan: every enabled connector, every scope, concurrently with a bound.
+
+Collection happens first and writes nothing; the store is written once, atomically, at the
+end (see store/load.py). Ctrl-C while collecting therefore leaves the inventory untouched.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from nhi_cli.connector import AuthFailed, CollectContext, Connector, ScopeDenied
+from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.model import Batch, Scope, ScopeResult, utcnow
+from nhi_cli.store.db import Store
+from nhi_cli.store.load import PostLoad, write_scan
+
+
+@dataclass
+class ScanPlanEntry:
+    name: str
+    connector: Connector
+    settings: Any
+
+
+@dataclass
+class ScanOutcome:
+    scan_id: int
+    results: list[ScopeResult]
+    started_at: datetime
+    batches: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """No scope denied or failed. A partial scope (an optional API such as sign-in logs
+        was unreadable) is reported as a gap but does not make the scan incomplete."""
+        return all(r.loaded for r in self.results)
+
+
+def operator_name() -> str:
+    """Who ran this, from the environment (CI systems set one of these)."""
+    for var in ("NHI_OPERATOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER", "USERNAME"):
+        if os.environ.get(var):
+            return os.environ[var]
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def bounded_map(fn: Callable, items: list, workers: int, cancel: threading.Event) -> list:
+    """Run ``fn`` over ``items`` on at most ``workers`` daemon threads, results in order.
+
+    Daemon threads so that Ctrl-C ends the process at once instead of waiting for slow
+    provider calls; nothing has been written at this point, so nothing is lost."""
+    results: list = [None] * len(items)
+    work: queue.Queue = queue.Queue()
+    for index, item in enumerate(items):
+        work.put((index, item))
+    done = threading.Semaphore(0)
+
+    def worker() -> None:
+        while not cancel.is_set():
+            try:
+                index, item = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[index] = fn(item)
+            except BaseException as exc:  # handed back to the caller
+                results[index] = exc
+            done.release()
+
+    for _ in range(max(1, min(workers, len(items)))):
+        threading.Thread(target=worker, daemon=True).start()
+    for _ in items:
+        while not done.acquire(timeout=0.2):
+            if cancel.is_set():
+                raise KeyboardInterrupt
+    return results
+
+
+def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope, progress) -> tuple[ScopeResult, Batch]:
+    ctx = base.for_scope()
+    start = time.monotonic()
+    batch = Batch()
+    try:
+        batch = entry.connector.collect(ctx, scope)
+        status = "partial" if ctx.gaps else "complete"
+        result = ScopeResult(entry.name, scope.id, status, scope_name=scope.name, gaps=ctx.gaps)
+    except ScopeDenied as exc:
+        result = ScopeResult(entry.name, scope.id, exc.status, scope_name=scope.name,
+                             error_code=exc.code, message=exc.message, gaps=ctx.gaps)
+    result.api_calls = dict(ctx.calls)
+    result.duration_ms = int((time.monotonic() - start) * 1000)
+    result.identities = len(batch.identities)
+    result.credentials = len(batch.credentials)
+    if progress:
+        progress(entry.name, scope, result)
+    return result, batch
+
+
+def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options: dict,
+                cancel: threading.Event, progress=None, max_scopes: int = 8):
+    """Collect every scope of every connector; returns (results, batches)."""
+    results: list[ScopeResult] = []
+    batches: dict[tuple[str, str], Batch] = {}
+    work: list[tuple[ScanPlanEntry, CollectContext, Scope]] = []
+    for entry in plan:
+        base = CollectContext(now=now, settings=entry.settings, secret_salt=salt, cancel=cancel, options=options)
+        try:
+            scopes = entry.connector.scopes(base)
+        except ScopeDenied as exc:
+            results.append(ScopeResult(entry.name, "*", exc.status, error_code=exc.code, message=exc.message,
+                                       api_calls=dict(base.calls),
+                                       gaps=[{"what": "scopes", "code": "auth" if isinstance(exc, AuthFailed) else exc.code,
+                                              "message": exc.message}]))
+            continue
+        work.extend((entry, base, scope) for scope in scopes)
+        if base.calls:  # calls made while listing scopes (e.g. organizations:ListAccounts)
+            for scope in scopes[:1]:
+                scope.attrs.setdefault("_discovery_calls", dict(base.calls))
+
+    def run(item):
+        entry, base, scope = item
+        result, batch = _collect_scope(entry, base, scope, progress)
+        for call, n in scope.attrs.pop("_discovery_calls", {}).items():
+            result.api_calls[call] = result.api_calls.get(call, 0) + n
+        return result, batch
+
+    for outcome in bounded_map(run, work, max_scopes, cancel):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        result, batch = outcome
+        results.append(result)
+        batches[(result.provider, result.scope)] = batch
+    return results, batches
+
+
+def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: dict | None = None, demo: bool = False,
+             post_load: list[PostLoad] = (), progress=None, now: datetime | None = None,
+             cancel: threading.Event | None = None) -> ScanOutcome:
+    started = now or utcnow()
+    cancel = cancel or threading.Event()
+    if not plan:
+        raise NhiError("no provider is configured to scan; add one under `providers:` in nhi.yaml, "
+                       "or try `nhi scan --demo`", ExitCode.USAGE)
+    results, batches = collect_all(plan, now=started, salt=store.secret_salt, options=options or {},
+                                   cancel=cancel, progress=progress)
+    if results and all(r.error_code and r.scope == "*" and r.status == "error" for r in results) and not batches:
+        first = results[0]
+        raise NhiError(f"could not authenticate to {first.provider}: {first.message}", ExitCode.CANNOT_RUN)
+    scan_id = write_scan(store, started_at=started, finished_at=utcnow(), results=results, batches=batches,
+                         demo=demo, operator=operator_name(), post_load=post_load)
+    return ScanOutcome(scan_id=scan_id, results=results, started_at=started, batches=batches)

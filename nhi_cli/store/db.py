@@ -1,0 +1,191 @@
+"""Opening the inventory: file checks, numbered migrations, read-only connections.
+
+The inventory is one SQLite file. Before anything is written nhi checks that the file is an
+nhi inventory and not from a newer nhi; a file that fails either check is never modified.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+from nhi_cli.errors import StoreError
+
+APPLICATION_ID = 0x4E484931  # "NHI1": marks a SQLite file as an nhi inventory
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every migration shipped, in order. Gaps are allowed."""
+    found = []
+    for entry in resources.files("nhi_cli.store").joinpath("migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def latest_version() -> int:
+    return migrations()[-1][0]
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script into statements so each migration runs inside one explicit transaction
+    (executescript would commit on its own)."""
+    statements, current = [], ""
+    for line in sql.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in current.splitlines()
+    ):
+        statements.append(current.strip())
+    return statements
+
+
+def _check_existing(path: Path) -> int:
+    """Return the schema version of an existing nhi inventory, or 0 for an empty file.
+
+    Raises StoreError, touching nothing, when the file is not an nhi inventory or is newer."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"cannot read the inventory {path}: {exc.strerror}") from exc
+    if not header:
+        return 0
+    if header != SQLITE_HEADER:
+        raise StoreError(f"{path} is not an nhi inventory (not a SQLite database); nothing was changed")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a readable nhi inventory ({exc}); nothing was changed") from exc
+    if app_id != APPLICATION_ID:
+        if tables == 0 and app_id == 0:
+            return 0
+        raise StoreError(f"{path} is a SQLite database but not an nhi inventory; nothing was changed")
+    if version > latest_version():
+        raise StoreError(
+            f"{path} was written by a newer nhi (schema {version}, this nhi knows up to "
+            f"{latest_version()}); upgrade nhi to read it. Nothing was changed"
+        )
+    return version
+
+
+def _create_private_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+class Store:
+    """A connection to the inventory with explicit transactions."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit: everything inside commits together or not at all."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @property
+    def secret_salt(self) -> str:
+        return self.meta("secret_salt") or ""
+
+    def readonly(self) -> sqlite3.Connection:
+        """A separate connection that cannot write: for rules, `nhi query` and reports."""
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("PRAGMA query_only = 1")
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def latest_scan_id(self) -> int | None:
+        row = self.conn.execute("SELECT MAX(id) FROM scan_run").fetchone()
+        return row[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _migrate(conn: sqlite3.Connection, current: int) -> None:
+    for version, name, sql in migrations():
+        if version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in split_statements(sql):
+                conn.execute(statement)
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migration "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            conn.execute(
+                "INSERT INTO schema_migration VALUES (?, ?, ?)",
+                (version, name, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
+            )
+            conn.execute(f"PRAGMA user_version = {int(version)}")
+            if current == 0:
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('secret_salt', ?)", (secrets.token_hex(16),)
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        current = version
+
+
+def open_store(path: str | os.PathLike, *, create: bool = True) -> Store:
+    """Open (and create or migrate) the inventory at ``path``."""
+    path = Path(path)
+    if path.exists():
+        if path.is_dir():
+            raise StoreError(f"{path} is a directory, not an nhi inventory")
+        version = _check_existing(path)
+    elif create:
+        try:
+            _create_private_file(path)
+        except OSError as exc:
+            raise StoreError(f"cannot create the inventory {path}: {exc.strerror}") from exc
+        version = 0
+    else:
+        raise StoreError(f"no inventory at {path}; run `nhi scan` first (or pass --db)")
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        if version < latest_version():
+            _migrate(conn, version)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open the inventory {path}: {exc}") from exc
+    return Store(path, conn)

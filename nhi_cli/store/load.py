@@ -1,0 +1,151 @@
+"""Writing one scan into the inventory, atomically.
+
+Everything a scan produced goes in one transaction: the scan record, per-scope results,
+identities and credentials (upserted, with history when tracked attributes change), grants,
+trusts and credential locations (replaced per scope), and whatever post-load steps run with
+it (rule evaluation). A crash or Ctrl-C before COMMIT leaves the previous scan intact.
+
+Only scopes that loaded (complete or partial) touch their rows: a denied or failed scope keeps
+its earlier records exactly as they were, never marked removed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import asdict
+from typing import Callable, Iterable
+
+from nhi_cli import __version__
+from nhi_cli.model import Batch, ScopeResult, iso
+from nhi_cli.store.db import Store
+
+PostLoad = Callable[[sqlite3.Connection, int], None]
+
+IDENTITY_COLUMNS = (
+    "id", "provider", "scope", "kind", "name", "created_at", "last_used_at", "enabled", "owner",
+    "owner_source", "description", "is_platform", "tags", "attrs",
+)
+CREDENTIAL_COLUMNS = (
+    "id", "identity_id", "provider", "scope", "kind", "name", "status", "created_at",
+    "last_used_at", "expires_at", "supports_expiry", "key_id", "hint", "secret_hash", "attrs",
+)
+# last_used_at moves on every scan of a busy key; it is not a change worth a history entry.
+UNTRACKED = {"last_used_at"}
+
+
+def _row(record, columns: Iterable[str]) -> dict:
+    data = asdict(record)
+    row = {}
+    for column in columns:
+        value = data[column]
+        if column in ("tags", "attrs", "condition", "conditions"):
+            value = json.dumps(value, sort_keys=True, default=str) if value is not None else None
+        elif hasattr(value, "isoformat"):
+            value = iso(value)
+        elif isinstance(value, bool):
+            value = int(value)
+        row[column] = value
+    return row
+
+
+def _tracked_hash(row: dict) -> str:
+    tracked = {k: v for k, v in row.items() if k not in UNTRACKED}
+    return hashlib.sha256(json.dumps(tracked, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _upsert(conn, table: str, history: str, key: str, columns: tuple, records, scan_id: int, now: str,
+            provider: str, scope: str) -> None:
+    previous = dict(conn.execute(
+        f"SELECT id, attrs_hash FROM {table} WHERE provider = ? AND scope = ?", (provider, scope)
+    ).fetchall())
+    rows, snapshots = [], []
+    for record in records:
+        row = _row(record, columns)
+        row["attrs_hash"] = _tracked_hash(row)
+        if previous.get(row["id"]) != row["attrs_hash"]:
+            snapshots.append((row["id"], scan_id, json.dumps(row, sort_keys=True)))
+        rows.append(row)
+    names = list(columns) + ["attrs_hash"]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != "id")
+    conn.executemany(
+        f"INSERT INTO {table} ({', '.join(names)}, first_seen, last_seen, first_scan, last_scan) "
+        f"VALUES ({', '.join(':' + c for c in names)}, :now, :now, :scan, :scan) "
+        f"ON CONFLICT(id) DO UPDATE SET {updates}, last_seen = :now, last_scan = :scan, "
+        f"removed_at = NULL, removed_scan = NULL",
+        [dict(row, now=now, scan=scan_id) for row in rows],
+    )
+    conn.executemany(f"INSERT OR REPLACE INTO {history} ({key}, scan_id, snapshot) VALUES (?, ?, ?)", snapshots)
+    conn.execute(
+        f"UPDATE {table} SET removed_at = ?, removed_scan = ? "
+        f"WHERE provider = ? AND scope = ? AND removed_at IS NULL AND last_scan <> ?",
+        (now, scan_id, provider, scope, scan_id),
+    )
+
+
+def _replace(conn, table: str, records, provider: str, scope: str) -> None:
+    conn.execute(f'DELETE FROM "{table}" WHERE provider = ? AND scope = ?', (provider, scope))
+    if not records:
+        return
+    sample = asdict(records[0])
+    columns = [c for c in sample]
+    conn.executemany(
+        f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})',
+        [tuple(_row(r, columns)[c] for c in columns) for r in records],
+    )
+
+
+def write_scan(
+    store: Store,
+    *,
+    started_at,
+    finished_at,
+    results: list[ScopeResult],
+    batches: dict[tuple[str, str], Batch],
+    demo: bool = False,
+    operator: str | None = None,
+    post_load: list[PostLoad] = (),
+) -> int:
+    """Load one scan and run ``post_load`` steps, all in one transaction. Returns the scan id."""
+    now = iso(started_at)
+    status = "complete" if all(r.loaded for r in results) else "incomplete"
+    summary = {
+        "identities": sum(r.identities for r in results if r.loaded),
+        "credentials": sum(r.credentials for r in results if r.loaded),
+        "scopes": len(results),
+        "providers": sorted({r.provider for r in results}),
+    }
+    with store.transaction() as conn:
+        scan_id = conn.execute(
+            "INSERT INTO scan_run (started_at, finished_at, status, nhi_version, demo, operator, summary) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (now, iso(finished_at), status, __version__, int(demo), operator, json.dumps(summary)),
+        ).lastrowid
+        for r in results:
+            conn.execute(
+                "INSERT INTO scope_result (scan_id, provider, scope, scope_name, status, error_code, message, "
+                "gaps, api_calls, duration_ms, identities, credentials) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (scan_id, r.provider, r.scope, r.scope_name, r.status, r.error_code, r.message,
+                 json.dumps(r.gaps), json.dumps(dict(sorted(r.api_calls.items()))), r.duration_ms,
+                 r.identities, r.credentials),
+            )
+            if not r.loaded:
+                continue
+            batch = batches.get((r.provider, r.scope), Batch())
+            _upsert(conn, "identity", "identity_history", "identity_id", IDENTITY_COLUMNS,
+                    batch.identities, scan_id, now, r.provider, r.scope)
+            _upsert(conn, "credential", "credential_history", "credential_id", CREDENTIAL_COLUMNS,
+                    batch.credentials, scan_id, now, r.provider, r.scope)
+            _replace(conn, "grant", batch.grants, r.provider, r.scope)
+            _replace(conn, "trust", batch.trusts, r.provider, r.scope)
+            _replace(conn, "credential_location", batch.locations, r.provider, r.scope)
+            for person in batch.people:
+                conn.execute(
+                    "INSERT INTO person (id, name, email, active, source) VALUES (?,?,?,?,?) "
+                    "ON CONFLICT(id) DO UPDATE SET name = excluded.name, email = excluded.email, "
+                    "active = excluded.active, source = excluded.source",
+                    (person.id.lower(), person.name, person.email, int(person.active), person.source),
+                )
+        for step in post_load:
+            step(conn, scan_id)
+    return scan_id
