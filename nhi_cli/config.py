@@ -137,8 +137,12 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = False
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # An unclosed bracket is reported at the end of the file; the line that opened it
+        # (the context mark) is where the user has to look.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if getattr(exc, "context", None) and getattr(exc, "context_mark", None):
+            problem = f"{exc.context}: {problem}"
         if mark is not None:
             raise ConfigError(f"{path}:{mark.line + 1}: invalid YAML: {problem}") from None
         raise ConfigError(f"{path}: invalid YAML: {problem}") from None

@@ -11,8 +11,8 @@ import sys
 import traceback
 from typing import Annotated, Optional
 
-import click
 import typer
+from typer.exceptions import TyperException  # Typer >= 0.29 vendors click; its errors derive from this
 
 from nhi_cli import __version__
 from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, reset_state, state
@@ -24,9 +24,7 @@ COMMAND_MODULES = (
 
 HELP = """Govern non-human identities and the AI agents that use them.
 
-Every agent identity must be scoped, delegated, auditable and revocable; nhi inventories
-service accounts, keys, apps and tokens across providers into a local SQLite file, flags
-what fails those four properties, reports it, and revokes it in an emergency.
+Every agent identity must be scoped, delegated, auditable and revocable. nhi inventories service accounts, keys, apps and tokens across providers into a local SQLite file, flags what fails those four properties, reports it, and revokes it in an emergency.
 
 Example: nhi scan --demo && nhi report --format html --output report.html
 """
@@ -71,14 +69,14 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, prog_name="nhi", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         st.err.print("nhi: interrupted; the inventory is as it was before this run", highlight=False)
         return ExitCode.INTERRUPTED
-    except click.ClickException as exc:
+    except TyperException as exc:  # usage errors: bad option, missing argument
         exc.show()
-        return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
+        return int(exc.exit_code)
     except NhiError as exc:
         st.err.print(f"nhi: error: {exc.message}", highlight=False, markup=False)
         return int(exc.code)

@@ -10,7 +10,9 @@ from nhi_cli.cli.common import ConfigOption, DbOption, state
 from nhi_cli.cli.output import Format, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 
-inventory_app = typer.Typer(help="List and show identities and credentials in the inventory.", no_args_is_help=True)
+inventory_app = typer.Typer(
+    help="List and show identities and credentials in the inventory.\n\nExample: nhi inventory list --provider aws",
+    no_args_is_help=True)
 
 LIST_COLUMNS = ("id", "provider", "scope", "kind", "name", "owner", "enabled", "credentials", "age_days",
                 "days_since_used")

@@ -1,0 +1,198 @@
+"""The inventory file: creation, migrations, refusal of foreign or newer files, atomic scans."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timezone
+
+import pytest
+
+from nhi_cli.errors import ExitCode, StoreError
+from nhi_cli.model import Batch, Credential, Identity, ScopeResult
+from nhi_cli.store import open_store
+from nhi_cli.store.db import latest_version
+from nhi_cli.store.load import write_scan
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T1 = datetime(2026, 2, 1, tzinfo=timezone.utc)
+
+
+def batch(*users: str, keys: dict[str, str] | None = None) -> Batch:
+    b = Batch()
+    for name in users:
+        arn = f"arn:aws:iam::111111111111:user/{name}"
+        b.identities.append(Identity(arn, "aws", "111111111111", "iam_user", name, tags={"team": "x"}))
+    for key_id, user in (keys or {}).items():
+        b.credentials.append(Credential(key_id, f"arn:aws:iam::111111111111:user/{user}", "aws",
+                                        "111111111111", "access_key", "active", key_id=key_id))
+    return b
+
+
+def scan(store, b: Batch, when=T0, status="complete") -> int:
+    result = ScopeResult("aws", "111111111111", status, identities=len(b.identities), credentials=len(b.credentials))
+    return write_scan(store, started_at=when, finished_at=when, results=[result],
+                      batches={("aws", "111111111111"): b})
+
+
+def test_new_inventory_is_private_and_records_its_migrations(tmp_path):
+    path = tmp_path / "nhi.db"
+    store = open_store(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    versions = [r[0] for r in store.conn.execute("SELECT version FROM schema_migration ORDER BY version")]
+    assert versions[-1] == latest_version() and versions[0] == 1
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert len(store.secret_salt) == 32
+    store.close()
+
+
+def test_reopening_does_not_migrate_again(tmp_path):
+    path = tmp_path / "nhi.db"
+    open_store(path).close()
+    store = open_store(path)
+    count = store.conn.execute("SELECT COUNT(*) FROM schema_migration").fetchone()[0]
+    assert count == len({v for v, *_ in __import__("nhi_cli.store.db", fromlist=["x"]).migrations()})
+    store.close()
+
+
+def test_file_that_is_not_sqlite_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "nhi.db"
+    path.write_bytes(b"this is my thesis, not a database\n" * 10)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not an nhi inventory"):
+        open_store(path)
+    assert path.read_bytes() == before
+
+
+def test_other_sqlite_database_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE recipes (name TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not an nhi inventory"):
+        open_store(path)
+    assert path.read_bytes() == before
+
+
+def test_newer_schema_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "nhi.db"
+    open_store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {latest_version() + 7}")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="newer nhi"):
+        open_store(path)
+    assert path.read_bytes() == before
+
+
+def test_corrupted_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "nhi.db"
+    store = open_store(path)
+    scan(store, batch("a", "b"))
+    store.close()
+    data = bytearray(path.read_bytes())
+    data[100:4096] = os.urandom(4096 - 100)  # smash the header page past the magic string
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError):
+        open_store(path)
+
+
+def test_scan_history_first_seen_last_seen_removed(tmp_path):
+    store = open_store(tmp_path / "nhi.db")
+    first = scan(store, batch("alice", "bob", keys={"AKIA0000000000000001": "alice"}), T0)
+    b = batch("alice", keys={"AKIA0000000000000001": "alice"})
+    b.identities[0].tags = {"team": "y"}
+    second = scan(store, b, T1)
+    rows = {r["name"]: dict(r) for r in store.conn.execute("SELECT * FROM identity")}
+    assert rows["alice"]["first_scan"] == first and rows["alice"]["last_scan"] == second
+    assert rows["bob"]["removed_scan"] == second and rows["alice"]["removed_at"] is None
+    history = store.conn.execute(
+        "SELECT scan_id, snapshot FROM identity_history WHERE identity_id LIKE '%alice' ORDER BY scan_id").fetchall()
+    assert [h[0] for h in history] == [first, second]  # tags changed in the second scan
+    assert json.loads(json.loads(history[1][1])["tags"]) == {"team": "y"}
+    present = [r[0] for r in store.conn.execute("SELECT name FROM v_identities")]
+    assert present == ["alice"]
+    store.close()
+
+
+def test_denied_scope_keeps_earlier_records(tmp_path):
+    store = open_store(tmp_path / "nhi.db")
+    scan(store, batch("alice", keys={"AKIA0000000000000001": "alice"}), T0)
+    scan(store, Batch(), T1, status="denied")
+    assert store.conn.execute("SELECT COUNT(*) FROM v_identities").fetchone()[0] == 1
+    assert store.conn.execute("SELECT COUNT(*) FROM v_credentials").fetchone()[0] == 1
+    status = store.conn.execute("SELECT status FROM scan_run ORDER BY id DESC").fetchone()[0]
+    assert status == "incomplete"
+    store.close()
+
+
+def test_views_compute_ages_against_the_scan_clock(tmp_path):
+    store = open_store(tmp_path / "nhi.db")
+    b = batch("alice", keys={"AKIA0000000000000001": "alice", "AKIA0000000000000002": "alice"})
+    b.credentials[0].created_at = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    b.credentials[0].last_used_at = datetime(2025, 12, 2, tzinfo=timezone.utc)
+    b.credentials[1].created_at = datetime(2025, 12, 1, tzinfo=timezone.utc)
+    scan(store, b, T0)
+    rows = {r["id"]: dict(r) for r in store.conn.execute("SELECT * FROM v_credentials")}
+    assert rows["AKIA0000000000000001"]["age_days"] == 365
+    assert rows["AKIA0000000000000001"]["days_since_used"] == 30
+    assert rows["AKIA0000000000000002"]["age_days"] == 31
+    assert rows["AKIA0000000000000002"]["never_used"] == 1
+    assert rows["AKIA0000000000000002"]["days_since_used"] is None
+    store.close()
+
+
+KILLER = textwrap.dedent("""
+    import sys, time
+    from datetime import datetime, timezone
+    from nhi_cli.model import Batch, Identity, ScopeResult
+    from nhi_cli.store import open_store
+    from nhi_cli.store.load import write_scan
+    store = open_store(sys.argv[1])
+    b = Batch()
+    for i in range(5000):
+        b.identities.append(Identity(f"arn:aws:iam::111111111111:user/new{i}", "aws", "111111111111",
+                                     "iam_user", f"new{i}"))
+    def hang(conn, scan_id):
+        print("LOADED", flush=True)
+        time.sleep(60)
+    write_scan(store, started_at=datetime.now(timezone.utc), finished_at=datetime.now(timezone.utc),
+               results=[ScopeResult("aws", "111111111111", "complete")],
+               batches={("aws", "111111111111"): b}, post_load=[hang])
+""")
+
+
+def test_process_killed_mid_scan_leaves_previous_scan_intact(tmp_path):
+    path = tmp_path / "nhi.db"
+    store = open_store(path)
+    previous = scan(store, batch("alice", "bob"), T0)
+    store.close()
+    proc = subprocess.Popen([sys.executable, "-c", KILLER, str(path)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "LOADED"  # the new scan's rows are written, not committed
+    proc.kill()
+    proc.wait()
+    store = open_store(path)
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert store.latest_scan_id() == previous
+    names = sorted(r[0] for r in store.conn.execute("SELECT name FROM v_identities"))
+    assert names == ["alice", "bob"]
+    store.close()
+
+
+def test_cli_reports_store_errors_with_exit_4(nhi, tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_text("not a database")
+    result = nhi("--db", bad, "inventory", "list")
+    assert result.code == ExitCode.CANNOT_RUN
+    assert result.err.count("\n") == 1 and "not an nhi inventory" in result.err
+    assert "Traceback" not in result.err
+    missing = nhi("--db", tmp_path / "none.db", "inventory", "list")
+    assert missing.code == ExitCode.CANNOT_RUN and "nhi scan" in missing.err
