@@ -14,6 +14,25 @@ Revocation goes back to the provider through the connector that owns the credent
 ``revoke_kinds`` says which identity/credential kinds it can revoke, ``plan_revoke`` turns an
 inventory row into ordered :class:`RevokeStep` s (reversible ones first), ``execute_step``
 acts and reads the state back, and ``restore_step`` undoes a reversible step.
+
+The revoke contract (nhi_cli/revoke/ drives it; see connectors/aws/revoke.py for a full one):
+
+- ``plan_revoke(ctx, target, options)`` makes NO provider call. ``target`` is a dict built from
+  the inventory: ``type`` ("identity" or "credential"), ``id``, ``provider``, ``scope``,
+  ``kind``, ``name``, ``attrs`` (dict), ``status``/``enabled``; an identity also carries
+  ``credentials`` (its credential rows, each with id, kind, status, key_id, attrs); a credential
+  carries ``identity`` (its identity row, or None). ``options``: ``delete`` (also delete keys
+  or secrets: irreversible), ``block_assume`` (also stop new sessions), plus provider extras.
+  Revoking an identity covers all its credentials and sessions. Steps come back in execution
+  order, reversible first; ``params`` must be JSON-serialisable (plans are written to files).
+- ``execute_step`` acts, reads the state back, and returns ``done`` / ``already_done`` (nothing
+  to change: re-runs are idempotent) / ``failed`` (``error`` = the provider's code and message)
+  / ``skipped``; it never raises for a provider error. ``restore_data`` is what restore needs
+  (e.g. the old trust policy); ``inventory`` optionally maps a credential id to the status the
+  provider now reports (``inactive``, ``revoked``) so the inventory reflects it before the
+  next scan. ``ctx.now`` is the execution time (not the plan's).
+- ``restore_step`` is called only for reversible steps whose revoke was ``done``, with
+  ``step.restore_data`` as recorded; same outcome statuses.
 """
 from __future__ import annotations
 
@@ -114,6 +133,7 @@ class StepOutcome:
     status: str  # done, already_done, failed, skipped
     error: str | None = None
     restore_data: dict[str, Any] | None = None
+    inventory: dict[str, str] = field(default_factory=dict)  # credential id -> status now (optional)
 
 
 class Connector:
