@@ -39,6 +39,20 @@ def _retry_after(value: str | None) -> float | None:
             return None
 
 
+def _rate_limited_403(response) -> bool:
+    """GitHub answers its rate limits with 403 plus Retry-After or X-RateLimit-Remaining: 0;
+    that is throttling to wait out, not a permission refusal."""
+    return response.status_code == 403 and (
+        "Retry-After" in response.headers or response.headers.get("X-RateLimit-Remaining") == "0")
+
+
+def _until_reset(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value) - time.time()) if value else None
+    except ValueError:
+        return None
+
+
 def _error_code(response) -> str:
     """The provider's own error code where the body has one, else the HTTP status."""
     try:
@@ -116,9 +130,11 @@ class RestClient:
             status = response.status_code
             if status in ok:
                 return response
-            if status in RETRY_STATUSES and attempt < self.max_retries:
+            if (status in RETRY_STATUSES or _rate_limited_403(response)) and attempt < self.max_retries:
                 attempt += 1
                 wait = _retry_after(response.headers.get("Retry-After"))
+                if wait is None and status == 403:
+                    wait = _until_reset(response.headers.get("X-RateLimit-Reset"))
                 if wait is None:
                     wait = min(self.max_wait, (2 ** attempt) * 0.5 + random.random() * 0.1)
                 self.sleep(min(wait, self.max_wait))
@@ -136,11 +152,13 @@ class RestClient:
         return self.request("GET", url, params=params).json()
 
     # --- paging styles ------------------------------------------------------------------
-    def paged_link(self, url: str, params: dict | None = None, items_key: str | None = None) -> Iterator[Any]:
-        """GitHub style: follow ``Link: <...>; rel="next"``."""
+    def paged_link(self, url: str, params: dict | None = None, items_key: str | None = None,
+                   count_as: str | None = None) -> Iterator[Any]:
+        """GitHub style: follow ``Link: <...>; rel="next"``. ``count_as`` names the call in the
+        counter when the path varies (one name for ``/repos/{o}/{r}/keys`` over 5,000 repos)."""
         next_url: str | None = url
         while next_url:
-            response = self.request("GET", next_url, params=params)
+            response = self.request("GET", next_url, params=params, count_as=count_as)
             params = None  # the next link carries its own query
             body = response.json()
             yield from (body[items_key] if items_key else body)
@@ -156,11 +174,11 @@ class RestClient:
             next_url = body.get("@odata.nextLink") or body.get("nextLink")
 
     def paged_cursor(self, url: str, params: dict | None = None, *, cursor_param: str = "after",
-                     cursor_field: str = "last_id") -> Iterator[Any]:
+                     cursor_field: str = "last_id", count_as: str | None = None) -> Iterator[Any]:
         """OpenAI and Anthropic style: ``data`` + ``has_more``, next page from ``last_id``."""
         params = dict(params or {})
         while True:
-            body = self.request("GET", url, params=params).json()
+            body = self.request("GET", url, params=params, count_as=count_as).json()
             yield from body.get("data", [])
             if not body.get("has_more") or not body.get(cursor_field):
                 return
