@@ -57,6 +57,7 @@ class Config(Strict):
     rules: RulesConfig = Field(default_factory=RulesConfig)
     suppressions: list[Suppression] = Field(default_factory=list)
     agents: list[AgentConfig] = Field(default_factory=list)
+    not_agents: list[str] = Field(default_factory=list)  # identity globs never classified as agents
     people: Path | None = None  # CSV or YAML of active people
     protected: list[str] = Field(default_factory=list)  # identity globs revoke refuses without --force
     fail_on: Severity | None = None

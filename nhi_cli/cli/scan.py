@@ -164,8 +164,13 @@ def scan(
 
 
 def post_load_steps(st) -> list:
-    """Steps that run inside the scan's transaction after loading (rule evaluation)."""
-    return []
+    """Steps that run inside the scan's transaction after loading, in order: agents first
+    (classification and cross-source links, which agent rules read), then rule evaluation."""
+    from nhi_cli.agents.build import build_agents
+
+    config = st.config
+    steps = [lambda conn, scan_id: build_agents(conn, config, scan_id)]
+    return steps
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,203 @@
+"""Build the agents from evidence, links and nhi.yaml, inside the scan's transaction.
+
+1. Link sightings (secrets in MCP configs) to the provider credentials they are.
+2. Seed agents: every ``agents:`` entry of nhi.yaml claims the identities and credentials its
+   globs match; every other identity with evidence is a candidate.
+3. Group: MCP servers of one client config are one agent runtime; a config that holds a key of
+   an agent identity belongs to that agent; the keys it holds of other identities join the
+   agent as single credentials (the owner's other keys do not).
+4. Record for each agent who owns it, who it acts for and whether that is recorded per action.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from nhi_cli.agents.classify import Evidence, confidence_of, identity_evidence, matches
+from nhi_cli.agents.delegation import agent_delegation, identity_delegation
+from nhi_cli.agents.link import write_links
+
+
+@dataclass
+class Draft:
+    name: str
+    source: str  # config, discovered
+    owner: str | None = None
+    owner_source: str | None = None
+    acts_for: str | None = None
+    acts_for_source: str | None = None
+    description: str | None = None
+    identities: dict[str, list[Evidence]] = field(default_factory=dict)
+    credentials: dict[str, list[Evidence]] = field(default_factory=dict)
+
+
+class UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _identities(conn) -> dict[str, sqlite3.Row]:
+    return {r["id"]: r for r in conn.execute(
+        "SELECT id, provider, kind, name, owner, owner_source, tags, attrs FROM identity WHERE removed_at IS NULL")}
+
+
+def _seed_config_agents(conn, config, identities) -> tuple[dict[str, Draft], dict[str, str]]:
+    drafts: dict[str, Draft] = {}
+    owner_of: dict[str, str] = {}  # identity id -> config agent name
+    credentials = conn.execute("SELECT id, identity_id, name FROM credential WHERE removed_at IS NULL").fetchall()
+    for agent in config.agents:
+        draft = drafts.setdefault(agent.name, Draft(agent.name, "config", agent.owner, "config" if agent.owner else None,
+                                                    agent.acts_for, "config" if agent.acts_for else None,
+                                                    agent.description))
+        for identity_id, row in identities.items():
+            pattern = matches(agent.identities, identity_id, row["name"])
+            if pattern and not matches(agent.reject, identity_id, row["name"]) and identity_id not in owner_of:
+                draft.identities[identity_id] = [Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}",
+                                                          "strong")]
+                owner_of[identity_id] = agent.name
+        for cred in credentials:
+            pattern = matches(agent.credentials, cred["id"], cred["name"])
+            if pattern and not matches(agent.reject, cred["id"]):
+                draft.credentials[cred["id"]] = [Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}",
+                                                          "strong")]
+    return drafts, owner_of
+
+
+def _group(conn, identities, evidence, owner_of) -> tuple[UnionFind, dict[str, list[tuple[str, str, str]]]]:
+    """Union identities that are one agent; return the sightings each holder resolves."""
+    uf = UnionFind()
+    # Only identities that are agents in their own right pull a config that holds their key into
+    # their agent; a person's OpenAI user or a shared workspace lends single credentials instead.
+    agentish = {i for i, ev in evidence.items() if any(e.strength == "strong" for e in ev)} | set(owner_of)
+    by_file: dict[str, list[str]] = defaultdict(list)
+    for identity_id, row in identities.items():
+        if row["kind"] == "mcp_server":
+            attrs = json.loads(row["attrs"] or "{}")
+            by_file[attrs.get("path") or attrs.get("file") or identity_id.split("#", 1)[0]].append(identity_id)
+    for members in by_file.values():
+        for other in members[1:]:
+            uf.union(members[0], other)
+    held: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for holder, target_cred, target_identity, method in conn.execute(
+            """SELECT s.identity_id, t.id, t.identity_id, l.method FROM credential_link l
+               JOIN credential s ON s.id = l.sighting_id JOIN credential t ON t.id = l.target_id"""):
+        held[holder].append((target_cred, target_identity, method))
+        if target_identity in agentish and holder in identities:
+            uf.union(holder, target_identity)
+    return uf, held
+
+
+def build_agents(conn: sqlite3.Connection, config, scan_id: int) -> list[str]:
+    """Recompute the agent tables; returns the agent names."""
+    write_links(conn)
+    identities = _identities(conn)
+    evidence = identity_evidence(conn, config.not_agents)
+    drafts, owner_of = _seed_config_agents(conn, config, identities)
+    uf, held = _group(conn, identities, evidence, owner_of)
+
+    components: dict[str, list[str]] = defaultdict(list)
+    for identity_id in set(evidence) | set(owner_of):
+        components[uf.find(identity_id)].append(identity_id)
+    for members in components.values():
+        configured = sorted({owner_of[m] for m in members if m in owner_of})
+        if configured:
+            draft = drafts[configured[0]]
+        else:
+            draft = _discovered_draft(members, identities, evidence, drafts)
+        for member in members:
+            if member in owner_of and owner_of[member] != draft.name:
+                continue  # claimed by another configured agent
+            draft.identities.setdefault(member, []).extend(evidence.get(member, []))
+    # Keys held in an agent's configs join it as single credentials.
+    for draft in drafts.values():
+        for holder in list(draft.identities):
+            for target_cred, target_identity, method in held.get(holder, []):
+                if target_identity not in draft.identities:
+                    draft.credentials.setdefault(target_cred, []).append(
+                        Evidence("linked_credential", f"embedded in {holder} ({method})", "strong"))
+    _write(conn, drafts, identities, scan_id)
+    return sorted(drafts)
+
+
+def _discovered_draft(members, identities, evidence, drafts) -> Draft:
+    def rank(identity_id):
+        ev = evidence.get(identity_id, [])
+        tag = next((e for e in ev if e.kind == "tag"), None)
+        mcp = identities[identity_id]["kind"] == "mcp_server"
+        return (0 if tag else 1, 1 if mcp else 0, -max((len(e.strength) for e in ev), default=0), identity_id)
+
+    lead = sorted(members, key=rank)[0]
+    tag = next((e for e in evidence.get(lead, []) if e.kind == "tag"), None)
+    name = tag.detail.split("=", 1)[1] if tag and "=" in tag.detail and tag.detail.split("=", 1)[1].lower() not in (
+        "true", "yes", "1") else identities[lead]["name"]
+    base, n = name, 2
+    while name in drafts:
+        name, n = f"{base}-{n}", n + 1
+    drafts[name] = Draft(name, "discovered")
+    return drafts[name]
+
+
+def _owner(draft: Draft, identities) -> tuple[str | None, str | None]:
+    if draft.owner:
+        return draft.owner, draft.owner_source
+    for identity_id in sorted(draft.identities):
+        row = identities.get(identity_id)
+        if row is not None and row["owner"]:
+            return row["owner"], row["owner_source"] or "identity"
+    return None, None
+
+
+def _owner_status(conn, owner: str | None) -> str:
+    if not owner:
+        return "none"
+    if conn.execute("SELECT COUNT(*) FROM person").fetchone()[0] == 0:
+        return "unknown"
+    row = conn.execute("SELECT active FROM person WHERE id = lower(?) OR lower(email) = lower(?)",
+                       (owner, owner)).fetchone()
+    if row is None:
+        return "not_in_directory"
+    return "active" if row[0] else "left"
+
+
+def _write(conn, drafts: dict[str, Draft], identities, scan_id: int) -> None:
+    conn.execute("DELETE FROM agent_member")
+    conn.execute("DELETE FROM agent")
+    for draft in drafts.values():
+        all_evidence = [e for ev in draft.identities.values() for e in ev] + \
+                       [e for ev in draft.credentials.values() for e in ev]
+        confidence = "high" if draft.source == "config" else confidence_of(all_evidence)
+        owner, owner_source = _owner(draft, identities)
+        statements = [identity_delegation(conn, identities[i]) for i in sorted(draft.identities)]
+        statements += [identity_delegation(conn, None, credential_id=c) for c in sorted(draft.credentials)]
+        status, acts_for, acts_for_source = agent_delegation(statements)
+        if draft.acts_for:
+            acts_for, acts_for_source = draft.acts_for, draft.acts_for_source
+        conn.execute(
+            "INSERT INTO agent (name, source, confidence, owner, owner_source, owner_status, acts_for, "
+            "acts_for_source, delegation, delegation_detail, description, scan_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (draft.name, draft.source, confidence, owner, owner_source, _owner_status(conn, owner), acts_for,
+             acts_for_source, status, json.dumps([s.as_dict() for s in statements]), draft.description, scan_id))
+        for identity_id, ev in draft.identities.items():
+            conn.execute("INSERT INTO agent_member VALUES (?, 'identity', ?, ?, ?, ?)",
+                         (draft.name, identity_id, identities[identity_id]["provider"],
+                          "high" if draft.source == "config" else confidence_of(ev),
+                          json.dumps([e.as_dict() for e in ev])))
+        for credential_id, ev in draft.credentials.items():
+            provider = conn.execute("SELECT provider FROM credential WHERE id = ?", (credential_id,)).fetchone()
+            conn.execute("INSERT OR IGNORE INTO agent_member VALUES (?, 'credential', ?, ?, ?, ?)",
+                         (draft.name, credential_id, provider[0] if provider else "unknown", confidence_of(ev),
+                          json.dumps([e.as_dict() for e in ev])))

@@ -1,0 +1,136 @@
+"""Who an agent acts for, and whether that is recorded for every action.
+
+An agent's actions are traceable to the person it acts for only when the mechanism carries
+that person into the provider's audit log: an AWS role session that must set
+``sts:SourceIdentity``, Azure delegated permissions (the token's subject is the user), GCP
+impersonation by a person (the caller is logged), a GitHub user-to-server token. A static key
+(an IAM user's access key, a downloaded service-account key, an OpenAI or Anthropic API key, a
+secret pasted into an MCP config) acts as itself, or as whoever owns it, with no record of the
+person the agent was serving.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class Statement:
+    subject: str  # identity or credential id
+    provider: str
+    status: str  # recorded, not_recorded, unknown
+    detail: str
+    acts_for: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _attrs(value) -> dict:
+    try:
+        data = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def identity_delegation(conn: sqlite3.Connection, row, credential_id: str | None = None) -> Statement:
+    if row is None:  # a single credential the agent holds
+        cred = conn.execute("SELECT k.id, k.provider, k.kind, k.attrs, i.name AS owner_name, i.kind AS owner_kind, "
+                            "i.attrs AS owner_attrs FROM credential k LEFT JOIN identity i ON i.id = k.identity_id "
+                            "WHERE k.id = ?", (credential_id,)).fetchone()
+        if cred is None:
+            return Statement(credential_id or "?", "unknown", "unknown", "credential no longer in the inventory")
+        person = _person_of(cred["owner_kind"], cred["owner_name"],
+                            {**_attrs(cred["owner_attrs"]), **_attrs(cred["attrs"])})
+        detail = f"static {cred['provider']} {cred['kind']}"
+        if person:
+            return Statement(cred["id"], cred["provider"], "not_recorded",
+                             f"{detail} of {person}: actions appear as that person, not as the agent", person)
+        return Statement(cred["id"], cred["provider"], "not_recorded", f"{detail}: acts as itself")
+
+    provider, kind, subject = row["provider"], row["kind"], row["id"]
+    attrs = _attrs(row["attrs"])
+    trusts = conn.execute("SELECT principal_type, principal, requires_source_identity FROM trust "
+                          "WHERE identity_id = ?", (subject,)).fetchall()
+    active_keys = conn.execute("SELECT COUNT(*) FROM credential WHERE identity_id = ? AND status = 'active' "
+                               "AND removed_at IS NULL AND kind <> 'embedded_secret'", (subject,)).fetchone()[0]
+    if provider == "aws" and kind == "iam_role":
+        if trusts and all(t["requires_source_identity"] for t in trusts if t["principal_type"] != "service"):
+            if any(t["principal_type"] != "service" for t in trusts):
+                return Statement(subject, provider, "recorded",
+                                 "role trust requires sts:SourceIdentity: every session names the person it acts for")
+        return Statement(subject, provider, "not_recorded",
+                         "role trust does not require sts:SourceIdentity: sessions do not name the person served")
+    if provider == "aws" and kind == "iam_user":
+        return Statement(subject, provider, "not_recorded",
+                         "IAM user with long-lived keys acts as itself: no record of the person it acts for")
+    if provider == "gcp":
+        people = sorted(t["principal"] for t in trusts if str(t["principal"]).startswith("user:"))
+        if active_keys:
+            return Statement(subject, provider, "not_recorded",
+                             f"{active_keys} downloaded key(s): whoever holds a key acts as the service account")
+        if people:
+            return Statement(subject, provider, "recorded",
+                             "impersonated by " + ", ".join(people) + ": audit logs name the caller",
+                             people[0].split(":", 1)[1])
+        return Statement(subject, provider, "unknown", "no key and no person may impersonate it")
+    if provider == "azure":
+        delegated = conn.execute("SELECT COUNT(*) FROM \"grant\" WHERE identity_id = ? AND source_type LIKE "
+                                 "'%delegated%'", (subject,)).fetchone()[0]
+        app = conn.execute("SELECT COUNT(*) FROM \"grant\" WHERE identity_id = ? AND source_type NOT LIKE "
+                           "'%delegated%'", (subject,)).fetchone()[0]
+        if delegated and not app and not active_keys:
+            return Statement(subject, provider, "recorded",
+                             "delegated permissions only: acts on behalf of the signed-in user, who is logged")
+        return Statement(subject, provider, "not_recorded",
+                         "application permissions or its own secrets: acts as itself, not as a person")
+    if provider == "github":
+        if kind == "github_app_installation":
+            return Statement(subject, provider, "not_recorded",
+                             "installation token: acts as the app, not as the person it serves")
+        person = _person_of(kind, row["name"], attrs)
+        return Statement(subject, provider, "not_recorded",
+                         f"a person's token used by an agent: actions appear as {person or row['name']}",
+                         person or row["name"])
+    if provider in ("openai", "anthropic"):
+        person = _person_of(kind, row["name"], attrs)
+        if person:
+            return Statement(subject, provider, "not_recorded",
+                             f"user-owned key: requests appear as {person}, not as the agent", person)
+        return Statement(subject, provider, "not_recorded", "service-account or workspace key: acts as itself")
+    if kind == "mcp_server":
+        embedded = conn.execute("SELECT COUNT(*) FROM credential WHERE identity_id = ? AND kind = 'embedded_secret' "
+                                "AND removed_at IS NULL", (subject,)).fetchone()[0]
+        if embedded:
+            return Statement(subject, provider, "not_recorded",
+                             f"{embedded} static secret(s) in the config: acts as whoever owns them")
+        return Statement(subject, provider, "unknown", "no embedded secret; authorisation happens elsewhere")
+    return Statement(subject, provider, "unknown", f"no delegation model for {provider} {kind}")
+
+
+def _person_of(kind: str | None, name: str | None, attrs: dict) -> str | None:
+    """The human behind a user-owned key, where the provider says."""
+    for key in ("owner_email", "user_email", "owner_login", "owner", "created_by"):
+        value = attrs.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, dict):
+            for sub in ("email", "login", "name", "id"):
+                if value.get(sub):
+                    return str(value[sub])
+    if kind and ("user" in kind and "service" not in kind):
+        return name
+    return None
+
+
+def agent_delegation(statements: list[Statement]) -> tuple[str, str | None, str | None]:
+    """recorded only when every identity records it; not_recorded if any does not."""
+    if not statements:
+        return "unknown", None, None
+    statuses = {s.status for s in statements}
+    status = "not_recorded" if "not_recorded" in statuses else ("recorded" if statuses == {"recorded"} else "unknown")
+    # A person is named by an e-mail address; a bot account's login is the agent itself.
+    acts_for = next((s.acts_for for s in statements if s.acts_for and "@" in s.acts_for), None)
+    return status, acts_for, ("evidence" if acts_for else None)

@@ -1,0 +1,155 @@
+"""The four-property scorecard of an agent, and everything `nhi agents` shows.
+
+Each property passes or fails with the reasons behind it:
+- scoped: no open finding about over-broad access on anything the agent holds;
+- delegated: every identity records the person it acts for (see delegation.py), no open
+  delegation finding;
+- auditable: the agent has an owner who is still here, no open auditability finding;
+- revocable: nhi can kill every credential the agent holds in one `nhi revoke --agent` run
+  (each has a connector that can revoke it; every secret found in a config resolves to one),
+  no open finding about long-lived or unrevocable credentials.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import sqlite3
+from functools import lru_cache
+
+PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
+
+
+@lru_cache(maxsize=None)
+def revoke_kinds(provider: str) -> frozenset[str]:
+    """The identity and credential kinds the provider's connector can revoke."""
+    from nhi_cli import registry
+    from nhi_cli.errors import NhiError
+
+    try:
+        return frozenset(registry.load(provider).revoke_kinds)
+    except NhiError:
+        return frozenset()
+
+
+def latest_scan(conn) -> int | None:
+    return conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
+
+
+def agent_findings(conn, name: str, scan_id: int | None) -> list[dict]:
+    """Open, unsuppressed findings of the scan about the agent's identities and credentials."""
+    if scan_id is None:
+        return []
+    rows = conn.execute(
+        """WITH members AS (
+               SELECT identity_id AS id FROM v_agent_identities WHERE agent_name = :a
+               UNION SELECT credential_id FROM v_agent_credentials WHERE agent_name = :a)
+           SELECT f.rule_id, f.resource_id, f.resource_type, f.resource_name, f.property, o.severity, o.reason
+           FROM finding_occurrence o JOIN finding f ON f.fingerprint = o.fingerprint
+           WHERE o.scan_id = :s AND o.suppressed = 0
+             AND (f.resource_id IN (SELECT id FROM members)
+                  OR json_extract(o.evidence, '$.identity_id') IN (SELECT id FROM members))
+           ORDER BY CASE o.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2
+                    WHEN 'low' THEN 3 ELSE 4 END, f.rule_id, f.resource_id""",
+        {"a": name, "s": scan_id}).fetchall()
+    return [dict(r) for r in rows]
+
+
+def revocability_gaps(conn, name: str) -> list[str]:
+    gaps = []
+    for row in conn.execute(
+            "SELECT c.credential_id, c.provider, c.kind FROM v_agent_credentials c WHERE c.agent_name = ? "
+            "AND c.status = 'active' AND c.kind <> 'embedded_secret'", (name,)):
+        if row["kind"] not in revoke_kinds(row["provider"]):
+            gaps.append(f"nhi cannot revoke {row['provider']} {row['kind']} {row['credential_id']}")
+    for row in conn.execute(
+            """SELECT s.id, s.attrs FROM v_agent_identities m JOIN credential s ON s.identity_id = m.identity_id
+               WHERE m.agent_name = ? AND s.kind = 'embedded_secret' AND s.removed_at IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM credential_link l WHERE l.sighting_id = s.id)""", (name,)):
+        secret_type = json.loads(row["attrs"] or "{}").get("secret_type", "secret")
+        gaps.append(f"{secret_type} in a config resolves to no inventory credential: revoke it at its issuer")
+    # Identities that act without a key of their own (roles, service principals) must be
+    # revocable as identities.
+    for row in conn.execute(
+            """SELECT m.identity_id, m.provider, m.identity_kind FROM v_agent_identities m
+               WHERE m.agent_name = ? AND m.identity_kind <> 'mcp_server'
+                 AND NOT EXISTS (SELECT 1 FROM credential k WHERE k.identity_id = m.identity_id
+                                 AND k.status = 'active' AND k.removed_at IS NULL)""", (name,)):
+        if row["identity_kind"] not in revoke_kinds(row["provider"]):
+            gaps.append(f"nhi cannot revoke {row['provider']} {row['identity_kind']} {row['identity_id']}")
+    return gaps
+
+
+def scorecard(conn: sqlite3.Connection, agent: dict, scan_id: int | None) -> dict[str, dict]:
+    findings = agent_findings(conn, agent["name"], scan_id)
+    card = {p: {"pass": True, "reasons": [], "findings": [f for f in findings if f["property"] == p]}
+            for p in PROPERTIES}
+    for prop in PROPERTIES:
+        for f in card[prop]["findings"]:
+            card[prop]["reasons"].append(f"{f['rule_id']}: {f['reason']}")
+    if agent["delegation"] != "recorded":
+        for statement in json.loads(agent["delegation_detail"] or "[]"):
+            if statement["status"] != "recorded":
+                card["delegated"]["reasons"].append(f"{statement['subject']}: {statement['detail']}")
+        if agent["delegation"] == "unknown" and not card["delegated"]["reasons"]:
+            card["delegated"]["reasons"].append("who it acts for cannot be determined")
+    if agent["owner_status"] in ("none", "left", "not_in_directory"):
+        card["auditable"]["reasons"].append({
+            "none": "no owner recorded", "left": f"owner {agent['owner']} has left",
+            "not_in_directory": f"owner {agent['owner']} is not in the people directory"}[agent["owner_status"]])
+    card["revocable"]["reasons"].extend(revocability_gaps(conn, agent["name"]))
+    for prop in PROPERTIES:
+        card[prop]["pass"] = not card[prop]["reasons"]
+    return card
+
+
+def revoke_command(name: str) -> str:
+    return f"nhi revoke --agent {shlex.quote(name)}"
+
+
+def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None) -> list[dict]:
+    """Every agent with its scorecard: the data behind `nhi agents list` and the HTML report."""
+    try:
+        agents = [dict(r) for r in conn.execute("SELECT * FROM v_agents ORDER BY source, name")]
+    except sqlite3.OperationalError:  # an inventory from before agents existed
+        return []
+    scan_id = scan_id if scan_id is not None else latest_scan(conn)
+    for agent in agents:
+        agent["providers_list"] = [r[0] for r in conn.execute(
+            "SELECT DISTINCT provider FROM agent_member WHERE agent_name = ? ORDER BY provider", (agent["name"],))]
+        agent["credentials"] = conn.execute(
+            "SELECT COUNT(*) FROM v_agent_credentials WHERE agent_name = ? AND kind <> 'embedded_secret'",
+            (agent["name"],)).fetchone()[0]
+        agent["scorecard"] = scorecard(conn, agent, scan_id)
+        agent["revoke_command"] = revoke_command(agent["name"])
+    return agents
+
+
+def agent_detail(conn: sqlite3.Connection, name: str, scan_id: int | None = None) -> dict | None:
+    row = conn.execute("SELECT * FROM v_agents WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        return None
+    agent = dict(row)
+    scan_id = scan_id if scan_id is not None else latest_scan(conn)
+    agent["delegation_detail"] = json.loads(agent["delegation_detail"] or "[]")
+    agent["identities"] = [
+        {**dict(r), "evidence": json.loads(r["evidence"])} for r in conn.execute(
+            "SELECT identity_id, provider, identity_kind, identity_name, confidence, evidence "
+            "FROM v_agent_identities WHERE agent_name = ? ORDER BY provider, identity_id", (name,))]
+    credentials = []
+    for r in conn.execute("SELECT c.credential_id, c.identity_id, c.provider, c.kind, c.status, c.via, "
+                          "v.age_days, v.days_since_used, v.hint FROM v_agent_credentials c "
+                          "LEFT JOIN v_credentials v ON v.id = c.credential_id WHERE c.agent_name = ? "
+                          "ORDER BY c.provider, c.credential_id", (name,)):
+        cred = dict(r)
+        cred["locations"] = [dict(l) for l in conn.execute(
+            """SELECT l.location, l.context, link.method FROM credential_link link
+               JOIN credential_location l ON l.credential_id = link.sighting_id
+               WHERE link.target_id = ?
+               UNION SELECT location, context, NULL FROM credential_location WHERE credential_id = ?""",
+            (cred["credential_id"], cred["credential_id"]))]
+        credentials.append(cred)
+    agent["credentials"] = credentials
+    agent["scorecard"] = scorecard(conn, {**dict(row)}, scan_id)
+    agent["findings"] = agent_findings(conn, name, scan_id)
+    agent["revoke_command"] = revoke_command(name)
+    return agent

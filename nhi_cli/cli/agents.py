@@ -1,0 +1,136 @@
+"""`nhi agents list|show`: every AI agent, who it acts for, and its four-property scorecard."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from nhi_cli.cli.common import ConfigOption, DbOption, state
+from nhi_cli.cli.output import Format, print_json
+from nhi_cli.errors import ExitCode, NhiError
+
+agents_app = typer.Typer(
+    help="AI agents found in the inventory: identities, credentials, delegation, scorecard.\n\n"
+         "Example: nhi agents show ops-copilot",
+    no_args_is_help=True)
+
+MARK = {True: "[green]pass[/]", False: "[red]FAIL[/]"}
+
+
+def _open(db, config):
+    st = state().update(db=db, config=config)
+    store = st.open_store()
+    return st, store
+
+
+@agents_app.command("list")
+def list_agents(
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List every agent with its owner, who it acts for and its scorecard.
+
+    Example: nhi agents list --format json
+    """
+    from nhi_cli.agents.scorecard import PROPERTIES, agent_rows
+
+    st, store = _open(db, config)
+    try:
+        rows = agent_rows(store.conn)
+    finally:
+        store.close()
+    if format is Format.json:
+        print_json(rows)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Agents", header_style="bold")
+    for column in ("agent", "confidence", "providers", "owner", "acts for") + PROPERTIES:
+        table.add_column(column, overflow="fold")
+    for a in rows:
+        owner = a["owner"] or "-"
+        if a["owner_status"] in ("left", "not_in_directory"):
+            owner += f" ({a['owner_status'].replace('_', ' ')})"
+        table.add_row(escape(a["name"]), a["confidence"], ",".join(a["providers_list"]), escape(owner),
+                      escape(a["acts_for"] or "-"), *(MARK[a["scorecard"][p]["pass"]] for p in PROPERTIES))
+    st.out.print(table)
+    if not rows:
+        st.say("no agents found; name yours under `agents:` in nhi.yaml or tag them nhi:agent")
+
+
+@agents_app.command("show")
+def show_agent(
+    name: Annotated[str, typer.Argument(help="Agent name, as `nhi agents list` shows it.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Show one agent: identities, credentials and where they were found, scorecard, findings.
+
+    Example: nhi agents show ops-copilot --format json
+    """
+    from nhi_cli.agents.scorecard import PROPERTIES, agent_detail
+
+    st, store = _open(db, config)
+    try:
+        agent = agent_detail(store.conn, name)
+        if agent is None:
+            names = [r[0] for r in store.conn.execute("SELECT name FROM agent ORDER BY name")]
+            raise NhiError(f"no agent named {name!r}; agents: {', '.join(names) or 'none'}", ExitCode.USAGE)
+    finally:
+        store.close()
+    if format is Format.json:
+        print_json(agent)
+        return
+    _print_agent(st, agent, PROPERTIES)
+
+
+def _print_agent(st, agent: dict, properties) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = st.out
+    out.print(f"[bold]{escape(agent['name'])}[/]  ({agent['source']}, confidence {agent['confidence']})")
+    owner = agent["owner"] or "none"
+    out.print(f"  owner: {escape(owner)} [{agent['owner_status']}]" + (
+        f" from {escape(agent['owner_source'])}" if agent["owner_source"] else ""), highlight=False)
+    out.print(f"  acts for: {escape(agent['acts_for'] or 'unknown')}; delegation {agent['delegation']}",
+              highlight=False)
+    card = Table(title="Scorecard", header_style="bold")
+    card.add_column("property")
+    card.add_column("result")
+    card.add_column("why", overflow="fold")
+    for prop in properties:
+        entry = agent["scorecard"][prop]
+        card.add_row(prop, MARK[entry["pass"]], escape("\n".join(entry["reasons"]) or "-"))
+    out.print(card)
+    ids = Table(title="Identities", header_style="bold")
+    for column in ("provider", "kind", "identity", "evidence"):
+        ids.add_column(column, overflow="fold")
+    for i in agent["identities"]:
+        ids.add_row(i["provider"], i["identity_kind"], escape(i["identity_id"]),
+                    escape("; ".join(f"{e['detail']} [{e['strength']}]" for e in i["evidence"])))
+    out.print(ids)
+    creds = Table(title="Credentials", header_style="bold")
+    for column in ("provider", "kind", "credential", "status", "age", "found in"):
+        creds.add_column(column, overflow="fold")
+    for c in agent["credentials"]:
+        where = "; ".join(f"{l['location']} {l['context']}".strip() for l in c["locations"]) or "-"
+        creds.add_row(c["provider"], c["kind"], escape(c["credential_id"]), c["status"],
+                      "" if c["age_days"] is None else f"{c['age_days']}d", escape(where))
+    out.print(creds)
+    if agent["findings"]:
+        findings = Table(title="Findings", header_style="bold")
+        for column in ("severity", "rule", "resource", "reason"):
+            findings.add_column(column, overflow="fold")
+        for f in agent["findings"]:
+            findings.add_row(f["severity"], f["rule_id"], escape(f["resource_name"] or f["resource_id"]),
+                             escape(f["reason"]))
+        out.print(findings)
+    out.print(f"Kill switch: [bold]{escape(agent['revoke_command'])}[/] (add --dry-run to see the plan)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(agents_app, name="agents")
