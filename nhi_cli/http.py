@@ -62,6 +62,8 @@ def _error_code(response) -> str:
     if isinstance(body, dict):
         err = body.get("error")
         if isinstance(err, dict):
+            if isinstance(err.get("code"), int) and err.get("status"):  # Google: numeric code + status name
+                return str(err["status"])
             return str(err.get("code") or err.get("type") or err.get("status") or response.status_code)
         if isinstance(err, str):
             return err
