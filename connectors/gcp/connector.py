@@ -1,0 +1,175 @@
+"""The GCP connector: one scope per project.
+
+Per project: service accounts (IAM gRPC, paginated), user-managed keys (one call per SA: the
+API lists keys per SA only), each SA's own IAM policy (one call per SA, for impersonation
+bindings; can be turned off), the project IAM policy at version 3 (Resource Manager REST), and
+last authentication per SA and per key from Policy Analyzer. A Policy Analyzer refusal is a
+gap on the scope (``partial``), never a guess that everything is unused.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from nhi_cli.connector import (CollectContext, Connector, RevokeStep, ScopeDenied, StepOutcome)
+from nhi_cli.model import Batch, Scope
+from nhi_connectors.gcp.settings import GcpSettings
+
+
+def _parent(settings: GcpSettings) -> str | None:
+    if settings.folder:
+        return settings.folder if settings.folder.startswith("folders/") else f"folders/{settings.folder}"
+    if settings.organization:
+        org = settings.organization
+        return org if org.startswith("organizations/") else f"organizations/{org}"
+    return None
+
+
+class GcpConnector(Connector):
+    name = "gcp"
+    Settings = GcpSettings
+    revoke_kinds: ClassVar[dict[str, list[str]]] = {
+        "sa_key": ["disable_key", "delete_key"],
+        "service_account": ["disable_service_account"],
+    }
+
+    def _clients(self, ctx: CollectContext):
+        from nhi_connectors.gcp.clients import GcpClients
+
+        return GcpClients(ctx)
+
+    # --- scopes -------------------------------------------------------------------------
+    def scopes(self, ctx: CollectContext) -> list[Scope]:
+        settings: GcpSettings = ctx.settings
+        skip = set(settings.skip_projects)
+        if settings.projects:
+            return [Scope("gcp", p, p) for p in settings.projects if p not in skip]
+        from nhi_connectors.gcp.collect import discover_projects
+
+        clients = self._clients(ctx)
+        try:
+            found = discover_projects(clients, _parent(settings))
+        finally:
+            clients.close()
+        scopes = []
+        for project in sorted(found, key=lambda p: p.get("project_id", "")):
+            if project.get("project_id") and project["project_id"] not in skip:
+                number = project.get("name", "").rsplit("/", 1)[-1]
+                scopes.append(Scope("gcp", project["project_id"], project.get("display_name") or project["project_id"],
+                                    attrs={"project_number": number, "parent": project.get("parent")}))
+        return scopes
+
+    # --- collect ------------------------------------------------------------------------
+    def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
+        from nhi_connectors.gcp import collect as get
+
+        clients = self._clients(ctx)
+        try:
+            project = scope.id
+            accounts = get.get_service_accounts(clients, project)
+            policy = get.get_project_policy(clients, project)
+            sa_auth, key_auth = self._last_authentication(ctx, clients, project)
+            with ThreadPoolExecutor(max(1, ctx.settings.max_workers), thread_name_prefix="nhi-gcp") as pool:
+                per_sa = list(pool.map(lambda sa: self._per_account(ctx, clients, sa), accounts))
+            return self._batch(ctx, project, accounts, per_sa, policy, sa_auth, key_auth)
+        finally:
+            clients.close()
+
+    def _last_authentication(self, ctx: CollectContext, clients, project: str):
+        from nhi_connectors.gcp.collect import ACTIVITY_KEY, ACTIVITY_SA, get_activities
+        from nhi_connectors.gcp.transform import last_authentications
+
+        if not ctx.settings.last_authentication:
+            ctx.gap("last authentication", "disabled", "last_authentication: false in settings")
+            return {}, {}
+        try:
+            sa_auth = last_authentications(get_activities(clients, project, ACTIVITY_SA), "sa")
+            key_auth = last_authentications(get_activities(clients, project, ACTIVITY_KEY), "key")
+        except ScopeDenied as exc:  # denied, API disabled, outage: unknown, not "unused"
+            ctx.gap("last authentication (Policy Analyzer)", exc.code, exc.message)
+            return None, None
+        return sa_auth, key_auth
+
+    def _per_account(self, ctx: CollectContext, clients, sa: dict) -> dict[str, Any]:
+        """Keys and the SA's own policy. A refusal on one SA's policy is a gap, not a denial
+        of the whole project; an SA deleted mid-scan simply has nothing more to read."""
+        from nhi_connectors.gcp.clients import GcpNotFound
+        from nhi_connectors.gcp.collect import get_keys, get_service_account_policy
+
+        out: dict[str, Any] = {"keys": [], "policy": None, "policy_error": None}
+        try:
+            out["keys"] = get_keys(clients, sa["name"])
+            if ctx.settings.service_account_policies:
+                try:
+                    out["policy"] = get_service_account_policy(clients, sa["name"])
+                except ScopeDenied as exc:
+                    out["policy_error"] = exc.code
+        except GcpNotFound:
+            pass
+        return out
+
+    def _batch(self, ctx, project, accounts, per_sa, policy, sa_auth, key_auth) -> Batch:
+        from nhi_connectors.gcp import transform as t
+
+        batch = Batch()
+        known = sa_auth is not None
+        for sa, extra in zip(accounts, per_sa):
+            identity = t.transform_service_account(sa, project, sa_auth or {})
+            identity.attrs["user_managed_keys"] = sum(1 for k in extra["keys"] if k.get("key_type", "USER_MANAGED") == "USER_MANAGED")
+            if not known:
+                identity.attrs["last_authentication"] = "unavailable"
+            batch.identities.append(identity)
+            for key in extra["keys"]:
+                credential = t.transform_key(key, identity.id, project, ctx.now, key_auth or {})
+                if not known:
+                    credential.attrs["last_authentication"] = "unavailable"
+                batch.credentials.append(credential)
+            if extra["policy"]:
+                batch.trusts.extend(t.impersonation_trusts(extra["policy"], project, [identity.id]))
+        denied = sorted({e["policy_error"] for e in per_sa if e["policy_error"]})
+        if denied:
+            count = sum(1 for e in per_sa if e["policy_error"])
+            ctx.gap("service-account IAM policies", ",".join(denied), f"{count} of {len(accounts)} unreadable")
+        listed = {i.id for i in batch.identities}
+        for email in sorted(t.sa_members(policy) - listed):
+            service = t.service_agent_of(email, project)
+            if service:
+                batch.identities.append(t.transform_service_agent(email, project, service))
+        batch.grants.extend(t.transform_project_policy(policy, project))
+        batch.trusts.extend(t.impersonation_trusts(policy, project, sorted(listed)))
+        return batch
+
+    # --- revoke -------------------------------------------------------------------------
+    def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
+        from nhi_connectors.gcp.revoke import plan
+
+        return plan(target, options)
+
+    def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+        from nhi_connectors.gcp.revoke import execute
+
+        clients = self._clients(ctx)
+        try:
+            return execute(clients, step)
+        finally:
+            clients.close()
+
+    def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+        from nhi_connectors.gcp.revoke import restore
+
+        clients = self._clients(ctx)
+        try:
+            return restore(clients, step)
+        finally:
+            clients.close()
+
+    # --- demo ---------------------------------------------------------------------------
+    @classmethod
+    def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
+        from nhi_connectors.gcp.fake import GcpFake
+
+        fake = stack.enter_context(GcpFake.from_file(estate / "gcp" / "estate.json", now))
+        return fake.settings()

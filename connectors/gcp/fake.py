@@ -1,0 +1,299 @@
+"""Local fakes of the Google APIs the GCP connector reads, for tests and `nhi scan --demo`.
+
+- :class:`FakeIamServer`: an in-process gRPC server for ``google.iam.admin.v1.IAM`` built
+  from generic handlers, so the real ``IAMClient`` talks real gRPC to it over loopback.
+- :func:`add_rest_routes`: Resource Manager v3 and Policy Analyzer routes on the shared
+  :class:`FakeHttpServer` (the real REST clients send ``$alt=json;enum-encoding=int``; routes
+  match the path only, enums go out as ints and etags as base64, as Google's do).
+
+The estate is one JSON file of recorded, sanitized REST payloads (see fixtures/gcp/). Times
+may be written relative to the scan, ``"now-400d"``, so the demo's ages never drift. Both
+fakes record every call; faults (a denied project, UNAVAILABLE twice) can be queued.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+from concurrent import futures
+from contextlib import ExitStack
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.cloud.iam_admin_v1 import types as T
+from google.iam.v1 import iam_policy_pb2, policy_pb2
+from google.protobuf import empty_pb2, json_format
+
+from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, reply
+from nhi_cli.model import iso
+
+RELATIVE = re.compile(r"^now([+-]\d+)d$")
+STATES = {"STATE_UNSPECIFIED": 0, "ACTIVE": 1, "DELETE_REQUESTED": 2}
+EMPTY_POLICY = {"version": 1, "etag": "ACAB", "bindings": []}
+
+
+def resolve_times(value: Any, now: datetime) -> Any:
+    """Replace ``"now-400d"`` strings with ISO timestamps relative to ``now``."""
+    if isinstance(value, dict):
+        return {k: resolve_times(v, now) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_times(v, now) for v in value]
+    if isinstance(value, str):
+        match = RELATIVE.match(value)
+        if match:
+            return iso(now + timedelta(days=int(match.group(1))))
+    return value
+
+
+def load_estate(path: Path, now: datetime) -> dict:
+    return resolve_times(json.loads(Path(path).read_text(encoding="utf-8")), now)
+
+
+def _unary(fn, request_type, response_type):
+    deserialize = getattr(request_type, "deserialize", None) or request_type.FromString
+    serialize = getattr(response_type, "serialize", None) or response_type.SerializeToString
+    return grpc.unary_unary_rpc_method_handler(fn, request_deserializer=deserialize, response_serializer=serialize)
+
+
+class FakeIamServer:
+    """google.iam.admin.v1.IAM over gRPC, state from the estate, every call recorded."""
+
+    def __init__(self, estate: dict, page_size: int = 100):
+        self.accounts: dict[str, list[dict]] = copy.deepcopy(estate.get("serviceAccounts", {}))
+        self.keys: dict[str, list[dict]] = copy.deepcopy(estate.get("keys", {}))
+        self.policies: dict[str, dict] = copy.deepcopy(estate.get("serviceAccountPolicies", {}))
+        self.denied: dict[str, str] = dict(estate.get("deniedProjects", {}))
+        self.page_size = page_size
+        self.calls: list[tuple[str, str]] = []
+        self.faults: list[tuple[str, grpc.StatusCode]] = []
+        self.lock = threading.Lock()
+        self._server = None
+        self.port = 0
+
+    # --- test hooks ---------------------------------------------------------------------
+    def fail(self, method: str, code: grpc.StatusCode, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``code``."""
+        with self.lock:
+            self.faults.extend([(method, code)] * times)
+
+    def called(self, method: str | None = None) -> list[str]:
+        with self.lock:
+            return [name for m, name in self.calls if method is None or m == method]
+
+    # --- lookups ------------------------------------------------------------------------
+    def _project_of(self, name: str) -> str:
+        parts = name.split("/")
+        project = parts[1] if len(parts) > 1 else ""
+        if project == "-" and len(parts) > 3:
+            for pid, accounts in self.accounts.items():
+                if any(a["email"] == parts[3] for a in accounts):
+                    return pid
+        return project
+
+    def _account(self, name: str, ctx) -> dict:
+        email = name.split("/")[3]
+        for account in self.accounts.get(self._project_of(name), []):
+            if email in (account["email"], account.get("uniqueId")):
+                return account
+        ctx.abort(grpc.StatusCode.NOT_FOUND, f"Service account {email} does not exist.")
+
+    def _key(self, name: str, ctx) -> tuple[list, dict]:
+        email = name.split("/")[3]
+        keys = self.keys.get(email, [])
+        for key in keys:
+            if key["name"].rsplit("/", 1)[-1] == name.rsplit("/", 1)[-1]:
+                return keys, key
+        ctx.abort(grpc.StatusCode.NOT_FOUND, f"Service account key {name} does not exist.")
+
+    def _guard(self, method: str, name: str, ctx) -> None:
+        with self.lock:
+            self.calls.append((method, name))
+            for index, (fault_method, code) in enumerate(self.faults):
+                if fault_method == method:
+                    del self.faults[index]
+                    ctx.abort(code, f"injected {code.name}")
+        project = self._project_of(name)
+        if project in self.denied:
+            ctx.abort(grpc.StatusCode.PERMISSION_DENIED,
+                      f"Permission 'iam.serviceAccounts.list' denied on resource 'projects/{project}' ({self.denied[project]})")
+
+    # --- handlers -----------------------------------------------------------------------
+    def list_service_accounts(self, request, ctx):
+        self._guard("ListServiceAccounts", request.name, ctx)
+        accounts = self.accounts.get(self._project_of(request.name), [])
+        size = min(request.page_size or 100, self.page_size)
+        start = int(request.page_token or 0)
+        page = accounts[start:start + size]
+        token = str(start + size) if start + size < len(accounts) else ""
+        return T.ListServiceAccountsResponse(
+            accounts=[T.ServiceAccount.from_json(json.dumps(a), ignore_unknown_fields=True) for a in page],
+            next_page_token=token)
+
+    def list_keys(self, request, ctx):
+        self._guard("ListServiceAccountKeys", request.name, ctx)
+        self._account(request.name, ctx)
+        wanted = {T.ListServiceAccountKeysRequest.KeyType(k).name for k in request.key_types}
+        keys = [k for k in self.keys.get(request.name.split("/")[3], [])
+                if not wanted or k.get("keyType", "USER_MANAGED") in wanted]
+        return T.ListServiceAccountKeysResponse(
+            keys=[T.ServiceAccountKey.from_json(json.dumps(k), ignore_unknown_fields=True) for k in keys])
+
+    def get_account(self, request, ctx):
+        self._guard("GetServiceAccount", request.name, ctx)
+        return T.ServiceAccount.from_json(json.dumps(self._account(request.name, ctx)), ignore_unknown_fields=True)
+
+    def get_key(self, request, ctx):
+        self._guard("GetServiceAccountKey", request.name, ctx)
+        _, key = self._key(request.name, ctx)
+        public = {k: v for k, v in key.items() if k != "privateKeyData"}  # Get never returns it
+        return T.ServiceAccountKey.from_json(json.dumps(public), ignore_unknown_fields=True)
+
+    def _set_account(self, disabled: bool, method: str):
+        def handler(request, ctx):
+            self._guard(method, request.name, ctx)
+            self._account(request.name, ctx)["disabled"] = disabled
+            return empty_pb2.Empty()
+        return handler
+
+    def _set_key(self, disabled: bool, method: str):
+        def handler(request, ctx):
+            self._guard(method, request.name, ctx)
+            self._key(request.name, ctx)[1]["disabled"] = disabled
+            return empty_pb2.Empty()
+        return handler
+
+    def delete_key(self, request, ctx):
+        self._guard("DeleteServiceAccountKey", request.name, ctx)
+        keys, key = self._key(request.name, ctx)
+        keys.remove(key)
+        return empty_pb2.Empty()
+
+    def get_iam_policy(self, request, ctx):
+        self._guard("GetIamPolicy", request.resource, ctx)
+        account = self._account(request.resource, ctx)
+        policy = self.policies.get(account["email"], EMPTY_POLICY)
+        return json_format.ParseDict(policy, policy_pb2.Policy(), ignore_unknown_fields=True)
+
+    # --- serving ------------------------------------------------------------------------
+    def start(self) -> "FakeIamServer":
+        handlers = {
+            "ListServiceAccounts": _unary(self.list_service_accounts, T.ListServiceAccountsRequest, T.ListServiceAccountsResponse),
+            "ListServiceAccountKeys": _unary(self.list_keys, T.ListServiceAccountKeysRequest, T.ListServiceAccountKeysResponse),
+            "GetServiceAccount": _unary(self.get_account, T.GetServiceAccountRequest, T.ServiceAccount),
+            "GetServiceAccountKey": _unary(self.get_key, T.GetServiceAccountKeyRequest, T.ServiceAccountKey),
+            "DisableServiceAccount": _unary(self._set_account(True, "DisableServiceAccount"), T.DisableServiceAccountRequest, empty_pb2.Empty),
+            "EnableServiceAccount": _unary(self._set_account(False, "EnableServiceAccount"), T.EnableServiceAccountRequest, empty_pb2.Empty),
+            "DisableServiceAccountKey": _unary(self._set_key(True, "DisableServiceAccountKey"), T.DisableServiceAccountKeyRequest, empty_pb2.Empty),
+            "EnableServiceAccountKey": _unary(self._set_key(False, "EnableServiceAccountKey"), T.EnableServiceAccountKeyRequest, empty_pb2.Empty),
+            "DeleteServiceAccountKey": _unary(self.delete_key, T.DeleteServiceAccountKeyRequest, empty_pb2.Empty),
+            "GetIamPolicy": _unary(self.get_iam_policy, iam_policy_pb2.GetIamPolicyRequest, policy_pb2.Policy),
+        }
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("google.iam.admin.v1.IAM", handlers),))
+        self.port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop(grace=None)
+            self._server = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+def _google_error(status: int, code: str, message: str, reason: str | None = None):
+    error: dict[str, Any] = {"code": status, "message": message, "status": code}
+    if reason:
+        error["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason}]
+    return reply({"error": error}, status)
+
+
+def _paged(request: FakeRequest, items: list, key: str, page_size: int):
+    size = min(int(request.arg("pageSize") or page_size), page_size)
+    start = int(request.arg("pageToken") or 0)
+    body: dict[str, Any] = {key: items[start:start + size]}
+    if start + size < len(items):
+        body["nextPageToken"] = str(start + size)
+    return reply(body)
+
+
+def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> None:
+    """Resource Manager v3 (search projects, list folders, project IAM policy) and Policy
+    Analyzer (activities:query) on one FakeHttpServer."""
+    denied = estate.get("deniedProjects", {})
+    analyzer_off = set(estate.get("policyAnalyzerDisabled", []))
+
+    def with_int_state(item: dict) -> dict:
+        return {**item, "state": STATES.get(item.get("state", "ACTIVE"), 0)}
+
+    def search_projects(request: FakeRequest):
+        terms = dict(t.split(":", 1) for t in (request.arg("query") or "").split() if ":" in t)
+        found = [p for p in estate.get("projects", [])
+                 if ("parent" not in terms or p.get("parent") == terms["parent"])
+                 and ("state" not in terms or p.get("state", "ACTIVE") == terms["state"])]
+        return _paged(request, [with_int_state(p) for p in found], "projects", page_size)
+
+    def list_folders(request: FakeRequest):
+        found = [with_int_state(f) for f in estate.get("folders", []) if f.get("parent") == request.arg("parent")]
+        return _paged(request, found, "folders", page_size)
+
+    def project_policy(request: FakeRequest):
+        project = request.match.group("project")
+        if project in denied:
+            return _google_error(403, "PERMISSION_DENIED",
+                                 f"The caller does not have permission (resourcemanager.projects.getIamPolicy on {project})")
+        policies = estate.get("projectPolicies", {})
+        if project not in policies:
+            return _google_error(404, "NOT_FOUND", f"project {project} not found")
+        return reply(policies[project])
+
+    def activities(request: FakeRequest):
+        project, kind = request.match.group("project"), request.match.group("type")
+        if project in analyzer_off or project in denied:
+            return _google_error(403, "PERMISSION_DENIED",
+                                 f"Policy Analyzer API has not been used in project {project} before or it is disabled.",
+                                 "SERVICE_DISABLED")
+        items = estate.get("activities", {}).get(project, {}).get(kind, [])
+        return _paged(request, items, "activities", page_size)
+
+    http.route("GET", r"/v3/projects:search", search_projects)
+    http.route("GET", r"/v3/folders", list_folders)
+    http.route("POST", r"/v3/projects/(?P<project>[^/:]+):getIamPolicy", project_policy)
+    http.route("GET", r"/v1/projects/(?P<project>[^/]+)/locations/global/activityTypes/(?P<type>[^/]+)/activities:query",
+               activities)
+
+
+class GcpFake:
+    """Both fakes for one estate; a context manager whose ``settings()`` point the connector at them."""
+
+    def __init__(self, estate: dict, page_size: int = 100):
+        self.estate = estate
+        self.iam = FakeIamServer(estate, page_size=page_size)
+        self.http = FakeHttpServer()
+        add_rest_routes(self.http, estate, page_size=page_size)
+        self._stack = ExitStack()
+
+    @classmethod
+    def from_file(cls, path: Path, now: datetime, page_size: int = 100) -> "GcpFake":
+        return cls(load_estate(path, now), page_size=page_size)
+
+    def __enter__(self) -> "GcpFake":
+        self._stack.enter_context(self.http)
+        self.iam.start()
+        self._stack.callback(self.iam.stop)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    def settings(self, **overrides: Any) -> dict[str, Any]:
+        """Loopback endpoints, plaintext gRPC, short timeouts: nothing here can hang for 60 s."""
+        return {"iam_endpoint": self.iam.endpoint, "resource_manager_endpoint": self.http.url,
+                "policy_analyzer_endpoint": self.http.url, "insecure": True,
+                "timeout": 5.0, "max_retries": 3, "retry_initial": 0.01, "retry_max_wait": 0.05, **overrides}

@@ -1,0 +1,110 @@
+"""Revoke on GCP: disable a key or a service account (both reversible), delete a key only when
+asked. Every step reads the state before (to say ``already_done`` and to know what restore may
+undo) and after (to verify), so the log records what the provider really shows.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from nhi_cli.connector import RevokeStep, ScopeDenied, StepOutcome
+from nhi_cli.errors import ExitCode, NhiError
+from nhi_connectors.gcp.clients import GcpClients, GcpNotFound
+
+
+def _sa_resource(email: str, project: str | None) -> str:
+    return f"projects/{project or '-'}/serviceAccounts/{email}"
+
+
+def plan(target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
+    """Steps for one inventory row (a credential or an identity), reversible ones first."""
+    kind = target.get("kind") or target.get("credential_kind") or target.get("identity_kind")
+    target_id = target["id"]
+    scope = target.get("scope") or ""
+    if kind == "sa_key":
+        steps = [RevokeStep("gcp", scope, "credential", target_id, "disable_key",
+                            f"disable service-account key {target_id.rsplit('/', 1)[-1]} of "
+                            f"{target.get('identity_id') or target_id.split('/')[3]}", True,
+                            params={"name": target_id})]
+        if options.get("delete"):
+            steps.append(RevokeStep("gcp", scope, "credential", target_id, "delete_key",
+                                    f"delete service-account key {target_id.rsplit('/', 1)[-1]} (cannot be undone)",
+                                    False, params={"name": target_id}))
+        return steps
+    if kind == "service_account":
+        if target.get("is_platform") or target.get("identity_is_platform"):
+            raise NhiError(f"{target_id} is a Google-managed service agent: it cannot be disabled; "
+                           "remove its role bindings instead", ExitCode.USAGE)
+        return [RevokeStep("gcp", scope, "identity", target_id, "disable_service_account",
+                           f"disable service account {target_id} (all its keys and tokens stop working)", True,
+                           params={"name": _sa_resource(target_id, scope)})]
+    if kind == "sa_system_key":
+        raise NhiError(f"{target_id} is a Google-managed key: disable its service account instead", ExitCode.USAGE)
+    raise NhiError(f"the gcp connector cannot revoke a {kind or 'record of unknown kind'}", ExitCode.USAGE)
+
+
+def _state(clients: GcpClients, step: RevokeStep) -> bool | None:
+    """True if disabled, False if enabled, None if it does not exist."""
+    name = step.params["name"]
+    try:
+        if step.target_type == "credential":
+            key = clients.call("iam:GetServiceAccountKey", clients.iam.get_service_account_key,
+                               request={"name": name})
+            return bool(key.disabled)
+        account = clients.call("iam:GetServiceAccount", clients.iam.get_service_account, request={"name": name})
+        return bool(account.disabled)
+    except GcpNotFound:
+        return None
+
+
+def _act(clients: GcpClients, label: str, method, name: str) -> None:
+    clients.call(f"iam:{label}", method, request={"name": name})
+
+
+def execute(clients: GcpClients, step: RevokeStep) -> StepOutcome:
+    iam = clients.iam
+    name = step.params["name"]
+    try:
+        before = _state(clients, step)
+        if step.action == "delete_key":
+            if before is None:
+                return StepOutcome("already_done")
+            _act(clients, "DeleteServiceAccountKey", iam.delete_service_account_key, name)
+            after = _state(clients, step)
+            return StepOutcome("done") if after is None else StepOutcome("failed", "the key is still listed after delete")
+        if before is None:
+            return StepOutcome("failed", f"{name} does not exist")
+        if before:
+            return StepOutcome("already_done", restore_data={"was_disabled": True})
+        if step.action == "disable_key":
+            _act(clients, "DisableServiceAccountKey", iam.disable_service_account_key, name)
+        elif step.action == "disable_service_account":
+            _act(clients, "DisableServiceAccount", iam.disable_service_account, name)
+        else:
+            return StepOutcome("failed", f"unknown gcp action {step.action}")
+        if _state(clients, step) is not True:
+            return StepOutcome("failed", "read back: still enabled after disable", {"was_disabled": False})
+        return StepOutcome("done", restore_data={"was_disabled": False})
+    except ScopeDenied as exc:  # includes ScopeFailed: refused, throttled, unreachable
+        return StepOutcome("failed", f"{exc.code}: {exc.message}")
+
+
+def restore(clients: GcpClients, step: RevokeStep) -> StepOutcome:
+    if not step.reversible:
+        return StepOutcome("skipped", "not reversible")
+    if (step.restore_data or {}).get("was_disabled"):
+        return StepOutcome("skipped", "it was already disabled before the revoke")
+    iam = clients.iam
+    name = step.params["name"]
+    try:
+        if step.action == "disable_key":
+            _act(clients, "EnableServiceAccountKey", iam.enable_service_account_key, name)
+        elif step.action == "disable_service_account":
+            _act(clients, "EnableServiceAccount", iam.enable_service_account, name)
+        else:
+            return StepOutcome("skipped", f"nothing to restore for {step.action}")
+        after = _state(clients, step)
+        if after is None:
+            return StepOutcome("failed", f"{name} no longer exists")
+        return StepOutcome("done") if after is False else StepOutcome("failed", "read back: still disabled")
+    except ScopeDenied as exc:
+        return StepOutcome("failed", f"{exc.code}: {exc.message}")
