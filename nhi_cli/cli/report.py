@@ -1,0 +1,97 @@
+"""`nhi report`: render a scan from the inventory as table, JSON, SARIF, Markdown, CSV or HTML."""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, state
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    markdown = "markdown"
+    csv = "csv"
+    html = "html"
+
+
+class What(str, Enum):
+    findings = "findings"
+    inventory = "inventory"
+
+
+FormatOption = Annotated[Optional[ReportFormat], typer.Option(
+    "--format", "-f", help="table (default at a terminal), json, sarif, markdown, csv or html.", show_default=False)]
+OutputOption = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", help="Write the report to this file instead of stdout.", show_default=False)]
+
+
+def emit_report(st, conn, fmt: str, *, scan_id: int | None, what: str = "findings", output: Path | None = None,
+                limit: int | None = None):
+    """Render one scan's report to stdout or ``output``; shared with `nhi scan --format`."""
+    from nhi_cli.reports import check_writable, render_report, write_output
+
+    if output is not None:
+        check_writable(output)
+    to_terminal = output is None and st.out.is_terminal
+    width = st.out.width if output is None else 100
+    report, text = render_report(conn, fmt, scan_id=scan_id, what=what, config=_config_or_none(st),
+                                 width=max(60, width), color=to_terminal and fmt == "table", limit=limit)
+    write_output(text, output)
+    if report.empty:
+        st.say(f"nhi: scan {report.scan['id']} recorded no identities or credentials; see its coverage")
+    if output is not None:
+        st.say(f"nhi: wrote the {fmt} report of scan {report.scan['id']} to {output}")
+    return report
+
+
+def _config_or_none(st):
+    """The config for agent patterns; a report still renders when there is no nhi.yaml."""
+    return st.config
+
+
+def report(
+    format: FormatOption = None,
+    output: OutputOption = None,
+    scan: Annotated[Optional[int], typer.Option("--scan", help="Scan id to report (default: the latest).")] = None,
+    what: Annotated[What, typer.Option("--what", help="findings, or inventory (one row per credential; table, json, csv).")] = What.findings,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Rows of findings in table/markdown (0: all).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Render a scan from the inventory, never from a live scan, so any past scan can be reported again.
+
+    Exit codes: 0 written; 2 bad option or --scan names a scan that does not exist; 4 the
+    inventory is missing or has no scans, or --output cannot be written.
+
+    Examples:
+      nhi report --format html --output nhi-report.html
+      nhi report --format sarif --output nhi.sarif      (upload to GitHub code scanning)
+      nhi report --format csv --what inventory --scan 3 > credentials.csv
+    """
+    from nhi_cli.reports import check_options
+
+    st = state().update(db=db, config=config, quiet=quiet)
+    fmt = (format.value if format else ("table" if output is None and st.out.is_terminal else "json"))
+    if format is None and output is not None:
+        fmt = {".html": "html", ".htm": "html", ".sarif": "sarif", ".md": "markdown", ".csv": "csv",
+               ".json": "json"}.get(output.suffix.lower(), "json")
+    check_options(fmt, what.value)
+    store = st.open_store()
+    try:
+        conn = store.readonly()
+        try:
+            emit_report(st, conn, fmt, scan_id=scan, what=what.value, output=output, limit=limit)
+        finally:
+            conn.close()
+    finally:
+        store.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

@@ -1,0 +1,90 @@
+"""Reports rendered from the inventory: table, json, sarif, markdown, csv, html.
+
+``build_report`` (model.py) reads the store once into a Report; each format module lays that
+out. ``render_report`` is the one entry point the CLI (``nhi report``, ``nhi scan --format``)
+uses, and ``write_output`` puts the text on stdout or into a file.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from nhi_cli.errors import ExitCode, NhiError
+
+FORMATS = ("table", "json", "sarif", "markdown", "csv", "html")
+INVENTORY_FORMATS = ("table", "json", "csv")  # formats that can list every credential
+
+
+def check_options(fmt: str, what: str) -> None:
+    if fmt not in FORMATS:
+        raise NhiError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}", ExitCode.USAGE)
+    if what not in ("findings", "inventory"):
+        raise NhiError(f"--what must be findings or inventory, not {what!r}", ExitCode.USAGE)
+    if what == "inventory" and fmt not in INVENTORY_FORMATS:
+        raise NhiError(f"--what inventory is available for {', '.join(INVENTORY_FORMATS)}, not {fmt}", ExitCode.USAGE)
+
+
+def render(report, fmt: str, what: str = "findings", *, width: int = 80, color: bool = False,
+           limit: int | None = None) -> str:
+    """Lay out an already built Report in ``fmt``."""
+    if fmt == "json":
+        from nhi_cli.reports import json_report
+        return json_report.render(report, what)
+    if fmt == "sarif":
+        from nhi_cli.reports import sarif
+        return sarif.render(report)
+    if fmt == "markdown":
+        from nhi_cli.reports import markdown
+        return markdown.render(report, **({"limit": limit} if limit is not None else {}))
+    if fmt == "csv":
+        from nhi_cli.reports import csv_report
+        return csv_report.render(report, what)
+    if fmt == "html":
+        from nhi_cli.reports import html
+        return html.render(report)
+    from nhi_cli.reports import table
+    return table.render(report, what, width=width, color=color, **({"limit": limit} if limit is not None else {}))
+
+
+def render_report(conn, fmt: str, *, scan_id: int | None = None, what: str = "findings", config=None,
+                  width: int = 80, color: bool = False, limit: int | None = None):
+    """Build the report for ``scan_id`` (latest when None) and render it. Returns (report, text)."""
+    from nhi_cli.reports.model import build_report
+
+    check_options(fmt, what)
+    report = build_report(conn, scan_id, config=config, with_credentials=what == "inventory")
+    return report, render(report, fmt, what, width=width, color=color, limit=limit)
+
+
+def check_writable(output: Path) -> None:
+    """Fail before any work when ``output`` cannot be written (exit 4, nothing created)."""
+    target = Path(output)
+    if target.is_dir():
+        raise NhiError(f"cannot write the report to {target}: it is a directory", ExitCode.CANNOT_RUN)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise NhiError(f"cannot write the report to {target}: directory {parent} does not exist", ExitCode.CANNOT_RUN)
+    if target.exists() and not os.access(target, os.W_OK) or not target.exists() and not os.access(parent, os.W_OK):
+        raise NhiError(f"cannot write the report to {target}: permission denied", ExitCode.CANNOT_RUN)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Write to ``output`` atomically (temp file + rename), or to stdout when None."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    check_writable(target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise NhiError(f"cannot write the report to {target}: {exc.strerror or exc}", ExitCode.CANNOT_RUN) from None

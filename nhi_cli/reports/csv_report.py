@@ -1,0 +1,33 @@
+"""CSV: one row per finding, or with ``--what inventory`` one row per credential.
+
+Safe to open in a spreadsheet: every cell goes through ``csv_safe``, so a value that would start
+a formula (``=HYPERLINK(...)``, ``+``, ``-``, ``@``) is written with a leading apostrophe.
+"""
+from __future__ import annotations
+
+import json
+
+from nhi_cli.cli.output import write_csv
+from nhi_cli.reports.model import Report
+
+FINDING_COLUMNS = ("fingerprint", "status", "severity", "property", "rule_id", "title", "provider", "scope",
+                   "resource_type", "resource_id", "resource_name", "reason", "owasp_nhi", "first_seen",
+                   "suppression_owner", "suppression_expires", "suppression_reason", "evidence")
+CREDENTIAL_COLUMNS = ("id", "identity_id", "identity_name", "provider", "scope", "kind", "status", "created_at",
+                      "last_used_at", "expires_at", "age_days", "days_since_used", "days_to_expiry", "key_id",
+                      "hint", "owner", "identity_tags")
+
+
+def _finding_row(f: dict) -> dict:
+    s = f.get("suppression") or {}
+    return dict(f, owasp_nhi=" ".join(f["owasp_nhi"]), suppression_owner=s.get("owner"),
+                suppression_expires=s.get("expires"), suppression_reason=s.get("reason"),
+                evidence=json.dumps(f["evidence"], sort_keys=True, ensure_ascii=False))
+
+
+def render(report: Report, what: str = "findings") -> str:
+    if what == "inventory":
+        rows = (dict(c, identity_tags=c.get("tags")) for c in report.credentials or [])
+        return write_csv(rows, CREDENTIAL_COLUMNS)
+    rows = (_finding_row(f) for f in report.findings + report.suppressed)
+    return write_csv(rows, FINDING_COLUMNS)

@@ -1,0 +1,69 @@
+"""The HTML audit report: one self-contained file, inline CSS and SVG, no scripts, no fetches.
+
+Jinja2 autoescapes every value; ``visible`` additionally shows bidi and control characters as
+escapes. A Content-Security-Policy of ``default-src 'none'`` means a browser would neither run a
+script nor fetch anything even if some markup slipped through (defence in depth, not the
+primary control).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from nhi_cli import __version__
+from nhi_cli.reports import charts
+from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, SEVERITIES, Report
+from nhi_cli.reports.text import visible
+
+PROPERTY_QUESTIONS = {
+    "scoped": "Does it hold only what its task needs?",
+    "delegated": "Whose behalf does it act on, and is that recorded?",
+    "auditable": "Can every action be traced to it and its owner?",
+    "revocable": "Can it be killed now, in one step?",
+}
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("nhi_cli.reports", "templates"), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["v"] = lambda value: visible(value, oneline=False)
+    env.filters["num"] = lambda value: f"{value:,}" if isinstance(value, int) else ("" if value is None else value)
+    return env
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def render(report: Report) -> str:
+    counts = report.counts
+    total = counts["total"]
+    biggest_rule = max((r["findings"] for r in counts["by_rule"]), default=0)
+    gaps = [s for s in report.coverage if s["status"] != "complete"]
+    context = {
+        "r": report,
+        "scan": report.scan,
+        "counts": counts,
+        "inv": report.inventory,
+        "version": __version__,
+        "severities": SEVERITIES,
+        "properties": PROPERTIES,
+        "questions": PROPERTY_QUESTIONS,
+        "colours": charts.SEVERITY_COLOURS,
+        "pct": _pct,
+        "total": total,
+        "biggest_rule": biggest_rule,
+        "gaps": gaps,
+        "api_calls": sum(s["api_call_total"] for s in report.coverage),
+        "active_suppressions": [s for s in report.suppressions if not s["expired"]],
+        "expired_suppressions": [s for s in report.suppressions if s["expired"]],
+        "critical_high": counts["by_severity"]["critical"] + counts["by_severity"]["high"],
+        "owasp_total": len(OWASP_NHI),
+        "owasp_hit": sum(1 for row in counts["owasp_nhi"] if row["findings"]),
+        "age_chart": charts.histogram(report.inventory["credential_age"]),
+        "trend_chart": charts.trend(report.trend),
+        "old_credentials": sum(b["credentials"] for b in report.inventory["credential_age"][2:6]),
+    }
+    return _environment().get_template("report.html.j2").render(**context)

@@ -1,0 +1,134 @@
+"""SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
+
+Choices, from GitHub's documented ingestion rules ("SARIF support for code scanning"):
+
+- Every result needs at least one location with ``physicalLocation.artifactLocation.uri``;
+  GitHub rejects the *whole file* otherwise ("locationFromSarifResult: expected at least one
+  location"). An identity has no source file, so each result points at a synthetic,
+  repository-relative path that names the resource:
+  ``nhi/<provider>/<scope>/<resource_type>/<resource name>`` with ``region.startLine`` 1.
+  It is stable across runs (GitHub needs consistent paths to track alerts), readable in the
+  alert list, and never collides with a real file. We rejected pointing every result at
+  nhi.yaml: all alerts would then claim to sit on line 1 of a file that did not cause them.
+  Each segment is percent-encoded, so a hostile name cannot break out of the path.
+  A ``logicalLocation`` carries the exact resource id as well.
+- ``partialFingerprints`` carries nhi's own fingerprint (sha256 of rule + resource), so GitHub
+  matches an alert across scans without hashing source lines that do not exist.
+- Rules carry ``properties.tags`` including "security" and a ``security-severity`` score, which
+  GitHub needs to show Critical/High/Medium/Low; ``precision`` is set as GitHub recommends.
+- GitHub accepts at most 25,000 results per run: above that, the most severe are kept and an
+  invocation notification says how many were left out.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from nhi_cli import __version__
+from nhi_cli.reports.model import SEVERITY_RANK, Report
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+MAX_RESULTS = 25_000
+LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+# GitHub: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low. Info gets no score, so
+# GitHub shows it as a plain note rather than a security alert.
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+FINGERPRINT_KEY = "nhiFinding/v1"
+
+
+def artifact_uri(f: dict) -> str:
+    parts = ["nhi", f["provider"], f["scope"], f["resource_type"], f.get("resource_name") or f["resource_id"]]
+    return "/".join(quote(str(p), safe="") or "_" for p in parts)
+
+
+def _rule_descriptor(rule: dict) -> dict:
+    tags = ["security", "nhi", rule["property"]] + [f"owasp-nhi/{r}" for r in rule["owasp_nhi"]]
+    help_text = "\n\n".join(p for p in (rule["description"], f"Risk: {rule['risk']}" if rule["risk"] else "",
+                                        f"Remediation: {rule['remediation']}" if rule["remediation"] else "") if p)
+    properties = {"tags": tags[:10], "precision": "high", "nhi-property": rule["property"],
+                  "nhi-severity": rule["severity"], "owasp-nhi": rule["owasp_nhi"],
+                  "remediation": rule["remediation"]}
+    if rule["severity"] in SECURITY_SEVERITY:
+        properties["security-severity"] = SECURITY_SEVERITY[rule["severity"]]
+    return {
+        "id": rule["id"],
+        "name": "".join(part.capitalize() for part in rule["id"].replace("-", "_").split("_")),
+        "shortDescription": {"text": rule["title"]},
+        "fullDescription": {"text": rule["description"] or rule["title"]},
+        "help": {"text": help_text or rule["title"]},
+        "defaultConfiguration": {"level": LEVEL.get(rule["severity"], "warning")},
+        "properties": properties,
+    }
+
+
+def _placeholder_rule(f: dict) -> dict:
+    """A descriptor for a finding whose rule was not recorded with the scan."""
+    return {"id": f["rule_id"], "title": f["title"], "severity": f["severity"], "property": f["property"],
+            "description": "", "risk": "", "remediation": "", "owasp_nhi": f["owasp_nhi"]}
+
+
+def _result(f: dict, index: int) -> dict:
+    result = {
+        "ruleId": f["rule_id"],
+        "ruleIndex": index,
+        "level": LEVEL.get(f["severity"], "warning"),
+        "message": {"text": f["reason"]},
+        "locations": [{
+            "physicalLocation": {"artifactLocation": {"uri": artifact_uri(f)}, "region": {"startLine": 1}},
+            "logicalLocations": [{"fullyQualifiedName": f["resource_id"], "kind": f["resource_type"]}],
+        }],
+        "partialFingerprints": {FINGERPRINT_KEY: f["fingerprint"]},
+        "baselineState": "new" if f["is_new"] else "unchanged",
+        "properties": {"provider": f["provider"], "scope": f["scope"], "resource_id": f["resource_id"],
+                       "resource_type": f["resource_type"], "severity": f["severity"], "status": f["status"],
+                       "first_seen": f["first_seen"], "evidence": f["evidence"]},
+    }
+    if f["suppressed"]:
+        s = f.get("suppression") or {}
+        result["suppressions"] = [{"kind": "external", "status": "accepted",
+                                   "justification": str(s.get("reason") or "suppressed in nhi.yaml"),
+                                   "properties": {"owner": s.get("owner"), "expires": s.get("expires")}}]
+    return result
+
+
+def document(report: Report) -> dict:
+    rules = dict(report.rules)
+    for f in report.findings + report.suppressed:
+        if f["rule_id"] not in rules:
+            rules[f["rule_id"]] = _placeholder_rule(f)
+    rule_ids = sorted(rules)
+    index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    findings = sorted(report.findings + report.suppressed,
+                      key=lambda f: (f["suppressed"], SEVERITY_RANK.get(f["severity"], 9), f["rule_id"], f["resource_id"]))
+    notifications = []
+    if len(findings) > MAX_RESULTS:
+        notifications.append({"level": "warning", "message": {
+            "text": f"{len(findings) - MAX_RESULTS} less severe findings were left out: GitHub code scanning "
+                    f"accepts at most {MAX_RESULTS} results per run. The JSON and CSV reports have all of them."}})
+        findings = findings[:MAX_RESULTS]
+    for scope in report.coverage:
+        if scope["status"] != "complete":
+            notifications.append({"level": "warning" if scope["status"] == "partial" else "error", "message": {
+                "text": f"{scope['provider']}:{scope['scope']} was {scope['status']}"
+                        f"{': ' + scope['error_code'] if scope['error_code'] else ''}; its findings may be missing."}})
+    scan = report.scan
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "nhi", "version": __version__, "semanticVersion": __version__,
+                                "rules": [_rule_descriptor(rules[r]) for r in rule_ids]}},
+            "automationDetails": {"id": f"nhi/scan-{scan['id']}"},
+            "invocations": [{"executionSuccessful": scan["status"] == "complete",
+                             "startTimeUtc": scan["started_at"], "endTimeUtc": scan["finished_at"],
+                             "toolExecutionNotifications": notifications}],
+            "results": [_result(f, index[f["rule_id"]]) for f in findings],
+            "properties": {"scan_id": scan["id"], "scan_status": scan["status"],
+                           "identities": report.inventory["identities"],
+                           "credentials": report.inventory["credentials"]},
+        }],
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(document(report), indent=2, ensure_ascii=True, default=str) + "\n"
