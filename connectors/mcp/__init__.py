@@ -1,0 +1,145 @@
+"""Local MCP agent configs: every configured MCP server, and the standing secrets in them.
+
+No network. Scopes are roots: ``~`` (this machine's per-user client configs, found at their
+fixed locations) and each given path (``paths:`` in nhi.yaml, ``--mcp-path``), which may be a
+file or a directory searched for project configs. A file that cannot be read or parsed is a
+gap of its scope (``partial``); the other files are still inventoried.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from nhi_cli.connector import CollectContext, Connector, ConnectorSettings, ScopeFailed
+from nhi_cli.model import Batch, Scope
+
+from . import discovery, reader
+from .detect import scan_server
+from .transform import FileFacts, build_batch, display_path
+
+
+class McpSettings(ConnectorSettings):
+    home: Path | None = None  # whose per-user configs to read (default: the current user's home)
+    discover: bool = True  # read the per-user client configs under home
+    paths: list[Path] = []  # files or directories with MCP configs (e.g. a repository checkout)
+    max_file_bytes: int = 20_000_000  # ~/.claude.json carries project history and can be large
+
+
+class McpConnector(Connector):
+    name: ClassVar[str] = "mcp"
+    Settings: ClassVar[type[ConnectorSettings]] = McpSettings
+
+    # --- scopes -----------------------------------------------------------------------
+    def _home(self, ctx: CollectContext) -> Path:
+        return Path(ctx.settings.home).expanduser().absolute() if ctx.settings.home else Path.home()
+
+    def _paths(self, ctx: CollectContext) -> list[Path]:
+        given = list(ctx.settings.paths) + [Path(p) for p in ctx.options.get("mcp_paths") or []]
+        out: list[Path] = []
+        for path in given:
+            path = Path(path).expanduser().absolute()
+            if path not in out:
+                out.append(path)
+        return out
+
+    def scopes(self, ctx: CollectContext) -> list[Scope]:
+        home = self._home(ctx)
+        scopes = []
+        paths = self._paths(ctx)
+        if ctx.settings.discover:
+            scopes.append(Scope(self.name, "~", name=f"per-user configs in {home}",
+                                attrs={"root": str(home), "kind": "home", "skip_under": [str(p) for p in paths]}))
+        for path in paths:
+            scopes.append(Scope(self.name, display_path(path, home), name=str(path),
+                                attrs={"root": str(path), "kind": "path"}))
+        return scopes
+
+    # --- collect ----------------------------------------------------------------------
+    def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
+        home = self._home(ctx)
+        root = Path(scope.attrs["root"])
+        if scope.attrs["kind"] == "home":
+            configs = discovery.home_files(root)
+            configs += self._claude_code_projects(ctx, configs, scope, home)
+        else:
+            configs = self._given(ctx, root, home)
+        items, seen = [], set()
+        for config in configs:
+            key = str(config.path)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = self._read(ctx, config, home)
+            if item is not None:
+                items.append(item)
+        return build_batch(items, scope.id, ctx.secret_salt)
+
+    def _given(self, ctx: CollectContext, root: Path, home: Path) -> list[discovery.ConfigFile]:
+        try:
+            root.lstat()
+        except OSError:
+            raise ScopeFailed("not_found", f"{root} does not exist") from None
+        if root.is_dir():
+            ctx.count("directory_walk")
+            return discovery.walk(root)
+        return [discovery.classify_given_file(root)]
+
+    def _claude_code_projects(self, ctx: CollectContext, configs, scope: Scope, home: Path):
+        """Project ``.mcp.json`` files of the projects ~/.claude.json knows, unless a given
+        path covers them (then they belong to that path's scope)."""
+        skip = [Path(p) for p in scope.attrs.get("skip_under", [])]
+        out = []
+        for config in configs:
+            if config.format != "claude_code_user":
+                continue
+            try:
+                text, _mode = reader.read_text(config.path, ctx.settings.max_file_bytes)
+                parsed = reader.parse(config, text)
+            except reader.FileProblem:
+                continue  # reported when the file itself is read
+            for project in parsed.projects:
+                project_path = Path(project)
+                if not project_path.is_absolute() or any(project_path == s or s in project_path.parents for s in skip):
+                    continue
+                candidate = project_path / ".mcp.json"
+                if discovery._exists_or_link(candidate):
+                    out.append(discovery.ConfigFile(candidate, "claude_code", "project", "mcpServers"))
+        return out
+
+    def _read(self, ctx: CollectContext, config: discovery.ConfigFile, home: Path):
+        shown = display_path(config.path, home)
+        try:
+            text, mode = reader.read_text(config.path, ctx.settings.max_file_bytes)
+            ctx.count("files_read")
+            parsed = reader.parse(config, text)
+        except reader.FileProblem as problem:
+            ctx.gap(shown, problem.code, problem.message)
+            return None
+        repo = discovery.git_root(Path(config.path).absolute())
+        facts = FileFacts(display=shown, repo_root=display_path(repo, home) if repo else None, mode=mode)
+        servers = [(server, scan_server(server.spec)) for server in parsed.servers]
+        return parsed, facts, servers
+
+    # --- demo -------------------------------------------------------------------------
+    @classmethod
+    def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
+        """Copy the demo home tree to a temporary folder, make its project a git work tree
+        (a ``.git`` folder cannot be committed inside nhi's own repository), and point the
+        connector at it. Paths show as ``~/...``, so ids stay the same from run to run."""
+        source = estate / "mcp" / "home"
+        if not source.is_dir():
+            return None
+        tmp = Path(tempfile.mkdtemp(prefix="nhi-demo-mcp-"))
+        stack.callback(shutil.rmtree, tmp, True)
+        home = tmp / "home"
+        shutil.copytree(source, home, symlinks=True)
+        repos = []
+        for marker in sorted(home.rglob("GIT_REPO_MARKER")):
+            (marker.parent / ".git").mkdir(exist_ok=True)
+            (marker.parent / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+            repos.append(str(marker.parent))
+        return {"home": str(home), "paths": repos, "discover": True}

@@ -1,0 +1,233 @@
+"""Find standing credentials in one MCP server entry, without keeping their values.
+
+A value is examined field by field (``env``, ``args``, ``headers``, the URL, anything else
+that is a string). Placeholders such as ``${VAR}``, ``${VAR:-default}``, ``${env:VAR}`` and
+``${input:id}`` are references to a secret kept elsewhere: they are recorded by name, and only
+a ``:-default`` is examined (a default can itself be a pasted key). What remains is matched
+against well-known formats (patterns.py), then as a URL with a password or a secret-named
+query parameter, then against the field's name (``..._TOKEN``, ``..._API_KEY``,
+``Authorization``, ``--api-key``).
+
+A :class:`Found` holds the value in memory only, so that it can be hashed; nothing here logs
+or formats it, and its ``repr`` hides it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .patterns import AWS_SECRET_RE, FORMATS, KNOWN_EXAMPLES
+
+PLACEHOLDER_RE = re.compile(r"\$\{(?P<body>[^{}]*)\}")
+# Names of variables, headers, flags and query parameters that hold secrets.
+SECRET_NAME_RE = re.compile(
+    r"(?i)(token|secret|passw(?:or)?d|passphrase|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
+    r"credential|^auth(?:orization)?$|^proxy-authorization$|^pwd$|_pwd$|signing[_-]?key|^key$|^sig$)")
+NOT_SECRET_NAME_RE = re.compile(
+    r"(?i)([_-](id|url|uri|path|file|dir|endpoint|host|region|name|type|count|expiry|ttl|header|env|scope|scopes)$"
+    r"|^(token_type|key_id|grant_type)$)")
+# Text people put where a secret should go; not a leak.
+PLACEHOLDER_TEXT_RE = re.compile(
+    r"(?i)^(<[^>]*>|\[[^\]]*\]|x{4,}|\*{3,}|\.{3,}|todo|tbd|none|null|undefined|changeme|placeholder|redacted"
+    r"|replace[-_ ]?me|your[-_ a-z]*(key|token|secret|password|here)[-_ a-z]*|.*[-_ ]here)$")
+AUTH_SCHEME_RE = re.compile(r"(?i)^(bearer|basic|token|bot|apikey|api-key)\s+")
+
+
+@dataclass
+class Found:
+    """One secret seen in one field. ``value`` never leaves the process."""
+
+    secret_type: str
+    field: str  # where in the server entry: "env OPENAI_API_KEY", "args[3]", "url query token"
+    provider: str  # aws, openai, anthropic, github, slack, generic, ...
+    detected_by: str  # format, name, url
+    value: str = field(repr=False)
+    hint_value: str = field(repr=False, default="")  # what the hint is computed from
+    hint: str = ""
+    key_id: str | None = None
+
+
+@dataclass
+class Reference:
+    field: str
+    ref: str  # "input:github_token", "env:GITHUB_TOKEN", "GITHUB_TOKEN"
+
+
+@dataclass
+class FieldScan:
+    found: list[Found] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+
+
+def looks_secret_name(name: str) -> bool:
+    name = name.strip().lstrip("-")
+    return bool(SECRET_NAME_RE.search(name)) and not NOT_SECRET_NAME_RE.search(name)
+
+
+def _plausible_secret(text: str) -> bool:
+    text = text.strip()
+    if len(text) < 6 or PLACEHOLDER_TEXT_RE.match(text) or " " in text.strip():
+        return False
+    if text.lower() in ("true", "false", "yes", "no", "on", "off"):
+        return False
+    if text.startswith(("/", "~/", "./", "../")) or re.match(r"^[A-Za-z]:\\", text):
+        return False  # a path to a key file, not the key
+    return True
+
+
+def _generic_hint(value: str) -> str:
+    # Short generic secrets (passwords) show nothing: four characters of eight is too much.
+    return f"{value[:4]}...{value[-4:]}" if len(value) >= 20 else "****"
+
+
+def _formats(text: str, field_name: str, scan: FieldScan) -> str:
+    """Record every well-known format in ``text``; return the text with matches blanked."""
+    for fmt in FORMATS:
+        for match in fmt.regex.finditer(text):
+            value = match.group(0)
+            if value in KNOWN_EXAMPLES or value.endswith("EXAMPLE"):
+                continue
+            scan.found.append(Found(
+                secret_type=fmt.secret_type, field=field_name, provider=fmt.provider, detected_by="format",
+                value=value, hint=fmt.hint(value, match), key_id=value if fmt.is_identifier else None))
+        text = fmt.regex.sub(" ", text)
+    return text
+
+
+def _url(text: str, field_name: str, scan: FieldScan) -> bool:
+    """A URL with a password or a secret-named query parameter. True if it was a URL."""
+    text = text.strip()
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", text):
+        return False
+    try:
+        parts = urlsplit(text)
+        password, host, user = parts.password, parts.hostname or "", parts.username or ""
+    except ValueError:
+        return True
+    if password and not PLACEHOLDER_TEXT_RE.match(password):
+        scan.found.append(Found("url_password", field_name, "generic", "url", value=password,
+                                hint=f"{parts.scheme}://{user}:***@{host}"))
+    for key, val in parse_qsl(parts.query, keep_blank_values=False):
+        if looks_secret_name(key) and _plausible_secret(val):
+            scan.found.append(Found("url_query_secret", f"{field_name} query {key}", "generic", "url",
+                                    value=val, hint=_generic_hint(val)))
+    return True
+
+
+def scan_value(text: str, field_name: str, name: str | None = None) -> FieldScan:
+    """Examine one string. ``name`` is the variable, header, flag or parameter it belongs to."""
+    scan = FieldScan()
+    defaults = []
+
+    def placeholder(match: re.Match) -> str:
+        body = match.group("body")
+        ref, _, default = body.partition(":-")
+        scan.references.append(Reference(field_name, ref.strip()))
+        if default:
+            defaults.append(default)
+        return " "
+
+    remaining = PLACEHOLDER_RE.sub(placeholder, text)
+    before = len(scan.found)
+    for default in defaults:
+        _formats(default, f"{field_name} default", scan)
+    remaining = _formats(remaining, field_name, scan)
+    if len(scan.found) > before:
+        return scan
+    if _url(remaining, field_name, scan):
+        return scan
+    if name and looks_secret_name(name) and not scan.references:
+        value = AUTH_SCHEME_RE.sub("", remaining.strip())
+        if _plausible_secret(value):
+            is_aws = "aws" in name.lower() and "secret" in name.lower() and AWS_SECRET_RE.fullmatch(value)
+            scan.found.append(Found(
+                "aws_secret_access_key" if is_aws else "named_secret", field_name,
+                "aws" if is_aws else "generic", "name", value=value, hint=_generic_hint(value)))
+    return scan
+
+
+def scan_args(args: list[Any], scan: FieldScan) -> None:
+    """Command-line arguments: ``--api-key=V``, ``--api-key V``, ``-e NAME=V`` and free text."""
+    flag: str | None = None
+    for index, arg in enumerate(args):
+        if not isinstance(arg, str):
+            flag = None
+            continue
+        where = f"args[{index}]"
+        name = None
+        value = arg
+        if arg.startswith("-") and "=" in arg:
+            name, _, value = arg.partition("=")
+        elif re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", arg):
+            name, _, value = arg.partition("=")
+        elif flag is not None and not arg.startswith("-"):
+            name = flag
+        part = scan_value(value, where, name)
+        scan.found.extend(part.found)
+        scan.references.extend(part.references)
+        flag = arg if arg.startswith("-") and "=" not in arg and looks_secret_name(arg) else None
+
+
+def pair_aws_secrets(scan: FieldScan, env: dict[str, Any]) -> None:
+    """An AWS secret key is only recognisable beside its key id: take 40-character values
+    from the same server's env when it also holds an access key id."""
+    if not any(f.key_id for f in scan.found):
+        return
+    seen = {f.field for f in scan.found}
+    for key, val in env.items():
+        where = f"env {key}"
+        if where in seen or not isinstance(val, str):
+            continue
+        match = AWS_SECRET_RE.fullmatch(val.strip())
+        if match and val.strip() not in KNOWN_EXAMPLES:
+            scan.found.append(Found("aws_secret_access_key", where, "aws", "format", value=val.strip(),
+                                    hint=_generic_hint(val.strip())))
+
+
+def scan_server(spec: dict[str, Any]) -> FieldScan:
+    """Every field of one server entry."""
+    scan = FieldScan()
+
+    def add(part: FieldScan) -> None:
+        scan.found.extend(part.found)
+        scan.references.extend(part.references)
+
+    env = spec.get("env") if isinstance(spec.get("env"), dict) else {}
+    for key, val in env.items():
+        if isinstance(val, str):
+            add(scan_value(val, f"env {key}", key))
+    headers = spec.get("headers") if isinstance(spec.get("headers"), dict) else {}
+    for key, val in headers.items():
+        if isinstance(val, str):
+            add(scan_value(val, f"headers {key}", key))
+    if isinstance(spec.get("args"), list):
+        scan_args(spec["args"], scan)
+    for key in ("command", "url", "serverUrl", "httpUrl"):
+        if isinstance(spec.get(key), str):
+            add(scan_value(spec[key], key))
+    # Anything else that is text: known formats only (no names to go by).
+    for path, val in _other_strings(spec, ("env", "headers", "args", "command", "url", "serverUrl", "httpUrl")):
+        part = FieldScan()
+        _formats(val, path, part)
+        part.references.extend(Reference(path, m.group("body").partition(":-")[0])
+                               for m in PLACEHOLDER_RE.finditer(val))
+        add(part)
+    pair_aws_secrets(scan, env)
+    return scan
+
+
+def _other_strings(value: Any, skip: tuple[str, ...], path: str = "") -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, val in value.items():
+            if not path and key in skip:
+                continue
+            out.extend(_other_strings(val, skip, f"{path}.{key}" if path else str(key)))
+    elif isinstance(value, list):
+        for index, val in enumerate(value):
+            out.extend(_other_strings(val, skip, f"{path}[{index}]"))
+    elif isinstance(value, str) and path:
+        out.append((path, value))
+    return out

@@ -1,0 +1,127 @@
+"""Where MCP clients keep their configuration, and finding those files.
+
+Machine discovery looks at the fixed per-user locations of every client (for macOS, Linux and
+Windows alike: a home directory copied between machines, or a test tree, may hold any of
+them) plus the project ``.mcp.json`` of every project Claude Code lists in ``~/.claude.json``.
+A given directory (``--mcp-path``, ``paths:``) is walked for the names project configs use,
+so CI can scan a checkout's committed ``.mcp.json``, ``.cursor/mcp.json`` and
+``.vscode/mcp.json``. Directory walks never follow symlinks and skip dependency folders.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# (path under home, client, config scope, format)
+HOME_FILES: tuple[tuple[str, str, str, str], ...] = (
+    ("Library/Application Support/Claude/claude_desktop_config.json", "claude_desktop", "user", "mcpServers"),
+    (".config/Claude/claude_desktop_config.json", "claude_desktop", "user", "mcpServers"),
+    ("AppData/Roaming/Claude/claude_desktop_config.json", "claude_desktop", "user", "mcpServers"),
+    (".claude.json", "claude_code", "user", "claude_code_user"),
+    (".cursor/mcp.json", "cursor", "user", "mcpServers"),
+    (".codeium/windsurf/mcp_config.json", "windsurf", "user", "mcpServers"),
+    (".gemini/settings.json", "gemini_cli", "user", "mcpServers"),
+)
+VSCODE_USER_DIRS = (
+    "Library/Application Support/Code/User", "Library/Application Support/Code - Insiders/User",
+    ".config/Code/User", ".config/Code - Insiders/User", ".config/VSCodium/User",
+    "AppData/Roaming/Code/User", "AppData/Roaming/Code - Insiders/User",
+)
+SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist", "build",
+             "target", ".next", ".cache"}
+MAX_WALK_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    path: Path  # as found (absolute, not resolved: a symlink keeps its own name)
+    client: str  # claude_desktop, claude_code, cursor, vscode, windsurf, gemini_cli, unknown
+    config_scope: str  # user, project
+    format: str  # mcpServers, servers, vscode_settings, claude_code_user
+
+
+def classify(path: Path, default_scope: str = "project") -> ConfigFile | None:
+    """What a file is, by its name and folder; None if it is not an MCP config name."""
+    name, parent = path.name, path.parent.name
+    if name == ".mcp.json":
+        return ConfigFile(path, "claude_code", "project", "mcpServers")
+    if name == "mcp.json" and parent == ".cursor":
+        return ConfigFile(path, "cursor", default_scope, "mcpServers")
+    if name == "mcp.json" and parent == ".vscode":
+        return ConfigFile(path, "vscode", "project", "servers")
+    if name == "settings.json" and parent == ".vscode":
+        return ConfigFile(path, "vscode", "project", "vscode_settings")
+    if name == "claude_desktop_config.json":
+        return ConfigFile(path, "claude_desktop", "user", "mcpServers")
+    if name == "mcp_config.json":
+        return ConfigFile(path, "windsurf", "user", "mcpServers")
+    if name == ".claude.json":
+        return ConfigFile(path, "claude_code", "user", "claude_code_user")
+    return None
+
+
+def classify_given_file(path: Path) -> ConfigFile:
+    """A file named explicitly: by name if known, else read both root keys."""
+    known = classify(path)
+    if known is not None:
+        return known
+    if path.name == "mcp.json" and path.parent.name == "User":  # VS Code user profile
+        return ConfigFile(path, "vscode", "user", "servers")
+    if path.name == "settings.json" and path.parent.name == "User":
+        return ConfigFile(path, "vscode", "user", "vscode_settings")
+    return ConfigFile(path, "unknown", "project", "any")
+
+
+def home_files(home: Path) -> list[ConfigFile]:
+    """Candidate per-user config files under ``home`` (existence is checked by the reader,
+    so that a broken symlink or a loop is reported rather than skipped)."""
+    out = [ConfigFile(home / rel, client, scope, fmt) for rel, client, scope, fmt in HOME_FILES]
+    for rel in VSCODE_USER_DIRS:
+        user_dir = home / rel
+        out.append(ConfigFile(user_dir / "mcp.json", "vscode", "user", "servers"))
+        out.append(ConfigFile(user_dir / "settings.json", "vscode", "user", "vscode_settings"))
+        profiles = user_dir / "profiles"
+        if _is_dir(profiles):
+            for profile in sorted(profiles.iterdir()):
+                out.append(ConfigFile(profile / "mcp.json", "vscode", "user", "servers"))
+    return [c for c in out if _exists_or_link(c.path)]
+
+
+def walk(root: Path) -> list[ConfigFile]:
+    """Every MCP config name under ``root``, depth-limited, not following symlinked dirs."""
+    found: list[ConfigFile] = []
+    root_depth = len(root.parts)
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        current = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        if len(current.parts) - root_depth >= MAX_WALK_DEPTH:
+            dirnames[:] = []
+        for name in sorted(filenames):
+            config = classify(current / name)
+            if config is not None:
+                found.append(config)
+    return found
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _exists_or_link(path: Path) -> bool:
+    try:
+        os.lstat(path)
+        return True
+    except OSError:
+        return False
+
+
+def git_root(path: Path) -> Path | None:
+    """The work tree a file sits in (a ``.git`` folder or file above it), if any."""
+    for parent in path.parents:
+        if _exists_or_link(parent / ".git"):
+            return parent
+    return None

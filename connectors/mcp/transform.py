@@ -1,0 +1,206 @@
+"""MCP servers and the secrets in them as inventory records (pure: no file access).
+
+Each configured server is an identity of kind ``mcp_server`` whose id names the file and the
+server (``mcp:~/.cursor/mcp.json#github``). Each distinct secret is ONE credential of kind
+``embedded_secret`` whose id comes from a salted hash, with a location row for every
+(file, server, field) it was seen in: the same key pasted into three configs is one key in
+three places, which is what the reuse rule counts. An AWS access key id and the secret key
+beside it are one credential (the id is the key's public identifier, kept as ``key_id``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from nhi_cli.model import Batch, Credential, CredentialLocation, Identity
+from nhi_cli.secrets import secret_hash
+
+from .detect import Found, FieldScan
+from .reader import ParsedFile, ServerEntry
+
+PROVIDER = "mcp"
+
+
+def display_path(path: Path, home: Path | None) -> str:
+    """``~/...`` under the home directory (stable and shorter), else the absolute path."""
+    path = Path(os.path.abspath(path))
+    if home is not None:
+        try:
+            return "~/" + path.relative_to(home).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+@dataclass
+class FileFacts:
+    display: str
+    repo_root: str | None
+    mode: int
+
+
+@dataclass
+class _Secret:
+    """Everything known about one distinct secret while a scope is transformed."""
+
+    dedup: str = field(repr=False)  # key id for AWS, else the value: never stored
+    hashed: str = field(repr=False)  # what secret_hash covers: the secret if seen, else the id
+    secret_type: str = ""
+    provider: str = ""
+    detected_by: str = ""
+    hint: str = ""
+    key_id: str | None = None
+    has_secret: bool = False
+    places: list[tuple[str, str, str, str, bool]] = field(default_factory=list)  # location, field, client, scope, committed
+
+
+def transport(spec: dict[str, Any]) -> str:
+    kind = spec.get("type") or spec.get("transport")
+    if isinstance(kind, str) and kind:
+        return {"streamable-http": "http", "streamableHttp": "http"}.get(kind, kind)
+    if isinstance(spec.get("command"), str):
+        return "stdio"
+    url = spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl")
+    if isinstance(url, str):
+        return "sse" if url.rstrip("/").endswith("/sse") else "http"
+    return "unknown"
+
+
+def safe_url(url: Any) -> str | None:
+    """Scheme, host, port and path only: no user info, no query (either may hold a secret)."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return None
+    return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else None
+
+
+def _package(spec: dict[str, Any], secret_fields: set[str]) -> str | None:
+    """The package or image a stdio server runs (first plain argument), if it holds no secret."""
+    args = spec.get("args")
+    if not isinstance(args, list):
+        return None
+    for index, arg in enumerate(args):
+        if isinstance(arg, str) and not arg.startswith("-") and "=" not in arg and "${" not in arg:
+            if f"args[{index}]" in secret_fields or len(arg) > 200:
+                return None
+            return arg
+    return None
+
+
+def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, scan: FieldScan,
+                    scope: str) -> Identity:
+    spec = server.spec
+    secret_fields = {f.field for f in scan.found}
+    command = spec.get("command") if isinstance(spec.get("command"), str) else None
+    if command is not None and "command" in secret_fields:
+        command = "<redacted>"
+    inputs = []
+    for ref in scan.references:
+        kind, _, name = ref.ref.partition(":") if ":" in ref.ref else ("var", "", ref.ref)
+        entry = {"field": ref.field, "ref": ref.ref, "kind": kind}
+        if kind == "input" and name in parsed.inputs:
+            entry["password_prompt"] = bool(parsed.inputs[name].get("password"))
+        inputs.append(entry)
+    attrs = {
+        "client": parsed.config.client,
+        "server": server.name,
+        "config_file": facts.display,
+        "config_scope": server.config_scope,
+        "project": server.project,
+        "transport": transport(spec),
+        "command": command,
+        "package": _package(spec, secret_fields),
+        "url": safe_url(spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl")),
+        "env_names": sorted(str(k) for k in spec["env"]) if isinstance(spec.get("env"), dict) else [],
+        "header_names": sorted(str(k) for k in spec["headers"]) if isinstance(spec.get("headers"), dict) else [],
+        "references": inputs,
+        "secrets": [{"field": f.field, "secret_type": f.secret_type} for f in scan.found],
+        "plaintext_secrets": len(scan.found),
+        "in_git_repo": facts.repo_root is not None,
+        "repo_root": facts.repo_root,
+        "committed": facts.repo_root is not None and server.config_scope == "project",
+        "file_mode": f"{facts.mode:04o}",
+        "world_readable": bool(facts.mode & 0o004),
+    }
+    return Identity(
+        id=f"mcp:{facts.display}#{server.key}", provider=PROVIDER, scope=scope, kind="mcp_server",
+        name=server.name, enabled=not bool(spec.get("disabled")),
+        description=f"{parsed.config.client} MCP server ({server.config_scope} scope)", attrs=attrs,
+    )
+
+
+class SecretIndex:
+    """Collects secrets across the files of one scope, merging repeats into one credential."""
+
+    def __init__(self, salt: str):
+        self.salt = salt
+        self._secrets: dict[str, _Secret] = {}
+
+    def add(self, found: list[Found], location: str, client: str, config_scope: str, committed: bool) -> None:
+        key_ids = [f.key_id for f in found if f.key_id]
+        for item in sorted(found, key=lambda f: f.key_id is None):  # key ids first
+            # A secret key beside exactly one key id is that key's secret: one credential.
+            paired = item.secret_type == "aws_secret_access_key" and len(set(key_ids)) == 1
+            dedup = f"aws:{key_ids[0]}" if paired else (f"aws:{item.key_id}" if item.key_id else item.value)
+            secret = self._secrets.get(dedup)
+            if secret is None:
+                secret = self._secrets[dedup] = _Secret(
+                    dedup=dedup, hashed=item.value, secret_type=item.secret_type, provider=item.provider,
+                    detected_by=item.detected_by, hint=item.hint, key_id=key_ids[0] if paired else item.key_id)
+            if item.secret_type == "aws_secret_access_key" and secret.key_id:
+                secret.has_secret = True
+                secret.hashed = item.value
+            secret.places.append((location, item.field, client, config_scope, committed))
+
+    def records(self, scope: str, identity_ids: dict[str, str]) -> tuple[list[Credential], list[CredentialLocation]]:
+        credentials, locations = [], []
+        for secret in self._secrets.values():
+            cred_id = "mcp-secret:" + secret_hash(secret.dedup, self.salt)[:24]
+            places = sorted(set(secret.places))
+            files = sorted({p[0].split("#", 1)[0] for p in places})
+            credentials.append(Credential(
+                id=cred_id, identity_id=identity_ids[places[0][0]], provider=PROVIDER, scope=scope,
+                kind="embedded_secret", status="active", name=secret.secret_type, key_id=secret.key_id,
+                hint=secret.hint, secret_hash=secret_hash(secret.hashed, self.salt),
+                attrs={
+                    "secret_type": secret.secret_type,
+                    "secret_provider": secret.provider,
+                    "detected_by": secret.detected_by,
+                    "has_secret_key": secret.has_secret if secret.key_id else None,
+                    "locations": len({p[0] for p in places}),
+                    "files": files,
+                    "clients": sorted({p[2] for p in places}),
+                    "config_scopes": sorted({p[3] for p in places}),
+                    "committed": any(p[4] for p in places),
+                    "user_level": any(p[3] in ("user", "local") for p in places),
+                },
+            ))
+            for location, field_name, _client, _scope, _committed in places:
+                locations.append(CredentialLocation(credential_id=cred_id, location=location, provider=PROVIDER,
+                                                    scope=scope, context=field_name))
+        return credentials, locations
+
+
+def build_batch(items: list[tuple[ParsedFile, FileFacts, list[tuple[ServerEntry, FieldScan]]]],
+                scope: str, salt: str) -> Batch:
+    batch = Batch()
+    index = SecretIndex(salt)
+    identity_ids: dict[str, str] = {}
+    for parsed, facts, servers in items:
+        for server, scan in servers:
+            identity = server_identity(parsed, facts, server, scan, scope)
+            batch.identities.append(identity)
+            location = f"{facts.display}#{server.key}"
+            identity_ids[location] = identity.id
+            committed = identity.attrs["committed"]
+            index.add(scan.found, location, parsed.config.client, server.config_scope, committed)
+    batch.credentials, batch.locations = index.records(scope, identity_ids)
+    return batch
