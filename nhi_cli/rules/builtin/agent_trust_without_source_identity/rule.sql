@@ -1,0 +1,10 @@
+-- Agents come from v_rule_agents only: when a richer agent model lands, that view changes, not this rule.
+SELECT t.identity_id AS resource_id, 'identity' AS resource_type, t.provider, t.scope,
+       t.identity_name AS resource_name,
+       'Agent ' || MIN(a.agent_name) || ' (' || t.identity_name || ') can be assumed by ' || MIN(t.principal)
+         || ' without sts:SourceIdentity, so its sessions do not record whom it acts for.' AS reason,
+       group_concat(DISTINCT t.principal) AS principals, MIN(a.evidence) AS agent_evidence
+FROM v_trusts t JOIN v_rule_agents a ON a.identity_id = t.identity_id
+WHERE t.identity_enabled = 1 AND t.principal_type IN ('any', 'account', 'principal', 'saml', 'oidc')
+  AND t.requires_source_identity = 0
+GROUP BY t.identity_id, t.provider, t.scope, t.identity_name

@@ -1,0 +1,133 @@
+"""Evaluating rules: set-based SQL over the views, on a connection that cannot write.
+
+Rules run inside the scan's transaction (so they see the rows the scan just loaded, which a
+second connection could not see before COMMIT). A sqlite3 authorizer installed for the duration
+of each rule query denies every action except reading, selecting and calling functions, so a
+rule cannot INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH, PRAGMA or end the transaction, even on
+the scan's writable connection. Standalone evaluation uses Store.readonly() as well.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from nhi_cli.rules.loader import Rule, RuleProblem
+
+ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
+ALLOWED |= {getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
+DENIED_FUNCTIONS = {"load_extension", "writefile", "readfile", "edit"}
+STANDARD_COLUMNS = ("resource_id", "resource_type", "reason", "provider", "scope", "resource_name")
+
+
+def _authorize(action, arg1, arg2, db_name, trigger):
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK if action in ALLOWED else sqlite3.SQLITE_DENY
+
+
+@contextmanager
+def guarded(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Make ``conn`` read-only for the block: the authorizer denies anything but reads."""
+    conn.set_authorizer(_authorize)
+    try:
+        yield conn
+    finally:
+        conn.set_authorizer(None)
+
+
+def fingerprint(rule_id: str, resource_id: str) -> str:
+    """Stable across scans: the same rule on the same resource is the same finding."""
+    return hashlib.sha256(f"{rule_id}\0{resource_id}".encode()).hexdigest()
+
+
+def bind_value(value: Any) -> Any:
+    if isinstance(value, (list, tuple, set)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+@dataclass
+class Result:
+    rule_id: str
+    resource_id: str
+    resource_type: str
+    reason: str
+    provider: str | None
+    scope: str | None
+    resource_name: str | None
+    evidence: dict = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.rule_id, self.resource_id)
+
+
+def run_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) -> list[Result]:
+    """Run one rule; raises sqlite3.Error for a broken query. Rows collapse per resource."""
+    values = dict(rule.params)
+    values.update(params or {})
+    with guarded(conn):
+        cursor = conn.execute(rule.sql, {k: bind_value(v) for k, v in values.items()})
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    results: dict[str, Result] = {}
+    for row in rows:
+        data = dict(zip(columns, row))
+        resource_id = data.get("resource_id")
+        if resource_id is None or str(resource_id) in results:
+            continue
+        evidence = {k: v for k, v in data.items() if k not in STANDARD_COLUMNS}
+        results[str(resource_id)] = Result(
+            rule_id=rule.id, resource_id=str(resource_id), resource_type=str(data.get("resource_type") or "identity"),
+            reason=str(data.get("reason") or f"{rule.meta.title}."), provider=data.get("provider"),
+            scope=data.get("scope"), resource_name=data.get("resource_name"), evidence=evidence)
+    found = list(results.values())
+    _fill_context(conn, found)
+    return found
+
+
+def _fill_context(conn: sqlite3.Connection, results: list[Result]) -> None:
+    """Provider, scope and name for rows a rule did not give them, from identity or credential."""
+    missing = [r for r in results if not (r.provider and r.scope and r.resource_name)]
+    for start in range(0, len(missing), 500):
+        chunk = missing[start:start + 500]
+        ids = [r.resource_id for r in chunk]
+        marks = ",".join("?" * len(ids))
+        known: dict[str, tuple] = {}
+        for table, name in (("credential", "COALESCE(name, id)"), ("identity", "name")):
+            for row in conn.execute(f"SELECT id, provider, scope, {name} FROM {table} WHERE id IN ({marks})", ids):
+                known.setdefault(row[0], tuple(row[1:]))
+        for r in chunk:
+            provider, scope, name = known.get(r.resource_id, (None, None, None))
+            r.provider = r.provider or provider or "unknown"
+            r.scope = r.scope or scope or "unknown"
+            r.resource_name = r.resource_name or name or r.resource_id
+
+
+@dataclass
+class Evaluation:
+    results: list[Result]
+    problems: list[RuleProblem]
+    counts: dict[str, int]  # rule id -> findings
+
+
+def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
+    """Every rule, each on its own; a failing rule is reported and the others still run."""
+    results, problems, counts = [], [], {}
+    for rule in rules:
+        try:
+            found = run_rule(conn, rule)
+        except (sqlite3.Error, ValueError) as exc:
+            problems.append(RuleProblem(rule.folder / "rule.sql", f"SQL error: {exc}"))
+            continue
+        counts[rule.id] = len(found)
+        results.extend(found)
+    return Evaluation(results, problems, counts)

@@ -1,0 +1,37 @@
+"""The scan's post-load step: people, agent patterns, rules and findings, in the scan's
+transaction, so an interrupted scan leaves neither new inventory nor new findings behind."""
+from __future__ import annotations
+
+import sqlite3
+
+from nhi_cli.rules.engine import evaluate
+from nhi_cli.rules.findings import record_findings
+from nhi_cli.rules.loader import RuleSet
+from nhi_cli.rules.people import load_people
+
+
+def copy_agent_patterns(conn: sqlite3.Connection, agents) -> None:
+    conn.execute("DELETE FROM rule_agent_pattern")
+    rows = [(a.name, p, "identity") for a in agents for p in a.identities]
+    rows += [(a.name, p, "credential") for a in agents for p in a.credentials]
+    conn.executemany("INSERT OR IGNORE INTO rule_agent_pattern (agent_name, pattern, kind) VALUES (?, ?, ?)", rows)
+
+
+class RulesStep:
+    """Callable post_load hook; keeps what the CLI needs afterwards (summary, rule problems)."""
+
+    def __init__(self, config, ruleset: RuleSet):
+        self.config = config
+        self.ruleset = ruleset
+        self.problems = []
+        self.summary: dict = {}
+
+    def __call__(self, conn: sqlite3.Connection, scan_id: int) -> None:
+        load_people(conn, self.config.people)
+        copy_agent_patterns(conn, self.config.agents)
+        evaluation = evaluate(conn, self.ruleset.rules)
+        self.problems = evaluation.problems
+        ran = [r for r in self.ruleset.rules if r.id in evaluation.counts]
+        errored = {r.id for r in self.ruleset.rules if r.id not in evaluation.counts}
+        self.summary = record_findings(conn, scan_id, ran, evaluation.results, self.config.suppressions, errored)
+        self.summary["rules"] = len(ran)

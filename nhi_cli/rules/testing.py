@@ -1,0 +1,156 @@
+"""Running a rule's tests.yaml: each case loads inventory rows into a fresh in-memory database
+(with every migration applied), runs the rule and checks that the resource alarms or passes.
+
+Like semgrep's --test: a rule is not done until it has a case that must alarm and one that must
+pass. Built-in rules run through tests/rules/test_builtin_rules.py; user rules through
+`nhi rules test DIR`.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from nhi_cli.rules.engine import run_rule
+from nhi_cli.rules.loader import Rule, RuleProblem, _validation_problem, _yaml_problem, schema_connection
+
+DEFAULT_NOW = "2026-11-28T00:00:00Z"
+DEFAULT_PROVIDER, DEFAULT_SCOPE = "aws", "111111111111"
+TABLES = ("identity", "credential", "grant", "trust", "credential_location", "person", "scan_run",
+          "scope_result", "rule_agent_pattern")
+JSON_COLUMNS = {"tags", "attrs", "condition", "conditions", "gaps", "api_calls", "summary"}
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    expect: Literal["alarm", "pass"]
+    resource: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    rows: dict[Literal[TABLES], list[dict[str, Any]]] = Field(default_factory=dict)  # type: ignore[valid-type]
+
+
+class TestFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    now: str = DEFAULT_NOW
+    cases: list[Case] = Field(min_length=2)
+
+
+@dataclass
+class CaseOutcome:
+    rule_id: str
+    case: str
+    expect: str
+    resource: str
+    passed: bool
+    detail: str = ""
+
+
+def _last_part(identifier: str) -> str:
+    return identifier.replace(":", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _defaults(table: str, row: dict, now: str, identities: dict[str, dict]) -> dict:
+    row = dict(row)
+    owner = identities.get(row.get("identity_id") or row.get("credential_id") or "", {})
+    base = {"provider": owner.get("provider", DEFAULT_PROVIDER), "scope": owner.get("scope", DEFAULT_SCOPE)}
+    stamps = {"first_seen": now, "last_seen": now, "first_scan": 1, "last_scan": 1}
+    if table == "identity":
+        defaults = {**base, "kind": "iam_user", "name": _last_part(row.get("id", "x")), "created_at": "2025-01-01T00:00:00Z", **stamps}
+    elif table == "credential":
+        defaults = {**base, "kind": "access_key", "status": "active", "created_at": now, "last_used_at": now, **stamps}
+    elif table == "grant":
+        defaults = {**base, "effect": "Allow", "resource": "*", "source": "test-policy", "source_type": "managed"}
+    elif table == "trust":
+        defaults = {**base, "action": "sts:AssumeRole"}
+    elif table == "credential_location":
+        defaults = {"provider": "mcp", "scope": "local", "context": ""}
+    elif table == "person":
+        defaults = {"source": "test", "active": 1}
+    elif table == "scan_run":
+        defaults = {"started_at": now, "finished_at": now, "status": "complete", "nhi_version": "test"}
+    elif table == "scope_result":
+        defaults = {"scan_id": 1, "status": "complete"}
+    else:
+        defaults = {}
+    merged = {**defaults, **row}
+    for key, value in merged.items():
+        if key in JSON_COLUMNS and not isinstance(value, str) and value is not None:
+            merged[key] = json.dumps(value, sort_keys=True)
+        elif isinstance(value, bool):
+            merged[key] = int(value)
+    return merged
+
+
+def load_case(conn: sqlite3.Connection, case: Case, now: str) -> None:
+    rows = case.rows
+    identities = {r["id"]: r for r in rows.get("identity", []) if "id" in r}
+    credentials = {r["id"]: identities.get(r.get("identity_id"), {}) for r in rows.get("credential", []) if "id" in r}
+    owners = {**identities, **credentials}
+    if not rows.get("scan_run"):
+        conn.execute("INSERT INTO scan_run (id, started_at, finished_at, status, nhi_version) VALUES (1, ?, ?, 'complete', 'test')",
+                     (now, now))
+    for table in TABLES:
+        for raw in rows.get(table, []):
+            row = _defaults(table, raw, now, owners)
+            columns = list(row)
+            conn.execute(f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})',
+                         [row[c] for c in columns])
+
+
+def read_tests(rule: Rule) -> tuple[TestFile | None, RuleProblem | None]:
+    path = rule.folder / "tests.yaml"
+    if not path.is_file():
+        return None, RuleProblem(path, "missing: every rule needs cases that alarm and cases that pass")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        return None, _yaml_problem(path, exc)
+    try:
+        tests = TestFile.model_validate(data or {})
+    except ValidationError as exc:
+        return None, _validation_problem(path, exc)
+    expects = {c.expect for c in tests.cases}
+    if expects != {"alarm", "pass"}:
+        return None, RuleProblem(path, "needs at least one case that must alarm and one that must pass")
+    return tests, None
+
+
+def run_case(rule: Rule, case: Case, now: str) -> CaseOutcome:
+    conn = schema_connection()
+    try:
+        try:
+            load_case(conn, case, now)
+        except sqlite3.Error as exc:
+            return CaseOutcome(rule.id, case.name, case.expect, case.resource, False, f"bad rows: {exc}")
+        unknown = sorted(set(case.params) - set(rule.params))
+        if unknown:
+            return CaseOutcome(rule.id, case.name, case.expect, case.resource, False, f"unknown parameter {unknown[0]!r}")
+        try:
+            results = run_rule(conn, rule, case.params)
+        except sqlite3.Error as exc:
+            return CaseOutcome(rule.id, case.name, case.expect, case.resource, False, f"SQL error: {exc}")
+    finally:
+        conn.close()
+    hit = next((r for r in results if r.resource_id == case.resource), None)
+    if case.expect == "alarm":
+        if hit is None:
+            return CaseOutcome(rule.id, case.name, "alarm", case.resource, False, "expected an alarm, got none")
+        if not hit.reason.rstrip().endswith("."):
+            return CaseOutcome(rule.id, case.name, "alarm", case.resource, False, f"reason must end with a period: {hit.reason!r}")
+        return CaseOutcome(rule.id, case.name, "alarm", case.resource, True, hit.reason)
+    if hit is not None:
+        return CaseOutcome(rule.id, case.name, "pass", case.resource, False, f"expected no alarm, got: {hit.reason}")
+    return CaseOutcome(rule.id, case.name, "pass", case.resource, True)
+
+
+def run_tests(rule: Rule) -> tuple[list[CaseOutcome], RuleProblem | None]:
+    tests, problem = read_tests(rule)
+    if problem:
+        return [], problem
+    return [run_case(rule, case, tests.now) for case in tests.cases], None

@@ -1,0 +1,43 @@
+-- 0002: what the rules engine needs beyond 0001: agent patterns from nhi.yaml, the view agent
+-- rules read (v_rule_agents), a people view, and indexes for findings and set-based rules.
+
+-- `agents:` patterns from nhi.yaml, copied in by each scan so rule SQL can see them.
+CREATE TABLE rule_agent_pattern (
+    agent_name TEXT NOT NULL,
+    pattern    TEXT NOT NULL,                     -- glob over identity id or name (or credential id)
+    kind       TEXT NOT NULL DEFAULT 'identity' CHECK (kind IN ('identity', 'credential')),
+    PRIMARY KEY (agent_name, pattern, kind)
+);
+
+-- Identities classified as AI agents, with the evidence. Delegation rules read this view only;
+-- when a richer agent model lands (v_agents), redefine this view on top of it.
+CREATE VIEW v_rule_agents AS
+SELECT i.id AS identity_id, p.agent_name, 'config: ' || p.pattern AS evidence
+FROM identity i JOIN rule_agent_pattern p
+  ON p.kind = 'identity' AND (i.id GLOB p.pattern OR i.name GLOB p.pattern)
+WHERE i.removed_at IS NULL
+UNION
+SELECT k.identity_id, p.agent_name, 'config credential: ' || p.pattern
+FROM credential k JOIN rule_agent_pattern p ON p.kind = 'credential' AND k.id GLOB p.pattern
+WHERE k.removed_at IS NULL
+UNION
+SELECT i.id, CASE WHEN lower(CAST(j.value AS TEXT)) IN ('', 'true', 'yes', '1') THEN i.name
+                  ELSE CAST(j.value AS TEXT) END, 'tag: ' || j.key
+FROM identity i, json_each(i.tags) j
+WHERE i.removed_at IS NULL AND i.tags LIKE '%agent%'
+  AND lower(j.key) IN ('nhi:agent', 'agent', 'ai-agent', 'nhi-agent')
+  AND lower(CAST(j.value AS TEXT)) NOT IN ('false', 'no', '0')
+UNION
+SELECT t.identity_id, t.identity_name, 'trusted by agent platform: ' || t.principal
+FROM v_trusts t
+WHERE t.principal_type = 'service'
+  AND (t.principal IN ('bedrock.amazonaws.com', 'bedrock-agentcore.amazonaws.com')
+       OR t.principal LIKE '%@gcp-sa-aiplatform%.iam.gserviceaccount.com'
+       OR t.principal LIKE '%@gcp-sa-aiplatform-re.iam.gserviceaccount.com');
+
+CREATE VIEW v_people AS
+SELECT lower(id) AS id, name, lower(email) AS email, active, source FROM person;
+
+CREATE INDEX finding_status ON finding (status);
+CREATE INDEX finding_occurrence_fingerprint ON finding_occurrence (fingerprint);
+CREATE INDEX trust_principal_type ON trust (principal_type);

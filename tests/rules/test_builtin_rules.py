@@ -1,0 +1,37 @@
+"""Every built-in rule loads, and every case in its tests.yaml alarms or passes as it says."""
+from __future__ import annotations
+
+import pytest
+
+from nhi_cli.rules.loader import BUILTIN_DIR, load_rule, rule_folders
+from nhi_cli.rules.testing import read_tests, run_case
+
+FOLDERS = rule_folders(BUILTIN_DIR)
+
+
+def _cases():
+    for folder in FOLDERS:
+        rule, problems = load_rule(folder, builtin=True)
+        if rule is None:
+            yield pytest.param(folder, None, id=f"{folder.name}::load")
+            continue
+        tests, problem = read_tests(rule)
+        if problem:
+            yield pytest.param(folder, None, id=f"{folder.name}::tests.yaml")
+            continue
+        for case in tests.cases:
+            yield pytest.param(folder, case, id=f"{folder.name}::{case.name}")
+
+
+def test_the_pack_covers_the_issue():
+    assert len(FOLDERS) >= 20
+
+
+@pytest.mark.parametrize(("folder", "case"), list(_cases()))
+def test_rule_case(folder, case):
+    rule, problems = load_rule(folder, builtin=True)
+    assert not problems, [str(p) for p in problems]
+    tests, problem = read_tests(rule)
+    assert problem is None, str(problem)
+    outcome = run_case(rule, case, tests.now)
+    assert outcome.passed, f"{case.name}: {outcome.detail}"
