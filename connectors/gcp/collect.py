@@ -63,7 +63,14 @@ def get_project_policy(c: GcpClients, project: str) -> dict:
 
 def get_activities(c: GcpClients, project: str, activity_type: str) -> list[dict]:
     path = f"/v1/projects/{project}/locations/global/activityTypes/{activity_type}/activities:query"
-    return list(c.analyzer.paged_token(path, "activities", params={"pageSize": 1000}))
+    params: dict[str, Any] = {"pageSize": 1000}
+    items: list[dict] = []
+    while True:  # nextPageToken paging, counted under one readable name
+        body = c.analyzer.request("GET", path, params=params, count_as="policyanalyzer:activities.query").json()
+        items.extend(body.get("activities", []))
+        if not body.get("nextPageToken"):
+            return items
+        params["pageToken"] = body["nextPageToken"]
 
 
 def _active_projects(c: GcpClients, query: str) -> list[dict]:
