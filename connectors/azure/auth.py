@@ -1,0 +1,69 @@
+"""Tokens for Graph and ARM through azure-identity, imported lazily.
+
+Credential objects cache their tokens, so one credential is built per connector instance and
+reused for every scope. ``StaticTokenCredential`` implements azure-core's ``TokenCredential``
+protocol for tests, the demo and token-injecting proxies: real credential classes refuse a
+plain-http authority, so a local fake cannot issue them tokens.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from nhi_cli.connector import AuthFailed
+
+from .settings import AzureSettings
+
+
+class StaticTokenCredential:
+    """Returns the configured token for every scope (``isinstance(x, TokenCredential)``)."""
+
+    def __init__(self, token: str):
+        self._token = token
+
+    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
+                  enable_cae: bool = False, **kwargs: Any):
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+
+def build_credential(settings: AzureSettings):
+    """The credential the settings ask for; raises AuthFailed when it cannot be built."""
+    auth = settings.effective_auth
+    if auth == "static_token":
+        return StaticTokenCredential(settings.static_token or "")
+    import azure.identity as identity
+
+    authority = settings.cloud_endpoints.authority
+    try:
+        if auth == "client_secret":
+            secret = os.environ.get(settings.client_secret_env)
+            if not secret:
+                raise AuthFailed("auth", f"environment variable {settings.client_secret_env} is not set "
+                                         "(auth: client_secret)")
+            return identity.ClientSecretCredential(settings.tenant_id, settings.client_id, secret,
+                                                   authority=authority)
+        if auth == "certificate":
+            return identity.CertificateCredential(settings.tenant_id, settings.client_id,
+                                                  settings.certificate_path, authority=authority)
+        if auth == "managed_identity":
+            return identity.ManagedIdentityCredential(client_id=settings.client_id)
+        return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True,
+                                               authority=authority)
+    except AuthFailed:
+        raise
+    except Exception as exc:  # bad certificate path, unreadable file, ...
+        raise AuthFailed("auth", f"cannot build the Azure credential ({auth}): {exc}") from None
+
+
+def bearer(credential, scope: str) -> str:
+    """A token for ``scope``; azure-identity errors become AuthFailed with one readable line."""
+    try:
+        return credential.get_token(scope).token
+    except AuthFailed:
+        raise
+    except Exception as exc:  # ClientAuthenticationError, CredentialUnavailableError
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AuthFailed("auth", f"no Azure token for {scope}: {first_line}") from None

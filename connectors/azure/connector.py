@@ -1,0 +1,154 @@
+"""AzureConnector: the Entra tenant through Microsoft Graph, each subscription through ARM."""
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from nhi_cli.connector import (AuthFailed, CollectContext, Connector, RevokeStep, ScopeDenied, ScopeFailed,
+                               StepOutcome)
+from nhi_cli.model import Batch, Scope
+
+from .settings import AzureSettings
+
+
+class AzureConnector(Connector):
+    name: ClassVar[str] = "azure"
+    Settings: ClassVar[type[AzureSettings]] = AzureSettings
+    revoke_kinds: ClassVar[dict[str, list[str]]] = {
+        "service_principal": ["disable_service_principal"],
+        "agent_identity": ["disable_service_principal"],
+        "application": ["remove_client_secret", "remove_certificate"],
+        "managed_identity": ["remove_role_assignment"],
+        "client_secret": ["remove_client_secret"],
+        "certificate": ["remove_certificate"],
+    }
+
+    def __init__(self) -> None:
+        self._credentials: dict[int, Any] = {}
+
+    def credential(self, settings: AzureSettings):
+        """One azure-identity credential per settings object, so its token cache is reused."""
+        key = id(settings)
+        if key not in self._credentials:
+            from .auth import build_credential
+
+            self._credentials[key] = build_credential(settings)
+        return self._credentials[key]
+
+    # --- scopes -------------------------------------------------------------------------
+    def scopes(self, ctx: CollectContext) -> list[Scope]:
+        from .arm import active_subscriptions, get_subscriptions
+        from .clients import arm_client, graph_client
+        from .graph import get_organization
+
+        settings: AzureSettings = ctx.settings
+        cred = self.credential(settings)
+        scopes: list[Scope] = []
+        if settings.tenant:
+            try:
+                if settings.tenant_id:
+                    org = {"id": settings.tenant_id, "displayName": settings.tenant_id}
+                else:
+                    with graph_client(ctx, cred) as graph:
+                        org = get_organization(graph)
+                scopes.append(Scope("azure", f"tenant:{org['id']}", org.get("displayName") or org["id"],
+                                    {"kind": "tenant", "tenant_id": org["id"]}))
+            except AuthFailed:
+                raise
+            except ScopeDenied as exc:  # recorded as a denied tenant scope; subscriptions still run
+                scopes.append(Scope("azure", f"tenant:{settings.tenant_id or 'unknown'}", "tenant",
+                                    {"kind": "tenant", "error": exc}))
+        if settings.subscriptions:
+            subs = [{"subscriptionId": s, "displayName": s} for s in settings.subscriptions]
+        else:
+            try:
+                with arm_client(ctx, cred) as arm:
+                    subs = active_subscriptions(get_subscriptions(arm))
+            except AuthFailed:
+                raise
+            except ScopeDenied as exc:
+                subs = []
+                scopes.append(Scope("azure", "subscriptions", "subscription discovery",
+                                    {"kind": "discovery", "error": exc}))
+        skip = {s.lower() for s in settings.skip_subscriptions}
+        for sub in subs:
+            if sub["subscriptionId"].lower() in skip:
+                continue
+            scopes.append(Scope("azure", f"subscription:{sub['subscriptionId']}",
+                                sub.get("displayName") or sub["subscriptionId"],
+                                {"kind": "subscription", "subscription_id": sub["subscriptionId"]}))
+        return scopes
+
+    # --- collect ------------------------------------------------------------------------
+    def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
+        from nhi_cli.http import NotFound
+
+        from .transform import TransformError
+
+        if "error" in scope.attrs:
+            raise scope.attrs["error"]
+        try:
+            if scope.attrs["kind"] == "tenant":
+                return self._collect_tenant(ctx, scope)
+            return self._collect_subscription(ctx, scope)
+        except NotFound as exc:
+            raise ScopeFailed("NotFound", str(exc)) from None
+        except TransformError as exc:
+            raise ScopeFailed("MalformedResponse", str(exc)) from None
+
+    def _collect_tenant(self, ctx: CollectContext, scope: Scope) -> Batch:
+        from . import graph as g
+        from .clients import graph_client
+        from .transform import transform_tenant
+
+        settings: AzureSettings = ctx.settings
+        with graph_client(ctx, self.credential(settings)) as client:
+            sps = g.get_service_principals(client)
+            apps = g.get_applications(client)
+            assignments = g.get_app_role_assignments(client)
+            delegated = g.get_delegated_grants(client, settings.page_size)
+            roles = g.get_directory_roles(client)
+            users = g.optional(ctx, "users", lambda: g.get_users(client, settings.page_size)) or []
+            sign_ins = g.optional(ctx, "sign-in activity (beta reports)",
+                                  lambda: g.get_sign_in_activity(client, settings.page_size)) \
+                if settings.sign_in_activity else None
+            agents = g.optional(ctx, "Entra Agent ID (beta)", lambda: g.get_agent_identities(client),
+                                absent_is_gap=False) if settings.agent_identities else None
+        return transform_tenant(tenant_id=scope.attrs["tenant_id"], scope=scope.id, now=ctx.now, sps=sps,
+                                apps=apps, role_assignments=assignments, delegated=delegated,
+                                directory_roles=roles, users=users, sign_ins=sign_ins, agent_identities=agents)
+
+    def _collect_subscription(self, ctx: CollectContext, scope: Scope) -> Batch:
+        from .arm import get_role_assignments, get_role_definitions, role_names, transform_role_assignments
+        from .clients import arm_client
+
+        sub = scope.attrs["subscription_id"]
+        with arm_client(ctx, self.credential(ctx.settings)) as client:
+            definitions = get_role_definitions(client, sub)
+            assignments = get_role_assignments(client, sub)
+        return Batch(grants=transform_role_assignments(assignments, role_names(definitions), scope.id))
+
+    # --- revoke -------------------------------------------------------------------------
+    def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
+        from .revoke import plan
+
+        return plan(self, ctx, target, options)
+
+    def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+        from .revoke import execute
+
+        return execute(self, ctx, step)
+
+    def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+        from .revoke import restore
+
+        return restore(self, ctx, step)
+
+    # --- demo ---------------------------------------------------------------------------
+    @classmethod
+    def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
+        from .fake import start_demo
+
+        return start_demo(stack, estate, now)

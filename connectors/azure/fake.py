@@ -1,0 +1,293 @@
+"""A local Microsoft Graph + ARM fake on FakeHttpServer, for the demo and the tests.
+
+It serves an estate file (recorded, sanitized Graph and ARM payloads, see fixtures/azure/ and
+fixtures/demo/azure/) the way the real services answer: ``$top`` paging with an absolute
+``@odata.nextLink`` / ``nextLink`` built from the request's own Host header, ``$expand`` of
+owners and appRoleAssignments, certificate ``key`` only on a single-object ``$select``, and
+the mutating calls revoke makes. Dates written ``@now-30d`` / ``@now+10d`` are relative to
+the clock the fake is started with, so the planted problems never age out.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from contextlib import ExitStack
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, FakeResponse, reply
+from nhi_cli.model import iso
+
+TOKEN = "fake-azure-token"  # what the demo settings send as `static_token`
+_RELATIVE = re.compile(r"^@now([+-]\d+)d$")
+_GUID = r"[0-9A-Za-z-]+"
+_ASSIGNMENT = r"(?P<scope>/.*)/providers/Microsoft\.Authorization/roleAssignments/(?P<name>[0-9A-Za-z-]+)"
+
+
+def load_estate(path: Path, now: datetime) -> dict[str, Any]:
+    def resolve(value):
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        if isinstance(value, str) and (m := _RELATIVE.match(value)):
+            return iso(now + timedelta(days=int(m.group(1))))
+        return value
+
+    return resolve(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _error(status: int, code: str, message: str) -> FakeResponse:
+    return reply({"error": {"code": code, "message": message}}, status)
+
+
+class AzureFake:
+    """Graph and ARM routes over one FakeHttpServer. ``page_size`` caps every page."""
+
+    def __init__(self, estate: dict[str, Any], *, page_size: int = 1000, token: str = TOKEN):
+        self.estate = copy.deepcopy(estate)
+        self.page_size = page_size
+        self.token = token
+        self.denied_subscriptions: set[str] = set()
+        self.server = FakeHttpServer()
+        self._routes()
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def start(self) -> "AzureFake":
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> "AzureFake":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def settings(self, **extra: Any) -> dict[str, Any]:
+        return {"endpoint": self.url, "static_token": self.token, **extra}
+
+    # --- lookups ------------------------------------------------------------------------
+    def _objects(self) -> dict[str, dict]:
+        out = {}
+        for kind, key in (("user", "users"), ("servicePrincipal", "servicePrincipals"), ("application", "applications")):
+            for obj in self.estate.get(key, []):
+                out[obj["id"]] = {"@odata.type": f"#microsoft.graph.{kind}", **obj}
+        return out
+
+    def sp(self, object_id: str) -> dict | None:
+        return next((s for s in self.estate.get("servicePrincipals", []) if s["id"] == object_id), None)
+
+    def app(self, object_id: str) -> dict | None:
+        return next((a for a in self.estate.get("applications", []) if a["id"] == object_id), None)
+
+    def assignments(self, subscription: str) -> list[dict]:
+        return self.estate.setdefault("roleAssignments", {}).setdefault(subscription, [])
+
+    # --- helpers ------------------------------------------------------------------------
+    def _authorized(self, request: FakeRequest) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.token}"
+
+    def _page(self, request: FakeRequest, items: list[dict], link_key: str) -> FakeResponse:
+        top = int(request.arg("$top") or self.page_size)
+        size = max(1, min(top, self.page_size))
+        start = int(request.arg("$skiptoken") or 0)
+        body: dict[str, Any] = {"value": items[start:start + size]}
+        if start + size < len(items):
+            query = {k: v[0] for k, v in request.query.items() if k != "$skiptoken"}
+            query["$skiptoken"] = str(start + size)
+            body[link_key] = f"http://{request.headers.get('host')}{request.path}?{urlencode(query)}"
+        return reply(body)
+
+    def _expand(self, request: FakeRequest, obj: dict, single: bool = False) -> dict:
+        out = copy.deepcopy(obj)
+        expand = request.arg("$expand") or ""
+        objects = self._objects()
+        if expand.startswith("owners"):
+            out["owners"] = [objects[o] for o in obj.get("owners", []) if o in objects][:20]
+        else:
+            out.pop("owners", None)
+        if expand.startswith("appRoleAssignments"):
+            out["appRoleAssignments"] = [a for a in self.estate.get("appRoleAssignments", [])
+                                         if a["principalId"] == obj["id"]]
+        select = request.arg("$select") or ""
+        if not (single and "keyCredentials" in select):  # Graph returns `key` only then
+            for key in out.get("keyCredentials", []):
+                key["key"] = None
+        return out
+
+    # --- routes -------------------------------------------------------------------------
+    def _routes(self) -> None:
+        s = self.server
+        graph_lists = {
+            "/v1.0/servicePrincipals": "servicePrincipals", "/v1.0/applications": "applications",
+            "/v1.0/users": "users", "/v1.0/oauth2PermissionGrants": "oauth2PermissionGrants",
+            "/beta/reports/servicePrincipalSignInActivities": "signInActivities",
+        }
+        for path, key in graph_lists.items():
+            s.route("GET", re.escape(path), self._guard(lambda r, key=key: self._page(
+                r, [self._expand(r, o) for o in self.estate.get(key, [])], "@odata.nextLink")))
+        s.route("GET", r"/v1\.0/organization", self._guard(lambda r: reply({"value": [self.estate["tenant"]]})))
+        s.route("GET", r"/v1\.0/directoryRoles", self._guard(self._directory_roles))
+        s.route("GET", r"/beta/servicePrincipals/microsoft\.graph\.agentIdentity", self._guard(self._agents))
+        s.route("GET", rf"/v1\.0/servicePrincipals/(?P<id>{_GUID})", self._guard(self._get_sp))
+        s.route("PATCH", rf"/v1\.0/servicePrincipals/(?P<id>{_GUID})", self._guard(self._patch_sp))
+        s.route("GET", rf"/v1\.0/applications/(?P<id>{_GUID})", self._guard(self._get_app))
+        s.route("PATCH", rf"/v1\.0/applications/(?P<id>{_GUID})", self._guard(self._patch_app))
+        s.route("POST", rf"/v1\.0/(?P<kind>applications|servicePrincipals)/(?P<id>{_GUID})/removePassword",
+                self._guard(self._remove_password))
+        s.route("GET", r"/subscriptions", self._guard(lambda r: self._page(
+            r, self.estate.get("subscriptions", []), "nextLink")))
+        s.route("GET", rf"/subscriptions/(?P<sub>{_GUID})/providers/Microsoft\.Authorization/roleDefinitions",
+                self._guard(self._role_definitions))
+        s.route("GET", rf"/subscriptions/(?P<sub>{_GUID})/providers/Microsoft\.Authorization/roleAssignments",
+                self._guard(self._role_assignments))
+        s.route("GET", _ASSIGNMENT, self._guard(self._get_assignment))
+        s.route("DELETE", _ASSIGNMENT, self._guard(self._delete_assignment))
+        s.route("PUT", _ASSIGNMENT, self._guard(self._put_assignment))
+
+    def _guard(self, handler):
+        def guarded(request: FakeRequest) -> FakeResponse:
+            if not self._authorized(request):
+                return _error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+            sub = request.match.groupdict().get("sub") if request.match else None
+            if sub and sub in self.denied_subscriptions:
+                return _error(403, "AuthorizationFailed", f"no authorization to read subscription {sub}")
+            return handler(request)
+        return guarded
+
+    def _directory_roles(self, request: FakeRequest) -> FakeResponse:
+        objects = self._objects()
+        roles = [{**role, "members": [{"@odata.type": objects.get(m, {}).get("@odata.type"), "id": m}
+                                      for m in role.get("members", [])]}
+                 for role in self.estate.get("directoryRoles", [])]
+        return self._page(request, roles, "@odata.nextLink")
+
+    def _agents(self, request: FakeRequest) -> FakeResponse:
+        if "agentIdentities" not in self.estate:  # a tenant or cloud without Entra Agent ID
+            return _error(400, "BadRequest", "Resource not found for the segment 'microsoft.graph.agentIdentity'.")
+        agents = [self._expand(request, sp) for sp in self.estate["servicePrincipals"]
+                  if sp["id"] in self.estate["agentIdentities"]]
+        for agent in agents:
+            agent.update(self.estate["agentIdentities"][agent["id"]])
+        return self._page(request, agents, "@odata.nextLink")
+
+    def _get_sp(self, request: FakeRequest) -> FakeResponse:
+        sp = self.sp(request.match["id"])
+        if sp is None:
+            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+        return reply(self._expand(request, sp, single=True))
+
+    def _patch_sp(self, request: FakeRequest) -> FakeResponse:
+        sp = self.sp(request.match["id"])
+        if sp is None:
+            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+        if sp.get("servicePrincipalType") == "ManagedIdentity":
+            return _error(400, "Request_BadRequest", "Managed identity service principals cannot be modified.")
+        body = request.json() or {}
+        if "accountEnabled" in body:
+            sp["accountEnabled"] = bool(body["accountEnabled"])
+        return reply(None, 204)
+
+    def _get_app(self, request: FakeRequest) -> FakeResponse:
+        app = self.app(request.match["id"])
+        if app is None:
+            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+        return reply(self._expand(request, app, single=True))
+
+    def _patch_app(self, request: FakeRequest) -> FakeResponse:
+        app = self.app(request.match["id"])
+        if app is None:
+            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+        body = request.json() or {}
+        if "passwordCredentials" in body:
+            return _error(400, "Request_BadRequest", "passwordCredentials cannot be updated; use addPassword.")
+        if "keyCredentials" in body:
+            existing = {k["keyId"]: k for k in app.get("keyCredentials", [])}
+            updated = []
+            for entry in body["keyCredentials"]:
+                old = existing.get(entry.get("keyId"))
+                if not entry.get("key") and old is None:
+                    return _error(400, "Request_BadRequest", "A new key credential needs its key.")
+                updated.append({**(old or {}), **{k: v for k, v in entry.items() if v is not None}})
+            app["keyCredentials"] = updated
+        return reply(None, 204)
+
+    def _remove_password(self, request: FakeRequest) -> FakeResponse:
+        obj = (self.app if request.match["kind"] == "applications" else self.sp)(request.match["id"])
+        if obj is None:
+            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+        key_id = (request.json() or {}).get("keyId")
+        before = obj.get("passwordCredentials", [])
+        after = [p for p in before if p["keyId"] != key_id]
+        if len(after) == len(before):
+            return _error(404, "Request_ResourceNotFound", f"No password credential found with keyId {key_id}.")
+        obj["passwordCredentials"] = after
+        return reply(None, 204)
+
+    def _role_definitions(self, request: FakeRequest) -> FakeResponse:
+        sub = request.match["sub"]
+        defs = [{**d, "id": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{d['name']}"}
+                for d in self.estate.get("roleDefinitions", [])]
+        return self._page(request, defs, "nextLink")
+
+    def _with_id(self, sub: str, a: dict) -> dict:
+        scope = a["properties"]["scope"]
+        return {**a, "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{a['name']}",
+                "type": "Microsoft.Authorization/roleAssignments"}
+
+    def _role_assignments(self, request: FakeRequest) -> FakeResponse:
+        sub = request.match["sub"]
+        items = [self._with_id(sub, a) for a in self.assignments(sub)]
+        flt = request.arg("$filter") or ""
+        if m := re.match(r"principalId eq '([^']+)'", flt):
+            items = [a for a in items if a["properties"]["principalId"] == m.group(1)]
+        return self._page(request, items, "nextLink")
+
+    def _find_assignment(self, request: FakeRequest) -> tuple[str | None, dict | None]:
+        name = request.match["name"]
+        for sub, items in self.estate.get("roleAssignments", {}).items():
+            for a in items:
+                if a["name"] == name:
+                    return sub, a
+        return None, None
+
+    def _get_assignment(self, request: FakeRequest) -> FakeResponse:
+        sub, a = self._find_assignment(request)
+        if a is None:
+            return _error(404, "RoleAssignmentNotFound", "The role assignment does not exist.")
+        return reply(self._with_id(sub, a))
+
+    def _delete_assignment(self, request: FakeRequest) -> FakeResponse:
+        sub, a = self._find_assignment(request)
+        if a is None:
+            return reply(None, 204)  # ARM answers 204 when there was nothing to delete
+        self.assignments(sub).remove(a)
+        return reply(self._with_id(sub, a))
+
+    def _put_assignment(self, request: FakeRequest) -> FakeResponse:
+        scope, name = request.match["scope"], request.match["name"]
+        props = dict((request.json() or {}).get("properties") or {})
+        if not props.get("roleDefinitionId") or not props.get("principalId"):
+            return _error(400, "InvalidRoleAssignmentRequest", "roleDefinitionId and principalId are required.")
+        sub = scope.split("/")[2] if scope.startswith("/subscriptions/") else next(iter(self.estate["roleAssignments"]))
+        props["scope"] = scope
+        assignment = {"name": name, "properties": props}
+        self.assignments(sub).append(assignment)
+        return reply(self._with_id(sub, assignment), 201)
+
+
+def start_demo(stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any]:
+    """Start the demo tenant's fake (closed by ``stack``) and return the connector settings."""
+    fake = AzureFake(load_estate(estate / "azure" / "estate.json", now), page_size=50)
+    stack.enter_context(fake)
+    return fake.settings()
