@@ -6,7 +6,7 @@ hook counts each API call into the scope's counter (``iam:GetAccountAuthorizatio
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from nhi_cli.connector import CollectContext, ConnectorSettings
 
@@ -22,6 +22,12 @@ class AwsSettings(ConnectorSettings):
     credential_report_max_age_hours: int = 4  # reuse a report this fresh instead of generating one
     owner_tags: list[str] | None = None  # overrides the top-level owner_tags for AWS
     scanner_role_session_name: str = "nhi-scan"
+    # ListAccessKeys once per user the credential report shows holding a key, to learn key ids
+    # (no bulk API returns them). false: fixed call budget, keys identified by user + created.
+    access_key_ids: bool = True
+    # AWS managed policies outside the shipped well-known set: fetch (ListPolicies + one
+    # GetPolicyVersion per distinct policy, cached per scan) or known (shipped set only).
+    aws_managed_policies: Literal["fetch", "known"] = "fetch"
 
 
 def boto_config(settings: AwsSettings):

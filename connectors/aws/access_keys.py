@@ -1,0 +1,28 @@
+"""Access key ids, which no bulk IAM API returns.
+
+The credential report describes each key slot (active, created, last used) but not the key
+id; GAAD lists no keys at all; ``ListAccessKeys`` without ``UserName`` only lists the caller's
+own keys. Ids matter for three things: joining a key found in a local agent config
+(``AKIA...``) to its user, revoking it, and telling a person which key is meant. So with
+``access_key_ids: true`` (the default) nhi calls ``ListAccessKeys`` once for each user the
+credential report shows holding a key (users without keys and roles cost nothing). With
+``access_key_ids: false`` the scan stays at the fixed budget and each key is identified by
+its user and creation time instead.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+
+def get_access_keys(iam, user_names: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """User name -> ListAccessKeys metadata (AccessKeyId, Status, CreateDate). Never secrets:
+    ListAccessKeys does not return them."""
+    keys: dict[str, list[dict[str, Any]]] = {}
+    paginator = iam.get_paginator("list_access_keys")
+    for name in user_names:
+        keys[name] = [
+            {"AccessKeyId": k["AccessKeyId"], "Status": k["Status"], "CreateDate": k["CreateDate"]}
+            for page in paginator.paginate(UserName=name)
+            for k in page.get("AccessKeyMetadata", [])
+        ]
+    return keys

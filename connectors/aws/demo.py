@@ -1,0 +1,217 @@
+"""The AWS side of `nhi scan --demo`: moto's server on loopback, seeded from estate data.
+
+Seeding reaches into moto's in-process backend (the server thread shares this process's
+memory) instead of making thousands of API calls: it is ~50x faster and lets the demo
+backdate keys, set last-used times and give keys deterministic ids (the rogue agent's key
+must be AKIANWOPSCOPILOT0001 wherever it appears). These are moto internals, so moto is
+pinned (>=5.2,<5.3). Tests and benchmarks use the same helpers.
+
+Only the demo imports moto: it is an optional dependency (``pip install nhi[demo]``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from contextlib import ExitStack
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nhi_cli.errors import ExitCode, NhiError
+
+REGION = "us-east-1"
+DEMO_ENV = {"AWS_ACCESS_KEY_ID": "nhi-demo", "AWS_SECRET_ACCESS_KEY": "nhi-demo",
+            "AWS_DEFAULT_REGION": REGION}
+
+
+# --- the server ------------------------------------------------------------------------------
+def start_server(stack: ExitStack) -> str:
+    """moto on 127.0.0.1 with an OS-chosen port, fresh state; stopped by ``stack``."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        raise NhiError("the AWS demo needs moto: pip install 'nhi[demo]'", ExitCode.CANNOT_RUN) from None
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # verbose=False does not silence it
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    stack.callback(server.stop)
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    # Backends are process-wide: start from nothing even if an earlier demo ran in this process.
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
+    return url
+
+
+def fake_credentials(stack: ExitStack) -> None:
+    """Fake keys for boto3 while the demo runs (restored afterwards): the demo must never
+    sign with, or even look for, a real profile."""
+    saved = {k: os.environ.get(k) for k in (*DEMO_ENV, "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")}
+
+    def restore() -> None:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    stack.callback(restore)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        os.environ.pop(key, None)
+    os.environ.update(DEMO_ENV)
+
+
+# --- backend reach-in ------------------------------------------------------------------------
+def iam_backend(account_id: str):
+    from moto.backends import get_backend
+
+    return get_backend("iam")[account_id]["global"]
+
+
+@lru_cache(maxsize=1)
+def _moto_aws_policies() -> dict[str, Any]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return json.loads(aws_managed_policies_data)
+
+
+def ensure_aws_policy(be, arn: str) -> None:
+    """Load one AWS managed policy into an account (moto loads none unless told to load all)."""
+    if arn in be.managed_policies or ":iam::aws:policy/" not in arn:
+        return
+    from moto.iam.models import AWSManagedPolicy
+
+    name = arn.rsplit("/", 1)[1]
+    data = _moto_aws_policies().get(name)
+    if data is None:
+        raise ValueError(f"unknown AWS managed policy {arn}")
+    policy = AWSManagedPolicy.from_data(name, be.account_id, REGION, data)
+    be.managed_policies[policy.arn] = policy
+    be.aws_managed_policies.append(policy)
+
+
+def _policy_arn(be, ref: str) -> str:
+    """``arn:...`` as is; a bare name means a customer policy of this account."""
+    return ref if ref.startswith("arn:") else f"arn:aws:iam::{be.account_id}:policy/{ref}"
+
+
+def _attach(be, kind: str, name: str, spec: dict[str, Any]) -> None:
+    for ref in spec.get("managed_policies", []):
+        arn = _policy_arn(be, ref)
+        ensure_aws_policy(be, arn)
+        getattr(be, f"attach_{kind}_policy")(arn, name)
+    for policy_name, document in (spec.get("inline_policies") or {}).items():
+        getattr(be, f"put_{kind}_policy")(name, policy_name, json.dumps(document))
+
+
+def _tags(spec: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": str(v)} for k, v in (spec.get("tags") or {}).items()]
+
+
+def rekey_access_key(be, key, new_id: str) -> None:
+    be.access_keys.pop(key.access_key_id, None)
+    key.access_key_id = new_id
+    be.access_keys[new_id] = key
+
+
+def add_access_key(be, user_name: str, now: datetime, *, key_id: str | None = None, age_days: float = 0,
+                   last_used_days_ago: float | None = None, service: str = "sts", active: bool = True):
+    from moto.iam.models import AccessKeyLastUsed
+
+    key = be.create_access_key(user_name, status="Active" if active else "Inactive")
+    if key_id:
+        rekey_access_key(be, key, key_id)
+    key.create_date = now - timedelta(days=age_days)
+    if last_used_days_ago is not None:
+        key.last_used = AccessKeyLastUsed(timestamp=now - timedelta(days=last_used_days_ago),
+                                          service=service, region=REGION)
+    return key
+
+
+def add_user(be, spec: dict[str, Any], now: datetime):
+    name = spec["name"]
+    user = be.create_user(REGION, name, spec.get("path", "/"), _tags(spec))
+    user.create_date = now - timedelta(days=spec.get("created_days_ago", 0))
+    if spec.get("console_password"):
+        be.create_login_profile(name, spec["console_password"])
+    if spec.get("mfa"):
+        be.enable_mfa_device(name, f"arn:aws:iam::{be.account_id}:mfa/{name}", "123456", "654321")
+    for group in spec.get("groups", []):
+        be.add_user_to_group(group, name)
+    _attach(be, "user", name, spec)
+    for key in spec.get("access_keys", []):
+        add_access_key(be, name, now, key_id=key.get("id"), age_days=key.get("age_days", 0),
+                       last_used_days_ago=key.get("last_used_days_ago"), service=key.get("service", "sts"),
+                       active=key.get("status", "Active") == "Active")
+    return user
+
+
+def add_role(be, spec: dict[str, Any], now: datetime):
+    name = spec["name"]
+    role = be.create_role(name, json.dumps(spec["trust"]), spec.get("path", "/"), None,
+                          spec.get("description", ""), _tags(spec), None)
+    role.create_date = now - timedelta(days=spec.get("created_days_ago", 0))
+    if spec.get("last_used_days_ago") is not None:
+        role.last_used = now - timedelta(days=spec["last_used_days_ago"])
+        role.last_used_region = REGION
+    _attach(be, "role", name, spec)
+    return role
+
+
+def seed_account(account_id: str, spec: dict[str, Any], now: datetime) -> None:
+    be = iam_backend(account_id)
+    for policy in spec.get("policies", []):
+        be.create_policy(policy.get("description", ""), policy.get("path", "/"), json.dumps(policy["document"]),
+                         policy["name"], [])
+    for provider in spec.get("oidc_providers", []):
+        be.create_open_id_connect_provider(provider["url"], provider.get("thumbprints", ["0" * 40]),
+                                           provider.get("client_ids", ["sts.amazonaws.com"]), [])
+    for group in spec.get("groups", []):
+        be.create_group(group["name"], group.get("path", "/"))
+        _attach(be, "group", group["name"], group)
+    for user in spec.get("users", []):
+        add_user(be, user, now)
+    for role in spec.get("roles", []):
+        add_role(be, role, now)
+
+
+# --- the estate ------------------------------------------------------------------------------
+def load_estate(folder: Path) -> dict[str, Any]:
+    """estate.yaml with ``${account:NAME}`` replaced by that account's id everywhere."""
+    text = (folder / "estate.yaml").read_text(encoding="utf-8")
+    estate = yaml.safe_load(text)
+    for account in estate["accounts"]:
+        text = text.replace("${account:%s}" % account["name"], str(account["id"]))
+    return yaml.safe_load(text)
+
+
+def create_organization(url: str, accounts: list[dict[str, Any]]) -> None:
+    """An Organization whose member accounts have the estate's fixed ids (moto draws random
+    ones; the demo re-keys them so the story's account ids are stable)."""
+    import boto3
+    from moto.backends import get_backend
+
+    management = accounts[0]
+    org = boto3.client("organizations", endpoint_url=url, region_name=REGION)
+    org.create_organization(FeatureSet="ALL")
+    backend = get_backend("organizations")[str(management["id"])]["global"]
+    for account in accounts[1:]:
+        org.create_account(AccountName=account["name"], Email=account["email"])
+        fake = next(a for a in backend.accounts if a.name == account["name"])
+        fake.id = str(account["id"])
+        if account.get("status", "ACTIVE") != "ACTIVE":
+            fake.status = account["status"]
+
+
+def start_demo(stack: ExitStack, folder: Path, now: datetime) -> dict[str, Any]:
+    estate = load_estate(folder)
+    url = start_server(stack)
+    fake_credentials(stack)
+    create_organization(url, estate["accounts"])
+    for account in estate["accounts"]:
+        seed_account(str(account["id"]), account, now)
+    return {"endpoint": url, "org": True}

@@ -1,0 +1,383 @@
+"""Revoking AWS identities and access keys (AwsConnector delegates its revoke interface here).
+
+Reversible steps come first; irreversible ones only where the issue demands them (the console
+password) or the operator asked (``--delete``):
+
+- access key: ``deactivate_key`` (Inactive), with --delete also ``delete_key``;
+- IAM user: ``deactivate_user_keys`` (every key the user has NOW, not only those the last scan
+  saw: a rogue agent may have minted one since), ``deny_all_policy`` (inline deny of every
+  action), ``delete_login_profile`` (irreversible), with --delete ``delete_user_keys``;
+- IAM role: ``revoke_sessions``: the inline policy the AWS console writes for "Revoke active
+  sessions" (``AWSRevokeOlderSessions``: deny everything when ``aws:TokenIssueTime`` is before
+  the moment the step runs), with --block-assume also ``block_assume``: the trust policy is
+  replaced by a deny-all trust and the old one kept for restore.
+
+Every step reads the state back before reporting ``done``; a step with nothing to change is
+``already_done``; a provider error is ``failed`` with its code and message. Identities in
+member accounts are reached through the same Organization role a scan assumes.
+
+plan_revoke makes no API call: it works from the inventory row alone.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+from nhi_cli.connector import CollectContext, RevokeStep, StepOutcome
+
+DENY_ALL_POLICY = "nhi-revoke-deny-all"
+SESSIONS_POLICY = "AWSRevokeOlderSessions"  # the name the AWS console uses for the same policy
+DENY_ALL = {"Version": "2012-10-17",
+            "Statement": [{"Sid": "NhiRevokeDenyAll", "Effect": "Deny", "Action": "*", "Resource": "*"}]}
+DENY_ALL_TRUST = {"Version": "2012-10-17",
+                  "Statement": [{"Sid": "NhiRevokeBlockAssume", "Effect": "Deny", "Principal": {"AWS": "*"},
+                                 "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity",
+                                            "sts:AssumeRoleWithSAML", "sts:TagSession"]}]}
+
+REVOKE_KINDS: dict[str, list[str]] = {
+    "access_key": ["deactivate_key", "delete_key"],
+    "iam_user": ["deactivate_user_keys", "deny_all_policy", "delete_login_profile", "delete_user_keys"],
+    "iam_role": ["revoke_sessions", "block_assume"],
+}
+_lock = threading.Lock()
+
+
+# --- plan --------------------------------------------------------------------------------------
+def _user_name(target: dict[str, Any]) -> str | None:
+    identity = target.get("identity") or {}
+    attrs = target.get("attrs") or {}
+    return identity.get("name") or attrs.get("user_name") or attrs.get("user") or attrs.get("UserName")
+
+
+def _drop_connector(args: tuple) -> tuple:
+    """Accept both (connector, ctx, ...) and (ctx, ...): the connector itself is not needed."""
+    return args[1:] if args and not isinstance(args[0], CollectContext) else args
+
+
+def plan_revoke(*args) -> list[RevokeStep]:
+    """plan_revoke([connector,] ctx, target, options)"""
+    ctx, target, options = _drop_connector(args)
+    kind, scope = target["kind"], target["scope"]
+
+    def step(action: str, description: str, reversible: bool, **params) -> RevokeStep:
+        return RevokeStep(provider="aws", scope=scope, target_type=target["type"], target_id=target["id"],
+                          action=action, description=description, reversible=reversible, params=params)
+
+    if kind == "access_key":
+        key_id = target.get("key_id") or target["id"]
+        if not key_id.startswith(("AKIA", "ASIA")):
+            raise NotImplementedError("the access key id is unknown (scan with access_key_ids: true)")
+        user = _user_name(target)
+        steps = [step("deactivate_key", f"set access key {key_id} of user {user} to Inactive", True,
+                      user_name=user, access_key_id=key_id)]
+        if options.get("delete"):
+            steps.append(step("delete_key", f"delete access key {key_id} of user {user} (cannot be undone)", False,
+                              user_name=user, access_key_id=key_id))
+        return steps
+    if kind == "iam_user":
+        user = target["name"]
+        known = [c.get("key_id") or c["id"] for c in target.get("credentials", []) if c.get("kind") == "access_key"]
+        steps = [
+            step("deactivate_user_keys", f"set every access key of user {user} to Inactive (known: "
+                 f"{', '.join(known) or 'none'}; keys created since the last scan included)", True,
+                 user_name=user, known_keys=known),
+            step("deny_all_policy", f"attach inline policy {DENY_ALL_POLICY} denying every action to user {user}",
+                 True, user_name=user, policy_name=DENY_ALL_POLICY),
+            step("delete_login_profile", f"delete the console password of user {user} (cannot be undone)", False,
+                 user_name=user),
+        ]
+        if options.get("delete"):
+            steps.append(step("delete_user_keys", f"delete every access key of user {user} (cannot be undone)",
+                              False, user_name=user))
+        return steps
+    if kind == "iam_role":
+        role = target["name"]
+        steps = [step("revoke_sessions", f"deny every session of role {role} issued before this step runs "
+                      f"(inline policy {SESSIONS_POLICY} on aws:TokenIssueTime, as the AWS console does)", True,
+                      role_name=role, policy_name=SESSIONS_POLICY)]
+        if options.get("block_assume"):
+            steps.append(step("block_assume", f"replace the trust policy of role {role} with deny-all so no new "
+                              "session can start (the old policy is kept for restore)", True, role_name=role))
+        return steps
+    raise NotImplementedError(f"the aws connector cannot revoke a {kind}")
+
+
+# --- clients -----------------------------------------------------------------------------------
+def _iam(ctx: CollectContext, account: str):
+    """An IAM client acting in ``account``: the caller's own, or through the Organization role."""
+    from .session import assume_account_role, client, make_session
+
+    with _lock:
+        cache = ctx.options.setdefault("_aws_revoke_clients", {})
+        if account in cache:
+            return cache[account]
+        base = make_session(ctx)
+        if "_caller_account" not in cache:
+            cache["_caller_account"] = client(ctx, base, "sts").get_caller_identity()["Account"]
+        session = base
+        if account and account != cache["_caller_account"]:
+            session = make_session(ctx, assume_account_role(ctx, base, account))
+        cache[account] = client(ctx, session, "iam")
+        return cache[account]
+
+
+def _error(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        err = response["Error"]
+        return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    return (response or {}).get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, str):
+        a = json.loads(a)
+    if isinstance(b, str):
+        b = json.loads(b)
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _keys(iam, user: str) -> list[dict[str, Any]]:
+    return [k for page in iam.get_paginator("list_access_keys").paginate(UserName=user)
+            for k in page.get("AccessKeyMetadata", [])]
+
+
+def _key_user(iam, params: dict[str, Any]) -> str:
+    return params.get("user_name") or iam.get_access_key_last_used(AccessKeyId=params["access_key_id"])["UserName"]
+
+
+def _inline(iam, kind: str, name: str, policy: str) -> dict | None:
+    try:
+        if kind == "user":
+            return iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"]
+        return iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+    except Exception as exc:
+        if _code(exc) == "NoSuchEntity":
+            return None
+        raise
+
+
+# --- execute -----------------------------------------------------------------------------------
+def execute_step(*args) -> StepOutcome:
+    """execute_step([connector,] ctx, step)"""
+    ctx, step = _drop_connector(args)
+    action = _EXECUTE.get(step.action)
+    if action is None:
+        return StepOutcome("failed", error=f"unknown aws revoke action {step.action!r}")
+    try:
+        return action(_iam(ctx, step.scope), step.params)
+    except Exception as exc:  # botocore ClientError and connection errors: the provider's words
+        return StepOutcome("failed", error=_error(exc))
+
+
+def _set_key(iam, user: str, key_id: str, status: str) -> StepOutcome:
+    key = next((k for k in _keys(iam, user) if k["AccessKeyId"] == key_id), None)
+    if key is None:
+        return StepOutcome("already_done", error="the key no longer exists", inventory={key_id: "revoked"})
+    if key["Status"] == status:
+        return StepOutcome("already_done", inventory={key_id: status.lower()})
+    iam.update_access_key(UserName=user, AccessKeyId=key_id, Status=status)
+    now = next((k["Status"] for k in _keys(iam, user) if k["AccessKeyId"] == key_id), None)
+    if now != status:
+        return StepOutcome("failed", error=f"verification: key {key_id} is {now} after setting {status}")
+    return StepOutcome("done", restore_data={"previous_status": key["Status"]}, inventory={key_id: status.lower()})
+
+
+def _deactivate_key(iam, p):
+    return _set_key(iam, _key_user(iam, p), p["access_key_id"], "Inactive")
+
+
+def _delete_key(iam, p):
+    user, key_id = _key_user(iam, p), p["access_key_id"]
+    if all(k["AccessKeyId"] != key_id for k in _keys(iam, user)):
+        return StepOutcome("already_done", inventory={key_id: "revoked"})
+    iam.delete_access_key(UserName=user, AccessKeyId=key_id)
+    if any(k["AccessKeyId"] == key_id for k in _keys(iam, user)):
+        return StepOutcome("failed", error=f"verification: key {key_id} still exists")
+    return StepOutcome("done", inventory={key_id: "revoked"})
+
+
+def _deactivate_user_keys(iam, p):
+    user = p["user_name"]
+    active = [k["AccessKeyId"] for k in _keys(iam, user) if k["Status"] == "Active"]
+    for key_id in active:
+        iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
+    keys = _keys(iam, user)
+    still = [k["AccessKeyId"] for k in keys if k["Status"] == "Active"]
+    inventory = {k["AccessKeyId"]: k["Status"].lower() for k in keys}
+    if still:
+        return StepOutcome("failed", error=f"verification: still active: {', '.join(still)}", inventory=inventory,
+                           restore_data={"keys": active})
+    if not active:
+        return StepOutcome("already_done", inventory=inventory)
+    return StepOutcome("done", restore_data={"keys": active}, inventory=inventory)
+
+
+def _delete_user_keys(iam, p):
+    user = p["user_name"]
+    keys = [k["AccessKeyId"] for k in _keys(iam, user)]
+    for key_id in keys:
+        iam.delete_access_key(UserName=user, AccessKeyId=key_id)
+    if _keys(iam, user):
+        return StepOutcome("failed", error="verification: keys remain")
+    return StepOutcome("done" if keys else "already_done", inventory={k: "revoked" for k in keys})
+
+
+def _put_inline(iam, kind: str, name: str, policy: str, document: dict, always: bool = False) -> StepOutcome:
+    previous = _inline(iam, kind, name, policy)
+    if previous is not None and _same(previous, document) and not always:
+        return StepOutcome("already_done")
+    if kind == "user":
+        iam.put_user_policy(UserName=name, PolicyName=policy, PolicyDocument=json.dumps(document))
+    else:
+        iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(document))
+    if not _same(_inline(iam, kind, name, policy) or {}, document):
+        return StepOutcome("failed", error=f"verification: inline policy {policy} on {name} differs after writing")
+    return StepOutcome("done", restore_data={"previous_document": previous})
+
+
+def _deny_all_policy(iam, p):
+    return _put_inline(iam, "user", p["user_name"], p.get("policy_name", DENY_ALL_POLICY), DENY_ALL)
+
+
+def _delete_login_profile(iam, p):
+    user = p["user_name"]
+    try:
+        iam.get_login_profile(UserName=user)
+    except Exception as exc:
+        if _code(exc) == "NoSuchEntity":
+            return StepOutcome("already_done", error="no console password")
+        raise
+    iam.delete_login_profile(UserName=user)
+    try:
+        iam.get_login_profile(UserName=user)
+    except Exception as exc:
+        if _code(exc) == "NoSuchEntity":
+            return StepOutcome("done")
+        raise
+    return StepOutcome("failed", error="verification: the console password still exists")
+
+
+def sessions_policy(cutoff: datetime) -> dict:
+    stamp = cutoff.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Action": ["*"], "Resource": ["*"],
+                           "Condition": {"DateLessThan": {"aws:TokenIssueTime": stamp}}}]}
+
+
+def _revoke_sessions(iam, p):
+    # The cutoff is when the step runs, not when the plan was written: sessions issued between
+    # review and execution must die too. A re-run moves the cutoff forward (always "done").
+    cutoff = datetime.now(timezone.utc)
+    outcome = _put_inline(iam, "role", p["role_name"], p.get("policy_name", SESSIONS_POLICY),
+                          sessions_policy(cutoff), always=True)
+    if outcome.restore_data is not None:
+        outcome.restore_data["cutoff"] = cutoff.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return outcome
+
+
+def _trust(iam, role: str) -> Any:
+    document = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    return json.loads(document) if isinstance(document, str) else document
+
+
+def _block_assume(iam, p):
+    role = p["role_name"]
+    previous = _trust(iam, role)
+    if _same(previous, DENY_ALL_TRUST):
+        return StepOutcome("already_done")
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(DENY_ALL_TRUST))
+    if not _same(_trust(iam, role), DENY_ALL_TRUST):
+        return StepOutcome("failed", error=f"verification: the trust policy of {role} was not replaced")
+    return StepOutcome("done", restore_data={"previous_trust": previous})
+
+
+_EXECUTE = {
+    "deactivate_key": _deactivate_key, "delete_key": _delete_key,
+    "deactivate_user_keys": _deactivate_user_keys, "deny_all_policy": _deny_all_policy,
+    "delete_login_profile": _delete_login_profile, "delete_user_keys": _delete_user_keys,
+    "revoke_sessions": _revoke_sessions, "block_assume": _block_assume,
+}
+
+
+# --- restore -----------------------------------------------------------------------------------
+def restore_step(*args) -> StepOutcome:
+    """restore_step([connector,] ctx, step)"""
+    ctx, step = _drop_connector(args)
+    action = _RESTORE.get(step.action)
+    if action is None:
+        return StepOutcome("skipped", error=f"{step.action} cannot be undone")
+    try:
+        return action(_iam(ctx, step.scope), step.params, step.restore_data or {})
+    except Exception as exc:
+        return StepOutcome("failed", error=_error(exc))
+
+
+def _restore_inline(iam, kind: str, name: str, policy: str, previous: dict | None) -> StepOutcome:
+    current = _inline(iam, kind, name, policy)
+    if previous is None:
+        if current is None:
+            return StepOutcome("already_done")
+        if kind == "user":
+            iam.delete_user_policy(UserName=name, PolicyName=policy)
+        else:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        if _inline(iam, kind, name, policy) is not None:
+            return StepOutcome("failed", error=f"verification: inline policy {policy} still on {name}")
+        return StepOutcome("done")
+    if current is not None and _same(current, previous):
+        return StepOutcome("already_done")
+    put = iam.put_user_policy if kind == "user" else iam.put_role_policy
+    put(**{"UserName" if kind == "user" else "RoleName": name}, PolicyName=policy, PolicyDocument=json.dumps(previous))
+    return StepOutcome("done")
+
+
+def _restore_key(iam, p, data):
+    return _set_key(iam, _key_user(iam, p), p["access_key_id"], data.get("previous_status", "Active"))
+
+
+def _restore_user_keys(iam, p, data):
+    user, wanted = p["user_name"], data.get("keys", [])
+    present = {k["AccessKeyId"]: k["Status"] for k in _keys(iam, user)}
+    changed = [k for k in wanted if present.get(k) == "Inactive"]
+    for key_id in changed:
+        iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Active")
+    now = {k["AccessKeyId"]: k["Status"] for k in _keys(iam, user)}
+    missing = [k for k in wanted if k not in now]
+    still = [k for k in wanted if now.get(k) == "Inactive"]
+    inventory = {k: now[k].lower() for k in wanted if k in now}
+    if still:
+        return StepOutcome("failed", error=f"verification: still inactive: {', '.join(still)}", inventory=inventory)
+    if missing:
+        return StepOutcome("failed", error=f"deleted since the revoke: {', '.join(missing)}", inventory=inventory)
+    return StepOutcome("done" if changed else "already_done", inventory=inventory)
+
+
+def _restore_trust(iam, p, data):
+    role, previous = p["role_name"], data.get("previous_trust")
+    if previous is None:
+        return StepOutcome("failed", error="the revocation recorded no previous trust policy")
+    if _same(_trust(iam, role), previous):
+        return StepOutcome("already_done")
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(previous))
+    if not _same(_trust(iam, role), previous):
+        return StepOutcome("failed", error=f"verification: the trust policy of {role} was not restored")
+    return StepOutcome("done")
+
+
+_RESTORE = {
+    "deactivate_key": _restore_key,
+    "deactivate_user_keys": _restore_user_keys,
+    "deny_all_policy": lambda iam, p, d: _restore_inline(iam, "user", p["user_name"],
+                                                         p.get("policy_name", DENY_ALL_POLICY), d.get("previous_document")),
+    "revoke_sessions": lambda iam, p, d: _restore_inline(iam, "role", p["role_name"],
+                                                         p.get("policy_name", SESSIONS_POLICY), d.get("previous_document")),
+    "block_assume": _restore_trust,
+}

@@ -1,0 +1,174 @@
+"""GAAD + credential report (+ key ids) -> normalised records for one account. Pure.
+
+Fails loudly (KeyError/ValueError) when a field the model needs is missing, rather than
+writing a half-empty inventory. Each access key is its own credential, judged on its own:
+the report's ``access_key_1``/``access_key_2`` slots are turned into rows here and never
+reach the store as columns.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from nhi_cli.model import Batch, Credential, Grant, Identity
+from nhi_cli.secrets import secret_hash
+
+from .policies import is_aws_managed, managed_documents, transform_policy, unresolved_policy_grant
+from .trusts import transform_trust_policy
+
+DEFAULT_OWNER_TAGS = ["owner", "Owner", "nhi:owner", "nhi-owner"]
+SERVICE_LINKED_PATH = "/aws-service-role/"
+
+# Tag values are free text that people paste anything into, including keys. A value that
+# holds something shaped like a secret is replaced before it can reach the store.
+SECRET_PREFIXES = ("sk-", "ghp_", "gho_", "ghs_", "github_pat_", "xoxb-", "xoxp-", "AIza", "ASIA", "AKIA")
+TOKEN = re.compile(r"[A-Za-z0-9/+_\-=.]{20,}")
+
+
+def looks_like_secret(value: str) -> bool:
+    for token in TOKEN.findall(value):
+        if token.startswith(("arn:", "http")) or "@" in token:
+            continue
+        if token.startswith(SECRET_PREFIXES):
+            return True
+        classes = sum(bool(re.search(p, token)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
+        if classes == 3 and len(token) >= 30:
+            return True
+    return False
+
+
+def clean_tags(raw: list[dict[str, str]] | None, salt: str) -> dict[str, str]:
+    tags = {}
+    for tag in raw or []:
+        value = tag["Value"]
+        if looks_like_secret(value):
+            value = f"[redacted: looks like a secret, hmac {secret_hash(value, salt)[:12]}]"
+        tags[tag["Key"]] = value
+    return tags
+
+
+def owner_from_tags(tags: dict[str, str], owner_tags: list[str]) -> tuple[str | None, str | None]:
+    for name in owner_tags:
+        value = (tags.get(name) or "").strip()
+        if value and not value.startswith("[redacted"):
+            return value, f"tag:{name}"
+    return None, None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _latest(*values: datetime | None) -> datetime | None:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def _policy_grants(entity: dict[str, Any], inline_key: str, *, identity_id: str, scope: str,
+                   documents: dict[str, Any], source_type_prefix: str = "") -> list[Grant]:
+    grants: list[Grant] = []
+    group = source_type_prefix
+    for inline in entity.get(inline_key, []):
+        source = f"{group}inline:{inline['PolicyName']}"
+        grants += transform_policy(inline["PolicyDocument"], identity_id=identity_id, scope=scope,
+                                   source=source, source_type="group" if group else "inline")
+    for attached in entity.get("AttachedManagedPolicies", []):
+        arn = attached["PolicyArn"]
+        source = f"{group}{arn}"
+        source_type = "group" if group else "managed"
+        if arn in documents:
+            grants += transform_policy(documents[arn], identity_id=identity_id, scope=scope,
+                                       source=source, source_type=source_type)
+        elif is_aws_managed(arn):
+            grants.append(unresolved_policy_grant(identity_id=identity_id, scope=scope, source=source,
+                                                  source_type=source_type))
+        else:
+            raise ValueError(f"customer managed policy {arn} attached to {identity_id} is not in GAAD's Policies")
+    return grants
+
+
+def transform_keys(user_arn: str, user_name: str, scope: str, slots: list[dict[str, Any]],
+                   listed: list[dict[str, Any]] | None) -> list[Credential]:
+    """One credential per access key. With ``listed`` (ListAccessKeys) the id is the key id and
+    report slots are matched to keys by creation time; without, the id is derived from the
+    user and the key's creation time (stable for the key's life)."""
+    by_created = {s["created"].replace(microsecond=0): s for s in slots}
+    rows: list[tuple[str | None, str, datetime | None, dict[str, Any] | None]] = []
+    if listed is None:
+        rows = [(None, "active" if s["active"] else "inactive", s["created"], s) for s in slots]
+    else:
+        for key in listed:
+            created = _aware(key["CreateDate"])
+            slot = by_created.get(created.replace(microsecond=0)) if created else None
+            rows.append((key["AccessKeyId"], "active" if key["Status"] == "Active" else "inactive", created, slot))
+    credentials = []
+    for key_id, status, created, slot in rows:
+        cid = key_id or f"{user_arn}/access-key/{created.strftime('%Y%m%dT%H%M%SZ')}"
+        attrs: dict[str, Any] = {"user_name": user_name, "in_credential_report": slot is not None,
+                                 "last_rotated": created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None}
+        if slot:
+            attrs.update(slot=slot["slot"], last_used_service=slot["last_used_service"],
+                         last_used_region=slot["last_used_region"])
+        credentials.append(Credential(
+            id=cid, identity_id=user_arn, provider="aws", scope=scope, kind="access_key", status=status,
+            name=key_id or f"{user_name} key {slot['slot'] if slot else '?'}", created_at=created,
+            last_used_at=slot["last_used"] if slot else None, key_id=key_id,
+            supports_expiry=False, attrs=attrs,
+        ))
+    return credentials
+
+
+def transform_account(account_id: str, details: dict[str, list[dict[str, Any]]], report: dict[str, dict[str, Any]],
+                      *, aws_documents: dict[str, Any], keys_by_user: dict[str, list[dict]] | None,
+                      owner_tags: list[str] | None = None, salt: str = "") -> Batch:
+    owner_tags = owner_tags or DEFAULT_OWNER_TAGS
+    documents = managed_documents(details, aws_documents)
+    groups = {g["GroupName"]: g for g in details.get("GroupDetailList", [])}
+    batch = Batch()
+    for user in details["UserDetailList"]:
+        arn, name = user["Arn"], user["UserName"]
+        row = report.get(arn)
+        slots = row["keys"] if row else []
+        listed = None if keys_by_user is None else keys_by_user.get(name, [])
+        credentials = transform_keys(arn, name, account_id, slots, listed)
+        tags = clean_tags(user.get("Tags"), salt)
+        owner, owner_source = owner_from_tags(tags, owner_tags)
+        password = bool(row and row["password_enabled"])
+        active_keys = sum(1 for c in credentials if c.status == "active")
+        batch.identities.append(Identity(
+            id=arn, provider="aws", scope=account_id, kind="iam_user", name=name,
+            created_at=_aware(user["CreateDate"]),
+            last_used_at=_latest(row["password_last_used"] if row else None, *(c.last_used_at for c in credentials)),
+            enabled=password or active_keys > 0, owner=owner, owner_source=owner_source, tags=tags,
+            attrs={"path": user["Path"], "user_id": user["UserId"], "password_enabled": password,
+                   "mfa_active": bool(row and row["mfa_active"]), "groups": list(user.get("GroupList", [])),
+                   "in_credential_report": row is not None, "active_access_keys": active_keys,
+                   "permissions_boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")},
+        ))
+        batch.credentials += credentials
+        batch.grants += _policy_grants(user, "UserPolicyList", identity_id=arn, scope=account_id, documents=documents)
+        for group_name in user.get("GroupList", []):
+            group = groups[group_name]
+            batch.grants += _policy_grants(group, "GroupPolicyList", identity_id=arn, scope=account_id,
+                                           documents=documents, source_type_prefix=f"group:{group_name}/")
+    for role in details["RoleDetailList"]:
+        arn, name = role["Arn"], role["RoleName"]
+        tags = clean_tags(role.get("Tags"), salt)
+        owner, owner_source = owner_from_tags(tags, owner_tags)
+        last_used = role.get("RoleLastUsed") or {}
+        batch.identities.append(Identity(
+            id=arn, provider="aws", scope=account_id, kind="iam_role", name=name,
+            created_at=_aware(role["CreateDate"]), last_used_at=_aware(last_used.get("LastUsedDate")),
+            owner=owner, owner_source=owner_source, tags=tags,
+            is_platform=role["Path"].startswith(SERVICE_LINKED_PATH),
+            attrs={"path": role["Path"], "role_id": role["RoleId"],
+                   "last_used_region": last_used.get("Region"),
+                   "instance_profiles": [p["InstanceProfileName"] for p in role.get("InstanceProfileList", [])],
+                   "permissions_boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")},
+        ))
+        batch.grants += _policy_grants(role, "RolePolicyList", identity_id=arn, scope=account_id, documents=documents)
+        batch.trusts += transform_trust_policy(role["AssumeRolePolicyDocument"], role_id=arn, scope=account_id)
+    return batch
