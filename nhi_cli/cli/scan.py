@@ -111,6 +111,9 @@ def scan(
     provider: Annotated[Optional[list[str]], typer.Option("--provider", "-p", help="Only these providers (repeatable).")] = None,
     profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile from the standard boto3 chain.")] = None,
     aws_org: Annotated[bool, typer.Option("--aws-org", help="Scan every active account in the AWS Organization.")] = False,
+    mcp_path: Annotated[Optional[list[Path]], typer.Option(
+        "--mcp-path", help="An MCP config file, or a directory searched for project MCP configs (.mcp.json, "
+        ".vscode/mcp.json, .cursor/mcp.json); repeatable. Adds the mcp provider if nhi.yaml has none.")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json.")] = "table",
     db: DbOption = None,
     config: ConfigOption = None,
@@ -130,7 +133,11 @@ def scan(
 
     st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
     now = utcnow()
-    options = {"aws_org": aws_org, "aws_profile": profile}
+    options = {"aws_org": aws_org, "aws_profile": profile, "mcp_paths": [str(p) for p in mcp_path or []]}
+    for path in mcp_path or []:
+        if not path.exists() and not path.is_symlink():
+            from nhi_cli.errors import ConfigError
+            raise ConfigError(f"--mcp-path {path}: no such file or directory")
     with ExitStack() as stack:
         if demo:
             demo_config = stack.enter_context(demo_estate(now, provider))
@@ -138,6 +145,8 @@ def scan(
                 st.use_config(demo_config)
             else:  # a user config with the demo's providers swapped in
                 st.config.providers = demo_config.providers
+        if mcp_path and "mcp" not in st.config.providers:  # scan just these paths, not this machine's home
+            st.config.providers["mcp"] = {"discover": False}
         plan = _plan(st.config, provider)
         store = st.open_store(create=True)
         stack.callback(store.close)
