@@ -1,0 +1,371 @@
+"""`nhi revoke TARGET...`, `nhi revoke log` and `nhi restore ID`: the emergency kill switch.
+
+`nhi revoke` is a group whose default command takes the targets, so `nhi revoke log` lists the
+log while `nhi revoke AKIA... --yes` revokes (a target literally named "log" can be given as
+`nhi revoke run log`). Plans and results are data (stdout); questions and notes go to stderr.
+"""
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, state
+from nhi_cli.cli.output import Format, print_json, render_rows
+from nhi_cli.errors import ExitCode, NhiError
+
+DEFAULT_COMMAND = "run"
+
+
+class _RevokeGroup(TyperGroup):
+    """Anything that is not a subcommand name goes to the default command (the targets)."""
+
+    def parse_args(self, ctx, args):
+        if not args or args[0] not in self.commands:
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+
+class _TargetsCommand(TyperCommand):
+    def format_usage(self, ctx, formatter) -> None:  # "nhi revoke [OPTIONS] ...", not "nhi revoke run"
+        formatter.write_usage(ctx.parent.command_path if ctx.parent else ctx.command_path,
+                              " ".join(self.collect_usage_pieces(ctx)))
+
+
+revoke_app = typer.Typer(cls=_RevokeGroup, help="Revoke credentials and identities now; `nhi revoke log` lists attempts.")
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table or json.")]
+ProfileOption = Annotated[Optional[str], typer.Option("--profile", help="AWS profile from the standard boto3 chain.")]
+DemoOption = Annotated[bool, typer.Option("--demo", help="Act on the demo estate's fakes (in memory: each run starts fresh).")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (automation).")]
+ReasonOption = Annotated[Optional[str], typer.Option("--reason", help="Why: recorded in the revocation log.")]
+
+
+@revoke_app.command(DEFAULT_COMMAND, cls=_TargetsCommand, hidden=True)
+def revoke(
+    targets: Annotated[Optional[list[str]], typer.Argument(
+        help="Credential id (AKIA...), identity id (ARN, SA email) or identity name.", show_default=False)] = None,
+    agent: Annotated[Optional[str], typer.Option("--agent", help="Every identity and credential of this agent.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print and record the plan; call no mutating API.")] = False,
+    yes: YesOption = False,
+    reason: ReasonOption = None,
+    plan_out: Annotated[Optional[Path], typer.Option("--plan-out", help="Write the plan (JSON) for review; change nothing.")] = None,
+    plan_file: Annotated[Optional[Path], typer.Option("--plan", help="Execute exactly this reviewed plan file.")] = None,
+    delete: Annotated[bool, typer.Option("--delete", help="Also delete keys and secrets (cannot be undone).")] = False,
+    block_assume: Annotated[bool, typer.Option("--block-assume", help="Roles: also replace the trust policy so no new session starts.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Allow revoking identities listed under `protected:`.")] = False,
+    demo: DemoOption = False,
+    profile: ProfileOption = None,
+    format: FormatOption = Format.table,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Revoke credentials and identities now: plan, confirm, act, verify, record.
+
+    Reversible steps run first (keys Inactive, deny policies); irreversible ones are marked in
+    the plan. Every attempt, dry runs included, goes to the revocation log (`nhi revoke log`);
+    `nhi restore ID` undoes the reversible steps. Exit 0 only when every step succeeded, 5
+    otherwise, 2 for an unknown/ambiguous/protected target or a refused plan.
+
+    Example: nhi revoke --agent ops-copilot --reason "leaked key" --yes
+    """
+    from nhi_cli.model import iso, utcnow
+    from nhi_cli.revoke import plan as planning
+    from nhi_cli.revoke.context import Connectors
+    from nhi_cli.revoke.resolve import TargetError, resolve_targets
+    from nhi_cli.scan import operator_name
+
+    st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+    if plan_file and (targets or agent or plan_out):
+        raise NhiError("--plan executes a reviewed plan as written: give no TARGET, --agent or --plan-out with it",
+                       ExitCode.USAGE)
+    if not plan_file and not targets and not agent:
+        raise NhiError("name at least one TARGET (credential id, identity id or name), --agent NAME or --plan FILE",
+                       ExitCode.USAGE)
+    if format is Format.csv:
+        raise NhiError("--format must be table or json", ExitCode.USAGE)
+    now = utcnow()
+    with ExitStack() as stack:
+        _use_demo(st, stack, demo, config, now)
+        store = st.open_store(create=False)
+        stack.callback(store.close)
+        connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options={"aws_profile": profile})
+        if plan_file:
+            plan = planning.read_plan(plan_file, store.secret_salt, connectors)
+            plan.operator, plan.reason = operator_name(), reason or plan.reason
+        else:
+            try:
+                resolved = resolve_targets(store.conn, st.config, list(targets or []), agent)
+            except TargetError as exc:
+                for kind, text, found in exc.problems:
+                    st.err.print(f"nhi: {kind} target {text!r}" + ("; candidates:" if found else "; no candidates"),
+                                 highlight=False, markup=False)
+                    for line in found:
+                        st.err.print(f"  {line}", highlight=False, markup=False)
+                raise
+            given = list(targets or []) + ([f"agent:{agent}"] if agent else [])
+            plan = planning.build_plan(store.conn, st.config, connectors, resolved, given=given, reason=reason,
+                                       options={"delete": delete, "block_assume": block_assume}, demo=demo,
+                                       operator=operator_name(), created_at=iso(now))
+        _refuse_protected(st, store, plan, force)
+        if format is Format.table:
+            print_plan(st, plan)
+        if plan_out or dry_run:
+            revocation_id = _record_dry_run(store, plan)
+            if plan_out:
+                planning.write_plan(plan, plan_out, store.secret_salt)
+                st.say(f"nhi: plan written to {plan_out}; review it, then: nhi revoke --plan {plan_out}")
+            st.say(f"nhi: dry run recorded as revocation {revocation_id}; nothing was changed")
+            if format is Format.json:
+                print_json({"revocation_id": revocation_id, "status": "dry_run", "plan": plan.to_dict()})
+            raise typer.Exit(ExitCode.OK)
+        _confirm(yes, f"Revoke {len(plan.items)} target(s) now ({len(plan.steps)} steps)?")
+        code = _execute(st, store, plan, connectors, restore_of=None, fmt=format)
+    raise typer.Exit(code)
+
+
+def _use_demo(st, stack: ExitStack, demo: bool, config: Path | None, now) -> None:
+    """As `nhi scan --demo`: start the fakes for this command; the demo config (agents,
+    protected) unless the user gave one, which then gets the demo's providers."""
+    if not demo:
+        return
+    from nhi_cli.demo.runner import demo_estate
+
+    demo_config = stack.enter_context(demo_estate(now))
+    if config is None:
+        st.use_config(demo_config)
+    else:
+        st.config.providers = demo_config.providers
+
+
+def _refuse_protected(st, store, plan, force: bool) -> None:
+    hits = [i for i in plan.items if i.protected_by]
+    if not hits or force:
+        for item in hits:
+            st.say(f"nhi: warning: {item.target['id']} is protected ({item.protected_by!r}); --force given", "yellow")
+        return
+    from nhi_cli.revoke.record import Recorder
+
+    revocation_id = Recorder(store).start(action="revoke", plan=plan, dry_run=False, status="refused",
+                                          step_status="skipped")
+    first = hits[0]
+    more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
+    raise NhiError(f"{first.target['id']}{more} is protected (`protected: {first.protected_by}` in nhi.yaml): "
+                   f"refusing without --force; nothing was changed (logged as revocation {revocation_id})",
+                   ExitCode.USAGE)
+
+
+def _record_dry_run(store, plan) -> int:
+    from nhi_cli.revoke.record import Recorder
+
+    return Recorder(store).start(action="revoke", plan=plan, dry_run=True, status="dry_run")
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _confirm(yes: bool, question: str) -> None:
+    if yes:
+        return
+    if not _stdin_is_terminal():
+        raise NhiError("refusing to act without confirmation: stdin is not a terminal; review the plan and "
+                       "re-run with --yes (or use --dry-run / --plan-out FILE); nothing was changed", ExitCode.USAGE)
+    if not typer.confirm(question, default=False, err=True):
+        raise typer.Abort()
+
+
+def _execute(st, store, plan, connectors, *, restore_of: int | None, fmt: Format) -> int:
+    from nhi_cli.revoke.execute import run_steps
+    from nhi_cli.revoke.record import Recorder
+
+    recorder = Recorder(store)
+    action = "restore" if restore_of else "revoke"
+    revocation_id = recorder.start(action=action, plan=plan, dry_run=False, restores=restore_of)
+
+    def progress(result) -> None:
+        if st.verbose:
+            st.say(f"  {result.seq}. {result.step.action} {result.step.target_id}: {result.outcome.status}")
+
+    results = run_steps(recorder, revocation_id, list(enumerate(plan.steps, start=1)), connectors,
+                        restore=bool(restore_of), cancel=connectors.cancel, progress=progress)
+    rows = [{"seq": r.seq, "provider": r.step.provider, "scope": r.step.scope, "target": r.step.target_id,
+             "action": r.step.action, "reversible": r.step.reversible, "status": r.outcome.status,
+             "detail": r.outcome.error or ""} for r in results]
+    ok = len(results) == len(plan.steps) and all(r.outcome.status in ("done", "already_done") for r in results)
+    if fmt is Format.json:
+        print_json({"revocation_id": revocation_id, "action": action, "status": "succeeded" if ok else "failed",
+                    "steps": rows, "api_calls": connectors.calls()})
+    else:
+        render_rows(rows, ("seq", "provider", "target", "action", "status", "detail"), Format.table,
+                    title=f"{action.capitalize()} {revocation_id}")
+    if ok:
+        st.say(f"nhi: {action} {revocation_id}: every step succeeded"
+               + ("; `nhi restore " + str(revocation_id) + "` undoes the reversible steps" if not restore_of else ""))
+        return ExitCode.OK
+    failed = sum(1 for r in results if r.outcome.status not in ("done", "already_done"))
+    st.say(f"nhi: {action} {revocation_id}: {failed} step(s) did not succeed; see `nhi revoke log {revocation_id}`",
+           "red")
+    return ExitCode.ACTION_FAILED
+
+
+def print_plan(st, plan) -> None:
+    from rich.markup import escape
+
+    out = st.out
+    out.print(f"[bold]Revocation plan[/]: {len(plan.items)} target(s), {len(plan.steps)} step(s)"
+              + (f" - reason: {escape(plan.reason)}" if plan.reason else ""), highlight=False)
+    for n, item in enumerate(plan.items, start=1):
+        t, b = item.target, item.blast
+        out.print(f"\n{n}. [bold]{escape(t['provider'])}[/] {escape(str(t['scope']))} {escape(t['kind'])} "
+                  f"[bold]{escape(str(t['name']))}[/]  {escape(t['id'])}"
+                  + (f"  (from {escape(t['given'])})" if t.get("given") and t["given"] != t["id"] else ""),
+                  highlight=False)
+        if item.protected_by:
+            out.print(f"   [red]PROTECTED[/] by `{escape(item.protected_by)}`", highlight=False)
+        for line in _blast_lines(b):
+            out.print(f"   {escape(line)}", highlight=False)
+        for k, step in enumerate(item.steps, start=1):
+            tag = "[green]reversible[/]" if step.reversible else "[red]IRREVERSIBLE[/]"
+            if step.action == "unsupported":
+                tag = "[yellow]NOT REVOKED[/]"
+            out.print(f"   {k}) {escape(step.description)}  [{tag}]", highlight=False)
+
+
+def _blast_lines(b: dict) -> list[str]:
+    lines = [f"last used: {b.get('last_used_at') or 'never (or unknown)'}; active credentials: "
+             f"{b.get('active_credentials', 0)}" + (f"; owner: {b['owner']}" if b.get("owner") else "")]
+    power = "ADMIN / full wildcard" if b.get("admin") else f"{b.get('grants', 0)} allow grant(s)"
+    if b.get("services"):
+        power += f"; services: {', '.join(b['services'])}"
+    if b.get("sensitive"):
+        power += f"; sensitive: {', '.join(b['sensitive'])}"
+    lines.append(f"can do: {power}")
+    if b.get("trusted_by"):
+        lines.append(f"can be assumed by: {', '.join(b['trusted_by'])}")
+    if b.get("agents"):
+        lines.append(f"agents: {', '.join(b['agents'])}")
+    lines += [f"also used: {s}" for s in b.get("shared", [])]
+    return lines
+
+
+# --- nhi revoke log --------------------------------------------------------------------------
+@revoke_app.command("log")
+def revoke_log(
+    revocation_id: Annotated[Optional[int], typer.Argument(help="Show the steps of this attempt.", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Most recent attempts to list.")] = 50,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List revoke and restore attempts (dry runs included), or the steps of one.
+
+    Example: nhi revoke log   (then: nhi revoke log 3 --format json)
+    """
+    from nhi_cli.revoke.record import attempt, list_attempts
+
+    st = state().update(db=db, config=config)
+    store = st.open_store(create=False)
+    try:
+        if revocation_id is None:
+            rows = list_attempts(store.conn, limit)
+            for row in rows:
+                row["targets"] = ", ".join(row["targets"]) if format is not Format.json else row["targets"]
+            render_rows(rows, ("id", "action", "started_at", "operator", "status", "targets", "reason", "steps",
+                               "steps_ok", "steps_failed", "restores"), format, title="Revocation log")
+            return
+        data = attempt(store.conn, revocation_id)
+    finally:
+        store.close()
+    if data is None:
+        raise NhiError(f"no revocation {revocation_id}; `nhi revoke log` lists them", ExitCode.USAGE)
+    if format is Format.json:
+        print_json(data)
+        return
+    st.say(f"revocation {data['id']}: {data['action']} by {data['operator']} at {data['started_at']}, "
+           f"status {data['status']}" + (f", reason: {data['reason']}" if data.get("reason") else ""))
+    render_rows(data["steps"], ("seq", "provider", "target_id", "action", "reversible", "status", "error",
+                                "executed_at"), format, title=f"Revocation {data['id']} steps")
+
+
+# --- nhi restore -------------------------------------------------------------------------------
+def restore(
+    revocation_id: Annotated[int, typer.Argument(help="The revocation to undo (see `nhi revoke log`).")],
+    yes: YesOption = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be restored; change nothing.")] = False,
+    reason: ReasonOption = None,
+    demo: DemoOption = False,
+    profile: ProfileOption = None,
+    format: FormatOption = Format.table,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Undo the reversible steps of a revocation (reactivate keys, remove deny policies, put the
+    old trust policy back) and record that. Irreversible steps are listed, not undone.
+
+    Example: nhi restore 3 --reason "false alarm" --yes
+    """
+    from nhi_cli.model import iso, utcnow
+    from nhi_cli.revoke.context import Connectors
+    from nhi_cli.revoke.plan import Plan, PlanItem
+    from nhi_cli.revoke.record import attempt, step_from_row
+    from nhi_cli.scan import operator_name
+
+    st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+    now = utcnow()
+    with ExitStack() as stack:
+        _use_demo(st, stack, demo, config, now)
+        store = st.open_store(create=False)
+        stack.callback(store.close)
+        data = attempt(store.conn, revocation_id)
+        if data is None:
+            raise NhiError(f"no revocation {revocation_id}; `nhi revoke log` lists them", ExitCode.USAGE)
+        if data["action"] != "revoke" or data["dry_run"] or data["status"] == "refused":
+            what = "a restore" if data["action"] != "revoke" else ("a dry run" if data["dry_run"] else "refused")
+            raise NhiError(f"revocation {revocation_id} was {what}; there is nothing to restore", ExitCode.USAGE)
+        done = [r for r in data["steps"] if r["status"] == "done"]
+        irreversible = [r for r in done if not r["reversible"]]
+        steps = [step_from_row(r) for r in reversed(done) if r["reversible"]]
+        items: dict[tuple, PlanItem] = {}
+        for step in steps:
+            key = (step.target_type, step.target_id)
+            items.setdefault(key, PlanItem(target={"type": step.target_type, "id": step.target_id,
+                                                   "provider": step.provider, "scope": step.scope}, blast={}, steps=[]))
+            items[key].steps.append(step)
+        plan = Plan(created_at=iso(now), operator=operator_name(), reason=reason, targets=[f"revocation:{revocation_id}"],
+                    options={"restores": revocation_id, "not_undone": [f"{r['action']} {r['target_id']}" for r in irreversible]},
+                    items=list(items.values()), demo=demo)
+        for r in irreversible:
+            st.say(f"nhi: cannot be undone: {r['action']} on {r['target_id']}", "yellow")
+        if not steps:
+            st.say(f"nhi: revocation {revocation_id} has no completed reversible step; nothing to restore")
+            raise typer.Exit(ExitCode.OK)
+        if format is Format.table:
+            st.out.print(f"Restore of revocation {revocation_id}: {len(steps)} step(s)", highlight=False)
+            for n, step in enumerate(steps, start=1):
+                st.out.print(f"   {n}) undo: {step.description}", highlight=False, markup=False)
+        if dry_run:
+            if format is Format.json:
+                print_json({"restores": revocation_id, "plan": plan.to_dict()})
+            st.say("nhi: dry run; nothing was changed")
+            raise typer.Exit(ExitCode.OK)
+        _confirm(yes, f"Restore {len(steps)} step(s) of revocation {revocation_id}?")
+        connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options={"aws_profile": profile})
+        code = _execute(st, store, plan, connectors, restore_of=revocation_id, fmt=format)
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(revoke_app, name="revoke")
+    app.command("restore")(restore)

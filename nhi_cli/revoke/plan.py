@@ -1,0 +1,231 @@
+"""The revocation plan: what will happen to each target, in order, and what it will break.
+
+Each target's steps come from the connector that owns it (``plan_revoke``: no provider call);
+the blast radius comes from the inventory only: when it was last used, what it can do
+(v_grants: admin and wildcard flags, services), who can assume it (v_trusts), and what else
+uses the same credential (credential locations, and other credentials with the same key id,
+hint or salted hash). A target no connector can revoke gets one ``unsupported`` step, recorded
+as skipped, so the operator sees that something stays alive.
+
+Plan files (``--plan-out`` / ``--plan``) are JSON with an HMAC-SHA256 signature keyed by the
+inventory's secret salt: a plan edited after review, or written for another inventory, is
+refused. ``--plan`` executes exactly the reviewed steps, re-planning nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import asdict, dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from nhi_cli.connector import RevokeStep
+from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.revoke.resolve import Target
+
+PLAN_FORMAT = "nhi-revoke-plan/1"
+UNSUPPORTED = "unsupported"
+
+
+@dataclass
+class PlanItem:
+    target: dict[str, Any]  # type, id, provider, scope, kind, name, given
+    blast: dict[str, Any]
+    steps: list[RevokeStep]
+    protected_by: str | None = None  # the `protected:` pattern that matched
+
+
+@dataclass
+class Plan:
+    created_at: str
+    operator: str
+    reason: str | None
+    targets: list[str]  # as the operator gave them
+    options: dict[str, Any]
+    items: list[PlanItem] = field(default_factory=list)
+    demo: bool = False
+
+    @property
+    def steps(self) -> list[RevokeStep]:
+        return [s for item in self.items for s in item.steps]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": PLAN_FORMAT, **asdict(self)}
+
+
+def protected_pattern(config, target: Target) -> str | None:
+    """The `protected:` glob matching this target's identity (id or name), or its credential."""
+    identity = target.row if target.type == "identity" else (target.identity or {})
+    values = [identity.get("id"), identity.get("name"), target.id]
+    return next((p for p in config.protected for v in values if v and fnmatchcase(v, p)), None)
+
+
+def _rows(conn, sql: str, *args) -> list[dict]:
+    return [dict(r) for r in conn.execute(sql, args).fetchall()]
+
+
+def blast_radius(conn, config, target: Target) -> dict[str, Any]:
+    """What the inventory says this target can reach and who else depends on it."""
+    from nhi_cli.agents.lookup import agents_of_identity
+
+    identity_id = target.identity_id
+    identity = target.row if target.type == "identity" else (target.identity or {})
+    creds = target.credentials if target.type == "identity" else [target.row]
+    grants = _rows(conn, "SELECT action, service, source, is_admin, is_full_wildcard, is_sensitive "
+                         "FROM v_grants WHERE identity_id = ? AND effect = 'Allow'", identity_id)
+    trusts = _rows(conn, "SELECT principal_type, principal FROM v_trusts WHERE identity_id = ?", identity_id)
+    last_used = max([x for x in [identity.get("last_used_at")] + [c.get("last_used_at") for c in creds] if x],
+                    default=None)
+    shared: list[str] = []
+    for cred in creds:
+        for loc in _rows(conn, "SELECT location, context FROM credential_location WHERE credential_id = ?", cred["id"]):
+            shared.append(f"{cred['id']} found in {loc['location']}" + (f" ({loc['context']})" if loc["context"] else ""))
+        same = _rows(conn, "SELECT id, provider, identity_name, identity_id FROM v_credentials WHERE id != ? AND ("
+                           "(key_id IS NOT NULL AND key_id = ?) OR (secret_hash IS NOT NULL AND secret_hash = ?))",
+                     cred["id"], cred.get("key_id"), cred.get("secret_hash"))
+        shared += [f"{cred['id']} also seen as {s['provider']} credential {s['id']} "
+                   f"({s['identity_name'] or s['identity_id']})" for s in same]
+    return {
+        "last_used_at": last_used,
+        "active_credentials": sum(1 for c in creds if c.get("status") == "active"),
+        "credentials": [c["id"] for c in creds],
+        "admin": any(g["is_admin"] or g["is_full_wildcard"] for g in grants),
+        "grants": len(grants),
+        "services": sorted({g["service"] for g in grants if g["service"]})[:12],
+        "sensitive": sorted({g["service"] for g in grants if g["is_sensitive"] and g["service"]})[:12],
+        "policies": sorted({g["source"] for g in grants})[:8],
+        "trusted_by": [f"{t['principal_type']}:{t['principal']}" for t in trusts][:8],
+        "shared": shared[:12],
+        "agents": agents_of_identity(config, identity_id, identity.get("name")),
+        "owner": identity.get("owner"),
+    }
+
+
+def build_plan(conn, config, connectors, targets: list[Target], *, given: list[str], options: dict[str, Any],
+               reason: str | None, operator: str, created_at: str, demo: bool) -> Plan:
+    plan = Plan(created_at=created_at, operator=operator, reason=reason, targets=given, options=options, demo=demo)
+    for target in targets:
+        info = target.for_connector()
+        summary = {k: info[k] for k in ("type", "id", "provider", "scope", "kind", "name")} | {"given": target.given}
+        plan.items.append(PlanItem(target=summary, blast=blast_radius(conn, config, target),
+                                   steps=_steps(connectors, target, info, options),
+                                   protected_by=protected_pattern(config, target)))
+    return plan
+
+
+def _unsupported(target: Target, why: str) -> RevokeStep:
+    return RevokeStep(provider=target.provider, scope=target.row["scope"], target_type=target.type,
+                      target_id=target.id, action=UNSUPPORTED, description=why, reversible=False)
+
+
+def _steps(connectors, target: Target, info: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
+    try:
+        connector, ctx = connectors.get(target.provider)
+    except NhiError as exc:
+        return [_unsupported(target, f"nhi cannot revoke this: {exc.message}")]
+    kinds = getattr(connector, "revoke_kinds", {}) or {}
+    if kinds and info["kind"] not in kinds:
+        return [_unsupported(target, f"the {target.provider} connector cannot revoke a {info['kind']} "
+                                     f"(it revokes: {', '.join(sorted(kinds))}); revoke it by hand")]
+    try:
+        steps = connector.plan_revoke(ctx, info, options)
+    except NotImplementedError as exc:
+        return [_unsupported(target, f"{exc or 'the ' + target.provider + ' connector cannot revoke yet'}; revoke it by hand")]
+    except NhiError as exc:  # the connector refuses this target (e.g. a GitHub App)
+        return [_unsupported(target, f"{exc.message}; revoke it by hand")]
+    return steps or [_unsupported(target, "the connector planned no step")]
+
+
+# --- plan files ----------------------------------------------------------------------------
+class _StepModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider: str
+    scope: str
+    target_type: str
+    target_id: str
+    action: str
+    description: str
+    reversible: bool
+    params: dict[str, Any]
+    restore_data: dict[str, Any] | None = None
+
+
+class _ItemModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    target: dict[str, Any]
+    blast: dict[str, Any]
+    steps: list[_StepModel]
+    protected_by: str | None = None
+
+
+class _PlanModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: str
+    created_at: str
+    operator: str
+    reason: str | None
+    targets: list[str]
+    options: dict[str, Any]
+    items: list[_ItemModel]
+    demo: bool = False
+
+
+def _canonical(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def sign(data: dict[str, Any], key: str) -> str:
+    return hmac.new(key.encode(), _canonical(data), hashlib.sha256).hexdigest()
+
+
+def write_plan(plan: Plan, path: Path, key: str) -> None:
+    data = plan.to_dict()
+    document = {"plan": data, "signature": sign(data, key)}
+    try:
+        path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise NhiError(f"cannot write the plan to {path}: {exc.strerror}", ExitCode.USAGE) from exc
+
+
+def read_plan(path: Path, key: str, connectors) -> Plan:
+    """Load a reviewed plan; refuse (exit 2) one that is malformed, modified, or names steps
+    its connector does not declare."""
+    def refuse(why: str) -> NhiError:
+        return NhiError(f"refusing plan {path}: {why}; nothing was changed", ExitCode.USAGE)
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise refuse("the file does not exist") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise refuse(f"not a JSON plan file ({type(exc).__name__})") from None
+    if not isinstance(document, dict) or set(document) != {"plan", "signature"} or not isinstance(document["plan"], dict):
+        raise refuse("not an nhi plan file (expected {plan, signature})")
+    data, signature = document["plan"], document["signature"]
+    if not isinstance(signature, str) or not hmac.compare_digest(signature, sign(data, key)):
+        raise refuse("its signature does not match: it was modified after it was written, "
+                     "or written for a different inventory")
+    try:
+        model = _PlanModel.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise refuse(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+    if model.format != PLAN_FORMAT:
+        raise refuse(f"unknown plan format {model.format!r} (this nhi writes {PLAN_FORMAT})")
+    items = []
+    for item in model.items:
+        steps = [RevokeStep(**s.model_dump()) for s in item.steps]
+        for step in steps:
+            if step.action == UNSUPPORTED:
+                continue
+            connector, _ = connectors.get(step.provider)
+            declared = {a for actions in (getattr(connector, "revoke_kinds", {}) or {}).values() for a in actions}
+            if declared and step.action not in declared:
+                raise refuse(f"step {step.action!r} is not an action the {step.provider} connector declares")
+        items.append(PlanItem(target=item.target, blast=item.blast, steps=steps, protected_by=item.protected_by))
+    return Plan(created_at=model.created_at, operator=model.operator, reason=model.reason, targets=model.targets,
+                options=model.options, items=items, demo=model.demo)
