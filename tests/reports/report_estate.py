@@ -20,8 +20,8 @@ ACCOUNT = "123456789012"
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_TAG = '=HYPERLINK("http://x")'
-HOSTILE_DESCRIPTION = ("pipe | back`tick` ```fence``` ]]> </script><script>document.title='PWNED'</script>\n"
-                       "# heading\n[link](http://evil.example) @dana \u202egnp.exe\u202c \u2066rtl\u2069 *bold* <b>b</b>")
+HOSTILE_DESCRIPTION = ("\u202egnp.exe\u202c pipe | back`tick` ```fence``` ]]> </script><script>document.title='PWNED'"
+                       "</script>\n# heading\n[link](http://evil.example) @dana \u2066rtl\u2069 *bold* <b>b</b>")
 
 RULES = {
     "aws_access_key_old": dict(title="Access key older than 90 days", severity="high", property="revocable",
@@ -105,7 +105,7 @@ def estate(hostile: bool, second: bool) -> tuple[Batch, list[tuple]]:
     return b, findings
 
 
-def _post_load(findings, now: datetime, suppress_owner_departed: bool, rules_extra: dict):
+def _post_load(findings, now: datetime, suppress_owner_departed: bool, rules_extra: dict, hostile: bool):
     def step(conn, scan_id):
         stamp = iso(now)
         for rule_id, r in rules_extra.items():
@@ -141,8 +141,8 @@ def _post_load(findings, now: datetime, suppress_owner_departed: bool, rules_ext
                          (scan_id, "owner_departed", _arn("iam_role", "release-bot-deploy"),
                           "Migration to a new owner in progress", "dana.lee@northwind.example", "2027-03-31", 0, 1))
             conn.execute("INSERT INTO scan_suppression VALUES (?,?,?,?,?,?,?,?)",
-                         (scan_id, "aws_access_key_old", "AKIA*", "Legacy batch jobs " + HOSTILE_NAME,
-                          HOSTILE_TAG, "2026-10-01", 1, 0))
+                         (scan_id, "aws_access_key_old", "AKIA*", "Legacy batch jobs" + (" " + HOSTILE_NAME if hostile else ""),
+                          HOSTILE_TAG if hostile else "sam.ortiz@northwind.example", "2026-10-01", 1, 0))
     return step
 
 
@@ -165,7 +165,7 @@ def seed(db_path, *, hostile: bool = False, scans: int = 2, gcp_denied: bool = T
                                            api_calls={"iam.serviceAccounts.list": 1}))
             last = write_scan(store, started_at=now, finished_at=now + timedelta(seconds=5), results=results,
                               batches={("aws", ACCOUNT): batch}, operator="ci",
-                              post_load=[_post_load(findings, now, second, RULES)])
+                              post_load=[_post_load(findings, now, second, RULES, hostile)])
         return last
     finally:
         store.close()
