@@ -21,7 +21,8 @@ ACCOUNT = "123456789012"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_TAG = '=HYPERLINK("http://x")'
 HOSTILE_DESCRIPTION = ("\u202egnp.exe\u202c pipe | back`tick` ```fence``` ]]> </script><script>document.title='PWNED'"
-                       "</script>\n# heading\n[link](http://evil.example) @dana \u2066rtl\u2069 *bold* <b>b</b>")
+                       "</script>\n# heading\n[link](http://evil.example) @dana \u2066rtl\u2069 *bold* <b>b</b> "
+                       "<svg onload=\"document.body.setAttribute('data-pwned','1')\"></svg>")
 
 RULES = {
     "aws_access_key_old": dict(title="Access key older than 90 days", severity="high", property="revocable",
