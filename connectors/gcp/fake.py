@@ -65,19 +65,20 @@ class FakeIamServer:
         self.accounts: dict[str, list[dict]] = copy.deepcopy(estate.get("serviceAccounts", {}))
         self.keys: dict[str, list[dict]] = copy.deepcopy(estate.get("keys", {}))
         self.policies: dict[str, dict] = copy.deepcopy(estate.get("serviceAccountPolicies", {}))
-        self.denied: dict[str, str] = dict(estate.get("deniedProjects", {}))
+        # shared with the REST fake: deny or allow a project in both at once
+        self.denied: dict[str, str] = estate.setdefault("deniedProjects", {})
         self.page_size = page_size
         self.calls: list[tuple[str, str]] = []
-        self.faults: list[tuple[str, grpc.StatusCode]] = []
+        self.faults: list[tuple[str, grpc.StatusCode, str | None]] = []
         self.lock = threading.Lock()
         self._server = None
         self.port = 0
 
     # --- test hooks ---------------------------------------------------------------------
-    def fail(self, method: str, code: grpc.StatusCode, times: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` with ``code``."""
+    def fail(self, method: str, code: grpc.StatusCode, times: int = 1, project: str | None = None) -> None:
+        """Answer the next ``times`` calls of ``method`` (for ``project``, if given) with ``code``."""
         with self.lock:
-            self.faults.extend([(method, code)] * times)
+            self.faults.extend([(method, code, project)] * times)
 
     def called(self, method: str | None = None) -> list[str]:
         with self.lock:
@@ -111,8 +112,8 @@ class FakeIamServer:
     def _guard(self, method: str, name: str, ctx) -> None:
         with self.lock:
             self.calls.append((method, name))
-            for index, (fault_method, code) in enumerate(self.faults):
-                if fault_method == method:
+            for index, (fault_method, code, project) in enumerate(self.faults):
+                if fault_method == method and project in (None, self._project_of(name)):
                     del self.faults[index]
                     ctx.abort(code, f"injected {code.name}")
         project = self._project_of(name)
@@ -226,7 +227,7 @@ def _paged(request: FakeRequest, items: list, key: str, page_size: int):
 def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> None:
     """Resource Manager v3 (search projects, list folders, project IAM policy) and Policy
     Analyzer (activities:query) on one FakeHttpServer."""
-    denied = estate.get("deniedProjects", {})
+    denied = estate.setdefault("deniedProjects", {})
     analyzer_off = set(estate.get("policyAnalyzerDisabled", []))
 
     def with_int_state(item: dict) -> dict:

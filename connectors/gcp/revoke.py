@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from nhi_cli.connector import RevokeStep, ScopeDenied, StepOutcome
-from nhi_cli.errors import ExitCode, NhiError
 from nhi_connectors.gcp.clients import GcpClients, GcpNotFound
 
 
@@ -15,31 +14,46 @@ def _sa_resource(email: str, project: str | None) -> str:
     return f"projects/{project or '-'}/serviceAccounts/{email}"
 
 
+def _key_steps(key_name: str, sa_email: str, scope: str, delete: bool) -> list[RevokeStep]:
+    key_id = key_name.rsplit("/", 1)[-1]
+    steps = [RevokeStep("gcp", scope, "credential", key_name, "disable_key",
+                        f"disable key {key_id} of {sa_email}", True, params={"name": key_name})]
+    if delete:
+        steps.append(RevokeStep("gcp", scope, "credential", key_name, "delete_key",
+                                f"delete key {key_id} of {sa_email} (cannot be undone)", False,
+                                params={"name": key_name}))
+    return steps
+
+
 def plan(target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
-    """Steps for one inventory row (a credential or an identity), reversible ones first."""
-    kind = target.get("kind") or target.get("credential_kind") or target.get("identity_kind")
+    """Steps for one target (the dict nhi_cli/revoke/resolve.py builds), reversible first.
+
+    A key: disable it (and delete it with --delete). A service account: disable each of its
+    active user-managed keys, then the account itself, which stops every key and token; the
+    deletes, if asked for, come last."""
+    kind = target.get("kind")
     target_id = target["id"]
     scope = target.get("scope") or ""
+    delete = bool(options.get("delete"))
     if kind == "sa_key":
-        steps = [RevokeStep("gcp", scope, "credential", target_id, "disable_key",
-                            f"disable service-account key {target_id.rsplit('/', 1)[-1]} of "
-                            f"{target.get('identity_id') or target_id.split('/')[3]}", True,
-                            params={"name": target_id})]
-        if options.get("delete"):
-            steps.append(RevokeStep("gcp", scope, "credential", target_id, "delete_key",
-                                    f"delete service-account key {target_id.rsplit('/', 1)[-1]} (cannot be undone)",
-                                    False, params={"name": target_id}))
-        return steps
+        sa_email = target.get("identity_id") or target_id.split("/")[3]
+        steps = _key_steps(target_id, sa_email, scope, delete)
+        return [s for s in steps if s.reversible] + [s for s in steps if not s.reversible]
     if kind == "service_account":
-        if target.get("is_platform") or target.get("identity_is_platform"):
-            raise NhiError(f"{target_id} is a Google-managed service agent: it cannot be disabled; "
-                           "remove its role bindings instead", ExitCode.USAGE)
-        return [RevokeStep("gcp", scope, "identity", target_id, "disable_service_account",
-                           f"disable service account {target_id} (all its keys and tokens stop working)", True,
-                           params={"name": _sa_resource(target_id, scope)})]
-    if kind == "sa_system_key":
-        raise NhiError(f"{target_id} is a Google-managed key: disable its service account instead", ExitCode.USAGE)
-    raise NhiError(f"the gcp connector cannot revoke a {kind or 'record of unknown kind'}", ExitCode.USAGE)
+        attrs = target.get("attrs") or {}
+        if attrs.get("service_agent") or target.get("is_platform"):
+            # NotImplementedError: the engine shows an "unsupported" step instead of failing the plan
+            raise NotImplementedError(f"{target_id} is a Google-managed service agent: it cannot be disabled; "
+                                      "remove its role bindings instead")
+        steps: list[RevokeStep] = []
+        for key in target.get("credentials") or []:
+            if key.get("kind") == "sa_key" and key.get("status") == "active":
+                steps.extend(_key_steps(key["id"], target_id, scope, delete))
+        steps.append(RevokeStep("gcp", scope, "identity", target_id, "disable_service_account",
+                                f"disable service account {target_id} (all its keys and tokens stop working)",
+                                True, params={"name": _sa_resource(target_id, scope)}))
+        return [s for s in steps if s.reversible] + [s for s in steps if not s.reversible]
+    raise NotImplementedError(f"the gcp connector cannot revoke a {kind or 'record of unknown kind'}")
 
 
 def _state(clients: GcpClients, step: RevokeStep) -> bool | None:
