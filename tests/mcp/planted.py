@@ -8,13 +8,13 @@ from __future__ import annotations
 
 # --- the demo (fixtures/demo/mcp/home): the rogue agent ops-copilot --------------------------
 DEMO_AWS_KEY_ID = "AKIANWOPSCOPILOT0001"  # an identifier, not a secret: it may be shown
-DEMO_AWS_SECRET = "nWOpsC0pilotFakeSecretKey/DemoOnly+00001"
-DEMO_OPENAI = "sk-proj-NWdFakeOpsCopilotDemoKeyNotRealT3BlbkFJNorthwindRoboticsDemo0A1b2"
-DEMO_ANTHROPIC = ("sk-ant-api03-NWd" + "FakeOpsCopilotDemoKeyNotReal-NorthwindRobotics_" + "0123456789" * 4
-                  + "x" + "xQAA")
-DEMO_GITHUB = "github_pat_11NWOPSCOPILOT0FakeDemo_" + "FineGrainedTokenForTheNorthwindDemoOnly0123456789A" + "nWopsC01"
-DEMO_SLACK = "xoxb-2400000000001-2400000000002-NwFakeSlackBotDemoToken01"
-DEMO_GOOGLE = "AIzaSyNwFakeMapsKeyForTheDemoOnly000001"
+DEMO_AWS_SECRET = "nWOps3ZDF2gyjniYpMBoCO0WX8SivsTMS2n/Zn01"
+DEMO_OPENAI = "sk-proj-NWdDhU4XgaOzyx7J3SdoVwgP4T3BlbkFJFmErxTM1cHho4PA1b2"
+DEMO_ANTHROPIC = ("sk-ant-api03-NWdAAANvkYfQv9NomBbjl2y4y5qtO2oSoJGr297EYx8ZXnd1mof4efXgMxhV8az36a4"
+                  "sMzMJ5xu09kc24Qo4YXgInJMxQAA")
+DEMO_GITHUB = "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"
+DEMO_SLACK = "xoxb-2400000000001-2400000000002-swFwTjT7fXwZ8Qz8IpCRMRz5"
+DEMO_GOOGLE = "AIzaSyKaeHCk7FeRvH4SUeledHRZHeDFHzML001"
 
 DEMO_SECRETS = {
     "aws_secret_access_key": DEMO_AWS_SECRET,
@@ -26,25 +26,26 @@ DEMO_SECRETS = {
 }
 
 # --- the client tree (fixtures/mcp/): one or more per client and field ----------------------
-GH_CLASSIC = "ghp_FakeClaudeDesktopPat000000000000XyZ9"  # 36 after the prefix
-CLI_API_KEY = "cli-fake-arg-secret-91c3f0e2b7d4"  # by flag name: --api-key=
-PG_PASSWORD = "PgFakePassw0rdInArgs"  # inside postgres://...:<pw>@ in args
-ANTHROPIC_ADMIN = "sk-ant-admin01-" + "FakeUserScopeAdminKey_" + "abcdefghij" * 7 + "12345" + "wqAA"
-OPENAI_SVCACCT = "sk-svcacct-FakeLocalScopeServiceAccountKey0000T3BlbkFJLocalScopeKey00Zz99"
-GITLAB = "glpat-FakeRepoGitlabToken0001"
-URL_TOKEN = "qtok-FakeQueryStringToken-7f3a9c1d"  # ?token= in a committed .mcp.json
+GH_CLASSIC = "ghp_SbWKBCo8IrKLsA6ukNIMqWwRgmAo0000XyZ9"  # 36 after the prefix
+CLI_API_KEY = "cli-EeZQlQykEdBQQQx3h9IS"  # by flag name: --api-key=
+PG_PASSWORD = "Pg9QeFhX8Bj0MkXJ1b"  # inside postgres://...:<pw>@ in args
+ANTHROPIC_ADMIN = ("sk-ant-admin01-FakIitlZGHVtIgI2rnICQYfkwaEWnr1rhluirLT28usPN5OMmTIFJYEAKr1jwF3kVhpdaCbEjqu"
+                   "azkrt12wqAA")
+OPENAI_SVCACCT = "sk-svcacct-FakQiXCMCgLv8WdEuhHkZnaT3BlbkFJ7rjNmpFBwFKA0sayAYj6Zz99"
+GITLAB = "glpat-26HqwZGxomRXKdaoNLTA"
+URL_TOKEN = "qtok-87it8xL2OqXOdlWtzvPQx0y9"  # ?token= in a committed .mcp.json
 JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLWN1cnNvci1hZ2VudCIsImlhdCI6MTcwMDAwMDAwMH0"
-       ".FakeSignatureForCursorJwtTest0123456789abcd")
-URL_PASSWORD = "CursorFakeUrlPass99"
+       ".fmlKj4hqogFsPKHLaZDF0yTlzgdqn0f1EznBuwBE")
+URL_PASSWORD = "Cu7rjNmpFBwFKA0sayA"
 AWS_TEMP_ID = "ASIAFAKEVSCODETEMP01"
-AWS_TEMP_SECRET = "FakeVsCodeTempSecretKey0000000000000000/1"[:40]
-PEM_BODY = "MIIEvFakePrivateKeyBodyForVsCodeSettingsTestOnly0000000000000000"
+AWS_TEMP_SECRET = "Fk2gyjniYpMBoCO0WX8Siv/sTMS2nZnLrOe3ZDF2"
+PEM_BODY = "MIIEvgvYkSGamKgGSgk8peHtd3x87dyTlQMZgkLYkPfKhuNWhlawfGH6unBAkVUcu"
 PEM = f"-----BEGIN PRIVATE KEY-----\n{PEM_BODY}\n-----END PRIVATE KEY-----"
-STRIPE = "sk_live_FakeStripeKeyVsCodeSettings0001"
-GOOGLE_WINDSURF = "AIzaSyFakeWindsurfQueryKey0000000000001"
-OPENAI_LEGACY_DEFAULT = "sk-" + "FakeLegacyDefault000" + "T3BlbkFJ" + "InsideAPlaceholder00"  # ${X:-<this>}
-SHARED_OPENAI = "sk-proj-SHRFakeSharedAcrossTwoConfigs0000T3BlbkFJSharedKeyReuseTest00Sh4R"
-NAMED_PASSWORD = "hunter2-fake-pw"  # by name: DB_PASSWORD
+STRIPE = "sk_live_YmpPj8uqDX4uQ7ziEb1nJiJRJ2o5"
+GOOGLE_WINDSURF = "AIzaSyPQ5GatXKHOPB5eoFT3TwbwREgOhShc001"
+OPENAI_LEGACY_DEFAULT = "sk-SMfDBG3pyh6MAXcMFakeT3BlbkFJ9QeFhX8Bj0MkXJ1ber00"  # ${X:-<this>}
+SHARED_OPENAI = "sk-proj-SHRvvduksF6LPrIYrdtQp4OT3BlbkFJ3Fths5tsF0h1VzyZkYSh4R"
+NAMED_PASSWORD = "h2Qy7Lfk-Pw9x"  # by name: DB_PASSWORD
 
 FIXTURE_SECRETS = {
     # value: (secret_type, client, file under the tree, server, field)
