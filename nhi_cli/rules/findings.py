@@ -135,3 +135,35 @@ def gating_findings(conn: sqlite3.Connection, scan_id: int, fail_on: str, *, new
         fresh = new_fingerprints(conn, scan_id, baseline)
         found = [f for f in found if f["fingerprint"] in fresh]
     return sorted(found, key=lambda f: (-SEVERITY_RANK[f["severity"]], f["rule_id"], f["resource_id"]))
+
+
+def latest_scan(conn: sqlite3.Connection) -> int | None:
+    return conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
+
+
+def list_findings(conn: sqlite3.Connection, scan_id: int, *, include_resolved: bool = False) -> list[dict]:
+    """The findings of one scan (open and suppressed), and optionally those resolved since.
+
+    status: open | suppressed | resolved; new: absent from the previous scan."""
+    fresh = new_fingerprints(conn, scan_id)
+    rows = conn.execute(
+        "SELECT f.fingerprint, o.severity, f.rule_id, f.property, f.provider, f.scope, f.resource_type, f.resource_id, "
+        "f.resource_name, o.reason, o.evidence, o.suppressed, o.suppression, f.first_seen, f.last_seen, f.first_scan "
+        "FROM finding_occurrence o JOIN finding f USING (fingerprint) WHERE o.scan_id = ?", (scan_id,)).fetchall()
+    found = []
+    for r in rows:
+        row = dict(r)
+        row["status"] = "suppressed" if row.pop("suppressed") else "open"
+        row["new"] = row["fingerprint"] in fresh
+        row["evidence"] = json.loads(row["evidence"] or "{}")
+        row["suppression"] = json.loads(row["suppression"]) if row["suppression"] else None
+        found.append(row)
+    if include_resolved:
+        for r in conn.execute(
+                "SELECT fingerprint, severity, rule_id, property, provider, scope, resource_type, resource_id, resource_name, "
+                "reason, evidence, first_seen, last_seen, first_scan, resolved_at FROM finding "
+                "WHERE status = 'resolved' AND resolved_scan <= ?", (scan_id,)):
+            row = dict(r)
+            row.update(status="resolved", new=False, evidence=json.loads(row["evidence"] or "{}"), suppression=None)
+            found.append(row)
+    return sorted(found, key=lambda f: (-SEVERITY_RANK.get(f["severity"], 0), f["rule_id"], f["resource_id"]))

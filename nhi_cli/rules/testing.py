@@ -22,7 +22,7 @@ from nhi_cli.rules.loader import Rule, RuleProblem, _validation_problem, _yaml_p
 DEFAULT_NOW = "2026-11-28T00:00:00Z"
 DEFAULT_PROVIDER, DEFAULT_SCOPE = "aws", "111111111111"
 TABLES = ("identity", "credential", "grant", "trust", "credential_location", "person", "scan_run",
-          "scope_result", "rule_agent_pattern")
+          "scope_result", "rule_agent_pattern", "credential_link", "agent_member")
 JSON_COLUMNS = {"tags", "attrs", "condition", "conditions", "gaps", "api_calls", "summary"}
 
 
@@ -74,6 +74,8 @@ def _defaults(table: str, row: dict, now: str, identities: dict[str, dict]) -> d
         defaults = {"source": "test", "active": 1}
     elif table == "scan_run":
         defaults = {"started_at": now, "finished_at": now, "status": "complete", "nhi_version": "test"}
+    elif table == "agent_member":
+        defaults = {"member_type": "identity", "provider": DEFAULT_PROVIDER, "confidence": "high"}
     elif table == "scope_result":
         defaults = {"scan_id": 1, "status": "complete"}
     else:

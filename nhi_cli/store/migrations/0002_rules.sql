@@ -33,7 +33,20 @@ FROM v_trusts t
 WHERE t.principal_type = 'service'
   AND (t.principal IN ('bedrock.amazonaws.com', 'bedrock-agentcore.amazonaws.com')
        OR t.principal LIKE '%@gcp-sa-aiplatform%.iam.gserviceaccount.com'
-       OR t.principal LIKE '%@gcp-sa-aiplatform-re.iam.gserviceaccount.com');
+       OR t.principal LIKE '%@gcp-sa-aiplatform-re.iam.gserviceaccount.com')
+UNION
+-- the agents model (migration 0010, built by nhi_cli/agents each scan): strong evidence only
+SELECT identity_id, agent_name, 'agents: ' || agent_name FROM v_agent_identities WHERE confidence = 'high';
+
+-- Every place a credential was seen outside its provider, resolved to the provider's own
+-- credential when the agents step linked the sighting (credential_link, migration 0010).
+-- Views may name tables of later migrations: SQLite resolves them when the view is read.
+CREATE VIEW v_credential_copies AS
+SELECT COALESCE(cl.target_id, l.credential_id) AS credential_id, l.credential_id AS sighting_id,
+       l.location, CASE WHEN instr(l.location, '#') > 0 THEN substr(l.location, 1, instr(l.location, '#') - 1)
+                        ELSE l.location END AS file,
+       l.context, l.provider AS found_by, cl.method AS link_method
+FROM credential_location l LEFT JOIN credential_link cl ON cl.sighting_id = l.credential_id;
 
 CREATE VIEW v_people AS
 SELECT lower(id) AS id, name, lower(email) AS email, active, source FROM person;

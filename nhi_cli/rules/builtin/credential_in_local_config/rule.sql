@@ -1,8 +1,14 @@
+-- v_credential_copies resolves a secret seen in an MCP config to the provider credential it is
+-- (when linked); an unresolved sighting is reported as itself.
 SELECT k.id AS resource_id, 'credential' AS resource_type, k.provider, k.scope,
        COALESCE(k.name, k.hint, k.id) AS resource_name,
-       'Credential ' || COALESCE(k.hint, k.id) || ' of ' || COALESCE(k.identity_name, k.identity_id)
-         || ' is stored in ' || MIN(l.location) || '.' AS reason,
-       k.identity_id, group_concat(DISTINCT l.location) AS locations, group_concat(DISTINCT l.context) AS contexts
-FROM v_credential_locations l JOIN v_credentials k ON k.id = l.credential_id
+       CASE WHEN k.kind = 'embedded_secret'
+            THEN 'A ' || COALESCE(json_extract(k.attrs, '$.secret_type'), 'secret') || ' secret ('
+                 || COALESCE(k.hint, 'no hint') || ') is stored in ' || MIN(c.file) || '.'
+            ELSE 'Credential ' || COALESCE(k.hint, k.id) || ' of ' || COALESCE(k.identity_name, k.identity_id)
+                 || ' is stored in ' || MIN(c.file) || '.' END AS reason,
+       k.identity_id, k.kind, group_concat(DISTINCT c.file) AS files, COUNT(DISTINCT c.file) AS file_count,
+       MIN(c.link_method) AS link_method
+FROM v_credential_copies c JOIN v_credentials k ON k.id = c.credential_id
 WHERE k.status = 'active'
-GROUP BY k.id, k.provider, k.scope, k.name, k.hint, k.identity_name, k.identity_id
+GROUP BY k.id, k.provider, k.scope, k.name, k.hint, k.kind, k.attrs, k.identity_name, k.identity_id

@@ -2,3 +2,4 @@ SELECT i.id AS resource_id, 'identity' AS resource_type, i.provider, i.scope, i.
        'Identity ' || i.name || ' has no owner.' AS reason, i.kind
 FROM v_identities i
 WHERE i.enabled = 1 AND i.is_platform = 0 AND (i.owner IS NULL OR trim(i.owner) = '')
+  AND instr(',' || :skip_kinds || ',', ',' || i.kind || ',') = 0

@@ -4,6 +4,6 @@ SELECT k.identity_id AS resource_id, 'identity' AS resource_type, k.provider, k.
          || k.kind || ' credentials.' AS reason,
        k.kind, group_concat(COALESCE(k.hint, k.id)) AS credentials
 FROM v_credentials k
-WHERE k.status = 'active' AND k.kind <> 'password' AND COALESCE(k.identity_enabled, 1) = 1
+WHERE k.status = 'active' AND k.kind NOT IN ('password', 'embedded_secret') AND COALESCE(k.identity_enabled, 1) = 1
 GROUP BY k.identity_id, k.provider, k.scope, k.identity_name, k.kind
 HAVING COUNT(*) > :max_active_keys

@@ -1,0 +1,123 @@
+"""`nhi findings list|baseline`: the findings of the latest scan, and baseline files for CI."""
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from nhi_cli.cli.common import ConfigOption, DbOption, state
+from nhi_cli.cli.output import Format, dumps, render_rows
+from nhi_cli.errors import ExitCode, NhiError
+
+findings_app = typer.Typer(help="Findings from the rules: list them, write a CI baseline.", no_args_is_help=True)
+
+STATUSES = ("new", "open", "suppressed", "resolved")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+COLUMNS = ["status", "severity", "rule_id", "provider", "scope", "resource_name", "reason", "first_seen"]
+
+
+def _scan_rows(st, scan: int | None, include_resolved: bool):
+    from nhi_cli.rules.findings import latest_scan, list_findings
+
+    store = st.open_store()
+    conn = store.readonly()
+    try:
+        scan_id = scan if scan is not None else latest_scan(conn)
+        if scan_id is None:
+            raise NhiError("the inventory has no scans yet; run `nhi scan` first", ExitCode.USAGE)
+        if conn.execute("SELECT 1 FROM scan_run WHERE id = ?", (scan_id,)).fetchone() is None:
+            raise NhiError(f"no scan {scan_id} in the inventory", ExitCode.USAGE)
+        return scan_id, list_findings(conn, scan_id, include_resolved=include_resolved)
+    finally:
+        conn.close()
+        store.close()
+
+
+def _check_choice(values: list[str], allowed: tuple, option: str) -> None:
+    for value in values:
+        if value not in allowed:
+            raise NhiError(f"{option} {value!r}: choose from {', '.join(allowed)}", ExitCode.USAGE)
+
+
+@findings_app.command("list")
+def list_cmd(
+    severity: Annotated[Optional[list[str]], typer.Option("--severity", "-s", help="critical, high, medium, low, info (repeatable).")] = None,
+    rule: Annotated[Optional[list[str]], typer.Option("--rule", "-r", help="Rule id or glob (repeatable).")] = None,
+    provider: Annotated[Optional[list[str]], typer.Option("--provider", "-p", help="Provider (repeatable).")] = None,
+    status: Annotated[Optional[list[str]], typer.Option("--status", help="new, open, suppressed, resolved (repeatable; default open and suppressed).")] = None,
+    new: Annotated[bool, typer.Option("--new", help="Only findings new since the previous scan.")] = False,
+    scan: Annotated[Optional[int], typer.Option("--scan", help="A scan id (default: the latest).")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List the findings of the latest scan (or --scan ID), worst first.
+
+    status is open, suppressed (hidden by a suppression in nhi.yaml) or resolved (no longer
+    reported); new marks findings the previous scan did not have. `open` includes new ones.
+
+    Example: nhi findings list --severity critical --severity high --new --format json
+    """
+    st = state().update(db=db, config=config)
+    severity, rule, provider, status = severity or [], rule or [], provider or [], status or []
+    _check_choice(severity, SEVERITIES, "--severity")
+    _check_choice(status, STATUSES, "--status")
+    if new:
+        status = [*status, "new"]
+    wanted = set(status) or {"open", "suppressed"}
+    _, rows = _scan_rows(st, scan, include_resolved="resolved" in wanted)
+
+    def keep(row: dict) -> bool:
+        if severity and row["severity"] not in severity:
+            return False
+        if rule and not any(fnmatchcase(row["rule_id"], r) for r in rule):
+            return False
+        if provider and row["provider"] not in provider:
+            return False
+        matches = {row["status"]} | ({"new"} if row["new"] and row["status"] == "open" else set())
+        if "new" in wanted and not (wanted - {"new"}):
+            return "new" in matches
+        return bool(matches & wanted)
+
+    rows = [r for r in rows if keep(r)]
+    if format is Format.table:
+        for r in rows:
+            r["status"] = "new" if r["new"] and r["status"] == "open" else r["status"]
+    render_rows(rows, COLUMNS if format is Format.table else COLUMNS + ["new", "fingerprint", "resource_id", "resource_type", "property", "last_seen"],
+                format, title=f"{len(rows)} findings")
+
+
+@findings_app.command("baseline")
+def baseline_cmd(
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the fingerprints of the latest scan's findings (open and suppressed) as a baseline.
+
+    A CI runner that keeps no inventory between runs commits this file and gates on what is
+    new: `nhi scan --fail-on high --baseline nhi-baseline.json`.
+
+    Example: nhi findings baseline -o nhi-baseline.json
+    """
+    from nhi_cli.rules.gate import baseline_document
+
+    st = state().update(db=db, config=config)
+    scan_id, rows = _scan_rows(st, None, include_resolved=False)
+    text = dumps(baseline_document(rows, scan_id)) + "\n"
+    if output is None:
+        out = st.out.file
+        out.write(text)
+        out.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise NhiError(f"cannot write {output}: {exc.strerror}", ExitCode.USAGE) from None
+    st.say(f"nhi: wrote {len(rows)} fingerprints to {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(findings_app, name="findings")
