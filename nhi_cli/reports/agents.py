@@ -1,14 +1,15 @@
 """The agents section of a report: which identities are AI agents, and how they fare.
 
-This is a plug point. The agents engineer's classifier can provide
-``nhi_cli.agents.report.agent_rows(conn, scan_id, config) -> list[dict]`` returning rows with
-the keys in AGENT_COLUMNS; when that module is absent, agents come from the explicit evidence
-that exists today: ``agents:`` patterns in nhi.yaml and identities tagged as agents.
+Agents come from the agents module (``nhi_cli.agents.scorecard.agent_rows``: classification
+with evidence, delegation and the four-property scorecard, stored in the ``agent`` tables at
+each scan) when the inventory has those tables. An older inventory without them falls back to
+the explicit evidence in the store itself: ``agents:`` patterns in nhi.yaml and identities
+tagged as agents. Either way the rows carry the keys in AGENT_COLUMNS (``build_report`` also
+accepts any other ``agent_source`` function with the same signature).
 """
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import json
 import sqlite3
 from typing import Any
@@ -23,16 +24,35 @@ TRUTHY = {"1", "true", "yes", "y", "on"}
 
 
 def agent_rows(conn: sqlite3.Connection, scan_id: int, config: Any) -> list[dict]:
-    """Agent rows from the agents module when installed, else from config patterns and tags."""
-    try:
-        module = importlib.import_module("nhi_cli.agents.report")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("nhi_cli.agents", "nhi_cli.agents.report"):
-            raise
-    else:
-        if hasattr(module, "agent_rows"):
-            return module.agent_rows(conn, scan_id, config)
+    """Agent rows from the agents module's tables when present, else from config patterns and tags."""
+    has_agents = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'v_agents'").fetchone()
+    if has_agents:
+        try:
+            from nhi_cli.agents.scorecard import agent_rows as scorecard_rows
+        except ImportError:
+            scorecard_rows = None
+        if scorecard_rows is not None:
+            return [_from_scorecard(conn, row) for row in scorecard_rows(conn, scan_id)]
     return configured_agent_rows(conn, scan_id, config)
+
+
+def _from_scorecard(conn: sqlite3.Connection, agent: dict) -> dict:
+    card = agent.get("scorecard") or {}
+    findings = [f for prop in card.values() for f in prop.get("findings", [])]
+    worst = min((f["severity"] for f in findings), key=lambda s: SEVERITY_RANK.get(s, 9), default=None)
+    identities = [f"{r[0]}:{r[1]}" for r in conn.execute(
+        "SELECT provider, identity_name FROM v_agent_identities WHERE agent_name = ? ORDER BY provider, identity_name",
+        (agent["name"],))]
+    return {
+        "name": agent["name"], "owner": agent.get("owner"), "acts_for": agent.get("acts_for"),
+        "source": agent.get("source") or "discovered", "providers": agent.get("providers_list") or [],
+        "identities": identities, "active_credentials": int(agent.get("credentials") or 0),
+        "findings": len(findings), "worst_severity": worst if worst in SEVERITIES else None,
+        "delegated": {"recorded": True, "not_recorded": False}.get(agent.get("delegation")),
+        "owner_status": agent.get("owner_status"), "confidence": agent.get("confidence"),
+        "scorecard": {prop: bool(card[prop]["pass"]) for prop in card},
+        "revoke_command": agent.get("revoke_command"),
+    }
 
 
 def _tagged_agent(tags: dict) -> str | None:

@@ -15,14 +15,14 @@ AGE_COLOURS = ("#3f9e6e", "#3f9e6e", "#e3a008", "#e3a008", "#d64545", "#8e1b1b",
 
 
 def nice_max(value: int) -> int:
-    """A round axis maximum at or above ``value``."""
-    if value <= 5:
-        return 5
-    magnitude = 10 ** int(math.floor(math.log10(value)))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return int(step * magnitude)
-    return int(10 * magnitude)
+    """A round axis maximum at or above ``value`` that divides into four equal, whole ticks."""
+    need = max(1, math.ceil(value / 4))
+    magnitude = 10 ** int(math.floor(math.log10(need)))
+    for step in (1, 2, 2.5, 3, 4, 5, 10):
+        tick = step * magnitude
+        if tick >= need and tick == int(tick):
+            return int(tick) * 4
+    return 40 * magnitude
 
 
 def _ticks(top: int, plot_h: float, y0: float) -> list[dict]:

@@ -10,6 +10,8 @@ import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
+from nhi_cli.agents.build import build_agents
+from nhi_cli.config import AgentConfig, Config
 from nhi_cli.model import Batch, Credential, Identity, ScopeResult, iso
 from nhi_cli.store import open_store
 from nhi_cli.store.load import write_scan
@@ -147,6 +149,10 @@ def _post_load(findings, now: datetime, suppress_owner_departed: bool, rules_ext
     return step
 
 
+CONFIG = Config(agents=[AgentConfig(name="ops-copilot", owner="dana.lee@northwind.example",
+                                    identities=["*ops-copilot*"])])
+
+
 def seed(db_path, *, hostile: bool = False, scans: int = 2, gcp_denied: bool = True) -> int:
     """Write ``scans`` (1 or 2) scans of the Northwind estate; returns the last scan id."""
     store = open_store(db_path)
@@ -166,7 +172,8 @@ def seed(db_path, *, hostile: bool = False, scans: int = 2, gcp_denied: bool = T
                                            api_calls={"iam.serviceAccounts.list": 1}))
             last = write_scan(store, started_at=now, finished_at=now + timedelta(seconds=5), results=results,
                               batches={("aws", ACCOUNT): batch}, operator="ci",
-                              post_load=[_post_load(findings, now, second, RULES, hostile)])
+                              post_load=[lambda conn, scan_id: build_agents(conn, CONFIG, scan_id),
+                                         _post_load(findings, now, second, RULES, hostile)])
         return last
     finally:
         store.close()
