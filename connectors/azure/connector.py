@@ -19,8 +19,8 @@ class AzureConnector(Connector):
     revoke_kinds: ClassVar[dict[str, list[str]]] = {
         "service_principal": ["disable_service_principal"],
         "agent_identity": ["disable_service_principal"],
-        "application": ["remove_client_secret", "remove_certificate"],
-        "managed_identity": ["remove_role_assignment"],
+        "application": ["remove_certificate", "remove_client_secret"],
+        "managed_identity": ["remove_role_assignments"],
         "client_secret": ["remove_client_secret"],
         "certificate": ["remove_certificate"],
     }

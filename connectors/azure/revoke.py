@@ -5,7 +5,7 @@
 | service principal / agent identity | ``disable_service_principal``: PATCH accountEnabled false | yes |
 | client secret | ``remove_client_secret``: POST .../removePassword | **no**: a secret cannot be re-created |
 | certificate | ``remove_certificate``: PATCH keyCredentials without it (removeKey needs a proof JWT signed by the app's own key, which nhi does not hold) | yes: the public certificate is recorded |
-| managed identity | ``remove_role_assignment``: DELETE each ARM role assignment | yes: re-created with PUT from the recorded properties |
+| managed identity | ``remove_role_assignments``: DELETE each of its ARM role assignments | yes: re-created with PUT from the recorded properties |
 
 Managed-identity service principals cannot be modified through Graph, so their access is cut
 at ARM. Every step reads the object back afterwards and fails if the change did not hold.
@@ -36,70 +36,59 @@ def _collection(on: str) -> str:
     return "applications" if on == "application" else "servicePrincipals"
 
 
-# --- plan -------------------------------------------------------------------------------
+# --- plan (no provider call: from the inventory row alone) ------------------------------
 def plan(connector, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
     attrs = _attrs(target)
     scope = target.get("scope") or ""
     kind = target.get("kind")
-    is_credential = target.get("target_type") == "credential" or "identity_id" in target
-    if is_credential:
-        return [_credential_step(target, attrs, scope)]
     name = target.get("name") or target["id"]
+    if target.get("type") == "credential" or (target.get("type") is None and "identity_id" in target):
+        return [_credential_step(target, attrs, scope, (target.get("identity") or {}).get("name"))]
+    creds = [c for c in target.get("credentials") or [] if c.get("status", "active") != "revoked"]
     if kind in ("service_principal", "agent_identity"):
-        return [RevokeStep("azure", scope, "identity", target["id"], "disable_service_principal",
-                           f"Disable service principal {name} (accountEnabled false): no new tokens are issued "
-                           f"to it; reversible with `nhi restore`.", True, {"object_id": target["id"]})]
+        steps = [RevokeStep("azure", scope, "identity", target["id"], "disable_service_principal",
+                            f"Disable service principal {name} (accountEnabled false): no new tokens are issued "
+                            f"to it; reversible with `nhi restore`.", True, {"object_id": target["id"]})]
+        if options.get("delete"):
+            steps += _credential_steps(creds, scope, name, include_secrets=True)
+        return steps
     if kind == "managed_identity":
-        return _role_assignment_steps(connector, ctx, target, name, scope)
+        return [RevokeStep("azure", scope, "identity", target["id"], "remove_role_assignments",
+                           f"Remove every Azure role assignment of managed identity {name} in the scanned "
+                           f"subscriptions (managed identities cannot be disabled in Entra); reversible: each "
+                           f"assignment is recorded and re-created by `nhi restore`.", True,
+                           {"principal_id": target["id"]})]
     if kind == "application":
-        return _application_steps(connector, ctx, target, attrs, name, scope)
-    raise ScopeDenied("Unsupported", f"azure cannot revoke a {kind or 'target'} of this kind")
+        steps = _credential_steps(creds, scope, name, include_secrets=bool(options.get("delete")))
+        if not steps:
+            raise NotImplementedError(f"application {name} has only client secrets, which cannot be disabled; "
+                                      "pass --delete to remove them (irreversible)")
+        return steps
+    raise NotImplementedError(f"the azure connector cannot revoke a {kind}")
 
 
-def _credential_step(cred: dict, attrs: dict, scope: str) -> RevokeStep:
+def _credential_steps(creds: list[dict], scope: str, owner: str, include_secrets: bool) -> list[RevokeStep]:
+    """Certificates first (reversible), then client secrets (irreversible)."""
+    certs = [c for c in creds if c.get("kind") in ("certificate", "symmetric_key")]
+    secrets = [c for c in creds if c.get("kind") == "client_secret"] if include_secrets else []
+    return [_credential_step(c, _attrs(c), scope, owner) for c in certs + secrets]
+
+
+def _credential_step(cred: dict, attrs: dict, scope: str, owner: str | None) -> RevokeStep:
     key_id = cred.get("key_id") or cred["id"]
     on = attrs.get("object") or "application"
     params = {"on": on, "object_id": attrs.get("object_id") or attrs.get("application_object_id"), "key_id": key_id}
-    label = cred.get("name") or cred.get("hint") or key_id
-    owner = cred.get("identity_name") or params["object_id"]
+    if not params["object_id"]:
+        raise NotImplementedError(f"credential {key_id} has no recorded application object id; scan again")
+    label = cred.get("name") or key_id
+    where = f"{'application' if on == 'application' else 'service principal'} {owner or params['object_id']}"
     if cred.get("kind") == "client_secret":
-        return RevokeStep("azure", scope, "credential", cred["id"], "remove_client_secret",
-                          f"Remove client secret {label} (keyId {key_id}) from {on} {owner}. IRREVERSIBLE: a "
-                          f"removed secret cannot be restored; issue a new one if the app still needs it.",
-                          False, params)
-    return RevokeStep("azure", scope, "credential", cred["id"], "remove_certificate",
-                      f"Remove certificate {label} (keyId {key_id}) from {on} {owner} by updating its key "
-                      f"credentials without it; reversible (the public certificate is recorded).", True, params)
-
-
-def _role_assignment_steps(connector, ctx, target, name, scope) -> list[RevokeStep]:
-    settings = ctx.settings
-    with arm_client(ctx, connector.credential(settings)) as arm:
-        subs = settings.subscriptions or [s["subscriptionId"] for s in active_subscriptions(get_subscriptions(arm))]
-        steps = []
-        for sub in subs:
-            for a in get_role_assignments(arm, sub, principal_id=target["id"]):
-                props = a.get("properties") or {}
-                steps.append(RevokeStep(
-                    "azure", f"subscription:{sub}", "identity", target["id"], "remove_role_assignment",
-                    f"Remove role assignment {a['name']} ({props.get('roleDefinitionId', '').rsplit('/', 1)[-1]}) "
-                    f"on {props.get('scope')} from managed identity {name}; reversible (re-created from the "
-                    f"recorded assignment).", True, {"assignment_id": a["id"]}))
-    return steps
-
-
-def _application_steps(connector, ctx, target, attrs, name, scope) -> list[RevokeStep]:
-    object_id = attrs.get("application_object_id") or target["id"]
-    with graph_client(ctx, connector.credential(ctx.settings)) as graph:
-        app = graph.get_json(f"/v1.0/applications/{object_id}", params={"$select": "passwordCredentials,keyCredentials"})
-    steps = []
-    for kind, entries in (("certificate", app.get("keyCredentials") or []),
-                          ("client_secret", app.get("passwordCredentials") or [])):
-        for e in entries:  # certificates first: they are reversible
-            row = {"id": e["keyId"], "key_id": e["keyId"], "kind": kind, "name": e.get("displayName"),
-                   "hint": e.get("hint"), "identity_name": name}
-            steps.append(_credential_step(row, {"object": "application", "object_id": object_id}, scope))
-    return steps
+        return RevokeStep("azure", cred.get("scope") or scope, "credential", cred["id"], "remove_client_secret",
+                          f"Remove client secret {label} (keyId {key_id}) from {where}. IRREVERSIBLE: a removed "
+                          f"secret cannot be restored; issue a new one if the app still needs it.", False, params)
+    return RevokeStep("azure", cred.get("scope") or scope, "credential", cred["id"], "remove_certificate",
+                      f"Remove certificate {label} (keyId {key_id}) from {where} by updating its key credentials "
+                      f"without it; reversible (the public certificate is recorded).", True, params)
 
 
 # --- execute ----------------------------------------------------------------------------
@@ -199,46 +188,59 @@ def _restore_certificate(connector, ctx, step: RevokeStep) -> StepOutcome:
     return StepOutcome("done")
 
 
-def _assignment(arm, assignment_id: str) -> dict | None:
-    try:
-        return arm.get_json(assignment_id, params={"api-version": ARM_API_VERSION})
-    except NotFound:
-        return None
+def _subscriptions(arm, settings) -> list[str]:
+    return settings.subscriptions or [s["subscriptionId"] for s in active_subscriptions(get_subscriptions(arm))]
 
 
-def _remove_assignment(connector, ctx, step: RevokeStep) -> StepOutcome:
-    assignment_id = step.params["assignment_id"]
+def _assignments_of(arm, subs: list[str], principal_id: str) -> list[dict]:
+    return [a for sub in subs for a in get_role_assignments(arm, sub, principal_id=principal_id)]
+
+
+def _remove_assignments(connector, ctx, step: RevokeStep) -> StepOutcome:
+    """Every role assignment of the principal NOW (not only those the last scan saw)."""
+    principal = step.params["principal_id"]
     with arm_client(ctx, connector.credential(ctx.settings)) as arm:
-        found = _assignment(arm, assignment_id)
-        if found is None:
-            return StepOutcome("already_done")
-        props = found.get("properties") or {}
-        recorded = {"assignment_id": assignment_id, "scope": props.get("scope"),
-                    "properties": {k: props[k] for k in ASSIGNMENT_FIELDS if props.get(k) is not None}}
-        arm.request("DELETE", assignment_id, params={"api-version": ARM_API_VERSION})
-        if _assignment(arm, assignment_id) is not None:
-            return StepOutcome("failed", error=f"role assignment {assignment_id} is still present after DELETE")
-    return StepOutcome("done", restore_data=recorded)
+        subs = _subscriptions(arm, ctx.settings)
+        found = _assignments_of(arm, subs, principal)
+        if not found:
+            return StepOutcome("already_done", restore_data={"subscriptions": subs, "assignments": []})
+        recorded = []
+        for a in found:
+            props = a.get("properties") or {}
+            recorded.append({"id": a["id"], "role": props.get("roleDefinitionId", "").rsplit("/", 1)[-1],
+                             "scope": props.get("scope"),
+                             "properties": {k: props[k] for k in ASSIGNMENT_FIELDS if props.get(k) is not None}})
+            arm.request("DELETE", a["id"], params={"api-version": ARM_API_VERSION})
+        left = _assignments_of(arm, subs, principal)
+    data = {"subscriptions": subs, "assignments": recorded}
+    if left:
+        return StepOutcome("failed", error=f"{len(left)} role assignment(s) of {principal} remain after DELETE",
+                           restore_data=data)
+    return StepOutcome("done", restore_data=data)
 
 
-def _restore_assignment(connector, ctx, step: RevokeStep) -> StepOutcome:
+def _restore_assignments(connector, ctx, step: RevokeStep) -> StepOutcome:
     data = step.restore_data or {}
-    assignment_id = data.get("assignment_id") or step.params["assignment_id"]
-    if not data.get("properties"):
-        return StepOutcome("skipped", error="the role assignment was not recorded")
+    wanted = data.get("assignments") or []
+    if not wanted:
+        return StepOutcome("already_done")
     with arm_client(ctx, connector.credential(ctx.settings)) as arm:
-        if _assignment(arm, assignment_id) is not None:
-            return StepOutcome("already_done")
-        arm.request("PUT", assignment_id, params={"api-version": ARM_API_VERSION},
-                    json={"properties": data["properties"]})
-        if _assignment(arm, assignment_id) is None:
-            return StepOutcome("failed", error=f"role assignment {assignment_id} did not come back")
-    return StepOutcome("done")
+        present = {a["id"].lower() for a in _assignments_of(arm, data.get("subscriptions") or _subscriptions(
+            arm, ctx.settings), step.params["principal_id"])}
+        missing = [a for a in wanted if a["id"].lower() not in present]
+        for a in missing:
+            arm.request("PUT", a["id"], params={"api-version": ARM_API_VERSION}, json={"properties": a["properties"]})
+        present = {a["id"].lower() for a in _assignments_of(arm, data.get("subscriptions") or [],
+                                                             step.params["principal_id"])}
+    still = [a["id"] for a in wanted if a["id"].lower() not in present]
+    if still:
+        return StepOutcome("failed", error=f"role assignment(s) did not come back: {', '.join(still)}")
+    return StepOutcome("done" if missing else "already_done")
 
 
 _ACTIONS = {
     "disable_service_principal": (_disable, _enable),
     "remove_client_secret": (_remove_secret, _no_restore_secret),
     "remove_certificate": (_remove_certificate, _restore_certificate),
-    "remove_role_assignment": (_remove_assignment, _restore_assignment),
+    "remove_role_assignments": (_remove_assignments, _restore_assignments),
 }
