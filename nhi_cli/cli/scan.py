@@ -148,6 +148,7 @@ def scan(
         if mcp_path and "mcp" not in st.config.providers:  # scan just these paths, not this machine's home
             st.config.providers["mcp"] = {"discover": False}
         plan = _plan(st.config, provider)
+        options["owner_tags"] = st.config.owner_tags  # connectors read owner from these tag names
         store = st.open_store(create=True)
         stack.callback(store.close)
         progress, advance = _progress(st)
