@@ -108,7 +108,7 @@ class AwsConnector(Connector):
         with aws_errors("iam:GetPolicyVersion"):
             aws_documents = managed.get_aws_managed_documents(
                 iam, policies.attached_arns(details),
-                fetch=settings.aws_managed_policies == "fetch", cache_key=settings.endpoint or "aws")
+                fetch=settings.aws_managed_policies == "fetch", cache=settings._aws_policy_cache)
         return transform.transform_account(
             scope.id, details, report, aws_documents=aws_documents, keys_by_user=keys_by_user,
             owner_tags=_owner_tags(ctx), salt=ctx.secret_salt)

@@ -6,7 +6,7 @@ AdministratorAccess, PowerUserAccess, IAMFullAccess, ...) and, for any other att
 managed policy, with ``aws_managed_policies: fetch`` (the default) makes one
 ``iam:ListPolicies(Scope=AWS, OnlyAttached)`` page walk plus one ``iam:GetPolicyVersion``
 per distinct policy. AWS managed policies are identical in every account of a partition, so
-a fetched document is cached for the rest of the scan: the cost grows with the number of
+a fetched document is cached for the rest of the scan (in the scan's settings object): the cost grows with the number of
 distinct AWS policies in use, never with the number of identities.
 """
 from __future__ import annotations
@@ -16,11 +16,10 @@ from typing import Any
 
 from .policies import well_known_aws_policies
 
-_cache: dict[tuple[str, str], Any] = {}
 _lock = threading.Lock()
 
 
-def get_aws_managed_documents(iam, attached: set[str], *, fetch: bool, cache_key: str = "") -> dict[str, Any]:
+def get_aws_managed_documents(iam, attached: set[str], *, fetch: bool, cache: dict[str, Any]) -> dict[str, Any]:
     """ARN -> document for every attached AWS managed policy nhi can resolve."""
     known = well_known_aws_policies()
     documents = {arn: known[arn]["document"] for arn in attached if arn in known}
@@ -29,8 +28,8 @@ def get_aws_managed_documents(iam, attached: set[str], *, fetch: bool, cache_key
         return documents
     with _lock:
         for arn in list(wanted):
-            if (cache_key, arn) in _cache:
-                documents[arn] = _cache[(cache_key, arn)]
+            if arn in cache:
+                documents[arn] = cache[arn]
                 wanted.discard(arn)
     if not wanted:
         return documents
@@ -43,5 +42,5 @@ def get_aws_managed_documents(iam, attached: set[str], *, fetch: bool, cache_key
         document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
         documents[arn] = document
         with _lock:
-            _cache[(cache_key, arn)] = document
+            cache[arn] = document
     return documents

@@ -95,18 +95,24 @@ def transform_keys(user_arn: str, user_name: str, scope: str, slots: list[dict[s
     """One credential per access key. With ``listed`` (ListAccessKeys) the id is the key id and
     report slots are matched to keys by creation time; without, the id is derived from the
     user and the key's creation time (stable for the key's life)."""
-    by_created = {s["created"].replace(microsecond=0): s for s in slots}
     rows: list[tuple[str | None, str, datetime | None, dict[str, Any] | None]] = []
     if listed is None:
         rows = [(None, "active" if s["active"] else "inactive", s["created"], s) for s in slots]
     else:
-        for key in listed:
+        unmatched = list(slots)  # slot 1 before slot 2: AWS fills slots in creation order
+        for key in sorted(listed, key=lambda k: (_aware(k["CreateDate"]), k["AccessKeyId"])):
             created = _aware(key["CreateDate"])
-            slot = by_created.get(created.replace(microsecond=0)) if created else None
+            slot = next((s for s in unmatched if s["created"] == created.replace(microsecond=0)), None)
+            if slot is not None:
+                unmatched.remove(slot)
             rows.append((key["AccessKeyId"], "active" if key["Status"] == "Active" else "inactive", created, slot))
     credentials = []
+    seen: set[str] = set()
     for key_id, status, created, slot in rows:
         cid = key_id or f"{user_arn}/access-key/{created.strftime('%Y%m%dT%H%M%SZ')}"
+        if cid in seen:  # two keys created in the same second: tell them apart by slot
+            cid = f"{cid}-{slot['slot']}"
+        seen.add(cid)
         attrs: dict[str, Any] = {"user_name": user_name, "in_credential_report": slot is not None,
                                  "last_rotated": created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None}
         if slot:

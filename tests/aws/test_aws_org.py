@@ -1,0 +1,98 @@
+"""Organization fan-out, and one member account denying the scanner (exit 3, the others
+complete, nothing of the denied account marked removed)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import boto3
+import pytest
+from moto.core.authorization import enable_iam_authentication
+
+from aws_helpers import scan_json, write_config
+from nhi_connectors.aws import demo
+
+MANAGEMENT = "123456789012"
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def _identities_by_scope() -> dict[str, int]:
+    conn = sqlite3.connect("nhi.db")
+    try:
+        return dict(conn.execute("SELECT scope, COUNT(*) FROM v_identities GROUP BY scope").fetchall())
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def organization(moto_url, now, monkeypatch):
+    """Management account + prod + sandbox, each with a user and a key. The scanner signs as a
+    real IAM user so that moto enforces IAM policies on it and on the roles it assumes."""
+    org = boto3.client("organizations", endpoint_url=moto_url, region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    members = {name: org.create_account(AccountName=name, Email=f"{name}@northwind.example")["CreateAccountStatus"]["AccountId"]
+               for name in ("prod", "sandbox")}
+    for account_id in (MANAGEMENT, *members.values()):
+        be = demo.iam_backend(account_id)
+        demo.add_user(be, {"name": f"svc-{account_id}", "tags": {"owner": "dana.lee@northwind.example"}}, now)
+        demo.add_access_key(be, f"svc-{account_id}", now, age_days=10, last_used_days_ago=1)
+    for account_id in members.values():  # moto creates the org role without permissions
+        demo.iam_backend(account_id).put_role_policy("OrganizationAccountAccessRole", "admin", json.dumps(ADMIN))
+    scanner = demo.add_user(demo.iam_backend(MANAGEMENT), {"name": "nhi-scanner", "inline_policies": {"admin": ADMIN}}, now)
+    key = demo.add_access_key(demo.iam_backend(MANAGEMENT), "nhi-scanner", now)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key.secret_access_key)
+    assert scanner.name == "nhi-scanner"
+    return moto_url, members
+
+
+def test_org_fan_out_scans_every_active_account(nhi, tmp_path, organization):
+    url, members = organization
+    config = write_config(tmp_path / "nhi.yaml", url)
+    with enable_iam_authentication():
+        result, out = scan_json(nhi, config, "--aws-org")
+    assert result.code == 0, result.err
+    scopes = {s["scope"]: s for s in out["scopes"]}
+    assert set(scopes) == {MANAGEMENT, *members.values()}
+    assert all(s["status"] == "complete" for s in scopes.values())
+    for account_id in members.values():  # members are read through the assumed org role
+        assert scopes[account_id]["api_calls"]["sts:AssumeRole"] == 1
+        assert scopes[account_id]["api_calls"]["iam:GetAccountAuthorizationDetails"] == 1
+    assert "sts:AssumeRole" not in scopes[MANAGEMENT]["api_calls"]
+    counts = _identities_by_scope()
+    assert counts[members["prod"]] == 2 and counts[members["sandbox"]] == 2  # svc user + org role
+    assert counts[MANAGEMENT] == 2  # svc user + scanner
+
+
+def test_denied_member_account_keeps_its_records_and_exits_3(nhi, tmp_path, organization):
+    url, members = organization
+    config = write_config(tmp_path / "nhi.yaml", url, org=True)
+    with enable_iam_authentication():
+        first, _ = scan_json(nhi, config)
+        assert first.code == 0, first.err
+        before = _identities_by_scope()
+        # sandbox's org role loses its permissions: GAAD there is now AccessDenied
+        demo.iam_backend(members["sandbox"]).delete_role_policy("OrganizationAccountAccessRole", "admin")
+        second, out = scan_json(nhi, config)
+    assert second.code == 3
+    scopes = {s["scope"]: s for s in out["scopes"]}
+    assert scopes[members["sandbox"]]["status"] == "denied"
+    assert scopes[members["sandbox"]]["error_code"] == "AccessDenied"
+    assert scopes[members["prod"]]["status"] == "complete" and scopes[MANAGEMENT]["status"] == "complete"
+    assert out["status"] == "incomplete"
+    assert _identities_by_scope() == before  # nothing from sandbox marked removed
+    conn = sqlite3.connect("nhi.db")
+    try:
+        removed = conn.execute("SELECT COUNT(*) FROM identity WHERE removed_at IS NOT NULL").fetchone()[0]
+        keys = conn.execute("SELECT COUNT(*) FROM v_credentials WHERE scope = ?", (members["sandbox"],)).fetchone()[0]
+    finally:
+        conn.close()
+    assert removed == 0 and keys == 1
+
+
+def test_scanner_without_credentials_is_a_clear_error(nhi, tmp_path, moto_url, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    result, _ = scan_json(nhi, write_config(tmp_path / "nhi.yaml", moto_url))
+    assert result.code == 4
+    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
