@@ -10,6 +10,7 @@ import typer
 
 from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, state
 from nhi_cli.cli.output import print_json
+from nhi_cli.rules.gate import FailOn, ScanGate
 from nhi_cli.errors import ExitCode
 
 
@@ -114,7 +115,13 @@ def scan(
     mcp_path: Annotated[Optional[list[Path]], typer.Option(
         "--mcp-path", help="An MCP config file, or a directory searched for project MCP configs (.mcp.json, "
         ".vscode/mcp.json, .cursor/mcp.json); repeatable. Adds the mcp provider if nhi.yaml has none.")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json (scan summary), or a report format: sarif, markdown, csv, html (see `nhi report`).")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report of this scan to a file (format from --format or the file suffix).")] = None,
+    fail_on: Annotated[Optional[FailOn], typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
+    new_only: Annotated[bool, typer.Option("--new-only", help="Gate only on findings new since the previous scan (or --baseline).")] = False,
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="Gate only on findings absent from this file (`nhi findings baseline`); implies --new-only.")] = None,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="An incomplete scan exits on its findings (0/1) instead of 3.")] = False,
+    rules_dir: Annotated[Optional[list[Path]], typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     quiet: QuietOption = False,
@@ -132,6 +139,7 @@ def scan(
     from nhi_cli.scan import run_scan
 
     st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+    report_format = _report_format(format, output)  # checked before scanning: bad format or unwritable --output
     now = utcnow()
     options = {"aws_org": aws_org, "aws_profile": profile, "mcp_paths": [str(p) for p in mcp_path or []]}
     for path in mcp_path or []:
@@ -149,37 +157,62 @@ def scan(
             st.config.providers["mcp"] = {"discover": False}
         plan = _plan(st.config, provider)
         options["owner_tags"] = st.config.owner_tags  # connectors read owner from these tag names
+        gate = ScanGate(st, fail_on=fail_on.value if fail_on else None, new_only=new_only, baseline=baseline,
+                        allow_partial=allow_partial, rules_dir=rules_dir)
         store = st.open_store(create=True)
         stack.callback(store.close)
         progress, advance = _progress(st)
         if progress:
             stack.enter_context(progress)
         outcome = run_scan(store, plan, options=options, demo=demo, progress=advance, now=now,
-                           post_load=post_load_steps(st))
+                           post_load=post_load_steps(st, gate))
     store = st.open_store()
     try:
         conn = store.conn
-        if format == "json":
+        findings = gate.summary(conn, outcome.scan_id)
+        if report_format:  # into --output (the summary still prints below), or as stdout itself
+            from nhi_cli.cli.report import emit_report
+            emit_report(st, conn, report_format, scan_id=outcome.scan_id, output=output)
+        if report_format and output is None:
+            pass
+        elif format == "json":
             print_json({"scan_id": outcome.scan_id, "status": "complete" if outcome.complete else "incomplete",
                         "scopes": scope_rows(conn, outcome.scan_id),
-                        "inventory": inventory_summary(conn, outcome.scan_id)})
+                        "inventory": inventory_summary(conn, outcome.scan_id), "findings": findings})
         else:
             print_summary(st, conn, outcome.scan_id)
+            gate.print_table(findings)
     finally:
         store.close()
     for r in outcome.results:
         if r.status in ("denied", "error"):
             st.say(f"nhi: {r.provider}:{r.scope} {r.status}: {r.error_code} {r.message or ''}".rstrip(), "yellow")
-    raise typer.Exit(ExitCode.OK if outcome.complete else ExitCode.INCOMPLETE)
+    raise typer.Exit(gate.finish(findings, outcome.complete))
 
 
-def post_load_steps(st) -> list:
+def _report_format(format: str, output: Path | None) -> str | None:
+    """The report format `nhi scan` renders after scanning (None: the scan summary as before)."""
+    from nhi_cli.reports import FORMATS, check_options, check_writable
+
+    if output is None and format in ("table", "json"):
+        return None
+    if output is not None and format == "table" and output.suffix.lower() in (".html", ".sarif", ".md", ".csv", ".json"):
+        format = {".md": "markdown"}.get(output.suffix.lower(), output.suffix.lower().lstrip("."))
+    check_options(format, "findings")
+    if output is not None:
+        check_writable(output)
+    return format if format in FORMATS else None
+
+
+def post_load_steps(st, gate=None) -> list:
     """Steps that run inside the scan's transaction after loading, in order: agents first
     (classification and cross-source links, which agent rules read), then rule evaluation."""
     from nhi_cli.agents.build import build_agents
 
     config = st.config
     steps = [lambda conn, scan_id: build_agents(conn, config, scan_id)]
+    if gate is not None:  # people, agent patterns, rules, findings lifecycle (nhi_cli/rules/scan_step.py)
+        steps.append(gate.step)
     return steps
 
 

@@ -54,3 +54,26 @@ SELECT lower(id) AS id, name, lower(email) AS email, active, source FROM person;
 CREATE INDEX finding_status ON finding (status);
 CREATE INDEX finding_occurrence_fingerprint ON finding_occurrence (fingerprint);
 CREATE INDEX trust_principal_type ON trust (principal_type);
+
+-- v_identities keeps every column of 0001 and adds is_human: an account a person signs in to
+-- (console password with MFA, no programmatic credentials, or attrs.human = true from a
+-- connector). NHI rules skip people's accounts (a break-glass admin is not an NHI problem).
+-- The partial index makes active_credentials an index-only count per identity.
+CREATE INDEX credential_identity_active ON credential (identity_id) WHERE removed_at IS NULL AND status = 'active';
+DROP VIEW v_identities;
+CREATE VIEW v_identities AS
+SELECT i.id, i.provider, i.scope, i.kind, i.name, i.created_at, i.last_used_at, i.enabled,
+       i.owner, i.owner_source, i.description, i.is_platform, i.tags, i.attrs,
+       i.first_seen, i.last_seen,
+       CAST(julianday(c.now) - julianday(i.created_at) AS INTEGER) AS age_days,
+       CAST(julianday(c.now) - julianday(i.last_used_at) AS INTEGER) AS days_since_used,
+       (SELECT COUNT(*) FROM credential k
+         WHERE k.identity_id = i.id AND k.removed_at IS NULL AND k.status = 'active') AS active_credentials,
+       CASE WHEN i.attrs LIKE '%"human"%' AND json_extract(i.attrs, '$.human') IN (1, 'true') THEN 1
+            WHEN i.attrs LIKE '%mfa_active%' AND json_extract(i.attrs, '$.mfa_active') IN (1, 'true')
+                 AND json_extract(i.attrs, '$.password_enabled') IN (1, 'true')
+                 AND NOT EXISTS (SELECT 1 FROM credential k WHERE k.identity_id = i.id AND k.removed_at IS NULL
+                                 AND k.status = 'active' AND k.kind <> 'password') THEN 1
+            ELSE 0 END AS is_human
+FROM identity i CROSS JOIN v_clock c
+WHERE i.removed_at IS NULL;

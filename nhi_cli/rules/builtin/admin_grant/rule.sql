@@ -5,5 +5,5 @@ SELECT g.identity_id AS resource_id, 'identity' AS resource_type, g.provider, g.
        group_concat(DISTINCT g.source) AS sources, MIN(g.action) AS action
 FROM v_grants g JOIN v_identities i ON i.id = g.identity_id
 WHERE g.effect = 'Allow' AND (g.is_admin = 1 OR g.is_full_wildcard = 1)
-  AND g.identity_enabled = 1 AND i.is_platform = 0
+  AND g.identity_enabled = 1 AND i.is_platform = 0 AND i.is_human = 0
 GROUP BY g.identity_id, g.provider, g.scope, g.identity_name

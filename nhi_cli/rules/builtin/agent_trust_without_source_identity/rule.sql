@@ -5,6 +5,6 @@ SELECT t.identity_id AS resource_id, 'identity' AS resource_type, t.provider, t.
          || ' without sts:SourceIdentity, so its sessions do not record whom it acts for.' AS reason,
        group_concat(DISTINCT t.principal) AS principals, MIN(a.evidence) AS agent_evidence
 FROM v_trusts t JOIN v_rule_agents a ON a.identity_id = t.identity_id
-WHERE t.identity_enabled = 1 AND t.principal_type IN ('any', 'account', 'principal', 'saml', 'oidc')
+WHERE t.identity_enabled = 1 AND t.principal_type IN ('any', 'account', 'principal', 'saml')
   AND t.requires_source_identity = 0
 GROUP BY t.identity_id, t.provider, t.scope, t.identity_name

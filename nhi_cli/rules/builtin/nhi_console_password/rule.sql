@@ -11,4 +11,4 @@ SELECT i.id AS resource_id, 'identity' AS resource_type, i.provider, i.scope, i.
        'Identity ' || i.name || ' has a console password.' AS reason, i.kind
 FROM password p JOIN v_identities i ON i.id = p.identity_id
 LEFT JOIN keys k ON k.identity_id = i.id
-WHERE i.enabled = 1 AND k.identity_id IS NULL
+WHERE i.enabled = 1 AND k.identity_id IS NULL AND i.is_human = 0
