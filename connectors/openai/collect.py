@@ -1,0 +1,140 @@
+"""OpenAI organization collection through the Admin API (get_* page, transform_* are pure).
+
+Identity model:
+- ``openai_service_account``: a project service account; its keys are its credentials.
+- ``openai_api_key``: a project API key owned by a user is its own identity (no machine
+  principal stands behind it); ``owner`` is the user's e-mail. Agents are usually named on the
+  key ("ops-copilot"), so agent patterns match these names.
+- ``openai_admin_key``: an Admin API key (organization-wide administrator).
+Credentials are kind ``api_key`` (project keys) or ``admin_api_key``; ``hint`` is OpenAI's own
+``redacted_value`` ("sk-proj-NWd...A1b2"), which joins a key found in an MCP config.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from nhi_cli.model import Batch, Credential, Grant, Identity
+
+
+def ts(value: Any) -> datetime | None:
+    """OpenAI sends Unix seconds."""
+    if value in (None, "", 0):
+        return None
+    return datetime.fromtimestamp(int(value), tz=timezone.utc)
+
+
+def require(item: dict, *keys: str, what: str) -> None:
+    missing = [k for k in keys if k not in item]
+    if missing:
+        raise ValueError(f"OpenAI {what} payload is missing {', '.join(missing)}")
+
+
+# --- get ------------------------------------------------------------------------------------
+def get_projects(client, include_archived: bool) -> list[dict]:
+    return list(client.paged_cursor("/organization/projects",
+                                    {"limit": 100, "include_archived": str(include_archived).lower()},
+                                    count_as="openai:GET /organization/projects"))
+
+
+def get_project_api_keys(client, project_id: str) -> list[dict]:
+    return list(client.paged_cursor(f"/organization/projects/{project_id}/api_keys", {"limit": 100},
+                                    count_as="openai:GET /organization/projects/{id}/api_keys"))
+
+
+def get_service_accounts(client, project_id: str) -> list[dict]:
+    return list(client.paged_cursor(f"/organization/projects/{project_id}/service_accounts", {"limit": 100},
+                                    count_as="openai:GET /organization/projects/{id}/service_accounts"))
+
+
+def get_admin_keys(client) -> list[dict]:
+    return list(client.paged_cursor("/organization/admin_api_keys", {"limit": 100},
+                                    count_as="openai:GET /organization/admin_api_keys"))
+
+
+# --- transform ------------------------------------------------------------------------------
+def _role_grant(ident: str, scope: str, role: str | None, project: dict, source: str) -> Grant:
+    role = role or "member"
+    return Grant(identity_id=ident, provider="openai", scope=scope, action=f"project:{role}",
+                 resource=f"project/{project['id']}", source=source, source_type="project_role", service="openai",
+                 is_admin=role == "owner")
+
+
+def transform_service_accounts(scope: str, project: dict, accounts: list[dict]) -> Batch:
+    batch = Batch()
+    for sa in accounts:
+        require(sa, "id", "name", what="service account")
+        ident = f"openai:{project['id']}/service_account/{sa['id']}"
+        batch.identities.append(Identity(
+            id=ident, provider="openai", scope=scope, kind="openai_service_account", name=sa["name"],
+            created_at=ts(sa.get("created_at")), description=f"service account in project {project.get('name')}",
+            attrs={"project_id": project["id"], "project_name": project.get("name"), "role": sa.get("role"),
+                   "service_account_id": sa["id"]}))
+        batch.grants.append(_role_grant(ident, scope, sa.get("role"), project, f"project:{project.get('name')}"))
+    return batch
+
+
+def transform_project_keys(scope: str, project: dict, keys: list[dict]) -> Batch:
+    batch = Batch()
+    for key in keys:
+        require(key, "id", "redacted_value", "owner", what="project API key")
+        owner = key["owner"] or {}
+        owner_type = owner.get("type")
+        attrs = {"project_id": project["id"], "project_name": project.get("name"), "owner_type": owner_type,
+                 "api_key_id": key["id"], "owner_project_access": key.get("owner_project_access")}
+        if owner_type == "service_account":
+            sa = owner.get("service_account") or {}
+            identity_id = f"openai:{project['id']}/service_account/{sa.get('id')}"
+            attrs["service_account_id"] = sa.get("id")
+        else:
+            user = owner.get("user") or {}
+            identity_id = f"openai:{project['id']}/key/{key['id']}"
+            attrs.update(user_id=user.get("id"), user_email=user.get("email"), user_role=user.get("role"))
+            batch.identities.append(Identity(
+                id=identity_id, provider="openai", scope=scope, kind="openai_api_key", name=key.get("name") or key["id"],
+                created_at=ts(key.get("created_at")), last_used_at=ts(key.get("last_used_at")),
+                owner=user.get("email") or user.get("id"), owner_source="key_owner",
+                description=f"user-owned API key in project {project.get('name')}",
+                attrs={"project_id": project["id"], "project_name": project.get("name"), "api_key_id": key["id"],
+                       "user_id": user.get("id"), "user_name": user.get("name")}))
+            batch.grants.append(_role_grant(identity_id, scope, user.get("role"), project, f"owner:{user.get('email')}"))
+        batch.credentials.append(Credential(
+            id=f"openai:{key['id']}", identity_id=identity_id, provider="openai", scope=scope, kind="api_key",
+            status="active", name=key.get("name"), created_at=ts(key.get("created_at")),
+            last_used_at=ts(key.get("last_used_at")), expires_at=ts(key.get("expires_at")),
+            supports_expiry="expires_at" in key, key_id=key["id"], hint=key["redacted_value"], attrs=attrs))
+    return batch
+
+
+def transform_admin_keys(scope: str, keys: list[dict], own_key: str | None) -> Batch:
+    batch = Batch()
+    for key in keys:
+        require(key, "id", "redacted_value", what="admin API key")
+        owner = key.get("owner") or {}
+        ident = f"openai:admin_key/{key['id']}"
+        mine = _matches_redacted(own_key, key["redacted_value"])
+        batch.identities.append(Identity(
+            id=ident, provider="openai", scope=scope, kind="openai_admin_key", name=key.get("name") or key["id"],
+            created_at=ts(key.get("created_at")), last_used_at=ts(key.get("last_used_at")),
+            owner=owner.get("email") or owner.get("name") or owner.get("id"), owner_source="key_owner" if owner else None,
+            description="Admin API key: administers the whole organization",
+            attrs={"api_key_id": key["id"], "owner_type": owner.get("type"), "used_by_nhi": mine}))
+        batch.credentials.append(Credential(
+            id=f"openai:{key['id']}", identity_id=ident, provider="openai", scope=scope, kind="admin_api_key",
+            status="active", name=key.get("name"), created_at=ts(key.get("created_at")),
+            last_used_at=ts(key.get("last_used_at")), expires_at=ts(key.get("expires_at")),
+            supports_expiry="expires_at" in key, key_id=key["id"], hint=key["redacted_value"],
+            attrs={"used_by_nhi": mine, "owner_type": owner.get("type")}))
+        batch.grants.append(Grant(identity_id=ident, provider="openai", scope=scope, action="organization:admin",
+                                  resource="organization", source="admin_api_key", source_type="admin_key",
+                                  service="openai", is_admin=True, is_sensitive=True, is_privesc=True))
+    return batch
+
+
+def _matches_redacted(secret: str | None, redacted: str) -> bool:
+    """Is ``redacted`` ("sk-admin-abc...wxyz") the scanner's own key? Compared without
+    keeping or printing the key: prefix and suffix only."""
+    if not secret or "..." not in redacted:
+        return False
+    head, tail = redacted.split("...", 1)
+    return secret.startswith(head) and secret.endswith(tail)

@@ -1,0 +1,104 @@
+"""An OpenAI Admin API fake on the shared FakeHttpServer, serving recorded list payloads.
+
+A folder holds ``projects.json``, ``admin_api_keys.json`` and ``projects/<id>/api_keys.json``,
+``projects/<id>/service_accounts.json``: each the ``{object: "list", data, ...}`` OpenAI
+returns. The fake pages them with ``limit``/``after`` (``has_more``, ``last_id``), wants the
+Admin key as a Bearer token, and applies deletes so a read-back shows them.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, reply
+from nhi_connectors.github.fake import RECORDED_AT, shift_times
+
+DEMO_ADMIN_KEY = "sk-admin-DEMOnwFAKEfakeFAKEfakeFAKE0000000000000000demo"  # fake; only the local demo fake accepts it
+
+
+def _data(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["data"] if path.is_file() else []
+
+
+def cursor_page(req: FakeRequest, items: list[dict], page_size: int, cursor: str = "after", limit_max: int = 100):
+    """``data`` after the item whose id is the cursor; ``has_more``, ``first_id``, ``last_id``."""
+    limit = min(int(req.arg("limit", "20")), limit_max, page_size)
+    start = 0
+    after = req.arg(cursor)
+    if after:
+        ids = [i["id"] for i in items]
+        if after not in ids:
+            return reply({"error": {"type": "invalid_request_error", "message": "bad cursor"}}, 400)
+        start = ids.index(after) + 1
+    chunk = items[start:start + limit]
+    return reply({"object": "list", "data": chunk, "first_id": chunk[0]["id"] if chunk else None,
+                  "last_id": chunk[-1]["id"] if chunk else None, "has_more": start + limit < len(items)})
+
+
+class OpenAIFake(FakeHttpServer):
+    def __init__(self, projects: list[dict], keys: dict[str, list[dict]], accounts: dict[str, list[dict]],
+                 admin_keys_data: list[dict], *, admin_keys: set[str], page_size: int = 100):
+        super().__init__()
+        self.projects, self.keys, self.accounts, self.admin_keys_data = projects, keys, accounts, admin_keys_data
+        self.accepted = set(admin_keys)
+        self.page_size = page_size
+        p = r"/v1/organization/projects/(?P<pid>[^/]+)"
+        self.route("GET", r"/v1/organization/projects", self._auth(lambda r: self._page(r, self._live_projects(r))))
+        self.route("GET", p + r"/api_keys", self._auth(lambda r: self._page(r, self.keys.get(r.match["pid"], []))))
+        self.route("GET", p + r"/service_accounts", self._auth(lambda r: self._page(r, self.accounts.get(r.match["pid"], []))))
+        self.route("GET", p + r"/api_keys/(?P<id>[^/]+)", self._auth(lambda r: self._get(self.keys.get(r.match["pid"], []), r)))
+        self.route("DELETE", p + r"/api_keys/(?P<id>[^/]+)", self._auth(
+            lambda r: self._delete(self.keys.get(r.match["pid"], []), r, "organization.project.api_key.deleted")))
+        self.route("GET", p + r"/service_accounts/(?P<id>[^/]+)", self._auth(lambda r: self._get(self.accounts.get(r.match["pid"], []), r)))
+        self.route("DELETE", p + r"/service_accounts/(?P<id>[^/]+)", self._auth(self._delete_account))
+        self.route("GET", r"/v1/organization/admin_api_keys", self._auth(lambda r: self._page(r, self.admin_keys_data)))
+        self.route("GET", r"/v1/organization/admin_api_keys/(?P<id>[^/]+)", self._auth(lambda r: self._get(self.admin_keys_data, r)))
+        self.route("DELETE", r"/v1/organization/admin_api_keys/(?P<id>[^/]+)", self._auth(
+            lambda r: self._delete(self.admin_keys_data, r, "organization.admin_api_key.deleted")))
+
+    @classmethod
+    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> "OpenAIFake":
+        projects = _data(folder / "projects.json")
+        keys = {p["id"]: _data(folder / "projects" / p["id"] / "api_keys.json") for p in projects}
+        accounts = {p["id"]: _data(folder / "projects" / p["id"] / "service_accounts.json") for p in projects}
+        admin = _data(folder / "admin_api_keys.json")
+        if now is not None:
+            projects, keys, accounts, admin = shift_times([projects, keys, accounts, admin], now - RECORDED_AT)
+        return cls(projects, keys, accounts, admin, **kwargs)
+
+    def _auth(self, handler):
+        def wrapped(req: FakeRequest):
+            auth = req.headers.get("authorization", "")
+            if not auth.startswith("Bearer ") or auth[7:] not in self.accepted:
+                return reply({"error": {"type": "invalid_request_error", "code": "invalid_api_key",
+                                        "message": "Incorrect API key provided."}}, 401)
+            return handler(req)
+        return wrapped
+
+    def _live_projects(self, req: FakeRequest) -> list[dict]:
+        if req.arg("include_archived") == "true":
+            return self.projects
+        return [p for p in self.projects if p.get("status") != "archived"]
+
+    def _page(self, req: FakeRequest, items: list[dict]):
+        return cursor_page(req, items, self.page_size)
+
+    def _get(self, items: list[dict], req: FakeRequest):
+        item = next((i for i in items if i["id"] == req.match["id"]), None)
+        return reply(item) if item else reply({"error": {"type": "invalid_request_error", "message": "not found"}}, 404)
+
+    def _delete(self, items: list[dict], req: FakeRequest, kind: str):
+        item = next((i for i in items if i["id"] == req.match["id"]), None)
+        if item is None:
+            return reply({"error": {"type": "invalid_request_error", "message": "not found"}}, 404)
+        items.remove(item)
+        return reply({"object": kind, "id": item["id"], "deleted": True})
+
+    def _delete_account(self, req: FakeRequest):
+        response = self._delete(self.accounts.get(req.match["pid"], []), req, "organization.project.service_account.deleted")
+        if response.status == 200:  # its keys go with it
+            keys = self.keys.get(req.match["pid"], [])
+            keys[:] = [k for k in keys if ((k.get("owner") or {}).get("service_account") or {}).get("id") != req.match["id"]]
+        return response
