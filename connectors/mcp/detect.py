@@ -13,6 +13,7 @@ or formats it, and its ``repr`` hides it.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,20 +171,32 @@ def scan_args(args: list[Any], scan: FieldScan) -> None:
         flag = arg if arg.startswith("-") and "=" not in arg and looks_secret_name(arg) else None
 
 
+def _random_looking(value: str) -> bool:
+    """Mixed case and digits with high entropy: what a generated key looks like, not 'x' * 40."""
+    if not (re.search(r"[a-z]", value) and re.search(r"[A-Z]", value) and re.search(r"[0-9]", value)):
+        return False
+    counts = [value.count(c) for c in set(value)]
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts)
+    return entropy >= 3.5
+
+
 def pair_aws_secrets(scan: FieldScan, env: dict[str, Any]) -> None:
-    """An AWS secret key is only recognisable beside its key id: take 40-character values
-    from the same server's env when it also holds an access key id."""
+    """An AWS secret key is only recognisable beside its key id: take random-looking
+    40-character values from the same server's env when it also holds an access key id."""
     if not any(f.key_id for f in scan.found):
         return
+    for found in scan.found:  # named after a secret and shaped like an AWS secret key
+        if found.secret_type == "named_secret" and AWS_SECRET_RE.fullmatch(found.value) and _random_looking(found.value):
+            found.secret_type, found.provider = "aws_secret_access_key", "aws"
     seen = {f.field for f in scan.found}
     for key, val in env.items():
         where = f"env {key}"
         if where in seen or not isinstance(val, str):
             continue
-        match = AWS_SECRET_RE.fullmatch(val.strip())
-        if match and val.strip() not in KNOWN_EXAMPLES:
-            scan.found.append(Found("aws_secret_access_key", where, "aws", "format", value=val.strip(),
-                                    hint=_generic_hint(val.strip())))
+        value = val.strip()
+        if AWS_SECRET_RE.fullmatch(value) and _random_looking(value) and value not in KNOWN_EXAMPLES:
+            scan.found.append(Found("aws_secret_access_key", where, "aws", "format", value=value,
+                                    hint=_generic_hint(value)))
 
 
 def scan_server(spec: dict[str, Any]) -> FieldScan:

@@ -1,0 +1,32 @@
+"""The demo: a developer's home with the rogue agent ops-copilot's keys pasted into configs."""
+from __future__ import annotations
+
+import planted
+from conftest import assert_nowhere
+
+
+def test_demo_finds_ops_copilot_keys_by_their_provider_hints(nhi, tmp_path, inventory):
+    result = nhi("scan", "--demo", "--provider", "mcp")
+    assert result.code == 0, result.err
+    inv = inventory()
+    aws = inv.credential_for(planted.DEMO_AWS_SECRET)
+    assert aws["key_id"] == planted.DEMO_AWS_KEY_ID and aws["attrs"]["has_secret_key"] is True
+    assert aws["identity_id"] == "mcp:~/Library/Application Support/Claude/claude_desktop_config.json#ops-copilot"
+    openai = inv.credential_for(planted.DEMO_OPENAI)
+    assert openai["hint"] == "sk-proj-NWd...A1b2"
+    assert [loc["location"] for loc in openai["locations"]] == [  # the same key in two clients: one credential
+        "~/.cursor/mcp.json#ops-notes", "~/Library/Application Support/Claude/claude_desktop_config.json#ops-copilot"]
+    assert inv.credential_for(planted.DEMO_ANTHROPIC)["hint"] == "sk-ant-api03-NWd...xQAA"
+    assert inv.credential_for(planted.DEMO_GITHUB)["hint"] == "nWopsC01"
+    slack = inv.credential_for(planted.DEMO_SLACK)
+    assert slack["attrs"]["committed"] is True
+    assert slack["locations"][0]["location"] == "~/src/northwind-api/.mcp.json#slack"
+    assert inv.credential_for(planted.DEMO_GOOGLE)["attrs"]["clients"] == ["windsurf"]
+    vscode = inv.identity("mcp:~/src/northwind-api/.vscode/mcp.json#github")["attrs"]
+    assert vscode["plaintext_secrets"] == 0 and vscode["references"][0]["ref"] == "input:github_pat"
+    again = nhi("scan", "--demo", "--provider", "mcp")  # a fresh temporary copy: the same ids
+    assert again.code == 0
+    assert not inv.rows("SELECT id FROM identity WHERE removed_at IS NOT NULL")
+    hints = {v: inv.credential_for(v)["hint"] for v in planted.DEMO_SECRETS.values()}
+    inv.close()
+    assert_nowhere(hints, result.out, result.err, again.out, again.err, db_dir=tmp_path)

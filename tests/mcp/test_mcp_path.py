@@ -1,0 +1,59 @@
+"""`nhi scan --mcp-path`: CI scans a checkout's committed MCP configs, nothing else."""
+from __future__ import annotations
+
+import json
+
+import planted
+from conftest import write_config
+
+
+def test_mcp_path_on_a_repository_scans_its_project_configs(nhi, tmp_path, tree, inventory):
+    repo = tree / "repo"
+    result = nhi("scan", "--mcp-path", str(repo), "-f", "json")  # no nhi.yaml at all
+    assert result.code == 0, result.err
+    scopes = json.loads(result.out)["scopes"]
+    assert [s["scope"] for s in scopes] == [repo.as_posix()]  # the machine's home is not read
+    assert scopes[0]["api_calls"] == {"directory_walk": 1, "files_read": 3}
+    inv = inventory()
+    rows = inv.rows("SELECT id, json_extract(attrs, '$.client') AS client, json_extract(attrs, '$.committed') AS c "
+                    "FROM v_identities ORDER BY id")
+    assert {r["client"] for r in rows} == {"claude_code", "cursor", "vscode"}
+    assert all(r["c"] == 1 for r in rows)  # project configs inside a git work tree
+    assert inv.credential_for(planted.GITLAB)["attrs"]["committed"] is True
+
+
+def test_mcp_path_on_a_single_file(nhi, tmp_path, tree, inventory):
+    path = tree / "repo/.vscode/mcp.json"
+    assert nhi("scan", "--mcp-path", str(path)).code == 0
+    names = {r["name"] for r in inventory().rows("SELECT name FROM v_identities")}
+    assert names == {"github", "fetch", "aws-docs"}
+
+
+def test_mcp_path_adds_to_a_configured_home_and_skips_dependency_folders(nhi, tmp_path, tree, inventory):
+    vendored = tree / "repo/node_modules/some-pkg/.mcp.json"
+    vendored.parent.mkdir(parents=True)
+    vendored.write_text('{"mcpServers": {"vendored": {"command": "x"}}}')
+    write_config(tmp_path, home=tree / "home")
+    result = nhi("scan", "--mcp-path", str(tree / "repo"), "-f", "json")
+    assert result.code == 0
+    assert sorted(s["scope"] for s in json.loads(result.out)["scopes"]) == sorted(["~", (tree / "repo").as_posix()])
+    assert not inventory().rows("SELECT id FROM v_identities WHERE name = 'vendored'")
+
+
+def test_mcp_path_that_does_not_exist_is_a_usage_error(nhi, tmp_path):
+    result = nhi("scan", "--mcp-path", str(tmp_path / "nope"))
+    assert result.code == 2
+    assert result.err.strip().count("\n") == 0 and "--mcp-path" in result.err and "no such file" in result.err
+
+
+def test_claude_code_projects_listed_in_claude_json_are_read(nhi, tmp_path, inventory):
+    home, project = tmp_path / "home", tmp_path / "work/robot-arm"
+    project.mkdir(parents=True)
+    (project / ".mcp.json").write_text('{"mcpServers": {"gitlab": {"type": "http", "url": "https://g.example/mcp",'
+                                       ' "headers": {"PRIVATE-TOKEN": "%s"}}}}' % planted.GITLAB)
+    home.mkdir()
+    (home / ".claude.json").write_text(json.dumps({"projects": {str(project): {"mcpServers": {}}}}))
+    write_config(tmp_path, home=home)
+    assert nhi("scan").code == 0
+    cred = inventory().credential_for(planted.GITLAB)
+    assert cred["locations"] == [{"location": f"{project.as_posix()}/.mcp.json#gitlab", "context": "headers PRIVATE-TOKEN"}]
