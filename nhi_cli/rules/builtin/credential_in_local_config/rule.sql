@@ -3,8 +3,8 @@
 SELECT k.id AS resource_id, 'credential' AS resource_type, k.provider, k.scope,
        COALESCE(k.name, k.hint, k.id) AS resource_name,
        CASE WHEN k.kind = 'embedded_secret'
-            THEN 'A ' || COALESCE(json_extract(k.attrs, '$.secret_type'), 'secret') || ' secret ('
-                 || COALESCE(k.hint, 'no hint') || ') is stored in ' || MIN(c.file) || '.'
+            THEN 'Secret ' || COALESCE(k.hint, k.id) || ' (' || COALESCE(json_extract(k.attrs, '$.secret_type'), 'unknown type')
+                 || ', not matched to any inventory credential) is stored in ' || MIN(c.file) || '.'
             ELSE 'Credential ' || COALESCE(k.hint, k.id) || ' of ' || COALESCE(k.identity_name, k.identity_id)
                  || ' is stored in ' || MIN(c.file) || '.' END AS reason,
        k.identity_id, k.kind, group_concat(DISTINCT c.file) AS files, COUNT(DISTINCT c.file) AS file_count,
