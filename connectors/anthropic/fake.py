@@ -1,0 +1,83 @@
+"""An Anthropic Admin API fake on the shared FakeHttpServer, serving recorded list payloads.
+
+A folder holds ``api_keys.json``, ``workspaces.json`` and ``users.json`` (each the
+``{data, first_id, last_id, has_more}`` Anthropic returns). Pages with ``limit``/``after_id``;
+accepts the Admin key as ``x-api-key`` or as a Bearer token (the SDK sends the latter), wants
+``anthropic-version``, and applies status updates so a read-back shows them.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, reply
+from nhi_connectors.github.fake import RECORDED_AT, shift_times
+from nhi_connectors.openai.fake import cursor_page
+
+DEMO_ADMIN_KEY = "sk-ant-admin01-DEMOnwFAKEfakeFAKEfakeFAKE000000000000000000demoAA"  # fake; only the demo fake accepts it
+
+
+def _data(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["data"] if path.is_file() else []
+
+
+class AnthropicFake(FakeHttpServer):
+    def __init__(self, keys: list[dict], workspaces: list[dict], users: list[dict], *, admin_keys: set[str],
+                 page_size: int = 1000):
+        super().__init__()
+        self.keys, self.workspaces, self.users = keys, workspaces, users
+        self.accepted = set(admin_keys)
+        self.page_size = page_size
+        base = r"/v1/organizations"
+        self.route("GET", base + r"/api_keys", self._auth(self._list_keys))
+        self.route("GET", base + r"/api_keys/(?P<id>[^/]+)", self._auth(self._get_key))
+        self.route("POST", base + r"/api_keys/(?P<id>[^/]+)", self._auth(self._update_key))
+        self.route("GET", base + r"/workspaces", self._auth(lambda r: self._page(r, self.workspaces)))
+        self.route("GET", base + r"/users", self._auth(lambda r: self._page(r, self.users)))
+
+    @classmethod
+    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> "AnthropicFake":
+        data = [_data(folder / name) for name in ("api_keys.json", "workspaces.json", "users.json")]
+        if now is not None:
+            data = shift_times(data, now - RECORDED_AT)
+        return cls(*data, **kwargs)
+
+    def _auth(self, handler):
+        def wrapped(req: FakeRequest):
+            key = req.headers.get("x-api-key") or req.headers.get("authorization", "").removeprefix("Bearer ")
+            if key not in self.accepted:
+                return reply({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}, 401)
+            if not req.headers.get("anthropic-version"):
+                return reply({"type": "error", "error": {"type": "invalid_request_error",
+                                                         "message": "anthropic-version: header is required"}}, 400)
+            return handler(req)
+        return wrapped
+
+    def _page(self, req: FakeRequest, items: list[dict]):
+        return cursor_page(req, items, self.page_size, cursor="after_id", limit_max=1000)
+
+    def _list_keys(self, req: FakeRequest):
+        status, workspace = req.arg("status"), req.arg("workspace_id")
+        items = [k for k in self.keys if (not status or k["status"] == status)
+                 and (not workspace or k.get("workspace_id") == workspace)]
+        return self._page(req, items)
+
+    def _find(self, req: FakeRequest):
+        return next((k for k in self.keys if k["id"] == req.match["id"]), None)
+
+    def _get_key(self, req: FakeRequest):
+        key = self._find(req)
+        return reply(key) if key else reply({"type": "error", "error": {"type": "not_found_error", "message": "not found"}}, 404)
+
+    def _update_key(self, req: FakeRequest):
+        key = self._find(req)
+        if key is None:
+            return reply({"type": "error", "error": {"type": "not_found_error", "message": "not found"}}, 404)
+        body = req.json() or {}
+        if body.get("status") not in (None, "active", "inactive", "archived"):
+            return reply({"type": "error", "error": {"type": "invalid_request_error", "message": "bad status"}}, 400)
+        if key["status"] == "archived" and body.get("status") == "active":
+            return reply({"type": "error", "error": {"type": "invalid_request_error", "message": "archived keys cannot be reactivated"}}, 400)
+        key.update({k: v for k, v in body.items() if k in ("status", "name")})
+        return reply(key)
