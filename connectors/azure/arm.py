@@ -62,7 +62,7 @@ def transform_role_assignments(assignments: list[dict], names: dict[str, str], s
             if props.get("condition") else None
         grants.append(Grant(
             identity_id=props["principalId"], provider=PROVIDER, scope=scope, action=role, resource=where,
-            source=a["id"], source_type="azure_rbac", service="azure", condition=condition,
+            source=f"{role} on {where} (roleAssignment {a['id'].rsplit('/', 1)[-1]})", source_type="azure_rbac", service="azure", condition=condition,
             is_admin=broad and role in ARM_PRIVILEGED_ROLES, is_privesc=role in ARM_ESCALATION_ROLES,
             is_full_wildcard=broad and role == "Owner", is_sensitive=role in ARM_PRIVILEGED_ROLES,
         ))

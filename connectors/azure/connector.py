@@ -114,11 +114,15 @@ class AzureConnector(Connector):
             sign_ins = g.optional(ctx, "sign-in activity (beta reports)",
                                   lambda: g.get_sign_in_activity(client, settings.page_size)) \
                 if settings.sign_in_activity else None
+            cred_sign_ins = g.optional(ctx, "credential sign-in activity (beta reports)",
+                                       lambda: g.get_credential_sign_in_activity(client, settings.page_size)) \
+                if settings.sign_in_activity else None
             agents = g.optional(ctx, "Entra Agent ID (beta)", lambda: g.get_agent_identities(client),
                                 absent_is_gap=False) if settings.agent_identities else None
         return transform_tenant(tenant_id=scope.attrs["tenant_id"], scope=scope.id, now=ctx.now, sps=sps,
                                 apps=apps, role_assignments=assignments, delegated=delegated,
-                                directory_roles=roles, users=users, sign_ins=sign_ins, agent_identities=agents)
+                                directory_roles=roles, users=users, sign_ins=sign_ins,
+                                credential_sign_ins=cred_sign_ins, agent_identities=agents)
 
     def _collect_subscription(self, ctx: CollectContext, scope: Scope) -> Batch:
         from .arm import get_role_assignments, get_role_definitions, role_names, transform_role_assignments

@@ -132,6 +132,7 @@ class AzureFake:
             "/v1.0/servicePrincipals": "servicePrincipals", "/v1.0/applications": "applications",
             "/v1.0/users": "users", "/v1.0/oauth2PermissionGrants": "oauth2PermissionGrants",
             "/beta/reports/servicePrincipalSignInActivities": "signInActivities",
+            "/beta/reports/appCredentialSignInActivities": "credentialSignInActivities",
         }
         for path, key in graph_lists.items():
             s.route("GET", re.escape(path), self._guard(lambda r, key=key: self._page(

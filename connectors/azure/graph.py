@@ -87,6 +87,11 @@ def get_sign_in_activity(graph: RestClient, page_size: int) -> list[dict]:
     return list(graph.paged_odata("/beta/reports/servicePrincipalSignInActivities", params={"$top": page_size}))
 
 
+def get_credential_sign_in_activity(graph: RestClient, page_size: int) -> list[dict]:
+    # beta: last sign-in per client secret / certificate (keyId), same licence as above
+    return list(graph.paged_odata("/beta/reports/appCredentialSignInActivities", params={"$top": page_size}))
+
+
 def get_agent_identities(graph: RestClient) -> list[dict]:
     # Entra Agent ID (beta): agent identities are service principals of this derived type
     return list(graph.paged_odata("/beta/servicePrincipals/microsoft.graph.agentIdentity", params={"$top": 100}))

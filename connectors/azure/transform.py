@@ -108,7 +108,10 @@ def _permission_flags(name: str, takeover: set[str]) -> dict[str, bool]:
 
 def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dict], apps: list[dict],
                      role_assignments: dict[str, list[dict]], delegated: list[dict], directory_roles: list[dict],
-                     users: list[dict], sign_ins: list[dict] | None, agent_identities: list[dict] | None) -> Batch:
+                     users: list[dict], sign_ins: list[dict] | None, agent_identities: list[dict] | None,
+                     credential_sign_ins: list[dict] | None = None) -> Batch:
+    """Everything the tenant scope yields. ``sign_ins`` / ``credential_sign_ins`` are None when
+    the beta reports were unreadable: credentials are then marked ``last_used_unknown``."""
     batch = Batch()
     sps_by_id = {sp["id"]: sp for sp in sps if sp.get("id")}
     apps_by_appid = {app.get("appId"): app for app in apps}
@@ -118,6 +121,11 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
         when = parse_time((item.get("lastSignInActivity") or {}).get("lastSignInDateTime"))
         if item.get("appId") and when:
             last_sign_in[item["appId"]] = max(when, last_sign_in.get(item["appId"], when))
+    cred_last_used: dict[str, datetime] = {}
+    for item in credential_sign_ins or []:
+        when = parse_time((item.get("signInActivity") or {}).get("lastSignInDateTime"))
+        if item.get("keyId") and when:
+            cred_last_used[item["keyId"]] = max(when, cred_last_used.get(item["keyId"], when))
     delegated_by_client: dict[str, list[dict]] = {}
     for grant in delegated:
         delegated_by_client.setdefault(grant.get("clientId"), []).append(grant)
@@ -194,6 +202,11 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
                 seen_creds.add(cred.id)
                 batch.credentials.append(cred)
 
+    for cred in batch.credentials:
+        if credential_sign_ins is None:
+            cred.attrs["last_used_unknown"] = True  # the report was not readable: unused rules skip it
+        else:
+            cred.last_used_at = cred_last_used.get(cred.key_id)
     batch.grants.extend(transform_app_role_assignments(role_assignments, sps, scope))
     batch.grants.extend(transform_delegated_grants(delegated, sps_by_id, scope))
     batch.grants.extend(transform_directory_roles(directory_roles, sps_by_id, scope))
@@ -216,10 +229,12 @@ def transform_app_role_assignments(assignments: dict[str, list[dict]], sps: list
                 name = GRAPH_APP_ROLES.get(role_id)
             if name is None:
                 name = "default access" if role_id.strip("0-") == "" else role_id
+            resource_name = a.get("resourceDisplayName") or resource.get("displayName") or a["resourceId"]
             grants.append(Grant(
-                identity_id=sp_id, provider=PROVIDER, scope=scope, action=name,
-                resource=a.get("resourceDisplayName") or resource.get("displayName") or a["resourceId"],
-                source=f"appRoleAssignment/{a['id']}", source_type="app_role",
+                identity_id=sp_id, provider=PROVIDER, scope=scope, action=name, resource=resource_name,
+                # readable, since findings quote it; the assignment id stays unique within it
+                source=f"{resource_name} application permission {name} (appRoleAssignment {a['id']})",
+                source_type="app_role",
                 service=a.get("resourceDisplayName") or resource.get("displayName"),
                 **_permission_flags(name, TENANT_TAKEOVER),
             ))
@@ -237,7 +252,8 @@ def transform_delegated_grants(delegated: list[dict], sps_by_id: dict[str, dict]
             grants.append(Grant(
                 identity_id=g["clientId"], provider=PROVIDER, scope=scope, action=word,
                 resource=resource.get("displayName") or g.get("resourceId") or "*",
-                source=f"oauth2PermissionGrant/{g['id']}", source_type="delegated",
+                source=f"{resource.get('displayName') or g.get('resourceId')} delegated permission {word} "
+                       f"(consent {g.get('consentType')}, oauth2PermissionGrant {g['id']})", source_type="delegated",
                 service=resource.get("displayName"),
                 condition={"consent_type": g.get("consentType"), "principal_id": g.get("principalId")},
                 **_permission_flags(word, DELEGATED_TAKEOVER),
@@ -255,7 +271,7 @@ def transform_directory_roles(roles: list[dict], sps_by_id: dict[str, dict], sco
                 continue  # users and groups are not non-human identities
             grants.append(Grant(
                 identity_id=member["id"], provider=PROVIDER, scope=scope, action=name, resource="directory",
-                source=f"directoryRole/{role.get('roleTemplateId') or role.get('id')}", source_type="directory_role",
+                source=f"directory role {name}", source_type="directory_role",
                 service="Entra ID", is_admin=privileged, is_privesc=privileged, is_sensitive=True,
             ))
     return grants

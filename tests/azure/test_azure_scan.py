@@ -37,6 +37,9 @@ def test_scan_inventories_identities_credentials_grants_and_people(nhi, azure):
     assert old["status"] == "expired" and old["hint"] == "dB2"
     assert json.loads(creds["5ec7e700-0000-4000-8000-000000000006"]["attrs"])["object"] == "servicePrincipal"
     assert creds["5ec7e700-0000-4000-8000-000000000003"]["days_to_expiry"] in (4, 5)
+    ci = creds["5ec7e700-0000-4000-8000-000000000001"]
+    assert ci["last_used_at"] is not None and ci["days_since_used"] == 3  # beta credential sign-in report
+    assert old["last_used_at"] is None and "last_used_unknown" not in json.loads(old["attrs"])
 
     grants = db_rows("SELECT identity_name, action, source_type, resource, is_admin, is_privesc FROM v_grants")
     by = {(g["identity_name"], g["action"]): g for g in grants}
@@ -104,6 +107,17 @@ def test_sign_in_report_403_is_a_gap_and_the_scan_is_otherwise_complete(nhi, azu
     assert "sign-in" in tenant["gaps"][0]["what"]
     assert len(db_rows("SELECT id FROM v_identities")) == 8
     assert len(db_rows("SELECT id FROM v_credentials")) == 7
+
+
+def test_without_the_credential_report_last_use_is_marked_unknown(nhi, azure):
+    azure.server.fault("GET", r"/beta/reports/appCredentialSignInActivities", 404,
+                       {"error": {"code": "Request_ResourceNotFound", "message": "beta report unavailable"}})
+    write_config(azure)
+    result = scan(nhi)
+    assert result.code == 0, result.err
+    assert scopes_of(result.out)[f"tenant:{TENANT}"]["status"] == "partial"
+    attrs = [json.loads(r["attrs"]) for r in db_rows("SELECT attrs FROM v_credentials")]
+    assert attrs and all(a["last_used_unknown"] is True for a in attrs)  # unused-credential rules skip them
 
 
 def test_throttling_waits_for_retry_after_then_succeeds(nhi, azure):
