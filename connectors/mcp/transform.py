@@ -164,10 +164,11 @@ class SecretIndex:
         credentials, locations = [], []
         for secret in self._secrets.values():
             cred_id = "mcp-secret:" + secret_hash(secret.dedup, self.salt)[:24]
+            first = secret.places[0][0]  # the server it was first seen in (discovery order is fixed)
             places = sorted(set(secret.places))
             files = sorted({p[0].split("#", 1)[0] for p in places})
             credentials.append(Credential(
-                id=cred_id, identity_id=identity_ids[places[0][0]], provider=PROVIDER, scope=scope,
+                id=cred_id, identity_id=identity_ids[first], provider=PROVIDER, scope=scope,
                 kind="embedded_secret", status="active", name=secret.secret_type, key_id=secret.key_id,
                 hint=secret.hint, secret_hash=secret_hash(secret.hashed, self.salt),
                 attrs={
