@@ -1,0 +1,110 @@
+"""Benchmark the AWS scan: API calls by name, wall time and peak memory per estate size.
+
+For each size N, a fresh process starts moto's server on loopback, seeds N IAM users (two
+access keys each, an inline policy) and N roles (a trust policy and an attached AWS managed
+policy) straight into moto's backend, then runs the real `nhi scan` against it and reports:
+
+- the API calls the connector made (as recorded in the scan's scope result),
+- the wall time of the scan (collect + store write + post-load steps),
+- peak RSS of the process (moto's server shares it, so this includes moto's own data) and
+  the growth of peak RSS during the scan.
+
+Two modes: ``bulk`` (access_key_ids: false, the fixed budget) and ``keys`` (the default:
+plus ListAccessKeys per key-holding user, to learn key ids).
+
+    .venv/bin/python benchmarks/aws_scan.py                    # 100, 1000, 10000; both modes
+    .venv/bin/python benchmarks/aws_scan.py --sizes 100 1000 --modes bulk
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, redirect_stdout
+from datetime import datetime, timezone
+from pathlib import Path
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+INLINE = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::bench/*"}]})
+ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def one(size: int, mode: str) -> dict:
+    """Seed, scan, measure; runs inside its own process."""
+    from nhi_cli.cli.app import run
+    from nhi_connectors.aws import demo
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        url = demo.start_server(stack)
+        demo.fake_credentials(stack)
+        t0 = time.perf_counter()
+        be = demo.iam_backend("123456789012")
+        demo.ensure_aws_policy(be, ROLE_POLICY)
+        for i in range(size):
+            name = f"user-{i:05d}"
+            be.create_user(demo.REGION, name)
+            be.put_user_policy(name, "bench", INLINE)
+            demo.add_access_key(be, name, now, age_days=200 + i % 300, last_used_days_ago=i % 90)
+            demo.add_access_key(be, name, now, age_days=20 + i % 30)
+            role = be.create_role(f"role-{i:05d}", TRUST, "/", None, "", [], None)
+            be.attach_role_policy(ROLE_POLICY, role.name)
+        seed_s = time.perf_counter() - t0
+        config = Path(tmp) / "nhi.yaml"
+        config.write_text(json.dumps({"version": 1, "providers": {"aws": {
+            "endpoint": url, "access_key_ids": mode == "keys"}}}), encoding="utf-8")
+        rss_before = peak_rss_mb()
+        out = io.StringIO()
+        t0 = time.perf_counter()
+        with redirect_stdout(out):
+            code = run(["scan", "--config", str(config), "--db", str(Path(tmp) / "nhi.db"),
+                        "--format", "json", "--quiet"])
+        scan_s = time.perf_counter() - t0
+        report = json.loads(out.getvalue())
+        scope = report["scopes"][0]
+        return {"size": size, "mode": mode, "exit": code, "seed_s": round(seed_s, 2), "scan_s": round(scan_s, 2),
+                "calls": scope["api_calls"], "iam_calls": sum(v for k, v in scope["api_calls"].items() if k.startswith("iam:")),
+                "identities": scope["identities"], "credentials": scope["credentials"],
+                "collect_ms": scope["duration_ms"], "peak_rss_mb": round(peak_rss_mb()),
+                "rss_growth_mb": round(peak_rss_mb() - rss_before)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--modes", default="bulk,keys")
+    parser.add_argument("--one", nargs=2, metavar=("SIZE", "MODE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(int(args.one[0]), args.one[1])))
+        return
+    print(f"{'users':>6} {'mode':<5} {'IAM calls':>9} {'scan s':>7} {'collect s':>9} {'peak RSS MB':>11} "
+          f"{'RSS growth MB':>13}  calls by name")
+    for mode in args.modes.split(","):
+        for size in args.sizes:
+            proc = subprocess.run([sys.executable, __file__, "--one", str(size), mode], capture_output=True,
+                                  text=True, env={**os.environ, "NO_COLOR": "1"})
+            if proc.returncode != 0:
+                print(f"{size:>6} {mode:<5} failed: {proc.stderr.strip().splitlines()[-1:]}")
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            calls = ", ".join(f"{k} {v}" for k, v in sorted(r["calls"].items()))
+            print(f"{size:>6} {mode:<5} {r['iam_calls']:>9} {r['scan_s']:>7} {r['collect_ms'] / 1000:>9.2f} "
+                  f"{r['peak_rss_mb']:>11} {r['rss_growth_mb']:>13}  {calls}  (exit {r['exit']}, "
+                  f"{r['identities']} identities, {r['credentials']} keys, seeded in {r['seed_s']} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
