@@ -70,6 +70,8 @@ def estate(hostile: bool, second: bool) -> tuple[Batch, list[tuple]]:
               ("billing-export", "iam_user", None, {})]
     if not second:
         people.append(("legacy-backup", "iam_user", "sam.ortiz@northwind.example", {}))
+    else:
+        people.append(("research-assistant", "iam_role", "dana.lee@northwind.example", {}))
     if hostile:
         people.append((HOSTILE_NAME, "iam_user", HOSTILE_TAG, {"owner": HOSTILE_TAG, "note": HOSTILE_DESCRIPTION,
                                                                  "agent": HOSTILE_NAME}))
@@ -84,7 +86,8 @@ def estate(hostile: bool, second: bool) -> tuple[Batch, list[tuple]]:
             key_id = "AKIANWOPSCOPILOT0001" if name == "ops-copilot" else "AKIA" + hashlib.md5(name.encode()).hexdigest()[:16].upper()
             age = {"ops-copilot": 400, "billing-export": 45, "legacy-backup": 800}.get(name, 200)
             b.credentials.append(Credential(id=key_id, identity_id=ident.id, provider="aws", scope=ACCOUNT,
-                                            kind="access_key", status="active", created_at=now - timedelta(days=age),
+                                            kind="access_key", created_at=T1 - timedelta(days=age),
+                                            status="inactive" if second and name == "billing-export" else "active",
                                             last_used_at=now - timedelta(days=2), key_id=key_id,
                                             hint=key_id[-4:]))
             if age >= 90:
