@@ -114,6 +114,10 @@ def revoke(
                                        options={"delete": delete, "block_assume": block_assume}, demo=demo,
                                        operator=operator_name(), created_at=iso(now))
         _refuse_protected(st, store, plan, force)
+        if not plan.steps:
+            for note in plan.notes:
+                st.say(f"nhi: {note}")
+            raise NhiError("nothing here that nhi can revoke; nothing was changed", ExitCode.ACTION_FAILED)
         if format is Format.table:
             print_plan(st, plan)
         if plan_out or dry_run:
@@ -239,6 +243,8 @@ def print_plan(st, plan) -> None:
             if step.action == "unsupported":
                 tag = "[yellow]NOT REVOKED[/]"
             out.print(f"   {k}) {escape(step.description)}  [{tag}]", highlight=False)
+    for note in plan.notes:
+        out.print(f"\n[yellow]note[/]: {escape(note)}", highlight=False)
 
 
 def _blast_lines(b: dict) -> list[str]:

@@ -48,6 +48,7 @@ class Plan:
     options: dict[str, Any]
     items: list[PlanItem] = field(default_factory=list)
     demo: bool = False
+    notes: list[str] = field(default_factory=list)  # what nhi leaves for a person
 
     @property
     def steps(self) -> list[RevokeStep]:
@@ -105,9 +106,22 @@ def blast_radius(conn, config, target: Target) -> dict[str, Any]:
     }
 
 
+def revocable(connectors, provider: str) -> bool:
+    """The provider's connector loads and declares at least one revocable kind."""
+    try:
+        connector, _ = connectors.get(provider)
+    except NhiError:
+        return True  # planned as an `unsupported` step, so the operator sees the reason
+    return bool(getattr(connector, "revoke_kinds", None))
+
+
 def build_plan(conn, config, connectors, targets: list[Target], *, given: list[str], options: dict[str, Any],
                reason: str | None, operator: str, created_at: str, demo: bool) -> Plan:
-    plan = Plan(created_at=created_at, operator=operator, reason=reason, targets=given, options=options, demo=demo)
+    from nhi_cli.revoke.resolve import expand_sightings
+
+    targets, notes = expand_sightings(conn, targets, lambda provider: revocable(connectors, provider))
+    plan = Plan(created_at=created_at, operator=operator, reason=reason, targets=given, options=options, demo=demo,
+                notes=notes)
     for target in targets:
         info = target.for_connector()
         summary = {k: info[k] for k in ("type", "id", "provider", "scope", "kind", "name")} | {"given": target.given}
@@ -172,6 +186,7 @@ class _PlanModel(BaseModel):
     options: dict[str, Any]
     items: list[_ItemModel]
     demo: bool = False
+    notes: list[str] = []
 
 
 def _canonical(data: dict[str, Any]) -> bytes:
@@ -228,4 +243,4 @@ def read_plan(path: Path, key: str, connectors) -> Plan:
                 raise refuse(f"step {step.action!r} is not an action the {step.provider} connector declares")
         items.append(PlanItem(target=item.target, blast=item.blast, steps=steps, protected_by=item.protected_by))
     return Plan(created_at=model.created_at, operator=model.operator, reason=model.reason, targets=model.targets,
-                options=model.options, items=items, demo=model.demo)
+                options=model.options, items=items, demo=model.demo, notes=model.notes)

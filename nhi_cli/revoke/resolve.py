@@ -178,3 +178,46 @@ def _dedupe(targets: list[Target]) -> list[Target]:
         seen.add(key)
         out.append(t)
     return out
+
+
+def _linked_credentials(conn, cred: dict[str, Any]) -> list[dict[str, Any]]:
+    """Provider credentials a sighting is (an AWS key id or API key found in an MCP config):
+    the links the agents pass recorded (credential_link), and equal key ids or salted hashes."""
+    ids: list[str] = []
+    try:
+        ids += [r[0] for r in conn.execute("SELECT target_id FROM credential_link WHERE sighting_id = ?", (cred["id"],))]
+    except sqlite3.OperationalError:  # an inventory without the agents tables
+        pass
+    rows = _rows(conn, "SELECT * FROM v_credentials WHERE provider != ? AND ("
+                       "(? IS NOT NULL AND (key_id = ? OR id = ?)) OR (? IS NOT NULL AND secret_hash = ?))",
+                 cred["provider"], cred.get("key_id"), cred.get("key_id"), cred.get("key_id"),
+                 cred.get("secret_hash"), cred.get("secret_hash"))
+    rows += [r for i in ids if i not in {x["id"] for x in rows}
+             for r in _rows(conn, "SELECT * FROM v_credentials WHERE id = ?", i)]
+    return rows
+
+
+def expand_sightings(conn, targets: list[Target], revocable) -> tuple[list[Target], list[str]]:
+    """Replace targets no connector can revoke (a local MCP config, a secret sighting) by the
+    provider credentials they hold, so `--agent` kills the keys at their source; notes say
+    what nhi left for a person to clean up (the secret is still written in that file)."""
+    out: list[Target] = []
+    notes: list[str] = []
+    for target in targets:
+        if revocable(target.provider):
+            out.append(target)
+            continue
+        held = target.credentials if target.type == "identity" else [target.row]
+        linked = [row for cred in held for row in _linked_credentials(conn, cred)]
+        for row in linked:
+            out.append(make_target(conn, "credential", row, f"{target.given} via {target.id}"))
+        where = f"{target.provider} {target.row['kind']} {target.id}"
+        if linked:
+            notes.append(f"{where}: nhi cannot change it; the secrets it holds are revoked at their providers "
+                         f"({', '.join(sorted({r['id'] for r in linked}))}); delete them from it by hand")
+        elif held:
+            notes.append(f"{where}: nhi cannot change it and found no provider credential for the "
+                         f"{len(held)} secret(s) it holds; rotate them by hand")
+        else:
+            notes.append(f"{where}: holds no credential; nothing to revoke")
+    return _dedupe(out), notes
