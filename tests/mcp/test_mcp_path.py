@@ -57,3 +57,12 @@ def test_claude_code_projects_listed_in_claude_json_are_read(nhi, tmp_path, inve
     assert nhi("scan").code == 0
     cred = inventory().credential_for(planted.GITLAB)
     assert cred["locations"] == [{"location": f"{project.as_posix()}/.mcp.json#gitlab", "context": "headers PRIVATE-TOKEN"}]
+
+
+def test_a_configured_path_that_is_gone_is_a_failed_scope(nhi, tmp_path, tree):
+    write_config(tmp_path, discover=False, paths=[tree / "repo", tmp_path / "gone"])
+    result = nhi("scan", "-f", "json")
+    assert result.code == 3  # scan incomplete: the other path is still inventoried
+    scopes = {s["scope"]: s for s in json.loads(result.out)["scopes"]}
+    assert scopes[(tmp_path / "gone").as_posix()]["error_code"] == "not_found"
+    assert scopes[(tree / "repo").as_posix()]["status"] == "complete"
