@@ -27,6 +27,10 @@ ADMIN_PERMISSIONS = {"administration", "organization_administration", "members"}
 ADMIN_SCOPES = {"admin:org", "admin:enterprise", "site_admin", "delete_repo", "admin:org_hook"}
 
 
+def is_org_permission(name: str) -> bool:
+    return name.startswith("organization_") or name in ("members", "custom_properties")
+
+
 def ts(value: Any) -> datetime | None:
     if not value:
         return None
@@ -82,7 +86,9 @@ def transform_installations(org: str, installations: Iterable[dict]) -> Batch:
         require(item, "id", "app_slug", "permissions", "repository_selection", what="installation")
         ident = identity_id(org, "installation", item["id"])
         permissions = item.get("permissions") or {}
-        writes = sorted(p for p, level in permissions.items() if level in WRITE_LEVELS)
+        # Over-broad = write on repository permissions across all repositories; org-level
+        # permissions (organization_*, members) do not widen with the repository selection.
+        writes = sorted(p for p, level in permissions.items() if level in WRITE_LEVELS and not is_org_permission(p))
         all_repos = item["repository_selection"] == "all"
         batch.identities.append(Identity(
             id=ident, provider="github", scope=org, kind="github_app_installation", name=item["app_slug"],

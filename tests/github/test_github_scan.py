@@ -35,7 +35,7 @@ def test_org_wide_write_app_is_flagged_and_granted(github, nhi):
         "SELECT name, attrs FROM v_identities WHERE kind = 'github_app_installation' AND scope = 'acme-alpha'")}
     assert apps["deployer"]["org_wide_write"] is True
     assert apps["labeler"]["org_wide_write"] is False  # selected repositories only
-    assert apps["acme-scanner"]["org_wide_write"] is True  # write on the PAT admin permission
+    assert apps["acme-scanner"]["org_wide_write"] is False  # org permissions only, no repository write
     grants = db_rows("SELECT action, resource, is_sensitive FROM v_grants WHERE identity_name = 'deployer'")
     assert {"action": "contents:write", "resource": "acme-alpha/*", "is_sensitive": 1} in grants
 
