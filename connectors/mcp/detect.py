@@ -33,6 +33,7 @@ NOT_SECRET_NAME_RE = re.compile(
 PLACEHOLDER_TEXT_RE = re.compile(
     r"(?i)^(<[^>]*>|\[[^\]]*\]|x{4,}|\*{3,}|\.{3,}|todo|tbd|none|null|undefined|changeme|placeholder|redacted"
     r"|replace[-_ ]?me|your[-_ a-z]*(key|token|secret|password|here)[-_ a-z]*|.*[-_ ]here)$")
+HEADER_ARG_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):(?!//)\s*(\S.*)$")  # "Name: value", not a URL
 AUTH_SCHEME_RE = re.compile(r"(?i)^(bearer|basic|token|bot|apikey|api-key)\s+")
 
 
@@ -165,6 +166,9 @@ def scan_args(args: list[Any], scan: FieldScan) -> None:
             name, _, value = arg.partition("=")
         elif flag is not None and not arg.startswith("-"):
             name = flag
+        header = HEADER_ARG_RE.match(value)
+        if header:  # mcp-remote style: --header "Authorization: Bearer <token>"
+            name, value = header.group(1), header.group(2)
         part = scan_value(value, where, name)
         scan.found.extend(part.found)
         scan.references.extend(part.references)

@@ -76,6 +76,16 @@ def test_args_flags_and_docker_env():
         ("github_pat", "args[2]"), ("named_secret", "args[4]"), ("named_secret", "args[5]")]
 
 
+def test_mcp_remote_header_arguments():
+    scan = scan_server({"command": "npx", "args": [
+        "mcp-remote", "https://mcp.example.com/sse", "--header", "Authorization: Bearer Zq8mW2xYp4Lk0",
+        "--header", "X-Trace: on", "--header=Authorization:${AUTH_HEADER}"]})
+    assert [(f.secret_type, f.field) for f in scan.found] == [("named_secret", "args[3]")]
+    assert [r.ref for r in scan.references] == ["AUTH_HEADER"]
+    url = scan_server({"command": "npx", "args": ["server-postgres", "postgresql://app:Pg9QeFhX8Bj0@db:5432/app"]})
+    assert [(f.secret_type, f.field) for f in url.found] == [("url_password", "args[1]")]  # a URL is not a header
+
+
 def test_aws_secret_is_paired_with_the_key_id_beside_it():
     scan = scan_server({"env": {"KEY": planted.DEMO_AWS_KEY_ID, "SECRET": planted.DEMO_AWS_SECRET,
                                 "OTHER": "x" * 40}})
