@@ -105,6 +105,24 @@ def plan_revoke(*args) -> list[RevokeStep]:
 
 
 # --- clients -----------------------------------------------------------------------------------
+# A scan may wait out throttling (8 adaptive attempts: over a minute when it never clears); a
+# kill switch should not. Revoke fails a throttled step after ~3 s at most and says so; every
+# step is idempotent, so the operator simply runs the same command again.
+REVOKE_MAX_ATTEMPTS = 3  # calls in all, the first included
+
+
+def _iam_client(ctx: CollectContext, session):
+    from botocore.config import Config
+
+    from .session import boto_config
+
+    kwargs = {"config": boto_config(ctx.settings).merge(
+        Config(retries={"mode": "standard", "total_max_attempts": REVOKE_MAX_ATTEMPTS}))}
+    if ctx.settings.endpoint:
+        kwargs["endpoint_url"] = ctx.settings.endpoint
+    return session.client("iam", **kwargs)
+
+
 def _iam(ctx: CollectContext, account: str):
     """An IAM client acting in ``account``: the caller's own, or through the Organization role."""
     from .session import assume_account_role, client, make_session
@@ -119,7 +137,7 @@ def _iam(ctx: CollectContext, account: str):
         session = base
         if account and account != cache["_caller_account"]:
             session = make_session(ctx, assume_account_role(ctx, base, account))
-        cache[account] = client(ctx, session, "iam")
+        cache[account] = _iam_client(ctx, session)
         return cache[account]
 
 

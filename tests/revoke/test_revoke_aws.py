@@ -233,3 +233,13 @@ def test_restore_refuses_a_dry_run_and_an_unknown_id(estate, nhi):
     result = nhi("restore", str(dry["revocation_id"]), "--yes")
     assert result.code == 2 and "dry run" in result.err
     assert nhi("restore", "999", "--yes").code == 2
+
+
+def test_throttling_that_does_not_clear_fails_the_step_after_bounded_retries(estate, nhi):
+    estate.moto.faults["iam:UpdateAccessKey"] = (400, "Throttling", "Rate exceeded")
+    result = nhi("revoke", estate.keys["ops-copilot"][0], "--yes", "-f", "json")
+    assert result.code == 5
+    (step,) = _json(result)["steps"]
+    assert step["status"] == "failed" and step["detail"] == "Throttling: Rate exceeded"
+    assert estate.moto.calls["iam:UpdateAccessKey"] == 3  # retried, then given up: the operator re-runs
+    assert _json(nhi("revoke", "log", "-f", "json"))[0]["status"] == "failed"
