@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from nhi_cli import __version__
 from nhi_cli.reports import charts
-from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, SEVERITIES, Report
+from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, SEVERITIES, SEVERITY_RANK, Report
 from nhi_cli.reports.text import visible
 
 PROPERTY_QUESTIONS = {
@@ -35,6 +35,27 @@ def _environment():
 
 def _pct(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
+
+
+def finding_groups(report: Report) -> list[dict]:
+    """Findings grouped by rule, most severe rule first, each with its remediation."""
+    groups: dict[str, dict] = {}
+    for f in report.findings:
+        g = groups.get(f["rule_id"])
+        if g is None:
+            rule = report.rules.get(f["rule_id"], {})
+            g = groups[f["rule_id"]] = {"rule_id": f["rule_id"], "title": f["title"], "severity": f["severity"],
+                                        "property": f["property"], "owasp_nhi": f["owasp_nhi"],
+                                        "remediation": rule.get("remediation", ""), "risk": rule.get("risk", ""),
+                                        "findings": [], "new": 0}
+        g["findings"].append(f)
+        g["new"] += f["is_new"]
+        if SEVERITY_RANK.get(f["severity"], 9) < SEVERITY_RANK.get(g["severity"], 9):
+            g["severity"] = f["severity"]
+    for g in groups.values():
+        g["findings"].sort(key=lambda f: (not f["is_new"], SEVERITY_RANK.get(f["severity"], 9), f["provider"],
+                                          f["resource_name"] or f["resource_id"]))
+    return sorted(groups.values(), key=lambda g: (SEVERITY_RANK.get(g["severity"], 9), -len(g["findings"]), g["rule_id"]))
 
 
 def render(report: Report) -> str:
@@ -64,6 +85,7 @@ def render(report: Report) -> str:
         "owasp_hit": sum(1 for row in counts["owasp_nhi"] if row["findings"]),
         "age_chart": charts.histogram(report.inventory["credential_age"]),
         "trend_chart": charts.trend(report.trend),
+        "groups": finding_groups(report),
         "old_credentials": sum(b["credentials"] for b in report.inventory["credential_age"][2:6]),
     }
     return _environment().get_template("report.html.j2").render(**context)

@@ -38,6 +38,7 @@ def document(report: Report, what: str = "findings") -> dict:
             "resolved_findings": len(report.resolved),
             "suppressed_findings": len(report.suppressed),
             "by_severity": report.counts["by_severity"],
+            "new_by_severity": report.counts["new_by_severity"],
             "by_property": report.counts["by_property"],
             "by_provider": report.counts["by_provider"],
             "by_rule": report.counts["by_rule"],

@@ -51,9 +51,8 @@ def render(report: Report, limit: int = DEFAULT_LIMIT) -> str:
                f"{len(report.suppressed)} suppressed. {report.inventory['identities']} identities, "
                f"{report.inventory['credentials']} credentials. Scan {status}.")
     out += ["", "| severity | open | new |", "|---|--:|--:|"]
-    new_by_sev = {s: sum(1 for f in report.findings if f["is_new"] and f["severity"] == s) for s in SEVERITIES}
     for s in SEVERITIES:
-        out.append(f"| {s} | {counts['by_severity'][s]} | {new_by_sev[s]} |")
+        out.append(f"| {s} | {counts['by_severity'][s]} | {counts['new_by_severity'][s]} |")
     out += ["", "| property | open |", "|---|--:|"]
     out += [f"| {p} | {counts['by_property'][p]} |" for p in PROPERTIES]
     new = [f for f in report.findings if f["is_new"]]

@@ -185,6 +185,7 @@ def load_findings(conn, scan_id: int, prev: int | None, rules: dict) -> tuple[li
 
 def count_findings(findings: list[dict], rules: dict[str, dict]) -> dict[str, Any]:
     by_severity = Counter(f["severity"] for f in findings)
+    new_by_severity = Counter(f["severity"] for f in findings if f["is_new"])
     by_property = Counter(f["property"] for f in findings)
     by_provider = Counter(f["provider"] for f in findings)
     by_rule = Counter(f["rule_id"] for f in findings)
@@ -203,6 +204,7 @@ def count_findings(findings: list[dict], rules: dict[str, dict]) -> dict[str, An
         "total": len(findings),
         "new": sum(1 for f in findings if f["is_new"]),
         "by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
+        "new_by_severity": {s: new_by_severity.get(s, 0) for s in SEVERITIES},
         "by_property": {p: by_property.get(p, 0) for p in PROPERTIES},
         "by_provider": dict(sorted(by_provider.items())),
         "by_rule": rule_rows,

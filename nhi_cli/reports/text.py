@@ -8,11 +8,17 @@ reviewer sees ("Trojan Source") or move a terminal's cursor.
 """
 from __future__ import annotations
 
-import unicodedata
+import re
 
-# Bidi embeddings, overrides, isolates and marks, plus other invisible format characters.
-INVISIBLE = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
-             "\u200e", "\u200f", "\u061c", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+# C0/C1 controls (but tab, newline, carriage return), bidi embeddings, overrides, isolates and
+# marks, zero-width and other invisible format characters, lone surrogates and private use.
+_ESCAPE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060"
+                     "\u2066-\u2069\ufeff\ud800-\udfff\ue000-\uf8ff]")
+_BREAKS = re.compile("[\r\n\t]")
+
+
+def _escape(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def visible(value: object, oneline: bool = True) -> str:
@@ -20,15 +26,9 @@ def visible(value: object, oneline: bool = True) -> str:
     if value is None:
         return ""
     text = str(value)
-    out = []
-    for ch in text:
-        if ch in "\r\n\t":
-            out.append(" " if oneline else ch)
-        elif ch in INVISIBLE or unicodedata.category(ch) in ("Cc", "Cs", "Co"):
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    if oneline:
+        text = _BREAKS.sub(" ", text)
+    return _ESCAPE.sub(_escape, text)
 
 
 def shorten(text: str, width: int) -> str:
