@@ -98,6 +98,7 @@ def transform_installations(org: str, installations: Iterable[dict]) -> Batch:
                    "repository_selection": item["repository_selection"], "permissions": permissions,
                    "write_permissions": writes, "org_wide_write": bool(all_repos and writes),
                    "events": item.get("events") or [], "suspended_at": item.get("suspended_at"),
+                   "last_used_unknown": True,  # GitHub does not report when an installation last acted
                    "updated_at": item.get("updated_at")},
         ))
         resource = f"{org}/*" if all_repos else f"{org}/(selected repositories)"
@@ -176,6 +177,22 @@ def transform_credential_authorizations(org: str, items: Iterable[dict], owners:
     return batch
 
 
+def ssh_fingerprint(public_key: str | None) -> str | None:
+    """OpenSSH's SHA256 fingerprint of a public key line (not a secret); None if unparsable."""
+    import base64
+    import binascii
+    import hashlib
+
+    parts = str(public_key or "").split()
+    if len(parts) < 2:
+        return None
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
 def transform_deploy_keys(org: str, repo: str, keys: Iterable[dict]) -> Batch:
     batch = Batch()
     for item in keys:
@@ -195,8 +212,7 @@ def transform_deploy_keys(org: str, repo: str, keys: Iterable[dict]) -> Batch:
             kind="deploy_key", status="active" if item.get("enabled", True) is not False else "inactive",
             name=item["title"], created_at=ts(item.get("created_at")), last_used_at=ts(item.get("last_used")),
             supports_expiry=False, key_id=str(item["id"]),
-            # The public key is not a secret, but a short fingerprint-like tail is all a person needs.
-            hint=("..." + item["key"].split()[1][-8:]) if len(str(item.get("key", "")).split()) > 1 else None,
+            hint=ssh_fingerprint(item.get("key")),  # as GitHub shows it: SHA256:...
             attrs={"repo": repo, "read_only": read_only, "deploy_key_id": item["id"], "added_by": added_by},
         ))
         batch.grants.append(Grant(

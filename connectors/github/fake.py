@@ -89,7 +89,7 @@ class GithubFake(FakeHttpServer):
     def synthetic(cls, org: str, repos: int, keys_every: int = 50, **kwargs) -> "GithubFake":
         """An org with ``repos`` repositories, one deploy key in every ``keys_every``-th."""
         names = [f"repo-{i:05d}" for i in range(repos)]
-        keys = {n: [{"id": i + 1, "key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE", "title": f"ci-{n}",
+        keys = {n: [{"id": i + 1, "key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAK", "title": f"ci-{n}",
                      "read_only": i % 2 == 0, "verified": True, "created_at": "2025-01-01T00:00:00Z"}]
                 for i, n in enumerate(names) if i % keys_every == 0}
         data = {"installations": [], "pats": [], "sso": None, "keys": keys,

@@ -57,7 +57,9 @@ def _role_grant(ident: str, scope: str, role: str | None, project: dict, source:
     role = role or "member"
     return Grant(identity_id=ident, provider="openai", scope=scope, action=f"project:{role}",
                  resource=f"project/{project['id']}", source=source, source_type="project_role", service="openai",
-                 is_admin=role == "owner")
+                 # A project key calls models whatever its owner's role; managing the project needs
+                 # an Admin key, so an owner's project key is not administrator access.
+                 is_admin=False, is_sensitive=role == "owner")
 
 
 def transform_service_accounts(scope: str, project: dict, accounts: list[dict]) -> Batch:
