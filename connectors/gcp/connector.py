@@ -84,7 +84,7 @@ class GcpConnector(Connector):
 
         if not ctx.settings.last_authentication:
             ctx.gap("last authentication", "disabled", "last_authentication: false in settings")
-            return {}, {}
+            return None, None  # unknown, so unused rules skip these records
         try:
             sa_auth = last_authentications(get_activities(clients, project, ACTIVITY_SA), "sa")
             key_auth = last_authentications(get_activities(clients, project, ACTIVITY_KEY), "key")
@@ -119,13 +119,13 @@ class GcpConnector(Connector):
         for sa, extra in zip(accounts, per_sa):
             identity = t.transform_service_account(sa, project, sa_auth or {})
             identity.attrs["user_managed_keys"] = sum(1 for k in extra["keys"] if k.get("key_type", "USER_MANAGED") == "USER_MANAGED")
-            if not known:
-                identity.attrs["last_authentication"] = "unavailable"
+            if not known:  # the rules' convention: unused rules skip it
+                identity.attrs["last_used_unknown"] = True
             batch.identities.append(identity)
             for key in extra["keys"]:
                 credential = t.transform_key(key, identity.id, project, ctx.now, key_auth or {})
                 if not known:
-                    credential.attrs["last_authentication"] = "unavailable"
+                    credential.attrs["last_used_unknown"] = True
                 batch.credentials.append(credential)
             if extra["policy"]:
                 batch.trusts.extend(t.impersonation_trusts(extra["policy"], project, [identity.id]))

@@ -111,7 +111,7 @@ def transform_service_agent(email: str, project: str, service: str) -> Identity:
     if service.startswith("aiplatform") or service.startswith("vertex"):
         attrs["agent_platform"] = "vertex_ai"
     return Identity(id=email, provider=PROVIDER, scope=project, kind="service_account",
-                    name=email.split("@", 1)[0], is_platform=True, owner="google", owner_source="platform",
+                    name=email.split("@", 1)[0], is_platform=True,
                     description=f"Google-managed service agent for {service}", attrs=attrs)
 
 

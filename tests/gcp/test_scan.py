@@ -118,7 +118,9 @@ def test_policy_analyzer_denied_is_a_gap_not_unused(gcp_fake, gcp_config):
     assert data["gaps"][0]["code"] == "PERMISSION_DENIED"
     etl = query("SELECT last_used_at, attrs FROM v_identities WHERE id = 'etl@nw-data.iam.gserviceaccount.com'")[0]
     assert etl["last_used_at"] is None
-    assert json.loads(etl["attrs"])["last_authentication"] == "unavailable"
+    assert json.loads(etl["attrs"])["last_used_unknown"] is True  # unused rules skip it
+    key = query("SELECT attrs FROM v_credentials WHERE identity_id = 'etl@nw-data.iam.gserviceaccount.com'")[0]
+    assert json.loads(key["attrs"])["last_used_unknown"] is True
 
 
 def test_unavailable_and_429_are_retried_then_succeed(gcp_fake, gcp_config):
