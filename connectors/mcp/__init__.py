@@ -7,6 +7,7 @@ gap of its scope (``partial``); the other files are still inventoried.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from contextlib import ExitStack
@@ -27,6 +28,7 @@ class McpSettings(ConnectorSettings):
     discover: bool = True  # read the per-user client configs under home
     paths: list[Path] = []  # files or directories with MCP configs (e.g. a repository checkout)
     max_file_bytes: int = 20_000_000  # ~/.claude.json carries project history and can be large
+    machine: str | None = None  # prefixes "~" ids, so that several machines can share one inventory
 
 
 class McpConnector(Connector):
@@ -46,15 +48,24 @@ class McpConnector(Connector):
                 out.append(path)
         return out
 
+    def _show(self, ctx: CollectContext, path: Path, home: Path) -> str:
+        return display_path(path, home, ctx.settings.machine)
+
+    def _config_dirs(self, ctx: CollectContext) -> list[Path]:
+        """Platform config folders named by the environment, for this user's own scan only."""
+        if ctx.settings.home:
+            return []
+        return [Path(os.environ[var]) for var in ("XDG_CONFIG_HOME", "APPDATA") if os.environ.get(var)]
+
     def scopes(self, ctx: CollectContext) -> list[Scope]:
         home = self._home(ctx)
         scopes = []
         paths = self._paths(ctx)
         if ctx.settings.discover:
-            scopes.append(Scope(self.name, "~", name=f"per-user configs in {home}",
+            scopes.append(Scope(self.name, self._show(ctx, home, home).rstrip("/"), name=f"per-user configs in {home}",
                                 attrs={"root": str(home), "kind": "home", "skip_under": [str(p) for p in paths]}))
         for path in paths:
-            scopes.append(Scope(self.name, display_path(path, home), name=str(path),
+            scopes.append(Scope(self.name, self._show(ctx, path, home), name=str(path),
                                 attrs={"root": str(path), "kind": "path"}))
         return scopes
 
@@ -63,7 +74,7 @@ class McpConnector(Connector):
         home = self._home(ctx)
         root = Path(scope.attrs["root"])
         if scope.attrs["kind"] == "home":
-            configs = discovery.home_files(root)
+            configs = discovery.home_files(root, self._config_dirs(ctx))
             configs += self._claude_code_projects(ctx, configs, scope, home)
         else:
             configs = self._given(ctx, root, home)
@@ -111,7 +122,7 @@ class McpConnector(Connector):
         return out
 
     def _read(self, ctx: CollectContext, config: discovery.ConfigFile, home: Path):
-        shown = display_path(config.path, home)
+        shown = self._show(ctx, config.path, home)
         try:
             text, mode = reader.read_text(config.path, ctx.settings.max_file_bytes)
             ctx.count("files_read")
@@ -120,7 +131,7 @@ class McpConnector(Connector):
             ctx.gap(shown, problem.code, problem.message)
             return None
         repo = discovery.git_root(Path(config.path).absolute())
-        facts = FileFacts(display=shown, repo_root=display_path(repo, home) if repo else None, mode=mode)
+        facts = FileFacts(display=shown, repo_root=self._show(ctx, repo, home) if repo else None, mode=mode)
         servers = [(server, scan_server(server.spec)) for server in parsed.servers]
         return parsed, facts, servers
 

@@ -73,12 +73,15 @@ def classify_given_file(path: Path) -> ConfigFile:
     return ConfigFile(path, "unknown", "project", "any")
 
 
-def home_files(home: Path) -> list[ConfigFile]:
-    """Candidate per-user config files under ``home`` (existence is checked by the reader,
-    so that a broken symlink or a loop is reported rather than skipped)."""
+def home_files(home: Path, config_dirs: list[Path] = ()) -> list[ConfigFile]:
+    """Candidate per-user config files under ``home`` and the platform config folders
+    (``$XDG_CONFIG_HOME``, ``%APPDATA%``) where they are not the defaults. Existence is
+    checked by the reader, so that a broken symlink or a loop is reported rather than skipped."""
     out = [ConfigFile(home / rel, client, scope, fmt) for rel, client, scope, fmt in HOME_FILES]
-    for rel in VSCODE_USER_DIRS:
-        user_dir = home / rel
+    out += [ConfigFile(d / "Claude/claude_desktop_config.json", "claude_desktop", "user", "mcpServers")
+            for d in config_dirs]
+    for rel in list(VSCODE_USER_DIRS) + [str(d / "Code/User") for d in config_dirs]:
+        user_dir = home / rel  # an absolute rel replaces home
         out.append(ConfigFile(user_dir / "mcp.json", "vscode", "user", "servers"))
         out.append(ConfigFile(user_dir / "settings.json", "vscode", "user", "vscode_settings"))
         profiles = user_dir / "profiles"

@@ -24,15 +24,18 @@ from .reader import ParsedFile, ServerEntry
 PROVIDER = "mcp"
 
 
-def display_path(path: Path, home: Path | None) -> str:
-    """``~/...`` under the home directory (stable and shorter), else the absolute path."""
+def display_path(path: Path, home: Path | None, machine: str | None = None) -> str:
+    """``~/...`` under the home directory (stable and shorter), else the absolute path; with
+    ``machine`` set, ``<machine>:~/...`` and ``<machine>:/abs``."""
     path = Path(os.path.abspath(path))
+    prefix = f"{machine}:" if machine else ""
     if home is not None:
         try:
-            return "~/" + path.relative_to(home).as_posix()
+            relative = path.relative_to(home).as_posix()
+            return f"{prefix}~" if relative == "." else f"{prefix}~/{relative}"
         except ValueError:
             pass
-    return path.as_posix()
+    return prefix + path.as_posix()
 
 
 @dataclass

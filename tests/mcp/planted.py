@@ -45,6 +45,7 @@ STRIPE = "sk_live_YmpPj8uqDX4uQ7ziEb1nJiJRJ2o5"
 GOOGLE_WINDSURF = "AIzaSyPQ5GatXKHOPB5eoFT3TwbwREgOhShc001"
 OPENAI_LEGACY_DEFAULT = "sk-SMfDBG3pyh6MAXcMFakeT3BlbkFJ9QeFhX8Bj0MkXJ1ber00"  # ${X:-<this>}
 SHARED_OPENAI = "sk-proj-SHRvvduksF6LPrIYrdtQp4OT3BlbkFJ3Fths5tsF0h1VzyZkYSh4R"
+HUGGINGFACE = "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"  # Gemini CLI settings.json env
 NAMED_PASSWORD = "h2Qy7Lfk-Pw9x"  # by name: DB_PASSWORD
 
 FIXTURE_SECRETS = {
@@ -75,6 +76,7 @@ FIXTURE_SECRETS = {
     SHARED_OPENAI: ("openai_project_key", "cursor", "home/.cursor/mcp.json", "assistant", "env OPENAI_API_KEY"),
     NAMED_PASSWORD: ("named_secret", "windsurf", "home/.codeium/windsurf/mcp_config.json", "db",
                      "env DB_PASSWORD"),
+    HUGGINGFACE: ("huggingface_token", "gemini_cli", "home/.gemini/settings.json", "local-model", "env HF_TOKEN"),
 }
 
 # Placeholders in the tree that must be recorded as references, never as secrets.

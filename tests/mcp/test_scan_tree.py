@@ -105,7 +105,10 @@ def test_identity_attributes_per_client_and_scope(nhi, tmp_path, tree, inventory
     search = inv.identity("mcp:~/.config/Claude/claude_desktop_config.json#search")["attrs"]
     assert search["package"] == "mcp-search" and search["command"] == "uvx"
     clients = {r["c"] for r in inv.rows("SELECT DISTINCT json_extract(attrs, '$.client') AS c FROM v_identities")}
-    assert clients == {"claude_desktop", "claude_code", "cursor", "vscode", "windsurf"}
+    assert clients == {"claude_desktop", "claude_code", "cursor", "vscode", "windsurf", "gemini_cli"}
+    gemini = inv.identity("mcp:~/.gemini/settings.json#search")["attrs"]
+    assert (gemini["transport"], gemini["url"], gemini["plaintext_secrets"]) == (
+        "http", "https://search.northwind.example/mcp", 0)
 
 
 def test_same_secret_in_two_configs_is_one_credential_with_two_locations(nhi, tmp_path, tree, inventory):
