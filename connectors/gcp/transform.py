@@ -140,6 +140,7 @@ def transform_key(key: dict, sa_email: str, project: str, now: datetime,
         name=key_id, created_at=valid_after, last_used_at=last_auth.get(key_id), expires_at=expires_at,
         # An org policy (iam.serviceAccountKeyExpiryHours) can give user-managed keys an expiry.
         supports_expiry=key_type == "USER_MANAGED", key_id=key_id,
+        hint=key_id,  # the console's "Key ID", also private_key_id in a key file: public, joinable
         attrs={"key_type": key_type, "origin": str(key.get("key_origin") or ""),
                "algorithm": str(key.get("key_algorithm") or ""), "service_account": sa_email},
     )

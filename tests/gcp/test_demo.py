@@ -1,0 +1,31 @@
+"""`nhi scan --demo` covers GCP: the planted problems of Northwind's projects are found."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import invoke
+from tests.gcp.conftest import PLANTED, query
+
+
+def test_demo_scan_finds_the_planted_gcp_problems():
+    result = invoke("scan", "--demo", "-p", "gcp", "--format", "json")
+    assert result.code == 0, result.err  # nw-data is partial (Policy Analyzer off), not incomplete
+    found = {(r["rule_id"], r["resource_id"].rsplit("/", 1)[-1]) for r in query(
+        "SELECT rule_id, resource_id FROM finding WHERE provider = 'gcp' AND status = 'open'")}
+    ops_key = "5f3c1a9e0b7d4c2a8e6f1b3d5c7a9e0b2d4f6a81"
+    expected = {
+        ("admin_grant", "ops-copilot@nw-ml-prod.iam.gserviceaccount.com"),
+        ("credential_no_expiry", ops_key),
+        ("gcp_sa_user_managed_key", ops_key),
+        ("disabled_identity_active_credentials", "trainer@nw-ml-prod.iam.gserviceaccount.com"),
+        ("gcp_sa_impersonable_by_broad_principal", "batch-runner@nw-ml-prod.iam.gserviceaccount.com"),
+        ("gcp_default_sa_primitive_role", "412345678901-compute@developer.gserviceaccount.com"),
+    }
+    assert expected <= found
+    # the clean agent account and Google's service agents raise nothing
+    assert not [f for f in found if "research-assistant" in f[1] or "gcp-sa-" in f[1] or "cloudservices" in f[1]]
+    # nw-data's unknown last use is not called "unused"
+    assert not [f for f in found if f[0] in ("credential_unused", "identity_unused") and "etl@" in f[1]]
+    blob = Path("nhi.db").read_bytes()
+    for secret in PLANTED:
+        assert secret not in result.out + result.err and secret.encode() not in blob
