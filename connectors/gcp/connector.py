@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.connector import (CollectContext, Connector, RevokeStep, ScopeDenied, StepOutcome)
+from nhi_cli.connector import CollectContext, Connector, RevokeStep, ScopeDenied, ScopeFailed, StepOutcome
 from nhi_cli.model import Batch, Scope
 from nhi_connectors.gcp.settings import GcpSettings
 
@@ -74,7 +74,10 @@ class GcpConnector(Connector):
             sa_auth, key_auth = self._last_authentication(ctx, clients, project)
             with ThreadPoolExecutor(max(1, ctx.settings.max_workers), thread_name_prefix="nhi-gcp") as pool:
                 per_sa = list(pool.map(lambda sa: self._per_account(ctx, clients, sa), accounts))
-            return self._batch(ctx, project, accounts, per_sa, policy, sa_auth, key_auth)
+            try:
+                return self._batch(ctx, project, accounts, per_sa, policy, sa_auth, key_auth)
+            except ValueError as exc:  # a payload without a required field: loud, on this scope only
+                raise ScopeFailed("malformed_response", str(exc)) from None
         finally:
             clients.close()
 
@@ -85,11 +88,16 @@ class GcpConnector(Connector):
         if not ctx.settings.last_authentication:
             ctx.gap("last authentication", "disabled", "last_authentication: false in settings")
             return None, None  # unknown, so unused rules skip these records
+        from nhi_cli.http import NotFound
+
         try:
             sa_auth = last_authentications(get_activities(clients, project, ACTIVITY_SA), "sa")
             key_auth = last_authentications(get_activities(clients, project, ACTIVITY_KEY), "key")
         except ScopeDenied as exc:  # denied, API disabled, outage: unknown, not "unused"
             ctx.gap("last authentication (Policy Analyzer)", exc.code, exc.message)
+            return None, None
+        except NotFound as exc:  # an endpoint without the API (proxy, older private endpoint)
+            ctx.gap("last authentication (Policy Analyzer)", "NOT_FOUND", str(exc))
             return None, None
         return sa_auth, key_auth
 

@@ -192,3 +192,11 @@ def test_missing_google_credentials_cannot_run(monkeypatch, tmp_path):
     assert result.code == 4, (result.out, result.err)
     assert "no Google credentials" in result.err
     assert "Traceback" not in result.err
+
+
+def test_folder_scope_walks_only_that_folder(gcp_fake, gcp_config):
+    gcp_config(organization=None, folder="420000000001")
+    result = scan()
+    assert result.code == 0, result.err
+    assert set(scopes(result.out)) == {ML}
+    assert scopes(result.out)[ML]["scope_name"] == "Northwind ML prod"
