@@ -105,6 +105,13 @@ def agent_members(conn: sqlite3.Connection, config, name: str) -> AgentMembers |
             found.add_identity(row)
         for row in part.credentials:
             found.add_credential(row)
+    agent = next((a for a in config.agents if a.name == name), None)
+    if found is not None and agent is not None and agent.reject:  # the config's word wins over a derivation
+        found.identities = [i for i in found.identities if not _matches(agent.reject, i["id"], i["name"])]
+        kept = {i["id"] for i in found.identities}
+        found.credentials = [c for c in found.credentials
+                             if not _matches(agent.reject, c["id"], c.get("identity_name"))
+                             and (c["identity_id"] in kept or not _matches(agent.reject, c["identity_id"]))]
     return found
 
 

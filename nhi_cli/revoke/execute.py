@@ -77,5 +77,8 @@ def run_steps(recorder: Recorder, revocation_id: int, steps: list[tuple[int, Rev
         results.sort(key=lambda r: r.seq)
         final = attempt_status([r.outcome.status for r in results] + ["failed"] * (len(steps) - len(results)), False)
         return results
+    except BaseException:  # Ctrl-C: workers start no further step; the log says "interrupted"
+        cancel.set()
+        raise
     finally:
         recorder.finish(revocation_id, final)
