@@ -15,6 +15,20 @@ sys.path.insert(0, str(Path(__file__).parent))
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
+def invoke(*args: str):
+    """The root conftest's in-process CLI runner, usable from module-scoped fixtures too."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+    from types import SimpleNamespace
+
+    from nhi_cli.cli.app import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = run([str(a) for a in args])
+    return SimpleNamespace(code=code, out=out.getvalue(), err=err.getvalue())
+
+
 def copy_tree(source: Path, dest: Path) -> Path:
     """Copy a fixture tree; every folder holding GIT_REPO_MARKER becomes a git work tree (a
     ``.git`` folder cannot be committed inside nhi's own repository)."""

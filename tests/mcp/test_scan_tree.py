@@ -2,8 +2,31 @@
 (type and place), none is stored or printed, placeholders stay references."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import planted
-from conftest import assert_nowhere, write_config
+import pytest
+from conftest import FIXTURES, Inventory, assert_nowhere, copy_tree, invoke, write_config
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    """One scan of the whole tree (home + repository), shared by the tests of this module,
+    followed by every read command a user would run, with their output kept."""
+    base = tmp_path_factory.mktemp("mcp-tree")
+    tree = copy_tree(FIXTURES / "mcp", base / "tree")
+    where = ["--db", str(base / "nhi.db"), "--config", str(write_config(base, home=tree / "home", paths=[tree / "repo"]))]
+    outputs = []
+    for args in (["scan"], ["scan", "-f", "json", "-v"], ["inventory", "list", "-f", "json"],
+                 ["inventory", "list", "--what", "credentials", "-f", "json"],
+                 ["inventory", "list", "--what", "credentials"], ["findings", "list", "-f", "json"],
+                 ["report", "-f", "markdown"], ["report", "-f", "json"], ["report", "-f", "sarif"]):
+        result = invoke(*args, *where)
+        assert result.code in (0, 1), (args, result.err)
+        outputs += [result.out, result.err]
+    inv = Inventory(base / "nhi.db")
+    yield SimpleNamespace(tree=tree, base=base, inv=inv, outputs=outputs, where=where)
+    inv.close()
 
 
 def _display(tree, rel: str) -> str:
@@ -12,11 +35,8 @@ def _display(tree, rel: str) -> str:
     return (tree / rel).as_posix()
 
 
-def test_every_planted_secret_is_found_with_its_type_and_place(nhi, tmp_path, tree, inventory):
-    write_config(tmp_path, home=tree / "home", paths=[tree / "repo"])
-    result = nhi("scan")
-    assert result.code == 0, result.err
-    inv = inventory()
+def test_every_planted_secret_is_found_with_its_type_and_place(scanned):
+    inv, tree = scanned.inv, scanned.tree
     for value, (secret_type, client, rel, server, field) in planted.FIXTURE_SECRETS.items():
         cred = inv.credential_for(value)
         assert cred["kind"] == "embedded_secret" and cred["provider"] == "mcp"
@@ -28,10 +48,8 @@ def test_every_planted_secret_is_found_with_its_type_and_place(nhi, tmp_path, tr
         assert identity["attrs"]["client"] == client and identity["kind"] == "mcp_server"
 
 
-def test_provider_style_hints_and_aws_key_id(nhi, tmp_path, tree, inventory):
-    write_config(tmp_path, home=tree / "home", paths=[tree / "repo"])
-    assert nhi("scan").code == 0
-    inv = inventory()
+def test_provider_style_hints_and_aws_key_id(scanned):
+    inv = scanned.inv
     assert inv.credential_for(planted.SHARED_OPENAI)["hint"] == "sk-proj-SHR...Sh4R"
     assert inv.credential_for(planted.OPENAI_SVCACCT)["hint"] == "sk-svcacct-Fak...Zz99"
     assert inv.credential_for(planted.ANTHROPIC_ADMIN)["hint"] == "sk-ant-admin01-Fak...wqAA"
@@ -43,26 +61,20 @@ def test_provider_style_hints_and_aws_key_id(nhi, tmp_path, tree, inventory):
     assert {loc["context"] for loc in aws["locations"]} == {"env AWS_ACCESS_KEY_ID", "env AWS_SECRET_ACCESS_KEY"}
 
 
-def test_no_planted_secret_is_stored_or_printed(nhi, tmp_path, tree, inventory):
-    write_config(tmp_path, home=tree / "home", paths=[tree / "repo"])
-    outputs = []
-    for args in (["scan"], ["scan", "-f", "json", "-v"], ["inventory"], ["inventory", "-f", "json"]):
-        result = nhi(*args)
-        outputs += [result.out, result.err]
-    assert "embedded_secret" in "".join(outputs) or "mcp_server" in "".join(outputs)
-    inv = inventory()
-    hints = {value: inv.credential_for(value)["hint"] for value in planted.FIXTURE_SECRETS}
-    inv.close()
+def test_no_planted_secret_is_stored_or_printed(scanned):
+    assert any("mcp_server" in out for out in scanned.outputs)
+    cred_id = scanned.inv.credential_for(planted.SHARED_OPENAI)["id"]
+    shown = invoke("inventory", "show", cred_id, *scanned.where)
+    assert shown.code == 0 and "sk-proj-SHR...Sh4R" in shown.out
+    hints = {value: scanned.inv.credential_for(value)["hint"] for value in planted.FIXTURE_SECRETS}
     del hints[planted.PEM]  # its hint is the armour line; the key material is the body
     hints[planted.PEM_BODY] = None
-    assert_nowhere(hints, *outputs, db_dir=tmp_path)
+    assert_nowhere(hints, *scanned.outputs, shown.out, shown.err, db_dir=scanned.base)
 
 
-def test_placeholders_are_references_not_secrets(nhi, tmp_path, tree, inventory):
-    write_config(tmp_path, home=tree / "home", paths=[tree / "repo"])
-    assert nhi("scan").code == 0
-    inv = inventory()
-    repo = (tree / "repo").as_posix()
+def test_placeholders_are_references_not_secrets(scanned):
+    inv = scanned.inv
+    repo = (scanned.tree / "repo").as_posix()
     github = inv.identity(f"mcp:{repo}/.vscode/mcp.json#github")["attrs"]
     assert github["plaintext_secrets"] == 0 and github["transport"] == "http"
     assert github["references"] == [{"field": "headers Authorization", "ref": "input:github_pat", "kind": "input",
@@ -84,11 +96,9 @@ def test_placeholders_are_references_not_secrets(nhi, tmp_path, tree, inventory)
     assert "mcp:~/.config/Code/User/mcp.json#memory" in clean
 
 
-def test_identity_attributes_per_client_and_scope(nhi, tmp_path, tree, inventory):
-    write_config(tmp_path, home=tree / "home", paths=[tree / "repo"])
-    assert nhi("scan").code == 0
-    inv = inventory()
-    repo = (tree / "repo").as_posix()
+def test_identity_attributes_per_client_and_scope(scanned):
+    inv = scanned.inv
+    repo = (scanned.tree / "repo").as_posix()
     local = inv.identity("mcp:~/.claude.json#/work/projects/robot-arm::llm-gateway")["attrs"]
     assert (local["client"], local["config_scope"], local["project"]) == ("claude_code", "local", "/work/projects/robot-arm")
     assert local["url"] == "https://llm-gw.northwind.example/mcp" and local["header_names"] == ["Authorization"]
