@@ -79,10 +79,21 @@ class Report:
 def _json(text: str | None, default: Any) -> Any:
     if not text:
         return default
+    if text == "{}":  # most evidence and tags: skip the parser
+        return {}
     try:
         return json.loads(text)
     except ValueError:
         return default
+
+
+def dicts(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict]:
+    """Rows as plain dicts; tuples zipped with the column names beat sqlite3.Row at 100k rows."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    cursor.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor]
 
 
 def resolve_scan(conn: sqlite3.Connection, scan_id: int | None) -> dict:
@@ -155,8 +166,7 @@ def finding_order(f: dict) -> tuple:
     return (0 if f["is_new"] else 1, SEVERITY_RANK.get(f["severity"], 9), f["rule_id"], f["resource_id"])
 
 
-def _finding(row: sqlite3.Row, rules: dict[str, dict]) -> dict:
-    f = dict(row)
+def _finding(f: dict, rules: dict[str, dict]) -> dict:
     rule = rules.get(f["rule_id"])
     f["title"] = rule["title"] if rule else f["rule_id"]
     f["owasp_nhi"] = rule["owasp_nhi"] if rule else []
@@ -170,12 +180,12 @@ def _finding(row: sqlite3.Row, rules: dict[str, dict]) -> dict:
 
 def load_findings(conn, scan_id: int, prev: int | None, rules: dict) -> tuple[list, list, list]:
     params = {"s": scan_id, "prev": prev if prev is not None else -1}
-    present = [_finding(r, rules) for r in conn.execute(FINDING_SQL, params)]
+    present = [_finding(r, rules) for r in dicts(conn, FINDING_SQL, params)]
     findings = sorted((f for f in present if not f["suppressed"]), key=finding_order)
     suppressed = sorted((f for f in present if f["suppressed"]), key=finding_order)
     resolved = []
     if prev is not None:
-        for r in conn.execute(RESOLVED_SQL, params):
+        for r in dicts(conn, RESOLVED_SQL, params):
             f = _finding(r, rules)
             f["status"] = "resolved"
             resolved.append(f)
@@ -308,7 +318,7 @@ ORDER BY k.provider, k.scope, k.identity_id, k.id
 
 
 def load_credentials(conn, scan_id: int, now: str) -> list[dict]:
-    return [dict(r) for r in conn.execute(CREDENTIAL_SQL, {"s": scan_id, "now": now})]
+    return dicts(conn, CREDENTIAL_SQL, {"s": scan_id, "now": now})
 
 
 def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *, config: Any = None,

@@ -21,7 +21,6 @@ Choices, from GitHub's documented ingestion rules ("SARIF support for code scann
 """
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from nhi_cli import __version__
@@ -131,4 +130,6 @@ def document(report: Report) -> dict:
 
 
 def render(report: Report) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=True, default=str) + "\n"
+    from nhi_cli.reports.json_report import dumps
+
+    return dumps(document(report), len(report.findings) + len(report.suppressed))
