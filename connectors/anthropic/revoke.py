@@ -14,7 +14,7 @@ def _step(cred: dict[str, Any], scope: str) -> RevokeStep | None:
         return None
     key_id = cred.get("key_id") or (cred.get("attrs") or {}).get("api_key_id")
     return RevokeStep("anthropic", scope, "credential", cred["id"], "deactivate_key",
-                      f"Set Anthropic API key {cred.get('name')!r} ({cred.get('hint')}) inactive. "
+                      f"Set Anthropic API key {cred.get('name') or key_id!r} ({cred.get('hint') or key_id}) inactive. "
                       f"Reversible: `nhi restore` sets it active again.", True, {"key_id": key_id})
 
 

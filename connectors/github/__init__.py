@@ -34,11 +34,11 @@ class GithubConnector(Connector):
 
     def scopes(self, ctx: CollectContext) -> list[Scope]:
         settings: GithubSettings = ctx.settings
+        auth = GithubAuth(settings)  # no or unusable credentials: AuthFailed once, not per org
         if settings.orgs:
             return [Scope("github", org, org) for org in settings.orgs]
         from nhi_cli.http import RestClient
 
-        auth = GithubAuth(settings)
         try:
             if auth.is_app:
                 with RestClient(_base(settings), ctx, label="github", headers=auth.jwt_headers) as client:

@@ -92,6 +92,8 @@ class GithubAuth:
                 self.private_key = os.environ["GITHUB_APP_PRIVATE_KEY"].encode()
             else:
                 raise AuthFailed("no_private_key", "github app_id is set but no app_private_key(_path)")
+        if self.private_key:
+            app_jwt(settings.app_id, self.private_key)  # a bad key fails here, once, before any scope
         if not self.private_key and not self.token:
             raise AuthFailed("no_credentials", "no GitHub credentials: set GITHUB_TOKEN, providers.github.token, "
                                                "or a GitHub App (app_id + app_private_key_path)")

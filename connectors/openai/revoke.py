@@ -9,6 +9,11 @@ from nhi_cli.errors import NhiError
 from nhi_cli.http import HttpError, NotFound
 
 
+def _label(cred: dict[str, Any]) -> str:
+    hint = cred.get("hint")
+    return f"{cred.get('name') or cred['id']!r}" + (f" ({hint})" if hint else f" ({cred.get('key_id') or cred['id']})")
+
+
 def _key_step(cred: dict[str, Any], scope: str) -> RevokeStep | None:
     attrs = cred.get("attrs") or {}
     if cred.get("status") in ("revoked",):
@@ -17,10 +22,10 @@ def _key_step(cred: dict[str, Any], scope: str) -> RevokeStep | None:
         if attrs.get("used_by_nhi"):
             raise NhiError(f"refusing to delete {cred['id']}: it is the Admin key nhi itself is using")
         return RevokeStep("openai", scope, "credential", cred["id"], "delete_admin_key",
-                          f"Delete OpenAI Admin API key {cred.get('name')!r} ({cred.get('hint')}). IRREVERSIBLE.",
+                          f"Delete OpenAI Admin API key {_label(cred)}. IRREVERSIBLE.",
                           False, {"key_id": cred.get("key_id") or attrs["api_key_id"]})
     return RevokeStep("openai", scope, "credential", cred["id"], "delete_api_key",
-                      f"Delete OpenAI API key {cred.get('name')!r} ({cred.get('hint')}) in project "
+                      f"Delete OpenAI API key {_label(cred)} in project "
                       f"{attrs.get('project_name') or attrs.get('project_id')}. IRREVERSIBLE: OpenAI keys cannot be "
                       f"deactivated; a new key must be created.", False,
                       {"project_id": attrs["project_id"], "key_id": cred.get("key_id") or attrs["api_key_id"],

@@ -106,3 +106,19 @@ def test_secrets_never_land(github, nhi, app_key):
     for value in planted + minted:
         assert value.encode() not in dump, value
         assert value not in result.out and value not in result.err
+
+
+def test_unreadable_private_key_cannot_run(github, nhi, tmp_path):
+    bad = tmp_path / "bad.pem"
+    bad.write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    write_config(github, app_private_key_path=str(bad))
+    result = nhi("scan")
+    assert result.code == 4
+    assert "not a readable PEM RSA key" in result.err and "not a key" not in result.err
+
+
+def test_enterprise_server_graphql_endpoint_is_derived():
+    from nhi_connectors.github.auth import GithubSettings, graphql_url
+
+    assert graphql_url(GithubSettings(endpoint="https://ghe.example.com/api/v3")) == "https://ghe.example.com/api/graphql"
+    assert graphql_url(GithubSettings()) == "https://api.github.com/graphql"
