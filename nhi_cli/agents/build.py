@@ -83,12 +83,30 @@ def _group(conn, identities, evidence, owner_of) -> tuple[UnionFind, dict[str, l
     # Only identities that are agents in their own right pull a config that holds their key into
     # their agent; a person's OpenAI user or a shared workspace lends single credentials instead.
     agentish = {i for i, ev in evidence.items() if any(e.strength == "strong" for e in ev)} | set(owner_of)
-    by_file: dict[str, list[str]] = defaultdict(list)
+    # The servers of one MCP client config are one agent runtime; identities tagged with the
+    # same agent name are one agent.
+    groups: dict[str, list[str]] = defaultdict(list)
     for identity_id, row in identities.items():
         if row["kind"] == "mcp_server":
             attrs = json.loads(row["attrs"] or "{}")
-            by_file[attrs.get("path") or attrs.get("file") or identity_id.split("#", 1)[0]].append(identity_id)
-    for members in by_file.values():
+            groups["file:" + (attrs.get("config_file") or identity_id.split("#", 1)[0])].append(identity_id)
+    declared: set[str] = set()
+    for identity_id, ev in evidence.items():
+        for e in ev:
+            if e.kind == "tag" and "=" in e.detail:
+                value = e.detail.split("=", 1)[1].strip().lower()
+                if value not in ("true", "yes", "1", ""):
+                    groups["tag:" + value].append(identity_id)
+                    declared.add(value)
+    # An agent declared by tag also claims other agent-like identities named exactly like it
+    # (its OpenAI service account, its GitHub App), wherever they live.
+    for identity_id in evidence:
+        name = (identities[identity_id]["name"] or "").lower()
+        if name in declared and identity_id not in groups["tag:" + name]:
+            groups["tag:" + name].append(identity_id)
+            evidence[identity_id].append(Evidence("declared_name", f"named like the agent {name} declared by tag",
+                                                  "medium"))
+    for members in groups.values():
         for other in members[1:]:
             uf.union(members[0], other)
     held: dict[str, list[tuple[str, str, str]]] = defaultdict(list)

@@ -81,7 +81,7 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
         if row["provider"] in AI_PROVIDERS:
             add(row["id"], Evidence("ai_provider", f"{AI_PROVIDERS[row['provider']]} {row['kind']}", "medium"))
         text = f"{row['name']} {row['description'] or ''}"
-        hit = AGENTISH_NAME.search(text)
+        hit = AGENTISH_NAME.search(text) if not row["is_platform"] else None
         if hit:
             where = "name" if AGENTISH_NAME.search(row["name"]) else "description"
             add(row["id"], Evidence("name", f"{where} contains '{hit.group(0)}' (weak evidence)", "weak"))
@@ -99,5 +99,11 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
         if identity_id in names:
             add(identity_id, Evidence("linked_credential", f"its credential is embedded in {location}", "medium"))
 
-    return {i: sorted(set(ev), key=lambda e: -STRENGTH_ORDER[e.strength]) for i, ev in found.items()
-            if not matches(not_agents, i, names.get(i))}
+    result = {}
+    for identity_id, ev in found.items():
+        if matches(not_agents, identity_id, names.get(identity_id)):
+            continue
+        ev = sorted(set(ev), key=lambda e: (-STRENGTH_ORDER[e.strength], e.kind, e.detail))
+        # A name is evidence only when nothing better is known; beside it, it is noise.
+        result[identity_id] = [e for e in ev if e.strength != "weak"] or ev
+    return result
