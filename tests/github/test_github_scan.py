@@ -122,3 +122,11 @@ def test_enterprise_server_graphql_endpoint_is_derived():
 
     assert graphql_url(GithubSettings(endpoint="https://ghe.example.com/api/v3")) == "https://ghe.example.com/api/graphql"
     assert graphql_url(GithubSettings()) == "https://api.github.com/graphql"
+
+
+def test_orgs_are_discovered_from_the_app_installations(github, nhi):
+    write_config(github, orgs=[])
+    result = nhi("scan")
+    assert result.code == 0, result.err
+    assert {r["scope"] for r in db_rows("SELECT scope FROM scope_result")} == {"acme-alpha", "acme-beta"}
+    assert github.calls("GET", r"/app/installations")[0].headers["authorization"].count(".") == 2  # the app JWT
