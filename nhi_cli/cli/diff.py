@@ -27,8 +27,8 @@ def diff(
     """Compare two scans: identities and credentials that appeared, disappeared or changed
     (and which attributes), and findings new and resolved.
 
-    Exit codes: 0 written; 2 a scan does not exist, SCAN_A is not older than SCAN_B, or the
-    inventory has only one scan; 4 no inventory, or --output cannot be written.
+    Exit codes: 0 written; 2 no such scan, SCAN_A not older than SCAN_B,
+    or only one scan; 4 no inventory, or --output cannot be written.
 
     Examples:
       nhi diff                      (the previous scan against the latest)

@@ -66,12 +66,12 @@ def report(
 ) -> None:
     """Render a scan from the inventory, never from a live scan, so any past scan can be reported again.
 
-    Exit codes: 0 written; 2 bad option or --scan names a scan that does not exist; 4 the
-    inventory is missing or has no scans, or --output cannot be written.
+    Exit codes: 0 written; 2 bad option, or no such --scan;
+    4 no inventory, no scan yet, or --output cannot be written.
 
     Examples:
       nhi report --format html --output nhi-report.html
-      nhi report --format sarif --output nhi.sarif      (upload to GitHub code scanning)
+      nhi report --format sarif --output nhi.sarif   (GitHub code scanning)
       nhi report --format csv --what inventory --scan 3 > credentials.csv
     """
     from nhi_cli.reports import check_options
