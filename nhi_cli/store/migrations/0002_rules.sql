@@ -59,7 +59,7 @@ CREATE INDEX trust_principal_type ON trust (principal_type);
 -- (console password with MFA, no programmatic credentials, or attrs.human = true from a
 -- connector). NHI rules skip people's accounts (a break-glass admin is not an NHI problem).
 -- The partial index makes active_credentials an index-only count per identity.
-CREATE INDEX credential_identity_active ON credential (identity_id) WHERE removed_at IS NULL AND status = 'active';
+CREATE INDEX credential_identity_active ON credential (identity_id, kind) WHERE removed_at IS NULL AND status = 'active';
 DROP VIEW v_identities;
 CREATE VIEW v_identities AS
 SELECT i.id, i.provider, i.scope, i.kind, i.name, i.created_at, i.last_used_at, i.enabled,
