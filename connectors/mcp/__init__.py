@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from contextlib import ExitStack
 from datetime import datetime
@@ -131,7 +132,12 @@ class McpConnector(Connector):
             ctx.gap(shown, problem.code, problem.message)
             return None
         repo = discovery.git_root(Path(config.path).absolute())
-        facts = FileFacts(display=shown, repo_root=self._show(ctx, repo, home) if repo else None, mode=mode)
+        status = None
+        if repo is not None and config.config_scope == "project":
+            status = discovery.git_status(repo, Path(config.path).absolute())
+            ctx.count("git_status")
+        facts = FileFacts(display=shown, repo_root=self._show(ctx, repo, home) if repo else None, mode=mode,
+                          git_status=status)
         servers = [(server, scan_server(server.spec)) for server in parsed.servers]
         return parsed, facts, servers
 
@@ -150,7 +156,22 @@ class McpConnector(Connector):
         shutil.copytree(source, home, symlinks=True)
         repos = []
         for marker in sorted(home.rglob("GIT_REPO_MARKER")):
-            (marker.parent / ".git").mkdir(exist_ok=True)
-            (marker.parent / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+            make_work_tree(marker.parent)
             repos.append(str(marker.parent))
         return {"home": str(home), "paths": repos, "discover": True}
+
+
+def make_work_tree(folder: Path) -> None:
+    """``git init`` + ``git add`` (the configs are then tracked, as if committed); without a
+    git binary, a bare ``.git`` folder still marks the work tree."""
+    git = shutil.which("git")
+    if git is not None:
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+        for args in (["init", "-q"], ["add", "-A"]):
+            done = subprocess.run([git, "-C", str(folder), *args], env=env, timeout=30,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if done.returncode != 0:
+                break
+        else:
+            return
+    (folder / ".git").mkdir(exist_ok=True)

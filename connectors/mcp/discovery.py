@@ -10,6 +10,8 @@ so CI can scan a checkout's committed ``.mcp.json``, ``.cursor/mcp.json`` and
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,6 +122,29 @@ def _exists_or_link(path: Path) -> bool:
         return True
     except OSError:
         return False
+
+
+def git_status(repo: Path, path: Path, timeout: float = 5.0) -> str:
+    """``tracked`` (in the index: committed or staged), ``ignored`` (.gitignore), ``untracked``,
+    or ``unknown`` (no git binary, or not a repository git can read). Read-only git commands,
+    with optional locks off so that a scan never writes into the repository."""
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+    rel = os.path.relpath(path, repo)
+
+    def run(*args: str) -> int:
+        return subprocess.run([git, "-C", str(repo), *args, "--", rel], env=env, timeout=timeout,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
+    try:
+        if run("ls-files", "--error-unmatch") == 0:
+            return "tracked"
+        ignored = run("check-ignore", "-q")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return {0: "ignored", 1: "untracked"}.get(ignored, "unknown")
 
 
 def git_root(path: Path) -> Path | None:

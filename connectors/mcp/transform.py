@@ -43,6 +43,7 @@ class FileFacts:
     display: str
     repo_root: str | None
     mode: int
+    git_status: str | None = None  # tracked, untracked, ignored, unknown (project configs in a repo)
 
 
 @dataclass
@@ -129,7 +130,10 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         "plaintext_secrets": len(scan.found),
         "in_git_repo": facts.repo_root is not None,
         "repo_root": facts.repo_root,
-        "committed": facts.repo_root is not None and server.config_scope == "project",
+        "git_status": facts.git_status,
+        # A project config in a work tree is committed, or one `git add` away, unless ignored.
+        "committed": facts.repo_root is not None and server.config_scope == "project"
+        and facts.git_status != "ignored",
         "file_mode": f"{facts.mode:04o}",
         "world_readable": bool(facts.mode & 0o004),
     }
