@@ -243,3 +243,25 @@ def test_throttling_that_does_not_clear_fails_the_step_after_bounded_retries(est
     assert step["status"] == "failed" and step["detail"] == "Throttling: Rate exceeded"
     assert estate.moto.calls["iam:UpdateAccessKey"] == 3  # retried, then given up: the operator re-runs
     assert _json(nhi("revoke", "log", "-f", "json"))[0]["status"] == "failed"
+
+
+def test_identity_in_a_member_account_is_revoked_through_the_organization_role(estate, nhi, tmp_path):
+    org = estate.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(AccountName="prod", Email="prod@northwind.example")["CreateAccountStatus"]["AccountId"]
+    creds = estate.client("sts").assume_role(RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+                                             RoleSessionName="seed")["Credentials"]
+    member_iam = estate.client("iam", session=creds)
+    member_iam.create_user(UserName="prod-ops-copilot")
+    key_id = member_iam.create_access_key(UserName="prod-ops-copilot")["AccessKey"]["AccessKeyId"]
+    config = (tmp_path / "nhi.yaml").read_text().replace("    aws_managed_policies: known\n",
+                                                         "    aws_managed_policies: known\n    org: true\n")
+    (tmp_path / "nhi.yaml").write_text(config)
+    assert nhi("scan").code == 0
+    result = nhi("revoke", key_id, "--yes", "-f", "json")
+    assert result.code == 0, result.err
+    (step,) = _json(result)["steps"]
+    assert step["scope"] == member and step["status"] == "done"
+    statuses = [k["Status"] for k in member_iam.list_access_keys(UserName="prod-ops-copilot")["AccessKeyMetadata"]]
+    assert statuses == ["Inactive"]
+    assert "sts:AssumeRole" in _json(result)["api_calls"]
