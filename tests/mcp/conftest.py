@@ -30,11 +30,13 @@ def invoke(*args: str):
 
 
 def copy_tree(source: Path, dest: Path) -> Path:
-    """Copy a fixture tree; every folder holding GIT_REPO_MARKER becomes a git work tree (a
-    ``.git`` folder cannot be committed inside nhi's own repository)."""
+    """Copy a fixture tree; every folder holding GIT_REPO_MARKER becomes a git work tree with
+    its files added (a ``.git`` folder cannot be committed inside nhi's own repository)."""
+    from nhi_connectors.mcp import make_work_tree
+
     shutil.copytree(source, dest, symlinks=True)
     for marker in dest.rglob("GIT_REPO_MARKER"):
-        (marker.parent / ".git").mkdir()
+        make_work_tree(marker.parent)
     return dest
 
 

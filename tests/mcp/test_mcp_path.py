@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import planted
 from conftest import write_config
@@ -13,7 +14,7 @@ def test_mcp_path_on_a_repository_scans_its_project_configs(nhi, tmp_path, tree,
     assert result.code == 0, result.err
     scopes = json.loads(result.out)["scopes"]
     assert [s["scope"] for s in scopes] == [repo.as_posix()]  # the machine's home is not read
-    assert scopes[0]["api_calls"] == {"directory_walk": 1, "files_read": 3}
+    assert scopes[0]["api_calls"] == {"directory_walk": 1, "files_read": 3, "git_status": 3}
     inv = inventory()
     rows = inv.rows("SELECT id, json_extract(attrs, '$.client') AS client, json_extract(attrs, '$.committed') AS c "
                     "FROM v_identities ORDER BY id")
@@ -66,3 +67,21 @@ def test_a_configured_path_that_is_gone_is_a_failed_scope(nhi, tmp_path, tree):
     scopes = {s["scope"]: s for s in json.loads(result.out)["scopes"]}
     assert scopes[(tmp_path / "gone").as_posix()]["error_code"] == "not_found"
     assert scopes[(tree / "repo").as_posix()]["status"] == "complete"
+
+
+def test_git_status_of_project_configs(nhi, tmp_path, tree, inventory):
+    repo = tree / "repo"
+    (repo / ".gitignore").write_text(".cursor/\n")  # the Cursor config is ignored from now on
+    subprocess.run(["git", "-C", str(repo), "rm", "-q", "--cached", "-r", ".cursor"], check=True)
+    (repo / "tools").mkdir()
+    (repo / "tools/.mcp.json").write_text('{"mcpServers": {"new": {"command": "x"}}}')  # not added yet
+    assert nhi("scan", "--mcp-path", str(repo)).code == 0
+    inv = inventory()
+    status = {r["id"].split(repo.as_posix(), 1)[1]: (r["s"], r["c"]) for r in inv.rows(
+        "SELECT id, json_extract(attrs, '$.git_status') AS s, json_extract(attrs, '$.committed') AS c FROM v_identities")}
+    assert status["/.mcp.json#gitlab"] == ("tracked", 1)
+    assert status["/.cursor/mcp.json#assistant"] == ("ignored", 0)
+    assert status["/tools/.mcp.json#new"] == ("untracked", 1)
+    rule = {r["resource_id"] for r in inv.rows("SELECT resource_id FROM finding WHERE rule_id = 'mcp_secret_in_repository_config'")}
+    assert inv.credential_for(planted.GITLAB)["id"] in rule
+    assert inv.credential_for(planted.SHARED_OPENAI)["id"] not in rule  # only in an ignored file here
