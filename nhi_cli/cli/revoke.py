@@ -68,10 +68,7 @@ def revoke(
 ) -> None:
     """Revoke credentials and identities now: plan, confirm, act, verify, record.
 
-    Reversible steps run first (keys Inactive, deny policies); irreversible ones are marked in
-    the plan. Every attempt, dry runs included, goes to the revocation log (`nhi revoke log`);
-    `nhi restore ID` undoes the reversible steps. Exit 0 only when every step succeeded, 5
-    otherwise, 2 for an unknown/ambiguous/protected target or a refused plan.
+    Reversible steps run first (keys Inactive, deny policies); irreversible ones are marked in the plan. Every attempt, dry runs included, goes to the revocation log (`nhi revoke log`); `nhi restore ID` undoes the reversible steps. Exit 0 only when every step succeeded, 5 otherwise, 2 for an unknown/ambiguous/protected target or a refused plan.
 
     Example: nhi revoke --agent ops-copilot --reason "leaked key" --yes
     """
@@ -185,6 +182,7 @@ def _confirm(yes: bool, question: str) -> None:
         raise NhiError("refusing to act without confirmation: stdin is not a terminal; review the plan and "
                        "re-run with --yes (or use --dry-run / --plan-out FILE); nothing was changed", ExitCode.USAGE)
     if not typer.confirm(question, default=False, err=True):
+        state().say("nhi: not confirmed; nothing was changed")
         raise typer.Abort()
 
 
@@ -200,8 +198,13 @@ def _execute(st, store, plan, connectors, *, restore_of: int | None, fmt: Format
         if st.verbose:
             st.say(f"  {result.seq}. {result.step.action} {result.step.target_id}: {result.outcome.status}")
 
-    results = run_steps(recorder, revocation_id, list(enumerate(plan.steps, start=1)), connectors,
-                        restore=bool(restore_of), cancel=connectors.cancel, progress=progress)
+    try:
+        results = run_steps(recorder, revocation_id, list(enumerate(plan.steps, start=1)), connectors,
+                            restore=bool(restore_of), cancel=connectors.cancel, progress=progress)
+    except KeyboardInterrupt:  # unlike a scan, steps may already have acted: say so
+        raise NhiError(f"interrupted: {action} {revocation_id} is logged as interrupted and some steps may have "
+                       f"run; see `nhi revoke log {revocation_id}`, then re-run (steps are idempotent)",
+                       ExitCode.INTERRUPTED) from None
     rows = [{"seq": r.seq, "provider": r.step.provider, "scope": r.step.scope, "target": r.step.target_id,
              "action": r.step.action, "reversible": r.step.reversible, "status": r.outcome.status,
              "detail": r.outcome.error or ""} for r in results]
@@ -317,8 +320,7 @@ def restore(
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Undo the reversible steps of a revocation (reactivate keys, remove deny policies, put the
-    old trust policy back) and record that. Irreversible steps are listed, not undone.
+    """Undo the reversible steps of a revocation (reactivate keys, remove deny policies, put the old trust policy back) and record that. Irreversible steps are listed, not undone.
 
     Example: nhi restore 3 --reason "false alarm" --yes
     """
