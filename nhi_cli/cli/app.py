@@ -30,6 +30,9 @@ Example: nhi scan --demo && nhi report --format html --output report.html
 """
 
 
+INTERRUPTED = "nhi: interrupted; the inventory is as it was before this run"
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"nhi {__version__}")
@@ -68,11 +71,16 @@ def run(argv: list[str] | None = None) -> int:
     app = build_app()
     try:
         result = app(args=argv, prog_name="nhi", standalone_mode=False)
-        return int(result) if isinstance(result, int) else 0
+        code = int(result) if isinstance(result, int) else 0
+        if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into an exit code of 130
+            st.err.print(INTERRUPTED, highlight=False)
+        return code
     except typer.Exit as exc:
+        if exc.exit_code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into Exit(130)
+            st.err.print(INTERRUPTED, highlight=False)
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        st.err.print("nhi: interrupted; the inventory is as it was before this run", highlight=False)
+        st.err.print(INTERRUPTED, highlight=False)
         return ExitCode.INTERRUPTED
     except TyperException as exc:  # usage errors: bad option, missing argument
         exc.show()

@@ -1,0 +1,37 @@
+"""Ctrl-C in the middle of a scan: exit 130, one line, the previous inventory untouched."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+from nhi_cli.model import Batch, Identity, ScopeResult
+from nhi_cli.store import open_store
+from nhi_cli.store.load import write_scan
+
+
+def test_ctrl_c_mid_scan_keeps_the_previous_scan(tmp_path):
+    db = tmp_path / "nhi.db"
+    store = open_store(db)
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    write_scan(store, started_at=now, finished_at=now, results=[ScopeResult("aws", "123456789012", "complete")],
+               batches={("aws", "123456789012"): Batch(identities=[
+                   Identity("arn:aws:iam::123456789012:user/alice", "aws", "123456789012", "iam_user", "alice")])})
+    store.close()
+    env = {**os.environ, "NHI_DB": str(db)}
+    proc = subprocess.Popen([sys.executable, "-m", "nhi_cli", "scan", "--demo"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)  # the demo estate is starting or being collected
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "nhi: interrupted; the inventory is as it was before this run"
+    assert "Traceback" not in err
+    store = open_store(db)
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert store.latest_scan_id() == 1
+    assert [r[0] for r in store.conn.execute("SELECT name FROM v_identities")] == ["alice"]
+    store.close()
