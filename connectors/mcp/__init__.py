@@ -88,7 +88,21 @@ class McpConnector(Connector):
             item = self._read(ctx, config, home)
             if item is not None:
                 items.append(item)
+        self._git_statuses(ctx, items)
         return build_batch(items, scope.id, ctx.secret_salt)
+
+    def _git_statuses(self, ctx: CollectContext, items) -> None:
+        """Whether each project config in a work tree is tracked, ignored or untracked: one
+        batch of read-only git commands per repository."""
+        by_repo: dict[Path, list] = {}
+        for parsed, facts, _servers in items:
+            if facts.repo_path is not None and parsed.config.config_scope == "project":
+                by_repo.setdefault(facts.repo_path, []).append((Path(parsed.config.path).absolute(), facts))
+        for repo, files in by_repo.items():
+            statuses, calls = discovery.git_statuses(repo, [path for path, _facts in files])
+            ctx.count("git", calls)
+            for path, facts in files:
+                facts.git_status = statuses[path]
 
     def _given(self, ctx: CollectContext, root: Path, home: Path) -> list[discovery.ConfigFile]:
         try:
@@ -132,12 +146,8 @@ class McpConnector(Connector):
             ctx.gap(shown, problem.code, problem.message)
             return None
         repo = discovery.git_root(Path(config.path).absolute())
-        status = None
-        if repo is not None and config.config_scope == "project":
-            status = discovery.git_status(repo, Path(config.path).absolute())
-            ctx.count("git_status")
         facts = FileFacts(display=shown, repo_root=self._show(ctx, repo, home) if repo else None, mode=mode,
-                          git_status=status)
+                          repo_path=repo)
         servers = [(server, scan_server(server.spec)) for server in parsed.servers]
         return parsed, facts, servers
 

@@ -124,27 +124,42 @@ def _exists_or_link(path: Path) -> bool:
         return False
 
 
-def git_status(repo: Path, path: Path, timeout: float = 5.0) -> str:
-    """``tracked`` (in the index: committed or staged), ``ignored`` (.gitignore), ``untracked``,
-    or ``unknown`` (no git binary, or not a repository git can read). Read-only git commands,
-    with optional locks off so that a scan never writes into the repository."""
+def git_statuses(repo: Path, paths: list[Path], timeout: float = 10.0) -> tuple[dict[Path, str], int]:
+    """For files of one work tree: ``tracked`` (in the index: committed or staged), ``ignored``
+    (.gitignore), ``untracked``, or ``unknown`` (no git binary, or a repository git cannot
+    read). Two read-only git commands per repository at most, with optional locks off so that
+    a scan never writes into it. Returns the statuses and the number of git commands run."""
+    statuses = {path: "unknown" for path in paths}
     git = shutil.which("git")
-    if git is None:
-        return "unknown"
+    if git is None or not paths:
+        return statuses, 0
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
-    rel = os.path.relpath(path, repo)
-
-    def run(*args: str) -> int:
-        return subprocess.run([git, "-C", str(repo), *args, "--", rel], env=env, timeout=timeout,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-
+    rel = {os.path.relpath(path, repo).replace(os.sep, "/"): path for path in paths}
+    base = [git, "-C", str(repo)]
+    calls = 0
     try:
-        if run("ls-files", "--error-unmatch") == 0:
-            return "tracked"
-        ignored = run("check-ignore", "-q")
+        calls += 1
+        # literal: a file name with * or ? is not a glob here (check-ignore refuses this magic)
+        listed = subprocess.run([*base[:1], "--literal-pathspecs", *base[1:], "ls-files", "-z", "--", *rel],
+                                env=env, timeout=timeout,
+                                capture_output=True)
+        if listed.returncode != 0:
+            return statuses, calls
+        tracked = {name for name in listed.stdout.decode("utf-8", "replace").split("\0") if name}
+        rest = [name for name in rel if name not in tracked]
+        ignored: set[str] = set()
+        if rest:
+            calls += 1
+            checked = subprocess.run([*base, "check-ignore", "-z", "--stdin"], env=env, timeout=timeout,
+                                     input="\0".join(rest).encode(), capture_output=True)
+            if checked.returncode not in (0, 1):
+                return statuses, calls
+            ignored = {name for name in checked.stdout.decode("utf-8", "replace").split("\0") if name}
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return {0: "ignored", 1: "untracked"}.get(ignored, "unknown")
+        return statuses, calls
+    for name, path in rel.items():
+        statuses[path] = "tracked" if name in tracked else "ignored" if name in ignored else "untracked"
+    return statuses, calls
 
 
 def git_root(path: Path) -> Path | None:

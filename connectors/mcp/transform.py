@@ -44,6 +44,7 @@ class FileFacts:
     repo_root: str | None
     mode: int
     git_status: str | None = None  # tracked, untracked, ignored, unknown (project configs in a repo)
+    repo_path: Path | None = None  # the work tree, for git (the display form may be ~/...)
 
 
 @dataclass

@@ -14,7 +14,7 @@ def test_mcp_path_on_a_repository_scans_its_project_configs(nhi, tmp_path, tree,
     assert result.code == 0, result.err
     scopes = json.loads(result.out)["scopes"]
     assert [s["scope"] for s in scopes] == [repo.as_posix()]  # the machine's home is not read
-    assert scopes[0]["api_calls"] == {"directory_walk": 1, "files_read": 3, "git_status": 3}
+    assert scopes[0]["api_calls"] == {"directory_walk": 1, "files_read": 3, "git": 1}
     inv = inventory()
     rows = inv.rows("SELECT id, json_extract(attrs, '$.client') AS client, json_extract(attrs, '$.committed') AS c "
                     "FROM v_identities ORDER BY id")
