@@ -95,6 +95,9 @@ def revoke(
         connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options={"aws_profile": profile})
         if plan_file:
             plan = planning.read_plan(plan_file, store.secret_salt, connectors)
+            if plan.demo != demo:
+                raise NhiError(f"refusing plan {plan_file}: it was written {'with' if plan.demo else 'without'} --demo; "
+                               f"run it the same way; nothing was changed", ExitCode.USAGE)
             plan.operator, plan.reason = operator_name(), reason or plan.reason
         else:
             try:

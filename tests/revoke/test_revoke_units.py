@@ -55,3 +55,11 @@ def test_help_and_log_table(estate, nhi):
     table = nhi("revoke", "log")
     assert table.code == 0 and "dry_run" in table.out and "drill" in table.out
     assert nhi("revoke", "log", "42").code == 2
+
+
+def test_a_demo_plan_is_not_run_against_the_configured_providers(estate, nhi, tmp_path):
+    assert nhi("revoke", "ops-copilot", "--plan-out", "plan.json").code == 0
+    document = json.loads((tmp_path / "plan.json").read_text())
+    assert document["plan"]["demo"] is False
+    result = nhi("revoke", "--demo", "--plan", "plan.json", "--yes")
+    assert result.code == 2 and "without --demo" in result.err
