@@ -214,7 +214,7 @@ def _execute(st, store, plan, connectors, *, restore_of: int | None, fmt: Format
     ok = len(results) == len(plan.steps) and all(r.outcome.status in ("done", "already_done") for r in results)
     if fmt is Format.json:
         print_json({"revocation_id": revocation_id, "action": action, "status": "succeeded" if ok else "failed",
-                    "steps": rows, "api_calls": connectors.calls()})
+                    "steps": rows, "api_calls": connectors.calls(), "plan": plan.to_dict()})
     else:
         render_rows(rows, ("seq", "provider", "target", "action", "status", "detail"), Format.table,
                     title=f"{action.capitalize()} {revocation_id}")

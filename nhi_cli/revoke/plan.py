@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -69,6 +70,15 @@ def _rows(conn, sql: str, *args) -> list[dict]:
     return [dict(r) for r in conn.execute(sql, args).fetchall()]
 
 
+def _linked_sightings(conn, credential_id: str) -> list[dict]:
+    """Sightings the agents pass linked to this credential (a key found in an MCP config)."""
+    try:
+        return _rows(conn, "SELECT k.id, k.provider, k.identity_name, k.identity_id FROM credential_link l "
+                           "JOIN v_credentials k ON k.id = l.sighting_id WHERE l.target_id = ?", credential_id)
+    except sqlite3.OperationalError:  # an inventory without the agents tables
+        return []
+
+
 def blast_radius(conn, config, target: Target) -> dict[str, Any]:
     """What the inventory says this target can reach and who else depends on it."""
     from nhi_cli.agents.lookup import agents_of_identity
@@ -86,10 +96,15 @@ def blast_radius(conn, config, target: Target) -> dict[str, Any]:
         for loc in _rows(conn, "SELECT location, context FROM credential_location WHERE credential_id = ?", cred["id"]):
             shared.append(f"{cred['id']} found in {loc['location']}" + (f" ({loc['context']})" if loc["context"] else ""))
         same = _rows(conn, "SELECT id, provider, identity_name, identity_id FROM v_credentials WHERE id != ? AND ("
-                           "(key_id IS NOT NULL AND key_id = ?) OR (secret_hash IS NOT NULL AND secret_hash = ?))",
-                     cred["id"], cred.get("key_id"), cred.get("secret_hash"))
-        shared += [f"{cred['id']} also seen as {s['provider']} credential {s['id']} "
-                   f"({s['identity_name'] or s['identity_id']})" for s in same]
+                           "(key_id IS NOT NULL AND key_id = ?) OR (secret_hash IS NOT NULL AND secret_hash = ?) "
+                           "OR (hint IS NOT NULL AND hint = ?))",
+                     cred["id"], cred.get("key_id"), cred.get("secret_hash"), cred.get("hint"))
+        same += [r for r in _linked_sightings(conn, cred["id"]) if r["id"] not in {x["id"] for x in same}]
+        for s in same:
+            places = [loc["location"] for loc in _rows(
+                conn, "SELECT DISTINCT location FROM credential_location WHERE credential_id = ?", s["id"])]
+            shared.append(f"{cred['id']} also seen as {s['provider']} credential {s['id']} "
+                          f"({s['identity_name'] or s['identity_id']})" + (f" in {', '.join(places)}" if places else ""))
     return {
         "last_used_at": last_used,
         "active_credentials": sum(1 for c in creds if c.get("status") == "active"),

@@ -9,6 +9,9 @@ def test_agent_revoke_on_the_demo_estate_kills_every_credential_of_ops_copilot(n
     result = nhi("revoke", "--demo", "--agent", "ops-copilot", "--yes", "--reason", "rogue agent", "-f", "json")
     assert result.code == 0, result.err
     steps = json.loads(result.out)["steps"]
+    aws_user = next(i for i in json.loads(result.out)["plan"]["items"] if i["target"]["kind"] == "iam_user")
+    assert aws_user["blast"]["admin"] is True  # AdministratorAccess, from v_grants
+    assert any("AKIANWOPSCOPILOT0001" in s and "claude_desktop_config.json" in s for s in aws_user["blast"]["shared"])
     assert all(s["status"] in ("done", "already_done") for s in steps)
     aws = {s["action"]: s["status"] for s in steps if s["provider"] == "aws"}
     assert aws["deactivate_user_keys"] == "done" and aws["deny_all_policy"] == "done"
