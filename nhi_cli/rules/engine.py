@@ -70,26 +70,40 @@ class Result:
         return fingerprint(self.rule_id, self.resource_id)
 
 
-def run_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) -> list[Result]:
-    """Run one rule; raises sqlite3.Error for a broken query. Rows collapse per resource."""
+def iter_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) -> Iterator[Result]:
+    """Run one rule and yield its results, one per resource (the first row wins).
+
+    The statement is prepared under the authorizer (SQLite authorizes when it compiles a
+    statement, not while it steps), so the caller may write its results while the rule's
+    cursor is still open. Raises sqlite3.Error for a broken query."""
     values = dict(rule.params)
     values.update(params or {})
     with guarded(conn):
         cursor = conn.execute(rule.sql, {k: bind_value(v) for k, v in values.items()})
-        columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall()
-    results: dict[str, Result] = {}
-    for row in rows:
-        data = dict(zip(columns, row))
-        resource_id = data.get("resource_id")
-        if resource_id is None or str(resource_id) in results:
-            continue
-        evidence = {k: v for k, v in data.items() if k not in STANDARD_COLUMNS}
-        results[str(resource_id)] = Result(
-            rule_id=rule.id, resource_id=str(resource_id), resource_type=str(data.get("resource_type") or "identity"),
-            reason=str(data.get("reason") or f"{rule.meta.title}."), provider=data.get("provider"),
-            scope=data.get("scope"), resource_name=data.get("resource_name"), evidence=evidence)
-    found = list(results.values())
+    columns = [d[0] for d in cursor.description or []]
+    extra = [(i, c) for i, c in enumerate(columns) if c not in STANDARD_COLUMNS]
+    index = {c: columns.index(c) for c in STANDARD_COLUMNS if c in columns}
+    seen: set[str] = set()
+    while True:
+        rows = cursor.fetchmany(2000)
+        if not rows:
+            return
+        for row in rows:
+            resource_id = row[index["resource_id"]] if "resource_id" in index else None
+            if resource_id is None or str(resource_id) in seen:
+                continue
+            seen.add(str(resource_id))
+            get = lambda name: row[index[name]] if name in index else None  # noqa: E731
+            yield Result(rule_id=rule.id, resource_id=str(resource_id),
+                         resource_type=str(get("resource_type") or "identity"),
+                         reason=str(get("reason") or f"{rule.meta.title}."), provider=get("provider"),
+                         scope=get("scope"), resource_name=get("resource_name"),
+                         evidence={c: row[i] for i, c in extra})
+
+
+def run_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) -> list[Result]:
+    """All results of one rule, with provider, scope and name filled in (for tests and tools)."""
+    found = list(iter_rule(conn, rule, params))
     _fill_context(conn, found)
     return found
 
@@ -112,22 +126,50 @@ def _fill_context(conn: sqlite3.Connection, results: list[Result]) -> None:
             r.resource_name = r.resource_name or name or r.resource_id
 
 
+RESULT_TABLE = """CREATE TEMP TABLE IF NOT EXISTS rule_result (
+    fingerprint TEXT PRIMARY KEY, rule_id TEXT NOT NULL, resource_id TEXT NOT NULL, resource_type TEXT NOT NULL,
+    reason TEXT NOT NULL, provider TEXT, scope TEXT, resource_name TEXT, evidence TEXT NOT NULL,
+    suppression_index INTEGER)"""
+
+
 @dataclass
 class Evaluation:
-    results: list[Result]
     problems: list[RuleProblem]
     counts: dict[str, int]  # rule id -> findings
 
 
 def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
-    """Every rule, each on its own; a failing rule is reported and the others still run."""
-    results, problems, counts = [], [], {}
+    """Every rule, each on its own, streamed into the temp table ``rule_result`` so memory stays
+    flat however many findings there are; a failing rule is reported and the others still run."""
+    conn.execute(RESULT_TABLE)
+    conn.execute("DELETE FROM temp.rule_result")
+    problems, counts = [], {}
+    insert = ("INSERT INTO temp.rule_result (fingerprint, rule_id, resource_id, resource_type, reason, provider, scope, "
+              "resource_name, evidence) VALUES (?,?,?,?,?,?,?,?,?)")
     for rule in rules:
+        conn.execute("SAVEPOINT rule_eval")
         try:
-            found = run_rule(conn, rule)
+            batch, n = [], 0
+            for r in iter_rule(conn, rule):
+                batch.append((r.fingerprint, r.rule_id, r.resource_id, r.resource_type, r.reason, r.provider, r.scope,
+                              r.resource_name, json.dumps(r.evidence, sort_keys=True, default=str)))
+                if len(batch) >= 2000:
+                    conn.executemany(insert, batch)
+                    n, batch = n + len(batch), []
+            conn.executemany(insert, batch)
+            counts[rule.id] = n + len(batch)
+            conn.execute("RELEASE rule_eval")
         except (sqlite3.Error, ValueError) as exc:
+            conn.execute("ROLLBACK TO rule_eval")
+            conn.execute("RELEASE rule_eval")
             problems.append(RuleProblem(rule.folder / "rule.sql", f"SQL error: {exc}"))
-            continue
-        counts[rule.id] = len(found)
-        results.extend(found)
-    return Evaluation(results, problems, counts)
+    # provider, scope and name for results whose rule did not return them
+    conn.execute("""UPDATE temp.rule_result SET
+        provider = COALESCE(provider, (SELECT provider FROM credential WHERE id = resource_id),
+                            (SELECT provider FROM identity WHERE id = resource_id), 'unknown'),
+        scope = COALESCE(scope, (SELECT scope FROM credential WHERE id = resource_id),
+                         (SELECT scope FROM identity WHERE id = resource_id), 'unknown'),
+        resource_name = COALESCE(resource_name, (SELECT COALESCE(name, id) FROM credential WHERE id = resource_id),
+                                 (SELECT name FROM identity WHERE id = resource_id), resource_id)
+        WHERE provider IS NULL OR scope IS NULL OR resource_name IS NULL""")
+    return Evaluation(problems, counts)

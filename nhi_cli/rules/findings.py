@@ -10,17 +10,16 @@
 A finding is "new" in a scan when the previous scan had no occurrence of its fingerprint.
 Every open finding the scan did not report is resolved (fixed, removed, or its rule disabled),
 except findings of a rule that failed in this scan.
-Suppressions match the rule id (exact or glob) and the resource id or name (exact or glob); an
-expired suppression hides nothing, and the scan reports it as expired with what it matched.
+Suppressions match the rule id (exact or glob) and the resource id or name (exact or glob, as
+SQLite GLOB: case-sensitive `*`, `?`, `[...]`); the first matching suppression wins. An expired
+suppression hides nothing, and the scan reports it as expired with what it matched.
 """
 from __future__ import annotations
 
 import json
 import sqlite3
 from datetime import date
-from fnmatch import fnmatchcase
 
-from nhi_cli.rules.engine import Result
 from nhi_cli.rules.loader import Rule
 
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -31,63 +30,59 @@ def suppression_expired(suppression, today: date) -> bool:
     return suppression.expires < today
 
 
-def matching_suppression(result: Result, suppressions: list) -> int | None:
-    for index, s in enumerate(suppressions):
-        if not fnmatchcase(result.rule_id, s.rule):
-            continue
-        if fnmatchcase(result.resource_id, s.resource) or (
-                result.resource_name and fnmatchcase(result.resource_name, s.resource)):
-            return index
-    return None
+def _glob(pattern: str) -> str:
+    """fnmatch-style pattern as SQLite GLOB: only the negated class differs ([!x] -> [^x])."""
+    return pattern.replace("[!", "[^")
 
 
 def previous_scan(conn: sqlite3.Connection, scan_id: int) -> int | None:
     return conn.execute("SELECT MAX(id) FROM scan_run WHERE id < ?", (scan_id,)).fetchone()[0]
 
 
-def record_findings(conn: sqlite3.Connection, scan_id: int, rules: list[Rule], results: list[Result],
-                    suppressions: list, errored: set[str] = frozenset()) -> dict:
-    """Write one scan's findings; returns a summary (counts and expired suppressions)."""
+def record_findings(conn: sqlite3.Connection, scan_id: int, rules: list[Rule], suppressions: list,
+                    errored: set[str] = frozenset()) -> dict:
+    """Write one scan's findings from temp.rule_result (filled by engine.evaluate), set-based;
+    returns a summary (counts and expired suppressions)."""
     now = conn.execute("SELECT started_at FROM scan_run WHERE id = ?", (scan_id,)).fetchone()[0]
     today = date.fromisoformat(now[:10])
-    by_id = {r.id: r for r in rules}
     conn.executemany(
         "INSERT OR REPLACE INTO scan_rule (scan_id, rule_id, title, severity, property, meta) VALUES (?,?,?,?,?,?)",
         [(scan_id, r.id, r.meta.title, r.severity, r.meta.property, json.dumps(r.describe(), sort_keys=True, default=str))
          for r in rules])
+    # suppressions in order, first match wins; an expired one still counts what it matches
     expired = [suppression_expired(s, today) for s in suppressions]
-    matched = [0] * len(suppressions)
-    occurrences, upserts = [], []
-    for result in results:
-        rule = by_id[result.rule_id]
-        index = matching_suppression(result, suppressions)
-        hidden = index is not None and not expired[index]
-        if index is not None:
-            matched[index] += 1
-        suppression = None
-        if hidden:
-            s = suppressions[index]
-            suppression = json.dumps({"rule": s.rule, "resource": s.resource, "reason": s.reason,
-                                      "owner": s.owner, "expires": s.expires.isoformat()})
-        evidence = json.dumps(result.evidence, sort_keys=True, default=str)
-        occurrences.append((scan_id, result.fingerprint, rule.severity, result.reason, evidence, int(hidden), suppression))
-        upserts.append({
-            "fingerprint": result.fingerprint, "rule_id": result.rule_id, "resource_id": result.resource_id,
-            "resource_type": result.resource_type, "resource_name": result.resource_name,
-            "provider": result.provider or "unknown", "scope": result.scope or "unknown", "severity": rule.severity,
-            "property": rule.meta.property, "reason": result.reason, "evidence": evidence, "now": now, "scan": scan_id})
-    conn.executemany(
+    matched = []
+    for index, s in enumerate(suppressions):
+        matched.append(conn.execute(
+            "UPDATE temp.rule_result SET suppression_index = ? WHERE suppression_index IS NULL AND rule_id GLOB ? "
+            "AND (resource_id GLOB ? OR resource_name GLOB ?)",
+            (index, _glob(s.rule), _glob(s.resource), _glob(s.resource))).rowcount)
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS rule_suppression (idx INTEGER PRIMARY KEY, hides INTEGER, doc TEXT)")
+    conn.execute("DELETE FROM temp.rule_suppression")
+    conn.executemany("INSERT INTO temp.rule_suppression VALUES (?, ?, ?)", [
+        (i, int(not expired[i]), json.dumps({"rule": s.rule, "resource": s.resource, "reason": s.reason,
+                                             "owner": s.owner, "expires": s.expires.isoformat()}))
+        for i, s in enumerate(suppressions)])
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS rule_meta (rule_id TEXT PRIMARY KEY, severity TEXT, property TEXT)")
+    conn.execute("DELETE FROM temp.rule_meta")
+    conn.executemany("INSERT INTO temp.rule_meta VALUES (?, ?, ?)", [(r.id, r.severity, r.meta.property) for r in rules])
+    conn.execute(
         "INSERT OR REPLACE INTO finding_occurrence (scan_id, fingerprint, severity, reason, evidence, suppressed, suppression) "
-        "VALUES (?,?,?,?,?,?,?)", occurrences)
-    conn.executemany(
+        "SELECT ?, r.fingerprint, m.severity, r.reason, r.evidence, COALESCE(s.hides, 0), "
+        "CASE WHEN s.hides = 1 THEN s.doc END "
+        "FROM temp.rule_result r JOIN temp.rule_meta m USING (rule_id) "
+        "LEFT JOIN temp.rule_suppression s ON s.idx = r.suppression_index", (scan_id,))
+    conn.execute(
         "INSERT INTO finding (fingerprint, rule_id, resource_id, resource_type, resource_name, provider, scope, severity, "
-        "property, reason, evidence, status, first_seen, last_seen, first_scan, last_scan) VALUES (:fingerprint, :rule_id, "
-        ":resource_id, :resource_type, :resource_name, :provider, :scope, :severity, :property, :reason, :evidence, 'open', "
-        ":now, :now, :scan, :scan) ON CONFLICT(fingerprint) DO UPDATE SET resource_type = excluded.resource_type, "
+        "property, reason, evidence, status, first_seen, last_seen, first_scan, last_scan) "
+        "SELECT r.fingerprint, r.rule_id, r.resource_id, r.resource_type, r.resource_name, r.provider, r.scope, "
+        "m.severity, m.property, r.reason, r.evidence, 'open', :now, :now, :scan, :scan "
+        "FROM temp.rule_result r JOIN temp.rule_meta m USING (rule_id) WHERE true "
+        "ON CONFLICT(fingerprint) DO UPDATE SET resource_type = excluded.resource_type, "
         "resource_name = excluded.resource_name, provider = excluded.provider, scope = excluded.scope, "
         "severity = excluded.severity, property = excluded.property, reason = excluded.reason, "
         "evidence = excluded.evidence, status = 'open', last_seen = excluded.last_seen, last_scan = excluded.last_scan, "
-        "resolved_at = NULL, resolved_scan = NULL", upserts)
+        "resolved_at = NULL, resolved_scan = NULL", {"now": now, "scan": scan_id})
     # a rule that failed this scan proves nothing about its findings: they stay as they were
     keep = sorted(errored)
     resolved = conn.execute(
@@ -99,9 +94,11 @@ def record_findings(conn: sqlite3.Connection, scan_id: int, rules: list[Rule], r
         "VALUES (?,?,?,?,?,?,?,?)",
         [(scan_id, s.rule, s.resource, s.reason, s.owner, s.expires.isoformat(), int(expired[i]), matched[i])
          for i, s in enumerate(suppressions)])
+    total, suppressed = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(suppressed), 0) FROM finding_occurrence WHERE scan_id = ?", (scan_id,)).fetchone()
     return {
-        "findings": len(results),
-        "suppressed": sum(o[5] for o in occurrences),
+        "findings": total,
+        "suppressed": suppressed,
         "resolved": resolved,
         "expired_suppressions": [
             {"rule": s.rule, "resource": s.resource, "owner": s.owner, "expires": s.expires.isoformat(),

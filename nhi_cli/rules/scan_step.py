@@ -36,5 +36,5 @@ class RulesStep:
         self.problems = evaluation.problems
         ran = [r for r in self.ruleset.rules if r.id in evaluation.counts]
         errored = {r.id for r in self.ruleset.rules if r.id not in evaluation.counts}
-        self.summary = record_findings(conn, scan_id, ran, evaluation.results, self.config.suppressions, errored)
+        self.summary = record_findings(conn, scan_id, ran, self.config.suppressions, errored)
         self.summary["rules"] = len(ran)
