@@ -5,7 +5,7 @@ import json
 import subprocess
 
 import planted
-from conftest import write_config
+from mcp_helpers import write_config
 
 
 def test_mcp_path_on_a_repository_scans_its_project_configs(nhi, tmp_path, tree, inventory):

@@ -5,7 +5,7 @@ import json
 import os
 
 import planted
-from conftest import write_config
+from mcp_helpers import write_config
 
 
 def _claude_desktop(path, server="github", token=planted.GH_CLASSIC):

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import planted
 import pytest
-from conftest import FIXTURES, Inventory, assert_nowhere, copy_tree, invoke, write_config
+from mcp_helpers import FIXTURES, Inventory, assert_nowhere, copy_tree, invoke, write_config
 
 
 @pytest.fixture(scope="module")

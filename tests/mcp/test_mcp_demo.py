@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import planted
-from conftest import assert_nowhere
+from mcp_helpers import assert_nowhere
 
 
 def test_demo_finds_ops_copilot_keys_by_their_provider_hints(nhi, tmp_path, inventory):

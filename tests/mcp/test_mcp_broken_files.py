@@ -7,7 +7,7 @@ import shutil
 
 import planted
 import pytest
-from conftest import FIXTURES, assert_nowhere, write_config
+from mcp_helpers import FIXTURES, assert_nowhere, write_config
 
 
 @pytest.fixture
