@@ -11,7 +11,7 @@ from nhi_cli.cli.common import ConfigOption, DbOption, state
 from nhi_cli.cli.output import Format, dumps, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 
-findings_app = typer.Typer(help="Findings from the rules: list them, write a CI baseline.", no_args_is_help=True)
+findings_app = typer.Typer(help="Findings from the rules: list them, write a CI baseline.\n\nExample: nhi findings list --severity high --new", no_args_is_help=True)
 
 STATUSES = ("new", "open", "suppressed", "resolved")
 SEVERITIES = ("critical", "high", "medium", "low", "info")

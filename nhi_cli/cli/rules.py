@@ -10,7 +10,7 @@ from nhi_cli.cli.common import ConfigOption, state
 from nhi_cli.cli.output import Format, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 
-rules_app = typer.Typer(help="The rules nhi evaluates: list, show, and test them.", no_args_is_help=True)
+rules_app = typer.Typer(help="The rules nhi evaluates: list, show, and test them.\n\nExample: nhi rules show credential_max_age", no_args_is_help=True)
 
 RulesDirOption = Annotated[Optional[list[Path]], typer.Option(
     "--rules-dir", help="A directory of user rules (repeatable), added to rules.dirs in nhi.yaml.")]
