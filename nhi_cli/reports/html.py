@@ -77,6 +77,7 @@ def render(report: Report) -> str:
         "total": total,
         "biggest_rule": biggest_rule,
         "gaps": gaps,
+        "hard_gaps": [g for g in gaps if g["status"] in ("denied", "error")],
         "api_calls": sum(s["api_call_total"] for s in report.coverage),
         "active_suppressions": [s for s in report.suppressions if not s["expired"]],
         "expired_suppressions": [s for s in report.suppressions if s["expired"]],

@@ -334,6 +334,8 @@ def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *, config
     rules = load_rules(conn, scan_id)
     findings, suppressed, resolved = load_findings(conn, scan_id, prev, rules)
     agents = (agent_source or agent_rows)(conn, scan_id, config)
+    # the agents most in need of attention first: worst severity, then most findings
+    agents.sort(key=lambda a: (SEVERITY_RANK.get(a.get("worst_severity"), 9), -(a.get("findings") or 0), a["name"]))
     return Report(
         scan=scan,
         previous_scan_id=prev,
