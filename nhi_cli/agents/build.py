@@ -210,6 +210,7 @@ def _write(conn, drafts: dict[str, Draft], identities, scan_id: int) -> None:
             (draft.name, draft.source, confidence, owner, owner_source, _owner_status(conn, owner), acts_for,
              acts_for_source, status, json.dumps([s.as_dict() for s in statements]), draft.description, scan_id))
         for identity_id, ev in draft.identities.items():
+            ev = [e for e in ev if e.strength != "weak"] or ev  # a name says nothing beside evidence
             conn.execute("INSERT INTO agent_member VALUES (?, 'identity', ?, ?, ?, ?)",
                          (draft.name, identity_id, identities[identity_id]["provider"],
                           "high" if draft.source == "config" else confidence_of(ev),

@@ -51,6 +51,8 @@ def identity_delegation(conn: sqlite3.Connection, row, credential_id: str | None
         return Statement(cred["id"], cred["provider"], "not_recorded", f"{detail}: acts as itself")
 
     provider, kind, subject = row["provider"], row["kind"], row["id"]
+    row = dict(row)
+    row.setdefault("owner", None)
     attrs = _attrs(row["attrs"])
     trusts = conn.execute("SELECT principal_type, principal, requires_source_identity FROM trust "
                           "WHERE identity_id = ?", (subject,)).fetchall()
@@ -90,16 +92,18 @@ def identity_delegation(conn: sqlite3.Connection, row, credential_id: str | None
         if kind == "github_app_installation":
             return Statement(subject, provider, "not_recorded",
                              "installation token: acts as the app, not as the person it serves")
-        person = _person_of(kind, row["name"], attrs)
+        if kind == "github_deploy_key":
+            return Statement(subject, provider, "not_recorded", "deploy key: an SSH key that acts as itself")
         return Statement(subject, provider, "not_recorded",
-                         f"a person's token used by an agent: actions appear as {person or row['name']}",
-                         person or row["name"])
-    if provider in ("openai", "anthropic"):
-        person = _person_of(kind, row["name"], attrs)
-        if person:
+                         f"a user's token used by an agent: actions appear as {row['name']}", row["owner"])
+    if provider == "openai":
+        if attrs.get("user_id") and row["owner"]:
             return Statement(subject, provider, "not_recorded",
-                             f"user-owned key: requests appear as {person}, not as the agent", person)
-        return Statement(subject, provider, "not_recorded", "service-account or workspace key: acts as itself")
+                             f"user-owned key: requests appear as {row['owner']}, not as the agent", row["owner"])
+        return Statement(subject, provider, "not_recorded", "service-account key: acts as itself")
+    if provider == "anthropic":
+        creator = f" (created by {row['owner']})" if row["owner"] else ""
+        return Statement(subject, provider, "not_recorded", f"organisation API key{creator}: acts as itself")
     if kind == "mcp_server":
         embedded = conn.execute("SELECT COUNT(*) FROM credential WHERE identity_id = ? AND kind = 'embedded_secret' "
                                 "AND removed_at IS NULL", (subject,)).fetchone()[0]
