@@ -9,8 +9,10 @@ one transaction). Time and peak RSS are of that evaluation process only.
     .venv/bin/python benchmarks/rules_scale.py 10000 100000    # chosen sizes
 
 Shape per N credentials: N/2 IAM users with 2 access keys each (1 in 4 second keys inactive),
-N/4 roles with one trust each, 2 grants per identity, N/100 credential locations, 1,000 people.
-About 1 in 10 keys is old, 1 in 20 unused, 1 in 100 identities admin: findings scale with N.
+N/4 roles with one trust each, 2 grants per identity, N/100 credential locations, 1,000 people
+(1 in 25 has left). About 1 in 10 keys is old, 1 in 10 unused, 1 in 20 users holds two active
+keys, 1 in 50 has no owner, 1 in 100 identities is admin: findings grow with N (about 1 per 3
+credentials).
 """
 from __future__ import annotations
 
@@ -48,13 +50,13 @@ def generate(db: Path, credentials: int) -> dict:
         def identities():
             for u in range(users):
                 acct = accounts[u % len(accounts)]
-                owner = None if u % 7 == 0 else f"person{u % 1200}@example.com"
+                owner = None if u % 50 == 0 else f"person{u % 1000}@example.com"
                 yield (f"arn:aws:iam::{acct}:user/u{u}", "aws", acct, "iam_user", f"u{u}", _iso(400 + u % 300),
                        _iso(u % 120), owner, now, now)
             for r in range(roles):
                 acct = accounts[r % len(accounts)]
                 yield (f"arn:aws:iam::{acct}:role/r{r}", "aws", acct, "iam_role", f"r{r}", _iso(300 + r % 200),
-                       None if r % 13 == 0 else _iso(r % 150), f"person{r % 1200}@example.com", now, now)
+                       None if r % 13 == 0 else _iso(r % 100), f"person{r % 1000}@example.com", now, now)
 
         conn.executemany(
             "INSERT INTO identity (id, provider, scope, kind, name, created_at, last_used_at, owner, first_seen, last_seen, "
@@ -65,7 +67,7 @@ def generate(db: Path, credentials: int) -> dict:
                 acct = accounts[u % len(accounts)]
                 ident = f"arn:aws:iam::{acct}:user/u{u}"
                 for k in range(2):
-                    status = "inactive" if k == 1 and u % 4 else "active"
+                    status = "inactive" if k == 1 and u % 20 else "active"
                     age = 400 if (u + k) % 10 == 0 else 30 + (u % 50)
                     used = None if (u + k) % 20 == 0 else _iso((u + k) % 100)
                     yield (f"AKIA{u:012d}{k:04d}", ident, "aws", acct, "access_key", status, _iso(age), used,
@@ -126,14 +128,14 @@ def evaluate(db: Path) -> dict:
     config = Config()
     ruleset = load_ruleset(config)
     step = RulesStep(config, ruleset)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with store.transaction() as conn:
         step(conn, 1)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     findings = store.conn.execute("SELECT COUNT(*) FROM finding").fetchone()[0]
     store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"rules": len(ruleset.rules), "findings": findings, "evaluate_s": round(elapsed, 2),
+    return {"rules": len(ruleset.rules), "findings": findings, "evaluate_s": round(elapsed, 2), "cpu_s": round(cpu, 2),
             "peak_rss_mb": round(peak_mb)}
 
 
@@ -142,7 +144,7 @@ def main(argv: list[str]) -> None:
         print(json.dumps(evaluate(Path(argv[1]))))
         return
     sizes = [int(a) for a in argv] or [10_000, 100_000, 1_000_000]
-    print(f"{'credentials':>12} {'identities':>11} {'grants':>9} {'rules':>5} {'findings':>9} {'evaluate s':>10} {'peak RSS MB':>11}")
+    print(f"{'credentials':>12} {'identities':>11} {'grants':>9} {'rules':>5} {'findings':>9} {'wall s':>7} {'CPU s':>6} {'peak RSS MB':>11}")
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "bench.db"
@@ -151,7 +153,7 @@ def main(argv: list[str]) -> None:
                                  text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
             result = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"{counts['credential']:>12,} {counts['identity']:>11,} {counts['grant']:>9,} {result['rules']:>5} "
-                  f"{result['findings']:>9,} {result['evaluate_s']:>10} {result['peak_rss_mb']:>11}", flush=True)
+                  f"{result['findings']:>9,} {result['evaluate_s']:>7} {result['cpu_s']:>6} {result['peak_rss_mb']:>11}", flush=True)
 
 
 if __name__ == "__main__":
