@@ -73,26 +73,26 @@ def run(argv: list[str] | None = None) -> int:
         result = app(args=argv, prog_name="nhi", standalone_mode=False)
         code = int(result) if isinstance(result, int) else 0
         if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into an exit code of 130
-            st.err.print(INTERRUPTED, highlight=False)
+            st.err.print(INTERRUPTED, highlight=False, soft_wrap=True)
         return code
     except typer.Exit as exc:
         if exc.exit_code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into Exit(130)
-            st.err.print(INTERRUPTED, highlight=False)
+            st.err.print(INTERRUPTED, highlight=False, soft_wrap=True)
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        st.err.print(INTERRUPTED, highlight=False)
+        st.err.print(INTERRUPTED, highlight=False, soft_wrap=True)
         return ExitCode.INTERRUPTED
     except TyperException as exc:  # usage errors: bad option, missing argument
         exc.show()
         return int(exc.exit_code)
     except NhiError as exc:
-        st.err.print(f"nhi: error: {exc.message}", highlight=False, markup=False)
+        st.err.print(f"nhi: error: {exc.message}", highlight=False, markup=False, soft_wrap=True)
         return int(exc.code)
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("NHI_DEBUG"):
             traceback.print_exc()
         st.err.print(f"nhi: internal error: {type(exc).__name__}: {exc} (set NHI_DEBUG=1 for the traceback)",
-                     highlight=False, markup=False)
+                     highlight=False, markup=False, soft_wrap=True)
         return ExitCode.CANNOT_RUN
 
 

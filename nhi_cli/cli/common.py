@@ -64,7 +64,7 @@ class State:
     def say(self, message: str, style: str | None = None) -> None:
         """A message for people: stderr, silent with --quiet."""
         if not self.quiet:
-            self.err.print(message, style=style, highlight=False)
+            self.err.print(message, style=style, highlight=False, soft_wrap=True)
 
     @property
     def interactive(self) -> bool:
