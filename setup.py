@@ -11,4 +11,10 @@ connector_packages = [
 setup(
     packages=find_packages(include=["nhi_cli", "nhi_cli.*"]) + connector_packages,
     package_dir={"nhi_connectors": "connectors"},
+    # Data that lives in folders without __init__.py: migrations, rule folders, templates.
+    package_data={
+        "nhi_cli": ["store/migrations/*.sql", "rules/*.md", "rules/builtin/*/*", "reports/templates/*",
+                    "reports/schemas/*.json"],
+        "nhi_connectors": ["*/*.json", "*/*.yaml"],
+    },
 )
