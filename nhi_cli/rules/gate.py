@@ -110,9 +110,16 @@ class ScanGate:
 
         rows = list_findings(conn, scan_id)
         by_severity: dict[str, int] = {}
+        new_by_severity: dict[str, int] = {}
+        suppressed_by_severity: dict[str, int] = {}
         for row in rows:
+            severity = row["severity"]
             if row["status"] == "open":
-                by_severity[row["severity"]] = by_severity.get(row["severity"], 0) + 1
+                by_severity[severity] = by_severity.get(severity, 0) + 1
+                if row["new"]:
+                    new_by_severity[severity] = new_by_severity.get(severity, 0) + 1
+            elif row["status"] == "suppressed":
+                suppressed_by_severity[severity] = suppressed_by_severity.get(severity, 0) + 1
         gating = gating_findings(conn, scan_id, self.fail_on, new_only=self.new_only,
                                  baseline=self.baseline) if self.fail_on else []
         return {
@@ -122,6 +129,8 @@ class ScanGate:
             "suppressed": sum(1 for r in rows if r["status"] == "suppressed"),
             "resolved": self.step.summary.get("resolved", 0),
             "by_severity": by_severity,
+            "new_by_severity": new_by_severity,
+            "suppressed_by_severity": suppressed_by_severity,
             "expired_suppressions": self.step.summary.get("expired_suppressions", []),
             "rule_errors": [str(p) for p in self.step.problems],
             "fail_on": self.fail_on,
@@ -136,9 +145,10 @@ class ScanGate:
         for column in ("severity", "open", "new", "suppressed"):
             table.add_column(column, justify="left" if column == "severity" else "right")
         for severity in ("critical", "high", "medium", "low", "info"):
-            count = summary["by_severity"].get(severity, 0)
-            if count:
-                table.add_row(severity, str(count), "", "")
+            counts = [summary[key].get(severity, 0) for key in ("by_severity", "new_by_severity",
+                                                                 "suppressed_by_severity")]
+            if any(counts):
+                table.add_row(severity, *(str(n) for n in counts))
         table.add_row("total", str(summary["open"]), str(summary["new"]), str(summary["suppressed"]))
         self.st.out.print(table)
 
