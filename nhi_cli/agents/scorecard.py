@@ -102,6 +102,18 @@ def scorecard(conn: sqlite3.Connection, agent: dict, scan_id: int | None) -> dic
     return card
 
 
+def owner_confidence(source: str | None) -> str | None:
+    """How much to trust an owner: declared (config, a tag) beats inferred (who created a key)
+    beats a convention in free text."""
+    if not source:
+        return None
+    if source == "config" or source.startswith("tag:") or source.startswith("label:"):
+        return "high"
+    if source in ("description", "name"):
+        return "low"
+    return "medium"  # app_owner, key_owner, key_creator, added_by, github_user, ...
+
+
 def revoke_command(name: str) -> str:
     return f"nhi revoke --agent {shlex.quote(name)}"
 
@@ -119,6 +131,7 @@ def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None) -> list[dic
         agent["credentials"] = conn.execute(
             "SELECT COUNT(*) FROM v_agent_credentials WHERE agent_name = ? AND kind <> 'embedded_secret'",
             (agent["name"],)).fetchone()[0]
+        agent["owner_confidence"] = owner_confidence(agent["owner_source"])
         agent["scorecard"] = scorecard(conn, agent, scan_id)
         agent["revoke_command"] = revoke_command(agent["name"])
     return agents
@@ -131,6 +144,7 @@ def agent_detail(conn: sqlite3.Connection, name: str, scan_id: int | None = None
     agent = dict(row)
     scan_id = scan_id if scan_id is not None else latest_scan(conn)
     agent["delegation_detail"] = json.loads(agent["delegation_detail"] or "[]")
+    agent["owner_confidence"] = owner_confidence(agent["owner_source"])
     agent["identities"] = [
         {**dict(r), "evidence": json.loads(r["evidence"])} for r in conn.execute(
             "SELECT identity_id, provider, identity_kind, identity_name, confidence, evidence "

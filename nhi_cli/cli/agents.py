@@ -95,7 +95,8 @@ def _print_agent(st, agent: dict, properties) -> None:
     out.print(f"[bold]{escape(agent['name'])}[/]  ({agent['source']}, confidence {agent['confidence']})")
     owner = agent["owner"] or "none"
     out.print(f"  owner: {escape(owner)} [{agent['owner_status']}]" + (
-        f" from {escape(agent['owner_source'])}" if agent["owner_source"] else ""), highlight=False)
+        f" from {escape(agent['owner_source'])} ({agent['owner_confidence']} confidence)"
+        if agent["owner_source"] else ""), highlight=False)
     out.print(f"  acts for: {escape(agent['acts_for'] or 'unknown')}; delegation {agent['delegation']}",
               highlight=False)
     card = Table(title="Scorecard", header_style="bold")

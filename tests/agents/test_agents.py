@@ -129,6 +129,7 @@ def test_rogue_agent_is_one_agent_across_sources(store):
     assert "openai:user:user-dana" not in {i["identity_id"] for i in agent["identities"]}
     assert agent["acts_for"] == "dana.lee@northwind.example"
     assert agent["owner"] == "dana.lee@northwind.example" and agent["owner_status"] == "active"
+    assert agent["owner_source"] == "config" and agent["owner_confidence"] == "high"
 
 
 def test_scorecard_cell_by_cell(store):
@@ -149,6 +150,7 @@ def test_discovered_agents_with_evidence(store):
     assert analytics["source"] == "discovered" and analytics["confidence"] == "high"
     assert analytics["delegation"] == "recorded"
     assert analytics["owner_status"] == "left"
+    assert analytics["owner_source"] == "tag:owner" and analytics["owner_confidence"] == "high"
     assert analytics["scorecard"]["auditable"]["pass"] is False
     assert analytics["scorecard"]["delegated"]["pass"] is True
     bedrock = agents["AmazonBedrockExecutionRoleForAgents_support"]
