@@ -1,6 +1,7 @@
 """AzureConnector: the Entra tenant through Microsoft Graph, each subscription through ARM."""
 from __future__ import annotations
 
+import threading
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,15 @@ class AzureConnector(Connector):
 
     def __init__(self) -> None:
         self._credentials: dict[int, Any] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def object_lock(self, key: str) -> threading.Lock:
+        """One lock per Graph object: revoke runs targets concurrently, and two certificate
+        removals on one application are read-modify-write of the same keyCredentials list
+        (the second PATCH would put the first certificate back)."""
+        with self._locks_guard:
+            return self._locks.setdefault(key, threading.Lock())
 
     def credential(self, settings: AzureSettings):
         """One azure-identity credential per settings object, so its token cache is reused."""

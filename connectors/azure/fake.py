@@ -97,28 +97,35 @@ class AzureFake:
     def _authorized(self, request: FakeRequest) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.token}"
 
-    def _page(self, request: FakeRequest, items: list[dict], link_key: str) -> FakeResponse:
+    def _page(self, request: FakeRequest, items: list[dict], link_key: str, expand: bool = False) -> FakeResponse:
         top = int(request.arg("$top") or self.page_size)
         size = max(1, min(top, self.page_size))
         start = int(request.arg("$skiptoken") or 0)
-        body: dict[str, Any] = {"value": items[start:start + size]}
+        page = items[start:start + size]
+        if expand:  # only the objects on this page: the fake stays linear in the tenant's size
+            objects, assignments = self._objects(), {}
+            for a in self.estate.get("appRoleAssignments", []):
+                assignments.setdefault(a["principalId"], []).append(a)
+            page = [self._expand(request, o, objects=objects, assignments=assignments) for o in page]
+        body: dict[str, Any] = {"value": page}
         if start + size < len(items):
             query = {k: v[0] for k, v in request.query.items() if k != "$skiptoken"}
             query["$skiptoken"] = str(start + size)
             body[link_key] = f"http://{request.headers.get('host')}{request.path}?{urlencode(query)}"
         return reply(body)
 
-    def _expand(self, request: FakeRequest, obj: dict, single: bool = False) -> dict:
+    def _expand(self, request: FakeRequest, obj: dict, single: bool = False, objects: dict | None = None,
+                assignments: dict | None = None) -> dict:
         out = copy.deepcopy(obj)
         expand = request.arg("$expand") or ""
-        objects = self._objects()
         if expand.startswith("owners"):
+            objects = objects if objects is not None else self._objects()
             out["owners"] = [objects[o] for o in obj.get("owners", []) if o in objects][:20]
         else:
             out.pop("owners", None)
         if expand.startswith("appRoleAssignments"):
-            out["appRoleAssignments"] = [a for a in self.estate.get("appRoleAssignments", [])
-                                         if a["principalId"] == obj["id"]]
+            out["appRoleAssignments"] = (assignments or {}).get(obj["id"], []) if assignments is not None else [
+                a for a in self.estate.get("appRoleAssignments", []) if a["principalId"] == obj["id"]]
         select = request.arg("$select") or ""
         if not (single and "keyCredentials" in select):  # Graph returns `key` only then
             for key in out.get("keyCredentials", []):
@@ -136,7 +143,7 @@ class AzureFake:
         }
         for path, key in graph_lists.items():
             s.route("GET", re.escape(path), self._guard(lambda r, key=key: self._page(
-                r, [self._expand(r, o) for o in self.estate.get(key, [])], "@odata.nextLink")))
+                r, self.estate.get(key, []), "@odata.nextLink", expand=True)))
         s.route("GET", r"/v1\.0/organization", self._guard(lambda r: reply({"value": [self.estate["tenant"]]})))
         s.route("GET", r"/v1\.0/directoryRoles", self._guard(self._directory_roles))
         s.route("GET", r"/beta/servicePrincipals/microsoft\.graph\.agentIdentity", self._guard(self._agents))

@@ -139,7 +139,8 @@ def _credentials(graph, on: str, object_id: str, field: str) -> list[dict]:
 
 def _remove_secret(connector, ctx, step: RevokeStep) -> StepOutcome:
     p = step.params
-    with graph_client(ctx, connector.credential(ctx.settings)) as graph:
+    lock = connector.object_lock(f"/v1.0/{_collection(p['on'])}/{p['object_id']}")
+    with lock, graph_client(ctx, connector.credential(ctx.settings)) as graph:
         current = {e["keyId"]: e for e in _credentials(graph, p["on"], p["object_id"], "passwordCredentials")}
         if p["key_id"] not in current:
             return StepOutcome("already_done")
@@ -158,7 +159,7 @@ def _no_restore_secret(connector, ctx, step: RevokeStep) -> StepOutcome:
 def _remove_certificate(connector, ctx, step: RevokeStep) -> StepOutcome:
     p = step.params
     path = f"/v1.0/{_collection(p['on'])}/{p['object_id']}"
-    with graph_client(ctx, connector.credential(ctx.settings)) as graph:
+    with connector.object_lock(path), graph_client(ctx, connector.credential(ctx.settings)) as graph:
         current = _credentials(graph, p["on"], p["object_id"], "keyCredentials")
         target = next((e for e in current if e["keyId"] == p["key_id"]), None)
         if target is None:
@@ -176,13 +177,13 @@ def _restore_certificate(connector, ctx, step: RevokeStep) -> StepOutcome:
     removed = data.get("removed") or {}
     if not removed.get("key"):
         return StepOutcome("skipped", error="the certificate's public key was not recorded; upload it again")
-    with graph_client(ctx, connector.credential(ctx.settings)) as graph:
+    path = f"/v1.0/{_collection(p['on'])}/{p['object_id']}"
+    with connector.object_lock(path), graph_client(ctx, connector.credential(ctx.settings)) as graph:
         current = _credentials(graph, p["on"], p["object_id"], "keyCredentials")
         if any(e["keyId"] == p["key_id"] for e in current):
             return StepOutcome("already_done")
         keep = [{k: e.get(k) for k in CERT_FIELDS} for e in current]
-        graph.request("PATCH", f"/v1.0/{_collection(p['on'])}/{p['object_id']}",
-                      json={"keyCredentials": keep + [removed]})
+        graph.request("PATCH", path, json={"keyCredentials": keep + [removed]})
         if not any(e["keyId"] == p["key_id"] for e in _credentials(graph, p["on"], p["object_id"], "keyCredentials")):
             return StepOutcome("failed", error=f"certificate {p['key_id']} did not come back")
     return StepOutcome("done")

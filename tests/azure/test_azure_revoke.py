@@ -119,3 +119,15 @@ def test_delete_also_removes_every_credential_certificates_first(nhi, azure):
     assert actions.index("remove_certificate") < actions.index("remove_client_secret")
     assert azure.app(app_id(1))["passwordCredentials"] == [] and azure.app(app_id(1))["keyCredentials"] == []
     assert db_rows("SELECT COUNT(*) AS n FROM revocation_step WHERE revocation_id = ?", out["revocation_id"])[0]["n"] == 5
+
+
+def test_two_certificates_of_one_application_revoked_together_both_go(nhi, azure):
+    # targets run concurrently and both steps rewrite the same keyCredentials list: without the
+    # connector's per-object lock the second PATCH would put the first certificate back
+    scanned(nhi, azure)
+    certs = [dict(k) for k in azure.app(app_id(1))["keyCredentials"]]
+    for _ in range(3):  # a race: try it a few times
+        azure.app(app_id(1))["keyCredentials"] = [dict(k) for k in certs]
+        result, _ = revoke(nhi, certs[0]["keyId"], certs[1]["keyId"])
+        assert result.code == 0, result.err
+        assert azure.app(app_id(1))["keyCredentials"] == []
