@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -24,6 +25,16 @@ def invoke(*args: str) -> Result:
     with redirect_stdout(out), redirect_stderr(err):
         code = run([str(a) for a in args])
     return Result(code, out.getvalue(), err.getvalue())
+
+
+def db_rows(sql: str, *args, db: str = "nhi.db") -> list[dict]:
+    """Rows of a read-only query on the inventory the test's scan wrote (./nhi.db by default)."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """Access keys: one credential per key, each judged on its own, ages and last use as AWS says."""
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
+
+from tests.conftest import db_rows
 
 from aws_helpers import iam_calls, scan_json, write_config
 from nhi_connectors.aws import demo
@@ -11,13 +12,7 @@ from nhi_connectors.aws import demo
 ACCOUNT = "123456789012"
 
 
-def _rows(sql: str, *args):
-    conn = sqlite3.connect("nhi.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, args)]
-    finally:
-        conn.close()
+_rows = db_rows
 
 
 @pytest.fixture

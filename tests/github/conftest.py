@@ -1,7 +1,6 @@
 """GitHub tests: the real connector against GithubFake serving fixtures/github/."""
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -40,10 +39,4 @@ def write_config(fake, plain_token: bool = False, **settings) -> Path:
     return path
 
 
-def db_rows(sql: str, *args):
-    conn = sqlite3.connect("nhi.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, args)]
-    finally:
-        conn.close()
+from tests.conftest import db_rows  # noqa: E402,F401  (re-exported for the GitHub tests)
