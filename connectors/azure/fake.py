@@ -40,6 +40,27 @@ def load_estate(path: Path, now: datetime) -> dict[str, Any]:
     return resolve(json.loads(path.read_text(encoding="utf-8")))
 
 
+class _TypedObjects:
+    """Directory objects by id with their ``@odata.type``, built per request (the estate's
+    lists may be changed by tests between requests), copied only when looked up."""
+
+    def __init__(self, estate: dict[str, Any]):
+        self._index: dict[str, tuple[str, dict]] = {}
+        for kind, key in (("user", "users"), ("servicePrincipal", "servicePrincipals"), ("application", "applications")):
+            for obj in estate.get(key, []):
+                self._index[obj["id"]] = (kind, obj)
+
+    def __contains__(self, object_id: str) -> bool:
+        return object_id in self._index
+
+    def __getitem__(self, object_id: str) -> dict:
+        kind, obj = self._index[object_id]
+        return {"@odata.type": f"#microsoft.graph.{kind}", **{k: v for k, v in obj.items() if k != "owners"}}
+
+    def get(self, object_id: str, default: Any = None) -> Any:
+        return self[object_id] if object_id in self._index else default
+
+
 def _error(status: int, code: str, message: str) -> FakeResponse:
     return reply({"error": {"code": code, "message": message}}, status)
 
@@ -77,12 +98,8 @@ class AzureFake:
         return {"endpoint": self.url, "static_token": self.token, **extra}
 
     # --- lookups ------------------------------------------------------------------------
-    def _objects(self) -> dict[str, dict]:
-        out = {}
-        for kind, key in (("user", "users"), ("servicePrincipal", "servicePrincipals"), ("application", "applications")):
-            for obj in self.estate.get(key, []):
-                out[obj["id"]] = {"@odata.type": f"#microsoft.graph.{kind}", **obj}
-        return out
+    def _objects(self) -> "_TypedObjects":
+        return _TypedObjects(self.estate)
 
     def sp(self, object_id: str) -> dict | None:
         return next((s for s in self.estate.get("servicePrincipals", []) if s["id"] == object_id), None)
@@ -102,10 +119,15 @@ class AzureFake:
         size = max(1, min(top, self.page_size))
         start = int(request.arg("$skiptoken") or 0)
         page = items[start:start + size]
-        if expand:  # only the objects on this page: the fake stays linear in the tenant's size
-            objects, assignments = self._objects(), {}
-            for a in self.estate.get("appRoleAssignments", []):
-                assignments.setdefault(a["principalId"], []).append(a)
+        if expand:  # only the objects on this page, with lookups built once per page
+            wanted = request.arg("$expand") or ""
+            objects = self._objects() if wanted.startswith("owners") else None
+            assignments: dict[str, list[dict]] = {}
+            if wanted.startswith("appRoleAssignments"):
+                page_ids = {o["id"] for o in page}
+                for a in self.estate.get("appRoleAssignments", []):
+                    if a["principalId"] in page_ids:
+                        assignments.setdefault(a["principalId"], []).append(a)
             page = [self._expand(request, o, objects=objects, assignments=assignments) for o in page]
         body: dict[str, Any] = {"value": page}
         if start + size < len(items):

@@ -172,7 +172,8 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
             owner_source=("app_owner" if home and user_owner in _owners(home) else "sp_owner") if user_owner else None,
             description=sp.get("notes") or (home or {}).get("notes"),
             is_platform=owner_tenant in MICROSOFT_TENANTS,
-            tags={t: True for t in sp.get("tags") or []}, attrs=attrs,
+            tags={**{t: True for t in sp.get("tags") or []}, **({"nhi:agent": True} if is_agent else {})},
+            attrs=attrs,
         ))
         for cred in (transform_credentials(home, sp["id"], scope, now, on="application") if home else []) + \
                 transform_credentials(sp, sp["id"], scope, now, on="servicePrincipal"):

@@ -62,6 +62,8 @@ def test_scan_inventories_identities_credentials_grants_and_people(nhi, azure):
     assert json.loads(ids["external-saas"]["attrs"])["external_app"] is True
     assert json.loads(ids["triage-agent"]["attrs"])["agent_identity_blueprint_id"] == "b1b1b1b1-0000-4000-8000-000000000001"
     assert ids["deploy-bot"]["last_used_at"] is not None  # from the beta sign-in report
+    agents = db_rows("SELECT identity_id, agent_name FROM v_rule_agents")
+    assert {"identity_id": sp_id(5), "agent_name": "triage-agent"} in agents  # Entra Agent ID is evidence enough
     assert ids["Microsoft Graph"]["is_platform"] == 1
     people = {r["id"]: r["active"] for r in db_rows("SELECT id, active FROM v_people WHERE source = 'entra'")}
     assert people == {"ada@contoso.example": 1, "leo@contoso.example": 0, "mia@contoso.example": 1}
