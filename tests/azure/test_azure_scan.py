@@ -181,3 +181,14 @@ def test_wrong_token_is_denied_not_empty(nhi, azure):
     statuses = {s["status"] for s in scopes_of(result.out).values()}
     assert statuses == {"denied"}
     assert db_rows("SELECT id FROM v_identities") == []
+
+
+def test_subscription_discovery_denied_keeps_the_tenant(nhi, azure):
+    azure.server.fault("GET", r"/subscriptions", 403, {"error": {"code": "AuthorizationFailed", "message": "no"}})
+    write_config(azure)
+    result = scan(nhi)
+    assert result.code == 3
+    scopes = scopes_of(result.out)
+    assert scopes["subscriptions"]["status"] == "denied"
+    assert scopes[f"tenant:{TENANT}"]["status"] == "complete"
+    assert len(db_rows("SELECT id FROM v_identities")) == 8
