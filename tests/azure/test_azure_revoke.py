@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import PLANTED, SUB_A, app_id, db_rows, sp_id, write_config
 
@@ -59,6 +60,7 @@ def test_remove_client_secret_is_irreversible_and_said_so(nhi, azure):
     assert key not in {p["keyId"] for p in azure.app(app_id(1))["passwordCredentials"]}
     log = nhi("revoke", "log", str(out["revocation_id"]), "--format", "json", "--config", "nhi.yaml")
     assert PLANTED not in log.out and PLANTED not in result.out
+    assert PLANTED.encode() not in Path("nhi.db").read_bytes()  # the fake served it on every GET
 
     undo, _ = restore(nhi, out["revocation_id"])
     assert undo.code == 0
