@@ -72,3 +72,19 @@ def test_demo_tenant_shows_the_planted_problems(nhi):
     assert ("admin_grant", "mi-deployer") in got
     assert ("owner_not_in_directory", "legacy-reporting") in got
     assert not any(name == "inventory-reader" for _, name in got)  # the clean service principal
+
+
+def test_auth_settings_pick_the_azure_identity_credential(monkeypatch):
+    # construction only: azure-identity touches the network in get_token, never here
+    from nhi_connectors.azure.auth import StaticTokenCredential, build_credential
+
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-a-real-secret")
+    chosen = {auth: type(build_credential(AzureSettings(**kw))).__name__ for auth, kw in {
+        "default": {},
+        "client_secret": {"auth": "client_secret", "tenant_id": "t", "client_id": "c", "cloud": "china"},
+        "managed_identity": {"auth": "managed_identity", "client_id": "c"},
+    }.items()}
+    assert chosen == {"default": "DefaultAzureCredential", "client_secret": "ClientSecretCredential",
+                      "managed_identity": "ManagedIdentityCredential"}
+    static = build_credential(AzureSettings(static_token="abc"))
+    assert isinstance(static, StaticTokenCredential) and static.get_token("x/.default").token == "abc"
