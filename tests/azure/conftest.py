@@ -3,7 +3,6 @@ recorded, sanitized Graph and ARM payloads in fixtures/azure/."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -40,13 +39,7 @@ def write_config(fake: AzureFake, **settings) -> Path:
     return path
 
 
-def db_rows(sql: str, *args) -> list[dict]:
-    conn = sqlite3.connect("nhi.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, args)]
-    finally:
-        conn.close()
+from tests.conftest import db_rows  # noqa: E402,F401  (re-exported for the Azure tests)
 
 
 def scopes_of(out: str) -> dict[str, dict]:
