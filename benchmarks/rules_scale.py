@@ -7,6 +7,7 @@ one transaction). Time and peak RSS are of that evaluation process only.
 
     .venv/bin/python benchmarks/rules_scale.py                 # 10k, 100k, 1M credentials
     .venv/bin/python benchmarks/rules_scale.py 10000 100000    # chosen sizes
+    .venv/bin/python benchmarks/rules_scale.py --profile 100000  # plus the slowest steps
 
 Shape per N credentials: N/2 IAM users with 2 access keys each (1 in 4 second keys inactive),
 N/4 roles with one trust each, 2 grants per identity, N/100 credential locations, 1,000 people
@@ -136,13 +137,27 @@ def evaluate(db: Path) -> dict:
     store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"rules": len(ruleset.rules), "findings": findings, "evaluate_s": round(elapsed, 2), "cpu_s": round(cpu, 2),
-            "peak_rss_mb": round(peak_mb)}
+            "peak_rss_mb": round(peak_mb), "counts": step.summary.get("counts", {}),
+            "timings": {k: [round(w, 3), round(c, 3)] for k, (w, c) in step.timings.items()}}
+
+
+def print_profile(result: dict, top: int = 15) -> None:
+    """The slowest steps of one evaluation (each rule, the context fill, the findings lifecycle)."""
+    steps = sorted(result["timings"].items(), key=lambda kv: -kv[1][1])
+    print(f"{'':>4}{'step':<45} {'wall s':>7} {'CPU s':>6}")
+    for name, (wall, cpu) in steps[:top]:
+        print(f"{'':>4}{name:<45} {wall:>7.3f} {cpu:>6.3f}")
+    rest = steps[top:]
+    if rest:
+        print(f"{'':>4}{f'({len(rest)} more)':<45} {sum(w for _, (w, _) in rest):>7.3f} {sum(c for _, (_, c) in rest):>6.3f}")
 
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--evaluate"]:
         print(json.dumps(evaluate(Path(argv[1]))))
         return
+    profile = "--profile" in argv
+    argv = [a for a in argv if a != "--profile"]
     sizes = [int(a) for a in argv] or [10_000, 100_000, 1_000_000]
     print(f"{'credentials':>12} {'identities':>11} {'grants':>9} {'rules':>5} {'findings':>9} {'wall s':>7} {'CPU s':>6} {'peak RSS MB':>11}")
     for size in sizes:
@@ -154,6 +169,8 @@ def main(argv: list[str]) -> None:
             result = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"{counts['credential']:>12,} {counts['identity']:>11,} {counts['grant']:>9,} {result['rules']:>5} "
                   f"{result['findings']:>9,} {result['evaluate_s']:>7} {result['cpu_s']:>6} {result['peak_rss_mb']:>11}", flush=True)
+            if profile:
+                print_profile(result)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -103,7 +104,8 @@ def iter_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) 
 
 def run_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) -> list[Result]:
     """All results of one rule, with provider, scope and name filled in (for tests and tools)."""
-    found = list(iter_rule(conn, rule, params))
+    with view_snapshots(conn):
+        found = list(iter_rule(conn, rule, params))
     _fill_context(conn, found)
     return found
 
@@ -131,38 +133,141 @@ RESULT_TABLE = """CREATE TEMP TABLE IF NOT EXISTS rule_result (
     reason TEXT NOT NULL, provider TEXT, scope TEXT, resource_name TEXT, evidence TEXT NOT NULL,
     suppression_index INTEGER)"""
 
+# Views several rules read whose rows cost a scan of a whole table each time (v_rule_agents
+# reads every identity's tags): computed once per evaluation into a temp table of the same
+# name. SQLite resolves an unqualified name in the temp schema first, so rule SQL reading
+# `v_rule_agents` reads the snapshot; the documented view itself is unchanged.
+SNAPSHOT_VIEWS = {"v_rule_agents": ("identity_id",)}
+
+
+@contextmanager
+def view_snapshots(conn: sqlite3.Connection) -> Iterator[None]:
+    """Materialise SNAPSHOT_VIEWS as indexed temp tables for the block, then drop them (so later
+    queries on this connection read the live views). A connection that cannot create temp
+    tables (query_only) simply reads the views: the answers are the same, only slower."""
+    made = []
+    try:
+        for view, columns in SNAPSHOT_VIEWS.items():
+            try:
+                conn.execute(f"DROP TABLE IF EXISTS temp.{view}")
+                conn.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM main.{view}")
+            except sqlite3.Error:
+                continue
+            made.append(view)
+            for column in columns:
+                conn.execute(f"CREATE INDEX temp.{view}_{column} ON {view} ({column})")
+        yield
+    finally:
+        for view in made:
+            conn.execute(f"DROP TABLE IF EXISTS temp.{view}")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _insert_sql(conn: sqlite3.Connection, rule: Rule, values: dict) -> str | None:
+    """The set-based form of a rule: INSERT OR IGNORE ... SELECT over the rule's query, with
+    the same defaults as iter_rule and the evidence built by json_object (keys sorted). None
+    when the columns do not allow it (duplicate names): the caller streams the rule instead."""
+    with guarded(conn):
+        columns = [d[0] for d in conn.execute(f"SELECT * FROM (\n{rule.sql}\n) LIMIT 0", values).description or []]
+    if "resource_id" not in columns or len(set(columns)) != len(columns):
+        return None
+
+    def col(name: str) -> str:
+        return f"r.{_quote(name)}" if name in columns else "NULL"
+
+    extra = sorted(c for c in columns if c not in STANDARD_COLUMNS)
+    evidence = "json_object(" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', r.{_quote(c)}" for c in extra) + ")"
+    return (
+        "INSERT OR IGNORE INTO temp.rule_result (fingerprint, rule_id, resource_id, resource_type, reason, provider, "
+        "scope, resource_name, evidence) SELECT nhi_fingerprint(:__rule_id, CAST(r.resource_id AS TEXT)), :__rule_id, "
+        f"CAST(r.resource_id AS TEXT), "
+        f"CASE WHEN {col('resource_type')} IS NULL OR {col('resource_type')} IN ('', 0) THEN 'identity' "
+        f"ELSE CAST({col('resource_type')} AS TEXT) END, "
+        f"CASE WHEN {col('reason')} IS NULL OR {col('reason')} IN ('', 0) THEN :__default_reason "
+        f"ELSE CAST({col('reason')} AS TEXT) END, "
+        f"{col('provider')}, {col('scope')}, {col('resource_name')}, {evidence} "
+        f"FROM (\n{rule.sql}\n) AS r WHERE r.resource_id IS NOT NULL")
+
+
+def _authorize_insert(action, arg1, arg2, db_name, trigger):
+    """The rule guard, plus the one write the engine itself makes: rows into temp.rule_result."""
+    if action == sqlite3.SQLITE_INSERT and arg1 == "rule_result" and db_name == "temp":
+        return sqlite3.SQLITE_OK
+    return _authorize(action, arg1, arg2, db_name, trigger)
+
+
+def _run_set_based(conn: sqlite3.Connection, rule: Rule, values: dict) -> int | None:
+    """Rows written, or None when the rule needs the streaming path."""
+    statement = _insert_sql(conn, rule, values)
+    if statement is None:
+        return None
+    conn.set_authorizer(_authorize_insert)
+    try:
+        cursor = conn.execute(statement, {**values, "__rule_id": rule.id, "__default_reason": f"{rule.meta.title}."})
+    finally:
+        conn.set_authorizer(None)
+    return cursor.rowcount
+
+
+def _run_streamed(conn: sqlite3.Connection, rule: Rule) -> int:
+    insert = ("INSERT INTO temp.rule_result (fingerprint, rule_id, resource_id, resource_type, reason, provider, scope, "
+              "resource_name, evidence) VALUES (?,?,?,?,?,?,?,?,?)")
+    batch, n = [], 0
+    for r in iter_rule(conn, rule):
+        batch.append((r.fingerprint, r.rule_id, r.resource_id, r.resource_type, r.reason, r.provider, r.scope,
+                      r.resource_name, json.dumps(r.evidence, sort_keys=True, default=str)))
+        if len(batch) >= 2000:
+            conn.executemany(insert, batch)
+            n, batch = n + len(batch), []
+    conn.executemany(insert, batch)
+    return n + len(batch)
+
 
 @dataclass
 class Evaluation:
     problems: list[RuleProblem]
     counts: dict[str, int]  # rule id -> findings
+    timings: dict[str, tuple[float, float]] = field(default_factory=dict)  # step -> (wall s, CPU s)
 
 
 def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
-    """Every rule, each on its own, streamed into the temp table ``rule_result`` so memory stays
-    flat however many findings there are; a failing rule is reported and the others still run."""
+    """Every rule, each on its own, into the temp table ``rule_result``.
+
+    Each rule runs as one INSERT ... SELECT over its query (SQLite writes the results; Python
+    never sees the rows), so time and memory stay flat however many findings there are. A rule
+    whose results SQL cannot write that way (duplicate column names, BLOB evidence) is streamed
+    through Python with the same defaults. A failing rule is reported and the others still run."""
     conn.execute(RESULT_TABLE)
     conn.execute("DELETE FROM temp.rule_result")
-    problems, counts = [], {}
-    insert = ("INSERT INTO temp.rule_result (fingerprint, rule_id, resource_id, resource_type, reason, provider, scope, "
-              "resource_name, evidence) VALUES (?,?,?,?,?,?,?,?,?)")
-    for rule in rules:
-        conn.execute("SAVEPOINT rule_eval")
-        try:
-            batch, n = [], 0
-            for r in iter_rule(conn, rule):
-                batch.append((r.fingerprint, r.rule_id, r.resource_id, r.resource_type, r.reason, r.provider, r.scope,
-                              r.resource_name, json.dumps(r.evidence, sort_keys=True, default=str)))
-                if len(batch) >= 2000:
-                    conn.executemany(insert, batch)
-                    n, batch = n + len(batch), []
-            conn.executemany(insert, batch)
-            counts[rule.id] = n + len(batch)
-            conn.execute("RELEASE rule_eval")
-        except (sqlite3.Error, ValueError) as exc:
-            conn.execute("ROLLBACK TO rule_eval")
-            conn.execute("RELEASE rule_eval")
-            problems.append(RuleProblem(rule.folder / "rule.sql", f"SQL error: {exc}"))
+    conn.create_function("nhi_fingerprint", 2, lambda rule_id, resource_id: fingerprint(rule_id, resource_id),
+                         deterministic=True)
+    problems, counts, timings = [], {}, {}
+    started = (time.perf_counter(), time.process_time())
+    with view_snapshots(conn):
+        timings["(view snapshots)"] = (time.perf_counter() - started[0], time.process_time() - started[1])
+        for rule in rules:
+            started = (time.perf_counter(), time.process_time())
+            values = {k: bind_value(v) for k, v in rule.params.items()}
+            conn.execute("SAVEPOINT rule_eval")
+            try:
+                try:
+                    n = _run_set_based(conn, rule, values)
+                except sqlite3.Error:
+                    n = None  # a runtime error (e.g. json_object of a BLOB): the streaming path decides
+                    conn.execute("ROLLBACK TO rule_eval")
+                if n is None:
+                    n = _run_streamed(conn, rule)
+                counts[rule.id] = n
+                conn.execute("RELEASE rule_eval")
+            except (sqlite3.Error, ValueError) as exc:
+                conn.execute("ROLLBACK TO rule_eval")
+                conn.execute("RELEASE rule_eval")
+                problems.append(RuleProblem(rule.folder / "rule.sql", f"SQL error: {exc}"))
+            timings[rule.id] = (time.perf_counter() - started[0], time.process_time() - started[1])
+    started = (time.perf_counter(), time.process_time())
     # provider, scope and name for results whose rule did not return them
     conn.execute("""UPDATE temp.rule_result SET
         provider = COALESCE(provider, (SELECT provider FROM credential WHERE id = resource_id),
@@ -172,4 +277,5 @@ def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
         resource_name = COALESCE(resource_name, (SELECT COALESCE(name, id) FROM credential WHERE id = resource_id),
                                  (SELECT name FROM identity WHERE id = resource_id), resource_id)
         WHERE provider IS NULL OR scope IS NULL OR resource_name IS NULL""")
-    return Evaluation(problems, counts)
+    timings["(fill provider/scope/name)"] = (time.perf_counter() - started[0], time.process_time() - started[1])
+    return Evaluation(problems, counts, timings)
