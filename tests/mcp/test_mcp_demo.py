@@ -35,16 +35,16 @@ def test_demo_finds_ops_copilot_keys_by_their_provider_hints(nhi, tmp_path, inve
 def test_demo_findings_from_the_mcp_rules(nhi, tmp_path, inventory):
     assert nhi("scan", "--demo", "--provider", "mcp").code == 0
     inv = inventory()
-    rows = inv.rows("SELECT rule_id, resource_id, reason FROM finding WHERE rule_id LIKE 'mcp_%' AND status = 'open' "
-                    "ORDER BY rule_id, resource_id")
+    rows = inv.rows("SELECT rule_id, resource_id, reason FROM finding WHERE status = 'open' AND (rule_id LIKE 'mcp_%' "
+                    "OR rule_id = 'credential_shared_across_locations') ORDER BY rule_id, resource_id")
     by_rule: dict[str, list[str]] = {}
     for row in rows:
         by_rule.setdefault(row["rule_id"], []).append(row["reason"])
     assert by_rule["mcp_secret_in_repository_config"] == [
         "Secret xoxb...MRz5 (slack_token) is written into the repository MCP config ~/src/northwind-api/.mcp.json."]
-    assert len(by_rule["mcp_secret_shared_by_servers"]) == 1
-    assert by_rule["mcp_secret_shared_by_servers"][0].startswith("Secret sk-proj-NWd...A1b2 (openai_project_key) "
-                                                                 "is configured for 2 MCP servers")
+    # NHI9: the OpenAI key sits in Claude Desktop's and Cursor's configs (the provider-neutral rule)
+    assert "Credential sk-proj-NWd...A1b2 of ops-copilot is present in 2 files." in by_rule[
+        "credential_shared_across_locations"]
     copilot = [r for r in by_rule["mcp_plaintext_secret_in_user_config"] if "ops-copilot" in r]
     assert copilot and "holds 4 plaintext secret(s)" in copilot[0]
     assert not any("northwind-api/.vscode" in r["resource_id"] for r in rows)  # ${input:...} is the clean way
