@@ -11,7 +11,7 @@ import typer
 from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, state
 from nhi_cli.cli.output import print_json
 from nhi_cli.rules.gate import FailOn, ScanGate
-from nhi_cli.errors import ExitCode
+from nhi_cli.errors import ConfigError, ExitCode
 
 
 def _plan(config, only: list[str] | None):
@@ -144,7 +144,6 @@ def scan(
     options = {"aws_org": aws_org, "aws_profile": profile, "mcp_paths": [str(p) for p in mcp_path or []]}
     for path in mcp_path or []:
         if not path.exists() and not path.is_symlink():
-            from nhi_cli.errors import ConfigError
             raise ConfigError(f"--mcp-path {path}: no such file or directory")
     with ExitStack() as stack:
         if demo:
@@ -174,7 +173,7 @@ def scan(
             from nhi_cli.cli.report import emit_report
             emit_report(st, conn, report_format, scan_id=outcome.scan_id, output=output)
         if report_format and output is None:
-            pass
+            pass  # the report on stdout replaces the summary
         elif format == "json":
             print_json({"scan_id": outcome.scan_id, "status": "complete" if outcome.complete else "incomplete",
                         "scopes": scope_rows(conn, outcome.scan_id),
