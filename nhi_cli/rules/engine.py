@@ -131,7 +131,7 @@ def _fill_context(conn: sqlite3.Connection, results: list[Result]) -> None:
 RESULT_TABLE = """CREATE TEMP TABLE IF NOT EXISTS rule_result (
     fingerprint TEXT PRIMARY KEY, rule_id TEXT NOT NULL, resource_id TEXT NOT NULL, resource_type TEXT NOT NULL,
     reason TEXT NOT NULL, provider TEXT, scope TEXT, resource_name TEXT, evidence TEXT NOT NULL,
-    suppression_index INTEGER)"""
+    suppression_index INTEGER) WITHOUT ROWID"""
 
 # Views several rules read whose rows cost a scan of a whole table each time (v_rule_agents
 # reads every identity's tags): computed once per evaluation into a temp table of the same

@@ -37,12 +37,15 @@ class RulesStep:
         # recording findings inserts into several indexes keyed by random fingerprints: with the
         # default 2 MB page cache every insert evicts a page another insert needs next (6 s of
         # 31 at 1M credentials); 64 MB holds them, and is given back when the step ends
-        cache_size = conn.execute("PRAGMA cache_size").fetchone()[0]
-        conn.execute("PRAGMA cache_size = -65536")
+        # (the temp schema, where the results collect, has a cache of its own)
+        sizes = {schema: conn.execute(f"PRAGMA {schema}.cache_size").fetchone()[0] for schema in ("main", "temp")}
+        for schema in sizes:
+            conn.execute(f"PRAGMA {schema}.cache_size = -65536")
         try:
             self._evaluate(conn, scan_id)
         finally:
-            conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+            for schema, size in sizes.items():
+                conn.execute(f"PRAGMA {schema}.cache_size = {int(size)}")
 
     def _evaluate(self, conn: sqlite3.Connection, scan_id: int) -> None:
         evaluation = evaluate(conn, self.ruleset.rules)
