@@ -46,6 +46,11 @@ class GcpConnector(Connector):
         settings: GcpSettings = ctx.settings
         skip = set(settings.skip_projects)
         if settings.projects:
+            # No discovery call here, so find missing credentials now: AuthFailed from scopes()
+            # is "could not run" (exit 4), not one failed scope per listed project (exit 3).
+            from nhi_connectors.gcp.clients import default_credentials
+
+            default_credentials(settings)
             return [Scope("gcp", p, p) for p in settings.projects if p not in skip]
         from nhi_connectors.gcp.collect import discover_projects
 

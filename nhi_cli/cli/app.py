@@ -65,8 +65,21 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _silence_library_logs() -> None:
+    """SDKs (azure-identity, google-auth, botocore) log warnings; with no handler configured,
+    Python prints them on stderr (logging.lastResort), so a missing Azure credential came out
+    as a dozen lines before nhi's own one-line error. nhi reports failures itself; the library
+    logs show only with NHI_DEBUG=1."""
+    import logging
+
+    root = logging.getLogger()
+    if not root.handlers and not os.environ.get("NHI_DEBUG"):
+        root.addHandler(logging.NullHandler())
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run nhi with ``argv``; returns the exit code. Expected errors print one line."""
+    _silence_library_logs()
     st = reset_state()
     app = build_app()
     try:
