@@ -39,6 +39,17 @@ def _retry_after(value: str | None) -> float | None:
             return None
 
 
+def _scrub(text: str, secrets: list[str]) -> str:
+    """An error text without the values a request carried in its headers. httpx and h11
+    quote an invalid header value in full ("Illegal header value b'Bearer sk-...\\n'"), and
+    that text would otherwise reach the inventory and the terminal."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        for form in {secret, secret.strip(), repr(secret.encode())[2:-1], *secret.split()}:
+            if len(form) >= 6:
+                text = text.replace(form, "[redacted]")
+    return text
+
+
 def _rate_limited_403(response) -> bool:
     """GitHub answers its rate limits with 403 plus Retry-After or X-RateLimit-Remaining: 0;
     that is throttling to wait out, not a permission refusal."""
@@ -102,10 +113,22 @@ class RestClient:
         self.close()
 
     def _count_name(self, method: str, url: str) -> str:
+        return f"{self.label}:{self._where(method, url)}"
+
+    @staticmethod
+    def _where(method: str, url: str) -> str:
+        """Method and path only, for messages and counters: a query string can carry a
+        token or signature, and an absolute URL a user:password@."""
         path = url.split("?", 1)[0]
         if "://" in path:
             path = "/" + path.split("://", 1)[1].split("/", 1)[-1]
-        return f"{self.label}:{method} {path}"
+        return f"{method} {path}"
+
+    def _transport_error(self, method: str, url: str, exc: Exception, sent: dict[str, str]) -> str:
+        secrets = [v for v in sent.values() if v]
+        if self.http.base_url.password:
+            secrets.append(self.http.base_url.password)
+        return _scrub(f"{self._where(method, url)}: {type(exc).__name__}: {exc}", secrets)
 
     def request(self, method: str, url: str, *, params: dict | None = None, json: Any = None,
                 ok: tuple[int, ...] = (200, 201, 202, 204), count_as: str | None = None):
@@ -115,17 +138,24 @@ class RestClient:
             if self.ctx.cancel.is_set():
                 raise KeyboardInterrupt
             self.ctx.count(count_as or self._count_name(method, url))
+            sent = self.headers()
             try:
-                response = self.http.request(method, url, params=params, json=json, headers=self.headers())
+                response = self.http.request(method, url, params=params, json=json, headers=sent)
+            except self._httpx.LocalProtocolError:
+                # The request could not even be written (a header value with a newline or
+                # other forbidden character, typically a pasted key): retrying cannot help,
+                # and the exception text quotes the header, so it is not used.
+                raise ScopeFailed("invalid_request", f"{self._where(method, url)}: a request header is not valid "
+                                  "HTTP; check the configured key or token for spaces or line breaks") from None
             except self._httpx.TimeoutException as exc:
                 if attempt >= self.max_retries:
-                    raise ScopeFailed("timeout", f"{method} {url} timed out: {exc}") from None
+                    raise ScopeFailed("timeout", self._transport_error(method, url, exc, sent)) from None
                 attempt += 1
                 self.sleep(min(self.max_wait, 2 ** attempt * 0.5))
                 continue
             except self._httpx.HTTPError as exc:
                 if attempt >= self.max_retries:
-                    raise ScopeFailed("unreachable", f"{method} {url}: {exc}") from None
+                    raise ScopeFailed("unreachable", self._transport_error(method, url, exc, sent)) from None
                 attempt += 1
                 self.sleep(min(self.max_wait, 2 ** attempt * 0.5))
                 continue
@@ -143,12 +173,12 @@ class RestClient:
                 continue
             code = _error_code(response)
             if status == 404:
-                raise NotFound(f"{method} {url}: 404 {code}")
+                raise NotFound(f"{self._where(method, url)}: 404 {code}")
             if status in (401, 403):
                 raise ScopeDenied(code if code != str(status) else f"HTTP{status}",
-                                  f"{method} {self._count_name(method, url).split(' ', 1)[1]} returned {status}")
+                                  f"{self._where(method, url)} returned {status}")
             raise HttpError(status, code if code != str(status) else f"HTTP{status}",
-                            f"{method} {url} returned {status} after {attempt} retries")
+                            f"{self._where(method, url)} returned {status} after {attempt} retries")
 
     def get_json(self, url: str, params: dict | None = None) -> Any:
         return self.request("GET", url, params=params).json()
