@@ -43,7 +43,7 @@ def list_agents(
     if format is Format.json:
         print_json(rows)
         return
-    from rich.markup import escape
+    from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
     from rich.table import Table
 
     table = Table(title="Agents", header_style="bold")
@@ -88,7 +88,7 @@ def show_agent(
 
 
 def _print_agent(st, agent: dict, properties) -> None:
-    from rich.markup import escape
+    from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
     from rich.table import Table
 
     out = st.out

@@ -17,6 +17,7 @@ from typer.exceptions import TyperException  # Typer >= 0.29 vendors click; its 
 from nhi_cli import __version__
 from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, reset_state, state
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.reports.text import visible  # error lines quote names: control characters made visible
 
 COMMAND_MODULES = (
     "scan", "inventory", "query", "rules", "findings", "report", "diff", "revoke", "agents",
@@ -99,12 +100,12 @@ def run(argv: list[str] | None = None) -> int:
         exc.show()
         return int(exc.exit_code)
     except NhiError as exc:
-        st.err.print(f"nhi: error: {exc.message}", highlight=False, markup=False, soft_wrap=True)
+        st.err.print(visible(f"nhi: error: {exc.message}"), highlight=False, markup=False, soft_wrap=True)
         return int(exc.code)
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("NHI_DEBUG"):
             traceback.print_exc()
-        st.err.print(f"nhi: internal error: {type(exc).__name__}: {exc} (set NHI_DEBUG=1 for the traceback)",
+        st.err.print(visible(f"nhi: internal error: {type(exc).__name__}: {exc} (set NHI_DEBUG=1 for the traceback)"),
                      highlight=False, markup=False, soft_wrap=True)
         return ExitCode.CANNOT_RUN
 

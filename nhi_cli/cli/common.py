@@ -62,9 +62,13 @@ class State:
         return open_store(self.db_path(), create=create)
 
     def say(self, message: str, style: str | None = None) -> None:
-        """A message for people: stderr, silent with --quiet."""
+        """A message for people: stderr, silent with --quiet. Never parsed as markup, and
+        control characters shown as escapes: messages quote names from the inventory."""
         if not self.quiet:
-            self.err.print(message, style=style, highlight=False, soft_wrap=True)
+            from nhi_cli.reports.text import visible
+
+            self.err.print(visible(message, oneline=False), style=style, highlight=False, markup=False,
+                           soft_wrap=True)
 
     @property
     def interactive(self) -> bool:

@@ -102,7 +102,7 @@ def show(
     if format is Format.json:
         print_json(data)
         return
-    from rich.markup import escape
+    from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
 
     out = st.out
     out.print(f"[bold]{escape(data['name'])}[/]  {escape(data['id'])}")

@@ -7,7 +7,7 @@ import json
 from enum import Enum
 from typing import Any, Iterable, Sequence
 
-from rich.markup import escape
+from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
 from rich.table import Table
 
 from nhi_cli.cli.common import state

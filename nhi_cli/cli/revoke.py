@@ -103,11 +103,13 @@ def revoke(
             try:
                 resolved = resolve_targets(store.conn, st.config, list(targets or []), agent)
             except TargetError as exc:
+                from nhi_cli.reports.text import visible
+
                 for kind, text, found in exc.problems:
-                    st.err.print(f"nhi: {kind} target {text!r}" + ("; candidates:" if found else "; no candidates"),
+                    st.err.print(visible(f"nhi: {kind} target {text!r}" + ("; candidates:" if found else "; no candidates")),
                                  highlight=False, markup=False)
-                    for line in found:
-                        st.err.print(f"  {line}", highlight=False, markup=False)
+                    for line in found:  # names from the inventory: control characters made visible
+                        st.err.print(visible(f"  {line}"), highlight=False, markup=False)
                 raise
             given = list(targets or []) + ([f"agent:{agent}"] if agent else [])
             plan = planning.build_plan(store.conn, st.config, connectors, resolved, given=given, reason=reason,
@@ -229,7 +231,7 @@ def _execute(st, store, plan, connectors, *, restore_of: int | None, fmt: Format
 
 
 def print_plan(st, plan) -> None:
-    from rich.markup import escape
+    from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
 
     out = st.out
     out.print(f"[bold]Revocation plan[/]: {len(plan.items)} target(s), {len(plan.steps)} step(s)"

@@ -38,15 +38,17 @@ def _progress(st):
         return None, None
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from nhi_cli.reports.text import markup_safe as escape
+
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                         console=st.err, transient=True)
     task = progress.add_task("scanning", total=None)
 
     def advance(name, scope, result):
-        progress.update(task, description=f"scanned {name}:{scope.id} ({result.status})")
+        progress.update(task, description=escape(f"scanned {name}:{scope.id} ({result.status})"))
         if st.verbose:
             progress.console.print(f"  {name}:{scope.id} {result.status} "
-                                   f"({sum(result.api_calls.values())} API calls)", highlight=False)
+                                   f"({sum(result.api_calls.values())} API calls)", highlight=False, markup=False)
 
     return progress, advance
 
@@ -80,8 +82,9 @@ def scope_rows(conn, scan_id: int) -> list[dict]:
 
 
 def print_summary(st, conn, scan_id: int) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from nhi_cli.reports.text import markup_safe as escape  # provider text: markup and control characters inert
 
     table = Table(title=f"Inventory after scan {scan_id}", header_style="bold")
     for column in ("provider", "scope", "kind", "identities", "credentials"):

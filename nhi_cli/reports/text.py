@@ -31,5 +31,15 @@ def visible(value: object, oneline: bool = True) -> str:
     return _ESCAPE.sub(_escape, text)
 
 
+def markup_safe(value: object, oneline: bool = False) -> str:
+    """For text interpolated into Rich markup or a table cell on a terminal: ``visible()``
+    (Rich does not strip ESC, so ``\x1b[2J`` or an OSC 8 hyperlink would reach the terminal)
+    and then Rich's markup escaped (``[link=...]`` prints as written). The one sanitiser every
+    terminal printer of inventory text uses."""
+    from rich.markup import escape
+
+    return escape(visible(value, oneline))
+
+
 def shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "\u2026"
