@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from nhi_cli.cli.common import ConfigOption, DbOption, state
-from nhi_cli.cli.output import Format, print_json
+from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 
 agents_app = typer.Typer(
@@ -25,7 +25,7 @@ def _open(db, config):
 
 @agents_app.command("list")
 def list_agents(
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -42,6 +42,13 @@ def list_agents(
         store.close()
     if format is Format.json:
         print_json(rows)
+        return
+    if format is Format.csv:  # one row per agent, the scorecard as pass/FAIL columns
+        flat = [{"agent": a["name"], "confidence": a["confidence"], "providers": ",".join(a["providers_list"]),
+                 "owner": a["owner"], "owner_status": a["owner_status"], "acts_for": a["acts_for"],
+                 **{p: "pass" if a["scorecard"][p]["pass"] else "FAIL" for p in PROPERTIES}} for a in rows]
+        render_rows(flat, ("agent", "confidence", "providers", "owner", "owner_status", "acts_for") + PROPERTIES,
+                    Format.csv)
         return
     from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
     from rich.table import Table
@@ -73,6 +80,7 @@ def show_agent(
     """
     from nhi_cli.agents.scorecard import PROPERTIES, agent_detail
 
+    only_table_or_json(format)
     st, store = _open(db, config)
     try:
         agent = agent_detail(store.conn, name)

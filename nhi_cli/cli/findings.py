@@ -18,7 +18,7 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 COLUMNS = ["status", "severity", "rule_id", "provider", "scope", "resource_name", "reason", "first_seen"]
 
 
-def _scan_rows(st, scan: int | None, include_resolved: bool):
+def _scan_rows(st, scan: int | None, include_resolved: bool, rules: list[str] = ()):
     from nhi_cli.rules.findings import latest_scan, list_findings
 
     store = st.open_store()
@@ -29,10 +29,22 @@ def _scan_rows(st, scan: int | None, include_resolved: bool):
             raise NhiError("the inventory has no scans yet; run `nhi scan` first", ExitCode.USAGE)
         if conn.execute("SELECT 1 FROM scan_run WHERE id = ?", (scan_id,)).fetchone() is None:
             raise NhiError(f"no scan {scan_id} in the inventory", ExitCode.USAGE)
+        _check_rules(conn, scan_id, rules)
         return scan_id, list_findings(conn, scan_id, include_resolved=include_resolved)
     finally:
         conn.close()
         store.close()
+
+
+def _check_rules(conn, scan_id: int, patterns: list[str]) -> None:
+    """A --rule that names no rule the scan ran is a typo, not "no findings": say so (exit 2)."""
+    if not patterns:
+        return
+    ran = [r[0] for r in conn.execute("SELECT rule_id FROM scan_rule WHERE scan_id = ?", (scan_id,))]
+    for pattern in patterns:
+        if not any(fnmatchcase(rule_id, pattern) for rule_id in ran):
+            raise NhiError(f"--rule {pattern!r} matches no rule of scan {scan_id}; `nhi rules list` shows the rules",
+                           ExitCode.USAGE)
 
 
 def _check_choice(values: list[str], allowed: tuple, option: str) -> None:
@@ -67,7 +79,7 @@ def list_cmd(
     if new:
         status = [*status, "new"]
     wanted = set(status) or {"open", "suppressed"}
-    _, rows = _scan_rows(st, scan, include_resolved="resolved" in wanted)
+    _, rows = _scan_rows(st, scan, include_resolved="resolved" in wanted, rules=rule)
 
     def keep(row: dict) -> bool:
         if severity and row["severity"] not in severity:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from nhi_cli.cli.common import ConfigOption, DbOption, state
-from nhi_cli.cli.output import Format, print_json, render_rows
+from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 
 inventory_app = typer.Typer(
@@ -72,6 +72,7 @@ def show(
 
     Example: nhi inventory show arn:aws:iam::111111111111:user/support-agent
     """
+    only_table_or_json(format)
     st = state().update(db=db, config=config)
     store = st.open_store()
     try:

@@ -22,6 +22,14 @@ class Format(str, Enum):
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def only_table_or_json(fmt: Format) -> None:
+    """A one-object view has no CSV form: refuse it (exit 2) rather than print a table."""
+    if fmt is Format.csv:
+        from nhi_cli.errors import ExitCode, NhiError
+
+        raise NhiError("--format must be table or json for this command", ExitCode.USAGE)
+
+
 def csv_safe(value: Any) -> Any:
     """Neutralise a cell a spreadsheet would run as a formula (CSV injection)."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):

@@ -336,6 +336,8 @@ def restore(
     from nhi_cli.scan import operator_name
 
     st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+    if format is Format.csv:
+        raise NhiError("--format must be table or json", ExitCode.USAGE)
     now = utcnow()
     with ExitStack() as stack:
         _use_demo(st, stack, demo, config, now)

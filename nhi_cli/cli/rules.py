@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from nhi_cli.cli.common import ConfigOption, state
-from nhi_cli.cli.output import Format, print_json, render_rows
+from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 
 rules_app = typer.Typer(help="The rules nhi evaluates: list, show, and test them.\n\nExample: nhi rules show credential_max_age", no_args_is_help=True)
@@ -64,6 +64,7 @@ def show_rule(
 
     Example: nhi rules show credential_max_age
     """
+    only_table_or_json(format)
     st, ruleset = _ruleset(rules_dir, config)
     rule = ruleset.get(rule_id)
     if rule is None:

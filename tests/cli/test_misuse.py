@@ -1,0 +1,92 @@
+"""The CLI the way people misuse it, on a demo inventory: every mistake is one readable line on
+stderr and the documented exit code, and every --format is honoured or refused, never ignored."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.conftest import invoke
+
+
+def one_line_error(result, code: int = 2) -> str:
+    assert result.code == code, (result.code, result.out, result.err)
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nhi: error: "), result.err
+    assert result.out == ""
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", [
+    ("agents", "show", "ops-copilot"),
+    ("inventory", "show", "AKIANWOPSCOPILOT0001"),
+    ("rules", "show", "admin_grant"),
+    ("restore", "1", "--dry-run"),
+])
+def test_csv_on_a_one_object_view_is_refused_not_a_table(demo_db, args):
+    # these commands used to print their Rich table when asked for CSV, so a script piping
+    # `--format csv` into a spreadsheet got box-drawing characters and exit 0
+    line = one_line_error(invoke("--db", demo_db, *args, "--format", "csv"))
+    assert "--format must be table or json" in line
+
+
+def test_agents_list_csv_is_csv(demo_db):
+    result = invoke("--db", demo_db, "agents", "list", "--format", "csv")
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    rogue = next(r for r in rows if r["agent"] == "ops-copilot")
+    assert rogue["owner"] == "dana.lee@northwind.example"
+    assert {rogue[p] for p in ("scoped", "delegated", "auditable", "revocable")} == {"FAIL"}
+    assert "analytics-agent" in {r["agent"] for r in rows}
+    assert "┃" not in result.out and "│" not in result.out
+
+
+def test_findings_rule_typo_is_an_error_not_zero_findings(demo_db):
+    line = one_line_error(invoke("--db", demo_db, "findings", "list", "--rule", "credential_max_ag"))
+    assert "'credential_max_ag'" in line and "nhi rules list" in line
+    one_line_error(invoke("--db", demo_db, "findings", "list", "--rule", "nope_*"))
+    ok = invoke("--db", demo_db, "findings", "list", "--rule", "credential_*", "--format", "json")
+    assert ok.code == 0, ok.err
+    found = json.loads(ok.out)
+    assert found and all(f["rule_id"].startswith("credential_") for f in found)
+
+
+@pytest.mark.parametrize("args, code, needle", [
+    (("findings", "list", "--format", "nope"), 2, "'nope' is not one of"),
+    (("report", "--format", "nope"), 2, "'nope' is not one of"),
+    (("findings", "list", "--severity", "urgent"), 2, "--severity 'urgent'"),
+    (("findings", "list", "--status", "nope"), 2, "--status 'nope'"),
+    (("findings", "list", "--scan", "999"), 2, "no scan 999"),
+    (("report", "--scan", "999"), 2, "scan 999 does not exist"),
+    (("diff", "2", "1"), 2, "must be older"),
+    (("rules", "show", "no_such_rule"), 2, "no rule 'no_such_rule'"),
+    (("agents", "show", "nobody"), 2, "no agent named 'nobody'"),
+    (("inventory", "show", "AKIANWOPS"), 2, "did you mean: AKIANWOPSCOPILOT0001"),
+    (("query", "DELETE FROM identity"), 2, "query failed"),
+    (("revoke", "log", "999"), 2, "no revocation 999"),
+])
+def test_wrong_values_are_one_line_and_exit_2(demo_db, args, code, needle):
+    result = invoke("--db", demo_db, *args)
+    assert result.code == code, (result.code, result.err)
+    assert needle in result.err
+    assert "Traceback" not in result.err and result.out == ""
+
+
+def test_fail_on_unknown_severity_is_a_usage_error(demo_db):
+    result = invoke("--db", demo_db, "scan", "--demo", "--fail-on", "urgent")
+    assert result.code == 2
+    assert "'urgent' is not one of" in result.err
+
+
+@pytest.mark.parametrize("args", [
+    ("findings", "list"), ("findings", "list", "--new"), ("agents", "list"), ("agents", "show", "ops-copilot"),
+    ("report",), ("diff",), ("inventory", "list"), ("inventory", "show", "AKIANWOPSCOPILOT0001"),
+    ("rules", "list"), ("rules", "show", "admin_grant"), ("revoke", "log"), ("query", "SELECT 1 AS x"),
+])
+def test_json_is_valid_json_on_stdout_alone(demo_db, args):
+    result = invoke("--db", demo_db, *args, "--format", "json")
+    assert result.code == 0, result.err
+    json.loads(result.out)
+    assert result.err == ""
