@@ -69,22 +69,34 @@ def check_writable(output: Path) -> None:
         raise NhiError(f"cannot write the report to {target}: permission denied", ExitCode.CANNOT_RUN)
 
 
+def write_private(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` atomically (temp file + rename), readable by its owner
+    only (0600), like the inventory: reports and revoke plans map an estate's weak points
+    (admin keys, unused credentials, where keys were copied). Share them with chmod."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        os.fchmod(fd, 0o600)  # also when a stale temp file already existed
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+
+
 def write_output(text: str, output: Path | None) -> None:
-    """Write to ``output`` atomically (temp file + rename), or to stdout when None."""
+    """Write to ``output`` atomically and owner-only (0600), or to stdout when None."""
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     target = Path(output)
     check_writable(target)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
+        write_private(target, text)
     except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         raise NhiError(f"cannot write the report to {target}: {exc.strerror or exc}", ExitCode.CANNOT_RUN) from None

@@ -215,8 +215,10 @@ def sign(data: dict[str, Any], key: str) -> str:
 def write_plan(plan: Plan, path: Path, key: str) -> None:
     data = plan.to_dict()
     document = {"plan": data, "signature": sign(data, key)}
+    from nhi_cli.reports import write_private  # owner-only, like the inventory
+
     try:
-        path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+        write_private(Path(path), json.dumps(document, indent=2, default=str) + "\n")
     except OSError as exc:
         raise NhiError(f"cannot write the plan to {path}: {exc.strerror}", ExitCode.USAGE) from exc
 

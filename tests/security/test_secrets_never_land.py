@@ -201,3 +201,14 @@ def test_verbose_and_debug_error_paths_leak_nothing(tmp_path, monkeypatch):
     assert any(anthropic_key in (c.headers.get("x-api-key") or "") for c in fake.calls())
     leaks = find_leaks({openai_key: None, anthropic_key: None}, blobs)
     assert leaks == [], "\n".join(leaks)
+
+
+def test_every_report_diff_and_plan_file_written_is_owner_only(demo_run):
+    import stat
+
+    for path in sorted((demo_run.root / "out").iterdir()):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, f"{path.name} is {oct(path.stat().st_mode)}"
+    for name in ("nhi.db", "nhi.db-wal", "nhi.db-shm"):
+        path = demo_run.root / name
+        if path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
