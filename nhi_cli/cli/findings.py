@@ -26,7 +26,7 @@ def _scan_rows(st, scan: int | None, include_resolved: bool, rules: list[str] = 
     try:
         scan_id = scan if scan is not None else latest_scan(conn)
         if scan_id is None:
-            raise NhiError("the inventory has no scans yet; run `nhi scan` first", ExitCode.USAGE)
+            raise NhiError("the inventory has no scans yet; run `nhi scan` first", ExitCode.CANNOT_RUN)
         if conn.execute("SELECT 1 FROM scan_run WHERE id = ?", (scan_id,)).fetchone() is None:
             raise NhiError(f"no scan {scan_id} in the inventory", ExitCode.USAGE)
         _check_rules(conn, scan_id, rules)
@@ -127,7 +127,7 @@ def baseline_cmd(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise NhiError(f"cannot write {output}: {exc.strerror}", ExitCode.USAGE) from None
+        raise NhiError(f"cannot write {output}: {exc.strerror}", ExitCode.CANNOT_RUN) from None
     st.say(f"nhi: wrote {len(rows)} fingerprints to {output}")
 
 

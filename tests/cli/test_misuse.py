@@ -90,3 +90,22 @@ def test_json_is_valid_json_on_stdout_alone(demo_db, args):
     assert result.code == 0, result.err
     json.loads(result.out)
     assert result.err == ""
+
+
+def test_no_scan_yet_and_unwritable_output_are_exit_4_like_report(tmp_path, monkeypatch):
+    # the README's table: 4 = could not run (no scan in the inventory yet, --output unwritable);
+    # `nhi report` and `nhi diff` said 4 while `nhi findings` said 2 for the same situations
+    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    (tmp_path / "nhi.yaml").write_text("providers:\n  openai:\n    endpoint: http://127.0.0.1:9\n", encoding="utf-8")
+    assert invoke("scan").code == 4  # no Admin key: nothing scanned, but the inventory file exists
+    assert (tmp_path / "nhi.db").exists()
+    for args in (("findings", "list"), ("findings", "baseline"), ("report",), ("diff",)):
+        line = one_line_error(invoke(*args), code=4)
+        assert "no scans yet" in line, args
+
+
+def test_baseline_to_an_unwritable_place_is_exit_4(demo_db, tmp_path):
+    line = one_line_error(invoke("--db", demo_db, "findings", "baseline", "-o", tmp_path / "missing" / "b.json"),
+                          code=4)
+    assert "cannot write" in line
+    assert one_line_error(invoke("--db", demo_db, "report", "-o", tmp_path / "missing" / "r.html"), code=4)
