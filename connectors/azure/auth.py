@@ -33,7 +33,7 @@ def build_credential(settings: AzureSettings):
     """The credential the settings ask for; raises AuthFailed when it cannot be built."""
     auth = settings.effective_auth
     if auth == "static_token":
-        return StaticTokenCredential(settings.static_token or "")
+        return StaticTokenCredential(settings.static_token.get_secret_value() if settings.static_token else "")
     import azure.identity as identity
 
     authority = settings.cloud_endpoints.authority

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 
 from nhi_cli.connector import ConnectorSettings
 
@@ -43,7 +43,7 @@ class AzureSettings(ConnectorSettings):
     client_id: str | None = None
     client_secret_env: str = "AZURE_CLIENT_SECRET"
     certificate_path: str | None = None
-    static_token: str | None = None  # tests, the demo and proxies only (see module docstring)
+    static_token: SecretStr | None = None  # tests, the demo and proxies only; SecretStr: never in a repr
     # `endpoint` (inherited) points both Graph and ARM at one base URL (a proxy or a fake);
     # these override each one separately. The token audience still follows `cloud`.
     graph_endpoint: str | None = None
