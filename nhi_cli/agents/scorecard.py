@@ -114,8 +114,14 @@ def owner_confidence(source: str | None) -> str | None:
     return "medium"  # app_owner, key_owner, key_creator, added_by, github_user, ...
 
 
-def revoke_command(name: str) -> str:
-    return f"nhi revoke --agent {shlex.quote(name)}"
+def revoke_command(name: str, demo: bool = False) -> str:
+    # a demo inventory's agents live in the demo fakes: only `--demo` reaches them
+    return f"nhi revoke {'--demo ' if demo else ''}--agent {shlex.quote(name)}"
+
+
+def _is_demo(conn: sqlite3.Connection, scan_id: int | None) -> bool:
+    row = conn.execute("SELECT demo FROM scan_run WHERE id = ?", (scan_id,)).fetchone() if scan_id else None
+    return bool(row and row[0])
 
 
 def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None) -> list[dict]:
@@ -125,6 +131,7 @@ def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None) -> list[dic
     except sqlite3.OperationalError:  # an inventory from before agents existed
         return []
     scan_id = scan_id if scan_id is not None else latest_scan(conn)
+    demo = _is_demo(conn, scan_id)
     for agent in agents:
         agent["providers_list"] = [r[0] for r in conn.execute(
             "SELECT DISTINCT provider FROM agent_member WHERE agent_name = ? ORDER BY provider", (agent["name"],))]
@@ -133,7 +140,7 @@ def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None) -> list[dic
             (agent["name"],)).fetchone()[0]
         agent["owner_confidence"] = owner_confidence(agent["owner_source"])
         agent["scorecard"] = scorecard(conn, agent, scan_id)
-        agent["revoke_command"] = revoke_command(agent["name"])
+        agent["revoke_command"] = revoke_command(agent["name"], demo)
     return agents
 
 
@@ -165,5 +172,5 @@ def agent_detail(conn: sqlite3.Connection, name: str, scan_id: int | None = None
     agent["credentials"] = credentials
     agent["scorecard"] = scorecard(conn, {**dict(row)}, scan_id)
     agent["findings"] = agent_findings(conn, name, scan_id)
-    agent["revoke_command"] = revoke_command(name)
+    agent["revoke_command"] = revoke_command(name, _is_demo(conn, scan_id))
     return agent

@@ -92,6 +92,7 @@ def revoke(
         _use_demo(st, stack, demo, config, now)
         store = st.open_store(create=False)
         stack.callback(store.close)
+        _refuse_demo_inventory_without_demo(store, demo)
         connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options={"aws_profile": profile})
         if plan_file:
             plan = planning.read_plan(plan_file, store.secret_salt, connectors)
@@ -134,6 +135,17 @@ def revoke(
         _confirm(yes, f"Revoke {len(plan.items)} target(s) now ({len(plan.steps)} steps)?")
         code = _execute(st, store, plan, connectors, restore_of=None, fmt=format)
     raise typer.Exit(code)
+
+
+def _refuse_demo_inventory_without_demo(store, demo: bool) -> None:
+    """The demo's identities exist only in its fakes: without --demo, revoking them would send
+    real revoke calls, with whatever credentials the shell has, to the real providers."""
+    if demo:
+        return
+    row = store.conn.execute("SELECT demo FROM scan_run ORDER BY id DESC LIMIT 1").fetchone()
+    if row is not None and row[0]:
+        raise NhiError("this inventory was written by `nhi scan --demo`: its identities live in the demo fakes; "
+                       "add --demo (nothing was changed)", ExitCode.USAGE)
 
 
 def _use_demo(st, stack: ExitStack, demo: bool, config: Path | None, now) -> None:

@@ -54,7 +54,7 @@ def test_rogue_agent_is_one_agent_linked_across_sources(demo_db):
     detail = json.loads(shown.out)
     aws_key = next(c for c in detail["credentials"] if c["credential_id"] == "AKIANWOPSCOPILOT0001")
     assert any("claude_desktop_config.json" in loc["location"] for loc in aws_key["locations"])
-    assert detail["revoke_command"] == "nhi revoke --agent ops-copilot"
+    assert detail["revoke_command"] == "nhi revoke --demo --agent ops-copilot"  # a demo inventory
     assert detail["acts_for"] == "dana.lee@northwind.example"  # its OpenAI key is Dana's own
 
 

@@ -109,3 +109,15 @@ def test_baseline_to_an_unwritable_place_is_exit_4(demo_db, tmp_path):
                           code=4)
     assert "cannot write" in line
     assert one_line_error(invoke("--db", demo_db, "report", "-o", tmp_path / "missing" / "r.html"), code=4)
+
+
+def test_revoke_on_a_demo_inventory_without_demo_is_refused(demo_db):
+    # `nhi agents show` printed "nhi revoke --agent ops-copilot" for the demo; run as printed,
+    # that sent real revoke calls for the demo's ids to the real providers with whatever
+    # credentials the shell had. Now the hint says --demo and revoke refuses without it.
+    shown = invoke("--db", demo_db, "agents", "show", "ops-copilot", "--format", "json")
+    assert json.loads(shown.out)["revoke_command"] == "nhi revoke --demo --agent ops-copilot"
+    before = invoke("--db", demo_db, "revoke", "log", "--format", "json")
+    line = one_line_error(invoke("--db", demo_db, "revoke", "--agent", "ops-copilot", "--yes"))
+    assert "add --demo" in line and "nothing was changed" in line
+    assert invoke("--db", demo_db, "revoke", "log", "--format", "json").out == before.out
