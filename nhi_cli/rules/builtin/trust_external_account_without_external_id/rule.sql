@@ -1,5 +1,7 @@
+-- The DISTINCT stays in its own subquery: alone it jumps from one (provider, scope) to the next
+-- through the identity_scope index; inside the UNION it would read every identity.
 WITH org AS (
-    SELECT DISTINCT provider, scope FROM v_identities
+    SELECT provider, scope FROM (SELECT DISTINCT provider, scope FROM v_identities)
     UNION SELECT DISTINCT provider, scope FROM scope_result
 )
 SELECT t.identity_id AS resource_id, 'identity' AS resource_type, t.provider, t.scope,
