@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import PLANTED, SUB_A, app_id, db_rows, sp_id, write_config
+from azure_helpers import PLANTED, SUB_A, app_id, db_rows, sp_id, write_config
 
 
 def scanned(nhi, azure):

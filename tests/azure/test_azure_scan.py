@@ -6,7 +6,7 @@ import re
 import time
 from pathlib import Path
 
-from conftest import PLANTED, SUB_A, SUB_B, TENANT, app_id, db_rows, scopes_of, sp_id, write_config
+from azure_helpers import PLANTED, SUB_A, SUB_B, TENANT, app_id, db_rows, scopes_of, sp_id, write_config
 
 
 def scan(nhi, *extra):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from nhi_connectors.github.fake import GithubFake, new_app_key
 
@@ -26,17 +25,3 @@ def github(app_key, tmp_path):
         key_path.write_text(pem)
         fake.key_path = key_path
         yield fake
-
-
-def write_config(fake, plain_token: bool = False, **settings) -> Path:
-    """nhi.yaml for the fake: GitHub App auth unless ``plain_token`` (then GITHUB_TOKEN is used)."""
-    section = {"endpoint": fake.url, "orgs": ["acme-alpha", "acme-beta"], **settings}
-    if not plain_token:
-        section.setdefault("app_id", fake.app_id)
-        section.setdefault("app_private_key_path", str(fake.key_path))
-    path = Path("nhi.yaml")
-    path.write_text(yaml.safe_dump({"version": 1, "providers": {"github": section}}))
-    return path
-
-
-from tests.conftest import db_rows  # noqa: E402,F401  (re-exported for the GitHub tests)

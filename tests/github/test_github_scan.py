@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import db_rows, write_config  # noqa: E402  (tests/github/conftest.py)
+from github_helpers import db_rows, write_config
 
 
 def test_app_scan_collects_every_kind_across_pages(github, nhi):
