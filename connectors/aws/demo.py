@@ -10,6 +10,7 @@ Only the demo imports moto: it is an optional dependency (``pip install nhi[demo
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -132,9 +133,16 @@ def add_access_key(be, user_name: str, now: datetime, *, key_id: str | None = No
     return key
 
 
+def stable_id(prefix: str, account_id: str, name: str) -> str:
+    """A unique id that is the same on every demo run (moto draws random ones), so two demo
+    scans differ only where the estate did."""
+    return prefix + hashlib.sha1(f"{account_id}/{name}".encode()).hexdigest()[:17].upper()
+
+
 def add_user(be, spec: dict[str, Any], now: datetime):
     name = spec["name"]
     user = be.create_user(REGION, name, spec.get("path", "/"), _tags(spec))
+    user.id = stable_id("AIDA", be.account_id, name)
     user.create_date = now - timedelta(days=spec.get("created_days_ago", 0))
     if spec.get("console_password"):
         be.create_login_profile(name, spec["console_password"])
@@ -154,6 +162,9 @@ def add_role(be, spec: dict[str, Any], now: datetime):
     name = spec["name"]
     role = be.create_role(name, json.dumps(spec["trust"]), spec.get("path", "/"), None,
                           spec.get("description", ""), _tags(spec), None)
+    be.roles.pop(role.id)  # moto keys roles by their (random) id
+    role.id = stable_id("AROA", be.account_id, name)
+    be.roles[role.id] = role
     role.create_date = now - timedelta(days=spec.get("created_days_ago", 0))
     if spec.get("last_used_days_ago") is not None:
         role.last_used = now - timedelta(days=spec["last_used_days_ago"])

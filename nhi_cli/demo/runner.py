@@ -30,6 +30,9 @@ def demo_estate(now: datetime, providers: list[str] | None = None) -> Iterator[C
     """Start the fakes; yield the demo config pointing every provider at its fake."""
     estate = estate_dir()
     config = load_config(estate / "nhi.yaml")
+    # The estate's times are relative ("400 days ago"); anchoring them to the day, not the
+    # second, makes two demo scans on one day identical, so `nhi diff` shows only real change.
+    now = now.replace(hour=0, minute=0, second=0, microsecond=0)
     with ExitStack() as stack:
         for name in list(config.providers):
             if providers and name not in providers:
