@@ -88,8 +88,12 @@ def show(
                 hint = f"; did you mean: {', '.join(candidates)}" if candidates else ""
                 raise NhiError(f"no identity or credential {id!r} in the inventory{hint}", ExitCode.USAGE)
             identity = conn.execute("SELECT * FROM v_identities WHERE id = ?", (credential["identity_id"],)).fetchone()
-        data = _decode(identity) if identity else {}
-        ident = data.get("id")
+            if identity is None:  # its identity was removed since: show what is known of the credential
+                identity = {"id": credential["identity_id"], "provider": credential["provider"],
+                            "scope": credential["scope"],
+                            "name": f"{credential['identity_id']} (no longer in the inventory)"}
+        data = _decode(identity)
+        ident = data["id"]
         data["credentials"] = [_decode(r) for r in conn.execute(
             "SELECT * FROM v_credentials WHERE identity_id = ? ORDER BY id", (ident,))]
         data["grants"] = [_decode(r) for r in conn.execute(

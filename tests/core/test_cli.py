@@ -87,3 +87,18 @@ def test_inventory_show_unknown_id_suggests_candidates(nhi, tmp_path):
     result = nhi("inventory", "show", "calc")
     assert result.code == ExitCode.USAGE
     assert "did you mean" in result.err
+
+
+def test_inventory_show_credential_of_a_removed_identity(nhi, tmp_path):
+    from nhi_cli.model import Credential
+
+    store = open_store(tmp_path / "nhi.db")
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    orphan = Credential("AKIAORPHAN0000000001", "arn:aws:iam::111111111111:user/gone", "aws", "111111111111",
+                        "access_key", "active", key_id="AKIAORPHAN0000000001")
+    write_scan(store, started_at=now, finished_at=now, results=[ScopeResult("aws", "111111111111", "complete")],
+               batches={("aws", "111111111111"): Batch(credentials=[orphan])})
+    store.close()
+    result = nhi("inventory", "show", "AKIAORPHAN0000000001")
+    assert result.code == 0, result.err
+    assert "no longer in the inventory" in result.out and "AKIAORPHAN0000000001" in result.out
