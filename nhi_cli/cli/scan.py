@@ -18,6 +18,10 @@ def _plan(config, only: list[str] | None):
     from nhi_cli import registry
     from nhi_cli.scan import ScanPlanEntry
 
+    unknown = sorted(set(only or []) - set(config.providers))
+    if unknown:
+        raise ConfigError(f"--provider {', '.join(unknown)}: not configured; configured providers: "
+                          f"{', '.join(config.providers) or 'none'}")
     plan = []
     for name in config.providers:
         if only and name not in only:

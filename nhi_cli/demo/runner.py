@@ -14,7 +14,7 @@ from typing import Iterator
 
 from nhi_cli import registry
 from nhi_cli.config import Config, load_config
-from nhi_cli.errors import NhiError
+from nhi_cli.errors import ConfigError, NhiError
 
 
 def estate_dir() -> Path:
@@ -33,6 +33,9 @@ def demo_estate(now: datetime, providers: list[str] | None = None) -> Iterator[C
     # The estate's times are relative ("400 days ago"); anchoring them to the day, not the
     # second, makes two demo scans on one day identical, so `nhi diff` shows only real change.
     now = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    unknown = sorted(set(providers or []) - set(config.providers))
+    if unknown:
+        raise ConfigError(f"--provider {', '.join(unknown)}: not in the demo estate ({', '.join(config.providers)})")
     with ExitStack() as stack:
         for name in list(config.providers):
             if providers and name not in providers:

@@ -62,3 +62,12 @@ def test_unknown_provider_is_a_usage_error(nhi, tmp_path):
     (tmp_path / "nhi.yaml").write_text("version: 1\nproviders:\n  oracle: {}\n")
     result = nhi("scan")
     assert result.code == ExitCode.USAGE and "unknown provider 'oracle'" in result.err
+
+
+def test_scan_of_a_provider_that_is_not_configured_is_a_usage_error(nhi, tmp_path):
+    (tmp_path / "nhi.yaml").write_text("version: 1\nproviders:\n  aws: {}\n")
+    result = nhi("scan", "--provider", "gpc")
+    assert result.code == ExitCode.USAGE
+    assert "--provider gpc: not configured; configured providers: aws" in result.err
+    demo = nhi("scan", "--demo", "--provider", "gpc")
+    assert demo.code == ExitCode.USAGE and "not in the demo estate" in demo.err
