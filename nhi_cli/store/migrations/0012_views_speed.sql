@@ -68,3 +68,7 @@ CREATE INDEX credential_azure ON credential (id) WHERE provider = 'azure';
 CREATE INDEX credential_gcp ON credential (id) WHERE provider = 'gcp';
 CREATE INDEX credential_github ON credential (id) WHERE provider = 'github';
 CREATE INDEX credential_openai ON credential (id) WHERE provider = 'openai';
+-- gcp_sa_impersonable_by_broad_principal reads GCP trusts only.
+CREATE INDEX trust_gcp ON trust (identity_id) WHERE provider = 'gcp';
+-- nhi_console_password and nhi_password_and_keys start from the console passwords.
+CREATE INDEX credential_password ON credential (identity_id) WHERE kind = 'password';
