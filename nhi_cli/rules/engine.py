@@ -248,8 +248,7 @@ def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
     through Python with the same defaults. A failing rule is reported and the others still run."""
     conn.execute(RESULT_TABLE)
     conn.execute("DELETE FROM temp.rule_result")
-    conn.create_function("nhi_fingerprint", 2, lambda rule_id, resource_id: fingerprint(rule_id, resource_id),
-                         deterministic=True)
+    conn.create_function("nhi_fingerprint", 2, fingerprint, deterministic=True)
     problems, counts, timings = [], {}, {}
     started = (time.perf_counter(), time.process_time())
     with view_snapshots(conn):

@@ -112,7 +112,8 @@ def record_findings(conn: sqlite3.Connection, scan_id: int, rules: list[Rule], s
     # finding_occurrence would be read row by row for `suppressed`)
     total, suppressed = conn.execute(
         "SELECT COUNT(*), COALESCE(SUM(suppressed), 0) FROM temp.finding_batch").fetchone()
-    conn.execute("DROP TABLE temp.finding_batch")
+    # finding_batch stays until the next scan on this connection or its close, like rule_result:
+    # dropping it walks every page (0.15 s at 280k findings) only to free a temp file early
     return {
         "findings": total,
         "suppressed": suppressed,

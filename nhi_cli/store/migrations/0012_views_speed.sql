@@ -72,3 +72,33 @@ CREATE INDEX credential_openai ON credential (id) WHERE provider = 'openai';
 CREATE INDEX trust_gcp ON trust (identity_id) WHERE provider = 'gcp';
 -- nhi_console_password and nhi_password_and_keys start from the console passwords.
 CREATE INDEX credential_password ON credential (identity_id) WHERE kind = 'password';
+
+-- v_rule_agents (0002) with its two pattern joins driven from the patterns (usually a handful,
+-- often none) instead of from every identity and every credential; the other parts are as in
+-- 0002. Same columns, same rows (UNION removes duplicates either way).
+DROP VIEW v_rule_agents;
+CREATE VIEW v_rule_agents AS
+SELECT i.id AS identity_id, p.agent_name, 'config: ' || p.pattern AS evidence
+FROM rule_agent_pattern p CROSS JOIN identity i ON i.id GLOB p.pattern OR i.name GLOB p.pattern
+WHERE p.kind = 'identity' AND i.removed_at IS NULL
+UNION
+SELECT k.identity_id, p.agent_name, 'config credential: ' || p.pattern
+FROM rule_agent_pattern p CROSS JOIN credential k ON k.id GLOB p.pattern
+WHERE p.kind = 'credential' AND k.removed_at IS NULL
+UNION
+SELECT i.id, CASE WHEN lower(CAST(j.value AS TEXT)) IN ('', 'true', 'yes', '1') THEN i.name
+                  ELSE CAST(j.value AS TEXT) END, 'tag: ' || j.key
+FROM identity i, json_each(i.tags) j
+WHERE i.removed_at IS NULL AND i.tags LIKE '%agent%'
+  AND lower(j.key) IN ('nhi:agent', 'agent', 'ai-agent', 'nhi-agent')
+  AND lower(CAST(j.value AS TEXT)) NOT IN ('false', 'no', '0')
+UNION
+SELECT t.identity_id, t.identity_name, 'trusted by agent platform: ' || t.principal
+FROM v_trusts t
+WHERE t.principal_type = 'service'
+  AND (t.principal IN ('bedrock.amazonaws.com', 'bedrock-agentcore.amazonaws.com')
+       OR t.principal LIKE '%@gcp-sa-aiplatform%.iam.gserviceaccount.com'
+       OR t.principal LIKE '%@gcp-sa-aiplatform-re.iam.gserviceaccount.com')
+UNION
+-- the agents model (migration 0010, built by nhi_cli/agents each scan): strong evidence only
+SELECT identity_id, agent_name, 'agents: ' || agent_name FROM v_agent_identities WHERE confidence = 'high';
