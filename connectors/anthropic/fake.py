@@ -11,9 +11,8 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, reply
-from nhi_connectors.github.fake import RECORDED_AT, shift_times
-from nhi_connectors.openai.fake import cursor_page
+from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, cursor_page, reply
+from nhi_cli.demo.times import RECORDED_AT, shift_times
 
 DEMO_ADMIN_KEY = "sk-ant-admin01-DEMOnwFAKEfakeFAKEfakeFAKE000000000000000000demoAA"  # fake; only the demo fake accepts it
 

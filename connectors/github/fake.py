@@ -14,37 +14,17 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import re
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, reply
+from nhi_cli.demo.times import RECORDED_AT, shift_times
 
 PAT_ONLY_APPS = {"message": "Only GitHub Apps can use this endpoint.",
                  "documentation_url": "https://docs.github.com/rest/orgs/personal-access-tokens"}
-
-
-# Recorded payloads in fixtures/ are as of this instant; demos shift them to "now" so that a key
-# last used 2 days before recording is still 2 days unused whenever the demo runs.
-RECORDED_AT = datetime(2026, 11, 28, tzinfo=timezone.utc)
-_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
-
-
-def shift_times(value: Any, delta: timedelta, key: str = "") -> Any:
-    """Move every timestamp in a payload by ``delta``: ISO text, and Unix seconds in ``*_at``."""
-    if isinstance(value, dict):
-        return {k: shift_times(v, delta, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shift_times(v, delta, key) for v in value]
-    if isinstance(value, str) and _ISO.match(value):
-        moved = datetime.fromisoformat(value.replace("Z", "+00:00")) + delta
-        return moved.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, int) and not isinstance(value, bool) and key.endswith("_at") and value > 10**9:
-        return value + int(delta.total_seconds())
-    return value
 
 
 def _load(path: Path, default: Any) -> Any:

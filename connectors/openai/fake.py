@@ -10,31 +10,15 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, reply
-from nhi_connectors.github.fake import RECORDED_AT, shift_times
+from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, cursor_page, reply
+from nhi_cli.demo.times import RECORDED_AT, shift_times
 
 DEMO_ADMIN_KEY = "sk-admin-DEMOnwFAKEfakeFAKEfakeFAKE0000000000000000demo"  # fake; only the local demo fake accepts it
 
 
 def _data(path: Path) -> list[dict]:
     return json.loads(path.read_text())["data"] if path.is_file() else []
-
-
-def cursor_page(req: FakeRequest, items: list[dict], page_size: int, cursor: str = "after", limit_max: int = 100):
-    """``data`` after the item whose id is the cursor; ``has_more``, ``first_id``, ``last_id``."""
-    limit = min(int(req.arg("limit", "20")), limit_max, page_size)
-    start = 0
-    after = req.arg(cursor)
-    if after:
-        ids = [i["id"] for i in items]
-        if after not in ids:
-            return reply({"error": {"type": "invalid_request_error", "message": "bad cursor"}}, 400)
-        start = ids.index(after) + 1
-    chunk = items[start:start + limit]
-    return reply({"object": "list", "data": chunk, "first_id": chunk[0]["id"] if chunk else None,
-                  "last_id": chunk[-1]["id"] if chunk else None, "has_more": start + limit < len(items)})
 
 
 class OpenAIFake(FakeHttpServer):

@@ -47,6 +47,23 @@ def reply(body: Any = None, status: int = 200, **headers: str) -> FakeResponse:
     return FakeResponse(status, body, {k.replace("_", "-"): v for k, v in headers.items()})
 
 
+def cursor_page(req: FakeRequest, items: list[dict], page_size: int, cursor: str = "after",
+                limit_max: int = 100) -> FakeResponse:
+    """One page in the OpenAI/Anthropic list style: ``data`` after the item whose id is the
+    ``cursor`` argument, with ``has_more``, ``first_id`` and ``last_id``."""
+    limit = min(int(req.arg("limit", "20")), limit_max, page_size)
+    start = 0
+    after = req.arg(cursor)
+    if after:
+        ids = [i["id"] for i in items]
+        if after not in ids:
+            return reply({"error": {"type": "invalid_request_error", "message": "bad cursor"}}, 400)
+        start = ids.index(after) + 1
+    chunk = items[start:start + limit]
+    return reply({"object": "list", "data": chunk, "first_id": chunk[0]["id"] if chunk else None,
+                  "last_id": chunk[-1]["id"] if chunk else None, "has_more": start + limit < len(items)})
+
+
 class FakeHttpServer:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern, Handler]] = []
