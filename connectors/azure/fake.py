@@ -10,34 +10,19 @@ the clock the fake is started with, so the planted problems never age out.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from contextlib import ExitStack
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, FakeResponse, reply
-from nhi_cli.model import iso
+from nhi_cli.demo.times import load_relative_estate
 
 TOKEN = "fake-azure-token"  # what the demo settings send as `static_token`
-_RELATIVE = re.compile(r"^@now([+-]\d+)d$")
 _GUID = r"[0-9A-Za-z-]+"
 _ASSIGNMENT = r"(?P<scope>/.*)/providers/Microsoft\.Authorization/roleAssignments/(?P<name>[0-9A-Za-z-]+)"
-
-
-def load_estate(path: Path, now: datetime) -> dict[str, Any]:
-    def resolve(value):
-        if isinstance(value, dict):
-            return {k: resolve(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [resolve(v) for v in value]
-        if isinstance(value, str) and (m := _RELATIVE.match(value)):
-            return iso(now + timedelta(days=int(m.group(1))))
-        return value
-
-    return resolve(json.loads(path.read_text(encoding="utf-8")))
 
 
 class _TypedObjects:
@@ -318,6 +303,6 @@ class AzureFake:
 
 def start_demo(stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any]:
     """Start the demo tenant's fake (closed by ``stack``) and return the connector settings."""
-    fake = AzureFake(load_estate(estate / "azure" / "estate.json", now), page_size=50)
+    fake = AzureFake(load_relative_estate(estate / "azure" / "estate.json", now), page_size=50)
     stack.enter_context(fake)
     return fake.settings()

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import threading
 from concurrent import futures
 from contextlib import ExitStack
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,28 +27,10 @@ from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.protobuf import empty_pb2, json_format
 
 from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, reply
-from nhi_cli.model import iso
+from nhi_cli.demo.times import load_relative_estate
 
-RELATIVE = re.compile(r"^now([+-]\d+)d$")
 STATES = {"STATE_UNSPECIFIED": 0, "ACTIVE": 1, "DELETE_REQUESTED": 2}
 EMPTY_POLICY = {"version": 1, "etag": "ACAB", "bindings": []}
-
-
-def resolve_times(value: Any, now: datetime) -> Any:
-    """Replace ``"now-400d"`` strings with ISO timestamps relative to ``now``."""
-    if isinstance(value, dict):
-        return {k: resolve_times(v, now) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_times(v, now) for v in value]
-    if isinstance(value, str):
-        match = RELATIVE.match(value)
-        if match:
-            return iso(now + timedelta(days=int(match.group(1))))
-    return value
-
-
-def load_estate(path: Path, now: datetime) -> dict:
-    return resolve_times(json.loads(Path(path).read_text(encoding="utf-8")), now)
 
 
 def _unary(fn, request_type, response_type):
@@ -282,7 +263,7 @@ class GcpFake:
 
     @classmethod
     def from_file(cls, path: Path, now: datetime, page_size: int = 100) -> "GcpFake":
-        return cls(load_estate(path, now), page_size=page_size)
+        return cls(load_relative_estate(path, now), page_size=page_size)
 
     def __enter__(self) -> "GcpFake":
         self._stack.enter_context(self.http)

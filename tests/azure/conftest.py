@@ -6,11 +6,12 @@ import pytest
 
 from azure_helpers import FIXTURES
 from nhi_cli.model import utcnow
-from nhi_connectors.azure.fake import AzureFake, load_estate
+from nhi_cli.demo.times import load_relative_estate
+from nhi_connectors.azure.fake import AzureFake
 
 
 @pytest.fixture
 def azure():
     """A started fake with pages of two items, so every Graph and ARM list is paged."""
-    with AzureFake(load_estate(FIXTURES / "tenant.json", utcnow()), page_size=2) as fake:
+    with AzureFake(load_relative_estate(FIXTURES / "tenant.json", utcnow()), page_size=2) as fake:
         yield fake
