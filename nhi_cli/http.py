@@ -87,10 +87,11 @@ class RestClient:
     """A small httpx wrapper: ``get_json``, ``request`` and the ``paged_*`` iterators.
 
     ``headers`` is a callable so tokens can be refreshed per request. ``label`` prefixes the
-    call counter ("graph", "github"), and ``sleep`` is injectable so tests need not wait."""
+    call counter ("graph", "github"), ``timeout`` defaults to the connector's ``timeout:``
+    setting, and ``sleep`` is injectable so tests need not wait."""
 
     def __init__(self, base_url: str, ctx: CollectContext, *, label: str,
-                 headers: Callable[[], dict[str, str]] | None = None, timeout: float = 30.0,
+                 headers: Callable[[], dict[str, str]] | None = None, timeout: float | None = None,
                  max_retries: int = 4, max_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep):
         import httpx  # lazy: keeps `nhi --help` fast
 
@@ -100,6 +101,8 @@ class RestClient:
         self.max_retries = max_retries
         self.max_wait = max_wait
         self.sleep = sleep
+        if timeout is None:
+            timeout = getattr(ctx.settings, "timeout", None) or 30.0
         self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, follow_redirects=False)
         self._httpx = httpx
 

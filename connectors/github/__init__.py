@@ -16,7 +16,7 @@ from nhi_cli.connector import (AuthFailed, CollectContext, Connector, RevokeStep
                                StepOutcome)
 from nhi_cli.model import Batch, Scope
 
-from .auth import GithubAuth, GithubSettings, graphql_url, org_client
+from .auth import GithubAuth, GithubSettings, graphql_url, org_client, rest_base
 
 
 class GithubConnector(Connector):
@@ -41,11 +41,11 @@ class GithubConnector(Connector):
 
         try:
             if auth.is_app:
-                with RestClient(_base(settings), ctx, label="github", headers=auth.jwt_headers) as client:
+                with RestClient(rest_base(settings), ctx, label="github", headers=auth.jwt_headers) as client:
                     items = client.paged_link("/app/installations", {"per_page": 100})
                     orgs = [i["account"]["login"] for i in items if i.get("account", {}).get("type") == "Organization"]
             else:
-                with RestClient(_base(settings), ctx, label="github", headers=lambda: auth.headers_for("", ctx)) as client:
+                with RestClient(rest_base(settings), ctx, label="github", headers=lambda: auth.headers_for("", ctx)) as client:
                     orgs = [o["login"] for o in client.paged_link("/user/orgs", {"per_page": 100})]
         except ScopeDenied as exc:
             raise AuthFailed(exc.code, f"GitHub refused the credentials: {exc.message}") from None
@@ -120,9 +120,3 @@ class GithubConnector(Connector):
         fake = GithubFake.from_dir(estate / "github", now=now, public_key=public_key)
         stack.enter_context(fake)
         return {"endpoint": fake.url, "app_id": fake.app_id, "app_private_key": pem, "orgs": sorted(fake.orgs)}
-
-
-def _base(settings: GithubSettings) -> str:
-    from .auth import rest_base
-
-    return rest_base(settings)
