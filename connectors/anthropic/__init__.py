@@ -5,7 +5,6 @@ organization. Revoke sets a key inactive (reversible: restore sets it active).
 """
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
@@ -13,9 +12,11 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from nhi_cli.connector import (AuthFailed, CollectContext, Connector, ConnectorSettings, RevokeStep, ScopeDenied,
-                               ScopeFailed, StepOutcome)
+from nhi_cli.connector import (CollectContext, Connector, ConnectorSettings, RevokeStep, ScopeDenied, ScopeFailed,
+                               StepOutcome)
 from nhi_cli.model import Batch, Scope
+
+from ..credentials import admin_key
 
 DEFAULT_ENDPOINT = "https://api.anthropic.com"
 
@@ -27,10 +28,7 @@ class AnthropicSettings(ConnectorSettings):
 
 
 def _admin_key(settings: AnthropicSettings) -> str:
-    key = settings.admin_key.get_secret_value() if settings.admin_key else os.environ.get("ANTHROPIC_ADMIN_KEY")
-    if not key:
-        raise AuthFailed("no_credentials", "no Anthropic Admin key: set ANTHROPIC_ADMIN_KEY or providers.anthropic.admin_key")
-    return key
+    return admin_key(settings, "anthropic", "Anthropic")
 
 
 def make_client(ctx: CollectContext):
@@ -39,8 +37,7 @@ def make_client(ctx: CollectContext):
     settings: AnthropicSettings = ctx.settings
     headers = {"x-api-key": _admin_key(settings), "anthropic-version": settings.anthropic_version,
                "content-type": "application/json", "user-agent": "nhi"}
-    return RestClient(settings.endpoint or DEFAULT_ENDPOINT, ctx, label="anthropic", headers=lambda: headers,
-                      timeout=settings.timeout)
+    return RestClient(settings.endpoint or DEFAULT_ENDPOINT, ctx, label="anthropic", headers=lambda: headers)
 
 
 class AnthropicConnector(Connector):

@@ -20,6 +20,8 @@ from pydantic import SecretStr
 
 from nhi_cli.connector import AuthFailed, CollectContext, ConnectorSettings
 
+from ..credentials import secret_setting
+
 API_VERSION = "2022-11-28"
 DEFAULT_ENDPOINT = "https://api.github.com"
 
@@ -77,8 +79,7 @@ class GithubAuth:
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}
         self._app = None
-        token = settings.token.get_secret_value() if settings.token else os.environ.get("GITHUB_TOKEN")
-        self.token = token or None
+        self.token = secret_setting(settings.token, "GITHUB_TOKEN")
         self.private_key: bytes | None = None
         if settings.app_id:
             if settings.app_private_key:
@@ -129,8 +130,7 @@ class GithubAuth:
         from nhi_cli.http import RestClient
 
         if self._app is None:
-            self._app = RestClient(rest_base(self.settings), ctx, label="github", headers=self.jwt_headers,
-                                   timeout=self.settings.timeout)
+            self._app = RestClient(rest_base(self.settings), ctx, label="github", headers=self.jwt_headers)
         return self._app
 
     def close(self) -> None:
@@ -159,6 +159,4 @@ def org_client(ctx: CollectContext, auth: GithubAuth, org: str):
     """A RestClient whose every request carries the org's credentials."""
     from nhi_cli.http import RestClient
 
-    settings: GithubSettings = ctx.settings
-    return RestClient(rest_base(settings), ctx, label="github", headers=lambda: auth.headers_for(org, ctx),
-                      timeout=settings.timeout)
+    return RestClient(rest_base(ctx.settings), ctx, label="github", headers=lambda: auth.headers_for(org, ctx))

@@ -4,7 +4,6 @@ https://api.openai.com/v1. One scope: the organization. Revoke deletes a key (ir
 """
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
@@ -12,9 +11,10 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from nhi_cli.connector import (AuthFailed, CollectContext, Connector, ConnectorSettings, RevokeStep, ScopeFailed,
-                               StepOutcome)
+from nhi_cli.connector import CollectContext, Connector, ConnectorSettings, RevokeStep, ScopeFailed, StepOutcome
 from nhi_cli.model import Batch, Scope
+
+from ..credentials import admin_key
 
 DEFAULT_ENDPOINT = "https://api.openai.com/v1"
 
@@ -26,20 +26,15 @@ class OpenAISettings(ConnectorSettings):
 
 
 def _admin_key(settings: OpenAISettings) -> str:
-    key = settings.admin_key.get_secret_value() if settings.admin_key else os.environ.get("OPENAI_ADMIN_KEY")
-    if not key:
-        raise AuthFailed("no_credentials", "no OpenAI Admin key: set OPENAI_ADMIN_KEY or providers.openai.admin_key")
-    return key
+    return admin_key(settings, "openai", "OpenAI")
 
 
 def make_client(ctx: CollectContext):
     from nhi_cli.http import RestClient
 
     settings: OpenAISettings = ctx.settings
-    key = _admin_key(settings)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json", "User-Agent": "nhi"}
-    return RestClient(settings.endpoint or DEFAULT_ENDPOINT, ctx, label="openai", headers=lambda: headers,
-                      timeout=settings.timeout)
+    headers = {"Authorization": f"Bearer {_admin_key(settings)}", "Content-Type": "application/json", "User-Agent": "nhi"}
+    return RestClient(settings.endpoint or DEFAULT_ENDPOINT, ctx, label="openai", headers=lambda: headers)
 
 
 class OpenAIConnector(Connector):
