@@ -51,14 +51,7 @@ def _user_name(target: dict[str, Any]) -> str | None:
     return identity.get("name") or attrs.get("user_name") or attrs.get("user") or attrs.get("UserName")
 
 
-def _drop_connector(args: tuple) -> tuple:
-    """Accept both (connector, ctx, ...) and (ctx, ...): the connector itself is not needed."""
-    return args[1:] if args and not isinstance(args[0], CollectContext) else args
-
-
-def plan_revoke(*args) -> list[RevokeStep]:
-    """plan_revoke([connector,] ctx, target, options)"""
-    ctx, target, options = _drop_connector(args)
+def plan_revoke(ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
     kind, scope = target["kind"], target["scope"]
 
     def step(action: str, description: str, reversible: bool, **params) -> RevokeStep:
@@ -183,9 +176,7 @@ def _inline(iam, kind: str, name: str, policy: str) -> dict | None:
 
 
 # --- execute -----------------------------------------------------------------------------------
-def execute_step(*args) -> StepOutcome:
-    """execute_step([connector,] ctx, step)"""
-    ctx, step = _drop_connector(args)
+def execute_step(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     action = _EXECUTE.get(step.action)
     if action is None:
         return StepOutcome("failed", error=f"unknown aws revoke action {step.action!r}")
@@ -326,9 +317,7 @@ _EXECUTE = {
 
 
 # --- restore -----------------------------------------------------------------------------------
-def restore_step(*args) -> StepOutcome:
-    """restore_step([connector,] ctx, step)"""
-    ctx, step = _drop_connector(args)
+def restore_step(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     action = _RESTORE.get(step.action)
     if action is None:
         return StepOutcome("skipped", error=f"{step.action} cannot be undone")
