@@ -59,12 +59,9 @@ def _config_source(conn: sqlite3.Connection, config, name: str) -> AgentMembers 
 def _stored_source(conn: sqlite3.Connection, config, name: str) -> AgentMembers | None:
     """Members the last scan derived (agent_member, migration 0010): discovered agents, and
     single credentials of other identities linked to a configured agent (a person's API key
-    found in the agent's MCP config). Absent on inventories without that table."""
-    try:
-        rows = conn.execute("SELECT member_type, member_id FROM agent_member WHERE agent_name = ?", (name,)).fetchall()
-        owner_row = conn.execute("SELECT owner, source FROM agent WHERE name = ?", (name,)).fetchone()
-    except sqlite3.OperationalError:
-        return None
+    found in the agent's MCP config)."""
+    rows = conn.execute("SELECT member_type, member_id FROM agent_member WHERE agent_name = ?", (name,)).fetchall()
+    owner_row = conn.execute("SELECT owner, source FROM agent WHERE name = ?", (name,)).fetchone()
     if not rows and owner_row is None:
         return None
     members = AgentMembers(name=name, owner=owner_row[0] if owner_row else None,
@@ -117,11 +114,7 @@ def agent_members(conn: sqlite3.Connection, config, name: str) -> AgentMembers |
 
 def agent_names(conn: sqlite3.Connection, config) -> list[str]:
     """Names of every known agent (for listing candidates when a name is unknown)."""
-    names = {a.name for a in config.agents}
-    try:
-        names |= {r[0] for r in conn.execute("SELECT name FROM agent")}
-    except sqlite3.OperationalError:
-        pass
+    names = {a.name for a in config.agents} | {r[0] for r in conn.execute("SELECT name FROM agent")}
     return sorted(names)
 
 

@@ -126,10 +126,7 @@ def _is_demo(conn: sqlite3.Connection, scan_id: int | None) -> bool:
 
 def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None) -> list[dict]:
     """Every agent with its scorecard: the data behind `nhi agents list` and the HTML report."""
-    try:
-        agents = [dict(r) for r in conn.execute("SELECT * FROM v_agents ORDER BY source, name")]
-    except sqlite3.OperationalError:  # an inventory from before agents existed
-        return []
+    agents = [dict(r) for r in conn.execute("SELECT * FROM v_agents ORDER BY source, name")]
     scan_id = scan_id if scan_id is not None else latest_scan(conn)
     demo = _is_demo(conn, scan_id)
     for agent in agents:

@@ -39,19 +39,14 @@ def emit_report(st, conn, fmt: str, *, scan_id: int | None, what: str = "finding
         check_writable(output)
     to_terminal = output is None and st.out.is_terminal
     width = st.out.width if output is None else 100
-    report, text = render_report(conn, fmt, scan_id=scan_id, what=what, config=_config_or_none(st),
-                                 width=max(60, width), color=to_terminal and fmt == "table", limit=limit)
+    report, text = render_report(conn, fmt, scan_id=scan_id, what=what, width=max(60, width),
+                                 color=to_terminal and fmt == "table", limit=limit)
     write_output(text, output)
     if report.empty:
         st.say(f"nhi: scan {report.scan['id']} recorded no identities or credentials; see its coverage")
     if output is not None:
         st.say(f"nhi: wrote the {fmt} report of scan {report.scan['id']} to {output}")
     return report
-
-
-def _config_or_none(st):
-    """The config for agent patterns; a report still renders when there is no nhi.yaml."""
-    return st.config
 
 
 def report(

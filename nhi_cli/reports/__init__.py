@@ -47,13 +47,13 @@ def render(report, fmt: str, what: str = "findings", *, width: int = 80, color: 
     return table.render(report, what, width=width, color=color, **({"limit": limit} if limit is not None else {}))
 
 
-def render_report(conn, fmt: str, *, scan_id: int | None = None, what: str = "findings", config=None,
+def render_report(conn, fmt: str, *, scan_id: int | None = None, what: str = "findings",
                   width: int = 80, color: bool = False, limit: int | None = None):
     """Build the report for ``scan_id`` (latest when None) and render it. Returns (report, text)."""
     from nhi_cli.reports.model import build_report
 
     check_options(fmt, what)
-    report = build_report(conn, scan_id, config=config, with_credentials=what == "inventory")
+    report = build_report(conn, scan_id, with_credentials=what == "inventory")
     return report, render(report, fmt, what, width=width, color=color, limit=limit)
 
 

@@ -12,7 +12,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from nhi_cli.errors import ExitCode, NhiError
 
@@ -47,8 +47,6 @@ TREND_SCANS = 20  # scans shown in the findings-over-scans trend
 
 # "present at scan :s": loaded no later than :s and not removed by :s
 PRESENT = "{t}.first_scan <= :s AND ({t}.removed_scan IS NULL OR {t}.removed_scan > :s)"
-
-AgentSource = Callable[[sqlite3.Connection, int, Any], list[dict]]
 
 
 @dataclass
@@ -321,8 +319,8 @@ def load_credentials(conn, scan_id: int, now: str) -> list[dict]:
     return dicts(conn, CREDENTIAL_SQL, {"s": scan_id, "now": now})
 
 
-def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *, config: Any = None,
-                 with_credentials: bool = False, agent_source: AgentSource | None = None) -> Report:
+def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *,
+                 with_credentials: bool = False) -> Report:
     """Read everything a report needs for one scan (latest when ``scan_id`` is None)."""
     from nhi_cli.reports.agents import agent_rows
 
@@ -333,7 +331,7 @@ def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *, config
     prev = previous_scan(conn, scan_id)
     rules = load_rules(conn, scan_id)
     findings, suppressed, resolved = load_findings(conn, scan_id, prev, rules)
-    agents = (agent_source or agent_rows)(conn, scan_id, config)
+    agents = agent_rows(conn, scan_id)
     # the agents most in need of attention first: worst severity, then most findings
     agents.sort(key=lambda a: (SEVERITY_RANK.get(a.get("worst_severity"), 9), -(a.get("findings") or 0), a["name"]))
     return Report(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -72,11 +71,8 @@ def _rows(conn, sql: str, *args) -> list[dict]:
 
 def _linked_sightings(conn, credential_id: str) -> list[dict]:
     """Sightings the agents pass linked to this credential (a key found in an MCP config)."""
-    try:
-        return _rows(conn, "SELECT k.id, k.provider, k.identity_name, k.identity_id FROM credential_link l "
-                           "JOIN v_credentials k ON k.id = l.sighting_id WHERE l.target_id = ?", credential_id)
-    except sqlite3.OperationalError:  # an inventory without the agents tables
-        return []
+    return _rows(conn, "SELECT k.id, k.provider, k.identity_name, k.identity_id FROM credential_link l "
+                       "JOIN v_credentials k ON k.id = l.sighting_id WHERE l.target_id = ?", credential_id)
 
 
 def blast_radius(conn, config, target: Target) -> dict[str, Any]:

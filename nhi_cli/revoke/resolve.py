@@ -183,11 +183,7 @@ def _dedupe(targets: list[Target]) -> list[Target]:
 def _linked_credentials(conn, cred: dict[str, Any]) -> list[dict[str, Any]]:
     """Provider credentials a sighting is (an AWS key id or API key found in an MCP config):
     the links the agents pass recorded (credential_link), and equal key ids or salted hashes."""
-    ids: list[str] = []
-    try:
-        ids += [r[0] for r in conn.execute("SELECT target_id FROM credential_link WHERE sighting_id = ?", (cred["id"],))]
-    except sqlite3.OperationalError:  # an inventory without the agents tables
-        pass
+    ids = [r[0] for r in conn.execute("SELECT target_id FROM credential_link WHERE sighting_id = ?", (cred["id"],))]
     rows = _rows(conn, "SELECT * FROM v_credentials WHERE provider != ? AND ("
                        "(? IS NOT NULL AND (key_id = ? OR id = ?)) OR (? IS NOT NULL AND secret_hash = ?))",
                  cred["provider"], cred.get("key_id"), cred.get("key_id"), cred.get("key_id"),
