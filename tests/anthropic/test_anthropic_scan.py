@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 import yaml
 
 from nhi_cli.connector import CollectContext
+from tests.conftest import db_rows
 from nhi_connectors.anthropic import AnthropicConnector
 from nhi_connectors.anthropic.fake import AnthropicFake
 
@@ -29,19 +29,10 @@ def scan(nhi, fake, monkeypatch, *args):
     return nhi("scan", *args)
 
 
-def rows(sql):
-    conn = sqlite3.connect("nhi.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql)]
-    finally:
-        conn.close()
-
-
 def test_scan_pages_with_after_id_and_keeps_the_hint(fake, nhi, monkeypatch):
     result = scan(nhi, fake, monkeypatch)
     assert result.code == 0, result.err
-    creds = {r["id"]: r for r in rows("SELECT * FROM v_credentials WHERE provider = 'anthropic'")}
+    creds = {r["id"]: r for r in db_rows("SELECT * FROM v_credentials WHERE provider = 'anthropic'")}
     assert {k: v["status"] for k, v in creds.items()} == {
         "anthropic:apikey_01": "active", "anthropic:apikey_02": "active",
         "anthropic:apikey_03": "inactive", "anthropic:apikey_04": "revoked"}
@@ -53,7 +44,7 @@ def test_scan_pages_with_after_id_and_keeps_the_hint(fake, nhi, monkeypatch):
     key_calls = fake.calls("GET", r"/v1/organizations/api_keys")
     assert [r.arg("after_id") for r in key_calls] == [None, "apikey_02"]
     assert all(r.headers["anthropic-version"] == "2023-06-01" and r.headers["x-api-key"] for r in key_calls)
-    (scope,) = rows("SELECT api_calls FROM scope_result")
+    (scope,) = db_rows("SELECT api_calls FROM scope_result")
     assert json.loads(scope["api_calls"])["anthropic:GET /v1/organizations/api_keys"] == 2
 
 
@@ -63,7 +54,7 @@ def test_rate_limit_is_retried_and_denied_users_is_a_gap(fake, nhi, monkeypatch)
     result = scan(nhi, fake, monkeypatch)
     assert result.code == 0, result.err
     assert len(fake.calls("GET", r"/v1/organizations/api_keys")) == 3  # 429, then two pages
-    (scope,) = rows("SELECT status, gaps FROM scope_result")
+    (scope,) = db_rows("SELECT status, gaps FROM scope_result")
     assert scope["status"] == "partial" and "permission_error" in scope["gaps"]
 
 
@@ -71,7 +62,7 @@ def test_denied_scope_exits_3(fake, nhi, monkeypatch):
     fake.fault("GET", r"/v1/organizations/api_keys", 401, {"type": "error", "error": {"type": "authentication_error"}})
     result = scan(nhi, fake, monkeypatch)
     assert result.code == 3
-    (scope,) = rows("SELECT status, error_code FROM scope_result")
+    (scope,) = db_rows("SELECT status, error_code FROM scope_result")
     assert scope == {"status": "denied", "error_code": "authentication_error"}
 
 

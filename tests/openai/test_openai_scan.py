@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 import yaml
 
 from nhi_cli.connector import CollectContext
+from tests.conftest import db_rows
 from nhi_connectors.anthropic.fake import AnthropicFake
 from nhi_connectors.openai import OpenAIConnector
 from nhi_connectors.openai.fake import OpenAIFake
@@ -31,21 +31,12 @@ def configure(fake, **extra):
     Path("nhi.yaml").write_text(yaml.safe_dump({"version": 1, "providers": providers}))
 
 
-def rows(sql):
-    conn = sqlite3.connect("nhi.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql)]
-    finally:
-        conn.close()
-
-
 def test_scan_pages_every_list_and_models_owners(openai_fake, nhi, monkeypatch):
     monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
     configure(openai_fake)
     result = nhi("scan")
     assert result.code == 0, result.err
-    creds = {r["id"]: r for r in rows("SELECT * FROM v_credentials WHERE provider = 'openai'")}
+    creds = {r["id"]: r for r in db_rows("SELECT * FROM v_credentials WHERE provider = 'openai'")}
     assert set(creds) == {"openai:key_1", "openai:key_2", "openai:key_3", "openai:key_4", "openai:key_adm1", "openai:key_adm2"}
     user_key = creds["openai:key_1"]
     assert user_key["hint"] == "sk-proj-abc...wxyz" and user_key["identity_kind"] == "openai_api_key"
@@ -56,7 +47,7 @@ def test_scan_pages_every_list_and_models_owners(openai_fake, nhi, monkeypatch):
     # cursor paging: one item per page, so the third key came with after=key_2
     assert [r.arg("after") for r in openai_fake.calls("GET", r"/v1/organization/projects/proj_A/api_keys")] == [None, "key_1", "key_2"]
     assert all(r.arg("include_archived") == "false" for r in openai_fake.calls("GET", r"/v1/organization/projects"))
-    (scope,) = rows("SELECT api_calls FROM scope_result")
+    (scope,) = db_rows("SELECT api_calls FROM scope_result")
     calls = json.loads(scope["api_calls"])
     assert calls["openai:GET /organization/projects/{id}/api_keys"] == 3 + 1  # proj_A three pages, proj_B one
 
@@ -68,7 +59,7 @@ def test_denied_provider_is_incomplete_while_another_completes(openai_fake, nhi,
         configure(openai_fake, anthropic={"endpoint": anthropic.url})
         result = nhi("scan")
     assert result.code == 3
-    status = {r["provider"]: (r["status"], r["error_code"]) for r in rows("SELECT * FROM scope_result")}
+    status = {r["provider"]: (r["status"], r["error_code"]) for r in db_rows("SELECT * FROM scope_result")}
     assert status["openai"] == ("denied", "invalid_api_key")
     assert status["anthropic"][0] == "complete"
 
@@ -80,7 +71,7 @@ def test_server_errors_and_429_are_retried(openai_fake, nhi, monkeypatch):
     openai_fake.fault("GET", r"/v1/organization/projects", 503, None, Retry_After="0")
     assert nhi("scan").code == 0
     assert len(openai_fake.calls("GET", r"/v1/organization/admin_api_keys")) == 3  # 429 + two pages
-    (scope,) = rows("SELECT status FROM scope_result")
+    (scope,) = db_rows("SELECT status FROM scope_result")
     assert scope["status"] == "complete"
 
 
@@ -136,7 +127,8 @@ def test_service_account_identity_and_own_admin_key(openai_fake):
     first = connector.execute_step(ctx, steps[0])
     assert first.status == "failed" and "service account" in first.error
     assert connector.execute_step(ctx, steps[1]).status == "done"
-    assert not openai_fake.keys["proj_A"][1:2] or openai_fake.keys["proj_A"][1]["id"] != "key_2"
+    assert openai_fake.calls("DELETE", r"/v1/organization/projects/proj_A/service_accounts/svc_acct_1")
+    assert "key_2" not in {k["id"] for k in openai_fake.keys["proj_A"]}  # the account's key went with it
     from nhi_cli.errors import NhiError
     with pytest.raises(NhiError, match="nhi itself"):
         connector.plan_revoke(ctx, {"type": "credential", "id": "openai:key_adm1", "kind": "admin_api_key",
