@@ -35,23 +35,35 @@ def latest_scan(conn) -> int | None:
     return conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
 
 
-def agent_findings(conn, name: str, scan_id: int | None) -> list[dict]:
-    """Open, unsuppressed findings of the scan about the agent's identities and credentials."""
+def findings_by_agent(conn, scan_id: int | None, name: str | None = None) -> dict[str, list[dict]]:
+    """Open, unsuppressed findings of the scan about each agent's identities and credentials
+    (a finding on a member, or whose evidence names a member identity), worst first; one
+    statement for every agent (or just ``name``)."""
     if scan_id is None:
-        return []
+        return {}
     rows = conn.execute(
         """WITH members AS (
-               SELECT identity_id AS id FROM v_agent_identities WHERE agent_name = :a
-               UNION SELECT credential_id FROM v_agent_credentials WHERE agent_name = :a)
-           SELECT f.rule_id, f.resource_id, f.resource_type, f.resource_name, f.property, o.severity, o.reason
-           FROM finding_occurrence o JOIN finding f ON f.fingerprint = o.fingerprint
-           WHERE o.scan_id = :s AND o.suppressed = 0
-             AND (f.resource_id IN (SELECT id FROM members)
-                  OR json_extract(o.evidence, '$.identity_id') IN (SELECT id FROM members))
-           ORDER BY CASE o.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2
+               SELECT agent_name, identity_id AS id FROM v_agent_identities
+               WHERE :a IS NULL OR agent_name = :a
+               UNION SELECT agent_name, credential_id FROM v_agent_credentials
+               WHERE :a IS NULL OR agent_name = :a),
+           open AS (SELECT o.fingerprint, o.severity, o.reason, o.evidence FROM finding_occurrence o
+                    WHERE o.scan_id = :s AND o.suppressed = 0),
+           hits AS (
+               SELECT m.agent_name, o.fingerprint FROM open o JOIN finding f ON f.fingerprint = o.fingerprint
+               JOIN members m ON m.id = f.resource_id
+               UNION SELECT m.agent_name, o.fingerprint FROM open o
+               JOIN members m ON m.id = json_extract(o.evidence, '$.identity_id'))
+           SELECT h.agent_name, f.rule_id, f.resource_id, f.resource_type, f.resource_name, f.property,
+                  o.severity, o.reason
+           FROM hits h JOIN open o ON o.fingerprint = h.fingerprint JOIN finding f ON f.fingerprint = h.fingerprint
+           ORDER BY h.agent_name, CASE o.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2
                     WHEN 'low' THEN 3 ELSE 4 END, f.rule_id, f.resource_id""",
         {"a": name, "s": scan_id}).fetchall()
-    return [dict(r) for r in rows]
+    found: dict[str, list[dict]] = {}
+    for r in rows:
+        found.setdefault(r["agent_name"], []).append({k: r[k] for k in r.keys() if k != "agent_name"})
+    return found
 
 
 def revocability_gaps(conn, name: str) -> list[str]:
@@ -79,8 +91,8 @@ def revocability_gaps(conn, name: str) -> list[str]:
     return gaps
 
 
-def scorecard(conn: sqlite3.Connection, agent: dict, scan_id: int | None) -> dict[str, dict]:
-    findings = agent_findings(conn, agent["name"], scan_id)
+def scorecard(conn: sqlite3.Connection, agent: dict, findings: list[dict]) -> dict[str, dict]:
+    """Pass or fail per property, with reasons, from the agent's row and its open findings."""
     card = {p: {"pass": True, "reasons": [], "findings": [f for f in findings if f["property"] == p]}
             for p in PROPERTIES}
     for prop in PROPERTIES:
@@ -129,14 +141,18 @@ def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None) -> list[dic
     agents = [dict(r) for r in conn.execute("SELECT * FROM v_agents ORDER BY source, name")]
     scan_id = scan_id if scan_id is not None else latest_scan(conn)
     demo = _is_demo(conn, scan_id)
+    providers: dict[str, list[str]] = {}
+    for name, provider in conn.execute("SELECT DISTINCT agent_name, provider FROM agent_member "
+                                       "ORDER BY agent_name, provider"):
+        providers.setdefault(name, []).append(provider)
+    credentials = dict(conn.execute("SELECT agent_name, COUNT(*) FROM v_agent_credentials "
+                                    "WHERE kind <> 'embedded_secret' GROUP BY agent_name").fetchall())
+    findings = findings_by_agent(conn, scan_id)
     for agent in agents:
-        agent["providers_list"] = [r[0] for r in conn.execute(
-            "SELECT DISTINCT provider FROM agent_member WHERE agent_name = ? ORDER BY provider", (agent["name"],))]
-        agent["credentials"] = conn.execute(
-            "SELECT COUNT(*) FROM v_agent_credentials WHERE agent_name = ? AND kind <> 'embedded_secret'",
-            (agent["name"],)).fetchone()[0]
+        agent["providers_list"] = providers.get(agent["name"], [])
+        agent["credentials"] = credentials.get(agent["name"], 0)
         agent["owner_confidence"] = owner_confidence(agent["owner_source"])
-        agent["scorecard"] = scorecard(conn, agent, scan_id)
+        agent["scorecard"] = scorecard(conn, agent, findings.get(agent["name"], []))
         agent["revoke_command"] = revoke_command(agent["name"], demo)
     return agents
 
@@ -167,7 +183,7 @@ def agent_detail(conn: sqlite3.Connection, name: str, scan_id: int | None = None
             (cred["credential_id"], cred["credential_id"]))]
         credentials.append(cred)
     agent["credentials"] = credentials
-    agent["scorecard"] = scorecard(conn, {**dict(row)}, scan_id)
-    agent["findings"] = agent_findings(conn, name, scan_id)
+    agent["findings"] = findings_by_agent(conn, scan_id, name).get(name, [])
+    agent["scorecard"] = scorecard(conn, dict(row), agent["findings"])
     agent["revoke_command"] = revoke_command(name, _is_demo(conn, scan_id))
     return agent
