@@ -21,8 +21,9 @@ RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 OWASP_ID = re.compile(r"^NHI(10|[1-9])$")
 # :name bind parameters; string literals are blanked out first so ':' inside quotes is ignored.
 PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
-SQL_COMMENT = re.compile(r"--[^\n]*")
+# One left-to-right pass over strings and comments, so an apostrophe inside a comment or a
+# `--` inside a string is read as what it is.
+STRING_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
 
 
 class Strict(BaseModel):
@@ -102,7 +103,7 @@ def schema_connection() -> sqlite3.Connection:
 
 
 def sql_params(sql: str) -> set[str]:
-    text = SQL_COMMENT.sub(" ", STRING_LITERAL.sub("''", sql))
+    text = STRING_OR_COMMENT.sub(lambda m: "''" if m.group(0).startswith("'") else " ", sql)
     return set(PARAM.findall(text))
 
 

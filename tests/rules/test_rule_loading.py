@@ -137,3 +137,12 @@ def test_builtin_rules_pass_their_own_tests_through_the_cli(nhi, tmp_path):
     # tmp_path holds no rules: reported, but every built-in case still ran and passed
     assert "no rule folders" in result.err
     assert "FAIL" not in result.out and "cases passed" in result.out
+
+
+def test_params_are_found_whatever_quotes_comments_hold():
+    from nhi_cli.rules.loader import sql_params
+
+    sql = ("-- the model's age: ':not_a_param' stays in this comment\n"
+           "SELECT id FROM v_credentials WHERE age_days > :max_age  /* don't :skip */\n"
+           "AND name <> '-- :in_string' AND kind = :kind")
+    assert sql_params(sql) == {"max_age", "kind"}
