@@ -179,10 +179,10 @@ def _owner(draft: Draft, identities) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _owner_status(conn, owner: str | None) -> str:
+def _owner_status(conn, owner: str | None, have_people: bool) -> str:
     if not owner:
         return "none"
-    if conn.execute("SELECT COUNT(*) FROM person").fetchone()[0] == 0:
+    if not have_people:  # no people directory: nothing to check an owner against
         return "unknown"
     row = conn.execute("SELECT active FROM person WHERE id = lower(?) OR lower(email) = lower(?)",
                        (owner, owner)).fetchone()
@@ -194,6 +194,10 @@ def _owner_status(conn, owner: str | None) -> str:
 def _write(conn, drafts: dict[str, Draft], identities, scan_id: int) -> None:
     conn.execute("DELETE FROM agent_member")
     conn.execute("DELETE FROM agent")
+    have_people = conn.execute("SELECT 1 FROM person LIMIT 1").fetchone() is not None
+    wanted = sorted({c for draft in drafts.values() for c in draft.credentials})
+    credential_provider = dict(conn.execute("SELECT id, provider FROM credential WHERE id IN "
+                                            "(SELECT value FROM json_each(?))", (json.dumps(wanted),)))
     for draft in drafts.values():
         all_evidence = [e for ev in draft.identities.values() for e in ev] + \
                        [e for ev in draft.credentials.values() for e in ev]
@@ -207,16 +211,16 @@ def _write(conn, drafts: dict[str, Draft], identities, scan_id: int) -> None:
         conn.execute(
             "INSERT INTO agent (name, source, confidence, owner, owner_source, owner_status, acts_for, "
             "acts_for_source, delegation, delegation_detail, description, scan_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (draft.name, draft.source, confidence, owner, owner_source, _owner_status(conn, owner), acts_for,
-             acts_for_source, status, json.dumps([s.as_dict() for s in statements]), draft.description, scan_id))
+            (draft.name, draft.source, confidence, owner, owner_source, _owner_status(conn, owner, have_people),
+             acts_for, acts_for_source, status, json.dumps([s.as_dict() for s in statements]), draft.description, scan_id))
+        members = []
         for identity_id, ev in draft.identities.items():
             ev = [e for e in ev if e.strength != "weak"] or ev  # a name says nothing beside evidence
-            conn.execute("INSERT INTO agent_member VALUES (?, 'identity', ?, ?, ?, ?)",
-                         (draft.name, identity_id, identities[identity_id]["provider"],
-                          "high" if draft.source == "config" else confidence_of(ev),
-                          json.dumps([e.as_dict() for e in ev])))
-        for credential_id, ev in draft.credentials.items():
-            provider = conn.execute("SELECT provider FROM credential WHERE id = ?", (credential_id,)).fetchone()
-            conn.execute("INSERT OR IGNORE INTO agent_member VALUES (?, 'credential', ?, ?, ?, ?)",
-                         (draft.name, credential_id, provider[0] if provider else "unknown", confidence_of(ev),
-                          json.dumps([e.as_dict() for e in ev])))
+            members.append((draft.name, identity_id, identities[identity_id]["provider"],
+                            "high" if draft.source == "config" else confidence_of(ev),
+                            json.dumps([e.as_dict() for e in ev])))
+        conn.executemany("INSERT INTO agent_member VALUES (?, 'identity', ?, ?, ?, ?)", members)
+        conn.executemany("INSERT OR IGNORE INTO agent_member VALUES (?, 'credential', ?, ?, ?, ?)",
+                         [(draft.name, credential_id, credential_provider.get(credential_id, "unknown"),
+                           confidence_of(ev), json.dumps([e.as_dict() for e in ev]))
+                          for credential_id, ev in draft.credentials.items()])
