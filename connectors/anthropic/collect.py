@@ -8,16 +8,11 @@ key's reach (a grant on the workspace; null = the default workspace).
 """
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from nhi_cli.model import Batch, Credential, Grant, Identity
 
+from ..payloads import iso_time as ts, require
+
 STATUS = {"active": "active", "inactive": "inactive", "archived": "revoked", "expired": "expired"}
-
-
-def ts(value: Any) -> datetime | None:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
 
 
 def _paged(client, path: str, name: str):
@@ -40,9 +35,7 @@ def get_users(client) -> list[dict]:
 def transform_api_keys(scope: str, keys: list[dict], workspaces: dict[str, dict], users: dict[str, dict]) -> Batch:
     batch = Batch()
     for key in keys:
-        missing = [k for k in ("id", "status", "partial_key_hint") if k not in key]
-        if missing:
-            raise ValueError(f"Anthropic API key payload is missing {', '.join(missing)}")
+        require(key, "id", "status", "partial_key_hint", what="Anthropic API key")
         creator = key.get("created_by") or {}
         user = users.get(creator.get("id") or "", {})
         workspace_id = key.get("workspace_id")

@@ -13,10 +13,11 @@ Identities and credentials per org:
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Iterable
 
 from nhi_cli.model import Batch, Credential, Grant, Identity
+
+from ..payloads import iso_time as ts, require
 
 WRITE_LEVELS = {"write", "admin"}
 # Permissions whose write level reaches code, CI, secrets or the org itself.
@@ -29,19 +30,6 @@ ADMIN_SCOPES = {"admin:org", "admin:enterprise", "site_admin", "delete_repo", "a
 
 def is_org_permission(name: str) -> bool:
     return name.startswith("organization_") or name in ("members", "custom_properties")
-
-
-def ts(value: Any) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def require(item: dict, *keys: str, what: str) -> None:
-    """transform_* fail loudly when the API stops sending a field they depend on."""
-    missing = [k for k in keys if k not in item]
-    if missing:
-        raise ValueError(f"GitHub {what} payload is missing {', '.join(missing)}")
 
 
 def identity_id(org: str, kind: str, key: Any) -> str:
@@ -83,7 +71,7 @@ def _permission_grants(ident: str, org: str, permissions: dict[str, str], *, res
 def transform_installations(org: str, installations: Iterable[dict]) -> Batch:
     batch = Batch()
     for item in installations:
-        require(item, "id", "app_slug", "permissions", "repository_selection", what="installation")
+        require(item, "id", "app_slug", "permissions", "repository_selection", what="GitHub installation")
         ident = identity_id(org, "installation", item["id"])
         permissions = item.get("permissions") or {}
         # Over-broad = write on repository permissions across all repositories; org-level
@@ -121,7 +109,7 @@ def _owner_identity(org: str, login: str, owners: dict[str, Identity], user_id: 
 def transform_fine_grained_pats(org: str, pats: Iterable[dict], owners: dict[str, Identity]) -> Batch:
     batch = Batch()
     for item in pats:
-        require(item, "id", "owner", "permissions", "token_expired", what="personal access token")
+        require(item, "id", "owner", "permissions", "token_expired", what="GitHub personal access token")
         owner = _owner_identity(org, item["owner"]["login"], owners, item["owner"].get("id"))
         expired = bool(item["token_expired"])
         name = item.get("token_name") or f"pat {item['id']}"
@@ -150,7 +138,7 @@ SSO_KINDS = {"personal access token": "classic_pat", "SSH key": "ssh_key"}
 def transform_credential_authorizations(org: str, items: Iterable[dict], owners: dict[str, Identity]) -> Batch:
     batch = Batch()
     for item in items:
-        require(item, "login", "credential_id", "credential_type", what="credential authorization")
+        require(item, "login", "credential_id", "credential_type", what="GitHub credential authorization")
         owner = _owner_identity(org, item["login"], owners)
         kind = SSO_KINDS.get(item["credential_type"], "sso_credential")
         last_eight = item.get("token_last_eight")
@@ -196,7 +184,7 @@ def ssh_fingerprint(public_key: str | None) -> str | None:
 def transform_deploy_keys(org: str, repo: str, keys: Iterable[dict]) -> Batch:
     batch = Batch()
     for item in keys:
-        require(item, "id", "title", "read_only", what="deploy key")
+        require(item, "id", "title", "read_only", what="GitHub deploy key")
         ident = identity_id(org, "deploy_key", item["id"])
         read_only = bool(item["read_only"])
         added_by = item.get("added_by")

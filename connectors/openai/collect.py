@@ -16,18 +16,14 @@ from typing import Any
 
 from nhi_cli.model import Batch, Credential, Grant, Identity
 
+from ..payloads import require
+
 
 def ts(value: Any) -> datetime | None:
     """OpenAI sends Unix seconds."""
     if value in (None, "", 0):
         return None
     return datetime.fromtimestamp(int(value), tz=timezone.utc)
-
-
-def require(item: dict, *keys: str, what: str) -> None:
-    missing = [k for k in keys if k not in item]
-    if missing:
-        raise ValueError(f"OpenAI {what} payload is missing {', '.join(missing)}")
 
 
 # --- get ------------------------------------------------------------------------------------
@@ -65,7 +61,7 @@ def _role_grant(ident: str, scope: str, role: str | None, project: dict, source:
 def transform_service_accounts(scope: str, project: dict, accounts: list[dict]) -> Batch:
     batch = Batch()
     for sa in accounts:
-        require(sa, "id", "name", what="service account")
+        require(sa, "id", "name", what="OpenAI service account")
         ident = f"openai:{project['id']}/service_account/{sa['id']}"
         batch.identities.append(Identity(
             id=ident, provider="openai", scope=scope, kind="openai_service_account", name=sa["name"],
@@ -79,7 +75,7 @@ def transform_service_accounts(scope: str, project: dict, accounts: list[dict]) 
 def transform_project_keys(scope: str, project: dict, keys: list[dict]) -> Batch:
     batch = Batch()
     for key in keys:
-        require(key, "id", "redacted_value", "owner", what="project API key")
+        require(key, "id", "redacted_value", "owner", what="OpenAI project API key")
         owner = key["owner"] or {}
         owner_type = owner.get("type")
         attrs = {"project_id": project["id"], "project_name": project.get("name"), "owner_type": owner_type,
@@ -111,7 +107,7 @@ def transform_project_keys(scope: str, project: dict, keys: list[dict]) -> Batch
 def transform_admin_keys(scope: str, keys: list[dict], own_key: str | None) -> Batch:
     batch = Batch()
     for key in keys:
-        require(key, "id", "redacted_value", what="admin API key")
+        require(key, "id", "redacted_value", what="OpenAI admin API key")
         owner = key.get("owner") or {}
         ident = f"openai:admin_key/{key['id']}"
         mine = _matches_redacted(own_key, key["redacted_value"])

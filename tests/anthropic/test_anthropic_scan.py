@@ -94,3 +94,13 @@ def test_revoke_sets_inactive_and_restore_sets_active(fake):
     assert restored.status == "done" and restored.inventory == {"anthropic:apikey_01": "active"}
     assert fake.calls("POST", r"/v1/organizations/api_keys/apikey_01")[-1].json() == {"status": "active"}
     assert next(k for k in fake.keys if k["id"] == "apikey_01")["status"] == "active"
+
+
+def test_a_key_without_its_hint_fails_the_scope_loudly(fake, nhi, monkeypatch):
+    del fake.keys[0]["partial_key_hint"]  # the API stopped sending a field the inventory needs
+    result = scan(nhi, fake, monkeypatch)
+    assert result.code == 3
+    (scope,) = db_rows("SELECT status, error_code, message FROM scope_result")
+    assert (scope["status"], scope["error_code"]) == ("error", "malformed_response")
+    assert "partial_key_hint" in scope["message"]
+    assert not db_rows("SELECT id FROM credential")  # nothing half-read was written
