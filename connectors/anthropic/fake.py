@@ -7,18 +7,13 @@ accepts the Admin key as ``x-api-key`` or as a Bearer token (the SDK sends the l
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
-from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, cursor_page, reply
+from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, cursor_page, list_payload, reply
 from nhi_cli.demo.times import RECORDED_AT, shift_times
 
 DEMO_ADMIN_KEY = "sk-ant-admin01-DEMOnwFAKEfakeFAKEfakeFAKE000000000000000000demoAA"  # fake; only the demo fake accepts it
-
-
-def _data(path: Path) -> list[dict]:
-    return json.loads(path.read_text())["data"] if path.is_file() else []
 
 
 class AnthropicFake(FakeHttpServer):
@@ -37,7 +32,7 @@ class AnthropicFake(FakeHttpServer):
 
     @classmethod
     def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> "AnthropicFake":
-        data = [_data(folder / name) for name in ("api_keys.json", "workspaces.json", "users.json")]
+        data = [list_payload(folder / name) for name in ("api_keys.json", "workspaces.json", "users.json")]
         if now is not None:
             data = shift_times(data, now - RECORDED_AT)
         return cls(*data, **kwargs)

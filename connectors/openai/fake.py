@@ -7,18 +7,13 @@ Admin key as a Bearer token, and applies deletes so a read-back shows them.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
-from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, cursor_page, reply
+from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, cursor_page, list_payload, reply
 from nhi_cli.demo.times import RECORDED_AT, shift_times
 
 DEMO_ADMIN_KEY = "sk-admin-DEMOnwFAKEfakeFAKEfakeFAKE0000000000000000demo"  # fake; only the local demo fake accepts it
-
-
-def _data(path: Path) -> list[dict]:
-    return json.loads(path.read_text())["data"] if path.is_file() else []
 
 
 class OpenAIFake(FakeHttpServer):
@@ -44,10 +39,10 @@ class OpenAIFake(FakeHttpServer):
 
     @classmethod
     def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> "OpenAIFake":
-        projects = _data(folder / "projects.json")
-        keys = {p["id"]: _data(folder / "projects" / p["id"] / "api_keys.json") for p in projects}
-        accounts = {p["id"]: _data(folder / "projects" / p["id"] / "service_accounts.json") for p in projects}
-        admin = _data(folder / "admin_api_keys.json")
+        projects = list_payload(folder / "projects.json")
+        keys = {p["id"]: list_payload(folder / "projects" / p["id"] / "api_keys.json") for p in projects}
+        accounts = {p["id"]: list_payload(folder / "projects" / p["id"] / "service_accounts.json") for p in projects}
+        admin = list_payload(folder / "admin_api_keys.json")
         if now is not None:
             projects, keys, accounts, admin = shift_times([projects, keys, accounts, admin], now - RECORDED_AT)
         return cls(projects, keys, accounts, admin, **kwargs)

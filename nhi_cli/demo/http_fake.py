@@ -47,6 +47,11 @@ def reply(body: Any = None, status: int = 200, **headers: str) -> FakeResponse:
     return FakeResponse(status, body, {k.replace("_", "-"): v for k, v in headers.items()})
 
 
+def list_payload(path) -> list[dict]:
+    """The ``data`` of a recorded ``{object: "list", data, ...}`` payload file; [] if absent."""
+    return json.loads(path.read_text())["data"] if path.is_file() else []
+
+
 def cursor_page(req: FakeRequest, items: list[dict], page_size: int, cursor: str = "after",
                 limit_max: int = 100) -> FakeResponse:
     """One page in the OpenAI/Anthropic list style: ``data`` after the item whose id is the
