@@ -122,6 +122,8 @@ def revoke(
                 st.say(f"nhi: {note}")
             raise NhiError("nothing here that nhi can revoke; nothing was changed", ExitCode.ACTION_FAILED)
         if format is Format.table:
+            from nhi_cli.cli.revoke_view import print_plan
+
             print_plan(st, plan)
         if plan_out or dry_run:
             revocation_id = _record_dry_run(store, plan)
@@ -242,48 +244,6 @@ def _execute(st, store, plan, connectors, *, restore_of: int | None, fmt: Format
     return ExitCode.ACTION_FAILED
 
 
-def print_plan(st, plan) -> None:
-    from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
-
-    out = st.out
-    out.print(f"[bold]Revocation plan[/]: {len(plan.items)} target(s), {len(plan.steps)} step(s)"
-              + (f" - reason: {escape(plan.reason)}" if plan.reason else ""), highlight=False)
-    for n, item in enumerate(plan.items, start=1):
-        t, b = item.target, item.blast
-        out.print(f"\n{n}. [bold]{escape(t['provider'])}[/] {escape(str(t['scope']))} {escape(t['kind'])} "
-                  f"[bold]{escape(str(t['name']))}[/]  {escape(t['id'])}"
-                  + (f"  (from {escape(t['given'])})" if t.get("given") and t["given"] != t["id"] else ""),
-                  highlight=False)
-        if item.protected_by:
-            out.print(f"   [red]PROTECTED[/] by `{escape(item.protected_by)}`", highlight=False)
-        for line in _blast_lines(b):
-            out.print(f"   {escape(line)}", highlight=False)
-        for k, step in enumerate(item.steps, start=1):
-            tag = "[green]reversible[/]" if step.reversible else "[red]IRREVERSIBLE[/]"
-            if step.action == "unsupported":
-                tag = "[yellow]NOT REVOKED[/]"
-            out.print(f"   {k}) {escape(step.description)}  [{tag}]", highlight=False)
-    for note in plan.notes:
-        out.print(f"\n[yellow]note[/]: {escape(note)}", highlight=False)
-
-
-def _blast_lines(b: dict) -> list[str]:
-    lines = [f"last used: {b.get('last_used_at') or 'never (or unknown)'}; active credentials: "
-             f"{b.get('active_credentials', 0)}" + (f"; owner: {b['owner']}" if b.get("owner") else "")]
-    power = "ADMIN / full wildcard" if b.get("admin") else f"{b.get('grants', 0)} allow grant(s)"
-    if b.get("services"):
-        power += f"; services: {', '.join(b['services'])}"
-    if b.get("sensitive"):
-        power += f"; sensitive: {', '.join(b['sensitive'])}"
-    lines.append(f"can do: {power}")
-    if b.get("trusted_by"):
-        lines.append(f"can be assumed by: {', '.join(b['trusted_by'])}")
-    if b.get("agents"):
-        lines.append(f"agents: {', '.join(b['agents'])}")
-    lines += [f"also used: {s}" for s in b.get("shared", [])]
-    return lines
-
-
 # --- nhi revoke log --------------------------------------------------------------------------
 @revoke_app.command("log")
 def revoke_log(
@@ -343,8 +303,8 @@ def restore(
     """
     from nhi_cli.model import iso, utcnow
     from nhi_cli.revoke.context import Connectors
-    from nhi_cli.revoke.plan import Plan, PlanItem
-    from nhi_cli.revoke.record import attempt, step_from_row
+    from nhi_cli.revoke import plan as planning
+    from nhi_cli.revoke.record import attempt
     from nhi_cli.scan import operator_name
 
     st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
@@ -355,33 +315,25 @@ def restore(
         _use_demo(st, stack, demo, config, now)
         store = st.open_store(create=False)
         stack.callback(store.close)
+        _refuse_demo_inventory_without_demo(store, demo)  # as revoke: no real calls for the demo's ids
         data = attempt(store.conn, revocation_id)
         if data is None:
             raise NhiError(f"no revocation {revocation_id}; `nhi revoke log` lists them", ExitCode.USAGE)
         if data["action"] != "revoke" or data["dry_run"] or data["status"] == "refused":
             what = "a restore" if data["action"] != "revoke" else ("a dry run" if data["dry_run"] else "refused")
             raise NhiError(f"revocation {revocation_id} was {what}; there is nothing to restore", ExitCode.USAGE)
-        done = [r for r in data["steps"] if r["status"] == "done"]
-        irreversible = [r for r in done if not r["reversible"]]
-        steps = [step_from_row(r) for r in reversed(done) if r["reversible"]]
-        items: dict[tuple, PlanItem] = {}
-        for step in steps:
-            key = (step.target_type, step.target_id)
-            items.setdefault(key, PlanItem(target={"type": step.target_type, "id": step.target_id,
-                                                   "provider": step.provider, "scope": step.scope}, blast={}, steps=[]))
-            items[key].steps.append(step)
-        plan = Plan(created_at=iso(now), operator=operator_name(), reason=reason, targets=[f"revocation:{revocation_id}"],
-                    options={"restores": revocation_id, "not_undone": [f"{r['action']} {r['target_id']}" for r in irreversible]},
-                    items=list(items.values()), demo=demo)
+        plan, irreversible = planning.restore_plan(data, reason=reason, operator=operator_name(),
+                                                   created_at=iso(now), demo=demo)
+        steps = plan.steps
         for r in irreversible:
             st.say(f"nhi: cannot be undone: {r['action']} on {r['target_id']}", "yellow")
         if not steps:
             st.say(f"nhi: revocation {revocation_id} has no completed reversible step; nothing to restore")
             raise typer.Exit(ExitCode.OK)
         if format is Format.table:
-            st.out.print(f"Restore of revocation {revocation_id}: {len(steps)} step(s)", highlight=False)
-            for n, step in enumerate(steps, start=1):
-                st.out.print(f"   {n}) undo: {step.description}", highlight=False, markup=False)
+            from nhi_cli.cli.revoke_view import print_restore_plan
+
+            print_restore_plan(st, revocation_id, steps)
         if dry_run:
             if format is Format.json:
                 print_json({"restores": revocation_id, "plan": plan.to_dict()})

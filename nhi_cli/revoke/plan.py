@@ -142,6 +142,27 @@ def build_plan(conn, config, connectors, targets: list[Target], *, given: list[s
     return plan
 
 
+def restore_plan(revocation: dict[str, Any], *, reason: str | None, operator: str, created_at: str,
+                 demo: bool) -> tuple[Plan, list[dict[str, Any]]]:
+    """The plan that undoes a revocation (``record.attempt``): its completed reversible steps,
+    last first. Returns (plan, the completed steps that cannot be undone)."""
+    from nhi_cli.revoke.record import step_from_row
+
+    done = [r for r in revocation["steps"] if r["status"] == "done"]
+    irreversible = [r for r in done if not r["reversible"]]
+    items: dict[tuple, PlanItem] = {}
+    for step in (step_from_row(r) for r in reversed(done) if r["reversible"]):
+        key = (step.target_type, step.target_id)
+        items.setdefault(key, PlanItem(target={"type": step.target_type, "id": step.target_id,
+                                               "provider": step.provider, "scope": step.scope}, blast={}, steps=[]))
+        items[key].steps.append(step)
+    plan = Plan(created_at=created_at, operator=operator, reason=reason, targets=[f"revocation:{revocation['id']}"],
+                options={"restores": revocation["id"],
+                         "not_undone": [f"{r['action']} {r['target_id']}" for r in irreversible]},
+                items=list(items.values()), demo=demo)
+    return plan, irreversible
+
+
 def _unsupported(target: Target, why: str) -> RevokeStep:
     return RevokeStep(provider=target.provider, scope=target.row["scope"], target_type=target.type,
                       target_id=target.id, action=UNSUPPORTED, description=why, reversible=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 
 import pytest
 
@@ -121,3 +122,17 @@ def test_revoke_on_a_demo_inventory_without_demo_is_refused(demo_db):
     line = one_line_error(invoke("--db", demo_db, "revoke", "--agent", "ops-copilot", "--yes"))
     assert "add --demo" in line and "nothing was changed" in line
     assert invoke("--db", demo_db, "revoke", "log", "--format", "json").out == before.out
+
+
+def test_restore_on_a_demo_inventory_without_demo_is_refused(demo_db, tmp_path):
+    # As revoke: restoring a demo revocation without --demo would send real restore calls
+    # (reactivate keys, remove deny policies) for the demo's ids to the real providers.
+    db = tmp_path / "nhi.db"
+    shutil.copyfile(demo_db, db)
+    revoked = invoke("--db", db, "revoke", "--demo", "--agent", "ops-copilot", "--yes", "--format", "json")
+    assert revoked.code == 0, revoked.err
+    revocation_id = json.loads(revoked.out)["revocation_id"]
+    before = invoke("--db", db, "revoke", "log", "--format", "json").out
+    line = one_line_error(invoke("--db", db, "restore", str(revocation_id), "--yes"))
+    assert "add --demo" in line and "nothing was changed" in line
+    assert invoke("--db", db, "revoke", "log", "--format", "json").out == before  # no restore attempted
