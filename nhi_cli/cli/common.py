@@ -4,12 +4,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
-from nhi_cli.config import Config, load_config
+if TYPE_CHECKING:  # pydantic and yaml load when a command reads nhi.yaml, not for `nhi --help`
+    from nhi_cli.config import Config
 
 DbOption = Annotated[Optional[Path], typer.Option(
     "--db", envvar="NHI_DB", help="Inventory file (default ./nhi.db, or `db:` in nhi.yaml).", show_default=False)]
@@ -43,6 +44,8 @@ class State:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from nhi_cli.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
 
