@@ -58,7 +58,7 @@ def _identities(conn) -> dict[str, sqlite3.Row]:
 def _seed_config_agents(conn, config, identities) -> tuple[dict[str, Draft], dict[str, str]]:
     drafts: dict[str, Draft] = {}
     owner_of: dict[str, str] = {}  # identity id -> config agent name
-    credentials = conn.execute("SELECT id, identity_id, name FROM credential WHERE removed_at IS NULL").fetchall()
+    credentials = conn.execute("SELECT id, identity_id, name, key_id FROM credential WHERE removed_at IS NULL").fetchall()
     for agent in config.agents:
         draft = drafts.setdefault(agent.name, Draft(agent.name, "config", agent.owner, "config" if agent.owner else None,
                                                     agent.acts_for, "config" if agent.acts_for else None,
@@ -70,7 +70,7 @@ def _seed_config_agents(conn, config, identities) -> tuple[dict[str, Draft], dic
                                                           "strong")]
                 owner_of[identity_id] = agent.name
         for cred in credentials:
-            pattern = matches(agent.credentials, cred["id"], cred["name"])
+            pattern = matches(agent.credentials, cred["id"], cred["key_id"], cred["name"])
             if pattern and not matches(agent.reject, cred["id"]):
                 draft.credentials[cred["id"]] = [Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}",
                                                           "strong")]

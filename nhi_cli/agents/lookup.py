@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any, Callable
+
+from nhi_cli.agents.classify import matches
 
 
 @dataclass
@@ -34,7 +35,9 @@ class AgentMembers:
 
 
 def _matches(patterns: list[str], *values: str | None) -> bool:
-    return any(fnmatchcase(v, p) for p in patterns for v in values if v)
+    # The same (case-insensitive) matching the scan used to build agent_member, so `nhi agents
+    # show` and `nhi revoke --agent` agree on what an agent is made of.
+    return matches(patterns, *values) is not None
 
 
 def _config_source(conn: sqlite3.Connection, config, name: str) -> AgentMembers | None:
@@ -50,7 +53,7 @@ def _config_source(conn: sqlite3.Connection, config, name: str) -> AgentMembers 
     ids = {i["id"] for i in members.identities}
     for row in conn.execute("SELECT * FROM v_credentials ORDER BY provider, scope, id"):
         row = dict(row)
-        explicit = agent.credentials and _matches(agent.credentials, row["id"], row["key_id"])
+        explicit = agent.credentials and _matches(agent.credentials, row["id"], row["key_id"], row["name"])
         if explicit or row["identity_id"] in ids:
             members.add_credential(row)
     return members
@@ -118,7 +121,10 @@ def agent_names(conn: sqlite3.Connection, config) -> list[str]:
     return sorted(names)
 
 
-def agents_of_identity(config, identity_id: str, identity_name: str | None) -> list[str]:
-    """Configured agents whose identity patterns claim this identity (for a blast radius)."""
-    return [a.name for a in config.agents
-            if _matches(a.identities, identity_id, identity_name) and not _matches(a.reject, identity_id, identity_name)]
+def agents_of_identity(conn: sqlite3.Connection, config, identity_id: str, identity_name: str | None) -> list[str]:
+    """Agents this identity belongs to, configured or discovered (for a blast radius)."""
+    configured = {a.name for a in config.agents
+                  if _matches(a.identities, identity_id, identity_name) and not _matches(a.reject, identity_id, identity_name)}
+    stored = {r[0] for r in conn.execute(
+        "SELECT agent_name FROM agent_member WHERE member_type = 'identity' AND member_id = ?", (identity_id,))}
+    return sorted(configured | stored)

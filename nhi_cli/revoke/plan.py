@@ -112,7 +112,7 @@ def blast_radius(conn, config, target: Target) -> dict[str, Any]:
         "policies": sorted({g["source"] for g in grants})[:8],
         "trusted_by": [f"{t['principal_type']}:{t['principal']}" for t in trusts][:8],
         "shared": shared[:12],
-        "agents": agents_of_identity(config, identity_id, identity.get("name")),
+        "agents": agents_of_identity(conn, config, identity_id, identity.get("name")),
         "owner": identity.get("owner"),
     }
 
