@@ -16,12 +16,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
-from nhi_cli.rules.loader import RuleProblem, RuleSet, load_rules
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the loader brings pydantic and yaml: `nhi --help` imports this module
+    from nhi_cli.rules.loader import RuleProblem, RuleSet
 
 BASELINE_VERSION = 1
 
 
 def load_ruleset(config, extra_dirs: list[Path] | None = None) -> RuleSet:
+    from nhi_cli.rules.loader import load_rules
+
     dirs = list(config.rules.dirs) + [Path(d) for d in (extra_dirs or [])]
     return load_rules(dirs, config=config)
 

@@ -45,7 +45,8 @@ def test_help_does_not_import_provider_sdks():
         "import sys\n"
         "from nhi_cli.cli.app import run\n"
         "run(['--help'])\n"
-        "heavy = [m for m in ('boto3', 'botocore', 'google', 'grpc', 'azure', 'httpx', 'moto', 'jinja2')"
+        "heavy = [m for m in ('boto3', 'botocore', 'google', 'grpc', 'azure', 'httpx', 'moto', 'jinja2',"
+        " 'pydantic', 'yaml')"
         " if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
