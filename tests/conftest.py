@@ -46,7 +46,7 @@ def nhi():
 def isolated(tmp_path, monkeypatch):
     """Every test runs in its own directory with fake AWS credentials and no real config."""
     monkeypatch.chdir(tmp_path)
-    for var in ("NHI_DB", "NHI_CONFIG", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    for var in ("NHI_DB", "NHI_CONFIG", "NHI_SECRET_SALT", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

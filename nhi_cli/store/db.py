@@ -86,6 +86,18 @@ def _check_existing(path: Path) -> int:
     return version
 
 
+def new_secret_salt() -> str:
+    """The salt of a new inventory's secret hashes. NHI_SECRET_SALT (from a CI secret store)
+    makes it the same in every fresh inventory, so ids derived from secrets (a key found in an
+    MCP config) and the fingerprints of their findings stay stable for `--baseline`."""
+    configured = os.environ.get("NHI_SECRET_SALT", "").strip()
+    if configured:
+        if len(configured) < 16:
+            raise StoreError("NHI_SECRET_SALT must be at least 16 characters (use a random value)")
+        return configured
+    return secrets.token_hex(16)
+
+
 def _create_private_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -154,7 +166,7 @@ def _migrate(conn: sqlite3.Connection, current: int) -> None:
             if current == 0:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('secret_salt', ?)", (secrets.token_hex(16),)
+                    "INSERT INTO meta (key, value) VALUES ('secret_salt', ?)", (new_secret_salt(),)
                 )
             conn.execute("COMMIT")
         except BaseException:

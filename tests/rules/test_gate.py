@@ -97,3 +97,26 @@ def test_exit_codes_combine_rule_errors_then_incomplete_then_findings():
     assert exit_code(rule_errors=False, complete=False, allow_partial=True, gating=gating) == ExitCode.FINDINGS
     assert exit_code(rule_errors=False, complete=False, allow_partial=True, gating=[]) == ExitCode.OK
     assert exit_code(rule_errors=False, complete=True, allow_partial=False, gating=[]) == ExitCode.OK
+
+
+def test_baseline_holds_for_config_secrets_across_fresh_inventories(nhi, tmp_path, mcp_config, monkeypatch):
+    """A CI runner keeps no database: with one NHI_SECRET_SALT the secret's finding has the same
+    fingerprint in every fresh inventory, so a committed baseline keeps the gate green."""
+    monkeypatch.setenv("NHI_SECRET_SALT", "ci-secret-store-value-0123456789")
+    first = nhi("--db", tmp_path / "a.db", "scan", "--mcp-path", mcp_config, "--fail-on", "high")
+    assert first.code == ExitCode.FINDINGS
+    baseline = tmp_path / "baseline.json"
+    assert nhi("--db", tmp_path / "a.db", "findings", "baseline", "-o", baseline).code == 0
+    fresh = nhi("--db", tmp_path / "b.db", "scan", "--mcp-path", mcp_config, "--fail-on", "high",
+                "--baseline", baseline)
+    assert fresh.code == ExitCode.OK, fresh.err
+    monkeypatch.setenv("NHI_SECRET_SALT", "another-runner-salt-9876543210")  # a different salt: new ids
+    other = nhi("--db", tmp_path / "c.db", "scan", "--mcp-path", mcp_config, "--fail-on", "high",
+                "--baseline", baseline)
+    assert other.code == ExitCode.FINDINGS
+
+
+def test_a_short_secret_salt_is_refused(nhi, tmp_path, mcp_config, monkeypatch):
+    monkeypatch.setenv("NHI_SECRET_SALT", "short")
+    result = nhi("--db", tmp_path / "d.db", "scan", "--mcp-path", mcp_config)
+    assert result.code == ExitCode.CANNOT_RUN and "NHI_SECRET_SALT must be at least 16" in result.err
