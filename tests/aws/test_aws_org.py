@@ -96,3 +96,48 @@ def test_scanner_without_credentials_is_a_clear_error(nhi, tmp_path, moto_url, m
     result, _ = scan_json(nhi, write_config(tmp_path / "nhi.yaml", moto_url))
     assert result.code == 4
     assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def _readme_scanner_policy(assumable_role_arns: list[str]) -> dict:
+    """The read-only scanner policy the README documents, with sts:AssumeRole narrowed to the
+    given member roles (as a real Organization would when some accounts are out of scope)."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Resource": "*", "Action": [
+            "iam:GetAccountAuthorizationDetails", "iam:GenerateCredentialReport", "iam:GetCredentialReport",
+            "iam:ListAccessKeys", "iam:ListPolicies", "iam:GetPolicyVersion"]},
+        {"Effect": "Allow", "Resource": "*", "Action": ["organizations:ListAccounts", "sts:GetCallerIdentity"]},
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": assumable_role_arns},
+    ]}
+
+
+def test_member_account_whose_role_cannot_be_assumed_is_denied_and_kept(nhi, tmp_path, organization):
+    """moto evaluates the caller's identity policy for sts:AssumeRole against the RoleArn
+    (moto.sts.responses._determine_resource), so a scanner allowed to assume only prod's org
+    role gets a real AccessDenied over the wire for sandbox."""
+    url, members = organization
+    config = write_config(tmp_path / "nhi.yaml", url, org=True)
+    management = demo.iam_backend(MANAGEMENT)
+    with enable_iam_authentication():
+        first, _ = scan_json(nhi, config)
+        assert first.code == 0, first.err
+        before = _identities_by_scope()
+        prod_role = f"arn:aws:iam::{members['prod']}:role/OrganizationAccountAccessRole"
+        management.put_user_policy("nhi-scanner", "admin", json.dumps(_readme_scanner_policy([prod_role])))
+        second, out = scan_json(nhi, config)
+    assert second.code == 3, second.err
+    scopes = {s["scope"]: s for s in out["scopes"]}
+    sandbox = scopes[members["sandbox"]]
+    assert sandbox["status"] == "denied" and sandbox["error_code"] == "AccessDenied"
+    assert "sts:AssumeRole" in sandbox["message"]
+    assert sandbox["api_calls"] == {"sts:AssumeRole": 1}  # stopped before any IAM call
+    # the documented read-only policy is enough for the rest of the Organization
+    assert scopes[members["prod"]]["status"] == "complete" and scopes[MANAGEMENT]["status"] == "complete"
+    assert scopes[members["prod"]]["api_calls"]["iam:GetAccountAuthorizationDetails"] == 1
+    assert _identities_by_scope() == before  # sandbox's user and role are still current
+    conn = sqlite3.connect("nhi.db")
+    try:
+        removed = conn.execute("SELECT COUNT(*) FROM identity WHERE removed_at IS NOT NULL").fetchone()[0]
+        keys = conn.execute("SELECT COUNT(*) FROM v_credentials WHERE scope = ?", (members["sandbox"],)).fetchone()[0]
+    finally:
+        conn.close()
+    assert removed == 0 and keys == 1
