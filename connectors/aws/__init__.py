@@ -95,6 +95,12 @@ class AwsConnector(Connector):
         iam = client(ctx, session, "iam")
         with aws_errors("iam:GetAccountAuthorizationDetails"):
             details = gaad.get_authorization_details(iam)
+        if missing := gaad.unlisted_groups(details):
+            ctx.gap("iam:GetAccountAuthorizationDetails", "GroupNotListed",
+                    f"groups named by users but not returned (changed during the scan?): {', '.join(missing)}")
+        if missing := gaad.unlisted_policies(details):
+            ctx.gap("iam:GetAccountAuthorizationDetails", "PolicyNotListed",
+                    f"attached customer policies not returned (changed during the scan?): {', '.join(missing)}")
         with aws_errors("iam:credential report"):
             text, _generated = credential_report.get_credential_report(
                 iam, now=ctx.now, max_age=timedelta(hours=settings.credential_report_max_age_hours))

@@ -21,3 +21,20 @@ def get_authorization_details(iam) -> dict[str, list[dict[str, Any]]]:
         for name in LISTS:
             merged[name].extend(page.get(name, []))
     return merged
+
+
+def unlisted_groups(details: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Groups some user is in but no page listed. GAAD pages are not a snapshot: a group
+    deleted after the page with its members and before the page that would hold it is gone
+    from the merged answer, while its former members still name it."""
+    listed = {g["GroupName"] for g in details["GroupDetailList"]}
+    return sorted({g for u in details["UserDetailList"] for g in u.get("GroupList", [])} - listed)
+
+
+def unlisted_policies(details: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Customer managed policies attached somewhere but not in any page's Policies (deleted
+    while GAAD was paging, as for groups above)."""
+    from .policies import attached_arns, is_aws_managed
+
+    listed = {p["Arn"] for p in details["Policies"]}
+    return sorted(a for a in attached_arns(details) if not is_aws_managed(a) and a not in listed)

@@ -14,7 +14,7 @@ from typing import Any
 from nhi_cli.model import Batch, Credential, Grant, Identity
 from nhi_cli.secrets import secret_hash
 
-from .policies import is_aws_managed, managed_documents, transform_policy, unresolved_policy_grant
+from .policies import managed_documents, transform_policy, unresolved_policy_grant
 from .trusts import transform_trust_policy
 
 DEFAULT_OWNER_TAGS = ["owner", "Owner", "nhi:owner", "nhi-owner"]
@@ -82,11 +82,10 @@ def _policy_grants(entity: dict[str, Any], inline_key: str, *, identity_id: str,
         if arn in documents:
             grants += transform_policy(documents[arn], identity_id=identity_id, scope=scope,
                                        source=source, source_type=source_type)
-        elif is_aws_managed(arn):
+        else:  # an AWS managed policy not fetched, or a customer one deleted while GAAD paged
+            # (collect records that gap): the attachment stays visible with action "?"
             grants.append(unresolved_policy_grant(identity_id=identity_id, scope=scope, source=source,
                                                   source_type=source_type))
-        else:
-            raise ValueError(f"customer managed policy {arn} attached to {identity_id} is not in GAAD's Policies")
     return grants
 
 
@@ -157,7 +156,9 @@ def transform_account(account_id: str, details: dict[str, list[dict[str, Any]]],
         batch.credentials += credentials
         batch.grants += _policy_grants(user, "UserPolicyList", identity_id=arn, scope=account_id, documents=documents)
         for group_name in user.get("GroupList", []):
-            group = groups[group_name]
+            group = groups.get(group_name)
+            if group is None:  # deleted while GAAD was paging; collect records the gap
+                continue
             batch.grants += _policy_grants(group, "GroupPolicyList", identity_id=arn, scope=account_id,
                                            documents=documents, source_type_prefix=f"group:{group_name}/")
     for role in details["RoleDetailList"]:

@@ -51,6 +51,7 @@ class PagingMiddleware:
     def __init__(self, app):
         self.app = app
         self.gaad_markers: list[str | None] = []
+        self.between_pages = None  # called once page 1 is built: the account changing mid-scan
 
     def __call__(self, environ, start_response):
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
@@ -69,6 +70,8 @@ class PagingMiddleware:
         answer = b"".join(self.app(environ, capture))
         if captured["status"].startswith("200"):
             answer = _split_page(answer, marker)
+            if marker is None and self.between_pages:
+                self.between_pages()
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         start_response(captured["status"], [*headers, ("Content-Length", str(len(answer)))])
         return [answer]
@@ -135,3 +138,43 @@ def test_every_gaad_page_lands_in_the_inventory(nhi, tmp_path, paging_moto, now)
     # the group (page 2) and the customer policy (page 2) reach members listed on page 1
     assert group_grants == users and policy_grants == roles
     assert keys == 5
+
+
+def test_group_and_policy_deleted_between_pages_are_gaps_not_a_crash(nhi, tmp_path, paging_moto, now):
+    """GAAD pages are not a snapshot. A group and a customer policy deleted after page 1 (whose
+    users and roles still name them) and before page 2 (where they would have been listed)
+    are missing from the merged answer. The account still loads, marked partial with the
+    reasons; the attachment stays visible as an unresolved grant; the scan does not crash."""
+    url, middleware = paging_moto
+    users, roles = _seed(now)
+    be = demo.iam_backend(ACCOUNT)
+    policy_arn = f"arn:aws:iam::{ACCOUNT}:policy/ci-artifacts"
+
+    def delete_group_and_policy():
+        for name in users:
+            be.remove_user_from_group("deployers", name)
+        be.delete_group_policy("deployers", "deploy")
+        be.delete_group("deployers")
+        for name in roles:
+            be.detach_role_policy(policy_arn, name)
+        be.delete_policy(policy_arn)
+
+    middleware.between_pages = delete_group_and_policy
+    result, out = scan_json(nhi, write_config(tmp_path / "nhi.yaml", url, access_key_ids=False))
+    assert result.code == 0, result.err
+    scope = out["scopes"][0]
+    assert scope["status"] == "partial"
+    gaps = {g["code"]: g["message"] for g in scope["gaps"]}
+    assert set(gaps) == {"GroupNotListed", "PolicyNotListed"}
+    assert "deployers" in gaps["GroupNotListed"] and policy_arn in gaps["PolicyNotListed"]
+    conn = sqlite3.connect("nhi.db")
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM v_identities")}
+        group_grants = conn.execute("SELECT COUNT(*) FROM v_grants WHERE action = 'ecs:UpdateService'").fetchone()[0]
+        unresolved = {r[0] for r in conn.execute(
+            "SELECT identity_name FROM v_grants WHERE source = ? AND action = '?'", (policy_arn,))}
+    finally:
+        conn.close()
+    assert names == users | roles
+    assert group_grants == 0  # the group is gone: nothing is granted through it any more
+    assert unresolved == {"role-0", "role-1"}  # the roles listed on page 1, before the delete
