@@ -56,7 +56,7 @@ class GcpClients:
         self.settings = ctx.settings
         self.sleep = sleep
         self._credentials = None
-        self._iam = self._projects = self._folders = self._analyzer = None
+        self._iam = self._projects = self._folders = self._organizations = self._analyzer = None
 
     @property
     def credentials(self):
@@ -100,6 +100,15 @@ class GcpClients:
             self._folders = resourcemanager_v3.FoldersClient(
                 transport="rest", credentials=self.credentials, client_options=self._rest_options())
         return self._folders
+
+    @property
+    def organizations(self):
+        if self._organizations is None:
+            from google.cloud import resourcemanager_v3
+
+            self._organizations = resourcemanager_v3.OrganizationsClient(
+                transport="rest", credentials=self.credentials, client_options=self._rest_options())
+        return self._organizations
 
     @property
     def analyzer(self):

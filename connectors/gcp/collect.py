@@ -78,9 +78,11 @@ def _active_projects(c: GcpClients, query: str) -> list[dict]:
     return [p for p in (_plain(x) for x in pages) if p.get("state") == "ACTIVE"]
 
 
-def discover_projects(c: GcpClients, parent: str | None) -> list[dict]:
+def discover_projects(c: GcpClients, parent: str | None, folder_parents: dict[str, str] | None = None) -> list[dict]:
     """Every ACTIVE project under ``parent`` (an organization or folder, walked through its
-    sub-folders), or every project the caller can see when there is no parent."""
+    sub-folders), or every project the caller can see when there is no parent. The parent of
+    every folder seen on the way goes into ``folder_parents``: the ancestry for inherited
+    policies then costs no further calls."""
     if parent is None:
         return _active_projects(c, "state:ACTIVE")
     projects: list[dict] = []
@@ -89,5 +91,30 @@ def discover_projects(c: GcpClients, parent: str | None) -> list[dict]:
         container = pending.pop()
         projects.extend(_active_projects(c, f"parent:{container} state:ACTIVE"))
         folders = c.pages("cloudresourcemanager:ListFolders", c.folders.list_folders, {"parent": container}, "folders")
-        pending.extend(f["name"] for f in (_plain(x) for x in folders) if f.get("state", "ACTIVE") == "ACTIVE")
+        for folder in (_plain(x) for x in folders):
+            if folder_parents is not None and folder.get("parent"):
+                folder_parents[folder["name"]] = folder["parent"]
+            if folder.get("state", "ACTIVE") == "ACTIVE":
+                pending.append(folder["name"])
     return projects
+
+
+def get_parent(c: GcpClients, resource: str) -> str | None:
+    """The parent of ``projects/ID`` or ``folders/N`` ("folders/..." / "organizations/..."), or
+    None for a project outside any organization. Only asked for what discovery did not see."""
+    if resource.startswith("projects/"):
+        found = c.call("cloudresourcemanager:GetProject", c.projects.get_project, request={"name": resource})
+    else:
+        found = c.call("cloudresourcemanager:GetFolder", c.folders.get_folder, request={"name": resource})
+    return found.parent or None
+
+
+def get_ancestor_policy(c: GcpClients, resource: str) -> dict:
+    """The IAM policy of a folder or the organization, at version 3 (conditions included)."""
+    if resource.startswith("organizations/"):
+        label, client = "cloudresourcemanager:organizations.GetIamPolicy", c.organizations
+    else:
+        label, client = "cloudresourcemanager:folders.GetIamPolicy", c.folders
+    policy = c.call(label, client.get_iam_policy,
+                    request={"resource": resource, "options": {"requested_policy_version": 3}})
+    return _plain(policy)

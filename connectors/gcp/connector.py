@@ -5,9 +5,16 @@ API lists keys per SA only), each SA's own IAM policy (one call per SA, for impe
 bindings; can be turned off), the project IAM policy at version 3 (Resource Manager REST), and
 last authentication per SA and per key from Policy Analyzer. A Policy Analyzer refusal is a
 gap on the scope (``partial``), never a guess that everything is unused.
+
+Inherited access: the IAM policies of the folders and the organization above the scanned
+projects (see ancestry.py), each read once per scan however many projects sit below it. A
+project's SAs get ``inherited_binding`` grants from every such policy (an SA of one project
+may be editor on another project's folder), and impersonation trusts from its own ancestors.
+A refused ancestor policy is a gap on the projects below it, never a failure.
 """
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime
@@ -36,6 +43,19 @@ class GcpConnector(Connector):
         "service_account": ["disable_service_account"],
     }
 
+    def __init__(self) -> None:
+        self._ancestry = None
+        self._ancestry_lock = threading.Lock()
+
+    def _run_ancestry(self, fresh: bool = False):
+        """The per-scan hierarchy memo; scopes() starts a fresh one for each scan."""
+        from nhi_connectors.gcp.ancestry import Ancestry
+
+        with self._ancestry_lock:
+            if fresh or self._ancestry is None:
+                self._ancestry = Ancestry()
+            return self._ancestry
+
     def _clients(self, ctx: CollectContext):
         from nhi_connectors.gcp.clients import GcpClients
 
@@ -45,26 +65,33 @@ class GcpConnector(Connector):
     def scopes(self, ctx: CollectContext) -> list[Scope]:
         settings: GcpSettings = ctx.settings
         skip = set(settings.skip_projects)
+        ancestry = self._run_ancestry(fresh=True)
         if settings.projects:
             # No discovery call here, so find missing credentials now: AuthFailed from scopes()
             # is "could not run" (exit 4), not one failed scope per listed project (exit 3).
             from nhi_connectors.gcp.clients import default_credentials
 
             default_credentials(settings)
-            return [Scope("gcp", p, p) for p in settings.projects if p not in skip]
+            ancestry.projects = [p for p in settings.projects if p not in skip]
+            return [Scope("gcp", p, p) for p in ancestry.projects]
         from nhi_connectors.gcp.collect import discover_projects
 
         clients = self._clients(ctx)
+        folder_parents: dict[str, str] = {}
         try:
-            found = discover_projects(clients, _parent(settings))
+            found = discover_projects(clients, _parent(settings), folder_parents)
         finally:
             clients.close()
+        for folder, parent in folder_parents.items():  # reused: no per-project ancestry calls
+            ancestry.seed_parent(folder, parent)
         scopes = []
         for project in sorted(found, key=lambda p: p.get("project_id", "")):
             if project.get("project_id") and project["project_id"] not in skip:
                 number = project.get("name", "").rsplit("/", 1)[-1]
                 scopes.append(Scope("gcp", project["project_id"], project.get("display_name") or project["project_id"],
                                     attrs={"project_number": number, "parent": project.get("parent")}))
+                ancestry.seed_parent(f"projects/{project['project_id']}", project.get("parent"))
+        ancestry.projects = [s.id for s in scopes]
         return scopes
 
     # --- collect ------------------------------------------------------------------------
@@ -77,10 +104,13 @@ class GcpConnector(Connector):
             accounts = get.get_service_accounts(clients, project)
             policy = get.get_project_policy(clients, project)
             sa_auth, key_auth = self._last_authentication(ctx, clients, project)
+            own, inherited = self._inherited(ctx, clients, project)
             with ThreadPoolExecutor(max(1, ctx.settings.max_workers), thread_name_prefix="nhi-gcp") as pool:
                 per_sa = list(pool.map(lambda sa: self._per_account(ctx, clients, sa), accounts))
             try:
-                return self._batch(ctx, project, accounts, per_sa, policy, sa_auth, key_auth)
+                batch = self._batch(ctx, project, accounts, per_sa, policy, sa_auth, key_auth)
+                self._add_inherited(batch, project, own, inherited)
+                return batch
             except ValueError as exc:  # a payload without a required field: loud, on this scope only
                 raise ScopeFailed("malformed_response", str(exc)) from None
         finally:
@@ -105,6 +135,56 @@ class GcpConnector(Connector):
             ctx.gap("last authentication (Policy Analyzer)", "NOT_FOUND", str(exc))
             return None, None
         return sa_auth, key_auth
+
+    def _inherited(self, ctx: CollectContext, clients, project: str) -> tuple[list[str], dict[str, dict]]:
+        """(this project's ancestors, {ancestor: policy} for every ancestor of the scan's projects).
+
+        Other projects' ancestors are read too because an SA of this project can hold roles on
+        a folder it does not sit under; the memo makes that free after the first scope."""
+        from nhi_connectors.gcp.clients import GcpNotFound
+
+        if not ctx.settings.ancestor_policies:
+            ctx.gap("inherited IAM policies", "disabled", "ancestor_policies: false in settings")
+            return [], {}
+        ancestry = self._run_ancestry()
+        try:
+            own = ancestry.chain(clients, project)
+        except (ScopeDenied, GcpNotFound) as exc:
+            ctx.gap("ancestry (folders, organization)", getattr(exc, "code", "NOT_FOUND"), str(exc))
+            own = []
+        reach = list(own)
+        for other in ancestry.projects:
+            if other != project:
+                try:
+                    reach.extend(a for a in ancestry.chain(clients, other) if a not in reach)
+                except (ScopeDenied, GcpNotFound):
+                    pass  # that project's own scope reports its ancestry gap
+        policies: dict[str, dict] = {}
+        for ancestor in reach:
+            try:
+                policies[ancestor] = ancestry.policy(clients, ancestor)
+            except (ScopeDenied, GcpNotFound) as exc:
+                if ancestor in own:  # grants inherited from it are unknown, not absent
+                    ctx.gap(f"IAM policy of {ancestor} (inherited grants)", getattr(exc, "code", "NOT_FOUND"),
+                            getattr(exc, "message", str(exc)))
+        return own, policies
+
+    @staticmethod
+    def _add_inherited(batch: Batch, project: str, own: list[str], policies: dict[str, dict]) -> None:
+        from nhi_connectors.gcp import transform as t
+
+        mine = {i.id for i in batch.identities}
+        listed = sorted(i.id for i in batch.identities if not i.is_platform)
+        seen = {(x.identity_id, x.principal, x.action, repr(x.conditions)) for x in batch.trusts}
+        for ancestor, policy in policies.items():
+            batch.grants.extend(t.transform_inherited_policy(policy, ancestor, project, mine))
+            if ancestor not in own:
+                continue  # impersonation reaches only the SAs of projects below the ancestor
+            for trust in t.impersonation_trusts(policy, project, listed):
+                key = (trust.identity_id, trust.principal, trust.action, repr(trust.conditions))
+                if key not in seen:
+                    seen.add(key)
+                    batch.trusts.append(trust)
 
     def _per_account(self, ctx: CollectContext, clients, sa: dict) -> dict[str, Any]:
         """Keys and the SA's own policy. A refusal on one SA's policy is a gap, not a denial

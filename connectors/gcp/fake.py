@@ -2,7 +2,8 @@
 
 - :class:`FakeIamServer`: an in-process gRPC server for ``google.iam.admin.v1.IAM`` built
   from generic handlers, so the real ``IAMClient`` talks real gRPC to it over loopback.
-- :func:`add_rest_routes`: Resource Manager v3 and Policy Analyzer routes on the shared
+- :func:`add_rest_routes`: Resource Manager v3 (projects, folders, organization policies)
+  and Policy Analyzer routes on the shared
   :class:`FakeHttpServer` (the real REST clients send ``$alt=json;enum-encoding=int``; routes
   match the path only, enums go out as ints and etags as base64, as Google's do).
 
@@ -206,9 +207,12 @@ def _paged(request: FakeRequest, items: list, key: str, page_size: int):
 
 
 def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> None:
-    """Resource Manager v3 (search projects, list folders, project IAM policy) and Policy
-    Analyzer (activities:query) on one FakeHttpServer."""
+    """Resource Manager v3 (search, get projects and folders, list folders, project, folder and
+    organization IAM policies) and Policy Analyzer (activities:query) on one FakeHttpServer.
+    ``ancestorPolicies`` holds folder and organization policies by resource name;
+    ``deniedAncestors`` (name -> reason) refuses them."""
     denied = estate.setdefault("deniedProjects", {})
+    denied_ancestors = estate.setdefault("deniedAncestors", {})
     analyzer_off = set(estate.get("policyAnalyzerDisabled", []))
 
     def with_int_state(item: dict) -> dict:
@@ -235,6 +239,31 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
             return _google_error(404, "NOT_FOUND", f"project {project} not found")
         return reply(policies[project])
 
+    def get_project(request: FakeRequest):
+        key = request.match.group("project")
+        for project in estate.get("projects", []):
+            if key in (project.get("projectId"), project.get("name", "").rsplit("/", 1)[-1]):
+                if project.get("projectId") in denied:
+                    return _google_error(403, "PERMISSION_DENIED", f"resourcemanager.projects.get denied on {key}")
+                return reply(with_int_state(project))
+        return _google_error(403, "PERMISSION_DENIED", f"project {key} not found or permission denied")
+
+    def get_folder(request: FakeRequest):
+        name = f"folders/{request.match.group('folder')}"
+        for folder in estate.get("folders", []):
+            if folder["name"] == name:
+                return reply(with_int_state(folder))
+        return _google_error(403, "PERMISSION_DENIED", f"folder {name} not found or permission denied")
+
+    def ancestor_policy(request: FakeRequest):
+        name = f"{request.match.group('kind')}/{request.match.group('id')}"
+        if name in denied_ancestors:
+            permission = "resourcemanager.folders.getIamPolicy" if name.startswith("folders/") else \
+                "resourcemanager.organizations.getIamPolicy"
+            return _google_error(403, "PERMISSION_DENIED",
+                                 f"The caller does not have permission ({permission} on {name})")
+        return reply(estate.get("ancestorPolicies", {}).get(name, EMPTY_POLICY))
+
     def activities(request: FakeRequest):
         project, kind = request.match.group("project"), request.match.group("type")
         if project in analyzer_off or project in denied:
@@ -246,6 +275,9 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
 
     http.route("GET", r"/v3/projects:search", search_projects)
     http.route("GET", r"/v3/folders", list_folders)
+    http.route("GET", r"/v3/projects/(?P<project>[^/:]+)", get_project)
+    http.route("GET", r"/v3/folders/(?P<folder>[^/:]+)", get_folder)
+    http.route("POST", r"/v3/(?P<kind>folders|organizations)/(?P<id>[^/:]+):getIamPolicy", ancestor_policy)
     http.route("POST", r"/v3/projects/(?P<project>[^/:]+):getIamPolicy", project_policy)
     http.route("GET", r"/v1/projects/(?P<project>[^/]+)/locations/global/activityTypes/(?P<type>[^/]+)/activities:query",
                activities)

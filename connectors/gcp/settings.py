@@ -24,6 +24,9 @@ class GcpSettings(ConnectorSettings):
     # What to read beyond service accounts, keys and the project policy.
     service_account_policies: bool = True  # one IAM GetIamPolicy per service account
     last_authentication: bool = True  # Policy Analyzer activity (needs the API enabled)
+    # IAM policies of the folders and organization above the projects: inherited grants and
+    # impersonation. One GetIamPolicy per ancestor per scan (needs folders/organizations.getIamPolicy).
+    ancestor_policies: bool = True
     system_managed_keys: bool = False  # Google-rotated keys are not a governance concern
 
     # Retries for UNAVAILABLE / RESOURCE_EXHAUSTED / 429 / 5xx, exponential from retry_initial.

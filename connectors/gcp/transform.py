@@ -193,19 +193,34 @@ def sa_members(policy: dict) -> set[str]:
             if m.startswith("serviceAccount:") and ".svc.id.goog[" not in m}
 
 
-def transform_project_policy(policy: dict, project: str) -> list[Grant]:
-    """Grants for the service-account members of the project's IAM policy (version 3)."""
+def _policy_grants(policy: dict, project: str, resource: str, source_type: str,
+                   only: set[str] | None = None) -> list[Grant]:
     grants = []
     for binding in policy.get("bindings", []):
         role = _need(binding, "role", "IAM binding")
         for member in binding.get("members", []):
             if not member.startswith("serviceAccount:") or ".svc.id.goog[" in member:
                 continue
+            email = member.split(":", 1)[1]
+            if only is not None and email not in only:
+                continue
             grants.append(Grant(
-                identity_id=member.split(":", 1)[1], provider=PROVIDER, scope=project, action=role,
-                resource=f"projects/{project}", source=f"projects/{project}#{role}", source_type="binding",
+                identity_id=email, provider=PROVIDER, scope=project, action=role,
+                resource=resource, source=f"{resource}#{role}", source_type=source_type,
                 condition=_condition(binding), **role_flags(role)))
     return grants
+
+
+def transform_project_policy(policy: dict, project: str) -> list[Grant]:
+    """Grants for the service-account members of the project's IAM policy (version 3)."""
+    return _policy_grants(policy, project, f"projects/{project}", "binding")
+
+
+def transform_inherited_policy(policy: dict, ancestor: str, project: str, accounts: set[str]) -> list[Grant]:
+    """Grants that ``accounts`` (this project's service accounts) hold on a folder or the
+    organization: they reach every project below it. ``source`` names the ancestor
+    (``organizations/1#roles/owner``); the flags are those of a project binding."""
+    return _policy_grants(policy, project, ancestor, "inherited_binding", only=accounts)
 
 
 def impersonation_trusts(policy: dict, project: str, targets: list[str]) -> list[Trust]:

@@ -22,8 +22,8 @@ def test_org_discovery_scans_active_projects_and_marks_the_denied_one(gcp_fake, 
     result = scan()
     assert result.code == 3, result.err  # one project denied: the scan is incomplete
     by_scope = scopes(result.out)
-    # nw-old is DELETE_REQUESTED and skipped; nw-ml-prod sits in a sub-folder and is found
-    assert set(by_scope) == {"nw-ml-prod", "nw-data", "nw-secret"}
+    # nw-old is DELETE_REQUESTED and skipped; the ml projects sit in a sub-folder and are found
+    assert set(by_scope) == {"nw-ml-prod", "nw-ml-dev", "nw-data", "nw-secret"}
     assert by_scope["nw-secret"]["status"] == "denied"
     assert by_scope["nw-secret"]["error_code"] == "PERMISSION_DENIED"
     assert by_scope[ML]["status"] == "complete"
@@ -89,7 +89,8 @@ def test_impersonation_trust_at_project_and_sa_level(gcp_fake, gcp_config):
     assert domain and domain[0]["principal_type"] == "account"
     assert domain[0]["action"] == "roles/iam.serviceAccountTokenCreator"
     # a project-level serviceAccountUser binding reaches every SA of the project
-    group = {t["identity_id"] for t in trusts if t["principal"] == "group:ml-engineers@northwind.example"}
+    group = {t["identity_id"] for t in trusts
+             if t["principal"] == "group:ml-engineers@northwind.example" and t["scope"] == ML and not t["conditions"]}
     assert len(group) == 6
     gke = [t for t in trusts if t["principal_type"] == "oidc"]
     assert gke and gke[0]["subject_condition"] == "features/reader"
@@ -198,5 +199,5 @@ def test_folder_scope_walks_only_that_folder(gcp_fake, gcp_config):
     gcp_config(organization=None, folder="420000000001")
     result = scan()
     assert result.code == 0, result.err
-    assert set(scopes(result.out)) == {ML}
+    assert set(scopes(result.out)) == {ML, "nw-ml-dev"}
     assert scopes(result.out)[ML]["scope_name"] == "Northwind ML prod"

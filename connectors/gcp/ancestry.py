@@ -1,0 +1,77 @@
+"""Folders and the organization above each project, and their IAM policies, read once per scan.
+
+Grants made on a folder or the organization are inherited by every project below. Projects
+are collected concurrently, and many share the same ancestors, so both the ancestry (who is
+whose parent) and the ancestors' policies sit in a :class:`RunMemo` on the connector: the
+first scope to need an entry fetches it (the call is counted in that scope), the others wait
+for and reuse the answer, refusals included. Discovery seeds the parents it already saw.
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from typing import Any, Callable
+
+MAX_DEPTH = 12  # Resource Manager allows 10 levels of folders; a cycle would be a fake's bug
+
+
+class RunMemo:
+    """Thread-safe: each key computed at most once per scan; concurrent askers wait for it.
+    An exception (a denial) is remembered like a value and raised to every asker."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, Future] = {}
+
+    def seed(self, key: str, value: Any) -> None:
+        future: Future = Future()
+        future.set_result(value)
+        with self._lock:
+            self._items.setdefault(key, future)
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            future = self._items.get(key)
+            owner = future is None
+            if owner:
+                future = self._items[key] = Future()
+        if owner:
+            try:
+                future.set_result(compute())
+            except BaseException as exc:  # remembered; KeyboardInterrupt reaches every asker too
+                future.set_exception(exc)
+        return future.result()
+
+
+class Ancestry:
+    """Per-scan view of the resource hierarchy: parents and ancestor policies, memoised."""
+
+    def __init__(self) -> None:
+        self.memo = RunMemo()
+        self.projects: list[str] = []  # every project of this scan (the scopes)
+
+    def seed_parent(self, resource: str, parent: str | None) -> None:
+        if parent:
+            self.memo.seed(f"parent:{resource}", parent)
+
+    def chain(self, clients, project: str) -> list[str]:
+        """Ancestors of ``project``, nearest first: folders..., then the organization."""
+        from nhi_connectors.gcp.collect import get_parent
+
+        chain: list[str] = []
+        resource = f"projects/{project}"
+        while len(chain) < MAX_DEPTH:
+            current = resource
+            parent = self.memo.get(f"parent:{current}", lambda: get_parent(clients, current))
+            if not parent or parent in chain:
+                break
+            chain.append(parent)
+            if parent.startswith("organizations/"):
+                break
+            resource = parent
+        return chain
+
+    def policy(self, clients, ancestor: str) -> dict:
+        from nhi_connectors.gcp.collect import get_ancestor_policy
+
+        return self.memo.get(f"policy:{ancestor}", lambda: get_ancestor_policy(clients, ancestor))
