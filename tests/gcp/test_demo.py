@@ -20,12 +20,16 @@ def test_demo_scan_finds_the_planted_gcp_problems():
         ("disabled_identity_active_credentials", "trainer@nw-ml-prod.iam.gserviceaccount.com"),
         ("gcp_sa_impersonable_by_broad_principal", "batch-runner@nw-ml-prod.iam.gserviceaccount.com"),
         ("gcp_default_sa_primitive_role", "412345678901-compute@developer.gserviceaccount.com"),
+        # inherited: editor on the ml folder, held by an SA of another project
+        ("admin_grant", "etl@nw-data.iam.gserviceaccount.com"),
     }
     assert expected <= found
     # the clean agent account and Google's service agents raise nothing
     assert not [f for f in found if "research-assistant" in f[1] or "gcp-sa-" in f[1] or "cloudservices" in f[1]]
     # nw-data's unknown last use is not called "unused"
     assert not [f for f in found if f[0] in ("credential_unused", "identity_unused") and "etl@" in f[1]]
+    etl = query("SELECT reason FROM finding WHERE rule_id = 'admin_grant' AND resource_id LIKE 'etl@%'")
+    assert "folders/420000000001#roles/editor" in etl[0]["reason"]
     blob = Path("nhi.db").read_bytes()
     for secret in PLANTED:
         assert secret not in result.out + result.err and secret.encode() not in blob
