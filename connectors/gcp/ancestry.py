@@ -51,8 +51,8 @@ class Ancestry:
         self.projects: list[str] = []  # every project of this scan (the scopes)
 
     def seed_parent(self, resource: str, parent: str | None) -> None:
-        if parent:
-            self.memo.seed(f"parent:{resource}", parent)
+        """What discovery saw; a project listed without a parent has none (no org): "" says so."""
+        self.memo.seed(f"parent:{resource}", parent or "")
 
     def chain(self, clients, project: str) -> list[str]:
         """Ancestors of ``project``, nearest first: folders..., then the organization."""

@@ -98,3 +98,37 @@ def test_ancestor_policies_can_be_turned_off(gcp_fake, gcp_config):
     result = scan()
     assert scopes(result.out)[DEV]["gaps"][0]["what"] == "inherited IAM policies"
     assert not gcp_fake.http.calls("POST", r"/v3/(folders|organizations)/[^/:]+:getIamPolicy")
+
+
+def test_run_memo_computes_once_under_contention_and_shares_a_refusal():
+    import threading
+    import time
+
+    from nhi_cli.connector import ScopeDenied
+    from nhi_connectors.gcp.ancestry import RunMemo
+
+    memo, calls, results = RunMemo(), [], []
+
+    def slow_policy():
+        calls.append(1)
+        time.sleep(0.05)
+        return {"bindings": []}
+
+    def denied():
+        calls.append(2)
+        raise ScopeDenied("PERMISSION_DENIED", "folders/1")
+
+    def ask():
+        results.append(memo.get("policy:organizations/1", slow_policy))
+        try:
+            memo.get("policy:folders/1", denied)
+        except ScopeDenied as exc:
+            results.append(exc.code)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls.count(1) == 1 and calls.count(2) == 1
+    assert results.count("PERMISSION_DENIED") == 8 and results.count({"bindings": []}) == 8

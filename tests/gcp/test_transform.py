@@ -47,3 +47,18 @@ def test_owner_convention_in_the_description():
     assert t.owner_from_description("Nightly ETL. owner=dana.lee@northwind.example") == "dana.lee@northwind.example"
     assert t.owner_from_description("Owner: team-ml") == "team-ml"
     assert t.owner_from_description("no one") is None
+
+
+def test_inherited_policy_keeps_only_this_projects_accounts_and_names_the_ancestor():
+    policy = {"bindings": [
+        {"role": "roles/owner", "members": ["serviceAccount:a@p1.iam.gserviceaccount.com",
+                                            "serviceAccount:b@p2.iam.gserviceaccount.com", "user:x@example.com"]},
+        {"role": "roles/iam.securityAdmin", "members": ["serviceAccount:a@p1.iam.gserviceaccount.com"],
+         "condition": {"title": "t", "expression": "true"}}]}
+    grants = t.transform_inherited_policy(policy, "folders/7", "p1", {"a@p1.iam.gserviceaccount.com"})
+    assert [(g.identity_id, g.source, g.resource, g.source_type) for g in grants] == [
+        ("a@p1.iam.gserviceaccount.com", "folders/7#roles/owner", "folders/7", "inherited_binding"),
+        ("a@p1.iam.gserviceaccount.com", "folders/7#roles/iam.securityAdmin", "folders/7", "inherited_binding")]
+    assert grants[0].is_full_wildcard and grants[1].is_admin and grants[1].condition == {"title": "t", "expression": "true"}
+    with pytest.raises(ValueError, match="'role'"):
+        t.transform_inherited_policy({"bindings": [{"members": []}]}, "organizations/1", "p1", set())
