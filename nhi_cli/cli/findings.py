@@ -94,11 +94,32 @@ def list_cmd(
         return bool(matches & wanted)
 
     rows = [r for r in rows if keep(r)]
+    columns = COLUMNS + ["new", "fingerprint", "resource_id", "resource_type", "property", "last_seen"]
     if format is Format.table:
         for r in rows:
             r["status"] = "new" if r["new"] and r["status"] == "open" else r["status"]
-    render_rows(rows, COLUMNS if format is Format.table else COLUMNS + ["new", "fingerprint", "resource_id", "resource_type", "property", "last_seen"],
-                format, title=f"{len(rows)} findings")
+            r["resource"] = f"{r['provider']}:{r['resource_name'] or r['resource_id']}"
+        if st.out.width < 120:  # an 80-column CI log cannot hold eight columns
+            _print_compact(st, rows)
+            return
+        columns = COLUMNS
+    render_rows(rows, columns, format, title=f"{len(rows)} findings")
+
+
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def _print_compact(st, rows: list[dict]) -> None:
+    """One finding per block: what and where on the first line, the reason indented below."""
+    from nhi_cli.reports.text import markup_safe
+
+    out = st.out
+    out.print(f"[bold]{len(rows)} findings[/]")
+    for r in rows:
+        style = SEVERITY_STYLE.get(r["severity"], "")
+        out.print(f"[{style}]{r['severity']:<8}[/] {r['status']:<10} {markup_safe(r['rule_id'])}  "
+                  f"{markup_safe(r['resource'])}", highlight=False)
+        out.print(f"    {markup_safe(r['reason'])}", highlight=False)
 
 
 @findings_app.command("baseline")

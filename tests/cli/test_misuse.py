@@ -136,3 +136,16 @@ def test_restore_on_a_demo_inventory_without_demo_is_refused(demo_db, tmp_path):
     line = one_line_error(invoke("--db", db, "restore", str(revocation_id), "--yes"))
     assert "add --demo" in line and "nothing was changed" in line
     assert invoke("--db", db, "revoke", "log", "--format", "json").out == before  # no restore attempted
+
+
+def test_findings_list_reads_in_an_80_column_log(nhi, tmp_path, monkeypatch):
+    assert nhi("-q", "scan", "--demo", "--provider", "aws").code == 0
+    monkeypatch.setenv("COLUMNS", "80")
+    result = nhi("findings", "list", "--severity", "critical")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].endswith("findings")
+    # a header line per finding with severity, status, rule and resource, the reason indented below
+    assert any(line.startswith("critical new        admin_grant  aws:ops-copilot") for line in lines)
+    reason = lines[lines.index(next(l for l in lines if "aws:ops-copilot" in l)) + 1]
+    assert reason.startswith("    Identity ops-copilot has administrator access")
