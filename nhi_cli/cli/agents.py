@@ -53,16 +53,27 @@ def list_agents(
     from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
     from rich.table import Table
 
-    table = Table(title="Agents", header_style="bold")
-    for column in ("agent", "confidence", "providers", "owner", "acts for") + PROPERTIES:
-        table.add_column(column, overflow="fold")
-    for a in rows:
+    def owner_of(a: dict) -> str:
         owner = a["owner"] or "-"
         if a["owner_status"] in ("left", "not_in_directory"):
             owner += f" ({a['owner_status'].replace('_', ' ')})"
-        table.add_row(escape(a["name"]), a["confidence"], ",".join(a["providers_list"]), escape(owner),
-                      escape(a["acts_for"] or "-"), *(MARK[a["scorecard"][p]["pass"]] for p in PROPERTIES))
-    st.out.print(table)
+        return owner
+
+    if st.out.width < 120:  # an 80-column log: one agent per two lines, not nine squeezed columns
+        st.out.print(f"[bold]{len(rows)} agents[/]", highlight=False)
+        for a in rows:
+            st.out.print(f"[bold]{escape(a['name'])}[/] ({a['confidence']})  owner {escape(owner_of(a))}  "
+                         f"acts for {escape(a['acts_for'] or '-')}  on {escape(','.join(a['providers_list']))}", highlight=False)
+            st.out.print("    " + "  ".join(f"{p} {MARK[a['scorecard'][p]['pass']]}" for p in PROPERTIES),
+                         highlight=False)
+    else:
+        table = Table(title="Agents", header_style="bold")
+        for column in ("agent", "confidence", "providers", "owner", "acts for") + PROPERTIES:
+            table.add_column(column, overflow="fold")
+        for a in rows:
+            table.add_row(escape(a["name"]), a["confidence"], ",".join(a["providers_list"]), escape(owner_of(a)),
+                          escape(a["acts_for"] or "-"), *(MARK[a["scorecard"][p]["pass"]] for p in PROPERTIES))
+        st.out.print(table)
     if not rows:
         st.say("no agents found; name yours under `agents:` in nhi.yaml or tag them nhi:agent")
 

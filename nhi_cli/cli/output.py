@@ -64,6 +64,8 @@ def render_rows(rows: list[dict], columns: Sequence[str], fmt: Format, title: st
         out = state().out.file
         out.write(write_csv(rows, columns))
         out.flush()
+    elif not fits(rows, columns, state().out.width):
+        print_records(rows, columns, title)
     else:
         table = Table(title=title, show_lines=False, header_style="bold")
         for column in columns:
@@ -72,3 +74,26 @@ def render_rows(rows: list[dict], columns: Sequence[str], fmt: Format, title: st
             # escape: identity names and tags are attacker-controlled text, never markup
             table.add_row(*("" if row.get(c) is None else escape(str(row.get(c))) for c in columns))
         state().out.print(table)
+
+
+def fits(rows: list[dict], columns: Sequence[str], width: int, cap: int = 20) -> bool:
+    """Whether a table shows each column readably (up to ``cap`` characters) in ``width``."""
+    need = 1
+    for column in columns:
+        longest = max([len(column)] + [len(str(r.get(column) or "")) for r in rows[:200]])
+        need += min(longest, cap) + 3
+    return need <= width
+
+
+def print_records(rows: list[dict], columns: Sequence[str], title: str | None = None) -> None:
+    """A narrow terminal or an 80-column CI log: one block per row instead of a squeezed table,
+    the first column on its own line and the others as `name: value` below it."""
+    out = state().out
+    if title:
+        out.print(f"[bold]{escape(title)}[/]", highlight=False)
+    for row in rows:
+        first, *rest = columns
+        out.print(f"[bold]{escape(str(row.get(first) or ''))}[/]", highlight=False)
+        details = [f"{c}: {escape(str(row[c]))}" for c in rest if row.get(c) not in (None, "")]
+        if details:
+            out.print("    " + "  ".join(details), highlight=False)

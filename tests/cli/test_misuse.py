@@ -149,3 +149,18 @@ def test_findings_list_reads_in_an_80_column_log(nhi, tmp_path, monkeypatch):
     assert any(line.startswith("critical new        admin_grant  aws:ops-copilot") for line in lines)
     reason = lines[lines.index(next(l for l in lines if "aws:ops-copilot" in l)) + 1]
     assert reason.startswith("    Identity ops-copilot has administrator access")
+
+
+def test_list_commands_read_in_an_80_column_log(nhi, monkeypatch):
+    assert nhi("-q", "scan", "--demo", "--provider", "aws").code == 0
+    monkeypatch.setenv("COLUMNS", "80")
+    agents = nhi("agents", "list").out.splitlines()
+    assert agents[0].endswith("agents")
+    head = next(line for line in agents if line.startswith("ops-copilot (high)"))
+    assert "owner dana.lee@northwind.example" in head and head.rstrip().endswith("on aws")
+    cells = agents[agents.index(head) + 1].split()
+    assert cells[0::2] == ["scoped", "delegated", "auditable", "revocable"]
+    assert cells[1] == "FAIL" and cells[3] == "FAIL"  # AdministratorAccess; an IAM user records no one
+    inventory = nhi("inventory", "list", "--kind", "iam_user").out.splitlines()
+    key = next(i for i, line in enumerate(inventory) if line.endswith("user/agents/ops-copilot"))
+    assert "name: ops-copilot" in inventory[key + 1] and "kind: iam_user" in inventory[key + 1]
