@@ -15,9 +15,10 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from nhi_cli.agents.classify import Evidence, confidence_of, identity_evidence, matches
-from nhi_cli.agents.delegation import agent_delegation, identity_delegation
+from nhi_cli.agents.classify import Evidence, confidence_of, glob_candidates, identity_evidence, matches
+from nhi_cli.agents.delegation import agent_delegation, credential_statement, load_facts, statement_for
 from nhi_cli.agents.link import write_links
+from nhi_cli.agents.timing import step
 
 
 @dataclass
@@ -50,30 +51,36 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _identities(conn) -> dict[str, sqlite3.Row]:
+def _identities(conn, ids) -> dict[str, sqlite3.Row]:
+    """The live identities among ``ids`` (only agents' members are ever read whole)."""
     return {r["id"]: r for r in conn.execute(
-        "SELECT id, provider, kind, name, owner, owner_source, tags, attrs FROM identity WHERE removed_at IS NULL")}
+        "SELECT id, provider, kind, name, owner, owner_source, tags, attrs FROM identity "
+        "WHERE id IN (SELECT value FROM json_each(?)) AND removed_at IS NULL ORDER BY rowid",
+        (json.dumps(sorted(set(ids))),))}
 
 
-def _seed_config_agents(conn, config, identities) -> tuple[dict[str, Draft], dict[str, str]]:
+def _seed_config_agents(conn, config) -> tuple[dict[str, Draft], dict[str, str]]:
     drafts: dict[str, Draft] = {}
     owner_of: dict[str, str] = {}  # identity id -> config agent name
-    credentials = conn.execute("SELECT id, identity_id, name, key_id FROM credential WHERE removed_at IS NULL").fetchall()
     for agent in config.agents:
         draft = drafts.setdefault(agent.name, Draft(agent.name, "config", agent.owner, "config" if agent.owner else None,
                                                     agent.acts_for, "config" if agent.acts_for else None,
                                                     agent.description))
-        for identity_id, row in identities.items():
-            pattern = matches(agent.identities, identity_id, row["name"])
-            if pattern and not matches(agent.reject, identity_id, row["name"]) and identity_id not in owner_of:
+        # GLOB selects the candidates in SQL; ``matches`` (fnmatch, Unicode case folding) decides.
+        for identity_id, name in glob_candidates(
+                conn, "SELECT id, name FROM identity WHERE removed_at IS NULL AND", ("id", "name"), agent.identities):
+            pattern = matches(agent.identities, identity_id, name)
+            if pattern and not matches(agent.reject, identity_id, name) and identity_id not in owner_of:
                 draft.identities[identity_id] = [Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}",
                                                           "strong")]
                 owner_of[identity_id] = agent.name
-        for cred in credentials:
-            pattern = matches(agent.credentials, cred["id"], cred["key_id"], cred["name"])
-            if pattern and not matches(agent.reject, cred["id"]):
-                draft.credentials[cred["id"]] = [Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}",
-                                                          "strong")]
+        for cred_id, key_id, name in glob_candidates(
+                conn, "SELECT id, key_id, name FROM credential WHERE removed_at IS NULL AND", ("id", "key_id", "name"),
+                agent.credentials):
+            pattern = matches(agent.credentials, cred_id, key_id, name)
+            if pattern and not matches(agent.reject, cred_id):
+                draft.credentials[cred_id] = [Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}",
+                                                       "strong")]
     return drafts, owner_of
 
 
@@ -86,10 +93,10 @@ def _group(conn, identities, evidence, owner_of) -> tuple[UnionFind, dict[str, l
     # The servers of one MCP client config are one agent runtime; identities tagged with the
     # same agent name are one agent.
     groups: dict[str, list[str]] = defaultdict(list)
-    for identity_id, row in identities.items():
-        if row["kind"] == "mcp_server":
-            attrs = json.loads(row["attrs"] or "{}")
-            groups["file:" + (attrs.get("config_file") or identity_id.split("#", 1)[0])].append(identity_id)
+    for identity_id, attrs in conn.execute(
+            "SELECT id, attrs FROM identity WHERE kind = 'mcp_server' AND removed_at IS NULL ORDER BY rowid"):
+        attrs = json.loads(attrs or "{}")
+        groups["file:" + (attrs.get("config_file") or identity_id.split("#", 1)[0])].append(identity_id)
     declared: set[str] = set()
     for identity_id, ev in evidence.items():
         for e in ev:
@@ -110,44 +117,52 @@ def _group(conn, identities, evidence, owner_of) -> tuple[UnionFind, dict[str, l
         for other in members[1:]:
             uf.union(members[0], other)
     held: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for holder, target_cred, target_identity, method in conn.execute(
-            """SELECT s.identity_id, t.id, t.identity_id, l.method FROM credential_link l
-               JOIN credential s ON s.id = l.sighting_id JOIN credential t ON t.id = l.target_id"""):
+    for holder, target_cred, target_identity, method, live in conn.execute(
+            """SELECT s.identity_id, t.id, t.identity_id, l.method, h.id IS NOT NULL FROM credential_link l
+               JOIN credential s ON s.id = l.sighting_id JOIN credential t ON t.id = l.target_id
+               LEFT JOIN identity h ON h.id = s.identity_id AND h.removed_at IS NULL"""):
         held[holder].append((target_cred, target_identity, method))
-        if target_identity in agentish and holder in identities:
+        if target_identity in agentish and live:
             uf.union(holder, target_identity)
     return uf, held
 
 
-def build_agents(conn: sqlite3.Connection, config, scan_id: int) -> list[str]:
-    """Recompute the agent tables; returns the agent names."""
-    write_links(conn)
-    identities = _identities(conn)
-    evidence = identity_evidence(conn, config.not_agents)
-    drafts, owner_of = _seed_config_agents(conn, config, identities)
-    uf, held = _group(conn, identities, evidence, owner_of)
+def build_agents(conn: sqlite3.Connection, config, scan_id: int, timings: dict | None = None) -> list[str]:
+    """Recompute the agent tables; returns the agent names (``timings``: per-step seconds)."""
+    with step(timings, "link"):
+        write_links(conn)
+    with step(timings, "evidence"):
+        evidence = identity_evidence(conn, config.not_agents)
+    with step(timings, "config agents"):
+        drafts, owner_of = _seed_config_agents(conn, config)
+    with step(timings, "identities"):
+        identities = _identities(conn, set(evidence) | set(owner_of))
+    with step(timings, "group"):
+        uf, held = _group(conn, identities, evidence, owner_of)
 
-    components: dict[str, list[str]] = defaultdict(list)
-    for identity_id in set(evidence) | set(owner_of):
-        components[uf.find(identity_id)].append(identity_id)
-    for members in components.values():
-        configured = sorted({owner_of[m] for m in members if m in owner_of})
-        if configured:
-            draft = drafts[configured[0]]
-        else:
-            draft = _discovered_draft(members, identities, evidence, drafts)
-        for member in members:
-            if member in owner_of and owner_of[member] != draft.name:
-                continue  # claimed by another configured agent
-            draft.identities.setdefault(member, []).extend(evidence.get(member, []))
-    # Keys held in an agent's configs join it as single credentials.
-    for draft in drafts.values():
-        for holder in list(draft.identities):
-            for target_cred, target_identity, method in held.get(holder, []):
-                if target_identity not in draft.identities:
-                    draft.credentials.setdefault(target_cred, []).append(
-                        Evidence("linked_credential", f"embedded in {holder} ({method})", "strong"))
-    _write(conn, drafts, identities, scan_id)
+    with step(timings, "components"):
+        components: dict[str, list[str]] = defaultdict(list)
+        for identity_id in set(evidence) | set(owner_of):
+            components[uf.find(identity_id)].append(identity_id)
+        for members in components.values():
+            configured = sorted({owner_of[m] for m in members if m in owner_of})
+            if configured:
+                draft = drafts[configured[0]]
+            else:
+                draft = _discovered_draft(members, identities, evidence, drafts)
+            for member in members:
+                if member in owner_of and owner_of[member] != draft.name:
+                    continue  # claimed by another configured agent
+                draft.identities.setdefault(member, []).extend(evidence.get(member, []))
+        # Keys held in an agent's configs join it as single credentials.
+        for draft in drafts.values():
+            for holder in list(draft.identities):
+                for target_cred, target_identity, method in held.get(holder, []):
+                    if target_identity not in draft.identities:
+                        draft.credentials.setdefault(target_cred, []).append(
+                            Evidence("linked_credential", f"embedded in {holder} ({method})", "strong"))
+    with step(timings, "write"):
+        _write(conn, drafts, identities, scan_id)
     return sorted(drafts)
 
 
@@ -179,16 +194,16 @@ def _owner(draft: Draft, identities) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _owner_status(conn, owner: str | None, have_people: bool) -> str:
+def _owner_status(conn, owner: str | None, have_people: bool, memo: dict) -> str:
     if not owner:
         return "none"
     if not have_people:  # no people directory: nothing to check an owner against
         return "unknown"
-    row = conn.execute("SELECT active FROM person WHERE id = lower(?) OR lower(email) = lower(?)",
-                       (owner, owner)).fetchone()
-    if row is None:
-        return "not_in_directory"
-    return "active" if row[0] else "left"
+    if owner not in memo:  # many agents share an owner; each lookup scans the directory
+        row = conn.execute("SELECT active FROM person WHERE id = lower(?) OR lower(email) = lower(?)",
+                           (owner, owner)).fetchone()
+        memo[owner] = "not_in_directory" if row is None else ("active" if row[0] else "left")
+    return memo[owner]
 
 
 def _write(conn, drafts: dict[str, Draft], identities, scan_id: int) -> None:
@@ -198,20 +213,23 @@ def _write(conn, drafts: dict[str, Draft], identities, scan_id: int) -> None:
     wanted = sorted({c for draft in drafts.values() for c in draft.credentials})
     credential_provider = dict(conn.execute("SELECT id, provider FROM credential WHERE id IN "
                                             "(SELECT value FROM json_each(?))", (json.dumps(wanted),)))
+    # One query per kind of delegation fact for every member at once.
+    facts = load_facts(conn, [i for draft in drafts.values() for i in draft.identities], wanted)
+    owners: dict[str, str] = {}
     for draft in drafts.values():
         all_evidence = [e for ev in draft.identities.values() for e in ev] + \
                        [e for ev in draft.credentials.values() for e in ev]
         confidence = "high" if draft.source == "config" else confidence_of(all_evidence)
         owner, owner_source = _owner(draft, identities)
-        statements = [identity_delegation(conn, identities[i]) for i in sorted(draft.identities)]
-        statements += [identity_delegation(conn, None, credential_id=c) for c in sorted(draft.credentials)]
+        statements = [statement_for(identities[i], facts) for i in sorted(draft.identities)]
+        statements += [credential_statement(c, facts) for c in sorted(draft.credentials)]
         status, acts_for, acts_for_source = agent_delegation(statements)
         if draft.acts_for:
             acts_for, acts_for_source = draft.acts_for, draft.acts_for_source
         conn.execute(
             "INSERT INTO agent (name, source, confidence, owner, owner_source, owner_status, acts_for, "
             "acts_for_source, delegation, delegation_detail, description, scan_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (draft.name, draft.source, confidence, owner, owner_source, _owner_status(conn, owner, have_people),
+            (draft.name, draft.source, confidence, owner, owner_source, _owner_status(conn, owner, have_people, owners),
              acts_for, acts_for_source, status, json.dumps([s.as_dict() for s in statements]), draft.description, scan_id))
         members = []
         for identity_id, ev in draft.identities.items():

@@ -53,51 +53,105 @@ def confidence_of(evidence: list[Evidence]) -> str:
     return {3: "high", 2: "medium", 1: "low"}[best]
 
 
-def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[str, list[Evidence]]:
-    """Evidence per identity from the inventory alone (config agents are applied by the builder)."""
-    found: dict[str, list[Evidence]] = {}
+# Set-based prefilters: SQLite's LIKE and lower() fold ASCII only, so a value with any other
+# character goes to Python too (Python's re.I and str.lower() fold more: 'ſ' is 's').
+NON_ASCII = "*[^ -~]*"
+AGENTISH_WORDS = ("agent", "bot", "copilot", "assistant", "gpt", "llm", "claude", "mcp", "langchain", "autogen", "crew")
 
-    def add(identity_id: str, evidence: Evidence) -> None:
+
+def _ids_json(ids) -> str:
+    return json.dumps(sorted(ids))
+
+
+def _tag_value(value, json_type: str):
+    """A json_each value as json.loads would give it (the detail prints its str())."""
+    if json_type == "true":
+        return True
+    if json_type == "false":
+        return False
+    if json_type in ("object", "array"):
+        return json.loads(value)
+    return value
+
+
+def _tag_evidence(key, value) -> Evidence | None:
+    if key.lower() in AGENT_TAG_KEYS and str(value).lower() not in ("false", "no", "0"):
+        return Evidence("tag", f"tag {key}={value}", "strong")
+    return None
+
+
+def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[str, list[Evidence]]:
+    """Evidence per identity from the inventory alone (config agents are applied by the builder).
+
+    Each kind of evidence is one set-based query; Python sees only the identities it selects."""
+    found: dict[str, list[Evidence]] = {}
+    names: dict[str, str] = {}
+
+    def add(identity_id: str, name: str, evidence: Evidence) -> None:
+        names[identity_id] = name
         found.setdefault(identity_id, []).append(evidence)
 
-    rows = conn.execute("SELECT id, provider, kind, name, description, tags, attrs, is_platform "
-                        "FROM identity WHERE removed_at IS NULL").fetchall()
-    names = {}
-    for row in rows:
-        names[row["id"]] = row["name"]
-        tags = json.loads(row["tags"] or "{}")
+    # Tags: json_each over objects that mention an agent key; tags with JSON escapes (a key could
+    # be spelt \u0061gent) are decoded by Python instead.
+    for identity_id, name, key, value, json_type in conn.execute(
+            """SELECT i.id, i.name, t.key, t.value, t.type FROM identity i, json_each(i.tags) t
+               WHERE i.removed_at IS NULL AND i.tags LIKE '%agent%' AND i.tags NOT LIKE '%\\%'
+                 AND json_type(i.tags) = 'object' AND t.key LIKE '%agent'"""):
+        ev = _tag_evidence(key, _tag_value(value, json_type))
+        if ev:
+            add(identity_id, name, ev)
+    for identity_id, name, tags in conn.execute(
+            "SELECT id, name, tags FROM identity WHERE removed_at IS NULL AND tags LIKE '%\\%' "
+            "AND (tags LIKE '%agent%' OR tags LIKE '%\\u%')"):
+        tags = json.loads(tags or "{}")
         for key, value in tags.items() if isinstance(tags, dict) else ():
-            if key.lower() in AGENT_TAG_KEYS and str(value).lower() not in ("false", "no", "0"):
-                add(row["id"], Evidence("tag", f"tag {key}={value}", "strong"))
-        attrs = json.loads(row["attrs"] or "{}")
-        if row["kind"] in AGENT_KINDS:
+            ev = _tag_evidence(key, value)
+            if ev:
+                add(identity_id, name, ev)
+    # Agent kinds (MCP servers, Entra Agent ID objects) and Agent ID markers in attrs.
+    for identity_id, name, kind, attrs in conn.execute(
+            "SELECT id, name, kind, attrs FROM identity WHERE removed_at IS NULL AND (kind IN (%s) "
+            "OR attrs LIKE '%%agent_id%%' OR attrs LIKE '%%\\u%%')" % ",".join("?" * len(AGENT_KINDS)),
+            tuple(AGENT_KINDS)):
+        attrs = json.loads(attrs or "{}")
+        if kind in AGENT_KINDS:
             client = attrs.get("client") if isinstance(attrs, dict) else None
-            detail = AGENT_KINDS[row["kind"]] + (f" in the {client} config" if client else "")
-            add(row["id"], Evidence("mcp_server" if row["kind"] == "mcp_server" else "agent_object", detail, "strong"))
+            detail = AGENT_KINDS[kind] + (f" in the {client} config" if client else "")
+            add(identity_id, name, Evidence("mcp_server" if kind == "mcp_server" else "agent_object", detail, "strong"))
         elif isinstance(attrs, dict) and (attrs.get("agent_identity") or attrs.get("entra_agent_id")):
-            add(row["id"], Evidence("agent_object", "Entra Agent ID object", "strong"))
-        if row["provider"] == "gcp" and VERTEX_SERVICE_AGENT.search(row["id"]):
-            add(row["id"], Evidence("platform_identity", "Vertex AI service agent", "strong"))
-        if row["provider"] in AI_PROVIDERS:
-            add(row["id"], Evidence("ai_provider", f"{AI_PROVIDERS[row['provider']]} {row['kind']}", "medium"))
-        text = f"{row['name']} {row['description'] or ''}"
-        hit = AGENTISH_NAME.search(text) if not row["is_platform"] else None
+            add(identity_id, name, Evidence("agent_object", "Entra Agent ID object", "strong"))
+    for identity_id, name in conn.execute(
+            "SELECT id, name FROM identity WHERE removed_at IS NULL AND provider = 'gcp' "
+            "AND (id LIKE '%@gcp-sa-%' OR id GLOB ?)", (NON_ASCII,)):
+        if VERTEX_SERVICE_AGENT.search(identity_id):
+            add(identity_id, name, Evidence("platform_identity", "Vertex AI service agent", "strong"))
+    for identity_id, name, provider, kind in conn.execute(
+            "SELECT id, name, provider, kind FROM identity WHERE removed_at IS NULL AND provider IN (%s)"
+            % ",".join("?" * len(AI_PROVIDERS)), tuple(AI_PROVIDERS)):
+        add(identity_id, name, Evidence("ai_provider", f"{AI_PROVIDERS[provider]} {kind}", "medium"))
+    # Names and descriptions (weak): a LIKE per word selects the few rows the regex then judges.
+    words = " OR ".join(f"name LIKE '%{w}%' OR description LIKE '%{w}%'" for w in AGENTISH_WORDS)
+    for identity_id, name, description in conn.execute(
+            f"SELECT id, name, description FROM identity WHERE removed_at IS NULL AND is_platform = 0 "
+            f"AND ({words} OR name GLOB :x OR description GLOB :x)", {"x": NON_ASCII}):
+        hit = AGENTISH_NAME.search(f"{name} {description or ''}")
         if hit:
-            where = "name" if AGENTISH_NAME.search(row["name"]) else "description"
-            add(row["id"], Evidence("name", f"{where} contains '{hit.group(0)}' (weak evidence)", "weak"))
+            where = "name" if AGENTISH_NAME.search(name) else "description"
+            add(identity_id, name, Evidence("name", f"{where} contains '{hit.group(0)}' (weak evidence)", "weak"))
 
-    for identity_id, principal in conn.execute(
-            "SELECT identity_id, principal FROM trust WHERE principal_type = 'service'").fetchall():
-        platform = AGENT_PLATFORM_SERVICES.get(principal)
-        if platform and identity_id in names:
-            add(identity_id, Evidence("platform_trust", f"trusted by {principal} ({platform})", "strong"))
+    for identity_id, name, principal in conn.execute(
+            "SELECT t.identity_id, i.name, t.principal FROM trust t JOIN identity i ON i.id = t.identity_id "
+            "AND i.removed_at IS NULL WHERE t.principal_type = 'service' AND t.principal IN (%s)"
+            % ",".join("?" * len(AGENT_PLATFORM_SERVICES)), tuple(AGENT_PLATFORM_SERVICES)):
+        add(identity_id, name, Evidence("platform_trust",
+                                        f"trusted by {principal} ({AGENT_PLATFORM_SERVICES[principal]})", "strong"))
 
     # A key of this identity sits in an agent's MCP config: something agent-like uses it.
-    for identity_id, location in conn.execute(
-            """SELECT DISTINCT t.identity_id, s.identity_id FROM credential_link l
-               JOIN credential t ON t.id = l.target_id JOIN credential s ON s.id = l.sighting_id""").fetchall():
-        if identity_id in names:
-            add(identity_id, Evidence("linked_credential", f"its credential is embedded in {location}", "medium"))
+    for identity_id, name, location in conn.execute(
+            """SELECT DISTINCT t.identity_id, i.name, s.identity_id FROM credential_link l
+               JOIN credential t ON t.id = l.target_id JOIN credential s ON s.id = l.sighting_id
+               JOIN identity i ON i.id = t.identity_id AND i.removed_at IS NULL""").fetchall():
+        add(identity_id, name, Evidence("linked_credential", f"its credential is embedded in {location}", "medium"))
 
     result = {}
     for identity_id, ev in found.items():
@@ -107,3 +161,25 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
         # A name is evidence only when nothing better is known; beside it, it is noise.
         result[identity_id] = [e for e in ev if e.strength != "weak"] or ev
     return result
+
+
+def glob_prefilter(patterns: list[str]) -> list[str] | None:
+    """SQLite GLOBs over lower(value) selecting a superset of what ``matches`` accepts, or None
+    when a pattern uses a character class (fnmatch's [!x] is GLOB's [^x]): scan in Python then."""
+    if any("[" in p for p in patterns):
+        return None
+    return [p.lower() for p in patterns]
+
+
+def glob_candidates(conn: sqlite3.Connection, sql: str, columns: tuple[str, ...], patterns: list[str]):
+    """Rows of ``sql`` (a SELECT ending in a WHERE clause) that may match ``patterns`` on any of
+    ``columns``; callers still decide with ``matches``."""
+    globs = glob_prefilter(patterns)
+    if not patterns:
+        return []
+    if globs is None:
+        return conn.execute(sql + " 1 ORDER BY rowid").fetchall()
+    terms = [f"lower({c}) GLOB :g{n}" for n in range(len(globs)) for c in columns]
+    terms += [f"{c} GLOB :x" for c in columns]
+    params = {f"g{n}": g for n, g in enumerate(globs)} | {"x": NON_ASCII}
+    return conn.execute(sql + " (" + " OR ".join(terms) + ") ORDER BY rowid", params).fetchall()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass
@@ -35,29 +35,72 @@ def _attrs(value) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def identity_delegation(conn: sqlite3.Connection, row, credential_id: str | None = None) -> Statement:
-    if row is None:  # a single credential the agent holds
-        cred = conn.execute("SELECT k.id, k.provider, k.kind, k.attrs, i.name AS owner_name, i.kind AS owner_kind, "
-                            "i.attrs AS owner_attrs FROM credential k LEFT JOIN identity i ON i.id = k.identity_id "
-                            "WHERE k.id = ?", (credential_id,)).fetchone()
-        if cred is None:
-            return Statement(credential_id or "?", "unknown", "unknown", "credential no longer in the inventory")
-        person = _person_of(cred["owner_kind"], cred["owner_name"],
-                            {**_attrs(cred["owner_attrs"]), **_attrs(cred["attrs"])})
-        detail = f"static {cred['provider']} {cred['kind']}"
-        if person:
-            return Statement(cred["id"], cred["provider"], "not_recorded",
-                             f"{detail} of {person}: actions appear as that person, not as the agent", person)
-        return Statement(cred["id"], cred["provider"], "not_recorded", f"{detail}: acts as itself")
+@dataclass
+class Facts:
+    """What the statements need, read with one query per kind of fact for many subjects."""
+    trusts: dict[str, list] = field(default_factory=dict)
+    active_keys: dict[str, int] = field(default_factory=dict)
+    delegated: dict[str, int] = field(default_factory=dict)
+    app: dict[str, int] = field(default_factory=dict)
+    embedded: dict[str, int] = field(default_factory=dict)
+    credentials: dict[str, sqlite3.Row] = field(default_factory=dict)
 
+
+def load_facts(conn: sqlite3.Connection, identity_ids, credential_ids=()) -> Facts:
+    facts = Facts()
+    ids = json.dumps(sorted(set(identity_ids)))
+    if identity_ids:
+        for row in conn.execute("SELECT identity_id, principal_type, principal, requires_source_identity FROM trust "
+                                "WHERE identity_id IN (SELECT value FROM json_each(?))", (ids,)):
+            facts.trusts.setdefault(row["identity_id"], []).append(row)
+        facts.active_keys = dict(conn.execute(
+            "SELECT identity_id, COUNT(*) FROM credential WHERE identity_id IN (SELECT value FROM json_each(?)) "
+            "AND status = 'active' AND removed_at IS NULL AND kind <> 'embedded_secret' GROUP BY identity_id", (ids,)))
+        facts.embedded = dict(conn.execute(
+            "SELECT identity_id, COUNT(*) FROM credential WHERE identity_id IN (SELECT value FROM json_each(?)) "
+            "AND kind = 'embedded_secret' AND removed_at IS NULL GROUP BY identity_id", (ids,)))
+        for identity_id, delegated, app in conn.execute(
+                "SELECT identity_id, COUNT(CASE WHEN source_type LIKE '%delegated%' THEN 1 END), "
+                "COUNT(CASE WHEN source_type NOT LIKE '%delegated%' THEN 1 END) FROM \"grant\" "
+                "WHERE identity_id IN (SELECT value FROM json_each(?)) GROUP BY identity_id", (ids,)):
+            facts.delegated[identity_id], facts.app[identity_id] = delegated, app
+    if credential_ids:
+        facts.credentials = {r["id"]: r for r in conn.execute(
+            "SELECT k.id, k.provider, k.kind, k.attrs, i.name AS owner_name, i.kind AS owner_kind, "
+            "i.attrs AS owner_attrs FROM credential k LEFT JOIN identity i ON i.id = k.identity_id "
+            "WHERE k.id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(credential_ids))),))}
+    return facts
+
+
+def identity_delegation(conn: sqlite3.Connection, row, credential_id: str | None = None) -> Statement:
+    """The statement for one identity (or one single credential); builders of many use
+    ``load_facts`` once and ``statement_for``/``credential_statement``."""
+    if row is None:
+        return credential_statement(credential_id, load_facts(conn, (), (credential_id,)))
+    return statement_for(row, load_facts(conn, (row["id"],)))
+
+
+def credential_statement(credential_id: str | None, facts: Facts) -> Statement:
+    """A single credential the agent holds."""
+    cred = facts.credentials.get(credential_id)
+    if cred is None:
+        return Statement(credential_id or "?", "unknown", "unknown", "credential no longer in the inventory")
+    person = _person_of(cred["owner_kind"], cred["owner_name"],
+                        {**_attrs(cred["owner_attrs"]), **_attrs(cred["attrs"])})
+    detail = f"static {cred['provider']} {cred['kind']}"
+    if person:
+        return Statement(cred["id"], cred["provider"], "not_recorded",
+                         f"{detail} of {person}: actions appear as that person, not as the agent", person)
+    return Statement(cred["id"], cred["provider"], "not_recorded", f"{detail}: acts as itself")
+
+
+def statement_for(row, facts: Facts) -> Statement:
     provider, kind, subject = row["provider"], row["kind"], row["id"]
     row = dict(row)
     row.setdefault("owner", None)
     attrs = _attrs(row["attrs"])
-    trusts = conn.execute("SELECT principal_type, principal, requires_source_identity FROM trust "
-                          "WHERE identity_id = ?", (subject,)).fetchall()
-    active_keys = conn.execute("SELECT COUNT(*) FROM credential WHERE identity_id = ? AND status = 'active' "
-                               "AND removed_at IS NULL AND kind <> 'embedded_secret'", (subject,)).fetchone()[0]
+    trusts = facts.trusts.get(subject, [])
+    active_keys = facts.active_keys.get(subject, 0)
     if provider == "aws" and kind == "iam_role":
         if trusts and all(t["requires_source_identity"] for t in trusts if t["principal_type"] != "service"):
             if any(t["principal_type"] != "service" for t in trusts):
@@ -79,10 +122,7 @@ def identity_delegation(conn: sqlite3.Connection, row, credential_id: str | None
                              people[0].split(":", 1)[1])
         return Statement(subject, provider, "unknown", "no key and no person may impersonate it")
     if provider == "azure":
-        delegated = conn.execute("SELECT COUNT(*) FROM \"grant\" WHERE identity_id = ? AND source_type LIKE "
-                                 "'%delegated%'", (subject,)).fetchone()[0]
-        app = conn.execute("SELECT COUNT(*) FROM \"grant\" WHERE identity_id = ? AND source_type NOT LIKE "
-                           "'%delegated%'", (subject,)).fetchone()[0]
+        delegated, app = facts.delegated.get(subject, 0), facts.app.get(subject, 0)
         if delegated and not app and not active_keys:
             return Statement(subject, provider, "recorded",
                              "delegated permissions only: acts on behalf of the signed-in user, who is logged")
@@ -105,8 +145,7 @@ def identity_delegation(conn: sqlite3.Connection, row, credential_id: str | None
         creator = f" (created by {row['owner']})" if row["owner"] else ""
         return Statement(subject, provider, "not_recorded", f"organisation API key{creator}: acts as itself")
     if kind == "mcp_server":
-        embedded = conn.execute("SELECT COUNT(*) FROM credential WHERE identity_id = ? AND kind = 'embedded_secret' "
-                                "AND removed_at IS NULL", (subject,)).fetchone()[0]
+        embedded = facts.embedded.get(subject, 0)
         if embedded:
             return Statement(subject, provider, "not_recorded",
                              f"{embedded} static secret(s) in the config: acts as whoever owns them")

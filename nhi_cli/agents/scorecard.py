@@ -16,6 +16,8 @@ import shlex
 import sqlite3
 from functools import lru_cache
 
+from nhi_cli.agents.timing import step
+
 PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
 
 
@@ -42,18 +44,25 @@ def findings_by_agent(conn, scan_id: int | None, name: str | None = None) -> dic
     if scan_id is None:
         return {}
     rows = conn.execute(
-        """WITH members AS (
-               SELECT agent_name, identity_id AS id FROM v_agent_identities
-               WHERE :a IS NULL OR agent_name = :a
-               UNION SELECT agent_name, credential_id FROM v_agent_credentials
-               WHERE :a IS NULL OR agent_name = :a),
-           open AS (SELECT o.fingerprint, o.severity, o.reason, o.evidence FROM finding_occurrence o
+        # Each finding names up to two ids (its resource, its evidence's identity_id); they are
+        # looked up in agent_member's index (directly, or through the credential's identity), so
+        # the cost grows with the findings, not with findings x members.
+        """WITH open AS (SELECT o.fingerprint, o.severity, o.reason, o.evidence FROM finding_occurrence o
                     WHERE o.scan_id = :s AND o.suppressed = 0),
+           keys AS (
+               SELECT o.fingerprint, f.resource_id AS id FROM open o JOIN finding f ON f.fingerprint = o.fingerprint
+               UNION SELECT o.fingerprint, json_extract(o.evidence, '$.identity_id') FROM open o),
            hits AS (
-               SELECT m.agent_name, o.fingerprint FROM open o JOIN finding f ON f.fingerprint = o.fingerprint
-               JOIN members m ON m.id = f.resource_id
-               UNION SELECT m.agent_name, o.fingerprint FROM open o
-               JOIN members m ON m.id = json_extract(o.evidence, '$.identity_id'))
+               SELECT am.agent_name, x.fingerprint FROM keys x JOIN agent_member am ON am.member_id = x.id
+               WHERE (:a IS NULL OR am.agent_name = :a) AND (
+                     (am.member_type = 'identity'
+                      AND EXISTS (SELECT 1 FROM identity i WHERE i.id = x.id AND i.removed_at IS NULL))
+                  OR (am.member_type = 'credential'
+                      AND EXISTS (SELECT 1 FROM credential k WHERE k.id = x.id AND k.removed_at IS NULL)))
+               UNION SELECT am.agent_name, x.fingerprint FROM keys x
+               JOIN credential k ON k.id = x.id AND k.removed_at IS NULL
+               JOIN agent_member am ON am.member_id = k.identity_id AND am.member_type = 'identity'
+               WHERE (:a IS NULL OR am.agent_name = :a))
            SELECT h.agent_name, f.rule_id, f.resource_id, f.resource_type, f.resource_name, f.property,
                   o.severity, o.reason
            FROM hits h JOIN open o ON o.fingerprint = h.fingerprint JOIN finding f ON f.fingerprint = h.fingerprint
@@ -66,33 +75,50 @@ def findings_by_agent(conn, scan_id: int | None, name: str | None = None) -> dic
     return found
 
 
-def revocability_gaps(conn, name: str) -> list[str]:
-    gaps = []
+def revocability_gaps_by_agent(conn, name: str | None = None) -> dict[str, list[str]]:
+    """Why each agent (or just ``name``) is not revocable in one run: three statements for all
+    agents, each ordered as the former per-agent statements returned their rows."""
+    one = "AND {} = :a" if name is not None else ""
+    gaps: dict[str, list[str]] = {}
+    # v_agent_credentials is a UNION (rows come sorted by every column); the agent filter is not
+    # pushed into it, so it is read once for every agent rather than once per agent.
     for row in conn.execute(
-            "SELECT c.credential_id, c.provider, c.kind FROM v_agent_credentials c WHERE c.agent_name = ? "
-            "AND c.status = 'active' AND c.kind <> 'embedded_secret'", (name,)):
+            "SELECT c.agent_name, c.credential_id, c.provider, c.kind FROM v_agent_credentials c "
+            f"WHERE c.status = 'active' AND c.kind <> 'embedded_secret' {one.format('c.agent_name')} "
+            "ORDER BY c.agent_name, c.credential_id, c.identity_id, c.provider, c.kind, c.status, c.via", {"a": name}):
         if row["kind"] not in revoke_kinds(row["provider"]):
-            gaps.append(f"nhi cannot revoke {row['provider']} {row['kind']} {row['credential_id']}")
+            gaps.setdefault(row["agent_name"], []).append(
+                f"nhi cannot revoke {row['provider']} {row['kind']} {row['credential_id']}")
     for row in conn.execute(
-            """SELECT s.id, s.attrs FROM v_agent_identities m JOIN credential s ON s.identity_id = m.identity_id
-               WHERE m.agent_name = ? AND s.kind = 'embedded_secret' AND s.removed_at IS NULL
-                 AND NOT EXISTS (SELECT 1 FROM credential_link l WHERE l.sighting_id = s.id)""", (name,)):
+            f"""SELECT m.agent_name, s.attrs FROM v_agent_identities m JOIN credential s ON s.identity_id = m.identity_id
+               WHERE s.kind = 'embedded_secret' AND s.removed_at IS NULL {one.format('m.agent_name')}
+                 AND NOT EXISTS (SELECT 1 FROM credential_link l WHERE l.sighting_id = s.id)
+               ORDER BY m.agent_name, m.identity_id, s.rowid""", {"a": name}):
         secret_type = json.loads(row["attrs"] or "{}").get("secret_type", "secret")
-        gaps.append(f"{secret_type} in a config resolves to no inventory credential: revoke it at its issuer")
+        gaps.setdefault(row["agent_name"], []).append(
+            f"{secret_type} in a config resolves to no inventory credential: revoke it at its issuer")
     # Identities that act without a key of their own (roles, service principals) must be
     # revocable as identities.
     for row in conn.execute(
-            """SELECT m.identity_id, m.provider, m.identity_kind FROM v_agent_identities m
-               WHERE m.agent_name = ? AND m.identity_kind <> 'mcp_server'
+            f"""SELECT m.agent_name, m.identity_id, m.provider, m.identity_kind FROM v_agent_identities m
+               WHERE m.identity_kind <> 'mcp_server' {one.format('m.agent_name')}
                  AND NOT EXISTS (SELECT 1 FROM credential k WHERE k.identity_id = m.identity_id
-                                 AND k.status = 'active' AND k.removed_at IS NULL)""", (name,)):
+                                 AND k.status = 'active' AND k.removed_at IS NULL)
+               ORDER BY m.agent_name, m.identity_id""", {"a": name}):
         if row["identity_kind"] not in revoke_kinds(row["provider"]):
-            gaps.append(f"nhi cannot revoke {row['provider']} {row['identity_kind']} {row['identity_id']}")
+            gaps.setdefault(row["agent_name"], []).append(
+                f"nhi cannot revoke {row['provider']} {row['identity_kind']} {row['identity_id']}")
     return gaps
 
 
-def scorecard(conn: sqlite3.Connection, agent: dict, findings: list[dict]) -> dict[str, dict]:
-    """Pass or fail per property, with reasons, from the agent's row and its open findings."""
+def revocability_gaps(conn, name: str) -> list[str]:
+    return revocability_gaps_by_agent(conn, name).get(name, [])
+
+
+def scorecard(conn: sqlite3.Connection, agent: dict, findings: list[dict],
+              gaps: list[str] | None = None) -> dict[str, dict]:
+    """Pass or fail per property, with reasons, from the agent's row and its open findings
+    (``gaps``: its revocability gaps when the caller read them for every agent at once)."""
     card = {p: {"pass": True, "reasons": [], "findings": [f for f in findings if f["property"] == p]}
             for p in PROPERTIES}
     for prop in PROPERTIES:
@@ -108,7 +134,7 @@ def scorecard(conn: sqlite3.Connection, agent: dict, findings: list[dict]) -> di
         card["auditable"]["reasons"].append({
             "none": "no owner recorded", "left": f"owner {agent['owner']} has left",
             "not_in_directory": f"owner {agent['owner']} is not in the people directory"}[agent["owner_status"]])
-    card["revocable"]["reasons"].extend(revocability_gaps(conn, agent["name"]))
+    card["revocable"]["reasons"].extend(revocability_gaps(conn, agent["name"]) if gaps is None else gaps)
     for prop in PROPERTIES:
         card[prop]["pass"] = not card[prop]["reasons"]
     return card
@@ -136,24 +162,29 @@ def _is_demo(conn: sqlite3.Connection, scan_id: int | None) -> bool:
     return bool(row and row[0])
 
 
-def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None) -> list[dict]:
+def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None, timings: dict | None = None) -> list[dict]:
     """Every agent with its scorecard: the data behind `nhi agents list` and the HTML report."""
-    agents = [dict(r) for r in conn.execute("SELECT * FROM v_agents ORDER BY source, name")]
-    scan_id = scan_id if scan_id is not None else latest_scan(conn)
-    demo = _is_demo(conn, scan_id)
-    providers: dict[str, list[str]] = {}
-    for name, provider in conn.execute("SELECT DISTINCT agent_name, provider FROM agent_member "
-                                       "ORDER BY agent_name, provider"):
-        providers.setdefault(name, []).append(provider)
-    credentials = dict(conn.execute("SELECT agent_name, COUNT(*) FROM v_agent_credentials "
-                                    "WHERE kind <> 'embedded_secret' GROUP BY agent_name").fetchall())
-    findings = findings_by_agent(conn, scan_id)
-    for agent in agents:
-        agent["providers_list"] = providers.get(agent["name"], [])
-        agent["credentials"] = credentials.get(agent["name"], 0)
-        agent["owner_confidence"] = owner_confidence(agent["owner_source"])
-        agent["scorecard"] = scorecard(conn, agent, findings.get(agent["name"], []))
-        agent["revoke_command"] = revoke_command(agent["name"], demo)
+    with step(timings, "agents"):
+        agents = [dict(r) for r in conn.execute("SELECT * FROM v_agents ORDER BY source, name")]
+        scan_id = scan_id if scan_id is not None else latest_scan(conn)
+        demo = _is_demo(conn, scan_id)
+        providers: dict[str, list[str]] = {}
+        for name, provider in conn.execute("SELECT DISTINCT agent_name, provider FROM agent_member "
+                                           "ORDER BY agent_name, provider"):
+            providers.setdefault(name, []).append(provider)
+        credentials = dict(conn.execute("SELECT agent_name, COUNT(*) FROM v_agent_credentials "
+                                        "WHERE kind <> 'embedded_secret' GROUP BY agent_name").fetchall())
+    with step(timings, "findings"):
+        findings = findings_by_agent(conn, scan_id)
+    with step(timings, "revocability"):
+        gaps = revocability_gaps_by_agent(conn)
+    with step(timings, "scorecards"):
+        for agent in agents:
+            agent["providers_list"] = providers.get(agent["name"], [])
+            agent["credentials"] = credentials.get(agent["name"], 0)
+            agent["owner_confidence"] = owner_confidence(agent["owner_source"])
+            agent["scorecard"] = scorecard(conn, agent, findings.get(agent["name"], []), gaps.get(agent["name"], []))
+            agent["revoke_command"] = revoke_command(agent["name"], demo)
     return agents
 
 

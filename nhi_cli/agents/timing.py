@@ -1,0 +1,18 @@
+"""Per-step wall and CPU seconds, for benchmarks/agents_scale.py (a no-op without a dict)."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+
+@contextmanager
+def step(timings: dict | None, name: str):
+    if timings is None:
+        yield
+        return
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        old = timings.get(name, (0.0, 0.0))
+        timings[name] = (old[0] + time.perf_counter() - wall, old[1] + time.process_time() - cpu)
