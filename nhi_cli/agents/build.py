@@ -62,21 +62,23 @@ def _identities(conn, ids) -> dict[str, sqlite3.Row]:
 def _seed_config_agents(conn, config) -> tuple[dict[str, Draft], dict[str, str]]:
     drafts: dict[str, Draft] = {}
     owner_of: dict[str, str] = {}  # identity id -> config agent name
+    # One scan per table selects the rows any agent's globs may match (SQL LIKE); ``matches``
+    # (fnmatch with Unicode case folding) decides, agent by agent, as before.
+    identity_rows = glob_candidates(conn, "SELECT id, name FROM identity WHERE removed_at IS NULL AND", ("id", "name"),
+                                    [p for agent in config.agents for p in agent.identities])
+    credential_rows = glob_candidates(conn, "SELECT id, key_id, name FROM credential WHERE removed_at IS NULL AND",
+                                      ("id", "key_id", "name"), [p for agent in config.agents for p in agent.credentials])
     for agent in config.agents:
         draft = drafts.setdefault(agent.name, Draft(agent.name, "config", agent.owner, "config" if agent.owner else None,
                                                     agent.acts_for, "config" if agent.acts_for else None,
                                                     agent.description))
-        # GLOB selects the candidates in SQL; ``matches`` (fnmatch, Unicode case folding) decides.
-        for identity_id, name in glob_candidates(
-                conn, "SELECT id, name FROM identity WHERE removed_at IS NULL AND", ("id", "name"), agent.identities):
+        for identity_id, name in identity_rows if agent.identities else ():
             pattern = matches(agent.identities, identity_id, name)
             if pattern and not matches(agent.reject, identity_id, name) and identity_id not in owner_of:
                 draft.identities[identity_id] = [Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}",
                                                           "strong")]
                 owner_of[identity_id] = agent.name
-        for cred_id, key_id, name in glob_candidates(
-                conn, "SELECT id, key_id, name FROM credential WHERE removed_at IS NULL AND", ("id", "key_id", "name"),
-                agent.credentials):
+        for cred_id, key_id, name in credential_rows if agent.credentials else ():
             pattern = matches(agent.credentials, cred_id, key_id, name)
             if pattern and not matches(agent.reject, cred_id):
                 draft.credentials[cred_id] = [Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}",
@@ -141,10 +143,12 @@ def build_agents(conn: sqlite3.Connection, config, scan_id: int, timings: dict |
         uf, held = _group(conn, identities, evidence, owner_of)
 
     with step(timings, "components"):
+        # Sorted, so two discovered agents with one name get the same suffixes at every scan
+        # (set order changes with the process's hash seed); a component's root is its least id.
         components: dict[str, list[str]] = defaultdict(list)
-        for identity_id in set(evidence) | set(owner_of):
+        for identity_id in sorted(set(evidence) | set(owner_of)):
             components[uf.find(identity_id)].append(identity_id)
-        for members in components.values():
+        for _, members in sorted(components.items()):
             configured = sorted({owner_of[m] for m in members if m in owner_of})
             if configured:
                 draft = drafts[configured[0]]

@@ -55,7 +55,7 @@ def confidence_of(evidence: list[Evidence]) -> str:
 
 # Set-based prefilters: SQLite's LIKE and lower() fold ASCII only, so a value with any other
 # character goes to Python too (Python's re.I and str.lower() fold more: 'ſ' is 's').
-NON_ASCII = "*[^ -~]*"
+NON_ASCII = "length(CAST({0} AS BLOB)) > length({0})"
 AGENTISH_WORDS = ("agent", "bot", "copilot", "assistant", "gpt", "llm", "claude", "mcp", "langchain", "autogen", "crew")
 
 
@@ -122,7 +122,7 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
             add(identity_id, name, Evidence("agent_object", "Entra Agent ID object", "strong"))
     for identity_id, name in conn.execute(
             "SELECT id, name FROM identity WHERE removed_at IS NULL AND provider = 'gcp' "
-            "AND (id LIKE '%@gcp-sa-%' OR id GLOB ?)", (NON_ASCII,)):
+            f"AND (id LIKE '%@gcp-sa-%' OR {NON_ASCII.format('id')})"):
         if VERTEX_SERVICE_AGENT.search(identity_id):
             add(identity_id, name, Evidence("platform_identity", "Vertex AI service agent", "strong"))
     for identity_id, name, provider, kind in conn.execute(
@@ -133,7 +133,7 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
     words = " OR ".join(f"name LIKE '%{w}%' OR description LIKE '%{w}%'" for w in AGENTISH_WORDS)
     for identity_id, name, description in conn.execute(
             f"SELECT id, name, description FROM identity WHERE removed_at IS NULL AND is_platform = 0 "
-            f"AND ({words} OR name GLOB :x OR description GLOB :x)", {"x": NON_ASCII}):
+            f"AND ({words} OR {NON_ASCII.format('name')} OR {NON_ASCII.format('description')})"):
         hit = AGENTISH_NAME.search(f"{name} {description or ''}")
         if hit:
             where = "name" if AGENTISH_NAME.search(name) else "description"
@@ -163,23 +163,25 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
     return result
 
 
-def glob_prefilter(patterns: list[str]) -> list[str] | None:
-    """SQLite GLOBs over lower(value) selecting a superset of what ``matches`` accepts, or None
-    when a pattern uses a character class (fnmatch's [!x] is GLOB's [^x]): scan in Python then."""
-    if any("[" in p for p in patterns):
-        return None
-    return [p.lower() for p in patterns]
+def _like(pattern: str) -> str:
+    """An fnmatch pattern without classes as a LIKE pattern (ESCAPE '\\'): LIKE folds ASCII case."""
+    out = []
+    for ch in pattern:
+        out.append({"*": "%", "?": "_", "%": "\\%", "_": "\\_", "\\": "\\\\"}.get(ch, ch))
+    return "".join(out)
 
 
 def glob_candidates(conn: sqlite3.Connection, sql: str, columns: tuple[str, ...], patterns: list[str]):
-    """Rows of ``sql`` (a SELECT ending in a WHERE clause) that may match ``patterns`` on any of
-    ``columns``; callers still decide with ``matches``."""
-    globs = glob_prefilter(patterns)
+    """Rows of ``sql`` (a SELECT ending in a WHERE clause) that may match any of ``patterns`` on
+    any of ``columns``, in table order; callers still decide with ``matches``. A pattern with a
+    character class (fnmatch's [!x] is no SQL pattern) makes every row a candidate."""
     if not patterns:
         return []
-    if globs is None:
+    if any("[" in p for p in patterns):
         return conn.execute(sql + " 1 ORDER BY rowid").fetchall()
-    terms = [f"lower({c}) GLOB :g{n}" for n in range(len(globs)) for c in columns]
-    terms += [f"{c} GLOB :x" for c in columns]
-    params = {f"g{n}": g for n, g in enumerate(globs)} | {"x": NON_ASCII}
+    likes = sorted({_like(p.lower()) for p in patterns})
+    terms = [f"{c} LIKE :p{n} ESCAPE '\\'" for n in range(len(likes)) for c in columns]
+    # LIKE folds ASCII only; a value with other characters is left to Python's folding.
+    terms += [f"length(CAST({c} AS BLOB)) > length({c})" for c in columns]
+    params = {f"p{n}": like for n, like in enumerate(likes)}
     return conn.execute(sql + " (" + " OR ".join(terms) + ") ORDER BY rowid", params).fetchall()
