@@ -32,6 +32,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/rules_scale.py
 	$(BIN)/python benchmarks/reports_scale.py
 	$(BIN)/python benchmarks/github_deploy_keys.py
+	$(BIN)/python benchmarks/agents_scale.py
 
 clean:
 	rm -rf $(VENV) nhi.db nhi.db-wal nhi.db-shm
