@@ -59,10 +59,6 @@ NON_ASCII = "length(CAST({0} AS BLOB)) > length({0})"
 AGENTISH_WORDS = ("agent", "bot", "copilot", "assistant", "gpt", "llm", "claude", "mcp", "langchain", "autogen", "crew")
 
 
-def _ids_json(ids) -> str:
-    return json.dumps(sorted(ids))
-
-
 def _tag_value(value, json_type: str):
     """A json_each value as json.loads would give it (the detail prints its str())."""
     if json_type == "true":
