@@ -1,14 +1,27 @@
 -- One finding per MCP server entry (the agent), listing the secrets it holds in plaintext.
+-- The lists are built from sorted subqueries: secret ids are salted hashes that differ in every
+-- inventory, so their order must not leak into the reason (it would change between scans).
+WITH held AS (
+    SELECT DISTINCT i.id AS identity_id, k.id AS credential_id,
+           json_extract(k.attrs, '$.secret_type') AS secret_type, k.hint, l.context
+    FROM v_identities i
+    JOIN v_credential_locations l ON 'mcp:' || l.location = i.id
+    JOIN v_credentials k ON k.id = l.credential_id
+    WHERE i.kind = 'mcp_server' AND json_extract(i.attrs, '$.config_scope') IN ('user', 'local')
+      AND k.kind = 'embedded_secret' AND k.status = 'active'
+)
 SELECT i.id AS resource_id, 'identity' AS resource_type, i.provider, i.scope, i.name AS resource_name,
        'MCP server ' || i.name || ' in ' || json_extract(i.attrs, '$.config_file') || ' holds '
-         || COUNT(DISTINCT k.id) || ' plaintext secret(s): ' || group_concat(DISTINCT json_extract(k.attrs, '$.secret_type'))
+         || (SELECT COUNT(DISTINCT h.credential_id) FROM held h WHERE h.identity_id = i.id)
+         || ' plaintext secret(s): '
+         || (SELECT group_concat(t) FROM (SELECT DISTINCT h.secret_type AS t FROM held h
+                                          WHERE h.identity_id = i.id ORDER BY t))
          || '.' AS reason,
        json_extract(i.attrs, '$.client') AS client, json_extract(i.attrs, '$.config_scope') AS config_scope,
        json_extract(i.attrs, '$.world_readable') AS world_readable,
-       group_concat(DISTINCT k.hint) AS hints, group_concat(DISTINCT l.context) AS fields
+       (SELECT group_concat(t) FROM (SELECT DISTINCT h.hint AS t FROM held h
+                                     WHERE h.identity_id = i.id ORDER BY t)) AS hints,
+       (SELECT group_concat(t) FROM (SELECT DISTINCT h.context AS t FROM held h
+                                     WHERE h.identity_id = i.id ORDER BY t)) AS fields
 FROM v_identities i
-JOIN v_credential_locations l ON 'mcp:' || l.location = i.id
-JOIN v_credentials k ON k.id = l.credential_id
-WHERE i.kind = 'mcp_server' AND json_extract(i.attrs, '$.config_scope') IN ('user', 'local')
-  AND k.kind = 'embedded_secret' AND k.status = 'active'
-GROUP BY i.id, i.provider, i.scope, i.name, i.attrs
+WHERE i.id IN (SELECT identity_id FROM held)
