@@ -105,38 +105,40 @@ def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope, pro
     return result, batch
 
 
+AUTH_GAP = "auth"  # the gap code of a provider whose credentials were refused or missing
+
+
+def failed_to_authenticate(result: ScopeResult) -> bool:
+    return result.scope == "*" and any(gap["code"] == AUTH_GAP for gap in result.gaps)
+
+
 def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options: dict,
                 cancel: threading.Event, progress=None, max_scopes: int = 8):
     """Collect every scope of every connector; returns (results, batches)."""
     results: list[ScopeResult] = []
     batches: dict[tuple[str, str], Batch] = {}
     work: list[tuple[ScanPlanEntry, CollectContext, Scope]] = []
+    discovery: dict[str, dict[str, int]] = {}  # calls made while listing scopes (organizations:ListAccounts)
     for entry in plan:
         base = CollectContext(now=now, settings=entry.settings, secret_salt=salt, cancel=cancel, options=options)
         try:
             scopes = entry.connector.scopes(base)
         except ScopeDenied as exc:
+            code = AUTH_GAP if isinstance(exc, AuthFailed) else exc.code
             results.append(ScopeResult(entry.name, "*", exc.status, error_code=exc.code, message=exc.message,
                                        api_calls=dict(base.calls),
-                                       gaps=[{"what": "scopes", "code": "auth" if isinstance(exc, AuthFailed) else exc.code,
-                                              "message": exc.message}]))
+                                       gaps=[{"what": "scopes", "code": code, "message": exc.message}]))
             continue
         work.extend((entry, base, scope) for scope in scopes)
-        if base.calls:  # calls made while listing scopes (e.g. organizations:ListAccounts)
-            for scope in scopes[:1]:
-                scope.attrs.setdefault("_discovery_calls", dict(base.calls))
+        discovery[entry.name] = dict(base.calls)
 
-    def run(item):
-        entry, base, scope = item
-        result, batch = _collect_scope(entry, base, scope, progress)
-        for call, n in scope.attrs.pop("_discovery_calls", {}).items():
-            result.api_calls[call] = result.api_calls.get(call, 0) + n
-        return result, batch
-
-    for outcome in bounded_map(run, work, max_scopes, cancel):
+    for outcome in bounded_map(lambda item: _collect_scope(*item, progress), work, max_scopes, cancel):
         if isinstance(outcome, BaseException):
             raise outcome
         result, batch = outcome
+        calls = discovery.pop(result.provider, {})  # counted once, on the provider's first scope
+        for call, n in calls.items():
+            result.api_calls[call] = result.api_calls.get(call, 0) + n
         results.append(result)
         batches[(result.provider, result.scope)] = batch
     return results, batches
@@ -152,7 +154,7 @@ def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: dict | None = 
                        "or try `nhi scan --demo`", ExitCode.USAGE)
     results, batches = collect_all(plan, now=started, salt=store.secret_salt, options=options or {},
                                    cancel=cancel, progress=progress)
-    if results and all(r.error_code and r.scope == "*" and r.status == "error" for r in results) and not batches:
+    if results and all(failed_to_authenticate(r) for r in results):
         first = results[0]
         raise NhiError(f"could not authenticate to {first.provider}: {first.message}", ExitCode.CANNOT_RUN)
     scan_id = write_scan(store, started_at=started, finished_at=utcnow(), results=results, batches=batches,
