@@ -8,6 +8,7 @@ import typer
 from nhi_cli.cli.common import ConfigOption, DbOption, state
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.store import queries
 
 agents_app = typer.Typer(
     help="AI agents found in the inventory: identities, credentials, delegation, scorecard.\n\n"
@@ -96,7 +97,7 @@ def show_agent(
     try:
         agent = agent_detail(store.conn, name)
         if agent is None:
-            names = [r[0] for r in store.conn.execute("SELECT name FROM agent ORDER BY name")]
+            names = queries.agent_names(store.conn)
             raise NhiError(f"no agent named {name!r}; agents: {', '.join(names) or 'none'}", ExitCode.USAGE)
     finally:
         store.close()

@@ -10,6 +10,7 @@ import typer
 from nhi_cli.cli.common import ConfigOption, DbOption, state
 from nhi_cli.cli.output import Format, dumps, render_rows
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.store import queries
 
 findings_app = typer.Typer(help="Findings from the rules: list them, write a CI baseline.\n\nExample: nhi findings list --severity high --new", no_args_is_help=True)
 
@@ -27,7 +28,7 @@ def _scan_rows(st, scan: int | None, include_resolved: bool, rules: list[str] = 
         scan_id = scan if scan is not None else latest_scan(conn)
         if scan_id is None:
             raise NhiError("the inventory has no scans yet; run `nhi scan` first", ExitCode.CANNOT_RUN)
-        if conn.execute("SELECT 1 FROM scan_run WHERE id = ?", (scan_id,)).fetchone() is None:
+        if not queries.scan_exists(conn, scan_id):
             raise NhiError(f"no scan {scan_id} in the inventory", ExitCode.USAGE)
         _check_rules(conn, scan_id, rules)
         return scan_id, list_findings(conn, scan_id, include_resolved=include_resolved)
@@ -40,7 +41,7 @@ def _check_rules(conn, scan_id: int, patterns: list[str]) -> None:
     """A --rule that names no rule the scan ran is a typo, not "no findings": say so (exit 2)."""
     if not patterns:
         return
-    ran = [r[0] for r in conn.execute("SELECT rule_id FROM scan_rule WHERE scan_id = ?", (scan_id,))]
+    ran = queries.rules_of_scan(conn, scan_id)
     for pattern in patterns:
         if not any(fnmatchcase(rule_id, pattern) for rule_id in ran):
             raise NhiError(f"--rule {pattern!r} matches no rule of scan {scan_id}; `nhi rules list` shows the rules",

@@ -9,6 +9,7 @@ import typer
 from nhi_cli.cli.common import ConfigOption, DbOption, state
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.store import queries
 
 inventory_app = typer.Typer(
     help="List and show identities and credentials in the inventory.\n\nExample: nhi inventory list --provider aws",
@@ -35,30 +36,17 @@ def list_identities(
     store = st.open_store()
     try:
         if what == "credentials":
-            sql = ("SELECT id, identity_id, provider, scope, kind, status, age_days, days_since_used, "
-                   "days_to_expiry, key_id, hint FROM v_credentials WHERE (:p IS NULL OR provider = :p) "
-                   "AND (:k IS NULL OR kind = :k) ORDER BY provider, scope, identity_id, id")
+            rows = queries.list_credentials(store.conn, provider, kind)
             columns = ("id", "identity_id", "provider", "scope", "kind", "status", "age_days",
                        "days_since_used", "days_to_expiry", "hint")
         elif what == "identities":
-            sql = ("SELECT id, provider, scope, kind, name, owner, enabled, active_credentials AS credentials, "
-                   "age_days, days_since_used FROM v_identities WHERE (:p IS NULL OR provider = :p) "
-                   "AND (:k IS NULL OR kind = :k) ORDER BY provider, scope, kind, name")
+            rows = queries.list_identities(store.conn, provider, kind)
             columns = LIST_COLUMNS
         else:
             raise NhiError("--what must be identities or credentials", ExitCode.USAGE)
-        rows = [dict(r) for r in store.conn.execute(sql, {"p": provider, "k": kind})]
     finally:
         store.close()
     render_rows(rows, columns, format)
-
-
-def _decode(row) -> dict:
-    data = dict(row)
-    for key in ("tags", "attrs", "condition", "conditions"):
-        if isinstance(data.get(key), str):
-            data[key] = json.loads(data[key])
-    return data
 
 
 @inventory_app.command("show")
@@ -77,31 +65,23 @@ def show(
     store = st.open_store()
     try:
         conn = store.conn
-        identity = conn.execute("SELECT * FROM v_identities WHERE id = ?", (id,)).fetchone()
+        identity = queries.identity(conn, id)
         if identity is None:
-            credential = conn.execute("SELECT * FROM v_credentials WHERE id = ?", (id,)).fetchone()
+            credential = queries.credential(conn, id)
             if credential is None:
-                candidates = [r[0] for r in conn.execute(
-                    "SELECT id FROM identity WHERE removed_at IS NULL AND (id LIKE :q OR name LIKE :q) "
-                    "UNION SELECT id FROM credential WHERE removed_at IS NULL AND id LIKE :q LIMIT 10",
-                    {"q": f"%{id}%"})]
+                candidates = queries.similar_ids(conn, id)
                 hint = f"; did you mean: {', '.join(candidates)}" if candidates else ""
                 raise NhiError(f"no identity or credential {id!r} in the inventory{hint}", ExitCode.USAGE)
-            identity = conn.execute("SELECT * FROM v_identities WHERE id = ?", (credential["identity_id"],)).fetchone()
+            identity = queries.identity(conn, credential["identity_id"])
             if identity is None:  # its identity was removed since: show what is known of the credential
                 identity = {"id": credential["identity_id"], "provider": credential["provider"],
                             "scope": credential["scope"],
                             "name": f"{credential['identity_id']} (no longer in the inventory)"}
-        data = _decode(identity)
+        data = dict(identity)
         ident = data["id"]
-        data["credentials"] = [_decode(r) for r in conn.execute(
-            "SELECT * FROM v_credentials WHERE identity_id = ? ORDER BY id", (ident,))]
-        data["grants"] = [_decode(r) for r in conn.execute(
-            "SELECT effect, action, resource, condition, source, source_type, is_admin, is_full_wildcard, "
-            "is_service_wildcard, is_privesc FROM v_grants WHERE identity_id = ? ORDER BY source, action", (ident,))]
-        data["trusts"] = [_decode(r) for r in conn.execute(
-            "SELECT principal_type, principal, action, conditions, requires_external_id, "
-            "requires_source_identity, subject_condition FROM v_trusts WHERE identity_id = ?", (ident,))]
+        data["credentials"] = queries.identity_credentials(conn, ident)
+        data["grants"] = queries.identity_grants(conn, ident)
+        data["trusts"] = queries.identity_trusts(conn, ident)
     finally:
         store.close()
     if format is Format.json:

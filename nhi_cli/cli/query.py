@@ -9,6 +9,7 @@ import typer
 from nhi_cli.cli.common import ConfigOption, DbOption, state
 from nhi_cli.cli.output import Format, render_rows
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.store import queries
 
 
 def query(
@@ -27,9 +28,7 @@ def query(
     store = st.open_store()
     conn = store.readonly()
     try:
-        cursor = conn.execute(sql)
-        columns = [d[0] for d in cursor.description or []]
-        rows = [dict(zip(columns, r)) for r in cursor.fetchall()]
+        columns, rows = queries.user_query(conn, sql)
     except sqlite3.Error as exc:
         raise NhiError(f"query failed: {exc}", ExitCode.USAGE) from None
     finally:

@@ -17,6 +17,7 @@ from typer.core import TyperCommand, TyperGroup
 from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, state
 from nhi_cli.cli.output import Format, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.store import queries
 
 DEFAULT_COMMAND = "run"
 
@@ -144,8 +145,7 @@ def _refuse_demo_inventory_without_demo(store, demo: bool) -> None:
     real revoke calls, with whatever credentials the shell has, to the real providers."""
     if demo:
         return
-    row = store.conn.execute("SELECT demo FROM scan_run ORDER BY id DESC LIMIT 1").fetchone()
-    if row is not None and row[0]:
+    if queries.latest_scan_was_demo(store.conn):
         raise NhiError("this inventory was written by `nhi scan --demo`: its identities live in the demo fakes; "
                        "add --demo (nothing was changed)", ExitCode.USAGE)
 

@@ -1,7 +1,6 @@
 """`nhi scan`: collect every configured provider into the inventory."""
 from __future__ import annotations
 
-import json
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,6 +11,7 @@ from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOptio
 from nhi_cli.cli.output import print_json
 from nhi_cli.rules.gate import FailOn, ScanGate
 from nhi_cli.errors import ConfigError, ExitCode
+from nhi_cli.store import queries
 
 
 def _plan(config, only: list[str] | None):
@@ -57,34 +57,6 @@ def _progress(st):
     return progress, advance
 
 
-def inventory_summary(conn, scan_id: int) -> list[dict]:
-    """Identities and credentials present after a scan, by provider, scope and kind."""
-    rows = conn.execute(
-        """
-        SELECT i.provider, i.scope, i.kind, COUNT(*) AS identities,
-               SUM((SELECT COUNT(*) FROM credential k WHERE k.identity_id = i.id AND k.removed_at IS NULL))
-                 AS credentials
-        FROM identity i WHERE i.removed_at IS NULL
-        GROUP BY i.provider, i.scope, i.kind ORDER BY i.provider, i.scope, i.kind
-        """
-    ).fetchall()
-    return [dict(r) for r in rows]
-
-
-def scope_rows(conn, scan_id: int) -> list[dict]:
-    rows = conn.execute(
-        "SELECT provider, scope, scope_name, status, error_code, message, gaps, api_calls, duration_ms, "
-        "identities, credentials FROM scope_result WHERE scan_id = ? ORDER BY provider, scope", (scan_id,)
-    ).fetchall()
-    out = []
-    for r in rows:
-        row = dict(r)
-        row["gaps"] = json.loads(row["gaps"])
-        row["api_calls"] = json.loads(row["api_calls"])
-        out.append(row)
-    return out
-
-
 def print_summary(st, conn, scan_id: int) -> None:
     from rich.table import Table
 
@@ -93,14 +65,14 @@ def print_summary(st, conn, scan_id: int) -> None:
     table = Table(title=f"Inventory after scan {scan_id}", header_style="bold")
     for column in ("provider", "scope", "kind", "identities", "credentials"):
         table.add_column(column, justify="right" if column in ("identities", "credentials") else "left")
-    for row in inventory_summary(conn, scan_id):
+    for row in queries.inventory_summary(conn):
         table.add_row(row["provider"], escape(row["scope"]), row["kind"], str(row["identities"]),
                       str(row["credentials"] or 0))
     st.out.print(table)
     scopes = Table(title="Scopes", header_style="bold")
     for column in ("provider", "scope", "status", "API calls", "detail"):
         scopes.add_column(column)
-    for row in scope_rows(conn, scan_id):
+    for row in queries.scope_results(conn, scan_id):
         detail = row["error_code"] or ""
         if row["gaps"]:
             detail = "; ".join(f"{g['what']}: {g['code']}" for g in row["gaps"])
@@ -183,8 +155,8 @@ def scan(
             pass  # the report on stdout replaces the summary
         elif format == "json":
             print_json({"scan_id": outcome.scan_id, "status": "complete" if outcome.complete else "incomplete",
-                        "scopes": scope_rows(conn, outcome.scan_id),
-                        "inventory": inventory_summary(conn, outcome.scan_id), "findings": findings})
+                        "scopes": queries.scope_results(conn, outcome.scan_id),
+                        "inventory": queries.inventory_summary(conn), "findings": findings})
         else:
             print_summary(st, conn, outcome.scan_id)
             gate.print_table(findings)

@@ -88,9 +88,9 @@ class RuleProblem:
 
 @lru_cache(maxsize=1)
 def _schema_sql() -> tuple[str, ...]:
-    from nhi_cli.store.db import migrations, split_statements
+    from nhi_cli.store.db import schema_statements
 
-    return tuple(s for _, _, sql in migrations() for s in split_statements(sql))
+    return tuple(schema_statements())
 
 
 def schema_connection() -> sqlite3.Connection:

@@ -5,6 +5,7 @@ nhi inventory and not from a newer nhi; a file that fails either check is never 
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import sqlite3
@@ -32,6 +33,20 @@ def migrations() -> list[tuple[int, str, str]]:
 
 def latest_version() -> int:
     return migrations()[-1][0]
+
+
+def views_sql() -> str:
+    """The documented views (views.sql): not versioned, recreated by every migration run."""
+    return resources.files("nhi_cli.store").joinpath("views.sql").read_text(encoding="utf-8")
+
+
+def views_digest() -> str:
+    return hashlib.sha256(views_sql().encode()).hexdigest()
+
+
+def schema_statements() -> list[str]:
+    """Every statement that builds a new inventory: the migrations in order, then the views."""
+    return [s for _, _, sql in migrations() for s in split_statements(sql)] + split_statements(views_sql())
 
 
 def split_statements(sql: str) -> list[str]:
@@ -146,12 +161,28 @@ class Store:
         self.conn.close()
 
 
+def _recreate_views(conn: sqlite3.Connection) -> None:
+    """Drop every view and create views.sql's, inside the caller's transaction. Dropping first
+    also frees the migrations to alter tables a view reads."""
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+        conn.execute(f'DROP VIEW "{name}"')
+    for statement in split_statements(views_sql()):
+        conn.execute(statement)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('views_digest', ?) "
+                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (views_digest(),))
+
+
 def _migrate(conn: sqlite3.Connection, current: int) -> None:
-    for version, name, sql in migrations():
-        if version <= current:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+    """Apply the pending migrations and recreate the views, all in one transaction: a crash
+    half-way leaves the inventory as it was."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if current:
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+                conn.execute(f'DROP VIEW "{name}"')
+        for version, name, sql in migrations():
+            if version <= current:
+                continue
             for statement in split_statements(sql):
                 conn.execute(statement)
             conn.execute(
@@ -168,11 +199,17 @@ def _migrate(conn: sqlite3.Connection, current: int) -> None:
                 conn.execute(
                     "INSERT INTO meta (key, value) VALUES ('secret_salt', ?)", (new_secret_salt(),)
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        current = version
+                current = version
+        _recreate_views(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _views_outdated(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'views_digest'").fetchone()
+    return row is None or row[0] != views_digest()
 
 
 def open_store(path: str | os.PathLike, *, create: bool = True) -> Store:
@@ -194,7 +231,7 @@ def open_store(path: str | os.PathLike, *, create: bool = True) -> Store:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
-        if version < latest_version():
+        if version < latest_version() or _views_outdated(conn):
             _migrate(conn, version)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

@@ -196,3 +196,28 @@ def test_cli_reports_store_errors_with_exit_4(nhi, tmp_path):
     assert "Traceback" not in result.err
     missing = nhi("--db", tmp_path / "none.db", "inventory", "list")
     assert missing.code == ExitCode.CANNOT_RUN and "nhi scan" in missing.err
+
+
+def test_views_come_from_views_sql_and_are_recreated_when_it_changes(tmp_path):
+    """Views are not versioned: an inventory whose views differ from views.sql (written by an
+    nhi whose views.sql was older) gets them dropped and created again on open."""
+    path = tmp_path / "nhi.db"
+    store = open_store(path)
+    views = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
+    assert {"v_identities", "v_credentials", "v_grants", "v_trusts", "v_rule_agents", "v_agents"} <= views
+    store.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP VIEW v_people")
+    conn.execute("DROP VIEW v_identities")
+    conn.execute("CREATE VIEW v_identities AS SELECT 'stale' AS id")
+    conn.execute("CREATE VIEW v_old_thing AS SELECT 1 AS x")
+    conn.execute("UPDATE meta SET value = 'an older views.sql' WHERE key = 'views_digest'")
+    conn.commit()
+    conn.close()
+    store = open_store(path)
+    scan(store, batch("alice"))
+    assert [r[0] for r in store.conn.execute("SELECT name FROM v_identities")] == ["alice"]
+    assert store.conn.execute("SELECT COUNT(*) FROM v_people").fetchone()[0] == 0
+    after = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
+    assert after == views  # the view views.sql does not define is gone
+    store.close()

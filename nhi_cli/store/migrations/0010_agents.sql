@@ -37,25 +37,3 @@ CREATE TABLE agent_member (
     PRIMARY KEY (agent_name, member_type, member_id)
 );
 CREATE INDEX agent_member_id ON agent_member (member_id);
-
-CREATE VIEW v_agents AS
-SELECT a.*,
-       (SELECT COUNT(*) FROM agent_member m WHERE m.agent_name = a.name AND m.member_type = 'identity') AS identities,
-       (SELECT COUNT(DISTINCT m.provider) FROM agent_member m WHERE m.agent_name = a.name) AS providers
-FROM agent a;
-
-CREATE VIEW v_agent_identities AS
-SELECT m.agent_name, m.member_id AS identity_id, m.provider, m.confidence, m.evidence,
-       i.kind AS identity_kind, i.name AS identity_name
-FROM agent_member m JOIN identity i ON i.id = m.member_id
-WHERE m.member_type = 'identity' AND i.removed_at IS NULL;
-
--- Every credential an agent holds: its identities' own credentials and its credential members.
-CREATE VIEW v_agent_credentials AS
-SELECT m.agent_name, k.id AS credential_id, k.identity_id, k.provider, k.kind, k.status, 'identity' AS via
-FROM agent_member m JOIN credential k ON k.identity_id = m.member_id AND k.removed_at IS NULL
-WHERE m.member_type = 'identity'
-UNION
-SELECT m.agent_name, k.id, k.identity_id, k.provider, k.kind, k.status, 'credential'
-FROM agent_member m JOIN credential k ON k.id = m.member_id AND k.removed_at IS NULL
-WHERE m.member_type = 'credential';
