@@ -44,21 +44,21 @@ def peak_rss_mb() -> float:
 def one(size: int, mode: str) -> dict:
     """Seed, scan, measure; runs inside its own process."""
     from nhi_cli.cli.app import run
-    from nhi_connectors.aws import demo
+    from nhi_connectors.aws import fake
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        url = demo.start_server(stack)
-        demo.fake_credentials(stack)
+        url = fake.start_server(stack)
+        fake.fake_credentials(stack)
         t0 = time.perf_counter()
-        be = demo.iam_backend("123456789012")
-        demo.ensure_aws_policy(be, ROLE_POLICY)
+        be = fake.iam_backend("123456789012")
+        fake.ensure_aws_policy(be, ROLE_POLICY)
         for i in range(size):
             name = f"user-{i:05d}"
-            be.create_user(demo.REGION, name)
+            be.create_user(fake.REGION, name)
             be.put_user_policy(name, "bench", INLINE)
-            demo.add_access_key(be, name, now, age_days=200 + i % 300, last_used_days_ago=i % 90)
-            demo.add_access_key(be, name, now, age_days=20 + i % 30)
+            fake.add_access_key(be, name, now, age_days=200 + i % 300, last_used_days_ago=i % 90)
+            fake.add_access_key(be, name, now, age_days=20 + i % 30)
             role = be.create_role(f"role-{i:05d}", TRUST, "/", None, "", [], None)
             be.attach_role_policy(ROLE_POLICY, role.name)
         seed_s = time.perf_counter() - t0

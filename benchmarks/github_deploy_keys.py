@@ -10,7 +10,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from nhi_cli.connector import CollectContext
+from nhi_cli.kit.connector import CollectContext
 from nhi_cli.model import Scope
 from nhi_connectors.github import GithubConnector
 from nhi_connectors.github.fake import GithubFake, new_app_key

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from nhi_cli.connector import AuthFailed, CollectContext, Connector, ScopeDenied
+from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScopeDenied
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.model import Batch, Scope, ScopeResult, utcnow
 from nhi_cli.store.db import Store

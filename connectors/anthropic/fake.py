@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, cursor_page, list_payload, reply
-from nhi_cli.demo.times import RECORDED_AT, shift_times
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, cursor_page, list_payload, reply
+from nhi_cli.kit.times import RECORDED_AT, shift_times
 
 DEMO_ADMIN_KEY = "sk-ant-admin01-DEMOnwFAKEfakeFAKEfakeFAKE000000000000000000demoAA"  # fake; only the demo fake accepts it
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.connector import CollectContext, RevokeStep, ScopeDenied, StepOutcome
+from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeDenied, StepOutcome
 from nhi_cli.errors import NhiError
-from nhi_cli.http import NotFound
+from nhi_cli.kit.http import NotFound
 
 
 def _step(cred: dict[str, Any], scope: str) -> RevokeStep | None:

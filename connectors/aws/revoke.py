@@ -25,7 +25,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any
 
-from nhi_cli.connector import CollectContext, RevokeStep, StepOutcome
+from nhi_cli.kit.connector import CollectContext, RevokeStep, StepOutcome
 
 DENY_ALL_POLICY = "nhi-revoke-deny-all"
 SESSIONS_POLICY = "AWSRevokeOlderSessions"  # the name the AWS console uses for the same policy
@@ -107,7 +107,7 @@ REVOKE_MAX_ATTEMPTS = 3  # calls in all, the first included
 def _iam_client(ctx: CollectContext, session):
     from botocore.config import Config
 
-    from .session import boto_config
+    from .clients import boto_config
 
     kwargs = {"config": boto_config(ctx.settings).merge(
         Config(retries={"mode": "standard", "total_max_attempts": REVOKE_MAX_ATTEMPTS}))}
@@ -118,7 +118,7 @@ def _iam_client(ctx: CollectContext, session):
 
 def _iam(ctx: CollectContext, account: str):
     """An IAM client acting in ``account``: the caller's own, or through the Organization role."""
-    from .session import assume_account_role, client, make_session
+    from .clients import assume_account_role, client, make_session
 
     with _lock:
         cache = ctx.options.setdefault("_aws_revoke_clients", {})

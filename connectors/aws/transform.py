@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from nhi_cli.model import Batch, Credential, Grant, Identity
-from nhi_cli.secrets import secret_hash
+from nhi_cli.kit.secrets import secret_hash
 
 from .policies import managed_documents, transform_policy, unresolved_policy_grant
 from .trusts import transform_trust_policy

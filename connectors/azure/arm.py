@@ -6,7 +6,7 @@ subscription, which includes those inherited from management groups and the root
 """
 from __future__ import annotations
 
-from nhi_cli.http import RestClient
+from nhi_cli.kit.http import RestClient
 from nhi_cli.model import Grant
 
 from .clients import ARM_API_VERSION, SUBSCRIPTIONS_API_VERSION

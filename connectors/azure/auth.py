@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any
 
-from nhi_cli.connector import AuthFailed
+from nhi_cli.kit.connector import AuthFailed
 
 from .settings import AzureSettings
 

@@ -5,8 +5,8 @@ before expiry, so a long scan never sends a stale token.
 """
 from __future__ import annotations
 
-from nhi_cli.connector import CollectContext
-from nhi_cli.http import RestClient
+from nhi_cli.kit.connector import CollectContext
+from nhi_cli.kit.http import RestClient
 
 from .auth import bearer
 from .settings import AzureSettings

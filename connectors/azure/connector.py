@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.connector import (AuthFailed, CollectContext, Connector, RevokeStep, ScopeDenied, ScopeFailed,
+from nhi_cli.kit.connector import (AuthFailed, CollectContext, Connector, RevokeStep, ScopeDenied, ScopeFailed,
                                StepOutcome)
 from nhi_cli.model import Batch, Scope
 
@@ -93,7 +93,7 @@ class AzureConnector(Connector):
 
     # --- collect ------------------------------------------------------------------------
     def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
-        from nhi_cli.http import NotFound
+        from nhi_cli.kit.http import NotFound
 
         from .transform import TransformError
 

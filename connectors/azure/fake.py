@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, FakeResponse, reply
-from nhi_cli.demo.times import load_relative_estate
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, FakeResponse, reply
+from nhi_cli.kit.times import load_relative_estate
 
 TOKEN = "fake-azure-token"  # what the demo settings send as `static_token`
 _GUID = r"[0-9A-Za-z-]+"

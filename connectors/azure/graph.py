@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.connector import AuthFailed, CollectContext, ScopeDenied
-from nhi_cli.http import HttpError, NotFound, RestClient
+from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied
+from nhi_cli.kit.http import HttpError, NotFound, RestClient
 
 OWNER_SELECT = "owners($select=id,displayName,userPrincipalName,mail,accountEnabled)"
 SP_SELECT = ",".join((

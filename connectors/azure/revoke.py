@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nhi_cli.connector import CollectContext, RevokeStep, ScopeDenied, StepOutcome
-from nhi_cli.http import NotFound
+from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeDenied, StepOutcome
+from nhi_cli.kit.http import NotFound
 
 from .arm import active_subscriptions, get_role_assignments, get_subscriptions
 from .clients import ARM_API_VERSION, arm_client, graph_client

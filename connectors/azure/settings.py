@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import SecretStr, model_validator
 
-from nhi_cli.connector import ConnectorSettings
+from nhi_cli.kit.connector import ConnectorSettings
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class Ancestry:
 
     def chain(self, clients, project: str) -> list[str]:
         """Ancestors of ``project``, nearest first: folders..., then the organization."""
-        from nhi_connectors.gcp.collect import get_parent
+        from .clients import get_parent
 
         chain: list[str] = []
         resource = f"projects/{project}"
@@ -72,6 +72,6 @@ class Ancestry:
         return chain
 
     def policy(self, clients, ancestor: str) -> dict:
-        from nhi_connectors.gcp.collect import get_ancestor_policy
+        from .clients import get_ancestor_policy
 
         return self.memo.get(f"policy:{ancestor}", lambda: get_ancestor_policy(clients, ancestor))

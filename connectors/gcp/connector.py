@@ -21,9 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.connector import CollectContext, Connector, RevokeStep, ScopeDenied, ScopeFailed, StepOutcome
+from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeDenied, ScopeFailed, StepOutcome
 from nhi_cli.model import Batch, Scope
-from nhi_connectors.gcp.settings import GcpSettings
+from .settings import GcpSettings
 
 
 def _parent(settings: GcpSettings) -> str | None:
@@ -49,7 +49,7 @@ class GcpConnector(Connector):
 
     def _run_ancestry(self, fresh: bool = False):
         """The per-scan hierarchy memo; scopes() starts a fresh one for each scan."""
-        from nhi_connectors.gcp.ancestry import Ancestry
+        from .ancestry import Ancestry
 
         with self._ancestry_lock:
             if fresh or self._ancestry is None:
@@ -57,7 +57,7 @@ class GcpConnector(Connector):
             return self._ancestry
 
     def _clients(self, ctx: CollectContext):
-        from nhi_connectors.gcp.clients import GcpClients
+        from .clients import GcpClients
 
         return GcpClients(ctx)
 
@@ -69,12 +69,12 @@ class GcpConnector(Connector):
         if settings.projects:
             # No discovery call here, so find missing credentials now: AuthFailed from scopes()
             # is "could not run" (exit 4), not one failed scope per listed project (exit 3).
-            from nhi_connectors.gcp.clients import default_credentials
+            from .clients import default_credentials
 
             default_credentials(settings)
             ancestry.projects = [p for p in settings.projects if p not in skip]
             return [Scope("gcp", p, p) for p in ancestry.projects]
-        from nhi_connectors.gcp.collect import discover_projects
+        from .clients import discover_projects
 
         clients = self._clients(ctx)
         folder_parents: dict[str, str] = {}
@@ -96,7 +96,7 @@ class GcpConnector(Connector):
 
     # --- collect ------------------------------------------------------------------------
     def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
-        from nhi_connectors.gcp import collect as get
+        from . import clients as get
 
         clients = self._clients(ctx)
         try:
@@ -117,13 +117,13 @@ class GcpConnector(Connector):
             clients.close()
 
     def _last_authentication(self, ctx: CollectContext, clients, project: str):
-        from nhi_connectors.gcp.collect import ACTIVITY_KEY, ACTIVITY_SA, get_activities
-        from nhi_connectors.gcp.transform import last_authentications
+        from .clients import ACTIVITY_KEY, ACTIVITY_SA, get_activities
+        from .transform import last_authentications
 
         if not ctx.settings.last_authentication:
             ctx.gap("last authentication", "disabled", "last_authentication: false in settings")
             return None, None  # unknown, so unused rules skip these records
-        from nhi_cli.http import NotFound
+        from nhi_cli.kit.http import NotFound
 
         try:
             sa_auth = last_authentications(get_activities(clients, project, ACTIVITY_SA), "sa")
@@ -141,7 +141,7 @@ class GcpConnector(Connector):
 
         Other projects' ancestors are read too because an SA of this project can hold roles on
         a folder it does not sit under; the memo makes that free after the first scope."""
-        from nhi_connectors.gcp.clients import GcpNotFound
+        from .clients import GcpNotFound
 
         if not ctx.settings.ancestor_policies:
             ctx.gap("inherited IAM policies", "disabled", "ancestor_policies: false in settings")
@@ -171,7 +171,7 @@ class GcpConnector(Connector):
 
     @staticmethod
     def _add_inherited(batch: Batch, project: str, own: list[str], policies: dict[str, dict]) -> None:
-        from nhi_connectors.gcp import transform as t
+        from . import transform as t
 
         mine = {i.id for i in batch.identities}
         listed = sorted(i.id for i in batch.identities if not i.is_platform)
@@ -189,8 +189,7 @@ class GcpConnector(Connector):
     def _per_account(self, ctx: CollectContext, clients, sa: dict) -> dict[str, Any]:
         """Keys and the SA's own policy. A refusal on one SA's policy is a gap, not a denial
         of the whole project; an SA deleted mid-scan simply has nothing more to read."""
-        from nhi_connectors.gcp.clients import GcpNotFound
-        from nhi_connectors.gcp.collect import get_keys, get_service_account_policy
+        from .clients import GcpNotFound, get_keys, get_service_account_policy
 
         out: dict[str, Any] = {"keys": [], "policy": None, "policy_error": None}
         try:
@@ -205,7 +204,7 @@ class GcpConnector(Connector):
         return out
 
     def _batch(self, ctx, project, accounts, per_sa, policy, sa_auth, key_auth) -> Batch:
-        from nhi_connectors.gcp import transform as t
+        from . import transform as t
 
         batch = Batch()
         known = sa_auth is not None
@@ -237,12 +236,12 @@ class GcpConnector(Connector):
 
     # --- revoke -------------------------------------------------------------------------
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
-        from nhi_connectors.gcp.revoke import plan
+        from .revoke import plan
 
         return plan(target, options)
 
     def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from nhi_connectors.gcp.revoke import execute
+        from .revoke import execute
 
         clients = self._clients(ctx)
         try:
@@ -251,7 +250,7 @@ class GcpConnector(Connector):
             clients.close()
 
     def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from nhi_connectors.gcp.revoke import restore
+        from .revoke import restore
 
         clients = self._clients(ctx)
         try:
@@ -262,7 +261,7 @@ class GcpConnector(Connector):
     # --- demo ---------------------------------------------------------------------------
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
-        from nhi_connectors.gcp.fake import GcpFake
+        from .fake import GcpFake
 
         fake = stack.enter_context(GcpFake.from_file(estate / "gcp" / "estate.json", now))
         return fake.settings()

@@ -27,8 +27,8 @@ from google.cloud.iam_admin_v1 import types as T
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.protobuf import empty_pb2, json_format
 
-from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, reply
-from nhi_cli.demo.times import load_relative_estate
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, reply
+from nhi_cli.kit.times import load_relative_estate
 
 STATES = {"STATE_UNSPECIFIED": 0, "ACTIVE": 1, "DELETE_REQUESTED": 2}
 EMPTY_POLICY = {"version": 1, "etag": "ACAB", "bindings": []}

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.connector import RevokeStep, ScopeDenied, StepOutcome
-from nhi_connectors.gcp.clients import GcpClients, GcpNotFound
+from nhi_cli.kit.connector import RevokeStep, ScopeDenied, StepOutcome
+from .clients import GcpClients, GcpNotFound
 
 
 def _sa_resource(email: str, project: str | None) -> str:

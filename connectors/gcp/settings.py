@@ -1,7 +1,7 @@
 """Settings for the GCP connector (``providers.gcp`` in nhi.yaml)."""
 from __future__ import annotations
 
-from nhi_cli.connector import ConnectorSettings
+from nhi_cli.kit.connector import ConnectorSettings
 
 
 class GcpSettings(ConnectorSettings):

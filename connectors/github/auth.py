@@ -1,4 +1,4 @@
-"""GitHub settings and authentication: a token, or a GitHub App exchanged for installation tokens.
+"""GitHub authentication: a token, or a GitHub App exchanged for installation tokens.
 
 The fine-grained-PAT org endpoints accept only GitHub App installation tokens, so a GitHub App
 (app id + private key) is the complete setup; a plain token (GITHUB_TOKEN) still reads
@@ -16,37 +16,12 @@ import threading
 import time
 from pathlib import Path
 
-from pydantic import SecretStr
+from nhi_cli.kit.connector import AuthFailed, CollectContext
+from nhi_cli.kit.credentials import secret_setting
 
-from nhi_cli.connector import AuthFailed, CollectContext, ConnectorSettings
-
-from ..credentials import secret_setting
+from .settings import GithubSettings, rest_base
 
 API_VERSION = "2022-11-28"
-DEFAULT_ENDPOINT = "https://api.github.com"
-
-
-class GithubSettings(ConnectorSettings):
-    orgs: list[str] = []  # empty: the orgs the app is installed in, or the token's orgs
-    token: SecretStr | None = None  # else GITHUB_TOKEN
-    app_id: str | None = None
-    app_private_key: SecretStr | None = None  # PEM text; or app_private_key_path
-    app_private_key_path: Path | None = None
-    installation_id: int | None = None  # else looked up per org (GET /orgs/{org}/installation)
-    graphql_endpoint: str | None = None  # default: derived from endpoint (GHES: /api/graphql)
-    deploy_keys: str = "graphql"  # graphql (repos with keys found 100 per call) or rest (every repo)
-
-
-def rest_base(settings: GithubSettings) -> str:
-    return (settings.endpoint or DEFAULT_ENDPOINT).rstrip("/")
-
-
-def graphql_url(settings: GithubSettings) -> str:
-    """github.com: https://api.github.com/graphql; GHES: https://HOST/api/graphql."""
-    if settings.graphql_endpoint:
-        return settings.graphql_endpoint
-    base = rest_base(settings)
-    return base[: -len("/v3")] + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
 
 
 def _b64(data: bytes) -> str:
@@ -127,7 +102,7 @@ class GithubAuth:
 
     def _app_client(self, ctx: CollectContext):
         """A client signed with the app's JWT, for the /app and /orgs/{org}/installation calls."""
-        from nhi_cli.http import RestClient
+        from nhi_cli.kit.http import RestClient
 
         if self._app is None:
             self._app = RestClient(rest_base(self.settings), ctx, label="github", headers=self.jwt_headers)
@@ -157,6 +132,6 @@ def _parse_epoch(value: str | None) -> float | None:
 
 def org_client(ctx: CollectContext, auth: GithubAuth, org: str):
     """A RestClient whose every request carries the org's credentials."""
-    from nhi_cli.http import RestClient
+    from nhi_cli.kit.http import RestClient
 
     return RestClient(rest_base(ctx.settings), ctx, label="github", headers=lambda: auth.headers_for(org, ctx))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from nhi_cli.connector import ScopeFailed
-from nhi_cli.http import NotFound
+from nhi_cli.kit.connector import ScopeFailed
+from nhi_cli.kit.http import NotFound
 
 REPOS_WITH_KEYS = """
 query($org: String!, $cursor: String) {

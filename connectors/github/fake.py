@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nhi_cli.demo.http_fake import FakeHttpServer, FakeRequest, reply
-from nhi_cli.demo.times import RECORDED_AT, shift_times
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, reply
+from nhi_cli.kit.times import RECORDED_AT, shift_times
 
 PAT_ONLY_APPS = {"message": "Only GitHub Apps can use this endpoint.",
                  "documentation_url": "https://docs.github.com/rest/orgs/personal-access-tokens"}

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from nhi_cli.secrets import secret_hint
+from nhi_cli.kit.secrets import secret_hint
 
 
 def _prefixed_hint(prefix_len: int, head: int = 3, tail: int = 4) -> Callable[[str, re.Match], str]:

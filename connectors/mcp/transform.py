@@ -16,10 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from nhi_cli.model import Batch, Credential, CredentialLocation, Identity
-from nhi_cli.secrets import secret_hash
+from nhi_cli.kit.secrets import secret_hash
 
 from .detect import Found, FieldScan
-from .reader import ParsedFile, ServerEntry
+from .clients import ParsedFile, ServerEntry
 
 PROVIDER = "mcp"
 

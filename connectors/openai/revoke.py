@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.connector import CollectContext, RevokeStep, ScopeDenied, StepOutcome
+from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeDenied, StepOutcome
 from nhi_cli.errors import NhiError
-from nhi_cli.http import HttpError, NotFound
+from nhi_cli.kit.http import HttpError, NotFound
 
 
 def _label(cred: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
 @lru_cache(maxsize=None)
 def revoke_kinds(provider: str) -> frozenset[str]:
     """The identity and credential kinds the provider's connector can revoke."""
-    from nhi_cli import registry
+    from nhi_cli.kit import registry
     from nhi_cli.errors import NhiError
 
     try:

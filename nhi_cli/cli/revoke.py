@@ -155,7 +155,7 @@ def _use_demo(st, stack: ExitStack, demo: bool, config: Path | None, now) -> Non
     protected) unless the user gave one, which then gets the demo's providers."""
     if not demo:
         return
-    from nhi_cli.demo.runner import demo_estate
+    from nhi_cli.kit.demo import demo_estate
 
     demo_config = stack.enter_context(demo_estate(now))
     if config is None:

@@ -15,7 +15,7 @@ from nhi_cli.store import queries
 
 
 def _plan(config, only: list[str] | None):
-    from nhi_cli import registry
+    from nhi_cli.kit import registry
     from nhi_cli.scan import ScanPlanEntry
 
     unknown = sorted(set(only or []) - set(config.providers))
@@ -113,7 +113,7 @@ def scan(
 
     Example: nhi scan --demo        (or: nhi scan --aws-org --profile audit)
     """
-    from nhi_cli.demo.runner import demo_estate
+    from nhi_cli.kit.demo import demo_estate
     from nhi_cli.model import utcnow
     from nhi_cli.scan import run_scan
 

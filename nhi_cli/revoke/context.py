@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from nhi_cli.connector import CollectContext, Connector
+from nhi_cli.kit.connector import CollectContext, Connector
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Connectors:
 
     def get(self, provider: str) -> tuple[Connector, CollectContext]:
         """(connector, ctx); raises NhiError when the connector cannot be loaded."""
-        from nhi_cli import registry
+        from nhi_cli.kit import registry
 
         with self._lock:
             if provider not in self._made:

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from nhi_cli.connector import RevokeStep, StepOutcome
+from nhi_cli.kit.connector import RevokeStep, StepOutcome
 from nhi_cli.revoke.plan import UNSUPPORTED
 from nhi_cli.revoke.record import Recorder, attempt_status
 from nhi_cli.scan import bounded_map

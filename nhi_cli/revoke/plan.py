@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from nhi_cli.connector import RevokeStep
+from nhi_cli.kit.connector import RevokeStep
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.revoke.resolve import Target
 

@@ -15,7 +15,7 @@ import json
 import threading
 from typing import Any
 
-from nhi_cli.connector import RevokeStep, StepOutcome
+from nhi_cli.kit.connector import RevokeStep, StepOutcome
 from nhi_cli.model import iso, utcnow
 
 OK_STATUSES = ("done", "already_done")

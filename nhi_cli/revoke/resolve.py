@@ -38,7 +38,7 @@ class Target:
         return self.row["id"] if self.type == "identity" else self.row["identity_id"]
 
     def for_connector(self) -> dict[str, Any]:
-        """The ``target`` dict a connector's plan_revoke receives (see nhi_cli/connector.py)."""
+        """The ``target`` dict a connector's plan_revoke receives (see nhi_cli/kit/connector.py)."""
         row = self.row
         base = {"type": self.type, "id": row["id"], "provider": row["provider"], "scope": row["scope"],
                 "kind": row["kind"], "name": row.get("name") or row.get("identity_name") or row["id"],

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nhi_cli.connector import CollectContext
+from nhi_cli.kit.connector import CollectContext
 from tests.conftest import db_rows
 from nhi_connectors.anthropic import AnthropicConnector
 from nhi_connectors.anthropic.fake import AnthropicFake

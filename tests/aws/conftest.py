@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nhi_connectors.aws import demo
+from nhi_connectors.aws import fake
 
 
 @pytest.fixture
 def moto_url():
     with ExitStack() as stack:
-        yield demo.start_server(stack)
+        yield fake.start_server(stack)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import urllib.request
 import pytest
 
 from aws_helpers import iam_calls, scan_json, write_config
-from nhi_connectors.aws import demo
+from nhi_connectors.aws import fake
 
 TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
 
@@ -16,12 +16,12 @@ def reset(url: str) -> None:
 
 
 def _seed(now, users: int, *, start: int = 0) -> None:
-    be = demo.iam_backend("123456789012")
-    demo.ensure_aws_policy(be, "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess")  # not shipped: fetched once
+    be = fake.iam_backend("123456789012")
+    fake.ensure_aws_policy(be, "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess")  # not shipped: fetched once
     for i in range(start, start + users):
         be.create_user("us-east-1", f"user-{i}")
         for _ in range(2):
-            demo.add_access_key(be, f"user-{i}", now, age_days=30, last_used_days_ago=1)
+            fake.add_access_key(be, f"user-{i}", now, age_days=30, last_used_days_ago=1)
         role = be.create_role(f"role-{i}", TRUST, "/", None, "", [], None)
         be.attach_role_policy("arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess", role.name)
         be.put_user_policy(f"user-{i}", "p", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}')
@@ -50,7 +50,7 @@ def test_bulk_calls_are_the_same_at_10_and_200_users(nhi, tmp_path, moto_url, no
 def test_key_ids_cost_one_list_per_key_holder_and_nothing_else(nhi, tmp_path, moto_url, now):
     def seed():
         _seed(now, 30)
-        be = demo.iam_backend("123456789012")
+        be = fake.iam_backend("123456789012")
         for i in range(20):  # users without keys cost nothing
             be.create_user("us-east-1", f"keyless-{i}")
 

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from aws_helpers import iam_calls, scan_json, write_config
-from nhi_connectors.aws import demo
+from nhi_connectors.aws import fake
 
 ACCOUNT = "123456789012"
 MARKER = "nhi-test-page-2"
@@ -102,18 +102,18 @@ def paging_moto():
 def _seed(now) -> tuple[set[str], set[str]]:
     """Five users and four roles; the one group and the one customer policy land on page 2
     while some of their members are on page 1, so joins across pages are exercised too."""
-    be = demo.iam_backend(ACCOUNT)
+    be = fake.iam_backend(ACCOUNT)
     be.create_group("deployers", "/")
     be.put_group_policy("deployers", "deploy", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:UpdateService","Resource":"*"}]}')
     be.create_policy("", "/", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}',
                      "ci-artifacts", [])
     users = {f"svc-{i}" for i in range(5)}
     for name in sorted(users):
-        demo.add_user(be, {"name": name, "groups": ["deployers"]}, now)
-        demo.add_access_key(be, name, now, age_days=5)
+        fake.add_user(be, {"name": name, "groups": ["deployers"]}, now)
+        fake.add_access_key(be, name, now, age_days=5)
     roles = {f"role-{i}" for i in range(4)}
     for name in sorted(roles):
-        demo.add_role(be, {"name": name, "trust": TRUST, "managed_policies": ["ci-artifacts"]}, now)
+        fake.add_role(be, {"name": name, "trust": TRUST, "managed_policies": ["ci-artifacts"]}, now)
     return users, roles
 
 
@@ -147,7 +147,7 @@ def test_group_and_policy_deleted_between_pages_are_gaps_not_a_crash(nhi, tmp_pa
     reasons; the attachment stays visible as an unresolved grant; the scan does not crash."""
     url, middleware = paging_moto
     users, roles = _seed(now)
-    be = demo.iam_backend(ACCOUNT)
+    be = fake.iam_backend(ACCOUNT)
     policy_arn = f"arn:aws:iam::{ACCOUNT}:policy/ci-artifacts"
 
     def delete_group_and_policy():

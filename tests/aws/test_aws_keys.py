@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import db_rows
 
 from aws_helpers import iam_calls, scan_json, write_config
-from nhi_connectors.aws import demo
+from nhi_connectors.aws import fake
 
 ACCOUNT = "123456789012"
 
@@ -18,14 +18,14 @@ _rows = db_rows
 @pytest.fixture
 def rotated_estate(moto_url, now):
     """ci-deployer rotated badly: key 1 fresh and in use, key 2 old and unused for a year."""
-    be = demo.iam_backend(ACCOUNT)
-    demo.add_user(be, {"name": "ci-deployer", "created_days_ago": 800, "tags": {"owner": "dana.lee@northwind.example"}}, now)
-    demo.add_access_key(be, "ci-deployer", now, key_id="AKIATESTFRESHKEY0001", age_days=20, last_used_days_ago=1)
-    demo.add_access_key(be, "ci-deployer", now, key_id="AKIATESTSTALEKEY0002", age_days=500, last_used_days_ago=365)
-    demo.add_user(be, {"name": "never-used"}, now)
-    demo.add_access_key(be, "never-used", now, key_id="AKIATESTNEVERUSED003", age_days=200)
-    demo.add_user(be, {"name": "switched-off"}, now)
-    demo.add_access_key(be, "switched-off", now, key_id="AKIATESTINACTIVE0004", age_days=90, active=False)
+    be = fake.iam_backend(ACCOUNT)
+    fake.add_user(be, {"name": "ci-deployer", "created_days_ago": 800, "tags": {"owner": "dana.lee@northwind.example"}}, now)
+    fake.add_access_key(be, "ci-deployer", now, key_id="AKIATESTFRESHKEY0001", age_days=20, last_used_days_ago=1)
+    fake.add_access_key(be, "ci-deployer", now, key_id="AKIATESTSTALEKEY0002", age_days=500, last_used_days_ago=365)
+    fake.add_user(be, {"name": "never-used"}, now)
+    fake.add_access_key(be, "never-used", now, key_id="AKIATESTNEVERUSED003", age_days=200)
+    fake.add_user(be, {"name": "switched-off"}, now)
+    fake.add_access_key(be, "switched-off", now, key_id="AKIATESTINACTIVE0004", age_days=90, active=False)
     return moto_url
 
 

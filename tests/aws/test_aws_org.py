@@ -10,7 +10,7 @@ import pytest
 from moto.core.authorization import enable_iam_authentication
 
 from aws_helpers import scan_json, write_config
-from nhi_connectors.aws import demo
+from nhi_connectors.aws import fake
 
 MANAGEMENT = "123456789012"
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -33,13 +33,13 @@ def organization(moto_url, now, monkeypatch):
     members = {name: org.create_account(AccountName=name, Email=f"{name}@northwind.example")["CreateAccountStatus"]["AccountId"]
                for name in ("prod", "sandbox")}
     for account_id in (MANAGEMENT, *members.values()):
-        be = demo.iam_backend(account_id)
-        demo.add_user(be, {"name": f"svc-{account_id}", "tags": {"owner": "dana.lee@northwind.example"}}, now)
-        demo.add_access_key(be, f"svc-{account_id}", now, age_days=10, last_used_days_ago=1)
+        be = fake.iam_backend(account_id)
+        fake.add_user(be, {"name": f"svc-{account_id}", "tags": {"owner": "dana.lee@northwind.example"}}, now)
+        fake.add_access_key(be, f"svc-{account_id}", now, age_days=10, last_used_days_ago=1)
     for account_id in members.values():  # moto creates the org role without permissions
-        demo.iam_backend(account_id).put_role_policy("OrganizationAccountAccessRole", "admin", json.dumps(ADMIN))
-    scanner = demo.add_user(demo.iam_backend(MANAGEMENT), {"name": "nhi-scanner", "inline_policies": {"admin": ADMIN}}, now)
-    key = demo.add_access_key(demo.iam_backend(MANAGEMENT), "nhi-scanner", now)
+        fake.iam_backend(account_id).put_role_policy("OrganizationAccountAccessRole", "admin", json.dumps(ADMIN))
+    scanner = fake.add_user(fake.iam_backend(MANAGEMENT), {"name": "nhi-scanner", "inline_policies": {"admin": ADMIN}}, now)
+    key = fake.add_access_key(fake.iam_backend(MANAGEMENT), "nhi-scanner", now)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key.access_key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key.secret_access_key)
     assert scanner.name == "nhi-scanner"
@@ -72,7 +72,7 @@ def test_denied_member_account_keeps_its_records_and_exits_3(nhi, tmp_path, orga
         assert first.code == 0, first.err
         before = _identities_by_scope()
         # sandbox's org role loses its permissions: GAAD there is now AccessDenied
-        demo.iam_backend(members["sandbox"]).delete_role_policy("OrganizationAccountAccessRole", "admin")
+        fake.iam_backend(members["sandbox"]).delete_role_policy("OrganizationAccountAccessRole", "admin")
         second, out = scan_json(nhi, config)
     assert second.code == 3
     scopes = {s["scope"]: s for s in out["scopes"]}
@@ -116,7 +116,7 @@ def test_member_account_whose_role_cannot_be_assumed_is_denied_and_kept(nhi, tmp
     role gets a real AccessDenied over the wire for sandbox."""
     url, members = organization
     config = write_config(tmp_path / "nhi.yaml", url, org=True)
-    management = demo.iam_backend(MANAGEMENT)
+    management = fake.iam_backend(MANAGEMENT)
     with enable_iam_authentication():
         first, _ = scan_json(nhi, config)
         assert first.code == 0, first.err

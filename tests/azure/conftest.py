@@ -6,7 +6,7 @@ import pytest
 
 from azure_helpers import FIXTURES
 from nhi_cli.model import utcnow
-from nhi_cli.demo.times import load_relative_estate
+from nhi_cli.kit.times import load_relative_estate
 from nhi_connectors.azure.fake import AzureFake
 
 

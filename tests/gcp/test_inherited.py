@@ -104,7 +104,7 @@ def test_run_memo_computes_once_under_contention_and_shares_a_refusal():
     import threading
     import time
 
-    from nhi_cli.connector import ScopeDenied
+    from nhi_cli.kit.connector import ScopeDenied
     from nhi_connectors.gcp.ancestry import RunMemo
 
     memo, calls, results = RunMemo(), [], []

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nhi_cli.connector import CollectContext
+from nhi_cli.kit.connector import CollectContext
 from nhi_cli.model import Scope
 from nhi_connectors.github import GithubConnector
 from nhi_connectors.github.fake import GithubFake

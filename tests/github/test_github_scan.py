@@ -118,7 +118,7 @@ def test_unreadable_private_key_cannot_run(github, nhi, tmp_path):
 
 
 def test_enterprise_server_graphql_endpoint_is_derived():
-    from nhi_connectors.github.auth import GithubSettings, graphql_url
+    from nhi_connectors.github.settings import GithubSettings, graphql_url
 
     assert graphql_url(GithubSettings(endpoint="https://ghe.example.com/api/v3")) == "https://ghe.example.com/api/graphql"
     assert graphql_url(GithubSettings()) == "https://api.github.com/graphql"

@@ -30,7 +30,7 @@ def invoke(*args: str):
 def copy_tree(source: Path, dest: Path) -> Path:
     """Copy a fixture tree; every folder holding GIT_REPO_MARKER becomes a git work tree with
     its files added (a ``.git`` folder cannot be committed inside nhi's own repository)."""
-    from nhi_connectors.mcp import make_work_tree
+    from nhi_connectors.mcp.fake import make_work_tree
 
     shutil.copytree(source, dest, symlinks=True)
     for marker in dest.rglob("GIT_REPO_MARKER"):
@@ -65,7 +65,7 @@ class Inventory:
         return row
 
     def credential_for(self, value: str) -> dict:
-        from nhi_cli.secrets import secret_hash
+        from nhi_cli.kit.secrets import secret_hash
 
         rows = self.rows("SELECT * FROM v_credentials WHERE secret_hash = ?", secret_hash(value, self.salt))
         assert len(rows) == 1, f"expected one credential for a planted secret, got {len(rows)}"

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nhi_cli.connector import CollectContext, ScopeDenied, ScopeFailed
-from nhi_cli.demo.http_fake import FakeHttpServer, reply
-from nhi_cli.http import HttpError, NotFound, RestClient
+from nhi_cli.kit.connector import CollectContext, ScopeDenied, ScopeFailed
+from nhi_cli.kit.http_fake import FakeHttpServer, reply
+from nhi_cli.kit.http import HttpError, NotFound, RestClient
 
 KEY = "sk-admin-Zx8Wq3Rt6Yp1Lm4Nb7Vc2Kj5Hg9Fd0SaQe"
 

@@ -175,7 +175,7 @@ def test_verbose_and_debug_error_paths_leak_nothing(tmp_path, monkeypatch):
     """Errors with NHI_DEBUG=1 and -v: a provider refusing the key, a key with a trailing
     newline (HTTP forbids it in a header: httpx's error quotes the header value), a bad
     query, an unknown revoke target."""
-    from nhi_cli.demo.http_fake import FakeHttpServer, reply
+    from nhi_cli.kit.http_fake import FakeHttpServer, reply
 
     monkeypatch.setenv("NHI_DEBUG", "1")
     openai_key = "sk-admin-Qm7RvT2xWpL9kZc4NbY8hJ3sDf6GtE1uA0oIiK5e"

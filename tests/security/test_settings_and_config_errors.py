@@ -23,7 +23,7 @@ PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEA
     ("azure", {"static_token": KEY}, KEY),
 ])
 def test_settings_that_hold_a_key_never_show_it_in_a_repr(name, settings, secret):
-    from nhi_cli import registry
+    from nhi_cli.kit import registry
 
     model = registry.load(name).Settings.model_validate(settings)
     assert secret not in repr(model) and secret not in str(model)

@@ -1,4 +1,4 @@
-"""Anthropic organization collection through the Admin API (get_* page, transform_* are pure).
+"""Anthropic organization Admin API payloads -> records (pure: clients.py gets them).
 
 Each API key is its own identity (kind ``anthropic_api_key``: there is no machine principal
 behind it) with one credential of kind ``api_key``; ``hint`` is Anthropic's own
@@ -8,28 +8,10 @@ key's reach (a grant on the workspace; null = the default workspace).
 """
 from __future__ import annotations
 
+from nhi_cli.kit.payloads import iso_time as ts, require
 from nhi_cli.model import Batch, Credential, Grant, Identity
 
-from ..payloads import iso_time as ts, require
-
 STATUS = {"active": "active", "inactive": "inactive", "archived": "revoked", "expired": "expired"}
-
-
-def _paged(client, path: str, name: str):
-    return list(client.paged_cursor(path, {"limit": 100}, cursor_param="after_id", cursor_field="last_id",
-                                    count_as=f"anthropic:GET {name}"))
-
-
-def get_api_keys(client) -> list[dict]:
-    return _paged(client, "/v1/organizations/api_keys", "/v1/organizations/api_keys")
-
-
-def get_workspaces(client) -> list[dict]:
-    return _paged(client, "/v1/organizations/workspaces", "/v1/organizations/workspaces")
-
-
-def get_users(client) -> list[dict]:
-    return _paged(client, "/v1/organizations/users", "/v1/organizations/users")
 
 
 def transform_api_keys(scope: str, keys: list[dict], workspaces: dict[str, dict], users: dict[str, dict]) -> Batch:

@@ -10,7 +10,7 @@ import os
 
 from pydantic import SecretStr
 
-from nhi_cli.connector import AuthFailed
+from nhi_cli.kit.connector import AuthFailed
 
 
 def secret_setting(value: SecretStr | None, env: str) -> str | None:

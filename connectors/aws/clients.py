@@ -1,4 +1,4 @@
-"""boto3 sessions for the AWS connector: the standard credential chain, endpoint override,
+"""The AWS get layer's clients: boto3 sessions with the standard credential chain, endpoint override,
 adaptive retries, assumed roles for Organization member accounts, and API-call counting.
 
 Every session nhi creates goes through ``make_session`` so that the botocore ``before-call``
@@ -6,34 +6,11 @@ hook counts each API call into the scope's counter (``iam:GetAccountAuthorizatio
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import PrivateAttr
+from nhi_cli.kit.connector import CollectContext
 
-from nhi_cli.connector import CollectContext, ConnectorSettings
-
-
-class AwsSettings(ConnectorSettings):
-    profile: str | None = None  # a profile from ~/.aws/config (SSO, assume-role, ...)
-    region: str = "us-east-1"
-    org: bool = False  # scan every active account of the Organization
-    org_role: str = "OrganizationAccountAccessRole"  # role assumed in each member account
-    external_id: str | None = None  # for the org role, if its trust requires one
-    accounts: list[str] = []  # explicit account ids (assumed through org_role); empty: caller's account
-    skip_accounts: list[str] = []
-    credential_report_max_age_hours: int = 4  # reuse a report this fresh instead of generating one
-    owner_tags: list[str] | None = None  # overrides the top-level owner_tags for AWS
-    scanner_role_session_name: str = "nhi-scan"
-    # ListAccessKeys once per user the credential report shows holding a key, to learn key ids
-    # (no bulk API returns them). false: fixed call budget, keys identified by user + created.
-    access_key_ids: bool = True
-    # AWS managed policies outside the shipped well-known set: fetch (ListPolicies + one
-    # GetPolicyVersion per distinct policy, cached per scan) or known (shipped set only).
-    aws_managed_policies: Literal["fetch", "known"] = "fetch"
-
-    # AWS managed policy documents fetched during this scan, shared by its accounts (they are
-    # the same in every account of a partition). Not a setting.
-    _aws_policy_cache: dict = PrivateAttr(default_factory=dict)
+from .settings import AwsSettings
 
 
 def boto_config(settings: AwsSettings):

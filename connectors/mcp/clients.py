@@ -1,4 +1,5 @@
-"""Reading one config file and listing its MCP servers, or saying precisely why not.
+"""The MCP get layer: reading one config file and listing its MCP servers, or saying precisely
+why not (discovery.py finds the files).
 
 Every failure is a :class:`FileProblem` with a short code (``unreadable``, ``symlink_loop``,
 ``too_large``, ``not_a_file``, ``not_utf8``, ``malformed_json``, ``unexpected_shape``) and a

@@ -11,7 +11,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from nhi_cli.connector import CollectContext, ScopeDenied, ScopeFailed
+from nhi_cli.kit.connector import CollectContext, ScopeDenied, ScopeFailed
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from nhi_cli import registry
+from nhi_cli.kit import registry
 from nhi_cli.config import Config, load_config
 from nhi_cli.errors import ConfigError, NhiError
 

@@ -1,4 +1,4 @@
-"""GitHub org collection: get_* read the REST API, transform_* turn payloads into records.
+"""GitHub org payloads -> records (pure; clients.py and deploy_keys.py get them).
 
 Identities and credentials per org:
 - ``github_app_installation``: an installed GitHub App, grants from its permissions;
@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from nhi_cli.kit.payloads import iso_time as ts, require
 from nhi_cli.model import Batch, Credential, Grant, Identity
-
-from ..payloads import iso_time as ts, require
 
 WRITE_LEVELS = {"write", "admin"}
 # Permissions whose write level reaches code, CI, secrets or the org itself.
@@ -36,23 +35,6 @@ def identity_id(org: str, kind: str, key: Any) -> str:
     return f"github:{org}:{kind}/{key}"
 
 
-# --- get ------------------------------------------------------------------------------------
-def get_installations(client, org: str) -> list[dict]:
-    return list(client.paged_link(f"/orgs/{org}/installations", {"per_page": 100}, items_key="installations",
-                                  count_as="github:GET /orgs/{org}/installations"))
-
-
-def get_fine_grained_pats(client, org: str) -> list[dict]:
-    return list(client.paged_link(f"/orgs/{org}/personal-access-tokens", {"per_page": 100},
-                                  count_as="github:GET /orgs/{org}/personal-access-tokens"))
-
-
-def get_credential_authorizations(client, org: str) -> list[dict]:
-    return list(client.paged_link(f"/orgs/{org}/credential-authorizations", {"per_page": 100},
-                                  count_as="github:GET /orgs/{org}/credential-authorizations"))
-
-
-# --- transform ------------------------------------------------------------------------------
 def _permission_grants(ident: str, org: str, permissions: dict[str, str], *, resource: str, source: str,
                        source_type: str, prefix: str = "") -> list[Grant]:
     grants = []

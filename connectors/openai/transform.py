@@ -1,4 +1,4 @@
-"""OpenAI organization collection through the Admin API (get_* page, transform_* are pure).
+"""OpenAI organization Admin API payloads -> records (pure: clients.py gets them).
 
 Identity model:
 - ``openai_service_account``: a project service account; its keys are its credentials.
@@ -14,9 +14,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from nhi_cli.kit.payloads import require
 from nhi_cli.model import Batch, Credential, Grant, Identity
-
-from ..payloads import require
 
 
 def ts(value: Any) -> datetime | None:
@@ -26,29 +25,6 @@ def ts(value: Any) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=timezone.utc)
 
 
-# --- get ------------------------------------------------------------------------------------
-def get_projects(client, include_archived: bool) -> list[dict]:
-    return list(client.paged_cursor("/organization/projects",
-                                    {"limit": 100, "include_archived": str(include_archived).lower()},
-                                    count_as="openai:GET /organization/projects"))
-
-
-def get_project_api_keys(client, project_id: str) -> list[dict]:
-    return list(client.paged_cursor(f"/organization/projects/{project_id}/api_keys", {"limit": 100},
-                                    count_as="openai:GET /organization/projects/{id}/api_keys"))
-
-
-def get_service_accounts(client, project_id: str) -> list[dict]:
-    return list(client.paged_cursor(f"/organization/projects/{project_id}/service_accounts", {"limit": 100},
-                                    count_as="openai:GET /organization/projects/{id}/service_accounts"))
-
-
-def get_admin_keys(client) -> list[dict]:
-    return list(client.paged_cursor("/organization/admin_api_keys", {"limit": 100},
-                                    count_as="openai:GET /organization/admin_api_keys"))
-
-
-# --- transform ------------------------------------------------------------------------------
 def _role_grant(ident: str, scope: str, role: str | None, project: dict, source: str) -> Grant:
     role = role or "member"
     return Grant(identity_id=ident, provider="openai", scope=scope, action=f"project:{role}",

@@ -1,0 +1,145 @@
+"""The AWS connector: IAM users, roles, access keys, policies and trusts of one account or of
+every active account in an AWS Organization.
+
+Per account it makes a fixed set of bulk IAM calls (GetAccountAuthorizationDetails pages and
+the credential report), plus ListAccessKeys per key-holding user for key ids (see
+access_keys.py) and the attached AWS managed policies nhi does not ship (see managed.py).
+Everything is read-only. boto3 is imported inside functions so `nhi --help` never pays for it.
+"""
+from __future__ import annotations
+
+from contextlib import ExitStack, contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScopeDenied, ScopeFailed
+from nhi_cli.model import Batch, Scope
+
+from .clients import assume_account_role, client, make_session
+from .settings import AwsSettings
+from .revoke import REVOKE_KINDS  # no SDK import: safe for `nhi --help`
+
+DENIED_CODES = {
+    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess",
+    "AuthorizationError", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
+    "SignatureDoesNotMatch", "RegionDisabledException", "AccountNotFoundException",
+}
+
+
+@contextmanager
+def aws_errors(what: str):
+    """botocore errors -> ScopeDenied (permission) or ScopeFailed (anything else)."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
+
+    from .credential_report import ReportTimeout
+
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code") or "ClientError"
+        message = f"{what}: {error.get('Message') or code}"
+        if code in DENIED_CODES:
+            raise ScopeDenied(code, message) from None
+        raise ScopeFailed(code, message) from None
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise AuthFailed("NoCredentials", f"{what}: {exc}") from None
+    except ReportTimeout as exc:
+        raise ScopeFailed("CredentialReportTimeout", f"{what}: {exc}") from None
+    except BotoCoreError as exc:
+        raise ScopeFailed(type(exc).__name__, f"{what}: {exc}") from None
+
+
+def _owner_tags(ctx: CollectContext) -> list[str] | None:
+    return ctx.settings.owner_tags or ctx.options.get("owner_tags")
+
+
+class AwsConnector(Connector):
+    name = "aws"
+    Settings = AwsSettings
+    revoke_kinds = REVOKE_KINDS  # kind -> actions; planned and run by revoke.py
+
+    # --- scopes -------------------------------------------------------------------------
+    def scopes(self, ctx: CollectContext) -> list[Scope]:
+        settings: AwsSettings = ctx.settings
+        session = make_session(ctx)
+        with aws_errors("sts:GetCallerIdentity"):
+            caller = client(ctx, session, "sts").get_caller_identity()["Account"]
+        skip = set(settings.skip_accounts)
+        if settings.org or ctx.options.get("aws_org"):
+            with aws_errors("organizations:ListAccounts"):
+                accounts = [
+                    (a["Id"], a.get("Name", ""))
+                    for page in client(ctx, session, "organizations").get_paginator("list_accounts").paginate()
+                    for a in page["Accounts"] if a.get("Status") == "ACTIVE"
+                ]
+        elif settings.accounts:
+            accounts = [(a, "") for a in settings.accounts]
+        else:
+            accounts = [(caller, "")]
+        return [
+            Scope("aws", account_id, name, attrs={"assume": account_id != caller})
+            for account_id, name in sorted(accounts, key=lambda a: (a[0] != caller, a[0]))
+            if account_id not in skip
+        ]
+
+    # --- collect ------------------------------------------------------------------------
+    def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
+        from . import access_keys, credential_report, gaad, managed, policies, transform
+
+        settings: AwsSettings = ctx.settings
+        session = make_session(ctx)
+        if scope.attrs.get("assume"):
+            with aws_errors(f"sts:AssumeRole {settings.org_role} in {scope.id}"):
+                session = make_session(ctx, assume_account_role(ctx, session, scope.id))
+        iam = client(ctx, session, "iam")
+        with aws_errors("iam:GetAccountAuthorizationDetails"):
+            details = gaad.get_authorization_details(iam)
+        if missing := gaad.unlisted_groups(details):
+            ctx.gap("iam:GetAccountAuthorizationDetails", "GroupNotListed",
+                    f"groups named by users but not returned (changed during the scan?): {', '.join(missing)}")
+        if missing := gaad.unlisted_policies(details):
+            ctx.gap("iam:GetAccountAuthorizationDetails", "PolicyNotListed",
+                    f"attached customer policies not returned (changed during the scan?): {', '.join(missing)}")
+        with aws_errors("iam:credential report"):
+            text, _generated = credential_report.get_credential_report(
+                iam, now=ctx.now, max_age=timedelta(hours=settings.credential_report_max_age_hours))
+        report = credential_report.parse_credential_report(text)
+        keys_by_user = None
+        if settings.access_key_ids:
+            holders = [u["UserName"] for u in details["UserDetailList"]
+                       if (row := report.get(u["Arn"])) is None or row["keys"]]
+            with aws_errors("iam:ListAccessKeys"):
+                keys_by_user = access_keys.get_access_keys(iam, holders)
+        with aws_errors("iam:GetPolicyVersion"):
+            aws_documents = managed.get_aws_managed_documents(
+                iam, policies.attached_arns(details),
+                fetch=settings.aws_managed_policies == "fetch", cache=settings._aws_policy_cache)
+        return transform.transform_account(
+            scope.id, details, report, aws_documents=aws_documents, keys_by_user=keys_by_user,
+            owner_tags=_owner_tags(ctx), salt=ctx.secret_salt)
+
+    # --- revoke (implemented in revoke.py) ----------------------------------------------
+    def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]):
+        from .revoke import plan_revoke
+
+        return plan_revoke(ctx, target, options)
+
+    def execute_step(self, ctx: CollectContext, step):
+        from .revoke import execute_step
+
+        return execute_step(ctx, step)
+
+    def restore_step(self, ctx: CollectContext, step):
+        from .revoke import restore_step
+
+        return restore_step(ctx, step)
+
+    # --- demo ---------------------------------------------------------------------------
+    @classmethod
+    def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
+        from .fake import start_demo
+
+        return start_demo(stack, estate / "aws", now)
+

@@ -1,0 +1,31 @@
+"""The AWS connector's settings: ``providers.aws`` in nhi.yaml."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import PrivateAttr
+
+from nhi_cli.kit.connector import ConnectorSettings
+
+
+class AwsSettings(ConnectorSettings):
+    profile: str | None = None  # a profile from ~/.aws/config (SSO, assume-role, ...)
+    region: str = "us-east-1"
+    org: bool = False  # scan every active account of the Organization
+    org_role: str = "OrganizationAccountAccessRole"  # role assumed in each member account
+    external_id: str | None = None  # for the org role, if its trust requires one
+    accounts: list[str] = []  # explicit account ids (assumed through org_role); empty: caller's account
+    skip_accounts: list[str] = []
+    credential_report_max_age_hours: int = 4  # reuse a report this fresh instead of generating one
+    owner_tags: list[str] | None = None  # overrides the top-level owner_tags for AWS
+    scanner_role_session_name: str = "nhi-scan"
+    # ListAccessKeys once per user the credential report shows holding a key, to learn key ids
+    # (no bulk API returns them). false: fixed call budget, keys identified by user + created.
+    access_key_ids: bool = True
+    # AWS managed policies outside the shipped well-known set: fetch (ListPolicies + one
+    # GetPolicyVersion per distinct policy, cached per scan) or known (shipped set only).
+    aws_managed_policies: Literal["fetch", "known"] = "fetch"
+
+    # AWS managed policy documents fetched during this scan, shared by its accounts (they are
+    # the same in every account of a partition). Not a setting.
+    _aws_policy_cache: dict = PrivateAttr(default_factory=dict)

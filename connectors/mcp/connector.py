@@ -1,0 +1,151 @@
+"""Local MCP agent configs: every configured MCP server, and the standing secrets in them.
+
+No network. Scopes are roots: ``~`` (this machine's per-user client configs, found at their
+fixed locations) and each given path (``paths:`` in nhi.yaml, ``--mcp-path``), which may be a
+file or a directory searched for project configs. A file that cannot be read or parsed is a
+gap of its scope (``partial``); the other files are still inventoried.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from nhi_cli.kit.connector import CollectContext, Connector, ConnectorSettings, ScopeFailed
+from nhi_cli.model import Batch, Scope
+
+from . import clients, discovery
+from .detect import scan_server
+from .revoke import REVOKE_KINDS
+from .settings import McpSettings
+from .transform import FileFacts, build_batch, display_path
+
+
+class McpConnector(Connector):
+    name: ClassVar[str] = "mcp"
+    Settings: ClassVar[type[ConnectorSettings]] = McpSettings
+    revoke_kinds: ClassVar[dict[str, list[str]]] = REVOKE_KINDS  # none: see revoke.py
+
+    # --- scopes -----------------------------------------------------------------------
+    def _home(self, ctx: CollectContext) -> Path:
+        return Path(ctx.settings.home).expanduser().absolute() if ctx.settings.home else Path.home()
+
+    def _paths(self, ctx: CollectContext) -> list[Path]:
+        given = list(ctx.settings.paths) + [Path(p) for p in ctx.options.get("mcp_paths") or []]
+        out: list[Path] = []
+        for path in given:
+            path = Path(path).expanduser().absolute()
+            if path not in out:
+                out.append(path)
+        return out
+
+    def _show(self, ctx: CollectContext, path: Path, home: Path) -> str:
+        return display_path(path, home, ctx.settings.machine)
+
+    def _config_dirs(self, ctx: CollectContext) -> list[Path]:
+        """Platform config folders named by the environment, for this user's own scan only."""
+        if ctx.settings.home:
+            return []
+        return [Path(os.environ[var]) for var in ("XDG_CONFIG_HOME", "APPDATA") if os.environ.get(var)]
+
+    def scopes(self, ctx: CollectContext) -> list[Scope]:
+        home = self._home(ctx)
+        scopes = []
+        paths = self._paths(ctx)
+        if ctx.settings.discover:
+            scopes.append(Scope(self.name, self._show(ctx, home, home).rstrip("/"), name=f"per-user configs in {home}",
+                                attrs={"root": str(home), "kind": "home", "skip_under": [str(p) for p in paths]}))
+        for path in paths:
+            scopes.append(Scope(self.name, self._show(ctx, path, home), name=str(path),
+                                attrs={"root": str(path), "kind": "path"}))
+        return scopes
+
+    # --- collect ----------------------------------------------------------------------
+    def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
+        home = self._home(ctx)
+        root = Path(scope.attrs["root"])
+        if scope.attrs["kind"] == "home":
+            configs = discovery.home_files(root, self._config_dirs(ctx))
+            configs += self._claude_code_projects(ctx, configs, scope, home)
+        else:
+            configs = self._given(ctx, root, home)
+        items, seen = [], set()
+        for config in configs:
+            key = str(config.path)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = self._read(ctx, config, home)
+            if item is not None:
+                items.append(item)
+        self._git_statuses(ctx, items)
+        return build_batch(items, scope.id, ctx.secret_salt)
+
+    def _git_statuses(self, ctx: CollectContext, items) -> None:
+        """Whether each project config in a work tree is tracked, ignored or untracked: one
+        batch of read-only git commands per repository."""
+        by_repo: dict[Path, list] = {}
+        for parsed, facts, _servers in items:
+            if facts.repo_path is not None and parsed.config.config_scope == "project":
+                by_repo.setdefault(facts.repo_path, []).append((Path(parsed.config.path).absolute(), facts))
+        for repo, files in by_repo.items():
+            statuses, calls = discovery.git_statuses(repo, [path for path, _facts in files])
+            ctx.count("git", calls)
+            for path, facts in files:
+                facts.git_status = statuses[path]
+
+    def _given(self, ctx: CollectContext, root: Path, home: Path) -> list[discovery.ConfigFile]:
+        try:
+            root.lstat()
+        except OSError:
+            raise ScopeFailed("not_found", f"{root} does not exist") from None
+        if root.is_dir():
+            ctx.count("directory_walk")
+            return discovery.walk(root)
+        return [discovery.classify_given_file(root)]
+
+    def _claude_code_projects(self, ctx: CollectContext, configs, scope: Scope, home: Path):
+        """Project ``.mcp.json`` files of the projects ~/.claude.json knows, unless a given
+        path covers them (then they belong to that path's scope)."""
+        skip = [Path(p) for p in scope.attrs.get("skip_under", [])]
+        out = []
+        for config in configs:
+            if config.format != "claude_code_user":
+                continue
+            try:
+                text, _mode = clients.read_text(config.path, ctx.settings.max_file_bytes)
+                parsed = clients.parse(config, text)
+            except clients.FileProblem:
+                continue  # reported when the file itself is read
+            for project in parsed.projects:
+                project_path = Path(project)
+                if not project_path.is_absolute() or any(project_path == s or s in project_path.parents for s in skip):
+                    continue
+                candidate = project_path / ".mcp.json"
+                if discovery._exists_or_link(candidate):
+                    out.append(discovery.ConfigFile(candidate, "claude_code", "project", "mcpServers"))
+        return out
+
+    def _read(self, ctx: CollectContext, config: discovery.ConfigFile, home: Path):
+        shown = self._show(ctx, config.path, home)
+        try:
+            text, mode = clients.read_text(config.path, ctx.settings.max_file_bytes)
+            ctx.count("files_read")
+            parsed = clients.parse(config, text)
+        except clients.FileProblem as problem:
+            ctx.gap(shown, problem.code, problem.message)
+            return None
+        repo = discovery.git_root(Path(config.path).absolute())
+        facts = FileFacts(display=shown, repo_root=self._show(ctx, repo, home) if repo else None, mode=mode,
+                          repo_path=repo)
+        servers = [(server, scan_server(server.spec)) for server in parsed.servers]
+        return parsed, facts, servers
+
+    # --- demo ---------------------------------------------------------------------------
+    @classmethod
+    def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
+        from .fake import start_demo
+
+        return start_demo(stack, estate)

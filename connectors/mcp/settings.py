@@ -1,0 +1,14 @@
+"""The MCP connector's settings: ``providers.mcp`` in nhi.yaml."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from nhi_cli.kit.connector import ConnectorSettings
+
+
+class McpSettings(ConnectorSettings):
+    home: Path | None = None  # whose per-user configs to read (default: the current user's home)
+    discover: bool = True  # read the per-user client configs under home
+    paths: list[Path] = []  # files or directories with MCP configs (e.g. a repository checkout)
+    max_file_bytes: int = 20_000_000  # ~/.claude.json carries project history and can be large
+    machine: str | None = None  # prefixes "~" ids, so that several machines can share one inventory

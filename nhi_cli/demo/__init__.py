@@ -1,1 +1,0 @@
-"""The built-in demo estate: local fakes that serve fixtures/demo/ to the real connectors."""
