@@ -14,9 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from nhi_cli.errors import ConfigError
+from nhi_cli.severity import Severity
 
-Severity = Literal["critical", "high", "medium", "low", "info"]
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 DEFAULT_CONFIG_NAME = "nhi.yaml"
 
 

@@ -17,6 +17,7 @@ import sqlite3
 from functools import lru_cache
 
 from nhi_cli.agents.timing import step
+from nhi_cli.severity import sql_rank
 
 PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
 
@@ -47,7 +48,7 @@ def findings_by_agent(conn, scan_id: int | None, name: str | None = None) -> dic
         # Each finding names up to two ids (its resource, its evidence's identity_id); they are
         # looked up in agent_member's index (directly, or through the credential's identity), so
         # the cost grows with the findings, not with findings x members.
-        """WITH open AS (SELECT o.fingerprint, o.severity, o.reason, o.evidence FROM finding_occurrence o
+        f"""WITH open AS (SELECT o.fingerprint, o.severity, o.reason, o.evidence FROM finding_occurrence o
                     WHERE o.scan_id = :s AND o.suppressed = 0),
            keys AS (
                SELECT o.fingerprint, f.resource_id AS id FROM open o JOIN finding f ON f.fingerprint = o.fingerprint
@@ -66,8 +67,7 @@ def findings_by_agent(conn, scan_id: int | None, name: str | None = None) -> dic
            SELECT h.agent_name, f.rule_id, f.resource_id, f.resource_type, f.resource_name, f.property,
                   o.severity, o.reason
            FROM hits h JOIN open o ON o.fingerprint = h.fingerprint JOIN finding f ON f.fingerprint = h.fingerprint
-           ORDER BY h.agent_name, CASE o.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2
-                    WHEN 'low' THEN 3 ELSE 4 END, f.rule_id, f.resource_id""",
+           ORDER BY h.agent_name, {sql_rank("o.severity")} DESC, f.rule_id, f.resource_id""",
         {"a": name, "s": scan_id}).fetchall()
     found: dict[str, list[dict]] = {}
     for r in rows:

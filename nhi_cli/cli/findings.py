@@ -10,12 +10,12 @@ import typer
 from nhi_cli.cli.common import ConfigOption, DbOption, state
 from nhi_cli.cli.output import Format, dumps, render_rows
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.severity import SEVERITIES
 from nhi_cli.store import queries
 
 findings_app = typer.Typer(help="Findings from the rules: list them, write a CI baseline.\n\nExample: nhi findings list --severity high --new", no_args_is_help=True)
 
 STATUSES = ("new", "open", "suppressed", "resolved")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 COLUMNS = ["status", "severity", "rule_id", "provider", "scope", "resource_name", "reason", "first_seen"]
 
 
@@ -107,11 +107,9 @@ def list_cmd(
     render_rows(rows, columns, format, title=f"{len(rows)} findings")
 
 
-SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
-
-
 def _print_compact(st, rows: list[dict]) -> None:
     """One finding per block: what and where on the first line, the reason indented below."""
+    from nhi_cli.reports.table import SEVERITY_STYLE
     from nhi_cli.reports.text import markup_safe
 
     out = st.out

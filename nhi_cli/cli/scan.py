@@ -9,7 +9,8 @@ import typer
 
 from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, state
 from nhi_cli.cli.output import print_json
-from nhi_cli.rules.gate import FailOn, ScanGate
+from nhi_cli.rules.gate import ScanGate
+from nhi_cli.severity import Severity
 from nhi_cli.errors import ConfigError, ExitCode
 from nhi_cli.store import queries
 
@@ -96,7 +97,7 @@ def scan(
         ".vscode/mcp.json, .cursor/mcp.json); repeatable. Adds the mcp provider if nhi.yaml has none.")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json (scan summary), or a report format: sarif, markdown, csv, html (see `nhi report`).")] = "table",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report of this scan to a file (format from --format or the file suffix).")] = None,
-    fail_on: Annotated[Optional[FailOn], typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
+    fail_on: Annotated[Optional[Severity], typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
     new_only: Annotated[bool, typer.Option("--new-only", help="Gate only on findings new since the previous scan (or --baseline).")] = False,
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="Gate only on findings absent from this file (`nhi findings baseline`); implies --new-only.")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="An incomplete scan exits on its findings (0/1) instead of 3.")] = False,

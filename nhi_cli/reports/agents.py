@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
-from nhi_cli.reports.model import SEVERITIES, SEVERITY_RANK
+from nhi_cli.severity import SEVERITIES, worst_first
 
 
 def agent_rows(conn: sqlite3.Connection, scan_id: int) -> list[dict]:
@@ -28,7 +28,7 @@ def agent_rows(conn: sqlite3.Connection, scan_id: int) -> list[dict]:
 def _report_row(agent: dict, identities: list[str]) -> dict:
     card = agent.get("scorecard") or {}
     findings = [f for prop in card.values() for f in prop.get("findings", [])]
-    worst = min((f["severity"] for f in findings), key=lambda s: SEVERITY_RANK.get(s, 9), default=None)
+    worst = min((f["severity"] for f in findings), key=worst_first, default=None)
     return {
         "name": agent["name"], "owner": agent.get("owner"), "acts_for": agent.get("acts_for"),
         "source": agent.get("source") or "discovered", "providers": agent.get("providers_list") or [],

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 
-from nhi_cli.reports.model import SEVERITIES
+from nhi_cli.severity import SEVERITIES
+
 
 SEVERITY_COLOURS = {"critical": "#8e1b1b", "high": "#d64545", "medium": "#e3a008", "low": "#3f83c4",
                     "info": "#9aa5b1"}

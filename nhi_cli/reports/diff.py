@@ -13,8 +13,9 @@ import sqlite3
 
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.markdown import code
-from nhi_cli.reports.model import SEVERITY_RANK, previous_scan, resolve_scan
+from nhi_cli.reports.model import previous_scan, resolve_scan
 from nhi_cli.reports.text import visible
+from nhi_cli.severity import worst_first
 
 SCHEMA_VERSION = "1.0.0"
 IGNORED = {"attrs_hash", "last_used_at"}  # bookkeeping, and a value that moves on every busy scan
@@ -104,7 +105,7 @@ WHERE o.scan_id = :x AND o.suppressed = 0
 
 def _findings(conn, x: int, y: int, gone: bool = False) -> list[dict]:
     rows = [dict(r) for r in conn.execute(FINDINGS_SQL, {"x": x, "y": y, "any": 1 if gone else 0})]
-    return sorted(rows, key=lambda f: (SEVERITY_RANK.get(f["severity"], 9), f["rule_id"], f["resource_id"]))
+    return sorted(rows, key=lambda f: (worst_first(f["severity"]), f["rule_id"], f["resource_id"]))
 
 
 def build_diff(conn: sqlite3.Connection, a: int | None = None, b: int | None = None) -> dict:

@@ -11,8 +11,9 @@ from functools import lru_cache
 
 from nhi_cli import __version__
 from nhi_cli.reports import charts
-from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, SEVERITIES, SEVERITY_RANK, Report
+from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, Report
 from nhi_cli.reports.text import visible
+from nhi_cli.severity import SEVERITIES, worst_first
 
 PROPERTY_QUESTIONS = {
     "scoped": "Does it hold only what its task needs?",
@@ -50,12 +51,12 @@ def finding_groups(report: Report) -> list[dict]:
                                         "findings": [], "new": 0}
         g["findings"].append(f)
         g["new"] += f["is_new"]
-        if SEVERITY_RANK.get(f["severity"], 9) < SEVERITY_RANK.get(g["severity"], 9):
+        if worst_first(f["severity"]) < worst_first(g["severity"]):
             g["severity"] = f["severity"]
     for g in groups.values():
-        g["findings"].sort(key=lambda f: (not f["is_new"], SEVERITY_RANK.get(f["severity"], 9), f["provider"],
+        g["findings"].sort(key=lambda f: (not f["is_new"], worst_first(f["severity"]), f["provider"],
                                           f["resource_name"] or f["resource_id"]))
-    return sorted(groups.values(), key=lambda g: (SEVERITY_RANK.get(g["severity"], 9), -len(g["findings"]), g["rule_id"]))
+    return sorted(groups.values(), key=lambda g: (worst_first(g["severity"]), -len(g["findings"]), g["rule_id"]))
 
 
 def render(report: Report) -> str:

@@ -15,9 +15,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from nhi_cli.errors import ExitCode, NhiError
-
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+from nhi_cli.reports.agents import agent_rows
+from nhi_cli.severity import SEVERITIES, worst_first
 PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
 
 # OWASP Top 10 Non-Human Identities Risks - 2025 (OWASP/www-project-non-human-identities-top-10).
@@ -161,7 +160,7 @@ WHERE p.scan_id = :prev AND p.suppressed = 0
 
 def finding_order(f: dict) -> tuple:
     """Stable order: new first, then severity, rule, resource."""
-    return (0 if f["is_new"] else 1, SEVERITY_RANK.get(f["severity"], 9), f["rule_id"], f["resource_id"])
+    return (0 if f["is_new"] else 1, worst_first(f["severity"]), f["rule_id"], f["resource_id"])
 
 
 def _finding(f: dict, rules: dict[str, dict]) -> dict:
@@ -322,8 +321,6 @@ def load_credentials(conn, scan_id: int, now: str) -> list[dict]:
 def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *,
                  with_credentials: bool = False) -> Report:
     """Read everything a report needs for one scan (latest when ``scan_id`` is None)."""
-    from nhi_cli.reports.agents import agent_rows
-
     conn.row_factory = sqlite3.Row
     scan = resolve_scan(conn, scan_id)
     scan_id = scan["id"]
@@ -333,7 +330,7 @@ def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *,
     findings, suppressed, resolved = load_findings(conn, scan_id, prev, rules)
     agents = agent_rows(conn, scan_id)
     # the agents most in need of attention first: worst severity, then most findings
-    agents.sort(key=lambda a: (SEVERITY_RANK.get(a.get("worst_severity"), 9), -(a.get("findings") or 0), a["name"]))
+    agents.sort(key=lambda a: (worst_first(a.get("worst_severity")), -(a.get("findings") or 0), a["name"]))
     return Report(
         scan=scan,
         previous_scan_id=prev,

@@ -24,15 +24,17 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from nhi_cli import __version__
-from nhi_cli.reports.model import SEVERITY_RANK, Report
+from nhi_cli.reports.model import Report
+from nhi_cli.severity import known, worst_first
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 MAX_RESULTS = 25_000
-LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
-# GitHub: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low. Info gets no score, so
-# GitHub shows it as a plain note rather than a security alert.
-SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 FINGERPRINT_KEY = "nhiFinding/v1"
+
+
+def _level(value: str) -> str:
+    severity = known(value)
+    return severity.sarif_level if severity is not None else "warning"
 
 
 def artifact_uri(f: dict) -> str:
@@ -47,15 +49,16 @@ def _rule_descriptor(rule: dict) -> dict:
     properties = {"tags": tags[:10], "precision": "high", "nhi-property": rule["property"],
                   "nhi-severity": rule["severity"], "owasp-nhi": rule["owasp_nhi"],
                   "remediation": rule["remediation"]}
-    if rule["severity"] in SECURITY_SEVERITY:
-        properties["security-severity"] = SECURITY_SEVERITY[rule["severity"]]
+    severity = known(rule["severity"])
+    if severity is not None and severity.security_severity is not None:
+        properties["security-severity"] = severity.security_severity
     return {
         "id": rule["id"],
         "name": "".join(part.capitalize() for part in rule["id"].replace("-", "_").split("_")),
         "shortDescription": {"text": rule["title"]},
         "fullDescription": {"text": rule["description"] or rule["title"]},
         "help": {"text": help_text or rule["title"]},
-        "defaultConfiguration": {"level": LEVEL.get(rule["severity"], "warning")},
+        "defaultConfiguration": {"level": _level(rule["severity"])},
         "properties": properties,
     }
 
@@ -70,7 +73,7 @@ def _result(f: dict, index: int) -> dict:
     result = {
         "ruleId": f["rule_id"],
         "ruleIndex": index,
-        "level": LEVEL.get(f["severity"], "warning"),
+        "level": _level(f["severity"]),
         "message": {"text": f["reason"]},
         "locations": [{
             "physicalLocation": {"artifactLocation": {"uri": artifact_uri(f)}, "region": {"startLine": 1}},
@@ -98,7 +101,7 @@ def document(report: Report) -> dict:
     rule_ids = sorted(rules)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     findings = sorted(report.findings + report.suppressed,
-                      key=lambda f: (f["suppressed"], SEVERITY_RANK.get(f["severity"], 9), f["rule_id"], f["resource_id"]))
+                      key=lambda f: (f["suppressed"], worst_first(f["severity"]), f["rule_id"], f["resource_id"]))
     notifications = []
     if len(findings) > MAX_RESULTS:
         notifications.append({"level": "warning", "message": {

@@ -12,11 +12,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nhi_cli.reports.model import PROPERTIES, SEVERITIES, Report
+from nhi_cli.reports.model import PROPERTIES, Report
+from nhi_cli.severity import SEVERITIES
 from nhi_cli.reports.text import visible
 
 DEFAULT_LIMIT = 100
-STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
 def _t(value: object, style: str | None = None) -> Text:
@@ -30,7 +31,7 @@ def _findings(title: str, findings: list[dict], limit: int) -> Table:
     table.add_column("rule / resource", ratio=2, overflow="fold")
     table.add_column("reason", ratio=3, overflow="fold")
     for f in findings[:limit]:
-        sev = Text(f["severity"], style=STYLE.get(f["severity"], ""))
+        sev = Text(f["severity"], style=SEVERITY_STYLE.get(f["severity"], ""))
         if f["is_new"]:
             sev.append("\nnew", style="bold")
         who = Text.assemble(_t(f["rule_id"], "bold"), "\n", _t(f"{f['provider']}:{f['resource_name'] or f['resource_id']}"))
@@ -71,7 +72,7 @@ def render(report: Report, what: str = "findings", width: int = 80, color: bool 
     summary.add_column("open", justify="right")
     for i, sev in enumerate(SEVERITIES):
         prop = PROPERTIES[i] if i < len(PROPERTIES) else ""
-        summary.add_row(Text(sev, style=STYLE[sev]), str(counts["by_severity"][sev]), prop,
+        summary.add_row(Text(sev, style=SEVERITY_STYLE[sev]), str(counts["by_severity"][sev]), prop,
                         str(counts["by_property"][prop]) if prop else "")
     console.print(summary)
     if what == "inventory":

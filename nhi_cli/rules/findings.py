@@ -21,8 +21,7 @@ import sqlite3
 from datetime import date
 
 from nhi_cli.rules.loader import Rule
-
-SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+from nhi_cli.severity import Severity, rank, worst_first
 
 
 def suppression_expired(suppression, today: date) -> bool:
@@ -137,19 +136,19 @@ def new_fingerprints(conn: sqlite3.Connection, scan_id: int, baseline: set[str] 
     return current - before
 
 
-def gating_findings(conn: sqlite3.Connection, scan_id: int, fail_on: str, *, new_only: bool = False,
+def gating_findings(conn: sqlite3.Connection, scan_id: int, fail_on: Severity | str, *, new_only: bool = False,
                     baseline: set[str] | None = None) -> list[dict]:
     """Open, unsuppressed findings of ``scan_id`` at or above ``fail_on`` (and new, if asked)."""
-    threshold = SEVERITY_RANK[fail_on]
+    threshold = Severity.parse(fail_on, what="fail_on").rank
     rows = conn.execute(
         "SELECT o.fingerprint, o.severity, f.rule_id, f.resource_id, f.resource_name, o.reason "
         "FROM finding_occurrence o JOIN finding f USING (fingerprint) WHERE o.scan_id = ? AND o.suppressed = 0",
         (scan_id,)).fetchall()
-    found = [dict(r) for r in rows if SEVERITY_RANK.get(r["severity"], 0) >= threshold]
+    found = [dict(r) for r in rows if rank(r["severity"]) >= threshold]
     if new_only:
         fresh = new_fingerprints(conn, scan_id, baseline)
         found = [f for f in found if f["fingerprint"] in fresh]
-    return sorted(found, key=lambda f: (-SEVERITY_RANK[f["severity"]], f["rule_id"], f["resource_id"]))
+    return sorted(found, key=lambda f: (worst_first(f["severity"]), f["rule_id"], f["resource_id"]))
 
 
 def latest_scan(conn: sqlite3.Connection) -> int | None:
@@ -181,4 +180,4 @@ def list_findings(conn: sqlite3.Connection, scan_id: int, *, include_resolved: b
             row = dict(r)
             row.update(status="resolved", new=False, evidence=json.loads(row["evidence"] or "{}"), suppression=None)
             found.append(row)
-    return sorted(found, key=lambda f: (-SEVERITY_RANK.get(f["severity"], 0), f["rule_id"], f["resource_id"]))
+    return sorted(found, key=lambda f: (worst_first(f["severity"]), f["rule_id"], f["resource_id"]))

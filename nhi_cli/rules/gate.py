@@ -11,11 +11,11 @@ Exit codes combine in this order (the first that applies wins):
 from __future__ import annotations
 
 import json
-from enum import Enum
 from datetime import datetime, timezone
 from pathlib import Path
 
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
+from nhi_cli.severity import SEVERITIES
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the loader brings pydantic and yaml: `nhi --help` imports this module
@@ -149,7 +149,7 @@ class ScanGate:
         table = Table(title=f"Findings ({summary['rules']} rules)", header_style="bold")
         for column in ("severity", "open", "new", "suppressed"):
             table.add_column(column, justify="left" if column == "severity" else "right")
-        for severity in ("critical", "high", "medium", "low", "info"):
+        for severity in SEVERITIES:
             counts = [summary[key].get(severity, 0) for key in ("by_severity", "new_by_severity",
                                                                  "suppressed_by_severity")]
             if any(counts):
@@ -178,11 +178,3 @@ class ScanGate:
         if code == ExitCode.INCOMPLETE and gating:
             st.say("nhi: the scan is incomplete (exit 3 wins over findings; --allow-partial gates on findings)", "yellow")
         return code
-
-
-class FailOn(str, Enum):
-    critical = "critical"
-    high = "high"
-    medium = "medium"
-    low = "low"
-    info = "info"

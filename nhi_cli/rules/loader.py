@@ -16,6 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nhi_cli.severity import Severity
+
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 OWASP_ID = re.compile(r"^NHI(10|[1-9])$")
@@ -43,7 +45,7 @@ class Frameworks(Strict):
 class RuleMeta(Strict):
     id: str
     title: str = Field(min_length=3)
-    severity: Literal["critical", "high", "medium", "low", "info"]
+    severity: Severity
     property: Literal["scoped", "delegated", "auditable", "revocable"]
     description: str = Field(min_length=3)
     risk: str = Field(min_length=3)
@@ -59,7 +61,7 @@ class Rule:
     sql: str
     folder: Path
     builtin: bool
-    severity: str = ""  # effective, after config overrides
+    severity: Severity  # effective, after config overrides
     params: dict[str, Any] = field(default_factory=dict)  # effective values
 
     @property
@@ -69,8 +71,8 @@ class Rule:
     def describe(self) -> dict:
         """rule.yaml as a dict, with effective severity and parameter values (for scan_rule)."""
         data = self.meta.model_dump()
-        data["default_severity"] = data["severity"]
-        data["severity"] = self.severity or self.meta.severity
+        data["default_severity"] = self.meta.severity.value
+        data["severity"] = self.severity.value
         for name, value in self.params.items():
             data["params"][name]["value"] = value
         data["builtin"] = self.builtin
