@@ -14,7 +14,7 @@ setup(
     # Data that lives in folders without __init__.py: migrations, rule folders, templates.
     package_data={
         "nhi_cli": ["store/migrations/*.sql", "rules/*.md", "rules/builtin/*/*", "reports/templates/*",
-                    "reports/schemas/*.json"],
+                    "reports/schemas/*.json", "iam/*.json", "iam/*.yaml"],
         "nhi_connectors": ["*/*.json", "*/*.yaml"],
     },
 )

@@ -170,6 +170,8 @@ def add_role(be, spec: dict[str, Any], now: datetime):
         role.last_used = now - timedelta(days=spec["last_used_days_ago"])
         role.last_used_region = REGION
     _attach(be, "role", name, spec)
+    if spec.get("instance_profile"):  # an EC2 role: instances launched with the profile run as it
+        be.create_instance_profile(name, spec.get("path", "/"), [name])
     return role
 
 

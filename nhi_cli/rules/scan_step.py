@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from nhi_cli.iam.store_step import refresh as refresh_effective_permissions
 from nhi_cli.rules.engine import evaluate
 from nhi_cli.rules.findings import record_findings
 from nhi_cli.rules.loader import RuleSet
@@ -51,9 +52,14 @@ class RulesStep:
                 conn.execute(f"PRAGMA {schema}.cache_size = {int(size)}")
 
     def _evaluate(self, conn: sqlite3.Connection, scan_id: int) -> None:
+        started = (time.perf_counter(), time.process_time())
+        # what AWS principals can effectively do (admin, escalation methods, assume-role
+        # edges), which the AWS permission rules read
+        refresh_effective_permissions(conn)
+        iam_timing = (time.perf_counter() - started[0], time.process_time() - started[1])
         evaluation = evaluate(conn, self.ruleset.rules)
         self.problems = evaluation.problems
-        self.timings = dict(evaluation.timings)
+        self.timings = {"(aws effective permissions)": iam_timing, **evaluation.timings}
         started = (time.perf_counter(), time.process_time())
         ran = [r for r in self.ruleset.rules if r.id in evaluation.counts]
         errored = {r.id for r in self.ruleset.rules if r.id not in evaluation.counts}

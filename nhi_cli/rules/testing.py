@@ -22,7 +22,7 @@ from nhi_cli.rules.loader import Rule, RuleProblem, _validation_problem, _yaml_p
 DEFAULT_NOW = "2026-11-28T00:00:00Z"
 DEFAULT_PROVIDER, DEFAULT_SCOPE = "aws", "111111111111"
 TABLES = ("identity", "credential", "grant", "trust", "credential_location", "person", "scan_run",
-          "scope_result", "rule_agent_pattern", "credential_link", "agent_member")
+          "scope_result", "rule_agent_pattern", "credential_link", "agent_member", "effective_permission")
 JSON_COLUMNS = {"tags", "attrs", "condition", "conditions", "gaps", "api_calls", "summary"}
 
 
@@ -103,6 +103,12 @@ def load_case(conn: sqlite3.Connection, case: Case, now: str) -> None:
             columns = list(row)
             conn.execute(f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})',
                          [row[c] for c in columns])
+    if rows.get("grant") or rows.get("trust"):
+        # as after a scan's load: AWS cases go through the policy evaluator, so a case states
+        # policies (Allow, Deny, conditions) and the rule sees their effective permission
+        from nhi_cli.iam.store_step import refresh
+
+        refresh(conn)
 
 
 def read_tests(rule: Rule) -> tuple[TestFile | None, RuleProblem | None]:

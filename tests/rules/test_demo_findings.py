@@ -13,17 +13,22 @@ EXPECTED = {
     ("admin_grant", M + "user/agents/ops-copilot"),
     ("agent_static_credential", "AKIANWOPSCOPILOT0001"),
     ("credential_max_age", "AKIANWOPSCOPILOT0001"),
-    # terraform-ci mid-rotation: two keys, broad NotAction policy that can pass roles
+    # terraform-ci mid-rotation: two keys, broad NotAction policy (PowerUserAccess) that lets it
+    # assume OrganizationAccountAccessRole (admin) in the member accounts, whose trust is the
+    # management account; the roles it could pass add nothing to PowerUserAccess
     ("multiple_active_keys", M + "user/ci/terraform-ci"),
     ("credential_max_age", "AKIANWTERRAFORMCI001"),
     ("credential_unused", "AKIANWTERRAFORMCI001"),
-    ("privilege_escalation", M + "user/ci/terraform-ci"),
+    ("aws_role_chain_to_admin", M + "user/ci/terraform-ci"),
     ("sensitive_service_wildcard", M + "user/ci/terraform-ci"),
     # backup-exporter: never-used key, owner has left
     ("credential_max_age", "AKIANWBACKUPEXP0001"),
     ("credential_unused", "AKIANWBACKUPEXP0001"),
     ("owner_not_in_directory", M + "user/backup-exporter"),
-    # jenkins-legacy: no owner, unused, can pass any role
+    # old-reporting: dormant (its only key inactive), not disabled: its departed owner still counts
+    ("owner_not_in_directory", M + "user/old-reporting"),
+    # jenkins-legacy: no owner, unused, can launch an instance with build-runner's role
+    # (ec2:* and iam:PassRole on *)
     ("identity_no_owner", M + "user/jenkins-legacy"),
     ("credential_max_age", "AKIANWJENKINSLEG001"),
     ("credential_unused", "AKIANWJENKINSLEG001"),
@@ -53,7 +58,8 @@ EXPECTED = {
     ("credential_unused", "AKIANWINTERNTEST001"),
 }
 CLEAN = ("metrics-publisher", "breakglass-admin", "analytics-agent", "analytics-orchestrator", "release-bot-deploy",
-         "vendor-monitoring", "api-ecs-task", "prod-etl", "sandbox-bot", "support-agent-bedrock", "AKIANWMETRICSPUB001")
+         "vendor-monitoring", "api-ecs-task", "prod-etl", "sandbox-bot", "support-agent-bedrock", "AKIANWMETRICSPUB001",
+         "build-runner", "firmware-signer")
 
 
 def test_demo_aws_findings_are_exactly_the_planted_ones(nhi, tmp_path):

@@ -1,0 +1,113 @@
+"""Evaluate every AWS principal of the inventory and store what it can effectively do in
+``effective_permission`` (read by rules through ``v_effective_permissions``).
+
+Runs inside the scan's transaction after loading (and in the rule-test harness after a case's
+rows are loaded), over the whole AWS inventory rather than one scope at a time, because role
+trusts and assume-role chains cross accounts. Reads the stored grant rows (one per action and
+resource of each statement, which evaluate exactly as the statements do), the trusts, and the
+permissions-boundary rows (``source_type = 'boundary'``, kept out of ``v_grants``).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from typing import Any
+
+from .escalation import Estate, Evaluator, Role
+from .evaluate import PolicySet, Principal
+from .policy import Statement, statement_from_grant
+
+COLUMNS = ("identity_id", "provider", "scope", "kind", "method", "family", "target", "targets", "actions",
+           "statements", "confidence", "detail")
+
+
+def _attrs(text: str | None) -> dict[str, Any]:
+    return json.loads(text) if text else {}
+
+
+def _policy_arn(source: str) -> str:
+    """``group:ops/arn:aws:iam::1:policy/x`` -> ``arn:aws:iam::1:policy/x``."""
+    if source.startswith("group:") and "/" in source:
+        return source.split("/", 1)[1]
+    return source
+
+
+def load_estate(conn: sqlite3.Connection) -> Estate:
+    estate = Estate()
+    identities = conn.execute(
+        "SELECT id, scope, kind, is_platform, attrs FROM identity "
+        "WHERE provider = 'aws' AND removed_at IS NULL AND kind IN ('iam_user', 'iam_role')").fetchall()
+    statements: dict[str, list[Statement]] = {i[0]: [] for i in identities}
+    boundaries: dict[str, list[Statement]] = {}
+    shared: dict[tuple, Statement] = {}  # one object per distinct row: holders of a policy share them
+    for identity_id, effect, action, resource, condition, source, source_type, flagged in conn.execute(
+            'SELECT identity_id, effect, action, resource, condition, source, source_type, '
+            '(is_admin = 1 OR is_full_wildcard = 1) FROM "grant" WHERE provider = \'aws\''):
+        if identity_id not in statements:
+            continue
+        key = (effect, action, resource, condition, source)
+        st = shared.get(key)
+        if st is None:
+            st = shared[key] = statement_from_grant(effect, action, resource, condition, source)
+        if st is None:
+            continue
+        if source_type == "boundary":
+            boundaries.setdefault(identity_id, []).append(st)
+            continue
+        statements[identity_id].append(st)
+        if flagged and effect == "Allow":
+            estate.admin_flagged.add(identity_id)
+        arn = _policy_arn(source)
+        if arn.startswith("arn:") and ":policy/" in arn and ":iam::aws:policy/" not in arn:
+            estate.customer_policies.setdefault(arn.split(":")[4], set()).add(arn)
+    sets: dict[tuple[int, ...], PolicySet] = {}
+    for identity_id, scope, kind, platform, attrs_text in identities:
+        attrs = _attrs(attrs_text)
+        own = statements[identity_id]
+        signature = tuple(id(s) for s in own)
+        policy_set = sets.get(signature)
+        if policy_set is None:  # principals holding the same policies share one index
+            policy_set = sets[signature] = PolicySet(own)
+        boundary = PolicySet(boundaries[identity_id]) if identity_id in boundaries else None
+        estate.principals[identity_id] = Principal(identity_id, scope, policy_set, boundary)
+        if kind == "iam_user":
+            estate.users.setdefault(scope, []).append(identity_id)
+            for group in attrs.get("groups") or []:
+                estate.groups.setdefault(scope, set()).add(f"arn:aws:iam::{scope}:group/{group}")
+        else:
+            estate.roles[identity_id] = Role(identity_id, scope, platform=bool(platform),
+                                             instance_profile=bool(attrs.get("instance_profiles")))
+    for role_id, principal_type, principal, action, conditions, account in conn.execute(
+            "SELECT identity_id, principal_type, principal, action, conditions, principal_account "
+            "FROM trust WHERE provider = 'aws'"):
+        role = estate.roles.get(role_id)
+        if role is None:
+            continue
+        if principal_type == "service":
+            role.services.add(principal)
+        elif principal_type in ("any", "account", "principal"):
+            role.trusts.append({"principal_type": principal_type, "principal": principal, "action": action,
+                                "conditions": json.loads(conditions) if conditions else None,
+                                "principal_account": account})
+    return estate
+
+
+def _now(conn: sqlite3.Connection) -> datetime:
+    text = conn.execute("SELECT now FROM v_clock").fetchone()[0]
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def refresh(conn: sqlite3.Connection, now: datetime | None = None) -> int:
+    """Recompute every AWS principal's effective permissions; returns the rows written."""
+    estate = load_estate(conn)
+    evaluator = Evaluator(estate, now or _now(conn))
+    rows = []
+    for arn in sorted(estate.principals):
+        for r in evaluator.evaluate(arn):
+            rows.append((r.identity_id, "aws", r.scope, r.kind, r.method, r.family, r.target, r.targets,
+                         r.actions, r.statements, r.confidence, r.detail))
+    conn.execute("DELETE FROM effective_permission WHERE provider = 'aws'")
+    conn.executemany(f"INSERT INTO effective_permission ({', '.join(COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+    return len(rows)
