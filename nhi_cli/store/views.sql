@@ -57,9 +57,21 @@ FROM credential k
 LEFT JOIN identity i ON i.id = k.identity_id
 WHERE +k.removed_at IS NULL;
 
+-- A permissions boundary caps grants, it grants nothing: its statements are stored as grant
+-- rows with source_type 'boundary' for the policy evaluator and left out here.
 CREATE VIEW v_grants AS
 SELECT g.*, i.name AS identity_name, i.kind AS identity_kind, i.enabled AS identity_enabled
 FROM "grant" g JOIN identity i ON i.id = g.identity_id
+WHERE i.removed_at IS NULL AND g.source_type <> 'boundary';
+
+-- What AWS principals can effectively do (nhi_cli/iam, refreshed before rules run): kind
+-- 'admin', 'escalation' (one row per method, with its target, enabling actions and source
+-- statements) and 'assume' (one row per role the principal can assume), each 'certain' or
+-- 'conditional' (depends on conditions nhi cannot decide statically).
+CREATE VIEW v_effective_permissions AS
+SELECT e.*, i.name AS identity_name, i.kind AS identity_kind, i.enabled AS identity_enabled,
+       i.is_platform AS identity_is_platform
+FROM effective_permission e JOIN identity i ON i.id = e.identity_id
 WHERE i.removed_at IS NULL;
 
 CREATE VIEW v_trusts AS

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import db_rows
 
 from aws_helpers import scan_json, write_config
-from nhi_connectors.aws import demo
+from nhi_connectors.aws import fake as demo
 
 ACCOUNT = "123456789012"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"

@@ -1,8 +1,9 @@
 -- 0013: what AWS principals can effectively do (issue 13), computed by nhi_cli/iam after each
 -- load from the stored grants, boundaries and trusts: administrator access, escalation methods
 -- and assume-role edges, after explicit Denies, NotAction/NotResource, boundaries and what
--- conditions decide statically. Rules read v_effective_permissions; assume-role chains are a
--- recursive query over its 'assume' rows.
+-- conditions decide statically. Rules read v_effective_permissions (views.sql); assume-role
+-- chains are a recursive query over its 'assume' rows. Permissions-boundary statements are
+-- stored as grant rows with source_type 'boundary' for the evaluator; v_grants leaves them out.
 CREATE TABLE effective_permission (
     id          INTEGER PRIMARY KEY,
     identity_id TEXT NOT NULL,                       -- the principal
@@ -20,17 +21,4 @@ CREATE TABLE effective_permission (
 );
 CREATE INDEX effective_permission_identity ON effective_permission (identity_id, kind);
 CREATE INDEX effective_permission_assume ON effective_permission (identity_id, target) WHERE kind = 'assume';
-
-CREATE VIEW v_effective_permissions AS
-SELECT e.*, i.name AS identity_name, i.kind AS identity_kind, i.enabled AS identity_enabled,
-       i.is_platform AS identity_is_platform
-FROM effective_permission e JOIN identity i ON i.id = e.identity_id
-WHERE i.removed_at IS NULL;
-
--- A permissions boundary caps grants, it grants nothing: its statements are stored as grant
--- rows with source_type 'boundary' for the evaluator, and v_grants keeps meaning "granted".
-DROP VIEW v_grants;
-CREATE VIEW v_grants AS
-SELECT g.*, i.name AS identity_name, i.kind AS identity_kind, i.enabled AS identity_enabled
-FROM "grant" g JOIN identity i ON i.id = g.identity_id
-WHERE i.removed_at IS NULL AND g.source_type <> 'boundary';
+-- v_effective_permissions, and v_grants leaving out permissions-boundary rows, are in ../views.sql.
