@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScopeDenied
-from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.kit import registry
+from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScanOptions, ScopeError
+from nhi_cli.errors import ConfigError, ExitCode, NhiError
 from nhi_cli.model import Batch, Scope, ScopeResult, utcnow
 from nhi_cli.store.db import Store
 from nhi_cli.store.load import PostLoad, write_scan
@@ -26,6 +27,22 @@ class ScanPlanEntry:
     name: str
     connector: Connector
     settings: Any
+
+
+def plan_scan(config, only: list[str] | None = None) -> list[ScanPlanEntry]:
+    """The enabled connectors of ``config`` (a nhi_cli.config.Config), or only those named."""
+    unknown = sorted(set(only or []) - set(config.providers))
+    if unknown:
+        raise ConfigError(f"--provider {', '.join(unknown)}: not configured; configured providers: "
+                          f"{', '.join(config.providers) or 'none'}")
+    plan = []
+    for name in config.providers:
+        if only and name not in only:
+            continue
+        connector, settings = registry.connector_for(config, name)
+        if settings.enabled:
+            plan.append(ScanPlanEntry(name=name, connector=connector, settings=settings))
+    return plan
 
 
 @dataclass
@@ -93,7 +110,7 @@ def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope, pro
         batch = entry.connector.collect(ctx, scope)
         status = "partial" if ctx.gaps else "complete"
         result = ScopeResult(entry.name, scope.id, status, scope_name=scope.name, gaps=ctx.gaps)
-    except ScopeDenied as exc:
+    except ScopeError as exc:  # denied or error, as the exception says
         result = ScopeResult(entry.name, scope.id, exc.status, scope_name=scope.name,
                              error_code=exc.code, message=exc.message, gaps=ctx.gaps)
     result.api_calls = dict(ctx.calls)
@@ -112,7 +129,7 @@ def failed_to_authenticate(result: ScopeResult) -> bool:
     return result.scope == "*" and any(gap["code"] == AUTH_GAP for gap in result.gaps)
 
 
-def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options: dict,
+def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options: ScanOptions,
                 cancel: threading.Event, progress=None, max_scopes: int = 8):
     """Collect every scope of every connector; returns (results, batches)."""
     results: list[ScopeResult] = []
@@ -123,7 +140,7 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
         base = CollectContext(now=now, settings=entry.settings, secret_salt=salt, cancel=cancel, options=options)
         try:
             scopes = entry.connector.scopes(base)
-        except ScopeDenied as exc:
+        except ScopeError as exc:
             code = AUTH_GAP if isinstance(exc, AuthFailed) else exc.code
             results.append(ScopeResult(entry.name, "*", exc.status, error_code=exc.code, message=exc.message,
                                        api_calls=dict(base.calls),
@@ -144,7 +161,7 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
     return results, batches
 
 
-def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: dict | None = None, demo: bool = False,
+def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: ScanOptions | None = None, demo: bool = False,
              post_load: list[PostLoad] = (), progress=None, now: datetime | None = None,
              cancel: threading.Event | None = None) -> ScanOutcome:
     started = now or utcnow()
@@ -152,7 +169,7 @@ def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: dict | None = 
     if not plan:
         raise NhiError("no provider is configured to scan; add one under `providers:` in nhi.yaml, "
                        "or try `nhi scan --demo`", ExitCode.USAGE)
-    results, batches = collect_all(plan, now=started, salt=store.secret_salt, options=options or {},
+    results, batches = collect_all(plan, now=started, salt=store.secret_salt, options=options or ScanOptions(),
                                    cancel=cancel, progress=progress)
     if results and all(failed_to_authenticate(r) for r in results):
         first = results[0]

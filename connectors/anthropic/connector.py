@@ -10,8 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.kit.connector import (CollectContext, Connector, RevokeStep, ScopeDenied, ScopeFailed,
-                               StepOutcome)
+from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
 from nhi_cli.model import Batch, Scope
 
 from . import clients, transform
@@ -35,7 +34,7 @@ class AnthropicConnector(Connector):
                 workspaces = {w["id"]: w for w in clients.get_workspaces(client)}
                 try:
                     users = {u["id"]: u for u in clients.get_users(client)}
-                except ScopeDenied as exc:
+                except ScopeError as exc:  # refused or failed: the owners' e-mails are a gap
                     ctx.gap("users (key creators' e-mails)", exc.code, exc.message)
                     users = {}
             return transform.transform_api_keys(scope.id, keys, workspaces, users)

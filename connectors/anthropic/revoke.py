@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeDenied, StepOutcome
+from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.http import NotFound
 
@@ -41,7 +41,7 @@ def set_status(ctx: CollectContext, step: RevokeStep, make_client, want: str, re
             after = client.get_json(path)["status"]
     except NotFound:
         return StepOutcome("failed", f"Anthropic key {step.params['key_id']} no longer exists")
-    except ScopeDenied as exc:
+    except ScopeError as exc:
         return StepOutcome("failed", f"{exc.code}: {exc.message}")
     if after != want:
         return StepOutcome("failed", f"verification failed: the key is {after!r}, not {want!r}")

@@ -41,7 +41,7 @@ def make_session(ctx: CollectContext, credentials: dict[str, Any] | None = None)
             region_name=settings.region,
         )
     else:
-        profile = ctx.options.get("aws_profile") or settings.profile
+        profile = ctx.options.aws_profile or settings.profile
         session = boto3.Session(profile_name=profile, region_name=settings.region)
 
     def count(model=None, **_):

@@ -52,7 +52,7 @@ def aws_errors(what: str):
 
 
 def _owner_tags(ctx: CollectContext) -> list[str] | None:
-    return ctx.settings.owner_tags or ctx.options.get("owner_tags")
+    return ctx.settings.owner_tags or list(ctx.options.owner_tags) or None
 
 
 class AwsConnector(Connector):
@@ -67,7 +67,7 @@ class AwsConnector(Connector):
         with aws_errors("sts:GetCallerIdentity"):
             caller = client(ctx, session, "sts").get_caller_identity()["Account"]
         skip = set(settings.skip_accounts)
-        if settings.org or ctx.options.get("aws_org"):
+        if settings.org or ctx.options.aws_org:
             with aws_errors("organizations:ListAccounts"):
                 accounts = [
                     (a["Id"], a.get("Name", ""))
@@ -115,7 +115,8 @@ class AwsConnector(Connector):
         with aws_errors("iam:GetPolicyVersion"):
             aws_documents = managed.get_aws_managed_documents(
                 iam, policies.attached_arns(details),
-                fetch=settings.aws_managed_policies == "fetch", cache=settings._aws_policy_cache)
+                fetch=settings.aws_managed_policies == "fetch",
+                cache=ctx.cache.get("aws_managed_documents", dict))  # one fetch per scan, all accounts
         return transform.transform_account(
             scope.id, details, report, aws_documents=aws_documents, keys_by_user=keys_by_user,
             owner_tags=_owner_tags(ctx), salt=ctx.secret_salt)

@@ -6,8 +6,8 @@ AdministratorAccess, PowerUserAccess, IAMFullAccess, ...) and, for any other att
 managed policy, with ``aws_managed_policies: fetch`` (the default) makes one
 ``iam:ListPolicies(Scope=AWS, OnlyAttached)`` page walk plus one ``iam:GetPolicyVersion``
 per distinct policy. AWS managed policies are identical in every account of a partition, so
-a fetched document is cached for the rest of the scan (in the scan's settings object): the cost grows with the number of
-distinct AWS policies in use, never with the number of identities.
+a fetched document is cached for the rest of the scan (``ctx.cache``): the cost grows with the
+number of distinct AWS policies in use, never with the number of identities.
 """
 from __future__ import annotations
 

@@ -121,7 +121,7 @@ def _iam(ctx: CollectContext, account: str):
     from .clients import assume_account_role, client, make_session
 
     with _lock:
-        cache = ctx.options.setdefault("_aws_revoke_clients", {})
+        cache = ctx.cache.get("revoke_iam_clients", dict)
         if account in cache:
             return cache[account]
         base = make_session(ctx)

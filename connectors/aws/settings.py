@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import PrivateAttr
-
 from nhi_cli.kit.connector import ConnectorSettings
 
 
@@ -25,7 +23,3 @@ class AwsSettings(ConnectorSettings):
     # AWS managed policies outside the shipped well-known set: fetch (ListPolicies + one
     # GetPolicyVersion per distinct policy, cached per scan) or known (shipped set only).
     aws_managed_policies: Literal["fetch", "known"] = "fetch"
-
-    # AWS managed policy documents fetched during this scan, shared by its accounts (they are
-    # the same in every account of a partition). Not a setting.
-    _aws_policy_cache: dict = PrivateAttr(default_factory=dict)

@@ -5,6 +5,8 @@ before expiry, so a long scan never sends a stale token.
 """
 from __future__ import annotations
 
+import threading
+
 from nhi_cli.kit.connector import CollectContext
 from nhi_cli.kit.http import RestClient
 
@@ -28,3 +30,17 @@ def arm_client(ctx: CollectContext, credential) -> RestClient:
     return RestClient(settings.arm_base, ctx, label="arm", timeout=settings.timeout,
                       headers=lambda: {"Authorization": f"Bearer {bearer(credential, scope)}"})
 
+
+def credential(ctx: CollectContext):
+    """The azure-identity credential of this scan (or revoke command), built once and kept in
+    ``ctx.cache`` so its token cache serves every scope."""
+    from .auth import build_credential
+
+    return ctx.cache.get("credential", lambda: build_credential(ctx.settings))
+
+
+def object_lock(ctx: CollectContext, key: str) -> threading.Lock:
+    """One lock per Graph object: revoke runs targets concurrently, and two certificate
+    removals on one application are read-modify-write of the same keyCredentials list
+    (the second PATCH would put the first certificate back)."""
+    return ctx.cache.get(f"object_lock:{key}", threading.Lock)

@@ -1,14 +1,13 @@
 """AzureConnector: the Entra tenant through Microsoft Graph, each subscription through ARM."""
 from __future__ import annotations
 
-import threading
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.kit.connector import (AuthFailed, CollectContext, Connector, RevokeStep, ScopeDenied, ScopeFailed,
-                               StepOutcome)
+from nhi_cli.kit.connector import (AuthFailed, CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed,
+                                   StepOutcome)
 from nhi_cli.model import Batch, Scope
 
 from .settings import AzureSettings
@@ -26,35 +25,14 @@ class AzureConnector(Connector):
         "certificate": ["remove_certificate"],
     }
 
-    def __init__(self) -> None:
-        self._credentials: dict[int, Any] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
-
-    def object_lock(self, key: str) -> threading.Lock:
-        """One lock per Graph object: revoke runs targets concurrently, and two certificate
-        removals on one application are read-modify-write of the same keyCredentials list
-        (the second PATCH would put the first certificate back)."""
-        with self._locks_guard:
-            return self._locks.setdefault(key, threading.Lock())
-
-    def credential(self, settings: AzureSettings):
-        """One azure-identity credential per settings object, so its token cache is reused."""
-        key = id(settings)
-        if key not in self._credentials:
-            from .auth import build_credential
-
-            self._credentials[key] = build_credential(settings)
-        return self._credentials[key]
-
     # --- scopes -------------------------------------------------------------------------
     def scopes(self, ctx: CollectContext) -> list[Scope]:
         from .arm import active_subscriptions, get_subscriptions
-        from .clients import arm_client, graph_client
+        from .clients import arm_client, credential, graph_client
         from .graph import get_organization
 
         settings: AzureSettings = ctx.settings
-        cred = self.credential(settings)
+        cred = credential(ctx)
         scopes: list[Scope] = []
         if settings.tenant:
             try:
@@ -67,7 +45,7 @@ class AzureConnector(Connector):
                                     {"kind": "tenant", "tenant_id": org["id"]}))
             except AuthFailed:
                 raise
-            except ScopeDenied as exc:  # recorded as a denied tenant scope; subscriptions still run
+            except ScopeError as exc:  # recorded as a denied or failed tenant scope; subscriptions still run
                 scopes.append(Scope("azure", f"tenant:{settings.tenant_id or 'unknown'}", "tenant",
                                     {"kind": "tenant", "error": exc}))
         if settings.subscriptions:
@@ -78,7 +56,7 @@ class AzureConnector(Connector):
                     subs = active_subscriptions(get_subscriptions(arm))
             except AuthFailed:
                 raise
-            except ScopeDenied as exc:
+            except ScopeError as exc:  # a denied or failed discovery scope; the tenant still runs
                 subs = []
                 scopes.append(Scope("azure", "subscriptions", "subscription discovery",
                                     {"kind": "discovery", "error": exc}))
@@ -110,11 +88,11 @@ class AzureConnector(Connector):
 
     def _collect_tenant(self, ctx: CollectContext, scope: Scope) -> Batch:
         from . import graph as g
-        from .clients import graph_client
+        from .clients import credential, graph_client
         from .transform import transform_tenant
 
         settings: AzureSettings = ctx.settings
-        with graph_client(ctx, self.credential(settings)) as client:
+        with graph_client(ctx, credential(ctx)) as client:
             sps = g.get_service_principals(client)
             apps = g.get_applications(client)
             assignments = g.get_app_role_assignments(client)
@@ -136,10 +114,10 @@ class AzureConnector(Connector):
 
     def _collect_subscription(self, ctx: CollectContext, scope: Scope) -> Batch:
         from .arm import get_role_assignments, get_role_definitions, role_names, transform_role_assignments
-        from .clients import arm_client
+        from .clients import arm_client, credential
 
         sub = scope.attrs["subscription_id"]
-        with arm_client(ctx, self.credential(ctx.settings)) as client:
+        with arm_client(ctx, credential(ctx)) as client:
             definitions = get_role_definitions(client, sub)
             assignments = get_role_assignments(client, sub)
         return Batch(grants=transform_role_assignments(assignments, role_names(definitions), scope.id))

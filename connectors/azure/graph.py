@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied
+from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeError
 from nhi_cli.kit.http import HttpError, NotFound, RestClient
 
 OWNER_SELECT = "owners($select=id,displayName,userPrincipalName,mail,accountEnabled)"
@@ -76,7 +76,7 @@ def optional(ctx: CollectContext, what: str, fetch, *, absent_is_gap: bool = Tru
     except NotFound as exc:
         if absent_is_gap:
             ctx.gap(what, "NotFound", str(exc))
-    except ScopeDenied as exc:
+    except ScopeError as exc:  # refused or failed: either way a gap of an optional source
         if absent_is_gap or not (isinstance(exc, HttpError) and exc.status_code == 400):
             ctx.gap(what, exc.code, exc.message)
     return None

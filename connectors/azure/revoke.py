@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeDenied, StepOutcome
+from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
 from nhi_cli.kit.http import NotFound
 
 from .arm import active_subscriptions, get_role_assignments, get_subscriptions
-from .clients import ARM_API_VERSION, arm_client, graph_client
+from .clients import ARM_API_VERSION, arm_client, credential, graph_client, object_lock
 
 SECRET_FIELDS = ("keyId", "displayName", "hint", "startDateTime", "endDateTime")  # never secretText
 CERT_FIELDS = ("keyId", "displayName", "type", "usage", "key", "startDateTime", "endDateTime", "customKeyIdentifier")
@@ -95,14 +95,14 @@ def _credential_step(cred: dict, attrs: dict, scope: str, owner: str | None) -> 
 def execute(connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     try:
         return _ACTIONS[step.action][0](connector, ctx, step)
-    except (ScopeDenied, NotFound) as exc:
+    except (ScopeError, NotFound) as exc:
         return StepOutcome("failed", error=str(exc))
 
 
 def restore(connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     try:
         return _ACTIONS[step.action][1](connector, ctx, step)
-    except (ScopeDenied, NotFound) as exc:
+    except (ScopeError, NotFound) as exc:
         return StepOutcome("failed", error=str(exc))
 
 
@@ -113,7 +113,7 @@ def _sp_enabled(graph, object_id: str) -> bool:
 
 def _set_enabled(connector, ctx, step: RevokeStep, enabled: bool) -> StepOutcome:
     object_id = step.params["object_id"]
-    with graph_client(ctx, connector.credential(ctx.settings)) as graph:
+    with graph_client(ctx, credential(ctx)) as graph:
         before = _sp_enabled(graph, object_id)
         if before == enabled:
             return StepOutcome("already_done", restore_data={"was_enabled": before})
@@ -139,8 +139,8 @@ def _credentials(graph, on: str, object_id: str, field: str) -> list[dict]:
 
 def _remove_secret(connector, ctx, step: RevokeStep) -> StepOutcome:
     p = step.params
-    lock = connector.object_lock(f"/v1.0/{_collection(p['on'])}/{p['object_id']}")
-    with lock, graph_client(ctx, connector.credential(ctx.settings)) as graph:
+    lock = object_lock(ctx, f"/v1.0/{_collection(p['on'])}/{p['object_id']}")
+    with lock, graph_client(ctx, credential(ctx)) as graph:
         current = {e["keyId"]: e for e in _credentials(graph, p["on"], p["object_id"], "passwordCredentials")}
         if p["key_id"] not in current:
             return StepOutcome("already_done")
@@ -159,7 +159,7 @@ def _no_restore_secret(connector, ctx, step: RevokeStep) -> StepOutcome:
 def _remove_certificate(connector, ctx, step: RevokeStep) -> StepOutcome:
     p = step.params
     path = f"/v1.0/{_collection(p['on'])}/{p['object_id']}"
-    with connector.object_lock(path), graph_client(ctx, connector.credential(ctx.settings)) as graph:
+    with object_lock(ctx, path), graph_client(ctx, credential(ctx)) as graph:
         current = _credentials(graph, p["on"], p["object_id"], "keyCredentials")
         target = next((e for e in current if e["keyId"] == p["key_id"]), None)
         if target is None:
@@ -178,7 +178,7 @@ def _restore_certificate(connector, ctx, step: RevokeStep) -> StepOutcome:
     if not removed.get("key"):
         return StepOutcome("skipped", error="the certificate's public key was not recorded; upload it again")
     path = f"/v1.0/{_collection(p['on'])}/{p['object_id']}"
-    with connector.object_lock(path), graph_client(ctx, connector.credential(ctx.settings)) as graph:
+    with object_lock(ctx, path), graph_client(ctx, credential(ctx)) as graph:
         current = _credentials(graph, p["on"], p["object_id"], "keyCredentials")
         if any(e["keyId"] == p["key_id"] for e in current):
             return StepOutcome("already_done")
@@ -200,7 +200,7 @@ def _assignments_of(arm, subs: list[str], principal_id: str) -> list[dict]:
 def _remove_assignments(connector, ctx, step: RevokeStep) -> StepOutcome:
     """Every role assignment of the principal NOW (not only those the last scan saw)."""
     principal = step.params["principal_id"]
-    with arm_client(ctx, connector.credential(ctx.settings)) as arm:
+    with arm_client(ctx, credential(ctx)) as arm:
         subs = _subscriptions(arm, ctx.settings)
         found = _assignments_of(arm, subs, principal)
         if not found:
@@ -225,7 +225,7 @@ def _restore_assignments(connector, ctx, step: RevokeStep) -> StepOutcome:
     wanted = data.get("assignments") or []
     if not wanted:
         return StepOutcome("already_done")
-    with arm_client(ctx, connector.credential(ctx.settings)) as arm:
+    with arm_client(ctx, credential(ctx)) as arm:
         present = {a["id"].lower() for a in _assignments_of(arm, data.get("subscriptions") or _subscriptions(
             arm, ctx.settings), step.params["principal_id"])}
         missing = [a for a in wanted if a["id"].lower() not in present]

@@ -2,7 +2,7 @@
 
 Grants made on a folder or the organization are inherited by every project below. Projects
 are collected concurrently, and many share the same ancestors, so both the ancestry (who is
-whose parent) and the ancestors' policies sit in a :class:`RunMemo` on the connector: the
+whose parent) and the ancestors' policies sit in a :class:`RunMemo` in the scan's cache: the
 first scope to need an entry fetches it (the call is counted in that scope), the others wait
 for and reuse the answer, refusals included. Discovery seeds the parents it already saw.
 """

@@ -14,14 +14,13 @@ A refused ancestor policy is a gap on the projects below it, never a failure.
 """
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeDenied, ScopeFailed, StepOutcome
+from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
 from nhi_cli.model import Batch, Scope
 from .settings import GcpSettings
 
@@ -43,18 +42,13 @@ class GcpConnector(Connector):
         "service_account": ["disable_service_account"],
     }
 
-    def __init__(self) -> None:
-        self._ancestry = None
-        self._ancestry_lock = threading.Lock()
-
-    def _run_ancestry(self, fresh: bool = False):
-        """The per-scan hierarchy memo; scopes() starts a fresh one for each scan."""
+    @staticmethod
+    def _ancestry(ctx: CollectContext):
+        """This scan's hierarchy memo (folders, organization and their policies), shared by
+        every project scope through the scan's cache."""
         from .ancestry import Ancestry
 
-        with self._ancestry_lock:
-            if fresh or self._ancestry is None:
-                self._ancestry = Ancestry()
-            return self._ancestry
+        return ctx.cache.get("ancestry", Ancestry)
 
     def _clients(self, ctx: CollectContext):
         from .clients import GcpClients
@@ -65,7 +59,7 @@ class GcpConnector(Connector):
     def scopes(self, ctx: CollectContext) -> list[Scope]:
         settings: GcpSettings = ctx.settings
         skip = set(settings.skip_projects)
-        ancestry = self._run_ancestry(fresh=True)
+        ancestry = self._ancestry(ctx)
         if settings.projects:
             # No discovery call here, so find missing credentials now: AuthFailed from scopes()
             # is "could not run" (exit 4), not one failed scope per listed project (exit 3).
@@ -128,7 +122,7 @@ class GcpConnector(Connector):
         try:
             sa_auth = last_authentications(get_activities(clients, project, ACTIVITY_SA), "sa")
             key_auth = last_authentications(get_activities(clients, project, ACTIVITY_KEY), "key")
-        except ScopeDenied as exc:  # denied, API disabled, outage: unknown, not "unused"
+        except ScopeError as exc:  # denied, API disabled, outage: unknown, not "unused"
             ctx.gap("last authentication (Policy Analyzer)", exc.code, exc.message)
             return None, None
         except NotFound as exc:  # an endpoint without the API (proxy, older private endpoint)
@@ -146,10 +140,10 @@ class GcpConnector(Connector):
         if not ctx.settings.ancestor_policies:
             ctx.gap("inherited IAM policies", "disabled", "ancestor_policies: false in settings")
             return [], {}
-        ancestry = self._run_ancestry()
+        ancestry = self._ancestry(ctx)
         try:
             own = ancestry.chain(clients, project)
-        except (ScopeDenied, GcpNotFound) as exc:
+        except (ScopeError, GcpNotFound) as exc:
             ctx.gap("ancestry (folders, organization)", getattr(exc, "code", "NOT_FOUND"), str(exc))
             own = []
         reach = list(own)
@@ -157,13 +151,13 @@ class GcpConnector(Connector):
             if other != project:
                 try:
                     reach.extend(a for a in ancestry.chain(clients, other) if a not in reach)
-                except (ScopeDenied, GcpNotFound):
+                except (ScopeError, GcpNotFound):
                     pass  # that project's own scope reports its ancestry gap
         policies: dict[str, dict] = {}
         for ancestor in reach:
             try:
                 policies[ancestor] = ancestry.policy(clients, ancestor)
-            except (ScopeDenied, GcpNotFound) as exc:
+            except (ScopeError, GcpNotFound) as exc:
                 if ancestor in own:  # grants inherited from it are unknown, not absent
                     ctx.gap(f"IAM policy of {ancestor} (inherited grants)", getattr(exc, "code", "NOT_FOUND"),
                             getattr(exc, "message", str(exc)))
@@ -197,7 +191,7 @@ class GcpConnector(Connector):
             if ctx.settings.service_account_policies:
                 try:
                     out["policy"] = get_service_account_policy(clients, sa["name"])
-                except ScopeDenied as exc:
+                except ScopeError as exc:
                     out["policy_error"] = exc.code
         except GcpNotFound:
             pass

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.kit.connector import RevokeStep, ScopeDenied, StepOutcome
+from nhi_cli.kit.connector import RevokeStep, ScopeError, StepOutcome
 from .clients import GcpClients, GcpNotFound
 
 
@@ -98,7 +98,7 @@ def execute(clients: GcpClients, step: RevokeStep) -> StepOutcome:
         if _state(clients, step) is not True:
             return StepOutcome("failed", "read back: still enabled after disable", {"was_disabled": False})
         return StepOutcome("done", restore_data={"was_disabled": False})
-    except ScopeDenied as exc:  # includes ScopeFailed: refused, throttled, unreachable
+    except ScopeError as exc:  # refused, throttled, unreachable
         return StepOutcome("failed", f"{exc.code}: {exc.message}")
 
 
@@ -120,5 +120,5 @@ def restore(clients: GcpClients, step: RevokeStep) -> StepOutcome:
         if after is None:
             return StepOutcome("failed", f"{name} no longer exists")
         return StepOutcome("done") if after is False else StepOutcome("failed", "read back: still disabled")
-    except ScopeDenied as exc:
+    except ScopeError as exc:
         return StepOutcome("failed", f"{exc.code}: {exc.message}")

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.kit.connector import (AuthFailed, CollectContext, Connector, RevokeStep, ScopeDenied, ScopeFailed,
-                               StepOutcome)
+from nhi_cli.kit.connector import (AuthFailed, CollectContext, Connector, RevokeStep, ScopeDenied, ScopeError,
+                                   ScopeFailed, StepOutcome)
 from nhi_cli.model import Batch, Scope
 
 from . import clients, transform
@@ -49,7 +49,7 @@ class GithubConnector(Connector):
             else:
                 with RestClient(rest_base(settings), ctx, label="github", headers=lambda: auth.headers_for("", ctx)) as client:
                     orgs = [o["login"] for o in client.paged_link("/user/orgs", {"per_page": 100})]
-        except ScopeDenied as exc:
+        except ScopeDenied as exc:  # a refusal only: an outage here is a failed scan, not bad credentials
             raise AuthFailed(exc.code, f"GitHub refused the credentials: {exc.message}") from None
         return [Scope("github", org, org) for org in orgs]
 
@@ -72,10 +72,11 @@ class GithubConnector(Connector):
                 batch.extend(transform.transform_installations(org, installations))
                 try:
                     batch.extend(transform.transform_fine_grained_pats(org, clients.get_fine_grained_pats(client, org), owners))
-                except ScopeDenied as exc:
+                except ScopeError as exc:  # the hint only for a refusal: an outage is not a token problem
                     ctx.gap("fine-grained personal access tokens", exc.code,
                             "needs a GitHub App installation token with 'Personal access tokens: read'; "
-                            "a plain token is refused" if not auth.is_app else exc.message)
+                            "a plain token is refused" if isinstance(exc, ScopeDenied) and not auth.is_app
+                            else exc.message)
                 except NotFound:
                     ctx.gap("fine-grained personal access tokens", "not_available",
                             "this GitHub server has no fine-grained token API")
@@ -83,12 +84,12 @@ class GithubConnector(Connector):
                     batch.extend(transform.transform_credential_authorizations(org, clients.get_credential_authorizations(client, org), owners))
                 except NotFound:
                     pass  # no SAML SSO on this org: not applicable, not an error
-                except ScopeDenied as exc:
+                except ScopeError as exc:
                     ctx.gap("SAML SSO credential authorizations", exc.code, exc.message)
                 try:
                     for repo, keys in collect_deploy_keys(client, graphql_url(settings), org, settings.deploy_keys):
                         batch.extend(transform.transform_deploy_keys(org, repo, keys))
-                except ScopeDenied as exc:
+                except ScopeError as exc:
                     ctx.gap("deploy keys", exc.code, exc.message)
         except NotFound as exc:  # the app is not installed on this org
             raise ScopeDenied("not_installed", f"the GitHub App is not installed on {org}: {exc}") from None

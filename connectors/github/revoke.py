@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeDenied, StepOutcome
+from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.http import NotFound
 
@@ -89,7 +89,7 @@ def execute(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     p = step.params
     try:
         auth = GithubAuth(ctx.settings)
-    except ScopeDenied as exc:
+    except ScopeError as exc:
         return StepOutcome("failed", f"{exc.code}: {exc.message}")
     try:
         with org_client(ctx, auth, p["org"]) as client:
@@ -112,7 +112,7 @@ def execute(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
                 still = _sso_present(client, p["org"], p["credential_id"], p.get("login"))
             else:
                 return StepOutcome("failed", f"unknown GitHub action {step.action}")
-    except ScopeDenied as exc:  # includes HttpError and throttling that did not clear
+    except ScopeError as exc:  # refused, HttpError, throttling that did not clear
         return StepOutcome("failed", f"{exc.code}: {exc.message}")
     except NotFound as exc:
         return StepOutcome("failed", f"not found: {exc}")

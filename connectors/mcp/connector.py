@@ -33,7 +33,7 @@ class McpConnector(Connector):
         return Path(ctx.settings.home).expanduser().absolute() if ctx.settings.home else Path.home()
 
     def _paths(self, ctx: CollectContext) -> list[Path]:
-        given = list(ctx.settings.paths) + [Path(p) for p in ctx.options.get("mcp_paths") or []]
+        given = list(ctx.settings.paths) + [Path(p) for p in ctx.options.mcp_paths]
         out: list[Path] = []
         for path in given:
             path = Path(path).expanduser().absolute()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeDenied, StepOutcome
+from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.http import HttpError, NotFound
 
@@ -75,6 +75,6 @@ def execute(ctx: CollectContext, step: RevokeStep, make_client) -> StepOutcome:
                 return StepOutcome("failed", "verification failed: OpenAI still returns the key after DELETE")
             except NotFound:
                 pass
-    except ScopeDenied as exc:
+    except ScopeError as exc:
         return StepOutcome("failed", f"{exc.code}: {exc.message}")
     return StepOutcome("done", inventory={step.target_id: "revoked"} if step.target_type == "credential" else {})

@@ -75,6 +75,7 @@ def revoke(
     """
     from nhi_cli.model import iso, utcnow
     from nhi_cli.revoke import plan as planning
+    from nhi_cli.kit.connector import ScanOptions
     from nhi_cli.revoke.context import Connectors
     from nhi_cli.revoke.resolve import TargetError, resolve_targets
     from nhi_cli.scan import operator_name
@@ -94,7 +95,7 @@ def revoke(
         store = st.open_store(create=False)
         stack.callback(store.close)
         _refuse_demo_inventory_without_demo(store, demo)
-        connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options={"aws_profile": profile})
+        connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options=ScanOptions(aws_profile=profile))
         if plan_file:
             plan = planning.read_plan(plan_file, store.secret_salt, connectors)
             if plan.demo != demo:
@@ -302,6 +303,7 @@ def restore(
     Example: nhi restore 3 --reason "false alarm" --yes
     """
     from nhi_cli.model import iso, utcnow
+    from nhi_cli.kit.connector import ScanOptions
     from nhi_cli.revoke.context import Connectors
     from nhi_cli.revoke import plan as planning
     from nhi_cli.revoke.record import attempt
@@ -340,7 +342,7 @@ def restore(
             st.say("nhi: dry run; nothing was changed")
             raise typer.Exit(ExitCode.OK)
         _confirm(yes, f"Restore {len(steps)} step(s) of revocation {revocation_id}?")
-        connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options={"aws_profile": profile})
+        connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options=ScanOptions(aws_profile=profile))
         code = _execute(st, store, plan, connectors, restore_of=revocation_id, fmt=format)
     raise typer.Exit(code)
 

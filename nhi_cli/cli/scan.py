@@ -15,25 +15,6 @@ from nhi_cli.errors import ConfigError, ExitCode
 from nhi_cli.store import queries
 
 
-def _plan(config, only: list[str] | None):
-    from nhi_cli.kit import registry
-    from nhi_cli.scan import ScanPlanEntry
-
-    unknown = sorted(set(only or []) - set(config.providers))
-    if unknown:
-        raise ConfigError(f"--provider {', '.join(unknown)}: not configured; configured providers: "
-                          f"{', '.join(config.providers) or 'none'}")
-    plan = []
-    for name in config.providers:
-        if only and name not in only:
-            continue
-        connector_cls = registry.load(name)
-        settings = config.provider_settings(name, connector_cls)
-        if settings.enabled:
-            plan.append(ScanPlanEntry(name=name, connector=connector_cls(), settings=settings))
-    return plan
-
-
 def _progress(st):
     """A Rich progress line on stderr; None when quiet or not at a terminal."""
     if not st.interactive:
@@ -116,12 +97,12 @@ def scan(
     """
     from nhi_cli.kit.demo import demo_estate
     from nhi_cli.model import utcnow
-    from nhi_cli.scan import run_scan
+    from nhi_cli.kit.connector import ScanOptions
+    from nhi_cli.scan import plan_scan, run_scan
 
     st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
     report_format = _report_format(format, output)  # checked before scanning: bad format or unwritable --output
     now = utcnow()
-    options = {"aws_org": aws_org, "aws_profile": profile, "mcp_paths": [str(p) for p in mcp_path or []]}
     for path in mcp_path or []:
         if not path.exists() and not path.is_symlink():
             raise ConfigError(f"--mcp-path {path}: no such file or directory")
@@ -134,8 +115,9 @@ def scan(
                 st.config.providers = demo_config.providers
         if mcp_path and "mcp" not in st.config.providers:  # scan just these paths, not this machine's home
             st.config.providers["mcp"] = {"discover": False}
-        plan = _plan(st.config, provider)
-        options["owner_tags"] = st.config.owner_tags  # connectors read owner from these tag names
+        plan = plan_scan(st.config, provider)
+        options = ScanOptions(aws_profile=profile, aws_org=aws_org, mcp_paths=tuple(str(p) for p in mcp_path or []),
+                              owner_tags=tuple(st.config.owner_tags))  # connectors read owners from these tags
         gate = ScanGate(st, fail_on=fail_on.value if fail_on else None, new_only=new_only, baseline=baseline,
                         allow_partial=allow_partial, rules_dir=rules_dir)
         store = st.open_store(create=True)

@@ -9,6 +9,8 @@ store loads. Provider SDKs are imported lazily inside the connector so `nhi --he
 Failures are exceptions, never empty results: raise :class:`ScopeDenied` for a permission
 error, :class:`ScopeFailed` for an outage or throttling that retries did not clear, and call
 ``ctx.gap(...)`` for a part of a scope that could not be read (the scope is then ``partial``).
+The two are siblings under :class:`ScopeError`: ``except ScopeDenied`` sees refusals only,
+``except ScopeError`` sees both. connectors/README.md is the recipe for a new connector.
 
 Revocation goes back to the provider through the connector that owns the credential:
 ``revoke_kinds`` says which identity/credential kinds it can revoke, ``plan_revoke`` turns an
@@ -43,7 +45,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -61,10 +63,11 @@ class ConnectorSettings(BaseModel):
     timeout: float = 30.0
 
 
-class ScopeDenied(Exception):
-    """The provider refused: the scope is recorded as ``denied`` with the provider's code."""
+class ScopeError(Exception):
+    """A scope (or a part of one) could not be read. Raise one of the two subclasses; catch
+    this one where a refusal and an outage are handled alike (an optional source's gap)."""
 
-    status = "denied"
+    status = "error"
 
     def __init__(self, code: str, message: str = ""):
         super().__init__(f"{code}: {message}" if message else code)
@@ -72,7 +75,13 @@ class ScopeDenied(Exception):
         self.message = message or code
 
 
-class ScopeFailed(ScopeDenied):
+class ScopeDenied(ScopeError):
+    """The provider refused: the scope is recorded as ``denied`` with the provider's code."""
+
+    status = "denied"
+
+
+class ScopeFailed(ScopeError):
     """Outage, throttling that did not clear, malformed answer: the scope is ``error``."""
 
     status = "error"
@@ -80,6 +89,42 @@ class ScopeFailed(ScopeDenied):
 
 class AuthFailed(ScopeFailed):
     """No usable credentials for the provider at all."""
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """Choices for one run that come from the command line rather than nhi.yaml.
+
+    A connector reads its own fields (``ctx.options.aws_org``); a new flag is a new field here,
+    typed and documented, never a key in a dict. The same object reaches scan and revoke."""
+
+    aws_profile: str | None = None  # --profile: a profile of the standard boto3 chain
+    aws_org: bool = False  # --aws-org: scan every active account of the AWS Organization
+    mcp_paths: tuple[str, ...] = ()  # --mcp-path: MCP config files or folders to read
+    owner_tags: tuple[str, ...] = ()  # owner_tags in nhi.yaml: tag names that name an owner
+
+
+T = TypeVar("T")
+
+
+class ScanCache:
+    """One connector's memo for one scan (or one revoke command), shared by every scope.
+
+    Settings hold configuration and connector instances hold nothing, so whatever a scan
+    computes once and reuses across scopes lives here: AWS managed-policy documents, the GCP
+    folder ancestry, the Azure credential with its token cache, revoke's clients."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, make: Callable[[], T]) -> T:
+        """The value under ``key``, made by ``make()`` the first time. ``make`` runs under the
+        cache's lock, so it must be quick (a dict, a lock, a memo object), never an API call."""
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = make()
+            return self._values[key]
 
 
 @dataclass
@@ -93,7 +138,8 @@ class CollectContext:
     gaps: list[dict[str, str]] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("nhi"))
-    options: dict[str, Any] = field(default_factory=dict)  # CLI flags such as aws_org, mcp_paths
+    options: ScanOptions = field(default_factory=ScanOptions)  # command-line choices of this run
+    cache: ScanCache = field(default_factory=ScanCache)  # per-scan memo, shared by every scope
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, call: str, n: int = 1) -> None:
@@ -106,10 +152,11 @@ class CollectContext:
             self.gaps.append({"what": what, "code": code, "message": message})
 
     def for_scope(self) -> "CollectContext":
-        """A fresh counter and gap list for one scope, sharing settings and cancel flag."""
+        """A fresh counter and gap list for one scope, sharing settings, options, cache and
+        cancel flag."""
         return CollectContext(
             now=self.now, settings=self.settings, secret_salt=self.secret_salt,
-            cancel=self.cancel, log=self.log, options=self.options,
+            cancel=self.cancel, log=self.log, options=self.options, cache=self.cache,
         )
 
 

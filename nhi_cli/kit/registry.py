@@ -24,3 +24,13 @@ def load(name: str):
         return matches[0].load()
     except Exception as exc:  # a broken plugin is named, not a traceback
         raise NhiError(f"cannot load connector {name!r} ({matches[0].value}): {exc}") from exc
+
+
+def connector_for(config, name: str):
+    """(connector instance, validated settings) for provider ``name`` from ``config``.
+
+    The one way a scan (nhi_cli/scan.py) and a revoke (nhi_cli/revoke/context.py) build a
+    connector, so both talk to the same endpoint, profile and accounts. ``config`` is a
+    nhi_cli.config.Config; a provider it does not configure gets its default settings."""
+    connector_cls = load(name)
+    return connector_cls(), config.provider_settings(name, connector_cls)

@@ -130,3 +130,30 @@ def test_orgs_are_discovered_from_the_app_installations(github, nhi):
     assert result.code == 0, result.err
     assert {r["scope"] for r in db_rows("SELECT scope FROM scope_result")} == {"acme-alpha", "acme-beta"}
     assert github.calls("GET", r"/app/installations")[0].headers["authorization"].count(".") == 2  # the app JWT
+
+
+def test_an_outage_while_listing_orgs_is_a_failed_scan_not_refused_credentials(github, nhi):
+    """A 502 that retries do not clear is a failure (scope error, exit 3), never reported as
+    GitHub refusing the credentials (exit 4, "could not run")."""
+    write_config(github, orgs=[])
+    github.fault("GET", r"/app/installations", 502, {"message": "Server Error"}, times=5, Retry_After="0")
+    result = nhi("scan")
+    assert result.code == 3, result.err
+    (scope,) = db_rows("SELECT scope, status, message FROM scope_result")
+    assert scope["status"] == "error" and "502" in scope["message"]
+    assert "refused" not in result.err and "could not authenticate" not in result.err
+
+
+def test_an_outage_on_the_token_list_is_not_reported_as_a_refused_token(github, nhi, monkeypatch):
+    """With a plain token a refused PAT list points at a GitHub App; a 503 that retries did
+    not clear must say what happened instead."""
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_PLAINTOKENFAKE000000000000000000000000")
+    write_config(github, plain_token=True, orgs=["acme-beta"])
+    github.fault("GET", r"/orgs/acme-beta/personal-access-tokens", 503, {"message": "unavailable"}, times=5,
+                 Retry_After="0")
+    result = nhi("scan", "--format", "json")
+    assert result.code == 0, result.err
+    (scope,) = db_rows("SELECT status, gaps FROM scope_result WHERE scope = 'acme-beta'")
+    (gap,) = json.loads(scope["gaps"])
+    assert scope["status"] == "partial" and gap["what"] == "fine-grained personal access tokens"
+    assert "503" in gap["message"] and "GitHub App" not in gap["message"]
