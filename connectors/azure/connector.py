@@ -113,7 +113,8 @@ class AzureConnector(Connector):
                                 credential_sign_ins=cred_sign_ins, agent_identities=agents)
 
     def _collect_subscription(self, ctx: CollectContext, scope: Scope) -> Batch:
-        from .arm import get_role_assignments, get_role_definitions, role_names, transform_role_assignments
+        from .arm import get_role_assignments, get_role_definitions
+        from .rbac import role_names, transform_role_assignments
         from .clients import arm_client, credential
 
         sub = scope.attrs["subscription_id"]
