@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from nhi_cli.cli.common import ConfigOption, DbOption, state
+from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store import queries
@@ -18,17 +18,16 @@ agents_app = typer.Typer(
 MARK = {True: "[green]pass[/]", False: "[red]FAIL[/]"}
 
 
-def _open(db, config):
-    st = state().update(db=db, config=config)
+def _open(ctx: typer.Context):
+    st = cli_context(ctx)
     store = st.open_store()
     return st, store
 
 
 @agents_app.command("list")
 def list_agents(
+    ctx: typer.Context,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
-    db: DbOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """List every agent with its owner, who it acts for and its scorecard.
 
@@ -36,19 +35,19 @@ def list_agents(
     """
     from nhi_cli.agents.scorecard import PROPERTIES, agent_rows
 
-    st, store = _open(db, config)
+    st, store = _open(ctx)
     try:
         rows = agent_rows(store.conn)
     finally:
         store.close()
     if format is Format.json:
-        print_json(rows)
+        print_json(st.out, rows)
         return
     if format is Format.csv:  # one row per agent, the scorecard as pass/FAIL columns
         flat = [{"agent": a["name"], "confidence": a["confidence"], "providers": ",".join(a["providers_list"]),
                  "owner": a["owner"], "owner_status": a["owner_status"], "acts_for": a["acts_for"],
                  **{p: "pass" if a["scorecard"][p]["pass"] else "FAIL" for p in PROPERTIES}} for a in rows]
-        render_rows(flat, ("agent", "confidence", "providers", "owner", "owner_status", "acts_for") + PROPERTIES,
+        render_rows(st.out, flat, ("agent", "confidence", "providers", "owner", "owner_status", "acts_for") + PROPERTIES,
                     Format.csv)
         return
     from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
@@ -81,10 +80,9 @@ def list_agents(
 
 @agents_app.command("show")
 def show_agent(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Agent name, as `nhi agents list` shows it.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
-    db: DbOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Show one agent: identities, credentials and where they were found, scorecard, findings.
 
@@ -93,7 +91,7 @@ def show_agent(
     from nhi_cli.agents.scorecard import PROPERTIES, agent_detail
 
     only_table_or_json(format)
-    st, store = _open(db, config)
+    st, store = _open(ctx)
     try:
         agent = agent_detail(store.conn, name)
         if agent is None:
@@ -102,7 +100,7 @@ def show_agent(
     finally:
         store.close()
     if format is Format.json:
-        print_json(agent)
+        print_json(st.out, agent)
         return
     _print_agent(st, agent, PROPERTIES)
 

@@ -12,10 +12,19 @@ import traceback
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
+from typer.core import TyperGroup
 from typer.exceptions import TyperException  # Typer >= 0.29 vendors click; its errors derive from this
 
 from nhi_cli import __version__
-from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, reset_state, state
+from nhi_cli.cli.common import (
+    CliContext,
+    ConfigOption,
+    DbOption,
+    QuietOption,
+    VerboseOption,
+    share_global_options,
+)
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.text import visible  # error lines quote names: control characters made visible
 
@@ -46,6 +55,7 @@ def build_app() -> typer.Typer:
 
     @app.callback()
     def main_options(
+        ctx: typer.Context,
         db: DbOption = None,
         config: ConfigOption = None,
         quiet: QuietOption = False,
@@ -53,7 +63,7 @@ def build_app() -> typer.Typer:
         version: Annotated[Optional[bool], typer.Option(
             "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
     ) -> None:
-        state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+        ctx.obj = CliContext(db=db, config_path=config, quiet=quiet, verbose=verbose)
 
     for name in COMMAND_MODULES:
         try:
@@ -64,6 +74,14 @@ def build_app() -> typer.Typer:
             raise
         module.register(app)
     return app
+
+
+def build_command() -> TyperGroup:
+    """The click command `nhi` runs: the app, with the global options shared by every command."""
+    command = typer.main.get_command(build_app())
+    assert isinstance(command, TyperGroup)
+    share_global_options(command)
+    return command
 
 
 def _silence_library_logs() -> None:
@@ -81,31 +99,31 @@ def _silence_library_logs() -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run nhi with ``argv``; returns the exit code. Expected errors print one line."""
     _silence_library_logs()
-    st = reset_state()
-    app = build_app()
+    err = Console(stderr=True)  # errors print whatever state the run got to
+    command = build_command()
     try:
-        result = app(args=argv, prog_name="nhi", standalone_mode=False)
+        result = command.main(args=argv, prog_name="nhi", standalone_mode=False)
         code = int(result) if isinstance(result, int) else 0
         if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into an exit code of 130
-            st.err.print(INTERRUPTED, highlight=False, soft_wrap=True)
+            err.print(INTERRUPTED, highlight=False, soft_wrap=True)
         return code
     except typer.Exit as exc:
         if exc.exit_code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into Exit(130)
-            st.err.print(INTERRUPTED, highlight=False, soft_wrap=True)
+            err.print(INTERRUPTED, highlight=False, soft_wrap=True)
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        st.err.print(INTERRUPTED, highlight=False, soft_wrap=True)
+        err.print(INTERRUPTED, highlight=False, soft_wrap=True)
         return ExitCode.INTERRUPTED
     except TyperException as exc:  # usage errors: bad option, missing argument
         exc.show()
         return int(exc.exit_code)
     except NhiError as exc:
-        st.err.print(visible(f"nhi: error: {exc.message}"), highlight=False, markup=False, soft_wrap=True)
+        err.print(visible(f"nhi: error: {exc.message}"), highlight=False, markup=False, soft_wrap=True)
         return int(exc.code)
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("NHI_DEBUG"):
             traceback.print_exc()
-        st.err.print(visible(f"nhi: internal error: {type(exc).__name__}: {exc} (set NHI_DEBUG=1 for the traceback)"),
+        err.print(visible(f"nhi: internal error: {type(exc).__name__}: {exc} (set NHI_DEBUG=1 for the traceback)"),
                      highlight=False, markup=False, soft_wrap=True)
         return ExitCode.CANNOT_RUN
 

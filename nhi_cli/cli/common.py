@@ -1,50 +1,81 @@
-"""Options and state shared by every command: where the inventory and config are, output."""
+"""The invocation context every command reads: inventory and config paths, output consoles.
+
+The root callback builds one ``CliContext`` per run into Typer's ``ctx.obj``; a command takes
+``ctx: typer.Context`` and reads it with ``cli_context(ctx)``. There is no module-level state.
+
+The global options (--db, --config, --quiet, --verbose) are declared once, on the root
+callback (cli/app.py). ``share_global_options`` gives every command a copy of those
+declarations, so ``nhi scan --db x`` and ``nhi --db x scan`` mean the same; the copies read no
+environment variable, so NHI_DB and NHI_CONFIG are read once, by the root.
+"""
+
 from __future__ import annotations
 
-import os
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 
+from nhi_cli.store import Store, open_store
+from nhi_cli.reports.text import visible
+
 if TYPE_CHECKING:  # pydantic and yaml load when a command reads nhi.yaml, not for `nhi --help`
+    from typer.core import TyperGroup
+
     from nhi_cli.config import Config
 
-DbOption = Annotated[Optional[Path], typer.Option(
-    "--db", envvar="NHI_DB", help="Inventory file (default ./nhi.db, or `db:` in nhi.yaml).", show_default=False)]
-ConfigOption = Annotated[Optional[Path], typer.Option(
-    "--config", "-c", envvar="NHI_CONFIG", help="nhi.yaml to use (default ./nhi.yaml if present).", show_default=False)]
+DbOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--db", envvar="NHI_DB", help="Inventory file (default ./nhi.db, or `db:` in nhi.yaml).", show_default=False
+    ),
+]
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="NHI_CONFIG",
+        help="nhi.yaml to use (default ./nhi.yaml if present).",
+        show_default=False,
+    ),
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail, such as API calls per scope.")]
 
+# root callback parameter name -> CliContext field
+GLOBAL_OPTIONS = {"db": "db", "config": "config_path", "quiet": "quiet", "verbose": "verbose"}
+DEFAULT_DB = Path("nhi.db")
+
 
 @dataclass
-class State:
-    db: Path | None = None
-    config_path: Path | None = None
+class CliContext:
+    """What one `nhi` invocation was asked for, and where it writes."""
+
+    db: Path | None = None  # --db or NHI_DB
+    config_path: Path | None = None  # --config or NHI_CONFIG
     quiet: bool = False
     verbose: bool = False
-    _config: Config | None = field(default=None, repr=False)
     out: Console = field(default_factory=lambda: Console(soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True))
+    _config: Config | None = field(default=None, repr=False)
 
-    def update(self, *, db: Path | None = None, config: Path | None = None, quiet: bool = False,
-               verbose: bool = False) -> "State":
-        if db is not None:
-            self.db = db
-        if config is not None:
-            self.config_path = config
-            self._config = None
-        self.quiet = self.quiet or quiet
-        self.verbose = self.verbose or verbose
-        return self
+    def merge(self, name: str, value: Any) -> None:
+        """A global option given after the command: a path replaces, a flag adds."""
+        if name in ("quiet", "verbose"):
+            setattr(self, name, getattr(self, name) or bool(value))
+        elif value is not None:
+            setattr(self, name, value)
+            if name == "config_path":
+                self._config = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
-            from nhi_cli.config import load_config
+            from nhi_cli.config import load_config  # pydantic and yaml: not for `nhi --help`
 
             self._config = load_config(self.config_path)
         return self._config
@@ -53,43 +84,57 @@ class State:
         self._config = config
 
     def db_path(self) -> Path:
+        """--db (or NHI_DB), else `db:` in nhi.yaml, else ./nhi.db."""
         if self.db is not None:
             return self.db
-        if self.config.db is not None:
-            return self.config.db
-        return Path(os.environ.get("NHI_DB") or "nhi.db")
+        return self.config.db or DEFAULT_DB
 
-    def open_store(self, create: bool = False):
-        from nhi_cli.store import open_store
-
+    def open_store(self, create: bool = False) -> Store:
         return open_store(self.db_path(), create=create)
 
     def say(self, message: str, style: str | None = None) -> None:
         """A message for people: stderr, silent with --quiet. Never parsed as markup, and
         control characters shown as escapes: messages quote names from the inventory."""
         if not self.quiet:
-            from nhi_cli.reports.text import visible
-
-            self.err.print(visible(message, oneline=False), style=style, highlight=False, markup=False,
-                           soft_wrap=True)
+            self.err.print(
+                visible(message, oneline=False), style=style, highlight=False, markup=False, soft_wrap=True
+            )
 
     @property
     def interactive(self) -> bool:
         return self.err.is_terminal and not self.quiet
 
 
-_state: State | None = None
+def cli_context(ctx: typer.Context) -> CliContext:
+    """The invocation's context, built by the root callback."""
+    found = ctx.find_object(CliContext)
+    if found is None:  # a command invoked without the root app (a bug, not a user error)
+        raise RuntimeError("nhi command run without the root callback's context")
+    return found
 
 
-def state() -> State:
-    global _state
-    if _state is None:
-        _state = State()
-    return _state
+def _merge_global(ctx: Any, param: Any, value: Any) -> Any:
+    if not ctx.resilient_parsing:
+        found = ctx.find_object(CliContext)
+        if found is not None:
+            found.merge(GLOBAL_OPTIONS[param.name], value)
+    return value
 
 
-def reset_state() -> State:
-    """A fresh state per invocation: consoles bind to the current stdout/stderr."""
-    global _state
-    _state = State()
-    return _state
+def share_global_options(root: TyperGroup) -> None:
+    """Give every command below ``root`` a copy of the root's global options (see above)."""
+    shared = [p for p in root.params if p.name in GLOBAL_OPTIONS]
+    stack = list(root.commands.values())
+    while stack:
+        command = stack.pop()
+        sub = getattr(command, "commands", None)
+        if sub is not None:
+            stack.extend(sub.values())
+            continue
+        for param in shared:
+            twin = copy.copy(param)
+            twin.envvar = None  # read once, by the root
+            twin.expose_value = False
+            twin.callback = _merge_global
+            twin.rich_help_panel = "Global options"
+            command.params.append(twin)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nhi_cli.cli.common import DbOption, QuietOption, state
+from nhi_cli.cli.common import cli_context
 
 
 class DiffFormat(str, Enum):
@@ -17,12 +17,11 @@ class DiffFormat(str, Enum):
 
 
 def diff(
+    ctx: typer.Context,
     scan_a: Annotated[Optional[int], typer.Argument(help="The older scan (default: the one before SCAN_B).", show_default=False)] = None,
     scan_b: Annotated[Optional[int], typer.Argument(help="The newer scan (default: the latest).", show_default=False)] = None,
     format: Annotated[Optional[DiffFormat], typer.Option("--format", "-f", help="table (default at a terminal), json or markdown.", show_default=False)] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)] = None,
-    db: DbOption = None,
-    quiet: QuietOption = False,
 ) -> None:
     """Compare two scans: identities and credentials that appeared, disappeared or changed
     (and which attributes), and findings new and resolved.
@@ -37,7 +36,7 @@ def diff(
     from nhi_cli.reports import check_writable, write_output
     from nhi_cli.reports.diff import build_diff, render_json, render_markdown, render_table
 
-    st = state().update(db=db, quiet=quiet)
+    st = cli_context(ctx)
     fmt = format.value if format else ("table" if output is None and st.out.is_terminal else "json")
     if output is not None:
         check_writable(output)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nhi_cli.cli.common import ConfigOption, DbOption, state
+from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, dumps, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.severity import SEVERITIES
@@ -56,6 +56,7 @@ def _check_choice(values: list[str], allowed: tuple, option: str) -> None:
 
 @findings_app.command("list")
 def list_cmd(
+    ctx: typer.Context,
     severity: Annotated[Optional[list[str]], typer.Option("--severity", "-s", help="critical, high, medium, low, info (repeatable).")] = None,
     rule: Annotated[Optional[list[str]], typer.Option("--rule", "-r", help="Rule id or glob (repeatable).")] = None,
     provider: Annotated[Optional[list[str]], typer.Option("--provider", "-p", help="Provider (repeatable).")] = None,
@@ -63,8 +64,6 @@ def list_cmd(
     new: Annotated[bool, typer.Option("--new", help="Only findings new since the previous scan.")] = False,
     scan: Annotated[Optional[int], typer.Option("--scan", help="A scan id (default: the latest).")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
-    db: DbOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """List the findings of the latest scan (or --scan ID), worst first.
 
@@ -73,7 +72,7 @@ def list_cmd(
 
     Example: nhi findings list --severity critical --severity high --new --format json
     """
-    st = state().update(db=db, config=config)
+    st = cli_context(ctx)
     severity, rule, provider, status = severity or [], rule or [], provider or [], status or []
     _check_choice(severity, SEVERITIES, "--severity")
     _check_choice(status, STATUSES, "--status")
@@ -104,7 +103,7 @@ def list_cmd(
             _print_compact(st, rows)
             return
         columns = COLUMNS
-    render_rows(rows, columns, format, title=f"{len(rows)} findings")
+    render_rows(st.out, rows, columns, format, title=f"{len(rows)} findings")
 
 
 def _print_compact(st, rows: list[dict]) -> None:
@@ -123,9 +122,8 @@ def _print_compact(st, rows: list[dict]) -> None:
 
 @findings_app.command("baseline")
 def baseline_cmd(
+    ctx: typer.Context,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
-    db: DbOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Write the fingerprints of the latest scan's findings (open and suppressed) as a baseline.
 
@@ -136,7 +134,7 @@ def baseline_cmd(
     """
     from nhi_cli.rules.gate import baseline_document
 
-    st = state().update(db=db, config=config)
+    st = cli_context(ctx)
     scan_id, rows = _scan_rows(st, None, include_resolved=False)
     text = dumps(baseline_document(rows, scan_id)) + "\n"
     if output is None:

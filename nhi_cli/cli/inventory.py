@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nhi_cli.cli.common import ConfigOption, DbOption, state
+from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store import queries
@@ -21,18 +21,17 @@ LIST_COLUMNS = ("id", "provider", "scope", "kind", "name", "owner", "enabled", "
 
 @inventory_app.command("list")
 def list_identities(
+    ctx: typer.Context,
     provider: Annotated[Optional[str], typer.Option("--provider", "-p", help="Only this provider.")] = None,
     kind: Annotated[Optional[str], typer.Option("--kind", "-k", help="Only this identity kind (iam_user, ...).")] = None,
     what: Annotated[str, typer.Option("--what", help="identities or credentials.")] = "identities",
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
-    db: DbOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """List identities (or credentials) in the inventory.
 
     Example: nhi inventory list --provider aws --kind iam_user --format json
     """
-    st = state().update(db=db, config=config)
+    st = cli_context(ctx)
     store = st.open_store()
     try:
         if what == "credentials":
@@ -46,22 +45,21 @@ def list_identities(
             raise NhiError("--what must be identities or credentials", ExitCode.USAGE)
     finally:
         store.close()
-    render_rows(rows, columns, format)
+    render_rows(st.out, rows, columns, format)
 
 
 @inventory_app.command("show")
 def show(
+    ctx: typer.Context,
     id: Annotated[str, typer.Argument(help="Identity or credential id (ARN, key id, email, ...).")],
     format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
-    db: DbOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Show one identity or credential with its credentials, grants and trusts.
 
     Example: nhi inventory show arn:aws:iam::111111111111:user/support-agent
     """
     only_table_or_json(format)
-    st = state().update(db=db, config=config)
+    st = cli_context(ctx)
     store = st.open_store()
     try:
         conn = store.conn
@@ -85,7 +83,7 @@ def show(
     finally:
         store.close()
     if format is Format.json:
-        print_json(data)
+        print_json(st.out, data)
         return
     from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
 
@@ -97,11 +95,11 @@ def show(
             out.print(f"  {key}: {escape(str(data[key]))}", highlight=False)
     if data.get("tags"):
         out.print(f"  tags: {escape(json.dumps(data['tags']))}", highlight=False)
-    render_rows(data["credentials"], ("id", "kind", "status", "age_days", "days_since_used", "days_to_expiry",
+    render_rows(st.out, data["credentials"], ("id", "kind", "status", "age_days", "days_since_used", "days_to_expiry",
                                       "hint"), Format.table, title="Credentials")
-    render_rows(data["grants"], ("effect", "action", "resource", "source", "is_admin", "is_privesc"),
+    render_rows(st.out, data["grants"], ("effect", "action", "resource", "source", "is_admin", "is_privesc"),
                 Format.table, title="Grants")
-    render_rows(data["trusts"], ("principal_type", "principal", "action", "requires_external_id",
+    render_rows(st.out, data["trusts"], ("principal_type", "principal", "action", "requires_external_id",
                                  "requires_source_identity", "subject_condition"), Format.table, title="Trusts")
 
 

@@ -7,10 +7,11 @@ import json
 from enum import Enum
 from typing import Any, Iterable, Sequence
 
-from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
+from rich.console import Console
 from rich.table import Table
 
-from nhi_cli.cli.common import state
+from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
 
 
 class Format(str, Enum):
@@ -25,8 +26,6 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def only_table_or_json(fmt: Format) -> None:
     """A one-object view has no CSV form: refuse it (exit 2) rather than print a table."""
     if fmt is Format.csv:
-        from nhi_cli.errors import ExitCode, NhiError
-
         raise NhiError("--format must be table or json for this command", ExitCode.USAGE)
 
 
@@ -41,11 +40,10 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False, default=str)
 
 
-def print_json(data: Any) -> None:
+def print_json(out: Console, data: Any) -> None:
     # print via the raw file, not Rich, so no markup or wrapping touches machine output
-    out = state().out.file
-    out.write(dumps(data) + "\n")
-    out.flush()
+    out.file.write(dumps(data) + "\n")
+    out.file.flush()
 
 
 def write_csv(rows: Iterable[dict], columns: Sequence[str]) -> str:
@@ -57,15 +55,14 @@ def write_csv(rows: Iterable[dict], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def render_rows(rows: list[dict], columns: Sequence[str], fmt: Format, title: str | None = None) -> None:
+def render_rows(out: Console, rows: list[dict], columns: Sequence[str], fmt: Format, title: str | None = None) -> None:
     if fmt is Format.json:
-        print_json(rows)
+        print_json(out, rows)
     elif fmt is Format.csv:
-        out = state().out.file
-        out.write(write_csv(rows, columns))
-        out.flush()
-    elif not fits(rows, columns, state().out.width):
-        print_records(rows, columns, title)
+        out.file.write(write_csv(rows, columns))
+        out.file.flush()
+    elif not fits(rows, columns, out.width):
+        print_records(out, rows, columns, title)
     else:
         table = Table(title=title, show_lines=False, header_style="bold")
         for column in columns:
@@ -73,7 +70,7 @@ def render_rows(rows: list[dict], columns: Sequence[str], fmt: Format, title: st
         for row in rows:
             # escape: identity names and tags are attacker-controlled text, never markup
             table.add_row(*("" if row.get(c) is None else escape(str(row.get(c))) for c in columns))
-        state().out.print(table)
+        out.print(table)
 
 
 def fits(rows: list[dict], columns: Sequence[str], width: int, cap: int = 20) -> bool:
@@ -85,10 +82,9 @@ def fits(rows: list[dict], columns: Sequence[str], width: int, cap: int = 20) ->
     return need <= width
 
 
-def print_records(rows: list[dict], columns: Sequence[str], title: str | None = None) -> None:
+def print_records(out: Console, rows: list[dict], columns: Sequence[str], title: str | None = None) -> None:
     """A narrow terminal or an 80-column CI log: one block per row instead of a squeezed table,
     the first column on its own line and the others as `name: value` below it."""
-    out = state().out
     if title:
         out.print(f"[bold]{escape(title)}[/]", highlight=False)
     for row in rows:

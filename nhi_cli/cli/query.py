@@ -6,17 +6,16 @@ from typing import Annotated
 
 import typer
 
-from nhi_cli.cli.common import ConfigOption, DbOption, state
+from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store import queries
 
 
 def query(
+    ctx: typer.Context,
     sql: Annotated[str, typer.Argument(help="A SELECT over the views (v_identities, v_credentials, ...).")],
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
-    db: DbOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Run a read-only SQL query against the inventory.
 
@@ -24,7 +23,7 @@ def query(
 
     Example: nhi query "SELECT identity_name, id, age_days FROM v_credentials WHERE age_days > 90" -f csv
     """
-    st = state().update(db=db, config=config)
+    st = cli_context(ctx)
     store = st.open_store()
     conn = store.readonly()
     try:
@@ -34,7 +33,7 @@ def query(
     finally:
         conn.close()
         store.close()
-    render_rows(rows, columns, format)
+    render_rows(st.out, rows, columns, format)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, state
+from nhi_cli.cli.common import cli_context
 
 
 class ReportFormat(str, Enum):
@@ -50,14 +50,12 @@ def emit_report(st, conn, fmt: str, *, scan_id: int | None, what: str = "finding
 
 
 def report(
+    ctx: typer.Context,
     format: FormatOption = None,
     output: OutputOption = None,
     scan: Annotated[Optional[int], typer.Option("--scan", help="Scan id to report (default: the latest).")] = None,
     what: Annotated[What, typer.Option("--what", help="findings, or inventory (one row per credential; table, json, csv).")] = What.findings,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Rows of findings in table/markdown (0: all).")] = None,
-    db: DbOption = None,
-    config: ConfigOption = None,
-    quiet: QuietOption = False,
 ) -> None:
     """Render a scan from the inventory, never from a live scan, so any past scan can be reported again.
 
@@ -71,7 +69,7 @@ def report(
     """
     from nhi_cli.reports import check_options
 
-    st = state().update(db=db, config=config, quiet=quiet)
+    st = cli_context(ctx)
     fmt = (format.value if format else ("table" if output is None and st.out.is_terminal else "json"))
     if format is None and output is not None:
         fmt = {".html": "html", ".htm": "html", ".sarif": "sarif", ".md": "markdown", ".csv": "csv",

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, state
+from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store import queries
@@ -48,6 +48,7 @@ ReasonOption = Annotated[Optional[str], typer.Option("--reason", help="Why: reco
 
 @revoke_app.command(DEFAULT_COMMAND, cls=_TargetsCommand, hidden=True)
 def revoke(
+    ctx: typer.Context,
     targets: Annotated[Optional[list[str]], typer.Argument(
         help="Credential id (AKIA...), identity id (ARN, SA email) or identity name.", show_default=False)] = None,
     agent: Annotated[Optional[str], typer.Option("--agent", help="Every identity and credential of this agent.")] = None,
@@ -62,10 +63,6 @@ def revoke(
     demo: DemoOption = False,
     profile: ProfileOption = None,
     format: FormatOption = Format.table,
-    db: DbOption = None,
-    config: ConfigOption = None,
-    quiet: QuietOption = False,
-    verbose: VerboseOption = False,
 ) -> None:
     """Revoke credentials and identities now: plan, confirm, act, verify, record.
 
@@ -80,7 +77,7 @@ def revoke(
     from nhi_cli.revoke.resolve import TargetError, resolve_targets
     from nhi_cli.scan import operator_name
 
-    st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+    st = cli_context(ctx)
     if plan_file and (targets or agent or plan_out):
         raise NhiError("--plan executes a reviewed plan as written: give no TARGET, --agent or --plan-out with it",
                        ExitCode.USAGE)
@@ -91,7 +88,7 @@ def revoke(
         raise NhiError("--format must be table or json", ExitCode.USAGE)
     now = utcnow()
     with ExitStack() as stack:
-        _use_demo(st, stack, demo, config, now)
+        _use_demo(st, stack, demo, now)
         store = st.open_store(create=False)
         stack.callback(store.close)
         _refuse_demo_inventory_without_demo(store, demo)
@@ -134,9 +131,9 @@ def revoke(
                 st.say(f"nhi: plan written to {plan_out}; review it, then: nhi revoke --plan {plan_out}")
             st.say(f"nhi: dry run recorded as revocation {revocation_id}; nothing was changed")
             if format is Format.json:
-                print_json({"revocation_id": revocation_id, "status": "dry_run", "plan": plan.to_dict()})
+                print_json(st.out, {"revocation_id": revocation_id, "status": "dry_run", "plan": plan.to_dict()})
             raise typer.Exit(ExitCode.OK)
-        _confirm(yes, f"Revoke {len(plan.items)} target(s) now ({len(plan.steps)} steps)?")
+        _confirm(st, yes, f"Revoke {len(plan.items)} target(s) now ({len(plan.steps)} steps)?")
         code = _execute(st, store, plan, connectors, restore_of=None, fmt=format)
     raise typer.Exit(code)
 
@@ -151,7 +148,7 @@ def _refuse_demo_inventory_without_demo(store, demo: bool) -> None:
                        "add --demo (nothing was changed)", ExitCode.USAGE)
 
 
-def _use_demo(st, stack: ExitStack, demo: bool, config: Path | None, now) -> None:
+def _use_demo(st, stack: ExitStack, demo: bool, now) -> None:
     """As `nhi scan --demo`: start the fakes for this command; the demo config (agents,
     protected) unless the user gave one, which then gets the demo's providers."""
     if not demo:
@@ -159,7 +156,7 @@ def _use_demo(st, stack: ExitStack, demo: bool, config: Path | None, now) -> Non
     from nhi_cli.kit.demo import demo_estate
 
     demo_config = stack.enter_context(demo_estate(now))
-    if config is None:
+    if st.config_path is None:
         st.use_config(demo_config)
     else:
         st.config.providers = demo_config.providers
@@ -195,14 +192,14 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
-def _confirm(yes: bool, question: str) -> None:
+def _confirm(st, yes: bool, question: str) -> None:
     if yes:
         return
     if not _stdin_is_terminal():
         raise NhiError("refusing to act without confirmation: stdin is not a terminal; review the plan and "
                        "re-run with --yes (or use --dry-run / --plan-out FILE); nothing was changed", ExitCode.USAGE)
     if not typer.confirm(question, default=False, err=True):
-        state().say("nhi: not confirmed; nothing was changed")
+        st.say("nhi: not confirmed; nothing was changed")
         raise typer.Abort()
 
 
@@ -230,10 +227,10 @@ def _execute(st, store, plan, connectors, *, restore_of: int | None, fmt: Format
              "detail": r.outcome.error or ""} for r in results]
     ok = len(results) == len(plan.steps) and all(r.outcome.status in ("done", "already_done") for r in results)
     if fmt is Format.json:
-        print_json({"revocation_id": revocation_id, "action": action, "status": "succeeded" if ok else "failed",
+        print_json(st.out, {"revocation_id": revocation_id, "action": action, "status": "succeeded" if ok else "failed",
                     "steps": rows, "api_calls": connectors.calls(), "plan": plan.to_dict()})
     else:
-        render_rows(rows, ("seq", "provider", "target", "action", "status", "detail"), Format.table,
+        render_rows(st.out, rows, ("seq", "provider", "target", "action", "status", "detail"), Format.table,
                     title=f"{action.capitalize()} {revocation_id}")
     if ok:
         st.say(f"nhi: {action} {revocation_id}: every step succeeded"
@@ -248,11 +245,10 @@ def _execute(st, store, plan, connectors, *, restore_of: int | None, fmt: Format
 # --- nhi revoke log --------------------------------------------------------------------------
 @revoke_app.command("log")
 def revoke_log(
+    ctx: typer.Context,
     revocation_id: Annotated[Optional[int], typer.Argument(help="Show the steps of this attempt.", show_default=False)] = None,
     limit: Annotated[int, typer.Option("--limit", help="Most recent attempts to list.")] = 50,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
-    db: DbOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """List revoke and restore attempts (dry runs included), or the steps of one.
 
@@ -260,14 +256,14 @@ def revoke_log(
     """
     from nhi_cli.revoke.record import attempt, list_attempts
 
-    st = state().update(db=db, config=config)
+    st = cli_context(ctx)
     store = st.open_store(create=False)
     try:
         if revocation_id is None:
             rows = list_attempts(store.conn, limit)
             for row in rows:
                 row["targets"] = ", ".join(row["targets"]) if format is not Format.json else row["targets"]
-            render_rows(rows, ("id", "action", "started_at", "operator", "status", "targets", "reason", "steps",
+            render_rows(st.out, rows, ("id", "action", "started_at", "operator", "status", "targets", "reason", "steps",
                                "steps_ok", "steps_failed", "restores"), format, title="Revocation log")
             return
         data = attempt(store.conn, revocation_id)
@@ -276,16 +272,17 @@ def revoke_log(
     if data is None:
         raise NhiError(f"no revocation {revocation_id}; `nhi revoke log` lists them", ExitCode.USAGE)
     if format is Format.json:
-        print_json(data)
+        print_json(st.out, data)
         return
     st.say(f"revocation {data['id']}: {data['action']} by {data['operator']} at {data['started_at']}, "
            f"status {data['status']}" + (f", reason: {data['reason']}" if data.get("reason") else ""))
-    render_rows(data["steps"], ("seq", "provider", "target_id", "action", "reversible", "status", "error",
+    render_rows(st.out, data["steps"], ("seq", "provider", "target_id", "action", "reversible", "status", "error",
                                 "executed_at"), format, title=f"Revocation {data['id']} steps")
 
 
 # --- nhi restore -------------------------------------------------------------------------------
 def restore(
+    ctx: typer.Context,
     revocation_id: Annotated[int, typer.Argument(help="The revocation to undo (see `nhi revoke log`).")],
     yes: YesOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be restored; change nothing.")] = False,
@@ -293,10 +290,6 @@ def restore(
     demo: DemoOption = False,
     profile: ProfileOption = None,
     format: FormatOption = Format.table,
-    db: DbOption = None,
-    config: ConfigOption = None,
-    quiet: QuietOption = False,
-    verbose: VerboseOption = False,
 ) -> None:
     """Undo the reversible steps of a revocation (reactivate keys, remove deny policies, put the old trust policy back) and record that. Irreversible steps are listed, not undone.
 
@@ -309,12 +302,12 @@ def restore(
     from nhi_cli.revoke.record import attempt
     from nhi_cli.scan import operator_name
 
-    st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+    st = cli_context(ctx)
     if format is Format.csv:
         raise NhiError("--format must be table or json", ExitCode.USAGE)
     now = utcnow()
     with ExitStack() as stack:
-        _use_demo(st, stack, demo, config, now)
+        _use_demo(st, stack, demo, now)
         store = st.open_store(create=False)
         stack.callback(store.close)
         _refuse_demo_inventory_without_demo(store, demo)  # as revoke: no real calls for the demo's ids
@@ -338,10 +331,10 @@ def restore(
             print_restore_plan(st, revocation_id, steps)
         if dry_run:
             if format is Format.json:
-                print_json({"restores": revocation_id, "plan": plan.to_dict()})
+                print_json(st.out, {"restores": revocation_id, "plan": plan.to_dict()})
             st.say("nhi: dry run; nothing was changed")
             raise typer.Exit(ExitCode.OK)
-        _confirm(yes, f"Restore {len(steps)} step(s) of revocation {revocation_id}?")
+        _confirm(st, yes, f"Restore {len(steps)} step(s) of revocation {revocation_id}?")
         connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options=ScanOptions(aws_profile=profile))
         code = _execute(st, store, plan, connectors, restore_of=revocation_id, fmt=format)
     raise typer.Exit(code)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nhi_cli.cli.common import ConfigOption, state
+from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 
@@ -16,10 +16,10 @@ RulesDirOption = Annotated[Optional[list[Path]], typer.Option(
     "--rules-dir", help="A directory of user rules (repeatable), added to rules.dirs in nhi.yaml.")]
 
 
-def _ruleset(rules_dir, config):
+def _ruleset(ctx: typer.Context, rules_dir):
     from nhi_cli.rules.gate import load_ruleset
 
-    st = state().update(config=config)
+    st = cli_context(ctx)
     return st, load_ruleset(st.config, rules_dir)
 
 
@@ -33,9 +33,9 @@ def _fail_on_problems(st, ruleset) -> None:
 
 @rules_app.command("list")
 def list_rules(
+    ctx: typer.Context,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
     rules_dir: RulesDirOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """List every rule that a scan would run, with severity, property and OWASP NHI mapping.
 
@@ -44,28 +44,28 @@ def list_rules(
 
     Example: nhi rules list --rules-dir ./my-rules
     """
-    st, ruleset = _ruleset(rules_dir, config)
+    st, ruleset = _ruleset(ctx, rules_dir)
     rows = [{"id": r.id, "severity": r.severity, "property": r.meta.property,
              "owasp_nhi": ",".join(r.meta.frameworks.owasp_nhi), "cis": ",".join(r.meta.frameworks.cis),
              "source": "builtin" if r.builtin else str(r.folder), "title": r.meta.title} for r in ruleset.rules]
-    render_rows(rows, ["id", "severity", "property", "owasp_nhi", "title"] if format is Format.table else list(rows[0] if rows else ["id"]),
+    render_rows(st.out, rows, ["id", "severity", "property", "owasp_nhi", "title"] if format is Format.table else list(rows[0] if rows else ["id"]),
                 format, title=f"{len(rows)} rules")
     _fail_on_problems(st, ruleset)
 
 
 @rules_app.command("show")
 def show_rule(
+    ctx: typer.Context,
     rule_id: Annotated[str, typer.Argument(help="The rule id, as `nhi rules list` shows it.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="table (text) or json.")] = Format.table,
     rules_dir: RulesDirOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Show one rule: metadata, parameters with their effective values, mappings and its SQL.
 
     Example: nhi rules show credential_max_age
     """
     only_table_or_json(format)
-    st, ruleset = _ruleset(rules_dir, config)
+    st, ruleset = _ruleset(ctx, rules_dir)
     rule = ruleset.get(rule_id)
     if rule is None:
         _fail_on_problems(st, ruleset)
@@ -74,9 +74,9 @@ def show_rule(
     data["sql"] = rule.sql
     data["folder"] = str(rule.folder)
     if format is Format.json:
-        print_json(data)
+        print_json(st.out, data)
         return
-    out = state().out.file
+    out = st.out.file
     lines = [f"{rule.id}: {rule.meta.title}",
              f"severity: {data['severity']} (default {data['default_severity']})   property: {rule.meta.property}",
              f"OWASP NHI: {', '.join(rule.meta.frameworks.owasp_nhi)}"
@@ -95,6 +95,7 @@ def show_rule(
 
 @rules_app.command("test")
 def test_rules(
+    ctx: typer.Context,
     directories: Annotated[list[Path], typer.Argument(help="Rule directories (or single rule folders) to test.")],
     builtin: Annotated[bool, typer.Option("--builtin", help="Also test the built-in rules.")] = False,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
@@ -108,7 +109,7 @@ def test_rules(
     from nhi_cli.rules.loader import load_rules
     from nhi_cli.rules.testing import run_tests
 
-    st = state()
+    st = cli_context(ctx)
     ruleset = load_rules(directories, builtin=builtin)
     rows, problems = [], list(ruleset.problems)
     for rule in ruleset.rules:
@@ -117,7 +118,7 @@ def test_rules(
             problems.append(problem)
         rows += [{"rule": o.rule_id, "case": o.case, "expect": o.expect, "resource": o.resource,
                   "result": "ok" if o.passed else "FAIL", "detail": "" if o.passed else o.detail} for o in outcomes]
-    render_rows(rows, ["rule", "case", "expect", "resource", "result", "detail"], format,
+    render_rows(st.out, rows, ["rule", "case", "expect", "resource", "result", "detail"], format,
                 title=f"{sum(r['result'] == 'ok' for r in rows)}/{len(rows)} cases passed")
     _fail_on_problems(st, type(ruleset)(ruleset.rules, problems))
     if any(r["result"] != "ok" for r in rows):

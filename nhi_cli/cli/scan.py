@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from nhi_cli.cli.common import ConfigOption, DbOption, QuietOption, VerboseOption, state
+from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import print_json
 from nhi_cli.rules.gate import ScanGate
 from nhi_cli.severity import Severity
-from nhi_cli.errors import ConfigError, ExitCode
+from nhi_cli.errors import ConfigError
 from nhi_cli.store import queries
 
 
@@ -69,6 +69,7 @@ def print_summary(st, conn, scan_id: int) -> None:
 
 
 def scan(
+    ctx: typer.Context,
     demo: Annotated[bool, typer.Option("--demo", help="Scan the built-in demo estate (local fakes, no cloud account).")] = False,
     provider: Annotated[Optional[list[str]], typer.Option("--provider", "-p", help="Only these providers (repeatable).")] = None,
     profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile from the standard boto3 chain.")] = None,
@@ -83,10 +84,6 @@ def scan(
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="Gate only on findings absent from this file (`nhi findings baseline`); implies --new-only.")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="An incomplete scan exits on its findings (0/1) instead of 3.")] = False,
     rules_dir: Annotated[Optional[list[Path]], typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
-    db: DbOption = None,
-    config: ConfigOption = None,
-    quiet: QuietOption = False,
-    verbose: VerboseOption = False,
 ) -> None:
     """Scan providers into the inventory.
 
@@ -100,7 +97,7 @@ def scan(
     from nhi_cli.kit.connector import ScanOptions
     from nhi_cli.scan import plan_scan, run_scan
 
-    st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+    st = cli_context(ctx)
     report_format = _report_format(format, output)  # checked before scanning: bad format or unwritable --output
     now = utcnow()
     for path in mcp_path or []:
@@ -109,7 +106,7 @@ def scan(
     with ExitStack() as stack:
         if demo:
             demo_config = stack.enter_context(demo_estate(now, provider))
-            if config is None:
+            if st.config_path is None:
                 st.use_config(demo_config)
             else:  # a user config with the demo's providers swapped in
                 st.config.providers = demo_config.providers
@@ -137,7 +134,7 @@ def scan(
         if report_format and output is None:
             pass  # the report on stdout replaces the summary
         elif format == "json":
-            print_json({"scan_id": outcome.scan_id, "status": "complete" if outcome.complete else "incomplete",
+            print_json(st.out, {"scan_id": outcome.scan_id, "status": "complete" if outcome.complete else "incomplete",
                         "scopes": queries.scope_results(conn, outcome.scan_id),
                         "inventory": queries.inventory_summary(conn), "findings": findings})
         else:
