@@ -24,10 +24,10 @@ def _ruleset(ctx: typer.Context, rules_dir):
 
 
 def _fail_on_problems(st, ruleset) -> None:
-    from nhi_cli.rules.gate import report_problems
+    from nhi_cli.cli.gate_view import print_rule_problems
 
     if ruleset.problems:
-        report_problems(st, ruleset.problems)
+        print_rule_problems(st.err, ruleset.problems)
         raise typer.Exit(ExitCode.USAGE)
 
 

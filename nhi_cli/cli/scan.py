@@ -9,9 +9,8 @@ import typer
 
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import print_json
-from nhi_cli.rules.gate import ScanGate
 from nhi_cli.severity import Severity
-from nhi_cli.errors import ConfigError
+from nhi_cli.errors import ConfigError, ExitCode
 from nhi_cli.store import queries
 
 
@@ -92,9 +91,11 @@ def scan(
 
     Example: nhi scan --demo        (or: nhi scan --aws-org --profile audit)
     """
+    from nhi_cli.cli.gate_view import print_findings_table, print_rule_problems, say_verdict
     from nhi_cli.kit.demo import demo_estate
     from nhi_cli.model import utcnow
     from nhi_cli.kit.connector import ScanOptions
+    from nhi_cli.rules.gate import RulesBroken, ScanGate
     from nhi_cli.scan import plan_scan, run_scan
 
     st = cli_context(ctx)
@@ -115,15 +116,19 @@ def scan(
         plan = plan_scan(st.config, provider)
         options = ScanOptions(aws_profile=profile, aws_org=aws_org, mcp_paths=tuple(str(p) for p in mcp_path or []),
                               owner_tags=tuple(st.config.owner_tags))  # connectors read owners from these tags
-        gate = ScanGate(st, fail_on=fail_on.value if fail_on else None, new_only=new_only, baseline=baseline,
-                        allow_partial=allow_partial, rules_dir=rules_dir)
+        try:
+            gate = ScanGate(st.config, fail_on=fail_on, new_only=new_only, baseline=baseline,
+                            allow_partial=allow_partial, rules_dir=rules_dir)
+        except RulesBroken as exc:
+            print_rule_problems(st.err, exc.problems)
+            raise typer.Exit(ExitCode.USAGE) from None
         store = st.open_store(create=True)
         stack.callback(store.close)
         progress, advance = _progress(st)
         if progress:
             stack.enter_context(progress)
         outcome = run_scan(store, plan, options=options, demo=demo, progress=advance, now=now,
-                           post_load=post_load_steps(st, gate))
+                           post_load=post_load_steps(st.config, gate))
     store = st.open_store()
     try:
         conn = store.conn
@@ -139,13 +144,15 @@ def scan(
                         "inventory": queries.inventory_summary(conn), "findings": findings})
         else:
             print_summary(st, conn, outcome.scan_id)
-            gate.print_table(findings)
+            print_findings_table(st.out, findings)
     finally:
         store.close()
     for r in outcome.results:
         if r.status in ("denied", "error"):
             st.say(f"nhi: {r.provider}:{r.scope} {r.status}: {r.error_code} {r.message or ''}".rstrip(), "yellow")
-    raise typer.Exit(gate.finish(findings, outcome.complete))
+    verdict = gate.verdict(findings, outcome.complete)
+    say_verdict(st, verdict)
+    raise typer.Exit(verdict.code)
 
 
 def _report_format(format: str, output: Path | None) -> str | None:
@@ -162,12 +169,11 @@ def _report_format(format: str, output: Path | None) -> str | None:
     return format if format in FORMATS else None
 
 
-def post_load_steps(st, gate=None) -> list:
+def post_load_steps(config, gate=None) -> list:
     """Steps that run inside the scan's transaction after loading, in order: agents first
     (classification and cross-source links, which agent rules read), then rule evaluation."""
     from nhi_cli.agents.build import build_agents
 
-    config = st.config
     steps = [lambda conn, scan_id: build_agents(conn, config, scan_id)]
     if gate is not None:  # people, agent patterns, rules, findings lifecycle (nhi_cli/rules/scan_step.py)
         steps.append(gate.step)

@@ -7,33 +7,41 @@ Exit codes combine in this order (the first that applies wins):
      the findings may be missing whatever the gap hid;
   1  an open, unsuppressed finding at or above --fail-on (only new ones with --new-only);
   0  otherwise.
+
+This module decides and prints nothing: ``ScanGate`` returns a ``GateSummary`` and a
+``GateVerdict``; the CLI (cli/gate_view.py) renders them and exits with the verdict's code.
 """
+
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+from nhi_cli.config import Config
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
-from nhi_cli.severity import SEVERITIES
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the loader brings pydantic and yaml: `nhi --help` imports this module
-    from nhi_cli.rules.loader import RuleProblem, RuleSet
+from nhi_cli.rules.findings import gating_findings, list_findings
+from nhi_cli.rules.loader import RuleProblem, RuleSet, load_rules
+from nhi_cli.rules.people import read_people
+from nhi_cli.rules.scan_step import RulesStep
+from nhi_cli.severity import Severity
 
 BASELINE_VERSION = 1
 
 
-def load_ruleset(config, extra_dirs: list[Path] | None = None) -> RuleSet:
-    from nhi_cli.rules.loader import load_rules
+class RulesBroken(NhiError):
+    """The rule pack did not load: every problem, for the CLI to print one per line (exit 2)."""
 
+    def __init__(self, problems: list[RuleProblem]):
+        super().__init__(f"{len(problems)} rule problem(s)", ExitCode.USAGE)
+        self.problems = problems
+
+
+def load_ruleset(config: Config, extra_dirs: list[Path] | None = None) -> RuleSet:
     dirs = list(config.rules.dirs) + [Path(d) for d in (extra_dirs or [])]
     return load_rules(dirs, config=config)
-
-
-def report_problems(st, problems: list[RuleProblem]) -> None:
-    for problem in problems:
-        st.err.print(f"nhi: rule error: {problem}", highlight=False, markup=False)
 
 
 def read_baseline(path: Path) -> set[str]:
@@ -63,8 +71,10 @@ def baseline_document(rows: list[dict], scan_id: int | None) -> dict:
         "nhi_baseline": BASELINE_VERSION,
         "scan_id": scan_id,
         "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "fingerprints": [{"fingerprint": r["fingerprint"], "rule_id": r["rule_id"], "resource_id": r["resource_id"]}
-                         for r in sorted(rows, key=lambda r: (r["rule_id"], r["resource_id"]))],
+        "fingerprints": [
+            {"fingerprint": r["fingerprint"], "rule_id": r["rule_id"], "resource_id": r["resource_id"]}
+            for r in sorted(rows, key=lambda r: (r["rule_id"], r["resource_id"]))
+        ],
     }
 
 
@@ -78,25 +88,47 @@ def exit_code(*, rule_errors: bool, complete: bool, allow_partial: bool, gating:
     return ExitCode.OK
 
 
-def check_options(fail_on: str | None, new_only: bool, baseline: Path | None) -> None:
+def check_options(fail_on: Severity | str | None, new_only: bool, baseline: Path | None) -> None:
     if (new_only or baseline) and not fail_on:
         raise NhiError("--new-only and --baseline need --fail-on (or fail_on: in nhi.yaml)", ExitCode.USAGE)
+
+
+# The findings part of `nhi scan --format json` (a documented output): kept a plain mapping.
+GateSummary = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """What the gate concluded, for the CLI to say and exit with."""
+
+    code: ExitCode
+    fail_on: Severity | None
+    new_only: bool
+    gating: list[dict] = field(default_factory=list)  # the findings that tripped --fail-on
+    expired_suppressions: list[dict] = field(default_factory=list)
+    rule_problems: list[RuleProblem] = field(default_factory=list)  # rules that failed while evaluating
+
+    @property
+    def incomplete_wins(self) -> bool:
+        """Exit 3 hides findings that would have failed the gate: worth a note."""
+        return self.code == ExitCode.INCOMPLETE and bool(self.gating)
 
 
 class ScanGate:
     """Everything `nhi scan` does about rules: load them before collecting (so a broken rule
     stops the scan before any API call), evaluate them inside the scan's transaction, then
-    report the findings and compute the exit code."""
+    summarise the findings and decide the exit code."""
 
-    def __init__(self, st, *, fail_on: str | None, new_only: bool, baseline: Path | None,
-                 allow_partial: bool, rules_dir: list[Path] | None):
-        import typer
-
-        from nhi_cli.rules.people import read_people
-        from nhi_cli.rules.scan_step import RulesStep
-
-        config = st.config
-        self.st = st
+    def __init__(
+        self,
+        config: Config,
+        *,
+        fail_on: Severity | None,
+        new_only: bool,
+        baseline: Path | None,
+        allow_partial: bool,
+        rules_dir: list[Path] | None,
+    ):
         self.fail_on = fail_on or config.fail_on
         self.new_only = new_only or baseline is not None
         check_options(self.fail_on, self.new_only, baseline)
@@ -106,13 +138,10 @@ class ScanGate:
             read_people(config.people)  # a bad people file fails now, not inside the transaction
         ruleset = load_ruleset(config, rules_dir)
         if ruleset.problems:
-            report_problems(st, ruleset.problems)
-            raise typer.Exit(ExitCode.USAGE)
+            raise RulesBroken(ruleset.problems)
         self.step = RulesStep(config, ruleset)
 
-    def summary(self, conn, scan_id: int) -> dict:
-        from nhi_cli.rules.findings import gating_findings, list_findings
-
+    def summary(self, conn, scan_id: int) -> GateSummary:
         rows = list_findings(conn, scan_id)
         by_severity: dict[str, int] = {}
         new_by_severity: dict[str, int] = {}
@@ -125,8 +154,11 @@ class ScanGate:
                     new_by_severity[severity] = new_by_severity.get(severity, 0) + 1
             elif row["status"] == "suppressed":
                 suppressed_by_severity[severity] = suppressed_by_severity.get(severity, 0) + 1
-        gating = gating_findings(conn, scan_id, self.fail_on, new_only=self.new_only,
-                                 baseline=self.baseline) if self.fail_on else []
+        gating = (
+            gating_findings(conn, scan_id, self.fail_on, new_only=self.new_only, baseline=self.baseline)
+            if self.fail_on
+            else []
+        )
         return {
             "rules": self.step.summary.get("rules", 0),
             "open": sum(1 for r in rows if r["status"] == "open"),
@@ -143,38 +175,17 @@ class ScanGate:
             "gating": gating,
         }
 
-    def print_table(self, summary: dict) -> None:
-        from rich.table import Table
-
-        table = Table(title=f"Findings ({summary['rules']} rules)", header_style="bold")
-        for column in ("severity", "open", "new", "suppressed"):
-            table.add_column(column, justify="left" if column == "severity" else "right")
-        for severity in SEVERITIES:
-            counts = [summary[key].get(severity, 0) for key in ("by_severity", "new_by_severity",
-                                                                 "suppressed_by_severity")]
-            if any(counts):
-                table.add_row(severity, *(str(n) for n in counts))
-        table.add_row("total", str(summary["open"]), str(summary["new"]), str(summary["suppressed"]))
-        self.st.out.print(table)
-
-    def finish(self, summary: dict, complete: bool) -> ExitCode:
-        """Messages on stderr, then the exit code (see the module docstring for the order)."""
-        st = self.st
-        for item in summary["expired_suppressions"]:
-            st.say(f"nhi: suppression for {item['rule']} / {item['resource']} (owner {item['owner']}) expired on "
-                   f"{item['expires']}; it no longer hides its {item['matched']} finding(s)", "yellow")
-        if self.step.problems:
-            report_problems(st, self.step.problems)
+    def verdict(self, summary: GateSummary, complete: bool) -> GateVerdict:
+        """The exit code (see the module docstring for the order) and what led to it."""
         gating = summary["gating"]
-        if gating:
-            scope = "new " if self.new_only else ""
-            st.say(f"nhi: {len(gating)} {scope}finding(s) at or above {self.fail_on}:", "red")
-            for row in gating[:20]:
-                st.say(f"  {row['severity']:<8} {row['rule_id']}: {row['reason']}")
-            if len(gating) > 20:
-                st.say(f"  ... and {len(gating) - 20} more (nhi findings list)")
-        code = exit_code(rule_errors=bool(self.step.problems), complete=complete,
-                         allow_partial=self.allow_partial, gating=gating)
-        if code == ExitCode.INCOMPLETE and gating:
-            st.say("nhi: the scan is incomplete (exit 3 wins over findings; --allow-partial gates on findings)", "yellow")
-        return code
+        code = exit_code(
+            rule_errors=bool(self.step.problems), complete=complete, allow_partial=self.allow_partial, gating=gating
+        )
+        return GateVerdict(
+            code=code,
+            fail_on=self.fail_on,
+            new_only=self.new_only,
+            gating=gating,
+            expired_suppressions=summary["expired_suppressions"],
+            rule_problems=list(self.step.problems),
+        )
