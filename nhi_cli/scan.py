@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import getpass
 import os
-import queue
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from nhi_cli.kit import registry
 from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScanOptions, ScopeError
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
 from nhi_cli.model import Batch, Scope, ScopeResult, utcnow
+from nhi_cli.pool import bounded_map
 from nhi_cli.store.db import Store
 from nhi_cli.store.load import PostLoad, write_scan
 
@@ -68,38 +68,6 @@ def operator_name() -> str:
         return getpass.getuser()
     except Exception:
         return "unknown"
-
-
-def bounded_map(fn: Callable, items: list, workers: int, cancel: threading.Event) -> list:
-    """Run ``fn`` over ``items`` on at most ``workers`` daemon threads, results in order.
-
-    Daemon threads so that Ctrl-C ends the process at once instead of waiting for slow
-    provider calls; nothing has been written at this point, so nothing is lost."""
-    results: list = [None] * len(items)
-    work: queue.Queue = queue.Queue()
-    for index, item in enumerate(items):
-        work.put((index, item))
-    done = threading.Semaphore(0)
-
-    def worker() -> None:
-        while not cancel.is_set():
-            try:
-                index, item = work.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                results[index] = fn(item)
-            except BaseException as exc:  # handed back to the caller
-                results[index] = exc
-            done.release()
-
-    for _ in range(max(1, min(workers, len(items)))):
-        threading.Thread(target=worker, daemon=True).start()
-    for _ in items:
-        while not done.acquire(timeout=0.2):
-            if cancel.is_set():
-                raise KeyboardInterrupt
-    return results
 
 
 def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope, progress) -> tuple[ScopeResult, Batch]:

@@ -50,7 +50,7 @@ def list_agents(
         render_rows(st.out, flat, ("agent", "confidence", "providers", "owner", "owner_status", "acts_for") + PROPERTIES,
                     Format.csv)
         return
-    from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
+    from nhi_cli.text import markup_safe as escape  # markup and control characters inert
     from rich.table import Table
 
     def owner_of(a: dict) -> str:
@@ -106,7 +106,7 @@ def show_agent(
 
 
 def _print_agent(st, agent: dict, properties) -> None:
-    from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
+    from nhi_cli.text import markup_safe as escape  # markup and control characters inert
     from rich.table import Table
 
     out = st.out

@@ -26,7 +26,7 @@ from nhi_cli.cli.common import (
     share_global_options,
 )
 from nhi_cli.errors import ExitCode, NhiError
-from nhi_cli.reports.text import visible  # error lines quote names: control characters made visible
+from nhi_cli.text import visible  # error lines quote names: control characters made visible
 
 COMMAND_MODULES = (
     "scan", "inventory", "query", "rules", "findings", "report", "diff", "revoke", "agents",

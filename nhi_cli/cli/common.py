@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 
 from nhi_cli.store import Store, open_store
-from nhi_cli.reports.text import visible
+from nhi_cli.text import visible
 
 if TYPE_CHECKING:  # pydantic and yaml load when a command reads nhi.yaml, not for `nhi --help`
     from typer.core import TyperGroup

@@ -109,7 +109,7 @@ def list_cmd(
 def _print_compact(st, rows: list[dict]) -> None:
     """One finding per block: what and where on the first line, the reason indented below."""
     from nhi_cli.reports.table import SEVERITY_STYLE
-    from nhi_cli.reports.text import markup_safe
+    from nhi_cli.text import markup_safe
 
     out = st.out
     out.print(f"[bold]{len(rows)} findings[/]")

@@ -85,7 +85,7 @@ def show(
     if format is Format.json:
         print_json(st.out, data)
         return
-    from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
+    from nhi_cli.text import markup_safe as escape  # markup and control characters inert
 
     out = st.out
     out.print(f"[bold]{escape(data['name'])}[/]  {escape(data['id'])}")

@@ -1,17 +1,16 @@
 """Rendering rows for people (Rich tables) and machines (JSON, CSV) on stdout."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import Enum
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from rich.console import Console
 from rich.table import Table
 
 from nhi_cli.errors import ExitCode, NhiError
-from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
+from nhi_cli.text import markup_safe as escape  # markup and control characters inert
+from nhi_cli.text import write_csv
 
 
 class Format(str, Enum):
@@ -20,20 +19,10 @@ class Format(str, Enum):
     csv = "csv"
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
 def only_table_or_json(fmt: Format) -> None:
     """A one-object view has no CSV form: refuse it (exit 2) rather than print a table."""
     if fmt is Format.csv:
         raise NhiError("--format must be table or json for this command", ExitCode.USAGE)
-
-
-def csv_safe(value: Any) -> Any:
-    """Neutralise a cell a spreadsheet would run as a formula (CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def dumps(data: Any) -> str:
@@ -44,15 +33,6 @@ def print_json(out: Console, data: Any) -> None:
     # print via the raw file, not Rich, so no markup or wrapping touches machine output
     out.file.write(dumps(data) + "\n")
     out.file.flush()
-
-
-def write_csv(rows: Iterable[dict], columns: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: csv_safe(row.get(k)) for k in columns})
-    return buffer.getvalue()
 
 
 def render_rows(out: Console, rows: list[dict], columns: Sequence[str], fmt: Format, title: str | None = None) -> None:

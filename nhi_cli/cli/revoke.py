@@ -103,7 +103,7 @@ def revoke(
             try:
                 resolved = resolve_targets(store.conn, st.config, list(targets or []), agent)
             except TargetError as exc:
-                from nhi_cli.reports.text import visible
+                from nhi_cli.text import visible
 
                 for kind, text, found in exc.problems:
                     st.err.print(visible(f"nhi: {kind} target {text!r}" + ("; candidates:" if found else "; no candidates")),

@@ -6,7 +6,7 @@ the terminal's cursor.
 """
 from __future__ import annotations
 
-from nhi_cli.reports.text import markup_safe as escape  # markup and control characters inert
+from nhi_cli.text import markup_safe as escape  # markup and control characters inert
 
 
 def print_plan(st, plan) -> None:

@@ -23,7 +23,7 @@ def _progress(st):
         return None, None
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from nhi_cli.reports.text import markup_safe as escape
+    from nhi_cli.text import markup_safe as escape
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                         console=st.err, transient=True)
@@ -41,7 +41,7 @@ def _progress(st):
 def print_summary(st, conn, scan_id: int) -> None:
     from rich.table import Table
 
-    from nhi_cli.reports.text import markup_safe as escape  # provider text: markup and control characters inert
+    from nhi_cli.text import markup_safe as escape  # provider text: markup and control characters inert
 
     table = Table(title=f"Inventory after scan {scan_id}", header_style="bold")
     for column in ("provider", "scope", "kind", "identities", "credentials"):

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.files import write_private
 
 FORMATS = ("table", "json", "sarif", "markdown", "csv", "html")
 INVENTORY_FORMATS = ("table", "json", "csv")  # formats that can list every credential
@@ -67,25 +68,6 @@ def check_writable(output: Path) -> None:
         raise NhiError(f"cannot write the report to {target}: directory {parent} does not exist", ExitCode.CANNOT_RUN)
     if target.exists() and not os.access(target, os.W_OK) or not target.exists() and not os.access(parent, os.W_OK):
         raise NhiError(f"cannot write the report to {target}: permission denied", ExitCode.CANNOT_RUN)
-
-
-def write_private(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` atomically (temp file + rename), readable by its owner
-    only (0600), like the inventory: reports and revoke plans map an estate's weak points
-    (admin keys, unused credentials, where keys were copied). Share them with chmod."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-        os.fchmod(fd, 0o600)  # also when a stale temp file already existed
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
 
 
 def write_output(text: str, output: Path | None) -> None:

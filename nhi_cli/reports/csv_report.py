@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from nhi_cli.cli.output import write_csv
 from nhi_cli.reports.model import Report
+from nhi_cli.text import write_csv
 
 FINDING_COLUMNS = ("fingerprint", "status", "severity", "property", "rule_id", "title", "provider", "scope",
                    "resource_type", "resource_id", "resource_name", "reason", "owasp_nhi", "first_seen",

@@ -14,7 +14,7 @@ import sqlite3
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.markdown import code
 from nhi_cli.reports.model import previous_scan, resolve_scan
-from nhi_cli.reports.text import visible
+from nhi_cli.text import visible
 from nhi_cli.severity import worst_first
 
 SCHEMA_VERSION = "1.0.0"

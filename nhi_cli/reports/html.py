@@ -12,7 +12,7 @@ from functools import lru_cache
 from nhi_cli import __version__
 from nhi_cli.reports import charts
 from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, Report
-from nhi_cli.reports.text import visible
+from nhi_cli.text import visible
 from nhi_cli.severity import SEVERITIES, worst_first
 
 PROPERTY_QUESTIONS = {

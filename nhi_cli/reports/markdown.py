@@ -11,7 +11,7 @@ import re
 
 from nhi_cli.reports.model import PROPERTIES, Report
 from nhi_cli.severity import SEVERITIES
-from nhi_cli.reports.text import shorten, visible
+from nhi_cli.text import shorten, visible
 
 DEFAULT_LIMIT = 50  # finding rows; PR comments are capped at 65,536 characters
 

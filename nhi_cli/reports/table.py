@@ -14,7 +14,7 @@ from rich.text import Text
 
 from nhi_cli.reports.model import PROPERTIES, Report
 from nhi_cli.severity import SEVERITIES
-from nhi_cli.reports.text import visible
+from nhi_cli.text import visible
 
 DEFAULT_LIMIT = 100
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from nhi_cli.kit.connector import RevokeStep, StepOutcome
+from nhi_cli.pool import bounded_map
 from nhi_cli.revoke.plan import UNSUPPORTED
 from nhi_cli.revoke.record import Recorder, attempt_status
-from nhi_cli.scan import bounded_map
 
 DEFAULT_WORKERS = 4
 

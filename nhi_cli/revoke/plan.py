@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nhi_cli.kit.connector import RevokeStep
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.files import write_private  # owner-only, like the inventory
 from nhi_cli.revoke.resolve import Target
 
 PLAN_FORMAT = "nhi-revoke-plan/1"
@@ -232,7 +233,6 @@ def sign(data: dict[str, Any], key: str) -> str:
 def write_plan(plan: Plan, path: Path, key: str) -> None:
     data = plan.to_dict()
     document = {"plan": data, "signature": sign(data, key)}
-    from nhi_cli.reports import write_private  # owner-only, like the inventory
 
     try:
         write_private(Path(path), json.dumps(document, indent=2, default=str) + "\n")

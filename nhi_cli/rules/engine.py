@@ -1,10 +1,9 @@
 """Evaluating rules: set-based SQL over the views, on a connection that cannot write.
 
 Rules run inside the scan's transaction (so they see the rows the scan just loaded, which a
-second connection could not see before COMMIT). A sqlite3 authorizer installed for the duration
-of each rule query denies every action except reading, selecting and calling functions, so a
-rule cannot INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH, PRAGMA or end the transaction, even on
-the scan's writable connection. Standalone evaluation uses Store.readonly() as well.
+second connection could not see before COMMIT). Each rule query runs under ``guarded``
+(readonly.py), so a rule cannot write even on the scan's writable connection. Standalone
+evaluation uses Store.readonly() as well.
 """
 from __future__ import annotations
 
@@ -17,27 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from nhi_cli.rules.loader import Rule, RuleProblem
+from nhi_cli.rules.readonly import authorize_read, guarded
 
-ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
-ALLOWED |= {getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
-DENIED_FUNCTIONS = {"load_extension", "writefile", "readfile", "edit"}
 STANDARD_COLUMNS = ("resource_id", "resource_type", "reason", "provider", "scope", "resource_name")
-
-
-def _authorize(action, arg1, arg2, db_name, trigger):
-    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS:
-        return sqlite3.SQLITE_DENY
-    return sqlite3.SQLITE_OK if action in ALLOWED else sqlite3.SQLITE_DENY
-
-
-@contextmanager
-def guarded(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Make ``conn`` read-only for the block: the authorizer denies anything but reads."""
-    conn.set_authorizer(_authorize)
-    try:
-        yield conn
-    finally:
-        conn.set_authorizer(None)
 
 
 def fingerprint(rule_id: str, resource_id: str) -> str:
@@ -202,7 +183,7 @@ def _authorize_insert(action, arg1, arg2, db_name, trigger):
     """The rule guard, plus the one write the engine itself makes: rows into temp.rule_result."""
     if action == sqlite3.SQLITE_INSERT and arg1 == "rule_result" and db_name == "temp":
         return sqlite3.SQLITE_OK
-    return _authorize(action, arg1, arg2, db_name, trigger)
+    return authorize_read(action, arg1, arg2, db_name, trigger)
 
 
 def _run_set_based(conn: sqlite3.Connection, rule: Rule, values: dict) -> int | None:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nhi_cli.rules.readonly import guarded
 from nhi_cli.severity import Severity
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -163,8 +164,6 @@ REQUIRED_COLUMNS = ("resource_id", "resource_type", "reason")
 
 def check_sql(path: Path, sql: str) -> list[RuleProblem]:
     """Prepare the SQL against the real schema (syntax, tables, columns) without running it."""
-    from nhi_cli.rules.engine import guarded
-
     conn = schema_connection()
     try:
         with guarded(conn):

@@ -77,7 +77,7 @@ def test_error_lines_quote_hostile_input_inertly(tmp_path):
 def test_markup_safe_is_one_sanitiser_for_markup_and_control_characters():
     from rich.console import Console
 
-    from nhi_cli.reports.text import markup_safe
+    from nhi_cli.text import markup_safe
 
     console = Console(record=True, width=200, color_system=None)
     console.print(f"[bold]{markup_safe(EVIL)}[/]")

@@ -1,0 +1,33 @@
+"""A sqlite3 authorizer that makes a connection read-only for a block.
+
+Installed for the duration of each rule query (engine.py) and of each rule's compile check
+(loader.py): it denies every action except reading, selecting and calling functions, so a rule
+cannot INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH, PRAGMA or end the transaction, even on the
+scan's writable connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from typing import Iterator
+
+ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
+ALLOWED |= {getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
+DENIED_FUNCTIONS = {"load_extension", "writefile", "readfile", "edit"}
+
+
+def authorize_read(action, arg1, arg2, db_name, trigger):
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK if action in ALLOWED else sqlite3.SQLITE_DENY
+
+
+@contextmanager
+def guarded(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Make ``conn`` read-only for the block: the authorizer denies anything but reads."""
+    conn.set_authorizer(authorize_read)
+    try:
+        yield conn
+    finally:
+        conn.set_authorizer(None)

@@ -1,0 +1,181 @@
+"""The package structure ARCHITECTURE.md describes: no import circle among nhi's modules, and
+no import running back up the layers.
+
+Every import counts, at module top or inside a function (a function-local import still ties
+the two modules together; it only hides it). Data flows one way (collect -> store -> evaluate
+-> report / revoke), and so do imports: a module imports from its own package, from a sibling
+module of its own package, or from a lower layer. Packages that share a layer are independent
+of each other (agents and rules; reports and revoke).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Lowest first. Keep in step with the "Layers" section of ARCHITECTURE.md.
+LAYERS: list[tuple[str, ...]] = [
+    # foundation: the version, exit codes, records, severity, nhi.yaml, neutral helpers
+    (
+        "nhi_cli",
+        "nhi_cli.errors",
+        "nhi_cli.model",
+        "nhi_cli.severity",
+        "nhi_cli.config",
+        "nhi_cli.text",
+        "nhi_cli.files",
+        "nhi_cli.pool",
+    ),
+    ("nhi_cli.kit",),
+    ("nhi_connectors",),
+    ("nhi_cli.store",),
+    ("nhi_cli.scan",),
+    ("nhi_cli.agents", "nhi_cli.rules"),
+    ("nhi_cli.reports", "nhi_cli.revoke"),
+    ("nhi_cli.cli",),
+    ("nhi_cli.__main__",),
+]
+PACKAGES = {"nhi_cli": ROOT / "nhi_cli", "nhi_connectors": ROOT / "connectors"}
+
+
+def modules(packages: dict[str, Path]) -> dict[str, Path]:
+    found = {}
+    for name, folder in packages.items():
+        for path in sorted(folder.rglob("*.py")):
+            parts = [name, *path.relative_to(folder).with_suffix("").parts]
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The nhi modules ``name`` imports, anywhere in the file."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    targets: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, *([node.module] if node.module else [])])
+            # `from pkg import mod` imports the module pkg.mod; `from mod import name` the module
+            candidates = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+        else:
+            continue
+        for candidate in candidates:
+            while candidate and candidate not in known:
+                candidate = candidate.rpartition(".")[0]
+            if candidate and candidate != name:
+                targets.add(candidate)
+    return targets
+
+
+def graph(packages: dict[str, Path]) -> dict[str, set[str]]:
+    found = modules(packages)
+    known = set(found)
+    return {name: imports(name, path, known) for name, path in found.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in edges.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def layer_of(name: str, layers: list[tuple[str, ...]]) -> tuple[int, str]:
+    """(layer index, the package prefix that placed it there): the longest prefix wins."""
+    best = (-1, "")
+    for level, prefixes in enumerate(layers):
+        for prefix in prefixes:
+            if (name == prefix or name.startswith(prefix + ".")) and len(prefix) > len(best[1]):
+                best = (level, prefix)
+    return best
+
+
+def upward(edges: dict[str, set[str]], layers: list[tuple[str, ...]]) -> list[str]:
+    problems = []
+    for source, targets in sorted(edges.items()):
+        level, home = layer_of(source, layers)
+        assert level >= 0, f"{source} is in no layer: add it to LAYERS and ARCHITECTURE.md"
+        for target in sorted(targets):
+            target_level, target_home = layer_of(target, layers)
+            if target_level > level:
+                problems.append(f"{source} imports {target}, a higher layer")
+            elif target_level == level and target_home != home and level != 0:
+                problems.append(f"{source} imports {target}: packages of one layer stay independent")
+    return problems
+
+
+def test_no_import_circle():
+    assert cycles(graph(PACKAGES)) == []
+
+
+def test_no_import_runs_up_the_layers():
+    assert upward(graph(PACKAGES), LAYERS) == []
+
+
+def test_every_module_has_a_layer():
+    placed = {name: layer_of(name, LAYERS)[0] for name in modules(PACKAGES)}
+    assert [name for name, level in placed.items() if level < 0] == []
+
+
+def test_the_checks_catch_a_circle_and_an_upward_import(tmp_path):
+    """The checks above can fail: a planted circle and a planted upward import are reported."""
+    pkg = tmp_path / "demo_pkg"
+    (pkg / "low").mkdir(parents=True)
+    (pkg / "high").mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "low" / "__init__.py").write_text("")
+    (pkg / "high" / "__init__.py").write_text("")
+    (pkg / "low" / "a.py").write_text("def f():\n    from demo_pkg.high import b  # hidden in a function\n")
+    (pkg / "high" / "b.py").write_text("from ..low import a\n")
+    edges = graph({"demo_pkg": pkg})
+    assert cycles(edges) == [["demo_pkg.high.b", "demo_pkg.low.a"]]
+    layers = [("demo_pkg", "demo_pkg.low"), ("demo_pkg.high",)]
+    assert upward(edges, layers) == ["demo_pkg.low.a imports demo_pkg.high.b, a higher layer"]
+
+
+@pytest.mark.parametrize("section", ["## Layers"])
+def test_architecture_names_the_layers(section):
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    assert section in text
+    for prefixes in LAYERS:
+        for prefix in prefixes:
+            short = prefix.removeprefix("nhi_cli.").replace("nhi_connectors", "connectors")
+            assert short in text, f"ARCHITECTURE.md does not mention {short}"
