@@ -1,19 +1,24 @@
 """The `nhi` command: a Typer app with one module per command group.
 
-Each module in COMMAND_MODULES exposes ``register(app)``. Modules import only what their
-help needs; provider SDKs load when a command actually talks to a provider.
+Each command module exposes ``register(app)``. The root group loads a command's module only
+when that command runs (or shows its own help): `nhi --help` lists the summaries in COMMANDS
+without importing any command, and `nhi query` does not pay for the scan's imports. Below this
+boundary every module imports at its top; provider SDKs load inside connectors.
 """
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 import traceback
-from typing import Annotated, Optional
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
+from typer import _click as click  # Typer >= 0.29 vendors click: its types are these
+from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException  # Typer >= 0.29 vendors click; its errors derive from this
 
 from nhi_cli import __version__
@@ -28,9 +33,23 @@ from nhi_cli.cli.common import (
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.text import visible  # error lines quote names: control characters made visible
 
-COMMAND_MODULES = (
-    "scan", "inventory", "query", "rules", "findings", "report", "diff", "revoke", "agents",
-)
+# command -> (module under nhi_cli/cli/ that registers it, the summary `nhi --help` lists).
+# tests/core/test_cli.py checks each summary against the command's own help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("scan", "Scan providers into the inventory."),
+    "inventory": ("inventory", "List and show identities and credentials in the inventory."),
+    "query": ("query", "Run a read-only SQL query against the inventory."),
+    "rules": ("rules", "The rules nhi evaluates: list, show, and test them."),
+    "findings": ("findings", "Findings from the rules: list them, write a CI baseline."),
+    "report": ("report", "Render a scan from the inventory, never from a live scan, so any past scan can be "
+               "reported again."),
+    "diff": ("diff", "Compare two scans: identities and credentials that appeared, disappeared or changed "
+             "(and which attributes), and findings new and resolved."),
+    "revoke": ("revoke", "Revoke credentials and identities now; `nhi revoke log` lists attempts."),
+    "restore": ("revoke", "Undo the reversible steps of a revocation (reactivate keys, remove deny policies, "
+                "put the old trust policy back) and record that. Irreversible steps are listed, not undone."),
+    "agents": ("agents", "AI agents found in the inventory: identities, credentials, delegation, scorecard."),
+}
 
 HELP = """Govern non-human identities and the AI agents that use them.
 
@@ -49,8 +68,69 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
+def load_command(name: str, shared: list[click.Parameter]) -> click.Command:
+    """Import the module of command ``name`` and build its click command, with the root's
+    global options ``shared`` (cli/common.py)."""
+    module = importlib.import_module(f"nhi_cli.cli.{COMMANDS[name][0]}")
+    holder = typer.Typer()
+    holder.callback()(lambda: None)  # a group even when the module registers a single command
+    module.register(holder)
+    holder_group = typer.main.get_command(holder)
+    assert isinstance(holder_group, TyperGroup)
+    command = holder_group.commands[name]
+    share_global_options(shared, command)
+    return command
+
+
+class _LazyCommands(Mapping[str, click.Command]):
+    """The root's commands by name, each built on first access."""
+
+    def __init__(self, shared: list[click.Parameter]):
+        self._shared = shared
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        if name not in self._loaded:
+            self._loaded[name] = load_command(name, self._shared)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: commands load when resolved; its help lists COMMANDS' summaries."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.commands = _LazyCommands(self.params)  # type: ignore[assignment]
+        self._listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:
+            return TyperCommand(cmd_name, short_help=COMMANDS[cmd_name][1])
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
 def build_app() -> typer.Typer:
-    app = typer.Typer(name="nhi", help=HELP, no_args_is_help=True, add_completion=False,
+    app = typer.Typer(name="nhi", cls=LazyGroup, help=HELP, no_args_is_help=True, add_completion=False,
                       pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]})
 
     @app.callback()
@@ -65,22 +145,13 @@ def build_app() -> typer.Typer:
     ) -> None:
         ctx.obj = CliContext(db=db, config_path=config, quiet=quiet, verbose=verbose)
 
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"nhi_cli.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"nhi_cli.cli.{name}":
-                continue  # command group not built yet
-            raise
-        module.register(app)
     return app
 
 
-def build_command() -> TyperGroup:
-    """The click command `nhi` runs: the app, with the global options shared by every command."""
+def build_command() -> LazyGroup:
+    """The click command `nhi` runs."""
     command = typer.main.get_command(build_app())
-    assert isinstance(command, TyperGroup)
-    share_global_options(command)
+    assert isinstance(command, LazyGroup)
     return command
 
 
@@ -89,8 +160,6 @@ def _silence_library_logs() -> None:
     Python prints them on stderr (logging.lastResort), so a missing Azure credential came out
     as a dozen lines before nhi's own one-line error. nhi reports failures itself; the library
     logs show only with NHI_DEBUG=1."""
-    import logging
-
     root = logging.getLogger()
     if not root.handlers and not os.environ.get("NHI_DEBUG"):
         root.addHandler(logging.NullHandler())

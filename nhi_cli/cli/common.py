@@ -23,8 +23,6 @@ from nhi_cli.store import Store, open_store
 from nhi_cli.text import visible
 
 if TYPE_CHECKING:  # pydantic and yaml load when a command reads nhi.yaml, not for `nhi --help`
-    from typer.core import TyperGroup
-
     from nhi_cli.config import Config
 
 DbOption = Annotated[
@@ -121,10 +119,10 @@ def _merge_global(ctx: Any, param: Any, value: Any) -> Any:
     return value
 
 
-def share_global_options(root: TyperGroup) -> None:
-    """Give every command below ``root`` a copy of the root's global options (see above)."""
-    shared = [p for p in root.params if p.name in GLOBAL_OPTIONS]
-    stack = list(root.commands.values())
+def share_global_options(root_params: list[Any], command: Any) -> None:
+    """Give ``command`` (every command, if it is a group) a copy of the root's global options."""
+    shared = [p for p in root_params if p.name in GLOBAL_OPTIONS]
+    stack = [command]
     while stack:
         command = stack.pop()
         sub = getattr(command, "commands", None)

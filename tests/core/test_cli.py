@@ -7,7 +7,7 @@ import sys
 import typer
 
 from nhi_cli import __version__
-from nhi_cli.cli.app import build_app
+from nhi_cli.cli.app import COMMANDS, build_app
 from nhi_cli.errors import ExitCode
 from nhi_cli.model import Batch, Identity, ScopeResult
 from nhi_cli.store import open_store
@@ -33,6 +33,17 @@ def test_every_command_has_help_with_an_example(nhi):
         assert "Example" in result.out, f"`nhi {' '.join(path)} --help` shows no example"
         seen.append(" ".join(path))
     assert {"scan", "inventory list", "inventory show", "query"} <= set(seen)
+
+
+def test_root_help_lists_each_commands_own_summary(nhi):
+    """`nhi --help` lists summaries without importing the commands: they must say what each
+    command's own help says first."""
+    root = typer.main.get_command(build_app())
+    for name, (_, summary) in COMMANDS.items():
+        first = (root.commands[name].help or "").strip().split("\n\n")[0]
+        assert " ".join(first.split()) == summary, name
+    listed = nhi("--help").out
+    assert all(name in listed for name in COMMANDS)
 
 
 def test_version(nhi):
