@@ -17,6 +17,8 @@ import sqlite3
 from functools import lru_cache
 
 from nhi_cli.agents.timing import step
+from nhi_cli.errors import NhiError
+from nhi_cli.kit import registry
 from nhi_cli.severity import sql_rank
 
 PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
@@ -25,9 +27,6 @@ PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
 @lru_cache(maxsize=None)
 def revoke_kinds(provider: str) -> frozenset[str]:
     """The identity and credential kinds the provider's connector can revoke."""
-    from nhi_cli.kit import registry
-    from nhi_cli.errors import NhiError
-
     try:
         return frozenset(registry.load(provider).revoke_kinds)
     except NhiError:

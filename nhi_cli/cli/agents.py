@@ -4,11 +4,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
+from nhi_cli.agents.scorecard import PROPERTIES, agent_detail, agent_rows
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store import queries
+from nhi_cli.text import markup_safe as escape
 
 agents_app = typer.Typer(
     help="AI agents found in the inventory: identities, credentials, delegation, scorecard.\n\n"
@@ -33,7 +36,6 @@ def list_agents(
 
     Example: nhi agents list --format json
     """
-    from nhi_cli.agents.scorecard import PROPERTIES, agent_rows
 
     st, store = _open(ctx)
     try:
@@ -50,8 +52,6 @@ def list_agents(
         render_rows(st.out, flat, ("agent", "confidence", "providers", "owner", "owner_status", "acts_for") + PROPERTIES,
                     Format.csv)
         return
-    from nhi_cli.text import markup_safe as escape  # markup and control characters inert
-    from rich.table import Table
 
     def owner_of(a: dict) -> str:
         owner = a["owner"] or "-"
@@ -88,7 +88,6 @@ def show_agent(
 
     Example: nhi agents show ops-copilot --format json
     """
-    from nhi_cli.agents.scorecard import PROPERTIES, agent_detail
 
     only_table_or_json(format)
     st, store = _open(ctx)
@@ -106,9 +105,6 @@ def show_agent(
 
 
 def _print_agent(st, agent: dict, properties) -> None:
-    from nhi_cli.text import markup_safe as escape  # markup and control characters inert
-    from rich.table import Table
-
     out = st.out
     out.print(f"[bold]{escape(agent['name'])}[/]  ({agent['source']}, confidence {agent['confidence']})")
     owner = agent["owner"] or "none"

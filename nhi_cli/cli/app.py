@@ -19,7 +19,9 @@ import typer
 from rich.console import Console
 from typer import _click as click  # Typer >= 0.29 vendors click: its types are these
 from typer.core import TyperCommand, TyperGroup
-from typer.exceptions import TyperException  # Typer >= 0.29 vendors click; its errors derive from this
+from typer.exceptions import (
+    TyperException,  # Typer >= 0.29 vendors click; its errors derive from this
+)
 
 from nhi_cli import __version__
 from nhi_cli.cli.common import (
@@ -31,7 +33,9 @@ from nhi_cli.cli.common import (
     share_global_options,
 )
 from nhi_cli.errors import ExitCode, NhiError
-from nhi_cli.text import visible  # error lines quote names: control characters made visible
+from nhi_cli.text import (
+    visible,  # error lines quote names: control characters made visible
+)
 
 # command -> (module under nhi_cli/cli/ that registers it, the summary `nhi --help` lists).
 # tests/core/test_cli.py checks each summary against the command's own help.

@@ -73,7 +73,9 @@ class CliContext:
     @property
     def config(self) -> Config:
         if self._config is None:
-            from nhi_cli.config import load_config  # pydantic and yaml: not for `nhi --help`
+            from nhi_cli.config import (
+                load_config,  # pydantic and yaml: not for `nhi --help`
+            )
 
             self._config = load_config(self.config_path)
         return self._config

@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from nhi_cli.cli.common import cli_context
+from nhi_cli.reports import check_writable, write_output
+from nhi_cli.reports.diff import build_diff, render_json, render_markdown, render_table
 
 
 class DiffFormat(str, Enum):
@@ -33,8 +35,6 @@ def diff(
       nhi diff                      (the previous scan against the latest)
       nhi diff 3 7 --format markdown >> "$GITHUB_STEP_SUMMARY"
     """
-    from nhi_cli.reports import check_writable, write_output
-    from nhi_cli.reports.diff import build_diff, render_json, render_markdown, render_table
 
     st = cli_context(ctx)
     fmt = format.value if format else ("table" if output is None and st.out.is_terminal else "json")

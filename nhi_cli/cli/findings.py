@@ -10,8 +10,12 @@ import typer
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, dumps, render_rows
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.reports.table import SEVERITY_STYLE
+from nhi_cli.rules.findings import latest_scan, list_findings
+from nhi_cli.rules.gate import baseline_document
 from nhi_cli.severity import SEVERITIES
 from nhi_cli.store import queries
+from nhi_cli.text import markup_safe
 
 findings_app = typer.Typer(help="Findings from the rules: list them, write a CI baseline.\n\nExample: nhi findings list --severity high --new", no_args_is_help=True)
 
@@ -20,8 +24,6 @@ COLUMNS = ["status", "severity", "rule_id", "provider", "scope", "resource_name"
 
 
 def _scan_rows(st, scan: int | None, include_resolved: bool, rules: list[str] = ()):
-    from nhi_cli.rules.findings import latest_scan, list_findings
-
     store = st.open_store()
     conn = store.readonly()
     try:
@@ -108,9 +110,6 @@ def list_cmd(
 
 def _print_compact(st, rows: list[dict]) -> None:
     """One finding per block: what and where on the first line, the reason indented below."""
-    from nhi_cli.reports.table import SEVERITY_STYLE
-    from nhi_cli.text import markup_safe
-
     out = st.out
     out.print(f"[bold]{len(rows)} findings[/]")
     for r in rows:
@@ -132,7 +131,6 @@ def baseline_cmd(
 
     Example: nhi findings baseline -o nhi-baseline.json
     """
-    from nhi_cli.rules.gate import baseline_document
 
     st = cli_context(ctx)
     scan_id, rows = _scan_rows(st, None, include_resolved=False)

@@ -10,6 +10,7 @@ from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store import queries
+from nhi_cli.text import markup_safe as escape
 
 inventory_app = typer.Typer(
     help="List and show identities and credentials in the inventory.\n\nExample: nhi inventory list --provider aws",
@@ -85,7 +86,6 @@ def show(
     if format is Format.json:
         print_json(st.out, data)
         return
-    from nhi_cli.text import markup_safe as escape  # markup and control characters inert
 
     out = st.out
     out.print(f"[bold]{escape(data['name'])}[/]  {escape(data['id'])}")

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from nhi_cli.cli.common import cli_context
+from nhi_cli.reports import check_options, check_writable, render_report, write_output
 
 
 class ReportFormat(str, Enum):
@@ -33,8 +34,6 @@ OutputOption = Annotated[Optional[Path], typer.Option(
 def emit_report(st, conn, fmt: str, *, scan_id: int | None, what: str = "findings", output: Path | None = None,
                 limit: int | None = None):
     """Render one scan's report to stdout or ``output``; shared with `nhi scan --format`."""
-    from nhi_cli.reports import check_writable, render_report, write_output
-
     if output is not None:
         check_writable(output)
     to_terminal = output is None and st.out.is_terminal
@@ -67,7 +66,6 @@ def report(
       nhi report --format sarif --output nhi.sarif   (GitHub code scanning)
       nhi report --format csv --what inventory --scan 3 > credentials.csv
     """
-    from nhi_cli.reports import check_options
 
     st = cli_context(ctx)
     fmt = (format.value if format else ("table" if output is None and st.out.is_terminal else "json"))

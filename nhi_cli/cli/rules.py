@@ -7,8 +7,12 @@ from typing import Annotated, Optional
 import typer
 
 from nhi_cli.cli.common import cli_context
+from nhi_cli.cli.gate_view import print_rule_problems
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.rules.gate import load_ruleset
+from nhi_cli.rules.loader import load_rules
+from nhi_cli.rules.testing import run_tests
 
 rules_app = typer.Typer(help="The rules nhi evaluates: list, show, and test them.\n\nExample: nhi rules show credential_max_age", no_args_is_help=True)
 
@@ -17,15 +21,11 @@ RulesDirOption = Annotated[Optional[list[Path]], typer.Option(
 
 
 def _ruleset(ctx: typer.Context, rules_dir):
-    from nhi_cli.rules.gate import load_ruleset
-
     st = cli_context(ctx)
     return st, load_ruleset(st.config, rules_dir)
 
 
 def _fail_on_problems(st, ruleset) -> None:
-    from nhi_cli.cli.gate_view import print_rule_problems
-
     if ruleset.problems:
         print_rule_problems(st.err, ruleset.problems)
         raise typer.Exit(ExitCode.USAGE)
@@ -106,8 +106,6 @@ def test_rules(
 
     Example: nhi rules test ./my-rules
     """
-    from nhi_cli.rules.loader import load_rules
-    from nhi_cli.rules.testing import run_tests
 
     st = cli_context(ctx)
     ruleset = load_rules(directories, builtin=builtin)

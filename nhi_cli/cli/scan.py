@@ -6,12 +6,24 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+from nhi_cli.agents.build import build_agents
 from nhi_cli.cli.common import cli_context
+from nhi_cli.cli.gate_view import print_findings_table, print_rule_problems, say_verdict
 from nhi_cli.cli.output import print_json
-from nhi_cli.severity import Severity
+from nhi_cli.cli.report import emit_report
 from nhi_cli.errors import ConfigError, ExitCode
+from nhi_cli.kit.connector import ScanOptions
+from nhi_cli.kit.demo import demo_estate
+from nhi_cli.model import utcnow
+from nhi_cli.reports import FORMATS, check_options, check_writable
+from nhi_cli.rules.gate import RulesBroken, ScanGate
+from nhi_cli.scan import plan_scan, run_scan
+from nhi_cli.severity import Severity
 from nhi_cli.store import queries
+from nhi_cli.text import markup_safe as escape
 
 
 def _progress(st):
@@ -21,9 +33,6 @@ def _progress(st):
             return None, lambda name, scope, result: st.say(
                 f"  {name}:{scope.id} {result.status} ({sum(result.api_calls.values())} API calls)")
         return None, None
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from nhi_cli.text import markup_safe as escape
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                         console=st.err, transient=True)
@@ -39,10 +48,6 @@ def _progress(st):
 
 
 def print_summary(st, conn, scan_id: int) -> None:
-    from rich.table import Table
-
-    from nhi_cli.text import markup_safe as escape  # provider text: markup and control characters inert
-
     table = Table(title=f"Inventory after scan {scan_id}", header_style="bold")
     for column in ("provider", "scope", "kind", "identities", "credentials"):
         table.add_column(column, justify="right" if column in ("identities", "credentials") else "left")
@@ -91,12 +96,6 @@ def scan(
 
     Example: nhi scan --demo        (or: nhi scan --aws-org --profile audit)
     """
-    from nhi_cli.cli.gate_view import print_findings_table, print_rule_problems, say_verdict
-    from nhi_cli.kit.demo import demo_estate
-    from nhi_cli.model import utcnow
-    from nhi_cli.kit.connector import ScanOptions
-    from nhi_cli.rules.gate import RulesBroken, ScanGate
-    from nhi_cli.scan import plan_scan, run_scan
 
     st = cli_context(ctx)
     report_format = _report_format(format, output)  # checked before scanning: bad format or unwritable --output
@@ -134,7 +133,6 @@ def scan(
         conn = store.conn
         findings = gate.summary(conn, outcome.scan_id)
         if report_format:  # into --output (the summary still prints below), or as stdout itself
-            from nhi_cli.cli.report import emit_report
             emit_report(st, conn, report_format, scan_id=outcome.scan_id, output=output)
         if report_format and output is None:
             pass  # the report on stdout replaces the summary
@@ -157,8 +155,6 @@ def scan(
 
 def _report_format(format: str, output: Path | None) -> str | None:
     """The report format `nhi scan` renders after scanning (None: the scan summary as before)."""
-    from nhi_cli.reports import FORMATS, check_options, check_writable
-
     if output is None and format in ("table", "json"):
         return None
     if output is not None and format == "table" and output.suffix.lower() in (".html", ".sarif", ".md", ".csv", ".json"):
@@ -172,7 +168,6 @@ def _report_format(format: str, output: Path | None) -> str | None:
 def post_load_steps(config, gate=None) -> list:
     """Steps that run inside the scan's transaction after loading, in order: agents first
     (classification and cross-source links, which agent rules read), then rule evaluation."""
-    from nhi_cli.agents.build import build_agents
 
     steps = [lambda conn, scan_id: build_agents(conn, config, scan_id)]
     if gate is not None:  # people, agent patterns, rules, findings lifecycle (nhi_cli/rules/scan_step.py)

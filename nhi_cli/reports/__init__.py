@@ -12,6 +12,8 @@ from pathlib import Path
 
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.files import write_private
+from nhi_cli.reports import csv_report, html, json_report, markdown, sarif, table
+from nhi_cli.reports.model import build_report
 
 FORMATS = ("table", "json", "sarif", "markdown", "csv", "html")
 INVENTORY_FORMATS = ("table", "json", "csv")  # formats that can list every credential
@@ -30,29 +32,21 @@ def render(report, fmt: str, what: str = "findings", *, width: int = 80, color: 
            limit: int | None = None) -> str:
     """Lay out an already built Report in ``fmt``."""
     if fmt == "json":
-        from nhi_cli.reports import json_report
         return json_report.render(report, what)
     if fmt == "sarif":
-        from nhi_cli.reports import sarif
         return sarif.render(report)
     if fmt == "markdown":
-        from nhi_cli.reports import markdown
         return markdown.render(report, **({"limit": limit} if limit is not None else {}))
     if fmt == "csv":
-        from nhi_cli.reports import csv_report
         return csv_report.render(report, what)
     if fmt == "html":
-        from nhi_cli.reports import html
         return html.render(report)
-    from nhi_cli.reports import table
     return table.render(report, what, width=width, color=color, **({"limit": limit} if limit is not None else {}))
 
 
 def render_report(conn, fmt: str, *, scan_id: int | None = None, what: str = "findings",
                   width: int = 80, color: bool = False, limit: int | None = None):
     """Build the report for ``scan_id`` (latest when None) and render it. Returns (report, text)."""
-    from nhi_cli.reports.model import build_report
-
     check_options(fmt, what)
     report = build_report(conn, scan_id, with_credentials=what == "inventory")
     return report, render(report, fmt, what, width=width, color=color, limit=limit)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
+from nhi_cli.agents.scorecard import agent_rows as scorecard_rows
 from nhi_cli.severity import SEVERITIES, worst_first
 
 
 def agent_rows(conn: sqlite3.Connection, scan_id: int) -> list[dict]:
     """One report row per agent, with its scorecard reduced to pass/fail per property."""
-    from nhi_cli.agents.scorecard import agent_rows as scorecard_rows
-
     identities: dict[str, list[str]] = defaultdict(list)
     for name, provider, identity_name in conn.execute(
             "SELECT agent_name, provider, identity_name FROM v_agent_identities "

@@ -9,7 +9,6 @@ import math
 
 from nhi_cli.severity import SEVERITIES
 
-
 SEVERITY_COLOURS = {"critical": "#8e1b1b", "high": "#d64545", "medium": "#e3a008", "low": "#3f83c4",
                     "info": "#9aa5b1"}
 AGE_COLOURS = ("#3f9e6e", "#3f9e6e", "#e3a008", "#e3a008", "#d64545", "#8e1b1b", "#9aa5b1")

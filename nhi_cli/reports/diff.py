@@ -11,11 +11,16 @@ import io
 import json
 import sqlite3
 
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.markdown import code
 from nhi_cli.reports.model import previous_scan, resolve_scan
-from nhi_cli.text import visible
 from nhi_cli.severity import worst_first
+from nhi_cli.text import visible
 
 SCHEMA_VERSION = "1.0.0"
 IGNORED = {"attrs_hash", "last_used_at"}  # bookkeeping, and a value that moves on every busy scan
@@ -162,11 +167,6 @@ def render_markdown(doc: dict) -> str:
 
 
 def render_table(doc: dict, width: int = 80, color: bool = False) -> str:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=color, no_color=not color,
                       color_system="standard" if color else None, highlight=False)

@@ -12,8 +12,8 @@ from functools import lru_cache
 from nhi_cli import __version__
 from nhi_cli.reports import charts
 from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, Report
-from nhi_cli.text import visible
 from nhi_cli.severity import SEVERITIES, worst_first
+from nhi_cli.text import visible
 
 PROPERTY_QUESTIONS = {
     "scoped": "Does it hold only what its task needs?",

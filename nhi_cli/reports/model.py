@@ -17,6 +17,7 @@ from typing import Any
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.agents import agent_rows
 from nhi_cli.severity import SEVERITIES, worst_first
+
 PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
 
 # OWASP Top 10 Non-Human Identities Risks - 2025 (OWASP/www-project-non-human-identities-top-10).

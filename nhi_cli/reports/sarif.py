@@ -24,6 +24,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from nhi_cli import __version__
+from nhi_cli.reports.json_report import dumps
 from nhi_cli.reports.model import Report
 from nhi_cli.severity import known, worst_first
 
@@ -133,6 +134,4 @@ def document(report: Report) -> dict:
 
 
 def render(report: Report) -> str:
-    from nhi_cli.reports.json_report import dumps
-
     return dumps(document(report), len(report.findings) + len(report.suppressed))

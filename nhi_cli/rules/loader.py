@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nhi_cli.rules.readonly import guarded
 from nhi_cli.severity import Severity
+from nhi_cli.store.db import schema_statements
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -91,8 +92,6 @@ class RuleProblem:
 
 @lru_cache(maxsize=1)
 def _schema_sql() -> tuple[str, ...]:
-    from nhi_cli.store.db import schema_statements
-
     return tuple(schema_statements())
 
 
