@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test report bench clean
+.PHONY: demo test lint report bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ demo: $(VENV)/.demo-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q
+
+# Not part of `make test` yet: it joins once the whole tree has been through `ruff format`.
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check nhi_cli connectors tests benchmarks
+	$(BIN)/ruff format --check nhi_cli connectors tests benchmarks
+	$(BIN)/mypy
 
 report: $(VENV)/.demo-installed
 	$(BIN)/nhi report --format html --output nhi-report.html

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
 
 
-def bounded_map(fn: Callable, items: list, workers: int, cancel: threading.Event) -> list:
+def bounded_map(fn: Callable[[Item], Any], items: list[Item], workers: int, cancel: threading.Event) -> list[Any]:
     """Run ``fn`` over ``items`` on at most ``workers`` daemon threads, results in order.
 
     Daemon threads so that Ctrl-C ends the process at once instead of waiting for slow
     provider calls; nothing has been written at this point, so nothing is lost."""
-    results: list = [None] * len(items)
-    work: queue.Queue = queue.Queue()
+    results: list[Any] = [None] * len(items)  # a result, or the exception ``fn`` raised
+    work: queue.Queue[tuple[int, Item]] = queue.Queue()
     for index, item in enumerate(items):
         work.put((index, item))
     done = threading.Semaphore(0)

@@ -69,6 +69,8 @@ SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
 
 def known(value: str | None) -> Severity | None:
     """A stored severity string as a Severity, None when it is not one (old or foreign data)."""
+    if value is None:
+        return None
     try:
         return Severity(value)
     except ValueError:

@@ -25,7 +25,7 @@ _ESCAPE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2
 _BREAKS = re.compile("[\r\n\t]")
 
 
-def _escape(match: re.Match) -> str:
+def _escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
@@ -62,7 +62,7 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def write_csv(rows: Iterable[dict], columns: Sequence[str]) -> str:
+def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()

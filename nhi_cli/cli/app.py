@@ -19,9 +19,6 @@ import typer
 from rich.console import Console
 from typer import _click as click  # Typer >= 0.29 vendors click: its types are these
 from typer.core import TyperCommand, TyperGroup
-from typer.exceptions import (
-    TyperException,  # Typer >= 0.29 vendors click; its errors derive from this
-)
 
 from nhi_cli import __version__
 from nhi_cli.cli.common import (
@@ -187,7 +184,7 @@ def run(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         err.print(INTERRUPTED, highlight=False, soft_wrap=True)
         return ExitCode.INTERRUPTED
-    except TyperException as exc:  # usage errors: bad option, missing argument
+    except click.ClickException as exc:  # usage errors: bad option, missing argument
         exc.show()
         return int(exc.exit_code)
     except NhiError as exc:

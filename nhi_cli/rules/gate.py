@@ -15,6 +15,7 @@ This module decides and prints nothing: ``ScanGate`` returns a ``GateSummary`` a
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -66,7 +67,7 @@ def read_baseline(path: Path) -> set[str]:
     return found
 
 
-def baseline_document(rows: list[dict], scan_id: int | None) -> dict:
+def baseline_document(rows: list[dict[str, Any]], scan_id: int | None) -> dict[str, Any]:
     return {
         "nhi_baseline": BASELINE_VERSION,
         "scan_id": scan_id,
@@ -78,7 +79,7 @@ def baseline_document(rows: list[dict], scan_id: int | None) -> dict:
     }
 
 
-def exit_code(*, rule_errors: bool, complete: bool, allow_partial: bool, gating: list) -> ExitCode:
+def exit_code(*, rule_errors: bool, complete: bool, allow_partial: bool, gating: list[Any]) -> ExitCode:
     if rule_errors:
         return ExitCode.USAGE
     if not complete and not allow_partial:
@@ -104,8 +105,8 @@ class GateVerdict:
     code: ExitCode
     fail_on: Severity | None
     new_only: bool
-    gating: list[dict] = field(default_factory=list)  # the findings that tripped --fail-on
-    expired_suppressions: list[dict] = field(default_factory=list)
+    gating: list[dict[str, Any]] = field(default_factory=list)  # the findings that tripped --fail-on
+    expired_suppressions: list[dict[str, Any]] = field(default_factory=list)
     rule_problems: list[RuleProblem] = field(default_factory=list)  # rules that failed while evaluating
 
     @property
@@ -141,7 +142,7 @@ class ScanGate:
             raise RulesBroken(ruleset.problems)
         self.step = RulesStep(config, ruleset)
 
-    def summary(self, conn, scan_id: int) -> GateSummary:
+    def summary(self, conn: sqlite3.Connection, scan_id: int) -> GateSummary:
         rows = list_findings(conn, scan_id)
         by_severity: dict[str, int] = {}
         new_by_severity: dict[str, int] = {}

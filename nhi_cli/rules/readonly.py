@@ -17,7 +17,7 @@ ALLOWED |= {getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
 DENIED_FUNCTIONS = {"load_extension", "writefile", "readfile", "edit"}
 
 
-def authorize_read(action, arg1, arg2, db_name, trigger):
+def authorize_read(action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None) -> int:
     if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS:
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK if action in ALLOWED else sqlite3.SQLITE_DENY
