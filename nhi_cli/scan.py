@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from nhi_cli.kit import registry
@@ -130,7 +131,7 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
 
 
 def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: ScanOptions | None = None, demo: bool = False,
-             post_load: list[PostLoad] = (), progress=None, now: datetime | None = None,
+             post_load: Sequence[PostLoad] = (), progress=None, now: datetime | None = None,
              cancel: threading.Event | None = None) -> ScanOutcome:
     started = now or utcnow()
     cancel = cancel or threading.Event()

@@ -150,12 +150,12 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
         add(identity_id, name, Evidence("linked_credential", f"its credential is embedded in {location}", "medium"))
 
     result = {}
-    for identity_id, ev in found.items():
+    for identity_id, evidence in found.items():
         if matches(not_agents, identity_id, names.get(identity_id)):
             continue
-        ev = sorted(set(ev), key=lambda e: (-STRENGTH_ORDER[e.strength], e.kind, e.detail))
+        ordered = sorted(set(evidence), key=lambda e: (-STRENGTH_ORDER[e.strength], e.kind, e.detail))
         # A name is evidence only when nothing better is known; beside it, it is noise.
-        result[identity_id] = [e for e in ev if e.strength != "weak"] or ev
+        result[identity_id] = [e for e in ordered if e.strength != "weak"] or ordered
     return result
 
 

@@ -82,7 +82,7 @@ def identity_delegation(conn: sqlite3.Connection, row, credential_id: str | None
 
 def credential_statement(credential_id: str | None, facts: Facts) -> Statement:
     """A single credential the agent holds."""
-    cred = facts.credentials.get(credential_id)
+    cred = facts.credentials.get(credential_id) if credential_id is not None else None
     if cred is None:
         return Statement(credential_id or "?", "unknown", "unknown", "credential no longer in the inventory")
     person = _person_of(cred["owner_kind"], cred["owner_name"],

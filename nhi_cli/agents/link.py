@@ -52,8 +52,8 @@ def find_links(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
            JOIN credential t ON t.provider = 'aws' AND (t.id = s.key_id OR t.key_id = s.key_id)
            WHERE s.kind = 'embedded_secret' AND s.key_id IS NOT NULL
              AND s.removed_at IS NULL AND t.removed_at IS NULL""").fetchall())
-    links = {tuple(link) for link in links}
-    links.update(tuple(r) for r in conn.execute(
+    links = {(a, b, c) for a, b, c in links}
+    links.update((a, b, c) for a, b, c in conn.execute(
         """SELECT s.id, t.id, 'secret_hash' FROM credential s
            JOIN credential t ON t.secret_hash = s.secret_hash AND t.id <> s.id AND t.kind <> 'embedded_secret'
            WHERE s.kind = 'embedded_secret' AND s.secret_hash IS NOT NULL

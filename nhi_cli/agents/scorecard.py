@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shlex
 import sqlite3
+from typing import Any
 from functools import lru_cache
 
 from nhi_cli.agents.timing import step
@@ -118,7 +119,7 @@ def scorecard(conn: sqlite3.Connection, agent: dict, findings: list[dict],
               gaps: list[str] | None = None) -> dict[str, dict]:
     """Pass or fail per property, with reasons, from the agent's row and its open findings
     (``gaps``: its revocability gaps when the caller read them for every agent at once)."""
-    card = {p: {"pass": True, "reasons": [], "findings": [f for f in findings if f["property"] == p]}
+    card: dict[str, dict[str, Any]] = {p: {"pass": True, "reasons": [], "findings": [f for f in findings if f["property"] == p]}
             for p in PROPERTIES}
     for prop in PROPERTIES:
         for f in card[prop]["findings"]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -23,7 +24,7 @@ STATUSES = ("new", "open", "suppressed", "resolved")
 COLUMNS = ["status", "severity", "rule_id", "provider", "scope", "resource_name", "reason", "first_seen"]
 
 
-def _scan_rows(st, scan: int | None, include_resolved: bool, rules: list[str] = ()):
+def _scan_rows(st, scan: int | None, include_resolved: bool, rules: Sequence[str] = ()):
     store = st.open_store()
     conn = store.readonly()
     try:
@@ -39,7 +40,7 @@ def _scan_rows(st, scan: int | None, include_resolved: bool, rules: list[str] = 
         store.close()
 
 
-def _check_rules(conn, scan_id: int, patterns: list[str]) -> None:
+def _check_rules(conn, scan_id: int, patterns: Sequence[str]) -> None:
     """A --rule that names no rule the scan ran is a typo, not "no findings": say so (exit 2)."""
     if not patterns:
         return

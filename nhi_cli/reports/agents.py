@@ -28,12 +28,13 @@ def _report_row(agent: dict, identities: list[str]) -> dict:
     card = agent.get("scorecard") or {}
     findings = [f for prop in card.values() for f in prop.get("findings", [])]
     worst = min((f["severity"] for f in findings), key=worst_first, default=None)
+    delegated = {"recorded": True, "not_recorded": False}.get(agent.get("delegation") or "")  # None: unknown
     return {
         "name": agent["name"], "owner": agent.get("owner"), "acts_for": agent.get("acts_for"),
         "source": agent.get("source") or "discovered", "providers": agent.get("providers_list") or [],
         "identities": identities, "active_credentials": int(agent.get("credentials") or 0),
         "findings": len(findings), "worst_severity": worst if worst in SEVERITIES else None,
-        "delegated": {"recorded": True, "not_recorded": False}.get(agent.get("delegation")),
+        "delegated": delegated,
         "owner_status": agent.get("owner_status"), "confidence": agent.get("confidence"),
         "scorecard": {prop: bool(card[prop]["pass"]) for prop in card},
         "revoke_command": agent.get("revoke_command"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -117,7 +118,7 @@ def build_diff(conn: sqlite3.Connection, a: int | None = None, b: int | None = N
     conn.row_factory = sqlite3.Row
     scan_a, scan_b = resolve_pair(conn, a, b)
     ia, ib = scan_a["id"], scan_b["id"]
-    doc = {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "scan_a": {"id": ia, "started_at": scan_a["started_at"], "status": scan_a["status"]},
         "scan_b": {"id": ib, "started_at": scan_b["started_at"], "status": scan_b["status"]},

@@ -67,13 +67,13 @@ def render(report: Report, limit: int = DEFAULT_LIMIT) -> str:
         out += _finding_table(report.resolved, limit)
     if gaps:
         out += ["", "### Coverage gaps", ""]
-        for s in gaps:
-            detail = f" ({code(s['error_code'])})" if s["error_code"] else ""
-            out.append(f"- {code(s['provider'])} {code(s['scope'])}: {s['status']}{detail}")
+        for gap in gaps:
+            detail = f" ({code(gap['error_code'])})" if gap["error_code"] else ""
+            out.append(f"- {code(gap['provider'])} {code(gap['scope'])}: {gap['status']}{detail}")
     expired = [s for s in report.suppressions if s["expired"]]
     if expired:
         out += ["", f"### Expired suppressions ({len(expired)})", ""]
-        for s in expired:
-            out.append(f"- {code(s['rule'])} on {code(s['resource'])}, owner {code(s['owner'])}, "
-                       f"expired {code(s['expires'])}")
+        for item in expired:
+            out.append(f"- {code(item['rule'])} on {code(item['resource'])}, owner {code(item['owner'])}, "
+                       f"expired {code(item['expires'])}")
     return "\n".join(out) + "\n"

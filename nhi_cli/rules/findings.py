@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Set as AbstractSet
 from datetime import date
 
 from nhi_cli.rules.loader import Rule
@@ -39,7 +40,7 @@ def previous_scan(conn: sqlite3.Connection, scan_id: int) -> int | None:
 
 
 def record_findings(conn: sqlite3.Connection, scan_id: int, rules: list[Rule], suppressions: list,
-                    errored: set[str] = frozenset()) -> dict:
+                    errored: AbstractSet[str] = frozenset()) -> dict:
     """Write one scan's findings from temp.rule_result (filled by engine.evaluate), set-based;
     returns a summary (counts and expired suppressions)."""
     now = conn.execute("SELECT started_at FROM scan_run WHERE id = ?", (scan_id,)).fetchone()[0]

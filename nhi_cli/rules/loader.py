@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import yaml
@@ -194,7 +195,7 @@ class RuleSet:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
-def load_rules(user_dirs: list[Path] = (), *, builtin: bool = True, config=None) -> RuleSet:
+def load_rules(user_dirs: Sequence[Path] = (), *, builtin: bool = True, config=None) -> RuleSet:
     """Built-in rules plus every user rule directory, with config applied (disable, severity,
     params). Problems are collected, never raised: the caller decides (exit 2)."""
     rules: list[Rule] = []

@@ -39,9 +39,10 @@ def read_people(path: Path) -> list[dict]:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ConfigError(f"people directory {path}: invalid YAML: {str(exc).splitlines()[0]}") from None
-        rows = data.get("people") if isinstance(data, dict) else data
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        listed = data.get("people") if isinstance(data, dict) else data
+        if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
             raise ConfigError(f"people directory {path}: expected a list of people (mappings with an email)")
+        rows = listed
     people = []
     for number, row in enumerate(rows, start=1):
         row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}

@@ -8,7 +8,7 @@ import time
 from nhi_cli.iam.store_step import refresh as refresh_effective_permissions
 from nhi_cli.rules.engine import evaluate
 from nhi_cli.rules.findings import record_findings
-from nhi_cli.rules.loader import RuleSet
+from nhi_cli.rules.loader import RuleProblem, RuleSet
 from nhi_cli.rules.people import load_people
 
 
@@ -25,7 +25,7 @@ class RulesStep:
     def __init__(self, config, ruleset: RuleSet):
         self.config = config
         self.ruleset = ruleset
-        self.problems = []
+        self.problems: list[RuleProblem] = []
         self.summary: dict = {}
         self.timings: dict[str, tuple[float, float]] = {}  # step -> (wall s, CPU s), for benchmarks
 

@@ -159,6 +159,6 @@ def run_case(rule: Rule, case: Case, now: str) -> CaseOutcome:
 
 def run_tests(rule: Rule) -> tuple[list[CaseOutcome], RuleProblem | None]:
     tests, problem = read_tests(rule)
-    if problem:
+    if tests is None:
         return [], problem
     return [run_case(rule, case, tests.now) for case in tests.cases], None

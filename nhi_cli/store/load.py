@@ -14,7 +14,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import asdict
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from nhi_cli import __version__
 from nhi_cli.model import Batch, ScopeResult, iso
@@ -105,7 +105,7 @@ def write_scan(
     batches: dict[tuple[str, str], Batch],
     demo: bool = False,
     operator: str | None = None,
-    post_load: list[PostLoad] = (),
+    post_load: Sequence[PostLoad] = (),
 ) -> int:
     """Load one scan and run ``post_load`` steps, all in one transaction. Returns the scan id."""
     now = iso(started_at)
