@@ -7,7 +7,7 @@ Timestamps are timezone-aware datetimes (or None when the provider does not say)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -16,12 +16,12 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass
@@ -125,7 +125,7 @@ class Batch:
     locations: list[CredentialLocation] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
 
-    def extend(self, other: "Batch") -> None:
+    def extend(self, other: Batch) -> None:
         for name in ("identities", "credentials", "grants", "trusts", "locations", "people"):
             getattr(self, name).extend(getattr(other, name))
 

@@ -9,9 +9,9 @@ import getpass
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Sequence
 from typing import Any
 
 from nhi_cli.kit import registry

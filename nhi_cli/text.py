@@ -14,7 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich.markup import escape
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Sized
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
 
@@ -37,6 +38,11 @@ class Evidence:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def _marks(values: Sized) -> str:
+    """``?,?,?``: one bind parameter per value, for an IN (...) list."""
+    return ",".join("?" * len(values))
 
 
 def matches(patterns: list[str], *values: str | None) -> str | None:
@@ -106,8 +112,8 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
                 add(identity_id, name, ev)
     # Agent kinds (MCP servers, Entra Agent ID objects) and Agent ID markers in attrs.
     for identity_id, name, kind, attrs in conn.execute(
-            "SELECT id, name, kind, attrs FROM identity WHERE removed_at IS NULL AND (kind IN (%s) "
-            "OR attrs LIKE '%%agent_id%%' OR attrs LIKE '%%\\u%%')" % ",".join("?" * len(AGENT_KINDS)),
+            f"SELECT id, name, kind, attrs FROM identity WHERE removed_at IS NULL "
+            f"AND (kind IN ({_marks(AGENT_KINDS)}) OR attrs LIKE '%agent_id%' OR attrs LIKE '%\\u%')",
             tuple(AGENT_KINDS)):
         attrs = json.loads(attrs or "{}")
         if kind in AGENT_KINDS:
@@ -122,8 +128,8 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
         if VERTEX_SERVICE_AGENT.search(identity_id):
             add(identity_id, name, Evidence("platform_identity", "Vertex AI service agent", "strong"))
     for identity_id, name, provider, kind in conn.execute(
-            "SELECT id, name, provider, kind FROM identity WHERE removed_at IS NULL AND provider IN (%s)"
-            % ",".join("?" * len(AI_PROVIDERS)), tuple(AI_PROVIDERS)):
+            f"SELECT id, name, provider, kind FROM identity WHERE removed_at IS NULL "
+            f"AND provider IN ({_marks(AI_PROVIDERS)})", tuple(AI_PROVIDERS)):
         add(identity_id, name, Evidence("ai_provider", f"{AI_PROVIDERS[provider]} {kind}", "medium"))
     # Names and descriptions (weak): a LIKE per word selects the few rows the regex then judges.
     words = " OR ".join(f"name LIKE '%{w}%' OR description LIKE '%{w}%'" for w in AGENTISH_WORDS)
@@ -137,8 +143,8 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
 
     for identity_id, name, principal in conn.execute(
             "SELECT t.identity_id, i.name, t.principal FROM trust t JOIN identity i ON i.id = t.identity_id "
-            "AND i.removed_at IS NULL WHERE t.principal_type = 'service' AND t.principal IN (%s)"
-            % ",".join("?" * len(AGENT_PLATFORM_SERVICES)), tuple(AGENT_PLATFORM_SERVICES)):
+            f"AND i.removed_at IS NULL WHERE t.principal_type = 'service' "
+            f"AND t.principal IN ({_marks(AGENT_PLATFORM_SERVICES)})", tuple(AGENT_PLATFORM_SERVICES)):
         add(identity_id, name, Evidence("platform_trust",
                                         f"trusted by {principal} ({AGENT_PLATFORM_SERVICES[principal]})", "strong"))
 

@@ -42,7 +42,7 @@ def find_links(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
     links: set[tuple[str, str, str]] = set()
     sightings = conn.execute(
         "SELECT id, key_id, hint, secret_hash, attrs FROM credential "
-        "WHERE removed_at IS NULL AND kind IN (%s)" % ",".join("?" * len(SIGHTING_KINDS)), SIGHTING_KINDS
+        f"WHERE removed_at IS NULL AND kind IN ({','.join('?' * len(SIGHTING_KINDS))})", SIGHTING_KINDS
     ).fetchall()
     if not sightings:
         return []

@@ -11,8 +11,9 @@ Members are read from the v_* views, so removed identities and credentials never
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from nhi_cli.agents.classify import matches
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import shlex
 import sqlite3
+from functools import cache
 from typing import Any
-from functools import lru_cache
 
 from nhi_cli.agents.timing import step
 from nhi_cli.errors import NhiError
@@ -25,7 +25,7 @@ from nhi_cli.severity import sql_rank
 PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
 
 
-@lru_cache(maxsize=None)
+@cache
 def revoke_kinds(provider: str) -> frozenset[str]:
     """The identity and credential kinds the provider's connector can revoke."""
     try:
@@ -206,7 +206,7 @@ def agent_detail(conn: sqlite3.Connection, name: str, scan_id: int | None = None
                           "LEFT JOIN v_credentials v ON v.id = c.credential_id WHERE c.agent_name = ? "
                           "ORDER BY c.provider, c.credential_id", (name,)):
         cred = dict(r)
-        cred["locations"] = [dict(l) for l in conn.execute(
+        cred["locations"] = [dict(loc) for loc in conn.execute(
             """SELECT l.location, l.context, link.method FROM credential_link link
                JOIN credential_location l ON l.credential_id = link.sighting_id
                WHERE link.target_id = ?

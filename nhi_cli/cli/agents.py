@@ -132,7 +132,7 @@ def _print_agent(st, agent: dict, properties) -> None:
     for column in ("provider", "kind", "credential", "status", "age", "found in"):
         creds.add_column(column, overflow="fold")
     for c in agent["credentials"]:
-        where = "; ".join(f"{l['location']} {l['context']}".strip() for l in c["locations"]) or "-"
+        where = "; ".join(f"{loc['location']} {loc['context']}".strip() for loc in c["locations"]) or "-"
         creds.add_row(c["provider"], c["kind"], escape(c["credential_id"]), c["status"],
                       "" if c["age_days"] is None else f"{c['age_days']}d", escape(where))
     out.print(creds)

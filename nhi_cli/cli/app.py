@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -141,7 +141,7 @@ def build_app() -> typer.Typer:
         config: ConfigOption = None,
         quiet: QuietOption = False,
         verbose: VerboseOption = False,
-        version: Annotated[Optional[bool], typer.Option(
+        version: Annotated[bool | None, typer.Option(
             "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
     ) -> None:
         ctx.obj = CliContext(db=db, config_path=config, quiet=quiet, verbose=verbose)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,13 +26,13 @@ if TYPE_CHECKING:  # pydantic and yaml load when a command reads nhi.yaml, not f
     from nhi_cli.config import Config
 
 DbOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--db", envvar="NHI_DB", help="Inventory file (default ./nhi.db, or `db:` in nhi.yaml).", show_default=False
     ),
 ]
 ConfigOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--config",
         "-c",

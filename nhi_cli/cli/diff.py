@@ -1,9 +1,9 @@
 """`nhi diff [SCAN_A] [SCAN_B]`: what appeared, disappeared and changed between two scans."""
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,7 +12,7 @@ from nhi_cli.reports import check_writable, write_output
 from nhi_cli.reports.diff import build_diff, render_json, render_markdown, render_table
 
 
-class DiffFormat(str, Enum):
+class DiffFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
@@ -20,10 +20,10 @@ class DiffFormat(str, Enum):
 
 def diff(
     ctx: typer.Context,
-    scan_a: Annotated[Optional[int], typer.Argument(help="The older scan (default: the one before SCAN_B).", show_default=False)] = None,
-    scan_b: Annotated[Optional[int], typer.Argument(help="The newer scan (default: the latest).", show_default=False)] = None,
-    format: Annotated[Optional[DiffFormat], typer.Option("--format", "-f", help="table (default at a terminal), json or markdown.", show_default=False)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)] = None,
+    scan_a: Annotated[int | None, typer.Argument(help="The older scan (default: the one before SCAN_B).", show_default=False)] = None,
+    scan_b: Annotated[int | None, typer.Argument(help="The newer scan (default: the latest).", show_default=False)] = None,
+    format: Annotated[DiffFormat | None, typer.Option("--format", "-f", help="table (default at a terminal), json or markdown.", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)] = None,
 ) -> None:
     """Compare two scans: identities and credentials that appeared, disappeared or changed
     (and which attributes), and findings new and resolved.

@@ -1,10 +1,10 @@
 """`nhi findings list|baseline`: the findings of the latest scan, and baseline files for CI."""
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from collections.abc import Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -60,12 +60,12 @@ def _check_choice(values: list[str], allowed: tuple, option: str) -> None:
 @findings_app.command("list")
 def list_cmd(
     ctx: typer.Context,
-    severity: Annotated[Optional[list[str]], typer.Option("--severity", "-s", help="critical, high, medium, low, info (repeatable).")] = None,
-    rule: Annotated[Optional[list[str]], typer.Option("--rule", "-r", help="Rule id or glob (repeatable).")] = None,
-    provider: Annotated[Optional[list[str]], typer.Option("--provider", "-p", help="Provider (repeatable).")] = None,
-    status: Annotated[Optional[list[str]], typer.Option("--status", help="new, open, suppressed, resolved (repeatable; default open and suppressed).")] = None,
+    severity: Annotated[list[str] | None, typer.Option("--severity", "-s", help="critical, high, medium, low, info (repeatable).")] = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", "-r", help="Rule id or glob (repeatable).")] = None,
+    provider: Annotated[list[str] | None, typer.Option("--provider", "-p", help="Provider (repeatable).")] = None,
+    status: Annotated[list[str] | None, typer.Option("--status", help="new, open, suppressed, resolved (repeatable; default open and suppressed).")] = None,
     new: Annotated[bool, typer.Option("--new", help="Only findings new since the previous scan.")] = False,
-    scan: Annotated[Optional[int], typer.Option("--scan", help="A scan id (default: the latest).")] = None,
+    scan: Annotated[int | None, typer.Option("--scan", help="A scan id (default: the latest).")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
 ) -> None:
     """List the findings of the latest scan (or --scan ID), worst first.
@@ -123,7 +123,7 @@ def _print_compact(st, rows: list[dict]) -> None:
 @findings_app.command("baseline")
 def baseline_cmd(
     ctx: typer.Context,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Write the fingerprints of the latest scan's findings (open and suppressed) as a baseline.
 

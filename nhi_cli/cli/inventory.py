@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,8 +23,8 @@ LIST_COLUMNS = ("id", "provider", "scope", "kind", "name", "owner", "enabled", "
 @inventory_app.command("list")
 def list_identities(
     ctx: typer.Context,
-    provider: Annotated[Optional[str], typer.Option("--provider", "-p", help="Only this provider.")] = None,
-    kind: Annotated[Optional[str], typer.Option("--kind", "-k", help="Only this identity kind (iam_user, ...).")] = None,
+    provider: Annotated[str | None, typer.Option("--provider", "-p", help="Only this provider.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", "-k", help="Only this identity kind (iam_user, ...).")] = None,
     what: Annotated[str, typer.Option("--what", help="identities or credentials.")] = "identities",
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
 ) -> None:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
-from typing import Any, Sequence
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -13,7 +14,7 @@ from nhi_cli.text import markup_safe as escape  # markup and control characters 
 from nhi_cli.text import write_csv
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"

@@ -1,9 +1,9 @@
 """`nhi report`: render a scan from the inventory as table, JSON, SARIF, Markdown, CSV or HTML."""
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,7 +11,7 @@ from nhi_cli.cli.common import cli_context
 from nhi_cli.reports import check_options, check_writable, render_report, write_output
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     table = "table"
     json = "json"
     sarif = "sarif"
@@ -20,14 +20,14 @@ class ReportFormat(str, Enum):
     html = "html"
 
 
-class What(str, Enum):
+class What(StrEnum):
     findings = "findings"
     inventory = "inventory"
 
 
-FormatOption = Annotated[Optional[ReportFormat], typer.Option(
+FormatOption = Annotated[ReportFormat | None, typer.Option(
     "--format", "-f", help="table (default at a terminal), json, sarif, markdown, csv or html.", show_default=False)]
-OutputOption = Annotated[Optional[Path], typer.Option(
+OutputOption = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write the report to this file instead of stdout.", show_default=False)]
 
 
@@ -52,9 +52,9 @@ def report(
     ctx: typer.Context,
     format: FormatOption = None,
     output: OutputOption = None,
-    scan: Annotated[Optional[int], typer.Option("--scan", help="Scan id to report (default: the latest).")] = None,
+    scan: Annotated[int | None, typer.Option("--scan", help="Scan id to report (default: the latest).")] = None,
     what: Annotated[What, typer.Option("--what", help="findings, or inventory (one row per credential; table, json, csv).")] = What.findings,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Rows of findings in table/markdown (0: all).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Rows of findings in table/markdown (0: all).")] = None,
 ) -> None:
     """Render a scan from the inventory, never from a live scan, so any past scan can be reported again.
 

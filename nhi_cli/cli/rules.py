@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,7 +16,7 @@ from nhi_cli.rules.testing import run_tests
 
 rules_app = typer.Typer(help="The rules nhi evaluates: list, show, and test them.\n\nExample: nhi rules show credential_max_age", no_args_is_help=True)
 
-RulesDirOption = Annotated[Optional[list[Path]], typer.Option(
+RulesDirOption = Annotated[list[Path] | None, typer.Option(
     "--rules-dir", help="A directory of user rules (repeatable), added to rules.dirs in nhi.yaml.")]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -75,19 +75,19 @@ def print_summary(st, conn, scan_id: int) -> None:
 def scan(
     ctx: typer.Context,
     demo: Annotated[bool, typer.Option("--demo", help="Scan the built-in demo estate (local fakes, no cloud account).")] = False,
-    provider: Annotated[Optional[list[str]], typer.Option("--provider", "-p", help="Only these providers (repeatable).")] = None,
-    profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile from the standard boto3 chain.")] = None,
+    provider: Annotated[list[str] | None, typer.Option("--provider", "-p", help="Only these providers (repeatable).")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile from the standard boto3 chain.")] = None,
     aws_org: Annotated[bool, typer.Option("--aws-org", help="Scan every active account in the AWS Organization.")] = False,
-    mcp_path: Annotated[Optional[list[Path]], typer.Option(
+    mcp_path: Annotated[list[Path] | None, typer.Option(
         "--mcp-path", help="An MCP config file, or a directory searched for project MCP configs (.mcp.json, "
         ".vscode/mcp.json, .cursor/mcp.json); repeatable. Adds the mcp provider if nhi.yaml has none.")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json (scan summary), or a report format: sarif, markdown, csv, html (see `nhi report`).")] = "table",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report of this scan to a file (format from --format or the file suffix).")] = None,
-    fail_on: Annotated[Optional[Severity], typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report of this scan to a file (format from --format or the file suffix).")] = None,
+    fail_on: Annotated[Severity | None, typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
     new_only: Annotated[bool, typer.Option("--new-only", help="Gate only on findings new since the previous scan (or --baseline).")] = False,
-    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="Gate only on findings absent from this file (`nhi findings baseline`); implies --new-only.")] = None,
+    baseline: Annotated[Path | None, typer.Option("--baseline", help="Gate only on findings absent from this file (`nhi findings baseline`); implies --new-only.")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="An incomplete scan exits on its findings (0/1) instead of 3.")] = False,
-    rules_dir: Annotated[Optional[list[Path]], typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
+    rules_dir: Annotated[list[Path] | None, typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
 ) -> None:
     """Scan providers into the inventory.
 

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from nhi_cli.errors import ExitCode, NhiError
@@ -67,7 +67,7 @@ class Report:
     agents: list[dict]
     revocations: list[dict]
     credentials: list[dict] | None = None  # only for --what inventory
-    generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    generated_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     @property
     def empty(self) -> bool:
@@ -91,7 +91,7 @@ def dicts(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict]:
     cursor.row_factory = None
     cursor.execute(sql, params)
     columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
 def resolve_scan(conn: sqlite3.Connection, scan_id: int | None) -> dict:

@@ -11,9 +11,10 @@ import hashlib
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from nhi_cli.rules.loader import Rule, RuleProblem
 from nhi_cli.rules.readonly import authorize_read, guarded
@@ -75,7 +76,10 @@ def iter_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) 
             if resource_id is None or str(resource_id) in seen:
                 continue
             seen.add(str(resource_id))
-            get = lambda name: row[index[name]] if name in index else None  # noqa: E731
+
+            def get(name: str, row: Any = row) -> Any:
+                return row[index[name]] if name in index else None
+
             yield Result(rule_id=rule.id, resource_id=str(resource_id),
                          resource_type=str(get("resource_type") or "identity"),
                          reason=str(get("reason") or f"{rule.meta.title}."), provider=get("provider"),

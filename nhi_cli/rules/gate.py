@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ def baseline_document(rows: list[dict[str, Any]], scan_id: int | None) -> dict[s
     return {
         "nhi_baseline": BASELINE_VERSION,
         "scan_id": scan_id,
-        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "fingerprints": [
             {"fingerprint": r["fingerprint"], "rule_id": r["rule_id"], "resource_id": r["resource_id"]}
             for r in sorted(rows, key=lambda r: (r["rule_id"], r["resource_id"]))

@@ -9,8 +9,8 @@ scan's writable connection.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
 ALLOWED |= {getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
