@@ -122,6 +122,7 @@ def write_scan(
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (now, iso(finished_at), status, __version__, int(demo), operator, json.dumps(summary)),
         ).lastrowid
+        assert scan_id is not None  # an INSERT always sets it
         for r in results:
             conn.execute(
                 "INSERT INTO scope_result (scan_id, provider, scope, scope_name, status, error_code, message, "
