@@ -9,6 +9,7 @@ would run as a formula get a leading apostrophe (``csv_safe``).
 
 A neutral module: reports, the CLI and anything else that prints inventory text use it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,10 @@ from rich.markup import escape
 
 # C0/C1 controls (but tab, newline, carriage return), bidi embeddings, overrides, isolates and
 # marks, zero-width and other invisible format characters, lone surrogates and private use.
-_ESCAPE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060"
-                     "\u2066-\u2069\ufeff\ud800-\udfff\ue000-\uf8ff]")
+_ESCAPE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060"
+    "\u2066-\u2069\ufeff\ud800-\udfff\ue000-\uf8ff]"
+)
 _BREAKS = re.compile("[\r\n\t]")
 
 

@@ -5,6 +5,7 @@ when that command runs (or shows its own help): `nhi --help` lists the summaries
 without importing any command, and `nhi query` does not pay for the scan's imports. Below this
 boundary every module imports at its top; provider SDKs load inside connectors.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -30,9 +31,7 @@ from nhi_cli.cli.common import (
     share_global_options,
 )
 from nhi_cli.errors import ExitCode, NhiError
-from nhi_cli.text import (
-    visible,  # error lines quote names: control characters made visible
-)
+from nhi_cli.text import visible  # error lines quote names: control characters made visible
 
 # command -> (module under nhi_cli/cli/ that registers it, the summary `nhi --help` lists).
 # tests/core/test_cli.py checks each summary against the command's own help.
@@ -42,22 +41,32 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "query": ("query", "Run a read-only SQL query against the inventory."),
     "rules": ("rules", "The rules nhi evaluates: list, show, and test them."),
     "findings": ("findings", "Findings from the rules: list them, write a CI baseline."),
-    "report": ("report", "Render a scan from the inventory, never from a live scan, so any past scan can be "
-               "reported again."),
-    "diff": ("diff", "Compare two scans: identities and credentials that appeared, disappeared or changed "
-             "(and which attributes), and findings new and resolved."),
+    "report": (
+        "report",
+        "Render a scan from the inventory, never from a live scan, so any past scan can be reported again.",
+    ),
+    "diff": (
+        "diff",
+        "Compare two scans: identities and credentials that appeared, disappeared or changed "
+        "(and which attributes), and findings new and resolved.",
+    ),
     "revoke": ("revoke", "Revoke credentials and identities now; `nhi revoke log` lists attempts."),
-    "restore": ("revoke", "Undo the reversible steps of a revocation (reactivate keys, remove deny policies, "
-                "put the old trust policy back) and record that. Irreversible steps are listed, not undone."),
+    "restore": (
+        "revoke",
+        "Undo the reversible steps of a revocation (reactivate keys, remove deny policies, "
+        "put the old trust policy back) and record that. Irreversible steps are listed, not undone.",
+    ),
     "agents": ("agents", "AI agents found in the inventory: identities, credentials, delegation, scorecard."),
 }
 
-HELP = """Govern non-human identities and the AI agents that use them.
-
-Every agent identity must be scoped, delegated, auditable and revocable. nhi inventories service accounts, keys, apps and tokens across providers into a local SQLite file, flags what fails those four properties, reports it, and revokes it in an emergency.
-
-Example: nhi scan --demo && nhi report --format html --output report.html
-"""
+# One line per paragraph: Typer keeps the line breaks of help text.
+HELP = (
+    "Govern non-human identities and the AI agents that use them.\n\n"
+    "Every agent identity must be scoped, delegated, auditable and revocable. nhi inventories service accounts, "
+    "keys, apps and tokens across providers into a local SQLite file, flags what fails those four properties, "
+    "reports it, and revokes it in an emergency.\n\n"
+    "Example: nhi scan --demo && nhi report --format html --output report.html\n"
+)
 
 
 INTERRUPTED = "nhi: interrupted; the inventory is as it was before this run"
@@ -131,8 +140,15 @@ class LazyGroup(TyperGroup):
 
 
 def build_app() -> typer.Typer:
-    app = typer.Typer(name="nhi", cls=LazyGroup, help=HELP, no_args_is_help=True, add_completion=False,
-                      pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]})
+    app = typer.Typer(
+        name="nhi",
+        cls=LazyGroup,
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
 
     @app.callback()
     def main_options(
@@ -141,8 +157,9 @@ def build_app() -> typer.Typer:
         config: ConfigOption = None,
         quiet: QuietOption = False,
         verbose: VerboseOption = False,
-        version: Annotated[bool | None, typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+        version: Annotated[
+            bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        ] = None,
     ) -> None:
         ctx.obj = CliContext(db=db, config_path=config, quiet=quiet, verbose=verbose)
 
@@ -193,8 +210,12 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("NHI_DEBUG"):
             traceback.print_exc()
-        err.print(visible(f"nhi: internal error: {type(exc).__name__}: {exc} (set NHI_DEBUG=1 for the traceback)"),
-                     highlight=False, markup=False, soft_wrap=True)
+        err.print(
+            visible(f"nhi: internal error: {type(exc).__name__}: {exc} (set NHI_DEBUG=1 for the traceback)"),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
         return ExitCode.CANNOT_RUN
 
 

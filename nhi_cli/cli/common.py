@@ -96,9 +96,7 @@ class CliContext:
         """A message for people: stderr, silent with --quiet. Never parsed as markup, and
         control characters shown as escapes: messages quote names from the inventory."""
         if not self.quiet:
-            self.err.print(
-                visible(message, oneline=False), style=style, highlight=False, markup=False, soft_wrap=True
-            )
+            self.err.print(visible(message, oneline=False), style=style, highlight=False, markup=False, soft_wrap=True)
 
     @property
     def interactive(self) -> bool:

@@ -1,6 +1,7 @@
 """--db, --config, --quiet and --verbose mean the same before or after the command, and the
 inventory path is chosen in one documented order: --db, then NHI_DB, then `db:` in nhi.yaml,
 then ./nhi.db."""
+
 from __future__ import annotations
 
 import json
@@ -18,14 +19,17 @@ def _query_file(nhi, *args) -> str:
     return result.err.split("no inventory at ", 1)[1].split(";")[0]
 
 
-@pytest.mark.parametrize("args", [
-    ("--db", "root.db", "query", "SELECT 1"),
-    ("query", "SELECT 1", "--db", "root.db"),
-    ("--db", "other.db", "query", "SELECT 1", "--db", "root.db"),  # the one nearer the command wins
-    ("findings", "list", "--db", "root.db"),
-    ("--db", "root.db", "agents", "list"),
-    ("rules", "list", "--db", "root.db", "--format", "json"),  # accepted even where the db is not read
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--db", "root.db", "query", "SELECT 1"),
+        ("query", "SELECT 1", "--db", "root.db"),
+        ("--db", "other.db", "query", "SELECT 1", "--db", "root.db"),  # the one nearer the command wins
+        ("findings", "list", "--db", "root.db"),
+        ("--db", "root.db", "agents", "list"),
+        ("rules", "list", "--db", "root.db", "--format", "json"),  # accepted even where the db is not read
+    ],
+)
 def test_db_before_or_after_the_command(nhi, args):
     if "rules" in args:
         result = nhi(*args)

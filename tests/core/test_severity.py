@@ -1,4 +1,5 @@
 """One severity scale for gates, sorting and every output format."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,6 +7,7 @@ import pytest
 from nhi_cli.config import load_config
 from nhi_cli.errors import ConfigError
 from nhi_cli.severity import SEVERITIES, Severity, rank, worst_first
+
 
 # GitHub code scanning buckets security-severity scores: >= 9.0 critical, 7.0-8.9 high,
 # 4.0-6.9 medium, 0.1-3.9 low ("SARIF support for code scanning").
@@ -24,7 +26,12 @@ def test_order_is_worse_is_higher_and_read_worst_first():
     assert Severity.critical.rank > Severity.high.rank > Severity.info.rank
     # stored text of an unknown severity sorts after info instead of breaking a report
     assert sorted(["low", "bogus", "critical", "info", "high"], key=worst_first) == [
-        "critical", "high", "low", "info", "bogus"]
+        "critical",
+        "high",
+        "low",
+        "info",
+        "bogus",
+    ]
     assert rank("bogus") < rank("info")
 
 
@@ -42,7 +49,8 @@ def test_info_is_a_note_without_a_security_score():
 
 def test_ocsf_severity_ids_match_the_schema_labels():
     assert {s.ocsf_id: s.value for s in Severity} == {
-        i: ("info" if label == "Informational" else label.lower()) for i, label in OCSF_LABELS.items()}
+        i: ("info" if label == "Informational" else label.lower()) for i, label in OCSF_LABELS.items()
+    }
 
 
 def test_parse_accepts_any_case_and_names_the_choices_otherwise():
