@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nhi_cli.iam.store_step import refresh
 from nhi_cli.rules.engine import run_rule
 from nhi_cli.rules.loader import Rule, RuleProblem, _validation_problem, _yaml_problem, schema_connection
 
@@ -105,8 +106,6 @@ def load_case(conn: sqlite3.Connection, case: Case, now: str) -> None:
     if rows.get("grant") or rows.get("trust"):
         # as after a scan's load: AWS cases go through the policy evaluator, so a case states
         # policies (Allow, Deny, conditions) and the rule sees their effective permission
-        from nhi_cli.iam.store_step import refresh
-
         refresh(conn)
 
 
