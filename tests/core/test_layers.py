@@ -17,20 +17,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Lowest first. Keep in step with the "Layers" section of ARCHITECTURE.md.
 LAYERS: list[tuple[str, ...]] = [
-    # foundation: the version, exit codes, records, severity, nhi.yaml, neutral helpers
+    # 0: the version, exit codes, severity, records, nhi.yaml, neutral helpers, the connector kit
     (
         "nhi_cli",
         "nhi_cli.errors",
-        "nhi_cli.model",
         "nhi_cli.severity",
+        "nhi_cli.model",
         "nhi_cli.config",
         "nhi_cli.text",
         "nhi_cli.files",
         "nhi_cli.pool",
+        "nhi_cli.kit",
     ),
-    ("nhi_cli.kit",),
-    ("nhi_connectors",),
     ("nhi_cli.store",),
+    ("nhi_connectors",),
     ("nhi_cli.scan",),
     ("nhi_cli.iam",),
     ("nhi_cli.agents", "nhi_cli.rules"),
@@ -176,7 +176,11 @@ def test_architecture_names_every_layer():
     """ARCHITECTURE.md's layer table names every package and module LAYERS places."""
     text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
     table = text[text.index("## Layers") :]
+    table = table.replace(
+        "nhi_cli/{errors,severity,model,config}.py", "nhi_cli/errors nhi_cli/severity nhi_cli/model nhi_cli/config"
+    )
+    table = table.replace("nhi_cli/{text,files,pool}.py", "nhi_cli/text nhi_cli/files nhi_cli/pool")
     for prefixes in LAYERS:
         for prefix in prefixes:
             path = prefix.replace("nhi_connectors", "connectors").replace(".", "/")
-            assert f"`{path}" in table, f"ARCHITECTURE.md's layer table does not name {path}"
+            assert path in table, f"ARCHITECTURE.md's layer table does not name {path}"
