@@ -10,11 +10,14 @@ BIN := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The distribution was called nhi before it became nhi-cli: drop a stale editable install of it.
 $(VENV)/.demo-installed: $(BIN)/python pyproject.toml setup.py
+	$(BIN)/pip uninstall -q -y nhi 2>/dev/null || true
 	$(BIN)/pip install -q -e '.[demo]'
 	touch $@
 
 $(VENV)/.test-installed: $(BIN)/python pyproject.toml setup.py
+	$(BIN)/pip uninstall -q -y nhi 2>/dev/null || true
 	$(BIN)/pip install -q -e '.[demo,test]'
 	touch $@
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+from nhi_cli import extras
 from nhi_cli.kit import registry
 from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScanOptions, ScopeError
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
@@ -41,6 +42,7 @@ def plan_scan(config, only: list[str] | None = None) -> list[ScanPlanEntry]:
             continue
         connector, settings = registry.connector_for(config, name)
         if settings.enabled:
+            extras.require(name)  # its SDK: one line naming the extra to install, before any call
             plan.append(ScanPlanEntry(name=name, connector=connector, settings=settings))
     return plan
 
