@@ -131,6 +131,23 @@ def failed_to_authenticate(result: ScopeResult) -> bool:
     return result.scope == "*" and any(gap["code"] == AUTH_GAP for gap in result.gaps)
 
 
+def with_next_step(result: ScopeResult, aws_profile: str | None = None) -> str:
+    """The result's message, followed by what to do when it is an authentication failure."""
+    from nhi_cli.detect import next_step
+
+    message = result.message or ""
+    hint = next_step(result.provider, result.error_code, result.message, aws_profile=aws_profile)
+    return f"{message}; next: {hint}" if hint else message
+
+
+def auth_failure_message(results: list[ScopeResult], aws_profile: str | None = None) -> str:
+    """One line for a scan none of whose providers could authenticate."""
+    if len(results) == 1:
+        return f"could not authenticate to {results[0].provider}: {with_next_step(results[0], aws_profile)}"
+    return "could not authenticate to any provider: " + "; ".join(
+        f"{r.provider}: {with_next_step(r, aws_profile)}" for r in results)
+
+
 def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options: ScanOptions,
                 cancel: threading.Event, progress=None, max_scopes: int = 8):
     """Collect every scope of every connector; returns (results, batches)."""
@@ -174,8 +191,7 @@ def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: ScanOptions | 
     results, batches = collect_all(plan, now=started, salt=store.secret_salt, options=options or ScanOptions(),
                                    cancel=cancel, progress=progress)
     if results and all(failed_to_authenticate(r) for r in results):
-        first = results[0]
-        raise NhiError(f"could not authenticate to {first.provider}: {first.message}", ExitCode.CANNOT_RUN)
+        raise NhiError(auth_failure_message(results, options.aws_profile if options else None), ExitCode.CANNOT_RUN)
     scan_id = write_scan(store, started_at=started, finished_at=utcnow(), results=results, batches=batches,
                          demo=demo, operator=operator_name(), post_load=post_load)
     return ScanOutcome(scan_id=scan_id, results=results, started_at=started, batches=batches)

@@ -36,7 +36,7 @@ def start_server(stack: ExitStack) -> str:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
-        raise NhiError("the AWS demo needs moto: pip install 'nhi[demo]'", ExitCode.CANNOT_RUN) from None
+        raise NhiError("the AWS demo needs moto: pip install 'nhi-cli[demo]'", ExitCode.CANNOT_RUN) from None
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # verbose=False does not silence it
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

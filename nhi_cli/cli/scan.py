@@ -115,6 +115,8 @@ def scan(
                 st.config.providers = demo_config.providers
         if mcp_path and "mcp" not in st.config.providers:  # scan just these paths, not this machine's home
             st.config.providers["mcp"] = {"discover": False}
+        elif not st.config.providers:  # no nhi.yaml: every provider whose credentials are here
+            st.config.providers = _detected_providers(st, provider, profile, aws_org)
         plan = plan_scan(st.config, provider)
         options = ScanOptions(aws_profile=profile, aws_org=aws_org, mcp_paths=tuple(str(p) for p in mcp_path or []),
                               owner_tags=tuple(st.config.owner_tags))  # connectors read owners from these tags
@@ -145,10 +147,35 @@ def scan(
             gate.print_table(findings)
     finally:
         store.close()
-    for r in outcome.results:
-        if r.status in ("denied", "error"):
-            st.say(f"nhi: {r.provider}:{r.scope} {r.status}: {r.error_code} {r.message or ''}".rstrip(), "yellow")
+    report_gaps(st, outcome.results, profile)
     raise typer.Exit(gate.finish(findings, outcome.complete))
+
+
+def _detected_providers(st, only: list[str] | None, profile: str | None, aws_org: bool) -> dict:
+    """No provider configured: what the standard credential chains offer, said on stderr."""
+    from nhi_cli.detect import detect
+
+    detections = detect(only, aws_profile=profile, aws_org=aws_org)
+    for d in detections:
+        st.say(d.line(), None if d.found else "dim")
+    found = {d.provider: d.settings for d in detections if d.found}
+    if not found:
+        raise ConfigError(f"no credentials found for {', '.join(only or [])}; see the reasons above, "
+                          "or try `nhi scan --demo`")
+    return found
+
+
+def report_gaps(st, results, aws_profile: str | None) -> None:
+    """One line per denied or failed scope. Errors, not progress: printed even with --quiet,
+    so a CI log of a scan that exits 3 says why."""
+    from nhi_cli.reports.text import visible
+    from nhi_cli.scan import with_next_step
+
+    for r in results:
+        if r.status in ("denied", "error"):
+            line = f"nhi: {r.provider}:{r.scope} {r.status}: {r.error_code} {with_next_step(r, aws_profile)}"
+            st.err.print(visible(line.rstrip(), oneline=False), style="yellow", highlight=False, markup=False,
+                         soft_wrap=True)
 
 
 def _report_format(format: str, output: Path | None) -> str | None:
