@@ -20,7 +20,7 @@ from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.text import visible  # error lines quote names: control characters made visible
 
 COMMAND_MODULES = (
-    "scan", "inventory", "query", "rules", "findings", "report", "diff", "revoke", "agents",
+    "init", "scan", "inventory", "query", "rules", "findings", "report", "diff", "revoke", "agents", "config",
 )
 
 HELP = """Govern non-human identities and the AI agents that use them.
