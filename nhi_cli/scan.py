@@ -54,6 +54,27 @@ class ScanOutcome:
     started_at: datetime
     batches: dict = field(default_factory=dict, repr=False)
 
+    def coverage_line(self) -> str | None:
+        """The scan's last line when its coverage is not whole: a reader of a CI log must not
+        take a clean-looking summary for a clean estate. None when every scope is complete."""
+        partial = [r for r in self.results if r.status == "partial"]
+        failed = [r for r in self.results if not r.loaded]
+        if not partial and not failed:
+            return None
+        total = len(self.results)
+
+        def names(rows: list[ScopeResult]) -> str:
+            shown = ", ".join(f"{r.provider}:{r.scope}" for r in rows[:5])
+            return shown + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+
+        parts = []
+        if failed:
+            parts.append(f"{len(failed)} of {total} scopes not read ({names(failed)}): their earlier records kept")
+        if partial:
+            parts.append(f"{len(partial)} of {total} scopes partial ({names(partial)}): some of their APIs unreadable")
+        return f"nhi: coverage {'incomplete' if failed else 'partial'}: " + "; ".join(parts) + \
+            "; findings there may be missing (see the Scopes table)"
+
     @property
     def complete(self) -> bool:
         """No scope denied or failed. A partial scope (an optional API such as sign-in logs

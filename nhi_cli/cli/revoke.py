@@ -202,8 +202,8 @@ def _confirm(yes: bool, question: str) -> None:
         raise NhiError("refusing to act without confirmation: stdin is not a terminal; review the plan and "
                        "re-run with --yes (or use --dry-run / --plan-out FILE); nothing was changed", ExitCode.USAGE)
     if not typer.confirm(question, default=False, err=True):
-        state().say("nhi: not confirmed; nothing was changed")
-        raise typer.Abort()
+        # A refusal, not an interruption (130): the operator read the plan and said no.
+        raise NhiError("not confirmed: declined at the prompt; nothing was changed", ExitCode.DECLINED)
 
 
 def _execute(st, store, plan, connectors, *, restore_of: int | None, fmt: Format) -> int:

@@ -45,15 +45,16 @@ def print_summary(st, conn, scan_id: int) -> None:
     from nhi_cli.reports.text import markup_safe as escape  # provider text: markup and control characters inert
 
     table = Table(title=f"Inventory after scan {scan_id}", header_style="bold")
-    for column in ("provider", "scope", "kind", "identities", "credentials"):
-        table.add_column(column, justify="right" if column in ("identities", "credentials") else "left")
+    for column in ("provider", "scope", "kind", "identities", "credentials"):  # ids fold, never cut with an ellipsis
+        table.add_column(column, justify="right" if column in ("identities", "credentials") else "left",
+                         overflow="fold")
     for row in queries.inventory_summary(conn):
         table.add_row(row["provider"], escape(row["scope"]), row["kind"], str(row["identities"]),
                       str(row["credentials"] or 0))
     st.out.print(table)
     scopes = Table(title="Scopes", header_style="bold")
     for column in ("provider", "scope", "status", "API calls", "detail"):
-        scopes.add_column(column)
+        scopes.add_column(column, overflow="fold")
     for row in queries.scope_results(conn, scan_id):
         detail = row["error_code"] or ""
         if row["gaps"]:
@@ -148,7 +149,11 @@ def scan(
     finally:
         store.close()
     report_gaps(st, outcome.results, profile)
-    raise typer.Exit(gate.finish(findings, outcome.complete))
+    code = gate.finish(findings, outcome.complete)
+    coverage = outcome.coverage_line()
+    if coverage:  # the last line, even with --quiet: it qualifies every result above
+        st.err.print(coverage, style="yellow", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
 
 
 def _detected_providers(st, only: list[str] | None, profile: str | None, aws_org: bool) -> dict:
