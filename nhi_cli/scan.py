@@ -125,8 +125,43 @@ def bounded_map(fn: Callable, items: list, workers: int, cancel: threading.Event
     return results
 
 
-def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope, progress) -> tuple[ScopeResult, Batch]:
+class ScanProgress:
+    """What a scan reports as it goes; these do nothing, the CLI renders them (cli/progress.py).
+    Called from worker threads: implementations must be thread-safe."""
+
+    def listing_scopes(self, provider: str) -> None:
+        """``provider`` is listing its scopes (accounts of an Organization, projects)."""
+
+    def scopes_listed(self, provider: str, scopes: list[Scope]) -> None:
+        """``provider`` will scan these scopes (none when listing them failed)."""
+
+    def scope_started(self, provider: str, scope: Scope) -> None:
+        """A worker began collecting ``scope``."""
+
+    def scope_done(self, provider: str, scope: Scope, result: ScopeResult) -> None:
+        """``scope`` finished, whatever its status."""
+
+
+class _CallbackProgress(ScanProgress):
+    """A plain ``fn(provider, scope, result)`` called when each scope finishes."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def scope_done(self, provider, scope, result):
+        self.fn(provider, scope, result)
+
+
+def _as_progress(progress) -> ScanProgress:
+    if progress is None:
+        return ScanProgress()
+    return progress if isinstance(progress, ScanProgress) else _CallbackProgress(progress)
+
+
+def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope,
+                   progress: ScanProgress) -> tuple[ScopeResult, Batch]:
     ctx = base.for_scope()
+    progress.scope_started(entry.name, scope)
     start = time.monotonic()
     batch = Batch()
     try:
@@ -140,8 +175,7 @@ def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope, pro
     result.duration_ms = int((time.monotonic() - start) * 1000)
     result.identities = len(batch.identities)
     result.credentials = len(batch.credentials)
-    if progress:
-        progress(entry.name, scope, result)
+    progress.scope_done(entry.name, scope, result)
     return result, batch
 
 
@@ -172,12 +206,14 @@ def auth_failure_message(results: list[ScopeResult], aws_profile: str | None = N
 def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options: ScanOptions,
                 cancel: threading.Event, progress=None, max_scopes: int = 8):
     """Collect every scope of every connector; returns (results, batches)."""
+    progress = _as_progress(progress)
     results: list[ScopeResult] = []
     batches: dict[tuple[str, str], Batch] = {}
     work: list[tuple[ScanPlanEntry, CollectContext, Scope]] = []
     discovery: dict[str, dict[str, int]] = {}  # calls made while listing scopes (organizations:ListAccounts)
     for entry in plan:
         base = CollectContext(now=now, settings=entry.settings, secret_salt=salt, cancel=cancel, options=options)
+        progress.listing_scopes(entry.name)
         try:
             scopes = entry.connector.scopes(base)
         except ScopeError as exc:
@@ -185,7 +221,9 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
             results.append(ScopeResult(entry.name, "*", exc.status, error_code=exc.code, message=exc.message,
                                        api_calls=dict(base.calls),
                                        gaps=[{"what": "scopes", "code": code, "message": exc.message}]))
+            progress.scopes_listed(entry.name, [])
             continue
+        progress.scopes_listed(entry.name, scopes)
         work.extend((entry, base, scope) for scope in scopes)
         discovery[entry.name] = dict(base.calls)
 

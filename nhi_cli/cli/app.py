@@ -41,7 +41,7 @@ def _version(value: bool) -> None:
 
 
 def build_app() -> typer.Typer:
-    app = typer.Typer(name="nhi", help=HELP, no_args_is_help=True, add_completion=False,
+    app = typer.Typer(name="nhi", help=HELP, no_args_is_help=True, add_completion=True,
                       pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]})
 
     @app.callback()
@@ -66,6 +66,32 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _flags_as_flags(command) -> None:
+    """A boolean flag takes no value, so its help shows no type: Typer 0.29 prints `<bool>`
+    next to every flag (`--demo <bool>`), which reads as if it wanted `--demo true`."""
+    for param in command.params:
+        if getattr(param, "is_flag", False) and getattr(param, "metavar", None) is None:
+            param.metavar = ""
+    make_help_option = command.get_help_option  # --help is made per invocation, not a param
+
+    def get_help_option(ctx):
+        option = make_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
+    for sub in getattr(command, "commands", {}).values():
+        _flags_as_flags(sub)
+
+
+def build_command(app: typer.Typer):
+    """The click command Typer builds from ``app``, with flags shown as flags."""
+    command = typer.main.get_command(app)
+    _flags_as_flags(command)
+    return command
+
+
 def _silence_library_logs() -> None:
     """SDKs (azure-identity, google-auth, botocore) log warnings; with no handler configured,
     Python prints them on stderr (logging.lastResort), so a missing Azure credential came out
@@ -84,7 +110,7 @@ def run(argv: list[str] | None = None) -> int:
     st = reset_state()
     app = build_app()
     try:
-        result = app(args=argv, prog_name="nhi", standalone_mode=False)
+        result = build_command(app)(args=argv, prog_name="nhi", standalone_mode=False)
         code = int(result) if isinstance(result, int) else 0
         if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into an exit code of 130
             st.err.print(INTERRUPTED, highlight=False, soft_wrap=True)

@@ -16,7 +16,7 @@ DbOption = Annotated[Optional[Path], typer.Option(
     "--db", envvar="NHI_DB", help="Inventory file (default ./nhi.db, or `db:` in nhi.yaml).", show_default=False)]
 ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", "-c", envvar="NHI_CONFIG", help="nhi.yaml to use (default ./nhi.yaml if present).", show_default=False)]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr; errors and the reason a scope failed still show.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail, such as API calls per scope.")]
 
 

@@ -6,10 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from nhi_cli.config import DEFAULT_CONFIG_NAME
 from nhi_cli.errors import ConfigError
 
-config_app = typer.Typer(help="Check the configuration file (nhi.yaml).", no_args_is_help=True)
+config_app = typer.Typer(help="Check the configuration file (nhi.yaml).\n\nExample: nhi config validate nhi.yaml", no_args_is_help=True)
 
 
 @config_app.command("validate")
@@ -29,7 +28,7 @@ def validate(
     from nhi_cli.reports.text import visible
 
     st = state()
-    target = path or st.config_path or Path(DEFAULT_CONFIG_NAME)
+    target = path or st.config_path or Path("nhi.yaml")  # nhi_cli.config's default; not imported for --help
     errors = check_config(target)
     for message in errors:
         st.err.print(visible(message), highlight=False, markup=False, soft_wrap=True)

@@ -15,30 +15,6 @@ from nhi_cli.errors import ConfigError, ExitCode
 from nhi_cli.store import queries
 
 
-def _progress(st):
-    """A Rich progress line on stderr; None when quiet or not at a terminal."""
-    if not st.interactive:
-        if st.verbose and not st.quiet:
-            return None, lambda name, scope, result: st.say(
-                f"  {name}:{scope.id} {result.status} ({sum(result.api_calls.values())} API calls)")
-        return None, None
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from nhi_cli.reports.text import markup_safe as escape
-
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                        console=st.err, transient=True)
-    task = progress.add_task("scanning", total=None)
-
-    def advance(name, scope, result):
-        progress.update(task, description=escape(f"scanned {name}:{scope.id} ({result.status})"))
-        if st.verbose:
-            progress.console.print(f"  {name}:{scope.id} {result.status} "
-                                   f"({sum(result.api_calls.values())} API calls)", highlight=False, markup=False)
-
-    return progress, advance
-
-
 def print_summary(st, conn, scan_id: int) -> None:
     from rich.table import Table
 
@@ -96,6 +72,7 @@ def scan(
 
     Example: nhi scan --demo        (or: nhi scan --aws-org --profile audit)
     """
+    from nhi_cli.cli.progress import scan_progress
     from nhi_cli.kit.demo import demo_estate
     from nhi_cli.model import utcnow
     from nhi_cli.kit.connector import ScanOptions
@@ -125,10 +102,10 @@ def scan(
                         allow_partial=allow_partial, rules_dir=rules_dir)
         store = st.open_store(create=True)
         stack.callback(store.close)
-        progress, advance = _progress(st)
+        progress = scan_progress(st)
         if progress:
             stack.enter_context(progress)
-        outcome = run_scan(store, plan, options=options, demo=demo, progress=advance, now=now,
+        outcome = run_scan(store, plan, options=options, demo=demo, progress=progress, now=now,
                            post_load=post_load_steps(st, gate))
     store = st.open_store()
     try:
