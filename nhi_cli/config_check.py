@@ -69,7 +69,7 @@ def _messages(source: Path, root: yaml.Node | None, exc: ValidationError, model:
 
 def check_config(path: Path) -> list[str]:
     """Every error of the config file at ``path``, in file order; empty when it is valid."""
-    from nhi_cli import registry
+    from nhi_cli.kit import registry
 
     try:
         text = path.read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ backdate keys, set last-used times and give keys deterministic ids (the rogue ag
 must be AKIANWOPSCOPILOT0001 wherever it appears). These are moto internals, so moto is
 pinned (>=5.2,<5.3). Tests and benchmarks use the same helpers.
 
-Only the demo imports moto: it is an optional dependency (``pip install nhi[demo]``).
+Only the demo imports moto: it is an optional dependency (``pip install nhi-cli[demo]``).
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nhi_connectors.aws import demo
+from nhi_connectors.aws import fake as demo
 
 ACCOUNT = "123456789012"  # moto's default account
 CLOSED = "127.0.0.1:9"
