@@ -68,12 +68,12 @@ def show(
     try:
         conn = store.conn
         # The lookup `nhi revoke` uses: credential or identity id, identity name, key id or hint.
-        from nhi_cli.revoke.resolve import _describe, _lookup, candidates
+        from nhi_cli.revoke.resolve import _describe, _lookup
 
         matches = _lookup(conn, id)
         if not matches:
-            near = candidates(conn, id)
-            hint = f"; did you mean: {'; '.join(near)}" if near else ""
+            near = queries.similar_ids(conn, id)
+            hint = f"; did you mean: {', '.join(near)}" if near else ""
             raise NhiError(f"no identity or credential {id!r} in the inventory{hint}", ExitCode.USAGE)
         if len(matches) > 1:
             raise NhiError(f"{id!r} names {len(matches)} records; give one id: "
