@@ -29,7 +29,7 @@ setup(
     package_dir={"nhi_connectors": "connectors", "nhi_cli.demo_estate": DEMO_ESTATE},
     # Data that lives in folders without __init__.py: migrations, rule folders, templates.
     package_data={
-        "nhi_cli": ["store/migrations/*.sql", "rules/*.md", "rules/builtin/*/*", "reports/templates/*",
+        "nhi_cli": ["store/*.sql", "store/migrations/*.sql", "rules/*.md", "rules/builtin/*/*", "reports/templates/*",
                     "reports/schemas/*.json", "iam/*.json", "iam/*.yaml"],
         "nhi_connectors": ["*/*.json", "*/*.yaml"],
         "nhi_cli.demo_estate": demo_files(),
