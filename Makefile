@@ -10,11 +10,17 @@ BIN := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The distribution was called nhi before it became nhi-cli: drop a stale editable install of it
+# (and its nhi.egg-info, whose entry points would register every connector twice).
 $(VENV)/.demo-installed: $(BIN)/python pyproject.toml setup.py
+	$(BIN)/pip uninstall -q -y nhi 2>/dev/null || true
+	rm -rf nhi.egg-info
 	$(BIN)/pip install -q -e '.[demo]'
 	touch $@
 
 $(VENV)/.test-installed: $(BIN)/python pyproject.toml setup.py
+	$(BIN)/pip uninstall -q -y nhi 2>/dev/null || true
+	rm -rf nhi.egg-info
 	$(BIN)/pip install -q -e '.[demo,test]'
 	touch $@
 

@@ -120,6 +120,36 @@ def _error(source: Path | None, exc: ValidationError, prefix: tuple = ()) -> Con
     return ConfigError(f"{name}:{line}: {where}: {message}" if line else f"{name}: {where}: {message}")
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose impossible dates (2027-13-01) stay strings: the schema then rejects them
+    with their path and line, like any other bad value, instead of PyYAML raising ValueError."""
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def parse_yaml(path: Path, text: str) -> Any:
+    """The YAML document of ``text``; a syntax error is a ConfigError naming the line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 -- a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        # An unclosed bracket is reported at the end of the file; the line that opened it
+        # (the context mark) is where the user has to look.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if getattr(exc, "context", None) and getattr(exc, "context_mark", None):
+            problem = f"{exc.context}: {problem}"
+        if mark is not None:
+            raise ConfigError(f"{path}:{mark.line + 1}: invalid YAML: {problem}") from None
+        raise ConfigError(f"{path}: invalid YAML: {problem}") from None
+
+
 def load_config(path: str | os.PathLike | None = None, *, required: bool = False) -> Config:
     """Load nhi.yaml from ``path`` (or ./nhi.yaml if present); defaults when there is none."""
     if path is None:
@@ -134,19 +164,7 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = False
         raise ConfigError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        # An unclosed bracket is reported at the end of the file; the line that opened it
-        # (the context mark) is where the user has to look.
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        context = getattr(exc, "context", None)
-        if context and getattr(exc, "context_mark", None):
-            problem = f"{context}: {problem}"
-        if mark is not None:
-            raise ConfigError(f"{path}:{mark.line + 1}: invalid YAML: {problem}") from None
-        raise ConfigError(f"{path}: invalid YAML: {problem}") from None
+    data = parse_yaml(path, text)
     if data is None:
         data = {}
     if not isinstance(data, dict):

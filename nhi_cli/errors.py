@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     INCOMPLETE = 3  # scan incomplete: a scope was denied or failed; results still written
     CANNOT_RUN = 4  # could not run: authentication, store unreadable or from a newer nhi
     ACTION_FAILED = 5  # revoke/restore: at least one step failed; see the revocation log
+    DECLINED = 6  # revoke/restore: the operator answered no at the prompt; nothing was changed
     INTERRUPTED = 130  # Ctrl-C
 
 

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from nhi_cli import extras
+from nhi_cli.detect import next_step
+from nhi_cli.errors import ConfigError, ExitCode, NhiError
 from nhi_cli.kit import registry
 from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScanOptions, ScopeError
-from nhi_cli.errors import ConfigError, ExitCode, NhiError
 from nhi_cli.model import Batch, Scope, ScopeResult, utcnow
 from nhi_cli.pool import bounded_map
 from nhi_cli.store.db import Store
@@ -42,6 +44,7 @@ def plan_scan(config, only: list[str] | None = None) -> list[ScanPlanEntry]:
             continue
         connector, settings = registry.connector_for(config, name)
         if settings.enabled:
+            extras.require(name)  # its SDK: one line naming the extra to install, before any call
             plan.append(ScanPlanEntry(name=name, connector=connector, settings=settings))
     return plan
 
@@ -52,6 +55,27 @@ class ScanOutcome:
     results: list[ScopeResult]
     started_at: datetime
     batches: dict = field(default_factory=dict, repr=False)
+
+    def coverage_line(self) -> str | None:
+        """The scan's last line when its coverage is not whole: a reader of a CI log must not
+        take a clean-looking summary for a clean estate. None when every scope is complete."""
+        partial = [r for r in self.results if r.status == "partial"]
+        failed = [r for r in self.results if not r.loaded]
+        if not partial and not failed:
+            return None
+        total = len(self.results)
+
+        def names(rows: list[ScopeResult]) -> str:
+            shown = ", ".join(f"{r.provider}:{r.scope}" for r in rows[:5])
+            return shown + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+
+        parts = []
+        if failed:
+            parts.append(f"{len(failed)} of {total} scopes not read ({names(failed)}): their earlier records kept")
+        if partial:
+            parts.append(f"{len(partial)} of {total} scopes partial ({names(partial)}): some of their APIs unreadable")
+        return f"nhi: coverage {'incomplete' if failed else 'partial'}: " + "; ".join(parts) + \
+            "; findings there may be missing (see the Scopes table)"
 
     @property
     def complete(self) -> bool:
@@ -71,8 +95,43 @@ def operator_name() -> str:
         return "unknown"
 
 
-def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope, progress) -> tuple[ScopeResult, Batch]:
+class ScanProgress:
+    """What a scan reports as it goes; these do nothing, the CLI renders them (cli/progress.py).
+    Called from worker threads: implementations must be thread-safe."""
+
+    def listing_scopes(self, provider: str) -> None:
+        """``provider`` is listing its scopes (accounts of an Organization, projects)."""
+
+    def scopes_listed(self, provider: str, scopes: list[Scope]) -> None:
+        """``provider`` will scan these scopes (none when listing them failed)."""
+
+    def scope_started(self, provider: str, scope: Scope) -> None:
+        """A worker began collecting ``scope``."""
+
+    def scope_done(self, provider: str, scope: Scope, result: ScopeResult) -> None:
+        """``scope`` finished, whatever its status."""
+
+
+class _CallbackProgress(ScanProgress):
+    """A plain ``fn(provider, scope, result)`` called when each scope finishes."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def scope_done(self, provider, scope, result):
+        self.fn(provider, scope, result)
+
+
+def _as_progress(progress) -> ScanProgress:
+    if progress is None:
+        return ScanProgress()
+    return progress if isinstance(progress, ScanProgress) else _CallbackProgress(progress)
+
+
+def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope,
+                   progress: ScanProgress) -> tuple[ScopeResult, Batch]:
     ctx = base.for_scope()
+    progress.scope_started(entry.name, scope)
     start = time.monotonic()
     batch = Batch()
     try:
@@ -86,8 +145,7 @@ def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope, pro
     result.duration_ms = int((time.monotonic() - start) * 1000)
     result.identities = len(batch.identities)
     result.credentials = len(batch.credentials)
-    if progress:
-        progress(entry.name, scope, result)
+    progress.scope_done(entry.name, scope, result)
     return result, batch
 
 
@@ -98,15 +156,32 @@ def failed_to_authenticate(result: ScopeResult) -> bool:
     return result.scope == "*" and any(gap["code"] == AUTH_GAP for gap in result.gaps)
 
 
+def with_next_step(result: ScopeResult, aws_profile: str | None = None) -> str:
+    """The result's message, followed by what to do when it is an authentication failure."""
+    message = result.message or ""
+    hint = next_step(result.provider, result.error_code, result.message, aws_profile=aws_profile)
+    return f"{message}; next: {hint}" if hint else message
+
+
+def auth_failure_message(results: list[ScopeResult], aws_profile: str | None = None) -> str:
+    """One line for a scan none of whose providers could authenticate."""
+    if len(results) == 1:
+        return f"could not authenticate to {results[0].provider}: {with_next_step(results[0], aws_profile)}"
+    return "could not authenticate to any provider: " + "; ".join(
+        f"{r.provider}: {with_next_step(r, aws_profile)}" for r in results)
+
+
 def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options: ScanOptions,
                 cancel: threading.Event, progress=None, max_scopes: int = 8):
     """Collect every scope of every connector; returns (results, batches)."""
+    progress = _as_progress(progress)
     results: list[ScopeResult] = []
     batches: dict[tuple[str, str], Batch] = {}
     work: list[tuple[ScanPlanEntry, CollectContext, Scope]] = []
     discovery: dict[str, dict[str, int]] = {}  # calls made while listing scopes (organizations:ListAccounts)
     for entry in plan:
         base = CollectContext(now=now, settings=entry.settings, secret_salt=salt, cancel=cancel, options=options)
+        progress.listing_scopes(entry.name)
         try:
             scopes = entry.connector.scopes(base)
         except ScopeError as exc:
@@ -114,7 +189,9 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
             results.append(ScopeResult(entry.name, "*", exc.status, error_code=exc.code, message=exc.message,
                                        api_calls=dict(base.calls),
                                        gaps=[{"what": "scopes", "code": code, "message": exc.message}]))
+            progress.scopes_listed(entry.name, [])
             continue
+        progress.scopes_listed(entry.name, scopes)
         work.extend((entry, base, scope) for scope in scopes)
         discovery[entry.name] = dict(base.calls)
 
@@ -141,8 +218,7 @@ def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: ScanOptions | 
     results, batches = collect_all(plan, now=started, salt=store.secret_salt, options=options or ScanOptions(),
                                    cancel=cancel, progress=progress)
     if results and all(failed_to_authenticate(r) for r in results):
-        first = results[0]
-        raise NhiError(f"could not authenticate to {first.provider}: {first.message}", ExitCode.CANNOT_RUN)
+        raise NhiError(auth_failure_message(results, options.aws_profile if options else None), ExitCode.CANNOT_RUN)
     scan_id = write_scan(store, started_at=started, finished_at=utcnow(), results=results, batches=batches,
                          demo=demo, operator=operator_name(), post_load=post_load)
     return ScanOutcome(scan_id=scan_id, results=results, started_at=started, batches=batches)

@@ -6,7 +6,7 @@ backdate keys, set last-used times and give keys deterministic ids (the rogue ag
 must be AKIANWOPSCOPILOT0001 wherever it appears). These are moto internals, so moto is
 pinned (>=5.2,<5.3). Tests and benchmarks use the same helpers.
 
-Only the demo imports moto: it is an optional dependency (``pip install nhi[demo]``).
+Only the demo imports moto: it is an optional dependency (``pip install nhi-cli[demo]``).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def start_server(stack: ExitStack) -> str:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
-        raise NhiError("the AWS demo needs moto: pip install 'nhi[demo]'", ExitCode.CANNOT_RUN) from None
+        raise NhiError("the AWS demo needs moto: pip install 'nhi-cli[demo]'", ExitCode.CANNOT_RUN) from None
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # verbose=False does not silence it
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -36,6 +36,7 @@ from nhi_cli.text import visible  # error lines quote names: control characters 
 # command -> (module under nhi_cli/cli/ that registers it, the summary `nhi --help` lists).
 # tests/core/test_cli.py checks each summary against the command's own help.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "Write a commented nhi.yaml for the providers whose credentials are found here."),
     "scan": ("scan", "Scan providers into the inventory."),
     "inventory": ("inventory", "List and show identities and credentials in the inventory."),
     "query": ("query", "Run a read-only SQL query against the inventory."),
@@ -57,6 +58,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "put the old trust policy back) and record that. Irreversible steps are listed, not undone.",
     ),
     "agents": ("agents", "AI agents found in the inventory: identities, credentials, delegation, scorecard."),
+    "config": ("config", "Check the configuration file (nhi.yaml)."),
 }
 
 # One line per paragraph: Typer keeps the line breaks of help text.
@@ -89,6 +91,7 @@ def load_command(name: str, shared: list[click.Parameter]) -> click.Command:
     assert isinstance(holder_group, TyperGroup)
     command = holder_group.commands[name]
     share_global_options(shared, command)
+    _flags_as_flags(command)
     return command
 
 
@@ -145,7 +148,7 @@ def build_app() -> typer.Typer:
         cls=LazyGroup,
         help=HELP,
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
@@ -166,10 +169,31 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _flags_as_flags(command: click.Command, *, recurse: bool = True) -> None:
+    """A boolean flag takes no value, so its help shows no type: Typer 0.29 prints `<bool>`
+    next to every flag (`--demo <bool>`), which reads as if it wanted `--demo true`."""
+    for param in command.params:
+        if getattr(param, "is_flag", False) and getattr(param, "metavar", None) is None:
+            param.metavar = ""
+    make_help_option = command.get_help_option  # --help is made per invocation, not a param
+
+    def get_help_option(ctx: click.Context) -> Any:
+        option = make_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option  # type: ignore[method-assign]
+    if recurse:
+        for sub in getattr(command, "commands", {}).values():
+            _flags_as_flags(sub)
+
+
 def build_command() -> LazyGroup:
-    """The click command `nhi` runs."""
+    """The click command `nhi` runs (each command gets its flags shown as flags as it loads)."""
     command = typer.main.get_command(build_app())
     assert isinstance(command, LazyGroup)
+    _flags_as_flags(command, recurse=False)
     return command
 
 

@@ -41,7 +41,10 @@ ConfigOption = Annotated[
         show_default=False,
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr.")]
+QuietOption = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress or messages on stderr; errors and the reason a scope failed still show."),
+]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail, such as API calls per scope.")]
 
 # root callback parameter name -> CliContext field
@@ -73,9 +76,8 @@ class CliContext:
     @property
     def config(self) -> Config:
         if self._config is None:
-            from nhi_cli.config import (
-                load_config,  # pydantic and yaml: not for `nhi --help`
-            )
+            # pydantic and yaml: loaded when a command reads nhi.yaml, not for `nhi --help`
+            from nhi_cli.config import load_config
 
             self._config = load_config(self.config_path)
         return self._config

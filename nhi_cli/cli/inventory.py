@@ -9,6 +9,7 @@ import typer
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.revoke.resolve import _describe, _lookup
 from nhi_cli.store import queries
 from nhi_cli.text import markup_safe as escape
 
@@ -52,25 +53,34 @@ def list_identities(
 @inventory_app.command("show")
 def show(
     ctx: typer.Context,
-    id: Annotated[str, typer.Argument(help="Identity or credential id (ARN, key id, email, ...).")],
+    id: Annotated[str, typer.Argument(help="Identity or credential: id (ARN, key id, email, ...), identity name, or key hint.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
 ) -> None:
     """Show one identity or credential with its credentials, grants and trusts.
 
-    Example: nhi inventory show arn:aws:iam::111111111111:user/support-agent
+    Accepts what `nhi revoke` accepts: an id, an identity name (ops-copilot) or a key id.
+
+    Example: nhi inventory show ops-copilot   (or an id: arn:aws:iam::111111111111:user/support-agent)
     """
     only_table_or_json(format)
     st = cli_context(ctx)
     store = st.open_store()
     try:
         conn = store.conn
-        identity = queries.identity(conn, id)
-        if identity is None:
-            credential = queries.credential(conn, id)
-            if credential is None:
-                candidates = queries.similar_ids(conn, id)
-                hint = f"; did you mean: {', '.join(candidates)}" if candidates else ""
-                raise NhiError(f"no identity or credential {id!r} in the inventory{hint}", ExitCode.USAGE)
+        # The lookup `nhi revoke` uses: credential or identity id, identity name, key id or hint.
+        matches = _lookup(conn, id)
+        if not matches:
+            near = queries.similar_ids(conn, id)
+            hint = f"; did you mean: {', '.join(near)}" if near else ""
+            raise NhiError(f"no identity or credential {id!r} in the inventory{hint}", ExitCode.USAGE)
+        if len(matches) > 1:
+            raise NhiError(f"{id!r} names {len(matches)} records; give one id: "
+                           + "; ".join(_describe(kind, row) for kind, row in matches[:10]), ExitCode.USAGE)
+        kind, row = matches[0]
+        if kind == "identity":
+            identity = queries.identity(conn, row["id"])
+        else:
+            credential = row
             identity = queries.identity(conn, credential["identity_id"])
             if identity is None:  # its identity was removed since: show what is known of the credential
                 identity = {"id": credential["identity_id"], "provider": credential["provider"],

@@ -70,9 +70,9 @@ def revoke(
 
     Example: nhi revoke --agent ops-copilot --reason "leaked key" --yes
     """
+    from nhi_cli.kit.connector import ScanOptions
     from nhi_cli.model import iso, utcnow
     from nhi_cli.revoke import plan as planning
-    from nhi_cli.kit.connector import ScanOptions
     from nhi_cli.revoke.context import Connectors
     from nhi_cli.revoke.resolve import TargetError, resolve_targets
     from nhi_cli.scan import operator_name
@@ -199,8 +199,8 @@ def _confirm(st, yes: bool, question: str) -> None:
         raise NhiError("refusing to act without confirmation: stdin is not a terminal; review the plan and "
                        "re-run with --yes (or use --dry-run / --plan-out FILE); nothing was changed", ExitCode.USAGE)
     if not typer.confirm(question, default=False, err=True):
-        st.say("nhi: not confirmed; nothing was changed")
-        raise typer.Abort()
+        # A refusal, not an interruption (130): the operator read the plan and said no.
+        raise NhiError("not confirmed: declined at the prompt; nothing was changed", ExitCode.DECLINED)
 
 
 def _execute(st, store, plan, connectors, *, restore_of: int | None, fmt: Format) -> int:
@@ -295,10 +295,10 @@ def restore(
 
     Example: nhi restore 3 --reason "false alarm" --yes
     """
-    from nhi_cli.model import iso, utcnow
     from nhi_cli.kit.connector import ScanOptions
-    from nhi_cli.revoke.context import Connectors
+    from nhi_cli.model import iso, utcnow
     from nhi_cli.revoke import plan as planning
+    from nhi_cli.revoke.context import Connectors
     from nhi_cli.revoke.record import attempt
     from nhi_cli.scan import operator_name
 

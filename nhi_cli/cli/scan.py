@@ -6,58 +6,40 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from nhi_cli.agents.build import build_agents
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.gate_view import print_findings_table, print_rule_problems, say_verdict
 from nhi_cli.cli.output import print_json
+from nhi_cli.cli.progress import scan_progress
 from nhi_cli.cli.report import emit_report
+from nhi_cli.detect import detect
 from nhi_cli.errors import ConfigError, ExitCode
 from nhi_cli.kit.connector import ScanOptions
 from nhi_cli.kit.demo import demo_estate
 from nhi_cli.model import utcnow
 from nhi_cli.reports import FORMATS, check_options, check_writable
 from nhi_cli.rules.gate import RulesBroken, ScanGate
-from nhi_cli.scan import plan_scan, run_scan
+from nhi_cli.scan import plan_scan, run_scan, with_next_step
 from nhi_cli.severity import Severity
 from nhi_cli.store import queries
-from nhi_cli.text import markup_safe as escape
-
-
-def _progress(st):
-    """A Rich progress line on stderr; None when quiet or not at a terminal."""
-    if not st.interactive:
-        if st.verbose and not st.quiet:
-            return None, lambda name, scope, result: st.say(
-                f"  {name}:{scope.id} {result.status} ({sum(result.api_calls.values())} API calls)")
-        return None, None
-
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                        console=st.err, transient=True)
-    task = progress.add_task("scanning", total=None)
-
-    def advance(name, scope, result):
-        progress.update(task, description=escape(f"scanned {name}:{scope.id} ({result.status})"))
-        if st.verbose:
-            progress.console.print(f"  {name}:{scope.id} {result.status} "
-                                   f"({sum(result.api_calls.values())} API calls)", highlight=False, markup=False)
-
-    return progress, advance
+from nhi_cli.text import markup_safe as escape  # provider text: markup and control characters inert
+from nhi_cli.text import visible
 
 
 def print_summary(st, conn, scan_id: int) -> None:
     table = Table(title=f"Inventory after scan {scan_id}", header_style="bold")
-    for column in ("provider", "scope", "kind", "identities", "credentials"):
-        table.add_column(column, justify="right" if column in ("identities", "credentials") else "left")
+    for column in ("provider", "scope", "kind", "identities", "credentials"):  # ids fold, never cut with an ellipsis
+        table.add_column(column, justify="right" if column in ("identities", "credentials") else "left",
+                         overflow="fold")
     for row in queries.inventory_summary(conn):
         table.add_row(row["provider"], escape(row["scope"]), row["kind"], str(row["identities"]),
                       str(row["credentials"] or 0))
     st.out.print(table)
     scopes = Table(title="Scopes", header_style="bold")
     for column in ("provider", "scope", "status", "API calls", "detail"):
-        scopes.add_column(column)
+        scopes.add_column(column, overflow="fold")
     for row in queries.scope_results(conn, scan_id):
         detail = row["error_code"] or ""
         if row["gaps"]:
@@ -96,7 +78,6 @@ def scan(
 
     Example: nhi scan --demo        (or: nhi scan --aws-org --profile audit)
     """
-
     st = cli_context(ctx)
     report_format = _report_format(format, output)  # checked before scanning: bad format or unwritable --output
     now = utcnow()
@@ -112,6 +93,8 @@ def scan(
                 st.config.providers = demo_config.providers
         if mcp_path and "mcp" not in st.config.providers:  # scan just these paths, not this machine's home
             st.config.providers["mcp"] = {"discover": False}
+        elif not st.config.providers:  # no nhi.yaml: every provider whose credentials are here
+            st.config.providers = _detected_providers(st, provider, profile, aws_org)
         plan = plan_scan(st.config, provider)
         options = ScanOptions(aws_profile=profile, aws_org=aws_org, mcp_paths=tuple(str(p) for p in mcp_path or []),
                               owner_tags=tuple(st.config.owner_tags))  # connectors read owners from these tags
@@ -123,10 +106,10 @@ def scan(
             raise typer.Exit(ExitCode.USAGE) from None
         store = st.open_store(create=True)
         stack.callback(store.close)
-        progress, advance = _progress(st)
+        progress = scan_progress(st)
         if progress:
             stack.enter_context(progress)
-        outcome = run_scan(store, plan, options=options, demo=demo, progress=advance, now=now,
+        outcome = run_scan(store, plan, options=options, demo=demo, progress=progress, now=now,
                            post_load=post_load_steps(st.config, gate))
     store = st.open_store()
     try:
@@ -145,12 +128,35 @@ def scan(
             print_findings_table(st.out, findings)
     finally:
         store.close()
-    for r in outcome.results:
-        if r.status in ("denied", "error"):
-            st.say(f"nhi: {r.provider}:{r.scope} {r.status}: {r.error_code} {r.message or ''}".rstrip(), "yellow")
+    report_gaps(st, outcome.results, profile)
     verdict = gate.verdict(findings, outcome.complete)
     say_verdict(st, verdict)
+    coverage = outcome.coverage_line()
+    if coverage:  # the last line, even with --quiet: it qualifies every result above
+        st.err.print(coverage, style="yellow", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(verdict.code)
+
+
+def _detected_providers(st, only: list[str] | None, profile: str | None, aws_org: bool) -> dict:
+    """No provider configured: what the standard credential chains offer, said on stderr."""
+    detections = detect(only, aws_profile=profile, aws_org=aws_org)
+    for d in detections:
+        st.say(d.line(), None if d.found else "dim")
+    found = {d.provider: d.settings for d in detections if d.found}
+    if not found:
+        raise ConfigError(f"no credentials found for {', '.join(only or [])}; see the reasons above, "
+                          "or try `nhi scan --demo`")
+    return found
+
+
+def report_gaps(st, results, aws_profile: str | None) -> None:
+    """One line per denied or failed scope. Errors, not progress: printed even with --quiet,
+    so a CI log of a scan that exits 3 says why."""
+    for r in results:
+        if r.status in ("denied", "error"):
+            line = f"nhi: {r.provider}:{r.scope} {r.status}: {r.error_code} {with_next_step(r, aws_profile)}"
+            st.err.print(visible(line.rstrip(), oneline=False), style="yellow", highlight=False, markup=False,
+                         soft_wrap=True)
 
 
 def _report_format(format: str, output: Path | None) -> str | None:
@@ -168,7 +174,6 @@ def _report_format(format: str, output: Path | None) -> str | None:
 def post_load_steps(config, gate=None) -> list:
     """Steps that run inside the scan's transaction after loading, in order: agents first
     (classification and cross-source links, which agent rules read), then rule evaluation."""
-
     steps = [lambda conn, scan_id: build_agents(conn, config, scan_id)]
     if gate is not None:  # people, agent patterns, rules, findings lifecycle (nhi_cli/rules/scan_step.py)
         steps.append(gate.step)

@@ -12,17 +12,33 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+from nhi_cli import extras
 from nhi_cli.kit import registry
 from nhi_cli.config import Config, load_config
 from nhi_cli.errors import ConfigError, NhiError
 
 
 def estate_dir() -> Path:
+    """The demo estate: NHI_DEMO_ESTATE, else the copy shipped in the wheel
+    (nhi_cli/demo_estate/, see setup.py), else fixtures/demo/ of a source checkout."""
     override = os.environ.get("NHI_DEMO_ESTATE")
-    path = Path(override) if override else Path(__file__).resolve().parents[2] / "fixtures" / "demo"
-    if not (path / "nhi.yaml").is_file():
-        raise NhiError(f"the demo estate is missing ({path}/nhi.yaml); run nhi from a source checkout")
-    return path
+    if override:
+        candidates = [Path(override)]
+    else:
+        package = Path(__file__).resolve().parents[1]  # nhi_cli/
+        candidates = [package / "demo_estate", package.parent / "fixtures" / "demo"]
+    for path in candidates:
+        if (path / "nhi.yaml").is_file():
+            return path
+    raise NhiError(f"the demo estate is missing ({candidates[0]}/nhi.yaml); reinstall nhi-cli")
+
+
+def require_demo_packages(providers) -> None:
+    """The demo runs the real connectors against local fakes: it needs every SDK plus moto."""
+    missing = [m for m in map(extras.missing_module, providers) if m] + extras.demo_missing()
+    if missing:
+        raise NhiError(f"the demo needs the {missing[0]} package, which is not installed: "
+                       f"pip install '{extras.DISTRIBUTION}[demo]'")
 
 
 @contextmanager
@@ -36,6 +52,7 @@ def demo_estate(now: datetime, providers: list[str] | None = None) -> Iterator[C
     unknown = sorted(set(providers or []) - set(config.providers))
     if unknown:
         raise ConfigError(f"--provider {', '.join(unknown)}: not in the demo estate ({', '.join(config.providers)})")
+    require_demo_packages(name for name in config.providers if not providers or name in providers)
     with ExitStack() as stack:
         for name in list(config.providers):
             if providers and name not in providers:

@@ -23,7 +23,7 @@ from nhi_cli.reports.model import previous_scan, resolve_scan
 from nhi_cli.severity import worst_first
 from nhi_cli.text import visible
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"  # 1.1: findings.suppressed and findings.not_evaluated
 IGNORED = {"attrs_hash", "last_used_at"}  # bookkeeping, and a value that moves on every busy scan
 TABLES = {"identities": ("identity", "identity_history", "identity_id"),
           "credentials": ("credential", "credential_history", "credential_id")}
@@ -98,20 +98,45 @@ def _records(conn, kind: str, a: int, b: int) -> dict:
 
 
 # new: open and unsuppressed in B, not so in A (an expired suppression makes a finding new again).
-# resolved: open and unsuppressed in A, gone from B altogether (a newly suppressed one is not resolved).
 FINDINGS_SQL = """
 SELECT f.fingerprint, o.severity, o.reason, f.rule_id, f.resource_id, f.resource_type, f.resource_name,
        f.provider, f.scope, f.property
 FROM finding_occurrence o JOIN finding f ON f.fingerprint = o.fingerprint
-WHERE o.scan_id = :x AND o.suppressed = 0
-  AND NOT EXISTS (SELECT 1 FROM finding_occurrence p WHERE p.scan_id = :y AND p.fingerprint = o.fingerprint
-                  AND p.suppressed <= :any)
+WHERE o.scan_id = :b AND o.suppressed = 0
+  AND NOT EXISTS (SELECT 1 FROM finding_occurrence p WHERE p.scan_id = :a AND p.fingerprint = o.fingerprint
+                  AND p.suppressed = 0)
 """
 
+# Open and unsuppressed in A, not so in B, for one of three reasons that a reader must not
+# confuse: B ran the rule and did not find it (resolved), B found it but a suppression hides
+# it (suppressed), or B did not run the rule at all: disabled or removed (not_evaluated).
+# Only the first is a fix; calling the others "resolved" would hide a risk that is still there.
+GONE_SQL = """
+SELECT f.fingerprint, o.severity, o.reason, f.rule_id, f.resource_id, f.resource_type, f.resource_name,
+       f.provider, f.scope, f.property,
+       CASE WHEN EXISTS (SELECT 1 FROM finding_occurrence p WHERE p.scan_id = :b AND p.fingerprint = o.fingerprint)
+              THEN 'suppressed'
+            WHEN NOT EXISTS (SELECT 1 FROM scan_rule r WHERE r.scan_id = :b AND r.rule_id = f.rule_id)
+              THEN 'not_evaluated'
+            ELSE 'resolved' END AS outcome
+FROM finding_occurrence o JOIN finding f ON f.fingerprint = o.fingerprint
+WHERE o.scan_id = :a AND o.suppressed = 0
+  AND NOT EXISTS (SELECT 1 FROM finding_occurrence p WHERE p.scan_id = :b AND p.fingerprint = o.fingerprint
+                  AND p.suppressed = 0)
+"""
+GONE = ("resolved", "suppressed", "not_evaluated")
 
-def _findings(conn, x: int, y: int, gone: bool = False) -> list[dict]:
-    rows = [dict(r) for r in conn.execute(FINDINGS_SQL, {"x": x, "y": y, "any": 1 if gone else 0})]
+
+def _sorted(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda f: (worst_first(f["severity"]), f["rule_id"], f["resource_id"]))
+
+
+def _findings(conn, a: int, b: int) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {"new": _sorted([dict(r) for r in conn.execute(FINDINGS_SQL, {"a": a, "b": b})])}
+    gone = [dict(r) for r in conn.execute(GONE_SQL, {"a": a, "b": b})]
+    for outcome in GONE:
+        out[outcome] = _sorted([{k: v for k, v in r.items() if k != "outcome"} for r in gone if r["outcome"] == outcome])
+    return out
 
 
 def build_diff(conn: sqlite3.Connection, a: int | None = None, b: int | None = None) -> dict:
@@ -124,11 +149,11 @@ def build_diff(conn: sqlite3.Connection, a: int | None = None, b: int | None = N
         "scan_b": {"id": ib, "started_at": scan_b["started_at"], "status": scan_b["status"]},
         "identities": _records(conn, "identities", ia, ib),
         "credentials": _records(conn, "credentials", ia, ib),
-        "findings": {"new": _findings(conn, ib, ia), "resolved": _findings(conn, ia, ib, gone=True)},
+        "findings": _findings(conn, ia, ib),
     }
     doc["summary"] = {f"{kind}_{change}": len(doc[kind][change]) for kind in ("identities", "credentials")
                       for change in ("appeared", "disappeared", "changed")}
-    doc["summary"].update(findings_new=len(doc["findings"]["new"]), findings_resolved=len(doc["findings"]["resolved"]))
+    doc["summary"].update({f"findings_{key}": len(rows) for key, rows in doc["findings"].items()})
     return doc
 
 
@@ -146,7 +171,9 @@ def render_markdown(doc: dict) -> str:
     out += ["| | appeared | disappeared | changed |", "|---|--:|--:|--:|"]
     for kind in ("identities", "credentials"):
         out.append(f"| {kind} | " + " | ".join(str(len(doc[kind][c])) for c in ("appeared", "disappeared", "changed")) + " |")
-    out.append(f"\n**{len(doc['findings']['new'])} new** and {len(doc['findings']['resolved'])} resolved findings.")
+    f = doc["findings"]
+    out.append(f"\n**{len(f['new'])} new** and {len(f['resolved'])} resolved findings; {len(f['suppressed'])} newly "
+               f"suppressed and {len(f['not_evaluated'])} no longer evaluated (rule disabled or removed), not resolved.")
     for kind in ("identities", "credentials"):
         for change in ("appeared", "disappeared", "changed"):
             rows = doc[kind][change]
@@ -158,7 +185,9 @@ def render_markdown(doc: dict) -> str:
                 if change == "changed":
                     detail = ": " + "; ".join(code(_change_text(c), 160) for c in r["changes"])
                 out.append(f"- {code(r['provider'])} {code(r['kind'])} {code(r['name'] or r['id'])}{detail}")
-    for label, key in (("New findings", "new"), ("Resolved findings", "resolved")):
+    for label, key in (("New findings", "new"), ("Resolved findings", "resolved"),
+                       ("Suppressed since scan A (still present)", "suppressed"),
+                       ("Not evaluated in scan B (rule disabled or removed; not resolved)", "not_evaluated")):
         rows = doc["findings"][key]
         if rows:
             out += ["", f"### {label} ({len(rows)})", "", "| severity | rule | resource | reason |", "|---|---|---|---|"]
@@ -184,7 +213,8 @@ def render_table(doc: dict, width: int = 80, color: bool = False) -> str:
                 detail = "\n".join(_change_text(c) for c in r.get("changes", []))
                 table.add_row(f"{marks[change]} {change}", Text(visible(f"{r['provider']} {r['kind']}\n{r['name'] or r['id']}", oneline=False)),
                               Text(visible(detail, oneline=False)))
-    for label, key in (("+ new", "new"), ("- resolved", "resolved")):
+    for label, key in (("+ new", "new"), ("- resolved", "resolved"), ("= suppressed", "suppressed"),
+                       ("? not checked", "not_evaluated")):
         for f in doc["findings"][key]:
             table.add_row(label, Text(visible(f"{f['severity']} {f['rule_id']}\n{f['resource_name'] or f['resource_id']}", oneline=False)),
                           Text(visible(f["reason"])))
@@ -195,5 +225,7 @@ def render_table(doc: dict, width: int = 80, color: bool = False) -> str:
     s = doc["summary"]
     console.print(f"identities +{s['identities_appeared']} -{s['identities_disappeared']} ~{s['identities_changed']}; "
                   f"credentials +{s['credentials_appeared']} -{s['credentials_disappeared']} ~{s['credentials_changed']}; "
-                  f"findings +{s['findings_new']} -{s['findings_resolved']}")
+                  f"findings +{s['findings_new']} -{s['findings_resolved']}"
+                  + (f", {s['findings_suppressed']} suppressed" if s["findings_suppressed"] else "")
+                  + (f", {s['findings_not_evaluated']} not evaluated (rule disabled)" if s["findings_not_evaluated"] else ""))
     return buffer.getvalue()

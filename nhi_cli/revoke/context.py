@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from nhi_cli import extras
 from nhi_cli.kit import registry
 from nhi_cli.kit.connector import CollectContext, Connector, ScanOptions
 
@@ -32,6 +33,7 @@ class Connectors:
         """(connector, ctx); raises NhiError when the connector cannot be loaded."""
         with self._lock:
             if provider not in self._made:
+                extras.require(provider)  # its SDK: one line naming the extra, not a failed step
                 connector, settings = registry.connector_for(self.config, provider)
                 ctx = CollectContext(now=self.now, settings=settings, secret_salt=self.salt,
                                      cancel=self.cancel, options=self.options)

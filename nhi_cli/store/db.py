@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterator
 
-from nhi_cli.errors import StoreError
+from nhi_cli.errors import ConfigError, StoreError
 
 APPLICATION_ID = 0x4E484931  # "NHI1": marks a SQLite file as an nhi inventory
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -214,6 +214,12 @@ def _views_outdated(conn: sqlite3.Connection) -> bool:
 
 def open_store(path: str | os.PathLike, *, create: bool = True) -> Store:
     """Open (and create or migrate) the inventory at ``path``."""
+    if str(path) == ":memory:" or str(path).startswith("file::memory:"):
+        # Each command step opens the inventory anew (the scan writes, the gate and the summary
+        # read back), so an in-memory one would be empty when the gate reads it: an empty
+        # evaluation must never pass a gate. Refused rather than half supported.
+        raise ConfigError(f"--db {path} (an in-memory inventory) is not supported: the gate would read an empty "
+                          "one; for a one-shot run use a temporary file, e.g. --db \"$(mktemp -d)/nhi.db\"")
     path = Path(path)
     if path.exists():
         if path.is_dir():

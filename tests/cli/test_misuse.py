@@ -164,3 +164,32 @@ def test_list_commands_read_in_an_80_column_log(nhi, monkeypatch):
     inventory = nhi("inventory", "list", "--kind", "iam_user").out.splitlines()
     key = next(i for i, line in enumerate(inventory) if line.endswith("user/agents/ops-copilot"))
     assert "name: ops-copilot" in inventory[key + 1] and "kind: iam_user" in inventory[key + 1]
+
+
+def test_an_in_memory_inventory_never_passes_a_gate(nhi, tmp_path, monkeypatch):
+    """--db :memory: used to scan into a file named ':memory:', print empty tables and exit 0
+    despite --fail-on high. It is refused before any provider is called, by every spelling."""
+    result = nhi("scan", "--demo", "--db", ":memory:", "--fail-on", "high")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "nhi: error: --db :memory: (an in-memory inventory) is not supported: the gate would read an empty one; "
+        "for a one-shot run use a temporary file, e.g. --db \"$(mktemp -d)/nhi.db\""]
+    assert result.out == "" and list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("NHI_DB", "file::memory:?cache=shared")
+    assert nhi("scan", "--demo", "--fail-on", "high").code == 2
+    (tmp_path / "nhi.yaml").write_text("db: ':memory:'\n")
+    monkeypatch.delenv("NHI_DB")
+    assert nhi("findings", "list").code == 2
+
+
+def test_inventory_show_accepts_a_name_as_revoke_does(nhi, demo_db):
+    by_name = nhi("--db", demo_db, "inventory", "show", "jenkins-legacy", "--format", "json")
+    assert by_name.code == 0, by_name.err
+    assert json.loads(by_name.out)["id"] == "arn:aws:iam::123456789012:user/jenkins-legacy"
+    by_key = nhi("--db", demo_db, "inventory", "show", "AKIANWJENKINSLEG001", "--format", "json")
+    assert json.loads(by_key.out)["id"] == "arn:aws:iam::123456789012:user/jenkins-legacy"
+    # ops-copilot is the name of identities in several providers: each is listed, none guessed
+    ambiguous = nhi("--db", demo_db, "inventory", "show", "ops-copilot")
+    assert ambiguous.code == 2 and len(ambiguous.err.strip().splitlines()) == 1
+    assert "arn:aws:iam::123456789012:user/agents/ops-copilot" in ambiguous.err
+    assert "anthropic:key/apikey_01NwOpsCopilot" in ambiguous.err

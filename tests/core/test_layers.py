@@ -27,6 +27,10 @@ LAYERS: list[tuple[str, ...]] = [
         "nhi_cli.text",
         "nhi_cli.files",
         "nhi_cli.pool",
+        "nhi_cli.extras",
+        "nhi_cli.detect",
+        "nhi_cli.config_check",
+        "nhi_cli.init_config",
         "nhi_cli.kit",
     ),
     ("nhi_cli.store",),
@@ -180,6 +184,10 @@ def test_architecture_names_every_layer():
         "nhi_cli/{errors,severity,model,config}.py", "nhi_cli/errors nhi_cli/severity nhi_cli/model nhi_cli/config"
     )
     table = table.replace("nhi_cli/{text,files,pool}.py", "nhi_cli/text nhi_cli/files nhi_cli/pool")
+    table = table.replace(
+        "nhi_cli/{config_check,init_config,detect,extras}.py",
+        "nhi_cli/config_check nhi_cli/init_config nhi_cli/detect nhi_cli/extras",
+    )
     for prefixes in LAYERS:
         for prefix in prefixes:
             path = prefix.replace("nhi_connectors", "connectors").replace(".", "/")

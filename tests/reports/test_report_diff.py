@@ -56,3 +56,26 @@ def test_diff_bad_input(nhi, tmp_path, northwind):
     assert result.code == 4
     result = nhi("diff", "--db", northwind, "--output", "no-dir/diff.json")
     assert result.code == 4 and "cannot write" in result.err
+
+
+def test_a_finding_suppressed_in_scan_b_is_listed_as_suppressed_not_resolved(nhi, northwind):
+    doc = json.loads(nhi("diff", "--db", northwind, "--format", "json").out)
+    assert [(f["rule_id"], f["resource_name"]) for f in doc["findings"]["suppressed"]] == [
+        ("owner_departed", "release-bot-deploy")]
+    assert doc["summary"]["findings_suppressed"] == 1
+    markdown = nhi("diff", "--db", northwind, "--format", "markdown").out
+    assert "### Suppressed since scan A (still present) (1)" in markdown
+
+
+def test_findings_of_a_rule_disabled_before_scan_b_are_not_evaluated_never_resolved(nhi, tmp_path):
+    db = tmp_path / "nhi.db"
+    assert nhi("--db", db, "-q", "scan", "--demo").code == 0
+    (tmp_path / "disable.yaml").write_text("rules:\n  disable: [admin_grant]\n")
+    second = nhi("--db", db, "-q", "scan", "--demo", "-c", "disable.yaml")
+    assert second.code in (0, 1), second.err
+    doc = json.loads(nhi("diff", "--db", db, "--format", "json").out)
+    disabled = [f for f in doc["findings"]["not_evaluated"] if f["rule_id"] == "admin_grant"]
+    assert disabled and doc["summary"]["findings_not_evaluated"] >= len(disabled)
+    assert not [f for f in doc["findings"]["resolved"] if f["rule_id"] == "admin_grant"]
+    table = nhi("diff", "--db", db, "--format", "table").out
+    assert "? not checked" in table and "not evaluated (rule disabled)" in table

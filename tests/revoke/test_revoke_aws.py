@@ -177,7 +177,11 @@ def test_interactive_confirmation(estate, nhi, monkeypatch):
 
     monkeypatch.setattr(sys, "stdin", _Terminal("n"))
     declined = nhi("revoke", "ops-copilot")
-    assert declined.code == 130 and estate.moto.mutating() == {}
+    # Saying no is a refusal with its own exit code, not an interruption (130).
+    assert declined.code == 6 and estate.moto.mutating() == {}
+    # (the answer is not echoed by this fake terminal, so the prompt and the error share a line)
+    assert declined.err.rstrip().endswith("nhi: error: not confirmed: declined at the prompt; nothing was changed")
+    assert "interrupted" not in declined.err
     monkeypatch.setattr(sys, "stdin", _Terminal("y"))
     accepted = nhi("revoke", "ops-copilot")
     assert accepted.code == 0, accepted.err

@@ -1,0 +1,1 @@
+"""IAM policy semantics shared by connectors and rules: evaluation, conditions, escalation paths."""
