@@ -143,8 +143,9 @@ def parse_yaml(path: Path, text: str) -> Any:
         # (the context mark) is where the user has to look.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        if getattr(exc, "context", None) and getattr(exc, "context_mark", None):
-            problem = f"{exc.context}: {problem}"
+        context = getattr(exc, "context", None)
+        if context and getattr(exc, "context_mark", None):
+            problem = f"{context}: {problem}"
         if mark is not None:
             raise ConfigError(f"{path}:{mark.line + 1}: invalid YAML: {problem}") from None
         raise ConfigError(f"{path}: invalid YAML: {problem}") from None

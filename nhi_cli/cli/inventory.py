@@ -86,7 +86,7 @@ def show(
                 identity = {"id": credential["identity_id"], "provider": credential["provider"],
                             "scope": credential["scope"],
                             "name": f"{credential['identity_id']} (no longer in the inventory)"}
-        data = dict(identity)
+        data = dict(identity or {})  # found above: matches named it
         ident = data["id"]
         data["credentials"] = queries.identity_credentials(conn, ident)
         data["grants"] = queries.identity_grants(conn, ident)

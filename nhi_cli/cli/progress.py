@@ -14,7 +14,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from nhi_cli.scan import ScanProgress
 from nhi_cli.text import markup_safe, visible
@@ -148,7 +148,7 @@ class LiveProgress(ScanProgress):
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description:<10}"),
                                  TextColumn("{task.fields[scopes]}"), TextColumn("{task.fields[calls]} API calls"),
                                  TimeElapsedColumn(), console=err, transient=True)
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self._lock = threading.Lock()
 
     def _update(self, provider: str) -> None:
@@ -191,7 +191,7 @@ class LiveProgress(ScanProgress):
         return self.progress.__exit__(*exc)
 
 
-def scan_progress(st) -> ScanProgress | None:
+def scan_progress(st) -> LineProgress | LiveProgress | None:
     """The renderer for this run: None with --quiet."""
     if st.quiet:
         return None
