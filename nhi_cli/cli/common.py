@@ -12,8 +12,10 @@ from rich.console import Console
 if TYPE_CHECKING:  # pydantic and yaml load when a command reads nhi.yaml, not for `nhi --help`
     from nhi_cli.config import Config
 
-DbOption = Annotated[Optional[Path], typer.Option(
-    "--db", envvar="NHI_DB", help="Inventory file (default ./nhi.db, or `db:` in nhi.yaml).", show_default=False)]
+# A str, not a Path: a PostgreSQL URL (postgresql://...) must reach the store intact.
+DbOption = Annotated[Optional[str], typer.Option(
+    "--db", envvar="NHI_DB", show_default=False,
+    help="Inventory: a SQLite file (default ./nhi.db, or `db:` in nhi.yaml) or postgresql://user@host/db.")]
 ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", "-c", envvar="NHI_CONFIG", help="nhi.yaml to use (default ./nhi.yaml if present).", show_default=False)]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr; errors and the reason a scope failed still show.")]
@@ -22,7 +24,7 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detai
 
 @dataclass
 class State:
-    db: Path | None = None
+    db: str | Path | None = None
     config_path: Path | None = None
     quiet: bool = False
     verbose: bool = False
@@ -30,7 +32,7 @@ class State:
     out: Console = field(default_factory=lambda: Console(soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True))
 
-    def update(self, *, db: Path | None = None, config: Path | None = None, quiet: bool = False,
+    def update(self, *, db: str | Path | None = None, config: Path | None = None, quiet: bool = False,
                verbose: bool = False) -> "State":
         if db is not None:
             self.db = db
@@ -52,12 +54,14 @@ class State:
     def use_config(self, config: Config) -> None:
         self._config = config
 
-    def db_path(self) -> Path:
-        if self.db is not None:
-            return self.db
-        if self.config.db is not None:
-            return self.config.db
-        return Path(os.environ.get("NHI_DB") or "nhi.db")
+    def db_path(self) -> str | Path:
+        """The inventory: a Path to a SQLite file, or a postgresql:// URL as given."""
+        target = self.db if self.db is not None else self.config.db
+        if target is None:
+            target = os.environ.get("NHI_DB") or "nhi.db"
+        if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+            return target
+        return Path(target)
 
     def open_store(self, create: bool = False):
         from nhi_cli.store import open_store
