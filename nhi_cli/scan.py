@@ -19,6 +19,7 @@ from nhi_cli.kit import registry
 from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScanOptions, ScopeError
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
 from nhi_cli.model import Batch, Scope, ScopeResult, utcnow
+from nhi_cli.shards import Shard
 from nhi_cli.store.db import Store
 from nhi_cli.store.load import PostLoad, write_scan
 
@@ -204,8 +205,9 @@ def auth_failure_message(results: list[ScopeResult], aws_profile: str | None = N
 
 
 def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options: ScanOptions,
-                cancel: threading.Event, progress=None, max_scopes: int = 8):
-    """Collect every scope of every connector; returns (results, batches)."""
+                cancel: threading.Event, progress=None, max_scopes: int = 8, shard: Shard | None = None):
+    """Collect every scope of every connector (only the shard's, given one); returns (results,
+    batches)."""
     progress = _as_progress(progress)
     results: list[ScopeResult] = []
     batches: dict[tuple[str, str], Batch] = {}
@@ -223,6 +225,8 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
                                        gaps=[{"what": "scopes", "code": code, "message": exc.message}]))
             progress.scopes_listed(entry.name, [])
             continue
+        if shard is not None:
+            scopes = [scope for scope in scopes if shard.owns(entry.name, scope.id)]
         progress.scopes_listed(entry.name, scopes)
         work.extend((entry, base, scope) for scope in scopes)
         discovery[entry.name] = dict(base.calls)
@@ -241,16 +245,19 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
 
 def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: ScanOptions | None = None, demo: bool = False,
              post_load: list[PostLoad] = (), progress=None, now: datetime | None = None,
-             cancel: threading.Event | None = None) -> ScanOutcome:
+             cancel: threading.Event | None = None, shard: Shard | None = None) -> ScanOutcome:
+    """Collect, then write atomically with the post-load steps. A shard writes only its scopes
+    and runs no post-load step: `nhi evaluate` evaluates once after every shard."""
     started = now or utcnow()
     cancel = cancel or threading.Event()
     if not plan:
         raise NhiError("no provider is configured to scan; add one under `providers:` in nhi.yaml, "
                        "or try `nhi scan --demo`", ExitCode.USAGE)
     results, batches = collect_all(plan, now=started, salt=store.secret_salt, options=options or ScanOptions(),
-                                   cancel=cancel, progress=progress)
+                                   cancel=cancel, progress=progress, shard=shard)
     if results and all(failed_to_authenticate(r) for r in results):
         raise NhiError(auth_failure_message(results, options.aws_profile if options else None), ExitCode.CANNOT_RUN)
     scan_id = write_scan(store, started_at=started, finished_at=utcnow(), results=results, batches=batches,
-                         demo=demo, operator=operator_name(), post_load=post_load)
+                         demo=demo, operator=operator_name(), post_load=() if shard else post_load,
+                         shard=str(shard) if shard else None)
     return ScanOutcome(scan_id=scan_id, results=results, started_at=started, batches=batches)

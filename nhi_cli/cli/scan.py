@@ -60,6 +60,7 @@ def scan(
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="Gate only on findings absent from this file (`nhi findings baseline`); implies --new-only.")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="An incomplete scan exits on its findings (0/1) instead of 3.")] = False,
     rules_dir: Annotated[Optional[list[Path]], typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
+    shard: Annotated[Optional[str], typer.Option("--shard", help="Scan only the K-th of N disjoint, stable subsets of the scopes (K/N), for N runners writing one inventory; then run `nhi evaluate` once.")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     quiet: QuietOption = False,
@@ -77,8 +78,10 @@ def scan(
     from nhi_cli.model import utcnow
     from nhi_cli.kit.connector import ScanOptions
     from nhi_cli.scan import plan_scan, run_scan
+    from nhi_cli.shards import parse_shard
 
     st = state().update(db=db, config=config, quiet=quiet, verbose=verbose)
+    part = parse_shard(shard)
     report_format = _report_format(format, output)  # checked before scanning: bad format or unwritable --output
     now = utcnow()
     for path in mcp_path or []:
@@ -106,7 +109,9 @@ def scan(
         if progress:
             stack.enter_context(progress)
         outcome = run_scan(store, plan, options=options, demo=demo, progress=progress, now=now,
-                           post_load=post_load_steps(st, gate))
+                           post_load=post_load_steps(st, gate), shard=part)
+    if part is not None:
+        _finish_shard(st, outcome, part, format)
     store = st.open_store()
     try:
         conn = store.conn
@@ -160,6 +165,65 @@ def report_gaps(st, results, aws_profile: str | None) -> None:
                          soft_wrap=True)
 
 
+def _finish_shard(st, outcome, part, format: str) -> None:
+    """A shard evaluates nothing: report what it wrote, exit 0 (or 3 for a scope not loaded)."""
+    store = st.open_store()
+    try:
+        scopes = queries.scope_results(store.conn, outcome.scan_id)
+    finally:
+        store.close()
+    if format == "json":
+        print_json({"scan_id": outcome.scan_id, "shard": str(part),
+                    "status": "complete" if outcome.complete else "incomplete", "scopes": scopes})
+    else:
+        for row in scopes:
+            st.out.print(f"{row['provider']}:{row['scope']} {row['status']}", markup=False, highlight=False)
+    report_gaps(st, outcome.results, None)
+    st.say(f"nhi: shard {part} wrote scan {outcome.scan_id} ({len(scopes)} scopes); "
+           "run `nhi evaluate` once every shard has finished")
+    raise typer.Exit(ExitCode.OK if outcome.complete else ExitCode.INCOMPLETE)
+
+
+def evaluate(
+    fail_on: Annotated[Optional[FailOn], typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json.")] = "table",
+    rules_dir: Annotated[Optional[list[Path]], typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Evaluate agents, rules and findings once over the whole inventory (after shard scans).
+
+    Waits while shard scans are still writing. Coverage lists every scope's latest result and
+    the scan that wrote it; a scope whose shard failed keeps its earlier rows (exit 3).
+
+    Example: nhi evaluate --db postgresql://nhi@db.internal/nhi --fail-on high
+    """
+    from nhi_cli.evaluate import run_evaluation
+
+    st = state().update(db=db, config=config, quiet=quiet)
+    gate = ScanGate(st, fail_on=fail_on.value if fail_on else None, new_only=False, baseline=None,
+                    allow_partial=False, rules_dir=rules_dir)
+    store = st.open_store(create=False)
+    try:
+        outcome = run_evaluation(store, post_load_steps(st, gate), waiting=st.say)
+        conn = store.conn
+        findings = gate.summary(conn, outcome.scan_id)
+        if format == "json":
+            print_json({"scan_id": outcome.scan_id, "status": "complete" if outcome.complete else "incomplete",
+                        "from_scans": outcome.from_scans, "missing_shards": outcome.missing_shards,
+                        "scopes": queries.scope_results(conn, outcome.scan_id),
+                        "findings": findings})
+        else:
+            print_summary(st, conn, outcome.scan_id)
+            gate.print_table(findings)
+    finally:
+        store.close()
+    for part in outcome.missing_shards:
+        st.say(f"nhi: shard {part} wrote nothing since the last evaluation: its scopes keep their earlier rows", "yellow")
+    raise typer.Exit(gate.finish(findings, outcome.complete))
+
+
 def _report_format(format: str, output: Path | None) -> str | None:
     """The report format `nhi scan` renders after scanning (None: the scan summary as before)."""
     from nhi_cli.reports import FORMATS, check_options, check_writable
@@ -188,3 +252,4 @@ def post_load_steps(st, gate=None) -> list:
 
 def register(app: typer.Typer) -> None:
     app.command("scan")(scan)
+    app.command("evaluate")(evaluate)

@@ -152,7 +152,7 @@ def _subquery_aliases_inner(sql: str, pos: int, open_at: int, close: int) -> str
 
 _GLOB = re.compile(r"((?:\+?[A-Za-z_][\w]*\.)?[A-Za-z_]\w*)\s+(NOT\s+)?GLOB\s+(\?|:\w+|(?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)",
                    re.I)
-_INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([\w.\"]+)\s*\(([^)]*)\)", re.I | re.S)
+_INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([\w.\"]+)\s*(?:\(([^)]*)\))?", re.I | re.S)
 
 
 def _insert_or(sql: str) -> str:
@@ -160,7 +160,7 @@ def _insert_or(sql: str) -> str:
     if m is None:
         return sql
     verb, table, columns = m.group(1).upper(), m.group(2), m.group(3)
-    body = "INSERT INTO " + table + " (" + columns + ")" + sql[m.end():]
+    body = "INSERT INTO " + table + (" (" + columns + ")" if columns is not None else " ") + sql[m.end():]
     if verb == "IGNORE":
         return body.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     keys = PRIMARY_KEYS[table.strip('"').split(".")[-1]]

@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 from nhi_cli import __version__
 from nhi_cli.model import Batch, ScopeResult, iso
 from nhi_cli.store.db import Store
+from nhi_cli.store.locks import hold_scan_write, hold_scope, sorted_scopes
 
 PostLoad = Callable[[sqlite3.Connection, int], None]
 
@@ -106,8 +107,12 @@ def write_scan(
     demo: bool = False,
     operator: str | None = None,
     post_load: list[PostLoad] = (),
+    shard: str | None = None,
 ) -> int:
-    """Load one scan and run ``post_load`` steps, all in one transaction. Returns the scan id."""
+    """Load one scan and run ``post_load`` steps, all in one transaction. Returns the scan id.
+
+    ``shard`` ("K/N") marks a shard's write: it evaluates nothing and may run concurrently with
+    the other shards' writes (see store/locks.py); a whole scan evaluates and runs alone."""
     now = iso(started_at)
     status = "complete" if all(r.loaded for r in results) else "incomplete"
     summary = {
@@ -116,12 +121,17 @@ def write_scan(
         "scopes": len(results),
         "providers": sorted({r.provider for r in results}),
     }
+    if shard:
+        summary["shard"] = shard
     with store.transaction() as conn:
+        hold_scan_write(conn, evaluates=not shard)
         scan_id = conn.execute(
             "INSERT INTO scan_run (started_at, finished_at, status, nhi_version, demo, operator, summary) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (now, iso(finished_at), status, __version__, int(demo), operator, json.dumps(summary)),
         ).lastrowid
+        for r in sorted_scopes(r for r in results if r.loaded):  # before any scope's rows are written
+            hold_scope(conn, r.provider, r.scope)
         for r in results:
             conn.execute(
                 "INSERT INTO scope_result (scan_id, provider, scope, scope_name, status, error_code, message, "
