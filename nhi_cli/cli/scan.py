@@ -185,7 +185,7 @@ def _finish_shard(st, outcome, part, format: str) -> None:
 
 
 def evaluate(
-    fail_on: Annotated[Optional[FailOn], typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
+    fail_on: Annotated[Optional[Severity], typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json.")] = "table",
     rules_dir: Annotated[Optional[list[Path]], typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
     db: DbOption = None,
