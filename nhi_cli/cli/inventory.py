@@ -116,5 +116,42 @@ def show(
                                  "requires_source_identity", "subject_condition"), Format.table, title="Trusts")
 
 
+@inventory_app.command("push")
+def push(
+    to: Annotated[str, typer.Option("--to", help="The shared inventory: postgresql://user@host/db (or a SQLite file).")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Merge this inventory (--db) into a shared one; pushing twice adds nothing.
+
+    Each local scan becomes a scan of the shared inventory (times, results, history and
+    first-seen kept); the newest one's rows replace those of the scopes it loaded.
+
+    Example: nhi inventory push --db laptop.db --to postgresql://nhi@db.internal/nhi
+    """
+    from nhi_cli.store import open_store
+    from nhi_cli.store.push import push as push_inventory
+
+    only_table_or_json(format)
+    st = state().update(db=db, config=config)
+    source = st.open_store(create=False)
+    try:
+        target = open_store(to, create=True)
+        try:
+            outcome = push_inventory(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    data = {"source": outcome.source, "pushed_scans": outcome.pushed_scans, "skipped_scans": outcome.skipped_scans,
+            "scopes": outcome.scopes}
+    if format is Format.json:
+        print_json(data)
+    else:
+        st.say(f"nhi: pushed {len(outcome.pushed_scans)} scan(s) ({outcome.scopes} scopes) as scan(s) "
+               f"{', '.join(map(str, outcome.pushed_scans)) or '-'}; {outcome.skipped_scans} pushed before")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(inventory_app, name="inventory")
