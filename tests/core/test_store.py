@@ -278,3 +278,15 @@ def test_cli_reads_a_postgresql_inventory(nhi, pg_url):
     assert [r["name"] for r in json.loads(listed.out)] == ["alice"]
     queried = nhi("--db", pg_url, "query", "SELECT id, age_days FROM v_credentials", "--format", "json")
     assert queried.code == 0 and json.loads(queried.out)[0]["id"] == "AKIA0000000000000001"
+
+
+def test_nhi_query_cannot_write_to_a_postgresql_inventory(nhi, pg_url):
+    store = open_store(pg_url)
+    scan(store, batch("alice"))
+    store.close()
+    result = nhi("--db", pg_url, "query", "DELETE FROM identity")
+    assert result.code == ExitCode.USAGE and "read-only" in result.err
+    assert result.err.count("\n") == 1
+    store = open_store(pg_url)
+    assert store.conn.execute("SELECT COUNT(*) FROM identity").fetchone()[0] == 1
+    store.close()
