@@ -7,12 +7,19 @@ need no parse tree) and runs against the compatibility functions of ``postgres_c
 (julianday, json_extract, json_each, instr, glob, group_concat, ...), which give SQLite's
 answers: an age is a truncated day count, JSON true reads as 1, a missing key as NULL.
 
-The portable subset, which the rule loader checks (``unportable``):
+The portable subset (rule evaluation on PostgreSQL reports a rule outside it by name, see
+``unportable``; the loader compiles every rule against SQLite, which rejects PostgreSQL-only
+syntax):
 - functions: SQL's own (COUNT, SUM, MIN, MAX, AVG, COALESCE, NULLIF, LOWER, UPPER, LENGTH,
   SUBSTR, REPLACE, TRIM, ABS, ROUND) plus the compatibility set below;
 - casts: ``CAST(x AS INTEGER|TEXT|REAL)``; ``GLOB`` between a column and a column or parameter;
 - parameters ``:name``; string literals in single quotes; identifiers optionally double-quoted;
-- no PRAGMA, no SQLite-only keywords (rowid, typeof, printf, iif, datetime(), date()).
+- no PRAGMA, no SQLite-only keywords (rowid, typeof, printf, iif, datetime(), date());
+- json_extract gives text on PostgreSQL: a rule that needs a number says CAST(... AS INTEGER).
+
+The rewrites: ``?``/``:name`` placeholders, ``CAST(x AS INTEGER)`` (truncating) and ``AS BLOB``,
+``a GLOB b``, ``group_concat(DISTINCT x)`` (first-seen order), ``IN ()``, ``CROSS JOIN .. ON``,
+a name for every subquery in FROM, SQLite's unary ``+`` index hint, ``temp.``/``main.``.
 
 Statements that only the store's own code writes (``INSERT OR IGNORE``, ``INSERT OR REPLACE``,
 ``temp.`` tables, ``BEGIN IMMEDIATE``) are rewritten too; rules never write.
@@ -21,14 +28,7 @@ from __future__ import annotations
 
 import re
 
-# Functions a rule may call on both engines (lower-case). SQLite has them built in; PostgreSQL
-# has the SQL-standard ones built in and the rest from postgres_compat.sql.
-PORTABLE_FUNCTIONS = frozenset({
-    "count", "sum", "min", "max", "avg", "total", "coalesce", "nullif", "ifnull", "lower", "upper", "length",
-    "substr", "replace", "trim", "ltrim", "rtrim", "abs", "round", "cast", "exists", "in",
-    "julianday", "json_extract", "json_each", "json_array_length", "json_type", "instr", "glob", "group_concat",
-    "strftime", "nhi_fingerprint",
-})
+# Names the loader reports as SQLite-only when a rule is evaluated on PostgreSQL.
 SQLITE_ONLY = ("rowid", "typeof", "printf", "iif", "datetime", "date", "json_object", "json_group_array",
                "unixepoch", "pragma", "hex", "randomblob", "zeroblob", "likelihood", "sqlite_")
 

@@ -162,17 +162,9 @@ class Connection:
         """Rule SQL is kept read-only on PostgreSQL by the rule loader's check (one SELECT) and,
         for `nhi query` and reports, by read-only transactions (Store.readonly)."""
 
-    def commit(self) -> None:
-        pass
-
     def close(self) -> None:
         self.raw.close()
 
-    @property
-    def in_transaction(self) -> bool:
-        from psycopg.pq import TransactionStatus
-
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
 
 
 class PlainCursor:
