@@ -82,7 +82,10 @@ def iter_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) 
     values = dict(rule.params)
     values.update(params or {})
     with guarded(conn):
-        cursor = conn.execute(rule.sql, {k: bind_value(v) for k, v in values.items()})
+        # PostgreSQL has no authorizer: as a subquery, the rule cannot carry a data-modifying
+        # WITH (only allowed at the top level); the loader's SQLite check already refused it
+        sql = rule.sql if engine_of(conn) == "sqlite" else f"SELECT * FROM (\n{rule.sql}\n) AS r"
+        cursor = conn.execute(sql, {k: bind_value(v) for k, v in values.items()})
     columns = [d[0] for d in cursor.description or []]
     extra = [(i, c) for i, c in enumerate(columns) if c not in STANDARD_COLUMNS]
     index = {c: columns.index(c) for c in STANDARD_COLUMNS if c in columns}
