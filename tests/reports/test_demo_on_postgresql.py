@@ -24,6 +24,15 @@ def _stable(value):
     return value
 
 
+def _differences(a, b, path="") -> list[str]:
+    """Where two JSON documents differ (for the assertion message)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in _differences(a.get(k), b.get(k), f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{path}[{i}]")]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"[:300]]
+
+
 def _json(nhi, *args):
     result = nhi(*args)
     assert result.code in (0, 1), result.err
@@ -41,6 +50,13 @@ def test_demo_into_postgresql_matches_sqlite(nhi, pg_url, tmp_path, monkeypatch)
     for command in (("findings", "list"), ("agents", "list"), ("report",)):
         on_sqlite = _json(nhi, *command, "--db", sqlite_db, "--format", "json")
         on_postgres = _json(nhi, *command, "--db", pg_url, "--format", "json")
-        assert on_postgres == on_sqlite, command
+        assert on_postgres == on_sqlite, (command, _differences(on_sqlite, on_postgres))
     findings = _json(nhi, "findings", "list", "--db", pg_url, "--format", "json")
     assert len(findings) > 100 and {f["rule_id"] for f in findings} >= {"admin_grant", "credential_max_age"}
+
+    # revoke's plan and log work on the shared inventory too (a dry run changes nothing)
+    dry = nhi("revoke", "--demo", "--dry-run", "--agent", "ops-copilot", "--db", pg_url, "--yes")
+    assert dry.code == 0, dry.err
+    assert "dry run recorded as revocation 1" in dry.err
+    log = nhi("query", "SELECT id, status, dry_run FROM revocation", "--db", pg_url, "--format", "json")
+    assert json.loads(log.out) == [{"id": 1, "status": "dry_run", "dry_run": 1}]
