@@ -22,6 +22,8 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from nhi_cli.errors import StoreError
+from nhi_cli.store.db import (latest_version, migrations, new_secret_salt, split_statements, views_digest,
+                              views_sql)
 from nhi_cli.store.dialect import to_postgres
 
 SCHEMA = "nhi"
@@ -209,12 +211,6 @@ def connect(url: str, *, read_only: bool = False) -> Connection:
     return Connection(raw, url)
 
 
-def _migration_files() -> list[tuple[int, str, str]]:
-    from nhi_cli.store.db import migrations
-
-    return migrations()
-
-
 # Tables whose insertion order the library reads (ORDER BY rowid: first seen first). SQLite
 # keeps a rowid on every table; PostgreSQL gets one as an identity column on these two, which
 # an upsert keeps, as SQLite's rowid is kept. No view selects it.
@@ -237,8 +233,6 @@ def _schema_state(conn: Connection) -> int:
 
     Raises StoreError, changing nothing, for a database with tables nhi did not create or a
     schema written by a newer nhi."""
-    from nhi_cli.store.db import latest_version
-
     where = redact(conn.url)
     has_schema = conn.raw.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,)).fetchone()
     if not has_schema:
@@ -299,8 +293,6 @@ def _statements(sql: str) -> list[str]:
 def migrate(conn: Connection) -> None:
     """Apply pending migrations, then recreate the compatibility functions and the views, in one
     transaction under an advisory lock (a second nhi opening the same database waits)."""
-    from nhi_cli.store.db import latest_version, new_secret_salt, split_statements, views_digest, views_sql
-
     raw = conn.raw
     raw.execute("BEGIN")
     try:
@@ -313,7 +305,7 @@ def migrate(conn: Connection) -> None:
         for (name,) in raw.execute("SELECT table_name FROM information_schema.views WHERE table_schema = %s",
                                    (SCHEMA,)).fetchall():
             raw.execute(f'DROP VIEW IF EXISTS {SCHEMA}."{name}" CASCADE')
-        for version, name, sql in _migration_files():
+        for version, name, sql in migrations():
             if version <= current:
                 continue
             for statement in split_statements(sql):
@@ -379,8 +371,6 @@ class PostgresStore:
 
 
 def open_postgres(url: str, *, create: bool = True) -> PostgresStore:
-    from nhi_cli.store.db import latest_version, views_digest
-
     conn = connect(url)
     try:
         try:
