@@ -10,7 +10,7 @@ import re
 import pytest
 
 VOLATILE = {"first_seen", "last_seen", "started_at", "finished_at", "generated_at", "duration_ms", "resolved_at",
-            "api_calls"}
+            "api_calls", "api_call_total"}
 TEMP_HOME = re.compile(r"/tmp/nhi-demo-mcp-[^/\s\"']+")
 
 
