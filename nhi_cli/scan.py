@@ -212,6 +212,7 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
     results: list[ScopeResult] = []
     batches: dict[tuple[str, str], Batch] = {}
     work: list[tuple[ScanPlanEntry, CollectContext, Scope]] = []
+    listed: dict[str, tuple[CollectContext, list[Scope]]] = {}  # for after_collect
     discovery: dict[str, dict[str, int]] = {}  # calls made while listing scopes (organizations:ListAccounts)
     for entry in plan:
         base = CollectContext(now=now, settings=entry.settings, secret_salt=salt, cancel=cancel, options=options)
@@ -229,6 +230,7 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
             scopes = [scope for scope in scopes if shard.owns(entry.name, scope.id)]
         progress.scopes_listed(entry.name, scopes)
         work.extend((entry, base, scope) for scope in scopes)
+        listed[entry.name] = (base, scopes)
         discovery[entry.name] = dict(base.calls)
 
     for outcome in bounded_map(lambda item: _collect_scope(*item, progress), work, max_scopes, cancel):
@@ -240,6 +242,12 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
             result.api_calls[call] = result.api_calls.get(call, 0) + n
         results.append(result)
         batches[(result.provider, result.scope)] = batch
+    # A connector may complete its records from what other sources found in the same scan
+    # (the AWS connector resolves access key ids sighted in local agent configs).
+    for entry in plan:
+        hook = getattr(entry.connector, "after_collect", None)
+        if hook is not None and entry.name in listed and not cancel.is_set():
+            hook(listed[entry.name][0], listed[entry.name][1], results, batches)
     return results, batches
 
 
