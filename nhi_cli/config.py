@@ -50,7 +50,7 @@ class AgentConfig(Strict):
 
 class Config(Strict):
     version: Literal[1] = 1
-    db: Path | None = None
+    db: str | None = None  # a SQLite path (relative to nhi.yaml) or a postgresql:// URL
     owner_tags: list[str] = Field(default_factory=lambda: ["owner", "Owner", "nhi:owner", "nhi-owner"])
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     rules: RulesConfig = Field(default_factory=RulesConfig)
@@ -179,6 +179,6 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = False
     config.rules.dirs = [d if d.is_absolute() else base / d for d in config.rules.dirs]
     if config.people is not None and not config.people.is_absolute():
         config.people = base / config.people
-    if config.db is not None and not config.db.is_absolute():
-        config.db = base / config.db
+    if config.db is not None and "://" not in config.db and not Path(config.db).is_absolute():
+        config.db = str(base / config.db)
     return config

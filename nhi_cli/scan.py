@@ -21,6 +21,7 @@ from nhi_cli.kit import registry
 from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScanOptions, ScopeError
 from nhi_cli.model import Batch, Scope, ScopeResult, utcnow
 from nhi_cli.pool import bounded_map
+from nhi_cli.shards import Shard
 from nhi_cli.store.db import Store
 from nhi_cli.store.load import PostLoad, write_scan
 
@@ -172,12 +173,14 @@ def auth_failure_message(results: list[ScopeResult], aws_profile: str | None = N
 
 
 def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options: ScanOptions,
-                cancel: threading.Event, progress=None, max_scopes: int = 8):
-    """Collect every scope of every connector; returns (results, batches)."""
+                cancel: threading.Event, progress=None, max_scopes: int = 8, shard: Shard | None = None):
+    """Collect every scope of every connector (only the shard's, given one); returns (results,
+    batches)."""
     progress = _as_progress(progress)
     results: list[ScopeResult] = []
     batches: dict[tuple[str, str], Batch] = {}
     work: list[tuple[ScanPlanEntry, CollectContext, Scope]] = []
+    listed: dict[str, tuple[CollectContext, list[Scope]]] = {}  # for after_collect
     discovery: dict[str, dict[str, int]] = {}  # calls made while listing scopes (organizations:ListAccounts)
     for entry in plan:
         base = CollectContext(now=now, settings=entry.settings, secret_salt=salt, cancel=cancel, options=options)
@@ -191,8 +194,11 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
                                        gaps=[{"what": "scopes", "code": code, "message": exc.message}]))
             progress.scopes_listed(entry.name, [])
             continue
+        if shard is not None:
+            scopes = [scope for scope in scopes if shard.owns(entry.name, scope.id)]
         progress.scopes_listed(entry.name, scopes)
         work.extend((entry, base, scope) for scope in scopes)
+        listed[entry.name] = (base, scopes)
         discovery[entry.name] = dict(base.calls)
 
     for outcome in bounded_map(lambda item: _collect_scope(*item, progress), work, max_scopes, cancel):
@@ -204,21 +210,30 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
             result.api_calls[call] = result.api_calls.get(call, 0) + n
         results.append(result)
         batches[(result.provider, result.scope)] = batch
+    # A connector may complete its records from what other sources found in the same scan
+    # (the AWS connector resolves access key ids sighted in local agent configs).
+    for entry in plan:
+        hook = getattr(entry.connector, "after_collect", None)
+        if hook is not None and entry.name in listed and not cancel.is_set():
+            hook(listed[entry.name][0], listed[entry.name][1], results, batches)
     return results, batches
 
 
 def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: ScanOptions | None = None, demo: bool = False,
              post_load: Sequence[PostLoad] = (), progress=None, now: datetime | None = None,
-             cancel: threading.Event | None = None) -> ScanOutcome:
+             cancel: threading.Event | None = None, shard: Shard | None = None) -> ScanOutcome:
+    """Collect, then write atomically with the post-load steps. A shard writes only its scopes
+    and runs no post-load step: `nhi evaluate` evaluates once after every shard."""
     started = now or utcnow()
     cancel = cancel or threading.Event()
     if not plan:
         raise NhiError("no provider is configured to scan; add one under `providers:` in nhi.yaml, "
                        "or try `nhi scan --demo`", ExitCode.USAGE)
     results, batches = collect_all(plan, now=started, salt=store.secret_salt, options=options or ScanOptions(),
-                                   cancel=cancel, progress=progress)
+                                   cancel=cancel, progress=progress, shard=shard)
     if results and all(failed_to_authenticate(r) for r in results):
         raise NhiError(auth_failure_message(results, options.aws_profile if options else None), ExitCode.CANNOT_RUN)
     scan_id = write_scan(store, started_at=started, finished_at=utcnow(), results=results, batches=batches,
-                         demo=demo, operator=operator_name(), post_load=post_load)
+                         demo=demo, operator=operator_name(), post_load=() if shard else post_load,
+                         shard=str(shard) if shard else None)
     return ScanOutcome(scan_id=scan_id, results=results, started_at=started, batches=batches)

@@ -56,3 +56,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     yield tmp_path
+
+
+# PostgreSQL test server (session) and per-test databases: pg_url, store_target
+from postgres_server import pg_url, postgres_server, store_target  # noqa: E402,F401

@@ -3,11 +3,11 @@
 The credential report describes each key slot (active, created, last used) but not the key
 id; GAAD lists no keys at all; ``ListAccessKeys`` without ``UserName`` only lists the caller's
 own keys. Ids matter for three things: joining a key found in a local agent config
-(``AKIA...``) to its user, revoking it, and telling a person which key is meant. So with
-``access_key_ids: true`` (the default) nhi calls ``ListAccessKeys`` once for each user the
-credential report shows holding a key (users without keys and roles cost nothing). With
-``access_key_ids: false`` the scan stays at the fixed budget and each key is identified by
-its user and creation time instead.
+(``AKIA...``) to its user, revoking it, and telling a person which key is meant. By default
+(``access_key_ids: false``) the scan stays at its fixed budget: keys are identified by user and
+report slot, a sighted id is resolved per key (sightings.py) and revoke lists the user's keys
+when it runs. ``access_key_ids: true`` calls ``ListAccessKeys`` once for each user the
+credential report shows holding a key (users without keys and roles cost nothing).
 """
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
 every active account in an AWS Organization.
 
 Per account it makes a fixed set of bulk IAM calls (GetAccountAuthorizationDetails pages and
-the credential report), plus ListAccessKeys per key-holding user for key ids (see
-access_keys.py) and the attached AWS managed policies nhi does not ship (see managed.py).
+the credential report) and the attached AWS managed policies nhi does not ship (managed.py);
+key ids only for keys sighted by other sources (sightings.py), or for every key-holding user
+with access_key_ids: true (access_keys.py).
 Everything is read-only. boto3 is imported inside functions so `nhi --help` never pays for it.
 """
 from __future__ import annotations
@@ -120,6 +121,13 @@ class AwsConnector(Connector):
         return transform.transform_account(
             scope.id, details, report, aws_documents=aws_documents, keys_by_user=keys_by_user,
             owner_tags=_owner_tags(ctx), salt=ctx.secret_salt)
+
+    # --- after every scope: key ids sighted by other sources (sightings.py) ----------------
+    def after_collect(self, ctx: CollectContext, scopes: list[Scope], results, batches) -> None:
+        from .sightings import resolve_sightings
+
+        if not ctx.settings.access_key_ids:
+            resolve_sightings(ctx, scopes, results, batches)
 
     # --- revoke (implemented in revoke.py) ----------------------------------------------
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]):

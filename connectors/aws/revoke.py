@@ -60,9 +60,9 @@ def plan_revoke(ctx: CollectContext, target: dict[str, Any], options: dict[str, 
 
     if kind == "access_key":
         key_id = target.get("key_id") or target["id"]
-        if not key_id.startswith(("AKIA", "ASIA")):
-            raise NotImplementedError("the access key id is unknown (scan with access_key_ids: true)")
         user = _user_name(target)
+        if not key_id.startswith(("AKIA", "ASIA")):
+            return _plan_key_by_slot(target, user, options, step)
         steps = [step("deactivate_key", f"set access key {key_id} of user {user} to Inactive", True,
                       user_name=user, access_key_id=key_id)]
         if options.get("delete"):
@@ -95,6 +95,23 @@ def plan_revoke(ctx: CollectContext, target: dict[str, Any], options: dict[str, 
                               "session can start (the old policy is kept for restore)", True, role_name=role))
         return steps
     raise NotImplementedError(f"the aws connector cannot revoke a {kind}")
+
+
+def _plan_key_by_slot(target: dict[str, Any], user: str | None, options: dict[str, Any], step) -> list[RevokeStep]:
+    """A key scanned without its id (access_key_ids: false) is known by user and creation
+    time: the step lists that user's keys when it runs (ListAccessKeys, one call) and acts on
+    the one created then; two keys created in the same second are told apart by slot, which
+    is the order ListAccessKeys lists them in."""
+    attrs = target.get("attrs") or {}
+    created = attrs.get("last_rotated")
+    if not user or not created:
+        raise NotImplementedError("the access key has neither an id nor a user and creation time; scan again")
+    what = f"the access key of user {user} created {created}"
+    params = dict(user_name=user, created=created, slot=attrs.get("slot"), credential_id=target["id"])
+    steps = [step("deactivate_key", f"set {what} to Inactive (its id is listed when the step runs)", True, **params)]
+    if options.get("delete"):
+        steps.append(step("delete_key", f"delete {what} (cannot be undone)", False, **params))
+    return steps
 
 
 # --- clients -----------------------------------------------------------------------------------
@@ -164,6 +181,33 @@ def _key_user(iam, params: dict[str, Any]) -> str:
     return params.get("user_name") or iam.get_access_key_last_used(AccessKeyId=params["access_key_id"])["UserName"]
 
 
+def _key_id(iam, params: dict[str, Any], restore_data: dict[str, Any] | None = None) -> str | None:
+    """The key a step acts on: its id from the plan, the one found when the step first ran, or
+    the user's key created at the planned second (slot order for a same-second pair)."""
+    key_id = params.get("access_key_id") or (restore_data or {}).get("access_key_id")
+    if key_id:
+        return key_id
+    created = datetime.fromisoformat(params["created"].replace("Z", "+00:00"))
+    same = [k for k in _keys(iam, params["user_name"])
+            if k["CreateDate"].astimezone(timezone.utc).replace(microsecond=0) == created]
+    if len(same) == 1:
+        return same[0]["AccessKeyId"]
+    slot = params.get("slot")
+    if len(same) == 2 and slot in (1, 2):
+        return same[slot - 1]["AccessKeyId"]
+    return None
+
+
+def _slot_outcome(outcome: StepOutcome, params: dict[str, Any], key_id: str) -> StepOutcome:
+    """Keys planned by slot: remember the id found, report the status by credential id."""
+    if params.get("access_key_id"):
+        return outcome
+    if outcome.restore_data is not None or outcome.status == "done":
+        outcome.restore_data = {**(outcome.restore_data or {}), "access_key_id": key_id}
+    outcome.inventory = {params["credential_id"]: status for status in (outcome.inventory or {}).values()}
+    return outcome
+
+
 def _inline(iam, kind: str, name: str, policy: str) -> dict | None:
     try:
         if kind == "user":
@@ -200,11 +244,18 @@ def _set_key(iam, user: str, key_id: str, status: str) -> StepOutcome:
 
 
 def _deactivate_key(iam, p):
-    return _set_key(iam, _key_user(iam, p), p["access_key_id"], "Inactive")
+    key_id = _key_id(iam, p)
+    if key_id is None:
+        return StepOutcome("already_done", error=f"user {p['user_name']} has no key created {p['created']}")
+    return _slot_outcome(_set_key(iam, _key_user(iam, p), key_id, "Inactive"), p, key_id)
 
 
 def _delete_key(iam, p):
-    user, key_id = _key_user(iam, p), p["access_key_id"]
+    user, key_id = _key_user(iam, p), _key_id(iam, p)
+    if key_id is None:
+        return StepOutcome("already_done", error=f"user {user} has no key created {p['created']}")
+    if not p.get("access_key_id"):
+        return _slot_outcome(_delete_key(iam, {**p, "access_key_id": key_id}), p, key_id)
     if all(k["AccessKeyId"] != key_id for k in _keys(iam, user)):
         return StepOutcome("already_done", inventory={key_id: "revoked"})
     iam.delete_access_key(UserName=user, AccessKeyId=key_id)
@@ -347,7 +398,10 @@ def _restore_inline(iam, kind: str, name: str, policy: str, previous: dict | Non
 
 
 def _restore_key(iam, p, data):
-    return _set_key(iam, _key_user(iam, p), p["access_key_id"], data.get("previous_status", "Active"))
+    key_id = _key_id(iam, p, data)
+    if key_id is None:
+        return StepOutcome("failed", error="the revocation recorded no access key id")
+    return _slot_outcome(_set_key(iam, _key_user(iam, p), key_id, data.get("previous_status", "Active")), p, key_id)
 
 
 def _restore_user_keys(iam, p, data):

@@ -17,9 +17,10 @@ class AwsSettings(ConnectorSettings):
     credential_report_max_age_hours: int = 4  # reuse a report this fresh instead of generating one
     owner_tags: list[str] | None = None  # overrides the top-level owner_tags for AWS
     scanner_role_session_name: str = "nhi-scan"
-    # ListAccessKeys once per user the credential report shows holding a key, to learn key ids
-    # (no bulk API returns them). false: fixed call budget, keys identified by user + created.
-    access_key_ids: bool = True
+    # false (default): the fixed call budget; keys identified by user and report slot, ids
+    # resolved only for keys sighted elsewhere (sightings.py) and at revoke time. true:
+    # ListAccessKeys once per user the credential report shows holding a key, every id up front.
+    access_key_ids: bool = False
     # AWS managed policies outside the shipped well-known set: fetch (ListPolicies + one
     # GetPolicyVersion per distinct policy, cached per scan) or known (shipped set only).
     aws_managed_policies: Literal["fetch", "known"] = "fetch"

@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inventory": ("inventory", "List and show identities and credentials in the inventory."),
     "query": ("query", "Run a read-only SQL query against the inventory."),
     "rules": ("rules", "The rules nhi evaluates: list, show, and test them."),
+    "evaluate": ("scan", "Evaluate agents, rules and findings once over the whole inventory (after shard scans)."),
     "findings": ("findings", "Findings from the rules: list them, write a CI baseline."),
     "report": (
         "report",

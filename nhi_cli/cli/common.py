@@ -19,16 +19,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from nhi_cli.store import Store, open_store
+from nhi_cli.store import PostgresStore, Store, open_store
 from nhi_cli.text import visible
 
 if TYPE_CHECKING:  # pydantic and yaml load when a command reads nhi.yaml, not for `nhi --help`
     from nhi_cli.config import Config
 
+# A str, not a Path: a PostgreSQL URL (postgresql://...) must reach the store intact.
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--db", envvar="NHI_DB", help="Inventory file (default ./nhi.db, or `db:` in nhi.yaml).", show_default=False
+        "--db",
+        envvar="NHI_DB",
+        show_default=False,
+        help="Inventory: a SQLite file (default ./nhi.db, or `db:` in nhi.yaml) or postgresql://user@host/db.",
     ),
 ]
 ConfigOption = Annotated[
@@ -56,7 +60,7 @@ DEFAULT_DB = Path("nhi.db")
 class CliContext:
     """What one `nhi` invocation was asked for, and where it writes."""
 
-    db: Path | None = None  # --db or NHI_DB
+    db: str | None = None  # --db or NHI_DB: a SQLite file or a postgresql:// URL
     config_path: Path | None = None  # --config or NHI_CONFIG
     quiet: bool = False
     verbose: bool = False
@@ -85,13 +89,17 @@ class CliContext:
     def use_config(self, config: Config) -> None:
         self._config = config
 
-    def db_path(self) -> Path:
-        """--db (or NHI_DB), else `db:` in nhi.yaml, else ./nhi.db."""
-        if self.db is not None:
-            return self.db
-        return self.config.db or DEFAULT_DB
+    def db_path(self) -> str | Path:
+        """--db (or NHI_DB), else `db:` in nhi.yaml, else ./nhi.db: a Path to a SQLite file, or a
+        postgresql:// URL as given."""
+        target = self.db if self.db is not None else self.config.db
+        if target is None:
+            return DEFAULT_DB
+        if target.startswith(("postgresql://", "postgres://")):
+            return target
+        return Path(target)
 
-    def open_store(self, create: bool = False) -> Store:
+    def open_store(self, create: bool = False) -> Store | PostgresStore:
         return open_store(self.db_path(), create=create)
 
     def say(self, message: str, style: str | None = None) -> None:

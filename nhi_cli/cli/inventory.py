@@ -10,7 +10,8 @@ from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.revoke.resolve import _describe, _lookup
-from nhi_cli.store import queries
+from nhi_cli.store import open_store, queries
+from nhi_cli.store.push import push as push_inventory
 from nhi_cli.text import markup_safe as escape
 
 inventory_app = typer.Typer(
@@ -111,6 +112,39 @@ def show(
                 Format.table, title="Grants")
     render_rows(st.out, data["trusts"], ("principal_type", "principal", "action", "requires_external_id",
                                  "requires_source_identity", "subject_condition"), Format.table, title="Trusts")
+
+
+@inventory_app.command("push")
+def push(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="The shared inventory: postgresql://user@host/db (or a SQLite file).")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+) -> None:
+    """Merge this inventory (--db) into a shared one; pushing twice adds nothing.
+
+    Each local scan becomes a scan of the shared inventory (times, results, history and
+    first-seen kept); the newest one's rows replace those of the scopes it loaded.
+
+    Example: nhi inventory push --db laptop.db --to postgresql://nhi@db.internal/nhi
+    """
+    only_table_or_json(format)
+    st = cli_context(ctx)
+    source = st.open_store(create=False)
+    try:
+        target = open_store(to, create=True)
+        try:
+            outcome = push_inventory(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    data = {"source": outcome.source, "pushed_scans": outcome.pushed_scans, "skipped_scans": outcome.skipped_scans,
+            "scopes": outcome.scopes}
+    if format is Format.json:
+        print_json(st.out, data)
+    else:
+        st.say(f"nhi: pushed {len(outcome.pushed_scans)} scan(s) ({outcome.scopes} scopes) as scan(s) "
+               f"{', '.join(map(str, outcome.pushed_scans)) or '-'}; {outcome.skipped_scans} pushed before")
 
 
 def register(app: typer.Typer) -> None:

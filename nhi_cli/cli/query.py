@@ -1,7 +1,6 @@
 """`nhi query "SQL"`: read-only SQL over the inventory and its documented views."""
 from __future__ import annotations
 
-import sqlite3
 from typing import Annotated
 
 import typer
@@ -10,6 +9,7 @@ from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store import queries
+from nhi_cli.store.db import db_errors
 
 
 def query(
@@ -28,7 +28,7 @@ def query(
     conn = store.readonly()
     try:
         columns, rows = queries.user_query(conn, sql)
-    except sqlite3.Error as exc:
+    except db_errors() as exc:
         raise NhiError(f"query failed: {exc}", ExitCode.USAGE) from None
     finally:
         conn.close()

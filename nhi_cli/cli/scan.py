@@ -16,6 +16,7 @@ from nhi_cli.cli.progress import scan_progress
 from nhi_cli.cli.report import emit_report
 from nhi_cli.detect import detect
 from nhi_cli.errors import ConfigError, ExitCode
+from nhi_cli.evaluate import run_evaluation
 from nhi_cli.kit.connector import ScanOptions
 from nhi_cli.kit.demo import demo_estate
 from nhi_cli.model import utcnow
@@ -23,6 +24,7 @@ from nhi_cli.reports import FORMATS, check_options, check_writable
 from nhi_cli.rules.gate import RulesBroken, ScanGate
 from nhi_cli.scan import plan_scan, run_scan, with_next_step
 from nhi_cli.severity import Severity
+from nhi_cli.shards import parse_shard
 from nhi_cli.store import queries
 from nhi_cli.text import markup_safe as escape  # provider text: markup and control characters inert
 from nhi_cli.text import visible
@@ -70,6 +72,7 @@ def scan(
     baseline: Annotated[Path | None, typer.Option("--baseline", help="Gate only on findings absent from this file (`nhi findings baseline`); implies --new-only.")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="An incomplete scan exits on its findings (0/1) instead of 3.")] = False,
     rules_dir: Annotated[list[Path] | None, typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
+    shard: Annotated[str | None, typer.Option("--shard", help="Scan only the K-th of N disjoint, stable subsets of the scopes (K/N), for N runners writing one inventory; then run `nhi evaluate` once.")] = None,
 ) -> None:
     """Scan providers into the inventory.
 
@@ -79,6 +82,7 @@ def scan(
     Example: nhi scan --demo        (or: nhi scan --aws-org --profile audit)
     """
     st = cli_context(ctx)
+    part = parse_shard(shard)
     report_format = _report_format(format, output)  # checked before scanning: bad format or unwritable --output
     now = utcnow()
     for path in mcp_path or []:
@@ -110,7 +114,9 @@ def scan(
         if progress:
             stack.enter_context(progress)
         outcome = run_scan(store, plan, options=options, demo=demo, progress=progress, now=now,
-                           post_load=post_load_steps(st.config, gate))
+                           post_load=post_load_steps(st.config, gate), shard=part)
+    if part is not None:
+        _finish_shard(st, outcome, part, format)
     store = st.open_store()
     try:
         conn = store.conn
@@ -159,6 +165,67 @@ def report_gaps(st, results, aws_profile: str | None) -> None:
                          soft_wrap=True)
 
 
+def _finish_shard(st, outcome, part, format: str) -> None:
+    """A shard evaluates nothing: report what it wrote, exit 0 (or 3 for a scope not loaded)."""
+    store = st.open_store()
+    try:
+        scopes = queries.scope_results(store.conn, outcome.scan_id)
+    finally:
+        store.close()
+    if format == "json":
+        print_json(st.out, {"scan_id": outcome.scan_id, "shard": str(part),
+                    "status": "complete" if outcome.complete else "incomplete", "scopes": scopes})
+    else:
+        for row in scopes:
+            st.out.print(f"{row['provider']}:{row['scope']} {row['status']}", markup=False, highlight=False)
+    report_gaps(st, outcome.results, None)
+    st.say(f"nhi: shard {part} wrote scan {outcome.scan_id} ({len(scopes)} scopes); "
+           "run `nhi evaluate` once every shard has finished")
+    raise typer.Exit(ExitCode.OK if outcome.complete else ExitCode.INCOMPLETE)
+
+
+def evaluate(
+    ctx: typer.Context,
+    fail_on: Annotated[Severity | None, typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json.")] = "table",
+    rules_dir: Annotated[list[Path] | None, typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
+) -> None:
+    """Evaluate agents, rules and findings once over the whole inventory (after shard scans).
+
+    Waits while shard scans are still writing. Coverage lists every scope's latest result and
+    the scan that wrote it; a scope whose shard failed keeps its earlier rows (exit 3).
+
+    Example: nhi evaluate --db postgresql://nhi@db.internal/nhi --fail-on high
+    """
+    st = cli_context(ctx)
+    try:
+        gate = ScanGate(st.config, fail_on=fail_on, new_only=False, baseline=None, allow_partial=False,
+                        rules_dir=rules_dir)
+    except RulesBroken as exc:
+        print_rule_problems(st.err, exc.problems)
+        raise typer.Exit(ExitCode.USAGE) from None
+    store = st.open_store(create=False)
+    try:
+        outcome = run_evaluation(store, post_load_steps(st.config, gate), waiting=st.say)
+        conn = store.conn
+        findings = gate.summary(conn, outcome.scan_id)
+        if format == "json":
+            print_json(st.out, {"scan_id": outcome.scan_id, "status": "complete" if outcome.complete else "incomplete",
+                        "from_scans": outcome.from_scans, "missing_shards": outcome.missing_shards,
+                        "scopes": queries.scope_results(conn, outcome.scan_id),
+                        "findings": findings})
+        else:
+            print_summary(st, conn, outcome.scan_id)
+            print_findings_table(st.out, findings)
+    finally:
+        store.close()
+    for part in outcome.missing_shards:
+        st.say(f"nhi: shard {part} wrote nothing since the last evaluation: its scopes keep their earlier rows", "yellow")
+    verdict = gate.verdict(findings, outcome.complete)
+    say_verdict(st, verdict)
+    raise typer.Exit(verdict.code)
+
+
 def _report_format(format: str, output: Path | None) -> str | None:
     """The report format `nhi scan` renders after scanning (None: the scan summary as before)."""
     if output is None and format in ("table", "json"):
@@ -182,3 +249,4 @@ def post_load_steps(config, gate=None) -> list:
 
 def register(app: typer.Typer) -> None:
     app.command("scan")(scan)
+    app.command("evaluate")(evaluate)

@@ -106,6 +106,16 @@ class Evaluator:
         self.now = now
         self._admin: dict[str, Result | None] = {}
         self._gain: dict[tuple[int, str], bool] = {}
+        self._applicable: dict[int, list[Method]] = {}
+        self._trusting: dict[tuple, list[Role]] | None = None
+        self._named: set[str] | None = None
+
+    def _named_principals(self) -> set[str]:
+        """Principal ARNs some trust policy names (they need no Allow in their own account)."""
+        if self._named is None:
+            self._named = {t["principal"] for r in self.estate.roles.values() for t in r.trusts
+                           if t["principal_type"] == "principal"}
+        return self._named
 
     def context(self, principal: Principal, action: str, **extra: Any) -> Context:
         chosen = {"iam:policyarn": list(ADMIN_POLICY_ARNS)}
@@ -158,10 +168,6 @@ class Evaluator:
                 and (r.instance_profile or not method.instance_profile)]
 
     def escalation(self, principal: Principal, method: Method) -> Result | None:
-        # cheap rejection first: every action must have a statement that may match it
-        for action in method.actions:
-            if not any(st.effect == "Allow" and st.matches_action(action) for st in principal.identity.candidates(action)):
-                return None
         targets = self._targets(method, principal)
         if not targets:
             return None
@@ -239,10 +245,44 @@ class Evaluator:
         return gain
 
     # --- assume-role edges ----------------------------------------------------------------
+    def _trusting_roles(self, principal: Principal) -> list[Role]:
+        """Roles whose trust names the principal, its account, or anyone (indexed once)."""
+        if self._trusting is None:
+            self._trusting = {}
+            for role in self.estate.roles.values():
+                for trust in role.trusts:
+                    kind = trust["principal_type"]
+                    key = ("any",) if kind == "any" else (kind, trust.get("principal_account") if kind == "account"
+                                                          else trust["principal"])
+                    bucket = self._trusting.setdefault(key, [])
+                    if not bucket or bucket[-1] is not role:
+                        bucket.append(role)
+        found = {}
+        for key in (("any",), ("account", principal.account), ("principal", principal.arn)):
+            for role in self._trusting.get(key, []):
+                found[role.arn] = role
+        return [found[arn] for arn in sorted(found)]
+
+    def applicable_methods(self, principal: Principal) -> list[Method]:
+        """Methods whose every action has an Allow that may match it in the principal's
+        policies; computed once per distinct policy set (holders of the same policies share it)."""
+        key = id(principal.identity)
+        found = self._applicable.get(key)
+        if found is None:
+            found = self._applicable[key] = [
+                m for m in methods()
+                if all(any(st.effect == "Allow" and st.matches_action(a) for st in principal.identity.candidates(a))
+                       for a in m.actions)]
+        return found
+
     def assume_edges(self, principal: Principal) -> list[Result]:
         edges = []
-        for role in self.estate.roles.values():
-            if role.arn == principal.arn or not role.trusts:
+        if not any(st.effect == "Allow" and st.matches_action("sts:AssumeRole")
+                   for st in principal.identity.candidates("sts:AssumeRole")) \
+                and principal.arn not in self._named_principals():
+            return edges
+        for role in self._trusting_roles(principal):
+            if role.arn == principal.arn:
                 continue
             trusted, named, trust_sure = False, False, True
             ctx = self.context(principal, "sts:AssumeRole")
@@ -281,7 +321,7 @@ class Evaluator:
         admin = self.admin(arn)
         if admin is not None:
             results.append(admin)
-        for method in methods():
+        for method in self.applicable_methods(principal):
             found = self.escalation(principal, method)
             if found is not None:
                 results.append(found)

@@ -18,6 +18,8 @@ from typing import Any
 
 from nhi_cli.rules.loader import Rule, RuleProblem
 from nhi_cli.rules.readonly import authorize_read, guarded
+from nhi_cli.store.db import db_errors, engine_of
+from nhi_cli.store.dialect import unportable
 
 STANDARD_COLUMNS = ("resource_id", "resource_type", "reason", "provider", "scope", "resource_name")
 
@@ -62,7 +64,10 @@ def iter_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) 
     values = dict(rule.params)
     values.update(params or {})
     with guarded(conn):
-        cursor = conn.execute(rule.sql, {k: bind_value(v) for k, v in values.items()})
+        # PostgreSQL has no authorizer: as a subquery, the rule cannot carry a data-modifying
+        # WITH (only allowed at the top level); the loader's SQLite check already refused it
+        sql = rule.sql if engine_of(conn) == "sqlite" else f"SELECT * FROM (\n{rule.sql}\n) AS r"
+        cursor = conn.execute(sql, {k: bind_value(v) for k, v in values.items()})
     columns = [d[0] for d in cursor.description or []]
     extra = [(i, c) for i, c in enumerate(columns) if c not in STANDARD_COLUMNS]
     index = {c: columns.index(c) for c in STANDARD_COLUMNS if c in columns}
@@ -135,7 +140,12 @@ SNAPSHOT_VIEWS = {"v_rule_agents": ("identity_id",)}
 def view_snapshots(conn: sqlite3.Connection) -> Iterator[None]:
     """Materialise SNAPSHOT_VIEWS as indexed temp tables for the block, then drop them (so later
     queries on this connection read the live views). A connection that cannot create temp
-    tables (query_only) simply reads the views: the answers are the same, only slower."""
+    tables (query_only) simply reads the views: the answers are the same, only slower. On
+    PostgreSQL the planner needs no snapshot (and a failed statement would abort the
+    transaction), so the views are read as they are."""
+    if engine_of(conn) != "sqlite":
+        yield
+        return
     made = []
     try:
         for view, columns in SNAPSHOT_VIEWS.items():
@@ -162,7 +172,7 @@ def _insert_sql(conn: sqlite3.Connection, rule: Rule, values: dict) -> str | Non
     the same defaults as iter_rule and the evidence built by json_object (keys sorted). None
     when the columns do not allow it (duplicate names): the caller streams the rule instead."""
     with guarded(conn):
-        columns = [d[0] for d in conn.execute(f"SELECT * FROM (\n{rule.sql}\n) LIMIT 0", values).description or []]
+        columns = [d[0] for d in conn.execute(f"SELECT * FROM (\n{rule.sql}\n) AS r LIMIT 0", values).description or []]
     if "resource_id" not in columns or len(set(columns)) != len(columns):
         return None
 
@@ -170,7 +180,11 @@ def _insert_sql(conn: sqlite3.Connection, rule: Rule, values: dict) -> str | Non
         return f"r.{_quote(name)}" if name in columns else "NULL"
 
     extra = sorted(c for c in columns if c not in STANDARD_COLUMNS)
-    evidence = "json_object(" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', r.{_quote(c)}" for c in extra) + ")"
+    # SQLite's json_object; PostgreSQL's json_build_object keeps the (sorted) key order too
+    build = "json_object(" if engine_of(conn) == "sqlite" else "CAST(json_build_object("
+    evidence = build + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', r.{_quote(c)}" for c in extra) + ")"
+    if engine_of(conn) != "sqlite":
+        evidence += " AS TEXT)"
     return (
         "INSERT OR IGNORE INTO temp.rule_result (fingerprint, rule_id, resource_id, resource_type, reason, provider, "
         "scope, resource_name, evidence) SELECT nhi_fingerprint(:__rule_id, CAST(r.resource_id AS TEXT)), :__rule_id, "
@@ -235,24 +249,30 @@ def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
     conn.execute("DELETE FROM temp.rule_result")
     conn.create_function("nhi_fingerprint", 2, fingerprint, deterministic=True)
     problems, counts, timings = [], {}, {}
+    errors = db_errors()
     started = (time.perf_counter(), time.process_time())
     with view_snapshots(conn):
         timings["(view snapshots)"] = (time.perf_counter() - started[0], time.process_time() - started[1])
         for rule in rules:
             started = (time.perf_counter(), time.process_time())
+            if engine_of(conn) != "sqlite" and unportable(rule.sql):
+                problems.append(RuleProblem(rule.folder / "rule.sql", f"rule {rule.id} uses SQLite-only SQL "
+                                            f"({', '.join(unportable(rule.sql))}): it runs on SQLite inventories "
+                                            "only, not on this PostgreSQL one"))
+                continue
             values = {k: bind_value(v) for k, v in rule.params.items()}
             conn.execute("SAVEPOINT rule_eval")
             try:
                 try:
                     n = _run_set_based(conn, rule, values)
-                except sqlite3.Error:
+                except errors:
                     n = None  # a runtime error (e.g. json_object of a BLOB): the streaming path decides
                     conn.execute("ROLLBACK TO rule_eval")
                 if n is None:
                     n = _run_streamed(conn, rule)
                 counts[rule.id] = n
                 conn.execute("RELEASE rule_eval")
-            except (sqlite3.Error, ValueError) as exc:
+            except (*errors, ValueError) as exc:
                 conn.execute("ROLLBACK TO rule_eval")
                 conn.execute("RELEASE rule_eval")
                 problems.append(RuleProblem(rule.folder / "rule.sql", f"SQL error: {exc}"))

@@ -10,6 +10,7 @@ from nhi_cli.rules.engine import evaluate
 from nhi_cli.rules.findings import record_findings
 from nhi_cli.rules.loader import RuleProblem, RuleSet
 from nhi_cli.rules.people import load_people
+from nhi_cli.store.db import engine_of
 
 
 def copy_agent_patterns(conn: sqlite3.Connection, agents) -> None:
@@ -32,6 +33,9 @@ class RulesStep:
     def __call__(self, conn: sqlite3.Connection, scan_id: int) -> None:
         load_people(conn, self.config.people)
         copy_agent_patterns(conn, self.config.agents)
+        if engine_of(conn) != "sqlite":  # the page-cache tuning below is SQLite's
+            self._evaluate(conn, scan_id)
+            return
         # Rules re-read the same tables many times: map the file rather than copy pages through
         # the page cache. Bounded (mapped pages count towards the process's resident memory
         # once touched) at 320 MB: at 1M credentials the file is 940 MB, and the mapped part is

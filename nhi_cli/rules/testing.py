@@ -7,16 +7,22 @@ pass. Built-in rules run through tests/rules/test_builtin_rules.py; user rules t
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nhi_cli.iam.store_step import refresh
 from nhi_cli.rules.engine import run_rule
+from nhi_cli.store.db import db_errors
 from nhi_cli.rules.loader import Rule, RuleProblem, _validation_problem, _yaml_problem, schema_connection
 
 DEFAULT_NOW = "2026-11-28T00:00:00Z"
@@ -127,22 +133,46 @@ def read_tests(rule: Rule) -> tuple[TestFile | None, RuleProblem | None]:
     return tests, None
 
 
-def run_case(rule: Rule, case: Case, now: str) -> CaseOutcome:
+@contextmanager
+def sqlite_case_db() -> Iterator[sqlite3.Connection]:
+    """A fresh in-memory SQLite inventory for one case."""
     conn = schema_connection()
     try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def store_case_db(store) -> Callable[[], ContextManager]:
+    """Cases on an opened (empty) store of either engine: each case's rows are loaded in a
+    transaction that is rolled back afterwards, so cases never see each other's rows."""
+    @contextmanager
+    def case_db():
+        with contextlib.suppress(RolledBack):
+            with store.transaction() as conn:
+                yield conn
+                raise RolledBack
+    return case_db
+
+
+class RolledBack(Exception):
+    pass
+
+
+def run_case(rule: Rule, case: Case, now: str, case_db: Callable[[], ContextManager] = sqlite_case_db) -> CaseOutcome:
+    errors = db_errors()
+    with case_db() as conn:
         try:
             load_case(conn, case, now)
-        except sqlite3.Error as exc:
+        except errors as exc:
             return CaseOutcome(rule.id, case.name, case.expect, case.resource, False, f"bad rows: {exc}")
         unknown = sorted(set(case.params) - set(rule.params))
         if unknown:
             return CaseOutcome(rule.id, case.name, case.expect, case.resource, False, f"unknown parameter {unknown[0]!r}")
         try:
             results = run_rule(conn, rule, case.params)
-        except sqlite3.Error as exc:
+        except errors as exc:
             return CaseOutcome(rule.id, case.name, case.expect, case.resource, False, f"SQL error: {exc}")
-    finally:
-        conn.close()
     hit = next((r for r in results if r.resource_id == case.resource), None)
     if case.expect == "alarm":
         if hit is None:
@@ -155,8 +185,9 @@ def run_case(rule: Rule, case: Case, now: str) -> CaseOutcome:
     return CaseOutcome(rule.id, case.name, "pass", case.resource, True)
 
 
-def run_tests(rule: Rule) -> tuple[list[CaseOutcome], RuleProblem | None]:
+def run_tests(rule: Rule, case_db: Callable[[], ContextManager] = sqlite_case_db
+              ) -> tuple[list[CaseOutcome], RuleProblem | None]:
     tests, problem = read_tests(rule)
     if tests is None:
         return [], problem
-    return [run_case(rule, case, tests.now) for case in tests.cases], None
+    return [run_case(rule, case, tests.now, case_db) for case in tests.cases], None

@@ -113,6 +113,19 @@ def new_secret_salt() -> str:
     return secrets.token_hex(16)
 
 
+def db_errors() -> tuple[type[BaseException], ...]:
+    """The database errors of both engines (psycopg's only once a PostgreSQL store loaded it)."""
+    import sys
+
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.Error, psycopg.Error) if psycopg is not None else (sqlite3.Error,)
+
+
+def engine_of(conn) -> str:
+    """'sqlite' or 'postgresql' for a connection from a Store."""
+    return getattr(conn, "engine", "sqlite")
+
+
 def _create_private_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -120,7 +133,14 @@ def _create_private_file(path: Path) -> None:
 
 
 class Store:
-    """A connection to the inventory with explicit transactions."""
+    """A connection to the inventory with explicit transactions.
+
+    The store interface every step uses (scan load, rules, agents, reports, diff, revoke):
+    ``conn`` (execute/executemany in nhi's SQL dialect, rows by index and by name),
+    ``transaction()``, ``readonly()``, ``meta()``, ``secret_salt``, ``latest_scan_id()``,
+    ``close()`` and ``engine``. PostgresStore (postgres.py) offers the same over PostgreSQL."""
+
+    engine = "sqlite"
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
@@ -212,8 +232,8 @@ def _views_outdated(conn: sqlite3.Connection) -> bool:
     return row is None or row[0] != views_digest()
 
 
-def open_store(path: str | os.PathLike, *, create: bool = True) -> Store:
-    """Open (and create or migrate) the inventory at ``path``."""
+def open_sqlite(path: str | os.PathLike, *, create: bool = True) -> Store:
+    """Open (and create or migrate) the SQLite inventory at ``path``."""
     if str(path) == ":memory:" or str(path).startswith("file::memory:"):
         # Each command step opens the inventory anew (the scan writes, the gate and the summary
         # read back), so an in-memory one would be empty when the gate reads it: an empty

@@ -27,8 +27,8 @@ def list_identities(conn, provider: str | None = None, kind: str | None = None) 
     """`nhi inventory list`: identities present now, with their active credential count."""
     rows = conn.execute(
         "SELECT id, provider, scope, kind, name, owner, enabled, active_credentials AS credentials, "
-        "age_days, days_since_used FROM v_identities WHERE (:p IS NULL OR provider = :p) "
-        "AND (:k IS NULL OR kind = :k) ORDER BY provider, scope, kind, name", {"p": provider, "k": kind})
+        "age_days, days_since_used FROM v_identities WHERE (CAST(:p AS TEXT) IS NULL OR provider = :p) "
+        "AND (CAST(:k AS TEXT) IS NULL OR kind = :k) ORDER BY provider, scope, kind, name", {"p": provider, "k": kind})
     return [dict(r) for r in rows]
 
 
@@ -36,8 +36,8 @@ def list_credentials(conn, provider: str | None = None, kind: str | None = None)
     """`nhi inventory list --what credentials`: credentials present now."""
     rows = conn.execute(
         "SELECT id, identity_id, provider, scope, kind, status, age_days, days_since_used, "
-        "days_to_expiry, key_id, hint FROM v_credentials WHERE (:p IS NULL OR provider = :p) "
-        "AND (:k IS NULL OR kind = :k) ORDER BY provider, scope, identity_id, id", {"p": provider, "k": kind})
+        "days_to_expiry, key_id, hint FROM v_credentials WHERE (CAST(:p AS TEXT) IS NULL OR provider = :p) "
+        "AND (CAST(:k AS TEXT) IS NULL OR kind = :k) ORDER BY provider, scope, identity_id, id", {"p": provider, "k": kind})
     return [dict(r) for r in rows]
 
 

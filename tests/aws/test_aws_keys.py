@@ -30,7 +30,7 @@ def rotated_estate(moto_url, now):
 
 
 def test_each_key_is_its_own_row_with_its_own_age_and_last_use(nhi, tmp_path, rotated_estate):
-    result, out = scan_json(nhi, write_config(tmp_path / "nhi.yaml", rotated_estate))
+    result, out = scan_json(nhi, write_config(tmp_path / "nhi.yaml", rotated_estate, access_key_ids=True))
     assert result.code == 0, result.err
     keys = {r["id"]: r for r in _rows("SELECT * FROM v_credentials WHERE provider = 'aws'")}
     fresh, stale = keys["AKIATESTFRESHKEY0001"], keys["AKIATESTSTALEKEY0002"]
@@ -56,8 +56,8 @@ def test_each_key_is_its_own_row_with_its_own_age_and_last_use(nhi, tmp_path, ro
     assert not [c for c in columns if "key_1" in c or "key_2" in c]
 
 
-def test_without_key_ids_keys_are_still_separate_rows_at_the_fixed_budget(nhi, tmp_path, rotated_estate):
-    result, out = scan_json(nhi, write_config(tmp_path / "nhi.yaml", rotated_estate, access_key_ids=False))
+def test_by_default_keys_are_separate_rows_at_the_fixed_budget(nhi, tmp_path, rotated_estate):
+    result, out = scan_json(nhi, write_config(tmp_path / "nhi.yaml", rotated_estate))
     assert result.code == 0, result.err
     assert "iam:ListAccessKeys" not in iam_calls(out["scopes"][0])
     rows = _rows("SELECT * FROM v_credentials WHERE identity_name = 'ci-deployer' ORDER BY age_days")

@@ -1,6 +1,8 @@
 """nhi.yaml validation: each error names the file and line and exits 2."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from nhi_cli.config import load_config
@@ -53,7 +55,7 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
     sub.mkdir()
     (sub / "nhi.yaml").write_text("version: 1\ndb: data/nhi.db\npeople: people.csv\nrules:\n  dirs: [myrules]\n")
     config = load_config(sub / "nhi.yaml")
-    assert config.db == sub / "data/nhi.db"
+    assert Path(config.db) == sub / "data/nhi.db"
     assert config.people == sub / "people.csv"
     assert config.rules.dirs == [sub / "myrules"]
 

@@ -1,4 +1,6 @@
-"""The inventory file: creation, migrations, refusal of foreign or newer files, atomic scans."""
+"""The inventory: creation, migrations, refusal of foreign or newer databases, atomic scans, history.
+
+Store-level tests take ``store_target`` and run on a SQLite file and on a PostgreSQL database."""
 from __future__ import annotations
 
 import json
@@ -50,8 +52,8 @@ def test_new_inventory_is_private_and_records_its_migrations(tmp_path):
     store.close()
 
 
-def test_reopening_does_not_migrate_again(tmp_path):
-    path = tmp_path / "nhi.db"
+def test_reopening_does_not_migrate_again(store_target):
+    path = store_target
     open_store(path).close()
     store = open_store(path)
     count = store.conn.execute("SELECT COUNT(*) FROM schema_migration").fetchone()[0]
@@ -105,8 +107,8 @@ def test_corrupted_database_is_a_clear_error(tmp_path):
         open_store(path)
 
 
-def test_scan_history_first_seen_last_seen_removed(tmp_path):
-    store = open_store(tmp_path / "nhi.db")
+def test_scan_history_first_seen_last_seen_removed(store_target):
+    store = open_store(store_target)
     first = scan(store, batch("alice", "bob", keys={"AKIA0000000000000001": "alice"}), T0)
     b = batch("alice", keys={"AKIA0000000000000001": "alice"})
     b.identities[0].tags = {"team": "y"}
@@ -123,8 +125,8 @@ def test_scan_history_first_seen_last_seen_removed(tmp_path):
     store.close()
 
 
-def test_denied_scope_keeps_earlier_records(tmp_path):
-    store = open_store(tmp_path / "nhi.db")
+def test_denied_scope_keeps_earlier_records(store_target):
+    store = open_store(store_target)
     scan(store, batch("alice", keys={"AKIA0000000000000001": "alice"}), T0)
     scan(store, Batch(), T1, status="denied")
     assert store.conn.execute("SELECT COUNT(*) FROM v_identities").fetchone()[0] == 1
@@ -134,8 +136,8 @@ def test_denied_scope_keeps_earlier_records(tmp_path):
     store.close()
 
 
-def test_views_compute_ages_against_the_scan_clock(tmp_path):
-    store = open_store(tmp_path / "nhi.db")
+def test_views_compute_ages_against_the_scan_clock(store_target):
+    store = open_store(store_target)
     b = batch("alice", keys={"AKIA0000000000000001": "alice", "AKIA0000000000000002": "alice"})
     b.credentials[0].created_at = datetime(2025, 1, 1, tzinfo=timezone.utc)
     b.credentials[0].last_used_at = datetime(2025, 12, 2, tzinfo=timezone.utc)
@@ -170,8 +172,8 @@ KILLER = textwrap.dedent("""
 """)
 
 
-def test_process_killed_mid_scan_leaves_previous_scan_intact(tmp_path):
-    path = tmp_path / "nhi.db"
+def test_process_killed_mid_scan_leaves_previous_scan_intact(store_target):
+    path = store_target
     store = open_store(path)
     previous = scan(store, batch("alice", "bob"), T0)
     store.close()
@@ -180,7 +182,8 @@ def test_process_killed_mid_scan_leaves_previous_scan_intact(tmp_path):
     proc.kill()
     proc.wait()
     store = open_store(path)
-    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if store.engine == "sqlite":
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert store.latest_scan_id() == previous
     names = sorted(r[0] for r in store.conn.execute("SELECT name FROM v_identities"))
     assert names == ["alice", "bob"]
@@ -220,4 +223,70 @@ def test_views_come_from_views_sql_and_are_recreated_when_it_changes(tmp_path):
     assert store.conn.execute("SELECT COUNT(*) FROM v_people").fetchone()[0] == 0
     after = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
     assert after == views  # the view views.sql does not define is gone
+    store.close()
+
+
+def test_postgresql_database_with_other_tables_is_refused_and_untouched(pg_url):
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+    with pytest.raises(StoreError, match="tables nhi did not create") as caught:
+        open_store(pg_url)
+    assert "pg-test-Secret" not in str(caught.value)  # the URL's password is never shown
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        schemas = [r[0] for r in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname = 'nhi'")]
+        tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+    assert schemas == [] and tables == ["recipes"]
+
+
+def test_postgresql_newer_schema_is_refused_and_untouched(pg_url):
+    import psycopg
+
+    open_store(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE nhi.meta SET value = %s WHERE key = 'schema_version'", (str(latest_version() + 7),))
+        before = conn.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE n.nspname = 'nhi'").fetchone()[0]
+    with pytest.raises(StoreError, match="newer nhi"):
+        open_store(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        after = conn.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                             "WHERE n.nspname = 'nhi'").fetchone()[0]
+        version = conn.execute("SELECT value FROM nhi.meta WHERE key = 'schema_version'").fetchone()[0]
+    assert after == before and version == str(latest_version() + 7)
+
+
+def test_postgresql_errors_never_show_the_password(nhi, postgres_server):
+    """A wrong password, an unknown database: one line, exit 4, the URL without its password."""
+    url = f"postgresql://nhi_owner:Wrong-Secret-99@127.0.0.1:{postgres_server.port}/postgres"
+    result = nhi("--db", url, "inventory", "list")
+    assert result.code == ExitCode.CANNOT_RUN
+    assert "Wrong-Secret-99" not in result.err + result.out
+    assert "postgresql://nhi_owner@127.0.0.1" in result.err and result.err.count("\n") == 1
+    missing = postgres_server.new_database().rsplit("/", 1)[0] + "/no_such_db"
+    result = nhi("--db", missing, "inventory", "list")
+    assert result.code == ExitCode.CANNOT_RUN and "pg-test-Secret" not in result.err + result.out
+
+
+def test_cli_reads_a_postgresql_inventory(nhi, pg_url):
+    store = open_store(pg_url)
+    scan(store, batch("alice", keys={"AKIA0000000000000001": "alice"}))
+    store.close()
+    listed = nhi("--db", pg_url, "inventory", "list", "--format", "json")
+    assert listed.code == 0, listed.err
+    assert [r["name"] for r in json.loads(listed.out)] == ["alice"]
+    queried = nhi("--db", pg_url, "query", "SELECT id, age_days FROM v_credentials", "--format", "json")
+    assert queried.code == 0 and json.loads(queried.out)[0]["id"] == "AKIA0000000000000001"
+
+
+def test_nhi_query_cannot_write_to_a_postgresql_inventory(nhi, pg_url):
+    store = open_store(pg_url)
+    scan(store, batch("alice"))
+    store.close()
+    result = nhi("--db", pg_url, "query", "DELETE FROM identity")
+    assert result.code == ExitCode.USAGE and "read-only" in result.err
+    assert result.err.count("\n") == 1
+    store = open_store(pg_url)
+    assert store.conn.execute("SELECT COUNT(*) FROM identity").fetchone()[0] == 1
     store.close()

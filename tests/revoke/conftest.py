@@ -110,6 +110,7 @@ providers:
   aws:
     endpoint: {url}
     aws_managed_policies: known
+    access_key_ids: true
 agents:
   - name: ops-copilot
     owner: dana.lee@northwind.example

@@ -35,3 +35,25 @@ def test_rule_case(folder, case):
     assert problem is None, str(problem)
     outcome = run_case(rule, case, tests.now)
     assert outcome.passed, f"{case.name}: {outcome.detail}"
+
+
+@pytest.fixture(scope="module")
+def pg_store(postgres_server):
+    from nhi_cli.store import open_store
+
+    store = open_store(postgres_server.new_database())
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize(("folder", "case"), list(_cases()))
+def test_rule_case_on_postgresql(folder, case, pg_store):
+    """The same cases on PostgreSQL: the rule's SQL, unchanged, through nhi's dialect."""
+    from nhi_cli.rules.testing import store_case_db
+
+    rule, problems = load_rule(folder, builtin=True)
+    assert not problems, [str(p) for p in problems]
+    tests, problem = read_tests(rule)
+    assert problem is None, str(problem)
+    outcome = run_case(rule, case, tests.now, store_case_db(pg_store))
+    assert outcome.passed, f"{case.name}: {outcome.detail}"

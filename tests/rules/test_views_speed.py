@@ -1,4 +1,5 @@
-"""The documented views v_identities and v_credentials (nhi_cli/store/views.sql), read the way
+"""The documented views v_identities and v_credentials (nhi_cli/store/views.sql), on SQLite and
+on PostgreSQL (the same values on both), read the way
 rules and users read them: their documented columns, removed rows hidden, and ages counted in
 whole days (truncated) from the start of the latest scan, for odd timestamps too (fractional
 seconds, an offset instead of Z, a space instead of T, a bare date, text that is not a date).
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from nhi_cli.rules.loader import schema_connection
+from nhi_cli.store import open_store
 
 # the columns README.md and nhi_cli/rules/README.md document; users' queries name them
 IDENTITY_COLUMNS = ["id", "provider", "scope", "kind", "name", "created_at", "last_used_at", "enabled", "owner",
@@ -22,8 +23,8 @@ CREDENTIAL_COLUMNS = ["id", "identity_id", "provider", "scope", "kind", "name", 
 SEEN = "2026-11-28T00:00:00Z"
 
 
-def _inventory(with_scan: bool):
-    conn = schema_connection()
+def _inventory(with_scan: bool, target: str):
+    conn = open_store(target).conn
     if with_scan:
         conn.execute("INSERT INTO scan_run (id, started_at, finished_at, status, nhi_version) "
                      "VALUES (1, '2026-11-20T10:00:00Z', '2026-11-20T10:05:00Z', 'complete', 't'), "
@@ -83,35 +84,35 @@ CREDENTIALS = {  # id: (age_days, days_since_used, days_to_expiry, never_expires
 @pytest.mark.parametrize(("view", "columns"), [("v_identities", IDENTITY_COLUMNS),
                                                ("v_credentials", CREDENTIAL_COLUMNS)],
                          ids=["v_identities", "v_credentials"])
-def test_views_have_their_documented_columns_and_hide_removed_rows(view, columns, with_scan):
-    conn = _inventory(with_scan)
+def test_views_have_their_documented_columns_and_hide_removed_rows(view, columns, with_scan, store_target):
+    conn = _inventory(with_scan, store_target)
     names, rows = _rows(conn, f"SELECT * FROM {view}")
     assert names == columns
     assert {r[0] for r in rows} == set(IDENTITIES if view == "v_identities" else CREDENTIALS)
 
 
-def test_identity_ages_counts_and_people():
-    conn = _inventory(True)
+def test_identity_ages_counts_and_people(store_target):
+    conn = _inventory(True, store_target)
     got = {r["id"]: (r["age_days"], r["days_since_used"], r["active_credentials"], r["is_human"])
            for r in conn.execute("SELECT * FROM v_identities")}
     assert got == IDENTITIES
 
 
-def test_credential_ages_and_flags():
-    conn = _inventory(True)
+def test_credential_ages_and_flags(store_target):
+    conn = _inventory(True, store_target)
     got = {r["id"]: (r["age_days"], r["days_since_used"], r["days_to_expiry"], r["never_expires"], r["never_used"])
            for r in conn.execute("SELECT * FROM v_credentials")}
     assert got == CREDENTIALS
 
 
-def test_without_a_scan_ages_count_from_now():
-    conn = _inventory(False)
+def test_without_a_scan_ages_count_from_now(store_target):
+    conn = _inventory(False, store_target)
     age = conn.execute("SELECT age_days FROM v_credentials WHERE id = 'k5'").fetchone()[0]
     assert age >= 1062  # 2024-01-01 to at least 2026-11-28
 
 
-def test_ages_count_from_the_start_of_the_latest_scan():
-    conn = _inventory(True)
+def test_ages_count_from_the_start_of_the_latest_scan(store_target):
+    conn = _inventory(True, store_target)
     ages = {r["id"]: (r["age_days"], r["days_since_used"], r["days_to_expiry"])
             for r in conn.execute("SELECT * FROM v_credentials")}
     assert ages["k1"] == (400, 0, None)        # 2025-10-24 to 2026-11-28 12:30

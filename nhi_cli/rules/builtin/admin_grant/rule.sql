@@ -5,7 +5,11 @@
 SELECT g.identity_id AS resource_id, 'identity' AS resource_type, g.provider, g.scope,
        g.identity_name AS resource_name,
        'Identity ' || g.identity_name || ' has administrator access through ' || MIN(g.source) || '.' AS reason,
-       group_concat(DISTINCT g.source) AS sources, MIN(g.action) AS action, 'certain' AS confidence
+       -- sorted, so the list reads the same whatever order the engine met the grants in
+       (SELECT group_concat(s) FROM (SELECT DISTINCT a.source AS s FROM "grant" a
+                                     WHERE a.identity_id = g.identity_id AND a.effect = 'Allow'
+                                       AND (a.is_admin = 1 OR a.is_full_wildcard = 1) ORDER BY s) AS u) AS sources,
+       MIN(g.action) AS action, 'certain' AS confidence
 FROM v_grants g JOIN v_identities i ON i.id = g.identity_id
 WHERE g.provider <> 'aws' AND g.effect = 'Allow' AND (g.is_admin = 1 OR g.is_full_wildcard = 1)
   AND g.identity_enabled = 1 AND i.is_platform = 0 AND i.is_human = 0

@@ -8,6 +8,6 @@ SELECT k.id AS resource_id, 'credential' AS resource_type, k.provider, k.scope,
        k.identity_id, k.kind, k.last_used_at, k.days_since_used, k.age_days
 FROM v_credentials k
 WHERE k.status = 'active' AND COALESCE(k.identity_enabled, 1) = 1
-  AND (k.attrs NOT LIKE '%last_used_unknown%' OR COALESCE(json_extract(k.attrs, '$.last_used_unknown'), 0) = 0)
+  AND (k.attrs NOT LIKE '%last_used_unknown%' OR json_extract(k.attrs, '$.last_used_unknown') IS NULL OR json_extract(k.attrs, '$.last_used_unknown') = 0)
   AND ((k.never_used = 0 AND k.days_since_used > :max_unused_days)
        OR (k.never_used = 1 AND k.age_days > :grace_days))

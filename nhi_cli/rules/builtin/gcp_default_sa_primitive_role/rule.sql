@@ -5,4 +5,4 @@ SELECT i.id AS resource_id, 'identity' AS resource_type, i.provider, i.scope, i.
 FROM v_identities i JOIN v_grants g ON g.identity_id = i.id
 WHERE i.provider = 'gcp' AND i.enabled = 1 AND json_extract(i.attrs, '$.default_sa') IS NOT NULL
   AND g.effect = 'Allow' AND g.action IN ('roles/owner', 'roles/editor')
-GROUP BY i.id, i.provider, i.scope, i.name
+GROUP BY i.id, i.provider, i.scope, i.name, i.attrs

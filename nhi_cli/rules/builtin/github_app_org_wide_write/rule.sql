@@ -4,7 +4,7 @@ SELECT i.id AS resource_id, 'identity' AS resource_type, i.provider, i.scope, i.
        'GitHub App ' || i.name || ' is installed on all repositories of ' || i.scope
          || ' with write access (' || group_concat(g.action, ', ') || ').' AS reason,
        json_extract(i.attrs, '$.app_slug') AS app_slug,
-       json_extract(i.attrs, '$.installation_id') AS installation_id,
+       CAST(json_extract(i.attrs, '$.installation_id') AS INTEGER) AS installation_id,
        group_concat(g.action, ', ') AS write_permissions
 FROM v_identities i JOIN v_grants g ON g.identity_id = i.id
 WHERE i.provider = 'github' AND i.kind = 'github_app_installation' AND i.enabled = 1

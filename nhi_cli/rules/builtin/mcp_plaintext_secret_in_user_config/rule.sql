@@ -15,13 +15,13 @@ SELECT i.id AS resource_id, 'identity' AS resource_type, i.provider, i.scope, i.
          || (SELECT COUNT(DISTINCT h.credential_id) FROM held h WHERE h.identity_id = i.id)
          || ' plaintext secret(s): '
          || (SELECT group_concat(t) FROM (SELECT DISTINCT h.secret_type AS t FROM held h
-                                          WHERE h.identity_id = i.id ORDER BY t))
+                                          WHERE h.identity_id = i.id ORDER BY t) AS u)
          || '.' AS reason,
        json_extract(i.attrs, '$.client') AS client, json_extract(i.attrs, '$.config_scope') AS config_scope,
-       json_extract(i.attrs, '$.world_readable') AS world_readable,
+       CAST(json_extract(i.attrs, '$.world_readable') AS INTEGER) AS world_readable,
        (SELECT group_concat(t) FROM (SELECT DISTINCT h.hint AS t FROM held h
-                                     WHERE h.identity_id = i.id ORDER BY t)) AS hints,
+                                     WHERE h.identity_id = i.id ORDER BY t) AS u) AS hints,
        (SELECT group_concat(t) FROM (SELECT DISTINCT h.context AS t FROM held h
-                                     WHERE h.identity_id = i.id ORDER BY t)) AS fields
+                                     WHERE h.identity_id = i.id ORDER BY t) AS u) AS fields
 FROM v_identities i
 WHERE i.id IN (SELECT identity_id FROM held)

@@ -6,7 +6,7 @@ WITH directory AS (
         SELECT lower(trim(id)) AS k, active, source FROM person
         UNION ALL
         SELECT lower(trim(email)), active, source FROM person WHERE email IS NOT NULL
-    ) GROUP BY k
+    ) AS p GROUP BY k
 ), failed AS (
     -- DISTINCT keeps this a table of its own (SQLite does not merge it into the outer join)
     SELECT DISTINCT o.owner, d.key, d.source FROM (SELECT DISTINCT owner FROM identity WHERE owner LIKE :owner_pattern) o
