@@ -40,7 +40,7 @@ def iso_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         raise ValueError(f"timestamp {value!r} is not a string")
     raw = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
-    if len(raw) > 5 and raw[-5] in "+-" and raw[-2] == ":" and raw[-4].isdigit():  # -8:00 -> -08:00
+    if len(raw) > 5 and raw[-5] in "+-" and raw[-3] == ":" and raw[-4].isdigit():  # -8:00 -> -08:00
         raw = raw[:-4] + "0" + raw[-4:]
     parsed = datetime.fromisoformat(raw)
     if parsed.tzinfo is None:  # vendors document UTC
