@@ -50,6 +50,8 @@ def iso_time(value: Any) -> datetime | None:
 
 def label(item: Any, what: str, *id_fields: str) -> str:
     """'OpenAI project API key key_1' (ids only: never a value that could be a secret)."""
+    if isinstance(item, tuple) and item:  # (object, what was read beside it)
+        item = item[0]
     if isinstance(item, dict):
         for name in id_fields or ("id",):
             if isinstance(item.get(name), (str, int)):
@@ -63,7 +65,7 @@ def each(items: Iterable[Any], fn: Callable[[Any], Batch], what: str, *id_fields
     out = Batch()
     if items is None:
         return out
-    if not isinstance(items, (list, tuple)):
+    if isinstance(items, (dict, str, bytes, int, float, bool)):
         out.gap(what, MALFORMED, f"expected a list of {what}, got {type(items).__name__}")
         return out
     for item in items:
