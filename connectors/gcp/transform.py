@@ -9,9 +9,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from nhi_cli.kit.payloads import each, iso_time
 from nhi_cli.model import Batch, Credential, Grant, Identity, Trust
-
-from ..payloads import each, iso_time
 
 PROVIDER = "gcp"
 

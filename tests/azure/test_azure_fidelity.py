@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from azure_helpers import FIXTURES, SUB_A, TENANT, app_id, db_rows, scopes_of, sp_id, write_config
-from nhi_cli.demo.times import load_relative_estate
+from nhi_cli.kit.times import load_relative_estate
 from nhi_cli.model import utcnow
 from nhi_connectors.azure.fake import AzureFake
 

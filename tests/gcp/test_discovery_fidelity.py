@@ -12,7 +12,7 @@ import httpx
 import yaml
 
 from tests.gcp.conftest import ESTATE, NOW
-from nhi_cli.demo.times import load_relative_estate
+from nhi_cli.kit.times import load_relative_estate
 from nhi_connectors.gcp.fake import GcpFake
 
 ORG = "organizations/410000000001"
