@@ -43,7 +43,7 @@ def transform_api_keys(scope: str, keys: list[dict], workspaces: dict[str, dict]
 
 def _api_key(scope: str, key: dict, workspaces: dict[str, dict], users: dict[str, dict], default_ids: set[str]) -> Batch:
     batch = Batch()
-    require(key, "id", "status", what="Anthropic API key")
+    require(key, "id", "status", what="Anthropic API key", id_type=str)
     hint = text(key.get("partial_key_hint"), "partial_key_hint")
     creator = key.get("created_by") or {}
     principal = key.get("principal") or {}

@@ -38,6 +38,7 @@ CERTIFICATE_TYPES = {"AsymmetricX509Cert", "X509CertAndPassword"}  # keyCredenti
 AGENT_IDENTITY = "#microsoft.graph.agentidentity"
 BLUEPRINT_PRINCIPAL = "#microsoft.graph.agentidentityblueprintprincipal"
 _FRACTION = re.compile(r"\.(\d+)")
+MISSING = object()
 
 
 class TransformError(ValueError):
@@ -70,6 +71,9 @@ def _require(obj: dict, *fields: str) -> None:
     missing = [f for f in fields if obj.get(f) in (None, "")]
     if missing:
         raise TransformError(f"Graph object {obj.get('id', '?')} lacks {', '.join(missing)}")
+    wrong = [f for f in fields if not isinstance(obj[f], str)]
+    if wrong:  # ids and names are strings in Graph's schema
+        raise TransformError(f"Graph object {obj.get('id', '?')}: {', '.join(wrong)} not a string")
 
 
 def _odata_type(obj: dict) -> str:
@@ -92,10 +96,13 @@ def transform_credentials(obj: dict, identity_id: str, scope: str, now: datetime
     Only named fields are read; ``secretText`` (present right after creation, or planted in
     a payload) is never touched."""
     creds: list[Credential] = []
-    for kind, entries in (("client_secret", obj.get("passwordCredentials") or []),
-                          ("certificate", obj.get("keyCredentials") or [])):
+    for kind, entries in (("client_secret", obj.get("passwordCredentials", MISSING)),
+                          ("certificate", obj.get("keyCredentials", MISSING))):
+        # Both are $select-ed, and Graph sends [] when there are none: absent or not a list
+        # means the answer is not what was asked for, and credentials would go unseen.
         if not isinstance(entries, list):
-            raise TransformError(f"{on} {obj.get('id')}: credentials are a {type(entries).__name__}, not a list")
+            raise TransformError(f"{on} {obj.get('id')}: {'passwordCredentials' if kind == 'client_secret' else 'keyCredentials'}"
+                                 f" is {'absent' if entries is MISSING else type(entries).__name__}, not a list")
         for entry in entries:
             _require(entry, "keyId")
             start, end = parse_time(entry.get("startDateTime")), parse_time(entry.get("endDateTime"))
@@ -123,8 +130,10 @@ def _app_role_names(sps: list[dict]) -> dict[tuple[str, str], str]:
     """(resource SP id, app role id) -> permission name, from every SP's appRoles."""
     names: dict[tuple[str, str], str] = {}
     for sp in sps:
-        for role in sp.get("appRoles") or []:
-            if role.get("id") and role.get("value"):
+        if not isinstance(sp, dict) or not isinstance(sp.get("id"), str) or not isinstance(sp.get("appRoles"), list):
+            continue
+        for role in sp["appRoles"]:
+            if isinstance(role, dict) and isinstance(role.get("id"), str) and isinstance(role.get("value"), str):
                 names[(sp["id"], role["id"])] = role["value"]
     return names
 
@@ -157,19 +166,20 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
     ``inherited`` maps an agent identity's id to what it inherits from its blueprint
     (``appRoleAssignments`` / ``oauth2PermissionGrants``, each None when unreadable)."""
     batch = Batch()
-    sps = [sp for sp in sps if isinstance(sp, dict)]
-    apps = [app for app in apps if isinstance(app, dict)]
-    sps_by_id = {sp["id"]: sp for sp in sps if isinstance(sp.get("id"), str)}
-    apps_by_appid = {app.get("appId"): app for app in apps if app.get("appId")}
+    # lookups from well-formed objects only; each() below turns the others into gaps
+    sp_objects = [sp for sp in sps if isinstance(sp, dict)]
+    sps_by_id = {sp["id"]: sp for sp in sp_objects if isinstance(sp.get("id"), str)}
+    apps_by_appid = {app["appId"]: app for app in apps
+                     if isinstance(app, dict) and isinstance(app.get("appId"), str) and app["appId"]}
     agents = {a["id"]: a for a in agent_identities or [] if isinstance(a, dict) and isinstance(a.get("id"), str)}
     last_sign_in, gaps = _latest(sign_ins, "appId", lambda i: (i.get("lastSignInActivity") or {}).get("lastSignInDateTime"))
     batch.extend(gaps)
     cred_last_used, gaps = _latest(credential_sign_ins, "keyId", lambda i: (i.get("signInActivity") or {}).get("lastSignInDateTime"))
     batch.extend(gaps)
-    delegated = [g for g in delegated if isinstance(g, dict)]
     delegated_by_client: dict[str, list[dict]] = {}
     for grant in delegated:
-        delegated_by_client.setdefault(grant.get("clientId"), []).append(grant)
+        if isinstance(grant, dict) and isinstance(grant.get("clientId"), str):
+            delegated_by_client.setdefault(grant["clientId"], []).append(grant)
 
     seen_creds: set[str] = set()
 
@@ -238,7 +248,7 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
     add_credentials(item.credentials)
     batch.gaps.extend(item.gaps)
 
-    sp_app_ids = {sp.get("appId") for sp in sps}
+    sp_app_ids = {sp["appId"] for sp in sp_objects if isinstance(sp.get("appId"), str)}
 
     def application(app: dict) -> Batch:
         out = Batch()
@@ -270,12 +280,12 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
             cred.attrs["last_used_unknown"] = True  # the report was not readable: unused rules skip it
         else:
             cred.last_used_at = cred_last_used.get(cred.key_id)
-    batch.extend(transform_app_role_assignments(role_assignments, sps, scope))
+    batch.extend(transform_app_role_assignments(role_assignments, sp_objects, scope))
     batch.extend(each(delegated, lambda g: Batch(grants=transform_delegated_grants([g], sps_by_id, scope)),
                       "oauth2PermissionGrant"))
-    batch.extend(each([r for r in directory_roles if isinstance(r, dict)],
-                      lambda r: Batch(grants=transform_directory_roles([r], sps_by_id, scope)), "directory role"))
-    batch.extend(transform_inherited(inherited or {}, sps, sps_by_id, scope))
+    batch.extend(each(directory_roles, lambda r: Batch(grants=transform_directory_roles([r], sps_by_id, scope)),
+                      "directory role"))
+    batch.extend(transform_inherited(inherited or {}, sp_objects, sps_by_id, scope))
     batch.extend(each(users, lambda u: Batch(people=transform_users([u])), "user"))
     return batch
 

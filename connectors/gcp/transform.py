@@ -43,6 +43,8 @@ def _need(payload: dict, field: str, what: str) -> Any:
     value = payload.get(field)
     if value in (None, ""):
         raise ValueError(f"GCP {what} payload has no {field!r}: {sorted(payload)}")
+    if not isinstance(value, str):
+        raise ValueError(f"GCP {what} payload: {field!r} is a {type(value).__name__}, not a string")
     return value
 
 

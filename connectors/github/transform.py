@@ -53,7 +53,7 @@ def _permission_grants(ident: str, org: str, permissions: dict[str, str], *, res
 def transform_installations(org: str, installations: Iterable[dict]) -> Batch:
     def one(item: dict) -> Batch:
         batch = Batch()
-        require(item, "id", "app_slug", "permissions", "repository_selection", what="GitHub installation")
+        require(item, "id", "app_slug", "permissions", "repository_selection", what="GitHub installation", id_type=int)
         ident = identity_id(org, "installation", item["id"])
         permissions = item.get("permissions") or {}
         # Over-broad = write on repository permissions across all repositories; org-level
@@ -93,7 +93,7 @@ def _owner_identity(org: str, login: str, owners: dict[str, Identity], user_id: 
 def transform_fine_grained_pats(org: str, pats: Iterable[dict], owners: dict[str, Identity]) -> Batch:
     def one(item: dict) -> Batch:
         batch = Batch()
-        require(item, "id", "owner", "permissions", "token_expired", what="GitHub personal access token")
+        require(item, "id", "owner", "permissions", "token_expired", what="GitHub personal access token", id_type=int)
         owner = _owner_identity(org, item["owner"]["login"], owners, item["owner"].get("id"))
         expired = bool(item["token_expired"])
         name = item.get("token_name") or f"pat {item['id']}"
@@ -124,7 +124,7 @@ SSO_KINDS = {"personal access token": "classic_pat", "SSH key": "ssh_key"}
 def transform_credential_authorizations(org: str, items: Iterable[dict], owners: dict[str, Identity]) -> Batch:
     def one(item: dict) -> Batch:
         batch = Batch()
-        require(item, "login", "credential_id", "credential_type", what="GitHub credential authorization")
+        require(item, "login", "credential_id", "credential_type", what="GitHub credential authorization", id_type=int)
         owner = _owner_identity(org, item["login"], owners)
         kind = SSO_KINDS.get(item["credential_type"], "sso_credential")
         last_eight = item.get("token_last_eight")
@@ -172,7 +172,7 @@ def ssh_fingerprint(public_key: str | None) -> str | None:
 def transform_deploy_keys(org: str, repo: str, keys: Iterable[dict]) -> Batch:
     def one(item: dict) -> Batch:
         batch = Batch()
-        require(item, "id", "title", "read_only", what="GitHub deploy key")
+        require(item, "id", "title", "read_only", what="GitHub deploy key", id_type=int)
         ident = identity_id(org, "deploy_key", item["id"])
         read_only = bool(item["read_only"])
         added_by = item.get("added_by")

@@ -53,7 +53,7 @@ def transform_service_accounts(scope: str, project: dict, accounts: list[dict]) 
 
 def _service_account(scope: str, project: dict, sa: dict) -> Batch:
     batch = Batch()
-    require(sa, "id", "name", what="OpenAI service account")
+    require(sa, "id", "name", what="OpenAI service account", id_type=str)
     ident = f"openai:{project['id']}/service_account/{sa['id']}"
     batch.identities.append(Identity(
         id=ident, provider="openai", scope=scope, kind="openai_service_account", name=sa["name"],
@@ -70,7 +70,7 @@ def transform_project_keys(scope: str, project: dict, keys: list[dict], now: dat
 
 def _project_key(scope: str, project: dict, key: dict, now: datetime | None) -> Batch:
     batch = Batch()
-    require(key, "id", "redacted_value", "owner", what="OpenAI project API key")
+    require(key, "id", "redacted_value", "owner", what="OpenAI project API key", id_type=str)
     text(key["redacted_value"], "redacted_value")
     owner = key["owner"] or {}
     owner_type = owner.get("type")
@@ -106,7 +106,7 @@ def transform_admin_keys(scope: str, keys: list[dict], own_key: str | None, now:
 
 def _admin_key(scope: str, key: dict, own_key: str | None, now: datetime | None) -> Batch:
     batch = Batch()
-    require(key, "id", "redacted_value", what="OpenAI admin API key")
+    require(key, "id", "redacted_value", what="OpenAI admin API key", id_type=str)
     text(key["redacted_value"], "redacted_value")
     owner = key.get("owner") or {}
     ident = f"openai:admin_key/{key['id']}"

@@ -14,13 +14,17 @@ from nhi_cli.model import MALFORMED, Batch
 MESSAGE_MAX = 300
 
 
-def require(item: dict, *keys: str, what: str) -> None:
-    """Raise ValueError naming the ``keys`` missing from ``item``."""
+def require(item: dict, *keys: str, what: str, id_type: type | tuple[type, ...] = (str, int)) -> None:
+    """Raise ValueError naming the ``keys`` missing (or null) in ``item``; an ``id`` (or
+    ``*_id``) must be of ``id_type``, as the vendor documents it (it becomes part of nhi's ids)."""
     if not isinstance(item, dict):
         raise ValueError(f"{what} payload is a {type(item).__name__}, not an object")
-    missing = [k for k in keys if k not in item]
+    missing = [k for k in keys if item.get(k) is None or (item.get(k) == "" and (k == "id" or k.endswith("_id")))]
     if missing:
         raise ValueError(f"{what} payload is missing {', '.join(missing)}")
+    for key in keys:
+        if (key == "id" or key.endswith("_id")) and (isinstance(item[key], bool) or not isinstance(item[key], id_type)):
+            raise ValueError(f"{what} payload has a {type(item[key]).__name__} {key}")
 
 
 def text(value: Any, field: str) -> str | None:
