@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeFailed, StepOutcome
+from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
 from nhi_cli.model import MALFORMED, Batch, Scope
 
 from . import clients, transform
@@ -45,8 +45,13 @@ class OpenAIConnector(Connector):
                     batch.extend(transform.transform_service_accounts(scope.id, project, clients.get_service_accounts(client, project["id"])))
                     batch.extend(transform.transform_project_keys(
                         scope.id, project, clients.get_project_api_keys(client, project["id"]), ctx.now))
+                try:
+                    users = {u["id"]: u for u in clients.get_users(client) if isinstance(u, dict) and isinstance(u.get("id"), str)}
+                except ScopeError as exc:  # refused or failed: the Admin keys' owners are then named, not mailed
+                    ctx.gap("users (Admin key owners' e-mails)", exc.code, exc.message)
+                    users = {}
                 batch.extend(transform.transform_admin_keys(scope.id, clients.get_admin_keys(client), admin_key(settings),
-                                                            ctx.now))
+                                                            ctx.now, users))
         except ValueError as exc:  # a page that is not JSON
             raise ScopeFailed(MALFORMED, str(exc)) from None
         return batch

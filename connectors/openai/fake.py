@@ -24,14 +24,16 @@ QUERY = {  # documented query parameters per list (platform.openai.com/docs/api-
     "api_keys": {**PAGE, "owner_project_access": {"active", "inactive", "any"}},
     "service_accounts": PAGE,
     "admin_api_keys": {**PAGE, "order": {"asc", "desc"}},
+    "users": {**PAGE, "emails": None},
 }
 DEMO_ADMIN_KEY = "sk-admin-DEMOnwFAKEfakeFAKEfakeFAKE0000000000000000demo"  # fake; only the local demo fake accepts it
 
 
 class OpenAIFake(FakeHttpServer):
     def __init__(self, projects: list[dict], keys: dict[str, list[dict]], accounts: dict[str, list[dict]],
-                 admin_keys_data: list[dict], *, admin_keys: set[str], page_size: int = 100):
+                 admin_keys_data: list[dict], *, admin_keys: set[str], page_size: int = 100, users: list[dict] | None = None):
         super().__init__()
+        self.users = users or []
         self.projects, self.keys, self.accounts, self.admin_keys_data = projects, keys, accounts, admin_keys_data
         self.accepted = set(admin_keys)
         self.page_size = page_size
@@ -47,6 +49,7 @@ class OpenAIFake(FakeHttpServer):
         self.route("DELETE", p + r"/service_accounts/(?P<id>[^/]+)", self._auth(self._delete_account))
         self.route("GET", r"/v1/organization/admin_api_keys", self._auth(
             lambda r: self._page(r, self.admin_keys_data, "admin_api_keys")))
+        self.route("GET", r"/v1/organization/users", self._auth(lambda r: self._page(r, self.users, "users")))
         self.route("GET", r"/v1/organization/admin_api_keys/(?P<id>[^/]+)", self._auth(lambda r: self._get(self.admin_keys_data, r)))
         self.route("DELETE", r"/v1/organization/admin_api_keys/(?P<id>[^/]+)", self._auth(
             lambda r: self._delete(self.admin_keys_data, r, "organization.admin_api_key.deleted")))
@@ -57,9 +60,10 @@ class OpenAIFake(FakeHttpServer):
         keys = {p["id"]: list_payload(folder / "projects" / p["id"] / "api_keys.json") for p in projects}
         accounts = {p["id"]: list_payload(folder / "projects" / p["id"] / "service_accounts.json") for p in projects}
         admin = list_payload(folder / "admin_api_keys.json")
+        users = list_payload(folder / "users.json")
         if now is not None:
-            projects, keys, accounts, admin = shift_times([projects, keys, accounts, admin], now - RECORDED_AT)
-        return cls(projects, keys, accounts, admin, **kwargs)
+            projects, keys, accounts, admin, users = shift_times([projects, keys, accounts, admin, users], now - RECORDED_AT)
+        return cls(projects, keys, accounts, admin, users=users, **kwargs)
 
     def _auth(self, handler):
         def wrapped(req: FakeRequest):

@@ -100,15 +100,21 @@ def _project_key(scope: str, project: dict, key: dict, now: datetime | None) -> 
     return batch
 
 
-def transform_admin_keys(scope: str, keys: list[dict], own_key: str | None, now: datetime | None = None) -> Batch:
-    return each(keys, lambda key: _admin_key(scope, key, own_key, now), "OpenAI admin API key")
+def transform_admin_keys(scope: str, keys: list[dict], own_key: str | None, now: datetime | None = None,
+                         users: dict[str, dict] | None = None) -> Batch:
+    """``users`` (organization users by id) names the owners: the Admin key object's ``owner``
+    has an id, a name and a role, but no e-mail."""
+    return each(keys, lambda key: _admin_key(scope, key, own_key, now, users or {}), "OpenAI admin API key")
 
 
-def _admin_key(scope: str, key: dict, own_key: str | None, now: datetime | None) -> Batch:
+def _admin_key(scope: str, key: dict, own_key: str | None, now: datetime | None, users: dict[str, dict]) -> Batch:
     batch = Batch()
     require(key, "id", "redacted_value", what="OpenAI admin API key", id_type=str)
     text(key["redacted_value"], "redacted_value")
-    owner = key.get("owner") or {}
+    owner = dict(key.get("owner") or {})
+    user = users.get(owner.get("id")) if isinstance(owner.get("id"), str) else None
+    if user and isinstance(user.get("email"), str):
+        owner.setdefault("email", user["email"])
     ident = f"openai:admin_key/{key['id']}"
     mine = _matches_redacted(own_key, key["redacted_value"])
     batch.identities.append(Identity(
