@@ -171,3 +171,39 @@ def test_gcp_wrong_payloads_fail():
         proto_conforms(policy, {"bindings": {"role": "roles/owner", "members": ["user:a@b.c"]}}, "object, not list")
     with pytest.raises(NonConforming):
         proto_conforms(account, {"email": "a@b.iam.gserviceaccount.com", "disabled": "no"}, "wrong type")
+
+
+# --- GitHub ---------------------------------------------------------------------------------
+def github_models():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from githubkit_schemas.v2026_03_10 import models
+
+    return {"installations": models.Installation, "pats": models.OrganizationProgrammaticAccessGrant,
+            "deploy_keys": models.DeployKey}
+
+
+@pytest.mark.parametrize("org", ["github/acme-alpha", "github/acme-beta", "demo/github/northwind-robotics"])
+def test_github_fixtures_conform(org):
+    models, folder = github_models(), FIXTURES / org
+    for item in json.loads((folder / "installations.json").read_text())["installations"]:
+        conforms(models["installations"], item, f"{org} installation {item.get('id')}")
+    for item in json.loads((folder / "personal-access-tokens.json").read_text()):
+        conforms(models["pats"], item, f"{org} token {item.get('id')}")
+    for repo, keys in json.loads((folder / "deploy-keys.json").read_text()).items():
+        for item in keys:
+            conforms(models["deploy_keys"], item, f"{org}/{repo} deploy key {item.get('id')}")
+
+
+def test_github_wrong_payloads_fail():
+    models = github_models()
+    pat = json.loads((FIXTURES / "github/acme-alpha/personal-access-tokens.json").read_text())[0]
+    renamed = {("expired" if k == "token_expired" else k): v for k, v in pat.items()}
+    unnested = {**pat, "permissions": {"contents": "write"}}  # not grouped by organization/repository/other
+    owner_login = {**pat, "owner": pat["owner"]["login"]}
+    for bad in (renamed, owner_login):
+        with pytest.raises(NonConforming):
+            conforms(models["pats"], bad, "deliberately wrong")
+    conforms(models["pats"], unnested, "permissions groups are all optional")  # documented as optional

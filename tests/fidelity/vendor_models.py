@@ -7,6 +7,11 @@ Sources, recorded here and pinned in pyproject's ``test`` extra:
   OpenAPI description (``anthropic.types.organization``).
 - Google IAM and Resource Manager: the protobuf messages of ``google-cloud-iam`` and
   ``google-cloud-resource-manager`` (the gRPC wire format of the IAM fake already).
+- GitHub REST: ``githubkit-schemas`` (26.10), pydantic models generated from
+  github/rest-api-description. Only its latest API version (2026-03-10) is published there;
+  nhi sends 2022-11-28, whose installation, fine-grained token and deploy key shapes it keeps.
+  Its models ignore unknown fields, so unknown top-level fields are checked here.
+  ``credential-authorizations`` has no model there and is not validated.
 
 A payload conforms when the model accepts it AND it carries no field the model does not
 declare (the SDK models tolerate unknown fields, so a renamed optional field would otherwise
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PLANTED = {"value", "key_value", "secretText", "privateKeyData"}
+PLANTED = {"value", "key_value", "secretText", "privateKeyData", "token"}
 
 
 class NonConforming(AssertionError):
@@ -35,6 +40,8 @@ def conforms(model: type, item: Any, where: str) -> None:
     except ValidationError as exc:
         raise NonConforming(f"{where}: {model.__name__}: {exc}") from None
     unknown = sorted(_undeclared(parsed, top=True))
+    declared = set(model.model_fields) | {f.alias for f in model.model_fields.values() if f.alias}
+    unknown += sorted(set(item) - declared - PLANTED - set(unknown))
     if unknown:
         raise NonConforming(f"{where}: {model.__name__} declares no {unknown}")
 
@@ -45,7 +52,8 @@ def _undeclared(value: Any, path: str = "", top: bool = False) -> set[str]:
 
     found: set[str] = set()
     if isinstance(value, BaseModel):
-        found |= {f"{path}{name}" for name in (value.model_extra or {}) if not (top and name in PLANTED)}
+        if type(value).model_fields:  # a model that declares no field is a free-form map
+            found |= {f"{path}{name}" for name in (value.model_extra or {}) if not (top and name in PLANTED)}
         for name in type(value).model_fields:
             found |= _undeclared(getattr(value, name), f"{path}{name}.")
     elif isinstance(value, (list, tuple)):
