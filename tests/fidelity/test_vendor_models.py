@@ -207,3 +207,58 @@ def test_github_wrong_payloads_fail():
         with pytest.raises(NonConforming):
             conforms(models["pats"], bad, "deliberately wrong")
     conforms(models["pats"], unnested, "permissions groups are all optional")  # documented as optional
+
+
+# --- Microsoft Graph ------------------------------------------------------------------------
+GRAPH_SCHEMA = Path(__file__).with_name("graph_v1_schema.json")  # derived from Graph's CSDL; source inside
+
+
+def graph_validator(type_name: str):
+    import jsonschema
+
+    schema = json.loads(GRAPH_SCHEMA.read_text())
+    return jsonschema.Draft202012Validator({**schema, "$ref": f"#/$defs/{type_name}"})
+
+
+def graph_conforms(type_name: str, item: dict, where: str) -> None:
+    errors = sorted(graph_validator(type_name).iter_errors(item), key=str)
+    if errors:
+        raise NonConforming(f"{where}: {type_name}: {errors[0].message} at {list(errors[0].absolute_path)}")
+
+
+@pytest.mark.parametrize("estate", ["azure/tenant.json", "demo/azure/estate.json"])
+def test_graph_fake_answers_conform(estate):
+    """What the fake serves for every v1.0 call nhi makes (beta reports and Agent ID objects
+    are not in the v1.0 CSDL and are not checked here)."""
+    from nhi_cli.kit.times import load_relative_estate
+    from nhi_cli.model import utcnow
+    from nhi_connectors.azure.fake import AzureFake
+    from nhi_connectors.azure.graph import APP_SELECT, OWNER_SELECT, SP_SELECT
+
+    with AzureFake(load_relative_estate(FIXTURES / estate, utcnow())) as fake:
+        def get(path, **params):
+            body = httpx.get(fake.url + path, params=params, headers={"Authorization": f"Bearer {fake.token}"}).json()
+            assert "value" in body, body
+            return body["value"]
+        checks = [("servicePrincipal", get("/v1.0/servicePrincipals", **{"$select": SP_SELECT, "$expand": OWNER_SELECT})),
+                  ("servicePrincipal", get("/v1.0/servicePrincipals", **{"$select": "id", "$expand": "appRoleAssignments"})),
+                  ("application", get("/v1.0/applications", **{"$select": APP_SELECT, "$expand": OWNER_SELECT})),
+                  ("oAuth2PermissionGrant", get("/v1.0/oauth2PermissionGrants")),
+                  ("directoryRole", get("/v1.0/directoryRoles", **{"$select": "id,displayName,roleTemplateId",
+                                                                    "$expand": "members($select=id)"})),
+                  ("user", get("/v1.0/users"))]
+    for type_name, items in checks:
+        for item in items:
+            graph_conforms(type_name, item, f"{estate} {type_name} {item.get('id')}")
+            for assignment in item.get("appRoleAssignments") or []:
+                graph_conforms("appRoleAssignment", assignment, f"{estate} appRoleAssignment {assignment.get('id')}")
+
+
+def test_graph_wrong_payloads_fail():
+    sp = {"id": "x", "displayName": "x", "passwordCredentials": [], "keyCredentials": []}
+    for bad in ({**sp, "createdDateTime": "2026-01-01T00:00:00Z"},  # not a v1.0 servicePrincipal property
+                {**sp, "passwordCredentials": {"keyId": "k"}},  # an object where a collection belongs
+                {**sp, "keyCredentials": [{"keyId": "k", "thumbprint": "AB"}]}):  # renamed customKeyIdentifier
+        with pytest.raises(NonConforming):
+            graph_conforms("servicePrincipal", bad, "deliberately wrong")
+    graph_conforms("servicePrincipal", sp, "well formed")
