@@ -81,7 +81,7 @@ def anthropic_case() -> Case:
 
 
 def azure_case() -> Case:
-    from nhi_connectors.azure.arm import transform_role_assignments
+    from nhi_connectors.azure.rbac import transform_role_assignments
     from nhi_connectors.azure.transform import transform_tenant
 
     estate = load_relative_estate(FIXTURES / "azure" / "tenant.json", NOW)
