@@ -118,6 +118,11 @@ class Person:
     active: bool = True
 
 
+# Gap code of a payload item nhi could not read: the scope loads what it read, but marks
+# nothing removed (the unreadable item may be one that still exists).
+MALFORMED = "malformed_response"
+
+
 @dataclass
 class Batch:
     """Everything one scope yielded."""
@@ -128,10 +133,16 @@ class Batch:
     trusts: list[Trust] = field(default_factory=list)
     locations: list[CredentialLocation] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
+    # Parts of the payload that could not be transformed ({what, code, message}): the scan
+    # records them as the scope's gaps (the scope is ``partial``), transforms stay pure.
+    gaps: list[dict[str, str]] = field(default_factory=list)
 
     def extend(self, other: Batch) -> None:
-        for name in ("identities", "credentials", "grants", "trusts", "locations", "people"):
+        for name in ("identities", "credentials", "grants", "trusts", "locations", "people", "gaps"):
             getattr(self, name).extend(getattr(other, name))
+
+    def gap(self, what: str, code: str, message: str = "") -> None:
+        self.gaps.append({"what": what, "code": code, "message": message})
 
 
 @dataclass

@@ -129,6 +129,9 @@ def _as_progress(progress) -> ScanProgress:
     return progress if isinstance(progress, ScanProgress) else _CallbackProgress(progress)
 
 
+UNEXPECTED = "unexpected_error"  # error code of a scope whose collect raised something unforeseen
+
+
 def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope,
                    progress: ScanProgress) -> tuple[ScopeResult, Batch]:
     ctx = base.for_scope()
@@ -137,11 +140,17 @@ def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope,
     batch = Batch()
     try:
         batch = entry.connector.collect(ctx, scope)
-        status = "partial" if ctx.gaps else "complete"
-        result = ScopeResult(entry.name, scope.id, status, scope_name=scope.name, gaps=ctx.gaps)
+        gaps = ctx.gaps + batch.gaps
+        result = ScopeResult(entry.name, scope.id, "partial" if gaps else "complete", scope_name=scope.name, gaps=gaps)
     except ScopeError as exc:  # denied or error, as the exception says
         result = ScopeResult(entry.name, scope.id, exc.status, scope_name=scope.name,
                              error_code=exc.code, message=exc.message, gaps=ctx.gaps)
+    except Exception as exc:  # noqa: BLE001 - one scope's surprise never aborts the other scopes
+        # A connector bug or an answer no transform foresaw: the scope failed (its earlier
+        # records stay as they were), the scan goes on and exits 3.
+        batch = Batch()
+        result = ScopeResult(entry.name, scope.id, "error", scope_name=scope.name, error_code=UNEXPECTED,
+                             message=f"{type(exc).__name__}: {exc}"[:300], gaps=ctx.gaps)
     result.api_calls = dict(ctx.calls)
     result.duration_ms = int((time.monotonic() - start) * 1000)
     result.identities = len(batch.identities)
@@ -192,6 +201,13 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
             results.append(ScopeResult(entry.name, "*", exc.status, error_code=exc.code, message=exc.message,
                                        api_calls=dict(base.calls),
                                        gaps=[{"what": "scopes", "code": code, "message": exc.message}]))
+            progress.scopes_listed(entry.name, [])
+            continue
+        except Exception as exc:  # noqa: BLE001 - an unforeseen answer while listing scopes: this provider's gap
+            message = f"{type(exc).__name__}: {exc}"[:300]
+            results.append(ScopeResult(entry.name, "*", "error", error_code=UNEXPECTED, message=message,
+                                       api_calls=dict(base.calls),
+                                       gaps=[{"what": "scopes", "code": UNEXPECTED, "message": message}]))
             progress.scopes_listed(entry.name, [])
             continue
         if shard is not None:

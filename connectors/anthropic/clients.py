@@ -20,18 +20,22 @@ def make_client(ctx: CollectContext):
     return RestClient(settings.endpoint or DEFAULT_ENDPOINT, ctx, label="anthropic", headers=lambda: headers)
 
 
-def _paged(client, path: str, name: str):
-    return list(client.paged_cursor(path, {"limit": 100}, cursor_param="after_id", cursor_field="last_id",
-                                    count_as=f"anthropic:GET {name}"))
+def _paged(client, path: str, params: dict | None = None):
+    return list(client.paged_cursor(path, {"limit": 1000, **(params or {})}, cursor_param="after_id",
+                                    cursor_field="last_id", count_as=f"anthropic:GET {path}"))
 
 
 def get_api_keys(client) -> list[dict]:
-    return _paged(client, "/v1/organizations/api_keys", "/v1/organizations/api_keys")
+    return _paged(client, "/v1/organizations/api_keys")
 
 
-def get_workspaces(client) -> list[dict]:
-    return _paged(client, "/v1/organizations/workspaces", "/v1/organizations/workspaces")
+def get_workspaces(client) -> tuple[list[dict], set[str]]:
+    """Every Workspace (archived ones included) and the id(s) of the default one."""
+    everything = _paged(client, "/v1/organizations/workspaces", {"include_archived": "true", "include_default": "true"})
+    named = {w.get("id") for w in _paged(client, "/v1/organizations/workspaces", {"include_archived": "true"})
+             if isinstance(w, dict)}
+    return everything, {w.get("id") for w in everything if isinstance(w, dict)} - named
 
 
 def get_users(client) -> list[dict]:
-    return _paged(client, "/v1/organizations/users", "/v1/organizations/users")
+    return _paged(client, "/v1/organizations/users")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
-from nhi_cli.model import Batch, Scope
+from nhi_cli.model import MALFORMED, Batch, Scope
 
 from . import clients, transform
 from .clients import admin_key, make_client
@@ -31,15 +31,17 @@ class AnthropicConnector(Connector):
         try:
             with make_client(ctx) as client:
                 keys = clients.get_api_keys(client)  # a 401/403 here denies the scope
-                workspaces = {w["id"]: w for w in clients.get_workspaces(client)}
+                listed, default_ids = clients.get_workspaces(client)
+                workspaces = {w["id"]: w for w in listed if isinstance(w, dict) and isinstance(w.get("id"), str)}
                 try:
-                    users = {u["id"]: u for u in clients.get_users(client)}
+                    users = {u["id"]: u for u in clients.get_users(client)
+                             if isinstance(u, dict) and isinstance(u.get("id"), str)}
                 except ScopeError as exc:  # refused or failed: the owners' e-mails are a gap
                     ctx.gap("users (key creators' e-mails)", exc.code, exc.message)
                     users = {}
-            return transform.transform_api_keys(scope.id, keys, workspaces, users)
-        except (ValueError, KeyError) as exc:
-            raise ScopeFailed("malformed_response", str(exc)) from None
+            return transform.transform_api_keys(scope.id, keys, workspaces, users, default_ids)
+        except ValueError as exc:  # a page that is not JSON
+            raise ScopeFailed(MALFORMED, str(exc)) from None
 
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
         from .revoke import plan

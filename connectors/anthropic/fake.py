@@ -1,38 +1,55 @@
 """An Anthropic Admin API fake on the shared FakeHttpServer, serving recorded list payloads.
 
 A folder holds ``api_keys.json``, ``workspaces.json`` and ``users.json`` (each the
-``{data, first_id, last_id, has_more}`` Anthropic returns). Pages with ``limit``/``after_id``;
-accepts the Admin key as ``x-api-key`` or as a Bearer token (the SDK sends the latter), wants
+``{data, first_id, last_id, has_more}`` Anthropic returns) and ``default_workspace.json`` (the
+organization's default Workspace object). Pages with ``limit``/``after_id``; accepts the Admin
+key as ``x-api-key`` or as a Bearer token (the SDK sends the latter), wants
 ``anthropic-version``, and applies status updates so a read-back shows them.
+
+As documented, the workspace list leaves out archived Workspaces unless
+``include_archived=true`` and the default Workspace unless ``include_default=true``; an
+undocumented query parameter or a ``limit`` outside 1..1000 is a 400.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, cursor_page, list_payload, reply
+import json
+
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, IntRange, cursor_page, list_payload, query_problem, reply
 from nhi_cli.kit.times import RECORDED_AT, shift_times
 
+PAGE = {"limit": IntRange(1, 1000), "after_id": None, "before_id": None}
+BOOL = {"true", "false"}
+QUERY = {  # documented query parameters per list (platform.claude.com/docs/en/api/admin)
+    "api_keys": {**PAGE, "status": {"active", "inactive", "archived", "expired"}, "workspace_id": None,
+                 "created_by_user_id": None},
+    "workspaces": {**PAGE, "include_archived": BOOL, "include_default": BOOL},
+    "users": {**PAGE, "email": None},
+}
 DEMO_ADMIN_KEY = "sk-ant-admin01-DEMOnwFAKEfakeFAKEfakeFAKE000000000000000000demoAA"  # fake; only the demo fake accepts it
 
 
 class AnthropicFake(FakeHttpServer):
-    def __init__(self, keys: list[dict], workspaces: list[dict], users: list[dict], *, admin_keys: set[str],
-                 page_size: int = 1000):
+    def __init__(self, keys: list[dict], workspaces: list[dict], users: list[dict], default_workspace: dict | None = None,
+                 *, admin_keys: set[str], page_size: int = 1000):
         super().__init__()
-        self.keys, self.workspaces, self.users = keys, workspaces, users
+        self.keys, self.workspaces, self.users, self.default_workspace = keys, workspaces, users, default_workspace
         self.accepted = set(admin_keys)
         self.page_size = page_size
         base = r"/v1/organizations"
         self.route("GET", base + r"/api_keys", self._auth(self._list_keys))
         self.route("GET", base + r"/api_keys/(?P<id>[^/]+)", self._auth(self._get_key))
         self.route("POST", base + r"/api_keys/(?P<id>[^/]+)", self._auth(self._update_key))
-        self.route("GET", base + r"/workspaces", self._auth(lambda r: self._page(r, self.workspaces)))
-        self.route("GET", base + r"/users", self._auth(lambda r: self._page(r, self.users)))
+        self.route("GET", base + r"/workspaces", self._auth(self._list_workspaces))
+        self.route("GET", base + r"/users", self._auth(lambda r: self._page(r, self.users, "users")))
 
     @classmethod
     def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> "AnthropicFake":
         data = [list_payload(folder / name) for name in ("api_keys.json", "workspaces.json", "users.json")]
+        default = folder / "default_workspace.json"
+        data.append(json.loads(default.read_text()) if default.is_file() else None)
         if now is not None:
             data = shift_times(data, now - RECORDED_AT)
         return cls(*data, **kwargs)
@@ -48,14 +65,24 @@ class AnthropicFake(FakeHttpServer):
             return handler(req)
         return wrapped
 
-    def _page(self, req: FakeRequest, items: list[dict]):
+    def _page(self, req: FakeRequest, items: list[dict], listing: str):
+        if problem := query_problem(req, QUERY[listing]):
+            return reply({"type": "error", "error": {"type": "invalid_request_error", "message": problem}}, 400)
         return cursor_page(req, items, self.page_size, cursor="after_id", limit_max=1000)
 
     def _list_keys(self, req: FakeRequest):
         status, workspace = req.arg("status"), req.arg("workspace_id")
         items = [k for k in self.keys if (not status or k["status"] == status)
-                 and (not workspace or k.get("workspace_id") == workspace)]
-        return self._page(req, items)
+                 and (not workspace or workspace in (k.get("workspace_id"), (k.get("scope") or {}).get("workspace_id")))]
+        return self._page(req, items, "api_keys")
+
+    def _list_workspaces(self, req: FakeRequest):
+        items = list(self.workspaces)
+        if req.arg("include_archived") != "true":
+            items = [w for w in items if not w.get("archived_at")]
+        if req.arg("include_default") == "true" and self.default_workspace:
+            items.insert(0, self.default_workspace)
+        return self._page(req, items, "workspaces")
 
     def _find(self, req: FakeRequest):
         return next((k for k in self.keys if k["id"] == req.match["id"]), None)

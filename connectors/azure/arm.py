@@ -32,4 +32,5 @@ def get_role_assignments(arm: RestClient, subscription_id: str, principal_id: st
 
 
 def active_subscriptions(subs: list[dict]) -> list[dict]:
-    return [s for s in subs if s.get("subscriptionId") and s.get("state") not in SKIP_STATES]
+    return [s for s in subs if isinstance(s, dict) and isinstance(s.get("subscriptionId"), str)
+            and s.get("state") not in SKIP_STATES]

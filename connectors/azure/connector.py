@@ -27,6 +27,8 @@ class AzureConnector(Connector):
 
     # --- scopes -------------------------------------------------------------------------
     def scopes(self, ctx: CollectContext) -> list[Scope]:
+        from nhi_cli.kit.http import NotFound
+
         from .arm import active_subscriptions, get_subscriptions
         from .clients import arm_client, credential, graph_client
         from .graph import get_organization
@@ -56,10 +58,11 @@ class AzureConnector(Connector):
                     subs = active_subscriptions(get_subscriptions(arm))
             except AuthFailed:
                 raise
-            except ScopeError as exc:  # a denied or failed discovery scope; the tenant still runs
+            except (ScopeError, NotFound) as exc:  # a denied, failed or missing discovery: a gap; the tenant still runs
                 subs = []
+                error = exc if isinstance(exc, ScopeError) else ScopeFailed("NotFound", str(exc))
                 scopes.append(Scope("azure", "subscriptions", "subscription discovery",
-                                    {"kind": "discovery", "error": exc}))
+                                    {"kind": "discovery", "error": error}))
         skip = {s.lower() for s in settings.skip_subscriptions}
         for sub in subs:
             if sub["subscriptionId"].lower() in skip:
@@ -93,11 +96,11 @@ class AzureConnector(Connector):
 
         settings: AzureSettings = ctx.settings
         with graph_client(ctx, credential(ctx)) as client:
-            sps = g.get_service_principals(client)
-            apps = g.get_applications(client)
-            assignments = g.get_app_role_assignments(client)
+            sps = g.get_service_principals(client, ctx)
+            apps = g.get_applications(client, ctx)
+            assignments = g.get_app_role_assignments(client, ctx)
             delegated = g.get_delegated_grants(client, settings.page_size)
-            roles = g.get_directory_roles(client)
+            roles = g.get_directory_roles(client, ctx)
             users = g.optional(ctx, "users", lambda: g.get_users(client, settings.page_size)) or []
             sign_ins = g.optional(ctx, "sign-in activity (beta reports)",
                                   lambda: g.get_sign_in_activity(client, settings.page_size)) \
@@ -107,10 +110,11 @@ class AzureConnector(Connector):
                 if settings.sign_in_activity else None
             agents = g.optional(ctx, "Entra Agent ID (beta)", lambda: g.get_agent_identities(client),
                                 absent_is_gap=False) if settings.agent_identities else None
+            inherited = g.get_inherited_permissions(client, ctx, agents) if agents else {}
         return transform_tenant(tenant_id=scope.attrs["tenant_id"], scope=scope.id, now=ctx.now, sps=sps,
                                 apps=apps, role_assignments=assignments, delegated=delegated,
                                 directory_roles=roles, users=users, sign_ins=sign_ins,
-                                credential_sign_ins=cred_sign_ins, agent_identities=agents)
+                                credential_sign_ins=cred_sign_ins, agent_identities=agents, inherited=inherited)
 
     def _collect_subscription(self, ctx: CollectContext, scope: Scope) -> Batch:
         from .arm import get_role_assignments, get_role_definitions
@@ -121,7 +125,7 @@ class AzureConnector(Connector):
         with arm_client(ctx, credential(ctx)) as client:
             definitions = get_role_definitions(client, sub)
             assignments = get_role_assignments(client, sub)
-        return Batch(grants=transform_role_assignments(assignments, role_names(definitions), scope.id))
+        return transform_role_assignments(assignments, role_names(definitions), scope.id)
 
     # --- revoke -------------------------------------------------------------------------
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:

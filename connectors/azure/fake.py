@@ -3,8 +3,16 @@
 It serves an estate file (recorded, sanitized Graph and ARM payloads, see fixtures/azure/ and
 fixtures/demo/azure/) the way the real services answer: ``$top`` paging with an absolute
 ``@odata.nextLink`` / ``nextLink`` built from the request's own Host header, ``$expand`` of
-owners and appRoleAssignments, certificate ``key`` only on a single-object ``$select``, and
-the mutating calls revoke makes. Dates written ``@now-30d`` / ``@now+10d`` are relative to
+owners, appRoleAssignments and directory role members capped at 20 objects with no nextLink
+(the complete lists come from their own collections, paged), certificate ``key`` only on a
+single-object ``$select``, Entra Agent ID objects and what agents inherit from their
+blueprint, and the mutating calls revoke makes.
+
+It also refuses what the real services refuse (400): an undocumented query parameter, a
+``$top`` above the documented maximum (999; 100 with ``$expand`` and for agent identities),
+a ``$select`` of a property the v1.0 type does not have (``createdDateTime`` on a
+servicePrincipal), ``$top`` on the unpaged inherited-permission collections, and an ARM
+request without a known ``api-version``. Dates written ``@now-30d`` / ``@now+10d`` are relative to
 the clock the fake is started with, so the planted problems never age out.
 """
 from __future__ import annotations
@@ -17,12 +25,40 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, FakeResponse, reply
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, FakeResponse, IntRange, query_problem, reply
 from nhi_cli.kit.times import load_relative_estate
 
 TOKEN = "fake-azure-token"  # what the demo settings send as `static_token`
 _GUID = r"[0-9A-Za-z-]+"
 _ASSIGNMENT = r"(?P<scope>/.*)/providers/Microsoft\.Authorization/roleAssignments/(?P<name>[0-9A-Za-z-]+)"
+EXPAND_LIMIT = 20  # Graph's cap on an expanded relationship of a directory object
+ODATA = {"$select": None, "$expand": None, "$top": IntRange(1, 999), "$filter": None, "$count": {"true", "false"},
+         "$orderby": None, "$search": None, "$skiptoken": None}
+ARM_VERSIONS = {  # api-versions ARM knows for the calls nhi makes (learn.microsoft.com/rest/api/authorization)
+    "subscriptions": {"2016-06-01", "2019-06-01", "2020-01-01", "2021-01-01", "2022-12-01"},
+    "authorization": {"2015-07-01", "2018-01-01-preview", "2020-04-01-preview", "2022-04-01"},
+}
+# Properties of the v1.0 types (microsoftgraph/msgraph-metadata, v1.0 CSDL): a $select of any
+# other name is a 400 at Graph, e.g. createdDateTime on a servicePrincipal.
+V1_PROPERTIES = {
+    "servicePrincipals": {
+        "id", "deletedDateTime", "accountEnabled", "addIns", "alternativeNames", "appDescription", "appDisplayName",
+        "appId", "applicationTemplateId", "appOwnerOrganizationId", "appRoleAssignmentRequired", "appRoles",
+        "customSecurityAttributes", "description", "disabledByMicrosoftStatus", "displayName", "homepage", "info",
+        "keyCredentials", "loginUrl", "logoutUrl", "notes", "notificationEmailAddresses", "oauth2PermissionScopes",
+        "passwordCredentials", "preferredSingleSignOnMode", "preferredTokenSigningKeyThumbprint", "replyUrls",
+        "resourceSpecificApplicationPermissions", "samlSingleSignOnSettings", "servicePrincipalNames",
+        "servicePrincipalType", "signInAudience", "tags", "tokenEncryptionKeyId", "verifiedPublisher"},
+    "applications": {
+        "id", "deletedDateTime", "addIns", "api", "appId", "applicationTemplateId", "appRoles", "authenticationBehaviors",
+        "certification", "createdDateTime", "defaultRedirectUri", "description", "disabledByMicrosoftStatus",
+        "displayName", "groupMembershipClaims", "identifierUris", "info", "isDeviceOnlyAuthSupported",
+        "isFallbackPublicClient", "keyCredentials", "logo", "nativeAuthenticationApisEnabled", "notes",
+        "oauth2RequirePostResponseTypes", "optionalClaims", "parentalControlSettings", "passwordCredentials",
+        "publicClient", "publisherDomain", "requestSignatureVerification", "requiredResourceAccess",
+        "samlMetadataUrl", "serviceManagementReference", "servicePrincipalLockConfiguration", "signInAudience",
+        "spa", "tags", "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher", "web"},
+}
 
 
 class _TypedObjects:
@@ -99,6 +135,28 @@ class AzureFake:
     def _authorized(self, request: FakeRequest) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.token}"
 
+    def _refused(self, request: FakeRequest, max_top: int = 999, collection: str | None = None) -> FakeResponse | None:
+        """Graph's 400 for what it does not accept, or None."""
+        allowed = dict(ODATA, **{"$top": IntRange(1, 100 if request.arg("$expand") else max_top)})
+        if problem := query_problem(request, allowed):
+            return _error(400, "Request_BadRequest", problem)
+        properties = V1_PROPERTIES.get(collection or "")
+        for name in filter(None, (request.arg("$select") or "").split(",")) if properties else ():
+            if name.strip() not in properties:
+                return _error(400, "Request_BadRequest", f"Could not find a property named '{name.strip()}' "
+                              f"on type 'microsoft.graph.{collection[:-1]}'.")
+        return None
+
+    def _arm_refused(self, request: FakeRequest, api: str) -> FakeResponse | None:
+        version = request.arg("api-version")
+        if version is None:
+            return _error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required.")
+        if version not in ARM_VERSIONS[api]:
+            return _error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
+        if problem := query_problem(request, {"api-version": None, "$filter": None, "$skiptoken": None}):
+            return _error(400, "BadRequest", problem)
+        return None
+
     def _page(self, request: FakeRequest, items: list[dict], link_key: str, expand: bool = False) -> FakeResponse:
         top = int(request.arg("$top") or self.page_size)
         size = max(1, min(top, self.page_size))
@@ -127,12 +185,12 @@ class AzureFake:
         expand = request.arg("$expand") or ""
         if expand.startswith("owners"):
             objects = objects if objects is not None else self._objects()
-            out["owners"] = [objects[o] for o in obj.get("owners", []) if o in objects][:20]
+            out["owners"] = [objects[o] for o in obj.get("owners", []) if o in objects][:EXPAND_LIMIT]
         else:
             out.pop("owners", None)
         if expand.startswith("appRoleAssignments"):
-            out["appRoleAssignments"] = (assignments or {}).get(obj["id"], []) if assignments is not None else [
-                a for a in self.estate.get("appRoleAssignments", []) if a["principalId"] == obj["id"]]
+            out["appRoleAssignments"] = ((assignments or {}).get(obj["id"], []) if assignments is not None else [
+                a for a in self.estate.get("appRoleAssignments", []) if a["principalId"] == obj["id"]])[:EXPAND_LIMIT]
         select = request.arg("$select") or ""
         if not (single and "keyCredentials" in select):  # Graph returns `key` only then
             for key in out.get("keyCredentials", []):
@@ -149,8 +207,13 @@ class AzureFake:
             "/beta/reports/appCredentialSignInActivities": "credentialSignInActivities",
         }
         for path, key in graph_lists.items():
-            s.route("GET", re.escape(path), self._guard(lambda r, key=key: self._page(
-                r, self.estate.get(key, []), "@odata.nextLink", expand=True)))
+            s.route("GET", re.escape(path), self._guard(lambda r, key=key: self._refused(r, collection=key)
+                                                        or self._page(r, self.estate.get(key, []), "@odata.nextLink", expand=True)))
+        s.route("GET", rf"/v1\.0/(?P<kind>servicePrincipals|applications)/(?P<id>{_GUID})/owners", self._guard(self._owners))
+        s.route("GET", rf"/v1\.0/servicePrincipals/(?P<id>{_GUID})/appRoleAssignments", self._guard(self._assigned))
+        s.route("GET", rf"/v1\.0/directoryRoles/(?P<id>{_GUID})/members", self._guard(self._members))
+        s.route("GET", rf"/beta/servicePrincipals/(?P<id>{_GUID})/microsoft\.graph\.agentIdentity/"
+                       r"(?P<what>inheritedAppRoleAssignments|inheritedOauth2PermissionGrants)", self._guard(self._inherited))
         s.route("GET", r"/v1\.0/organization", self._guard(lambda r: reply({"value": [self.estate["tenant"]]})))
         s.route("GET", r"/v1\.0/directoryRoles", self._guard(self._directory_roles))
         s.route("GET", r"/beta/servicePrincipals/microsoft\.graph\.agentIdentity", self._guard(self._agents))
@@ -160,7 +223,7 @@ class AzureFake:
         s.route("PATCH", rf"/v1\.0/applications/(?P<id>{_GUID})", self._guard(self._patch_app))
         s.route("POST", rf"/v1\.0/(?P<kind>applications|servicePrincipals)/(?P<id>{_GUID})/removePassword",
                 self._guard(self._remove_password))
-        s.route("GET", r"/subscriptions", self._guard(lambda r: self._page(
+        s.route("GET", r"/subscriptions", self._guard(lambda r: self._arm_refused(r, "subscriptions") or self._page(
             r, self.estate.get("subscriptions", []), "nextLink")))
         s.route("GET", rf"/subscriptions/(?P<sub>{_GUID})/providers/Microsoft\.Authorization/roleDefinitions",
                 self._guard(self._role_definitions))
@@ -180,16 +243,54 @@ class AzureFake:
             return handler(request)
         return guarded
 
+    def _member_refs(self, ids: list[str], objects: "_TypedObjects") -> list[dict]:
+        return [{"@odata.type": objects.get(m, {}).get("@odata.type"), "id": m} for m in ids]
+
     def _directory_roles(self, request: FakeRequest) -> FakeResponse:
+        if refused := self._refused(request):
+            return refused
         objects = self._objects()
-        roles = [{**role, "members": [{"@odata.type": objects.get(m, {}).get("@odata.type"), "id": m}
-                                      for m in role.get("members", [])]}
+        roles = [{**role, "members": self._member_refs(role.get("members", []), objects)[:EXPAND_LIMIT]}
                  for role in self.estate.get("directoryRoles", [])]
         return self._page(request, roles, "@odata.nextLink")
+
+    def _members(self, request: FakeRequest) -> FakeResponse:
+        role = next((r for r in self.estate.get("directoryRoles", []) if r["id"] == request.match["id"]), None)
+        if role is None:
+            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+        return self._refused(request) or self._page(
+            request, self._member_refs(role.get("members", []), self._objects()), "@odata.nextLink")
+
+    def _owners(self, request: FakeRequest) -> FakeResponse:
+        obj = (self.sp if request.match["kind"] == "servicePrincipals" else self.app)(request.match["id"])
+        if obj is None:
+            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+        objects = self._objects()
+        return self._refused(request) or self._page(
+            request, [objects[o] for o in obj.get("owners", []) if o in objects], "@odata.nextLink")
+
+    def _assigned(self, request: FakeRequest) -> FakeResponse:
+        if self.sp(request.match["id"]) is None:
+            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+        items = [a for a in self.estate.get("appRoleAssignments", []) if a["principalId"] == request.match["id"]]
+        return self._refused(request) or self._page(request, items, "@odata.nextLink")
+
+    def _inherited(self, request: FakeRequest) -> FakeResponse:
+        """No paging: the whole collection in one answer; $top and friends are refused."""
+        if request.query:
+            return _error(400, "Request_BadRequest", "Query options are not supported on this collection.")
+        if request.match["id"] not in self.estate.get("agentIdentities", {}):
+            return _error(404, "Request_ResourceNotFound", "The service principal is not an agent identity.")
+        what = {"inheritedAppRoleAssignments": "appRoleAssignments",
+                "inheritedOauth2PermissionGrants": "oauth2PermissionGrants"}[request.match["what"]]
+        inherited = self.estate.get("inheritedPermissions", {}).get(request.match["id"], {})
+        return reply({"value": inherited.get(what, [])})
 
     def _agents(self, request: FakeRequest) -> FakeResponse:
         if "agentIdentities" not in self.estate:  # a tenant or cloud without Entra Agent ID
             return _error(400, "BadRequest", "Resource not found for the segment 'microsoft.graph.agentIdentity'.")
+        if refused := self._refused(request, max_top=100):
+            return refused
         agents = [self._expand(request, sp) for sp in self.estate["servicePrincipals"]
                   if sp["id"] in self.estate["agentIdentities"]]
         for agent in agents:
@@ -250,6 +351,8 @@ class AzureFake:
         return reply(None, 204)
 
     def _role_definitions(self, request: FakeRequest) -> FakeResponse:
+        if refused := self._arm_refused(request, "authorization"):
+            return refused
         sub = request.match["sub"]
         defs = [{**d, "id": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{d['name']}"}
                 for d in self.estate.get("roleDefinitions", [])]
@@ -261,6 +364,8 @@ class AzureFake:
                 "type": "Microsoft.Authorization/roleAssignments"}
 
     def _role_assignments(self, request: FakeRequest) -> FakeResponse:
+        if refused := self._arm_refused(request, "authorization"):
+            return refused
         sub = request.match["sub"]
         items = [self._with_id(sub, a) for a in self.assignments(sub)]
         flt = request.arg("$filter") or ""

@@ -2,8 +2,15 @@
 
 Owners and app role assignments come inline through ``$expand`` on the service principal and
 application lists; delegated grants, directory roles (with members), users and sign-in
-activity are one paged list each. Graph limits an expanded relationship to 20 objects and a
-page with ``$expand`` to 100 items; a truncated owner list is marked in the identity's attrs.
+activity are one paged list each. Graph limits a page with ``$expand`` to 100 items and an
+expanded relationship of a directory object to 20 items, with no nextLink to say more exist:
+an expanded list of 20 is therefore fetched again, complete and paged, from its own collection
+(``/servicePrincipals/{id}/appRoleAssignments``, ``.../owners``, ``/directoryRoles/{id}/members``).
+When that refetch is refused, the object keeps the 20 it has, is marked ``<relation>@nhi.truncated``
+and the scope records a gap: grants are never dropped silently.
+
+``createdDateTime`` is not a v1.0 servicePrincipal property (Graph answers 400 to a ``$select``
+of it): a service principal's creation is its application's, or unknown.
 """
 from __future__ import annotations
 
@@ -15,14 +22,17 @@ from nhi_cli.kit.http import HttpError, NotFound, RestClient
 OWNER_SELECT = "owners($select=id,displayName,userPrincipalName,mail,accountEnabled)"
 SP_SELECT = ",".join((
     "id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appOwnerOrganizationId",
-    "createdDateTime", "passwordCredentials", "keyCredentials", "tags", "appRoles", "alternativeNames",
+    "passwordCredentials", "keyCredentials", "tags", "appRoles", "alternativeNames",
     "signInAudience", "notes",
 ))
 APP_SELECT = ",".join((
     "id", "appId", "displayName", "createdDateTime", "signInAudience", "passwordCredentials",
     "keyCredentials", "tags", "notes",
 ))
+OWNER_FIELDS = "id,displayName,userPrincipalName,mail,accountEnabled"
 EXPAND_PAGE = 100  # Graph's maximum page size when $expand is used
+EXPAND_LIMIT = 20  # Graph returns at most 20 objects of an expanded relationship, without a nextLink
+PAGE = 999  # Graph's maximum $top for directory object collections
 
 
 def get_organization(graph: RestClient) -> dict[str, Any]:
@@ -32,32 +42,61 @@ def get_organization(graph: RestClient) -> dict[str, Any]:
     return orgs[0]
 
 
-def get_service_principals(graph: RestClient) -> list[dict]:
-    return list(graph.paged_odata("/v1.0/servicePrincipals", params={
+def complete_expanded(graph: RestClient, ctx: CollectContext, objects: list[dict], relation: str,
+                      collection: str, params: dict | None = None) -> None:
+    """Replace every expanded ``relation`` that hit Graph's 20-item cap by the complete list
+    from ``collection`` (formatted with the object's id), paged. A refused refetch keeps the
+    20, marks ``<relation>@nhi.truncated`` and records a gap."""
+    for obj in objects:
+        items = obj.get(relation)
+        if not isinstance(items, list) or len(items) < EXPAND_LIMIT or not isinstance(obj.get("id"), str):
+            continue
+        path = collection.format(id=obj["id"])
+        try:
+            obj[relation] = list(graph.paged_odata(path, params=dict(params or {}),
+                                                   count_as=f"graph:GET {collection}"))
+        except AuthFailed:
+            raise
+        except (ScopeError, NotFound) as exc:
+            obj[f"{relation}@nhi.truncated"] = True
+            ctx.gap(f"{relation} of {obj['id']} (more than {EXPAND_LIMIT}; only {EXPAND_LIMIT} read)",
+                    getattr(exc, "code", "NotFound"), getattr(exc, "message", str(exc)))
+
+
+def get_service_principals(graph: RestClient, ctx: CollectContext) -> list[dict]:
+    sps = list(graph.paged_odata("/v1.0/servicePrincipals", params={
         "$select": SP_SELECT, "$expand": OWNER_SELECT, "$top": EXPAND_PAGE}))
+    complete_expanded(graph, ctx, sps, "owners", "/v1.0/servicePrincipals/{id}/owners",
+                      {"$select": OWNER_FIELDS, "$top": PAGE})
+    return sps
 
 
-def get_app_role_assignments(graph: RestClient) -> dict[str, list[dict]]:
+def get_app_role_assignments(graph: RestClient, ctx: CollectContext) -> dict[str, list[dict]]:
     """Application permissions granted to each service principal, by SP object id."""
-    out: dict[str, list[dict]] = {}
-    for sp in graph.paged_odata("/v1.0/servicePrincipals", params={
-            "$select": "id", "$expand": "appRoleAssignments", "$top": EXPAND_PAGE}):
-        out[sp["id"]] = sp.get("appRoleAssignments") or []
-    return out
+    sps = list(graph.paged_odata("/v1.0/servicePrincipals", params={
+        "$select": "id", "$expand": "appRoleAssignments", "$top": EXPAND_PAGE}))
+    complete_expanded(graph, ctx, sps, "appRoleAssignments", "/v1.0/servicePrincipals/{id}/appRoleAssignments",
+                      {"$top": PAGE})
+    return {sp["id"]: sp.get("appRoleAssignments") or [] for sp in sps if isinstance(sp, dict) and sp.get("id")}
 
 
-def get_applications(graph: RestClient) -> list[dict]:
-    return list(graph.paged_odata("/v1.0/applications", params={
+def get_applications(graph: RestClient, ctx: CollectContext) -> list[dict]:
+    apps = list(graph.paged_odata("/v1.0/applications", params={
         "$select": APP_SELECT, "$expand": OWNER_SELECT, "$top": EXPAND_PAGE}))
+    complete_expanded(graph, ctx, apps, "owners", "/v1.0/applications/{id}/owners",
+                      {"$select": OWNER_FIELDS, "$top": PAGE})
+    return apps
 
 
 def get_delegated_grants(graph: RestClient, page_size: int) -> list[dict]:
     return list(graph.paged_odata("/v1.0/oauth2PermissionGrants", params={"$top": page_size}))
 
 
-def get_directory_roles(graph: RestClient) -> list[dict]:
-    return list(graph.paged_odata("/v1.0/directoryRoles", params={
+def get_directory_roles(graph: RestClient, ctx: CollectContext) -> list[dict]:
+    roles = list(graph.paged_odata("/v1.0/directoryRoles", params={
         "$select": "id,displayName,roleTemplateId", "$expand": "members($select=id)"}))
+    complete_expanded(graph, ctx, roles, "members", "/v1.0/directoryRoles/{id}/members", {"$select": "id", "$top": PAGE})
+    return roles
 
 
 def get_users(graph: RestClient, page_size: int) -> list[dict]:
@@ -95,3 +134,25 @@ def get_credential_sign_in_activity(graph: RestClient, page_size: int) -> list[d
 def get_agent_identities(graph: RestClient) -> list[dict]:
     # Entra Agent ID (beta): agent identities are service principals of this derived type
     return list(graph.paged_odata("/beta/servicePrincipals/microsoft.graph.agentIdentity", params={"$top": 100}))
+
+
+def get_inherited_permissions(graph: RestClient, ctx: CollectContext, agents: list[dict]) -> dict[str, dict]:
+    """What each agent identity inherits from its blueprint principal (beta; one call per agent
+    and kind, no paging: Graph returns the whole collection and refuses $top)."""
+    out: dict[str, dict] = {}
+    for agent in agents:
+        if not isinstance(agent, dict) or not isinstance(agent.get("id"), str):
+            continue
+        base = f"/beta/servicePrincipals/{agent['id']}/microsoft.graph.agentIdentity"
+        out[agent["id"]] = {
+            "appRoleAssignments": optional(ctx, f"inherited app role assignments of agent {agent['id']}",
+                                           lambda: _whole(graph, base + "/inheritedAppRoleAssignments")),
+            "oauth2PermissionGrants": optional(ctx, f"inherited delegated grants of agent {agent['id']}",
+                                               lambda: _whole(graph, base + "/inheritedOauth2PermissionGrants")),
+        }
+    return out
+
+
+def _whole(graph: RestClient, path: str) -> list[dict]:
+    name = "graph:GET " + path.replace(path.split("/")[3], "{id}")
+    return graph.request("GET", path, count_as=name).json().get("value", [])

@@ -8,14 +8,25 @@ Identity model (see README "Azure and Entra ID"):
   disabled); ``attrs.object`` says they live on the application object, and
   ``attrs.application_object_id`` is what revoke calls. An application with no service
   principal in the tenant is an identity of kind ``application`` holding its own credentials.
-Secret values are never read: only keyId, hint, dates and the certificate thumbprint.
+- an Entra Agent ID ``agentIdentity`` is kind ``agent_identity``, with the permissions it
+  inherits from its blueprint principal as grants of its own (``condition.inherited_from``); an ``agentIdentityBlueprintPrincipal`` is
+  the blueprint's principal in this tenant (kind ``agent_blueprint_principal``), not an agent.
+Secret values are never read: only keyId, hint, dates and the certificate thumbprint. Graph's
+``customKeyIdentifier`` is binary (base64 in JSON); it is kept as ``custom_key_identifier`` and,
+when it is the 20-byte SHA-1 of the certificate, also as the portal's hex ``thumbprint``.
+
+One malformed object (a missing id, a timestamp that does not parse) becomes a gap of the
+tenant scope naming it; the other objects are still read.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from datetime import datetime, timezone
 from typing import Any
 
+from nhi_cli.kit.payloads import each, iso_time
 from nhi_cli.model import Batch, Credential, Grant, Identity, Person
 
 from .permissions import (DELEGATED_TAKEOVER, GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID, MICROSOFT_TENANTS,
@@ -23,8 +34,11 @@ from .permissions import (DELEGATED_TAKEOVER, GRAPH_APP_ROLES, MICROSOFT_GRAPH_A
 
 PROVIDER = "azure"
 MULTI_TENANT_AUDIENCES = {"AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"}
-EXPAND_LIMIT = 20  # Graph returns at most 20 objects for an expanded relationship
+CERTIFICATE_TYPES = {"AsymmetricX509Cert", "X509CertAndPassword"}  # keyCredential.type values that are certificates
+AGENT_IDENTITY = "#microsoft.graph.agentidentity"
+BLUEPRINT_PRINCIPAL = "#microsoft.graph.agentidentityblueprintprincipal"
 _FRACTION = re.compile(r"\.(\d+)")
+MISSING = object()
 
 
 class TransformError(ValueError):
@@ -32,18 +46,34 @@ class TransformError(ValueError):
 
 
 def parse_time(value: Any) -> datetime | None:
+    """Graph's ISO times, which may carry 7 fractional digits (Python reads at most 6)."""
     if not value:
         return None
-    text = str(value).replace("Z", "+00:00")
-    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    if not isinstance(value, str):
+        raise TransformError(f"timestamp {value!r} is not a string")
+    return iso_time(_FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1))
+
+
+def thumbprint(custom_key_identifier: Any) -> str | None:
+    """The portal's hex SHA-1 thumbprint, when ``customKeyIdentifier`` (base64 bytes) is one."""
+    if not isinstance(custom_key_identifier, str):
+        return None
+    try:
+        raw = base64.b64decode(custom_key_identifier, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex().upper() if len(raw) == 20 else None
 
 
 def _require(obj: dict, *fields: str) -> None:
+    if not isinstance(obj, dict):
+        raise TransformError(f"a Graph object is a {type(obj).__name__}, not an object")
     missing = [f for f in fields if obj.get(f) in (None, "")]
     if missing:
         raise TransformError(f"Graph object {obj.get('id', '?')} lacks {', '.join(missing)}")
+    wrong = [f for f in fields if not isinstance(obj[f], str)]
+    if wrong:  # ids and names are strings in Graph's schema
+        raise TransformError(f"Graph object {obj.get('id', '?')}: {', '.join(wrong)} not a string")
 
 
 def _odata_type(obj: dict) -> str:
@@ -66,8 +96,13 @@ def transform_credentials(obj: dict, identity_id: str, scope: str, now: datetime
     Only named fields are read; ``secretText`` (present right after creation, or planted in
     a payload) is never touched."""
     creds: list[Credential] = []
-    for kind, entries in (("client_secret", obj.get("passwordCredentials") or []),
-                          ("certificate", obj.get("keyCredentials") or [])):
+    for kind, entries in (("client_secret", obj.get("passwordCredentials", MISSING)),
+                          ("certificate", obj.get("keyCredentials", MISSING))):
+        # Both are $select-ed, and Graph sends [] when there are none: absent or not a list
+        # means the answer is not what was asked for, and credentials would go unseen.
+        if not isinstance(entries, list):
+            raise TransformError(f"{on} {obj.get('id')}: {'passwordCredentials' if kind == 'client_secret' else 'keyCredentials'}"
+                                 f" is {'absent' if entries is MISSING else type(entries).__name__}, not a list")
         for entry in entries:
             _require(entry, "keyId")
             start, end = parse_time(entry.get("startDateTime")), parse_time(entry.get("endDateTime"))
@@ -78,8 +113,9 @@ def transform_credentials(obj: dict, identity_id: str, scope: str, now: datetime
             if kind == "certificate":
                 attrs["usage"] = entry.get("usage")
                 attrs["key_type"] = entry.get("type")
-                attrs["thumbprint"] = entry.get("customKeyIdentifier")
-                if entry.get("type") and entry.get("type") != "AsymmetricX509Cert":
+                attrs["custom_key_identifier"] = entry.get("customKeyIdentifier")
+                attrs["thumbprint"] = thumbprint(entry.get("customKeyIdentifier"))
+                if entry.get("type") and entry.get("type") not in CERTIFICATE_TYPES:
                     cred_kind = "symmetric_key"
             creds.append(Credential(
                 id=entry["keyId"], identity_id=identity_id, provider=PROVIDER, scope=scope, kind=cred_kind,
@@ -94,8 +130,10 @@ def _app_role_names(sps: list[dict]) -> dict[tuple[str, str], str]:
     """(resource SP id, app role id) -> permission name, from every SP's appRoles."""
     names: dict[tuple[str, str], str] = {}
     for sp in sps:
-        for role in sp.get("appRoles") or []:
-            if role.get("id") and role.get("value"):
+        if not isinstance(sp, dict) or not isinstance(sp.get("id"), str) or not isinstance(sp.get("appRoles"), list):
+            continue
+        for role in sp["appRoles"]:
+            if isinstance(role, dict) and isinstance(role.get("id"), str) and isinstance(role.get("value"), str):
                 names[(sp["id"], role["id"])] = role["value"]
     return names
 
@@ -106,37 +144,60 @@ def _permission_flags(name: str, takeover: set[str]) -> dict[str, bool]:
             "is_full_wildcard": False, "is_service_wildcard": False}
 
 
+def _latest(items: list[dict] | None, key: str, when) -> tuple[dict[str, datetime], Batch]:
+    """Latest sign-in per ``key`` from a beta report; an unreadable entry is a gap."""
+    latest: dict[str, datetime] = {}
+
+    def read(item: dict) -> Batch:
+        at = parse_time(when(item))
+        if item.get(key) and at:
+            latest[item[key]] = max(at, latest.get(item[key], at))
+        return Batch()
+    return latest, each(items or [], read, f"sign-in activity entry ({key})", "id", key)
+
+
 def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dict], apps: list[dict],
                      role_assignments: dict[str, list[dict]], delegated: list[dict], directory_roles: list[dict],
                      users: list[dict], sign_ins: list[dict] | None, agent_identities: list[dict] | None,
-                     credential_sign_ins: list[dict] | None = None) -> Batch:
+                     credential_sign_ins: list[dict] | None = None,
+                     inherited: dict[str, dict] | None = None) -> Batch:
     """Everything the tenant scope yields. ``sign_ins`` / ``credential_sign_ins`` are None when
-    the beta reports were unreadable: credentials are then marked ``last_used_unknown``."""
+    the beta reports were unreadable: credentials are then marked ``last_used_unknown``.
+    ``inherited`` maps an agent identity's id to what it inherits from its blueprint
+    (``appRoleAssignments`` / ``oauth2PermissionGrants``, each None when unreadable)."""
     batch = Batch()
-    sps_by_id = {sp["id"]: sp for sp in sps if sp.get("id")}
-    apps_by_appid = {app.get("appId"): app for app in apps}
-    agents = {a["id"]: a for a in agent_identities or [] if a.get("id")}
-    last_sign_in: dict[str, datetime] = {}
-    for item in sign_ins or []:
-        when = parse_time((item.get("lastSignInActivity") or {}).get("lastSignInDateTime"))
-        if item.get("appId") and when:
-            last_sign_in[item["appId"]] = max(when, last_sign_in.get(item["appId"], when))
-    cred_last_used: dict[str, datetime] = {}
-    for item in credential_sign_ins or []:
-        when = parse_time((item.get("signInActivity") or {}).get("lastSignInDateTime"))
-        if item.get("keyId") and when:
-            cred_last_used[item["keyId"]] = max(when, cred_last_used.get(item["keyId"], when))
+    # lookups from well-formed objects only; each() below turns the others into gaps
+    sp_objects = [sp for sp in sps if isinstance(sp, dict)]
+    sps_by_id = {sp["id"]: sp for sp in sp_objects if isinstance(sp.get("id"), str)}
+    apps_by_appid = {app["appId"]: app for app in apps
+                     if isinstance(app, dict) and isinstance(app.get("appId"), str) and app["appId"]}
+    agents = {a["id"]: a for a in agent_identities or [] if isinstance(a, dict) and isinstance(a.get("id"), str)}
+    last_sign_in, gaps = _latest(sign_ins, "appId", lambda i: (i.get("lastSignInActivity") or {}).get("lastSignInDateTime"))
+    batch.extend(gaps)
+    cred_last_used, gaps = _latest(credential_sign_ins, "keyId", lambda i: (i.get("signInActivity") or {}).get("lastSignInDateTime"))
+    batch.extend(gaps)
     delegated_by_client: dict[str, list[dict]] = {}
     for grant in delegated:
-        delegated_by_client.setdefault(grant.get("clientId"), []).append(grant)
+        if isinstance(grant, dict) and isinstance(grant.get("clientId"), str):
+            delegated_by_client.setdefault(grant["clientId"], []).append(grant)
 
     seen_creds: set[str] = set()
-    for sp in sps:
+
+    def add_credentials(creds: list[Credential]) -> None:
+        for cred in creds:
+            if cred.id not in seen_creds:
+                seen_creds.add(cred.id)
+                batch.credentials.append(cred)
+
+    def service_principal(sp: dict) -> Batch:
+        out = Batch()
         _require(sp, "id", "displayName")
         sp_type = sp.get("servicePrincipalType") or "Application"
-        is_agent = sp["id"] in agents or "agentidentity" in _odata_type(sp) or sp_type == "ServiceIdentity"
+        odata_type = _odata_type(sp)
+        is_blueprint = odata_type == BLUEPRINT_PRINCIPAL
+        is_agent = not is_blueprint and (sp["id"] in agents or odata_type == AGENT_IDENTITY or sp_type == "ServiceIdentity")
         kind = "managed_identity" if sp_type == "ManagedIdentity" else "agent_identity" if is_agent \
-            else "service_principal"
+            else "agent_blueprint_principal" if is_blueprint else "service_principal"
         home = apps_by_appid.get(sp.get("appId"))
         owners = _owners(home or {}) + _owners(sp)
         user_owner = next((o for o in owners if o["type"] == "user" and o["upn"]), None)
@@ -150,7 +211,7 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
             "external_app": bool(owner_tenant) and owner_tenant != tenant_id and owner_tenant not in MICROSOFT_TENANTS,
             "application_object_id": home["id"] if home else None,
             "owners": owners,
-            "owners_truncated": any(len(o.get("owners") or []) >= EXPAND_LIMIT for o in (home or {}, sp)),
+            "owners_truncated": any(bool(o.get("owners@nhi.truncated")) for o in (home or {}, sp)),
             "acts_for_users": bool(grants_for_sp),
             "delegated_consent": sorted({g.get("consentType") or "" for g in grants_for_sp} - {""}),
         }
@@ -162,11 +223,14 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
             agent = agents.get(sp["id"], {})
             attrs["agent_evidence"] = "Entra Agent ID agentIdentity object"
             attrs["agent_identity_blueprint_id"] = agent.get("agentIdentityBlueprintId") or sp.get("agentIdentityBlueprintId")
-        if home is not None and "agentidentityblueprint" in _odata_type(home):
+        if is_blueprint:
+            attrs["agent_identity_blueprint_principal"] = True
+        elif home is not None and "agentidentityblueprint" in _odata_type(home):
             attrs["agent_evidence"] = "Entra Agent ID agentIdentityBlueprint application"
-        batch.identities.append(Identity(
+        out.identities.append(Identity(
             id=sp["id"], provider=PROVIDER, scope=scope, kind=kind, name=sp["displayName"],
-            created_at=parse_time(sp.get("createdDateTime")) or parse_time((home or {}).get("createdDateTime")),
+            # v1.0 servicePrincipal has no createdDateTime: the application's, or unknown
+            created_at=parse_time((home or {}).get("createdDateTime")),
             last_used_at=last_sign_in.get(sp.get("appId")), enabled=bool(sp.get("accountEnabled", True)),
             owner=user_owner["upn"] if user_owner else None,
             owner_source=("app_owner" if home and user_owner in _owners(home) else "sp_owner") if user_owner else None,
@@ -175,71 +239,101 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
             tags={**{t: True for t in sp.get("tags") or []}, **({"nhi:agent": True} if is_agent else {})},
             attrs=attrs,
         ))
-        for cred in (transform_credentials(home, sp["id"], scope, now, on="application") if home else []) + \
-                transform_credentials(sp, sp["id"], scope, now, on="servicePrincipal"):
-            if cred.id not in seen_creds:
-                seen_creds.add(cred.id)
-                batch.credentials.append(cred)
+        out.credentials.extend((transform_credentials(home, sp["id"], scope, now, on="application") if home else [])
+                               + transform_credentials(sp, sp["id"], scope, now, on="servicePrincipal"))
+        return out
 
-    sp_app_ids = {sp.get("appId") for sp in sps}
-    for app in apps:
+    item = each(sps, service_principal, "service principal", "id", "displayName")
+    batch.identities.extend(item.identities)
+    add_credentials(item.credentials)
+    batch.gaps.extend(item.gaps)
+
+    sp_app_ids = {sp["appId"] for sp in sp_objects if isinstance(sp.get("appId"), str)}
+
+    def application(app: dict) -> Batch:
+        out = Batch()
         _require(app, "id", "displayName")
         if app.get("appId") in sp_app_ids:
-            continue
+            return out
         audience = app.get("signInAudience")
         owners = _owners(app)
         user_owner = next((o for o in owners if o["type"] == "user" and o["upn"]), None)
-        batch.identities.append(Identity(
+        out.identities.append(Identity(
             id=app["id"], provider=PROVIDER, scope=scope, kind="application", name=app["displayName"],
             created_at=parse_time(app.get("createdDateTime")), owner=user_owner["upn"] if user_owner else None,
             owner_source="app_owner" if user_owner else None, description=app.get("notes"),
             tags={t: True for t in app.get("tags") or []},
             attrs={"object_type": "application", "app_id": app.get("appId"), "application_object_id": app["id"],
                    "sign_in_audience": audience, "multi_tenant": audience in MULTI_TENANT_AUDIENCES,
-                   "owners": owners, "owners_truncated": len(app.get("owners") or []) >= EXPAND_LIMIT},
+                   "owners": owners, "owners_truncated": bool(app.get("owners@nhi.truncated"))},
         ))
-        for cred in transform_credentials(app, app["id"], scope, now, on="application"):
-            if cred.id not in seen_creds:
-                seen_creds.add(cred.id)
-                batch.credentials.append(cred)
+        out.credentials.extend(transform_credentials(app, app["id"], scope, now, on="application"))
+        return out
+
+    item = each(apps, application, "application", "id", "displayName")
+    batch.identities.extend(item.identities)
+    add_credentials(item.credentials)
+    batch.gaps.extend(item.gaps)
 
     for cred in batch.credentials:
         if credential_sign_ins is None:
             cred.attrs["last_used_unknown"] = True  # the report was not readable: unused rules skip it
         else:
             cred.last_used_at = cred_last_used.get(cred.key_id)
-    batch.grants.extend(transform_app_role_assignments(role_assignments, sps, scope))
-    batch.grants.extend(transform_delegated_grants(delegated, sps_by_id, scope))
-    batch.grants.extend(transform_directory_roles(directory_roles, sps_by_id, scope))
-    batch.people.extend(transform_users(users))
+    batch.extend(transform_app_role_assignments(role_assignments, sp_objects, scope))
+    batch.extend(each(delegated, lambda g: Batch(grants=transform_delegated_grants([g], sps_by_id, scope)),
+                      "oauth2PermissionGrant"))
+    batch.extend(each(directory_roles, lambda r: Batch(grants=transform_directory_roles([r], sps_by_id, scope)),
+                      "directory role"))
+    batch.extend(transform_inherited(inherited or {}, sp_objects, sps_by_id, scope))
+    batch.extend(each(users, lambda u: Batch(people=transform_users([u])), "user"))
     return batch
 
 
-def transform_app_role_assignments(assignments: dict[str, list[dict]], sps: list[dict], scope: str) -> list[Grant]:
+def transform_inherited(inherited: dict[str, dict], sps: list[dict], sps_by_id: dict[str, dict], scope: str) -> Batch:
+    """An agent identity's effective permissions include what its blueprint principal grants
+    every agent made from it: those grants are the agent's own rows, marked inherited."""
+    out = transform_app_role_assignments(
+        {agent_id: parts.get("appRoleAssignments") or [] for agent_id, parts in inherited.items()}, sps, scope)
+    for agent_id, parts in inherited.items():
+        delegated = [{**g, "clientId": agent_id} for g in parts.get("oauth2PermissionGrants") or [] if isinstance(g, dict)]
+        out.extend(each(delegated, lambda g: Batch(grants=transform_delegated_grants([g], sps_by_id, scope)),
+                        f"inherited oauth2PermissionGrant of agent {agent_id}"))
+    for grant in out.grants:  # same source types, so every rule on app roles and consents sees them
+        grant.source = f"{grant.source}, inherited from its agent identity blueprint"
+        grant.condition = {**(grant.condition or {}), "inherited_from": "agent_identity_blueprint"}
+    return out
+
+
+def transform_app_role_assignments(assignments: dict[str, list[dict]], sps: list[dict], scope: str) -> Batch:
+    """Application permissions, by the SP they are granted to; one odd assignment is a gap."""
     names = _app_role_names(sps)
-    sps_by_id = {sp["id"]: sp for sp in sps}
-    grants = []
+    sps_by_id = {sp["id"]: sp for sp in sps if isinstance(sp, dict) and isinstance(sp.get("id"), str)}
+
+    def one(sp_id: str, a: dict) -> Batch:
+        _require(a, "id", "resourceId")
+        role_id = a.get("appRoleId") or ""
+        resource = sps_by_id.get(a["resourceId"], {})
+        name = names.get((a["resourceId"], role_id))
+        if name is None and (resource.get("appId") == MICROSOFT_GRAPH_APP_ID
+                             or a.get("resourceDisplayName") == "Microsoft Graph"):
+            name = GRAPH_APP_ROLES.get(role_id)
+        if name is None:
+            name = "default access" if str(role_id).strip("0-") == "" else str(role_id)
+        resource_name = a.get("resourceDisplayName") or resource.get("displayName") or a["resourceId"]
+        return Batch(grants=[Grant(
+            identity_id=sp_id, provider=PROVIDER, scope=scope, action=name, resource=resource_name,
+            # readable, since findings quote it; the assignment id stays unique within it
+            source=f"{resource_name} application permission {name} (appRoleAssignment {a['id']})",
+            source_type="app_role",
+            service=a.get("resourceDisplayName") or resource.get("displayName"),
+            **_permission_flags(name, TENANT_TAKEOVER),
+        )])
+
+    out = Batch()
     for sp_id, items in assignments.items():
-        for a in items:
-            _require(a, "id", "resourceId")
-            role_id = a.get("appRoleId") or ""
-            resource = sps_by_id.get(a["resourceId"], {})
-            name = names.get((a["resourceId"], role_id))
-            if name is None and (resource.get("appId") == MICROSOFT_GRAPH_APP_ID
-                                 or a.get("resourceDisplayName") == "Microsoft Graph"):
-                name = GRAPH_APP_ROLES.get(role_id)
-            if name is None:
-                name = "default access" if role_id.strip("0-") == "" else role_id
-            resource_name = a.get("resourceDisplayName") or resource.get("displayName") or a["resourceId"]
-            grants.append(Grant(
-                identity_id=sp_id, provider=PROVIDER, scope=scope, action=name, resource=resource_name,
-                # readable, since findings quote it; the assignment id stays unique within it
-                source=f"{resource_name} application permission {name} (appRoleAssignment {a['id']})",
-                source_type="app_role",
-                service=a.get("resourceDisplayName") or resource.get("displayName"),
-                **_permission_flags(name, TENANT_TAKEOVER),
-            ))
-    return grants
+        out.extend(each(items, lambda a, sp_id=sp_id: one(sp_id, a), f"appRoleAssignment of {sp_id}"))
+    return out
 
 
 def transform_delegated_grants(delegated: list[dict], sps_by_id: dict[str, dict], scope: str) -> list[Grant]:

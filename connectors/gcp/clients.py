@@ -257,30 +257,46 @@ def get_activities(c: GcpClients, project: str, activity_type: str) -> list[dict
         params["pageToken"] = body["nextPageToken"]
 
 
-def _active_projects(c: GcpClients, query: str) -> list[dict]:
+def _search_projects(c: GcpClients, query: str) -> list[dict]:
     pages = c.pages("cloudresourcemanager:SearchProjects", c.projects.search_projects, {"query": query}, "projects")
-    return [p for p in (_plain(x) for x in pages) if p.get("state") == "ACTIVE"]
+    return [_plain(x) for x in pages]
 
 
 def discover_projects(c: GcpClients, parent: str | None, folder_parents: dict[str, str] | None = None) -> list[dict]:
     """Every ACTIVE project under ``parent`` (an organization or folder, walked through its
-    sub-folders), or every project the caller can see when there is no parent. The parent of
-    every folder seen on the way goes into ``folder_parents``: the ancestry for inherited
-    policies then costs no further calls."""
+    sub-folders with ListProjects and ListFolders by parent), or every project the caller can
+    see when there is no parent. The parent of every folder seen on the way goes into
+    ``folder_parents``: the ancestry for inherited policies then costs no further calls.
+
+    Not SearchProjects with ``parent:X state:ACTIVE``: its documented semantics match *any* of
+    several fields, which returns active projects outside X. Every result is still checked for
+    its parent and state here, and de-duplicated."""
     if parent is None:
-        return _active_projects(c, "state:ACTIVE")
+        return _unique(p for p in _search_projects(c, "state:ACTIVE") if p.get("state") == "ACTIVE")
     projects: list[dict] = []
-    pending = [parent]
+    pending, seen = [parent], {parent}
     while pending:
         container = pending.pop()
-        projects.extend(_active_projects(c, f"parent:{container} state:ACTIVE"))
+        found = c.pages("cloudresourcemanager:ListProjects", c.projects.list_projects, {"parent": container}, "projects")
+        projects.extend(p for p in (_plain(x) for x in found)
+                        if p.get("parent") == container and p.get("state") == "ACTIVE")
         folders = c.pages("cloudresourcemanager:ListFolders", c.folders.list_folders, {"parent": container}, "folders")
         for folder in (_plain(x) for x in folders):
-            if folder_parents is not None and folder.get("parent"):
+            if folder.get("parent") != container or not folder.get("name"):
+                continue
+            if folder_parents is not None:
                 folder_parents[folder["name"]] = folder["parent"]
-            if folder.get("state", "ACTIVE") == "ACTIVE":
+            if folder.get("state", "ACTIVE") == "ACTIVE" and folder["name"] not in seen:
+                seen.add(folder["name"])
                 pending.append(folder["name"])
-    return projects
+    return _unique(projects)
+
+
+def _unique(projects) -> list[dict]:
+    out: dict[str, dict] = {}
+    for project in projects:
+        out.setdefault(project.get("project_id") or project.get("name"), project)
+    return list(out.values())
 
 
 def get_parent(c: GcpClients, resource: str) -> str | None:

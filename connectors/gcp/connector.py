@@ -119,9 +119,12 @@ class GcpConnector(Connector):
             return None, None  # unknown, so unused rules skip these records
         from nhi_cli.kit.http import NotFound
 
+        problems = Batch()
         try:
-            sa_auth = last_authentications(get_activities(clients, project, ACTIVITY_SA), "sa")
-            key_auth = last_authentications(get_activities(clients, project, ACTIVITY_KEY), "key")
+            sa_auth = last_authentications(get_activities(clients, project, ACTIVITY_SA), "sa", problems)
+            key_auth = last_authentications(get_activities(clients, project, ACTIVITY_KEY), "key", problems)
+            for gap in problems.gaps:
+                ctx.gap(gap["what"], gap["code"], gap["message"])
         except ScopeError as exc:  # denied, API disabled, outage: unknown, not "unused"
             ctx.gap("last authentication (Policy Analyzer)", exc.code, exc.message)
             return None, None
@@ -198,23 +201,30 @@ class GcpConnector(Connector):
         return out
 
     def _batch(self, ctx, project, accounts, per_sa, policy, sa_auth, key_auth) -> Batch:
+        from nhi_cli.kit.payloads import each
+
         from . import transform as t
 
-        batch = Batch()
         known = sa_auth is not None
-        for sa, extra in zip(accounts, per_sa):
+
+        def one(pair: tuple[dict, dict]) -> Batch:  # one service account; a malformed one is a gap
+            sa, extra = pair
+            out = Batch()
             identity = t.transform_service_account(sa, project, sa_auth or {})
             identity.attrs["user_managed_keys"] = sum(1 for k in extra["keys"] if k.get("key_type", "USER_MANAGED") == "USER_MANAGED")
             if not known:  # the rules' convention: unused rules skip it
                 identity.attrs["last_used_unknown"] = True
-            batch.identities.append(identity)
+            out.identities.append(identity)
             for key in extra["keys"]:
                 credential = t.transform_key(key, identity.id, project, ctx.now, key_auth or {})
                 if not known:
                     credential.attrs["last_used_unknown"] = True
-                batch.credentials.append(credential)
+                out.credentials.append(credential)
             if extra["policy"]:
-                batch.trusts.extend(t.impersonation_trusts(extra["policy"], project, [identity.id]))
+                out.trusts.extend(t.impersonation_trusts(extra["policy"], project, [identity.id]))
+            return out
+
+        batch = each(list(zip(accounts, per_sa)), one, "GCP service account", "email")
         denied = sorted({e["policy_error"] for e in per_sa if e["policy_error"]})
         if denied:
             count = sum(1 for e in per_sa if e["policy_error"])

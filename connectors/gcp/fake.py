@@ -27,11 +27,13 @@ from google.cloud.iam_admin_v1 import types as T
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.protobuf import empty_pb2, json_format
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, reply
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, query_problem, reply
 from nhi_cli.kit.times import load_relative_estate
 
 STATES = {"STATE_UNSPECIFIED": 0, "ACTIVE": 1, "DELETE_REQUESTED": 2}
 EMPTY_POLICY = {"version": 1, "etag": "ACAB", "bindings": []}
+PAGING = {"pageSize": None, "pageToken": None}  # Resource Manager documents no maximum page size
+IGNORED = ("$alt",)  # the google-cloud REST transport's response-format option, on every URL
 
 
 def _unary(fn, request_type, response_type):
@@ -219,14 +221,34 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
         return {**item, "state": STATES.get(item.get("state", "ACTIVE"), 0)}
 
     def search_projects(request: FakeRequest):
-        terms = dict(t.split(":", 1) for t in (request.arg("query") or "").split() if ":" in t)
-        found = [p for p in estate.get("projects", [])
-                 if ("parent" not in terms or p.get("parent") == terms["parent"])
-                 and ("state" not in terms or p.get("state", "ACTIVE") == terms["state"])]
+        """As documented: a query with several fields matches projects matching ANY of them
+        (``parent:X state:ACTIVE`` includes every active project, wherever it lives)."""
+        if problem := query_problem(request, {"query": None, **PAGING}, ignore=IGNORED):
+            return _google_error(400, "INVALID_ARGUMENT", problem)
+        terms = [t.split(":", 1) for t in (request.arg("query") or "").split() if ":" in t]
+        found = [p for p in estate.get("projects", []) if not terms or any(
+            (field == "parent" and p.get("parent") == value)
+            or (field == "state" and p.get("state", "ACTIVE") == value)
+            or (field in ("id", "projectId") and p.get("projectId") == value) for field, value in terms)]
         return _paged(request, [with_int_state(p) for p in found], "projects", page_size)
 
+    def list_projects(request: FakeRequest):
+        """Direct children of ``parent`` (required); DELETE_REQUESTED ones only with showDeleted."""
+        if problem := query_problem(request, {"parent": None, "showDeleted": {"true", "false"}, **PAGING},
+                                    required=("parent",), ignore=IGNORED):
+            return _google_error(400, "INVALID_ARGUMENT", problem)
+        deleted = request.arg("showDeleted") == "true"
+        found = [with_int_state(p) for p in estate.get("projects", []) if p.get("parent") == request.arg("parent")
+                 and (deleted or p.get("state", "ACTIVE") != "DELETE_REQUESTED")]
+        return _paged(request, found, "projects", page_size)
+
     def list_folders(request: FakeRequest):
-        found = [with_int_state(f) for f in estate.get("folders", []) if f.get("parent") == request.arg("parent")]
+        if problem := query_problem(request, {"parent": None, "showDeleted": {"true", "false"}, **PAGING},
+                                    required=("parent",), ignore=IGNORED):
+            return _google_error(400, "INVALID_ARGUMENT", problem)
+        deleted = request.arg("showDeleted") == "true"
+        found = [with_int_state(f) for f in estate.get("folders", []) if f.get("parent") == request.arg("parent")
+                 and (deleted or f.get("state", "ACTIVE") != "DELETE_REQUESTED")]
         return _paged(request, found, "folders", page_size)
 
     def project_policy(request: FakeRequest):
@@ -274,6 +296,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
         return _paged(request, items, "activities", page_size)
 
     http.route("GET", r"/v3/projects:search", search_projects)
+    http.route("GET", r"/v3/projects", list_projects)
     http.route("GET", r"/v3/folders", list_folders)
     http.route("GET", r"/v3/projects/(?P<project>[^/:]+)", get_project)
     http.route("GET", r"/v3/folders/(?P<folder>[^/:]+)", get_folder)

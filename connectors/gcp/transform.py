@@ -9,7 +9,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from nhi_cli.model import Credential, Grant, Identity, Trust
+from nhi_cli.kit.payloads import each, iso_time
+from nhi_cli.model import Batch, Credential, Grant, Identity, Trust
 
 PROVIDER = "gcp"
 
@@ -35,12 +36,15 @@ SENSITIVE_SERVICES = {"iam", "resourcemanager", "secretmanager", "cloudkms", "or
 NEVER = 9999  # a key valid until 9999-12-31 never expires
 OWNER_IN_DESCRIPTION = re.compile(r"\bowner\s*[:=]\s*([\w.+-]+@[\w.-]+\w|[\w.-]+)", re.IGNORECASE)
 USER_MANAGED_DOMAINS = ("developer.gserviceaccount.com", "appspot.gserviceaccount.com")
+_NANOS = re.compile(r"(?<=\d{2}:\d{2}:\d{2})\.\d+")
 
 
 def _need(payload: dict, field: str, what: str) -> Any:
     value = payload.get(field)
     if value in (None, ""):
         raise ValueError(f"GCP {what} payload has no {field!r}: {sorted(payload)}")
+    if not isinstance(value, str):
+        raise ValueError(f"GCP {what} payload: {field!r} is a {type(value).__name__}, not a string")
     return value
 
 
@@ -49,10 +53,9 @@ def parse_time(value: Any) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    text = str(value)
-    if "." in text:  # nanoseconds: keep whole seconds
-        text = text.split(".", 1)[0] + ("Z" if text.endswith("Z") else "")
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if not isinstance(value, str):
+        raise ValueError(f"timestamp {value!r} is not a string")
+    return iso_time(_NANOS.sub("", value))  # nanoseconds: keep whole seconds; '-8:00' offsets read too
 
 
 def service_agent_of(email: str, project: str) -> str | None:
@@ -246,22 +249,33 @@ def impersonation_trusts(policy: dict, project: str, targets: list[str]) -> list
     return trusts
 
 
-def last_authentications(activities: list[dict], kind: str) -> dict[str, datetime]:
-    """Policy Analyzer activities -> {sa email | unique id | key id: lastAuthenticatedTime}."""
+def last_authentications(activities: list[dict], kind: str, problems: Batch | None = None) -> dict[str, datetime]:
+    """Policy Analyzer activities -> {sa email | unique id | key id: lastAuthenticatedTime}.
+    An unreadable activity is recorded in ``problems`` (a gap) and skipped."""
     seen: dict[str, datetime] = {}
-    for item in activities:
-        activity = item.get("activity") or {}
-        when = parse_time(activity.get("lastAuthenticatedTime"))
-        if when is None:
-            continue
-        if kind == "key":
-            ref = activity.get("serviceAccountKey") or {}
-            names = [key_id_of(ref.get("fullResourceName") or item.get("fullResourceName") or "")]
-        else:
-            ref = activity.get("serviceAccount") or {}
-            names = [key_id_of(ref.get("fullResourceName") or item.get("fullResourceName") or ""),
-                     str(ref.get("serviceAccountId") or "")]
-        for name in filter(None, names):
-            if name not in seen or when > seen[name]:
-                seen[name] = when
+
+    def one(item: dict) -> Batch:
+        _last_authentications_item(item, kind, seen)
+        return Batch()
+
+    found = each(activities, one, f"Policy Analyzer {kind} activity", "fullResourceName")
+    if problems is not None:
+        problems.extend(found)
     return seen
+
+
+def _last_authentications_item(item: dict, kind: str, seen: dict[str, datetime]) -> None:
+    activity = item.get("activity") or {}
+    when = parse_time(activity.get("lastAuthenticatedTime"))
+    if when is None:
+        return
+    if kind == "key":
+        ref = activity.get("serviceAccountKey") or {}
+        names = [key_id_of(ref.get("fullResourceName") or item.get("fullResourceName") or "")]
+    else:
+        ref = activity.get("serviceAccount") or {}
+        names = [key_id_of(ref.get("fullResourceName") or item.get("fullResourceName") or ""),
+                 str(ref.get("serviceAccountId") or "")]
+    for name in filter(None, names):
+        if name not in seen or when > seen[name]:
+            seen[name] = when

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from nhi_cli.kit.payloads import iso_time as ts, require
+from nhi_cli.kit.payloads import each, iso_time as ts, require
 from nhi_cli.model import Batch, Credential, Grant, Identity
 
 WRITE_LEVELS = {"write", "admin"}
@@ -51,9 +51,9 @@ def _permission_grants(ident: str, org: str, permissions: dict[str, str], *, res
 
 
 def transform_installations(org: str, installations: Iterable[dict]) -> Batch:
-    batch = Batch()
-    for item in installations:
-        require(item, "id", "app_slug", "permissions", "repository_selection", what="GitHub installation")
+    def one(item: dict) -> Batch:
+        batch = Batch()
+        require(item, "id", "app_slug", "permissions", "repository_selection", what="GitHub installation", id_type=int)
         ident = identity_id(org, "installation", item["id"])
         permissions = item.get("permissions") or {}
         # Over-broad = write on repository permissions across all repositories; org-level
@@ -74,7 +74,9 @@ def transform_installations(org: str, installations: Iterable[dict]) -> Batch:
         resource = f"{org}/*" if all_repos else f"{org}/(selected repositories)"
         batch.grants.extend(_permission_grants(ident, org, permissions, resource=resource,
                                                source=f"app:{item['app_slug']}", source_type="app_installation"))
-    return batch
+        return batch
+
+    return each(installations, one, "GitHub App installation", "id")
 
 
 def _owner_identity(org: str, login: str, owners: dict[str, Identity], user_id: Any = None) -> Identity:
@@ -89,9 +91,9 @@ def _owner_identity(org: str, login: str, owners: dict[str, Identity], user_id: 
 
 
 def transform_fine_grained_pats(org: str, pats: Iterable[dict], owners: dict[str, Identity]) -> Batch:
-    batch = Batch()
-    for item in pats:
-        require(item, "id", "owner", "permissions", "token_expired", what="GitHub personal access token")
+    def one(item: dict) -> Batch:
+        batch = Batch()
+        require(item, "id", "owner", "permissions", "token_expired", what="GitHub personal access token", id_type=int)
         owner = _owner_identity(org, item["owner"]["login"], owners, item["owner"].get("id"))
         expired = bool(item["token_expired"])
         name = item.get("token_name") or f"pat {item['id']}"
@@ -111,16 +113,18 @@ def transform_fine_grained_pats(org: str, pats: Iterable[dict], owners: dict[str
             batch.grants.extend(_permission_grants(
                 owner.id, org, perms.get(group) or {}, resource=org if group == "organization" else resource,
                 source=f"pat:{name}", source_type="fine_grained_pat"))
-    return batch
+        return batch
+
+    return each(pats, one, "GitHub fine-grained personal access token", "id")
 
 
 SSO_KINDS = {"personal access token": "classic_pat", "SSH key": "ssh_key"}
 
 
 def transform_credential_authorizations(org: str, items: Iterable[dict], owners: dict[str, Identity]) -> Batch:
-    batch = Batch()
-    for item in items:
-        require(item, "login", "credential_id", "credential_type", what="GitHub credential authorization")
+    def one(item: dict) -> Batch:
+        batch = Batch()
+        require(item, "login", "credential_id", "credential_type", what="GitHub credential authorization", id_type=int)
         owner = _owner_identity(org, item["login"], owners)
         kind = SSO_KINDS.get(item["credential_type"], "sso_credential")
         last_eight = item.get("token_last_eight")
@@ -144,7 +148,9 @@ def transform_credential_authorizations(org: str, items: Iterable[dict], owners:
                 source=f"sso:{item['credential_id']}", source_type="classic_pat_scope", service="github",
                 is_admin=scope_name in ADMIN_SCOPES, is_sensitive=scope_name in ADMIN_SCOPES | {"repo", "workflow", "write:packages"},
             ))
-    return batch
+        return batch
+
+    return each(items, one, "GitHub SSO credential authorization", "credential_id")
 
 
 def ssh_fingerprint(public_key: str | None) -> str | None:
@@ -164,9 +170,9 @@ def ssh_fingerprint(public_key: str | None) -> str | None:
 
 
 def transform_deploy_keys(org: str, repo: str, keys: Iterable[dict]) -> Batch:
-    batch = Batch()
-    for item in keys:
-        require(item, "id", "title", "read_only", what="GitHub deploy key")
+    def one(item: dict) -> Batch:
+        batch = Batch()
+        require(item, "id", "title", "read_only", what="GitHub deploy key", id_type=int)
         ident = identity_id(org, "deploy_key", item["id"])
         read_only = bool(item["read_only"])
         added_by = item.get("added_by")
@@ -190,4 +196,6 @@ def transform_deploy_keys(org: str, repo: str, keys: Iterable[dict]) -> Batch:
             resource=f"{org}/{repo}", source=f"deploy_key:{item['id']}", source_type="deploy_key", service="github",
             is_sensitive=not read_only,
         ))
-    return batch
+        return batch
+
+    return each(keys, one, "GitHub deploy key", "id")

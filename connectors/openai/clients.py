@@ -27,7 +27,9 @@ def get_projects(client, include_archived: bool) -> list[dict]:
 
 
 def get_project_api_keys(client, project_id: str) -> list[dict]:
-    return list(client.paged_cursor(f"/organization/projects/{project_id}/api_keys", {"limit": 100},
+    # owner_project_access=any: without it OpenAI hides keys whose owner lost access to the project
+    return list(client.paged_cursor(f"/organization/projects/{project_id}/api_keys",
+                                    {"limit": 100, "owner_project_access": "any"},
                                     count_as="openai:GET /organization/projects/{id}/api_keys"))
 
 
@@ -39,3 +41,8 @@ def get_service_accounts(client, project_id: str) -> list[dict]:
 def get_admin_keys(client) -> list[dict]:
     return list(client.paged_cursor("/organization/admin_api_keys", {"limit": 100},
                                     count_as="openai:GET /organization/admin_api_keys"))
+
+
+def get_users(client) -> list[dict]:
+    """Organization users: an Admin key's ``owner`` carries no e-mail, its user here does."""
+    return list(client.paged_cursor("/organization/users", {"limit": 100}, count_as="openai:GET /organization/users"))

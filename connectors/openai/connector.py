@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeFailed, StepOutcome
-from nhi_cli.model import Batch, Scope
+from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
+from nhi_cli.model import MALFORMED, Batch, Scope
 
 from . import clients, transform
 from .clients import admin_key, make_client
@@ -39,11 +39,21 @@ class OpenAIConnector(Connector):
             with make_client(ctx) as client:
                 # Projects first: a 401/403 here denies the whole scope.
                 for project in clients.get_projects(client, settings.include_archived_projects):
+                    if not isinstance(project, dict) or not isinstance(project.get("id"), str):
+                        batch.gap("OpenAI project", MALFORMED, "a project without an id: its keys were not listed")
+                        continue
                     batch.extend(transform.transform_service_accounts(scope.id, project, clients.get_service_accounts(client, project["id"])))
-                    batch.extend(transform.transform_project_keys(scope.id, project, clients.get_project_api_keys(client, project["id"])))
-                batch.extend(transform.transform_admin_keys(scope.id, clients.get_admin_keys(client), admin_key(settings)))
-        except (ValueError, KeyError) as exc:
-            raise ScopeFailed("malformed_response", str(exc)) from None
+                    batch.extend(transform.transform_project_keys(
+                        scope.id, project, clients.get_project_api_keys(client, project["id"]), ctx.now))
+                try:
+                    users = {u["id"]: u for u in clients.get_users(client) if isinstance(u, dict) and isinstance(u.get("id"), str)}
+                except ScopeError as exc:  # refused or failed: the Admin keys' owners are then named, not mailed
+                    ctx.gap("users (Admin key owners' e-mails)", exc.code, exc.message)
+                    users = {}
+                batch.extend(transform.transform_admin_keys(scope.id, clients.get_admin_keys(client), admin_key(settings),
+                                                            ctx.now, users))
+        except ValueError as exc:  # a page that is not JSON
+            raise ScopeFailed(MALFORMED, str(exc)) from None
         return batch
 
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:

@@ -1,4 +1,4 @@
-"""OpenAI organization Admin API payloads -> records (pure: clients.py gets them).
+"""OpenAI organization: pure transforms from Admin API payloads to records (get_* live in clients.py).
 
 Identity model:
 - ``openai_service_account``: a project service account; its keys are its credentials.
@@ -6,25 +6,38 @@ Identity model:
   principal stands behind it); ``owner`` is the user's e-mail. Agents are usually named on the
   key ("ops-copilot"), so agent patterns match these names.
 - ``openai_admin_key``: an Admin API key (organization-wide administrator).
-Credentials are kind ``api_key`` (project keys) or ``admin_api_key``; ``hint`` is OpenAI's own
-``redacted_value`` ("sk-proj-NWd...A1b2"), which joins a key found in an MCP config.
+Credentials are kind ``api_key`` (project keys, id ``openai:<key id>``) or ``admin_api_key``
+(id ``openai:admin_key/<key id>``: the two id spaces are separate at OpenAI, so they are kept
+apart here); ``hint`` is OpenAI's own ``redacted_value`` ("sk-proj-NWd...A1b2"), which joins a
+key found in an MCP config. A key whose ``expires_at`` has passed is ``expired``.
+
+Project keys are listed with ``owner_project_access=any``: without it OpenAI applies
+membership-based visibility and omits keys whose owner lost access to the project, the
+riskiest keys of all.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
-from nhi_cli.kit.payloads import require
+from nhi_cli.kit.payloads import each, require, text
 from nhi_cli.model import Batch, Credential, Grant, Identity
 
 
 def ts(value: Any) -> datetime | None:
-    """OpenAI sends Unix seconds."""
-    if value in (None, "", 0):
+    """OpenAI sends Unix seconds (an integer; anything else is a malformed payload)."""
+    if value in (None, 0):
         return None
-    return datetime.fromtimestamp(int(value), tz=timezone.utc)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"timestamp {value!r} is not Unix seconds")
+    return datetime.fromtimestamp(value, tz=timezone.utc)
 
 
+def _status(expires_at: datetime | None, now: datetime | None) -> str:
+    return "expired" if expires_at is not None and now is not None and expires_at <= now else "active"
+
+
+# --- transform ------------------------------------------------------------------------------
 def _role_grant(ident: str, scope: str, role: str | None, project: dict, source: str) -> Grant:
     role = role or "member"
     return Grant(identity_id=ident, provider="openai", scope=scope, action=f"project:{role}",
@@ -35,73 +48,91 @@ def _role_grant(ident: str, scope: str, role: str | None, project: dict, source:
 
 
 def transform_service_accounts(scope: str, project: dict, accounts: list[dict]) -> Batch:
+    return each(accounts, lambda sa: _service_account(scope, project, sa), "OpenAI service account")
+
+
+def _service_account(scope: str, project: dict, sa: dict) -> Batch:
     batch = Batch()
-    for sa in accounts:
-        require(sa, "id", "name", what="OpenAI service account")
-        ident = f"openai:{project['id']}/service_account/{sa['id']}"
-        batch.identities.append(Identity(
-            id=ident, provider="openai", scope=scope, kind="openai_service_account", name=sa["name"],
-            created_at=ts(sa.get("created_at")), description=f"service account in project {project.get('name')}",
-            attrs={"project_id": project["id"], "project_name": project.get("name"), "role": sa.get("role"),
-                   "service_account_id": sa["id"]}))
-        batch.grants.append(_role_grant(ident, scope, sa.get("role"), project, f"project:{project.get('name')}"))
+    require(sa, "id", "name", what="OpenAI service account", id_type=str)
+    ident = f"openai:{project['id']}/service_account/{sa['id']}"
+    batch.identities.append(Identity(
+        id=ident, provider="openai", scope=scope, kind="openai_service_account", name=sa["name"],
+        created_at=ts(sa.get("created_at")), description=f"service account in project {project.get('name')}",
+        attrs={"project_id": project["id"], "project_name": project.get("name"), "role": sa.get("role"),
+               "service_account_id": sa["id"]}))
+    batch.grants.append(_role_grant(ident, scope, sa.get("role"), project, f"project:{project.get('name')}"))
     return batch
 
 
-def transform_project_keys(scope: str, project: dict, keys: list[dict]) -> Batch:
-    batch = Batch()
-    for key in keys:
-        require(key, "id", "redacted_value", "owner", what="OpenAI project API key")
-        owner = key["owner"] or {}
-        owner_type = owner.get("type")
-        attrs = {"project_id": project["id"], "project_name": project.get("name"), "owner_type": owner_type,
-                 "api_key_id": key["id"], "owner_project_access": key.get("owner_project_access")}
-        if owner_type == "service_account":
-            sa = owner.get("service_account") or {}
-            identity_id = f"openai:{project['id']}/service_account/{sa.get('id')}"
-            attrs["service_account_id"] = sa.get("id")
-        else:
-            user = owner.get("user") or {}
-            identity_id = f"openai:{project['id']}/key/{key['id']}"
-            attrs.update(user_id=user.get("id"), user_email=user.get("email"), user_role=user.get("role"))
-            batch.identities.append(Identity(
-                id=identity_id, provider="openai", scope=scope, kind="openai_api_key", name=key.get("name") or key["id"],
-                created_at=ts(key.get("created_at")), last_used_at=ts(key.get("last_used_at")),
-                owner=user.get("email") or user.get("id"), owner_source="key_owner",
-                description=f"user-owned API key in project {project.get('name')}",
-                attrs={"project_id": project["id"], "project_name": project.get("name"), "api_key_id": key["id"],
-                       "user_id": user.get("id"), "user_name": user.get("name")}))
-            batch.grants.append(_role_grant(identity_id, scope, user.get("role"), project, f"owner:{user.get('email')}"))
-        batch.credentials.append(Credential(
-            id=f"openai:{key['id']}", identity_id=identity_id, provider="openai", scope=scope, kind="api_key",
-            status="active", name=key.get("name"), created_at=ts(key.get("created_at")),
-            last_used_at=ts(key.get("last_used_at")), expires_at=ts(key.get("expires_at")),
-            supports_expiry="expires_at" in key, key_id=key["id"], hint=key["redacted_value"], attrs=attrs))
-    return batch
+def transform_project_keys(scope: str, project: dict, keys: list[dict], now: datetime | None = None) -> Batch:
+    return each(keys, lambda key: _project_key(scope, project, key, now), "OpenAI project API key")
 
 
-def transform_admin_keys(scope: str, keys: list[dict], own_key: str | None) -> Batch:
+def _project_key(scope: str, project: dict, key: dict, now: datetime | None) -> Batch:
     batch = Batch()
-    for key in keys:
-        require(key, "id", "redacted_value", what="OpenAI admin API key")
-        owner = key.get("owner") or {}
-        ident = f"openai:admin_key/{key['id']}"
-        mine = _matches_redacted(own_key, key["redacted_value"])
+    require(key, "id", "redacted_value", "owner", what="OpenAI project API key", id_type=str)
+    text(key["redacted_value"], "redacted_value")
+    owner = key["owner"] or {}
+    owner_type = owner.get("type")
+    attrs = {"project_id": project["id"], "project_name": project.get("name"), "owner_type": owner_type,
+             "api_key_id": key["id"], "owner_project_access": key.get("owner_project_access")}
+    if owner_type == "service_account":
+        sa = owner.get("service_account") or {}
+        identity_id = f"openai:{project['id']}/service_account/{sa.get('id')}"
+        attrs["service_account_id"] = sa.get("id")
+    else:
+        user = owner.get("user") or {}
+        identity_id = f"openai:{project['id']}/key/{key['id']}"
+        attrs.update(user_id=user.get("id"), user_email=user.get("email"), user_role=user.get("role"))
         batch.identities.append(Identity(
-            id=ident, provider="openai", scope=scope, kind="openai_admin_key", name=key.get("name") or key["id"],
+            id=identity_id, provider="openai", scope=scope, kind="openai_api_key", name=key.get("name") or key["id"],
             created_at=ts(key.get("created_at")), last_used_at=ts(key.get("last_used_at")),
-            owner=owner.get("email") or owner.get("name") or owner.get("id"), owner_source="key_owner" if owner else None,
-            description="Admin API key: administers the whole organization",
-            attrs={"api_key_id": key["id"], "owner_type": owner.get("type"), "used_by_nhi": mine}))
-        batch.credentials.append(Credential(
-            id=f"openai:{key['id']}", identity_id=ident, provider="openai", scope=scope, kind="admin_api_key",
-            status="active", name=key.get("name"), created_at=ts(key.get("created_at")),
-            last_used_at=ts(key.get("last_used_at")), expires_at=ts(key.get("expires_at")),
-            supports_expiry="expires_at" in key, key_id=key["id"], hint=key["redacted_value"],
-            attrs={"used_by_nhi": mine, "owner_type": owner.get("type")}))
-        batch.grants.append(Grant(identity_id=ident, provider="openai", scope=scope, action="organization:admin",
-                                  resource="organization", source="admin_api_key", source_type="admin_key",
-                                  service="openai", is_admin=True, is_sensitive=True, is_privesc=True))
+            owner=user.get("email") or user.get("id"), owner_source="key_owner",
+            description=f"user-owned API key in project {project.get('name')}",
+            attrs={"project_id": project["id"], "project_name": project.get("name"), "api_key_id": key["id"],
+                   "user_id": user.get("id"), "user_name": user.get("name")}))
+        batch.grants.append(_role_grant(identity_id, scope, user.get("role"), project, f"owner:{user.get('email')}"))
+    batch.credentials.append(Credential(
+        id=f"openai:{key['id']}", identity_id=identity_id, provider="openai", scope=scope, kind="api_key",
+        status=_status(ts(key.get("expires_at")), now), name=key.get("name"), created_at=ts(key.get("created_at")),
+        last_used_at=ts(key.get("last_used_at")), expires_at=ts(key.get("expires_at")),
+        supports_expiry="expires_at" in key, key_id=key["id"], hint=key["redacted_value"], attrs=attrs))
+    return batch
+
+
+def transform_admin_keys(scope: str, keys: list[dict], own_key: str | None, now: datetime | None = None,
+                         users: dict[str, dict] | None = None) -> Batch:
+    """``users`` (organization users by id) names the owners: the Admin key object's ``owner``
+    has an id, a name and a role, but no e-mail."""
+    return each(keys, lambda key: _admin_key(scope, key, own_key, now, users or {}), "OpenAI admin API key")
+
+
+def _admin_key(scope: str, key: dict, own_key: str | None, now: datetime | None, users: dict[str, dict]) -> Batch:
+    batch = Batch()
+    require(key, "id", "redacted_value", what="OpenAI admin API key", id_type=str)
+    text(key["redacted_value"], "redacted_value")
+    owner = dict(key.get("owner") or {})
+    user = users.get(owner.get("id")) if isinstance(owner.get("id"), str) else None
+    if user and isinstance(user.get("email"), str):
+        owner.setdefault("email", user["email"])
+    ident = f"openai:admin_key/{key['id']}"
+    mine = _matches_redacted(own_key, key["redacted_value"])
+    batch.identities.append(Identity(
+        id=ident, provider="openai", scope=scope, kind="openai_admin_key", name=key.get("name") or key["id"],
+        created_at=ts(key.get("created_at")), last_used_at=ts(key.get("last_used_at")),
+        owner=owner.get("email") or owner.get("name") or owner.get("id"), owner_source="key_owner" if owner else None,
+        description="Admin API key: administers the whole organization",
+        attrs={"api_key_id": key["id"], "owner_type": owner.get("type"), "used_by_nhi": mine}))
+    expires_at = ts(key.get("expires_at"))
+    batch.credentials.append(Credential(
+        id=f"openai:admin_key/{key['id']}", identity_id=ident, provider="openai", scope=scope,
+        kind="admin_api_key", status=_status(expires_at, now), name=key.get("name"), created_at=ts(key.get("created_at")),
+        last_used_at=ts(key.get("last_used_at")), expires_at=ts(key.get("expires_at")),
+        supports_expiry="expires_at" in key, key_id=key["id"], hint=key["redacted_value"],
+        attrs={"used_by_nhi": mine, "owner_type": owner.get("type")}))
+    batch.grants.append(Grant(identity_id=ident, provider="openai", scope=scope, action="organization:admin",
+                              resource="organization", source="admin_api_key", source_type="admin_key",
+                              service="openai", is_admin=True, is_sensitive=True, is_privesc=True))
     return batch
 
 

@@ -199,11 +199,11 @@ class RestClient:
             yield from (body[items_key] if items_key else body)
             next_url = response.links.get("next", {}).get("url")
 
-    def paged_odata(self, url: str, params: dict | None = None) -> Iterator[Any]:
+    def paged_odata(self, url: str, params: dict | None = None, count_as: str | None = None) -> Iterator[Any]:
         """Graph and ARM style: ``value`` plus an absolute ``@odata.nextLink`` / ``nextLink``."""
         next_url: str | None = url
         while next_url:
-            body = self.request("GET", next_url, params=params).json()
+            body = self.request("GET", next_url, params=params, count_as=count_as).json()
             params = None
             yield from body.get("value", [])
             next_url = body.get("@odata.nextLink") or body.get("nextLink")

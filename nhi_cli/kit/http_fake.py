@@ -47,6 +47,48 @@ def reply(body: Any = None, status: int = 200, **headers: str) -> FakeResponse:
     return FakeResponse(status, body, {k.replace("_", "-"): v for k, v in headers.items()})
 
 
+class IntRange:
+    """A query parameter that must be an integer in [low, high] (a documented page size)."""
+
+    def __init__(self, low: int, high: int):
+        self.low, self.high = low, high
+
+    def __call__(self, value: str) -> str | None:
+        try:
+            number = int(value)
+        except ValueError:
+            return f"must be an integer, got {value!r}"
+        if not self.low <= number <= self.high:
+            return f"must be between {self.low} and {self.high}, got {number}"
+        return None
+
+
+def query_problem(req: FakeRequest, allowed: dict[str, Any], required: tuple[str, ...] = (),
+                  ignore: tuple[str, ...] = ()) -> str | None:
+    """What the real API would reject in ``req``'s query, as one sentence (None: nothing).
+
+    ``allowed`` maps each documented parameter to None (any value), a set of allowed values,
+    or a callable returning a problem (see :class:`IntRange`). An undocumented parameter, a
+    value outside the documented set or range, or a missing ``required`` one is a problem:
+    fakes answer it with the vendor's 400, so a connector that sends what the real API would
+    refuse fails its tests."""
+    for name in required:
+        if name not in req.query:
+            return f"the required query parameter {name!r} is missing"
+    for name, values in req.query.items():
+        if name in ignore:
+            continue
+        if name not in allowed:
+            return f"unknown query parameter {name!r}"
+        rule = allowed[name]
+        for value in values:
+            if isinstance(rule, (set, frozenset)) and value not in rule:
+                return f"{name}={value!r} is not one of {sorted(rule)}"
+            if callable(rule) and (problem := rule(value)):
+                return f"{name} {problem}"
+    return None
+
+
 def list_payload(path) -> list[dict]:
     """The ``data`` of a recorded ``{object: "list", data, ...}`` payload file; [] if absent."""
     return json.loads(path.read_text())["data"] if path.is_file() else []

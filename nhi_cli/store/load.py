@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 
 from nhi_cli import __version__
-from nhi_cli.model import Batch, ScopeResult, iso
+from nhi_cli.model import MALFORMED, Batch, ScopeResult, iso
 from nhi_cli.store.db import Store
 from nhi_cli.store.locks import hold_scan_write, hold_scope, sorted_scopes
 
@@ -57,7 +57,7 @@ def _tracked_hash(row: dict) -> str:
 
 
 def _upsert(conn, table: str, history: str, key: str, columns: tuple, records, scan_id: int, now: str,
-            provider: str, scope: str) -> None:
+            provider: str, scope: str, mark_removed: bool = True) -> None:
     previous = dict(conn.execute(
         f"SELECT id, attrs_hash FROM {table} WHERE provider = ? AND scope = ?", (provider, scope)
     ).fetchall())
@@ -78,6 +78,8 @@ def _upsert(conn, table: str, history: str, key: str, columns: tuple, records, s
         [dict(row, now=now, scan=scan_id) for row in rows],
     )
     conn.executemany(f"INSERT OR REPLACE INTO {history} ({key}, scan_id, snapshot) VALUES (?, ?, ?)", snapshots)
+    if not mark_removed:
+        return
     conn.execute(
         f"UPDATE {table} SET removed_at = ?, removed_scan = ? "
         f"WHERE provider = ? AND scope = ? AND removed_at IS NULL AND last_scan <> ?",
@@ -146,10 +148,12 @@ def write_scan(
             if not r.loaded:
                 continue
             batch = batches.get((r.provider, r.scope), Batch())
+            # An item that could not be read may still exist: nothing is marked removed then.
+            whole = not any(gap.get("code") == MALFORMED for gap in r.gaps)
             _upsert(conn, "identity", "identity_history", "identity_id", IDENTITY_COLUMNS,
-                    batch.identities, scan_id, now, r.provider, r.scope)
+                    batch.identities, scan_id, now, r.provider, r.scope, whole)
             _upsert(conn, "credential", "credential_history", "credential_id", CREDENTIAL_COLUMNS,
-                    batch.credentials, scan_id, now, r.provider, r.scope)
+                    batch.credentials, scan_id, now, r.provider, r.scope, whole)
             _replace(conn, "grant", batch.grants, r.provider, r.scope)
             _replace(conn, "trust", batch.trusts, r.provider, r.scope)
             _replace(conn, "credential_location", batch.locations, r.provider, r.scope)

@@ -35,17 +35,18 @@ def test_scan_pages_with_after_id_and_keeps_the_hint(fake, nhi, monkeypatch):
     creds = {r["id"]: r for r in db_rows("SELECT * FROM v_credentials WHERE provider = 'anthropic'")}
     assert {k: v["status"] for k, v in creds.items()} == {
         "anthropic:apikey_01": "active", "anthropic:apikey_02": "active",
-        "anthropic:apikey_03": "inactive", "anthropic:apikey_04": "revoked"}
+        "anthropic:apikey_03": "inactive", "anthropic:apikey_04": "revoked",
+        "anthropic:apikey_05": "active", "anthropic:apikey_06": "active"}
     first = creds["anthropic:apikey_01"]
     assert first["hint"] == "sk-ant-api03-R2D...igAA" and first["owner"] == "ada@example.com"
     assert first["never_expires"] == 1 and creds["anthropic:apikey_02"]["never_expires"] == 0
     assert json.loads(first["attrs"])["workspace_name"] == "Agents"
     assert json.loads(creds["anthropic:apikey_02"]["attrs"])["workspace_name"] == "Default"
     key_calls = fake.calls("GET", r"/v1/organizations/api_keys")
-    assert [r.arg("after_id") for r in key_calls] == [None, "apikey_02"]
+    assert [r.arg("after_id") for r in key_calls] == [None, "apikey_02", "apikey_04"]
     assert all(r.headers["anthropic-version"] == "2023-06-01" and r.headers["x-api-key"] for r in key_calls)
     (scope,) = db_rows("SELECT api_calls FROM scope_result")
-    assert json.loads(scope["api_calls"])["anthropic:GET /v1/organizations/api_keys"] == 2
+    assert json.loads(scope["api_calls"])["anthropic:GET /v1/organizations/api_keys"] == 3
 
 
 def test_rate_limit_is_retried_and_denied_users_is_a_gap(fake, nhi, monkeypatch):
@@ -53,7 +54,7 @@ def test_rate_limit_is_retried_and_denied_users_is_a_gap(fake, nhi, monkeypatch)
     fake.fault("GET", r"/v1/organizations/users", 403, {"type": "error", "error": {"type": "permission_error", "message": "no"}})
     result = scan(nhi, fake, monkeypatch)
     assert result.code == 0, result.err
-    assert len(fake.calls("GET", r"/v1/organizations/api_keys")) == 3  # 429, then two pages
+    assert len(fake.calls("GET", r"/v1/organizations/api_keys")) == 4  # 429, then three pages
     (scope,) = db_rows("SELECT status, gaps FROM scope_result")
     assert scope["status"] == "partial" and "permission_error" in scope["gaps"]
 
@@ -96,11 +97,15 @@ def test_revoke_sets_inactive_and_restore_sets_active(fake):
     assert next(k for k in fake.keys if k["id"] == "apikey_01")["status"] == "active"
 
 
-def test_a_key_without_its_hint_fails_the_scope_loudly(fake, nhi, monkeypatch):
-    del fake.keys[0]["partial_key_hint"]  # the API stopped sending a field the inventory needs
+def test_a_key_the_api_sends_without_status_is_a_gap_and_nothing_is_marked_removed(fake, nhi, monkeypatch):
+    assert scan(nhi, fake, monkeypatch).code == 0
+    del fake.keys[0]["status"]  # the API stopped sending a field the inventory needs
     result = scan(nhi, fake, monkeypatch)
-    assert result.code == 3
-    (scope,) = db_rows("SELECT status, error_code, message FROM scope_result")
-    assert (scope["status"], scope["error_code"]) == ("error", "malformed_response")
-    assert "partial_key_hint" in scope["message"]
-    assert not db_rows("SELECT id FROM credential")  # nothing half-read was written
+    assert result.code == 0, result.err  # a partial scope is a gap, not an incomplete scan
+    scope = db_rows("SELECT status, gaps FROM scope_result ORDER BY scan_id DESC")[0]
+    assert scope["status"] == "partial"
+    (gap,) = json.loads(scope["gaps"])
+    assert gap["what"] == "Anthropic API key apikey_01" and gap["code"] == "malformed_response" and "status" in gap["message"]
+    rows = {r["id"]: r for r in db_rows("SELECT id, removed_at FROM credential")}
+    assert rows["anthropic:apikey_01"]["removed_at"] is None  # unreadable is not gone
+    assert rows["anthropic:apikey_02"]["removed_at"] is None

@@ -11,7 +11,7 @@ import pytest
 
 CONNECTORS = Path(__file__).resolve().parents[2] / "connectors"
 SKELETON = {"__init__.py", "connector.py", "settings.py", "clients.py", "transform.py", "revoke.py", "fake.py"}
-BUILT_IN = sorted(ep.name for ep in entry_points(group="nhi.connectors") if ep.value.startswith("nhi_connectors."))
+BUILT_IN = sorted({ep.name for ep in entry_points(group="nhi.connectors") if ep.value.startswith("nhi_connectors.")})
 
 
 def test_every_built_in_provider_is_registered_and_has_a_folder():

@@ -37,19 +37,20 @@ def test_scan_pages_every_list_and_models_owners(openai_fake, nhi, monkeypatch):
     result = nhi("scan")
     assert result.code == 0, result.err
     creds = {r["id"]: r for r in db_rows("SELECT * FROM v_credentials WHERE provider = 'openai'")}
-    assert set(creds) == {"openai:key_1", "openai:key_2", "openai:key_3", "openai:key_4", "openai:key_adm1", "openai:key_adm2"}
+    assert set(creds) == {"openai:key_1", "openai:key_2", "openai:key_3", "openai:key_4", "openai:key_5",
+                          "openai:admin_key/key_adm1", "openai:admin_key/key_adm2"}
     user_key = creds["openai:key_1"]
     assert user_key["hint"] == "sk-proj-abc...wxyz" and user_key["identity_kind"] == "openai_api_key"
     assert user_key["owner"] == "ada@example.com" and user_key["identity_name"] == "chat-agent"
     assert creds["openai:key_2"]["identity_kind"] == "openai_service_account"  # the SA owns its key
     assert creds["openai:key_2"]["never_used"] == 1
-    assert json.loads(creds["openai:key_adm1"]["attrs"])["used_by_nhi"] is True  # the scanner's own key
+    assert json.loads(creds["openai:admin_key/key_adm1"]["attrs"])["used_by_nhi"] is True  # the scanner's own key
     # cursor paging: one item per page, so the third key came with after=key_2
     assert [r.arg("after") for r in openai_fake.calls("GET", r"/v1/organization/projects/proj_A/api_keys")] == [None, "key_1", "key_2"]
     assert all(r.arg("include_archived") == "false" for r in openai_fake.calls("GET", r"/v1/organization/projects"))
     (scope,) = db_rows("SELECT api_calls FROM scope_result")
     calls = json.loads(scope["api_calls"])
-    assert calls["openai:GET /organization/projects/{id}/api_keys"] == 3 + 1  # proj_A three pages, proj_B one
+    assert calls["openai:GET /organization/projects/{id}/api_keys"] == 3 + 2  # proj_A three pages, proj_B two
 
 
 def test_denied_provider_is_incomplete_while_another_completes(openai_fake, nhi, monkeypatch):
@@ -131,5 +132,5 @@ def test_service_account_identity_and_own_admin_key(openai_fake):
     assert "key_2" not in {k["id"] for k in openai_fake.keys["proj_A"]}  # the account's key went with it
     from nhi_cli.errors import NhiError
     with pytest.raises(NhiError, match="nhi itself"):
-        connector.plan_revoke(ctx, {"type": "credential", "id": "openai:key_adm1", "kind": "admin_api_key",
+        connector.plan_revoke(ctx, {"type": "credential", "id": "openai:admin_key/key_adm1", "kind": "admin_api_key",
                                     "status": "active", "attrs": {"used_by_nhi": True}}, {})

@@ -4,4 +4,4 @@ SELECT k.id AS resource_id, 'credential' AS resource_type, k.provider, k.scope,
        k.owner, k.created_at
 FROM v_credentials k
 WHERE k.provider = 'anthropic' AND k.kind = 'api_key' AND k.status = 'active'
-  AND json_extract(k.attrs, '$.workspace_id') IS NULL
+  AND json_extract(k.attrs, '$.in_default_workspace') = 1

@@ -1,0 +1,244 @@
+"""Property test (issue 12): no payload a vendor could send crashes a connector's transform.
+
+Each connector's real transform is fed its recorded fixture payloads with ONE field of ONE
+item changed: removed, null, a value of the wrong type, or an odd timestamp. Whatever the
+change, the transform must return (never raise), and if any record the unmutated payload
+produced is missing, the result must carry a gap that says why (the scope is then ``partial``
+with a reason; the scan and the other scopes go on: see the per-connector fidelity tests that
+run the same over the wire). AWS is owned elsewhere (connectors/aws) and not covered here.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+from nhi_cli.kit.times import load_relative_estate
+from nhi_cli.model import Batch
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+MISSING = object()
+# A value of the field's own type is a well-formed payload (another name, an empty list), not a
+# malformed one: such draws are skipped, except odd values of a time field.
+TIME_FIELD = re.compile(r"(_at$|At$|Time$|_time$|DateTime$|_date$|^created|Timestamp$)")
+ODD_VALUES = [MISSING, None, 12345, -1, 1.5, True, "", "x", [], {}, ["x"], {"x": 1},
+              "2026-11-20T08:00:00-8:00", "not-a-time", "9999-99-99T99:99:99Z", 10 ** 20]
+
+
+def data(path: Path) -> Any:
+    body = json.loads(path.read_text())
+    return body["data"] if isinstance(body, dict) and "data" in body else body
+
+
+def snake(obj: Any) -> Any:
+    """proto JSON (camelCase) -> the snake_case dicts the GCP get layer hands to transforms."""
+    if isinstance(obj, dict):
+        return {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): snake(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [snake(v) for v in obj]
+    return obj
+
+
+@dataclass
+class Case:
+    name: str
+    payloads: dict[str, list]  # name -> list of items the vendor sends
+    run: Callable[[dict[str, list]], Batch]
+
+
+def openai_case() -> Case:
+    from nhi_connectors.openai import transform as t
+
+    project = {"id": "proj_A", "name": "A"}
+
+    def run(p):
+        batch = t.transform_service_accounts("org", project, p["service_accounts"])
+        batch.extend(t.transform_project_keys("org", project, p["api_keys"], NOW))
+        batch.extend(t.transform_admin_keys("org", p["admin_keys"], "sk-admin-x", NOW))
+        return batch
+    root = FIXTURES / "openai"
+    return Case("openai", {"service_accounts": data(root / "projects/proj_A/service_accounts.json"),
+                           "api_keys": data(root / "projects/proj_A/api_keys.json"),
+                           "admin_keys": data(root / "admin_api_keys.json")}, run)
+
+
+def anthropic_case() -> Case:
+    from nhi_connectors.anthropic import transform as t
+
+    root = FIXTURES / "anthropic"
+    workspaces = {w["id"]: w for w in data(root / "workspaces.json")}
+    users = {u["id"]: u for u in data(root / "users.json")}
+    return Case("anthropic", {"api_keys": data(root / "api_keys.json")},
+                lambda p: t.transform_api_keys("org", p["api_keys"], workspaces, users, {"wrkspc_00Default"}))
+
+
+def azure_case() -> Case:
+    from nhi_connectors.azure.rbac import transform_role_assignments
+    from nhi_connectors.azure.transform import transform_tenant
+
+    estate = load_relative_estate(FIXTURES / "azure" / "tenant.json", NOW)
+    for obj in estate["servicePrincipals"] + estate["applications"]:
+        obj["owners"] = []  # the fake expands owner ids into objects; transforms see the objects
+    assignments: dict[str, list] = {}
+    for a in estate["appRoleAssignments"]:
+        assignments.setdefault(a["principalId"], []).append(a)
+    arm = [{**a, "id": f"/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/{a['name']}"}
+           for items in estate["roleAssignments"].values() for a in items]
+
+    def run(p):
+        by_sp: dict[str, list] = {}
+        for a in p["appRoleAssignments"]:
+            # the get layer keys them by the SP they were expanded on, a string
+            key = a.get("principalId") if isinstance(a, dict) and isinstance(a.get("principalId"), str) else "?"
+            by_sp.setdefault(key, []).append(a)
+        batch = transform_tenant(
+            tenant_id=estate["tenant"]["id"], scope="tenant", now=NOW, sps=p["servicePrincipals"],
+            apps=p["applications"], role_assignments=by_sp, delegated=p["oauth2PermissionGrants"],
+            directory_roles=p["directoryRoles"], users=p["users"], sign_ins=p["signInActivities"],
+            credential_sign_ins=p["credentialSignInActivities"], agent_identities=[],
+            inherited={"5e7a1000-0000-4000-8000-000000000005": estate["inheritedPermissions"]["5e7a1000-0000-4000-8000-000000000005"]})
+        batch.extend(transform_role_assignments(p["roleAssignments"], {}, "subscription"))
+        return batch
+    roles = [{**r, "members": [{"id": m} for m in r["members"]]} for r in estate["directoryRoles"]]
+    return Case("azure", {"servicePrincipals": estate["servicePrincipals"], "applications": estate["applications"],
+                          "appRoleAssignments": estate["appRoleAssignments"],
+                          "oauth2PermissionGrants": estate["oauth2PermissionGrants"], "directoryRoles": roles,
+                          "users": estate["users"], "signInActivities": estate["signInActivities"],
+                          "credentialSignInActivities": estate["credentialSignInActivities"],
+                          "roleAssignments": arm}, run)
+
+
+def gcp_case() -> Case:
+    from nhi_cli.kit.connector import CollectContext
+    from nhi_connectors.gcp import GcpConnector
+    from nhi_connectors.gcp.settings import GcpSettings
+    from nhi_connectors.gcp.transform import last_authentications
+
+    estate = load_relative_estate(FIXTURES / "gcp" / "estate.json", NOW)
+    project = "nw-ml-prod"
+    accounts = snake(estate["serviceAccounts"][project])
+    keys = {sa["email"]: snake(estate["keys"].get(sa["email"], [])) for sa in accounts}
+    policy = snake(estate["projectPolicies"][project])
+
+    def run(p):
+        problems = Batch()
+        sa_auth = last_authentications(p["activities"], "sa", problems)
+        ctx = CollectContext(now=NOW, settings=GcpSettings())
+        per_sa = [{"keys": keys.get(sa.get("email") if isinstance(sa, dict) and isinstance(sa.get("email"), str) else "", []),
+                   "policy": None,
+                   "policy_error": None} for sa in p["accounts"]]
+        batch = GcpConnector()._batch(ctx, project, p["accounts"], per_sa, policy, sa_auth, {})
+        batch.extend(problems)
+        return batch
+    return Case("gcp", {"accounts": accounts,
+                        "activities": estate["activities"][project]["serviceAccountLastAuthentication"]}, run)
+
+
+def github_case() -> Case:
+    from nhi_connectors.github import transform as t
+
+    root = FIXTURES / "github" / "acme-alpha"
+
+    def run(p):
+        owners: dict = {}
+        batch = t.transform_installations("acme-alpha", p["installations"])
+        batch.extend(t.transform_fine_grained_pats("acme-alpha", p["pats"], owners))
+        batch.extend(t.transform_credential_authorizations("acme-alpha", p["authorizations"], owners))
+        batch.extend(t.transform_deploy_keys("acme-alpha", "infra", p["deploy_keys"]))
+        return batch
+    return Case("github", {"installations": data(root / "installations.json")["installations"],
+                           "pats": data(root / "personal-access-tokens.json"),
+                           "authorizations": data(root / "credential-authorizations.json"),
+                           "deploy_keys": data(root / "deploy-keys.json")["infra"]}, run)
+
+
+CASES = {c.name: c for c in (openai_case(), anthropic_case(), azure_case(), gcp_case(), github_case())}
+
+
+def paths(obj: Any, prefix: tuple = (), depth: int = 3) -> list[tuple]:
+    """Every field of an item, nested objects included (a few levels deep)."""
+    out = []
+    if isinstance(obj, dict) and depth:
+        for key, value in obj.items():
+            out.append(prefix + (key,))
+            out.extend(paths(value, prefix + (key,), depth - 1))
+    return out
+
+
+def mutate(item: Any, path: tuple, value: Any) -> Any:
+    item = copy.deepcopy(item)
+    parent = item
+    for key in path[:-1]:
+        parent = parent[key]
+    if value is MISSING:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = copy.deepcopy(value)
+    return item
+
+
+def ids(batch: Batch) -> set[str]:
+    return {i.id for i in batch.identities} | {c.id for c in batch.credentials}
+
+
+def check(case: Case, payloads: dict[str, list], what: str) -> None:
+    baseline = ids(case.run(copy.deepcopy(case.payloads)))
+    try:
+        result = case.run(payloads)
+    except Exception as exc:  # noqa: BLE001 - the property under test
+        pytest.fail(f"{case.name}: {what} crashed the transform: {type(exc).__name__}: {exc}")
+    lost = baseline - ids(result)
+    if lost:
+        assert result.gaps, f"{case.name}: {what} silently dropped {sorted(lost)[:3]}"
+    for gap in result.gaps:
+        assert gap["what"] and gap["code"] and gap["message"], gap
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_unmutated_fixtures_transform_without_gaps(name):
+    result = CASES[name].run(copy.deepcopy(CASES[name].payloads))
+    assert ids(result) and not result.gaps
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                    HealthCheck.too_slow])
+@given(choice=st.data())
+def test_one_mutated_field_never_crashes_and_never_drops_silently(name, choice):
+    case = CASES[name]
+    lists = {k: v for k, v in case.payloads.items() if v}
+    listing = choice.draw(st.sampled_from(sorted(lists)), label="list")
+    index = choice.draw(st.integers(0, len(lists[listing]) - 1), label="item")
+    item = lists[listing][index]
+    field = choice.draw(st.sampled_from(paths(item)), label="field")
+    value = choice.draw(st.sampled_from(ODD_VALUES), label="value")
+    original = item
+    for key in field:
+        original = original[key]
+    if type(value) is type(original):  # a well-formed value; only an odd time is still "odd"
+        assume(TIME_FIELD.search(str(field[-1])) is not None and value not in ("", [], {}))
+    payloads = copy.deepcopy(case.payloads)
+    payloads[listing][index] = mutate(item, field, value)
+    check(case, payloads, f"{listing}[{index}].{'.'.join(map(str, field))} = {'<missing>' if value is MISSING else value!r}")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@given(choice=st.data())
+@settings(max_examples=40, deadline=None, derandomize=True)
+def test_a_whole_item_of_the_wrong_shape_is_a_gap(name, choice):
+    case = CASES[name]
+    lists = {k: v for k, v in case.payloads.items() if v}
+    listing = choice.draw(st.sampled_from(sorted(lists)), label="list")
+    index = choice.draw(st.integers(0, len(lists[listing]) - 1), label="item")
+    value = choice.draw(st.sampled_from([None, "x", 12, [], {}]), label="value")
+    payloads = copy.deepcopy(case.payloads)
+    payloads[listing][index] = value
+    check(case, payloads, f"{listing}[{index}] = {value!r}")

@@ -1,0 +1,264 @@
+"""Every fixture payload and every answer of the REST fakes conforms to the vendor's published
+model, and a deliberately wrong payload does not (issue 12). See vendor_models.py for sources."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fidelity.vendor_models import NonConforming, conforms, proto_conforms
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def listed(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["data"]
+
+
+# --- OpenAI ---------------------------------------------------------------------------------
+def openai_models():
+    from openai.types.admin.organization.admin_api_key import AdminAPIKey
+    from openai.types.admin.organization.organization_user import OrganizationUser
+    from openai.types.admin.organization.project import Project
+    from openai.types.admin.organization.projects.project_api_key import ProjectAPIKey
+    from openai.types.admin.organization.projects.project_service_account import ProjectServiceAccount
+
+    return {"projects": Project, "api_keys": ProjectAPIKey, "service_accounts": ProjectServiceAccount,
+            "admin_api_keys": AdminAPIKey, "users": OrganizationUser}
+
+
+def openai_files(root: Path):
+    yield "projects", root / "projects.json"
+    yield "admin_api_keys", root / "admin_api_keys.json"
+    yield "users", root / "users.json"
+    for folder in sorted((root / "projects").iterdir()):
+        for name in ("api_keys", "service_accounts"):
+            if (folder / f"{name}.json").is_file():
+                yield name, folder / f"{name}.json"
+
+
+@pytest.mark.parametrize("root", ["openai", "demo/openai"])
+def test_openai_fixtures_conform(root):
+    models = openai_models()
+    for kind, path in openai_files(FIXTURES / root):
+        for item in listed(path):
+            conforms(models[kind], item, f"{path.relative_to(FIXTURES)} {item.get('id')}")
+
+
+def test_openai_fake_answers_conform():
+    from nhi_connectors.openai.fake import OpenAIFake
+
+    models, key = openai_models(), "sk-admin-VALIDATE"
+    with OpenAIFake.from_dir(FIXTURES / "openai", admin_keys={key}) as fake:
+        get = lambda path, **params: httpx.get(fake.url + "/v1/organization" + path, params=params,  # noqa: E731
+                                               headers={"Authorization": f"Bearer {key}"}).json()
+        answers = [("projects", get("/projects", include_archived="true")), ("admin_api_keys", get("/admin_api_keys")),
+                   ("users", get("/users"))]
+        for project in answers[0][1]["data"]:
+            answers.append(("api_keys", get(f"/projects/{project['id']}/api_keys", owner_project_access="any")))
+            answers.append(("service_accounts", get(f"/projects/{project['id']}/service_accounts")))
+    for kind, body in answers:
+        assert body["object"] == "list" and isinstance(body["has_more"], bool)
+        for item in body["data"]:
+            conforms(models[kind], item, f"fake {kind} {item['id']}")
+
+
+def test_openai_wrong_payloads_fail():
+    models = openai_models()
+    key = listed(FIXTURES / "openai/projects/proj_A/api_keys.json")[0]
+    renamed = {("redacted" if k == "redacted_value" else k): v for k, v in key.items()}
+    flattened = {**key, "owner": key["owner"]["user"]}  # the user where the owner object belongs
+    for bad in (renamed, flattened):
+        with pytest.raises(NonConforming):
+            conforms(models["api_keys"], bad, "deliberately wrong")
+
+
+# --- Anthropic ------------------------------------------------------------------------------
+def anthropic_models():
+    from anthropic.types.organization.api_key import APIKey
+    from anthropic.types.organization.organization_user import OrganizationUser
+    from anthropic.types.organization.workspace import Workspace
+
+    return {"api_keys": APIKey, "workspaces": Workspace, "users": OrganizationUser}
+
+
+def anthropic_key(model, item: dict, where: str) -> None:
+    """Keys recorded before ``scope`` existed carry the deprecated top-level ``workspace_id``
+    instead; the connector reads both. Those are checked against the current model with only
+    ``scope`` exempted (every other field still has to conform)."""
+    if "scope" not in item and "workspace_id" in item:
+        item = {k: v for k, v in item.items() if k != "workspace_id"}
+        item["scope"] = {"type": "organization"}
+    conforms(model, item, where)
+
+
+@pytest.mark.parametrize("root", ["anthropic", "demo/anthropic"])
+def test_anthropic_fixtures_conform(root):
+    models = anthropic_models()
+    folder = FIXTURES / root
+    for kind in ("api_keys", "workspaces", "users"):
+        for item in listed(folder / f"{kind}.json"):
+            check = anthropic_key if kind == "api_keys" else conforms
+            check(models[kind], item, f"{root}/{kind} {item.get('id')}")
+    conforms(models["workspaces"], json.loads((folder / "default_workspace.json").read_text()), f"{root} default")
+
+
+def test_anthropic_fake_answers_conform():
+    from nhi_connectors.anthropic.fake import AnthropicFake
+
+    models, key = anthropic_models(), "sk-ant-admin01-VALIDATE"
+    with AnthropicFake.from_dir(FIXTURES / "anthropic", admin_keys={key}) as fake:
+        headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
+        get = lambda path, **params: httpx.get(fake.url + "/v1/organizations" + path, params=params,  # noqa: E731
+                                               headers=headers).json()
+        answers = [("api_keys", get("/api_keys")), ("users", get("/users")),
+                   ("workspaces", get("/workspaces", include_archived="true", include_default="true"))]
+    for kind, body in answers:
+        assert set(body) >= {"data", "has_more", "first_id", "last_id"}
+        for item in body["data"]:
+            (anthropic_key if kind == "api_keys" else conforms)(models[kind], item, f"fake {kind} {item['id']}")
+
+
+def test_anthropic_wrong_payloads_fail():
+    models = anthropic_models()
+    key = next(k for k in listed(FIXTURES / "anthropic/api_keys.json") if "scope" in k)
+    unnested = {**{k: v for k, v in key.items() if k != "scope"}, "scope": key["scope"]["workspace_id"]}
+    renamed = {("key_hint" if k == "partial_key_hint" else k): v for k, v in key.items()}
+    untyped = {**key, "scope": {"workspace_id": "wrkspc_x"}}  # no discriminating type
+    for bad in (unnested, renamed, untyped):
+        with pytest.raises(NonConforming):
+            conforms(models["api_keys"], bad, "deliberately wrong")
+
+
+# --- Google ---------------------------------------------------------------------------------
+def google_messages():
+    from google.cloud.iam_admin_v1 import types as iam
+    from google.cloud.resourcemanager_v3 import types as rm
+    from google.iam.v1 import policy_pb2
+
+    return iam.ServiceAccount, iam.ServiceAccountKey, rm.Project, rm.Folder, policy_pb2.Policy
+
+
+@pytest.mark.parametrize("estate", ["gcp/estate.json", "demo/gcp/estate.json"])
+def test_gcp_fixtures_conform(estate):
+    from nhi_cli.kit.times import load_relative_estate
+    from nhi_cli.model import utcnow
+
+    account, key, project, folder, policy = google_messages()
+    data = load_relative_estate(FIXTURES / estate, utcnow())
+    for items in data.get("serviceAccounts", {}).values():
+        for item in items:
+            proto_conforms(account, item, f"{estate} serviceAccount {item.get('email')}")
+    for items in data.get("keys", {}).values():
+        for item in items:
+            proto_conforms(key, item, f"{estate} key {item.get('name')}")
+    for item in data.get("projects", []):
+        proto_conforms(project, item, f"{estate} project {item.get('projectId')}")
+    for item in data.get("folders", []):
+        proto_conforms(folder, item, f"{estate} folder {item.get('name')}")
+    for name, item in {**data.get("projectPolicies", {}), **data.get("ancestorPolicies", {})}.items():
+        proto_conforms(policy, item, f"{estate} policy {name}")
+
+
+def test_gcp_wrong_payloads_fail():
+    account, _, project, _, policy = google_messages()
+    with pytest.raises(NonConforming):
+        proto_conforms(project, {"name": "projects/1", "projectId": "p", "parentName": "organizations/1"}, "renamed field")
+    with pytest.raises(NonConforming):
+        proto_conforms(policy, {"bindings": {"role": "roles/owner", "members": ["user:a@b.c"]}}, "object, not list")
+    with pytest.raises(NonConforming):
+        proto_conforms(account, {"email": "a@b.iam.gserviceaccount.com", "disabled": "no"}, "wrong type")
+
+
+# --- GitHub ---------------------------------------------------------------------------------
+def github_models():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from githubkit_schemas.v2026_03_10 import models
+
+    return {"installations": models.Installation, "pats": models.OrganizationProgrammaticAccessGrant,
+            "deploy_keys": models.DeployKey}
+
+
+@pytest.mark.parametrize("org", ["github/acme-alpha", "github/acme-beta", "demo/github/northwind-robotics"])
+def test_github_fixtures_conform(org):
+    models, folder = github_models(), FIXTURES / org
+    for item in json.loads((folder / "installations.json").read_text())["installations"]:
+        conforms(models["installations"], item, f"{org} installation {item.get('id')}")
+    for item in json.loads((folder / "personal-access-tokens.json").read_text()):
+        conforms(models["pats"], item, f"{org} token {item.get('id')}")
+    for repo, keys in json.loads((folder / "deploy-keys.json").read_text()).items():
+        for item in keys:
+            conforms(models["deploy_keys"], item, f"{org}/{repo} deploy key {item.get('id')}")
+
+
+def test_github_wrong_payloads_fail():
+    models = github_models()
+    pat = json.loads((FIXTURES / "github/acme-alpha/personal-access-tokens.json").read_text())[0]
+    renamed = {("expired" if k == "token_expired" else k): v for k, v in pat.items()}
+    unnested = {**pat, "permissions": {"contents": "write"}}  # not grouped by organization/repository/other
+    owner_login = {**pat, "owner": pat["owner"]["login"]}
+    for bad in (renamed, owner_login):
+        with pytest.raises(NonConforming):
+            conforms(models["pats"], bad, "deliberately wrong")
+    conforms(models["pats"], unnested, "permissions groups are all optional")  # documented as optional
+
+
+# --- Microsoft Graph ------------------------------------------------------------------------
+GRAPH_SCHEMA = Path(__file__).with_name("graph_v1_schema.json")  # derived from Graph's CSDL; source inside
+
+
+def graph_validator(type_name: str):
+    import jsonschema
+
+    schema = json.loads(GRAPH_SCHEMA.read_text())
+    return jsonschema.Draft202012Validator({**schema, "$ref": f"#/$defs/{type_name}"})
+
+
+def graph_conforms(type_name: str, item: dict, where: str) -> None:
+    errors = sorted(graph_validator(type_name).iter_errors(item), key=str)
+    if errors:
+        raise NonConforming(f"{where}: {type_name}: {errors[0].message} at {list(errors[0].absolute_path)}")
+
+
+@pytest.mark.parametrize("estate", ["azure/tenant.json", "demo/azure/estate.json"])
+def test_graph_fake_answers_conform(estate):
+    """What the fake serves for every v1.0 call nhi makes (beta reports and Agent ID objects
+    are not in the v1.0 CSDL and are not checked here)."""
+    from nhi_cli.kit.times import load_relative_estate
+    from nhi_cli.model import utcnow
+    from nhi_connectors.azure.fake import AzureFake
+    from nhi_connectors.azure.graph import APP_SELECT, OWNER_SELECT, SP_SELECT
+
+    with AzureFake(load_relative_estate(FIXTURES / estate, utcnow())) as fake:
+        def get(path, **params):
+            body = httpx.get(fake.url + path, params=params, headers={"Authorization": f"Bearer {fake.token}"}).json()
+            assert "value" in body, body
+            return body["value"]
+        checks = [("servicePrincipal", get("/v1.0/servicePrincipals", **{"$select": SP_SELECT, "$expand": OWNER_SELECT})),
+                  ("servicePrincipal", get("/v1.0/servicePrincipals", **{"$select": "id", "$expand": "appRoleAssignments"})),
+                  ("application", get("/v1.0/applications", **{"$select": APP_SELECT, "$expand": OWNER_SELECT})),
+                  ("oAuth2PermissionGrant", get("/v1.0/oauth2PermissionGrants")),
+                  ("directoryRole", get("/v1.0/directoryRoles", **{"$select": "id,displayName,roleTemplateId",
+                                                                    "$expand": "members($select=id)"})),
+                  ("user", get("/v1.0/users"))]
+    for type_name, items in checks:
+        for item in items:
+            graph_conforms(type_name, item, f"{estate} {type_name} {item.get('id')}")
+            for assignment in item.get("appRoleAssignments") or []:
+                graph_conforms("appRoleAssignment", assignment, f"{estate} appRoleAssignment {assignment.get('id')}")
+
+
+def test_graph_wrong_payloads_fail():
+    sp = {"id": "x", "displayName": "x", "passwordCredentials": [], "keyCredentials": []}
+    for bad in ({**sp, "createdDateTime": "2026-01-01T00:00:00Z"},  # not a v1.0 servicePrincipal property
+                {**sp, "passwordCredentials": {"keyId": "k"}},  # an object where a collection belongs
+                {**sp, "keyCredentials": [{"keyId": "k", "thumbprint": "AB"}]}):  # renamed customKeyIdentifier
+        with pytest.raises(NonConforming):
+            graph_conforms("servicePrincipal", bad, "deliberately wrong")
+    graph_conforms("servicePrincipal", sp, "well formed")
