@@ -73,14 +73,27 @@ class Config(Strict):
 
     # Not part of the file: where it came from, for relative paths and messages.
     source: Path | None = Field(default=None, exclude=True)
+    # Settings an untrusted (working-directory) file tried to set, shown and not applied
+    # (nhi_cli/trust.py), and the endpoints it named per provider: scanning those is refused.
+    held_back: list[str] = Field(default_factory=list, exclude=True)
+    untrusted_endpoints: dict[str, list[str]] = Field(default_factory=dict, exclude=True)
 
     def provider_settings(self, name: str, connector_cls) -> Any:
         """The validated settings model for one provider, errors naming the line."""
+        from nhi_cli import trust
+
+        if name in self.untrusted_endpoints:
+            keys = ", ".join(f"providers.{name}.{k}" for k in self.untrusted_endpoints[name])
+            raise ConfigError(f"{self.source}: {keys}: an endpoint in a nhi.yaml found in the working directory "
+                              f"is not trusted (credentials from the environment would go there); pass "
+                              f"--config {self.source} to use it")
         raw = self.providers.get(name, {})
         try:
-            return connector_cls.Settings.model_validate(raw)
+            settings = connector_cls.Settings.model_validate(raw)
         except ValidationError as exc:
             raise _error(self.source, exc, prefix=("providers", name)) from None
+        trust.check_endpoints(name, settings, str(self.source or "config"))
+        return settings
 
 
 def _line_of(node: yaml.Node | None, path: tuple) -> int | None:
@@ -151,13 +164,38 @@ def parse_yaml(path: Path, text: str) -> Any:
 
 
 def load_config(path: str | os.PathLike | None = None, *, required: bool = False) -> Config:
-    """Load nhi.yaml from ``path`` (or ./nhi.yaml if present); defaults when there is none."""
-    if path is None:
-        candidate = Path(DEFAULT_CONFIG_NAME)
-        if not candidate.exists():
-            return Config()
-        path = candidate
-    path = Path(path)
+    """Load the config. ``path`` given (``--config``, ``NHI_CONFIG``): that file, trusted.
+    Otherwise the user-level file (trusted) and a ./nhi.yaml (untrusted unless
+    NHI_TRUST_CWD_CONFIG is set: see nhi_cli/trust.py), the latter's allowed settings on top."""
+    from nhi_cli import trust
+
+    if path is not None:
+        return _load_file(Path(path))
+    user = trust.user_config_path()
+    base = _load_file(user) if user.is_file() else None
+    candidate = Path(DEFAULT_CONFIG_NAME)
+    if not candidate.is_file():
+        return base or Config()
+    if trust.cwd_config_trusted():
+        local = _load_file(candidate)
+        held: list[str] = []
+        endpoints: dict[str, list[str]] = {}
+    else:
+        local = _load_file(candidate, untrusted=True)
+        held, endpoints = local.held_back, local.untrusted_endpoints
+    if base is None:
+        return local
+    # The working-directory file's settings replace the user's, one setting at a time.
+    update = {key: getattr(local, key) for key in local.model_fields_set if key != "providers"}
+    merged = base.model_copy(update=update)
+    merged.providers = {**base.providers}
+    for name, section in local.providers.items():
+        merged.providers[name] = {**base.providers.get(name, {}), **section}
+    merged.source, merged.held_back, merged.untrusted_endpoints = candidate, held, endpoints
+    return merged
+
+
+def _load_file(path: Path, untrusted: bool = False) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -169,11 +207,18 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = False
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the top level must be a mapping of settings")
+    held: list[str] = []
+    endpoints: dict[str, list[str]] = {}
+    if untrusted:
+        from nhi_cli import trust
+
+        data, held, endpoints = trust.split_untrusted(data)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise _error(path, exc) from None
     config.source = path
+    config.held_back, config.untrusted_endpoints = held, endpoints
     base = path.parent
     config.rules.dirs = [d if d.is_absolute() else base / d for d in config.rules.dirs]
     if config.people is not None and not config.people.is_absolute():

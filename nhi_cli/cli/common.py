@@ -17,7 +17,8 @@ DbOption = Annotated[Optional[str], typer.Option(
     "--db", envvar="NHI_DB", show_default=False,
     help="Inventory: a SQLite file (default ./nhi.db, or `db:` in nhi.yaml) or postgresql://user@host/db.")]
 ConfigOption = Annotated[Optional[Path], typer.Option(
-    "--config", "-c", envvar="NHI_CONFIG", help="nhi.yaml to use (default ./nhi.yaml if present).", show_default=False)]
+    "--config", "-c", envvar="NHI_CONFIG", help="nhi.yaml to use, trusted (default: ~/.config/nhi/nhi.yaml, then ./nhi.yaml with "
+    "only its safe settings; see 'Trust model' in the README).", show_default=False)]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr; errors and the reason a scope failed still show.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail, such as API calls per scope.")]
 
@@ -49,6 +50,10 @@ class State:
             from nhi_cli.config import load_config
 
             self._config = load_config(self.config_path)
+            if self._config.held_back:
+                self.say(f"nhi: note: {self._config.source} was found in the working directory and is not trusted; "
+                         f"not applied: {', '.join(self._config.held_back)} (pass --config "
+                         f"{self._config.source} to use it; see 'Trust model' in the README)")
         return self._config
 
     def use_config(self, config: Config) -> None:
