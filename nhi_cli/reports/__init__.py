@@ -6,8 +6,6 @@ uses, and ``write_output`` puts the text on stdout or into a file.
 """
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 from nhi_cli.errors import ExitCode, NhiError
@@ -59,44 +57,23 @@ def render_report(conn, fmt: str, *, scan_id: int | None = None, what: str = "fi
 
 def check_writable(output: Path) -> None:
     """Fail before any work when ``output`` cannot be written (exit 4, nothing created)."""
-    target = Path(output)
-    if target.is_dir():
-        raise NhiError(f"cannot write the report to {target}: it is a directory", ExitCode.CANNOT_RUN)
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise NhiError(f"cannot write the report to {target}: directory {parent} does not exist", ExitCode.CANNOT_RUN)
-    if target.exists() and not os.access(target, os.W_OK) or not target.exists() and not os.access(parent, os.W_OK):
-        raise NhiError(f"cannot write the report to {target}: permission denied", ExitCode.CANNOT_RUN)
+    from nhi_cli.files import check_target
+
+    check_target(Path(output))
 
 
 def write_private(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` atomically (temp file + rename), readable by its owner
-    only (0600), like the inventory: reports and revoke plans map an estate's weak points
-    (admin keys, unused credentials, where keys were copied). Share them with chmod."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-        os.fchmod(fd, 0o600)  # also when a stale temp file already existed
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
+    """Atomic, owner-only (0600), never through a symlink (nhi_cli/files.py)."""
+    from nhi_cli import files
+
+    files.write_private(Path(target), text)
 
 
 def write_output(text: str, output: Path | None) -> None:
     """Write to ``output`` atomically and owner-only (0600), or to stdout when None."""
+    from nhi_cli import files
+
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        files.write_stdout(text)
         return
-    target = Path(output)
-    check_writable(target)
-    try:
-        write_private(target, text)
-    except OSError as exc:
-        raise NhiError(f"cannot write the report to {target}: {exc.strerror or exc}", ExitCode.CANNOT_RUN) from None
+    files.write_private(Path(output), text)
