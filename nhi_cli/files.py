@@ -5,11 +5,12 @@ file that ``mkstemp`` creates with a random name, ``O_EXCL`` and mode 0600 in th
 directory (so nobody can plant a symlink at its name), then renamed over the target (a symlink at
 the target is replaced, never written through). A target that is not a regular file (a device,
 a pipe) or that is an nhi inventory (``-o nhi.db`` would destroy the revocation log) is refused
-before anything is written. Every failure is an NhiError: one line, exit 4 (2 for the
-inventory, a usage mistake).
+before anything is written. Every failure is an NhiError: one line, exit 4 (8 for a full disk,
+2 for naming the inventory, a usage mistake).
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -82,7 +83,7 @@ def write_private(target: Path, text: str, what: str = "the report") -> None:
         except OSError:
             pass
         raise NhiError(f"cannot write {what} to {target}: {exc.strerror or exc}; nothing was changed",
-                       ExitCode.CANNOT_RUN) from None
+                       _code(exc)) from None
 
 
 def write_stdout(text: str, stream=None) -> None:
@@ -92,4 +93,9 @@ def write_stdout(text: str, stream=None) -> None:
         stream.write(text)
         stream.flush()
     except OSError as exc:
-        raise NhiError(f"cannot write to standard output: {exc.strerror or exc}", ExitCode.CANNOT_RUN) from None
+        raise NhiError(f"cannot write to standard output: {exc.strerror or exc}", _code(exc)) from None
+
+
+def _code(exc: OSError) -> ExitCode:
+    """A full disk (or quota) has its own exit code: the one failure a retry after cleaning fixes."""
+    return ExitCode.NO_SPACE if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)) else ExitCode.CANNOT_RUN

@@ -3,7 +3,7 @@
 The attacker owns a directory entry next to the target (a symlink at the target's name, or at
 the temporary name nhi used to pick: ``.NAME.<pid>.tmp``), or names a target that is not a
 regular file. The victim file is never touched, the inventory is never overwritten, and a write
-error is one line with exit 4 (2 for naming the inventory)."""
+error is one line with its exit code (4; 8 for a full disk; 2 for naming the inventory)."""
 from __future__ import annotations
 
 import json
@@ -80,10 +80,10 @@ def test_the_inventory_itself_is_never_an_output(inventory, args):
     assert db_rows("SELECT COUNT(*) AS n FROM scan_run")[0]["n"] == 1
 
 
-def test_a_full_standard_output_is_one_line_and_exit_4(inventory, tmp_path):
+def test_a_full_standard_output_is_one_line_and_exit_8(inventory, tmp_path):
     with open("/dev/full", "w") as full:
         done = subprocess.run([sys.executable, "-m", "nhi_cli", "report", "-f", "json"], cwd=tmp_path,
                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
-    assert done.returncode == ExitCode.CANNOT_RUN, done.stderr
+    assert done.returncode == ExitCode.NO_SPACE, done.stderr
     lines = done.stderr.strip().splitlines()
     assert lines == ["nhi: error: cannot write to standard output: No space left on device"], done.stderr
