@@ -1,7 +1,7 @@
 """`nhi query "SQL"`: read-only SQL over the inventory and its documented views."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -15,22 +15,32 @@ from nhi_cli.store.db import db_errors
 def query(
     sql: Annotated[str, typer.Argument(help="A SELECT over the views (v_identities, v_credentials, ...).")],
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
+    timeout: Annotated[Optional[float], typer.Option(
+        "--timeout", min=0.001, help="Stop the query after this many seconds (default 60, or NHI_QUERY_TIMEOUT).",
+        show_default=False)] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Run a read-only SQL query against the inventory.
 
-    The connection cannot write: INSERT, UPDATE or DELETE fail with a clear error.
+    The connection cannot write: INSERT, UPDATE or DELETE fail with a clear error, and so do
+    ATTACH and VACUUM INTO. A query stops at its deadline (--timeout) or on Ctrl-C.
 
     Example: nhi query "SELECT identity_name, id, age_days FROM v_credentials WHERE age_days > 90" -f csv
     """
+    from nhi_cli.store import limits
+
     st = state().update(db=db, config=config)
+    seconds = timeout or limits.timeout_from_env(limits.QUERY_TIMEOUT_ENV, limits.DEFAULT_QUERY_TIMEOUT)
     store = st.open_store()
     conn = store.readonly()
+    limits.guard_query(conn)
     try:
-        columns, rows = queries.user_query(conn, sql)
+        with limits.Deadline(seconds, "the query", "--timeout or NHI_QUERY_TIMEOUT").stepping(conn):
+            columns, rows = queries.user_query(conn, sql)
     except db_errors() as exc:
-        raise NhiError(f"query failed: {exc}", ExitCode.USAGE) from None
+        hint = " (nhi query only reads: no writes, ATTACH or VACUUM INTO)" if "not authorized" in str(exc) else ""
+        raise NhiError(f"query failed: {exc}{hint}", ExitCode.USAGE) from None
     finally:
         conn.close()
         store.close()
