@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from nhi_cli import yaml_safe
 from nhi_cli.errors import ConfigError
 from nhi_cli.severity import Severity
 
@@ -127,15 +128,16 @@ def _error(source: Path | None, exc: ValidationError, prefix: tuple = ()) -> Con
     line = None
     if source is not None:
         try:
-            line = _line_of(yaml.compose(source.read_text(encoding="utf-8"), Loader=yaml.SafeLoader), loc)
+            line = _line_of(yaml_safe.compose(source.read_text(encoding="utf-8")), loc)
         except (OSError, yaml.YAMLError):
             line = None
     return ConfigError(f"{name}:{line}: {where}: {message}" if line else f"{name}: {where}: {message}")
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose impossible dates (2027-13-01) stay strings: the schema then rejects them
-    with their path and line, like any other bad value, instead of PyYAML raising ValueError."""
+class _Loader(yaml_safe.Loader):
+    """nhi's safe loader (no aliases: nhi_cli/yaml_safe.py) whose impossible dates (2027-13-01)
+    stay strings: the schema then rejects them with their path and line, like any other bad
+    value, instead of PyYAML raising ValueError."""
 
     def construct_yaml_timestamp(self, node):
         try:
@@ -150,7 +152,7 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 def parse_yaml(path: Path, text: str) -> Any:
     """The YAML document of ``text``; a syntax error is a ConfigError naming the line."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 -- a SafeLoader subclass
+        return yaml_safe.load(text, _Loader)
     except yaml.YAMLError as exc:
         # An unclosed bracket is reported at the end of the file; the line that opened it
         # (the context mark) is where the user has to look.

@@ -39,7 +39,7 @@ def query(
         with limits.Deadline(seconds, "the query", "--timeout or NHI_QUERY_TIMEOUT").stepping(conn):
             columns, rows = queries.user_query(conn, sql)
     except db_errors() as exc:
-        hint = " (nhi query only reads: no writes, ATTACH or VACUUM INTO)" if "not authorized" in str(exc) else ""
+        hint = " (nhi query is read-only: no writes, ATTACH or VACUUM INTO)" if "not authorized" in str(exc) else ""
         raise NhiError(f"query failed: {exc}{hint}", ExitCode.USAGE) from None
     finally:
         conn.close()
