@@ -14,6 +14,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip setuptools
 
 # Dependencies come from requirements.lock (exact versions, hashes checked), then nhi itself.
+# Its install keeps dependencies on: a dependency added to pyproject.toml since the last
+# `make lock` still installs (unpinned) instead of breaking the build; the locked ones are
+# already satisfied and stay as locked.
 $(VENV)/.deps-installed: $(BIN)/python requirements.lock
 	$(BIN)/pip install -q --require-hashes -r requirements.lock
 	touch $@
@@ -23,13 +26,13 @@ $(VENV)/.deps-installed: $(BIN)/python requirements.lock
 $(VENV)/.demo-installed: $(VENV)/.deps-installed pyproject.toml setup.py
 	$(BIN)/pip uninstall -q -y nhi 2>/dev/null || true
 	rm -rf nhi.egg-info
-	$(BIN)/pip install -q --no-deps -e '.[demo]'
+	$(BIN)/pip install -q -e '.[demo]'
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.deps-installed pyproject.toml setup.py
 	$(BIN)/pip uninstall -q -y nhi 2>/dev/null || true
 	rm -rf nhi.egg-info
-	$(BIN)/pip install -q --no-deps -e '.[demo,test]'
+	$(BIN)/pip install -q -e '.[demo,test]'
 	touch $@
 
 # Refresh requirements.lock after changing a dependency in pyproject.toml (needs PyPI).
