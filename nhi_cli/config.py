@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from nhi_cli import yaml_safe
 from nhi_cli.errors import ConfigError
 from nhi_cli.severity import Severity
 
@@ -73,14 +74,27 @@ class Config(Strict):
 
     # Not part of the file: where it came from, for relative paths and messages.
     source: Path | None = Field(default=None, exclude=True)
+    # Settings an untrusted (working-directory) file tried to set, shown and not applied
+    # (nhi_cli/trust.py), and the endpoints it named per provider: scanning those is refused.
+    held_back: list[str] = Field(default_factory=list, exclude=True)
+    untrusted_endpoints: dict[str, list[str]] = Field(default_factory=dict, exclude=True)
 
     def provider_settings(self, name: str, connector_cls) -> Any:
         """The validated settings model for one provider, errors naming the line."""
+        from nhi_cli import trust
+
+        if name in self.untrusted_endpoints:
+            keys = ", ".join(f"providers.{name}.{k}" for k in self.untrusted_endpoints[name])
+            raise ConfigError(f"{self.source}: {keys}: an endpoint in a nhi.yaml found in the working directory "
+                              f"is not trusted (credentials from the environment would go there); pass "
+                              f"--config {self.source} to use it")
         raw = self.providers.get(name, {})
         try:
-            return connector_cls.Settings.model_validate(raw)
+            settings = connector_cls.Settings.model_validate(raw)
         except ValidationError as exc:
             raise _error(self.source, exc, prefix=("providers", name)) from None
+        trust.check_endpoints(name, settings, str(self.source or "config"))
+        return settings
 
 
 def _line_of(node: yaml.Node | None, path: tuple) -> int | None:
@@ -114,15 +128,16 @@ def _error(source: Path | None, exc: ValidationError, prefix: tuple = ()) -> Con
     line = None
     if source is not None:
         try:
-            line = _line_of(yaml.compose(source.read_text(encoding="utf-8"), Loader=yaml.SafeLoader), loc)
+            line = _line_of(yaml_safe.compose(source.read_text(encoding="utf-8")), loc)
         except (OSError, yaml.YAMLError):
             line = None
     return ConfigError(f"{name}:{line}: {where}: {message}" if line else f"{name}: {where}: {message}")
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose impossible dates (2027-13-01) stay strings: the schema then rejects them
-    with their path and line, like any other bad value, instead of PyYAML raising ValueError."""
+class _Loader(yaml_safe.Loader):
+    """nhi's safe loader (no aliases: nhi_cli/yaml_safe.py) whose impossible dates (2027-13-01)
+    stay strings: the schema then rejects them with their path and line, like any other bad
+    value, instead of PyYAML raising ValueError."""
 
     def construct_yaml_timestamp(self, node):
         try:
@@ -137,7 +152,7 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 def parse_yaml(path: Path, text: str) -> Any:
     """The YAML document of ``text``; a syntax error is a ConfigError naming the line."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 -- a SafeLoader subclass
+        return yaml_safe.load(text, _Loader)
     except yaml.YAMLError as exc:
         # An unclosed bracket is reported at the end of the file; the line that opened it
         # (the context mark) is where the user has to look.
@@ -152,13 +167,38 @@ def parse_yaml(path: Path, text: str) -> Any:
 
 
 def load_config(path: str | os.PathLike | None = None, *, required: bool = False) -> Config:
-    """Load nhi.yaml from ``path`` (or ./nhi.yaml if present); defaults when there is none."""
-    if path is None:
-        candidate = Path(DEFAULT_CONFIG_NAME)
-        if not candidate.exists():
-            return Config()
-        path = candidate
-    path = Path(path)
+    """Load the config. ``path`` given (``--config``, ``NHI_CONFIG``): that file, trusted.
+    Otherwise the user-level file (trusted) and a ./nhi.yaml (untrusted unless
+    NHI_TRUST_CWD_CONFIG is set: see nhi_cli/trust.py), the latter's allowed settings on top."""
+    from nhi_cli import trust
+
+    if path is not None:
+        return _load_file(Path(path))
+    user = trust.user_config_path()
+    base = _load_file(user) if user.is_file() else None
+    candidate = Path(DEFAULT_CONFIG_NAME)
+    if not candidate.is_file():
+        return base or Config()
+    if trust.cwd_config_trusted():
+        local = _load_file(candidate)
+        held: list[str] = []
+        endpoints: dict[str, list[str]] = {}
+    else:
+        local = _load_file(candidate, untrusted=True)
+        held, endpoints = local.held_back, local.untrusted_endpoints
+    if base is None:
+        return local
+    # The working-directory file's settings replace the user's, one setting at a time.
+    update = {key: getattr(local, key) for key in local.model_fields_set if key != "providers"}
+    merged = base.model_copy(update=update)
+    merged.providers = {**base.providers}
+    for name, section in local.providers.items():
+        merged.providers[name] = {**base.providers.get(name, {}), **section}
+    merged.source, merged.held_back, merged.untrusted_endpoints = candidate, held, endpoints
+    return merged
+
+
+def _load_file(path: Path, untrusted: bool = False) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -170,11 +210,18 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = False
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the top level must be a mapping of settings")
+    held: list[str] = []
+    endpoints: dict[str, list[str]] = {}
+    if untrusted:
+        from nhi_cli import trust
+
+        data, held, endpoints = trust.split_untrusted(data)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise _error(path, exc) from None
     config.source = path
+    config.held_back, config.untrusted_endpoints = held, endpoints
     base = path.parent
     config.rules.dirs = [d if d.is_absolute() else base / d for d in config.rules.dirs]
     if config.people is not None and not config.people.is_absolute():

@@ -46,8 +46,12 @@ def nhi():
 def isolated(tmp_path, monkeypatch):
     """Every test runs in its own directory with fake AWS credentials and no real config."""
     monkeypatch.chdir(tmp_path)
-    for var in ("NHI_DB", "NHI_CONFIG", "NHI_SECRET_SALT", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    for var in ("NHI_DB", "NHI_CONFIG", "NHI_SECRET_SALT", "AWS_PROFILE", "AWS_ENDPOINT_URL", "NHI_ALLOW_ENDPOINTS"):
         monkeypatch.delenv(var, raising=False)
+    # The tests of each feature write ./nhi.yaml as its owner would and trust it; the trust
+    # model's own tests (tests/security/test_config_trust.py) unset this and prove the default.
+    monkeypatch.setenv("NHI_TRUST_CWD_CONFIG", "1")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-user-config"))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

@@ -2,8 +2,8 @@
 why not (discovery.py finds the files).
 
 Every failure is a :class:`FileProblem` with a short code (``unreadable``, ``symlink_loop``,
-``too_large``, ``not_a_file``, ``not_utf8``, ``malformed_json``, ``unexpected_shape``) and a
-message that names a position or an OS error, never the file's content. The connector turns
+``too_large``, ``not_a_file``, ``not_utf8``, ``malformed_json``, ``unexpected_shape``,
+``too_deep``, ``too_many_keys``, ``too_many_servers``) and a message that names a position or an OS error, never the file's content. The connector turns
 each into a gap for that file and goes on with the next one.
 """
 from __future__ import annotations
@@ -24,6 +24,20 @@ class FileProblem(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may hold (McpSettings.max_nesting, max_servers, max_keys)."""
+
+    max_nesting: int = 64
+    max_servers: int = 1_000
+    max_keys: int = 1_000_000
+
+    @classmethod
+    def of(cls, settings: Any) -> "Limits":
+        return cls(**{name: getattr(settings, name) for name in ("max_nesting", "max_servers", "max_keys")
+                      if hasattr(settings, name)})
 
 
 @dataclass
@@ -71,14 +85,41 @@ def read_text(path: Path, max_bytes: int) -> tuple[str, int]:
         raise FileProblem("not_utf8", f"invalid UTF-8 at byte {exc.start}") from None
 
 
-def parse(config: ConfigFile, text: str) -> ParsedFile:
+def check_shape(doc: Any, limits: Limits) -> None:
+    """Depth and key count of a parsed document, walked without recursion."""
+    stack, keys = [(doc, 1)], 0
+    while stack:
+        value, depth = stack.pop()
+        if depth > limits.max_nesting:
+            raise FileProblem("too_deep", f"nested deeper than {limits.max_nesting} levels (max_nesting)")
+        if isinstance(value, dict):
+            keys += len(value)
+            if keys > limits.max_keys:
+                raise FileProblem("too_many_keys", f"more than {limits.max_keys} keys (max_keys)")
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+
+
+def parse(config: ConfigFile, text: str, limits: Limits = Limits()) -> ParsedFile:
     try:
         doc = jsonc.loads(text) if text.strip() else {}
     except jsonc.JsoncError as exc:
         raise FileProblem("malformed_json", str(exc)) from None
+    except RecursionError:  # deeper than the json module itself can go
+        raise FileProblem("too_deep", f"nested deeper than {limits.max_nesting} levels (max_nesting)") from None
     if not isinstance(doc, dict):
         raise FileProblem("unexpected_shape", "the top level is not a JSON object")
+    check_shape(doc, limits)
     parsed = ParsedFile(config)
+    _parse_servers(parsed, doc, config)
+    if len(parsed.servers) > limits.max_servers:
+        raise FileProblem("too_many_servers", f"{len(parsed.servers)} MCP servers, over the limit of "
+                                              f"{limits.max_servers} (max_servers)")
+    return parsed
+
+
+def _parse_servers(parsed: ParsedFile, doc: dict, config: ConfigFile) -> None:
     fmt = config.format
     if fmt == "any":
         fmt = "servers" if isinstance(doc.get("servers"), dict) and "mcpServers" not in doc else "mcpServers"
@@ -98,7 +139,6 @@ def parse(config: ConfigFile, text: str) -> ParsedFile:
             parsed.projects.append(project)
             if isinstance(section, dict):
                 _servers(parsed, section.get("mcpServers"), "local", project=project)
-    return parsed
 
 
 def _servers(parsed: ParsedFile, section: Any, scope: str, project: str | None = None) -> None:

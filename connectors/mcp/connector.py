@@ -66,18 +66,20 @@ class McpConnector(Connector):
     def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
         home = self._home(ctx)
         root = Path(scope.attrs["root"])
+        # (file, the tree it must stay inside): the user's own client configs may be symlinks
+        # (dotfile managers); a file found in a project or a scanned tree may not leave it
         if scope.attrs["kind"] == "home":
-            configs = discovery.home_files(root, self._config_dirs(ctx))
-            configs += self._claude_code_projects(ctx, configs, scope, home)
+            home_configs = discovery.home_files(root, self._config_dirs(ctx))
+            configs = [(c, None) for c in home_configs] + self._claude_code_projects(ctx, home_configs, scope, home)
         else:
             configs = self._given(ctx, root, home)
         items, seen = [], set()
-        for config in configs:
+        for config, inside in configs:
             key = str(config.path)
             if key in seen:
                 continue
             seen.add(key)
-            item = self._read(ctx, config, home)
+            item = self._read(ctx, config, home, inside)
             if item is not None:
                 items.append(item)
         self._git_statuses(ctx, items)
@@ -96,15 +98,15 @@ class McpConnector(Connector):
             for path, facts in files:
                 facts.git_status = statuses[path]
 
-    def _given(self, ctx: CollectContext, root: Path, home: Path) -> list[discovery.ConfigFile]:
+    def _given(self, ctx: CollectContext, root: Path, home: Path) -> list[tuple[discovery.ConfigFile, Path | None]]:
         try:
             root.lstat()
         except OSError:
             raise ScopeFailed("not_found", f"{root} does not exist") from None
         if root.is_dir():
             ctx.count("directory_walk")
-            return discovery.walk(root)
-        return [discovery.classify_given_file(root)]
+            return [(config, root) for config in discovery.walk(root)]
+        return [(discovery.classify_given_file(root), None)]  # named by the user: followed
 
     def _claude_code_projects(self, ctx: CollectContext, configs, scope: Scope, home: Path):
         """Project ``.mcp.json`` files of the projects ~/.claude.json knows, unless a given
@@ -116,31 +118,39 @@ class McpConnector(Connector):
                 continue
             try:
                 text, _mode = clients.read_text(config.path, ctx.settings.max_file_bytes)
-                parsed = clients.parse(config, text)
-            except clients.FileProblem:
-                continue  # reported when the file itself is read
+                parsed = clients.parse(config, text, clients.Limits.of(ctx.settings))
+            except Exception:  # noqa: BLE001 -- reported (as a gap) when the file itself is read
+                continue
             for project in parsed.projects:
                 project_path = Path(project)
                 if not project_path.is_absolute() or any(project_path == s or s in project_path.parents for s in skip):
                     continue
                 candidate = project_path / ".mcp.json"
                 if discovery._exists_or_link(candidate):
-                    out.append(discovery.ConfigFile(candidate, "claude_code", "project", "mcpServers"))
+                    out.append((discovery.ConfigFile(candidate, "claude_code", "project", "mcpServers"), project_path))
         return out
 
-    def _read(self, ctx: CollectContext, config: discovery.ConfigFile, home: Path):
+    def _read(self, ctx: CollectContext, config: discovery.ConfigFile, home: Path, inside: Path | None = None):
+        """One file's servers and what they hold, or None and a gap for that file. ``inside``:
+        the tree the file was found in; a symlink out of it is not that tree's file."""
         shown = self._show(ctx, config.path, home)
         try:
+            if inside is not None and not _within(config.path, inside):
+                raise clients.FileProblem("outside_tree", "a symlink to a file outside the scanned tree: not read, "
+                                                          "and not attributed to it")
             text, mode = clients.read_text(config.path, ctx.settings.max_file_bytes)
             ctx.count("files_read")
-            parsed = clients.parse(config, text)
+            parsed = clients.parse(config, text, clients.Limits.of(ctx.settings))
+            servers = [(server, scan_server(server.spec)) for server in parsed.servers]
         except clients.FileProblem as problem:
             ctx.gap(shown, problem.code, problem.message)
+            return None
+        except Exception as exc:  # noqa: BLE001 -- whatever one hostile file does, it is that file's gap
+            ctx.gap(shown, "unreadable", f"{type(exc).__name__} while reading this file")
             return None
         repo = discovery.git_root(Path(config.path).absolute())
         facts = FileFacts(display=shown, repo_root=self._show(ctx, repo, home) if repo else None, mode=mode,
                           repo_path=repo)
-        servers = [(server, scan_server(server.spec)) for server in parsed.servers]
         return parsed, facts, servers
 
     # --- demo ---------------------------------------------------------------------------
@@ -149,3 +159,9 @@ class McpConnector(Connector):
         from .fake import start_demo
 
         return start_demo(stack, estate)
+
+
+def _within(path: Path, tree: Path) -> bool:
+    """Whether ``path``, symlinks resolved, is inside ``tree`` (symlinks resolved too)."""
+    real, top = os.path.realpath(path), os.path.realpath(tree)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .patterns import AWS_SECRET_RE, FORMATS, KNOWN_EXAMPLES
 
@@ -115,6 +116,14 @@ def _url(text: str, field_name: str, scan: FieldScan) -> bool:
         if looks_secret_name(key) and _plausible_secret(val):
             scan.found.append(Found("url_query_secret", f"{field_name} query {key}", "generic", "url",
                                     value=val, hint=_generic_hint(val)))
+    # A token in the path (webhook-style URLs, "/key/<token>/sse"): a segment after a secret
+    # name, or one that looks generated (long, mixed case and digits, high entropy).
+    segments = [unquote(seg) for seg in parts.path.split("/")]
+    for index, segment in enumerate(segments):
+        after_name = index > 0 and looks_secret_name(segments[index - 1]) and _plausible_secret(segment)
+        if after_name or (len(segment) >= 20 and _random_looking(segment)):
+            scan.found.append(Found("url_path_secret", f"{field_name} path", "generic", "url",
+                                    value=segment, hint=_generic_hint(segment)))
     return True
 
 
@@ -150,14 +159,14 @@ def scan_value(text: str, field_name: str, name: str | None = None) -> FieldScan
     return scan
 
 
-def scan_args(args: list[Any], scan: FieldScan) -> None:
+def scan_args(args: list[Any], scan: FieldScan, field: str = "args", start: int = 0) -> None:
     """Command-line arguments: ``--api-key=V``, ``--api-key V``, ``-e NAME=V`` and free text."""
     flag: str | None = None
-    for index, arg in enumerate(args):
+    for index, arg in enumerate(args, start):
         if not isinstance(arg, str):
             flag = None
             continue
-        where = f"args[{index}]"
+        where = f"{field}[{index}]"
         name = None
         value = arg
         if arg.startswith("-") and "=" in arg:
@@ -173,6 +182,21 @@ def scan_args(args: list[Any], scan: FieldScan) -> None:
         scan.found.extend(part.found)
         scan.references.extend(part.references)
         flag = arg if arg.startswith("-") and "=" not in arg and looks_secret_name(arg) else None
+
+
+def scan_command(command: str, scan: FieldScan) -> None:
+    """A whole command line in ``command`` ("npx srv --api-key=..."): its words are examined
+    like ``args`` (``command[1]``, ...), the program itself like any value."""
+    try:
+        words = shlex.split(command)
+    except ValueError:  # unbalanced quotes: words are what the shell would at least see
+        words = command.split()
+    if not words:
+        return
+    first = scan_value(words[0], "command")
+    scan.found.extend(first.found)
+    scan.references.extend(first.references)
+    scan_args(words[1:], scan, field="command", start=1)
 
 
 def _random_looking(value: str) -> bool:
@@ -221,7 +245,9 @@ def scan_server(spec: dict[str, Any]) -> FieldScan:
             add(scan_value(val, f"headers {key}", key))
     if isinstance(spec.get("args"), list):
         scan_args(spec["args"], scan)
-    for key in ("command", "url", "serverUrl", "httpUrl"):
+    if isinstance(spec.get("command"), str):
+        scan_command(spec["command"], scan)
+    for key in ("url", "serverUrl", "httpUrl"):
         if isinstance(spec.get(key), str):
             add(scan_value(spec[key], key))
     # Anything else that is text: known formats only (no names to go by).

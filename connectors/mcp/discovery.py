@@ -124,24 +124,58 @@ def _exists_or_link(path: Path) -> bool:
         return False
 
 
+# A repository's own config can make git run commands (core.fsmonitor, hooks, pagers, askpass,
+# ssh): a scanned tree is data, so every one is switched off on the command line, which wins
+# over the repository's .git/config and any file it includes; the system and global configs
+# are not read at all (and with them, no safe.directory: git itself then refuses a repository
+# another user owns, and we do not even ask it to).
+_GIT_OFF = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false",
+            "-c", "core.pager=cat", "-c", "core.askPass=", "-c", "core.sshCommand=false",
+            "-c", "credential.helper=", "-c", "protocol.allow=never", "-c", "diff.external=",
+            "-c", "core.alternateRefsCommand=false", "--no-pager")
+_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CONFIG", "GIT_CONFIG_COUNT",
+                 "GIT_CONFIG_PARAMETERS", "GIT_EXTERNAL_DIFF", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS",
+                 "SSH_ASKPASS", "GIT_PAGER", "PAGER", "GIT_EXEC_PATH", "GIT_TEMPLATE_DIR", "GIT_OBJECT_DIRECTORY",
+                 "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES")
+
+
+def _git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
+    env.update({"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_CONFIG_GLOBAL": os.devnull, "GIT_NO_REPLACE_OBJECTS": "1", "GIT_PAGER": "cat"})
+    return env
+
+
+def owned_by_me(repo: Path) -> bool:
+    """Both the work tree and its .git (folder, or the file pointing at one) are this user's."""
+    if not hasattr(os, "geteuid"):
+        return True  # Windows: no POSIX owners; git's own safe.directory check still applies
+    try:
+        return all(os.lstat(p).st_uid == os.geteuid() for p in (repo, repo / ".git"))
+    except OSError:
+        return False
+
+
 def git_statuses(repo: Path, paths: list[Path], timeout: float = 10.0) -> tuple[dict[Path, str], int]:
     """For files of one work tree: ``tracked`` (in the index: committed or staged), ``ignored``
-    (.gitignore), ``untracked``, or ``unknown`` (no git binary, or a repository git cannot
-    read). Two read-only git commands per repository at most, with optional locks off so that
-    a scan never writes into it. Returns the statuses and the number of git commands run."""
+    (.gitignore), ``untracked``, or ``unknown`` (no git binary, a repository git cannot read, or
+    one another user owns: git is never run there). Two read-only git commands per repository
+    at most, with optional locks off so that a scan never writes into it, and every command the
+    repository's config could make git run switched off (``_GIT_OFF``). Returns the statuses
+    and the number of git commands run."""
     statuses = {path: "unknown" for path in paths}
     git = shutil.which("git")
-    if git is None or not paths:
+    if git is None or not paths or not owned_by_me(repo):
         return statuses, 0
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+    env = _git_env()
     rel = {os.path.relpath(path, repo).replace(os.sep, "/"): path for path in paths}
-    base = [git, "-C", str(repo)]
+    base = [git, *_GIT_OFF, "-C", str(repo)]
     calls = 0
     try:
         calls += 1
         # literal: a file name with * or ? is not a glob here (check-ignore refuses this magic)
-        listed = subprocess.run([*base[:1], "--literal-pathspecs", *base[1:], "ls-files", "-z", "--", *rel],
-                                env=env, timeout=timeout,
+        listed = subprocess.run([git, *_GIT_OFF, "--literal-pathspecs", "-C", str(repo), "ls-files", "-z", "--", *rel],
+                                env=env, timeout=timeout, stdin=subprocess.DEVNULL,
                                 capture_output=True)
         if listed.returncode != 0:
             return statuses, calls

@@ -11,4 +11,8 @@ class McpSettings(ConnectorSettings):
     discover: bool = True  # read the per-user client configs under home
     paths: list[Path] = []  # files or directories with MCP configs (e.g. a repository checkout)
     max_file_bytes: int = 20_000_000  # ~/.claude.json carries project history and can be large
+    # Limits per file (a hostile checkout can hold any JSON): over one, the file is a gap.
+    max_nesting: int = 64  # JSON nesting depth (a 3,000-deep file used to abort the whole scan)
+    max_servers: int = 1_000  # MCP servers in one file (100,000 took minutes and 478 MB)
+    max_keys: int = 1_000_000  # object keys in one file, all levels together
     machine: str | None = None  # prefixes "~" ids, so that several machines can share one inventory

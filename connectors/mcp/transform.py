@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from nhi_cli.model import Batch, Credential, CredentialLocation, Identity
 from nhi_cli.kit.secrets import secret_hash
@@ -74,8 +74,16 @@ def transport(spec: dict[str, Any]) -> str:
     return "unknown"
 
 
-def safe_url(url: Any) -> str | None:
-    """Scheme, host, port and path only: no user info, no query (either may hold a secret)."""
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret found in it (longest first) replaced by ``***``."""
+    for value in sorted({v for v in secrets if v}, key=len, reverse=True):
+        text = text.replace(value, "***")
+    return text
+
+
+def safe_url(url: Any, secrets: list[str] = ()) -> str | None:
+    """Scheme, host, port and path only: no user info, no query (either may hold a secret), and
+    no secret found in the path (a webhook token, a key in a segment)."""
     if not isinstance(url, str):
         return None
     try:
@@ -84,7 +92,13 @@ def safe_url(url: Any) -> str | None:
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return None
-    return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else None
+    segments = []
+    for seg in parts.path.split("/"):
+        plain = unquote(seg)
+        cleaned = redact(plain, list(secrets))
+        segments.append(cleaned if cleaned != plain else seg)
+    path = redact("/".join(segments), list(secrets))
+    return f"{parts.scheme}://{host}{port}{path}" if parts.scheme else None
 
 
 def _package(spec: dict[str, Any], secret_fields: set[str]) -> str | None:
@@ -104,9 +118,10 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
                     scope: str) -> Identity:
     spec = server.spec
     secret_fields = {f.field for f in scan.found}
+    values = [f.value for f in scan.found]
     command = spec.get("command") if isinstance(spec.get("command"), str) else None
-    if command is not None and "command" in secret_fields:
-        command = "<redacted>"
+    if command is not None and any(f == "command" or f.startswith("command[") for f in secret_fields):
+        command = redact(command, values)
     inputs = []
     for ref in scan.references:
         kind, _, name = ref.ref.partition(":") if ":" in ref.ref else ("var", "", ref.ref)
@@ -123,7 +138,7 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         "transport": transport(spec),
         "command": command,
         "package": _package(spec, secret_fields),
-        "url": safe_url(spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl")),
+        "url": safe_url(spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl"), values),
         "env_names": sorted(str(k) for k in spec["env"]) if isinstance(spec.get("env"), dict) else [],
         "header_names": sorted(str(k) for k in spec["headers"]) if isinstance(spec.get("headers"), dict) else [],
         "references": inputs,

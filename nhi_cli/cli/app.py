@@ -232,16 +232,31 @@ def run(argv: list[str] | None = None) -> int:
     except NhiError as exc:
         err.print(visible(f"nhi: error: {exc.message}"), highlight=False, markup=False, soft_wrap=True)
         return int(exc.code)
-    except Exception as exc:  # a bug: one line, the traceback only on request
+    except Exception as exc:
+        from nhi_cli.errors import expected_error
+
+        expected = expected_error(exc)
+        if expected is not None and not os.environ.get("NHI_DEBUG"):
+            err.print(visible(f"nhi: error: {expected.message}"), highlight=False, markup=False, soft_wrap=True)
+            return int(expected.code)
+        # A bug: one line, the traceback only on request. The exception's text is not printed:
+        # it can carry a provider's raw response body (or worse); NHI_DEBUG=1 shows everything.
         if os.environ.get("NHI_DEBUG"):
             traceback.print_exc()
-        err.print(
-            visible(f"nhi: internal error: {type(exc).__name__}: {exc} (set NHI_DEBUG=1 for the traceback)"),
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+        err.print(visible(f"nhi: internal error: {type(exc).__name__} at {_where(exc)} "
+                         f"(set NHI_DEBUG=1 for the details and the traceback)"),
+                     highlight=False, markup=False, soft_wrap=True)
         return ExitCode.CANNOT_RUN
+
+
+def _where(exc: BaseException) -> str:
+    """module:line of the innermost frame of nhi's own code: enough for a bug report."""
+    where = "?"
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith(("nhi_cli", "nhi_connectors")):
+            where = f"{module}:{line}"
+    return where
 
 
 def main() -> None:

@@ -41,7 +41,8 @@ ConfigOption = Annotated[
         "--config",
         "-c",
         envvar="NHI_CONFIG",
-        help="nhi.yaml to use (default ./nhi.yaml if present).",
+        help="nhi.yaml to use, trusted (default: ~/.config/nhi/nhi.yaml, then ./nhi.yaml with only its safe "
+        "settings; see 'Trust model' in the README).",
         show_default=False,
     ),
 ]
@@ -84,6 +85,10 @@ class CliContext:
             from nhi_cli.config import load_config
 
             self._config = load_config(self.config_path)
+            if self._config.held_back:
+                self.say(f"nhi: note: {self._config.source} was found in the working directory and is not trusted; "
+                         f"not applied: {', '.join(self._config.held_back)} (pass --config "
+                         f"{self._config.source} to use it; see 'Trust model' in the README)")
         return self._config
 
     def use_config(self, config: Config) -> None:

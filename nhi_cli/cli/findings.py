@@ -136,15 +136,12 @@ def baseline_cmd(
     st = cli_context(ctx)
     scan_id, rows = _scan_rows(st, None, include_resolved=False)
     text = dumps(baseline_document(rows, scan_id)) + "\n"
+    from nhi_cli import files
+
     if output is None:
-        out = st.out.file
-        out.write(text)
-        out.flush()
+        files.write_stdout(text, st.out.file)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise NhiError(f"cannot write {output}: {exc.strerror}", ExitCode.CANNOT_RUN) from None
+    files.write_private(output, text, "the baseline")
     st.say(f"nhi: wrote {len(rows)} fingerprints to {output}")
 
 

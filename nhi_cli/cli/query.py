@@ -8,7 +8,7 @@ import typer
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, render_rows
 from nhi_cli.errors import ExitCode, NhiError
-from nhi_cli.store import queries
+from nhi_cli.store import limits, queries
 from nhi_cli.store.db import db_errors
 
 
@@ -16,20 +16,34 @@ def query(
     ctx: typer.Context,
     sql: Annotated[str, typer.Argument(help="A SELECT over the views (v_identities, v_credentials, ...).")],
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.001,
+            help="Stop the query after this many seconds (default 60, or NHI_QUERY_TIMEOUT).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a read-only SQL query against the inventory.
 
-    The connection cannot write: INSERT, UPDATE or DELETE fail with a clear error.
+    The connection cannot write: INSERT, UPDATE or DELETE fail with a clear error, and so do
+    ATTACH and VACUUM INTO. A query stops at its deadline (--timeout) or on Ctrl-C.
 
     Example: nhi query "SELECT identity_name, id, age_days FROM v_credentials WHERE age_days > 90" -f csv
     """
     st = cli_context(ctx)
+    seconds = timeout or limits.timeout_from_env(limits.QUERY_TIMEOUT_ENV, limits.DEFAULT_QUERY_TIMEOUT)
     store = st.open_store()
     conn = store.readonly()
+    limits.guard_query(conn)
     try:
-        columns, rows = queries.user_query(conn, sql)
+        with limits.Deadline(seconds, "the query", "--timeout or NHI_QUERY_TIMEOUT").stepping(conn):
+            columns, rows = queries.user_query(conn, sql)
     except db_errors() as exc:
-        raise NhiError(f"query failed: {exc}", ExitCode.USAGE) from None
+        hint = " (nhi query is read-only: no writes, ATTACH or VACUUM INTO)" if "not authorized" in str(exc) else ""
+        raise NhiError(f"query failed: {exc}{hint}", ExitCode.USAGE) from None
     finally:
         conn.close()
         store.close()

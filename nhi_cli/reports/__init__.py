@@ -6,12 +6,10 @@ uses, and ``write_output`` puts the text on stdout or into a file.
 """
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 from nhi_cli.errors import ExitCode, NhiError
-from nhi_cli.files import write_private
+from nhi_cli import files
 from nhi_cli.reports import csv_report, html, json_report, markdown, sarif, table
 from nhi_cli.reports.model import build_report
 
@@ -54,25 +52,12 @@ def render_report(conn, fmt: str, *, scan_id: int | None = None, what: str = "fi
 
 def check_writable(output: Path) -> None:
     """Fail before any work when ``output`` cannot be written (exit 4, nothing created)."""
-    target = Path(output)
-    if target.is_dir():
-        raise NhiError(f"cannot write the report to {target}: it is a directory", ExitCode.CANNOT_RUN)
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise NhiError(f"cannot write the report to {target}: directory {parent} does not exist", ExitCode.CANNOT_RUN)
-    if target.exists() and not os.access(target, os.W_OK) or not target.exists() and not os.access(parent, os.W_OK):
-        raise NhiError(f"cannot write the report to {target}: permission denied", ExitCode.CANNOT_RUN)
+    files.check_target(Path(output))
 
 
 def write_output(text: str, output: Path | None) -> None:
     """Write to ``output`` atomically and owner-only (0600), or to stdout when None."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        files.write_stdout(text)
         return
-    target = Path(output)
-    check_writable(target)
-    try:
-        write_private(target, text)
-    except OSError as exc:
-        raise NhiError(f"cannot write the report to {target}: {exc.strerror or exc}", ExitCode.CANNOT_RUN) from None
+    files.write_private(Path(output), text)

@@ -3,7 +3,9 @@
 Stable (same inventory, same text: no generation time, fixed order), links-free, and safe:
 every value that comes from the inventory is written as a code span, inside which Markdown,
 HTML, autolinks and @mentions are not interpreted; pipes are escaped for GFM tables and
-control/bidi characters are shown as escapes. Rule titles come from rule files and are plain.
+control/bidi characters are shown as escapes. Rule titles are code spans too: a user rule's
+rule.yaml is as untrusted as an identity name (a title rendered raw carried links, @mentions
+and HTML into the pull-request comment).
 """
 from __future__ import annotations
 
@@ -27,15 +29,10 @@ def code(value: object, width: int = 120) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _plain(value: object) -> str:
-    """Trusted text (rule titles): still one line and no table-breaking pipes."""
-    return visible(value).replace("|", "\\|")
-
-
 def _finding_table(findings: list[dict], limit: int) -> list[str]:
     lines = ["| severity | rule | resource | reason |", "|---|---|---|---|"]
     for f in findings[:limit]:
-        lines.append(f"| {f['severity']} | {_plain(f['title'])} ({code(f['rule_id'])}) | "
+        lines.append(f"| {f['severity']} | {code(f['title'])} ({code(f['rule_id'])}) | "
                      f"{code(f['resource_name'] or f['resource_id'], 60)} | {code(f['reason'], 200)} |")
     if len(findings) > limit:
         lines.append(f"\n_{len(findings) - limit} more not shown; see the JSON, CSV or HTML report._")

@@ -20,6 +20,7 @@ from nhi_cli.rules.loader import Rule, RuleProblem
 from nhi_cli.rules.readonly import authorize_read, guarded
 from nhi_cli.store.db import db_errors, engine_of
 from nhi_cli.store.dialect import unportable
+from nhi_cli.store.limits import SqlTimeout
 
 STANDARD_COLUMNS = ("resource_id", "resource_type", "reason", "provider", "scope", "resource_name")
 
@@ -63,7 +64,8 @@ def iter_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) 
     cursor is still open. Raises sqlite3.Error for a broken query."""
     values = dict(rule.params)
     values.update(params or {})
-    with guarded(conn):
+    deadline = rule_deadline(rule)
+    with guarded(conn), deadline.stepping(conn):
         # PostgreSQL has no authorizer: as a subquery, the rule cannot carry a data-modifying
         # WITH (only allowed at the top level); the loader's SQLite check already refused it
         sql = rule.sql if engine_of(conn) == "sqlite" else f"SELECT * FROM (\n{rule.sql}\n) AS r"
@@ -73,7 +75,8 @@ def iter_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) 
     index = {c: columns.index(c) for c in STANDARD_COLUMNS if c in columns}
     seen: set[str] = set()
     while True:
-        rows = cursor.fetchmany(2000)
+        with deadline.stepping(conn):  # armed only while the rule's SELECT steps, not for our inserts
+            rows = cursor.fetchmany(2000)
         if not rows:
             return
         for row in rows:
@@ -90,6 +93,13 @@ def iter_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) 
                          reason=str(get("reason") or f"{rule.meta.title}."), provider=get("provider"),
                          scope=get("scope"), resource_name=get("resource_name"),
                          evidence={c: row[i] for i, c in extra})
+
+
+def rule_deadline(rule: Rule):
+    from nhi_cli.store import limits
+
+    seconds = limits.timeout_from_env(limits.RULE_TIMEOUT_ENV, limits.DEFAULT_RULE_TIMEOUT)
+    return limits.Deadline(seconds, f"rule {rule.id}", "NHI_RULE_TIMEOUT")
 
 
 def run_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) -> list[Result]:
@@ -264,7 +274,10 @@ def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
             conn.execute("SAVEPOINT rule_eval")
             try:
                 try:
-                    n = _run_set_based(conn, rule, values)
+                    # A user rule on SQLite is streamed: its SELECT can then be stopped at the
+                    # deadline without rolling back the scan's transaction (nhi_cli/store/limits.py).
+                    streamed = not rule.builtin and engine_of(conn) == "sqlite"
+                    n = None if streamed else _run_set_based(conn, rule, values)
                 except errors:
                     n = None  # a runtime error (e.g. json_object of a BLOB): the streaming path decides
                     conn.execute("ROLLBACK TO rule_eval")
@@ -272,10 +285,11 @@ def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
                     n = _run_streamed(conn, rule)
                 counts[rule.id] = n
                 conn.execute("RELEASE rule_eval")
-            except (*errors, ValueError) as exc:
+            except (*errors, ValueError, SqlTimeout) as exc:
                 conn.execute("ROLLBACK TO rule_eval")
                 conn.execute("RELEASE rule_eval")
-                problems.append(RuleProblem(rule.folder / "rule.sql", f"SQL error: {exc}"))
+                message = exc.message if isinstance(exc, SqlTimeout) else f"SQL error: {exc}"
+                problems.append(RuleProblem(rule.folder / "rule.sql", message))
             timings[rule.id] = (time.perf_counter() - started[0], time.process_time() - started[1])
     started = (time.perf_counter(), time.process_time())
     # provider, scope and name for results whose rule did not return them

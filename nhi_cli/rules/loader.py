@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nhi_cli import yaml_safe
 from nhi_cli.rules.readonly import guarded
 from nhi_cli.severity import Severity
 from nhi_cli.store.db import schema_statements
@@ -117,6 +118,12 @@ def _yaml_problem(path: Path, exc: yaml.YAMLError) -> RuleProblem:
     return RuleProblem(Path(where), f"invalid YAML: {problem}")
 
 
+def _unreadable(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 (byte {exc.start})"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
 def _validation_problem(path: Path, exc: ValidationError) -> RuleProblem:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(top level)"
@@ -131,9 +138,11 @@ def load_rule(folder: Path, builtin: bool = False) -> tuple[Rule | None, list[Ru
         if not path.is_file():
             return None, [RuleProblem(path, "missing")]
     try:
-        data = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+        data = yaml_safe.load(meta_path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(meta_path, exc)]
+    except (OSError, UnicodeDecodeError) as exc:  # a broken rule (exit 2), not a crash
+        return None, [RuleProblem(meta_path, f"cannot read: {_unreadable(exc)}")]
     if not isinstance(data, dict):
         return None, [RuleProblem(meta_path, "the top level must be a mapping")]
     try:
@@ -148,7 +157,10 @@ def load_rule(folder: Path, builtin: bool = False) -> tuple[Rule | None, list[Ru
     bad = [x for x in meta.frameworks.owasp_nhi if not OWASP_ID.match(x)]
     if bad:
         problems.append(RuleProblem(meta_path, f"frameworks.owasp_nhi: {bad[0]!r} is not an OWASP NHI id (NHI1..NHI10)"))
-    sql = sql_path.read_text(encoding="utf-8").strip().rstrip(";").strip()
+    try:
+        sql = sql_path.read_text(encoding="utf-8").strip().rstrip(";").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [RuleProblem(sql_path, f"cannot read: {_unreadable(exc)}")]
     undeclared = sorted(sql_params(sql) - set(meta.params))
     if undeclared:
         problems.append(RuleProblem(sql_path, f"uses parameter :{undeclared[0]} that rule.yaml does not declare"))

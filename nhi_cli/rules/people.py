@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from nhi_cli import yaml_safe
 from nhi_cli.errors import ConfigError
 
 SOURCE = "config"
@@ -36,7 +37,7 @@ def read_people(path: Path) -> list[dict]:
         rows = list(csv.DictReader(text.splitlines()))
     else:
         try:
-            data = yaml.safe_load(text)
+            data = yaml_safe.load(text)
         except yaml.YAMLError as exc:
             raise ConfigError(f"people directory {path}: invalid YAML: {str(exc).splitlines()[0]}") from None
         listed = data.get("people") if isinstance(data, dict) else data

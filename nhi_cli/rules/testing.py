@@ -20,10 +20,11 @@ from contextlib import AbstractContextManager as ContextManager
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nhi_cli import yaml_safe
 from nhi_cli.iam.store_step import refresh
 from nhi_cli.rules.engine import run_rule
 from nhi_cli.store.db import db_errors
-from nhi_cli.rules.loader import Rule, RuleProblem, _validation_problem, _yaml_problem, schema_connection
+from nhi_cli.rules.loader import Rule, RuleProblem, _unreadable, _validation_problem, _yaml_problem, schema_connection
 
 DEFAULT_NOW = "2026-11-28T00:00:00Z"
 DEFAULT_PROVIDER, DEFAULT_SCOPE = "aws", "111111111111"
@@ -120,9 +121,11 @@ def read_tests(rule: Rule) -> tuple[TestFile | None, RuleProblem | None]:
     if not path.is_file():
         return None, RuleProblem(path, "missing: every rule needs cases that alarm and cases that pass")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_safe.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         return None, _yaml_problem(path, exc)
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, RuleProblem(path, f"cannot read: {_unreadable(exc)}")
     try:
         tests = TestFile.model_validate(data or {})
     except ValidationError as exc:

@@ -9,11 +9,13 @@ import hashlib
 import os
 import secrets
 import sqlite3
+import stat
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 
 from nhi_cli.errors import ConfigError, StoreError
 
@@ -66,6 +68,70 @@ def split_statements(sql: str) -> list[str]:
     return statements
 
 
+def readonly_uri(path: Path, immutable: bool = False) -> str:
+    """A read-only SQLite URI for exactly ``path``: ``#`` and ``?`` in a file name are data,
+    not a URI fragment or query (they used to open another file)."""
+    uri = "file:" + quote(str(Path(path).absolute()), safe="/") + "?mode=ro"
+    return uri + "&immutable=1" if immutable else uri
+
+
+def connect_readonly(path: Path, **kwargs) -> sqlite3.Connection:
+    """A connection that cannot write. On a read-only file system (or a directory we cannot
+    write) SQLite cannot create the -shm file a WAL database needs even to read; the file is
+    then opened as immutable (nobody can be writing it there either)."""
+    conn = sqlite3.connect(readonly_uri(path), uri=True, **kwargs)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        if _writable(path):
+            raise
+        return sqlite3.connect(readonly_uri(path, immutable=True), uri=True, **kwargs)
+
+
+def _writable(path: Path) -> bool:
+    """Whether nhi could write the inventory: the file and its directory (-wal, -shm)."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not os.access(path, os.W_OK) or not os.access(parent, os.W_OK | os.X_OK):
+        return False
+    try:
+        return not os.statvfs(parent).f_flag & os.ST_RDONLY
+    except (OSError, AttributeError):
+        return True
+
+
+def _check_file(path: Path) -> bool:
+    """Refuse an inventory file another user could have planted or can read; fix the mode of
+    our own. Returns whether nhi can write it (False: read-only file system or permissions)."""
+    link = os.lstat(path)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise StoreError(f"cannot open the inventory {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise StoreError(f"{path} is a directory, not an nhi inventory")
+    if not stat.S_ISREG(info.st_mode):
+        raise StoreError(f"{path} is not a regular file; refusing to use it as the inventory")
+    if stat.S_ISLNK(link.st_mode) and info.st_size == 0:
+        raise StoreError(f"{path} is a symlink to an empty file; a new inventory is created only as a "
+                         f"regular file (remove the link)")
+    writable = _writable(path)
+    if not writable or not hasattr(os, "geteuid"):
+        return writable  # read-only use: the file is data, whoever wrote it
+    if info.st_uid != os.geteuid():
+        raise StoreError(f"{path} is owned by another user (uid {info.st_uid}); refusing to write an "
+                         f"inventory someone else controls (copy it, or use --db)")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(path, 0o600)  # ours, but readable by others (an old umask): the owner's only now
+        for suffix in ("-wal", "-shm"):
+            try:
+                os.chmod(f"{path}{suffix}", 0o600)
+            except OSError:
+                pass
+    return writable
+
+
 def _check_existing(path: Path) -> int:
     """Return the schema version of an existing nhi inventory, or 0 for an empty file.
 
@@ -80,7 +146,7 @@ def _check_existing(path: Path) -> int:
     if header != SQLITE_HEADER:
         raise StoreError(f"{path} is not an nhi inventory (not a SQLite database); nothing was changed")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = connect_readonly(path)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -153,7 +219,8 @@ class Store:
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite has already rolled back after SQLITE_FULL
+                self.conn.execute("ROLLBACK")
             raise
         else:
             self.conn.execute("COMMIT")
@@ -168,7 +235,7 @@ class Store:
 
     def readonly(self) -> sqlite3.Connection:
         """A separate connection that cannot write: for rules, `nhi query` and reports."""
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        conn = connect_readonly(self.path, check_same_thread=False)
         conn.execute("PRAGMA query_only = 1")
         conn.row_factory = sqlite3.Row
         return conn
@@ -223,7 +290,8 @@ def _migrate(conn: sqlite3.Connection, current: int) -> None:
         _recreate_views(conn)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite has already rolled back after SQLITE_FULL
+            conn.execute("ROLLBACK")
         raise
 
 
@@ -232,8 +300,19 @@ def _views_outdated(conn: sqlite3.Connection) -> bool:
     return row is None or row[0] != views_digest()
 
 
+def lock_timeout() -> float:
+    """Seconds a write waits for another process's write lock (NHI_LOCK_TIMEOUT, default 30);
+    then the command stops with exit 7 (nhi_cli/errors.py)."""
+    try:
+        return max(0.0, float(os.environ.get("NHI_LOCK_TIMEOUT", "30")))
+    except ValueError:
+        raise StoreError("NHI_LOCK_TIMEOUT must be a number of seconds") from None
+
+
 def open_sqlite(path: str | os.PathLike, *, create: bool = True) -> Store:
-    """Open (and create or migrate) the SQLite inventory at ``path``."""
+    """Open (and create or migrate) the SQLite inventory at ``path`` (store/__init__.py picks
+    the engine). One nhi cannot write (read-only file system, permissions) opens read-only:
+    reads work, writes fail."""
     if str(path) == ":memory:" or str(path).startswith("file::memory:"):
         # Each command step opens the inventory anew (the scan writes, the gate and the summary
         # read back), so an in-memory one would be empty when the gate reads it: an empty
@@ -241,20 +320,30 @@ def open_sqlite(path: str | os.PathLike, *, create: bool = True) -> Store:
         raise ConfigError(f"--db {path} (an in-memory inventory) is not supported: the gate would read an empty "
                           "one; for a one-shot run use a temporary file, e.g. --db \"$(mktemp -d)/nhi.db\"")
     path = Path(path)
-    if path.exists():
-        if path.is_dir():
-            raise StoreError(f"{path} is a directory, not an nhi inventory")
+    if path.exists() or path.is_symlink():
+        writable = _check_file(path)
         version = _check_existing(path)
     elif create:
         try:
             _create_private_file(path)
         except OSError as exc:
             raise StoreError(f"cannot create the inventory {path}: {exc.strerror}") from exc
-        version = 0
+        version, writable = 0, True
     else:
         raise StoreError(f"no inventory at {path}; run `nhi scan` first (or pass --db)")
+    if not writable:
+        if version < latest_version():
+            raise StoreError(f"the inventory {path} needs an upgrade to this nhi's schema but cannot be written "
+                             f"(read-only file system or permissions)")
+        try:
+            conn = connect_readonly(path, check_same_thread=False)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the inventory {path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        return Store(path, conn)
+    conn = None
     try:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=lock_timeout())
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
         if version < latest_version() or _views_outdated(conn):
@@ -262,5 +351,9 @@ def open_sqlite(path: str | os.PathLike, *, create: bool = True) -> Store:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot open the inventory {path}: {exc}") from exc
+        from nhi_cli.errors import expected_error
+
+        if conn is not None:
+            conn.close()
+        raise expected_error(exc) or StoreError(f"cannot open the inventory {path}: {exc}") from exc
     return Store(path, conn)

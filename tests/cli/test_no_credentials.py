@@ -49,6 +49,7 @@ def clean_env(tmp_path) -> dict[str, str]:
         "GCE_METADATA_HOST": CLOSED,
         "GCE_METADATA_IP": CLOSED,
         "AZURE_POD_IDENTITY_AUTHORITY_HOST": f"http://{CLOSED}",
+        "NHI_TRUST_CWD_CONFIG": "1",  # the user's own ./nhi.yaml, naming closed loopback endpoints
     }
 
 

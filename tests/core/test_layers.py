@@ -31,6 +31,8 @@ LAYERS: list[tuple[str, ...]] = [
         "nhi_cli.detect",
         "nhi_cli.config_check",
         "nhi_cli.init_config",
+        "nhi_cli.trust",
+        "nhi_cli.yaml_safe",
         "nhi_cli.kit",
     ),
     ("nhi_cli.store",),
@@ -191,6 +193,7 @@ def test_architecture_names_every_layer():
         "nhi_cli/{config_check,init_config,detect,extras}.py",
         "nhi_cli/config_check nhi_cli/init_config nhi_cli/detect nhi_cli/extras",
     )
+    table = table.replace("nhi_cli/{trust,yaml_safe}.py", "nhi_cli/trust nhi_cli/yaml_safe")
     for prefixes in LAYERS:
         for prefix in prefixes:
             path = prefix.replace("nhi_connectors", "connectors").replace(".", "/")
