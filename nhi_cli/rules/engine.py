@@ -20,6 +20,7 @@ from nhi_cli.rules.loader import Rule, RuleProblem
 from nhi_cli.store.db import db_errors, engine_of
 from nhi_cli.store.dialect import unportable
 from nhi_cli.store.limits import SqlTimeout
+from nhi_cli.store.guard import reads_secret
 
 ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
 ALLOWED |= {getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
@@ -28,19 +29,23 @@ STANDARD_COLUMNS = ("resource_id", "resource_type", "reason", "provider", "scope
 
 
 def _authorize(action, arg1, arg2, db_name, trigger):
+    if reads_secret(action, arg1, arg2):  # the salt: see nhi_cli/store/guard.py
+        return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS:
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK if action in ALLOWED else sqlite3.SQLITE_DENY
 
 
 @contextmanager
-def guarded(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Make ``conn`` read-only for the block: the authorizer denies anything but reads."""
+def guarded(conn: sqlite3.Connection, after=None) -> Iterator[sqlite3.Connection]:
+    """Make ``conn`` read-only for the block: the authorizer denies anything but reads (and
+    the inventory's secrets). ``after`` is the authorizer to put back (None: the scan's
+    writable connection; ``deny_secrets`` for a Store.readonly() connection)."""
     conn.set_authorizer(_authorize)
     try:
         yield conn
     finally:
-        conn.set_authorizer(None)
+        conn.set_authorizer(after)
 
 
 def fingerprint(rule_id: str, resource_id: str) -> str:
