@@ -40,8 +40,7 @@ def caller_principals(connectors, providers: list[str]) -> dict[str, str]:
     for provider in providers:
         try:
             connector, ctx = connectors.get(provider)
-            ask = getattr(connector, "caller_identity", None)
-            principal = ask(ctx) if ask else None
+            principal = connector.caller_identity(ctx)
         except Exception:  # an identity lookup must never turn a done revoke into an error
             continue
         if principal:
