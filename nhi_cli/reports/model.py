@@ -298,7 +298,9 @@ def load_revocations(conn, limit: int = 200) -> list[dict]:
     from nhi_cli.revoke.log import open_readonly, read_attempts
 
     revocations = []
-    main = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    main = ""
+    if isinstance(conn, sqlite3.Connection):  # a PostgreSQL inventory's log is per user (keys.py)
+        main = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     log = open_readonly(log_path(Path(main))) if main else None
     if log is not None:
         try:

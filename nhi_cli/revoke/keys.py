@@ -23,13 +23,31 @@ from nhi_cli.errors import ExitCode, NhiError
 KEY_BYTES = 32
 
 
-def key_path(db_path: Path) -> Path:
-    return Path(f"{db_path}.revoke-key")
+def _base(db: str | Path) -> str:
+    """Where the kill switch's files live: beside a SQLite inventory; for a PostgreSQL inventory
+    (a URL, nothing beside it) per user under $XDG_CONFIG_HOME/nhi/revoke (~/.config), named
+    by a hash of the URL without its password."""
+    text = str(db)
+    if not text.startswith(("postgresql://", "postgres://")):
+        return text
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    bare = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1] if "@" in parts.netloc else parts.netloc).geturl()
+    user = parts.username or ""
+    name = hashlib.sha256(f"{user}@{bare}".encode()).hexdigest()[:16]
+    root = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "nhi" / "revoke"
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return str(root / f"postgresql-{name}")
 
 
-def log_path(db_path: Path) -> Path:
+def key_path(db_path: str | Path) -> Path:
+    return Path(f"{_base(db_path)}.revoke-key")
+
+
+def log_path(db_path: str | Path) -> Path:
     """The revocation log: its own SQLite file, so a scan's write lock never blocks revoke."""
-    return Path(f"{db_path}.revocations")
+    return Path(f"{_base(db_path)}.revocations")
 
 
 def _check(path: Path, fd: int) -> None:
@@ -44,17 +62,21 @@ def _check(path: Path, fd: int) -> None:
                        "nothing was changed", ExitCode.CANNOT_RUN)
 
 
-def load_key(db_path: Path, *, create: bool = True) -> bytes:
+def load_key(db_path: str | Path, *, create: bool = True) -> bytes:
     """The key for this inventory, created (0600, O_EXCL, no symlink followed) when missing."""
     path = key_path(db_path)
+    if not create or path.exists() or path.is_symlink():
+        return _read(path)
+    return _create(path)
+
+
+def _read(path: Path) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        if not create:
-            raise NhiError(f"no revoke key at {path}: nothing was revoked with this inventory yet",
-                           ExitCode.USAGE) from None
-        return _create(path)
+        raise NhiError(f"no revoke key at {path}: nothing was revoked with this inventory yet",
+                       ExitCode.USAGE) from None
     except OSError as exc:
         raise NhiError(f"cannot read the revoke key {path}: {exc.strerror}; nothing was changed",
                        ExitCode.CANNOT_RUN) from None
@@ -88,7 +110,7 @@ def _create(path: Path) -> bytes:
         finally:
             os.unlink(tmp)
     except FileExistsError:  # another revoke created it a moment ago: use that one
-        return load_key(Path(str(path).removesuffix(".revoke-key")), create=False)
+        return _read(path)
     except OSError as exc:
         raise NhiError(f"cannot create the revoke key {path}: {exc.strerror}; nothing was changed",
                        ExitCode.CANNOT_RUN) from None

@@ -100,9 +100,9 @@ def demo_config(stack: ExitStack, now: datetime, user_config=None):
 
 
 class RevokeSession:
-    def __init__(self, *, config, db_path: Path, demo: bool, operator: Operator, profile: str | None = None,
+    def __init__(self, *, config, db_path: str | Path, demo: bool, operator: Operator, profile: str | None = None,
                  now: datetime | None = None):
-        self.config, self.db_path, self.demo, self.operator = config, Path(db_path), demo, operator
+        self.config, self.db_path, self.demo, self.operator = config, db_path, demo, operator
         self.now = now or utcnow()
         self.notes: list[str] = []  # for the operator (interrupted attempts found, inventory busy)
         self._stack = ExitStack()
@@ -217,6 +217,9 @@ class RevokeSession:
         a scan holding it will record them itself."""
         if not updates:
             return []
+        if not isinstance(self.db_path, Path):  # PostgreSQL: the scan that holds the rows records them
+            return ["the new credential statuses are in the revocation log; the next scan records them in the "
+                    "inventory"]
         try:
             conn = sqlite3.connect(self.db_path, timeout=INVENTORY_BUSY_TIMEOUT, isolation_level=None)
             try:
@@ -249,7 +252,7 @@ class RevokeSession:
         return RestorePlan(revocation_id, plan, irreversible)
 
 
-def read_log(db_path: Path) -> dict[int, dict[str, Any]]:
+def read_log(db_path: str | Path) -> dict[int, dict[str, Any]]:
     """Every attempt in the revocation log beside ``db_path`` ({} when nothing was revoked
     yet); closes attempts whose process died as ``interrupted`` first."""
     path = log_path(db_path)
