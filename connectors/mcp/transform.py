@@ -148,8 +148,10 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         "secrets": [{"field": f.field, "secret_type": f.secret_type} for f in scan.found],
         "plaintext_secrets": len(scan.found),
         "repo_file": facts.repo_file,
-        # field -> line of the file, so a finding can point at the line (SARIF region, hooks)
+        # field -> line of the file, so a finding can point at the line (SARIF region, hooks);
+        # also as "|field=line|..." text, which portable SQL reads with INSTR and SUBSTR
         "secret_lines": {f.field: f.line for f in scan.found if f.line},
+        "secret_line_index": "|" + "".join(f"{f.field}={f.line}|" for f in scan.found if f.line),
         "in_git_repo": facts.repo_root is not None,
         "repo_root": facts.repo_root,
         "git_status": facts.git_status,
