@@ -66,6 +66,7 @@ report: $(VENV)/.demo-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/aws_scan.py
+	$(BIN)/python benchmarks/aws_org.py
 	$(BIN)/python benchmarks/rules_scale.py
 	$(BIN)/python benchmarks/reports_scale.py
 	$(BIN)/python benchmarks/github_deploy_keys.py

@@ -1,11 +1,12 @@
 """The AWS get layer's clients: boto3 sessions with the standard credential chain, endpoint override,
 adaptive retries, assumed roles for Organization member accounts, and API-call counting.
 
-Every session nhi creates goes through ``make_session`` so that the botocore ``before-call``
-hook counts each API call into the scope's counter (``iam:GetAccountAuthorizationDetails``).
+Every client nhi creates goes through ``make_session`` so that a botocore ``before-send`` hook
+counts each HTTP attempt into the scope's counter (``iam:GetAccountAuthorizationDetails``).
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from nhi_cli.kit.connector import CollectContext
@@ -25,30 +26,54 @@ def boto_config(settings: AwsSettings):
     )
 
 
-def make_session(ctx: CollectContext, credentials: dict[str, Any] | None = None):
-    """A boto3 session that counts its API calls into ``ctx``.
+_lock = threading.Lock()
 
-    With ``credentials`` (from sts:AssumeRole) it acts in a member account; otherwise it uses
-    the standard chain: --profile, environment, SSO, instance or container roles."""
+
+class CountingSession:
+    """What ``make_session`` returns: ``.client(service, **kwargs)`` like a boto3 Session.
+
+    Every client is made from one boto3 Session per scan (kept in the scan's ``ctx.cache``): a new
+    Session per account re-read and re-parsed the service models (about 0.3 CPU s for IAM and
+    STS), which made an Organization scan CPU-bound. A member account's clients carry the
+    assumed role's credentials instead. Each client counts into ``ctx`` on ``before-send``,
+    once per HTTP attempt, so retries are counted as the provider saw them."""
+
+    def __init__(self, ctx: CollectContext, boto_session, credentials: dict[str, Any] | None):
+        self.ctx, self.boto_session, self.credentials = ctx, boto_session, credentials
+
+    def client(self, service: str, **kwargs):
+        if self.credentials:
+            kwargs.update(aws_access_key_id=self.credentials["AccessKeyId"],
+                          aws_secret_access_key=self.credentials["SecretAccessKey"],
+                          aws_session_token=self.credentials["SessionToken"])
+        with _lock:  # a boto3 Session is not thread-safe; the clients it makes are
+            made = self.boto_session.client(service, **kwargs)
+        ctx = self.ctx
+
+        def count(event_name: str = "", **_):
+            _, service_id, operation = event_name.split(".", 2)
+            ctx.count(f"{service_id}:{operation}")
+
+        made.meta.events.register("before-send.*.*", count)
+        return made
+
+
+def _boto_session(ctx: CollectContext):
     import boto3
 
     settings: AwsSettings = ctx.settings
-    if credentials:
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=settings.region,
-        )
-    else:
-        profile = ctx.options.aws_profile or settings.profile
-        session = boto3.Session(profile_name=profile, region_name=settings.region)
+    profile = ctx.options.aws_profile or settings.profile
+    # made under the cache's lock: creating a Session reads config files, makes no API call
+    return ctx.cache.get(f"aws_boto_session:{profile or ''}",
+                         lambda: boto3.Session(profile_name=profile, region_name=settings.region))
 
-    def count(model=None, **_):
-        ctx.count(f"{model.service_model.service_name}:{model.name}")
 
-    session.events.register("before-call.*.*", count)
-    return session
+def make_session(ctx: CollectContext, credentials: dict[str, Any] | None = None) -> CountingSession:
+    """A session whose clients count their API calls into ``ctx``.
+
+    With ``credentials`` (from sts:AssumeRole) it acts in a member account; otherwise it uses
+    the standard chain: --profile, environment, SSO, instance or container roles."""
+    return CountingSession(ctx, _boto_session(ctx), credentials)
 
 
 def client(ctx: CollectContext, session, service: str):

@@ -145,6 +145,11 @@ class AwsConnector(Connector):
 
         return restore_step(ctx, step)
 
+    def caller_identity(self, ctx: CollectContext) -> str | None:
+        from .revoke import caller_identity
+
+        return caller_identity(ctx)
+
     # --- demo ---------------------------------------------------------------------------
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:

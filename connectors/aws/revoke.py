@@ -143,12 +143,26 @@ def _iam(ctx: CollectContext, account: str):
             return cache[account]
         base = make_session(ctx)
         if "_caller_account" not in cache:
-            cache["_caller_account"] = client(ctx, base, "sts").get_caller_identity()["Account"]
+            caller = client(ctx, base, "sts").get_caller_identity()
+            cache["_caller_account"], cache["_caller_arn"] = caller["Account"], caller.get("Arn")
         session = base
         if account and account != cache["_caller_account"]:
             session = make_session(ctx, assume_account_role(ctx, base, account))
         cache[account] = _iam_client(ctx, session)
         return cache[account]
+
+
+def caller_identity(ctx: CollectContext) -> str | None:
+    """The principal the revoke's calls were signed as, for the revocation log (the lookup
+    _iam made already, or one STS GetCallerIdentity)."""
+    from .clients import client, make_session
+
+    with _lock:
+        cache = ctx.cache.get("revoke_iam_clients", dict)
+        if "_caller_arn" not in cache:
+            caller = client(ctx, make_session(ctx), "sts").get_caller_identity()
+            cache["_caller_account"], cache["_caller_arn"] = caller["Account"], caller.get("Arn")
+        return cache["_caller_arn"]
 
 
 def _error(exc: Exception) -> str:

@@ -7,6 +7,7 @@ reach the store as columns.
 """
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -67,21 +68,43 @@ def _latest(*values: datetime | None) -> datetime | None:
     return max(present) if present else None
 
 
+def _expanded(memo: dict, document: Any, *, identity_id: str, scope: str, source: str, source_type: str) -> list[Grant]:
+    """A managed policy's grants for one holder: expanded once per document and source, then
+    copied per holder (ReadOnlyAccess is ~3,000 rows; re-expanding it for each of thousands of
+    holders was most of the transform's time)."""
+    key = (id(document), source, source_type)
+    template = memo.get(key)
+    if template is None:
+        template = memo[key] = transform_policy(document, identity_id=identity_id, scope=scope, source=source,
+                                                source_type=source_type)
+    grants = []
+    for grant in template:
+        mine = copy.copy(grant)
+        mine.identity_id = identity_id
+        grants.append(mine)
+    return grants
+
+
 def _policy_grants(entity: dict[str, Any], inline_key: str, *, identity_id: str, scope: str,
-                   documents: dict[str, Any], source_type_prefix: str = "") -> list[Grant]:
+                   documents: dict[str, Any], source_type_prefix: str = "", memo: dict | None = None) -> list[Grant]:
+    memo = {} if memo is None else memo
     grants: list[Grant] = []
     group = source_type_prefix
     for inline in entity.get(inline_key, []):
         source = f"{group}inline:{inline['PolicyName']}"
-        grants += transform_policy(inline["PolicyDocument"], identity_id=identity_id, scope=scope,
-                                   source=source, source_type="group" if group else "inline")
+        if group:  # a group's inline policy: the same document for every member
+            grants += _expanded(memo, inline["PolicyDocument"], identity_id=identity_id, scope=scope,
+                                source=source, source_type="group")
+        else:
+            grants += transform_policy(inline["PolicyDocument"], identity_id=identity_id, scope=scope,
+                                       source=source, source_type="inline")
     for attached in entity.get("AttachedManagedPolicies", []):
         arn = attached["PolicyArn"]
         source = f"{group}{arn}"
         source_type = "group" if group else "managed"
         if arn in documents:
-            grants += transform_policy(documents[arn], identity_id=identity_id, scope=scope,
-                                       source=source, source_type=source_type)
+            grants += _expanded(memo, documents[arn], identity_id=identity_id, scope=scope,
+                                source=source, source_type=source_type)
         else:  # an AWS managed policy not fetched, or a customer one deleted while GAAD paged
             # (collect records that gap): the attachment stays visible with action "?"
             grants.append(unresolved_policy_grant(identity_id=identity_id, scope=scope, source=source,
@@ -148,6 +171,7 @@ def transform_account(account_id: str, details: dict[str, list[dict[str, Any]]],
                       owner_tags: list[str] | None = None, salt: str = "") -> Batch:
     owner_tags = owner_tags or DEFAULT_OWNER_TAGS
     documents = managed_documents(details, aws_documents)
+    memo: dict = {}  # managed policy -> its grants, expanded once per account
     groups = {g["GroupName"]: g for g in details.get("GroupDetailList", [])}
     batch = Batch()
     for user in details["UserDetailList"]:
@@ -175,13 +199,14 @@ def transform_account(account_id: str, details: dict[str, list[dict[str, Any]]],
                    "permissions_boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")},
         ))
         batch.credentials += credentials
-        batch.grants += _policy_grants(user, "UserPolicyList", identity_id=arn, scope=account_id, documents=documents)
+        batch.grants += _policy_grants(user, "UserPolicyList", identity_id=arn, scope=account_id, documents=documents,
+                                       memo=memo)
         for group_name in user.get("GroupList", []):
             group = groups.get(group_name)
             if group is None:  # deleted while GAAD was paging; collect records the gap
                 continue
             batch.grants += _policy_grants(group, "GroupPolicyList", identity_id=arn, scope=account_id,
-                                           documents=documents, source_type_prefix=f"group:{group_name}/")
+                                           documents=documents, source_type_prefix=f"group:{group_name}/", memo=memo)
     for role in details["RoleDetailList"]:
         arn, name = role["Arn"], role["RoleName"]
         tags = clean_tags(role.get("Tags"), salt)
@@ -197,6 +222,7 @@ def transform_account(account_id: str, details: dict[str, list[dict[str, Any]]],
                    "instance_profiles": [p["InstanceProfileName"] for p in role.get("InstanceProfileList", [])],
                    "permissions_boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")},
         ))
-        batch.grants += _policy_grants(role, "RolePolicyList", identity_id=arn, scope=account_id, documents=documents)
+        batch.grants += _policy_grants(role, "RolePolicyList", identity_id=arn, scope=account_id, documents=documents,
+                                       memo=memo)
         batch.trusts += transform_trust_policy(role["AssumeRolePolicyDocument"], role_id=arn, scope=account_id)
     return batch

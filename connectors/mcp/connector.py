@@ -20,7 +20,7 @@ from . import clients, discovery
 from .detect import scan_server
 from .revoke import REVOKE_KINDS
 from .settings import McpSettings
-from .transform import FileFacts, build_batch, display_path
+from .transform import FileFacts, build_batch, display_path, line_of
 
 
 class McpConnector(Connector):
@@ -148,9 +148,13 @@ class McpConnector(Connector):
         except Exception as exc:  # noqa: BLE001 -- whatever one hostile file does, it is that file's gap
             ctx.gap(shown, "unreadable", f"{type(exc).__name__} while reading this file")
             return None
-        repo = discovery.git_root(Path(config.path).absolute())
+        absolute = Path(config.path).absolute()
+        repo = discovery.git_root(absolute)
         facts = FileFacts(display=shown, repo_root=self._show(ctx, repo, home) if repo else None, mode=mode,
-                          repo_path=repo)
+                          repo_path=repo, repo_file=_relative(absolute, repo))
+        for _server, found in servers:
+            for item in found.found:
+                item.line = line_of(text, item.value)
         return parsed, facts, servers
 
     # --- demo ---------------------------------------------------------------------------
@@ -165,3 +169,16 @@ def _within(path: Path, tree: Path) -> bool:
     """Whether ``path``, symlinks resolved, is inside ``tree`` (symlinks resolved too)."""
     real, top = os.path.realpath(path), os.path.realpath(tree)
     return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def _relative(path: Path, repo: Path | None) -> str | None:
+    """``path`` relative to the work tree ``repo`` (POSIX separators), or None outside it."""
+    if repo is None:
+        return None
+    try:
+        return path.relative_to(repo).as_posix()
+    except ValueError:  # reached through a symlink from outside the work tree
+        try:
+            return path.resolve().relative_to(repo.resolve()).as_posix()
+        except ValueError:
+            return None

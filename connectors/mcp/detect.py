@@ -50,6 +50,7 @@ class Found:
     hint_value: str = field(repr=False, default="")  # what the hint is computed from
     hint: str = ""
     key_id: str | None = None
+    line: int = 0  # line of the file the value is written on (0: not found verbatim)
 
 
 @dataclass

@@ -9,6 +9,8 @@ beside it are one credential (the id is the key's public identifier, kept as ``k
 """
 from __future__ import annotations
 
+import json
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,7 @@ class FileFacts:
     mode: int
     git_status: str | None = None  # tracked, untracked, ignored, unknown (project configs in a repo)
     repo_path: Path | None = None  # the work tree, for git (the display form may be ~/...)
+    repo_file: str | None = None  # the file relative to the work tree's root (POSIX), for SARIF and hooks
 
 
 @dataclass
@@ -144,6 +147,11 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         "references": inputs,
         "secrets": [{"field": f.field, "secret_type": f.secret_type} for f in scan.found],
         "plaintext_secrets": len(scan.found),
+        "repo_file": facts.repo_file,
+        # field -> line of the file, so a finding can point at the line (SARIF region, hooks);
+        # also as "|field=line|..." text, which portable SQL reads with INSTR and SUBSTR
+        "secret_lines": {f.field: f.line for f in scan.found if f.line},
+        "secret_line_index": "|" + "".join(f"{f.field}={f.line}|" for f in scan.found if f.line),
         "in_git_repo": facts.repo_root is not None,
         "repo_root": facts.repo_root,
         "git_status": facts.git_status,
@@ -211,6 +219,17 @@ class SecretIndex:
                 locations.append(CredentialLocation(credential_id=cred_id, location=location, provider=PROVIDER,
                                                     scope=scope, context=field_name))
         return credentials, locations
+
+
+def line_of(text: str, value: str) -> int:
+    """The 1-based line ``value`` is written on in ``text`` (as a JSON string, escapes
+    included, else verbatim); 0 when it does not appear as such. Nothing is returned but the
+    number, so the value never travels further."""
+    for form in (json.dumps(value)[1:-1], value):
+        at = text.find(form) if form else -1
+        if at >= 0:
+            return text.count("\n", 0, at) + 1
+    return 0
 
 
 def build_batch(items: list[tuple[ParsedFile, FileFacts, list[tuple[ServerEntry, FieldScan]]]],

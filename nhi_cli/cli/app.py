@@ -56,7 +56,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "restore": (
         "revoke",
         "Undo the reversible steps of a revocation (reactivate keys, remove deny policies, "
-        "put the old trust policy back) and record that. Irreversible steps are listed, not undone.",
+        "put the old trust policy back) and record that. Irreversible steps are listed, not undone. "
+        "The plan shows each document restore will write; an entry whose log MAC fails is refused.",
     ),
     "agents": ("agents", "AI agents found in the inventory: identities, credentials, delegation, scorecard."),
     "config": ("config", "Check the configuration file (nhi.yaml)."),

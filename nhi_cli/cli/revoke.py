@@ -7,7 +7,7 @@ log while `nhi revoke AKIA... --yes` revokes (a target literally named "log" can
 from __future__ import annotations
 
 import sys
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,7 +17,6 @@ from typer.core import TyperCommand, TyperGroup
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
-from nhi_cli.store import queries
 
 DEFAULT_COMMAND = "run"
 
@@ -43,6 +42,8 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table or j
 ProfileOption = Annotated[Optional[str], typer.Option("--profile", help="AWS profile from the standard boto3 chain.")]
 DemoOption = Annotated[bool, typer.Option("--demo", help="Act on the demo estate's fakes (in memory: each run starts fresh).")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (automation).")]
+OperatorOption = Annotated[Optional[str], typer.Option(
+    "--operator", help="Who is acting, for the log (default: $NHI_OPERATOR, a CI actor, $USER, the login name).")]
 ReasonOption = Annotated[Optional[str], typer.Option("--reason", help="Why: recorded in the revocation log.")]
 
 
@@ -54,135 +55,87 @@ def revoke(
     agent: Annotated[Optional[str], typer.Option("--agent", help="Every identity and credential of this agent.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print and record the plan; call no mutating API.")] = False,
     yes: YesOption = False,
-    reason: ReasonOption = None,
+    reason: Annotated[Optional[str], typer.Option(
+        "--reason", help="Why: recorded in the revocation log; required to act.")] = None,
     plan_out: Annotated[Optional[Path], typer.Option("--plan-out", help="Write the plan (JSON) for review; change nothing.")] = None,
     plan_file: Annotated[Optional[Path], typer.Option("--plan", help="Execute exactly this reviewed plan file.")] = None,
     delete: Annotated[bool, typer.Option("--delete", help="Also delete keys and secrets (cannot be undone).")] = False,
     block_assume: Annotated[bool, typer.Option("--block-assume", help="Roles: also replace the trust policy so no new session starts.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Allow revoking identities listed under `protected:`.")] = False,
+    operator: OperatorOption = None,
     demo: DemoOption = False,
     profile: ProfileOption = None,
     format: FormatOption = Format.table,
 ) -> None:
     """Revoke credentials and identities now: plan, confirm, act, verify, record.
 
-    Reversible steps run first (keys Inactive, deny policies); irreversible ones are marked in the plan. Every attempt, dry runs included, goes to the revocation log (`nhi revoke log`); `nhi restore ID` undoes the reversible steps. Exit 0 only when every step succeeded, 5 otherwise, 2 for an unknown/ambiguous/protected target or a refused plan.
+    Reversible steps run first (keys Inactive, deny policies); irreversible ones are marked in the plan. Every attempt, dry runs included, goes to the revocation log (`nhi revoke log`); `nhi restore ID` undoes the reversible steps. A real revoke needs --reason. A reviewed plan (--plan-out, then --plan) runs once, within an hour, against the inventory and scan it was made from. Exit 0 only when every step succeeded, 5 otherwise, 2 for an unknown/ambiguous/protected target or a refused plan.
 
     Example: nhi revoke --agent ops-copilot --reason "leaked key" --yes
     """
-    from nhi_cli.kit.connector import ScanOptions
-    from nhi_cli.model import iso, utcnow
-    from nhi_cli.revoke import plan as planning
-    from nhi_cli.revoke.context import Connectors
-    from nhi_cli.revoke.resolve import TargetError, resolve_targets
-    from nhi_cli.scan import operator_name
+    from nhi_cli.revoke.resolve import TargetError
+    from nhi_cli.revoke.workflow import NothingToRevoke, RevokeRequest
 
     st = cli_context(ctx)
-    if plan_file and (targets or agent or plan_out):
-        raise NhiError("--plan executes a reviewed plan as written: give no TARGET, --agent or --plan-out with it",
-                       ExitCode.USAGE)
-    if not plan_file and not targets and not agent:
-        raise NhiError("name at least one TARGET (credential id, identity id or name), --agent NAME or --plan FILE",
-                       ExitCode.USAGE)
     if format is Format.csv:
         raise NhiError("--format must be table or json", ExitCode.USAGE)
-    now = utcnow()
-    with ExitStack() as stack:
-        _use_demo(st, stack, demo, now)
-        store = st.open_store(create=False)
-        stack.callback(store.close)
-        _refuse_demo_inventory_without_demo(store, demo)
-        connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options=ScanOptions(aws_profile=profile))
-        if plan_file:
-            plan = planning.read_plan(plan_file, store.secret_salt, connectors)
-            if plan.demo != demo:
-                raise NhiError(f"refusing plan {plan_file}: it was written {'with' if plan.demo else 'without'} --demo; "
-                               f"run it the same way; nothing was changed", ExitCode.USAGE)
-            plan.operator, plan.reason = operator_name(), reason or plan.reason
-        else:
-            try:
-                resolved = resolve_targets(store.conn, st.config, list(targets or []), agent)
-            except TargetError as exc:
-                from nhi_cli.text import visible
-
-                for kind, text, found in exc.problems:
-                    st.err.print(visible(f"nhi: {kind} target {text!r}" + ("; candidates:" if found else "; no candidates")),
-                                 highlight=False, markup=False)
-                    for line in found:  # names from the inventory: control characters made visible
-                        st.err.print(visible(f"  {line}"), highlight=False, markup=False)
-                raise
-            given = list(targets or []) + ([f"agent:{agent}"] if agent else [])
-            plan = planning.build_plan(store.conn, st.config, connectors, resolved, given=given, reason=reason,
-                                       options={"delete": delete, "block_assume": block_assume}, demo=demo,
-                                       operator=operator_name(), created_at=iso(now))
-        _refuse_protected(st, store, plan, force)
-        if not plan.steps:
-            for note in plan.notes:
+    request = RevokeRequest(targets=list(targets or []), agent=agent, plan_file=plan_file, plan_out=plan_out,
+                            dry_run=dry_run, reason=reason, delete=delete, block_assume=block_assume, force=force)
+    with _session(st, demo, st.config_path, profile, operator) as session:
+        try:
+            plan, warnings = session.plan_revoke(request)
+        except TargetError as exc:
+            _print_candidates(st, exc)
+            raise
+        except NothingToRevoke as exc:  # say what nhi left for a person
+            for note in exc.notes:
                 st.say(f"nhi: {note}")
-            raise NhiError("nothing here that nhi can revoke; nothing was changed", ExitCode.ACTION_FAILED)
+            raise
+        for warning in warnings:
+            st.say(f"nhi: {warning}", "yellow")
         if format is Format.table:
             from nhi_cli.cli.revoke_view import print_plan
 
             print_plan(st, plan)
         if plan_out or dry_run:
-            revocation_id = _record_dry_run(store, plan)
+            revocation_id = session.record_dry_run(plan, plan_out)
             if plan_out:
-                planning.write_plan(plan, plan_out, store.secret_salt)
                 st.say(f"nhi: plan written to {plan_out}; review it, then: nhi revoke --plan {plan_out}")
             st.say(f"nhi: dry run recorded as revocation {revocation_id}; nothing was changed")
             if format is Format.json:
                 print_json(st.out, {"revocation_id": revocation_id, "status": "dry_run", "plan": plan.to_dict()})
             raise typer.Exit(ExitCode.OK)
-        _confirm(st, yes, f"Revoke {len(plan.items)} target(s) now ({len(plan.steps)} steps)?")
-        code = _execute(st, store, plan, connectors, restore_of=None, fmt=format)
+        _confirm(yes, f"Revoke {len(plan.items)} target(s) now ({len(plan.steps)} steps)?")
+        code = _execute(st, session, plan, restore_of=None, fmt=format)
     raise typer.Exit(code)
 
 
-def _refuse_demo_inventory_without_demo(store, demo: bool) -> None:
-    """The demo's identities exist only in its fakes: without --demo, revoking them would send
-    real revoke calls, with whatever credentials the shell has, to the real providers."""
-    if demo:
-        return
-    if queries.latest_scan_was_demo(store.conn):
-        raise NhiError("this inventory was written by `nhi scan --demo`: its identities live in the demo fakes; "
-                       "add --demo (nothing was changed)", ExitCode.USAGE)
+@contextmanager
+def _session(st, demo: bool, config: Path | None, profile: str | None, operator: str | None):
+    """The library session for this command, with the demo's fakes running when --demo."""
+    from nhi_cli.model import utcnow
+    from nhi_cli.revoke.operator import current_operator
+    from nhi_cli.revoke.workflow import RevokeSession, demo_config
+
+    now = utcnow()
+    with ExitStack() as stack:
+        if demo:
+            st.use_config(demo_config(stack, now, st.config if config is not None else None))
+        session = stack.enter_context(RevokeSession(config=st.config, db_path=st.db_path(), demo=demo,
+                                                    operator=current_operator(operator), profile=profile, now=now))
+        for note in session.notes:
+            st.say(f"nhi: {note}", "yellow")
+        yield session
 
 
-def _use_demo(st, stack: ExitStack, demo: bool, now) -> None:
-    """As `nhi scan --demo`: start the fakes for this command; the demo config (agents,
-    protected) unless the user gave one, which then gets the demo's providers."""
-    if not demo:
-        return
-    from nhi_cli.kit.demo import demo_estate
+def _print_candidates(st, exc) -> None:
+    from nhi_cli.text import visible
 
-    demo_config = stack.enter_context(demo_estate(now))
-    if st.config_path is None:
-        st.use_config(demo_config)
-    else:
-        st.config.providers = demo_config.providers
-
-
-def _refuse_protected(st, store, plan, force: bool) -> None:
-    hits = [i for i in plan.items if i.protected_by]
-    if not hits or force:
-        for item in hits:
-            st.say(f"nhi: warning: {item.target['id']} is protected ({item.protected_by!r}); --force given", "yellow")
-        return
-    from nhi_cli.revoke.record import Recorder
-
-    revocation_id = Recorder(store).start(action="revoke", plan=plan, dry_run=False, status="refused",
-                                          step_status="skipped")
-    first = hits[0]
-    more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
-    raise NhiError(f"{first.target['id']}{more} is protected (`protected: {first.protected_by}` in nhi.yaml): "
-                   f"refusing without --force; nothing was changed (logged as revocation {revocation_id})",
-                   ExitCode.USAGE)
-
-
-def _record_dry_run(store, plan) -> int:
-    from nhi_cli.revoke.record import Recorder
-
-    return Recorder(store).start(action="revoke", plan=plan, dry_run=True, status="dry_run")
+    for kind, text, found in exc.problems:
+        st.err.print(visible(f"nhi: {kind} target {text!r}" + ("; candidates:" if found else "; no candidates")),
+                     highlight=False, markup=False)
+        for line in found:  # names from the inventory: control characters made visible
+            st.err.print(visible(f"  {line}"), highlight=False, markup=False)
 
 
 def _stdin_is_terminal() -> bool:
@@ -192,7 +145,7 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
-def _confirm(st, yes: bool, question: str) -> None:
+def _confirm(yes: bool, question: str) -> None:
     if yes:
         return
     if not _stdin_is_terminal():
@@ -203,42 +156,30 @@ def _confirm(st, yes: bool, question: str) -> None:
         raise NhiError("not confirmed: declined at the prompt; nothing was changed", ExitCode.DECLINED)
 
 
-def _execute(st, store, plan, connectors, *, restore_of: int | None, fmt: Format) -> int:
-    from nhi_cli.revoke.execute import run_steps
-    from nhi_cli.revoke.record import Recorder
-
-    recorder = Recorder(store)
-    action = "restore" if restore_of else "revoke"
-    revocation_id = recorder.start(action=action, plan=plan, dry_run=False, restores=restore_of)
-
+def _execute(st, session, plan, *, restore_of: int | None, fmt: Format) -> int:
     def progress(result) -> None:
         if st.verbose:
             st.say(f"  {result.seq}. {result.step.action} {result.step.target_id}: {result.outcome.status}")
 
-    try:
-        results = run_steps(recorder, revocation_id, list(enumerate(plan.steps, start=1)), connectors,
-                            restore=bool(restore_of), cancel=connectors.cancel, progress=progress)
-    except KeyboardInterrupt:  # unlike a scan, steps may already have acted: say so
-        raise NhiError(f"interrupted: {action} {revocation_id} is logged as interrupted and some steps may have "
-                       f"run; see `nhi revoke log {revocation_id}`, then re-run (steps are idempotent)",
-                       ExitCode.INTERRUPTED) from None
+    run = session.execute(plan, restore_of=restore_of, progress=progress)
     rows = [{"seq": r.seq, "provider": r.step.provider, "scope": r.step.scope, "target": r.step.target_id,
              "action": r.step.action, "reversible": r.step.reversible, "status": r.outcome.status,
-             "detail": r.outcome.error or ""} for r in results]
-    ok = len(results) == len(plan.steps) and all(r.outcome.status in ("done", "already_done") for r in results)
+             "detail": r.outcome.error or ""} for r in run.results]
+    action, rid = run.action, run.revocation_id
     if fmt is Format.json:
-        print_json(st.out, {"revocation_id": revocation_id, "action": action, "status": "succeeded" if ok else "failed",
-                    "steps": rows, "api_calls": connectors.calls(), "plan": plan.to_dict()})
+        print_json(st.out, {"revocation_id": rid, "action": action, "status": "succeeded" if run.ok else "failed",
+                    "steps": rows, "api_calls": run.api_calls, "callers": run.callers, "plan": plan.to_dict()})
     else:
         render_rows(st.out, rows, ("seq", "provider", "target", "action", "status", "detail"), Format.table,
-                    title=f"{action.capitalize()} {revocation_id}")
-    if ok:
-        st.say(f"nhi: {action} {revocation_id}: every step succeeded"
-               + ("; `nhi restore " + str(revocation_id) + "` undoes the reversible steps" if not restore_of else ""))
+                    title=f"{action.capitalize()} {rid}")
+    for note in run.notes:
+        st.say(f"nhi: {note}", "yellow")
+    if run.ok:
+        st.say(f"nhi: {action} {rid}: every step succeeded"
+               + ("; `nhi restore " + str(rid) + "` undoes the reversible steps" if not restore_of else ""))
         return ExitCode.OK
-    failed = sum(1 for r in results if r.outcome.status not in ("done", "already_done"))
-    st.say(f"nhi: {action} {revocation_id}: {failed} step(s) did not succeed; see `nhi revoke log {revocation_id}`",
-           "red")
+    failed = sum(1 for r in run.results if r.outcome.status not in ("done", "already_done"))
+    st.say(f"nhi: {action} {rid}: {failed} step(s) did not succeed; see `nhi revoke log {rid}`", "red")
     return ExitCode.ACTION_FAILED
 
 
@@ -254,28 +195,31 @@ def revoke_log(
 
     Example: nhi revoke log   (then: nhi revoke log 3 --format json)
     """
-    from nhi_cli.revoke.record import attempt, list_attempts
+    from nhi_cli.revoke.log import list_attempts
+    from nhi_cli.revoke.workflow import read_log
 
     st = cli_context(ctx)
-    store = st.open_store(create=False)
-    try:
-        if revocation_id is None:
-            rows = list_attempts(store.conn, limit)
-            for row in rows:
-                row["targets"] = ", ".join(row["targets"]) if format is not Format.json else row["targets"]
-            render_rows(st.out, rows, ("id", "action", "started_at", "operator", "status", "targets", "reason", "steps",
-                               "steps_ok", "steps_failed", "restores"), format, title="Revocation log")
-            return
-        data = attempt(store.conn, revocation_id)
-    finally:
-        store.close()
+    st.open_store(create=False).close()  # a missing or foreign inventory is said as for every command
+    attempts = read_log(st.db_path())
+    if revocation_id is None:
+        rows = list_attempts(attempts, limit)
+        for row in rows:
+            row["targets"] = ", ".join(row["targets"] or []) if format is not Format.json else row["targets"]
+        render_rows(st.out, rows, ("id", "action", "started_at", "operator", "status", "targets", "reason", "steps",
+                           "steps_ok", "steps_failed", "restores", "integrity"), format, title="Revocation log")
+        return
+    data = attempts.get(revocation_id)
     if data is None:
         raise NhiError(f"no revocation {revocation_id}; `nhi revoke log` lists them", ExitCode.USAGE)
     if format is Format.json:
         print_json(st.out, data)
         return
-    st.say(f"revocation {data['id']}: {data['action']} by {data['operator']} at {data['started_at']}, "
-           f"status {data['status']}" + (f", reason: {data['reason']}" if data.get("reason") else ""))
+    callers = ", ".join(f"{p}: {who}" for p, who in sorted((data.get("callers") or {}).items()))
+    st.say(f"revocation {data['id']}: {data['action']} by {data['operator']} ({data.get('operator_source') or '?'})"
+           + (f" as {callers}" if callers else "") + f" at {data['started_at']}, status {data['status']}"
+           + (f", reason: {data['reason']}" if data.get("reason") else "") + f"; integrity: {data['integrity']}")
+    if data.get("interrupted"):
+        st.say(f"interrupted: {data['interrupted'].get('note')}", "yellow")
     render_rows(st.out, data["steps"], ("seq", "provider", "target_id", "action", "reversible", "status", "error",
                                 "executed_at"), format, title=f"Revocation {data['id']} steps")
 
@@ -287,40 +231,22 @@ def restore(
     yes: YesOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be restored; change nothing.")] = False,
     reason: ReasonOption = None,
+    operator: OperatorOption = None,
     demo: DemoOption = False,
     profile: ProfileOption = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """Undo the reversible steps of a revocation (reactivate keys, remove deny policies, put the old trust policy back) and record that. Irreversible steps are listed, not undone.
+    """Undo the reversible steps of a revocation (reactivate keys, remove deny policies, put the old trust policy back) and record that. Irreversible steps are listed, not undone. The plan shows each document restore will write; an entry whose log MAC fails is refused.
 
     Example: nhi restore 3 --reason "false alarm" --yes
     """
-    from nhi_cli.kit.connector import ScanOptions
-    from nhi_cli.model import iso, utcnow
-    from nhi_cli.revoke import plan as planning
-    from nhi_cli.revoke.context import Connectors
-    from nhi_cli.revoke.record import attempt
-    from nhi_cli.scan import operator_name
-
     st = cli_context(ctx)
     if format is Format.csv:
         raise NhiError("--format must be table or json", ExitCode.USAGE)
-    now = utcnow()
-    with ExitStack() as stack:
-        _use_demo(st, stack, demo, now)
-        store = st.open_store(create=False)
-        stack.callback(store.close)
-        _refuse_demo_inventory_without_demo(store, demo)  # as revoke: no real calls for the demo's ids
-        data = attempt(store.conn, revocation_id)
-        if data is None:
-            raise NhiError(f"no revocation {revocation_id}; `nhi revoke log` lists them", ExitCode.USAGE)
-        if data["action"] != "revoke" or data["dry_run"] or data["status"] == "refused":
-            what = "a restore" if data["action"] != "revoke" else ("a dry run" if data["dry_run"] else "refused")
-            raise NhiError(f"revocation {revocation_id} was {what}; there is nothing to restore", ExitCode.USAGE)
-        plan, irreversible = planning.restore_plan(data, reason=reason, operator=operator_name(),
-                                                   created_at=iso(now), demo=demo)
-        steps = plan.steps
-        for r in irreversible:
+    with _session(st, demo, st.config_path, profile, operator) as session:
+        restoring = session.restore_plan(revocation_id, reason)
+        plan, steps = restoring.plan, restoring.plan.steps
+        for r in restoring.irreversible:
             st.say(f"nhi: cannot be undone: {r['action']} on {r['target_id']}", "yellow")
         if not steps:
             st.say(f"nhi: revocation {revocation_id} has no completed reversible step; nothing to restore")
@@ -334,9 +260,8 @@ def restore(
                 print_json(st.out, {"restores": revocation_id, "plan": plan.to_dict()})
             st.say("nhi: dry run; nothing was changed")
             raise typer.Exit(ExitCode.OK)
-        _confirm(st, yes, f"Restore {len(steps)} step(s) of revocation {revocation_id}?")
-        connectors = Connectors(config=st.config, now=now, salt=store.secret_salt, options=ScanOptions(aws_profile=profile))
-        code = _execute(st, store, plan, connectors, restore_of=revocation_id, fmt=format)
+        _confirm(yes, f"Restore {len(steps)} step(s) of revocation {revocation_id}?")
+        code = _execute(st, session, plan, restore_of=revocation_id, fmt=format)
     raise typer.Exit(code)
 
 

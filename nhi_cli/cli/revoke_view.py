@@ -15,9 +15,9 @@ def print_plan(st, plan) -> None:
               + (f" - reason: {escape(plan.reason)}" if plan.reason else ""), highlight=False)
     for n, item in enumerate(plan.items, start=1):
         t, b = item.target, item.blast
-        out.print(f"\n{n}. [bold]{escape(t['provider'])}[/] {escape(str(t['scope']))} {escape(t['kind'])} "
-                  f"[bold]{escape(str(t['name']))}[/]  {escape(t['id'])}"
-                  + (f"  (from {escape(t['given'])})" if t.get("given") and t["given"] != t["id"] else ""),
+        out.print(f"\n{n}. [bold]{escape(t.provider)}[/] {escape(str(t.scope))} {escape(str(t.kind))} "
+                  f"[bold]{escape(str(t.name))}[/]  {escape(t.id)}"
+                  + (f"  (from {escape(t.given)})" if t.given and t.given != t.id else ""),
                   highlight=False)
         if item.protected_by:
             out.print(f"   [red]PROTECTED[/] by `{escape(item.protected_by)}`", highlight=False)
@@ -50,6 +50,13 @@ def _blast_lines(b: dict) -> list[str]:
 
 
 def print_restore_plan(st, revocation_id: int, steps) -> None:
+    """Each step with the exact data restore will write back (the previous trust policy, the
+    keys it reactivates): read from the authenticated log, shown before anything is written."""
+    import json
+
     st.out.print(f"Restore of revocation {revocation_id}: {len(steps)} step(s)", highlight=False)
     for n, step in enumerate(steps, start=1):
         st.out.print(f"   {n}) undo: {escape(step.description)}", highlight=False)
+        if step.restore_data:
+            text = json.dumps(step.restore_data, indent=2, sort_keys=True, default=str)
+            st.out.print("      writes back: " + escape(text).replace("\n", "\n      "), highlight=False)

@@ -205,6 +205,11 @@ class Connector:
     def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
         raise NotImplementedError
 
+    def caller_identity(self, ctx: CollectContext) -> str | None:
+        """The principal this connector's revoke calls are signed as (an ARN, an app id), for
+        the revocation log; None when the provider cannot say. Asked after the steps ran."""
+        return None
+
     # --- demo ---------------------------------------------------------------------------
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:

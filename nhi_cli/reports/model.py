@@ -12,6 +12,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from nhi_cli.errors import ExitCode, NhiError
@@ -291,11 +292,38 @@ def load_trend(conn, scan_id: int) -> list[dict]:
 
 
 def load_revocations(conn, limit: int = 200) -> list[dict]:
+    """The revocation log (its own file beside the inventory, revoke/log.py), newest first,
+    each attempt with ``integrity`` (``ok`` when its MACs verify); then attempts that older nhi
+    versions logged inside the inventory, marked ``legacy (unauthenticated)``."""
+    from nhi_cli.revoke.keys import key_path, load_key, log_path
+    from nhi_cli.revoke.log import open_readonly, read_attempts
+
     revocations = []
+    main = ""
+    if isinstance(conn, sqlite3.Connection):  # a PostgreSQL inventory's log is per user (keys.py)
+        main = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    log = open_readonly(log_path(Path(main))) if main else None
+    if log is not None:
+        try:
+            key = load_key(Path(main), create=False) if key_path(Path(main)).exists() else None
+        except NhiError:
+            key = None
+        try:
+            attempts = read_attempts(log, key)
+        finally:
+            log.close()
+        for data in sorted(attempts.values(), key=lambda a: a["id"], reverse=True)[:limit]:
+            rev = {k: v for k, v in data.items() if k not in ("plan", "pid", "host", "steps")}
+            rev["dry_run"] = bool(rev.get("dry_run"))
+            rev["steps"] = [{k: s.get(k) for k in ("seq", "provider", "scope", "target_type", "target_id", "action",
+                                                   "reversible", "status", "error", "executed_at")}
+                            for s in data["steps"]]
+            revocations.append(rev)
     for r in conn.execute("SELECT * FROM revocation ORDER BY id DESC LIMIT ?", (limit,)):
         rev = dict(r)
         rev["targets"] = _json(rev["targets"], [])
         rev["dry_run"] = bool(rev["dry_run"])
+        rev["integrity"] = "legacy (unauthenticated)"
         rev["steps"] = [dict(s, reversible=bool(s["reversible"])) for s in conn.execute(
             "SELECT seq, provider, scope, target_type, target_id, action, reversible, status, error, executed_at "
             "FROM revocation_step WHERE revocation_id = ? ORDER BY seq", (rev["id"],))]

@@ -43,6 +43,26 @@ def artifact_uri(f: dict) -> str:
     return "/".join(quote(str(p), safe="") or "_" for p in parts)
 
 
+def source_location(f: dict) -> tuple[str, int] | None:
+    """(repository-relative path, line) when the finding sits in a file of the scanned
+    repository (an MCP config found by `nhi scan --mcp-path .`); None for cloud resources,
+    which keep the synthetic path above. Never an absolute path of the machine that scanned."""
+    evidence = f.get("evidence") or {}
+    file, line = evidence.get("file"), evidence.get("line")
+    if f.get("resource_type") != "location" or not isinstance(file, str) or not file:
+        return None
+    if file.startswith(("/", "~")) or ":" in file.split("/")[0] or ".." in file.split("/"):
+        return None  # not relative to the repository root
+    return quote(file, safe="/"), line if isinstance(line, int) and line > 0 else 1
+
+
+def _physical_location(f: dict) -> dict:
+    source = source_location(f)
+    if source is not None:
+        return {"artifactLocation": {"uri": source[0], "uriBaseId": "%SRCROOT%"}, "region": {"startLine": source[1]}}
+    return {"artifactLocation": {"uri": artifact_uri(f)}, "region": {"startLine": 1}}
+
+
 def _rule_descriptor(rule: dict) -> dict:
     tags = ["security", "nhi", rule["property"]] + [f"owasp-nhi/{r}" for r in rule["owasp_nhi"]]
     help_text = "\n\n".join(p for p in (rule["description"], f"Risk: {rule['risk']}" if rule["risk"] else "",
@@ -77,7 +97,7 @@ def _result(f: dict, index: int) -> dict:
         "level": _level(f["severity"]),
         "message": {"text": f["reason"]},
         "locations": [{
-            "physicalLocation": {"artifactLocation": {"uri": artifact_uri(f)}, "region": {"startLine": 1}},
+            "physicalLocation": _physical_location(f),
             "logicalLocations": [{"fullyQualifiedName": f["resource_id"], "kind": f["resource_type"]}],
         }],
         "partialFingerprints": {FINGERPRINT_KEY: f["fingerprint"]},

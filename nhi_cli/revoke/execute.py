@@ -4,7 +4,8 @@ Steps of one target run in plan order (reversible first) and every step is attem
 an earlier one failed: under pressure, more of the kill is better than less. One target's
 failure never stops another's. A connector that raises instead of returning an outcome is
 recorded as ``failed`` with the exception, never a traceback. Ctrl-C stops starting new steps;
-the attempt is then recorded as ``interrupted``.
+the attempt is then recorded as ``interrupted``. Each step is logged just before it acts and
+again with its outcome (record.py).
 """
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ def run_steps(recorder: Recorder, revocation_id: int, steps: list[tuple[int, Rev
         for seq, step in group:
             if cancel.is_set():
                 break
+            recorder.started(revocation_id, seq)  # before it acts: a crash now leaves "may have acted"
             outcome = _call(connectors, step, restore)
             recorder.step(revocation_id, seq, step, outcome)
             result = StepResult(seq, step, outcome)

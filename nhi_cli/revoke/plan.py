@@ -7,34 +7,46 @@ uses the same credential (credential locations, and other credentials with the s
 hint or salted hash). A target no connector can revoke gets one ``unsupported`` step, recorded
 as skipped, so the operator sees that something stays alive.
 
-Plan files (``--plan-out`` / ``--plan``) are JSON with an HMAC-SHA256 signature keyed by the
-inventory's secret salt: a plan edited after review, or written for another inventory, is
-refused. ``--plan`` executes exactly the reviewed steps, re-planning nothing.
+Plan files (``--plan-out`` / ``--plan``) are written and checked by planfile.py.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
+import secrets
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from nhi_cli.kit.connector import RevokeStep
-from nhi_cli.errors import ExitCode, NhiError
-from nhi_cli.files import write_private  # owner-only, like the inventory
+from nhi_cli.errors import NhiError
 from nhi_cli.revoke.resolve import Target
 
-PLAN_FORMAT = "nhi-revoke-plan/1"
+PLAN_FORMAT = "nhi-revoke-plan/2"
 UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class RevokeTarget:
+    """What one plan item acts on, as the plan shows it (the inventory row it was resolved
+    from stays in resolve.Target)."""
+
+    type: str  # identity or credential
+    id: str
+    provider: str
+    scope: str
+    kind: str | None = None
+    name: str | None = None
+    given: str | None = None  # what the operator typed ("agent:ops-copilot" for --agent members)
+
+    @classmethod
+    def of(cls, target: Target) -> "RevokeTarget":
+        info = target.for_connector()
+        return cls(type=info["type"], id=info["id"], provider=info["provider"], scope=info["scope"],
+                   kind=info["kind"], name=info["name"], given=target.given)
 
 
 @dataclass
 class PlanItem:
-    target: dict[str, Any]  # type, id, provider, scope, kind, name, given
+    target: RevokeTarget
     blast: dict[str, Any]
     steps: list[RevokeStep]
     protected_by: str | None = None  # the `protected:` pattern that matched
@@ -50,6 +62,13 @@ class Plan:
     items: list[PlanItem] = field(default_factory=list)
     demo: bool = False
     notes: list[str] = field(default_factory=list)  # what nhi leaves for a person
+    operator_source: str = ""  # where the operator name came from: --operator, env USER, login
+    # what a plan file is bound to (planfile.py): this inventory, the scan it was made from,
+    # an expiry, and its id, so it runs once
+    plan_id: str = field(default_factory=lambda: secrets.token_hex(12))
+    inventory_id: str | None = None
+    scan_id: int | None = None
+    expires_at: str | None = None
 
     @property
     def steps(self) -> list[RevokeStep]:
@@ -127,40 +146,47 @@ def revocable(connectors, provider: str) -> bool:
     return bool(getattr(connector, "revoke_kinds", None))
 
 
+def plan_item(conn, config, connectors, target: Target, options: dict[str, Any]) -> PlanItem:
+    return PlanItem(target=RevokeTarget.of(target), blast=blast_radius(conn, config, target),
+                    steps=_steps(connectors, target, target.for_connector(), options),
+                    protected_by=protected_pattern(config, target))
+
+
 def build_plan(conn, config, connectors, targets: list[Target], *, given: list[str], options: dict[str, Any],
-               reason: str | None, operator: str, created_at: str, demo: bool) -> Plan:
+               reason: str | None, operator: str, created_at: str, demo: bool, **binding: Any) -> Plan:
     from nhi_cli.revoke.resolve import expand_sightings
 
     targets, notes = expand_sightings(conn, targets, lambda provider: revocable(connectors, provider))
     plan = Plan(created_at=created_at, operator=operator, reason=reason, targets=given, options=options, demo=demo,
-                notes=notes)
-    for target in targets:
-        info = target.for_connector()
-        summary = {k: info[k] for k in ("type", "id", "provider", "scope", "kind", "name")} | {"given": target.given}
-        plan.items.append(PlanItem(target=summary, blast=blast_radius(conn, config, target),
-                                   steps=_steps(connectors, target, info, options),
-                                   protected_by=protected_pattern(config, target)))
+                notes=notes, **binding)
+    plan.items = [plan_item(conn, config, connectors, target, options) for target in targets]
     return plan
 
 
-def restore_plan(revocation: dict[str, Any], *, reason: str | None, operator: str, created_at: str,
-                 demo: bool) -> tuple[Plan, list[dict[str, Any]]]:
-    """The plan that undoes a revocation (``record.attempt``): its completed reversible steps,
-    last first. Returns (plan, the completed steps that cannot be undone)."""
-    from nhi_cli.revoke.record import step_from_row
+def step_from_row(row: dict[str, Any]) -> RevokeStep:
+    return RevokeStep(provider=row["provider"], scope=row["scope"], target_type=row["target_type"],
+                      target_id=row["target_id"], action=row["action"], description=row.get("description") or "",
+                      reversible=bool(row["reversible"]), params=row.get("params") or {},
+                      restore_data=row.get("restore_data"))
 
+
+def restore_plan(revocation: dict[str, Any], *, reason: str | None, operator: str, operator_source: str,
+                 created_at: str, demo: bool) -> tuple[Plan, list[dict[str, Any]]]:
+    """The plan that undoes a revocation (an attempt read from the log): its completed
+    reversible steps, last first. Returns (plan, the completed steps that cannot be undone)."""
     done = [r for r in revocation["steps"] if r["status"] == "done"]
     irreversible = [r for r in done if not r["reversible"]]
     items: dict[tuple, PlanItem] = {}
     for step in (step_from_row(r) for r in reversed(done) if r["reversible"]):
         key = (step.target_type, step.target_id)
-        items.setdefault(key, PlanItem(target={"type": step.target_type, "id": step.target_id,
-                                               "provider": step.provider, "scope": step.scope}, blast={}, steps=[]))
+        items.setdefault(key, PlanItem(target=RevokeTarget(type=step.target_type, id=step.target_id,
+                                                           provider=step.provider, scope=step.scope),
+                                       blast={}, steps=[]))
         items[key].steps.append(step)
     plan = Plan(created_at=created_at, operator=operator, reason=reason, targets=[f"revocation:{revocation['id']}"],
                 options={"restores": revocation["id"],
                          "not_undone": [f"{r['action']} {r['target_id']}" for r in irreversible]},
-                items=list(items.values()), demo=demo)
+                items=list(items.values()), demo=demo, operator_source=operator_source)
     return plan, irreversible
 
 
@@ -185,96 +211,3 @@ def _steps(connectors, target: Target, info: dict[str, Any], options: dict[str, 
     except NhiError as exc:  # the connector refuses this target (e.g. a GitHub App)
         return [_unsupported(target, f"{exc.message}; revoke it by hand")]
     return steps or [_unsupported(target, "the connector planned no step")]
-
-
-# --- plan files ----------------------------------------------------------------------------
-class _StepModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    provider: str
-    scope: str
-    target_type: str
-    target_id: str
-    action: str
-    description: str
-    reversible: bool
-    params: dict[str, Any]
-    restore_data: dict[str, Any] | None = None
-
-
-class _ItemModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    target: dict[str, Any]
-    blast: dict[str, Any]
-    steps: list[_StepModel]
-    protected_by: str | None = None
-
-
-class _PlanModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    format: str
-    created_at: str
-    operator: str
-    reason: str | None
-    targets: list[str]
-    options: dict[str, Any]
-    items: list[_ItemModel]
-    demo: bool = False
-    notes: list[str] = []
-
-
-def _canonical(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
-
-
-def sign(data: dict[str, Any], key: str) -> str:
-    return hmac.new(key.encode(), _canonical(data), hashlib.sha256).hexdigest()
-
-
-def write_plan(plan: Plan, path: Path, key: str) -> None:
-    data = plan.to_dict()
-    document = {"plan": data, "signature": sign(data, key)}
-
-    try:
-        write_private(Path(path), json.dumps(document, indent=2, default=str) + "\n")
-    except OSError as exc:
-        raise NhiError(f"cannot write the plan to {path}: {exc.strerror}", ExitCode.USAGE) from exc
-
-
-def read_plan(path: Path, key: str, connectors) -> Plan:
-    """Load a reviewed plan; refuse (exit 2) one that is malformed, modified, or names steps
-    its connector does not declare."""
-    def refuse(why: str) -> NhiError:
-        return NhiError(f"refusing plan {path}: {why}; nothing was changed", ExitCode.USAGE)
-
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise refuse("the file does not exist") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise refuse(f"not a JSON plan file ({type(exc).__name__})") from None
-    if not isinstance(document, dict) or set(document) != {"plan", "signature"} or not isinstance(document["plan"], dict):
-        raise refuse("not an nhi plan file (expected {plan, signature})")
-    data, signature = document["plan"], document["signature"]
-    if not isinstance(signature, str) or not hmac.compare_digest(signature, sign(data, key)):
-        raise refuse("its signature does not match: it was modified after it was written, "
-                     "or written for a different inventory")
-    try:
-        model = _PlanModel.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise refuse(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
-    if model.format != PLAN_FORMAT:
-        raise refuse(f"unknown plan format {model.format!r} (this nhi writes {PLAN_FORMAT})")
-    items = []
-    for item in model.items:
-        steps = [RevokeStep(**s.model_dump()) for s in item.steps]
-        for step in steps:
-            if step.action == UNSUPPORTED:
-                continue
-            connector, _ = connectors.get(step.provider)
-            declared = {a for actions in (getattr(connector, "revoke_kinds", {}) or {}).values() for a in actions}
-            if declared and step.action not in declared:
-                raise refuse(f"step {step.action!r} is not an action the {step.provider} connector declares")
-        items.append(PlanItem(target=item.target, blast=item.blast, steps=steps, protected_by=item.protected_by))
-    return Plan(created_at=model.created_at, operator=model.operator, reason=model.reason, targets=model.targets,
-                options=model.options, items=items, demo=model.demo, notes=model.notes)

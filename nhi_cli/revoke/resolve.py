@@ -217,3 +217,11 @@ def expand_sightings(conn, targets: list[Target], revocable) -> tuple[list[Targe
         else:
             notes.append(f"{where}: holds no credential; nothing to revoke")
     return _dedupe(out), notes
+
+
+def target_by_id(conn, kind: str, target_id: str, given: str) -> Target | None:
+    """The identity or credential with exactly this id (how a reviewed plan's targets are
+    looked up again: by id only, never by a name that may now mean something else)."""
+    view = {"identity": "v_identities", "credential": "v_credentials"}.get(kind)
+    rows = _rows(conn, f"SELECT * FROM {view} WHERE id = ?", target_id) if view else []
+    return make_target(conn, kind, rows[0], given) if len(rows) == 1 else None

@@ -234,9 +234,13 @@ class Store:
         return self.meta("secret_salt") or ""
 
     def readonly(self) -> sqlite3.Connection:
-        """A separate connection that cannot write: for rules, `nhi query` and reports."""
+        """A separate connection that cannot write, nor read the inventory's secrets
+        (guard.py): for rules, `nhi query` and reports."""
+        from nhi_cli.store.guard import deny_secrets
+
         conn = connect_readonly(self.path, check_same_thread=False)
         conn.execute("PRAGMA query_only = 1")
+        conn.set_authorizer(deny_secrets)
         conn.row_factory = sqlite3.Row
         return conn
 

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.store.guard import reads_secret
 
 QUERY_TIMEOUT_ENV = "NHI_QUERY_TIMEOUT"
 RULE_TIMEOUT_ENV = "NHI_RULE_TIMEOUT"
@@ -105,6 +106,8 @@ def guard_query(conn) -> None:
 
 
 def query_authorizer(action, arg1, arg2, db_name, trigger):
+    if reads_secret(action, arg1, arg2):  # the inventory's salt (guard.py): never to user SQL
+        return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_FUNCTION:
         return sqlite3.SQLITE_DENY if (arg2 or "").lower() in _DENIED_FUNCTIONS else sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_UPDATE and arg1 in ("sqlite_master", "sqlite_schema"):

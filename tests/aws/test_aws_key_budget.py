@@ -61,7 +61,7 @@ def test_revoke_of_a_key_known_by_slot_lists_the_users_keys_when_it_runs(nhi, es
     result, _ = scan_json(nhi, estate)
     assert result.code == 0, result.err
     row = db_rows("SELECT id FROM v_credentials WHERE identity_name = 'agent-bot' AND key_id IS NULL")[0]
-    revoke = nhi("revoke", row["id"], "--config", estate, "--db", "nhi.db", "--yes", "-f", "json")
+    revoke = nhi("revoke", "--reason", "test", row["id"], "--config", estate, "--db", "nhi.db", "--yes", "-f", "json")
     assert revoke.code == 0, revoke.err
     assert [s["status"] for s in json.loads(revoke.out)["steps"]] == ["done"]
     iam = fake_client(moto_url)

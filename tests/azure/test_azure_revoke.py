@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from azure_helpers import PLANTED, SUB_A, app_id, db_rows, sp_id, write_config
+from azure_helpers import PLANTED, SUB_A, app_id, sp_id, write_config
 
 
 def scanned(nhi, azure):
@@ -13,7 +13,7 @@ def scanned(nhi, azure):
 
 
 def revoke(nhi, *args):
-    result = nhi("revoke", *args, "--yes", "--format", "json", "--config", "nhi.yaml")
+    result = nhi("revoke", "--reason", "test", *args, "--yes", "--format", "json", "--config", "nhi.yaml")
     return result, (json.loads(result.out) if result.out.strip() else {})
 
 
@@ -120,7 +120,8 @@ def test_delete_also_removes_every_credential_certificates_first(nhi, azure):
     assert actions[0] == "disable_service_principal"
     assert actions.index("remove_certificate") < actions.index("remove_client_secret")
     assert azure.app(app_id(1))["passwordCredentials"] == [] and azure.app(app_id(1))["keyCredentials"] == []
-    assert db_rows("SELECT COUNT(*) AS n FROM revocation_step WHERE revocation_id = ?", out["revocation_id"])[0]["n"] == 5
+    logged = nhi("revoke", "log", str(out["revocation_id"]), "--config", "nhi.yaml", "-f", "json")
+    assert len(json.loads(logged.out)["steps"]) == 5
 
 
 def test_two_certificates_of_one_application_revoked_together_both_go(nhi, azure):

@@ -129,7 +129,7 @@ def test_restore_on_a_demo_inventory_without_demo_is_refused(demo_db, tmp_path):
     # (reactivate keys, remove deny policies) for the demo's ids to the real providers.
     db = tmp_path / "nhi.db"
     shutil.copyfile(demo_db, db)
-    revoked = invoke("--db", db, "revoke", "--demo", "--agent", "ops-copilot", "--yes", "--format", "json")
+    revoked = invoke("--db", db, "revoke", "--reason", "test", "--demo", "--agent", "ops-copilot", "--yes", "--format", "json")
     assert revoked.code == 0, revoked.err
     revocation_id = json.loads(revoked.out)["revocation_id"]
     before = invoke("--db", db, "revoke", "log", "--format", "json").out

@@ -40,9 +40,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("nhi_cli.scan", "nhi_cli.shards", "nhi_cli.evaluate"),
     ("nhi_cli.iam",),
     ("nhi_cli.agents", "nhi_cli.rules"),
-    ("nhi_cli.reports", "nhi_cli.revoke"),
+    ("nhi_cli.revoke",),
+    ("nhi_cli.reports",),  # the report lists the revocation log, checked by revoke's keys
     ("nhi_cli.cli",),
-    ("nhi_cli.__main__",),
+    ("nhi_cli.__main__", "nhi_cli.precommit"),
 ]
 # Packages of these layers do not import each other (the modules of layer 0 and of the scan's
 # layer are building blocks that may).

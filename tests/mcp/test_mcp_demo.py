@@ -41,7 +41,8 @@ def test_demo_findings_from_the_mcp_rules(nhi, tmp_path, inventory):
     for row in rows:
         by_rule.setdefault(row["rule_id"], []).append(row["reason"])
     assert by_rule["mcp_secret_in_repository_config"] == [
-        "Secret xoxb...MRz5 (slack_token) is written into the repository MCP config ~/src/northwind-api/.mcp.json."]
+        # the file relative to its repository and the line the token is on (see the fixture)
+        "Secret xoxb...MRz5 (slack_token) is written into the repository MCP config .mcp.json at line 10."]
     # NHI9: the OpenAI key sits in Claude Desktop's and Cursor's configs (the provider-neutral rule)
     assert "Credential sk-proj-NWd...A1b2 of ops-copilot is present in 2 files." in by_rule[
         "credential_shared_across_locations"]

@@ -82,6 +82,7 @@ def test_git_status_of_project_configs(nhi, tmp_path, tree, inventory):
     assert status["/.mcp.json#gitlab"] == ("tracked", 1)
     assert status["/.cursor/mcp.json#assistant"] == ("ignored", 0)
     assert status["/tools/.mcp.json#new"] == ("untracked", 1)
+    # one finding per secret per file: "<credential id>@<file relative to the repository root>"
     rule = {r["resource_id"] for r in inv.rows("SELECT resource_id FROM finding WHERE rule_id = 'mcp_secret_in_repository_config'")}
-    assert inv.credential_for(planted.GITLAB)["id"] in rule
-    assert inv.credential_for(planted.SHARED_OPENAI)["id"] not in rule  # only in an ignored file here
+    assert inv.credential_for(planted.GITLAB)["id"] + "@.mcp.json" in rule
+    assert not any(r.startswith(inv.credential_for(planted.SHARED_OPENAI)["id"]) for r in rule)  # only in an ignored file here

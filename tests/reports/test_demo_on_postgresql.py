@@ -54,9 +54,13 @@ def test_demo_into_postgresql_matches_sqlite(nhi, pg_url, tmp_path, monkeypatch)
     findings = _json(nhi, "findings", "list", "--db", pg_url, "--format", "json")
     assert len(findings) > 100 and {f["rule_id"] for f in findings} >= {"admin_grant", "credential_max_age"}
 
-    # revoke's plan and log work on the shared inventory too (a dry run changes nothing)
+    # revoke's plan and log work on the shared inventory too (a dry run changes nothing); the log
+    # and the revoke key of a PostgreSQL inventory are the operator's own, under XDG_CONFIG_HOME
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     dry = nhi("revoke", "--demo", "--dry-run", "--agent", "ops-copilot", "--db", pg_url, "--yes")
     assert dry.code == 0, dry.err
     assert "dry run recorded as revocation 1" in dry.err
-    log = nhi("query", "SELECT id, status, dry_run FROM revocation", "--db", pg_url, "--format", "json")
-    assert json.loads(log.out) == [{"id": 1, "status": "dry_run", "dry_run": 1}]
+    log = json.loads(nhi("revoke", "log", "--db", pg_url, "--format", "json").out)
+    assert [(r["id"], r["status"], r["dry_run"], r["integrity"]) for r in log] == [(1, "dry_run", True, "ok")]
+    keys = list((tmp_path / "config" / "nhi" / "revoke").glob("*.revoke-key"))
+    assert len(keys) == 1 and oct(keys[0].stat().st_mode & 0o777) == "0o600"

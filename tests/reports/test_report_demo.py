@@ -12,8 +12,14 @@ def test_demo_scan_writes_valid_reports_in_every_format(nhi, tmp_path, sarif_val
     sarif = json.loads(Path("demo.sarif").read_text())
     sarif_validator.validate(sarif)
     results = sarif["runs"][0]["results"]
-    assert results and all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("nhi/")
-                           for r in results)
+    # cloud resources point at synthetic nhi/... paths; the one secret in a repository's MCP
+    # config points at that file and line, relative to the repository (README, repository mode)
+    uris = {r["ruleId"]: [] for r in results}
+    for r in results:
+        location = r["locations"][0]["physicalLocation"]
+        uris[r["ruleId"]].append((location["artifactLocation"]["uri"], location["region"]["startLine"]))
+    assert uris.pop("mcp_secret_in_repository_config") == [(".mcp.json", 10)]
+    assert results and all(uri.startswith("nhi/") for places in uris.values() for uri, _line in places)
     assert any("ops-copilot" in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
 
     doc = json.loads(nhi("report", "--format", "json", "--what", "inventory").out)

@@ -31,6 +31,7 @@ class CountingMoto:
     url: str
     calls: Counter = field(default_factory=Counter)
     faults: dict = field(default_factory=dict)  # "iam:UpdateAccessKey" -> (status, code, message)
+    holds: dict = field(default_factory=dict)  # "iam:UpdateAccessKey" -> threading.Event: answer once set
 
     def mutating(self) -> dict[str, int]:
         return {k: v for k, v in self.calls.items() if k.split(":", 1)[1].startswith(MUTATING_PREFIXES)}
@@ -39,6 +40,9 @@ class CountingMoto:
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10).close()
         self.calls.clear()
         self.faults.clear()
+        for event in self.holds.values():
+            event.set()
+        self.holds.clear()
 
 
 def _operation(environ) -> str:
@@ -67,6 +71,8 @@ def moto_server():
             return moto_app(environ, start_response)
         op = _operation(environ)
         state.calls[op] += 1
+        if op in state.holds:  # a provider that has received the call and not answered yet
+            state.holds[op].wait(timeout=120)
         if op in state.faults:  # an injected provider error (e.g. throttling that never clears)
             status, code, message = state.faults[op]
             body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"

@@ -68,10 +68,10 @@ def test_dry_run_makes_no_mutating_call_and_is_recorded(estate, nhi):
 
 def test_rerun_is_idempotent_and_the_inventory_shows_the_key_inactive(estate, nhi):
     key_id, secret = estate.keys["ops-copilot"]
-    first = nhi("revoke", "ops-copilot", "--yes", "-f", "json")
+    first = nhi("revoke", "--reason", "test", "ops-copilot", "--yes", "-f", "json")
     assert first.code == 0, first.err
     assert _key_status(estate, "ops-copilot") == ["Inactive"]
-    second = nhi("revoke", "ops-copilot", "--yes", "-f", "json")
+    second = nhi("revoke", "--reason", "test", "ops-copilot", "--yes", "-f", "json")
     assert second.code == 0, second.err
     assert [s["status"] for s in _json(second)["steps"]] == ["already_done"] * 3
     rows = _json(nhi("inventory", "list", "--what", "credentials", "-f", "json"))
@@ -84,7 +84,7 @@ def test_access_key_target_deactivates_only_that_key_and_delete_is_explicit(esta
     key_id = estate.keys["ops-copilot"][0]
     plan = nhi("revoke", key_id, "--delete", "--dry-run")
     assert "delete access key" in plan.out and "cannot be undone" in plan.out
-    result = nhi("revoke", key_id, "--yes", "-f", "json")
+    result = nhi("revoke", "--reason", "test", key_id, "--yes", "-f", "json")
     assert result.code == 0, result.err
     assert [s["action"] for s in _json(result)["steps"]] == ["deactivate_key"]
     assert set(estate.moto.mutating()) == {"iam:UpdateAccessKey"}
@@ -96,7 +96,7 @@ def test_access_denied_is_recorded_and_exits_5_while_other_targets_complete(esta
 
     @set_initial_no_auth_action_count(0)
     def enforced():
-        result = nhi("revoke", "ops-copilot", "--yes", "-f", "json")
+        result = nhi("revoke", "--reason", "test", "ops-copilot", "--yes", "-f", "json")
         assert result.code == 5, result.err
         steps = _json(result)["steps"]
         failed = [s for s in steps if s["status"] == "failed"]
@@ -111,7 +111,7 @@ def test_access_denied_is_recorded_and_exits_5_while_other_targets_complete(esta
 
 def test_one_failing_target_does_not_stop_the_others(estate, nhi):
     estate.moto.faults["iam:PutRolePolicy"] = (403, "AccessDenied", "explicit deny in an SCP")
-    result = nhi("revoke", "ops-copilot", "ops-copilot-role", "--yes", "-f", "json")
+    result = nhi("revoke", "--reason", "test", "ops-copilot", "ops-copilot-role", "--yes", "-f", "json")
     assert result.code == 5
     by_action = {s["action"]: s for s in _json(result)["steps"]}
     assert by_action["revoke_sessions"]["status"] == "failed"
@@ -122,12 +122,12 @@ def test_one_failing_target_does_not_stop_the_others(estate, nhi):
 
 
 def test_protected_identity_is_refused_without_force(estate, nhi):
-    result = nhi("revoke", "break-glass", "--yes")
+    result = nhi("revoke", "--reason", "test", "break-glass", "--yes")
     assert result.code == 2
     assert "is protected" in result.err and "--force" in result.err and "*break-glass*" in result.err
     assert estate.moto.mutating() == {} and _key_status(estate, "break-glass") == ["Active"]
     assert _json(nhi("revoke", "log", "-f", "json"))[0]["status"] == "refused"
-    forced = nhi("revoke", "break-glass", "--yes", "--force")
+    forced = nhi("revoke", "--reason", "test", "break-glass", "--yes", "--force")
     assert forced.code == 0, forced.err
     assert _key_status(estate, "break-glass") == ["Inactive"]
 
@@ -151,7 +151,7 @@ def test_unknown_and_ambiguous_targets_list_candidates_and_change_nothing(estate
 
 
 def test_refuses_to_act_without_yes_when_stdin_is_not_a_terminal(estate, nhi):
-    result = nhi("revoke", "ops-copilot")
+    result = nhi("revoke", "--reason", "test", "ops-copilot")
     assert result.code == 2 and "stdin is not a terminal" in result.err and "--yes" in result.err
     assert estate.moto.mutating() == {}
 
@@ -176,14 +176,14 @@ def test_interactive_confirmation(estate, nhi, monkeypatch):
     import sys
 
     monkeypatch.setattr(sys, "stdin", _Terminal("n"))
-    declined = nhi("revoke", "ops-copilot")
+    declined = nhi("revoke", "--reason", "test", "ops-copilot")
     # Saying no is a refusal with its own exit code, not an interruption (130).
     assert declined.code == 6 and estate.moto.mutating() == {}
     # (the answer is not echoed by this fake terminal, so the prompt and the error share a line)
     assert declined.err.rstrip().endswith("nhi: error: not confirmed: declined at the prompt; nothing was changed")
     assert "interrupted" not in declined.err
     monkeypatch.setattr(sys, "stdin", _Terminal("y"))
-    accepted = nhi("revoke", "ops-copilot")
+    accepted = nhi("revoke", "--reason", "test", "ops-copilot")
     assert accepted.code == 0, accepted.err
     assert "Revoke 1 target(s) now" in accepted.err
     assert _key_status(estate, "ops-copilot") == ["Inactive"]
@@ -208,7 +208,7 @@ def test_plan_out_then_plan_executes_exactly_the_reviewed_plan_and_refuses_tampe
     assert nhi("revoke", "--plan", "missing.json", "--yes").code == 2
     assert estate.moto.mutating() == {}
 
-    executed = nhi("revoke", "--plan", "plan.json", "--yes", "-f", "json")
+    executed = nhi("revoke", "--reason", "test", "--plan", "plan.json", "--yes", "-f", "json")
     assert executed.code == 0, executed.err
     assert [s["action"] for s in _json(executed)["steps"]] == actions
     trust = estate.client("iam").get_role(RoleName="ops-copilot-role")["Role"]["AssumeRolePolicyDocument"]
@@ -241,7 +241,7 @@ def test_restore_refuses_a_dry_run_and_an_unknown_id(estate, nhi):
 
 def test_throttling_that_does_not_clear_fails_the_step_after_bounded_retries(estate, nhi):
     estate.moto.faults["iam:UpdateAccessKey"] = (400, "Throttling", "Rate exceeded")
-    result = nhi("revoke", estate.keys["ops-copilot"][0], "--yes", "-f", "json")
+    result = nhi("revoke", "--reason", "test", estate.keys["ops-copilot"][0], "--yes", "-f", "json")
     assert result.code == 5
     (step,) = _json(result)["steps"]
     assert step["status"] == "failed" and step["detail"] == "Throttling: Rate exceeded"
@@ -262,7 +262,7 @@ def test_identity_in_a_member_account_is_revoked_through_the_organization_role(e
                                                          "    aws_managed_policies: known\n    org: true\n")
     (tmp_path / "nhi.yaml").write_text(config)
     assert nhi("scan").code == 0
-    result = nhi("revoke", key_id, "--yes", "-f", "json")
+    result = nhi("revoke", "--reason", "test", key_id, "--yes", "-f", "json")
     assert result.code == 0, result.err
     (step,) = _json(result)["steps"]
     assert step["scope"] == member and step["status"] == "done"

@@ -19,5 +19,5 @@ def test_agent_revoke_on_the_demo_estate_kills_every_credential_of_ops_copilot(n
     rows = json.loads(nhi("inventory", "list", "--what", "credentials", "-f", "json").out)
     assert {r["id"]: r["status"] for r in rows}["AKIANWOPSCOPILOT0001"] == "inactive"
     # protected identities stay out of it, and the demo config refuses them without --force
-    refused = nhi("revoke", "--demo", "breakglass-admin", "--yes")
+    refused = nhi("revoke", "--reason", "test", "--demo", "breakglass-admin", "--yes")
     assert refused.code == 2 and "protected" in refused.err

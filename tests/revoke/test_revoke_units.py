@@ -31,17 +31,15 @@ agents:
 
 
 def test_a_signed_plan_naming_an_undeclared_action_is_refused(estate, nhi, tmp_path):
-    from nhi_cli.revoke.plan import sign
+    from nhi_cli.revoke.keys import load_key
+    from nhi_cli.revoke.planfile import sign
 
     assert nhi("revoke", "ops-copilot", "--plan-out", "plan.json").code == 0
     document = json.loads((tmp_path / "plan.json").read_text())
     document["plan"]["items"][0]["steps"][0]["action"] = "delete_user"  # re-signed: a forged but valid file
-    store = open_store(tmp_path / "nhi.db")
-    salt = store.secret_salt
-    store.close()
-    document["signature"] = sign(document["plan"], salt)
+    document["signature"] = sign(document["plan"], load_key(tmp_path / "nhi.db", create=False))
     (tmp_path / "forged.json").write_text(json.dumps(document))
-    result = nhi("revoke", "--plan", "forged.json", "--yes")
+    result = nhi("revoke", "--reason", "test", "--plan", "forged.json", "--yes")
     assert result.code == 2 and "'delete_user' is not an action the aws connector declares" in result.err
     assert estate.moto.mutating() == {}
     assert nhi("revoke", "--plan", "plan.json", "ops-copilot", "--yes").code == 2  # a plan is executed as written
