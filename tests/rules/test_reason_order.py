@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from conftest import seed
+from tests.rules.conftest import seed
 
 from nhi_cli.model import Batch, Credential, CredentialLocation, Identity
 
