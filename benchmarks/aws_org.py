@@ -10,6 +10,7 @@ ratio org / one account (issue 13's target: within 3x for 20 accounts).
     .venv/bin/python benchmarks/aws_org.py                    # 20 accounts, 100 users, 100 ms
     .venv/bin/python benchmarks/aws_org.py --accounts 20 --users 1000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,14 +25,24 @@ import threading
 import time
 import urllib.request
 from contextlib import ExitStack, redirect_stdout
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 MANAGEMENT = "123456789012"
-INLINE = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::bench/*"}]})
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+INLINE = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::bench/*"}],
+    }
+)
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 
 
 class Latency:
@@ -66,7 +77,7 @@ def one(accounts: int, users: int, latency_ms: int, whole_org: bool) -> dict:
     from nhi_cli.cli.app import run
     from nhi_connectors.aws import fake
 
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         fake.fake_credentials(stack)
         url = serve(stack, latency_ms / 1000)
@@ -90,12 +101,20 @@ def one(accounts: int, users: int, latency_ms: int, whole_org: bool) -> dict:
         out = io.StringIO()
         wall, cpu = time.perf_counter(), time.process_time()
         with redirect_stdout(out):
-            code = run(["scan", "--config", str(config), "--db", str(Path(tmp) / "nhi.db"), "--format", "json", "--quiet"])
+            code = run(
+                ["scan", "--config", str(config), "--db", str(Path(tmp) / "nhi.db"), "--format", "json", "--quiet"]
+            )
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         scopes = json.loads(out.getvalue())["scopes"]
         calls = sum(sum(s["api_calls"].values()) for s in scopes)
-        return {"exit": code, "scopes": len(scopes), "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "calls": calls,
-                "slowest_scope_s": round(max(s["duration_ms"] for s in scopes) / 1000, 2)}
+        return {
+            "exit": code,
+            "scopes": len(scopes),
+            "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2),
+            "calls": calls,
+            "slowest_scope_s": round(max(s["duration_ms"] for s in scopes) / 1000, 2),
+        }
 
 
 def main() -> None:
@@ -110,17 +129,36 @@ def main() -> None:
         return
     runs = {}
     for what in ("account", "org"):
-        proc = subprocess.run([sys.executable, __file__, "--one", what, "--accounts", str(args.accounts),
-                               "--users", str(args.users), "--latency", str(args.latency)],
-                              capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                what,
+                "--accounts",
+                str(args.accounts),
+                "--users",
+                str(args.users),
+                "--latency",
+                str(args.latency),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
         if proc.returncode != 0:
             sys.exit(f"{what} failed: {proc.stderr.strip()[-2000:]}")
         runs[what] = json.loads(proc.stdout.strip().splitlines()[-1])
         r = runs[what]
-        print(f"{what:<8} scopes {r['scopes']:>3}  wall {r['wall_s']:>6} s  CPU {r['cpu_s']:>6} s  calls {r['calls']:>4}  "
-              f"slowest scope {r['slowest_scope_s']} s  (exit {r['exit']})", flush=True)
-    print(f"org / one account: {runs['org']['wall_s'] / runs['account']['wall_s']:.1f}x wall "
-          f"({args.accounts} accounts, {args.users} users each, {args.latency} ms per call)")
+        print(
+            f"{what:<8} scopes {r['scopes']:>3}  wall {r['wall_s']:>6} s  CPU {r['cpu_s']:>6} s  calls {r['calls']:>4}  "
+            f"slowest scope {r['slowest_scope_s']} s  (exit {r['exit']})",
+            flush=True,
+        )
+    print(
+        f"org / one account: {runs['org']['wall_s'] / runs['account']['wall_s']:.1f}x wall "
+        f"({args.accounts} accounts, {args.users} users each, {args.latency} ms per call)"
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Two modes: ``bulk`` (the default, access_key_ids: false: the fixed budget) and `
     .venv/bin/python benchmarks/aws_scan.py                    # 100, 1000, 10000; both modes
     .venv/bin/python benchmarks/aws_scan.py --sizes 100 1000 --modes bulk
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,13 +29,25 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack, redirect_stdout
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-INLINE = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::bench/*"}]})
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+INLINE = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::bench/*"}
+        ],
+    }
+)
 ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
@@ -104,7 +117,7 @@ def one(size: int, mode: str, profile: bool = False) -> dict:
     from nhi_cli.cli.app import run
     from nhi_connectors.aws import fake
 
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         url = fake.start_server(stack)
         fake.fake_credentials(stack)
@@ -121,25 +134,38 @@ def one(size: int, mode: str, profile: bool = False) -> dict:
             be.attach_role_policy(ROLE_POLICY, role.name)
         seed_s = time.perf_counter() - t0
         config = Path(tmp) / "nhi.yaml"
-        config.write_text(json.dumps({"version": 1, "providers": {"aws": {
-            "endpoint": url, "access_key_ids": mode == "keys"}}}), encoding="utf-8")
+        config.write_text(
+            json.dumps({"version": 1, "providers": {"aws": {"endpoint": url, "access_key_ids": mode == "keys"}}}),
+            encoding="utf-8",
+        )
         rss_before = peak_rss_mb()
         out = io.StringIO()
         profiles = start_profiling() if profile else []
         t0, cpu0 = time.perf_counter(), time.process_time()
         with redirect_stdout(out):
-            code = run(["scan", "--config", str(config), "--db", str(Path(tmp) / "nhi.db"),
-                        "--format", "json", "--quiet"])
+            code = run(
+                ["scan", "--config", str(config), "--db", str(Path(tmp) / "nhi.db"), "--format", "json", "--quiet"]
+            )
         scan_s, cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
         breakdown = stop_profiling(profiles) if profile else {}
         report = json.loads(out.getvalue())
         scope = report["scopes"][0]
-        return {"size": size, "mode": mode, "exit": code, "seed_s": round(seed_s, 2), "scan_s": round(scan_s, 2),
-                "cpu_s": round(cpu_s, 2), "profile": breakdown,
-                "calls": scope["api_calls"], "iam_calls": sum(v for k, v in scope["api_calls"].items() if k.startswith("iam:")),
-                "identities": scope["identities"], "credentials": scope["credentials"],
-                "collect_ms": scope["duration_ms"], "peak_rss_mb": round(peak_rss_mb()),
-                "rss_growth_mb": round(peak_rss_mb() - rss_before)}
+        return {
+            "size": size,
+            "mode": mode,
+            "exit": code,
+            "seed_s": round(seed_s, 2),
+            "scan_s": round(scan_s, 2),
+            "cpu_s": round(cpu_s, 2),
+            "profile": breakdown,
+            "calls": scope["api_calls"],
+            "iam_calls": sum(v for k, v in scope["api_calls"].items() if k.startswith("iam:")),
+            "identities": scope["identities"],
+            "credentials": scope["credentials"],
+            "collect_ms": scope["duration_ms"],
+            "peak_rss_mb": round(peak_rss_mb()),
+            "rss_growth_mb": round(peak_rss_mb() - rss_before),
+        }
 
 
 def main() -> None:
@@ -152,23 +178,34 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(int(args.one[0]), args.one[1], args.profile)))
         return
-    print(f"{'users':>6} {'mode':<5} {'IAM calls':>9} {'scan s':>7} {'CPU s':>6} {'collect s':>9} {'peak RSS MB':>11} "
-          f"{'RSS growth MB':>13}  calls by name")
+    print(
+        f"{'users':>6} {'mode':<5} {'IAM calls':>9} {'scan s':>7} {'CPU s':>6} {'collect s':>9} {'peak RSS MB':>11} "
+        f"{'RSS growth MB':>13}  calls by name"
+    )
     for mode in args.modes.split(","):
         for size in args.sizes:
-            proc = subprocess.run([sys.executable, __file__, "--one", str(size), mode, *(["--profile"] if args.profile else [])],
-                                  capture_output=True,
-                                  text=True, env={**os.environ, "NO_COLOR": "1"})
+            proc = subprocess.run(
+                [sys.executable, __file__, "--one", str(size), mode, *(["--profile"] if args.profile else [])],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "NO_COLOR": "1"},
+            )
             if proc.returncode != 0:
                 print(f"{size:>6} {mode:<5} failed: {proc.stderr.strip().splitlines()[-1:]}")
                 continue
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             calls = ", ".join(f"{k} {v}" for k, v in sorted(r["calls"].items()))
-            print(f"{size:>6} {mode:<5} {r['iam_calls']:>9} {r['scan_s']:>7} {r['cpu_s']:>6} {r['collect_ms'] / 1000:>9.2f} "
-                  f"{r['peak_rss_mb']:>11} {r['rss_growth_mb']:>13}  {calls}  (exit {r['exit']}, "
-                  f"{r['identities']} identities, {r['credentials']} keys, seeded in {r['seed_s']} s)", flush=True)
+            print(
+                f"{size:>6} {mode:<5} {r['iam_calls']:>9} {r['scan_s']:>7} {r['cpu_s']:>6} {r['collect_ms'] / 1000:>9.2f} "
+                f"{r['peak_rss_mb']:>11} {r['rss_growth_mb']:>13}  {calls}  (exit {r['exit']}, "
+                f"{r['identities']} identities, {r['credentials']} keys, seeded in {r['seed_s']} s)",
+                flush=True,
+            )
             if r["profile"]:
-                print("        profile (cumulative s): " + ", ".join(f"{k} {v}" for k, v in r["profile"].items()), flush=True)
+                print(
+                    "        profile (cumulative s): " + ", ".join(f"{k} {v}" for k, v in r["profile"].items()),
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

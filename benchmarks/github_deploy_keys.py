@@ -4,11 +4,12 @@ Runs the real GitHub connector against GithubFake (loopback) with one deploy key
 50th repository, once per strategy (graphql, rest), and prints the calls and wall time.
 Usage: .venv/bin/python benchmarks/github_deploy_keys.py [REPOS ...]
 """
+
 from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nhi_cli.kit.connector import CollectContext
 from nhi_cli.model import Scope
@@ -19,7 +20,7 @@ from nhi_connectors.github.fake import GithubFake, new_app_key
 def measure(repos: int, strategy: str, pem: str, public_key) -> tuple[int, int, float]:
     with GithubFake.synthetic("bench", repos=repos, keys_every=50, public_key=public_key) as fake:
         settings = GithubConnector.Settings(endpoint=fake.url, app_id="1", app_private_key=pem, deploy_keys=strategy)
-        ctx = CollectContext(now=datetime.now(timezone.utc), settings=settings)
+        ctx = CollectContext(now=datetime.now(UTC), settings=settings)
         start = time.perf_counter()
         batch = GithubConnector().collect(ctx, Scope("github", "bench"))
         elapsed = time.perf_counter() - start

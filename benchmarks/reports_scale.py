@@ -7,6 +7,7 @@ times reading the store into the report model once and each renderer on it, plus
     .venv/bin/python benchmarks/reports_scale.py                 # 100,000 credentials
     .venv/bin/python benchmarks/reports_scale.py --credentials 10000 --keep out/
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,15 +23,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nhi_cli.reports import render  # noqa: E402
-from nhi_cli.reports.diff import build_diff, render_json as diff_json  # noqa: E402
+from nhi_cli.reports.diff import build_diff  # noqa: E402
+from nhi_cli.reports.diff import render_json as diff_json
 from nhi_cli.reports.model import build_report  # noqa: E402
 from nhi_cli.store import open_store  # noqa: E402
 
-RULES = (("credential_max_age", "Credential older than the maximum age", "medium", "revocable", ["NHI7"]),
-         ("credential_unused", "Credential unused", "medium", "revocable", ["NHI1"]),
-         ("identity_no_owner", "Identity without an owner", "low", "auditable", ["NHI1"]),
-         ("admin_grant", "Administrator or full-wildcard access", "critical", "scoped", ["NHI5"]),
-         ("agent_static_credential", "Agent on a long-lived static credential", "high", "revocable", ["NHI7"]))
+RULES = (
+    ("credential_max_age", "Credential older than the maximum age", "medium", "revocable", ["NHI7"]),
+    ("credential_unused", "Credential unused", "medium", "revocable", ["NHI1"]),
+    ("identity_no_owner", "Identity without an owner", "low", "auditable", ["NHI1"]),
+    ("admin_grant", "Administrator or full-wildcard access", "critical", "scoped", ["NHI5"]),
+    ("agent_static_credential", "Agent on a long-lived static credential", "high", "revocable", ["NHI7"]),
+)
 SCANS = (("2026-11-01T09:00:00Z", 1), ("2026-11-28T09:00:00Z", 2))
 
 
@@ -46,28 +50,70 @@ def seed(db: Path, credentials: int) -> dict:
     counts = {"findings": 0}
     with store.transaction() as conn:
         for started, scan_id in SCANS:
-            conn.execute("INSERT INTO scan_run VALUES (?, ?, ?, 'complete', '0.1.0', 0, 'bench', '{}')",
-                         (scan_id, started, started))
-            conn.executemany("INSERT INTO scope_result (scan_id, provider, scope, status, api_calls, identities, "
-                             "credentials) VALUES (?, 'aws', ?, ?, ?, ?, ?)",
-                             [(scan_id, s, "denied" if i == 19 and scan_id == 2 else "complete",
-                               json.dumps({"iam:GetAccountAuthorizationDetails": 40}), identities // 20,
-                               credentials // 20) for i, s in enumerate(scopes)])
+            conn.execute(
+                "INSERT INTO scan_run VALUES (?, ?, ?, 'complete', '0.1.0', 0, 'bench', '{}')",
+                (scan_id, started, started),
+            )
+            conn.executemany(
+                "INSERT INTO scope_result (scan_id, provider, scope, status, api_calls, identities, "
+                "credentials) VALUES (?, 'aws', ?, ?, ?, ?, ?)",
+                [
+                    (
+                        scan_id,
+                        s,
+                        "denied" if i == 19 and scan_id == 2 else "complete",
+                        json.dumps({"iam:GetAccountAuthorizationDetails": 40}),
+                        identities // 20,
+                        credentials // 20,
+                    )
+                    for i, s in enumerate(scopes)
+                ],
+            )
             for rule_id, title, sev, prop, owasp in RULES:
-                conn.execute("INSERT INTO scan_rule VALUES (?, ?, ?, ?, ?, ?)", (
-                    scan_id, rule_id, title, sev, prop,
-                    json.dumps({"description": title + ".", "risk": "Risk.", "remediation": "Fix it.",
-                                "frameworks": {"owasp_nhi": owasp}})))
-            conn.execute("INSERT INTO scan_suppression VALUES (?, 'identity_no_owner', 'arn:*:bot-1*', 'Batch jobs', "
-                         "'dana.lee@northwind.example', '2027-01-31', 0, 11)", (scan_id,))
+                conn.execute(
+                    "INSERT INTO scan_rule VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        scan_id,
+                        rule_id,
+                        title,
+                        sev,
+                        prop,
+                        json.dumps(
+                            {
+                                "description": title + ".",
+                                "risk": "Risk.",
+                                "remediation": "Fix it.",
+                                "frameworks": {"owasp_nhi": owasp},
+                            }
+                        ),
+                    ),
+                )
+            conn.execute(
+                "INSERT INTO scan_suppression VALUES (?, 'identity_no_owner', 'arn:*:bot-1*', 'Batch jobs', "
+                "'dana.lee@northwind.example', '2027-01-31', 0, 11)",
+                (scan_id,),
+            )
         ident_rows, cred_rows, finding_rows, occ_rows = [], [], [], []
         for i in range(identities):
             scope = scopes[i % 20]
             iid = f"arn:aws:iam::{scope}:user/bot-{i}"
             owner = None if i % 5 == 0 else f"team-{i % 40}@northwind.example"
-            ident_rows.append((iid, "aws", scope, "iam_user", f"bot-{i}", "2024-01-01T00:00:00Z", owner,
-                               json.dumps({"env": "prod", "team": f"t{i % 40}"}), "2026-11-01T09:00:00Z",
-                               "2026-11-28T09:00:00Z", 1, 2))
+            ident_rows.append(
+                (
+                    iid,
+                    "aws",
+                    scope,
+                    "iam_user",
+                    f"bot-{i}",
+                    "2024-01-01T00:00:00Z",
+                    owner,
+                    json.dumps({"env": "prod", "team": f"t{i % 40}"}),
+                    "2026-11-01T09:00:00Z",
+                    "2026-11-28T09:00:00Z",
+                    1,
+                    2,
+                )
+            )
             findings = []
             if owner is None:
                 findings.append(("identity_no_owner", iid, "identity", f"bot-{i}"))
@@ -76,9 +122,23 @@ def seed(db: Path, credentials: int) -> dict:
             for k in range(2):
                 kid = f"AKIA{i:010d}{k:06d}"
                 age = rng.randint(1, 1200)
-                cred_rows.append((kid, iid, "aws", scope, "access_key", "active",
-                                  f"2026-{1 + age % 11:02d}-01T00:00:00Z", kid, kid[-4:], "2026-11-01T09:00:00Z",
-                                  "2026-11-28T09:00:00Z", 1, 2))
+                cred_rows.append(
+                    (
+                        kid,
+                        iid,
+                        "aws",
+                        scope,
+                        "access_key",
+                        "active",
+                        f"2026-{1 + age % 11:02d}-01T00:00:00Z",
+                        kid,
+                        kid[-4:],
+                        "2026-11-01T09:00:00Z",
+                        "2026-11-28T09:00:00Z",
+                        1,
+                        2,
+                    )
+                )
                 if age > 365:
                     findings.append(("credential_max_age", kid, "credential", f"bot-{i}"))
                 elif age > 300:
@@ -87,21 +147,58 @@ def seed(db: Path, credentials: int) -> dict:
                 rule = next(r for r in RULES if r[0] == rule_id)
                 f = fp(rule_id, resource_id)
                 reason = f"{rtype.capitalize()} {resource_id} of {name} fails {rule_id}."
-                finding_rows.append((f, rule_id, resource_id, rtype, name, "aws", scope, rule[2], rule[3], reason,
-                                     "{}", "open", "2026-11-01T09:00:00Z", "2026-11-28T09:00:00Z", 1, 2))
+                finding_rows.append(
+                    (
+                        f,
+                        rule_id,
+                        resource_id,
+                        rtype,
+                        name,
+                        "aws",
+                        scope,
+                        rule[2],
+                        rule[3],
+                        reason,
+                        "{}",
+                        "open",
+                        "2026-11-01T09:00:00Z",
+                        "2026-11-28T09:00:00Z",
+                        1,
+                        2,
+                    )
+                )
                 for scan_id in (1, 2) if i % 10 else (2,):  # a tenth are new in scan 2
-                    occ_rows.append((scan_id, f, rule[2], reason, json.dumps({"identity_id": resource_id}),
-                                     int(rule_id == "identity_no_owner" and name.startswith("bot-1") and len(name) == 6)))
-        conn.executemany("INSERT INTO identity (id, provider, scope, kind, name, created_at, owner, tags, first_seen, "
-                         "last_seen, first_scan, last_scan) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", ident_rows)
-        conn.executemany("INSERT INTO credential (id, identity_id, provider, scope, kind, status, created_at, key_id, "
-                         "hint, first_seen, last_seen, first_scan, last_scan) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                         cred_rows)
-        conn.executemany("INSERT INTO finding (fingerprint, rule_id, resource_id, resource_type, resource_name, "
-                         "provider, scope, severity, property, reason, evidence, status, first_seen, last_seen, "
-                         "first_scan, last_scan) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", finding_rows)
-        conn.executemany("INSERT INTO finding_occurrence (scan_id, fingerprint, severity, reason, evidence, "
-                         "suppressed) VALUES (?,?,?,?,?,?)", occ_rows)
+                    occ_rows.append(
+                        (
+                            scan_id,
+                            f,
+                            rule[2],
+                            reason,
+                            json.dumps({"identity_id": resource_id}),
+                            int(rule_id == "identity_no_owner" and name.startswith("bot-1") and len(name) == 6),
+                        )
+                    )
+        conn.executemany(
+            "INSERT INTO identity (id, provider, scope, kind, name, created_at, owner, tags, first_seen, "
+            "last_seen, first_scan, last_scan) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            ident_rows,
+        )
+        conn.executemany(
+            "INSERT INTO credential (id, identity_id, provider, scope, kind, status, created_at, key_id, "
+            "hint, first_seen, last_seen, first_scan, last_scan) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            cred_rows,
+        )
+        conn.executemany(
+            "INSERT INTO finding (fingerprint, rule_id, resource_id, resource_type, resource_name, "
+            "provider, scope, severity, property, reason, evidence, status, first_seen, last_seen, "
+            "first_scan, last_scan) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            finding_rows,
+        )
+        conn.executemany(
+            "INSERT INTO finding_occurrence (scan_id, fingerprint, severity, reason, evidence, "
+            "suppressed) VALUES (?,?,?,?,?,?)",
+            occ_rows,
+        )
         counts.update(identities=identities, credentials=len(cred_rows), findings=len(finding_rows))
     store.close()
     return counts
@@ -127,8 +224,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "nhi.db"
         counts, seconds = timed(lambda: seed(db, args.credentials))
-        print(f"seeded {counts['identities']:,} identities, {counts['credentials']:,} credentials, "
-              f"{counts['findings']:,} findings in {seconds:.1f} s")
+        print(
+            f"seeded {counts['identities']:,} identities, {counts['credentials']:,} credentials, "
+            f"{counts['findings']:,} findings in {seconds:.1f} s"
+        )
         store = open_store(db)
         conn = store.readonly()
         print(f"{'step':<26}{'wall s':>8}{'cpu s':>8}{'output':>11}")

@@ -13,6 +13,7 @@ rules step (every built-in rule, findings recorded) in its own process, measured
 
 The PostgreSQL database given is emptied (schema nhi dropped) before each run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,10 +23,10 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def account_batch(a: int, users: int, grants: int):
@@ -35,26 +36,72 @@ def account_batch(a: int, users: int, grants: int):
     b = Batch()
     for u in range(users):
         arn = f"arn:aws:iam::{acct}:user/u{u}"
-        b.identities.append(Identity(arn, "aws", acct, "iam_user", f"u{u}", created_at=NOW - timedelta(days=400 + u % 300),
-                                     last_used_at=NOW - timedelta(days=u % 120),
-                                     owner=None if u % 50 == 0 else f"person{u % 1000}@example.com"))
+        b.identities.append(
+            Identity(
+                arn,
+                "aws",
+                acct,
+                "iam_user",
+                f"u{u}",
+                created_at=NOW - timedelta(days=400 + u % 300),
+                last_used_at=NOW - timedelta(days=u % 120),
+                owner=None if u % 50 == 0 else f"person{u % 1000}@example.com",
+            )
+        )
         for k in range(2):
             kid = f"AKIA{a:06d}{u:06d}{k:04d}"
-            b.credentials.append(Credential(
-                kid, arn, "aws", acct, "access_key", "inactive" if (k == 1 and u % 4 == 0) else "active", key_id=kid,
-                created_at=NOW - timedelta(days=500 if u % 10 == 0 else 30),
-                last_used_at=None if u % 10 == 1 else NOW - timedelta(days=1)))
+            b.credentials.append(
+                Credential(
+                    kid,
+                    arn,
+                    "aws",
+                    acct,
+                    "access_key",
+                    "inactive" if (k == 1 and u % 4 == 0) else "active",
+                    key_id=kid,
+                    created_at=NOW - timedelta(days=500 if u % 10 == 0 else 30),
+                    last_used_at=None if u % 10 == 1 else NOW - timedelta(days=1),
+                )
+            )
     for r in range(users // 2):
         arn = f"arn:aws:iam::{acct}:role/r{r}"
-        b.identities.append(Identity(arn, "aws", acct, "iam_role", f"r{r}", created_at=NOW - timedelta(days=300),
-                                     owner=f"person{r % 1000}@example.com"))
-        b.trusts.append(Trust(arn, "aws", acct, "account", f"arn:aws:iam::{100000000000 + (a + 1) % 1000}:root",
-                              "sts:AssumeRole", principal_account=f"{100000000000 + (a + 1) % 1000}"))
+        b.identities.append(
+            Identity(
+                arn,
+                "aws",
+                acct,
+                "iam_role",
+                f"r{r}",
+                created_at=NOW - timedelta(days=300),
+                owner=f"person{r % 1000}@example.com",
+            )
+        )
+        b.trusts.append(
+            Trust(
+                arn,
+                "aws",
+                acct,
+                "account",
+                f"arn:aws:iam::{100000000000 + (a + 1) % 1000}:root",
+                "sts:AssumeRole",
+                principal_account=f"{100000000000 + (a + 1) % 1000}",
+            )
+        )
     for n, ident in enumerate(b.identities):
         for g in range(grants):
             admin = n % 100 == 0 and g == 0
-            b.grants.append(Grant(ident.id, "aws", acct, "*" if admin else f"s3:Get{g}", "policy/p", "managed",
-                                  is_admin=admin, is_full_wildcard=admin))
+            b.grants.append(
+                Grant(
+                    ident.id,
+                    "aws",
+                    acct,
+                    "*" if admin else f"s3:Get{g}",
+                    "policy/p",
+                    "managed",
+                    is_admin=admin,
+                    is_full_wildcard=admin,
+                )
+            )
     return acct, b, ScopeResult("aws", acct, "complete", identities=len(b.identities), credentials=len(b.credentials))
 
 
@@ -68,8 +115,14 @@ def write_accounts(target: str, accounts: list[int], users: int, grants: int, sh
     try:
         for a in accounts:
             acct, batch, result = account_batch(a, users, grants)
-            write_scan(store, started_at=NOW, finished_at=NOW, results=[result], batches={("aws", acct): batch},
-                       shard=shard or "1/1")
+            write_scan(
+                store,
+                started_at=NOW,
+                finished_at=NOW,
+                results=[result],
+                batches={("aws", acct): batch},
+                shard=shard or "1/1",
+            )
     finally:
         store.close()
     return time.perf_counter() - started
@@ -95,8 +148,12 @@ def evaluate(target: str) -> dict:
         outcome = run_evaluation(store, [step])
     finally:
         store.close()
-    return {"seconds": time.perf_counter() - started, "findings": step.summary.get("findings"),
-            "scan_id": outcome.scan_id, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+    return {
+        "seconds": time.perf_counter() - started,
+        "findings": step.summary.get("findings"),
+        "scan_id": outcome.scan_id,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    }
 
 
 def _evaluate_in_child(target: str, queue) -> None:
@@ -118,8 +175,13 @@ def run_engine(name: str, target: str, accounts: int, users: int, grants: int) -
     child.start()
     result = queue.get()
     child.join()
-    return {"engine": name, "load_s": round(load, 1), "evaluate_s": round(result["seconds"], 1),
-            "evaluate_peak_rss_mb": result["peak_rss_mb"], "findings": result["findings"]}
+    return {
+        "engine": name,
+        "load_s": round(load, 1),
+        "evaluate_s": round(result["seconds"], 1),
+        "evaluate_peak_rss_mb": result["peak_rss_mb"],
+        "findings": result["findings"],
+    }
 
 
 def shard_throughput(url: str, accounts: int, users: int, grants: int, writers: int) -> dict:
@@ -146,8 +208,12 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     identities = args.accounts * (args.users + args.users // 2)
-    shape = {"accounts": args.accounts, "identities": identities, "credentials": args.accounts * args.users * 2,
-             "grants": identities * args.grants}
+    shape = {
+        "accounts": args.accounts,
+        "identities": identities,
+        "credentials": args.accounts * args.users * 2,
+        "grants": identities * args.grants,
+    }
     print(json.dumps(shape))
     with tempfile.TemporaryDirectory() as tmp:
         print(json.dumps(run_engine("sqlite", str(Path(tmp) / "nhi.db"), args.accounts, args.users, args.grants)))

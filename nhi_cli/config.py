@@ -3,6 +3,7 @@
 Validation is pydantic's; the line comes from walking PyYAML's node tree along the error's
 path, so a message reads ``nhi.yaml:12: suppressions.0.expires: Input should be a valid date``.
 """
+
 from __future__ import annotations
 
 import os
@@ -85,9 +86,11 @@ class Config(Strict):
 
         if name in self.untrusted_endpoints:
             keys = ", ".join(f"providers.{name}.{k}" for k in self.untrusted_endpoints[name])
-            raise ConfigError(f"{self.source}: {keys}: an endpoint in a nhi.yaml found in the working directory "
-                              f"is not trusted (credentials from the environment would go there); pass "
-                              f"--config {self.source} to use it")
+            raise ConfigError(
+                f"{self.source}: {keys}: an endpoint in a nhi.yaml found in the working directory "
+                f"is not trusted (credentials from the environment would go there); pass "
+                f"--config {self.source} to use it"
+            )
         raw = self.providers.get(name, {})
         try:
             settings = connector_cls.Settings.model_validate(raw)

@@ -5,6 +5,7 @@ Loading a config for a command stops at the first error (config.load_config); a 
 a file wants the whole list. The same schema is used: the top-level Config model and each
 provider's connector Settings model, so validate and load never disagree.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -52,8 +53,9 @@ def did_you_mean(word: str, candidates) -> str:
     return f" (did you mean {match[0]}?)" if match else ""
 
 
-def _messages(source: Path, root: yaml.Node | None, exc: ValidationError, model: type[BaseModel],
-              prefix: tuple = ()) -> list[tuple[int, str]]:
+def _messages(
+    source: Path, root: yaml.Node | None, exc: ValidationError, model: type[BaseModel], prefix: tuple = ()
+) -> list[tuple[int, str]]:
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -96,8 +98,13 @@ def check_config(path: Path) -> list[str]:
         for name, section in providers.items():
             line = _line_of(root, ("providers", name)) or 0
             if name not in known:
-                errors.append((line, f"{path}:{line}: providers.{name}: unknown provider"
-                                      f"{did_you_mean(str(name), known)}; known: {', '.join(known)}"))
+                errors.append(
+                    (
+                        line,
+                        f"{path}:{line}: providers.{name}: unknown provider"
+                        f"{did_you_mean(str(name), known)}; known: {', '.join(known)}",
+                    )
+                )
                 continue
             if section is not None and not isinstance(section, dict):
                 continue  # already reported by the top-level schema

@@ -5,13 +5,15 @@ own credential chain); it makes no API call, so it is fast and changes nothing. 
 finds out whether the credentials work, and an authentication failure ends with a next step
 (:func:`next_step`). ``nhi init`` uses the same detection to write a commented nhi.yaml.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nhi_cli import extras
 from nhi_cli.errors import ConfigError
@@ -54,17 +56,29 @@ def detect_aws(profile: str | None = None, org: bool = False) -> Detection:
     try:
         credentials = botocore.session.Session(profile=profile).get_credentials()
     except ProfileNotFound:
-        raise ConfigError(f"AWS profile {profile!r} is not in {_aws_config_file()}; "
-                          "list the profiles with `aws configure list-profiles`") from None
+        raise ConfigError(
+            f"AWS profile {profile!r} is not in {_aws_config_file()}; "
+            "list the profiles with `aws configure list-profiles`"
+        ) from None
     except BotoCoreError as exc:
         return Detection("aws", False, f"the AWS credential chain failed: {exc}", settings)
     if credentials is None:
-        return Detection("aws", False, "no credentials in the AWS default chain (environment, ~/.aws, SSO, "
-                                       "instance role); run `aws configure` or `aws sso login`, or pass --profile")
-    source = {"env": "environment variables", "shared-credentials-file": "~/.aws/credentials",
-              "config-file": "~/.aws/config", "sso": "AWS SSO", "assume-role": "an assume-role profile",
-              "iam-role": "the instance role", "container-role": "the container role",
-              "assume-role-with-web-identity": "web identity (OIDC)"}.get(credentials.method, credentials.method)
+        return Detection(
+            "aws",
+            False,
+            "no credentials in the AWS default chain (environment, ~/.aws, SSO, "
+            "instance role); run `aws configure` or `aws sso login`, or pass --profile",
+        )
+    source = {
+        "env": "environment variables",
+        "shared-credentials-file": "~/.aws/credentials",
+        "config-file": "~/.aws/config",
+        "sso": "AWS SSO",
+        "assume-role": "an assume-role profile",
+        "iam-role": "the instance role",
+        "container-role": "the container role",
+        "assume-role-with-web-identity": "web identity (OIDC)",
+    }.get(credentials.method, credentials.method)
     where = f"profile {profile} ({source})" if profile else source
     return Detection("aws", True, f"credentials from {where}" + (", Organization mode" if org else ""), settings)
 
@@ -91,8 +105,12 @@ def detect_gcp() -> Detection:
         return Detection("gcp", False, f"GOOGLE_APPLICATION_CREDENTIALS names a missing file ({key_file})")
     if _gcloud_adc_file().is_file():
         return Detection("gcp", True, "Application Default Credentials from `gcloud auth application-default login`")
-    return Detection("gcp", False, "no Application Default Credentials; set GOOGLE_APPLICATION_CREDENTIALS or run "
-                                   "`gcloud auth application-default login` (on GCE/GKE: --provider gcp)")
+    return Detection(
+        "gcp",
+        False,
+        "no Application Default Credentials; set GOOGLE_APPLICATION_CREDENTIALS or run "
+        "`gcloud auth application-default login` (on GCE/GKE: --provider gcp)",
+    )
 
 
 def detect_azure() -> Detection:
@@ -100,18 +118,29 @@ def detect_azure() -> Detection:
     if missing := _missing_sdk("azure"):
         return missing
     env = os.environ
-    if env.get("AZURE_TENANT_ID") and env.get("AZURE_CLIENT_ID") and (
-            env.get("AZURE_CLIENT_SECRET") or env.get("AZURE_CLIENT_CERTIFICATE_PATH")
-            or env.get("AZURE_FEDERATED_TOKEN_FILE")):
+    if (
+        env.get("AZURE_TENANT_ID")
+        and env.get("AZURE_CLIENT_ID")
+        and (
+            env.get("AZURE_CLIENT_SECRET")
+            or env.get("AZURE_CLIENT_CERTIFICATE_PATH")
+            or env.get("AZURE_FEDERATED_TOKEN_FILE")
+        )
+    ):
         return Detection("azure", True, "a service principal from AZURE_TENANT_ID/AZURE_CLIENT_ID in the environment")
     if env.get("IDENTITY_ENDPOINT") or env.get("MSI_ENDPOINT"):
         return Detection("azure", True, "the managed identity of this host")
     config_dir = Path(env.get("AZURE_CONFIG_DIR") or Path.home() / ".azure")
-    if shutil.which("az") and any((config_dir / name).is_file()
-                                  for name in ("msal_token_cache.json", "msal_token_cache.bin")):
+    if shutil.which("az") and any(
+        (config_dir / name).is_file() for name in ("msal_token_cache.json", "msal_token_cache.bin")
+    ):
         return Detection("azure", True, f"the Azure CLI sign-in ({config_dir})")
-    return Detection("azure", False, "no service principal in the environment (AZURE_TENANT_ID, AZURE_CLIENT_ID, "
-                                     "AZURE_CLIENT_SECRET) and no Azure CLI sign-in; run `az login`")
+    return Detection(
+        "azure",
+        False,
+        "no service principal in the environment (AZURE_TENANT_ID, AZURE_CLIENT_ID, "
+        "AZURE_CLIENT_SECRET) and no Azure CLI sign-in; run `az login`",
+    )
 
 
 def detect_github() -> Detection:
@@ -132,8 +161,11 @@ def detect_mcp() -> Detection:
 
 
 DETECTORS: dict[str, Callable[..., Detection]] = {
-    "gcp": detect_gcp, "azure": detect_azure, "github": detect_github,
-    "openai": lambda: _admin_key("openai", "OpenAI"), "anthropic": lambda: _admin_key("anthropic", "Anthropic"),
+    "gcp": detect_gcp,
+    "azure": detect_azure,
+    "github": detect_github,
+    "openai": lambda: _admin_key("openai", "OpenAI"),
+    "anthropic": lambda: _admin_key("anthropic", "Anthropic"),
     "mcp": detect_mcp,
 }
 
@@ -156,10 +188,24 @@ def detect(only: list[str] | None = None, *, aws_profile: str | None = None, aws
 
 
 # Error codes that mean "these credentials are missing, expired or not accepted".
-AUTH_CODES = {"auth", "no_credentials", "NoCredentials", "InvalidClientTokenId", "ExpiredToken",
-              "ExpiredTokenException", "UnrecognizedClientException", "SignatureDoesNotMatch",
-              "SSOTokenLoadError", "UnauthorizedSSOTokenError", "TokenRetrievalError", "UNAUTHENTICATED",
-              "Unauthorized", "401", "bad_private_key", "no_private_key"}
+AUTH_CODES = {
+    "auth",
+    "no_credentials",
+    "NoCredentials",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "SSOTokenLoadError",
+    "UnauthorizedSSOTokenError",
+    "TokenRetrievalError",
+    "UNAUTHENTICATED",
+    "Unauthorized",
+    "401",
+    "bad_private_key",
+    "no_private_key",
+}
 
 
 def next_step(provider: str, code: str | None, message: str | None, *, aws_profile: str | None = None) -> str | None:

@@ -2,6 +2,7 @@
 
 Exit codes are defined here once; the README lists them and every one has a test.
 """
+
 from __future__ import annotations
 
 from enum import IntEnum
@@ -48,18 +49,23 @@ def expected_error(exc: BaseException) -> NhiError | None:
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc).lower()
         if "locked" in text or "busy" in text:
-            return NhiError("the inventory is locked by another nhi process (a scan still writing?); "
-                            "nothing was changed, try again when it finishes", ExitCode.BUSY)
+            return NhiError(
+                "the inventory is locked by another nhi process (a scan still writing?); "
+                "nothing was changed, try again when it finishes",
+                ExitCode.BUSY,
+            )
         if "disk is full" in text:
-            return NhiError("no space left on the device holding the inventory; nothing was committed",
-                            ExitCode.NO_SPACE)
+            return NhiError(
+                "no space left on the device holding the inventory; nothing was committed", ExitCode.NO_SPACE
+            )
         if "readonly database" in text or "read-only" in text:
-            return NhiError("the inventory cannot be written (read-only file system or permissions); "
-                            "read-only commands still work", ExitCode.CANNOT_RUN)
+            return NhiError(
+                "the inventory cannot be written (read-only file system or permissions); read-only commands still work",
+                ExitCode.CANNOT_RUN,
+            )
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         where = f" writing {exc.filename}" if exc.filename else ""
         return NhiError(f"no space left on the device{where}; nothing was committed", ExitCode.NO_SPACE)
     if isinstance(exc, OSError) and exc.errno == errno.EROFS:
         return NhiError(f"read-only file system{': ' + str(exc.filename) if exc.filename else ''}", ExitCode.CANNOT_RUN)
     return None
-

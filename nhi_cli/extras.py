@@ -5,6 +5,7 @@ MCP configs or GitHub installs none of them. A connector imports its SDK lazily;
 before a scan, the demo or a revoke touches the provider, so a missing SDK is one line naming
 the extra to install (exit 4, "could not run") instead of a failed scope or a traceback.
 """
+
 from __future__ import annotations
 
 from importlib.util import find_spec
@@ -26,7 +27,9 @@ class MissingExtra(NhiError):
     def __init__(self, provider: str, extra: str, module: str):
         super().__init__(
             f"the {provider} provider needs the {module} package, which is not installed: "
-            f"pip install '{DISTRIBUTION}[{extra}]' (or '{DISTRIBUTION}[all]')", ExitCode.CANNOT_RUN)
+            f"pip install '{DISTRIBUTION}[{extra}]' (or '{DISTRIBUTION}[all]')",
+            ExitCode.CANNOT_RUN,
+        )
         self.provider = provider
         self.extra = extra
 

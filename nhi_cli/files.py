@@ -8,6 +8,7 @@ a pipe) or that is an nhi inventory (``-o nhi.db`` would destroy the revocation 
 before anything is written. Every failure is an NhiError: one line, exit 4 (8 for a full disk,
 2 for naming the inventory, a usage mistake).
 """
+
 from __future__ import annotations
 
 import errno
@@ -49,11 +50,14 @@ def check_target(target: Path, what: str = "the report") -> None:
         if stat.S_ISDIR(info.st_mode):
             raise NhiError(f"cannot write {what} to {target}: it is a directory", ExitCode.CANNOT_RUN)
         if not stat.S_ISREG(info.st_mode):
-            raise NhiError(f"cannot write {what} to {target}: not a regular file (a device, pipe or socket); "
-                           f"nothing was written", ExitCode.CANNOT_RUN)
+            raise NhiError(
+                f"cannot write {what} to {target}: not a regular file (a device, pipe or socket); nothing was written",
+                ExitCode.CANNOT_RUN,
+            )
     if is_inventory(target):
-        raise NhiError(f"refusing to write {what} over {target}: it is an nhi inventory; choose another file",
-                       ExitCode.USAGE)
+        raise NhiError(
+            f"refusing to write {what} over {target}: it is an nhi inventory; choose another file", ExitCode.USAGE
+        )
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise NhiError(f"cannot write {what} to {target}: directory {parent} does not exist", ExitCode.CANNOT_RUN)
@@ -82,8 +86,9 @@ def write_private(target: Path, text: str, what: str = "the report") -> None:
             os.unlink(tmp)
         except OSError:
             pass
-        raise NhiError(f"cannot write {what} to {target}: {exc.strerror or exc}; nothing was changed",
-                       _code(exc)) from None
+        raise NhiError(
+            f"cannot write {what} to {target}: {exc.strerror or exc}; nothing was changed", _code(exc)
+        ) from None
 
 
 def write_stdout(text: str, stream=None) -> None:

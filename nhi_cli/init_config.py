@@ -4,6 +4,7 @@ credentials were detected (nhi_cli/detect.py), commented out with the reason whe
 Only non-secret choices are written (an AWS profile name, Organization mode). Keys and tokens
 stay in the environment or the provider's own credential store, never in nhi.yaml.
 """
+
 from __future__ import annotations
 
 from nhi_cli.detect import Detection
@@ -21,18 +22,26 @@ version: 1
 
 # Settings worth knowing per provider, shown commented out under its section.
 HINTS: dict[str, list[str]] = {
-    "aws": ["# org: true                  # every ACTIVE account of the Organization (same as --aws-org)",
-            "# org_role: OrganizationAccountAccessRole",
-            "# skip_accounts: []"],
-    "gcp": ["# projects: []               # empty: every ACTIVE project the credentials can see",
-            "# organization: organizations/123456789012"],
-    "azure": ["# subscriptions: []          # empty: every subscription the credential can read",
-              "# cloud: public              # usgov, china"],
+    "aws": [
+        "# org: true                  # every ACTIVE account of the Organization (same as --aws-org)",
+        "# org_role: OrganizationAccountAccessRole",
+        "# skip_accounts: []",
+    ],
+    "gcp": [
+        "# projects: []               # empty: every ACTIVE project the credentials can see",
+        "# organization: organizations/123456789012",
+    ],
+    "azure": [
+        "# subscriptions: []          # empty: every subscription the credential can read",
+        "# cloud: public              # usgov, china",
+    ],
     "github": ["# orgs: []                   # empty: the token's orgs (or the app's installations)"],
     "openai": ["# organization: org-...      # a label for the scope"],
     "anthropic": ["# organization: my-org"],
-    "mcp": ["# discover: true             # MCP client configs under your home directory",
-            "# paths: []                  # plus files or repositories with .mcp.json"],
+    "mcp": [
+        "# discover: true             # MCP client configs under your home directory",
+        "# paths: []                  # plus files or repositories with .mcp.json",
+    ],
 }
 
 FOOTER = """

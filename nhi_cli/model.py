@@ -4,6 +4,7 @@ Every record carries ``provider`` and ``scope``: the scope it was collected in. 
 marks a record removed only when a later scan of the same scope completed without it.
 Timestamps are timezone-aware datetimes (or None when the provider does not say).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -7,6 +7,7 @@ a temporary directory that is deleted before the hook returns: a hook must not w
 nhi.db into the repository it guards. Exit 1 when a secret is found (the commit stops), the
 scan's own code (2, 4) when it could not check, 0 otherwise.
 """
+
 from __future__ import annotations
 
 import io
@@ -39,7 +40,9 @@ def check(files: list[str]) -> tuple[int, list[str]]:
         try:
             rows = conn.execute(
                 "SELECT json_extract(evidence, '$.file'), json_extract(evidence, '$.line'), reason "
-                "FROM finding WHERE rule_id = ? AND status = 'open' ORDER BY 1, 2", (RULE,)).fetchall()
+                "FROM finding WHERE rule_id = ? AND status = 'open' ORDER BY 1, 2",
+                (RULE,),
+            ).fetchall()
         finally:
             conn.close()
     lines = [f"{file}:{line or 1}: {reason}" for file, line, reason in rows]
@@ -51,8 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     for line in lines:
         print(line)
     if lines:
-        print(f"nhi: {len(lines)} plaintext secret(s) in MCP configs; rotate them and use a reference "
-              "(${env:NAME}, ${input:id}) instead", file=sys.stderr)
+        print(
+            f"nhi: {len(lines)} plaintext secret(s) in MCP configs; rotate them and use a reference "
+            "(${env:NAME}, ${input:id}) instead",
+            file=sys.stderr,
+        )
     return code
 
 

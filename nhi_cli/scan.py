@@ -3,6 +3,7 @@
 Collection happens first and writes nothing; the store is written once, atomically, at the
 end (see store/load.py). Ctrl-C while collecting therefore leaves the inventory untouched.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -37,8 +38,10 @@ def plan_scan(config, only: list[str] | None = None) -> list[ScanPlanEntry]:
     """The enabled connectors of ``config`` (a nhi_cli.config.Config), or only those named."""
     unknown = sorted(set(only or []) - set(config.providers))
     if unknown:
-        raise ConfigError(f"--provider {', '.join(unknown)}: not configured; configured providers: "
-                          f"{', '.join(config.providers) or 'none'}")
+        raise ConfigError(
+            f"--provider {', '.join(unknown)}: not configured; configured providers: "
+            f"{', '.join(config.providers) or 'none'}"
+        )
     plan = []
     for name in config.providers:
         if only and name not in only:
@@ -75,8 +78,11 @@ class ScanOutcome:
             parts.append(f"{len(failed)} of {total} scopes not read ({names(failed)}): their earlier records kept")
         if partial:
             parts.append(f"{len(partial)} of {total} scopes partial ({names(partial)}): some of their APIs unreadable")
-        return f"nhi: coverage {'incomplete' if failed else 'partial'}: " + "; ".join(parts) + \
-            "; findings there may be missing (see the Scopes table)"
+        return (
+            f"nhi: coverage {'incomplete' if failed else 'partial'}: "
+            + "; ".join(parts)
+            + "; findings there may be missing (see the Scopes table)"
+        )
 
     @property
     def complete(self) -> bool:
@@ -132,8 +138,9 @@ def _as_progress(progress) -> ScanProgress:
 UNEXPECTED = "unexpected_error"  # error code of a scope whose collect raised something unforeseen
 
 
-def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope,
-                   progress: ScanProgress) -> tuple[ScopeResult, Batch]:
+def _collect_scope(
+    entry: ScanPlanEntry, base: CollectContext, scope: Scope, progress: ScanProgress
+) -> tuple[ScopeResult, Batch]:
     ctx = base.for_scope()
     progress.scope_started(entry.name, scope)
     start = time.monotonic()
@@ -143,14 +150,28 @@ def _collect_scope(entry: ScanPlanEntry, base: CollectContext, scope: Scope,
         gaps = ctx.gaps + batch.gaps
         result = ScopeResult(entry.name, scope.id, "partial" if gaps else "complete", scope_name=scope.name, gaps=gaps)
     except ScopeError as exc:  # denied or error, as the exception says
-        result = ScopeResult(entry.name, scope.id, exc.status, scope_name=scope.name,
-                             error_code=exc.code, message=exc.message, gaps=ctx.gaps)
+        result = ScopeResult(
+            entry.name,
+            scope.id,
+            exc.status,
+            scope_name=scope.name,
+            error_code=exc.code,
+            message=exc.message,
+            gaps=ctx.gaps,
+        )
     except Exception as exc:  # noqa: BLE001 - one scope's surprise never aborts the other scopes
         # A connector bug or an answer no transform foresaw: the scope failed (its earlier
         # records stay as they were), the scan goes on and exits 3.
         batch = Batch()
-        result = ScopeResult(entry.name, scope.id, "error", scope_name=scope.name, error_code=UNEXPECTED,
-                             message=f"{type(exc).__name__}: {exc}"[:300], gaps=ctx.gaps)
+        result = ScopeResult(
+            entry.name,
+            scope.id,
+            "error",
+            scope_name=scope.name,
+            error_code=UNEXPECTED,
+            message=f"{type(exc).__name__}: {exc}"[:300],
+            gaps=ctx.gaps,
+        )
     result.api_calls = dict(ctx.calls)
     result.duration_ms = int((time.monotonic() - start) * 1000)
     result.identities = len(batch.identities)
@@ -178,11 +199,21 @@ def auth_failure_message(results: list[ScopeResult], aws_profile: str | None = N
     if len(results) == 1:
         return f"could not authenticate to {results[0].provider}: {with_next_step(results[0], aws_profile)}"
     return "could not authenticate to any provider: " + "; ".join(
-        f"{r.provider}: {with_next_step(r, aws_profile)}" for r in results)
+        f"{r.provider}: {with_next_step(r, aws_profile)}" for r in results
+    )
 
 
-def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options: ScanOptions,
-                cancel: threading.Event, progress=None, max_scopes: int = 20, shard: Shard | None = None):
+def collect_all(
+    plan: list[ScanPlanEntry],
+    *,
+    now: datetime,
+    salt: str,
+    options: ScanOptions,
+    cancel: threading.Event,
+    progress=None,
+    max_scopes: int = 20,
+    shard: Shard | None = None,
+):
     """Collect every scope of every connector (only the shard's, given one); returns (results,
     batches). Up to ``max_scopes`` scopes are in flight at once: collection waits on the
     network far more than it computes, so an Organization's 20 accounts all run together
@@ -200,16 +231,32 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
             scopes = entry.connector.scopes(base)
         except ScopeError as exc:
             code = AUTH_GAP if isinstance(exc, AuthFailed) else exc.code
-            results.append(ScopeResult(entry.name, "*", exc.status, error_code=exc.code, message=exc.message,
-                                       api_calls=dict(base.calls),
-                                       gaps=[{"what": "scopes", "code": code, "message": exc.message}]))
+            results.append(
+                ScopeResult(
+                    entry.name,
+                    "*",
+                    exc.status,
+                    error_code=exc.code,
+                    message=exc.message,
+                    api_calls=dict(base.calls),
+                    gaps=[{"what": "scopes", "code": code, "message": exc.message}],
+                )
+            )
             progress.scopes_listed(entry.name, [])
             continue
         except Exception as exc:  # noqa: BLE001 - an unforeseen answer while listing scopes: this provider's gap
             message = f"{type(exc).__name__}: {exc}"[:300]
-            results.append(ScopeResult(entry.name, "*", "error", error_code=UNEXPECTED, message=message,
-                                       api_calls=dict(base.calls),
-                                       gaps=[{"what": "scopes", "code": UNEXPECTED, "message": message}]))
+            results.append(
+                ScopeResult(
+                    entry.name,
+                    "*",
+                    "error",
+                    error_code=UNEXPECTED,
+                    message=message,
+                    api_calls=dict(base.calls),
+                    gaps=[{"what": "scopes", "code": UNEXPECTED, "message": message}],
+                )
+            )
             progress.scopes_listed(entry.name, [])
             continue
         if shard is not None:
@@ -237,21 +284,47 @@ def collect_all(plan: list[ScanPlanEntry], *, now: datetime, salt: str, options:
     return results, batches
 
 
-def run_scan(store: Store, plan: list[ScanPlanEntry], *, options: ScanOptions | None = None, demo: bool = False,
-             post_load: Sequence[PostLoad] = (), progress=None, now: datetime | None = None,
-             cancel: threading.Event | None = None, shard: Shard | None = None) -> ScanOutcome:
+def run_scan(
+    store: Store,
+    plan: list[ScanPlanEntry],
+    *,
+    options: ScanOptions | None = None,
+    demo: bool = False,
+    post_load: Sequence[PostLoad] = (),
+    progress=None,
+    now: datetime | None = None,
+    cancel: threading.Event | None = None,
+    shard: Shard | None = None,
+) -> ScanOutcome:
     """Collect, then write atomically with the post-load steps. A shard writes only its scopes
     and runs no post-load step: `nhi evaluate` evaluates once after every shard."""
     started = now or utcnow()
     cancel = cancel or threading.Event()
     if not plan:
-        raise NhiError("no provider is configured to scan; add one under `providers:` in nhi.yaml, "
-                       "or try `nhi scan --demo`", ExitCode.USAGE)
-    results, batches = collect_all(plan, now=started, salt=store.secret_salt, options=options or ScanOptions(),
-                                   cancel=cancel, progress=progress, shard=shard)
+        raise NhiError(
+            "no provider is configured to scan; add one under `providers:` in nhi.yaml, or try `nhi scan --demo`",
+            ExitCode.USAGE,
+        )
+    results, batches = collect_all(
+        plan,
+        now=started,
+        salt=store.secret_salt,
+        options=options or ScanOptions(),
+        cancel=cancel,
+        progress=progress,
+        shard=shard,
+    )
     if results and all(failed_to_authenticate(r) for r in results):
         raise NhiError(auth_failure_message(results, options.aws_profile if options else None), ExitCode.CANNOT_RUN)
-    scan_id = write_scan(store, started_at=started, finished_at=utcnow(), results=results, batches=batches,
-                         demo=demo, operator=operator_name(), post_load=() if shard else post_load,
-                         shard=str(shard) if shard else None)
+    scan_id = write_scan(
+        store,
+        started_at=started,
+        finished_at=utcnow(),
+        results=results,
+        batches=batches,
+        demo=demo,
+        operator=operator_name(),
+        post_load=() if shard else post_load,
+        shard=str(shard) if shard else None,
+    )
     return ScanOutcome(scan_id=scan_id, results=results, started_at=started, batches=batches)

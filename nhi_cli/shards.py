@@ -4,6 +4,7 @@ A scope belongs to shard 1 + (sha256(provider, scope id) mod N): stable across r
 runners (no coordination, no state), the same on every machine, and disjoint. Every runner
 lists the scopes (cheap: one Organizations/Resource Manager listing) and keeps its own.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -18,6 +18,7 @@ loopback, for tests and the demo), and one that is not loopback must be allowed 
 ``NHI_ALLOW_ENDPOINTS`` (comma-separated): a file alone, even a trusted one kept in a
 repository that a pull request can edit, never sends the environment's credentials to a new host.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -37,7 +38,8 @@ HELD_BACK = ("db", "rules", "suppressions", "people", "fail_on", "not_agents")
 # Provider settings an untrusted file cannot set: where to connect, what to read, which secret.
 _SENSITIVE_KEY = re.compile(
     r"^(endpoint|home|paths|insecure|token|admin_key|static_token|app_private_key|profile)$"
-    r"|(_endpoint|_url|_uri|_path|_paths|_file|_env|_key|_secret|_token)$")
+    r"|(_endpoint|_url|_uri|_path|_paths|_file|_env|_key|_secret|_token)$"
+)
 _ENDPOINT_KEY = re.compile(r"^(endpoint|.*_endpoint|.*_url)$")
 
 
@@ -89,10 +91,20 @@ def is_loopback(host: str | None) -> bool:
 
 # The providers' own public API hosts (and their sovereign clouds): naming one explicitly
 # (`endpoint: https://api.github.com`) sends the credential nowhere it would not go anyway.
-PROVIDER_HOSTS = ("api.github.com", "api.openai.com", "api.anthropic.com", ".amazonaws.com",
-                  ".amazonaws.com.cn", ".googleapis.com", "graph.microsoft.com", "management.azure.com",
-                  "graph.microsoft.us", "management.usgovcloudapi.net", "microsoftgraph.chinacloudapi.cn",
-                  "management.chinacloudapi.cn")
+PROVIDER_HOSTS = (
+    "api.github.com",
+    "api.openai.com",
+    "api.anthropic.com",
+    ".amazonaws.com",
+    ".amazonaws.com.cn",
+    ".googleapis.com",
+    "graph.microsoft.com",
+    "management.azure.com",
+    "graph.microsoft.us",
+    "management.usgovcloudapi.net",
+    "microsoftgraph.chinacloudapi.cn",
+    "management.chinacloudapi.cn",
+)
 
 
 def is_provider_host(host: str) -> bool:
@@ -131,8 +143,12 @@ def check_endpoints(provider: str, settings: Any, where: str = "nhi.yaml") -> No
         if host is None:
             raise ConfigError(f"{where}: {name}: {value!r} is not a URL")
         if not tls and not is_loopback(host):
-            raise ConfigError(f"{where}: {name}: {value} is not https; plain http or plaintext gRPC "
-                              f"is allowed only to loopback (tests, the demo)")
+            raise ConfigError(
+                f"{where}: {name}: {value} is not https; plain http or plaintext gRPC "
+                f"is allowed only to loopback (tests, the demo)"
+            )
         if not is_loopback(host) and not is_provider_host(host) and host.lower() not in allowed_hosts():
-            raise ConfigError(f"{where}: {name}: {host} is not the provider's default endpoint; "
-                              f"allow it outside the repository with {ALLOW_ENDPOINTS_ENV}={host}")
+            raise ConfigError(
+                f"{where}: {name}: {host} is not the provider's default endpoint; "
+                f"allow it outside the repository with {ALLOW_ENDPOINTS_ENV}={host}"
+            )

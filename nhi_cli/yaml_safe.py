@@ -6,6 +6,7 @@ PyYAML's safe loader still expands aliases: a 500-byte file of nested ``*a`` ref
 (``<<: *x``), so an alias is an error at its line; nesting is capped too (a deep file made
 the composer recurse past Python's limit), and so is the size of a file.
 """
+
 from __future__ import annotations
 
 import yaml

@@ -1,9 +1,9 @@
 """Shared test helpers: run the real CLI in-process and capture what a user would see."""
+
 from __future__ import annotations
 
 import io
 import sqlite3
-import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 

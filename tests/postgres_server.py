@@ -9,6 +9,7 @@ in nhi's output. Each test gets a fresh, empty database.
 Outside CI a machine without the server skips the PostgreSQL tests; in CI (CI=true) a server
 that cannot start fails them, so the PostgreSQL half of the suite can never silently vanish.
 """
+
 from __future__ import annotations
 
 import glob
@@ -83,13 +84,48 @@ def postgres_server():
     port = _free_port()
     data = base / "data"
     try:
-        subprocess.run([*run_as, initdb, "-D", str(data), "-U", USER, f"--pwfile={pwfile}", "--auth-local=trust",
-                        "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
-                       check=True, capture_output=True, text=True, timeout=120)
-        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-l", str(base / "log"), "-w", "-t", "60", "-o",
-                        f"-k {base} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off "
-                        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60",
-                        "start"], check=True, capture_output=True, text=True, timeout=120)
+        subprocess.run(
+            [
+                *run_as,
+                initdb,
+                "-D",
+                str(data),
+                "-U",
+                USER,
+                f"--pwfile={pwfile}",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        subprocess.run(
+            [
+                *run_as,
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(base / "log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-k {base} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
         shutil.rmtree(base, ignore_errors=True)
@@ -98,8 +134,7 @@ def postgres_server():
     try:
         yield server
     finally:
-        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True,
-                       timeout=60)
+        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -1,4 +1,5 @@
 """The Anthropic get layer: the Admin API client and the get_* calls (paging only, no transform)."""
+
 from __future__ import annotations
 
 from nhi_cli.kit.connector import CollectContext
@@ -15,14 +16,25 @@ def make_client(ctx: CollectContext):
     from nhi_cli.kit.http import RestClient
 
     settings: AnthropicSettings = ctx.settings
-    headers = {"x-api-key": admin_key(settings), "anthropic-version": settings.anthropic_version,
-               "content-type": "application/json", "user-agent": "nhi"}
+    headers = {
+        "x-api-key": admin_key(settings),
+        "anthropic-version": settings.anthropic_version,
+        "content-type": "application/json",
+        "user-agent": "nhi",
+    }
     return RestClient(settings.endpoint or DEFAULT_ENDPOINT, ctx, label="anthropic", headers=lambda: headers)
 
 
 def _paged(client, path: str, params: dict | None = None):
-    return list(client.paged_cursor(path, {"limit": 1000, **(params or {})}, cursor_param="after_id",
-                                    cursor_field="last_id", count_as=f"anthropic:GET {path}"))
+    return list(
+        client.paged_cursor(
+            path,
+            {"limit": 1000, **(params or {})},
+            cursor_param="after_id",
+            cursor_field="last_id",
+            count_as=f"anthropic:GET {path}",
+        )
+    )
 
 
 def get_api_keys(client) -> list[dict]:
@@ -32,8 +44,11 @@ def get_api_keys(client) -> list[dict]:
 def get_workspaces(client) -> tuple[list[dict], set[str]]:
     """Every Workspace (archived ones included) and the id(s) of the default one."""
     everything = _paged(client, "/v1/organizations/workspaces", {"include_archived": "true", "include_default": "true"})
-    named = {w.get("id") for w in _paged(client, "/v1/organizations/workspaces", {"include_archived": "true"})
-             if isinstance(w, dict)}
+    named = {
+        w.get("id")
+        for w in _paged(client, "/v1/organizations/workspaces", {"include_archived": "true"})
+        if isinstance(w, dict)
+    }
     return everything, {w.get("id") for w in everything if isinstance(w, dict)} - named
 
 

@@ -3,6 +3,7 @@ creators). Auth: an Admin key (ANTHROPIC_ADMIN_KEY or ``admin_key:``) sent as ``
 with ``anthropic-version``; ``endpoint`` overrides https://api.anthropic.com. One scope: the
 organization. Revoke sets a key inactive (reversible: restore sets it active).
 """
+
 from __future__ import annotations
 
 from contextlib import ExitStack
@@ -21,7 +22,10 @@ from .settings import AnthropicSettings
 class AnthropicConnector(Connector):
     name = "anthropic"
     Settings = AnthropicSettings
-    revoke_kinds: ClassVar[dict[str, list[str]]] = {"api_key": ["deactivate_key"], "anthropic_api_key": ["deactivate_key"]}
+    revoke_kinds: ClassVar[dict[str, list[str]]] = {
+        "api_key": ["deactivate_key"],
+        "anthropic_api_key": ["deactivate_key"],
+    }
 
     def scopes(self, ctx: CollectContext) -> list[Scope]:
         admin_key(ctx.settings)
@@ -34,8 +38,11 @@ class AnthropicConnector(Connector):
                 listed, default_ids = clients.get_workspaces(client)
                 workspaces = {w["id"]: w for w in listed if isinstance(w, dict) and isinstance(w.get("id"), str)}
                 try:
-                    users = {u["id"]: u for u in clients.get_users(client)
-                             if isinstance(u, dict) and isinstance(u.get("id"), str)}
+                    users = {
+                        u["id"]: u
+                        for u in clients.get_users(client)
+                        if isinstance(u, dict) and isinstance(u.get("id"), str)
+                    }
                 except ScopeError as exc:  # refused or failed: the owners' e-mails are a gap
                     ctx.gap("users (key creators' e-mails)", exc.code, exc.message)
                     users = {}

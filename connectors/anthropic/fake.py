@@ -10,12 +10,12 @@ As documented, the workspace list leaves out archived Workspaces unless
 ``include_archived=true`` and the default Workspace unless ``include_default=true``; an
 undocumented query parameter or a ``limit`` outside 1..1000 is a 400.
 """
+
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
-
-import json
 
 from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, IntRange, cursor_page, list_payload, query_problem, reply
 from nhi_cli.kit.times import RECORDED_AT, shift_times
@@ -23,17 +23,31 @@ from nhi_cli.kit.times import RECORDED_AT, shift_times
 PAGE = {"limit": IntRange(1, 1000), "after_id": None, "before_id": None}
 BOOL = {"true", "false"}
 QUERY = {  # documented query parameters per list (platform.claude.com/docs/en/api/admin)
-    "api_keys": {**PAGE, "status": {"active", "inactive", "archived", "expired"}, "workspace_id": None,
-                 "created_by_user_id": None},
+    "api_keys": {
+        **PAGE,
+        "status": {"active", "inactive", "archived", "expired"},
+        "workspace_id": None,
+        "created_by_user_id": None,
+    },
     "workspaces": {**PAGE, "include_archived": BOOL, "include_default": BOOL},
     "users": {**PAGE, "email": None},
 }
-DEMO_ADMIN_KEY = "sk-ant-admin01-DEMOnwFAKEfakeFAKEfakeFAKE000000000000000000demoAA"  # fake; only the demo fake accepts it
+DEMO_ADMIN_KEY = (
+    "sk-ant-admin01-DEMOnwFAKEfakeFAKEfakeFAKE000000000000000000demoAA"  # fake; only the demo fake accepts it
+)
 
 
 class AnthropicFake(FakeHttpServer):
-    def __init__(self, keys: list[dict], workspaces: list[dict], users: list[dict], default_workspace: dict | None = None,
-                 *, admin_keys: set[str], page_size: int = 1000):
+    def __init__(
+        self,
+        keys: list[dict],
+        workspaces: list[dict],
+        users: list[dict],
+        default_workspace: dict | None = None,
+        *,
+        admin_keys: set[str],
+        page_size: int = 1000,
+    ):
         super().__init__()
         self.keys, self.workspaces, self.users, self.default_workspace = keys, workspaces, users, default_workspace
         self.accepted = set(admin_keys)
@@ -46,7 +60,7 @@ class AnthropicFake(FakeHttpServer):
         self.route("GET", base + r"/users", self._auth(lambda r: self._page(r, self.users, "users")))
 
     @classmethod
-    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> "AnthropicFake":
+    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> AnthropicFake:
         data = [list_payload(folder / name) for name in ("api_keys.json", "workspaces.json", "users.json")]
         default = folder / "default_workspace.json"
         data.append(json.loads(default.read_text()) if default.is_file() else None)
@@ -58,11 +72,19 @@ class AnthropicFake(FakeHttpServer):
         def wrapped(req: FakeRequest):
             key = req.headers.get("x-api-key") or req.headers.get("authorization", "").removeprefix("Bearer ")
             if key not in self.accepted:
-                return reply({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}, 401)
+                return reply(
+                    {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}, 401
+                )
             if not req.headers.get("anthropic-version"):
-                return reply({"type": "error", "error": {"type": "invalid_request_error",
-                                                         "message": "anthropic-version: header is required"}}, 400)
+                return reply(
+                    {
+                        "type": "error",
+                        "error": {"type": "invalid_request_error", "message": "anthropic-version: header is required"},
+                    },
+                    400,
+                )
             return handler(req)
+
         return wrapped
 
     def _page(self, req: FakeRequest, items: list[dict], listing: str):
@@ -72,8 +94,12 @@ class AnthropicFake(FakeHttpServer):
 
     def _list_keys(self, req: FakeRequest):
         status, workspace = req.arg("status"), req.arg("workspace_id")
-        items = [k for k in self.keys if (not status or k["status"] == status)
-                 and (not workspace or workspace in (k.get("workspace_id"), (k.get("scope") or {}).get("workspace_id")))]
+        items = [
+            k
+            for k in self.keys
+            if (not status or k["status"] == status)
+            and (not workspace or workspace in (k.get("workspace_id"), (k.get("scope") or {}).get("workspace_id")))
+        ]
         return self._page(req, items, "api_keys")
 
     def _list_workspaces(self, req: FakeRequest):
@@ -89,7 +115,11 @@ class AnthropicFake(FakeHttpServer):
 
     def _get_key(self, req: FakeRequest):
         key = self._find(req)
-        return reply(key) if key else reply({"type": "error", "error": {"type": "not_found_error", "message": "not found"}}, 404)
+        return (
+            reply(key)
+            if key
+            else reply({"type": "error", "error": {"type": "not_found_error", "message": "not found"}}, 404)
+        )
 
     def _update_key(self, req: FakeRequest):
         key = self._find(req)
@@ -99,6 +129,12 @@ class AnthropicFake(FakeHttpServer):
         if body.get("status") not in (None, "active", "inactive", "archived"):
             return reply({"type": "error", "error": {"type": "invalid_request_error", "message": "bad status"}}, 400)
         if key["status"] == "archived" and body.get("status") == "active":
-            return reply({"type": "error", "error": {"type": "invalid_request_error", "message": "archived keys cannot be reactivated"}}, 400)
+            return reply(
+                {
+                    "type": "error",
+                    "error": {"type": "invalid_request_error", "message": "archived keys cannot be reactivated"},
+                },
+                400,
+            )
         key.update({k: v for k, v in body.items() if k in ("status", "name")})
         return reply(key)

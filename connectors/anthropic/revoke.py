@@ -1,11 +1,12 @@
 """Revoking Anthropic keys: set the key ``inactive`` (reversible: restore sets it ``active``
 again). Verified by reading the key back."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
 from nhi_cli.errors import NhiError
+from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
 from nhi_cli.kit.http import NotFound
 
 
@@ -13,9 +14,17 @@ def _step(cred: dict[str, Any], scope: str) -> RevokeStep | None:
     if cred.get("status") != "active":
         return None
     key_id = cred.get("key_id") or (cred.get("attrs") or {}).get("api_key_id")
-    return RevokeStep("anthropic", scope, "credential", cred["id"], "deactivate_key",
-                      f"Set Anthropic API key {cred.get('name') or key_id!r} ({cred.get('hint') or key_id}) inactive. "
-                      f"Reversible: `nhi restore` sets it active again.", True, {"key_id": key_id})
+    return RevokeStep(
+        "anthropic",
+        scope,
+        "credential",
+        cred["id"],
+        "deactivate_key",
+        f"Set Anthropic API key {cred.get('name') or key_id!r} ({cred.get('hint') or key_id}) inactive. "
+        f"Reversible: `nhi restore` sets it active again.",
+        True,
+        {"key_id": key_id},
+    )
 
 
 def plan(target: dict[str, Any]) -> list[RevokeStep]:
@@ -36,7 +45,9 @@ def set_status(ctx: CollectContext, step: RevokeStep, make_client, want: str, re
             if before == want:
                 return StepOutcome("already_done", inventory={step.target_id: want})
             if not restoring and before != "active":  # archived or expired: nothing left to stop
-                return StepOutcome("already_done", inventory={step.target_id: "revoked" if before == "archived" else before})
+                return StepOutcome(
+                    "already_done", inventory={step.target_id: "revoked" if before == "archived" else before}
+                )
             client.request("POST", path, json={"status": want})
             after = client.get_json(path)["status"]
     except NotFound:

@@ -1,4 +1,5 @@
 """The Anthropic connector's settings: ``providers.anthropic`` in nhi.yaml."""
+
 from __future__ import annotations
 
 from pydantic import SecretStr

@@ -12,9 +12,11 @@ that has no Workspace. Older answers carry only the deprecated top-level ``works
 (null = the default Workspace); both are read. The default Workspace is told apart by listing
 Workspaces with and without ``include_default``; archived ones come with ``include_archived``.
 """
+
 from __future__ import annotations
 
-from nhi_cli.kit.payloads import each, iso_time as ts, require, text
+from nhi_cli.kit.payloads import each, require, text
+from nhi_cli.kit.payloads import iso_time as ts
 from nhi_cli.model import Batch, Credential, Grant, Identity
 
 STATUS = {"active": "active", "inactive": "inactive", "archived": "revoked", "expired": "expired"}
@@ -36,12 +38,19 @@ def placement(key: dict, default_ids: set[str]) -> tuple[str, str | None, bool]:
     return "workspace", workspace_id, workspace_id is None or workspace_id in default_ids
 
 
-def transform_api_keys(scope: str, keys: list[dict], workspaces: dict[str, dict], users: dict[str, dict],
-                       default_ids: set[str] = frozenset()) -> Batch:
+def transform_api_keys(
+    scope: str,
+    keys: list[dict],
+    workspaces: dict[str, dict],
+    users: dict[str, dict],
+    default_ids: set[str] = frozenset(),
+) -> Batch:
     return each(keys, lambda key: _api_key(scope, key, workspaces, users, default_ids), "Anthropic API key")
 
 
-def _api_key(scope: str, key: dict, workspaces: dict[str, dict], users: dict[str, dict], default_ids: set[str]) -> Batch:
+def _api_key(
+    scope: str, key: dict, workspaces: dict[str, dict], users: dict[str, dict], default_ids: set[str]
+) -> Batch:
     batch = Batch()
     require(key, "id", "status", what="Anthropic API key", id_type=str)
     hint = text(key.get("partial_key_hint"), "partial_key_hint")
@@ -57,27 +66,63 @@ def _api_key(scope: str, key: dict, workspaces: dict[str, dict], users: dict[str
         reach, resource = f"workspace {name}", f"workspace/{workspace_id or 'default'}"
     ident = f"anthropic:key/{key['id']}"
     status = STATUS.get(key["status"], key["status"])
-    attrs = {"api_key_id": key["id"], "scope_type": scope_type, "workspace_id": workspace_id,
-             "workspace_name": "Default" if in_default else workspace.get("name") or workspace_id,
-             "in_default_workspace": in_default, "workspace_archived": bool(workspace.get("archived_at")),
-             "created_by_id": creator.get("id"), "created_by_type": creator.get("type"),
-             "principal_type": principal.get("type"),
-             "principal_id": principal.get("user_id") or principal.get("service_account_id"),
-             "provider_status": key["status"]}
+    attrs = {
+        "api_key_id": key["id"],
+        "scope_type": scope_type,
+        "workspace_id": workspace_id,
+        "workspace_name": "Default" if in_default else workspace.get("name") or workspace_id,
+        "in_default_workspace": in_default,
+        "workspace_archived": bool(workspace.get("archived_at")),
+        "created_by_id": creator.get("id"),
+        "created_by_type": creator.get("type"),
+        "principal_type": principal.get("type"),
+        "principal_id": principal.get("user_id") or principal.get("service_account_id"),
+        "provider_status": key["status"],
+    }
     created = ts(key.get("created_at"))
-    batch.identities.append(Identity(
-        id=ident, provider="anthropic", scope=scope, kind="anthropic_api_key", name=key.get("name") or key["id"],
-        created_at=created, enabled=status == "active",
-        owner=user.get("email") or creator.get("id"), owner_source="key_creator" if creator else None,
-        description=f"API key in {reach}", attrs=attrs))
-    batch.credentials.append(Credential(
-        id=f"anthropic:{key['id']}", identity_id=ident, provider="anthropic", scope=scope, kind="api_key",
-        status=status, name=key.get("name"), created_at=created,
-        expires_at=ts(key.get("expires_at")), supports_expiry=True, key_id=key["id"], hint=hint,
-        # The Admin API does not report last use: unused-key rules must skip these keys.
-        attrs={**attrs, "last_used_unknown": True}))
-    batch.grants.append(Grant(
-        identity_id=ident, provider="anthropic", scope=scope, action="messages:create",
-        resource=resource, source=f"{scope_type}:{attrs['workspace_name'] or 'organization'}",
-        source_type=scope_type, service="anthropic"))
+    batch.identities.append(
+        Identity(
+            id=ident,
+            provider="anthropic",
+            scope=scope,
+            kind="anthropic_api_key",
+            name=key.get("name") or key["id"],
+            created_at=created,
+            enabled=status == "active",
+            owner=user.get("email") or creator.get("id"),
+            owner_source="key_creator" if creator else None,
+            description=f"API key in {reach}",
+            attrs=attrs,
+        )
+    )
+    batch.credentials.append(
+        Credential(
+            id=f"anthropic:{key['id']}",
+            identity_id=ident,
+            provider="anthropic",
+            scope=scope,
+            kind="api_key",
+            status=status,
+            name=key.get("name"),
+            created_at=created,
+            expires_at=ts(key.get("expires_at")),
+            supports_expiry=True,
+            key_id=key["id"],
+            hint=hint,
+            # The Admin API does not report last use: unused-key rules must skip these keys.
+            attrs={**attrs, "last_used_unknown": True},
+        )
+    )
+    batch.grants.append(
+        Grant(
+            identity_id=ident,
+            provider="anthropic",
+            scope=scope,
+            action="messages:create",
+            resource=resource,
+            source=f"{scope_type}:{attrs['workspace_name'] or 'organization'}",
+            source_type=scope_type,
+            service="anthropic",
+        )
+    )
     return batch

@@ -1,4 +1,5 @@
 """AWS: IAM users, roles, access keys, policies and trusts (see connector.py)."""
+
 from .connector import AwsConnector
 
 __all__ = ["AwsConnector"]

@@ -9,9 +9,11 @@ report slot, a sighted id is resolved per key (sightings.py) and revoke lists th
 when it runs. ``access_key_ids: true`` calls ``ListAccessKeys`` once for each user the
 credential report shows holding a key (users without keys and roles cost nothing).
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 
 def get_access_keys(iam, user_names: Iterable[str]) -> dict[str, list[dict[str, Any]]]:

@@ -4,6 +4,7 @@ adaptive retries, assumed roles for Organization member accounts, and API-call c
 Every client nhi creates goes through ``make_session`` so that a botocore ``before-send`` hook
 counts each HTTP attempt into the scope's counter (``iam:GetAccountAuthorizationDetails``).
 """
+
 from __future__ import annotations
 
 import threading
@@ -43,9 +44,11 @@ class CountingSession:
 
     def client(self, service: str, **kwargs):
         if self.credentials:
-            kwargs.update(aws_access_key_id=self.credentials["AccessKeyId"],
-                          aws_secret_access_key=self.credentials["SecretAccessKey"],
-                          aws_session_token=self.credentials["SessionToken"])
+            kwargs.update(
+                aws_access_key_id=self.credentials["AccessKeyId"],
+                aws_secret_access_key=self.credentials["SecretAccessKey"],
+                aws_session_token=self.credentials["SessionToken"],
+            )
         with _lock:  # a boto3 Session is not thread-safe; the clients it makes are
             made = self.boto_session.client(service, **kwargs)
         ctx = self.ctx
@@ -64,8 +67,9 @@ def _boto_session(ctx: CollectContext):
     settings: AwsSettings = ctx.settings
     profile = ctx.options.aws_profile or settings.profile
     # made under the cache's lock: creating a Session reads config files, makes no API call
-    return ctx.cache.get(f"aws_boto_session:{profile or ''}",
-                         lambda: boto3.Session(profile_name=profile, region_name=settings.region))
+    return ctx.cache.get(
+        f"aws_boto_session:{profile or ''}", lambda: boto3.Session(profile_name=profile, region_name=settings.region)
+    )
 
 
 def make_session(ctx: CollectContext, credentials: dict[str, Any] | None = None) -> CountingSession:

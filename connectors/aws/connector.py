@@ -7,6 +7,7 @@ key ids only for keys sighted by other sources (sightings.py), or for every key-
 with access_key_ids: true (access_keys.py).
 Everything is read-only. boto3 is imported inside functions so `nhi --help` never pays for it.
 """
+
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
@@ -18,13 +19,21 @@ from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScopeDe
 from nhi_cli.model import Batch, Scope
 
 from .clients import assume_account_role, client, make_session
-from .settings import AwsSettings
 from .revoke import REVOKE_KINDS  # no SDK import: safe for `nhi --help`
+from .settings import AwsSettings
 
 DENIED_CODES = {
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess",
-    "AuthorizationError", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
-    "SignatureDoesNotMatch", "RegionDisabledException", "AccountNotFoundException",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+    "AuthorizationError",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+    "RegionDisabledException",
+    "AccountNotFoundException",
 }
 
 
@@ -73,7 +82,8 @@ class AwsConnector(Connector):
                 accounts = [
                     (a["Id"], a.get("Name", ""))
                     for page in client(ctx, session, "organizations").get_paginator("list_accounts").paginate()
-                    for a in page["Accounts"] if a.get("Status") == "ACTIVE"
+                    for a in page["Accounts"]
+                    if a.get("Status") == "ACTIVE"
                 ]
         elif settings.accounts:
             accounts = [(a, "") for a in settings.accounts]
@@ -98,29 +108,45 @@ class AwsConnector(Connector):
         with aws_errors("iam:GetAccountAuthorizationDetails"):
             details = gaad.get_authorization_details(iam)
         if missing := gaad.unlisted_groups(details):
-            ctx.gap("iam:GetAccountAuthorizationDetails", "GroupNotListed",
-                    f"groups named by users but not returned (changed during the scan?): {', '.join(missing)}")
+            ctx.gap(
+                "iam:GetAccountAuthorizationDetails",
+                "GroupNotListed",
+                f"groups named by users but not returned (changed during the scan?): {', '.join(missing)}",
+            )
         if missing := gaad.unlisted_policies(details):
-            ctx.gap("iam:GetAccountAuthorizationDetails", "PolicyNotListed",
-                    f"attached customer policies not returned (changed during the scan?): {', '.join(missing)}")
+            ctx.gap(
+                "iam:GetAccountAuthorizationDetails",
+                "PolicyNotListed",
+                f"attached customer policies not returned (changed during the scan?): {', '.join(missing)}",
+            )
         with aws_errors("iam:credential report"):
             text, _generated = credential_report.get_credential_report(
-                iam, now=ctx.now, max_age=timedelta(hours=settings.credential_report_max_age_hours))
+                iam, now=ctx.now, max_age=timedelta(hours=settings.credential_report_max_age_hours)
+            )
         report = credential_report.parse_credential_report(text)
         keys_by_user = None
         if settings.access_key_ids:
-            holders = [u["UserName"] for u in details["UserDetailList"]
-                       if (row := report.get(u["Arn"])) is None or row["keys"]]
+            holders = [
+                u["UserName"] for u in details["UserDetailList"] if (row := report.get(u["Arn"])) is None or row["keys"]
+            ]
             with aws_errors("iam:ListAccessKeys"):
                 keys_by_user = access_keys.get_access_keys(iam, holders)
         with aws_errors("iam:GetPolicyVersion"):
             aws_documents = managed.get_aws_managed_documents(
-                iam, policies.attached_arns(details),
+                iam,
+                policies.attached_arns(details),
                 fetch=settings.aws_managed_policies == "fetch",
-                cache=ctx.cache.get("aws_managed_documents", dict))  # one fetch per scan, all accounts
+                cache=ctx.cache.get("aws_managed_documents", dict),
+            )  # one fetch per scan, all accounts
         return transform.transform_account(
-            scope.id, details, report, aws_documents=aws_documents, keys_by_user=keys_by_user,
-            owner_tags=_owner_tags(ctx), salt=ctx.secret_salt)
+            scope.id,
+            details,
+            report,
+            aws_documents=aws_documents,
+            keys_by_user=keys_by_user,
+            owner_tags=_owner_tags(ctx),
+            salt=ctx.secret_salt,
+        )
 
     # --- after every scope: key ids sighted by other sources (sightings.py) ----------------
     def after_collect(self, ctx: CollectContext, scopes: list[Scope], results, batches) -> None:
@@ -156,4 +182,3 @@ class AwsConnector(Connector):
         from .fake import start_demo
 
         return start_demo(stack, estate / "aws", now)
-

@@ -5,20 +5,28 @@ Get first: AWS regenerates a report at most every four hours, so a report younge
 ``credential_report_max_age_hours`` is reused as is. Otherwise generate and poll with
 backoff until COMPLETE, handling ReportNotPresent, ReportExpired and ReportInProgress.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 SLOTS = (1, 2)
 NOT_A_DATE = {"N/A", "not_supported", "no_information", ""}
 REQUIRED_COLUMNS = ("user", "arn", "password_enabled", "mfa_active")
-RETRY_CODES = {"ReportInProgress", "ReportNotPresent", "ReportExpired",
-               "CredentialReportNotPresentException", "CredentialReportExpiredException",
-               "CredentialReportNotReadyException", "ReportNotReady"}
+RETRY_CODES = {
+    "ReportInProgress",
+    "ReportNotPresent",
+    "ReportExpired",
+    "CredentialReportNotPresentException",
+    "CredentialReportExpiredException",
+    "CredentialReportNotReadyException",
+    "ReportNotReady",
+}
 
 
 class ReportTimeout(Exception):
@@ -29,8 +37,9 @@ def _code(exc: Exception) -> str:
     return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
 
 
-def get_credential_report(iam, *, now: datetime, max_age: timedelta, deadline_s: float = 300.0,
-                          sleep: Callable[[float], None] = time.sleep) -> tuple[str, datetime | None]:
+def get_credential_report(
+    iam, *, now: datetime, max_age: timedelta, deadline_s: float = 300.0, sleep: Callable[[float], None] = time.sleep
+) -> tuple[str, datetime | None]:
     """(CSV text, GeneratedTime). Raises botocore ClientError for anything but the report's
     own not-ready states, and ReportTimeout if it never completes."""
     from botocore.exceptions import ClientError
@@ -63,7 +72,7 @@ def get_credential_report(iam, *, now: datetime, max_age: timedelta, deadline_s:
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _text(content: Any) -> str:
@@ -73,7 +82,7 @@ def _text(content: Any) -> str:
 def parse_time(value: str | None) -> datetime | None:
     if value is None or value.strip() in NOT_A_DATE:
         return None
-    return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _known(value: str | None) -> str | None:
@@ -98,14 +107,16 @@ def parse_credential_report(text: str) -> dict[str, dict[str, Any]]:
             created = parse_time(row.get(f"access_key_{slot}_last_rotated"))
             if created is None:
                 continue  # no key in this slot
-            keys.append({
-                "slot": slot,
-                "active": row.get(f"access_key_{slot}_active", "").lower() == "true",
-                "created": created,
-                "last_used": parse_time(row.get(f"access_key_{slot}_last_used_date")),
-                "last_used_service": _known(row.get(f"access_key_{slot}_last_used_service")),
-                "last_used_region": _known(row.get(f"access_key_{slot}_last_used_region")),
-            })
+            keys.append(
+                {
+                    "slot": slot,
+                    "active": row.get(f"access_key_{slot}_active", "").lower() == "true",
+                    "created": created,
+                    "last_used": parse_time(row.get(f"access_key_{slot}_last_used_date")),
+                    "last_used_service": _known(row.get(f"access_key_{slot}_last_used_service")),
+                    "last_used_region": _known(row.get(f"access_key_{slot}_last_used_region")),
+                }
+            )
         rows[row["arn"]] = {
             "user": row["user"],
             "password_enabled": row["password_enabled"].lower() == "true",

@@ -8,6 +8,7 @@ pinned (>=5.2,<5.3). Tests and benchmarks use the same helpers.
 
 Only the demo imports moto: it is an optional dependency (``pip install nhi-cli[demo]``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,7 @@ import yaml
 from nhi_cli.errors import ExitCode, NhiError
 
 REGION = "us-east-1"
-DEMO_ENV = {"AWS_ACCESS_KEY_ID": "nhi-demo", "AWS_SECRET_ACCESS_KEY": "nhi-demo",
-            "AWS_DEFAULT_REGION": REGION}
+DEMO_ENV = {"AWS_ACCESS_KEY_ID": "nhi-demo", "AWS_SECRET_ACCESS_KEY": "nhi-demo", "AWS_DEFAULT_REGION": REGION}
 
 
 # --- the server ------------------------------------------------------------------------------
@@ -119,8 +119,17 @@ def rekey_access_key(be, key, new_id: str) -> None:
     be.access_keys[new_id] = key
 
 
-def add_access_key(be, user_name: str, now: datetime, *, key_id: str | None = None, age_days: float = 0,
-                   last_used_days_ago: float | None = None, service: str = "sts", active: bool = True):
+def add_access_key(
+    be,
+    user_name: str,
+    now: datetime,
+    *,
+    key_id: str | None = None,
+    age_days: float = 0,
+    last_used_days_ago: float | None = None,
+    service: str = "sts",
+    active: bool = True,
+):
     from moto.iam.models import AccessKeyLastUsed
 
     key = be.create_access_key(user_name, status="Active" if active else "Inactive")
@@ -128,8 +137,9 @@ def add_access_key(be, user_name: str, now: datetime, *, key_id: str | None = No
         rekey_access_key(be, key, key_id)
     key.create_date = now - timedelta(days=age_days)
     if last_used_days_ago is not None:
-        key.last_used = AccessKeyLastUsed(timestamp=now - timedelta(days=last_used_days_ago),
-                                          service=service, region=REGION)
+        key.last_used = AccessKeyLastUsed(
+            timestamp=now - timedelta(days=last_used_days_ago), service=service, region=REGION
+        )
     return key
 
 
@@ -152,16 +162,24 @@ def add_user(be, spec: dict[str, Any], now: datetime):
         be.add_user_to_group(group, name)
     _attach(be, "user", name, spec)
     for key in spec.get("access_keys", []):
-        add_access_key(be, name, now, key_id=key.get("id"), age_days=key.get("age_days", 0),
-                       last_used_days_ago=key.get("last_used_days_ago"), service=key.get("service", "sts"),
-                       active=key.get("status", "Active") == "Active")
+        add_access_key(
+            be,
+            name,
+            now,
+            key_id=key.get("id"),
+            age_days=key.get("age_days", 0),
+            last_used_days_ago=key.get("last_used_days_ago"),
+            service=key.get("service", "sts"),
+            active=key.get("status", "Active") == "Active",
+        )
     return user
 
 
 def add_role(be, spec: dict[str, Any], now: datetime):
     name = spec["name"]
-    role = be.create_role(name, json.dumps(spec["trust"]), spec.get("path", "/"), None,
-                          spec.get("description", ""), _tags(spec), None)
+    role = be.create_role(
+        name, json.dumps(spec["trust"]), spec.get("path", "/"), None, spec.get("description", ""), _tags(spec), None
+    )
     be.roles.pop(role.id)  # moto keys roles by their (random) id
     role.id = stable_id("AROA", be.account_id, name)
     be.roles[role.id] = role
@@ -178,11 +196,16 @@ def add_role(be, spec: dict[str, Any], now: datetime):
 def seed_account(account_id: str, spec: dict[str, Any], now: datetime) -> None:
     be = iam_backend(account_id)
     for policy in spec.get("policies", []):
-        be.create_policy(policy.get("description", ""), policy.get("path", "/"), json.dumps(policy["document"]),
-                         policy["name"], [])
+        be.create_policy(
+            policy.get("description", ""), policy.get("path", "/"), json.dumps(policy["document"]), policy["name"], []
+        )
     for provider in spec.get("oidc_providers", []):
-        be.create_open_id_connect_provider(provider["url"], provider.get("thumbprints", ["0" * 40]),
-                                           provider.get("client_ids", ["sts.amazonaws.com"]), [])
+        be.create_open_id_connect_provider(
+            provider["url"],
+            provider.get("thumbprints", ["0" * 40]),
+            provider.get("client_ids", ["sts.amazonaws.com"]),
+            [],
+        )
     for group in spec.get("groups", []):
         be.create_group(group["name"], group.get("path", "/"))
         _attach(be, "group", group["name"], group)

@@ -5,6 +5,7 @@ an account, with inline policies, attachments, tags and trust policies, in pages
 AWS managed policies are filtered out (``AWSManagedPolicy`` would add ~1,300 documents and
 several megabytes to every account); the attached ones are resolved in ``managed.py``.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -9,6 +9,7 @@ per distinct policy. AWS managed policies are identical in every account of a pa
 a fetched document is cached for the rest of the scan (``ctx.cache``): the cost grows with the
 number of distinct AWS policies in use, never with the number of identities.
 """
+
 from __future__ import annotations
 
 import threading

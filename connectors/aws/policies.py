@@ -15,30 +15,55 @@ Pure functions only. One grant row per (statement, action, resource). Flags:
 ``NotResource`` becomes a resource ``NotResource:x,y``, treated as broad as ``*``. Deny rows are
 kept (effect Deny) but carry no risk flags: they take permissions away.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote
 
 from nhi_cli.model import Grant
 
-SENSITIVE_SERVICES = frozenset({
-    "iam", "sts", "kms", "secretsmanager", "organizations", "account", "sso", "sso-directory",
-    "identitystore", "ssm", "cloudtrail", "access-analyzer",
-})
+SENSITIVE_SERVICES = frozenset(
+    {
+        "iam",
+        "sts",
+        "kms",
+        "secretsmanager",
+        "organizations",
+        "account",
+        "sso",
+        "sso-directory",
+        "identitystore",
+        "ssm",
+        "cloudtrail",
+        "access-analyzer",
+    }
+)
 
 # Actions that let an identity give itself (or a principal it controls) more power.
 PRIVESC_ACTIONS = (
-    "iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile",
-    "iam:attachuserpolicy", "iam:attachrolepolicy", "iam:attachgrouppolicy",
-    "iam:putuserpolicy", "iam:putrolepolicy", "iam:putgrouppolicy",
-    "iam:createpolicyversion", "iam:setdefaultpolicyversion", "iam:updateassumerolepolicy",
-    "iam:addusertogroup", "iam:putuserpermissionsboundary", "iam:putrolepermissionsboundary",
-    "iam:deleteuserpermissionsboundary", "iam:deleterolepermissionsboundary",
+    "iam:createaccesskey",
+    "iam:createloginprofile",
+    "iam:updateloginprofile",
+    "iam:attachuserpolicy",
+    "iam:attachrolepolicy",
+    "iam:attachgrouppolicy",
+    "iam:putuserpolicy",
+    "iam:putrolepolicy",
+    "iam:putgrouppolicy",
+    "iam:createpolicyversion",
+    "iam:setdefaultpolicyversion",
+    "iam:updateassumerolepolicy",
+    "iam:addusertogroup",
+    "iam:putuserpermissionsboundary",
+    "iam:putrolepermissionsboundary",
+    "iam:deleteuserpermissionsboundary",
+    "iam:deleterolepermissionsboundary",
 )
 PASS_ROLE = "iam:passrole"
 
@@ -119,8 +144,9 @@ def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in _as_list(document["Statement"]) if isinstance(s, dict)]
 
 
-def transform_policy(document: Any, *, identity_id: str, scope: str, source: str, source_type: str,
-                     provider: str = "aws") -> list[Grant]:
+def transform_policy(
+    document: Any, *, identity_id: str, scope: str, source: str, source_type: str, provider: str = "aws"
+) -> list[Grant]:
     """Every grant one policy document gives one identity."""
     grants: list[Grant] = []
     for statement in statements(parse_document(document)):
@@ -148,19 +174,36 @@ def transform_policy(document: Any, *, identity_id: str, scope: str, source: str
                     flags = _flags_for_not_action(excluded, broad)
                 else:
                     flags = _flags_for_action(action, broad)
-                grants.append(Grant(
-                    identity_id=identity_id, provider=provider, scope=scope, action=action, source=source,
-                    source_type=source_type, effect=effect, resource=resource, condition=condition,
-                    service="*" if excluded is not None else _service(action), **flags,
-                ))
+                grants.append(
+                    Grant(
+                        identity_id=identity_id,
+                        provider=provider,
+                        scope=scope,
+                        action=action,
+                        source=source,
+                        source_type=source_type,
+                        effect=effect,
+                        resource=resource,
+                        condition=condition,
+                        service="*" if excluded is not None else _service(action),
+                        **flags,
+                    )
+                )
     return grants
 
 
 def unresolved_policy_grant(*, identity_id: str, scope: str, source: str, source_type: str) -> Grant:
     """An attached AWS managed policy whose document nhi did not fetch (aws_managed_policies:
     known): one row with action ``?`` so the attachment is still visible."""
-    return Grant(identity_id=identity_id, provider="aws", scope=scope, action="?", source=source,
-                 source_type=source_type, service="?")
+    return Grant(
+        identity_id=identity_id,
+        provider="aws",
+        scope=scope,
+        action="?",
+        source=source,
+        source_type=source_type,
+        service="?",
+    )
 
 
 def attached_arns(details: dict[str, list[dict[str, Any]]]) -> set[str]:

@@ -18,23 +18,33 @@ member accounts are reached through the same Organization role a scan assumes.
 
 plan_revoke makes no API call: it works from the inventory row alone.
 """
+
 from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from nhi_cli.kit.connector import CollectContext, RevokeStep, StepOutcome
 
 DENY_ALL_POLICY = "nhi-revoke-deny-all"
 SESSIONS_POLICY = "AWSRevokeOlderSessions"  # the name the AWS console uses for the same policy
-DENY_ALL = {"Version": "2012-10-17",
-            "Statement": [{"Sid": "NhiRevokeDenyAll", "Effect": "Deny", "Action": "*", "Resource": "*"}]}
-DENY_ALL_TRUST = {"Version": "2012-10-17",
-                  "Statement": [{"Sid": "NhiRevokeBlockAssume", "Effect": "Deny", "Principal": {"AWS": "*"},
-                                 "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity",
-                                            "sts:AssumeRoleWithSAML", "sts:TagSession"]}]}
+DENY_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "NhiRevokeDenyAll", "Effect": "Deny", "Action": "*", "Resource": "*"}],
+}
+DENY_ALL_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "NhiRevokeBlockAssume",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML", "sts:TagSession"],
+        }
+    ],
+}
 
 REVOKE_KINDS: dict[str, list[str]] = {
     "access_key": ["deactivate_key", "delete_key"],
@@ -55,44 +65,100 @@ def plan_revoke(ctx: CollectContext, target: dict[str, Any], options: dict[str, 
     kind, scope = target["kind"], target["scope"]
 
     def step(action: str, description: str, reversible: bool, **params) -> RevokeStep:
-        return RevokeStep(provider="aws", scope=scope, target_type=target["type"], target_id=target["id"],
-                          action=action, description=description, reversible=reversible, params=params)
+        return RevokeStep(
+            provider="aws",
+            scope=scope,
+            target_type=target["type"],
+            target_id=target["id"],
+            action=action,
+            description=description,
+            reversible=reversible,
+            params=params,
+        )
 
     if kind == "access_key":
         key_id = target.get("key_id") or target["id"]
         user = _user_name(target)
         if not key_id.startswith(("AKIA", "ASIA")):
             return _plan_key_by_slot(target, user, options, step)
-        steps = [step("deactivate_key", f"set access key {key_id} of user {user} to Inactive", True,
-                      user_name=user, access_key_id=key_id)]
+        steps = [
+            step(
+                "deactivate_key",
+                f"set access key {key_id} of user {user} to Inactive",
+                True,
+                user_name=user,
+                access_key_id=key_id,
+            )
+        ]
         if options.get("delete"):
-            steps.append(step("delete_key", f"delete access key {key_id} of user {user} (cannot be undone)", False,
-                              user_name=user, access_key_id=key_id))
+            steps.append(
+                step(
+                    "delete_key",
+                    f"delete access key {key_id} of user {user} (cannot be undone)",
+                    False,
+                    user_name=user,
+                    access_key_id=key_id,
+                )
+            )
         return steps
     if kind == "iam_user":
         user = target["name"]
         known = [c.get("key_id") or c["id"] for c in target.get("credentials", []) if c.get("kind") == "access_key"]
         steps = [
-            step("deactivate_user_keys", f"set every access key of user {user} to Inactive (known: "
-                 f"{', '.join(known) or 'none'}; keys created since the last scan included)", True,
-                 user_name=user, known_keys=known),
-            step("deny_all_policy", f"attach inline policy {DENY_ALL_POLICY} denying every action to user {user}",
-                 True, user_name=user, policy_name=DENY_ALL_POLICY),
-            step("delete_login_profile", f"delete the console password of user {user} (cannot be undone)", False,
-                 user_name=user),
+            step(
+                "deactivate_user_keys",
+                f"set every access key of user {user} to Inactive (known: "
+                f"{', '.join(known) or 'none'}; keys created since the last scan included)",
+                True,
+                user_name=user,
+                known_keys=known,
+            ),
+            step(
+                "deny_all_policy",
+                f"attach inline policy {DENY_ALL_POLICY} denying every action to user {user}",
+                True,
+                user_name=user,
+                policy_name=DENY_ALL_POLICY,
+            ),
+            step(
+                "delete_login_profile",
+                f"delete the console password of user {user} (cannot be undone)",
+                False,
+                user_name=user,
+            ),
         ]
         if options.get("delete"):
-            steps.append(step("delete_user_keys", f"delete every access key of user {user} (cannot be undone)",
-                              False, user_name=user))
+            steps.append(
+                step(
+                    "delete_user_keys",
+                    f"delete every access key of user {user} (cannot be undone)",
+                    False,
+                    user_name=user,
+                )
+            )
         return steps
     if kind == "iam_role":
         role = target["name"]
-        steps = [step("revoke_sessions", f"deny every session of role {role} issued before this step runs "
-                      f"(inline policy {SESSIONS_POLICY} on aws:TokenIssueTime, as the AWS console does)", True,
-                      role_name=role, policy_name=SESSIONS_POLICY)]
+        steps = [
+            step(
+                "revoke_sessions",
+                f"deny every session of role {role} issued before this step runs "
+                f"(inline policy {SESSIONS_POLICY} on aws:TokenIssueTime, as the AWS console does)",
+                True,
+                role_name=role,
+                policy_name=SESSIONS_POLICY,
+            )
+        ]
         if options.get("block_assume"):
-            steps.append(step("block_assume", f"replace the trust policy of role {role} with deny-all so no new "
-                              "session can start (the old policy is kept for restore)", True, role_name=role))
+            steps.append(
+                step(
+                    "block_assume",
+                    f"replace the trust policy of role {role} with deny-all so no new "
+                    "session can start (the old policy is kept for restore)",
+                    True,
+                    role_name=role,
+                )
+            )
         return steps
     raise NotImplementedError(f"the aws connector cannot revoke a {kind}")
 
@@ -126,8 +192,11 @@ def _iam_client(ctx: CollectContext, session):
 
     from .clients import boto_config
 
-    kwargs = {"config": boto_config(ctx.settings).merge(
-        Config(retries={"mode": "standard", "total_max_attempts": REVOKE_MAX_ATTEMPTS}))}
+    kwargs = {
+        "config": boto_config(ctx.settings).merge(
+            Config(retries={"mode": "standard", "total_max_attempts": REVOKE_MAX_ATTEMPTS})
+        )
+    }
     if ctx.settings.endpoint:
         kwargs["endpoint_url"] = ctx.settings.endpoint
     return session.client("iam", **kwargs)
@@ -187,8 +256,11 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _keys(iam, user: str) -> list[dict[str, Any]]:
-    return [k for page in iam.get_paginator("list_access_keys").paginate(UserName=user)
-            for k in page.get("AccessKeyMetadata", [])]
+    return [
+        k
+        for page in iam.get_paginator("list_access_keys").paginate(UserName=user)
+        for k in page.get("AccessKeyMetadata", [])
+    ]
 
 
 def _key_user(iam, params: dict[str, Any]) -> str:
@@ -202,8 +274,9 @@ def _key_id(iam, params: dict[str, Any], restore_data: dict[str, Any] | None = N
     if key_id:
         return key_id
     created = datetime.fromisoformat(params["created"].replace("Z", "+00:00"))
-    same = [k for k in _keys(iam, params["user_name"])
-            if k["CreateDate"].astimezone(timezone.utc).replace(microsecond=0) == created]
+    same = [
+        k for k in _keys(iam, params["user_name"]) if k["CreateDate"].astimezone(UTC).replace(microsecond=0) == created
+    ]
     if len(same) == 1:
         return same[0]["AccessKeyId"]
     slot = params.get("slot")
@@ -287,8 +360,12 @@ def _deactivate_user_keys(iam, p):
     still = [k["AccessKeyId"] for k in keys if k["Status"] == "Active"]
     inventory = {k["AccessKeyId"]: k["Status"].lower() for k in keys}
     if still:
-        return StepOutcome("failed", error=f"verification: still active: {', '.join(still)}", inventory=inventory,
-                           restore_data={"keys": active})
+        return StepOutcome(
+            "failed",
+            error=f"verification: still active: {', '.join(still)}",
+            inventory=inventory,
+            restore_data={"keys": active},
+        )
     if not active:
         return StepOutcome("already_done", inventory=inventory)
     return StepOutcome("done", restore_data={"keys": active}, inventory=inventory)
@@ -340,18 +417,27 @@ def _delete_login_profile(iam, p):
 
 
 def sessions_policy(cutoff: datetime) -> dict:
-    stamp = cutoff.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"Version": "2012-10-17",
-            "Statement": [{"Effect": "Deny", "Action": ["*"], "Resource": ["*"],
-                           "Condition": {"DateLessThan": {"aws:TokenIssueTime": stamp}}}]}
+    stamp = cutoff.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Action": ["*"],
+                "Resource": ["*"],
+                "Condition": {"DateLessThan": {"aws:TokenIssueTime": stamp}},
+            }
+        ],
+    }
 
 
 def _revoke_sessions(iam, p):
     # The cutoff is when the step runs, not when the plan was written: sessions issued between
     # review and execution must die too. A re-run moves the cutoff forward (always "done").
-    cutoff = datetime.now(timezone.utc)
-    outcome = _put_inline(iam, "role", p["role_name"], p.get("policy_name", SESSIONS_POLICY),
-                          sessions_policy(cutoff), always=True)
+    cutoff = datetime.now(UTC)
+    outcome = _put_inline(
+        iam, "role", p["role_name"], p.get("policy_name", SESSIONS_POLICY), sessions_policy(cutoff), always=True
+    )
     if outcome.restore_data is not None:
         outcome.restore_data["cutoff"] = cutoff.strftime("%Y-%m-%dT%H:%M:%SZ")
     return outcome
@@ -374,10 +460,14 @@ def _block_assume(iam, p):
 
 
 _EXECUTE = {
-    "deactivate_key": _deactivate_key, "delete_key": _delete_key,
-    "deactivate_user_keys": _deactivate_user_keys, "deny_all_policy": _deny_all_policy,
-    "delete_login_profile": _delete_login_profile, "delete_user_keys": _delete_user_keys,
-    "revoke_sessions": _revoke_sessions, "block_assume": _block_assume,
+    "deactivate_key": _deactivate_key,
+    "delete_key": _delete_key,
+    "deactivate_user_keys": _deactivate_user_keys,
+    "deny_all_policy": _deny_all_policy,
+    "delete_login_profile": _delete_login_profile,
+    "delete_user_keys": _delete_user_keys,
+    "revoke_sessions": _revoke_sessions,
+    "block_assume": _block_assume,
 }
 
 
@@ -450,9 +540,11 @@ def _restore_trust(iam, p, data):
 _RESTORE = {
     "deactivate_key": _restore_key,
     "deactivate_user_keys": _restore_user_keys,
-    "deny_all_policy": lambda iam, p, d: _restore_inline(iam, "user", p["user_name"],
-                                                         p.get("policy_name", DENY_ALL_POLICY), d.get("previous_document")),
-    "revoke_sessions": lambda iam, p, d: _restore_inline(iam, "role", p["role_name"],
-                                                         p.get("policy_name", SESSIONS_POLICY), d.get("previous_document")),
+    "deny_all_policy": lambda iam, p, d: _restore_inline(
+        iam, "user", p["user_name"], p.get("policy_name", DENY_ALL_POLICY), d.get("previous_document")
+    ),
+    "revoke_sessions": lambda iam, p, d: _restore_inline(
+        iam, "role", p["role_name"], p.get("policy_name", SESSIONS_POLICY), d.get("previous_document")
+    ),
     "block_assume": _restore_trust,
 }

@@ -1,4 +1,5 @@
 """The AWS connector's settings: ``providers.aws`` in nhi.yaml."""
+
 from __future__ import annotations
 
 from typing import Literal

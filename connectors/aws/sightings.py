@@ -9,9 +9,10 @@ The id is then set on that user's key: its only key, or the one whose report slo
 at that time (or never used, if the key never was). A key nhi cannot tell apart stays without
 an id and the scope records the gap.
 """
+
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from nhi_cli.model import Batch, Credential, ScopeResult
@@ -20,15 +21,20 @@ AWS_KEY_PREFIX = "AKIA"  # long-term user keys; ASIA session keys belong to no u
 
 
 def sighted_key_ids(batches: dict[tuple[str, str], Batch]) -> set[str]:
-    return {c.key_id for (provider, _), batch in batches.items() if provider != "aws"
-            for c in batch.credentials if c.key_id and c.key_id.startswith(AWS_KEY_PREFIX)}
+    return {
+        c.key_id
+        for (provider, _), batch in batches.items()
+        if provider != "aws"
+        for c in batch.credentials
+        if c.key_id and c.key_id.startswith(AWS_KEY_PREFIX)
+    }
 
 
 def _second(value):
     if value is None:
         return None
-    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).replace(microsecond=0)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0)
 
 
 def match_key(batch: Batch, user_name: str, last_used) -> tuple[Credential | None, str]:
@@ -60,8 +66,10 @@ def resolve_sightings(ctx, scopes, results: list[ScopeResult], batches: dict[tup
     from .clients import assume_account_role, client, make_session
 
     loaded = {r.scope: r for r in results if r.provider == "aws" and r.loaded}
-    wanted = sorted(sighted_key_ids(batches) - {c.key_id for scope in loaded
-                                                for c in batches.get(("aws", scope), Batch()).credentials if c.key_id})
+    wanted = sorted(
+        sighted_key_ids(batches)
+        - {c.key_id for scope in loaded for c in batches.get(("aws", scope), Batch()).credentials if c.key_id}
+    )
     if not loaded or not wanted:
         return
     assumed = {s.id for s in scopes if s.attrs.get("assume")}
@@ -77,13 +85,21 @@ def resolve_sightings(ctx, scopes, results: list[ScopeResult], batches: dict[tup
                 continue  # a key of an account this scan did not read
             owner = loaded[account]
             if account not in sessions:
-                sessions[account] = (make_session(scope_ctx, assume_account_role(scope_ctx, base, account))
-                                     if account in assumed else base)
+                sessions[account] = (
+                    make_session(scope_ctx, assume_account_role(scope_ctx, base, account))
+                    if account in assumed
+                    else base
+                )
             answer = client(scope_ctx, sessions[account], "iam").get_access_key_last_used(AccessKeyId=key_id)
         except (ClientError, BotoCoreError) as exc:
             code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
-            owner.gaps.append({"what": "iam:GetAccessKeyLastUsed", "code": code,
-                               "message": f"could not resolve the sighted access key {key_id}"})
+            owner.gaps.append(
+                {
+                    "what": "iam:GetAccessKeyLastUsed",
+                    "code": code,
+                    "message": f"could not resolve the sighted access key {key_id}",
+                }
+            )
             if owner.status == "complete":
                 owner.status = "partial"
             continue

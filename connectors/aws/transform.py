@@ -5,15 +5,16 @@ writing a half-empty inventory. Each access key is its own credential, judged on
 the report's ``access_key_1``/``access_key_2`` slots are turned into rows here and never
 reach the store as columns.
 """
+
 from __future__ import annotations
 
 import copy
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from nhi_cli.model import Batch, Credential, Grant, Identity
 from nhi_cli.kit.secrets import secret_hash
+from nhi_cli.model import Batch, Credential, Grant, Identity
 
 from .policies import managed_documents, transform_policy, unresolved_policy_grant
 from .trusts import transform_trust_policy
@@ -60,7 +61,7 @@ def owner_from_tags(tags: dict[str, str], owner_tags: list[str]) -> tuple[str | 
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _latest(*values: datetime | None) -> datetime | None:
@@ -75,8 +76,9 @@ def _expanded(memo: dict, document: Any, *, identity_id: str, scope: str, source
     key = (id(document), source, source_type)
     template = memo.get(key)
     if template is None:
-        template = memo[key] = transform_policy(document, identity_id=identity_id, scope=scope, source=source,
-                                                source_type=source_type)
+        template = memo[key] = transform_policy(
+            document, identity_id=identity_id, scope=scope, source=source, source_type=source_type
+        )
     grants = []
     for grant in template:
         mine = copy.copy(grant)
@@ -85,30 +87,42 @@ def _expanded(memo: dict, document: Any, *, identity_id: str, scope: str, source
     return grants
 
 
-def _policy_grants(entity: dict[str, Any], inline_key: str, *, identity_id: str, scope: str,
-                   documents: dict[str, Any], source_type_prefix: str = "", memo: dict | None = None) -> list[Grant]:
+def _policy_grants(
+    entity: dict[str, Any],
+    inline_key: str,
+    *,
+    identity_id: str,
+    scope: str,
+    documents: dict[str, Any],
+    source_type_prefix: str = "",
+    memo: dict | None = None,
+) -> list[Grant]:
     memo = {} if memo is None else memo
     grants: list[Grant] = []
     group = source_type_prefix
     for inline in entity.get(inline_key, []):
         source = f"{group}inline:{inline['PolicyName']}"
         if group:  # a group's inline policy: the same document for every member
-            grants += _expanded(memo, inline["PolicyDocument"], identity_id=identity_id, scope=scope,
-                                source=source, source_type="group")
+            grants += _expanded(
+                memo, inline["PolicyDocument"], identity_id=identity_id, scope=scope, source=source, source_type="group"
+            )
         else:
-            grants += transform_policy(inline["PolicyDocument"], identity_id=identity_id, scope=scope,
-                                       source=source, source_type="inline")
+            grants += transform_policy(
+                inline["PolicyDocument"], identity_id=identity_id, scope=scope, source=source, source_type="inline"
+            )
     for attached in entity.get("AttachedManagedPolicies", []):
         arn = attached["PolicyArn"]
         source = f"{group}{arn}"
         source_type = "group" if group else "managed"
         if arn in documents:
-            grants += _expanded(memo, documents[arn], identity_id=identity_id, scope=scope,
-                                source=source, source_type=source_type)
+            grants += _expanded(
+                memo, documents[arn], identity_id=identity_id, scope=scope, source=source, source_type=source_type
+            )
         else:  # an AWS managed policy not fetched, or a customer one deleted while GAAD paged
             # (collect records that gap): the attachment stays visible with action "?"
-            grants.append(unresolved_policy_grant(identity_id=identity_id, scope=scope, source=source,
-                                                  source_type=source_type))
+            grants.append(
+                unresolved_policy_grant(identity_id=identity_id, scope=scope, source=source, source_type=source_type)
+            )
     return grants
 
 
@@ -132,8 +146,9 @@ def _match_slots(slots: list[dict[str, Any]], listed: list[dict[str, Any]]) -> l
     return matched
 
 
-def transform_keys(user_arn: str, user_name: str, scope: str, slots: list[dict[str, Any]],
-                   listed: list[dict[str, Any]] | None) -> list[Credential]:
+def transform_keys(
+    user_arn: str, user_name: str, scope: str, slots: list[dict[str, Any]], listed: list[dict[str, Any]] | None
+) -> list[Credential]:
     """One credential per access key. With ``listed`` (ListAccessKeys) the id is the key id and
     report slots are matched to keys by ``_match_slots``; without, the id is derived from the
     user and the key's creation time (stable for the key's life), the slot telling apart two
@@ -143,8 +158,14 @@ def transform_keys(user_arn: str, user_name: str, scope: str, slots: list[dict[s
         rows = [(None, "active" if s["active"] else "inactive", s["created"], s) for s in slots]
     else:
         for key, slot in zip(listed, _match_slots(slots, listed)):
-            rows.append((key["AccessKeyId"], "active" if key["Status"] == "Active" else "inactive",
-                         _aware(key["CreateDate"]), slot))
+            rows.append(
+                (
+                    key["AccessKeyId"],
+                    "active" if key["Status"] == "Active" else "inactive",
+                    _aware(key["CreateDate"]),
+                    slot,
+                )
+            )
     credentials = []
     seen: set[str] = set()
     for key_id, status, created, slot in rows:
@@ -152,23 +173,46 @@ def transform_keys(user_arn: str, user_name: str, scope: str, slots: list[dict[s
         if cid in seen:  # two keys created in the same second: tell them apart by slot
             cid = f"{cid}-{slot['slot']}"
         seen.add(cid)
-        attrs: dict[str, Any] = {"user_name": user_name, "in_credential_report": slot is not None,
-                                 "last_rotated": created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None}
+        attrs: dict[str, Any] = {
+            "user_name": user_name,
+            "in_credential_report": slot is not None,
+            "last_rotated": created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None,
+        }
         if slot:
-            attrs.update(slot=slot["slot"], last_used_service=slot["last_used_service"],
-                         last_used_region=slot["last_used_region"])
-        credentials.append(Credential(
-            id=cid, identity_id=user_arn, provider="aws", scope=scope, kind="access_key", status=status,
-            name=key_id or f"{user_name} key {slot['slot'] if slot else '?'}", created_at=created,
-            last_used_at=slot["last_used"] if slot else None, key_id=key_id,
-            supports_expiry=False, attrs=attrs,
-        ))
+            attrs.update(
+                slot=slot["slot"],
+                last_used_service=slot["last_used_service"],
+                last_used_region=slot["last_used_region"],
+            )
+        credentials.append(
+            Credential(
+                id=cid,
+                identity_id=user_arn,
+                provider="aws",
+                scope=scope,
+                kind="access_key",
+                status=status,
+                name=key_id or f"{user_name} key {slot['slot'] if slot else '?'}",
+                created_at=created,
+                last_used_at=slot["last_used"] if slot else None,
+                key_id=key_id,
+                supports_expiry=False,
+                attrs=attrs,
+            )
+        )
     return credentials
 
 
-def transform_account(account_id: str, details: dict[str, list[dict[str, Any]]], report: dict[str, dict[str, Any]],
-                      *, aws_documents: dict[str, Any], keys_by_user: dict[str, list[dict]] | None,
-                      owner_tags: list[str] | None = None, salt: str = "") -> Batch:
+def transform_account(
+    account_id: str,
+    details: dict[str, list[dict[str, Any]]],
+    report: dict[str, dict[str, Any]],
+    *,
+    aws_documents: dict[str, Any],
+    keys_by_user: dict[str, list[dict]] | None,
+    owner_tags: list[str] | None = None,
+    salt: str = "",
+) -> Batch:
     owner_tags = owner_tags or DEFAULT_OWNER_TAGS
     documents = managed_documents(details, aws_documents)
     memo: dict = {}  # managed policy -> its grants, expanded once per account
@@ -184,45 +228,83 @@ def transform_account(account_id: str, details: dict[str, list[dict[str, Any]]],
         owner, owner_source = owner_from_tags(tags, owner_tags)
         password = bool(row and row["password_enabled"])
         active_keys = sum(1 for c in credentials if c.status == "active")
-        batch.identities.append(Identity(
-            id=arn, provider="aws", scope=account_id, kind="iam_user", name=name,
-            created_at=_aware(user["CreateDate"]),
-            last_used_at=_latest(row["password_last_used"] if row else None, *(c.last_used_at for c in credentials)),
-            # IAM has no switch that disables a user: one with no password and no active key is
-            # dormant (one iam:CreateAccessKey away from use), not disabled, and keeps its
-            # permission findings.
-            enabled=True, owner=owner, owner_source=owner_source, tags=tags,
-            attrs={"path": user["Path"], "user_id": user["UserId"], "password_enabled": password,
-                   "dormant": not password and active_keys == 0,
-                   "mfa_active": bool(row and row["mfa_active"]), "groups": list(user.get("GroupList", [])),
-                   "in_credential_report": row is not None, "active_access_keys": active_keys,
-                   "permissions_boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")},
-        ))
+        batch.identities.append(
+            Identity(
+                id=arn,
+                provider="aws",
+                scope=account_id,
+                kind="iam_user",
+                name=name,
+                created_at=_aware(user["CreateDate"]),
+                last_used_at=_latest(
+                    row["password_last_used"] if row else None, *(c.last_used_at for c in credentials)
+                ),
+                # IAM has no switch that disables a user: one with no password and no active key is
+                # dormant (one iam:CreateAccessKey away from use), not disabled, and keeps its
+                # permission findings.
+                enabled=True,
+                owner=owner,
+                owner_source=owner_source,
+                tags=tags,
+                attrs={
+                    "path": user["Path"],
+                    "user_id": user["UserId"],
+                    "password_enabled": password,
+                    "dormant": not password and active_keys == 0,
+                    "mfa_active": bool(row and row["mfa_active"]),
+                    "groups": list(user.get("GroupList", [])),
+                    "in_credential_report": row is not None,
+                    "active_access_keys": active_keys,
+                    "permissions_boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+                },
+            )
+        )
         batch.credentials += credentials
-        batch.grants += _policy_grants(user, "UserPolicyList", identity_id=arn, scope=account_id, documents=documents,
-                                       memo=memo)
+        batch.grants += _policy_grants(
+            user, "UserPolicyList", identity_id=arn, scope=account_id, documents=documents, memo=memo
+        )
         for group_name in user.get("GroupList", []):
             group = groups.get(group_name)
             if group is None:  # deleted while GAAD was paging; collect records the gap
                 continue
-            batch.grants += _policy_grants(group, "GroupPolicyList", identity_id=arn, scope=account_id,
-                                           documents=documents, source_type_prefix=f"group:{group_name}/", memo=memo)
+            batch.grants += _policy_grants(
+                group,
+                "GroupPolicyList",
+                identity_id=arn,
+                scope=account_id,
+                documents=documents,
+                source_type_prefix=f"group:{group_name}/",
+                memo=memo,
+            )
     for role in details["RoleDetailList"]:
         arn, name = role["Arn"], role["RoleName"]
         tags = clean_tags(role.get("Tags"), salt)
         owner, owner_source = owner_from_tags(tags, owner_tags)
         last_used = role.get("RoleLastUsed") or {}
-        batch.identities.append(Identity(
-            id=arn, provider="aws", scope=account_id, kind="iam_role", name=name,
-            created_at=_aware(role["CreateDate"]), last_used_at=_aware(last_used.get("LastUsedDate")),
-            owner=owner, owner_source=owner_source, tags=tags,
-            is_platform=role["Path"].startswith(SERVICE_LINKED_PATH),
-            attrs={"path": role["Path"], "role_id": role["RoleId"],
-                   "last_used_region": last_used.get("Region"),
-                   "instance_profiles": [p["InstanceProfileName"] for p in role.get("InstanceProfileList", [])],
-                   "permissions_boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")},
-        ))
-        batch.grants += _policy_grants(role, "RolePolicyList", identity_id=arn, scope=account_id, documents=documents,
-                                       memo=memo)
+        batch.identities.append(
+            Identity(
+                id=arn,
+                provider="aws",
+                scope=account_id,
+                kind="iam_role",
+                name=name,
+                created_at=_aware(role["CreateDate"]),
+                last_used_at=_aware(last_used.get("LastUsedDate")),
+                owner=owner,
+                owner_source=owner_source,
+                tags=tags,
+                is_platform=role["Path"].startswith(SERVICE_LINKED_PATH),
+                attrs={
+                    "path": role["Path"],
+                    "role_id": role["RoleId"],
+                    "last_used_region": last_used.get("Region"),
+                    "instance_profiles": [p["InstanceProfileName"] for p in role.get("InstanceProfileList", [])],
+                    "permissions_boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+                },
+            )
+        )
+        batch.grants += _policy_grants(
+            role, "RolePolicyList", identity_id=arn, scope=account_id, documents=documents, memo=memo
+        )
         batch.trusts += transform_trust_policy(role["AssumeRolePolicyDocument"], role_id=arn, scope=account_id)
     return batch

@@ -12,6 +12,7 @@ What rules need from a trust, read from the statement rather than guessed:
   values (``token.actions.githubusercontent.com:sub`` for GitHub Actions). A GitHub OIDC
   trust without a ``sub`` condition lets any repository on GitHub assume the role.
 """
+
 from __future__ import annotations
 
 import re
@@ -108,12 +109,20 @@ def transform_trust_policy(document: Any, *, role_id: str, scope: str, provider:
                 issuer = _issuer(value)
                 subject = _oidc_values(condition, issuer, "sub")
                 audience = _oidc_values(condition, issuer, "aud")
-            trusts.append(Trust(
-                identity_id=role_id, provider=provider, scope=scope, principal_type=principal_type,
-                principal=value, action=",".join(actions), conditions=condition or None,
-                principal_account=account,
-                requires_external_id=_requires(condition, "sts:externalid"),
-                requires_source_identity=_requires(condition, "sts:sourceidentity"),
-                subject_condition=subject, audience_condition=audience,
-            ))
+            trusts.append(
+                Trust(
+                    identity_id=role_id,
+                    provider=provider,
+                    scope=scope,
+                    principal_type=principal_type,
+                    principal=value,
+                    action=",".join(actions),
+                    conditions=condition or None,
+                    principal_account=account,
+                    requires_external_id=_requires(condition, "sts:externalid"),
+                    requires_source_identity=_requires(condition, "sts:sourceidentity"),
+                    subject_condition=subject,
+                    audience_condition=audience,
+                )
+            )
     return trusts

@@ -2,6 +2,7 @@
 
 Nothing heavy is imported here; httpx and azure-identity load when a scan or revoke runs.
 """
+
 from .connector import AzureConnector
 
 __all__ = ["AzureConnector"]

@@ -5,6 +5,7 @@ Per subscription two paged lists: every role definition (built-in and custom, so
 resolve without one call per assignment) and every role assignment visible at the
 subscription, which includes those inherited from management groups and the root.
 """
+
 from __future__ import annotations
 
 from nhi_cli.kit.http import RestClient
@@ -19,18 +20,28 @@ def get_subscriptions(arm: RestClient) -> list[dict]:
 
 
 def get_role_definitions(arm: RestClient, subscription_id: str) -> list[dict]:
-    return list(arm.paged_odata(f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions",
-                                params={"api-version": ARM_API_VERSION}))
+    return list(
+        arm.paged_odata(
+            f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions",
+            params={"api-version": ARM_API_VERSION},
+        )
+    )
 
 
 def get_role_assignments(arm: RestClient, subscription_id: str, principal_id: str | None = None) -> list[dict]:
     params = {"api-version": ARM_API_VERSION}
     if principal_id:
         params["$filter"] = f"principalId eq '{principal_id}'"
-    return list(arm.paged_odata(f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleAssignments",
-                                params=params))
+    return list(
+        arm.paged_odata(
+            f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleAssignments", params=params
+        )
+    )
 
 
 def active_subscriptions(subs: list[dict]) -> list[dict]:
-    return [s for s in subs if isinstance(s, dict) and isinstance(s.get("subscriptionId"), str)
-            and s.get("state") not in SKIP_STATES]
+    return [
+        s
+        for s in subs
+        if isinstance(s, dict) and isinstance(s.get("subscriptionId"), str) and s.get("state") not in SKIP_STATES
+    ]

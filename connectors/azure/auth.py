@@ -5,6 +5,7 @@ reused for every scope. ``StaticTokenCredential`` implements azure-core's ``Toke
 protocol for tests, the demo and token-injecting proxies: real credential classes refuse a
 plain-http authority, so a local fake cannot issue them tokens.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,14 @@ class StaticTokenCredential:
     def __init__(self, token: str):
         self._token = token
 
-    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
-                  enable_cae: bool = False, **kwargs: Any):
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ):
         from azure.core.credentials import AccessToken
 
         return AccessToken(self._token, int(time.time()) + 3600)
@@ -41,17 +48,17 @@ def build_credential(settings: AzureSettings):
         if auth == "client_secret":
             secret = os.environ.get(settings.client_secret_env)
             if not secret:
-                raise AuthFailed("auth", f"environment variable {settings.client_secret_env} is not set "
-                                         "(auth: client_secret)")
-            return identity.ClientSecretCredential(settings.tenant_id, settings.client_id, secret,
-                                                   authority=authority)
+                raise AuthFailed(
+                    "auth", f"environment variable {settings.client_secret_env} is not set (auth: client_secret)"
+                )
+            return identity.ClientSecretCredential(settings.tenant_id, settings.client_id, secret, authority=authority)
         if auth == "certificate":
-            return identity.CertificateCredential(settings.tenant_id, settings.client_id,
-                                                  settings.certificate_path, authority=authority)
+            return identity.CertificateCredential(
+                settings.tenant_id, settings.client_id, settings.certificate_path, authority=authority
+            )
         if auth == "managed_identity":
             return identity.ManagedIdentityCredential(client_id=settings.client_id)
-        return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True,
-                                               authority=authority)
+        return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True, authority=authority)
     except AuthFailed:
         raise
     except Exception as exc:  # bad certificate path, unreadable file, ...

@@ -3,6 +3,7 @@
 The token is asked of the credential on every request; azure-identity caches it and renews it
 before expiry, so a long scan never sends a stale token.
 """
+
 from __future__ import annotations
 
 import threading
@@ -20,15 +21,25 @@ SUBSCRIPTIONS_API_VERSION = "2022-12-01"
 def graph_client(ctx: CollectContext, credential) -> RestClient:
     settings: AzureSettings = ctx.settings
     scope = settings.cloud_endpoints.graph + "/.default"
-    return RestClient(settings.graph_base, ctx, label="graph", timeout=settings.timeout,
-                      headers=lambda: {"Authorization": f"Bearer {bearer(credential, scope)}"})
+    return RestClient(
+        settings.graph_base,
+        ctx,
+        label="graph",
+        timeout=settings.timeout,
+        headers=lambda: {"Authorization": f"Bearer {bearer(credential, scope)}"},
+    )
 
 
 def arm_client(ctx: CollectContext, credential) -> RestClient:
     settings: AzureSettings = ctx.settings
     scope = settings.cloud_endpoints.arm + "/.default"
-    return RestClient(settings.arm_base, ctx, label="arm", timeout=settings.timeout,
-                      headers=lambda: {"Authorization": f"Bearer {bearer(credential, scope)}"})
+    return RestClient(
+        settings.arm_base,
+        ctx,
+        label="arm",
+        timeout=settings.timeout,
+        headers=lambda: {"Authorization": f"Bearer {bearer(credential, scope)}"},
+    )
 
 
 def credential(ctx: CollectContext):

@@ -1,4 +1,5 @@
 """AzureConnector: the Entra tenant through Microsoft Graph, each subscription through ARM."""
+
 from __future__ import annotations
 
 from contextlib import ExitStack
@@ -6,8 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.kit.connector import (AuthFailed, CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed,
-                                   StepOutcome)
+from nhi_cli.kit.connector import (
+    AuthFailed,
+    CollectContext,
+    Connector,
+    RevokeStep,
+    ScopeError,
+    ScopeFailed,
+    StepOutcome,
+)
 from nhi_cli.model import Batch, Scope
 
 from .settings import AzureSettings
@@ -43,13 +51,22 @@ class AzureConnector(Connector):
                 else:
                     with graph_client(ctx, cred) as graph:
                         org = get_organization(graph)
-                scopes.append(Scope("azure", f"tenant:{org['id']}", org.get("displayName") or org["id"],
-                                    {"kind": "tenant", "tenant_id": org["id"]}))
+                scopes.append(
+                    Scope(
+                        "azure",
+                        f"tenant:{org['id']}",
+                        org.get("displayName") or org["id"],
+                        {"kind": "tenant", "tenant_id": org["id"]},
+                    )
+                )
             except AuthFailed:
                 raise
             except ScopeError as exc:  # recorded as a denied or failed tenant scope; subscriptions still run
-                scopes.append(Scope("azure", f"tenant:{settings.tenant_id or 'unknown'}", "tenant",
-                                    {"kind": "tenant", "error": exc}))
+                scopes.append(
+                    Scope(
+                        "azure", f"tenant:{settings.tenant_id or 'unknown'}", "tenant", {"kind": "tenant", "error": exc}
+                    )
+                )
         if settings.subscriptions:
             subs = [{"subscriptionId": s, "displayName": s} for s in settings.subscriptions]
         else:
@@ -61,15 +78,21 @@ class AzureConnector(Connector):
             except (ScopeError, NotFound) as exc:  # a denied, failed or missing discovery: a gap; the tenant still runs
                 subs = []
                 error = exc if isinstance(exc, ScopeError) else ScopeFailed("NotFound", str(exc))
-                scopes.append(Scope("azure", "subscriptions", "subscription discovery",
-                                    {"kind": "discovery", "error": error}))
+                scopes.append(
+                    Scope("azure", "subscriptions", "subscription discovery", {"kind": "discovery", "error": error})
+                )
         skip = {s.lower() for s in settings.skip_subscriptions}
         for sub in subs:
             if sub["subscriptionId"].lower() in skip:
                 continue
-            scopes.append(Scope("azure", f"subscription:{sub['subscriptionId']}",
-                                sub.get("displayName") or sub["subscriptionId"],
-                                {"kind": "subscription", "subscription_id": sub["subscriptionId"]}))
+            scopes.append(
+                Scope(
+                    "azure",
+                    f"subscription:{sub['subscriptionId']}",
+                    sub.get("displayName") or sub["subscriptionId"],
+                    {"kind": "subscription", "subscription_id": sub["subscriptionId"]},
+                )
+            )
         return scopes
 
     # --- collect ------------------------------------------------------------------------
@@ -102,24 +125,48 @@ class AzureConnector(Connector):
             delegated = g.get_delegated_grants(client, settings.page_size)
             roles = g.get_directory_roles(client, ctx)
             users = g.optional(ctx, "users", lambda: g.get_users(client, settings.page_size)) or []
-            sign_ins = g.optional(ctx, "sign-in activity (beta reports)",
-                                  lambda: g.get_sign_in_activity(client, settings.page_size)) \
-                if settings.sign_in_activity else None
-            cred_sign_ins = g.optional(ctx, "credential sign-in activity (beta reports)",
-                                       lambda: g.get_credential_sign_in_activity(client, settings.page_size)) \
-                if settings.sign_in_activity else None
-            agents = g.optional(ctx, "Entra Agent ID (beta)", lambda: g.get_agent_identities(client),
-                                absent_is_gap=False) if settings.agent_identities else None
+            sign_ins = (
+                g.optional(
+                    ctx, "sign-in activity (beta reports)", lambda: g.get_sign_in_activity(client, settings.page_size)
+                )
+                if settings.sign_in_activity
+                else None
+            )
+            cred_sign_ins = (
+                g.optional(
+                    ctx,
+                    "credential sign-in activity (beta reports)",
+                    lambda: g.get_credential_sign_in_activity(client, settings.page_size),
+                )
+                if settings.sign_in_activity
+                else None
+            )
+            agents = (
+                g.optional(ctx, "Entra Agent ID (beta)", lambda: g.get_agent_identities(client), absent_is_gap=False)
+                if settings.agent_identities
+                else None
+            )
             inherited = g.get_inherited_permissions(client, ctx, agents) if agents else {}
-        return transform_tenant(tenant_id=scope.attrs["tenant_id"], scope=scope.id, now=ctx.now, sps=sps,
-                                apps=apps, role_assignments=assignments, delegated=delegated,
-                                directory_roles=roles, users=users, sign_ins=sign_ins,
-                                credential_sign_ins=cred_sign_ins, agent_identities=agents, inherited=inherited)
+        return transform_tenant(
+            tenant_id=scope.attrs["tenant_id"],
+            scope=scope.id,
+            now=ctx.now,
+            sps=sps,
+            apps=apps,
+            role_assignments=assignments,
+            delegated=delegated,
+            directory_roles=roles,
+            users=users,
+            sign_ins=sign_ins,
+            credential_sign_ins=cred_sign_ins,
+            agent_identities=agents,
+            inherited=inherited,
+        )
 
     def _collect_subscription(self, ctx: CollectContext, scope: Scope) -> Batch:
         from .arm import get_role_assignments, get_role_definitions
-        from .rbac import role_names, transform_role_assignments
         from .clients import arm_client, credential
+        from .rbac import role_names, transform_role_assignments
 
         sub = scope.attrs["subscription_id"]
         with arm_client(ctx, credential(ctx)) as client:

@@ -15,6 +15,7 @@ servicePrincipal), ``$top`` on the unpaged inherited-permission collections, and
 request without a known ``api-version``. Dates written ``@now-30d`` / ``@now+10d`` are relative to
 the clock the fake is started with, so the planted problems never age out.
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,8 +33,16 @@ TOKEN = "fake-azure-token"  # what the demo settings send as `static_token`
 _GUID = r"[0-9A-Za-z-]+"
 _ASSIGNMENT = r"(?P<scope>/.*)/providers/Microsoft\.Authorization/roleAssignments/(?P<name>[0-9A-Za-z-]+)"
 EXPAND_LIMIT = 20  # Graph's cap on an expanded relationship of a directory object
-ODATA = {"$select": None, "$expand": None, "$top": IntRange(1, 999), "$filter": None, "$count": {"true", "false"},
-         "$orderby": None, "$search": None, "$skiptoken": None}
+ODATA = {
+    "$select": None,
+    "$expand": None,
+    "$top": IntRange(1, 999),
+    "$filter": None,
+    "$count": {"true", "false"},
+    "$orderby": None,
+    "$search": None,
+    "$skiptoken": None,
+}
 ARM_VERSIONS = {  # api-versions ARM knows for the calls nhi makes (learn.microsoft.com/rest/api/authorization)
     "subscriptions": {"2016-06-01", "2019-06-01", "2020-01-01", "2021-01-01", "2022-12-01"},
     "authorization": {"2015-07-01", "2018-01-01-preview", "2020-04-01-preview", "2022-04-01"},
@@ -42,22 +51,86 @@ ARM_VERSIONS = {  # api-versions ARM knows for the calls nhi makes (learn.micros
 # other name is a 400 at Graph, e.g. createdDateTime on a servicePrincipal.
 V1_PROPERTIES = {
     "servicePrincipals": {
-        "id", "deletedDateTime", "accountEnabled", "addIns", "alternativeNames", "appDescription", "appDisplayName",
-        "appId", "applicationTemplateId", "appOwnerOrganizationId", "appRoleAssignmentRequired", "appRoles",
-        "customSecurityAttributes", "description", "disabledByMicrosoftStatus", "displayName", "homepage", "info",
-        "keyCredentials", "loginUrl", "logoutUrl", "notes", "notificationEmailAddresses", "oauth2PermissionScopes",
-        "passwordCredentials", "preferredSingleSignOnMode", "preferredTokenSigningKeyThumbprint", "replyUrls",
-        "resourceSpecificApplicationPermissions", "samlSingleSignOnSettings", "servicePrincipalNames",
-        "servicePrincipalType", "signInAudience", "tags", "tokenEncryptionKeyId", "verifiedPublisher"},
+        "id",
+        "deletedDateTime",
+        "accountEnabled",
+        "addIns",
+        "alternativeNames",
+        "appDescription",
+        "appDisplayName",
+        "appId",
+        "applicationTemplateId",
+        "appOwnerOrganizationId",
+        "appRoleAssignmentRequired",
+        "appRoles",
+        "customSecurityAttributes",
+        "description",
+        "disabledByMicrosoftStatus",
+        "displayName",
+        "homepage",
+        "info",
+        "keyCredentials",
+        "loginUrl",
+        "logoutUrl",
+        "notes",
+        "notificationEmailAddresses",
+        "oauth2PermissionScopes",
+        "passwordCredentials",
+        "preferredSingleSignOnMode",
+        "preferredTokenSigningKeyThumbprint",
+        "replyUrls",
+        "resourceSpecificApplicationPermissions",
+        "samlSingleSignOnSettings",
+        "servicePrincipalNames",
+        "servicePrincipalType",
+        "signInAudience",
+        "tags",
+        "tokenEncryptionKeyId",
+        "verifiedPublisher",
+    },
     "applications": {
-        "id", "deletedDateTime", "addIns", "api", "appId", "applicationTemplateId", "appRoles", "authenticationBehaviors",
-        "certification", "createdDateTime", "defaultRedirectUri", "description", "disabledByMicrosoftStatus",
-        "displayName", "groupMembershipClaims", "identifierUris", "info", "isDeviceOnlyAuthSupported",
-        "isFallbackPublicClient", "keyCredentials", "logo", "nativeAuthenticationApisEnabled", "notes",
-        "oauth2RequirePostResponseTypes", "optionalClaims", "parentalControlSettings", "passwordCredentials",
-        "publicClient", "publisherDomain", "requestSignatureVerification", "requiredResourceAccess",
-        "samlMetadataUrl", "serviceManagementReference", "servicePrincipalLockConfiguration", "signInAudience",
-        "spa", "tags", "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher", "web"},
+        "id",
+        "deletedDateTime",
+        "addIns",
+        "api",
+        "appId",
+        "applicationTemplateId",
+        "appRoles",
+        "authenticationBehaviors",
+        "certification",
+        "createdDateTime",
+        "defaultRedirectUri",
+        "description",
+        "disabledByMicrosoftStatus",
+        "displayName",
+        "groupMembershipClaims",
+        "identifierUris",
+        "info",
+        "isDeviceOnlyAuthSupported",
+        "isFallbackPublicClient",
+        "keyCredentials",
+        "logo",
+        "nativeAuthenticationApisEnabled",
+        "notes",
+        "oauth2RequirePostResponseTypes",
+        "optionalClaims",
+        "parentalControlSettings",
+        "passwordCredentials",
+        "publicClient",
+        "publisherDomain",
+        "requestSignatureVerification",
+        "requiredResourceAccess",
+        "samlMetadataUrl",
+        "serviceManagementReference",
+        "servicePrincipalLockConfiguration",
+        "signInAudience",
+        "spa",
+        "tags",
+        "tokenEncryptionKeyId",
+        "uniqueName",
+        "verifiedPublisher",
+        "web",
+    },
 }
 
 
@@ -67,7 +140,11 @@ class _TypedObjects:
 
     def __init__(self, estate: dict[str, Any]):
         self._index: dict[str, tuple[str, dict]] = {}
-        for kind, key in (("user", "users"), ("servicePrincipal", "servicePrincipals"), ("application", "applications")):
+        for kind, key in (
+            ("user", "users"),
+            ("servicePrincipal", "servicePrincipals"),
+            ("application", "applications"),
+        ):
             for obj in estate.get(key, []):
                 self._index[obj["id"]] = (kind, obj)
 
@@ -98,14 +175,14 @@ class AzureFake:
         self._routes()
 
     # --- lifecycle ----------------------------------------------------------------------
-    def start(self) -> "AzureFake":
+    def start(self) -> AzureFake:
         self.server.start()
         return self
 
     def stop(self) -> None:
         self.server.stop()
 
-    def __enter__(self) -> "AzureFake":
+    def __enter__(self) -> AzureFake:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -119,7 +196,7 @@ class AzureFake:
         return {"endpoint": self.url, "static_token": self.token, **extra}
 
     # --- lookups ------------------------------------------------------------------------
-    def _objects(self) -> "_TypedObjects":
+    def _objects(self) -> _TypedObjects:
         return _TypedObjects(self.estate)
 
     def sp(self, object_id: str) -> dict | None:
@@ -143,14 +220,19 @@ class AzureFake:
         properties = V1_PROPERTIES.get(collection or "")
         for name in filter(None, (request.arg("$select") or "").split(",")) if properties else ():
             if name.strip() not in properties:
-                return _error(400, "Request_BadRequest", f"Could not find a property named '{name.strip()}' "
-                              f"on type 'microsoft.graph.{collection[:-1]}'.")
+                return _error(
+                    400,
+                    "Request_BadRequest",
+                    f"Could not find a property named '{name.strip()}' on type 'microsoft.graph.{collection[:-1]}'.",
+                )
         return None
 
     def _arm_refused(self, request: FakeRequest, api: str) -> FakeResponse | None:
         version = request.arg("api-version")
         if version is None:
-            return _error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required.")
+            return _error(
+                400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required."
+            )
         if version not in ARM_VERSIONS[api]:
             return _error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
         if problem := query_problem(request, {"api-version": None, "$filter": None, "$skiptoken": None}):
@@ -161,7 +243,7 @@ class AzureFake:
         top = int(request.arg("$top") or self.page_size)
         size = max(1, min(top, self.page_size))
         start = int(request.arg("$skiptoken") or 0)
-        page = items[start:start + size]
+        page = items[start : start + size]
         if expand:  # only the objects on this page, with lookups built once per page
             wanted = request.arg("$expand") or ""
             objects = self._objects() if wanted.startswith("owners") else None
@@ -179,8 +261,14 @@ class AzureFake:
             body[link_key] = f"http://{request.headers.get('host')}{request.path}?{urlencode(query)}"
         return reply(body)
 
-    def _expand(self, request: FakeRequest, obj: dict, single: bool = False, objects: dict | None = None,
-                assignments: dict | None = None) -> dict:
+    def _expand(
+        self,
+        request: FakeRequest,
+        obj: dict,
+        single: bool = False,
+        objects: dict | None = None,
+        assignments: dict | None = None,
+    ) -> dict:
         out = copy.deepcopy(obj)
         expand = request.arg("$expand") or ""
         if expand.startswith("owners"):
@@ -189,8 +277,11 @@ class AzureFake:
         else:
             out.pop("owners", None)
         if expand.startswith("appRoleAssignments"):
-            out["appRoleAssignments"] = ((assignments or {}).get(obj["id"], []) if assignments is not None else [
-                a for a in self.estate.get("appRoleAssignments", []) if a["principalId"] == obj["id"]])[:EXPAND_LIMIT]
+            out["appRoleAssignments"] = (
+                (assignments or {}).get(obj["id"], [])
+                if assignments is not None
+                else [a for a in self.estate.get("appRoleAssignments", []) if a["principalId"] == obj["id"]]
+            )[:EXPAND_LIMIT]
         select = request.arg("$select") or ""
         if not (single and "keyCredentials" in select):  # Graph returns `key` only then
             for key in out.get("keyCredentials", []):
@@ -201,19 +292,35 @@ class AzureFake:
     def _routes(self) -> None:
         s = self.server
         graph_lists = {
-            "/v1.0/servicePrincipals": "servicePrincipals", "/v1.0/applications": "applications",
-            "/v1.0/users": "users", "/v1.0/oauth2PermissionGrants": "oauth2PermissionGrants",
+            "/v1.0/servicePrincipals": "servicePrincipals",
+            "/v1.0/applications": "applications",
+            "/v1.0/users": "users",
+            "/v1.0/oauth2PermissionGrants": "oauth2PermissionGrants",
             "/beta/reports/servicePrincipalSignInActivities": "signInActivities",
             "/beta/reports/appCredentialSignInActivities": "credentialSignInActivities",
         }
         for path, key in graph_lists.items():
-            s.route("GET", re.escape(path), self._guard(lambda r, key=key: self._refused(r, collection=key)
-                                                        or self._page(r, self.estate.get(key, []), "@odata.nextLink", expand=True)))
-        s.route("GET", rf"/v1\.0/(?P<kind>servicePrincipals|applications)/(?P<id>{_GUID})/owners", self._guard(self._owners))
+            s.route(
+                "GET",
+                re.escape(path),
+                self._guard(
+                    lambda r, key=key: (
+                        self._refused(r, collection=key)
+                        or self._page(r, self.estate.get(key, []), "@odata.nextLink", expand=True)
+                    )
+                ),
+            )
+        s.route(
+            "GET", rf"/v1\.0/(?P<kind>servicePrincipals|applications)/(?P<id>{_GUID})/owners", self._guard(self._owners)
+        )
         s.route("GET", rf"/v1\.0/servicePrincipals/(?P<id>{_GUID})/appRoleAssignments", self._guard(self._assigned))
         s.route("GET", rf"/v1\.0/directoryRoles/(?P<id>{_GUID})/members", self._guard(self._members))
-        s.route("GET", rf"/beta/servicePrincipals/(?P<id>{_GUID})/microsoft\.graph\.agentIdentity/"
-                       r"(?P<what>inheritedAppRoleAssignments|inheritedOauth2PermissionGrants)", self._guard(self._inherited))
+        s.route(
+            "GET",
+            rf"/beta/servicePrincipals/(?P<id>{_GUID})/microsoft\.graph\.agentIdentity/"
+            r"(?P<what>inheritedAppRoleAssignments|inheritedOauth2PermissionGrants)",
+            self._guard(self._inherited),
+        )
         s.route("GET", r"/v1\.0/organization", self._guard(lambda r: reply({"value": [self.estate["tenant"]]})))
         s.route("GET", r"/v1\.0/directoryRoles", self._guard(self._directory_roles))
         s.route("GET", r"/beta/servicePrincipals/microsoft\.graph\.agentIdentity", self._guard(self._agents))
@@ -221,14 +328,31 @@ class AzureFake:
         s.route("PATCH", rf"/v1\.0/servicePrincipals/(?P<id>{_GUID})", self._guard(self._patch_sp))
         s.route("GET", rf"/v1\.0/applications/(?P<id>{_GUID})", self._guard(self._get_app))
         s.route("PATCH", rf"/v1\.0/applications/(?P<id>{_GUID})", self._guard(self._patch_app))
-        s.route("POST", rf"/v1\.0/(?P<kind>applications|servicePrincipals)/(?P<id>{_GUID})/removePassword",
-                self._guard(self._remove_password))
-        s.route("GET", r"/subscriptions", self._guard(lambda r: self._arm_refused(r, "subscriptions") or self._page(
-            r, self.estate.get("subscriptions", []), "nextLink")))
-        s.route("GET", rf"/subscriptions/(?P<sub>{_GUID})/providers/Microsoft\.Authorization/roleDefinitions",
-                self._guard(self._role_definitions))
-        s.route("GET", rf"/subscriptions/(?P<sub>{_GUID})/providers/Microsoft\.Authorization/roleAssignments",
-                self._guard(self._role_assignments))
+        s.route(
+            "POST",
+            rf"/v1\.0/(?P<kind>applications|servicePrincipals)/(?P<id>{_GUID})/removePassword",
+            self._guard(self._remove_password),
+        )
+        s.route(
+            "GET",
+            r"/subscriptions",
+            self._guard(
+                lambda r: (
+                    self._arm_refused(r, "subscriptions")
+                    or self._page(r, self.estate.get("subscriptions", []), "nextLink")
+                )
+            ),
+        )
+        s.route(
+            "GET",
+            rf"/subscriptions/(?P<sub>{_GUID})/providers/Microsoft\.Authorization/roleDefinitions",
+            self._guard(self._role_definitions),
+        )
+        s.route(
+            "GET",
+            rf"/subscriptions/(?P<sub>{_GUID})/providers/Microsoft\.Authorization/roleAssignments",
+            self._guard(self._role_assignments),
+        )
         s.route("GET", _ASSIGNMENT, self._guard(self._get_assignment))
         s.route("DELETE", _ASSIGNMENT, self._guard(self._delete_assignment))
         s.route("PUT", _ASSIGNMENT, self._guard(self._put_assignment))
@@ -241,17 +365,20 @@ class AzureFake:
             if sub and sub in self.denied_subscriptions:
                 return _error(403, "AuthorizationFailed", f"no authorization to read subscription {sub}")
             return handler(request)
+
         return guarded
 
-    def _member_refs(self, ids: list[str], objects: "_TypedObjects") -> list[dict]:
+    def _member_refs(self, ids: list[str], objects: _TypedObjects) -> list[dict]:
         return [{"@odata.type": objects.get(m, {}).get("@odata.type"), "id": m} for m in ids]
 
     def _directory_roles(self, request: FakeRequest) -> FakeResponse:
         if refused := self._refused(request):
             return refused
         objects = self._objects()
-        roles = [{**role, "members": self._member_refs(role.get("members", []), objects)[:EXPAND_LIMIT]}
-                 for role in self.estate.get("directoryRoles", [])]
+        roles = [
+            {**role, "members": self._member_refs(role.get("members", []), objects)[:EXPAND_LIMIT]}
+            for role in self.estate.get("directoryRoles", [])
+        ]
         return self._page(request, roles, "@odata.nextLink")
 
     def _members(self, request: FakeRequest) -> FakeResponse:
@@ -259,7 +386,8 @@ class AzureFake:
         if role is None:
             return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
         return self._refused(request) or self._page(
-            request, self._member_refs(role.get("members", []), self._objects()), "@odata.nextLink")
+            request, self._member_refs(role.get("members", []), self._objects()), "@odata.nextLink"
+        )
 
     def _owners(self, request: FakeRequest) -> FakeResponse:
         obj = (self.sp if request.match["kind"] == "servicePrincipals" else self.app)(request.match["id"])
@@ -267,7 +395,8 @@ class AzureFake:
             return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
         objects = self._objects()
         return self._refused(request) or self._page(
-            request, [objects[o] for o in obj.get("owners", []) if o in objects], "@odata.nextLink")
+            request, [objects[o] for o in obj.get("owners", []) if o in objects], "@odata.nextLink"
+        )
 
     def _assigned(self, request: FakeRequest) -> FakeResponse:
         if self.sp(request.match["id"]) is None:
@@ -281,8 +410,10 @@ class AzureFake:
             return _error(400, "Request_BadRequest", "Query options are not supported on this collection.")
         if request.match["id"] not in self.estate.get("agentIdentities", {}):
             return _error(404, "Request_ResourceNotFound", "The service principal is not an agent identity.")
-        what = {"inheritedAppRoleAssignments": "appRoleAssignments",
-                "inheritedOauth2PermissionGrants": "oauth2PermissionGrants"}[request.match["what"]]
+        what = {
+            "inheritedAppRoleAssignments": "appRoleAssignments",
+            "inheritedOauth2PermissionGrants": "oauth2PermissionGrants",
+        }[request.match["what"]]
         inherited = self.estate.get("inheritedPermissions", {}).get(request.match["id"], {})
         return reply({"value": inherited.get(what, [])})
 
@@ -291,8 +422,11 @@ class AzureFake:
             return _error(400, "BadRequest", "Resource not found for the segment 'microsoft.graph.agentIdentity'.")
         if refused := self._refused(request, max_top=100):
             return refused
-        agents = [self._expand(request, sp) for sp in self.estate["servicePrincipals"]
-                  if sp["id"] in self.estate["agentIdentities"]]
+        agents = [
+            self._expand(request, sp)
+            for sp in self.estate["servicePrincipals"]
+            if sp["id"] in self.estate["agentIdentities"]
+        ]
         for agent in agents:
             agent.update(self.estate["agentIdentities"][agent["id"]])
         return self._page(request, agents, "@odata.nextLink")
@@ -354,14 +488,19 @@ class AzureFake:
         if refused := self._arm_refused(request, "authorization"):
             return refused
         sub = request.match["sub"]
-        defs = [{**d, "id": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{d['name']}"}
-                for d in self.estate.get("roleDefinitions", [])]
+        defs = [
+            {**d, "id": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{d['name']}"}
+            for d in self.estate.get("roleDefinitions", [])
+        ]
         return self._page(request, defs, "nextLink")
 
     def _with_id(self, sub: str, a: dict) -> dict:
         scope = a["properties"]["scope"]
-        return {**a, "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{a['name']}",
-                "type": "Microsoft.Authorization/roleAssignments"}
+        return {
+            **a,
+            "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{a['name']}",
+            "type": "Microsoft.Authorization/roleAssignments",
+        }
 
     def _role_assignments(self, request: FakeRequest) -> FakeResponse:
         if refused := self._arm_refused(request, "authorization"):

@@ -12,6 +12,7 @@ and the scope records a gap: grants are never dropped silently.
 ``createdDateTime`` is not a v1.0 servicePrincipal property (Graph answers 400 to a ``$select``
 of it): a service principal's creation is its application's, or unknown.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,15 +21,36 @@ from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, Scope
 from nhi_cli.kit.http import HttpError, NotFound, RestClient
 
 OWNER_SELECT = "owners($select=id,displayName,userPrincipalName,mail,accountEnabled)"
-SP_SELECT = ",".join((
-    "id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appOwnerOrganizationId",
-    "passwordCredentials", "keyCredentials", "tags", "appRoles", "alternativeNames",
-    "signInAudience", "notes",
-))
-APP_SELECT = ",".join((
-    "id", "appId", "displayName", "createdDateTime", "signInAudience", "passwordCredentials",
-    "keyCredentials", "tags", "notes",
-))
+SP_SELECT = ",".join(
+    (
+        "id",
+        "appId",
+        "displayName",
+        "servicePrincipalType",
+        "accountEnabled",
+        "appOwnerOrganizationId",
+        "passwordCredentials",
+        "keyCredentials",
+        "tags",
+        "appRoles",
+        "alternativeNames",
+        "signInAudience",
+        "notes",
+    )
+)
+APP_SELECT = ",".join(
+    (
+        "id",
+        "appId",
+        "displayName",
+        "createdDateTime",
+        "signInAudience",
+        "passwordCredentials",
+        "keyCredentials",
+        "tags",
+        "notes",
+    )
+)
 OWNER_FIELDS = "id,displayName,userPrincipalName,mail,accountEnabled"
 EXPAND_PAGE = 100  # Graph's maximum page size when $expand is used
 EXPAND_LIMIT = 20  # Graph returns at most 20 objects of an expanded relationship, without a nextLink
@@ -42,8 +64,14 @@ def get_organization(graph: RestClient) -> dict[str, Any]:
     return orgs[0]
 
 
-def complete_expanded(graph: RestClient, ctx: CollectContext, objects: list[dict], relation: str,
-                      collection: str, params: dict | None = None) -> None:
+def complete_expanded(
+    graph: RestClient,
+    ctx: CollectContext,
+    objects: list[dict],
+    relation: str,
+    collection: str,
+    params: dict | None = None,
+) -> None:
     """Replace every expanded ``relation`` that hit Graph's 20-item cap by the complete list
     from ``collection`` (formatted with the object's id), paged. A refused refetch keeps the
     20, marks ``<relation>@nhi.truncated`` and records a gap."""
@@ -53,38 +81,52 @@ def complete_expanded(graph: RestClient, ctx: CollectContext, objects: list[dict
             continue
         path = collection.format(id=obj["id"])
         try:
-            obj[relation] = list(graph.paged_odata(path, params=dict(params or {}),
-                                                   count_as=f"graph:GET {collection}"))
+            obj[relation] = list(graph.paged_odata(path, params=dict(params or {}), count_as=f"graph:GET {collection}"))
         except AuthFailed:
             raise
         except (ScopeError, NotFound) as exc:
             obj[f"{relation}@nhi.truncated"] = True
-            ctx.gap(f"{relation} of {obj['id']} (more than {EXPAND_LIMIT}; only {EXPAND_LIMIT} read)",
-                    getattr(exc, "code", "NotFound"), getattr(exc, "message", str(exc)))
+            ctx.gap(
+                f"{relation} of {obj['id']} (more than {EXPAND_LIMIT}; only {EXPAND_LIMIT} read)",
+                getattr(exc, "code", "NotFound"),
+                getattr(exc, "message", str(exc)),
+            )
 
 
 def get_service_principals(graph: RestClient, ctx: CollectContext) -> list[dict]:
-    sps = list(graph.paged_odata("/v1.0/servicePrincipals", params={
-        "$select": SP_SELECT, "$expand": OWNER_SELECT, "$top": EXPAND_PAGE}))
-    complete_expanded(graph, ctx, sps, "owners", "/v1.0/servicePrincipals/{id}/owners",
-                      {"$select": OWNER_FIELDS, "$top": PAGE})
+    sps = list(
+        graph.paged_odata(
+            "/v1.0/servicePrincipals", params={"$select": SP_SELECT, "$expand": OWNER_SELECT, "$top": EXPAND_PAGE}
+        )
+    )
+    complete_expanded(
+        graph, ctx, sps, "owners", "/v1.0/servicePrincipals/{id}/owners", {"$select": OWNER_FIELDS, "$top": PAGE}
+    )
     return sps
 
 
 def get_app_role_assignments(graph: RestClient, ctx: CollectContext) -> dict[str, list[dict]]:
     """Application permissions granted to each service principal, by SP object id."""
-    sps = list(graph.paged_odata("/v1.0/servicePrincipals", params={
-        "$select": "id", "$expand": "appRoleAssignments", "$top": EXPAND_PAGE}))
-    complete_expanded(graph, ctx, sps, "appRoleAssignments", "/v1.0/servicePrincipals/{id}/appRoleAssignments",
-                      {"$top": PAGE})
+    sps = list(
+        graph.paged_odata(
+            "/v1.0/servicePrincipals", params={"$select": "id", "$expand": "appRoleAssignments", "$top": EXPAND_PAGE}
+        )
+    )
+    complete_expanded(
+        graph, ctx, sps, "appRoleAssignments", "/v1.0/servicePrincipals/{id}/appRoleAssignments", {"$top": PAGE}
+    )
     return {sp["id"]: sp.get("appRoleAssignments") or [] for sp in sps if isinstance(sp, dict) and sp.get("id")}
 
 
 def get_applications(graph: RestClient, ctx: CollectContext) -> list[dict]:
-    apps = list(graph.paged_odata("/v1.0/applications", params={
-        "$select": APP_SELECT, "$expand": OWNER_SELECT, "$top": EXPAND_PAGE}))
-    complete_expanded(graph, ctx, apps, "owners", "/v1.0/applications/{id}/owners",
-                      {"$select": OWNER_FIELDS, "$top": PAGE})
+    apps = list(
+        graph.paged_odata(
+            "/v1.0/applications", params={"$select": APP_SELECT, "$expand": OWNER_SELECT, "$top": EXPAND_PAGE}
+        )
+    )
+    complete_expanded(
+        graph, ctx, apps, "owners", "/v1.0/applications/{id}/owners", {"$select": OWNER_FIELDS, "$top": PAGE}
+    )
     return apps
 
 
@@ -93,15 +135,24 @@ def get_delegated_grants(graph: RestClient, page_size: int) -> list[dict]:
 
 
 def get_directory_roles(graph: RestClient, ctx: CollectContext) -> list[dict]:
-    roles = list(graph.paged_odata("/v1.0/directoryRoles", params={
-        "$select": "id,displayName,roleTemplateId", "$expand": "members($select=id)"}))
-    complete_expanded(graph, ctx, roles, "members", "/v1.0/directoryRoles/{id}/members", {"$select": "id", "$top": PAGE})
+    roles = list(
+        graph.paged_odata(
+            "/v1.0/directoryRoles",
+            params={"$select": "id,displayName,roleTemplateId", "$expand": "members($select=id)"},
+        )
+    )
+    complete_expanded(
+        graph, ctx, roles, "members", "/v1.0/directoryRoles/{id}/members", {"$select": "id", "$top": PAGE}
+    )
     return roles
 
 
 def get_users(graph: RestClient, page_size: int) -> list[dict]:
-    return list(graph.paged_odata("/v1.0/users", params={
-        "$select": "id,displayName,userPrincipalName,mail,accountEnabled", "$top": page_size}))
+    return list(
+        graph.paged_odata(
+            "/v1.0/users", params={"$select": "id,displayName,userPrincipalName,mail,accountEnabled", "$top": page_size}
+        )
+    )
 
 
 def optional(ctx: CollectContext, what: str, fetch, *, absent_is_gap: bool = True) -> list[dict] | None:
@@ -145,10 +196,16 @@ def get_inherited_permissions(graph: RestClient, ctx: CollectContext, agents: li
             continue
         base = f"/beta/servicePrincipals/{agent['id']}/microsoft.graph.agentIdentity"
         out[agent["id"]] = {
-            "appRoleAssignments": optional(ctx, f"inherited app role assignments of agent {agent['id']}",
-                                           lambda: _whole(graph, base + "/inheritedAppRoleAssignments")),
-            "oauth2PermissionGrants": optional(ctx, f"inherited delegated grants of agent {agent['id']}",
-                                               lambda: _whole(graph, base + "/inheritedOauth2PermissionGrants")),
+            "appRoleAssignments": optional(
+                ctx,
+                f"inherited app role assignments of agent {agent['id']}",
+                lambda: _whole(graph, base + "/inheritedAppRoleAssignments"),
+            ),
+            "oauth2PermissionGrants": optional(
+                ctx,
+                f"inherited delegated grants of agent {agent['id']}",
+                lambda: _whole(graph, base + "/inheritedOauth2PermissionGrants"),
+            ),
         }
     return out
 

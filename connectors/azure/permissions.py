@@ -4,6 +4,7 @@ App role ids normally resolve through the resource service principal's ``appRole
 in the same bulk call as every other service principal); this table is the fallback when the
 resource is not visible, for Microsoft Graph (appId 00000003-0000-0000-c000-000000000000).
 """
+
 from __future__ import annotations
 
 MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
@@ -38,15 +39,29 @@ GRAPH_APP_ROLES: dict[str, str] = {
 # Application permissions that let the holder take over the tenant: grant itself any role or
 # permission, add credentials to any app, or rewrite the directory. (is_admin, is_privesc)
 TENANT_TAKEOVER = {
-    "Directory.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "Application.ReadWrite.All",
-    "AppRoleAssignment.ReadWrite.All", "UserAuthenticationMethod.ReadWrite.All",
-    "Domain.ReadWrite.All", "Policy.ReadWrite.ConditionalAccess",
+    "Directory.ReadWrite.All",
+    "RoleManagement.ReadWrite.Directory",
+    "Application.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "UserAuthenticationMethod.ReadWrite.All",
+    "Domain.ReadWrite.All",
+    "Policy.ReadWrite.ConditionalAccess",
 }
 # Dangerous but not a direct takeover: broad write or read of users' data. (is_sensitive)
 SENSITIVE = {
-    "Group.ReadWrite.All", "GroupMember.ReadWrite.All", "User.ReadWrite.All", "Mail.Read",
-    "Mail.ReadWrite", "Mail.Send", "Files.ReadWrite.All", "Files.Read.All", "Sites.ReadWrite.All",
-    "Sites.Read.All", "Directory.Read.All", "Application.ReadWrite.OwnedBy", "User.Read.All",
+    "Group.ReadWrite.All",
+    "GroupMember.ReadWrite.All",
+    "User.ReadWrite.All",
+    "Mail.Read",
+    "Mail.ReadWrite",
+    "Mail.Send",
+    "Files.ReadWrite.All",
+    "Files.Read.All",
+    "Sites.ReadWrite.All",
+    "Sites.Read.All",
+    "Directory.Read.All",
+    "Application.ReadWrite.OwnedBy",
+    "User.Read.All",
     "AuditLog.Read.All",
 }
 # Delegated scopes that act for a user with directory-wide write (same takeover logic).
@@ -54,15 +69,21 @@ DELEGATED_TAKEOVER = TENANT_TAKEOVER | {"Directory.AccessAsUser.All"}
 
 # Directory roles whose holder controls the tenant or every application's credentials.
 PRIVILEGED_DIRECTORY_ROLES = {
-    "Global Administrator", "Company Administrator", "Privileged Role Administrator",
-    "Privileged Authentication Administrator", "Application Administrator",
-    "Cloud Application Administrator", "Hybrid Identity Administrator", "Partner Tier2 Support",
-    "User Administrator", "Authentication Administrator", "Conditional Access Administrator",
+    "Global Administrator",
+    "Company Administrator",
+    "Privileged Role Administrator",
+    "Privileged Authentication Administrator",
+    "Application Administrator",
+    "Cloud Application Administrator",
+    "Hybrid Identity Administrator",
+    "Partner Tier2 Support",
+    "User Administrator",
+    "Authentication Administrator",
+    "Conditional Access Administrator",
 }
 
 # Azure RBAC roles flagged at subscription, management-group or root scope.
-ARM_PRIVILEGED_ROLES = {"Owner", "Contributor", "User Access Administrator",
-                        "Role Based Access Control Administrator"}
+ARM_PRIVILEGED_ROLES = {"Owner", "Contributor", "User Access Administrator", "Role Based Access Control Administrator"}
 # Roles that can grant access to others: privilege escalation.
 ARM_ESCALATION_ROLES = {"Owner", "User Access Administrator", "Role Based Access Control Administrator"}
 

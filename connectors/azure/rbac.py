@@ -3,6 +3,7 @@
 Azure RBAC is a transform topic of its own: role names resolve from the subscription's role
 definitions, and an assignment's scope decides whether a privileged role is admin-wide.
 """
+
 from __future__ import annotations
 
 from nhi_cli.kit.payloads import each
@@ -44,12 +45,24 @@ def _assignment(a: dict, names: dict[str, str], scope: str) -> list[Grant]:
     role = names.get(guid, guid)
     where = props.get("scope") or a["id"].split("/providers/Microsoft.Authorization/")[0]
     broad = is_broad_scope(where)
-    condition = {"condition": props["condition"], "version": props.get("conditionVersion")} \
-        if props.get("condition") else None
-    grants.append(Grant(
-        identity_id=props["principalId"], provider=PROVIDER, scope=scope, action=role, resource=where,
-        source=f"{role} on {where} (roleAssignment {a['id'].rsplit('/', 1)[-1]})", source_type="azure_rbac", service="azure", condition=condition,
-        is_admin=broad and role in ARM_PRIVILEGED_ROLES, is_privesc=role in ARM_ESCALATION_ROLES,
-        is_full_wildcard=broad and role == "Owner", is_sensitive=role in ARM_PRIVILEGED_ROLES,
-    ))
+    condition = (
+        {"condition": props["condition"], "version": props.get("conditionVersion")} if props.get("condition") else None
+    )
+    grants.append(
+        Grant(
+            identity_id=props["principalId"],
+            provider=PROVIDER,
+            scope=scope,
+            action=role,
+            resource=where,
+            source=f"{role} on {where} (roleAssignment {a['id'].rsplit('/', 1)[-1]})",
+            source_type="azure_rbac",
+            service="azure",
+            condition=condition,
+            is_admin=broad and role in ARM_PRIVILEGED_ROLES,
+            is_privesc=role in ARM_ESCALATION_ROLES,
+            is_full_wildcard=broad and role == "Owner",
+            is_sensitive=role in ARM_PRIVILEGED_ROLES,
+        )
+    )
     return grants

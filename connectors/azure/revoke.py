@@ -10,6 +10,7 @@
 Managed-identity service principals cannot be modified through Graph, so their access is cut
 at ARM. Every step reads the object back afterwards and fails if the change did not hold.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,15 @@ from .clients import ARM_API_VERSION, arm_client, credential, graph_client, obje
 
 SECRET_FIELDS = ("keyId", "displayName", "hint", "startDateTime", "endDateTime")  # never secretText
 CERT_FIELDS = ("keyId", "displayName", "type", "usage", "key", "startDateTime", "endDateTime", "customKeyIdentifier")
-ASSIGNMENT_FIELDS = ("roleDefinitionId", "principalId", "principalType", "condition", "conditionVersion",
-                     "description", "delegatedManagedIdentityResourceId")
+ASSIGNMENT_FIELDS = (
+    "roleDefinitionId",
+    "principalId",
+    "principalType",
+    "condition",
+    "conditionVersion",
+    "description",
+    "delegatedManagedIdentityResourceId",
+)
 
 
 def _attrs(row: dict[str, Any]) -> dict[str, Any]:
@@ -46,23 +54,44 @@ def plan(connector, ctx: CollectContext, target: dict[str, Any], options: dict[s
         return [_credential_step(target, attrs, scope, (target.get("identity") or {}).get("name"))]
     creds = [c for c in target.get("credentials") or [] if c.get("status", "active") != "revoked"]
     if kind in ("service_principal", "agent_identity"):
-        steps = [RevokeStep("azure", scope, "identity", target["id"], "disable_service_principal",
-                            f"Disable service principal {name} (accountEnabled false): no new tokens are issued "
-                            f"to it; reversible with `nhi restore`.", True, {"object_id": target["id"]})]
+        steps = [
+            RevokeStep(
+                "azure",
+                scope,
+                "identity",
+                target["id"],
+                "disable_service_principal",
+                f"Disable service principal {name} (accountEnabled false): no new tokens are issued "
+                f"to it; reversible with `nhi restore`.",
+                True,
+                {"object_id": target["id"]},
+            )
+        ]
         if options.get("delete"):
             steps += _credential_steps(creds, scope, name, include_secrets=True)
         return steps
     if kind == "managed_identity":
-        return [RevokeStep("azure", scope, "identity", target["id"], "remove_role_assignments",
-                           f"Remove every Azure role assignment of managed identity {name} in the scanned "
-                           f"subscriptions (managed identities cannot be disabled in Entra); reversible: each "
-                           f"assignment is recorded and re-created by `nhi restore`.", True,
-                           {"principal_id": target["id"]})]
+        return [
+            RevokeStep(
+                "azure",
+                scope,
+                "identity",
+                target["id"],
+                "remove_role_assignments",
+                f"Remove every Azure role assignment of managed identity {name} in the scanned "
+                f"subscriptions (managed identities cannot be disabled in Entra); reversible: each "
+                f"assignment is recorded and re-created by `nhi restore`.",
+                True,
+                {"principal_id": target["id"]},
+            )
+        ]
     if kind == "application":
         steps = _credential_steps(creds, scope, name, include_secrets=bool(options.get("delete")))
         if not steps:
-            raise NotImplementedError(f"application {name} has only client secrets, which cannot be disabled; "
-                                      "pass --delete to remove them (irreversible)")
+            raise NotImplementedError(
+                f"application {name} has only client secrets, which cannot be disabled; "
+                "pass --delete to remove them (irreversible)"
+            )
         return steps
     raise NotImplementedError(f"the azure connector cannot revoke a {kind}")
 
@@ -83,12 +112,28 @@ def _credential_step(cred: dict, attrs: dict, scope: str, owner: str | None) -> 
     label = cred.get("name") or key_id
     where = f"{'application' if on == 'application' else 'service principal'} {owner or params['object_id']}"
     if cred.get("kind") == "client_secret":
-        return RevokeStep("azure", cred.get("scope") or scope, "credential", cred["id"], "remove_client_secret",
-                          f"Remove client secret {label} (keyId {key_id}) from {where}. IRREVERSIBLE: a removed "
-                          f"secret cannot be restored; issue a new one if the app still needs it.", False, params)
-    return RevokeStep("azure", cred.get("scope") or scope, "credential", cred["id"], "remove_certificate",
-                      f"Remove certificate {label} (keyId {key_id}) from {where} by updating its key credentials "
-                      f"without it; reversible (the public certificate is recorded).", True, params)
+        return RevokeStep(
+            "azure",
+            cred.get("scope") or scope,
+            "credential",
+            cred["id"],
+            "remove_client_secret",
+            f"Remove client secret {label} (keyId {key_id}) from {where}. IRREVERSIBLE: a removed "
+            f"secret cannot be restored; issue a new one if the app still needs it.",
+            False,
+            params,
+        )
+    return RevokeStep(
+        "azure",
+        cred.get("scope") or scope,
+        "credential",
+        cred["id"],
+        "remove_certificate",
+        f"Remove certificate {label} (keyId {key_id}) from {where} by updating its key credentials "
+        f"without it; reversible (the public certificate is recorded).",
+        True,
+        params,
+    )
 
 
 # --- execute ----------------------------------------------------------------------------
@@ -107,8 +152,11 @@ def restore(connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
 
 
 def _sp_enabled(graph, object_id: str) -> bool:
-    return bool(graph.get_json(f"/v1.0/servicePrincipals/{object_id}", params={"$select": "id,accountEnabled"})
-                .get("accountEnabled"))
+    return bool(
+        graph.get_json(f"/v1.0/servicePrincipals/{object_id}", params={"$select": "id,accountEnabled"}).get(
+            "accountEnabled"
+        )
+    )
 
 
 def _set_enabled(connector, ctx, step: RevokeStep, enabled: bool) -> StepOutcome:
@@ -145,8 +193,9 @@ def _remove_secret(connector, ctx, step: RevokeStep) -> StepOutcome:
         if p["key_id"] not in current:
             return StepOutcome("already_done")
         removed = {k: current[p["key_id"]].get(k) for k in SECRET_FIELDS}  # public metadata for the log
-        graph.request("POST", f"/v1.0/{_collection(p['on'])}/{p['object_id']}/removePassword",
-                      json={"keyId": p["key_id"]})
+        graph.request(
+            "POST", f"/v1.0/{_collection(p['on'])}/{p['object_id']}/removePassword", json={"keyId": p["key_id"]}
+        )
         if any(e["keyId"] == p["key_id"] for e in _credentials(graph, p["on"], p["object_id"], "passwordCredentials")):
             return StepOutcome("failed", error=f"client secret {p['key_id']} is still present after removePassword")
     return StepOutcome("done", restore_data={"removed": removed, "restorable": False})
@@ -208,15 +257,21 @@ def _remove_assignments(connector, ctx, step: RevokeStep) -> StepOutcome:
         recorded = []
         for a in found:
             props = a.get("properties") or {}
-            recorded.append({"id": a["id"], "role": props.get("roleDefinitionId", "").rsplit("/", 1)[-1],
-                             "scope": props.get("scope"),
-                             "properties": {k: props[k] for k in ASSIGNMENT_FIELDS if props.get(k) is not None}})
+            recorded.append(
+                {
+                    "id": a["id"],
+                    "role": props.get("roleDefinitionId", "").rsplit("/", 1)[-1],
+                    "scope": props.get("scope"),
+                    "properties": {k: props[k] for k in ASSIGNMENT_FIELDS if props.get(k) is not None},
+                }
+            )
             arm.request("DELETE", a["id"], params={"api-version": ARM_API_VERSION})
         left = _assignments_of(arm, subs, principal)
     data = {"subscriptions": subs, "assignments": recorded}
     if left:
-        return StepOutcome("failed", error=f"{len(left)} role assignment(s) of {principal} remain after DELETE",
-                           restore_data=data)
+        return StepOutcome(
+            "failed", error=f"{len(left)} role assignment(s) of {principal} remain after DELETE", restore_data=data
+        )
     return StepOutcome("done", restore_data=data)
 
 
@@ -226,13 +281,18 @@ def _restore_assignments(connector, ctx, step: RevokeStep) -> StepOutcome:
     if not wanted:
         return StepOutcome("already_done")
     with arm_client(ctx, credential(ctx)) as arm:
-        present = {a["id"].lower() for a in _assignments_of(arm, data.get("subscriptions") or _subscriptions(
-            arm, ctx.settings), step.params["principal_id"])}
+        present = {
+            a["id"].lower()
+            for a in _assignments_of(
+                arm, data.get("subscriptions") or _subscriptions(arm, ctx.settings), step.params["principal_id"]
+            )
+        }
         missing = [a for a in wanted if a["id"].lower() not in present]
         for a in missing:
             arm.request("PUT", a["id"], params={"api-version": ARM_API_VERSION}, json={"properties": a["properties"]})
-        present = {a["id"].lower() for a in _assignments_of(arm, data.get("subscriptions") or [],
-                                                             step.params["principal_id"])}
+        present = {
+            a["id"].lower() for a in _assignments_of(arm, data.get("subscriptions") or [], step.params["principal_id"])
+        }
     still = [a["id"] for a in wanted if a["id"].lower() not in present]
     if still:
         return StepOutcome("failed", error=f"role assignment(s) did not come back: {', '.join(still)}")

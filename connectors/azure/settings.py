@@ -11,6 +11,7 @@ Authentication (``auth``):
 - ``static_token``: ``static_token`` is sent as the bearer token as-is. This is for tests, the
   demo and token-injecting proxies only; a real token expires within about an hour.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ class Cloud:
 CLOUDS: dict[str, Cloud] = {
     "public": Cloud("https://graph.microsoft.com", "https://management.azure.com", "login.microsoftonline.com"),
     "usgov": Cloud("https://graph.microsoft.us", "https://management.usgovcloudapi.net", "login.microsoftonline.us"),
-    "china": Cloud("https://microsoftgraph.chinacloudapi.cn", "https://management.chinacloudapi.cn",
-                   "login.chinacloudapi.cn"),
+    "china": Cloud(
+        "https://microsoftgraph.chinacloudapi.cn", "https://management.chinacloudapi.cn", "login.chinacloudapi.cn"
+    ),
 }
 
 
@@ -56,7 +58,7 @@ class AzureSettings(ConnectorSettings):
     page_size: int = 999  # Graph $top; Graph caps pages with $expand at 100
 
     @model_validator(mode="after")
-    def _auth_is_complete(self) -> "AzureSettings":
+    def _auth_is_complete(self) -> AzureSettings:
         auth = self.effective_auth
         if auth == "static_token" and not self.static_token:
             raise ValueError("auth static_token needs `static_token`")

@@ -18,19 +18,27 @@ when it is the 20-byte SHA-1 of the certificate, also as the portal's hex ``thum
 One malformed object (a missing id, a timestamp that does not parse) becomes a gap of the
 tenant scope naming it; the other objects are still read.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from nhi_cli.kit.payloads import each, iso_time
 from nhi_cli.model import Batch, Credential, Grant, Identity, Person
 
-from .permissions import (DELEGATED_TAKEOVER, GRAPH_APP_ROLES, MICROSOFT_GRAPH_APP_ID, MICROSOFT_TENANTS,
-                          PRIVILEGED_DIRECTORY_ROLES, SENSITIVE, TENANT_TAKEOVER)
+from .permissions import (
+    DELEGATED_TAKEOVER,
+    GRAPH_APP_ROLES,
+    MICROSOFT_GRAPH_APP_ID,
+    MICROSOFT_TENANTS,
+    PRIVILEGED_DIRECTORY_ROLES,
+    SENSITIVE,
+    TENANT_TAKEOVER,
+)
 
 PROVIDER = "azure"
 MULTI_TENANT_AUDIENCES = {"AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"}
@@ -84,9 +92,14 @@ def _owners(obj: dict) -> list[dict]:
     out = []
     for owner in obj.get("owners") or []:
         kind = _odata_type(owner).rsplit(".", 1)[-1] or "unknown"
-        out.append({"id": owner.get("id"), "type": kind,
-                    "upn": (owner.get("userPrincipalName") or owner.get("mail") or "").lower() or None,
-                    "name": owner.get("displayName")})
+        out.append(
+            {
+                "id": owner.get("id"),
+                "type": kind,
+                "upn": (owner.get("userPrincipalName") or owner.get("mail") or "").lower() or None,
+                "name": owner.get("displayName"),
+            }
+        )
     return out
 
 
@@ -96,13 +109,17 @@ def transform_credentials(obj: dict, identity_id: str, scope: str, now: datetime
     Only named fields are read; ``secretText`` (present right after creation, or planted in
     a payload) is never touched."""
     creds: list[Credential] = []
-    for kind, entries in (("client_secret", obj.get("passwordCredentials", MISSING)),
-                          ("certificate", obj.get("keyCredentials", MISSING))):
+    for kind, entries in (
+        ("client_secret", obj.get("passwordCredentials", MISSING)),
+        ("certificate", obj.get("keyCredentials", MISSING)),
+    ):
         # Both are $select-ed, and Graph sends [] when there are none: absent or not a list
         # means the answer is not what was asked for, and credentials would go unseen.
         if not isinstance(entries, list):
-            raise TransformError(f"{on} {obj.get('id')}: {'passwordCredentials' if kind == 'client_secret' else 'keyCredentials'}"
-                                 f" is {'absent' if entries is MISSING else type(entries).__name__}, not a list")
+            raise TransformError(
+                f"{on} {obj.get('id')}: {'passwordCredentials' if kind == 'client_secret' else 'keyCredentials'}"
+                f" is {'absent' if entries is MISSING else type(entries).__name__}, not a list"
+            )
         for entry in entries:
             _require(entry, "keyId")
             start, end = parse_time(entry.get("startDateTime")), parse_time(entry.get("endDateTime"))
@@ -117,12 +134,23 @@ def transform_credentials(obj: dict, identity_id: str, scope: str, now: datetime
                 attrs["thumbprint"] = thumbprint(entry.get("customKeyIdentifier"))
                 if entry.get("type") and entry.get("type") not in CERTIFICATE_TYPES:
                     cred_kind = "symmetric_key"
-            creds.append(Credential(
-                id=entry["keyId"], identity_id=identity_id, provider=PROVIDER, scope=scope, kind=cred_kind,
-                status="expired" if end and end <= now else "active",
-                name=entry.get("displayName"), created_at=start, expires_at=end, supports_expiry=True,
-                key_id=entry["keyId"], hint=entry.get("hint") if kind == "client_secret" else None, attrs=attrs,
-            ))
+            creds.append(
+                Credential(
+                    id=entry["keyId"],
+                    identity_id=identity_id,
+                    provider=PROVIDER,
+                    scope=scope,
+                    kind=cred_kind,
+                    status="expired" if end and end <= now else "active",
+                    name=entry.get("displayName"),
+                    created_at=start,
+                    expires_at=end,
+                    supports_expiry=True,
+                    key_id=entry["keyId"],
+                    hint=entry.get("hint") if kind == "client_secret" else None,
+                    attrs=attrs,
+                )
+            )
     return creds
 
 
@@ -139,9 +167,13 @@ def _app_role_names(sps: list[dict]) -> dict[tuple[str, str], str]:
 
 
 def _permission_flags(name: str, takeover: set[str]) -> dict[str, bool]:
-    return {"is_admin": name in takeover, "is_privesc": name in takeover,
-            "is_sensitive": name in takeover or name in SENSITIVE,
-            "is_full_wildcard": False, "is_service_wildcard": False}
+    return {
+        "is_admin": name in takeover,
+        "is_privesc": name in takeover,
+        "is_sensitive": name in takeover or name in SENSITIVE,
+        "is_full_wildcard": False,
+        "is_service_wildcard": False,
+    }
 
 
 def _latest(items: list[dict] | None, key: str, when) -> tuple[dict[str, datetime], Batch]:
@@ -153,14 +185,26 @@ def _latest(items: list[dict] | None, key: str, when) -> tuple[dict[str, datetim
         if item.get(key) and at:
             latest[item[key]] = max(at, latest.get(item[key], at))
         return Batch()
+
     return latest, each(items or [], read, f"sign-in activity entry ({key})", "id", key)
 
 
-def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dict], apps: list[dict],
-                     role_assignments: dict[str, list[dict]], delegated: list[dict], directory_roles: list[dict],
-                     users: list[dict], sign_ins: list[dict] | None, agent_identities: list[dict] | None,
-                     credential_sign_ins: list[dict] | None = None,
-                     inherited: dict[str, dict] | None = None) -> Batch:
+def transform_tenant(
+    *,
+    tenant_id: str,
+    scope: str,
+    now: datetime,
+    sps: list[dict],
+    apps: list[dict],
+    role_assignments: dict[str, list[dict]],
+    delegated: list[dict],
+    directory_roles: list[dict],
+    users: list[dict],
+    sign_ins: list[dict] | None,
+    agent_identities: list[dict] | None,
+    credential_sign_ins: list[dict] | None = None,
+    inherited: dict[str, dict] | None = None,
+) -> Batch:
     """Everything the tenant scope yields. ``sign_ins`` / ``credential_sign_ins`` are None when
     the beta reports were unreadable: credentials are then marked ``last_used_unknown``.
     ``inherited`` maps an agent identity's id to what it inherits from its blueprint
@@ -169,12 +213,19 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
     # lookups from well-formed objects only; each() below turns the others into gaps
     sp_objects = [sp for sp in sps if isinstance(sp, dict)]
     sps_by_id = {sp["id"]: sp for sp in sp_objects if isinstance(sp.get("id"), str)}
-    apps_by_appid = {app["appId"]: app for app in apps
-                     if isinstance(app, dict) and isinstance(app.get("appId"), str) and app["appId"]}
+    apps_by_appid = {
+        app["appId"]: app
+        for app in apps
+        if isinstance(app, dict) and isinstance(app.get("appId"), str) and app["appId"]
+    }
     agents = {a["id"]: a for a in agent_identities or [] if isinstance(a, dict) and isinstance(a.get("id"), str)}
-    last_sign_in, gaps = _latest(sign_ins, "appId", lambda i: (i.get("lastSignInActivity") or {}).get("lastSignInDateTime"))
+    last_sign_in, gaps = _latest(
+        sign_ins, "appId", lambda i: (i.get("lastSignInActivity") or {}).get("lastSignInDateTime")
+    )
     batch.extend(gaps)
-    cred_last_used, gaps = _latest(credential_sign_ins, "keyId", lambda i: (i.get("signInActivity") or {}).get("lastSignInDateTime"))
+    cred_last_used, gaps = _latest(
+        credential_sign_ins, "keyId", lambda i: (i.get("signInActivity") or {}).get("lastSignInDateTime")
+    )
     batch.extend(gaps)
     delegated_by_client: dict[str, list[dict]] = {}
     for grant in delegated:
@@ -195,9 +246,18 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
         sp_type = sp.get("servicePrincipalType") or "Application"
         odata_type = _odata_type(sp)
         is_blueprint = odata_type == BLUEPRINT_PRINCIPAL
-        is_agent = not is_blueprint and (sp["id"] in agents or odata_type == AGENT_IDENTITY or sp_type == "ServiceIdentity")
-        kind = "managed_identity" if sp_type == "ManagedIdentity" else "agent_identity" if is_agent \
-            else "agent_blueprint_principal" if is_blueprint else "service_principal"
+        is_agent = not is_blueprint and (
+            sp["id"] in agents or odata_type == AGENT_IDENTITY or sp_type == "ServiceIdentity"
+        )
+        kind = (
+            "managed_identity"
+            if sp_type == "ManagedIdentity"
+            else "agent_identity"
+            if is_agent
+            else "agent_blueprint_principal"
+            if is_blueprint
+            else "service_principal"
+        )
         home = apps_by_appid.get(sp.get("appId"))
         owners = _owners(home or {}) + _owners(sp)
         user_owner = next((o for o in owners if o["type"] == "user" and o["upn"]), None)
@@ -205,8 +265,11 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
         owner_tenant = sp.get("appOwnerOrganizationId")
         grants_for_sp = delegated_by_client.get(sp["id"], [])
         attrs: dict[str, Any] = {
-            "object_type": "servicePrincipal", "app_id": sp.get("appId"), "service_principal_type": sp_type,
-            "app_owner_tenant_id": owner_tenant, "sign_in_audience": audience,
+            "object_type": "servicePrincipal",
+            "app_id": sp.get("appId"),
+            "service_principal_type": sp_type,
+            "app_owner_tenant_id": owner_tenant,
+            "sign_in_audience": audience,
             "multi_tenant": audience in MULTI_TENANT_AUDIENCES,
             "external_app": bool(owner_tenant) and owner_tenant != tenant_id and owner_tenant not in MICROSOFT_TENANTS,
             "application_object_id": home["id"] if home else None,
@@ -217,30 +280,44 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
         }
         if kind == "managed_identity":
             attrs["managed_identity_resource_ids"] = [n for n in sp.get("alternativeNames") or [] if n.startswith("/")]
-            attrs["user_assigned"] = any("/userassignedidentities/" in n.lower()
-                                         for n in attrs["managed_identity_resource_ids"])
+            attrs["user_assigned"] = any(
+                "/userassignedidentities/" in n.lower() for n in attrs["managed_identity_resource_ids"]
+            )
         if is_agent:
             agent = agents.get(sp["id"], {})
             attrs["agent_evidence"] = "Entra Agent ID agentIdentity object"
-            attrs["agent_identity_blueprint_id"] = agent.get("agentIdentityBlueprintId") or sp.get("agentIdentityBlueprintId")
+            attrs["agent_identity_blueprint_id"] = agent.get("agentIdentityBlueprintId") or sp.get(
+                "agentIdentityBlueprintId"
+            )
         if is_blueprint:
             attrs["agent_identity_blueprint_principal"] = True
         elif home is not None and "agentidentityblueprint" in _odata_type(home):
             attrs["agent_evidence"] = "Entra Agent ID agentIdentityBlueprint application"
-        out.identities.append(Identity(
-            id=sp["id"], provider=PROVIDER, scope=scope, kind=kind, name=sp["displayName"],
-            # v1.0 servicePrincipal has no createdDateTime: the application's, or unknown
-            created_at=parse_time((home or {}).get("createdDateTime")),
-            last_used_at=last_sign_in.get(sp.get("appId")), enabled=bool(sp.get("accountEnabled", True)),
-            owner=user_owner["upn"] if user_owner else None,
-            owner_source=("app_owner" if home and user_owner in _owners(home) else "sp_owner") if user_owner else None,
-            description=sp.get("notes") or (home or {}).get("notes"),
-            is_platform=owner_tenant in MICROSOFT_TENANTS,
-            tags={**{t: True for t in sp.get("tags") or []}, **({"nhi:agent": True} if is_agent else {})},
-            attrs=attrs,
-        ))
-        out.credentials.extend((transform_credentials(home, sp["id"], scope, now, on="application") if home else [])
-                               + transform_credentials(sp, sp["id"], scope, now, on="servicePrincipal"))
+        out.identities.append(
+            Identity(
+                id=sp["id"],
+                provider=PROVIDER,
+                scope=scope,
+                kind=kind,
+                name=sp["displayName"],
+                # v1.0 servicePrincipal has no createdDateTime: the application's, or unknown
+                created_at=parse_time((home or {}).get("createdDateTime")),
+                last_used_at=last_sign_in.get(sp.get("appId")),
+                enabled=bool(sp.get("accountEnabled", True)),
+                owner=user_owner["upn"] if user_owner else None,
+                owner_source=("app_owner" if home and user_owner in _owners(home) else "sp_owner")
+                if user_owner
+                else None,
+                description=sp.get("notes") or (home or {}).get("notes"),
+                is_platform=owner_tenant in MICROSOFT_TENANTS,
+                tags={**{t: True for t in sp.get("tags") or []}, **({"nhi:agent": True} if is_agent else {})},
+                attrs=attrs,
+            )
+        )
+        out.credentials.extend(
+            (transform_credentials(home, sp["id"], scope, now, on="application") if home else [])
+            + transform_credentials(sp, sp["id"], scope, now, on="servicePrincipal")
+        )
         return out
 
     item = each(sps, service_principal, "service principal", "id", "displayName")
@@ -258,15 +335,29 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
         audience = app.get("signInAudience")
         owners = _owners(app)
         user_owner = next((o for o in owners if o["type"] == "user" and o["upn"]), None)
-        out.identities.append(Identity(
-            id=app["id"], provider=PROVIDER, scope=scope, kind="application", name=app["displayName"],
-            created_at=parse_time(app.get("createdDateTime")), owner=user_owner["upn"] if user_owner else None,
-            owner_source="app_owner" if user_owner else None, description=app.get("notes"),
-            tags={t: True for t in app.get("tags") or []},
-            attrs={"object_type": "application", "app_id": app.get("appId"), "application_object_id": app["id"],
-                   "sign_in_audience": audience, "multi_tenant": audience in MULTI_TENANT_AUDIENCES,
-                   "owners": owners, "owners_truncated": bool(app.get("owners@nhi.truncated"))},
-        ))
+        out.identities.append(
+            Identity(
+                id=app["id"],
+                provider=PROVIDER,
+                scope=scope,
+                kind="application",
+                name=app["displayName"],
+                created_at=parse_time(app.get("createdDateTime")),
+                owner=user_owner["upn"] if user_owner else None,
+                owner_source="app_owner" if user_owner else None,
+                description=app.get("notes"),
+                tags={t: True for t in app.get("tags") or []},
+                attrs={
+                    "object_type": "application",
+                    "app_id": app.get("appId"),
+                    "application_object_id": app["id"],
+                    "sign_in_audience": audience,
+                    "multi_tenant": audience in MULTI_TENANT_AUDIENCES,
+                    "owners": owners,
+                    "owners_truncated": bool(app.get("owners@nhi.truncated")),
+                },
+            )
+        )
         out.credentials.extend(transform_credentials(app, app["id"], scope, now, on="application"))
         return out
 
@@ -281,10 +372,18 @@ def transform_tenant(*, tenant_id: str, scope: str, now: datetime, sps: list[dic
         else:
             cred.last_used_at = cred_last_used.get(cred.key_id)
     batch.extend(transform_app_role_assignments(role_assignments, sp_objects, scope))
-    batch.extend(each(delegated, lambda g: Batch(grants=transform_delegated_grants([g], sps_by_id, scope)),
-                      "oauth2PermissionGrant"))
-    batch.extend(each(directory_roles, lambda r: Batch(grants=transform_directory_roles([r], sps_by_id, scope)),
-                      "directory role"))
+    batch.extend(
+        each(
+            delegated,
+            lambda g: Batch(grants=transform_delegated_grants([g], sps_by_id, scope)),
+            "oauth2PermissionGrant",
+        )
+    )
+    batch.extend(
+        each(
+            directory_roles, lambda r: Batch(grants=transform_directory_roles([r], sps_by_id, scope)), "directory role"
+        )
+    )
     batch.extend(transform_inherited(inherited or {}, sp_objects, sps_by_id, scope))
     batch.extend(each(users, lambda u: Batch(people=transform_users([u])), "user"))
     return batch
@@ -294,11 +393,19 @@ def transform_inherited(inherited: dict[str, dict], sps: list[dict], sps_by_id: 
     """An agent identity's effective permissions include what its blueprint principal grants
     every agent made from it: those grants are the agent's own rows, marked inherited."""
     out = transform_app_role_assignments(
-        {agent_id: parts.get("appRoleAssignments") or [] for agent_id, parts in inherited.items()}, sps, scope)
+        {agent_id: parts.get("appRoleAssignments") or [] for agent_id, parts in inherited.items()}, sps, scope
+    )
     for agent_id, parts in inherited.items():
-        delegated = [{**g, "clientId": agent_id} for g in parts.get("oauth2PermissionGrants") or [] if isinstance(g, dict)]
-        out.extend(each(delegated, lambda g: Batch(grants=transform_delegated_grants([g], sps_by_id, scope)),
-                        f"inherited oauth2PermissionGrant of agent {agent_id}"))
+        delegated = [
+            {**g, "clientId": agent_id} for g in parts.get("oauth2PermissionGrants") or [] if isinstance(g, dict)
+        ]
+        out.extend(
+            each(
+                delegated,
+                lambda g: Batch(grants=transform_delegated_grants([g], sps_by_id, scope)),
+                f"inherited oauth2PermissionGrant of agent {agent_id}",
+            )
+        )
     for grant in out.grants:  # same source types, so every rule on app roles and consents sees them
         grant.source = f"{grant.source}, inherited from its agent identity blueprint"
         grant.condition = {**(grant.condition or {}), "inherited_from": "agent_identity_blueprint"}
@@ -315,20 +422,29 @@ def transform_app_role_assignments(assignments: dict[str, list[dict]], sps: list
         role_id = a.get("appRoleId") or ""
         resource = sps_by_id.get(a["resourceId"], {})
         name = names.get((a["resourceId"], role_id))
-        if name is None and (resource.get("appId") == MICROSOFT_GRAPH_APP_ID
-                             or a.get("resourceDisplayName") == "Microsoft Graph"):
+        if name is None and (
+            resource.get("appId") == MICROSOFT_GRAPH_APP_ID or a.get("resourceDisplayName") == "Microsoft Graph"
+        ):
             name = GRAPH_APP_ROLES.get(role_id)
         if name is None:
             name = "default access" if str(role_id).strip("0-") == "" else str(role_id)
         resource_name = a.get("resourceDisplayName") or resource.get("displayName") or a["resourceId"]
-        return Batch(grants=[Grant(
-            identity_id=sp_id, provider=PROVIDER, scope=scope, action=name, resource=resource_name,
-            # readable, since findings quote it; the assignment id stays unique within it
-            source=f"{resource_name} application permission {name} (appRoleAssignment {a['id']})",
-            source_type="app_role",
-            service=a.get("resourceDisplayName") or resource.get("displayName"),
-            **_permission_flags(name, TENANT_TAKEOVER),
-        )])
+        return Batch(
+            grants=[
+                Grant(
+                    identity_id=sp_id,
+                    provider=PROVIDER,
+                    scope=scope,
+                    action=name,
+                    resource=resource_name,
+                    # readable, since findings quote it; the assignment id stays unique within it
+                    source=f"{resource_name} application permission {name} (appRoleAssignment {a['id']})",
+                    source_type="app_role",
+                    service=a.get("resourceDisplayName") or resource.get("displayName"),
+                    **_permission_flags(name, TENANT_TAKEOVER),
+                )
+            ]
+        )
 
     out = Batch()
     for sp_id, items in assignments.items():
@@ -344,15 +460,21 @@ def transform_delegated_grants(delegated: list[dict], sps_by_id: dict[str, dict]
         _require(g, "id", "clientId")
         resource = sps_by_id.get(g.get("resourceId"), {})
         for word in (g.get("scope") or "").split():
-            grants.append(Grant(
-                identity_id=g["clientId"], provider=PROVIDER, scope=scope, action=word,
-                resource=resource.get("displayName") or g.get("resourceId") or "*",
-                source=f"{resource.get('displayName') or g.get('resourceId')} delegated permission {word} "
-                       f"(consent {g.get('consentType')}, oauth2PermissionGrant {g['id']})", source_type="delegated",
-                service=resource.get("displayName"),
-                condition={"consent_type": g.get("consentType"), "principal_id": g.get("principalId")},
-                **_permission_flags(word, DELEGATED_TAKEOVER),
-            ))
+            grants.append(
+                Grant(
+                    identity_id=g["clientId"],
+                    provider=PROVIDER,
+                    scope=scope,
+                    action=word,
+                    resource=resource.get("displayName") or g.get("resourceId") or "*",
+                    source=f"{resource.get('displayName') or g.get('resourceId')} delegated permission {word} "
+                    f"(consent {g.get('consentType')}, oauth2PermissionGrant {g['id']})",
+                    source_type="delegated",
+                    service=resource.get("displayName"),
+                    condition={"consent_type": g.get("consentType"), "principal_id": g.get("principalId")},
+                    **_permission_flags(word, DELEGATED_TAKEOVER),
+                )
+            )
     return grants
 
 
@@ -364,11 +486,21 @@ def transform_directory_roles(roles: list[dict], sps_by_id: dict[str, dict], sco
         for member in role.get("members") or []:
             if member.get("id") not in sps_by_id and "serviceprincipal" not in _odata_type(member):
                 continue  # users and groups are not non-human identities
-            grants.append(Grant(
-                identity_id=member["id"], provider=PROVIDER, scope=scope, action=name, resource="directory",
-                source=f"directory role {name}", source_type="directory_role",
-                service="Entra ID", is_admin=privileged, is_privesc=privileged, is_sensitive=True,
-            ))
+            grants.append(
+                Grant(
+                    identity_id=member["id"],
+                    provider=PROVIDER,
+                    scope=scope,
+                    action=name,
+                    resource="directory",
+                    source=f"directory role {name}",
+                    source_type="directory_role",
+                    service="Entra ID",
+                    is_admin=privileged,
+                    is_privesc=privileged,
+                    is_sensitive=True,
+                )
+            )
     return grants
 
 
@@ -378,6 +510,13 @@ def transform_users(users: list[dict]) -> list[Person]:
         upn = (u.get("userPrincipalName") or u.get("mail") or "").lower()
         if not upn:
             continue
-        people.append(Person(id=upn, source="entra", name=u.get("displayName"),
-                             email=(u.get("mail") or upn).lower(), active=bool(u.get("accountEnabled", True))))
+        people.append(
+            Person(
+                id=upn,
+                source="entra",
+                name=u.get("displayName"),
+                email=(u.get("mail") or upn).lower(),
+                active=bool(u.get("accountEnabled", True)),
+            )
+        )
     return people

@@ -6,11 +6,13 @@ whose parent) and the ancestors' policies sit in a :class:`RunMemo` in the scan'
 first scope to need an entry fetches it (the call is counted in that scope), the others wait
 for and reuse the answer, refusals included. Discovery seeds the parents it already saw.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
 
 MAX_DEPTH = 12  # Resource Manager allows 10 levels of folders; a cycle would be a fake's bug
 

@@ -11,16 +11,27 @@ own retry is switched off (``retry=None``) so one policy, with explicit timeouts
 Each get_* returns plain data for the pure transforms (transform.py). Key material that an API
 might return (``private_key_data``, ``public_key_data``) is dropped here, the moment it arrives.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeFailed
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
-RETRYABLE = {"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "INTERNAL", "ABORTED",
-             "TOO_MANY_REQUESTS", "SERVICE_UNAVAILABLE", "BAD_GATEWAY", "GATEWAY_TIMEOUT"}
+RETRYABLE = {
+    "UNAVAILABLE",
+    "RESOURCE_EXHAUSTED",
+    "DEADLINE_EXCEEDED",
+    "INTERNAL",
+    "ABORTED",
+    "TOO_MANY_REQUESTS",
+    "SERVICE_UNAVAILABLE",
+    "BAD_GATEWAY",
+    "GATEWAY_TIMEOUT",
+}
 DENIED = {"PERMISSION_DENIED", "UNAUTHENTICATED", "FORBIDDEN", "UNAUTHORIZED"}
 
 
@@ -79,8 +90,9 @@ class GcpClients:
             if self.settings.insecure:  # the local fake: plaintext, no credentials
                 channel = grpc.insecure_channel(self.settings.iam_endpoint)
             else:
-                channel = IAMGrpcTransport.create_channel(self.settings.iam_endpoint,
-                                                          credentials=self.credentials, scopes=[CLOUD_PLATFORM])
+                channel = IAMGrpcTransport.create_channel(
+                    self.settings.iam_endpoint, credentials=self.credentials, scopes=[CLOUD_PLATFORM]
+                )
             self._iam = iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel))
         return self._iam
 
@@ -93,7 +105,8 @@ class GcpClients:
             from google.cloud import resourcemanager_v3
 
             self._projects = resourcemanager_v3.ProjectsClient(
-                transport="rest", credentials=self.credentials, client_options=self._rest_options())
+                transport="rest", credentials=self.credentials, client_options=self._rest_options()
+            )
         return self._projects
 
     @property
@@ -102,7 +115,8 @@ class GcpClients:
             from google.cloud import resourcemanager_v3
 
             self._folders = resourcemanager_v3.FoldersClient(
-                transport="rest", credentials=self.credentials, client_options=self._rest_options())
+                transport="rest", credentials=self.credentials, client_options=self._rest_options()
+            )
         return self._folders
 
     @property
@@ -111,7 +125,8 @@ class GcpClients:
             from google.cloud import resourcemanager_v3
 
             self._organizations = resourcemanager_v3.OrganizationsClient(
-                transport="rest", credentials=self.credentials, client_options=self._rest_options())
+                transport="rest", credentials=self.credentials, client_options=self._rest_options()
+            )
         return self._organizations
 
     @property
@@ -120,10 +135,16 @@ class GcpClients:
         if self._analyzer is None:
             from nhi_cli.kit.http import RestClient
 
-            self._analyzer = RestClient(self.settings.policy_analyzer_endpoint, self.ctx, label="policyanalyzer",
-                                        headers=self._bearer, timeout=self.settings.timeout,
-                                        max_retries=self.settings.max_retries,
-                                        max_wait=self.settings.retry_max_wait, sleep=self.sleep)
+            self._analyzer = RestClient(
+                self.settings.policy_analyzer_endpoint,
+                self.ctx,
+                label="policyanalyzer",
+                headers=self._bearer,
+                timeout=self.settings.timeout,
+                max_retries=self.settings.max_retries,
+                max_wait=self.settings.retry_max_wait,
+                sleep=self.sleep,
+            )
         return self._analyzer
 
     def _bearer(self) -> dict[str, str]:
@@ -208,8 +229,12 @@ def _plain(message: Any) -> dict:
 
 
 def get_service_accounts(c: GcpClients, project: str) -> list[dict]:
-    pages = c.pages("iam:ListServiceAccounts", c.iam.list_service_accounts,
-                    {"name": f"projects/{project}", "page_size": 100}, "accounts")
+    pages = c.pages(
+        "iam:ListServiceAccounts",
+        c.iam.list_service_accounts,
+        {"name": f"projects/{project}", "page_size": 100},
+        "accounts",
+    )
     return [_plain(sa) for sa in pages]
 
 
@@ -233,15 +258,21 @@ def get_keys(c: GcpClients, sa_name: str) -> list[dict]:
 def get_service_account_policy(c: GcpClients, sa_name: str) -> dict:
     """The SA's own IAM policy. IAM has no bulk read of these; one call per SA is the price
     (Cloud Asset Inventory's searchAllIamPolicies could replace it; not used here)."""
-    policy = c.call("iam:GetIamPolicy", c.iam.get_iam_policy,
-                    request={"resource": sa_name, "options": {"requested_policy_version": 3}})
+    policy = c.call(
+        "iam:GetIamPolicy",
+        c.iam.get_iam_policy,
+        request={"resource": sa_name, "options": {"requested_policy_version": 3}},
+    )
     return _plain(policy)
 
 
 def get_project_policy(c: GcpClients, project: str) -> dict:
     """Requested at version 3: conditional bindings come back only then."""
-    policy = c.call("cloudresourcemanager:GetIamPolicy", c.projects.get_iam_policy,
-                    request={"resource": f"projects/{project}", "options": {"requested_policy_version": 3}})
+    policy = c.call(
+        "cloudresourcemanager:GetIamPolicy",
+        c.projects.get_iam_policy,
+        request={"resource": f"projects/{project}", "options": {"requested_policy_version": 3}},
+    )
     return _plain(policy)
 
 
@@ -277,9 +308,12 @@ def discover_projects(c: GcpClients, parent: str | None, folder_parents: dict[st
     pending, seen = [parent], {parent}
     while pending:
         container = pending.pop()
-        found = c.pages("cloudresourcemanager:ListProjects", c.projects.list_projects, {"parent": container}, "projects")
-        projects.extend(p for p in (_plain(x) for x in found)
-                        if p.get("parent") == container and p.get("state") == "ACTIVE")
+        found = c.pages(
+            "cloudresourcemanager:ListProjects", c.projects.list_projects, {"parent": container}, "projects"
+        )
+        projects.extend(
+            p for p in (_plain(x) for x in found) if p.get("parent") == container and p.get("state") == "ACTIVE"
+        )
         folders = c.pages("cloudresourcemanager:ListFolders", c.folders.list_folders, {"parent": container}, "folders")
         for folder in (_plain(x) for x in folders):
             if folder.get("parent") != container or not folder.get("name"):
@@ -315,6 +349,7 @@ def get_ancestor_policy(c: GcpClients, resource: str) -> dict:
         label, client = "cloudresourcemanager:organizations.GetIamPolicy", c.organizations
     else:
         label, client = "cloudresourcemanager:folders.GetIamPolicy", c.folders
-    policy = c.call(label, client.get_iam_policy,
-                    request={"resource": resource, "options": {"requested_policy_version": 3}})
+    policy = c.call(
+        label, client.get_iam_policy, request={"resource": resource, "options": {"requested_policy_version": 3}}
+    )
     return _plain(policy)

@@ -12,6 +12,7 @@ project's SAs get ``inherited_binding`` grants from every such policy (an SA of 
 may be editor on another project's folder), and impersonation trusts from its own ancestors.
 A refused ancestor policy is a gap on the projects below it, never a failure.
 """
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from typing import Any, ClassVar
 
 from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
 from nhi_cli.model import Batch, Scope
+
 from .settings import GcpSettings
 
 
@@ -82,8 +84,14 @@ class GcpConnector(Connector):
         for project in sorted(found, key=lambda p: p.get("project_id", "")):
             if project.get("project_id") and project["project_id"] not in skip:
                 number = project.get("name", "").rsplit("/", 1)[-1]
-                scopes.append(Scope("gcp", project["project_id"], project.get("display_name") or project["project_id"],
-                                    attrs={"project_number": number, "parent": project.get("parent")}))
+                scopes.append(
+                    Scope(
+                        "gcp",
+                        project["project_id"],
+                        project.get("display_name") or project["project_id"],
+                        attrs={"project_number": number, "parent": project.get("parent")},
+                    )
+                )
                 ancestry.seed_parent(f"projects/{project['project_id']}", project.get("parent"))
         ancestry.projects = [s.id for s in scopes]
         return scopes
@@ -162,8 +170,11 @@ class GcpConnector(Connector):
                 policies[ancestor] = ancestry.policy(clients, ancestor)
             except (ScopeError, GcpNotFound) as exc:
                 if ancestor in own:  # grants inherited from it are unknown, not absent
-                    ctx.gap(f"IAM policy of {ancestor} (inherited grants)", getattr(exc, "code", "NOT_FOUND"),
-                            getattr(exc, "message", str(exc)))
+                    ctx.gap(
+                        f"IAM policy of {ancestor} (inherited grants)",
+                        getattr(exc, "code", "NOT_FOUND"),
+                        getattr(exc, "message", str(exc)),
+                    )
         return own, policies
 
     @staticmethod
@@ -211,7 +222,9 @@ class GcpConnector(Connector):
             sa, extra = pair
             out = Batch()
             identity = t.transform_service_account(sa, project, sa_auth or {})
-            identity.attrs["user_managed_keys"] = sum(1 for k in extra["keys"] if k.get("key_type", "USER_MANAGED") == "USER_MANAGED")
+            identity.attrs["user_managed_keys"] = sum(
+                1 for k in extra["keys"] if k.get("key_type", "USER_MANAGED") == "USER_MANAGED"
+            )
             if not known:  # the rules' convention: unused rules skip it
                 identity.attrs["last_used_unknown"] = True
             out.identities.append(identity)

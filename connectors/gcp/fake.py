@@ -11,6 +11,7 @@ The estate is one JSON file of recorded, sanitized REST payloads (see fixtures/g
 may be written relative to the scan, ``"now-400d"``, so the demo's ages never drift. Both
 fakes record every call; faults (a denied project, UNAVAILABLE twice) can be queued.
 """
+
 from __future__ import annotations
 
 import copy
@@ -102,8 +103,10 @@ class FakeIamServer:
                     ctx.abort(code, f"injected {code.name}")
         project = self._project_of(name)
         if project in self.denied:
-            ctx.abort(grpc.StatusCode.PERMISSION_DENIED,
-                      f"Permission 'iam.serviceAccounts.list' denied on resource 'projects/{project}' ({self.denied[project]})")
+            ctx.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"Permission 'iam.serviceAccounts.list' denied on resource 'projects/{project}' ({self.denied[project]})",
+            )
 
     # --- handlers -----------------------------------------------------------------------
     def list_service_accounts(self, request, ctx):
@@ -111,20 +114,25 @@ class FakeIamServer:
         accounts = self.accounts.get(self._project_of(request.name), [])
         size = min(request.page_size or 100, self.page_size)
         start = int(request.page_token or 0)
-        page = accounts[start:start + size]
+        page = accounts[start : start + size]
         token = str(start + size) if start + size < len(accounts) else ""
         return T.ListServiceAccountsResponse(
             accounts=[T.ServiceAccount.from_json(json.dumps(a), ignore_unknown_fields=True) for a in page],
-            next_page_token=token)
+            next_page_token=token,
+        )
 
     def list_keys(self, request, ctx):
         self._guard("ListServiceAccountKeys", request.name, ctx)
         self._account(request.name, ctx)
         wanted = {T.ListServiceAccountKeysRequest.KeyType(k).name for k in request.key_types}
-        keys = [k for k in self.keys.get(request.name.split("/")[3], [])
-                if not wanted or k.get("keyType", "USER_MANAGED") in wanted]
+        keys = [
+            k
+            for k in self.keys.get(request.name.split("/")[3], [])
+            if not wanted or k.get("keyType", "USER_MANAGED") in wanted
+        ]
         return T.ListServiceAccountKeysResponse(
-            keys=[T.ServiceAccountKey.from_json(json.dumps(k), ignore_unknown_fields=True) for k in keys])
+            keys=[T.ServiceAccountKey.from_json(json.dumps(k), ignore_unknown_fields=True) for k in keys]
+        )
 
     def get_account(self, request, ctx):
         self._guard("GetServiceAccount", request.name, ctx)
@@ -141,6 +149,7 @@ class FakeIamServer:
             self._guard(method, request.name, ctx)
             self._account(request.name, ctx)["disabled"] = disabled
             return empty_pb2.Empty()
+
         return handler
 
     def _set_key(self, disabled: bool, method: str):
@@ -148,6 +157,7 @@ class FakeIamServer:
             self._guard(method, request.name, ctx)
             self._key(request.name, ctx)[1]["disabled"] = disabled
             return empty_pb2.Empty()
+
         return handler
 
     def delete_key(self, request, ctx):
@@ -163,21 +173,35 @@ class FakeIamServer:
         return json_format.ParseDict(policy, policy_pb2.Policy(), ignore_unknown_fields=True)
 
     # --- serving ------------------------------------------------------------------------
-    def start(self) -> "FakeIamServer":
+    def start(self) -> FakeIamServer:
         handlers = {
-            "ListServiceAccounts": _unary(self.list_service_accounts, T.ListServiceAccountsRequest, T.ListServiceAccountsResponse),
-            "ListServiceAccountKeys": _unary(self.list_keys, T.ListServiceAccountKeysRequest, T.ListServiceAccountKeysResponse),
+            "ListServiceAccounts": _unary(
+                self.list_service_accounts, T.ListServiceAccountsRequest, T.ListServiceAccountsResponse
+            ),
+            "ListServiceAccountKeys": _unary(
+                self.list_keys, T.ListServiceAccountKeysRequest, T.ListServiceAccountKeysResponse
+            ),
             "GetServiceAccount": _unary(self.get_account, T.GetServiceAccountRequest, T.ServiceAccount),
             "GetServiceAccountKey": _unary(self.get_key, T.GetServiceAccountKeyRequest, T.ServiceAccountKey),
-            "DisableServiceAccount": _unary(self._set_account(True, "DisableServiceAccount"), T.DisableServiceAccountRequest, empty_pb2.Empty),
-            "EnableServiceAccount": _unary(self._set_account(False, "EnableServiceAccount"), T.EnableServiceAccountRequest, empty_pb2.Empty),
-            "DisableServiceAccountKey": _unary(self._set_key(True, "DisableServiceAccountKey"), T.DisableServiceAccountKeyRequest, empty_pb2.Empty),
-            "EnableServiceAccountKey": _unary(self._set_key(False, "EnableServiceAccountKey"), T.EnableServiceAccountKeyRequest, empty_pb2.Empty),
+            "DisableServiceAccount": _unary(
+                self._set_account(True, "DisableServiceAccount"), T.DisableServiceAccountRequest, empty_pb2.Empty
+            ),
+            "EnableServiceAccount": _unary(
+                self._set_account(False, "EnableServiceAccount"), T.EnableServiceAccountRequest, empty_pb2.Empty
+            ),
+            "DisableServiceAccountKey": _unary(
+                self._set_key(True, "DisableServiceAccountKey"), T.DisableServiceAccountKeyRequest, empty_pb2.Empty
+            ),
+            "EnableServiceAccountKey": _unary(
+                self._set_key(False, "EnableServiceAccountKey"), T.EnableServiceAccountKeyRequest, empty_pb2.Empty
+            ),
             "DeleteServiceAccountKey": _unary(self.delete_key, T.DeleteServiceAccountKeyRequest, empty_pb2.Empty),
             "GetIamPolicy": _unary(self.get_iam_policy, iam_policy_pb2.GetIamPolicyRequest, policy_pb2.Policy),
         }
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("google.iam.admin.v1.IAM", handlers),))
+        self._server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler("google.iam.admin.v1.IAM", handlers),)
+        )
         self.port = self._server.add_insecure_port("127.0.0.1:0")
         self._server.start()
         return self
@@ -202,7 +226,7 @@ def _google_error(status: int, code: str, message: str, reason: str | None = Non
 def _paged(request: FakeRequest, items: list, key: str, page_size: int):
     size = min(int(request.arg("pageSize") or page_size), page_size)
     start = int(request.arg("pageToken") or 0)
-    body: dict[str, Any] = {key: items[start:start + size]}
+    body: dict[str, Any] = {key: items[start : start + size]}
     if start + size < len(items):
         body["nextPageToken"] = str(start + size)
     return reply(body)
@@ -226,36 +250,54 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
         if problem := query_problem(request, {"query": None, **PAGING}, ignore=IGNORED):
             return _google_error(400, "INVALID_ARGUMENT", problem)
         terms = [t.split(":", 1) for t in (request.arg("query") or "").split() if ":" in t]
-        found = [p for p in estate.get("projects", []) if not terms or any(
-            (field == "parent" and p.get("parent") == value)
-            or (field == "state" and p.get("state", "ACTIVE") == value)
-            or (field in ("id", "projectId") and p.get("projectId") == value) for field, value in terms)]
+        found = [
+            p
+            for p in estate.get("projects", [])
+            if not terms
+            or any(
+                (field == "parent" and p.get("parent") == value)
+                or (field == "state" and p.get("state", "ACTIVE") == value)
+                or (field in ("id", "projectId") and p.get("projectId") == value)
+                for field, value in terms
+            )
+        ]
         return _paged(request, [with_int_state(p) for p in found], "projects", page_size)
 
     def list_projects(request: FakeRequest):
         """Direct children of ``parent`` (required); DELETE_REQUESTED ones only with showDeleted."""
-        if problem := query_problem(request, {"parent": None, "showDeleted": {"true", "false"}, **PAGING},
-                                    required=("parent",), ignore=IGNORED):
+        if problem := query_problem(
+            request, {"parent": None, "showDeleted": {"true", "false"}, **PAGING}, required=("parent",), ignore=IGNORED
+        ):
             return _google_error(400, "INVALID_ARGUMENT", problem)
         deleted = request.arg("showDeleted") == "true"
-        found = [with_int_state(p) for p in estate.get("projects", []) if p.get("parent") == request.arg("parent")
-                 and (deleted or p.get("state", "ACTIVE") != "DELETE_REQUESTED")]
+        found = [
+            with_int_state(p)
+            for p in estate.get("projects", [])
+            if p.get("parent") == request.arg("parent") and (deleted or p.get("state", "ACTIVE") != "DELETE_REQUESTED")
+        ]
         return _paged(request, found, "projects", page_size)
 
     def list_folders(request: FakeRequest):
-        if problem := query_problem(request, {"parent": None, "showDeleted": {"true", "false"}, **PAGING},
-                                    required=("parent",), ignore=IGNORED):
+        if problem := query_problem(
+            request, {"parent": None, "showDeleted": {"true", "false"}, **PAGING}, required=("parent",), ignore=IGNORED
+        ):
             return _google_error(400, "INVALID_ARGUMENT", problem)
         deleted = request.arg("showDeleted") == "true"
-        found = [with_int_state(f) for f in estate.get("folders", []) if f.get("parent") == request.arg("parent")
-                 and (deleted or f.get("state", "ACTIVE") != "DELETE_REQUESTED")]
+        found = [
+            with_int_state(f)
+            for f in estate.get("folders", [])
+            if f.get("parent") == request.arg("parent") and (deleted or f.get("state", "ACTIVE") != "DELETE_REQUESTED")
+        ]
         return _paged(request, found, "folders", page_size)
 
     def project_policy(request: FakeRequest):
         project = request.match.group("project")
         if project in denied:
-            return _google_error(403, "PERMISSION_DENIED",
-                                 f"The caller does not have permission (resourcemanager.projects.getIamPolicy on {project})")
+            return _google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"The caller does not have permission (resourcemanager.projects.getIamPolicy on {project})",
+            )
         policies = estate.get("projectPolicies", {})
         if project not in policies:
             return _google_error(404, "NOT_FOUND", f"project {project} not found")
@@ -280,18 +322,25 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
     def ancestor_policy(request: FakeRequest):
         name = f"{request.match.group('kind')}/{request.match.group('id')}"
         if name in denied_ancestors:
-            permission = "resourcemanager.folders.getIamPolicy" if name.startswith("folders/") else \
-                "resourcemanager.organizations.getIamPolicy"
-            return _google_error(403, "PERMISSION_DENIED",
-                                 f"The caller does not have permission ({permission} on {name})")
+            permission = (
+                "resourcemanager.folders.getIamPolicy"
+                if name.startswith("folders/")
+                else "resourcemanager.organizations.getIamPolicy"
+            )
+            return _google_error(
+                403, "PERMISSION_DENIED", f"The caller does not have permission ({permission} on {name})"
+            )
         return reply(estate.get("ancestorPolicies", {}).get(name, EMPTY_POLICY))
 
     def activities(request: FakeRequest):
         project, kind = request.match.group("project"), request.match.group("type")
         if project in analyzer_off or project in denied:
-            return _google_error(403, "PERMISSION_DENIED",
-                                 f"Policy Analyzer API has not been used in project {project} before or it is disabled.",
-                                 "SERVICE_DISABLED")
+            return _google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"Policy Analyzer API has not been used in project {project} before or it is disabled.",
+                "SERVICE_DISABLED",
+            )
         items = estate.get("activities", {}).get(project, {}).get(kind, [])
         return _paged(request, items, "activities", page_size)
 
@@ -302,8 +351,11 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
     http.route("GET", r"/v3/folders/(?P<folder>[^/:]+)", get_folder)
     http.route("POST", r"/v3/(?P<kind>folders|organizations)/(?P<id>[^/:]+):getIamPolicy", ancestor_policy)
     http.route("POST", r"/v3/projects/(?P<project>[^/:]+):getIamPolicy", project_policy)
-    http.route("GET", r"/v1/projects/(?P<project>[^/]+)/locations/global/activityTypes/(?P<type>[^/]+)/activities:query",
-               activities)
+    http.route(
+        "GET",
+        r"/v1/projects/(?P<project>[^/]+)/locations/global/activityTypes/(?P<type>[^/]+)/activities:query",
+        activities,
+    )
 
 
 class GcpFake:
@@ -317,10 +369,10 @@ class GcpFake:
         self._stack = ExitStack()
 
     @classmethod
-    def from_file(cls, path: Path, now: datetime, page_size: int = 100) -> "GcpFake":
+    def from_file(cls, path: Path, now: datetime, page_size: int = 100) -> GcpFake:
         return cls(load_relative_estate(path, now), page_size=page_size)
 
-    def __enter__(self) -> "GcpFake":
+    def __enter__(self) -> GcpFake:
         self._stack.enter_context(self.http)
         self.iam.start()
         self._stack.callback(self.iam.stop)
@@ -331,6 +383,14 @@ class GcpFake:
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Loopback endpoints, plaintext gRPC, short timeouts: nothing here can hang for 60 s."""
-        return {"iam_endpoint": self.iam.endpoint, "resource_manager_endpoint": self.http.url,
-                "policy_analyzer_endpoint": self.http.url, "insecure": True,
-                "timeout": 5.0, "max_retries": 3, "retry_initial": 0.01, "retry_max_wait": 0.05, **overrides}
+        return {
+            "iam_endpoint": self.iam.endpoint,
+            "resource_manager_endpoint": self.http.url,
+            "policy_analyzer_endpoint": self.http.url,
+            "insecure": True,
+            "timeout": 5.0,
+            "max_retries": 3,
+            "retry_initial": 0.01,
+            "retry_max_wait": 0.05,
+            **overrides,
+        }

@@ -2,11 +2,13 @@
 asked. Every step reads the state before (to say ``already_done`` and to know what restore may
 undo) and after (to verify), so the log records what the provider really shows.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from nhi_cli.kit.connector import RevokeStep, ScopeError, StepOutcome
+
 from .clients import GcpClients, GcpNotFound
 
 
@@ -16,12 +18,31 @@ def _sa_resource(email: str, project: str | None) -> str:
 
 def _key_steps(key_name: str, sa_email: str, scope: str, delete: bool) -> list[RevokeStep]:
     key_id = key_name.rsplit("/", 1)[-1]
-    steps = [RevokeStep("gcp", scope, "credential", key_name, "disable_key",
-                        f"disable key {key_id} of {sa_email}", True, params={"name": key_name})]
+    steps = [
+        RevokeStep(
+            "gcp",
+            scope,
+            "credential",
+            key_name,
+            "disable_key",
+            f"disable key {key_id} of {sa_email}",
+            True,
+            params={"name": key_name},
+        )
+    ]
     if delete:
-        steps.append(RevokeStep("gcp", scope, "credential", key_name, "delete_key",
-                                f"delete key {key_id} of {sa_email} (cannot be undone)", False,
-                                params={"name": key_name}))
+        steps.append(
+            RevokeStep(
+                "gcp",
+                scope,
+                "credential",
+                key_name,
+                "delete_key",
+                f"delete key {key_id} of {sa_email} (cannot be undone)",
+                False,
+                params={"name": key_name},
+            )
+        )
     return steps
 
 
@@ -43,15 +64,26 @@ def plan(target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
         attrs = target.get("attrs") or {}
         if attrs.get("service_agent") or target.get("is_platform"):
             # NotImplementedError: the engine shows an "unsupported" step instead of failing the plan
-            raise NotImplementedError(f"{target_id} is a Google-managed service agent: it cannot be disabled; "
-                                      "remove its role bindings instead")
+            raise NotImplementedError(
+                f"{target_id} is a Google-managed service agent: it cannot be disabled; "
+                "remove its role bindings instead"
+            )
         steps: list[RevokeStep] = []
         for key in target.get("credentials") or []:
             if key.get("kind") == "sa_key" and key.get("status") == "active":
                 steps.extend(_key_steps(key["id"], target_id, scope, delete))
-        steps.append(RevokeStep("gcp", scope, "identity", target_id, "disable_service_account",
-                                f"disable service account {target_id} (all its keys and tokens stop working)",
-                                True, params={"name": _sa_resource(target_id, scope)}))
+        steps.append(
+            RevokeStep(
+                "gcp",
+                scope,
+                "identity",
+                target_id,
+                "disable_service_account",
+                f"disable service account {target_id} (all its keys and tokens stop working)",
+                True,
+                params={"name": _sa_resource(target_id, scope)},
+            )
+        )
         return [s for s in steps if s.reversible] + [s for s in steps if not s.reversible]
     raise NotImplementedError(f"the gcp connector cannot revoke a {kind or 'record of unknown kind'}")
 
@@ -61,8 +93,7 @@ def _state(clients: GcpClients, step: RevokeStep) -> bool | None:
     name = step.params["name"]
     try:
         if step.target_type == "credential":
-            key = clients.call("iam:GetServiceAccountKey", clients.iam.get_service_account_key,
-                               request={"name": name})
+            key = clients.call("iam:GetServiceAccountKey", clients.iam.get_service_account_key, request={"name": name})
             return bool(key.disabled)
         account = clients.call("iam:GetServiceAccount", clients.iam.get_service_account, request={"name": name})
         return bool(account.disabled)
@@ -84,7 +115,9 @@ def execute(clients: GcpClients, step: RevokeStep) -> StepOutcome:
                 return StepOutcome("already_done")
             _act(clients, "DeleteServiceAccountKey", iam.delete_service_account_key, name)
             after = _state(clients, step)
-            return StepOutcome("done") if after is None else StepOutcome("failed", "the key is still listed after delete")
+            return (
+                StepOutcome("done") if after is None else StepOutcome("failed", "the key is still listed after delete")
+            )
         if before is None:
             return StepOutcome("failed", f"{name} does not exist")
         if before:

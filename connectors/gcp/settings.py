@@ -1,4 +1,5 @@
 """Settings for the GCP connector (``providers.gcp`` in nhi.yaml)."""
+
 from __future__ import annotations
 
 from nhi_cli.kit.connector import ConnectorSettings

@@ -3,10 +3,11 @@
 Nothing here calls an API. A payload missing a field nhi cannot do without (an email, a key
 name, a binding's role) raises ValueError naming it, rather than producing a quiet half-record.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from nhi_cli.kit.payloads import each, iso_time
@@ -17,11 +18,17 @@ PROVIDER = "gcp"
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 # Roles that administer IAM itself or the whole project: holding one is holding everything.
 ADMIN_ROLES = {
-    "roles/owner", "roles/editor",
-    "roles/resourcemanager.projectIamAdmin", "roles/resourcemanager.folderAdmin",
-    "roles/resourcemanager.folderIamAdmin", "roles/resourcemanager.organizationAdmin",
-    "roles/iam.securityAdmin", "roles/iam.roleAdmin", "roles/iam.organizationRoleAdmin",
-    "roles/iam.serviceAccountAdmin", "roles/iam.serviceAccountKeyAdmin",
+    "roles/owner",
+    "roles/editor",
+    "roles/resourcemanager.projectIamAdmin",
+    "roles/resourcemanager.folderAdmin",
+    "roles/resourcemanager.folderIamAdmin",
+    "roles/resourcemanager.organizationAdmin",
+    "roles/iam.securityAdmin",
+    "roles/iam.roleAdmin",
+    "roles/iam.organizationRoleAdmin",
+    "roles/iam.serviceAccountAdmin",
+    "roles/iam.serviceAccountKeyAdmin",
     "roles/iam.workloadIdentityPoolAdmin",
 }
 # Roles that let the holder act as a service account: the impersonation trust edges.
@@ -31,8 +38,15 @@ IMPERSONATION_ROLES = {
     "roles/iam.workloadIdentityUser": "iam.serviceAccounts.getAccessToken",
 }
 PRIVESC_ROLES = ADMIN_ROLES | set(IMPERSONATION_ROLES)
-SENSITIVE_SERVICES = {"iam", "resourcemanager", "secretmanager", "cloudkms", "orgpolicy",
-                      "accesscontextmanager", "privilegedaccessmanager"}
+SENSITIVE_SERVICES = {
+    "iam",
+    "resourcemanager",
+    "secretmanager",
+    "cloudkms",
+    "orgpolicy",
+    "accesscontextmanager",
+    "privilegedaccessmanager",
+}
 NEVER = 9999  # a key valid until 9999-12-31 never expires
 OWNER_IN_DESCRIPTION = re.compile(r"\bowner\s*[:=]\s*([\w.+-]+@[\w.-]+\w|[\w.-]+)", re.IGNORECASE)
 USER_MANAGED_DOMAINS = ("developer.gserviceaccount.com", "appspot.gserviceaccount.com")
@@ -52,7 +66,7 @@ def parse_time(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str):
         raise ValueError(f"timestamp {value!r} is not a string")
     return iso_time(_NANOS.sub("", value))  # nanoseconds: keep whole seconds; '-8:00' offsets read too
@@ -65,7 +79,7 @@ def service_agent_of(email: str, project: str) -> str | None:
     ``PROJECT.iam.gserviceaccount.com`` nor a default-SA domain, or it is ``gcp-sa-*``."""
     local, _, domain = email.lower().partition("@")
     if domain.startswith("gcp-sa-") and domain.endswith(".iam.gserviceaccount.com"):
-        return domain[len("gcp-sa-"):].split(".", 1)[0]
+        return domain[len("gcp-sa-") :].split(".", 1)[0]
     if not domain.endswith("gserviceaccount.com") or domain in USER_MANAGED_DOMAINS:
         return None
     if domain.endswith(".iam.gserviceaccount.com"):
@@ -95,16 +109,28 @@ def transform_service_account(sa: dict, project: str, last_auth: dict[str, datet
     email = _need(sa, "email", "service account")
     unique_id = str(sa.get("unique_id") or "")
     default = default_sa_kind(email, project)
-    attrs = {"unique_id": unique_id, "resource_name": sa.get("name"), "project_id": sa.get("project_id") or project,
-             "display_name": sa.get("display_name") or "", "oauth2_client_id": sa.get("oauth2_client_id") or ""}
+    attrs = {
+        "unique_id": unique_id,
+        "resource_name": sa.get("name"),
+        "project_id": sa.get("project_id") or project,
+        "display_name": sa.get("display_name") or "",
+        "oauth2_client_id": sa.get("oauth2_client_id") or "",
+    }
     if default:
         attrs["default_sa"] = default
     owner = owner_from_description(sa.get("description"))
     return Identity(
-        id=email, provider=PROVIDER, scope=project, kind="service_account", name=email.split("@", 1)[0],
+        id=email,
+        provider=PROVIDER,
+        scope=project,
+        kind="service_account",
+        name=email.split("@", 1)[0],
         last_used_at=last_auth.get(email) or (last_auth.get(unique_id) if unique_id else None),
-        enabled=not sa.get("disabled", False), owner=owner, owner_source="description" if owner else None,
-        description=sa.get("description") or None, attrs=attrs,
+        enabled=not sa.get("disabled", False),
+        owner=owner,
+        owner_source="description" if owner else None,
+        description=sa.get("description") or None,
+        attrs=attrs,
     )
 
 
@@ -113,17 +139,23 @@ def transform_service_agent(email: str, project: str, service: str) -> Identity:
     attrs: dict[str, Any] = {"service_agent": service, "managed_by": "google"}
     if service.startswith("aiplatform") or service.startswith("vertex"):
         attrs["agent_platform"] = "vertex_ai"
-    return Identity(id=email, provider=PROVIDER, scope=project, kind="service_account",
-                    name=email.split("@", 1)[0], is_platform=True,
-                    description=f"Google-managed service agent for {service}", attrs=attrs)
+    return Identity(
+        id=email,
+        provider=PROVIDER,
+        scope=project,
+        kind="service_account",
+        name=email.split("@", 1)[0],
+        is_platform=True,
+        description=f"Google-managed service agent for {service}",
+        attrs=attrs,
+    )
 
 
 def key_id_of(name: str) -> str:
     return name.rstrip("/").rsplit("/", 1)[-1]
 
 
-def transform_key(key: dict, sa_email: str, project: str, now: datetime,
-                  last_auth: dict[str, datetime]) -> Credential:
+def transform_key(key: dict, sa_email: str, project: str, now: datetime, last_auth: dict[str, datetime]) -> Credential:
     """One service-account key. Only public metadata is read; key material is never touched."""
     name = _need(key, "name", "service account key")
     key_id = key_id_of(name)
@@ -138,21 +170,33 @@ def transform_key(key: dict, sa_email: str, project: str, now: datetime,
     else:
         status = "active"
     return Credential(
-        id=name, identity_id=sa_email, provider=PROVIDER, scope=project,
-        kind="sa_key" if key_type == "USER_MANAGED" else "sa_system_key", status=status,
-        name=key_id, created_at=valid_after, last_used_at=last_auth.get(key_id), expires_at=expires_at,
+        id=name,
+        identity_id=sa_email,
+        provider=PROVIDER,
+        scope=project,
+        kind="sa_key" if key_type == "USER_MANAGED" else "sa_system_key",
+        status=status,
+        name=key_id,
+        created_at=valid_after,
+        last_used_at=last_auth.get(key_id),
+        expires_at=expires_at,
         # An org policy (iam.serviceAccountKeyExpiryHours) can give user-managed keys an expiry.
-        supports_expiry=key_type == "USER_MANAGED", key_id=key_id,
+        supports_expiry=key_type == "USER_MANAGED",
+        key_id=key_id,
         hint=key_id,  # the console's "Key ID", also private_key_id in a key file: public, joinable
-        attrs={"key_type": key_type, "origin": str(key.get("key_origin") or ""),
-               "algorithm": str(key.get("key_algorithm") or ""), "service_account": sa_email},
+        attrs={
+            "key_type": key_type,
+            "origin": str(key.get("key_origin") or ""),
+            "algorithm": str(key.get("key_algorithm") or ""),
+            "service_account": sa_email,
+        },
     )
 
 
 def role_flags(role: str) -> dict[str, Any]:
     service = None
     if role.startswith("roles/") and role not in PRIMITIVE_ROLES:
-        service = role[len("roles/"):].split(".", 1)[0]
+        service = role[len("roles/") :].split(".", 1)[0]
     return {
         "service": service,
         "is_admin": role in ADMIN_ROLES,
@@ -192,12 +236,17 @@ def member_principal(member: str) -> tuple[str, str, str | None]:
 
 def sa_members(policy: dict) -> set[str]:
     """Every service-account email named in a policy's bindings (deleted members excluded)."""
-    return {m.split(":", 1)[1] for b in policy.get("bindings", []) for m in b.get("members", [])
-            if m.startswith("serviceAccount:") and ".svc.id.goog[" not in m}
+    return {
+        m.split(":", 1)[1]
+        for b in policy.get("bindings", [])
+        for m in b.get("members", [])
+        if m.startswith("serviceAccount:") and ".svc.id.goog[" not in m
+    }
 
 
-def _policy_grants(policy: dict, project: str, resource: str, source_type: str,
-                   only: set[str] | None = None) -> list[Grant]:
+def _policy_grants(
+    policy: dict, project: str, resource: str, source_type: str, only: set[str] | None = None
+) -> list[Grant]:
     grants = []
     for binding in policy.get("bindings", []):
         role = _need(binding, "role", "IAM binding")
@@ -207,10 +256,19 @@ def _policy_grants(policy: dict, project: str, resource: str, source_type: str,
             email = member.split(":", 1)[1]
             if only is not None and email not in only:
                 continue
-            grants.append(Grant(
-                identity_id=email, provider=PROVIDER, scope=project, action=role,
-                resource=resource, source=f"{resource}#{role}", source_type=source_type,
-                condition=_condition(binding), **role_flags(role)))
+            grants.append(
+                Grant(
+                    identity_id=email,
+                    provider=PROVIDER,
+                    scope=project,
+                    action=role,
+                    resource=resource,
+                    source=f"{resource}#{role}",
+                    source_type=source_type,
+                    condition=_condition(binding),
+                    **role_flags(role),
+                )
+            )
     return grants
 
 
@@ -242,10 +300,19 @@ def impersonation_trusts(policy: dict, project: str, targets: list[str]) -> list
             for target in targets:
                 if principal == f"serviceAccount:{target}":
                     continue
-                trusts.append(Trust(
-                    identity_id=target, provider=PROVIDER, scope=project, principal_type=ptype,
-                    principal=principal, action=role, conditions=cond,
-                    principal_account=account, subject_condition=subject))
+                trusts.append(
+                    Trust(
+                        identity_id=target,
+                        provider=PROVIDER,
+                        scope=project,
+                        principal_type=ptype,
+                        principal=principal,
+                        action=role,
+                        conditions=cond,
+                        principal_account=account,
+                        subject_condition=subject,
+                    )
+                )
     return trusts
 
 
@@ -274,8 +341,10 @@ def _last_authentications_item(item: dict, kind: str, seen: dict[str, datetime])
         names = [key_id_of(ref.get("fullResourceName") or item.get("fullResourceName") or "")]
     else:
         ref = activity.get("serviceAccount") or {}
-        names = [key_id_of(ref.get("fullResourceName") or item.get("fullResourceName") or ""),
-                 str(ref.get("serviceAccountId") or "")]
+        names = [
+            key_id_of(ref.get("fullResourceName") or item.get("fullResourceName") or ""),
+            str(ref.get("serviceAccountId") or ""),
+        ]
     for name in filter(None, names):
         if name not in seen or when > seen[name]:
             seen[name] = when

@@ -7,6 +7,7 @@ installations, deploy keys and SSO authorizations, and the PAT part becomes a re
 Minting an installation token (POST /app/installations/{id}/access_tokens) creates a
 short-lived token for nhi itself; it changes none of the org's identities.
 """
+
 from __future__ import annotations
 
 import base64
@@ -63,7 +64,9 @@ class GithubAuth:
                 try:
                     self.private_key = Path(settings.app_private_key_path).expanduser().read_bytes()
                 except OSError as exc:
-                    raise AuthFailed("bad_private_key", f"cannot read the GitHub App private key: {exc.strerror}") from None
+                    raise AuthFailed(
+                        "bad_private_key", f"cannot read the GitHub App private key: {exc.strerror}"
+                    ) from None
             elif os.environ.get("GITHUB_APP_PRIVATE_KEY"):
                 self.private_key = os.environ["GITHUB_APP_PRIVATE_KEY"].encode()
             else:
@@ -71,8 +74,11 @@ class GithubAuth:
         if self.private_key:
             app_jwt(settings.app_id, self.private_key)  # a bad key fails here, once, before any scope
         if not self.private_key and not self.token:
-            raise AuthFailed("no_credentials", "no GitHub credentials: set GITHUB_TOKEN, providers.github.token, "
-                                               "or a GitHub App (app_id + app_private_key_path)")
+            raise AuthFailed(
+                "no_credentials",
+                "no GitHub credentials: set GITHUB_TOKEN, providers.github.token, "
+                "or a GitHub App (app_id + app_private_key_path)",
+            )
 
     @property
     def is_app(self) -> bool:
@@ -92,10 +98,15 @@ class GithubAuth:
             client = self._app_client(ctx)
             installation = self.settings.installation_id
             if installation is None:
-                body = client.request("GET", f"/orgs/{org}/installation", count_as="github:GET /orgs/{org}/installation").json()
+                body = client.request(
+                    "GET", f"/orgs/{org}/installation", count_as="github:GET /orgs/{org}/installation"
+                ).json()
                 installation = body["id"]
-            body = client.request("POST", f"/app/installations/{installation}/access_tokens",
-                                  count_as="github:POST /app/installations/{id}/access_tokens").json()
+            body = client.request(
+                "POST",
+                f"/app/installations/{installation}/access_tokens",
+                count_as="github:POST /app/installations/{id}/access_tokens",
+            ).json()
             expires = _parse_epoch(body.get("expires_at")) or time.time() + 3600
             self._tokens[org] = (body["token"], expires)
             return base_headers(body["token"])

@@ -5,6 +5,7 @@ github.com or GitHub Enterprise Server (``endpoint: https://HOST/api/v3``); auth
 scope per org. Collection is read-only; revoke revokes PATs and SSO authorizations and deletes
 deploy keys, all irreversible. See transform.py for the identity model.
 """
+
 from __future__ import annotations
 
 from contextlib import ExitStack
@@ -12,8 +13,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nhi_cli.kit.connector import (AuthFailed, CollectContext, Connector, RevokeStep, ScopeDenied, ScopeError,
-                                   ScopeFailed, StepOutcome)
+from nhi_cli.kit.connector import (
+    AuthFailed,
+    CollectContext,
+    Connector,
+    RevokeStep,
+    ScopeDenied,
+    ScopeError,
+    ScopeFailed,
+    StepOutcome,
+)
 from nhi_cli.model import Batch, Scope
 
 from . import clients, transform
@@ -47,7 +56,9 @@ class GithubConnector(Connector):
                     items = client.paged_link("/app/installations", {"per_page": 100})
                     orgs = [i["account"]["login"] for i in items if i.get("account", {}).get("type") == "Organization"]
             else:
-                with RestClient(rest_base(settings), ctx, label="github", headers=lambda: auth.headers_for("", ctx)) as client:
+                with RestClient(
+                    rest_base(settings), ctx, label="github", headers=lambda: auth.headers_for("", ctx)
+                ) as client:
                     orgs = [o["login"] for o in client.paged_link("/user/orgs", {"per_page": 100})]
         except ScopeDenied as exc:  # a refusal only: an outage here is a failed scan, not bad credentials
             raise AuthFailed(exc.code, f"GitHub refused the credentials: {exc.message}") from None
@@ -71,17 +82,30 @@ class GithubConnector(Connector):
                     raise ScopeDenied("not_found", f"organization {org} was not found or is not visible") from None
                 batch.extend(transform.transform_installations(org, installations))
                 try:
-                    batch.extend(transform.transform_fine_grained_pats(org, clients.get_fine_grained_pats(client, org), owners))
+                    batch.extend(
+                        transform.transform_fine_grained_pats(org, clients.get_fine_grained_pats(client, org), owners)
+                    )
                 except ScopeError as exc:  # the hint only for a refusal: an outage is not a token problem
-                    ctx.gap("fine-grained personal access tokens", exc.code,
-                            "needs a GitHub App installation token with 'Personal access tokens: read'; "
-                            "a plain token is refused" if isinstance(exc, ScopeDenied) and not auth.is_app
-                            else exc.message)
+                    ctx.gap(
+                        "fine-grained personal access tokens",
+                        exc.code,
+                        "needs a GitHub App installation token with 'Personal access tokens: read'; "
+                        "a plain token is refused"
+                        if isinstance(exc, ScopeDenied) and not auth.is_app
+                        else exc.message,
+                    )
                 except NotFound:
-                    ctx.gap("fine-grained personal access tokens", "not_available",
-                            "this GitHub server has no fine-grained token API")
+                    ctx.gap(
+                        "fine-grained personal access tokens",
+                        "not_available",
+                        "this GitHub server has no fine-grained token API",
+                    )
                 try:
-                    batch.extend(transform.transform_credential_authorizations(org, clients.get_credential_authorizations(client, org), owners))
+                    batch.extend(
+                        transform.transform_credential_authorizations(
+                            org, clients.get_credential_authorizations(client, org), owners
+                        )
+                    )
                 except NotFound:
                     pass  # no SAML SSO on this org: not applicable, not an error
                 except ScopeError as exc:

@@ -8,9 +8,10 @@ over REST only for the repositories that have any: REST is where the numeric id 
 strategy (for servers without GraphQL) lists repositories (ceil(repos / 100)) and then every
 repository's keys. benchmarks/README.md "Connector API budgets" has the measured counts.
 """
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from nhi_cli.kit.connector import ScopeFailed
 from nhi_cli.kit.http import NotFound
@@ -30,8 +31,12 @@ query($org: String!, $cursor: String) {
 def repos_with_keys_graphql(client, graphql_url: str, org: str) -> Iterator[str]:
     cursor = None
     while True:
-        body = client.request("POST", graphql_url, json={"query": REPOS_WITH_KEYS, "variables": {"org": org, "cursor": cursor}},
-                              count_as="github:POST /graphql (repositories.deployKeys)").json()
+        body = client.request(
+            "POST",
+            graphql_url,
+            json={"query": REPOS_WITH_KEYS, "variables": {"org": org, "cursor": cursor}},
+            count_as="github:POST /graphql (repositories.deployKeys)",
+        ).json()
         if body.get("errors"):
             first = body["errors"][0]
             raise ScopeFailed(str(first.get("type") or "graphql_error"), f"GraphQL: {first.get('message', '')}")
@@ -47,15 +52,19 @@ def repos_with_keys_graphql(client, graphql_url: str, org: str) -> Iterator[str]
 
 
 def all_repos_rest(client, org: str) -> Iterator[str]:
-    for repo in client.paged_link(f"/orgs/{org}/repos", {"per_page": 100, "type": "all"},
-                                  count_as="github:GET /orgs/{org}/repos"):
+    for repo in client.paged_link(
+        f"/orgs/{org}/repos", {"per_page": 100, "type": "all"}, count_as="github:GET /orgs/{org}/repos"
+    ):
         yield repo["name"]
 
 
 def get_deploy_keys(client, org: str, repo: str) -> list[dict]:
     try:
-        return list(client.paged_link(f"/repos/{org}/{repo}/keys", {"per_page": 100},
-                                      count_as="github:GET /repos/{org}/{repo}/keys"))
+        return list(
+            client.paged_link(
+                f"/repos/{org}/{repo}/keys", {"per_page": 100}, count_as="github:GET /repos/{org}/{repo}/keys"
+            )
+        )
     except NotFound:  # deleted or renamed between listing and reading
         return []
 

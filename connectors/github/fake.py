@@ -9,6 +9,7 @@ minting installation tokens, answers the fine-grained-PAT endpoints only for app
 (as GitHub does), and applies revokes so a read-back shows them. Used by the demo, the tests
 and benchmarks/github_deploy_keys.py.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,8 +24,10 @@ from typing import Any
 from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, reply
 from nhi_cli.kit.times import RECORDED_AT, shift_times
 
-PAT_ONLY_APPS = {"message": "Only GitHub Apps can use this endpoint.",
-                 "documentation_url": "https://docs.github.com/rest/orgs/personal-access-tokens"}
+PAT_ONLY_APPS = {
+    "message": "Only GitHub Apps can use this endpoint.",
+    "documentation_url": "https://docs.github.com/rest/orgs/personal-access-tokens",
+}
 
 
 def _load(path: Path, default: Any) -> Any:
@@ -36,8 +39,9 @@ def _b64decode(part: str) -> bytes:
 
 
 class GithubFake(FakeHttpServer):
-    def __init__(self, estate: dict[str, Any], *, tokens: set[str] = frozenset(), public_key=None,
-                 page_size: int = 100):
+    def __init__(
+        self, estate: dict[str, Any], *, tokens: set[str] = frozenset(), public_key=None, page_size: int = 100
+    ):
         super().__init__()
         self.page_size = page_size  # GitHub's maximum is 100; tests lower it to exercise paging
         self.app_id = str(estate.get("app_id", "1"))
@@ -49,13 +53,15 @@ class GithubFake(FakeHttpServer):
         self._register()
 
     @classmethod
-    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> "GithubFake":
+    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> GithubFake:
         """Load an estate; with ``now``, timestamps move so the estate is as old as when recorded."""
         app = _load(folder / "app.json", {})
         orgs = {}
         for org_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
             orgs[org_dir.name] = {
-                "installations": _load(org_dir / "installations.json", {"total_count": 0, "installations": []})["installations"],
+                "installations": _load(org_dir / "installations.json", {"total_count": 0, "installations": []})[
+                    "installations"
+                ],
                 "pats": _load(org_dir / "personal-access-tokens.json", []),
                 "sso": _load(org_dir / "credential-authorizations.json", None),
                 "repos": _load(org_dir / "repos.json", []),
@@ -66,14 +72,30 @@ class GithubFake(FakeHttpServer):
         return cls({**app, "orgs": copy.deepcopy(orgs)}, **kwargs)
 
     @classmethod
-    def synthetic(cls, org: str, repos: int, keys_every: int = 50, **kwargs) -> "GithubFake":
+    def synthetic(cls, org: str, repos: int, keys_every: int = 50, **kwargs) -> GithubFake:
         """An org with ``repos`` repositories, one deploy key in every ``keys_every``-th."""
         names = [f"repo-{i:05d}" for i in range(repos)]
-        keys = {n: [{"id": i + 1, "key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAK", "title": f"ci-{n}",
-                     "read_only": i % 2 == 0, "verified": True, "created_at": "2025-01-01T00:00:00Z"}]
-                for i, n in enumerate(names) if i % keys_every == 0}
-        data = {"installations": [], "pats": [], "sso": None, "keys": keys,
-                "repos": [{"id": i, "name": n, "full_name": f"{org}/{n}"} for i, n in enumerate(names)]}
+        keys = {
+            n: [
+                {
+                    "id": i + 1,
+                    "key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAK",
+                    "title": f"ci-{n}",
+                    "read_only": i % 2 == 0,
+                    "verified": True,
+                    "created_at": "2025-01-01T00:00:00Z",
+                }
+            ]
+            for i, n in enumerate(names)
+            if i % keys_every == 0
+        }
+        data = {
+            "installations": [],
+            "pats": [],
+            "sso": None,
+            "keys": keys,
+            "repos": [{"id": i, "name": n, "full_name": f"{org}/{n}"} for i, n in enumerate(names)],
+        }
         return cls({"app_id": "1", "installations": {org: 1}, "orgs": {org: data}}, **kwargs)
 
     # --- auth ---------------------------------------------------------------------------
@@ -91,7 +113,9 @@ class GithubFake(FakeHttpServer):
         from cryptography.hazmat.primitives.asymmetric import padding
 
         try:
-            self.public_key.verify(_b64decode(parts[2]), f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(), hashes.SHA256())
+            self.public_key.verify(
+                _b64decode(parts[2]), f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
         except InvalidSignature:
             return False
         claims = json.loads(_b64decode(parts[1]))
@@ -105,12 +129,14 @@ class GithubFake(FakeHttpServer):
     def _page(self, req: FakeRequest, items: list, wrap=None):
         per_page = min(int(req.arg("per_page", "30")), self.page_size)
         page = int(req.arg("page", "1"))
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         headers = {}
         if page * per_page < len(items):
             query = "&".join(f"{k}={v[0]}" for k, v in req.query.items() if k != "page")
-            headers["Link"] = (f'<http://{req.headers.get("host")}{req.path}?{query}&page={page + 1}>; rel="next", '
-                               f'<http://{req.headers.get("host")}{req.path}?{query}&page=1>; rel="first"')
+            headers["Link"] = (
+                f'<http://{req.headers.get("host")}{req.path}?{query}&page={page + 1}>; rel="next", '
+                f'<http://{req.headers.get("host")}{req.path}?{query}&page=1>; rel="first"'
+            )
         return reply(wrap(chunk) if wrap else chunk, 200, **headers)
 
     # --- routes -------------------------------------------------------------------------
@@ -128,21 +154,34 @@ class GithubFake(FakeHttpServer):
                 if org is not None and org not in self.orgs:
                     return reply({"message": "Not Found"}, 404)
                 return handler(req, self.orgs.get(org)) if org is not None else handler(req)
+
             return wrapped
 
         self.route("POST", r"/app/installations/(?P<iid>\d+)/access_tokens", auth(self._mint, jwt=True))
         self.route("GET", r"/app/installations", auth(self._app_installations, jwt=True))
         self.route("GET", r"/orgs/(?P<org>[^/]+)/installation", auth(self._org_installation, jwt=True))
         self.route("GET", r"/user/orgs", auth(lambda req: self._page(req, [{"login": o} for o in self.orgs])))
-        self.route("GET", r"/orgs/(?P<org>[^/]+)/installations", auth(
-            lambda req, o: self._page(req, o["installations"], lambda c: {"total_count": len(o["installations"]), "installations": c})))
+        self.route(
+            "GET",
+            r"/orgs/(?P<org>[^/]+)/installations",
+            auth(
+                lambda req, o: self._page(
+                    req, o["installations"], lambda c: {"total_count": len(o["installations"]), "installations": c}
+                )
+            ),
+        )
         self.route("GET", r"/orgs/(?P<org>[^/]+)/personal-access-tokens", auth(self._list_pats, app_only=True))
-        self.route("POST", r"/orgs/(?P<org>[^/]+)/personal-access-tokens/(?P<pat>\d+)", auth(self._revoke_pat, app_only=True))
+        self.route(
+            "POST", r"/orgs/(?P<org>[^/]+)/personal-access-tokens/(?P<pat>\d+)", auth(self._revoke_pat, app_only=True)
+        )
         self.route("GET", r"/orgs/(?P<org>[^/]+)/credential-authorizations", auth(self._list_sso))
         self.route("DELETE", r"/orgs/(?P<org>[^/]+)/credential-authorizations/(?P<cid>\d+)", auth(self._delete_sso))
         self.route("GET", r"/orgs/(?P<org>[^/]+)/repos", auth(lambda req, o: self._page(req, o["repos"])))
-        self.route("GET", r"/repos/(?P<org>[^/]+)/(?P<repo>[^/]+)/keys", auth(
-            lambda req, o: self._page(req, o["keys"].get(req.match["repo"], []))))
+        self.route(
+            "GET",
+            r"/repos/(?P<org>[^/]+)/(?P<repo>[^/]+)/keys",
+            auth(lambda req, o: self._page(req, o["keys"].get(req.match["repo"], []))),
+        )
         self.route("GET", r"/repos/(?P<org>[^/]+)/(?P<repo>[^/]+)/keys/(?P<kid>\d+)", auth(self._get_key))
         self.route("DELETE", r"/repos/(?P<org>[^/]+)/(?P<repo>[^/]+)/keys/(?P<kid>\d+)", auth(self._delete_key))
         self.route("POST", r"/graphql", auth(self._graphql))
@@ -153,15 +192,25 @@ class GithubFake(FakeHttpServer):
         token = "ghs_" + secrets.token_hex(18)
         self.app_tokens.add(token)
         expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-        return reply({"token": token, "expires_at": expires, "permissions": {"organization_personal_access_tokens": "write"}}, 201)
+        return reply(
+            {"token": token, "expires_at": expires, "permissions": {"organization_personal_access_tokens": "write"}},
+            201,
+        )
 
     def _app_installations(self, req: FakeRequest):
-        return self._page(req, [{"id": iid, "account": {"login": org, "type": "Organization"}}
-                                for org, iid in self.installation_ids.items()])
+        return self._page(
+            req,
+            [
+                {"id": iid, "account": {"login": org, "type": "Organization"}}
+                for org, iid in self.installation_ids.items()
+            ],
+        )
 
     def _org_installation(self, req: FakeRequest, org: dict):
         iid = self.installation_ids.get(req.match["org"])
-        return reply({"id": iid, "account": {"login": req.match["org"]}}) if iid else reply({"message": "Not Found"}, 404)
+        return (
+            reply({"id": iid, "account": {"login": req.match["org"]}}) if iid else reply({"message": "Not Found"}, 404)
+        )
 
     def _list_pats(self, req: FakeRequest, org: dict):
         owners = req.query.get("owner[]")
@@ -208,11 +257,21 @@ class GithubFake(FakeHttpServer):
         if org is None:
             return reply({"data": {"organization": None}, "errors": [{"type": "NOT_FOUND", "message": "no such org"}]})
         start = int(variables.get("cursor") or 0)
-        repos = org["repos"][start:start + 100]
+        repos = org["repos"][start : start + 100]
         nodes = [{"name": r["name"], "deployKeys": {"totalCount": len(org["keys"].get(r["name"], []))}} for r in repos]
         more = start + 100 < len(org["repos"])
-        return reply({"data": {"organization": {"repositories": {
-            "pageInfo": {"hasNextPage": more, "endCursor": str(start + 100) if more else None}, "nodes": nodes}}}})
+        return reply(
+            {
+                "data": {
+                    "organization": {
+                        "repositories": {
+                            "pageInfo": {"hasNextPage": more, "endCursor": str(start + 100) if more else None},
+                            "nodes": nodes,
+                        }
+                    }
+                }
+            }
+        )
 
 
 def new_app_key():
@@ -221,6 +280,7 @@ def new_app_key():
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     return pem, key.public_key()

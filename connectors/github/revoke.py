@@ -6,12 +6,13 @@
   (the token keeps working outside the org; only its access to the org ends).
 Each is verified by reading the state back.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
 from nhi_cli.errors import NhiError
+from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
 from nhi_cli.kit.http import NotFound
 
 from .auth import GithubAuth, org_client
@@ -33,19 +34,33 @@ def _step_for_credential(cred: dict[str, Any], scope: str) -> RevokeStep | None:
     org = cred.get("scope") or scope
     if action == "revoke_pat":
         params = {"org": org, "pat_id": attrs["pat_id"], "owner": attrs.get("owner")}
-        text = (f"Revoke fine-grained PAT {cred.get('name')!r} of {attrs.get('owner')} in {org}. "
-                f"IRREVERSIBLE: the owner must create and get approval for a new token.")
+        text = (
+            f"Revoke fine-grained PAT {cred.get('name')!r} of {attrs.get('owner')} in {org}. "
+            f"IRREVERSIBLE: the owner must create and get approval for a new token."
+        )
     elif action == "delete_deploy_key":
         params = {"org": org, "repo": attrs["repo"], "key_id": attrs["deploy_key_id"]}
-        text = (f"Delete deploy key {cred.get('name')!r} ({'read-only' if attrs.get('read_only') else 'read-write'}) "
-                f"from {org}/{attrs['repo']}. IRREVERSIBLE: a new key must be generated and added.")
+        text = (
+            f"Delete deploy key {cred.get('name')!r} ({'read-only' if attrs.get('read_only') else 'read-write'}) "
+            f"from {org}/{attrs['repo']}. IRREVERSIBLE: a new key must be generated and added."
+        )
     else:
         params = {"org": org, "credential_id": attrs["credential_id"], "login": attrs.get("login")}
-        text = (f"Revoke the SAML SSO authorization of {attrs.get('credential_type')} "
-                f"...{attrs.get('token_last_eight') or ''} of {attrs.get('login')} for {org}. IRREVERSIBLE: "
-                f"the credential itself still exists for non-SSO resources; its owner must re-authorize it.")
-    return RevokeStep(provider="github", scope=org, target_type="credential", target_id=cred["id"], action=action,
-                      description=text, reversible=False, params=params)
+        text = (
+            f"Revoke the SAML SSO authorization of {attrs.get('credential_type')} "
+            f"...{attrs.get('token_last_eight') or ''} of {attrs.get('login')} for {org}. IRREVERSIBLE: "
+            f"the credential itself still exists for non-SSO resources; its owner must re-authorize it."
+        )
+    return RevokeStep(
+        provider="github",
+        scope=org,
+        target_type="credential",
+        target_id=cred["id"],
+        action=action,
+        description=text,
+        reversible=False,
+        params=params,
+    )
 
 
 def plan(target: dict[str, Any]) -> list[RevokeStep]:
@@ -55,8 +70,10 @@ def plan(target: dict[str, Any]) -> list[RevokeStep]:
             raise NhiError(f"GitHub cannot revoke a credential of kind {target.get('kind')!r}")
         return [step] if step else []
     if target.get("kind") == "github_app_installation":
-        raise NhiError(f"GitHub App installation {target.get('name')!r} cannot be removed through the org API: "
-                       f"an org owner uninstalls it under Settings > GitHub Apps, or the app owner suspends it")
+        raise NhiError(
+            f"GitHub App installation {target.get('name')!r} cannot be removed through the org API: "
+            f"an org owner uninstalls it under Settings > GitHub Apps, or the app owner suspends it"
+        )
     steps = [_step_for_credential(c, target.get("scope", "")) for c in target.get("credentials") or []]
     return [s for s in steps if s is not None]
 
@@ -70,8 +87,9 @@ def _pat_present(client, org: str, pat_id: int, owner: str | None) -> bool:
 
 def _sso_present(client, org: str, credential_id: int, login: str | None) -> bool:
     try:
-        items = client.paged_link(f"/orgs/{org}/credential-authorizations",
-                                  {"per_page": 100, **({"login": login} if login else {})})
+        items = client.paged_link(
+            f"/orgs/{org}/credential-authorizations", {"per_page": 100, **({"login": login} if login else {})}
+        )
         return any(c.get("credential_id") == credential_id for c in items)
     except NotFound:
         return False
@@ -96,7 +114,9 @@ def execute(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
             if step.action == "revoke_pat":
                 if not _pat_present(client, p["org"], p["pat_id"], p.get("owner")):
                     return StepOutcome("already_done", inventory={step.target_id: "revoked"})
-                client.request("POST", f"/orgs/{p['org']}/personal-access-tokens/{p['pat_id']}", json={"action": "revoke"})
+                client.request(
+                    "POST", f"/orgs/{p['org']}/personal-access-tokens/{p['pat_id']}", json={"action": "revoke"}
+                )
                 still = _pat_present(client, p["org"], p["pat_id"], p.get("owner"))
             elif step.action == "delete_deploy_key":
                 try:

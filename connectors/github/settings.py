@@ -1,4 +1,5 @@
 """The GitHub connector's settings: ``providers.github`` in nhi.yaml, and the endpoints they imply."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ Every failure is a :class:`FileProblem` with a short code (``unreadable``, ``sym
 ``too_deep``, ``too_many_keys``, ``too_many_servers``) and a message that names a position or an OS error, never the file's content. The connector turns
 each into a gap for that file and goes on with the next one.
 """
+
 from __future__ import annotations
 
 import errno
@@ -35,9 +36,14 @@ class Limits:
     max_keys: int = 1_000_000
 
     @classmethod
-    def of(cls, settings: Any) -> "Limits":
-        return cls(**{name: getattr(settings, name) for name in ("max_nesting", "max_servers", "max_keys")
-                      if hasattr(settings, name)})
+    def of(cls, settings: Any) -> Limits:
+        return cls(
+            **{
+                name: getattr(settings, name)
+                for name in ("max_nesting", "max_servers", "max_keys")
+                if hasattr(settings, name)
+            }
+        )
 
 
 @dataclass
@@ -114,8 +120,10 @@ def parse(config: ConfigFile, text: str, limits: Limits = Limits()) -> ParsedFil
     parsed = ParsedFile(config)
     _parse_servers(parsed, doc, config)
     if len(parsed.servers) > limits.max_servers:
-        raise FileProblem("too_many_servers", f"{len(parsed.servers)} MCP servers, over the limit of "
-                                              f"{limits.max_servers} (max_servers)")
+        raise FileProblem(
+            "too_many_servers",
+            f"{len(parsed.servers)} MCP servers, over the limit of {limits.max_servers} (max_servers)",
+        )
     return parsed
 
 

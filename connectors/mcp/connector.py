@@ -5,6 +5,7 @@ fixed locations) and each given path (``paths:`` in nhi.yaml, ``--mcp-path``), w
 file or a directory searched for project configs. A file that cannot be read or parsed is a
 gap of its scope (``partial``); the other files are still inventoried.
 """
+
 from __future__ import annotations
 
 import os
@@ -55,11 +56,18 @@ class McpConnector(Connector):
         scopes = []
         paths = self._paths(ctx)
         if ctx.settings.discover:
-            scopes.append(Scope(self.name, self._show(ctx, home, home).rstrip("/"), name=f"per-user configs in {home}",
-                                attrs={"root": str(home), "kind": "home", "skip_under": [str(p) for p in paths]}))
+            scopes.append(
+                Scope(
+                    self.name,
+                    self._show(ctx, home, home).rstrip("/"),
+                    name=f"per-user configs in {home}",
+                    attrs={"root": str(home), "kind": "home", "skip_under": [str(p) for p in paths]},
+                )
+            )
         for path in paths:
-            scopes.append(Scope(self.name, self._show(ctx, path, home), name=str(path),
-                                attrs={"root": str(path), "kind": "path"}))
+            scopes.append(
+                Scope(self.name, self._show(ctx, path, home), name=str(path), attrs={"root": str(path), "kind": "path"})
+            )
         return scopes
 
     # --- collect ----------------------------------------------------------------------
@@ -136,8 +144,9 @@ class McpConnector(Connector):
         shown = self._show(ctx, config.path, home)
         try:
             if inside is not None and not _within(config.path, inside):
-                raise clients.FileProblem("outside_tree", "a symlink to a file outside the scanned tree: not read, "
-                                                          "and not attributed to it")
+                raise clients.FileProblem(
+                    "outside_tree", "a symlink to a file outside the scanned tree: not read, and not attributed to it"
+                )
             text, mode = clients.read_text(config.path, ctx.settings.max_file_bytes)
             ctx.count("files_read")
             parsed = clients.parse(config, text, clients.Limits.of(ctx.settings))
@@ -150,8 +159,13 @@ class McpConnector(Connector):
             return None
         absolute = Path(config.path).absolute()
         repo = discovery.git_root(absolute)
-        facts = FileFacts(display=shown, repo_root=self._show(ctx, repo, home) if repo else None, mode=mode,
-                          repo_path=repo, repo_file=_relative(absolute, repo))
+        facts = FileFacts(
+            display=shown,
+            repo_root=self._show(ctx, repo, home) if repo else None,
+            mode=mode,
+            repo_path=repo,
+            repo_file=_relative(absolute, repo),
+        )
         for _server, found in servers:
             for item in found.found:
                 item.line = line_of(text, item.value)

@@ -11,6 +11,7 @@ query parameter, then against the field's name (``..._TOKEN``, ``..._API_KEY``,
 A :class:`Found` holds the value in memory only, so that it can be hashed; nothing here logs
 or formats it, and its ``repr`` hides it.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,14 +27,17 @@ PLACEHOLDER_RE = re.compile(r"\$\{(?P<body>[^{}]*)\}")
 # Names of variables, headers, flags and query parameters that hold secrets.
 SECRET_NAME_RE = re.compile(
     r"(?i)(token|secret|passw(?:or)?d|passphrase|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
-    r"credential|^auth(?:orization)?$|^proxy-authorization$|^pwd$|_pwd$|signing[_-]?key|^key$|^sig$)")
+    r"credential|^auth(?:orization)?$|^proxy-authorization$|^pwd$|_pwd$|signing[_-]?key|^key$|^sig$)"
+)
 NOT_SECRET_NAME_RE = re.compile(
     r"(?i)([_-](id|url|uri|path|file|dir|endpoint|host|region|name|type|count|expiry|ttl|header|env|scope|scopes)$"
-    r"|^(token_type|key_id|grant_type)$)")
+    r"|^(token_type|key_id|grant_type)$)"
+)
 # Text people put where a secret should go; not a leak.
 PLACEHOLDER_TEXT_RE = re.compile(
     r"(?i)^(<[^>]*>|\[[^\]]*\]|x{4,}|\*{3,}|\.{3,}|todo|tbd|none|null|undefined|changeme|placeholder|redacted"
-    r"|replace[-_ ]?me|your[-_ a-z]*(key|token|secret|password|here)[-_ a-z]*|.*[-_ ]here)$")
+    r"|replace[-_ ]?me|your[-_ a-z]*(key|token|secret|password|here)[-_ a-z]*|.*[-_ ]here)$"
+)
 HEADER_ARG_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):(?!//)\s*(\S.*)$")  # "Name: value", not a URL
 AUTH_SCHEME_RE = re.compile(r"(?i)^(bearer|basic|token|bot|apikey|api-key)\s+")
 
@@ -93,9 +97,17 @@ def _formats(text: str, field_name: str, scan: FieldScan) -> str:
             value = match.group(0)
             if value in KNOWN_EXAMPLES or value.endswith("EXAMPLE"):
                 continue
-            scan.found.append(Found(
-                secret_type=fmt.secret_type, field=field_name, provider=fmt.provider, detected_by="format",
-                value=value, hint=fmt.hint(value, match), key_id=value if fmt.is_identifier else None))
+            scan.found.append(
+                Found(
+                    secret_type=fmt.secret_type,
+                    field=field_name,
+                    provider=fmt.provider,
+                    detected_by="format",
+                    value=value,
+                    hint=fmt.hint(value, match),
+                    key_id=value if fmt.is_identifier else None,
+                )
+            )
         text = fmt.regex.sub(" ", text)
     return text
 
@@ -111,20 +123,39 @@ def _url(text: str, field_name: str, scan: FieldScan) -> bool:
     except ValueError:
         return True
     if password and not PLACEHOLDER_TEXT_RE.match(password):
-        scan.found.append(Found("url_password", field_name, "generic", "url", value=password,
-                                hint=f"{parts.scheme}://{user}:***@{host}"))
+        scan.found.append(
+            Found(
+                "url_password", field_name, "generic", "url", value=password, hint=f"{parts.scheme}://{user}:***@{host}"
+            )
+        )
     for key, val in parse_qsl(parts.query, keep_blank_values=False):
         if looks_secret_name(key) and _plausible_secret(val):
-            scan.found.append(Found("url_query_secret", f"{field_name} query {key}", "generic", "url",
-                                    value=val, hint=_generic_hint(val)))
+            scan.found.append(
+                Found(
+                    "url_query_secret",
+                    f"{field_name} query {key}",
+                    "generic",
+                    "url",
+                    value=val,
+                    hint=_generic_hint(val),
+                )
+            )
     # A token in the path (webhook-style URLs, "/key/<token>/sse"): a segment after a secret
     # name, or one that looks generated (long, mixed case and digits, high entropy).
     segments = [unquote(seg) for seg in parts.path.split("/")]
     for index, segment in enumerate(segments):
         after_name = index > 0 and looks_secret_name(segments[index - 1]) and _plausible_secret(segment)
         if after_name or (len(segment) >= 20 and _random_looking(segment)):
-            scan.found.append(Found("url_path_secret", f"{field_name} path", "generic", "url",
-                                    value=segment, hint=_generic_hint(segment)))
+            scan.found.append(
+                Found(
+                    "url_path_secret",
+                    f"{field_name} path",
+                    "generic",
+                    "url",
+                    value=segment,
+                    hint=_generic_hint(segment),
+                )
+            )
     return True
 
 
@@ -154,9 +185,16 @@ def scan_value(text: str, field_name: str, name: str | None = None) -> FieldScan
         value = AUTH_SCHEME_RE.sub("", remaining.strip())
         if _plausible_secret(value):
             is_aws = "aws" in name.lower() and "secret" in name.lower() and AWS_SECRET_RE.fullmatch(value)
-            scan.found.append(Found(
-                "aws_secret_access_key" if is_aws else "named_secret", field_name,
-                "aws" if is_aws else "generic", "name", value=value, hint=_generic_hint(value)))
+            scan.found.append(
+                Found(
+                    "aws_secret_access_key" if is_aws else "named_secret",
+                    field_name,
+                    "aws" if is_aws else "generic",
+                    "name",
+                    value=value,
+                    hint=_generic_hint(value),
+                )
+            )
     return scan
 
 
@@ -215,7 +253,11 @@ def pair_aws_secrets(scan: FieldScan, env: dict[str, Any]) -> None:
     if not any(f.key_id for f in scan.found):
         return
     for found in scan.found:  # named after a secret and shaped like an AWS secret key
-        if found.secret_type == "named_secret" and AWS_SECRET_RE.fullmatch(found.value) and _random_looking(found.value):
+        if (
+            found.secret_type == "named_secret"
+            and AWS_SECRET_RE.fullmatch(found.value)
+            and _random_looking(found.value)
+        ):
             found.secret_type, found.provider = "aws_secret_access_key", "aws"
     seen = {f.field for f in scan.found}
     for key, val in env.items():
@@ -224,8 +266,9 @@ def pair_aws_secrets(scan: FieldScan, env: dict[str, Any]) -> None:
             continue
         value = val.strip()
         if AWS_SECRET_RE.fullmatch(value) and _random_looking(value) and value not in KNOWN_EXAMPLES:
-            scan.found.append(Found("aws_secret_access_key", where, "aws", "format", value=value,
-                                    hint=_generic_hint(value)))
+            scan.found.append(
+                Found("aws_secret_access_key", where, "aws", "format", value=value, hint=_generic_hint(value))
+            )
 
 
 def scan_server(spec: dict[str, Any]) -> FieldScan:
@@ -255,8 +298,9 @@ def scan_server(spec: dict[str, Any]) -> FieldScan:
     for path, val in _other_strings(spec, ("env", "headers", "args", "command", "url", "serverUrl", "httpUrl")):
         part = FieldScan()
         _formats(val, path, part)
-        part.references.extend(Reference(path, m.group("body").partition(":-")[0])
-                               for m in PLACEHOLDER_RE.finditer(val))
+        part.references.extend(
+            Reference(path, m.group("body").partition(":-")[0]) for m in PLACEHOLDER_RE.finditer(val)
+        )
         add(part)
     pair_aws_secrets(scan, env)
     return scan

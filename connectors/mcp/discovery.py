@@ -7,6 +7,7 @@ A given directory (``--mcp-path``, ``paths:``) is walked for the names project c
 so CI can scan a checkout's committed ``.mcp.json``, ``.cursor/mcp.json`` and
 ``.vscode/mcp.json``. Directory walks never follow symlinks and skip dependency folders.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,12 +27,28 @@ HOME_FILES: tuple[tuple[str, str, str, str], ...] = (
     (".gemini/settings.json", "gemini_cli", "user", "mcpServers"),
 )
 VSCODE_USER_DIRS = (
-    "Library/Application Support/Code/User", "Library/Application Support/Code - Insiders/User",
-    ".config/Code/User", ".config/Code - Insiders/User", ".config/VSCodium/User",
-    "AppData/Roaming/Code/User", "AppData/Roaming/Code - Insiders/User",
+    "Library/Application Support/Code/User",
+    "Library/Application Support/Code - Insiders/User",
+    ".config/Code/User",
+    ".config/Code - Insiders/User",
+    ".config/VSCodium/User",
+    "AppData/Roaming/Code/User",
+    "AppData/Roaming/Code - Insiders/User",
 )
-SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist", "build",
-             "target", ".next", ".cache"}
+SKIP_DIRS = {
+    ".git",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+    "dist",
+    "build",
+    "target",
+    ".next",
+    ".cache",
+}
 MAX_WALK_DEPTH = 8
 
 
@@ -80,8 +97,9 @@ def home_files(home: Path, config_dirs: list[Path] = ()) -> list[ConfigFile]:
     (``$XDG_CONFIG_HOME``, ``%APPDATA%``) where they are not the defaults. Existence is
     checked by the reader, so that a broken symlink or a loop is reported rather than skipped."""
     out = [ConfigFile(home / rel, client, scope, fmt) for rel, client, scope, fmt in HOME_FILES]
-    out += [ConfigFile(d / "Claude/claude_desktop_config.json", "claude_desktop", "user", "mcpServers")
-            for d in config_dirs]
+    out += [
+        ConfigFile(d / "Claude/claude_desktop_config.json", "claude_desktop", "user", "mcpServers") for d in config_dirs
+    ]
     for rel in list(VSCODE_USER_DIRS) + [str(d / "Code/User") for d in config_dirs]:
         user_dir = home / rel  # an absolute rel replaces home
         out.append(ConfigFile(user_dir / "mcp.json", "vscode", "user", "servers"))
@@ -129,20 +147,64 @@ def _exists_or_link(path: Path) -> bool:
 # over the repository's .git/config and any file it includes; the system and global configs
 # are not read at all (and with them, no safe.directory: git itself then refuses a repository
 # another user owns, and we do not even ask it to).
-_GIT_OFF = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false",
-            "-c", "core.pager=cat", "-c", "core.askPass=", "-c", "core.sshCommand=false",
-            "-c", "credential.helper=", "-c", "protocol.allow=never", "-c", "diff.external=",
-            "-c", "core.alternateRefsCommand=false", "--no-pager")
-_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CONFIG", "GIT_CONFIG_COUNT",
-                 "GIT_CONFIG_PARAMETERS", "GIT_EXTERNAL_DIFF", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS",
-                 "SSH_ASKPASS", "GIT_PAGER", "PAGER", "GIT_EXEC_PATH", "GIT_TEMPLATE_DIR", "GIT_OBJECT_DIRECTORY",
-                 "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES")
+_GIT_OFF = (
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.untrackedCache=false",
+    "-c",
+    "core.pager=cat",
+    "-c",
+    "core.askPass=",
+    "-c",
+    "core.sshCommand=false",
+    "-c",
+    "credential.helper=",
+    "-c",
+    "protocol.allow=never",
+    "-c",
+    "diff.external=",
+    "-c",
+    "core.alternateRefsCommand=false",
+    "--no-pager",
+)
+_GIT_ENV_DROP = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_CONFIG",
+    "GIT_CONFIG_COUNT",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_ASKPASS",
+    "SSH_ASKPASS",
+    "GIT_PAGER",
+    "PAGER",
+    "GIT_EXEC_PATH",
+    "GIT_TEMPLATE_DIR",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES",
+)
 
 
 def _git_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
-    env.update({"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1",
-                "GIT_CONFIG_GLOBAL": os.devnull, "GIT_NO_REPLACE_OBJECTS": "1", "GIT_PAGER": "cat"})
+    env.update(
+        {
+            "GIT_OPTIONAL_LOCKS": "0",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_NO_REPLACE_OBJECTS": "1",
+            "GIT_PAGER": "cat",
+        }
+    )
     return env
 
 
@@ -174,9 +236,13 @@ def git_statuses(repo: Path, paths: list[Path], timeout: float = 10.0) -> tuple[
     try:
         calls += 1
         # literal: a file name with * or ? is not a glob here (check-ignore refuses this magic)
-        listed = subprocess.run([git, *_GIT_OFF, "--literal-pathspecs", "-C", str(repo), "ls-files", "-z", "--", *rel],
-                                env=env, timeout=timeout, stdin=subprocess.DEVNULL,
-                                capture_output=True)
+        listed = subprocess.run(
+            [git, *_GIT_OFF, "--literal-pathspecs", "-C", str(repo), "ls-files", "-z", "--", *rel],
+            env=env,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
         if listed.returncode != 0:
             return statuses, calls
         tracked = {name for name in listed.stdout.decode("utf-8", "replace").split("\0") if name}
@@ -184,8 +250,13 @@ def git_statuses(repo: Path, paths: list[Path], timeout: float = 10.0) -> tuple[
         ignored: set[str] = set()
         if rest:
             calls += 1
-            checked = subprocess.run([*base, "check-ignore", "-z", "--stdin"], env=env, timeout=timeout,
-                                     input="\0".join(rest).encode(), capture_output=True)
+            checked = subprocess.run(
+                [*base, "check-ignore", "-z", "--stdin"],
+                env=env,
+                timeout=timeout,
+                input="\0".join(rest).encode(),
+                capture_output=True,
+            )
             if checked.returncode not in (0, 1):
                 return statuses, calls
             ignored = {name for name in checked.stdout.decode("utf-8", "replace").split("\0") if name}

@@ -3,6 +3,7 @@
 MCP configs are local files, so the "fake" is a real folder tree rather than a server; a
 project inside it becomes a git work tree so the tracked/ignored checks run for real.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,13 @@ def make_work_tree(folder: Path) -> None:
     if git is not None:
         env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
         for args in (["init", "-q"], ["add", "-A"]):
-            done = subprocess.run([git, "-C", str(folder), *args], env=env, timeout=30,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            done = subprocess.run(
+                [git, "-C", str(folder), *args],
+                env=env,
+                timeout=30,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             if done.returncode != 0:
                 break
         else:

@@ -10,6 +10,7 @@ column in an error still point into the original file.
 Errors never quote the document: they carry only a line and column, because the file may hold
 a secret right next to the syntax error.
 """
+
 from __future__ import annotations
 
 import json

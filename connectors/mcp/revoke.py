@@ -6,6 +6,7 @@ has joined the sighting to that credential (see nhi_cli/revoke/). Editing a user
 left to the user: REVOKE_KINDS is empty, so ``nhi revoke`` says the MCP connector cannot
 revoke and names the owning provider's credential instead.
 """
+
 from __future__ import annotations
 
 REVOKE_KINDS: dict[str, list[str]] = {}

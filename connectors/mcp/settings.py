@@ -1,4 +1,5 @@
 """The MCP connector's settings: ``providers.mcp`` in nhi.yaml."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -7,21 +7,21 @@ server (``mcp:~/.cursor/mcp.json#github``). Each distinct secret is ONE credenti
 three places, which is what the reuse rule counts. An AWS access key id and the secret key
 beside it are one credential (the id is the key's public identifier, kept as ``key_id``).
 """
+
 from __future__ import annotations
 
 import json
-
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from nhi_cli.model import Batch, Credential, CredentialLocation, Identity
 from nhi_cli.kit.secrets import secret_hash
+from nhi_cli.model import Batch, Credential, CredentialLocation, Identity
 
-from .detect import Found, FieldScan
 from .clients import ParsedFile, ServerEntry
+from .detect import FieldScan, Found
 
 PROVIDER = "mcp"
 
@@ -62,7 +62,9 @@ class _Secret:
     hint: str = ""
     key_id: str | None = None
     has_secret: bool = False
-    places: list[tuple[str, str, str, str, bool]] = field(default_factory=list)  # location, field, client, scope, committed
+    places: list[tuple[str, str, str, str, bool]] = field(
+        default_factory=list
+    )  # location, field, client, scope, committed
 
 
 def transport(spec: dict[str, Any]) -> str:
@@ -117,8 +119,7 @@ def _package(spec: dict[str, Any], secret_fields: set[str]) -> str | None:
     return None
 
 
-def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, scan: FieldScan,
-                    scope: str) -> Identity:
+def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, scan: FieldScan, scope: str) -> Identity:
     spec = server.spec
     secret_fields = {f.field for f in scan.found}
     values = [f.value for f in scan.found]
@@ -156,15 +157,19 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         "repo_root": facts.repo_root,
         "git_status": facts.git_status,
         # A project config in a work tree is committed, or one `git add` away, unless ignored.
-        "committed": facts.repo_root is not None and server.config_scope == "project"
-        and facts.git_status != "ignored",
+        "committed": facts.repo_root is not None and server.config_scope == "project" and facts.git_status != "ignored",
         "file_mode": f"{facts.mode:04o}",
         "world_readable": bool(facts.mode & 0o004),
     }
     return Identity(
-        id=f"mcp:{facts.display}#{server.key}", provider=PROVIDER, scope=scope, kind="mcp_server",
-        name=server.name, enabled=not bool(spec.get("disabled")),
-        description=f"{parsed.config.client} MCP server ({server.config_scope} scope)", attrs=attrs,
+        id=f"mcp:{facts.display}#{server.key}",
+        provider=PROVIDER,
+        scope=scope,
+        kind="mcp_server",
+        name=server.name,
+        enabled=not bool(spec.get("disabled")),
+        description=f"{parsed.config.client} MCP server ({server.config_scope} scope)",
+        attrs=attrs,
     )
 
 
@@ -184,8 +189,14 @@ class SecretIndex:
             secret = self._secrets.get(dedup)
             if secret is None:
                 secret = self._secrets[dedup] = _Secret(
-                    dedup=dedup, hashed=item.value, secret_type=item.secret_type, provider=item.provider,
-                    detected_by=item.detected_by, hint=item.hint, key_id=key_ids[0] if paired else item.key_id)
+                    dedup=dedup,
+                    hashed=item.value,
+                    secret_type=item.secret_type,
+                    provider=item.provider,
+                    detected_by=item.detected_by,
+                    hint=item.hint,
+                    key_id=key_ids[0] if paired else item.key_id,
+                )
             if item.secret_type == "aws_secret_access_key" and secret.key_id:
                 secret.has_secret = True
                 secret.hashed = item.value
@@ -198,26 +209,38 @@ class SecretIndex:
             first = secret.places[0][0]  # the server it was first seen in (discovery order is fixed)
             places = sorted(set(secret.places))
             files = sorted({p[0].split("#", 1)[0] for p in places})
-            credentials.append(Credential(
-                id=cred_id, identity_id=identity_ids[first], provider=PROVIDER, scope=scope,
-                kind="embedded_secret", status="active", name=secret.secret_type, key_id=secret.key_id,
-                hint=secret.hint, secret_hash=secret_hash(secret.hashed, self.salt),
-                attrs={
-                    "secret_type": secret.secret_type,
-                    "secret_provider": secret.provider,
-                    "detected_by": secret.detected_by,
-                    "has_secret_key": secret.has_secret if secret.key_id else None,
-                    "locations": len({p[0] for p in places}),
-                    "files": files,
-                    "clients": sorted({p[2] for p in places}),
-                    "config_scopes": sorted({p[3] for p in places}),
-                    "committed": any(p[4] for p in places),
-                    "user_level": any(p[3] in ("user", "local") for p in places),
-                },
-            ))
+            credentials.append(
+                Credential(
+                    id=cred_id,
+                    identity_id=identity_ids[first],
+                    provider=PROVIDER,
+                    scope=scope,
+                    kind="embedded_secret",
+                    status="active",
+                    name=secret.secret_type,
+                    key_id=secret.key_id,
+                    hint=secret.hint,
+                    secret_hash=secret_hash(secret.hashed, self.salt),
+                    attrs={
+                        "secret_type": secret.secret_type,
+                        "secret_provider": secret.provider,
+                        "detected_by": secret.detected_by,
+                        "has_secret_key": secret.has_secret if secret.key_id else None,
+                        "locations": len({p[0] for p in places}),
+                        "files": files,
+                        "clients": sorted({p[2] for p in places}),
+                        "config_scopes": sorted({p[3] for p in places}),
+                        "committed": any(p[4] for p in places),
+                        "user_level": any(p[3] in ("user", "local") for p in places),
+                    },
+                )
+            )
             for location, field_name, _client, _scope, _committed in places:
-                locations.append(CredentialLocation(credential_id=cred_id, location=location, provider=PROVIDER,
-                                                    scope=scope, context=field_name))
+                locations.append(
+                    CredentialLocation(
+                        credential_id=cred_id, location=location, provider=PROVIDER, scope=scope, context=field_name
+                    )
+                )
         return credentials, locations
 
 
@@ -232,8 +255,9 @@ def line_of(text: str, value: str) -> int:
     return 0
 
 
-def build_batch(items: list[tuple[ParsedFile, FileFacts, list[tuple[ServerEntry, FieldScan]]]],
-                scope: str, salt: str) -> Batch:
+def build_batch(
+    items: list[tuple[ParsedFile, FileFacts, list[tuple[ServerEntry, FieldScan]]]], scope: str, salt: str
+) -> Batch:
     batch = Batch()
     index = SecretIndex(salt)
     identity_ids: dict[str, str] = {}

@@ -2,6 +2,7 @@
 Admin keys. Auth: an Admin key (OPENAI_ADMIN_KEY or ``admin_key:``); ``endpoint`` overrides
 https://api.openai.com/v1. One scope: the organization. Revoke deletes a key (irreversible).
 """
+
 from __future__ import annotations
 
 from contextlib import ExitStack
@@ -42,16 +43,30 @@ class OpenAIConnector(Connector):
                     if not isinstance(project, dict) or not isinstance(project.get("id"), str):
                         batch.gap("OpenAI project", MALFORMED, "a project without an id: its keys were not listed")
                         continue
-                    batch.extend(transform.transform_service_accounts(scope.id, project, clients.get_service_accounts(client, project["id"])))
-                    batch.extend(transform.transform_project_keys(
-                        scope.id, project, clients.get_project_api_keys(client, project["id"]), ctx.now))
+                    batch.extend(
+                        transform.transform_service_accounts(
+                            scope.id, project, clients.get_service_accounts(client, project["id"])
+                        )
+                    )
+                    batch.extend(
+                        transform.transform_project_keys(
+                            scope.id, project, clients.get_project_api_keys(client, project["id"]), ctx.now
+                        )
+                    )
                 try:
-                    users = {u["id"]: u for u in clients.get_users(client) if isinstance(u, dict) and isinstance(u.get("id"), str)}
+                    users = {
+                        u["id"]: u
+                        for u in clients.get_users(client)
+                        if isinstance(u, dict) and isinstance(u.get("id"), str)
+                    }
                 except ScopeError as exc:  # refused or failed: the Admin keys' owners are then named, not mailed
                     ctx.gap("users (Admin key owners' e-mails)", exc.code, exc.message)
                     users = {}
-                batch.extend(transform.transform_admin_keys(scope.id, clients.get_admin_keys(client), admin_key(settings),
-                                                            ctx.now, users))
+                batch.extend(
+                    transform.transform_admin_keys(
+                        scope.id, clients.get_admin_keys(client), admin_key(settings), ctx.now, users
+                    )
+                )
         except ValueError as exc:  # a page that is not JSON
             raise ScopeFailed(MALFORMED, str(exc)) from None
         return batch

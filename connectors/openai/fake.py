@@ -10,6 +10,7 @@ or a ``limit`` outside 1..100, and lists project keys with membership-based visi
 whose owner lost access to the project (``owner_project_access: "inactive"``) is listed only
 when asked with ``owner_project_access=inactive`` or ``any``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,48 +31,94 @@ DEMO_ADMIN_KEY = "sk-admin-DEMOnwFAKEfakeFAKEfakeFAKE0000000000000000demo"  # fa
 
 
 class OpenAIFake(FakeHttpServer):
-    def __init__(self, projects: list[dict], keys: dict[str, list[dict]], accounts: dict[str, list[dict]],
-                 admin_keys_data: list[dict], *, admin_keys: set[str], page_size: int = 100, users: list[dict] | None = None):
+    def __init__(
+        self,
+        projects: list[dict],
+        keys: dict[str, list[dict]],
+        accounts: dict[str, list[dict]],
+        admin_keys_data: list[dict],
+        *,
+        admin_keys: set[str],
+        page_size: int = 100,
+        users: list[dict] | None = None,
+    ):
         super().__init__()
         self.users = users or []
         self.projects, self.keys, self.accounts, self.admin_keys_data = projects, keys, accounts, admin_keys_data
         self.accepted = set(admin_keys)
         self.page_size = page_size
         p = r"/v1/organization/projects/(?P<pid>[^/]+)"
-        self.route("GET", r"/v1/organization/projects", self._auth(lambda r: self._page(r, self._live_projects(r), "projects")))
+        self.route(
+            "GET", r"/v1/organization/projects", self._auth(lambda r: self._page(r, self._live_projects(r), "projects"))
+        )
         self.route("GET", p + r"/api_keys", self._auth(lambda r: self._page(r, self._visible_keys(r), "api_keys")))
-        self.route("GET", p + r"/service_accounts", self._auth(
-            lambda r: self._page(r, self.accounts.get(r.match["pid"], []), "service_accounts")))
-        self.route("GET", p + r"/api_keys/(?P<id>[^/]+)", self._auth(lambda r: self._get(self.keys.get(r.match["pid"], []), r)))
-        self.route("DELETE", p + r"/api_keys/(?P<id>[^/]+)", self._auth(
-            lambda r: self._delete(self.keys.get(r.match["pid"], []), r, "organization.project.api_key.deleted")))
-        self.route("GET", p + r"/service_accounts/(?P<id>[^/]+)", self._auth(lambda r: self._get(self.accounts.get(r.match["pid"], []), r)))
+        self.route(
+            "GET",
+            p + r"/service_accounts",
+            self._auth(lambda r: self._page(r, self.accounts.get(r.match["pid"], []), "service_accounts")),
+        )
+        self.route(
+            "GET", p + r"/api_keys/(?P<id>[^/]+)", self._auth(lambda r: self._get(self.keys.get(r.match["pid"], []), r))
+        )
+        self.route(
+            "DELETE",
+            p + r"/api_keys/(?P<id>[^/]+)",
+            self._auth(
+                lambda r: self._delete(self.keys.get(r.match["pid"], []), r, "organization.project.api_key.deleted")
+            ),
+        )
+        self.route(
+            "GET",
+            p + r"/service_accounts/(?P<id>[^/]+)",
+            self._auth(lambda r: self._get(self.accounts.get(r.match["pid"], []), r)),
+        )
         self.route("DELETE", p + r"/service_accounts/(?P<id>[^/]+)", self._auth(self._delete_account))
-        self.route("GET", r"/v1/organization/admin_api_keys", self._auth(
-            lambda r: self._page(r, self.admin_keys_data, "admin_api_keys")))
+        self.route(
+            "GET",
+            r"/v1/organization/admin_api_keys",
+            self._auth(lambda r: self._page(r, self.admin_keys_data, "admin_api_keys")),
+        )
         self.route("GET", r"/v1/organization/users", self._auth(lambda r: self._page(r, self.users, "users")))
-        self.route("GET", r"/v1/organization/admin_api_keys/(?P<id>[^/]+)", self._auth(lambda r: self._get(self.admin_keys_data, r)))
-        self.route("DELETE", r"/v1/organization/admin_api_keys/(?P<id>[^/]+)", self._auth(
-            lambda r: self._delete(self.admin_keys_data, r, "organization.admin_api_key.deleted")))
+        self.route(
+            "GET",
+            r"/v1/organization/admin_api_keys/(?P<id>[^/]+)",
+            self._auth(lambda r: self._get(self.admin_keys_data, r)),
+        )
+        self.route(
+            "DELETE",
+            r"/v1/organization/admin_api_keys/(?P<id>[^/]+)",
+            self._auth(lambda r: self._delete(self.admin_keys_data, r, "organization.admin_api_key.deleted")),
+        )
 
     @classmethod
-    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> "OpenAIFake":
+    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> OpenAIFake:
         projects = list_payload(folder / "projects.json")
         keys = {p["id"]: list_payload(folder / "projects" / p["id"] / "api_keys.json") for p in projects}
         accounts = {p["id"]: list_payload(folder / "projects" / p["id"] / "service_accounts.json") for p in projects}
         admin = list_payload(folder / "admin_api_keys.json")
         users = list_payload(folder / "users.json")
         if now is not None:
-            projects, keys, accounts, admin, users = shift_times([projects, keys, accounts, admin, users], now - RECORDED_AT)
+            projects, keys, accounts, admin, users = shift_times(
+                [projects, keys, accounts, admin, users], now - RECORDED_AT
+            )
         return cls(projects, keys, accounts, admin, users=users, **kwargs)
 
     def _auth(self, handler):
         def wrapped(req: FakeRequest):
             auth = req.headers.get("authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in self.accepted:
-                return reply({"error": {"type": "invalid_request_error", "code": "invalid_api_key",
-                                        "message": "Incorrect API key provided."}}, 401)
+                return reply(
+                    {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "code": "invalid_api_key",
+                            "message": "Incorrect API key provided.",
+                        }
+                    },
+                    401,
+                )
             return handler(req)
+
         return wrapped
 
     def _live_projects(self, req: FakeRequest) -> list[dict]:
@@ -89,8 +136,9 @@ class OpenAIFake(FakeHttpServer):
 
     def _page(self, req: FakeRequest, items: list[dict], listing: str):
         if problem := query_problem(req, QUERY[listing]):
-            return reply({"error": {"type": "invalid_request_error", "code": None, "param": None,
-                                    "message": problem}}, 400)
+            return reply(
+                {"error": {"type": "invalid_request_error", "code": None, "param": None, "message": problem}}, 400
+            )
         return cursor_page(req, items, self.page_size)
 
     def _get(self, items: list[dict], req: FakeRequest):
@@ -105,8 +153,12 @@ class OpenAIFake(FakeHttpServer):
         return reply({"object": kind, "id": item["id"], "deleted": True})
 
     def _delete_account(self, req: FakeRequest):
-        response = self._delete(self.accounts.get(req.match["pid"], []), req, "organization.project.service_account.deleted")
+        response = self._delete(
+            self.accounts.get(req.match["pid"], []), req, "organization.project.service_account.deleted"
+        )
         if response.status == 200:  # its keys go with it
             keys = self.keys.get(req.match["pid"], [])
-            keys[:] = [k for k in keys if ((k.get("owner") or {}).get("service_account") or {}).get("id") != req.match["id"]]
+            keys[:] = [
+                k for k in keys if ((k.get("owner") or {}).get("service_account") or {}).get("id") != req.match["id"]
+            ]
         return response

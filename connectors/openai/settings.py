@@ -1,4 +1,5 @@
 """The OpenAI connector's settings: ``providers.openai`` in nhi.yaml."""
+
 from __future__ import annotations
 
 from pydantic import SecretStr

@@ -15,9 +15,10 @@ Project keys are listed with ``owner_project_access=any``: without it OpenAI app
 membership-based visibility and omits keys whose owner lost access to the project, the
 riskiest keys of all.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from nhi_cli.kit.payloads import each, require, text
@@ -30,7 +31,7 @@ def ts(value: Any) -> datetime | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"timestamp {value!r} is not Unix seconds")
-    return datetime.fromtimestamp(value, tz=timezone.utc)
+    return datetime.fromtimestamp(value, tz=UTC)
 
 
 def _status(expires_at: datetime | None, now: datetime | None) -> str:
@@ -40,11 +41,20 @@ def _status(expires_at: datetime | None, now: datetime | None) -> str:
 # --- transform ------------------------------------------------------------------------------
 def _role_grant(ident: str, scope: str, role: str | None, project: dict, source: str) -> Grant:
     role = role or "member"
-    return Grant(identity_id=ident, provider="openai", scope=scope, action=f"project:{role}",
-                 resource=f"project/{project['id']}", source=source, source_type="project_role", service="openai",
-                 # A project key calls models whatever its owner's role; managing the project needs
-                 # an Admin key, so an owner's project key is not administrator access.
-                 is_admin=False, is_sensitive=role == "owner")
+    return Grant(
+        identity_id=ident,
+        provider="openai",
+        scope=scope,
+        action=f"project:{role}",
+        resource=f"project/{project['id']}",
+        source=source,
+        source_type="project_role",
+        service="openai",
+        # A project key calls models whatever its owner's role; managing the project needs
+        # an Admin key, so an owner's project key is not administrator access.
+        is_admin=False,
+        is_sensitive=role == "owner",
+    )
 
 
 def transform_service_accounts(scope: str, project: dict, accounts: list[dict]) -> Batch:
@@ -55,11 +65,23 @@ def _service_account(scope: str, project: dict, sa: dict) -> Batch:
     batch = Batch()
     require(sa, "id", "name", what="OpenAI service account", id_type=str)
     ident = f"openai:{project['id']}/service_account/{sa['id']}"
-    batch.identities.append(Identity(
-        id=ident, provider="openai", scope=scope, kind="openai_service_account", name=sa["name"],
-        created_at=ts(sa.get("created_at")), description=f"service account in project {project.get('name')}",
-        attrs={"project_id": project["id"], "project_name": project.get("name"), "role": sa.get("role"),
-               "service_account_id": sa["id"]}))
+    batch.identities.append(
+        Identity(
+            id=ident,
+            provider="openai",
+            scope=scope,
+            kind="openai_service_account",
+            name=sa["name"],
+            created_at=ts(sa.get("created_at")),
+            description=f"service account in project {project.get('name')}",
+            attrs={
+                "project_id": project["id"],
+                "project_name": project.get("name"),
+                "role": sa.get("role"),
+                "service_account_id": sa["id"],
+            },
+        )
+    )
     batch.grants.append(_role_grant(ident, scope, sa.get("role"), project, f"project:{project.get('name')}"))
     return batch
 
@@ -74,8 +96,13 @@ def _project_key(scope: str, project: dict, key: dict, now: datetime | None) -> 
     text(key["redacted_value"], "redacted_value")
     owner = key["owner"] or {}
     owner_type = owner.get("type")
-    attrs = {"project_id": project["id"], "project_name": project.get("name"), "owner_type": owner_type,
-             "api_key_id": key["id"], "owner_project_access": key.get("owner_project_access")}
+    attrs = {
+        "project_id": project["id"],
+        "project_name": project.get("name"),
+        "owner_type": owner_type,
+        "api_key_id": key["id"],
+        "owner_project_access": key.get("owner_project_access"),
+    }
     if owner_type == "service_account":
         sa = owner.get("service_account") or {}
         identity_id = f"openai:{project['id']}/service_account/{sa.get('id')}"
@@ -84,24 +111,52 @@ def _project_key(scope: str, project: dict, key: dict, now: datetime | None) -> 
         user = owner.get("user") or {}
         identity_id = f"openai:{project['id']}/key/{key['id']}"
         attrs.update(user_id=user.get("id"), user_email=user.get("email"), user_role=user.get("role"))
-        batch.identities.append(Identity(
-            id=identity_id, provider="openai", scope=scope, kind="openai_api_key", name=key.get("name") or key["id"],
-            created_at=ts(key.get("created_at")), last_used_at=ts(key.get("last_used_at")),
-            owner=user.get("email") or user.get("id"), owner_source="key_owner",
-            description=f"user-owned API key in project {project.get('name')}",
-            attrs={"project_id": project["id"], "project_name": project.get("name"), "api_key_id": key["id"],
-                   "user_id": user.get("id"), "user_name": user.get("name")}))
+        batch.identities.append(
+            Identity(
+                id=identity_id,
+                provider="openai",
+                scope=scope,
+                kind="openai_api_key",
+                name=key.get("name") or key["id"],
+                created_at=ts(key.get("created_at")),
+                last_used_at=ts(key.get("last_used_at")),
+                owner=user.get("email") or user.get("id"),
+                owner_source="key_owner",
+                description=f"user-owned API key in project {project.get('name')}",
+                attrs={
+                    "project_id": project["id"],
+                    "project_name": project.get("name"),
+                    "api_key_id": key["id"],
+                    "user_id": user.get("id"),
+                    "user_name": user.get("name"),
+                },
+            )
+        )
         batch.grants.append(_role_grant(identity_id, scope, user.get("role"), project, f"owner:{user.get('email')}"))
-    batch.credentials.append(Credential(
-        id=f"openai:{key['id']}", identity_id=identity_id, provider="openai", scope=scope, kind="api_key",
-        status=_status(ts(key.get("expires_at")), now), name=key.get("name"), created_at=ts(key.get("created_at")),
-        last_used_at=ts(key.get("last_used_at")), expires_at=ts(key.get("expires_at")),
-        supports_expiry="expires_at" in key, key_id=key["id"], hint=key["redacted_value"], attrs=attrs))
+    batch.credentials.append(
+        Credential(
+            id=f"openai:{key['id']}",
+            identity_id=identity_id,
+            provider="openai",
+            scope=scope,
+            kind="api_key",
+            status=_status(ts(key.get("expires_at")), now),
+            name=key.get("name"),
+            created_at=ts(key.get("created_at")),
+            last_used_at=ts(key.get("last_used_at")),
+            expires_at=ts(key.get("expires_at")),
+            supports_expiry="expires_at" in key,
+            key_id=key["id"],
+            hint=key["redacted_value"],
+            attrs=attrs,
+        )
+    )
     return batch
 
 
-def transform_admin_keys(scope: str, keys: list[dict], own_key: str | None, now: datetime | None = None,
-                         users: dict[str, dict] | None = None) -> Batch:
+def transform_admin_keys(
+    scope: str, keys: list[dict], own_key: str | None, now: datetime | None = None, users: dict[str, dict] | None = None
+) -> Batch:
     """``users`` (organization users by id) names the owners: the Admin key object's ``owner``
     has an id, a name and a role, but no e-mail."""
     return each(keys, lambda key: _admin_key(scope, key, own_key, now, users or {}), "OpenAI admin API key")
@@ -117,22 +172,55 @@ def _admin_key(scope: str, key: dict, own_key: str | None, now: datetime | None,
         owner.setdefault("email", user["email"])
     ident = f"openai:admin_key/{key['id']}"
     mine = _matches_redacted(own_key, key["redacted_value"])
-    batch.identities.append(Identity(
-        id=ident, provider="openai", scope=scope, kind="openai_admin_key", name=key.get("name") or key["id"],
-        created_at=ts(key.get("created_at")), last_used_at=ts(key.get("last_used_at")),
-        owner=owner.get("email") or owner.get("name") or owner.get("id"), owner_source="key_owner" if owner else None,
-        description="Admin API key: administers the whole organization",
-        attrs={"api_key_id": key["id"], "owner_type": owner.get("type"), "used_by_nhi": mine}))
+    batch.identities.append(
+        Identity(
+            id=ident,
+            provider="openai",
+            scope=scope,
+            kind="openai_admin_key",
+            name=key.get("name") or key["id"],
+            created_at=ts(key.get("created_at")),
+            last_used_at=ts(key.get("last_used_at")),
+            owner=owner.get("email") or owner.get("name") or owner.get("id"),
+            owner_source="key_owner" if owner else None,
+            description="Admin API key: administers the whole organization",
+            attrs={"api_key_id": key["id"], "owner_type": owner.get("type"), "used_by_nhi": mine},
+        )
+    )
     expires_at = ts(key.get("expires_at"))
-    batch.credentials.append(Credential(
-        id=f"openai:admin_key/{key['id']}", identity_id=ident, provider="openai", scope=scope,
-        kind="admin_api_key", status=_status(expires_at, now), name=key.get("name"), created_at=ts(key.get("created_at")),
-        last_used_at=ts(key.get("last_used_at")), expires_at=ts(key.get("expires_at")),
-        supports_expiry="expires_at" in key, key_id=key["id"], hint=key["redacted_value"],
-        attrs={"used_by_nhi": mine, "owner_type": owner.get("type")}))
-    batch.grants.append(Grant(identity_id=ident, provider="openai", scope=scope, action="organization:admin",
-                              resource="organization", source="admin_api_key", source_type="admin_key",
-                              service="openai", is_admin=True, is_sensitive=True, is_privesc=True))
+    batch.credentials.append(
+        Credential(
+            id=f"openai:admin_key/{key['id']}",
+            identity_id=ident,
+            provider="openai",
+            scope=scope,
+            kind="admin_api_key",
+            status=_status(expires_at, now),
+            name=key.get("name"),
+            created_at=ts(key.get("created_at")),
+            last_used_at=ts(key.get("last_used_at")),
+            expires_at=ts(key.get("expires_at")),
+            supports_expiry="expires_at" in key,
+            key_id=key["id"],
+            hint=key["redacted_value"],
+            attrs={"used_by_nhi": mine, "owner_type": owner.get("type")},
+        )
+    )
+    batch.grants.append(
+        Grant(
+            identity_id=ident,
+            provider="openai",
+            scope=scope,
+            action="organization:admin",
+            resource="organization",
+            source="admin_api_key",
+            source_type="admin_key",
+            service="openai",
+            is_admin=True,
+            is_sensitive=True,
+            is_privesc=True,
+        )
+    )
     return batch
 
 

@@ -8,6 +8,7 @@
    agent as single credentials (the owner's other keys do not).
 4. Record for each agent who owns it, who it acts for and whether that is recorded per action.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,10 +54,14 @@ class UnionFind:
 
 def _identities(conn, ids) -> dict[str, sqlite3.Row]:
     """The live identities among ``ids`` (only agents' members are ever read whole)."""
-    return {r["id"]: r for r in conn.execute(
-        "SELECT id, provider, kind, name, owner, owner_source, tags, attrs FROM identity "
-        "WHERE id IN (SELECT value FROM json_each(?)) AND removed_at IS NULL ORDER BY rowid",
-        (json.dumps(sorted(set(ids))),))}
+    return {
+        r["id"]: r
+        for r in conn.execute(
+            "SELECT id, provider, kind, name, owner, owner_source, tags, attrs FROM identity "
+            "WHERE id IN (SELECT value FROM json_each(?)) AND removed_at IS NULL ORDER BY rowid",
+            (json.dumps(sorted(set(ids))),),
+        )
+    }
 
 
 def _seed_config_agents(conn, config) -> tuple[dict[str, Draft], dict[str, str]]:
@@ -64,25 +69,44 @@ def _seed_config_agents(conn, config) -> tuple[dict[str, Draft], dict[str, str]]
     owner_of: dict[str, str] = {}  # identity id -> config agent name
     # One scan per table selects the rows any agent's globs may match (SQL LIKE); ``matches``
     # (fnmatch with Unicode case folding) decides, agent by agent, as before.
-    identity_rows = glob_candidates(conn, "SELECT id, name FROM identity WHERE removed_at IS NULL AND", ("id", "name"),
-                                    [p for agent in config.agents for p in agent.identities])
-    credential_rows = glob_candidates(conn, "SELECT id, key_id, name FROM credential WHERE removed_at IS NULL AND",
-                                      ("id", "key_id", "name"), [p for agent in config.agents for p in agent.credentials])
+    identity_rows = glob_candidates(
+        conn,
+        "SELECT id, name FROM identity WHERE removed_at IS NULL AND",
+        ("id", "name"),
+        [p for agent in config.agents for p in agent.identities],
+    )
+    credential_rows = glob_candidates(
+        conn,
+        "SELECT id, key_id, name FROM credential WHERE removed_at IS NULL AND",
+        ("id", "key_id", "name"),
+        [p for agent in config.agents for p in agent.credentials],
+    )
     for agent in config.agents:
-        draft = drafts.setdefault(agent.name, Draft(agent.name, "config", agent.owner, "config" if agent.owner else None,
-                                                    agent.acts_for, "config" if agent.acts_for else None,
-                                                    agent.description))
+        draft = drafts.setdefault(
+            agent.name,
+            Draft(
+                agent.name,
+                "config",
+                agent.owner,
+                "config" if agent.owner else None,
+                agent.acts_for,
+                "config" if agent.acts_for else None,
+                agent.description,
+            ),
+        )
         for identity_id, name in identity_rows if agent.identities else ():
             pattern = matches(agent.identities, identity_id, name)
             if pattern and not matches(agent.reject, identity_id, name) and identity_id not in owner_of:
-                draft.identities[identity_id] = [Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}",
-                                                          "strong")]
+                draft.identities[identity_id] = [
+                    Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}", "strong")
+                ]
                 owner_of[identity_id] = agent.name
         for cred_id, key_id, name in credential_rows if agent.credentials else ():
             pattern = matches(agent.credentials, cred_id, key_id, name)
             if pattern and not matches(agent.reject, cred_id):
-                draft.credentials[cred_id] = [Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}",
-                                                       "strong")]
+                draft.credentials[cred_id] = [
+                    Evidence("config", f"nhi.yaml agent {agent.name}: pattern {pattern}", "strong")
+                ]
     return drafts, owner_of
 
 
@@ -96,7 +120,8 @@ def _group(conn, identities, evidence, owner_of) -> tuple[UnionFind, dict[str, l
     # same agent name are one agent.
     groups: dict[str, list[str]] = defaultdict(list)
     for identity_id, attrs in conn.execute(
-            "SELECT id, attrs FROM identity WHERE kind = 'mcp_server' AND removed_at IS NULL ORDER BY rowid"):
+        "SELECT id, attrs FROM identity WHERE kind = 'mcp_server' AND removed_at IS NULL ORDER BY rowid"
+    ):
         attrs = json.loads(attrs or "{}")
         groups["file:" + (attrs.get("config_file") or identity_id.split("#", 1)[0])].append(identity_id)
     declared: set[str] = set()
@@ -113,16 +138,18 @@ def _group(conn, identities, evidence, owner_of) -> tuple[UnionFind, dict[str, l
         name = (identities[identity_id]["name"] or "").lower()
         if name in declared and identity_id not in groups["tag:" + name]:
             groups["tag:" + name].append(identity_id)
-            evidence[identity_id].append(Evidence("declared_name", f"named like the agent {name} declared by tag",
-                                                  "medium"))
+            evidence[identity_id].append(
+                Evidence("declared_name", f"named like the agent {name} declared by tag", "medium")
+            )
     for members in groups.values():
         for other in members[1:]:
             uf.union(members[0], other)
     held: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for holder, target_cred, target_identity, method, live in conn.execute(
-            """SELECT s.identity_id, t.id, t.identity_id, l.method, h.id IS NOT NULL FROM credential_link l
+        """SELECT s.identity_id, t.id, t.identity_id, l.method, h.id IS NOT NULL FROM credential_link l
                JOIN credential s ON s.id = l.sighting_id JOIN credential t ON t.id = l.target_id
-               LEFT JOIN identity h ON h.id = s.identity_id AND h.removed_at IS NULL"""):
+               LEFT JOIN identity h ON h.id = s.identity_id AND h.removed_at IS NULL"""
+    ):
         held[holder].append((target_cred, target_identity, method))
         if target_identity in agentish and live:
             uf.union(holder, target_identity)
@@ -164,7 +191,8 @@ def build_agents(conn: sqlite3.Connection, config, scan_id: int, timings: dict |
                 for target_cred, target_identity, method in held.get(holder, []):
                     if target_identity not in draft.identities:
                         draft.credentials.setdefault(target_cred, []).append(
-                            Evidence("linked_credential", f"embedded in {holder} ({method})", "strong"))
+                            Evidence("linked_credential", f"embedded in {holder} ({method})", "strong")
+                        )
     with step(timings, "write"):
         _write(conn, drafts, identities, scan_id)
     return sorted(drafts)
@@ -179,8 +207,11 @@ def _discovered_draft(members, identities, evidence, drafts) -> Draft:
 
     lead = sorted(members, key=rank)[0]
     tag = next((e for e in evidence.get(lead, []) if e.kind == "tag"), None)
-    name = tag.detail.split("=", 1)[1] if tag and "=" in tag.detail and tag.detail.split("=", 1)[1].lower() not in (
-        "true", "yes", "1") else identities[lead]["name"]
+    name = (
+        tag.detail.split("=", 1)[1]
+        if tag and "=" in tag.detail and tag.detail.split("=", 1)[1].lower() not in ("true", "yes", "1")
+        else identities[lead]["name"]
+    )
     base, n = name, 2
     while name in drafts:
         name, n = f"{base}-{n}", n + 1
@@ -204,8 +235,9 @@ def _owner_status(conn, owner: str | None, have_people: bool, memo: dict) -> str
     if not have_people:  # no people directory: nothing to check an owner against
         return "unknown"
     if owner not in memo:  # many agents share an owner; each lookup scans the directory
-        row = conn.execute("SELECT active FROM person WHERE id = lower(?) OR lower(email) = lower(?)",
-                           (owner, owner)).fetchone()
+        row = conn.execute(
+            "SELECT active FROM person WHERE id = lower(?) OR lower(email) = lower(?)", (owner, owner)
+        ).fetchone()
         memo[owner] = "not_in_directory" if row is None else ("active" if row[0] else "left")
     return memo[owner]
 
@@ -215,14 +247,18 @@ def _write(conn, drafts: dict[str, Draft], identities, scan_id: int) -> None:
     conn.execute("DELETE FROM agent")
     have_people = conn.execute("SELECT 1 FROM person LIMIT 1").fetchone() is not None
     wanted = sorted({c for draft in drafts.values() for c in draft.credentials})
-    credential_provider = dict(conn.execute("SELECT id, provider FROM credential WHERE id IN "
-                                            "(SELECT value FROM json_each(?))", (json.dumps(wanted),)))
+    credential_provider = dict(
+        conn.execute(
+            "SELECT id, provider FROM credential WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(wanted),)
+        )
+    )
     # One query per kind of delegation fact for every member at once.
     facts = load_facts(conn, [i for draft in drafts.values() for i in draft.identities], wanted)
     owners: dict[str, str] = {}
     for draft in drafts.values():
-        all_evidence = [e for ev in draft.identities.values() for e in ev] + \
-                       [e for ev in draft.credentials.values() for e in ev]
+        all_evidence = [e for ev in draft.identities.values() for e in ev] + [
+            e for ev in draft.credentials.values() for e in ev
+        ]
         confidence = "high" if draft.source == "config" else confidence_of(all_evidence)
         owner, owner_source = _owner(draft, identities)
         statements = [statement_for(identities[i], facts) for i in sorted(draft.identities)]
@@ -233,16 +269,44 @@ def _write(conn, drafts: dict[str, Draft], identities, scan_id: int) -> None:
         conn.execute(
             "INSERT INTO agent (name, source, confidence, owner, owner_source, owner_status, acts_for, "
             "acts_for_source, delegation, delegation_detail, description, scan_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (draft.name, draft.source, confidence, owner, owner_source, _owner_status(conn, owner, have_people, owners),
-             acts_for, acts_for_source, status, json.dumps([s.as_dict() for s in statements]), draft.description, scan_id))
+            (
+                draft.name,
+                draft.source,
+                confidence,
+                owner,
+                owner_source,
+                _owner_status(conn, owner, have_people, owners),
+                acts_for,
+                acts_for_source,
+                status,
+                json.dumps([s.as_dict() for s in statements]),
+                draft.description,
+                scan_id,
+            ),
+        )
         members = []
         for identity_id, ev in draft.identities.items():
             ev = [e for e in ev if e.strength != "weak"] or ev  # a name says nothing beside evidence
-            members.append((draft.name, identity_id, identities[identity_id]["provider"],
-                            "high" if draft.source == "config" else confidence_of(ev),
-                            json.dumps([e.as_dict() for e in ev])))
+            members.append(
+                (
+                    draft.name,
+                    identity_id,
+                    identities[identity_id]["provider"],
+                    "high" if draft.source == "config" else confidence_of(ev),
+                    json.dumps([e.as_dict() for e in ev]),
+                )
+            )
         conn.executemany("INSERT INTO agent_member VALUES (?, 'identity', ?, ?, ?, ?)", members)
-        conn.executemany("INSERT OR IGNORE INTO agent_member VALUES (?, 'credential', ?, ?, ?, ?)",
-                         [(draft.name, credential_id, credential_provider.get(credential_id, "unknown"),
-                           confidence_of(ev), json.dumps([e.as_dict() for e in ev]))
-                          for credential_id, ev in draft.credentials.items()])
+        conn.executemany(
+            "INSERT OR IGNORE INTO agent_member VALUES (?, 'credential', ?, ?, ?, ?)",
+            [
+                (
+                    draft.name,
+                    credential_id,
+                    credential_provider.get(credential_id, "unknown"),
+                    confidence_of(ev),
+                    json.dumps([e.as_dict() for e in ev]),
+                )
+                for credential_id, ev in draft.credentials.items()
+            ],
+        )

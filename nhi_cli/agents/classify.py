@@ -6,6 +6,7 @@ platform, an MCP server entry, an Entra Agent ID object, a Vertex AI service age
 and ``weak`` (only the name or description looks like an agent: marked as such, never enough
 to call it more than a candidate). Every classification keeps its evidence.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,11 +22,15 @@ AGENT_PLATFORM_SERVICES = {
     "bedrock-agentcore.amazonaws.com": "Amazon Bedrock AgentCore",
 }
 VERTEX_SERVICE_AGENT = re.compile(r"@gcp-sa-(aiplatform|aiplatform-re|vertex|discoveryengine)[.-]", re.I)
-AGENT_KINDS = {"mcp_server": "MCP server entry", "agent_identity": "Entra Agent ID object",
-               "entra_agent": "Entra Agent ID object"}
+AGENT_KINDS = {
+    "mcp_server": "MCP server entry",
+    "agent_identity": "Entra Agent ID object",
+    "entra_agent": "Entra Agent ID object",
+}
 AI_PROVIDERS = {"openai": "OpenAI", "anthropic": "Anthropic"}
-AGENTISH_NAME = re.compile(r"(?<![a-z])(agent|bot|copilot|assistant|gpt|llm|claude|mcp|langchain|autogen|crew)(?![a-z])",
-                           re.I)
+AGENTISH_NAME = re.compile(
+    r"(?<![a-z])(agent|bot|copilot|assistant|gpt|llm|claude|mcp|langchain|autogen|crew)(?![a-z])", re.I
+)
 STRENGTH_ORDER = {"strong": 3, "medium": 2, "weak": 1}
 CONFIDENCE = {"strong": "high", "medium": "medium", "weak": "low"}
 
@@ -96,15 +101,17 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
     # Tags: json_each over objects that mention an agent key; tags with JSON escapes (a key could
     # be spelt \u0061gent) are decoded by Python instead.
     for identity_id, name, key, value, json_type in conn.execute(
-            """SELECT i.id, i.name, t.key, t.value, t.type FROM identity i, json_each(i.tags) t
+        """SELECT i.id, i.name, t.key, t.value, t.type FROM identity i, json_each(i.tags) t
                WHERE i.removed_at IS NULL AND i.tags LIKE '%agent%' AND i.tags NOT LIKE '%\\%'
-                 AND json_type(i.tags) = 'object' AND t.key LIKE '%agent'"""):
+                 AND json_type(i.tags) = 'object' AND t.key LIKE '%agent'"""
+    ):
         ev = _tag_evidence(key, _tag_value(value, json_type))
         if ev:
             add(identity_id, name, ev)
     for identity_id, name, tags in conn.execute(
-            "SELECT id, name, tags FROM identity WHERE removed_at IS NULL AND tags LIKE '%\\%' "
-            "AND (tags LIKE '%agent%' OR tags LIKE '%\\u%')"):
+        "SELECT id, name, tags FROM identity WHERE removed_at IS NULL AND tags LIKE '%\\%' "
+        "AND (tags LIKE '%agent%' OR tags LIKE '%\\u%')"
+    ):
         tags = json.loads(tags or "{}")
         for key, value in tags.items() if isinstance(tags, dict) else ():
             ev = _tag_evidence(key, value)
@@ -112,9 +119,10 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
                 add(identity_id, name, ev)
     # Agent kinds (MCP servers, Entra Agent ID objects) and Agent ID markers in attrs.
     for identity_id, name, kind, attrs in conn.execute(
-            f"SELECT id, name, kind, attrs FROM identity WHERE removed_at IS NULL "
-            f"AND (kind IN ({_marks(AGENT_KINDS)}) OR attrs LIKE '%agent_id%' OR attrs LIKE '%\\u%')",
-            tuple(AGENT_KINDS)):
+        f"SELECT id, name, kind, attrs FROM identity WHERE removed_at IS NULL "
+        f"AND (kind IN ({_marks(AGENT_KINDS)}) OR attrs LIKE '%agent_id%' OR attrs LIKE '%\\u%')",
+        tuple(AGENT_KINDS),
+    ):
         attrs = json.loads(attrs or "{}")
         if kind in AGENT_KINDS:
             client = attrs.get("client") if isinstance(attrs, dict) else None
@@ -123,36 +131,46 @@ def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[s
         elif isinstance(attrs, dict) and (attrs.get("agent_identity") or attrs.get("entra_agent_id")):
             add(identity_id, name, Evidence("agent_object", "Entra Agent ID object", "strong"))
     for identity_id, name in conn.execute(
-            "SELECT id, name FROM identity WHERE removed_at IS NULL AND provider = 'gcp' "
-            f"AND (id LIKE '%@gcp-sa-%' OR {NON_ASCII.format('id')})"):
+        "SELECT id, name FROM identity WHERE removed_at IS NULL AND provider = 'gcp' "
+        f"AND (id LIKE '%@gcp-sa-%' OR {NON_ASCII.format('id')})"
+    ):
         if VERTEX_SERVICE_AGENT.search(identity_id):
             add(identity_id, name, Evidence("platform_identity", "Vertex AI service agent", "strong"))
     for identity_id, name, provider, kind in conn.execute(
-            f"SELECT id, name, provider, kind FROM identity WHERE removed_at IS NULL "
-            f"AND provider IN ({_marks(AI_PROVIDERS)})", tuple(AI_PROVIDERS)):
+        f"SELECT id, name, provider, kind FROM identity WHERE removed_at IS NULL "
+        f"AND provider IN ({_marks(AI_PROVIDERS)})",
+        tuple(AI_PROVIDERS),
+    ):
         add(identity_id, name, Evidence("ai_provider", f"{AI_PROVIDERS[provider]} {kind}", "medium"))
     # Names and descriptions (weak): a LIKE per word selects the few rows the regex then judges.
     words = " OR ".join(f"name LIKE '%{w}%' OR description LIKE '%{w}%'" for w in AGENTISH_WORDS)
     for identity_id, name, description in conn.execute(
-            f"SELECT id, name, description FROM identity WHERE removed_at IS NULL AND is_platform = 0 "
-            f"AND ({words} OR {NON_ASCII.format('name')} OR {NON_ASCII.format('description')})"):
+        f"SELECT id, name, description FROM identity WHERE removed_at IS NULL AND is_platform = 0 "
+        f"AND ({words} OR {NON_ASCII.format('name')} OR {NON_ASCII.format('description')})"
+    ):
         hit = AGENTISH_NAME.search(f"{name} {description or ''}")
         if hit:
             where = "name" if AGENTISH_NAME.search(name) else "description"
             add(identity_id, name, Evidence("name", f"{where} contains '{hit.group(0)}' (weak evidence)", "weak"))
 
     for identity_id, name, principal in conn.execute(
-            "SELECT t.identity_id, i.name, t.principal FROM trust t JOIN identity i ON i.id = t.identity_id "
-            f"AND i.removed_at IS NULL WHERE t.principal_type = 'service' "
-            f"AND t.principal IN ({_marks(AGENT_PLATFORM_SERVICES)})", tuple(AGENT_PLATFORM_SERVICES)):
-        add(identity_id, name, Evidence("platform_trust",
-                                        f"trusted by {principal} ({AGENT_PLATFORM_SERVICES[principal]})", "strong"))
+        "SELECT t.identity_id, i.name, t.principal FROM trust t JOIN identity i ON i.id = t.identity_id "
+        f"AND i.removed_at IS NULL WHERE t.principal_type = 'service' "
+        f"AND t.principal IN ({_marks(AGENT_PLATFORM_SERVICES)})",
+        tuple(AGENT_PLATFORM_SERVICES),
+    ):
+        add(
+            identity_id,
+            name,
+            Evidence("platform_trust", f"trusted by {principal} ({AGENT_PLATFORM_SERVICES[principal]})", "strong"),
+        )
 
     # A key of this identity sits in an agent's MCP config: something agent-like uses it.
     for identity_id, name, location in conn.execute(
-            """SELECT DISTINCT t.identity_id, i.name, s.identity_id FROM credential_link l
+        """SELECT DISTINCT t.identity_id, i.name, s.identity_id FROM credential_link l
                JOIN credential t ON t.id = l.target_id JOIN credential s ON s.id = l.sighting_id
-               JOIN identity i ON i.id = t.identity_id AND i.removed_at IS NULL""").fetchall():
+               JOIN identity i ON i.id = t.identity_id AND i.removed_at IS NULL"""
+    ).fetchall():
         add(identity_id, name, Evidence("linked_credential", f"its credential is embedded in {location}", "medium"))
 
     result = {}

@@ -8,6 +8,7 @@ impersonation by a person (the caller is logged), a GitHub user-to-server token.
 secret pasted into an MCP config) acts as itself, or as whoever owns it, with no record of the
 person the agent was serving.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,6 +39,7 @@ def _attrs(value) -> dict:
 @dataclass
 class Facts:
     """What the statements need, read with one query per kind of fact for many subjects."""
+
     trusts: dict[str, list] = field(default_factory=dict)
     active_keys: dict[str, int] = field(default_factory=dict)
     delegated: dict[str, int] = field(default_factory=dict)
@@ -50,25 +52,43 @@ def load_facts(conn: sqlite3.Connection, identity_ids, credential_ids=()) -> Fac
     facts = Facts()
     ids = json.dumps(sorted(set(identity_ids)))
     if identity_ids:
-        for row in conn.execute("SELECT identity_id, principal_type, principal, requires_source_identity FROM trust "
-                                "WHERE identity_id IN (SELECT value FROM json_each(?))", (ids,)):
+        for row in conn.execute(
+            "SELECT identity_id, principal_type, principal, requires_source_identity FROM trust "
+            "WHERE identity_id IN (SELECT value FROM json_each(?))",
+            (ids,),
+        ):
             facts.trusts.setdefault(row["identity_id"], []).append(row)
-        facts.active_keys = dict(conn.execute(
-            "SELECT identity_id, COUNT(*) FROM credential WHERE identity_id IN (SELECT value FROM json_each(?)) "
-            "AND status = 'active' AND removed_at IS NULL AND kind <> 'embedded_secret' GROUP BY identity_id", (ids,)))
-        facts.embedded = dict(conn.execute(
-            "SELECT identity_id, COUNT(*) FROM credential WHERE identity_id IN (SELECT value FROM json_each(?)) "
-            "AND kind = 'embedded_secret' AND removed_at IS NULL GROUP BY identity_id", (ids,)))
+        facts.active_keys = dict(
+            conn.execute(
+                "SELECT identity_id, COUNT(*) FROM credential WHERE identity_id IN (SELECT value FROM json_each(?)) "
+                "AND status = 'active' AND removed_at IS NULL AND kind <> 'embedded_secret' GROUP BY identity_id",
+                (ids,),
+            )
+        )
+        facts.embedded = dict(
+            conn.execute(
+                "SELECT identity_id, COUNT(*) FROM credential WHERE identity_id IN (SELECT value FROM json_each(?)) "
+                "AND kind = 'embedded_secret' AND removed_at IS NULL GROUP BY identity_id",
+                (ids,),
+            )
+        )
         for identity_id, delegated, app in conn.execute(
-                "SELECT identity_id, COUNT(CASE WHEN source_type LIKE '%delegated%' THEN 1 END), "
-                "COUNT(CASE WHEN source_type NOT LIKE '%delegated%' THEN 1 END) FROM \"grant\" "
-                "WHERE identity_id IN (SELECT value FROM json_each(?)) GROUP BY identity_id", (ids,)):
+            "SELECT identity_id, COUNT(CASE WHEN source_type LIKE '%delegated%' THEN 1 END), "
+            "COUNT(CASE WHEN source_type NOT LIKE '%delegated%' THEN 1 END) FROM \"grant\" "
+            "WHERE identity_id IN (SELECT value FROM json_each(?)) GROUP BY identity_id",
+            (ids,),
+        ):
             facts.delegated[identity_id], facts.app[identity_id] = delegated, app
     if credential_ids:
-        facts.credentials = {r["id"]: r for r in conn.execute(
-            "SELECT k.id, k.provider, k.kind, k.attrs, i.name AS owner_name, i.kind AS owner_kind, "
-            "i.attrs AS owner_attrs FROM credential k LEFT JOIN identity i ON i.id = k.identity_id "
-            "WHERE k.id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(credential_ids))),))}
+        facts.credentials = {
+            r["id"]: r
+            for r in conn.execute(
+                "SELECT k.id, k.provider, k.kind, k.attrs, i.name AS owner_name, i.kind AS owner_kind, "
+                "i.attrs AS owner_attrs FROM credential k LEFT JOIN identity i ON i.id = k.identity_id "
+                "WHERE k.id IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(set(credential_ids))),),
+            )
+        }
     return facts
 
 
@@ -85,12 +105,18 @@ def credential_statement(credential_id: str | None, facts: Facts) -> Statement:
     cred = facts.credentials.get(credential_id) if credential_id is not None else None
     if cred is None:
         return Statement(credential_id or "?", "unknown", "unknown", "credential no longer in the inventory")
-    person = _person_of(cred["owner_kind"], cred["owner_name"],
-                        {**_attrs(cred["owner_attrs"]), **_attrs(cred["attrs"])})
+    person = _person_of(
+        cred["owner_kind"], cred["owner_name"], {**_attrs(cred["owner_attrs"]), **_attrs(cred["attrs"])}
+    )
     detail = f"static {cred['provider']} {cred['kind']}"
     if person:
-        return Statement(cred["id"], cred["provider"], "not_recorded",
-                         f"{detail} of {person}: actions appear as that person, not as the agent", person)
+        return Statement(
+            cred["id"],
+            cred["provider"],
+            "not_recorded",
+            f"{detail} of {person}: actions appear as that person, not as the agent",
+            person,
+        )
     return Statement(cred["id"], cred["provider"], "not_recorded", f"{detail}: acts as itself")
 
 
@@ -104,42 +130,81 @@ def statement_for(row, facts: Facts) -> Statement:
     if provider == "aws" and kind == "iam_role":
         if trusts and all(t["requires_source_identity"] for t in trusts if t["principal_type"] != "service"):
             if any(t["principal_type"] != "service" for t in trusts):
-                return Statement(subject, provider, "recorded",
-                                 "role trust requires sts:SourceIdentity: every session names the person it acts for")
-        return Statement(subject, provider, "not_recorded",
-                         "role trust does not require sts:SourceIdentity: sessions do not name the person served")
+                return Statement(
+                    subject,
+                    provider,
+                    "recorded",
+                    "role trust requires sts:SourceIdentity: every session names the person it acts for",
+                )
+        return Statement(
+            subject,
+            provider,
+            "not_recorded",
+            "role trust does not require sts:SourceIdentity: sessions do not name the person served",
+        )
     if provider == "aws" and kind == "iam_user":
-        return Statement(subject, provider, "not_recorded",
-                         "IAM user with long-lived keys acts as itself: no record of the person it acts for")
+        return Statement(
+            subject,
+            provider,
+            "not_recorded",
+            "IAM user with long-lived keys acts as itself: no record of the person it acts for",
+        )
     if provider == "gcp":
         people = sorted(t["principal"] for t in trusts if str(t["principal"]).startswith("user:"))
         if active_keys:
-            return Statement(subject, provider, "not_recorded",
-                             f"{active_keys} downloaded key(s): whoever holds a key acts as the service account")
+            return Statement(
+                subject,
+                provider,
+                "not_recorded",
+                f"{active_keys} downloaded key(s): whoever holds a key acts as the service account",
+            )
         if people:
-            return Statement(subject, provider, "recorded",
-                             "impersonated by " + ", ".join(people) + ": audit logs name the caller",
-                             people[0].split(":", 1)[1])
+            return Statement(
+                subject,
+                provider,
+                "recorded",
+                "impersonated by " + ", ".join(people) + ": audit logs name the caller",
+                people[0].split(":", 1)[1],
+            )
         return Statement(subject, provider, "unknown", "no key and no person may impersonate it")
     if provider == "azure":
         delegated, app = facts.delegated.get(subject, 0), facts.app.get(subject, 0)
         if delegated and not app and not active_keys:
-            return Statement(subject, provider, "recorded",
-                             "delegated permissions only: acts on behalf of the signed-in user, who is logged")
-        return Statement(subject, provider, "not_recorded",
-                         "application permissions or its own secrets: acts as itself, not as a person")
+            return Statement(
+                subject,
+                provider,
+                "recorded",
+                "delegated permissions only: acts on behalf of the signed-in user, who is logged",
+            )
+        return Statement(
+            subject,
+            provider,
+            "not_recorded",
+            "application permissions or its own secrets: acts as itself, not as a person",
+        )
     if provider == "github":
         if kind == "github_app_installation":
-            return Statement(subject, provider, "not_recorded",
-                             "installation token: acts as the app, not as the person it serves")
+            return Statement(
+                subject, provider, "not_recorded", "installation token: acts as the app, not as the person it serves"
+            )
         if kind == "github_deploy_key":
             return Statement(subject, provider, "not_recorded", "deploy key: an SSH key that acts as itself")
-        return Statement(subject, provider, "not_recorded",
-                         f"a user's token used by an agent: actions appear as {row['name']}", row["owner"])
+        return Statement(
+            subject,
+            provider,
+            "not_recorded",
+            f"a user's token used by an agent: actions appear as {row['name']}",
+            row["owner"],
+        )
     if provider == "openai":
         if attrs.get("user_id") and row["owner"]:
-            return Statement(subject, provider, "not_recorded",
-                             f"user-owned key: requests appear as {row['owner']}, not as the agent", row["owner"])
+            return Statement(
+                subject,
+                provider,
+                "not_recorded",
+                f"user-owned key: requests appear as {row['owner']}, not as the agent",
+                row["owner"],
+            )
         return Statement(subject, provider, "not_recorded", "service-account key: acts as itself")
     if provider == "anthropic":
         creator = f" (created by {row['owner']})" if row["owner"] else ""
@@ -147,8 +212,12 @@ def statement_for(row, facts: Facts) -> Statement:
     if kind == "mcp_server":
         embedded = facts.embedded.get(subject, 0)
         if embedded:
-            return Statement(subject, provider, "not_recorded",
-                             f"{embedded} static secret(s) in the config: acts as whoever owns them")
+            return Statement(
+                subject,
+                provider,
+                "not_recorded",
+                f"{embedded} static secret(s) in the config: acts as whoever owns them",
+            )
         return Statement(subject, provider, "unknown", "no embedded secret; authorisation happens elsewhere")
     return Statement(subject, provider, "unknown", f"no delegation model for {provider} {kind}")
 

@@ -10,6 +10,7 @@ Methods, strongest first:
   suffix must agree;
 - ``github_last_eight``: GitHub SSO authorizations expose a token's last eight characters.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -42,26 +43,35 @@ def find_links(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
     links: set[tuple[str, str, str]] = set()
     sightings = conn.execute(
         "SELECT id, key_id, hint, secret_hash, attrs FROM credential "
-        f"WHERE removed_at IS NULL AND kind IN ({','.join('?' * len(SIGHTING_KINDS))})", SIGHTING_KINDS
+        f"WHERE removed_at IS NULL AND kind IN ({','.join('?' * len(SIGHTING_KINDS))})",
+        SIGHTING_KINDS,
     ).fetchall()
     if not sightings:
         return []
     # Set-based joins for exact identifiers.
-    links.update(conn.execute(
-        """SELECT s.id, t.id, 'aws_key_id' FROM credential s
+    links.update(
+        conn.execute(
+            """SELECT s.id, t.id, 'aws_key_id' FROM credential s
            JOIN credential t ON t.provider = 'aws' AND (t.id = s.key_id OR t.key_id = s.key_id)
            WHERE s.kind = 'embedded_secret' AND s.key_id IS NOT NULL
-             AND s.removed_at IS NULL AND t.removed_at IS NULL""").fetchall())
+             AND s.removed_at IS NULL AND t.removed_at IS NULL"""
+        ).fetchall()
+    )
     links = {(a, b, c) for a, b, c in links}
-    links.update((a, b, c) for a, b, c in conn.execute(
-        """SELECT s.id, t.id, 'secret_hash' FROM credential s
+    links.update(
+        (a, b, c)
+        for a, b, c in conn.execute(
+            """SELECT s.id, t.id, 'secret_hash' FROM credential s
            JOIN credential t ON t.secret_hash = s.secret_hash AND t.id <> s.id AND t.kind <> 'embedded_secret'
            WHERE s.kind = 'embedded_secret' AND s.secret_hash IS NOT NULL
-             AND s.removed_at IS NULL AND t.removed_at IS NULL""").fetchall())
+             AND s.removed_at IS NULL AND t.removed_at IS NULL"""
+        ).fetchall()
+    )
     # Hints: candidates share the last characters; compare the shapes in Python (few rows).
     targets = conn.execute(
         "SELECT id, provider, hint FROM credential WHERE removed_at IS NULL AND hint IS NOT NULL "
-        "AND kind <> 'embedded_secret' AND provider IN ('openai', 'anthropic', 'github')").fetchall()
+        "AND kind <> 'embedded_secret' AND provider IN ('openai', 'anthropic', 'github')"
+    ).fetchall()
     by_suffix: dict[str, list] = {}
     for target in targets:
         hint = target["hint"]
@@ -85,6 +95,5 @@ def find_links(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
 def write_links(conn: sqlite3.Connection) -> int:
     links = find_links(conn)
     conn.execute("DELETE FROM credential_link")
-    conn.executemany("INSERT OR IGNORE INTO credential_link (sighting_id, target_id, method) VALUES (?, ?, ?)",
-                     links)
+    conn.executemany("INSERT OR IGNORE INTO credential_link (sighting_id, target_id, method) VALUES (?, ?, ?)", links)
     return len(links)

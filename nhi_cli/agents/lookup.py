@@ -8,6 +8,7 @@ a source to ``_SOURCES`` below, so every caller sees them without changing.
 
 Members are read from the v_* views, so removed identities and credentials never come back.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -49,7 +50,9 @@ def _config_source(conn: sqlite3.Connection, config, name: str) -> AgentMembers 
     if agent.identities:
         for row in conn.execute("SELECT * FROM v_identities ORDER BY provider, scope, id"):
             row = dict(row)
-            if _matches(agent.identities, row["id"], row["name"]) and not _matches(agent.reject, row["id"], row["name"]):
+            if _matches(agent.identities, row["id"], row["name"]) and not _matches(
+                agent.reject, row["id"], row["name"]
+            ):
                 members.add_identity(row)
     ids = {i["id"] for i in members.identities}
     for row in conn.execute("SELECT * FROM v_credentials ORDER BY provider, scope, id"):
@@ -68,8 +71,9 @@ def _stored_source(conn: sqlite3.Connection, config, name: str) -> AgentMembers 
     owner_row = conn.execute("SELECT owner, source FROM agent WHERE name = ?", (name,)).fetchone()
     if not rows and owner_row is None:
         return None
-    members = AgentMembers(name=name, owner=owner_row[0] if owner_row else None,
-                           sources=[owner_row[1] if owner_row else "discovered"])
+    members = AgentMembers(
+        name=name, owner=owner_row[0] if owner_row else None, sources=[owner_row[1] if owner_row else "discovered"]
+    )
     for member_type, member_id in rows:
         view = "v_identities" if member_type == "identity" else "v_credentials"
         row = conn.execute(f"SELECT * FROM {view} WHERE id = ?", (member_id,)).fetchone()
@@ -110,9 +114,12 @@ def agent_members(conn: sqlite3.Connection, config, name: str) -> AgentMembers |
     if found is not None and agent is not None and agent.reject:  # the config's word wins over a derivation
         found.identities = [i for i in found.identities if not _matches(agent.reject, i["id"], i["name"])]
         kept = {i["id"] for i in found.identities}
-        found.credentials = [c for c in found.credentials
-                             if not _matches(agent.reject, c["id"], c.get("identity_name"))
-                             and (c["identity_id"] in kept or not _matches(agent.reject, c["identity_id"]))]
+        found.credentials = [
+            c
+            for c in found.credentials
+            if not _matches(agent.reject, c["id"], c.get("identity_name"))
+            and (c["identity_id"] in kept or not _matches(agent.reject, c["identity_id"]))
+        ]
     return found
 
 
@@ -124,8 +131,15 @@ def agent_names(conn: sqlite3.Connection, config) -> list[str]:
 
 def agents_of_identity(conn: sqlite3.Connection, config, identity_id: str, identity_name: str | None) -> list[str]:
     """Agents this identity belongs to, configured or discovered (for a blast radius)."""
-    configured = {a.name for a in config.agents
-                  if _matches(a.identities, identity_id, identity_name) and not _matches(a.reject, identity_id, identity_name)}
-    stored = {r[0] for r in conn.execute(
-        "SELECT agent_name FROM agent_member WHERE member_type = 'identity' AND member_id = ?", (identity_id,))}
+    configured = {
+        a.name
+        for a in config.agents
+        if _matches(a.identities, identity_id, identity_name) and not _matches(a.reject, identity_id, identity_name)
+    }
+    stored = {
+        r[0]
+        for r in conn.execute(
+            "SELECT agent_name FROM agent_member WHERE member_type = 'identity' AND member_id = ?", (identity_id,)
+        )
+    }
     return sorted(configured | stored)

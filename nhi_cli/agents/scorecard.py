@@ -9,6 +9,7 @@ Each property passes or fails with the reasons behind it:
   (each has a connector that can revoke it; every secret found in a config resolves to one),
   no open finding about long-lived or unrevocable credentials.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,7 +69,8 @@ def findings_by_agent(conn, scan_id: int | None, name: str | None = None) -> dic
                   o.severity, o.reason
            FROM hits h JOIN open o ON o.fingerprint = h.fingerprint JOIN finding f ON f.fingerprint = h.fingerprint
            ORDER BY h.agent_name, {sql_rank("o.severity")} DESC, f.rule_id, f.resource_id""",
-        {"a": name, "s": scan_id}).fetchall()
+        {"a": name, "s": scan_id},
+    ).fetchall()
     found: dict[str, list[dict]] = {}
     for r in rows:
         found.setdefault(r["agent_name"], []).append({k: r[k] for k in r.keys() if k != "agent_name"})
@@ -83,31 +85,40 @@ def revocability_gaps_by_agent(conn, name: str | None = None) -> dict[str, list[
     # v_agent_credentials is a UNION (rows come sorted by every column); the agent filter is not
     # pushed into it, so it is read once for every agent rather than once per agent.
     for row in conn.execute(
-            "SELECT c.agent_name, c.credential_id, c.provider, c.kind FROM v_agent_credentials c "
-            f"WHERE c.status = 'active' AND c.kind <> 'embedded_secret' {one.format('c.agent_name')} "
-            "ORDER BY c.agent_name, c.credential_id, c.identity_id, c.provider, c.kind, c.status, c.via", {"a": name}):
+        "SELECT c.agent_name, c.credential_id, c.provider, c.kind FROM v_agent_credentials c "
+        f"WHERE c.status = 'active' AND c.kind <> 'embedded_secret' {one.format('c.agent_name')} "
+        "ORDER BY c.agent_name, c.credential_id, c.identity_id, c.provider, c.kind, c.status, c.via",
+        {"a": name},
+    ):
         if row["kind"] not in revoke_kinds(row["provider"]):
             gaps.setdefault(row["agent_name"], []).append(
-                f"nhi cannot revoke {row['provider']} {row['kind']} {row['credential_id']}")
+                f"nhi cannot revoke {row['provider']} {row['kind']} {row['credential_id']}"
+            )
     for row in conn.execute(
-            f"""SELECT m.agent_name, s.attrs FROM v_agent_identities m JOIN credential s ON s.identity_id = m.identity_id
-               WHERE s.kind = 'embedded_secret' AND s.removed_at IS NULL {one.format('m.agent_name')}
+        f"""SELECT m.agent_name, s.attrs FROM v_agent_identities m JOIN credential s ON s.identity_id = m.identity_id
+               WHERE s.kind = 'embedded_secret' AND s.removed_at IS NULL {one.format("m.agent_name")}
                  AND NOT EXISTS (SELECT 1 FROM credential_link l WHERE l.sighting_id = s.id)
-               ORDER BY m.agent_name, m.identity_id, s.rowid""", {"a": name}):
+               ORDER BY m.agent_name, m.identity_id, s.rowid""",
+        {"a": name},
+    ):
         secret_type = json.loads(row["attrs"] or "{}").get("secret_type", "secret")
         gaps.setdefault(row["agent_name"], []).append(
-            f"{secret_type} in a config resolves to no inventory credential: revoke it at its issuer")
+            f"{secret_type} in a config resolves to no inventory credential: revoke it at its issuer"
+        )
     # Identities that act without a key of their own (roles, service principals) must be
     # revocable as identities.
     for row in conn.execute(
-            f"""SELECT m.agent_name, m.identity_id, m.provider, m.identity_kind FROM v_agent_identities m
-               WHERE m.identity_kind <> 'mcp_server' {one.format('m.agent_name')}
+        f"""SELECT m.agent_name, m.identity_id, m.provider, m.identity_kind FROM v_agent_identities m
+               WHERE m.identity_kind <> 'mcp_server' {one.format("m.agent_name")}
                  AND NOT EXISTS (SELECT 1 FROM credential k WHERE k.identity_id = m.identity_id
                                  AND k.status = 'active' AND k.removed_at IS NULL)
-               ORDER BY m.agent_name, m.identity_id""", {"a": name}):
+               ORDER BY m.agent_name, m.identity_id""",
+        {"a": name},
+    ):
         if row["identity_kind"] not in revoke_kinds(row["provider"]):
             gaps.setdefault(row["agent_name"], []).append(
-                f"nhi cannot revoke {row['provider']} {row['identity_kind']} {row['identity_id']}")
+                f"nhi cannot revoke {row['provider']} {row['identity_kind']} {row['identity_id']}"
+            )
     return gaps
 
 
@@ -115,12 +126,14 @@ def revocability_gaps(conn, name: str) -> list[str]:
     return revocability_gaps_by_agent(conn, name).get(name, [])
 
 
-def scorecard(conn: sqlite3.Connection, agent: dict, findings: list[dict],
-              gaps: list[str] | None = None) -> dict[str, dict]:
+def scorecard(
+    conn: sqlite3.Connection, agent: dict, findings: list[dict], gaps: list[str] | None = None
+) -> dict[str, dict]:
     """Pass or fail per property, with reasons, from the agent's row and its open findings
     (``gaps``: its revocability gaps when the caller read them for every agent at once)."""
-    card: dict[str, dict[str, Any]] = {p: {"pass": True, "reasons": [], "findings": [f for f in findings if f["property"] == p]}
-            for p in PROPERTIES}
+    card: dict[str, dict[str, Any]] = {
+        p: {"pass": True, "reasons": [], "findings": [f for f in findings if f["property"] == p]} for p in PROPERTIES
+    }
     for prop in PROPERTIES:
         for f in card[prop]["findings"]:
             card[prop]["reasons"].append(f"{f['rule_id']}: {f['reason']}")
@@ -131,9 +144,13 @@ def scorecard(conn: sqlite3.Connection, agent: dict, findings: list[dict],
         if agent["delegation"] == "unknown" and not card["delegated"]["reasons"]:
             card["delegated"]["reasons"].append("who it acts for cannot be determined")
     if agent["owner_status"] in ("none", "left", "not_in_directory"):
-        card["auditable"]["reasons"].append({
-            "none": "no owner recorded", "left": f"owner {agent['owner']} has left",
-            "not_in_directory": f"owner {agent['owner']} is not in the people directory"}[agent["owner_status"]])
+        card["auditable"]["reasons"].append(
+            {
+                "none": "no owner recorded",
+                "left": f"owner {agent['owner']} has left",
+                "not_in_directory": f"owner {agent['owner']} is not in the people directory",
+            }[agent["owner_status"]]
+        )
     card["revocable"]["reasons"].extend(revocability_gaps(conn, agent["name"]) if gaps is None else gaps)
     for prop in PROPERTIES:
         card[prop]["pass"] = not card[prop]["reasons"]
@@ -169,11 +186,16 @@ def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None, timings: di
         scan_id = scan_id if scan_id is not None else latest_scan(conn)
         demo = _is_demo(conn, scan_id)
         providers: dict[str, list[str]] = {}
-        for name, provider in conn.execute("SELECT DISTINCT agent_name, provider FROM agent_member "
-                                           "ORDER BY agent_name, provider"):
+        for name, provider in conn.execute(
+            "SELECT DISTINCT agent_name, provider FROM agent_member ORDER BY agent_name, provider"
+        ):
             providers.setdefault(name, []).append(provider)
-        credentials = dict(conn.execute("SELECT agent_name, COUNT(*) FROM v_agent_credentials "
-                                        "WHERE kind <> 'embedded_secret' GROUP BY agent_name").fetchall())
+        credentials = dict(
+            conn.execute(
+                "SELECT agent_name, COUNT(*) FROM v_agent_credentials "
+                "WHERE kind <> 'embedded_secret' GROUP BY agent_name"
+            ).fetchall()
+        )
     with step(timings, "findings"):
         findings = findings_by_agent(conn, scan_id)
     with step(timings, "revocability"):
@@ -197,21 +219,32 @@ def agent_detail(conn: sqlite3.Connection, name: str, scan_id: int | None = None
     agent["delegation_detail"] = json.loads(agent["delegation_detail"] or "[]")
     agent["owner_confidence"] = owner_confidence(agent["owner_source"])
     agent["identities"] = [
-        {**dict(r), "evidence": json.loads(r["evidence"])} for r in conn.execute(
+        {**dict(r), "evidence": json.loads(r["evidence"])}
+        for r in conn.execute(
             "SELECT identity_id, provider, identity_kind, identity_name, confidence, evidence "
-            "FROM v_agent_identities WHERE agent_name = ? ORDER BY provider, identity_id", (name,))]
+            "FROM v_agent_identities WHERE agent_name = ? ORDER BY provider, identity_id",
+            (name,),
+        )
+    ]
     credentials = []
-    for r in conn.execute("SELECT c.credential_id, c.identity_id, c.provider, c.kind, c.status, c.via, "
-                          "v.age_days, v.days_since_used, v.hint FROM v_agent_credentials c "
-                          "LEFT JOIN v_credentials v ON v.id = c.credential_id WHERE c.agent_name = ? "
-                          "ORDER BY c.provider, c.credential_id", (name,)):
+    for r in conn.execute(
+        "SELECT c.credential_id, c.identity_id, c.provider, c.kind, c.status, c.via, "
+        "v.age_days, v.days_since_used, v.hint FROM v_agent_credentials c "
+        "LEFT JOIN v_credentials v ON v.id = c.credential_id WHERE c.agent_name = ? "
+        "ORDER BY c.provider, c.credential_id",
+        (name,),
+    ):
         cred = dict(r)
-        cred["locations"] = [dict(loc) for loc in conn.execute(
-            """SELECT l.location, l.context, link.method FROM credential_link link
+        cred["locations"] = [
+            dict(loc)
+            for loc in conn.execute(
+                """SELECT l.location, l.context, link.method FROM credential_link link
                JOIN credential_location l ON l.credential_id = link.sighting_id
                WHERE link.target_id = ?
                UNION SELECT location, context, NULL FROM credential_location WHERE credential_id = ?""",
-            (cred["credential_id"], cred["credential_id"]))]
+                (cred["credential_id"], cred["credential_id"]),
+            )
+        ]
         credentials.append(cred)
     agent["credentials"] = credentials
     agent["findings"] = findings_by_agent(conn, scan_id, name).get(name, [])

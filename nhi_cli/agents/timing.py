@@ -1,4 +1,5 @@
 """Per-step wall and CPU seconds, for benchmarks/agents_scale.py (a no-op without a dict)."""
+
 from __future__ import annotations
 
 import time

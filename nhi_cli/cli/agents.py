@@ -1,4 +1,5 @@
 """`nhi agents list|show`: every AI agent, who it acts for, and its four-property scorecard."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -15,8 +16,9 @@ from nhi_cli.text import markup_safe as escape
 
 agents_app = typer.Typer(
     help="AI agents found in the inventory: identities, credentials, delegation, scorecard.\n\n"
-         "Example: nhi agents show ops-copilot",
-    no_args_is_help=True)
+    "Example: nhi agents show ops-copilot",
+    no_args_is_help=True,
+)
 
 MARK = {True: "[green]pass[/]", False: "[red]FAIL[/]"}
 
@@ -46,11 +48,24 @@ def list_agents(
         print_json(st.out, rows)
         return
     if format is Format.csv:  # one row per agent, the scorecard as pass/FAIL columns
-        flat = [{"agent": a["name"], "confidence": a["confidence"], "providers": ",".join(a["providers_list"]),
-                 "owner": a["owner"], "owner_status": a["owner_status"], "acts_for": a["acts_for"],
-                 **{p: "pass" if a["scorecard"][p]["pass"] else "FAIL" for p in PROPERTIES}} for a in rows]
-        render_rows(st.out, flat, ("agent", "confidence", "providers", "owner", "owner_status", "acts_for") + PROPERTIES,
-                    Format.csv)
+        flat = [
+            {
+                "agent": a["name"],
+                "confidence": a["confidence"],
+                "providers": ",".join(a["providers_list"]),
+                "owner": a["owner"],
+                "owner_status": a["owner_status"],
+                "acts_for": a["acts_for"],
+                **{p: "pass" if a["scorecard"][p]["pass"] else "FAIL" for p in PROPERTIES},
+            }
+            for a in rows
+        ]
+        render_rows(
+            st.out,
+            flat,
+            ("agent", "confidence", "providers", "owner", "owner_status", "acts_for") + PROPERTIES,
+            Format.csv,
+        )
         return
 
     def owner_of(a: dict) -> str:
@@ -62,17 +77,27 @@ def list_agents(
     if st.out.width < 120:  # an 80-column log: one agent per two lines, not nine squeezed columns
         st.out.print(f"[bold]{len(rows)} agents[/]", highlight=False)
         for a in rows:
-            st.out.print(f"[bold]{escape(a['name'])}[/] ({a['confidence']})  owner {escape(owner_of(a))}  "
-                         f"acts for {escape(a['acts_for'] or '-')}  on {escape(','.join(a['providers_list']))}", highlight=False)
-            st.out.print("    " + "  ".join(f"{p} {MARK[a['scorecard'][p]['pass']]}" for p in PROPERTIES),
-                         highlight=False)
+            st.out.print(
+                f"[bold]{escape(a['name'])}[/] ({a['confidence']})  owner {escape(owner_of(a))}  "
+                f"acts for {escape(a['acts_for'] or '-')}  on {escape(','.join(a['providers_list']))}",
+                highlight=False,
+            )
+            st.out.print(
+                "    " + "  ".join(f"{p} {MARK[a['scorecard'][p]['pass']]}" for p in PROPERTIES), highlight=False
+            )
     else:
         table = Table(title="Agents", header_style="bold")
         for column in ("agent", "confidence", "providers", "owner", "acts for") + PROPERTIES:
             table.add_column(column, overflow="fold")
         for a in rows:
-            table.add_row(escape(a["name"]), a["confidence"], ",".join(a["providers_list"]), escape(owner_of(a)),
-                          escape(a["acts_for"] or "-"), *(MARK[a["scorecard"][p]["pass"]] for p in PROPERTIES))
+            table.add_row(
+                escape(a["name"]),
+                a["confidence"],
+                ",".join(a["providers_list"]),
+                escape(owner_of(a)),
+                escape(a["acts_for"] or "-"),
+                *(MARK[a["scorecard"][p]["pass"]] for p in PROPERTIES),
+            )
         st.out.print(table)
     if not rows:
         st.say("no agents found; name yours under `agents:` in nhi.yaml or tag them nhi:agent")
@@ -108,11 +133,18 @@ def _print_agent(st, agent: dict, properties) -> None:
     out = st.out
     out.print(f"[bold]{escape(agent['name'])}[/]  ({agent['source']}, confidence {agent['confidence']})")
     owner = agent["owner"] or "none"
-    out.print(f"  owner: {escape(owner)} [{agent['owner_status']}]" + (
-        f" from {escape(agent['owner_source'])} ({agent['owner_confidence']} confidence)"
-        if agent["owner_source"] else ""), highlight=False)
-    out.print(f"  acts for: {escape(agent['acts_for'] or 'unknown')}; delegation {agent['delegation']}",
-              highlight=False)
+    out.print(
+        f"  owner: {escape(owner)} [{agent['owner_status']}]"
+        + (
+            f" from {escape(agent['owner_source'])} ({agent['owner_confidence']} confidence)"
+            if agent["owner_source"]
+            else ""
+        ),
+        highlight=False,
+    )
+    out.print(
+        f"  acts for: {escape(agent['acts_for'] or 'unknown')}; delegation {agent['delegation']}", highlight=False
+    )
     card = Table(title="Scorecard", header_style="bold")
     card.add_column("property")
     card.add_column("result")
@@ -125,24 +157,35 @@ def _print_agent(st, agent: dict, properties) -> None:
     for column in ("provider", "kind", "identity", "evidence"):
         ids.add_column(column, overflow="fold")
     for i in agent["identities"]:
-        ids.add_row(i["provider"], i["identity_kind"], escape(i["identity_id"]),
-                    escape("; ".join(f"{e['detail']} [{e['strength']}]" for e in i["evidence"])))
+        ids.add_row(
+            i["provider"],
+            i["identity_kind"],
+            escape(i["identity_id"]),
+            escape("; ".join(f"{e['detail']} [{e['strength']}]" for e in i["evidence"])),
+        )
     out.print(ids)
     creds = Table(title="Credentials", header_style="bold")
     for column in ("provider", "kind", "credential", "status", "age", "found in"):
         creds.add_column(column, overflow="fold")
     for c in agent["credentials"]:
         where = "; ".join(f"{loc['location']} {loc['context']}".strip() for loc in c["locations"]) or "-"
-        creds.add_row(c["provider"], c["kind"], escape(c["credential_id"]), c["status"],
-                      "" if c["age_days"] is None else f"{c['age_days']}d", escape(where))
+        creds.add_row(
+            c["provider"],
+            c["kind"],
+            escape(c["credential_id"]),
+            c["status"],
+            "" if c["age_days"] is None else f"{c['age_days']}d",
+            escape(where),
+        )
     out.print(creds)
     if agent["findings"]:
         findings = Table(title="Findings", header_style="bold")
         for column in ("severity", "rule", "resource", "reason"):
             findings.add_column(column, overflow="fold")
         for f in agent["findings"]:
-            findings.add_row(f["severity"], f["rule_id"], escape(f["resource_name"] or f["resource_id"]),
-                             escape(f["reason"]))
+            findings.add_row(
+                f["severity"], f["rule_id"], escape(f["resource_name"] or f["resource_id"]), escape(f["reason"])
+            )
         out.print(findings)
     out.print(f"Kill switch: [bold]{escape(agent['revoke_command'])}[/] (add --dry-run to see the plan)")
 

@@ -244,9 +244,15 @@ def run(argv: list[str] | None = None) -> int:
         # it can carry a provider's raw response body (or worse); NHI_DEBUG=1 shows everything.
         if os.environ.get("NHI_DEBUG"):
             traceback.print_exc()
-        err.print(visible(f"nhi: internal error: {type(exc).__name__} at {_where(exc)} "
-                         f"(set NHI_DEBUG=1 for the details and the traceback)"),
-                     highlight=False, markup=False, soft_wrap=True)
+        err.print(
+            visible(
+                f"nhi: internal error: {type(exc).__name__} at {_where(exc)} "
+                f"(set NHI_DEBUG=1 for the details and the traceback)"
+            ),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
         return ExitCode.CANNOT_RUN
 
 

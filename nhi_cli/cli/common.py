@@ -48,7 +48,9 @@ ConfigOption = Annotated[
 ]
 QuietOption = Annotated[
     bool,
-    typer.Option("--quiet", "-q", help="No progress or messages on stderr; errors and the reason a scope failed still show."),
+    typer.Option(
+        "--quiet", "-q", help="No progress or messages on stderr; errors and the reason a scope failed still show."
+    ),
 ]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail, such as API calls per scope.")]
 
@@ -86,9 +88,11 @@ class CliContext:
 
             self._config = load_config(self.config_path)
             if self._config.held_back:
-                self.say(f"nhi: note: {self._config.source} was found in the working directory and is not trusted; "
-                         f"not applied: {', '.join(self._config.held_back)} (pass --config "
-                         f"{self._config.source} to use it; see 'Trust model' in the README)")
+                self.say(
+                    f"nhi: note: {self._config.source} was found in the working directory and is not trusted; "
+                    f"not applied: {', '.join(self._config.held_back)} (pass --config "
+                    f"{self._config.source} to use it; see 'Trust model' in the README)"
+                )
         return self._config
 
     def use_config(self, config: Config) -> None:

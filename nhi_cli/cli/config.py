@@ -1,8 +1,9 @@
 """`nhi config validate`: check an nhi.yaml and list every error, each with file:line."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,14 +12,18 @@ from nhi_cli.config_check import check_config
 from nhi_cli.errors import ConfigError
 from nhi_cli.text import visible
 
-config_app = typer.Typer(help="Check the configuration file (nhi.yaml).\n\nExample: nhi config validate nhi.yaml", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Check the configuration file (nhi.yaml).\n\nExample: nhi config validate nhi.yaml", no_args_is_help=True
+)
 
 
 @config_app.command("validate")
 def validate(
     ctx: typer.Context,
-    path: Annotated[Optional[Path], typer.Argument(
-        help="The file to check (default: --config, NHI_CONFIG, else ./nhi.yaml).", show_default=False)] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="The file to check (default: --config, NHI_CONFIG, else ./nhi.yaml).", show_default=False),
+    ] = None,
 ) -> None:
     """Check nhi.yaml against the schema and every provider's settings; list all errors.
 

@@ -1,4 +1,5 @@
 """`nhi diff [SCAN_A] [SCAN_B]`: what appeared, disappeared and changed between two scans."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -20,10 +21,19 @@ class DiffFormat(StrEnum):
 
 def diff(
     ctx: typer.Context,
-    scan_a: Annotated[int | None, typer.Argument(help="The older scan (default: the one before SCAN_B).", show_default=False)] = None,
-    scan_b: Annotated[int | None, typer.Argument(help="The newer scan (default: the latest).", show_default=False)] = None,
-    format: Annotated[DiffFormat | None, typer.Option("--format", "-f", help="table (default at a terminal), json or markdown.", show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)] = None,
+    scan_a: Annotated[
+        int | None, typer.Argument(help="The older scan (default: the one before SCAN_B).", show_default=False)
+    ] = None,
+    scan_b: Annotated[
+        int | None, typer.Argument(help="The newer scan (default: the latest).", show_default=False)
+    ] = None,
+    format: Annotated[
+        DiffFormat | None,
+        typer.Option("--format", "-f", help="table (default at a terminal), json or markdown.", show_default=False),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)
+    ] = None,
 ) -> None:
     """Compare two scans: identities and credentials that appeared, disappeared or changed
     (and which attributes), and findings new and resolved.
@@ -54,8 +64,9 @@ def diff(
     elif fmt == "markdown":
         text = render_markdown(doc)
     else:
-        text = render_table(doc, width=max(60, st.out.width if output is None else 100),
-                            color=output is None and st.out.is_terminal)
+        text = render_table(
+            doc, width=max(60, st.out.width if output is None else 100), color=output is None and st.out.is_terminal
+        )
     write_output(text, output)
 
 

@@ -1,4 +1,5 @@
 """`nhi findings list|baseline`: the findings of the latest scan, and baseline files for CI."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,7 +19,10 @@ from nhi_cli.severity import SEVERITIES
 from nhi_cli.store import queries
 from nhi_cli.text import markup_safe
 
-findings_app = typer.Typer(help="Findings from the rules: list them, write a CI baseline.\n\nExample: nhi findings list --severity high --new", no_args_is_help=True)
+findings_app = typer.Typer(
+    help="Findings from the rules: list them, write a CI baseline.\n\nExample: nhi findings list --severity high --new",
+    no_args_is_help=True,
+)
 
 STATUSES = ("new", "open", "suppressed", "resolved")
 COLUMNS = ["status", "severity", "rule_id", "provider", "scope", "resource_name", "reason", "first_seen"]
@@ -47,8 +51,10 @@ def _check_rules(conn, scan_id: int, patterns: Sequence[str]) -> None:
     ran = queries.rules_of_scan(conn, scan_id)
     for pattern in patterns:
         if not any(fnmatchcase(rule_id, pattern) for rule_id in ran):
-            raise NhiError(f"--rule {pattern!r} matches no rule of scan {scan_id}; `nhi rules list` shows the rules",
-                           ExitCode.USAGE)
+            raise NhiError(
+                f"--rule {pattern!r} matches no rule of scan {scan_id}; `nhi rules list` shows the rules",
+                ExitCode.USAGE,
+            )
 
 
 def _check_choice(values: list[str], allowed: tuple, option: str) -> None:
@@ -60,10 +66,15 @@ def _check_choice(values: list[str], allowed: tuple, option: str) -> None:
 @findings_app.command("list")
 def list_cmd(
     ctx: typer.Context,
-    severity: Annotated[list[str] | None, typer.Option("--severity", "-s", help="critical, high, medium, low, info (repeatable).")] = None,
+    severity: Annotated[
+        list[str] | None, typer.Option("--severity", "-s", help="critical, high, medium, low, info (repeatable).")
+    ] = None,
     rule: Annotated[list[str] | None, typer.Option("--rule", "-r", help="Rule id or glob (repeatable).")] = None,
     provider: Annotated[list[str] | None, typer.Option("--provider", "-p", help="Provider (repeatable).")] = None,
-    status: Annotated[list[str] | None, typer.Option("--status", help="new, open, suppressed, resolved (repeatable; default open and suppressed).")] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="new, open, suppressed, resolved (repeatable; default open and suppressed)."),
+    ] = None,
     new: Annotated[bool, typer.Option("--new", help="Only findings new since the previous scan.")] = False,
     scan: Annotated[int | None, typer.Option("--scan", help="A scan id (default: the latest).")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
@@ -115,8 +126,11 @@ def _print_compact(st, rows: list[dict]) -> None:
     out.print(f"[bold]{len(rows)} findings[/]")
     for r in rows:
         style = SEVERITY_STYLE.get(r["severity"], "")
-        out.print(f"[{style}]{r['severity']:<8}[/] {r['status']:<10} {markup_safe(r['rule_id'])}  "
-                  f"{markup_safe(r['resource'])}", highlight=False)
+        out.print(
+            f"[{style}]{r['severity']:<8}[/] {r['status']:<10} {markup_safe(r['rule_id'])}  "
+            f"{markup_safe(r['resource'])}",
+            highlight=False,
+        )
         out.print(f"    {markup_safe(r['reason'])}", highlight=False)
 
 

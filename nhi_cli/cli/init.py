@@ -1,8 +1,9 @@
 """`nhi init`: write a commented nhi.yaml from the credentials detected on this machine."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,7 +17,7 @@ from nhi_cli.init_config import render
 def init(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the config.")] = Path("nhi.yaml"),
-    profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile to record.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile to record.")] = None,
     aws_org: Annotated[bool, typer.Option("--aws-org", help="Record Organization mode for AWS.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:

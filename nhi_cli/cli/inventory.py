@@ -1,4 +1,5 @@
 """`nhi inventory list|show`: what the inventory holds now."""
+
 from __future__ import annotations
 
 import json
@@ -16,10 +17,21 @@ from nhi_cli.text import markup_safe as escape
 
 inventory_app = typer.Typer(
     help="List and show identities and credentials in the inventory.\n\nExample: nhi inventory list --provider aws",
-    no_args_is_help=True)
+    no_args_is_help=True,
+)
 
-LIST_COLUMNS = ("id", "provider", "scope", "kind", "name", "owner", "enabled", "credentials", "age_days",
-                "days_since_used")
+LIST_COLUMNS = (
+    "id",
+    "provider",
+    "scope",
+    "kind",
+    "name",
+    "owner",
+    "enabled",
+    "credentials",
+    "age_days",
+    "days_since_used",
+)
 
 
 @inventory_app.command("list")
@@ -39,8 +51,18 @@ def list_identities(
     try:
         if what == "credentials":
             rows = queries.list_credentials(store.conn, provider, kind)
-            columns = ("id", "identity_id", "provider", "scope", "kind", "status", "age_days",
-                       "days_since_used", "days_to_expiry", "hint")
+            columns = (
+                "id",
+                "identity_id",
+                "provider",
+                "scope",
+                "kind",
+                "status",
+                "age_days",
+                "days_since_used",
+                "days_to_expiry",
+                "hint",
+            )
         elif what == "identities":
             rows = queries.list_identities(store.conn, provider, kind)
             columns = LIST_COLUMNS
@@ -54,7 +76,9 @@ def list_identities(
 @inventory_app.command("show")
 def show(
     ctx: typer.Context,
-    id: Annotated[str, typer.Argument(help="Identity or credential: id (ARN, key id, email, ...), identity name, or key hint.")],
+    id: Annotated[
+        str, typer.Argument(help="Identity or credential: id (ARN, key id, email, ...), identity name, or key hint.")
+    ],
     format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
 ) -> None:
     """Show one identity or credential with its credentials, grants and trusts.
@@ -75,8 +99,11 @@ def show(
             hint = f"; did you mean: {', '.join(near)}" if near else ""
             raise NhiError(f"no identity or credential {id!r} in the inventory{hint}", ExitCode.USAGE)
         if len(matches) > 1:
-            raise NhiError(f"{id!r} names {len(matches)} records; give one id: "
-                           + "; ".join(_describe(kind, row) for kind, row in matches[:10]), ExitCode.USAGE)
+            raise NhiError(
+                f"{id!r} names {len(matches)} records; give one id: "
+                + "; ".join(_describe(kind, row) for kind, row in matches[:10]),
+                ExitCode.USAGE,
+            )
         kind, row = matches[0]
         if kind == "identity":
             identity = queries.identity(conn, row["id"])
@@ -84,9 +111,12 @@ def show(
             credential = row
             identity = queries.identity(conn, credential["identity_id"])
             if identity is None:  # its identity was removed since: show what is known of the credential
-                identity = {"id": credential["identity_id"], "provider": credential["provider"],
-                            "scope": credential["scope"],
-                            "name": f"{credential['identity_id']} (no longer in the inventory)"}
+                identity = {
+                    "id": credential["identity_id"],
+                    "provider": credential["provider"],
+                    "scope": credential["scope"],
+                    "name": f"{credential['identity_id']} (no longer in the inventory)",
+                }
         data = dict(identity or {})  # found above: matches named it
         ident = data["id"]
         data["credentials"] = queries.identity_credentials(conn, ident)
@@ -100,24 +130,59 @@ def show(
 
     out = st.out
     out.print(f"[bold]{escape(data['name'])}[/]  {escape(data['id'])}")
-    for key in ("provider", "scope", "kind", "owner", "owner_source", "enabled", "created_at", "last_used_at",
-                "age_days", "days_since_used", "description"):
+    for key in (
+        "provider",
+        "scope",
+        "kind",
+        "owner",
+        "owner_source",
+        "enabled",
+        "created_at",
+        "last_used_at",
+        "age_days",
+        "days_since_used",
+        "description",
+    ):
         if data.get(key) is not None:
             out.print(f"  {key}: {escape(str(data[key]))}", highlight=False)
     if data.get("tags"):
         out.print(f"  tags: {escape(json.dumps(data['tags']))}", highlight=False)
-    render_rows(st.out, data["credentials"], ("id", "kind", "status", "age_days", "days_since_used", "days_to_expiry",
-                                      "hint"), Format.table, title="Credentials")
-    render_rows(st.out, data["grants"], ("effect", "action", "resource", "source", "is_admin", "is_privesc"),
-                Format.table, title="Grants")
-    render_rows(st.out, data["trusts"], ("principal_type", "principal", "action", "requires_external_id",
-                                 "requires_source_identity", "subject_condition"), Format.table, title="Trusts")
+    render_rows(
+        st.out,
+        data["credentials"],
+        ("id", "kind", "status", "age_days", "days_since_used", "days_to_expiry", "hint"),
+        Format.table,
+        title="Credentials",
+    )
+    render_rows(
+        st.out,
+        data["grants"],
+        ("effect", "action", "resource", "source", "is_admin", "is_privesc"),
+        Format.table,
+        title="Grants",
+    )
+    render_rows(
+        st.out,
+        data["trusts"],
+        (
+            "principal_type",
+            "principal",
+            "action",
+            "requires_external_id",
+            "requires_source_identity",
+            "subject_condition",
+        ),
+        Format.table,
+        title="Trusts",
+    )
 
 
 @inventory_app.command("push")
 def push(
     ctx: typer.Context,
-    to: Annotated[str, typer.Option("--to", help="The shared inventory: postgresql://user@host/db (or a SQLite file).")],
+    to: Annotated[
+        str, typer.Option("--to", help="The shared inventory: postgresql://user@host/db (or a SQLite file).")
+    ],
     format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
 ) -> None:
     """Merge this inventory (--db) into a shared one; pushing twice adds nothing.
@@ -138,13 +203,19 @@ def push(
             target.close()
     finally:
         source.close()
-    data = {"source": outcome.source, "pushed_scans": outcome.pushed_scans, "skipped_scans": outcome.skipped_scans,
-            "scopes": outcome.scopes}
+    data = {
+        "source": outcome.source,
+        "pushed_scans": outcome.pushed_scans,
+        "skipped_scans": outcome.skipped_scans,
+        "scopes": outcome.scopes,
+    }
     if format is Format.json:
         print_json(st.out, data)
     else:
-        st.say(f"nhi: pushed {len(outcome.pushed_scans)} scan(s) ({outcome.scopes} scopes) as scan(s) "
-               f"{', '.join(map(str, outcome.pushed_scans)) or '-'}; {outcome.skipped_scans} pushed before")
+        st.say(
+            f"nhi: pushed {len(outcome.pushed_scans)} scan(s) ({outcome.scopes} scopes) as scan(s) "
+            f"{', '.join(map(str, outcome.pushed_scans)) or '-'}; {outcome.skipped_scans} pushed before"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,5 @@
 """Rendering rows for people (Rich tables) and machines (JSON, CSV) on stdout."""
+
 from __future__ import annotations
 
 import json

@@ -7,12 +7,13 @@ naming what the scan is waiting on (a credential report being generated, throttl
 so a long wait never looks like a hang. ``--quiet`` turns both off; errors are not progress
 and are printed elsewhere regardless.
 """
+
 from __future__ import annotations
 
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
@@ -89,7 +90,7 @@ class LineProgress(ScanProgress):
         self._print_lock = threading.Lock()
 
     def _line(self, text: str) -> None:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         with self._print_lock:
             self.err.print(f"{stamp} {visible(text)}", highlight=False, markup=False, soft_wrap=True)
             self._last = time.monotonic()
@@ -107,8 +108,10 @@ class LineProgress(ScanProgress):
         calls = sum(result.api_calls.values())
         done, total = self.tally.finished(provider, scope.id, calls)
         detail = f" {result.error_code}" if result.error_code else ""
-        self._line(f"nhi: {provider}:{scope.id} {result.status}{detail}, {calls} API calls, "
-                   f"{result.duration_ms / 1000:.1f}s ({done}/{total} scopes)")
+        self._line(
+            f"nhi: {provider}:{scope.id} {result.status}{detail}, {calls} API calls, "
+            f"{result.duration_ms / 1000:.1f}s ({done}/{total} scopes)"
+        )
         if self.verbose:
             for call, n in sorted(result.api_calls.items()):
                 self._line(f"  {call}: {n}")
@@ -124,8 +127,10 @@ class LineProgress(ScanProgress):
                 more = f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""
                 done, total = self.tally.done_all(), self.tally.total_all()
                 calls = sum(self.tally.calls.values())
-            self._line(f"nhi: still scanning, {_elapsed(now - self.tally.start)} elapsed: {done}/{total} scopes "
-                       f"done, {calls} API calls" + (f"; waiting on {names}{more}" if names else ""))
+            self._line(
+                f"nhi: still scanning, {_elapsed(now - self.tally.start)} elapsed: {done}/{total} scopes "
+                f"done, {calls} API calls" + (f"; waiting on {names}{more}" if names else "")
+            )
 
     def __enter__(self):
         self._thread = threading.Thread(target=self._beat, name="nhi-heartbeat", daemon=True)
@@ -145,9 +150,15 @@ class LiveProgress(ScanProgress):
     def __init__(self, err, verbose: bool = False):
         self.verbose = verbose
         self.tally = _Tally()
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description:<10}"),
-                                 TextColumn("{task.fields[scopes]}"), TextColumn("{task.fields[calls]} API calls"),
-                                 TimeElapsedColumn(), console=err, transient=True)
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<10}"),
+            TextColumn("{task.fields[scopes]}"),
+            TextColumn("{task.fields[calls]} API calls"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
         self.tasks: dict[str, TaskID] = {}
         self._lock = threading.Lock()
 
@@ -157,8 +168,9 @@ class LiveProgress(ScanProgress):
             scopes = "listing scopes" if total is None else f"{self.tally.done.get(provider, 0)}/{total} scopes"
             calls = self.tally.calls.get(provider, 0)
             if provider not in self.tasks:
-                self.tasks[provider] = self.progress.add_task(markup_safe(provider), total=None, scopes=scopes,
-                                                              calls=calls)
+                self.tasks[provider] = self.progress.add_task(
+                    markup_safe(provider), total=None, scopes=scopes, calls=calls
+                )
             else:
                 self.progress.update(self.tasks[provider], scopes=scopes, calls=calls)
             if total is not None and self.tally.done.get(provider, 0) >= total:
@@ -180,8 +192,9 @@ class LiveProgress(ScanProgress):
         self.tally.finished(provider, scope.id, calls)
         self._update(provider)
         if self.verbose:
-            self.progress.console.print(f"  {provider}:{scope.id} {result.status} ({calls} API calls)",
-                                        highlight=False, markup=False)
+            self.progress.console.print(
+                f"  {provider}:{scope.id} {result.status} ({calls} API calls)", highlight=False, markup=False
+            )
 
     def __enter__(self):
         self.progress.__enter__()

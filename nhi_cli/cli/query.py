@@ -1,4 +1,5 @@
 """`nhi query "SQL"`: read-only SQL over the inventory and its documented views."""
+
 from __future__ import annotations
 
 from typing import Annotated

@@ -1,4 +1,5 @@
 """`nhi report`: render a scan from the inventory as table, JSON, SARIF, Markdown, CSV or HTML."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -25,21 +26,36 @@ class What(StrEnum):
     inventory = "inventory"
 
 
-FormatOption = Annotated[ReportFormat | None, typer.Option(
-    "--format", "-f", help="table (default at a terminal), json, sarif, markdown, csv or html.", show_default=False)]
-OutputOption = Annotated[Path | None, typer.Option(
-    "--output", "-o", help="Write the report to this file instead of stdout.", show_default=False)]
+FormatOption = Annotated[
+    ReportFormat | None,
+    typer.Option(
+        "--format", "-f", help="table (default at a terminal), json, sarif, markdown, csv or html.", show_default=False
+    ),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the report to this file instead of stdout.", show_default=False),
+]
 
 
-def emit_report(st, conn, fmt: str, *, scan_id: int | None, what: str = "findings", output: Path | None = None,
-                limit: int | None = None):
+def emit_report(
+    st,
+    conn,
+    fmt: str,
+    *,
+    scan_id: int | None,
+    what: str = "findings",
+    output: Path | None = None,
+    limit: int | None = None,
+):
     """Render one scan's report to stdout or ``output``; shared with `nhi scan --format`."""
     if output is not None:
         check_writable(output)
     to_terminal = output is None and st.out.is_terminal
     width = st.out.width if output is None else 100
-    report, text = render_report(conn, fmt, scan_id=scan_id, what=what, width=max(60, width),
-                                 color=to_terminal and fmt == "table", limit=limit)
+    report, text = render_report(
+        conn, fmt, scan_id=scan_id, what=what, width=max(60, width), color=to_terminal and fmt == "table", limit=limit
+    )
     write_output(text, output)
     if report.empty:
         st.say(f"nhi: scan {report.scan['id']} recorded no identities or credentials; see its coverage")
@@ -53,7 +69,9 @@ def report(
     format: FormatOption = None,
     output: OutputOption = None,
     scan: Annotated[int | None, typer.Option("--scan", help="Scan id to report (default: the latest).")] = None,
-    what: Annotated[What, typer.Option("--what", help="findings, or inventory (one row per credential; table, json, csv).")] = What.findings,
+    what: Annotated[
+        What, typer.Option("--what", help="findings, or inventory (one row per credential; table, json, csv).")
+    ] = What.findings,
     limit: Annotated[int | None, typer.Option("--limit", help="Rows of findings in table/markdown (0: all).")] = None,
 ) -> None:
     """Render a scan from the inventory, never from a live scan, so any past scan can be reported again.
@@ -68,10 +86,16 @@ def report(
     """
 
     st = cli_context(ctx)
-    fmt = (format.value if format else ("table" if output is None and st.out.is_terminal else "json"))
+    fmt = format.value if format else ("table" if output is None and st.out.is_terminal else "json")
     if format is None and output is not None:
-        fmt = {".html": "html", ".htm": "html", ".sarif": "sarif", ".md": "markdown", ".csv": "csv",
-               ".json": "json"}.get(output.suffix.lower(), "json")
+        fmt = {
+            ".html": "html",
+            ".htm": "html",
+            ".sarif": "sarif",
+            ".md": "markdown",
+            ".csv": "csv",
+            ".json": "json",
+        }.get(output.suffix.lower(), "json")
     check_options(fmt, what.value)
     store = st.open_store()
     try:

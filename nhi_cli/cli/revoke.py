@@ -4,12 +4,13 @@
 log while `nhi revoke AKIA... --yes` revokes (a target literally named "log" can be given as
 `nhi revoke run log`). Plans and results are data (stdout); questions and notes go to stderr.
 """
+
 from __future__ import annotations
 
 import sys
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -32,36 +33,58 @@ class _RevokeGroup(TyperGroup):
 
 class _TargetsCommand(TyperCommand):
     def format_usage(self, ctx, formatter) -> None:  # "nhi revoke [OPTIONS] ...", not "nhi revoke run"
-        formatter.write_usage(ctx.parent.command_path if ctx.parent else ctx.command_path,
-                              " ".join(self.collect_usage_pieces(ctx)))
+        formatter.write_usage(
+            ctx.parent.command_path if ctx.parent else ctx.command_path, " ".join(self.collect_usage_pieces(ctx))
+        )
 
 
-revoke_app = typer.Typer(cls=_RevokeGroup, help="Revoke credentials and identities now; `nhi revoke log` lists attempts.")
+revoke_app = typer.Typer(
+    cls=_RevokeGroup, help="Revoke credentials and identities now; `nhi revoke log` lists attempts."
+)
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table or json.")]
-ProfileOption = Annotated[Optional[str], typer.Option("--profile", help="AWS profile from the standard boto3 chain.")]
-DemoOption = Annotated[bool, typer.Option("--demo", help="Act on the demo estate's fakes (in memory: each run starts fresh).")]
+ProfileOption = Annotated[str | None, typer.Option("--profile", help="AWS profile from the standard boto3 chain.")]
+DemoOption = Annotated[
+    bool, typer.Option("--demo", help="Act on the demo estate's fakes (in memory: each run starts fresh).")
+]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (automation).")]
-OperatorOption = Annotated[Optional[str], typer.Option(
-    "--operator", help="Who is acting, for the log (default: $NHI_OPERATOR, a CI actor, $USER, the login name).")]
-ReasonOption = Annotated[Optional[str], typer.Option("--reason", help="Why: recorded in the revocation log.")]
+OperatorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--operator", help="Who is acting, for the log (default: $NHI_OPERATOR, a CI actor, $USER, the login name)."
+    ),
+]
+ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the revocation log.")]
 
 
 @revoke_app.command(DEFAULT_COMMAND, cls=_TargetsCommand, hidden=True)
 def revoke(
     ctx: typer.Context,
-    targets: Annotated[Optional[list[str]], typer.Argument(
-        help="Credential id (AKIA...), identity id (ARN, SA email) or identity name.", show_default=False)] = None,
-    agent: Annotated[Optional[str], typer.Option("--agent", help="Every identity and credential of this agent.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print and record the plan; call no mutating API.")] = False,
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Credential id (AKIA...), identity id (ARN, SA email) or identity name.", show_default=False
+        ),
+    ] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="Every identity and credential of this agent.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print and record the plan; call no mutating API.")
+    ] = False,
     yes: YesOption = False,
-    reason: Annotated[Optional[str], typer.Option(
-        "--reason", help="Why: recorded in the revocation log; required to act.")] = None,
-    plan_out: Annotated[Optional[Path], typer.Option("--plan-out", help="Write the plan (JSON) for review; change nothing.")] = None,
-    plan_file: Annotated[Optional[Path], typer.Option("--plan", help="Execute exactly this reviewed plan file.")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why: recorded in the revocation log; required to act.")
+    ] = None,
+    plan_out: Annotated[
+        Path | None, typer.Option("--plan-out", help="Write the plan (JSON) for review; change nothing.")
+    ] = None,
+    plan_file: Annotated[Path | None, typer.Option("--plan", help="Execute exactly this reviewed plan file.")] = None,
     delete: Annotated[bool, typer.Option("--delete", help="Also delete keys and secrets (cannot be undone).")] = False,
-    block_assume: Annotated[bool, typer.Option("--block-assume", help="Roles: also replace the trust policy so no new session starts.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Allow revoking identities listed under `protected:`.")] = False,
+    block_assume: Annotated[
+        bool, typer.Option("--block-assume", help="Roles: also replace the trust policy so no new session starts.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Allow revoking identities listed under `protected:`.")
+    ] = False,
     operator: OperatorOption = None,
     demo: DemoOption = False,
     profile: ProfileOption = None,
@@ -79,8 +102,17 @@ def revoke(
     st = cli_context(ctx)
     if format is Format.csv:
         raise NhiError("--format must be table or json", ExitCode.USAGE)
-    request = RevokeRequest(targets=list(targets or []), agent=agent, plan_file=plan_file, plan_out=plan_out,
-                            dry_run=dry_run, reason=reason, delete=delete, block_assume=block_assume, force=force)
+    request = RevokeRequest(
+        targets=list(targets or []),
+        agent=agent,
+        plan_file=plan_file,
+        plan_out=plan_out,
+        dry_run=dry_run,
+        reason=reason,
+        delete=delete,
+        block_assume=block_assume,
+        force=force,
+    )
     with _session(st, demo, st.config_path, profile, operator) as session:
         try:
             plan, warnings = session.plan_revoke(request)
@@ -121,8 +153,16 @@ def _session(st, demo: bool, config: Path | None, profile: str | None, operator:
     with ExitStack() as stack:
         if demo:
             st.use_config(demo_config(stack, now, st.config if config is not None else None))
-        session = stack.enter_context(RevokeSession(config=st.config, db_path=st.db_path(), demo=demo,
-                                                    operator=current_operator(operator), profile=profile, now=now))
+        session = stack.enter_context(
+            RevokeSession(
+                config=st.config,
+                db_path=st.db_path(),
+                demo=demo,
+                operator=current_operator(operator),
+                profile=profile,
+                now=now,
+            )
+        )
         for note in session.notes:
             st.say(f"nhi: {note}", "yellow")
         yield session
@@ -132,8 +172,11 @@ def _print_candidates(st, exc) -> None:
     from nhi_cli.text import visible
 
     for kind, text, found in exc.problems:
-        st.err.print(visible(f"nhi: {kind} target {text!r}" + ("; candidates:" if found else "; no candidates")),
-                     highlight=False, markup=False)
+        st.err.print(
+            visible(f"nhi: {kind} target {text!r}" + ("; candidates:" if found else "; no candidates")),
+            highlight=False,
+            markup=False,
+        )
         for line in found:  # names from the inventory: control characters made visible
             st.err.print(visible(f"  {line}"), highlight=False, markup=False)
 
@@ -149,8 +192,11 @@ def _confirm(yes: bool, question: str) -> None:
     if yes:
         return
     if not _stdin_is_terminal():
-        raise NhiError("refusing to act without confirmation: stdin is not a terminal; review the plan and "
-                       "re-run with --yes (or use --dry-run / --plan-out FILE); nothing was changed", ExitCode.USAGE)
+        raise NhiError(
+            "refusing to act without confirmation: stdin is not a terminal; review the plan and "
+            "re-run with --yes (or use --dry-run / --plan-out FILE); nothing was changed",
+            ExitCode.USAGE,
+        )
     if not typer.confirm(question, default=False, err=True):
         # A refusal, not an interruption (130): the operator read the plan and said no.
         raise NhiError("not confirmed: declined at the prompt; nothing was changed", ExitCode.DECLINED)
@@ -162,21 +208,48 @@ def _execute(st, session, plan, *, restore_of: int | None, fmt: Format) -> int:
             st.say(f"  {result.seq}. {result.step.action} {result.step.target_id}: {result.outcome.status}")
 
     run = session.execute(plan, restore_of=restore_of, progress=progress)
-    rows = [{"seq": r.seq, "provider": r.step.provider, "scope": r.step.scope, "target": r.step.target_id,
-             "action": r.step.action, "reversible": r.step.reversible, "status": r.outcome.status,
-             "detail": r.outcome.error or ""} for r in run.results]
+    rows = [
+        {
+            "seq": r.seq,
+            "provider": r.step.provider,
+            "scope": r.step.scope,
+            "target": r.step.target_id,
+            "action": r.step.action,
+            "reversible": r.step.reversible,
+            "status": r.outcome.status,
+            "detail": r.outcome.error or "",
+        }
+        for r in run.results
+    ]
     action, rid = run.action, run.revocation_id
     if fmt is Format.json:
-        print_json(st.out, {"revocation_id": rid, "action": action, "status": "succeeded" if run.ok else "failed",
-                    "steps": rows, "api_calls": run.api_calls, "callers": run.callers, "plan": plan.to_dict()})
+        print_json(
+            st.out,
+            {
+                "revocation_id": rid,
+                "action": action,
+                "status": "succeeded" if run.ok else "failed",
+                "steps": rows,
+                "api_calls": run.api_calls,
+                "callers": run.callers,
+                "plan": plan.to_dict(),
+            },
+        )
     else:
-        render_rows(st.out, rows, ("seq", "provider", "target", "action", "status", "detail"), Format.table,
-                    title=f"{action.capitalize()} {rid}")
+        render_rows(
+            st.out,
+            rows,
+            ("seq", "provider", "target", "action", "status", "detail"),
+            Format.table,
+            title=f"{action.capitalize()} {rid}",
+        )
     for note in run.notes:
         st.say(f"nhi: {note}", "yellow")
     if run.ok:
-        st.say(f"nhi: {action} {rid}: every step succeeded"
-               + ("; `nhi restore " + str(rid) + "` undoes the reversible steps" if not restore_of else ""))
+        st.say(
+            f"nhi: {action} {rid}: every step succeeded"
+            + ("; `nhi restore " + str(rid) + "` undoes the reversible steps" if not restore_of else "")
+        )
         return ExitCode.OK
     failed = sum(1 for r in run.results if r.outcome.status not in ("done", "already_done"))
     st.say(f"nhi: {action} {rid}: {failed} step(s) did not succeed; see `nhi revoke log {rid}`", "red")
@@ -187,7 +260,9 @@ def _execute(st, session, plan, *, restore_of: int | None, fmt: Format) -> int:
 @revoke_app.command("log")
 def revoke_log(
     ctx: typer.Context,
-    revocation_id: Annotated[Optional[int], typer.Argument(help="Show the steps of this attempt.", show_default=False)] = None,
+    revocation_id: Annotated[
+        int | None, typer.Argument(help="Show the steps of this attempt.", show_default=False)
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Most recent attempts to list.")] = 50,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
 ) -> None:
@@ -205,8 +280,26 @@ def revoke_log(
         rows = list_attempts(attempts, limit)
         for row in rows:
             row["targets"] = ", ".join(row["targets"] or []) if format is not Format.json else row["targets"]
-        render_rows(st.out, rows, ("id", "action", "started_at", "operator", "status", "targets", "reason", "steps",
-                           "steps_ok", "steps_failed", "restores", "integrity"), format, title="Revocation log")
+        render_rows(
+            st.out,
+            rows,
+            (
+                "id",
+                "action",
+                "started_at",
+                "operator",
+                "status",
+                "targets",
+                "reason",
+                "steps",
+                "steps_ok",
+                "steps_failed",
+                "restores",
+                "integrity",
+            ),
+            format,
+            title="Revocation log",
+        )
         return
     data = attempts.get(revocation_id)
     if data is None:
@@ -215,13 +308,22 @@ def revoke_log(
         print_json(st.out, data)
         return
     callers = ", ".join(f"{p}: {who}" for p, who in sorted((data.get("callers") or {}).items()))
-    st.say(f"revocation {data['id']}: {data['action']} by {data['operator']} ({data.get('operator_source') or '?'})"
-           + (f" as {callers}" if callers else "") + f" at {data['started_at']}, status {data['status']}"
-           + (f", reason: {data['reason']}" if data.get("reason") else "") + f"; integrity: {data['integrity']}")
+    st.say(
+        f"revocation {data['id']}: {data['action']} by {data['operator']} ({data.get('operator_source') or '?'})"
+        + (f" as {callers}" if callers else "")
+        + f" at {data['started_at']}, status {data['status']}"
+        + (f", reason: {data['reason']}" if data.get("reason") else "")
+        + f"; integrity: {data['integrity']}"
+    )
     if data.get("interrupted"):
         st.say(f"interrupted: {data['interrupted'].get('note')}", "yellow")
-    render_rows(st.out, data["steps"], ("seq", "provider", "target_id", "action", "reversible", "status", "error",
-                                "executed_at"), format, title=f"Revocation {data['id']} steps")
+    render_rows(
+        st.out,
+        data["steps"],
+        ("seq", "provider", "target_id", "action", "reversible", "status", "error", "executed_at"),
+        format,
+        title=f"Revocation {data['id']} steps",
+    )
 
 
 # --- nhi restore -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ Targets, descriptions and blast-radius lines quote inventory text (identity name
 paths): every piece goes through ``markup_safe`` so it can neither inject Rich markup nor move
 the terminal's cursor.
 """
+
 from __future__ import annotations
 
 from nhi_cli.text import markup_safe as escape  # markup and control characters inert
@@ -11,14 +12,19 @@ from nhi_cli.text import markup_safe as escape  # markup and control characters 
 
 def print_plan(st, plan) -> None:
     out = st.out
-    out.print(f"[bold]Revocation plan[/]: {len(plan.items)} target(s), {len(plan.steps)} step(s)"
-              + (f" - reason: {escape(plan.reason)}" if plan.reason else ""), highlight=False)
+    out.print(
+        f"[bold]Revocation plan[/]: {len(plan.items)} target(s), {len(plan.steps)} step(s)"
+        + (f" - reason: {escape(plan.reason)}" if plan.reason else ""),
+        highlight=False,
+    )
     for n, item in enumerate(plan.items, start=1):
         t, b = item.target, item.blast
-        out.print(f"\n{n}. [bold]{escape(t.provider)}[/] {escape(str(t.scope))} {escape(str(t.kind))} "
-                  f"[bold]{escape(str(t.name))}[/]  {escape(t.id)}"
-                  + (f"  (from {escape(t.given)})" if t.given and t.given != t.id else ""),
-                  highlight=False)
+        out.print(
+            f"\n{n}. [bold]{escape(t.provider)}[/] {escape(str(t.scope))} {escape(str(t.kind))} "
+            f"[bold]{escape(str(t.name))}[/]  {escape(t.id)}"
+            + (f"  (from {escape(t.given)})" if t.given and t.given != t.id else ""),
+            highlight=False,
+        )
         if item.protected_by:
             out.print(f"   [red]PROTECTED[/] by `{escape(item.protected_by)}`", highlight=False)
         for line in _blast_lines(b):
@@ -33,8 +39,10 @@ def print_plan(st, plan) -> None:
 
 
 def _blast_lines(b: dict) -> list[str]:
-    lines = [f"last used: {b.get('last_used_at') or 'never (or unknown)'}; active credentials: "
-             f"{b.get('active_credentials', 0)}" + (f"; owner: {b['owner']}" if b.get("owner") else "")]
+    lines = [
+        f"last used: {b.get('last_used_at') or 'never (or unknown)'}; active credentials: "
+        f"{b.get('active_credentials', 0)}" + (f"; owner: {b['owner']}" if b.get("owner") else "")
+    ]
     power = "ADMIN / full wildcard" if b.get("admin") else f"{b.get('grants', 0)} allow grant(s)"
     if b.get("services"):
         power += f"; services: {', '.join(b['services'])}"

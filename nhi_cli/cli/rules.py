@@ -1,4 +1,5 @@
 """`nhi rules list|show|test`: the rule pack, one rule in full, and user rules' own tests."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,10 +15,15 @@ from nhi_cli.rules.gate import load_ruleset
 from nhi_cli.rules.loader import load_rules
 from nhi_cli.rules.testing import run_tests
 
-rules_app = typer.Typer(help="The rules nhi evaluates: list, show, and test them.\n\nExample: nhi rules show credential_max_age", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="The rules nhi evaluates: list, show, and test them.\n\nExample: nhi rules show credential_max_age",
+    no_args_is_help=True,
+)
 
-RulesDirOption = Annotated[list[Path] | None, typer.Option(
-    "--rules-dir", help="A directory of user rules (repeatable), added to rules.dirs in nhi.yaml.")]
+RulesDirOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules-dir", help="A directory of user rules (repeatable), added to rules.dirs in nhi.yaml."),
+]
 
 
 def _ruleset(ctx: typer.Context, rules_dir):
@@ -45,11 +51,27 @@ def list_rules(
     Example: nhi rules list --rules-dir ./my-rules
     """
     st, ruleset = _ruleset(ctx, rules_dir)
-    rows = [{"id": r.id, "severity": r.severity, "property": r.meta.property,
-             "owasp_nhi": ",".join(r.meta.frameworks.owasp_nhi), "cis": ",".join(r.meta.frameworks.cis),
-             "source": "builtin" if r.builtin else str(r.folder), "title": r.meta.title} for r in ruleset.rules]
-    render_rows(st.out, rows, ["id", "severity", "property", "owasp_nhi", "title"] if format is Format.table else list(rows[0] if rows else ["id"]),
-                format, title=f"{len(rows)} rules")
+    rows = [
+        {
+            "id": r.id,
+            "severity": r.severity,
+            "property": r.meta.property,
+            "owasp_nhi": ",".join(r.meta.frameworks.owasp_nhi),
+            "cis": ",".join(r.meta.frameworks.cis),
+            "source": "builtin" if r.builtin else str(r.folder),
+            "title": r.meta.title,
+        }
+        for r in ruleset.rules
+    ]
+    render_rows(
+        st.out,
+        rows,
+        ["id", "severity", "property", "owasp_nhi", "title"]
+        if format is Format.table
+        else list(rows[0] if rows else ["id"]),
+        format,
+        title=f"{len(rows)} rules",
+    )
     _fail_on_problems(st, ruleset)
 
 
@@ -77,12 +99,17 @@ def show_rule(
         print_json(st.out, data)
         return
     out = st.out.file
-    lines = [f"{rule.id}: {rule.meta.title}",
-             f"severity: {data['severity']} (default {data['default_severity']})   property: {rule.meta.property}",
-             f"OWASP NHI: {', '.join(rule.meta.frameworks.owasp_nhi)}"
-             + (f"   CIS: {', '.join(rule.meta.frameworks.cis)}" if rule.meta.frameworks.cis else ""),
-             "", f"description: {rule.meta.description}", f"risk: {rule.meta.risk}",
-             f"remediation: {rule.meta.remediation}", ""]
+    lines = [
+        f"{rule.id}: {rule.meta.title}",
+        f"severity: {data['severity']} (default {data['default_severity']})   property: {rule.meta.property}",
+        f"OWASP NHI: {', '.join(rule.meta.frameworks.owasp_nhi)}"
+        + (f"   CIS: {', '.join(rule.meta.frameworks.cis)}" if rule.meta.frameworks.cis else ""),
+        "",
+        f"description: {rule.meta.description}",
+        f"risk: {rule.meta.risk}",
+        f"remediation: {rule.meta.remediation}",
+        "",
+    ]
     if rule.params:
         lines.append("parameters:")
         for name, param in rule.meta.params.items():
@@ -114,10 +141,24 @@ def test_rules(
         outcomes, problem = run_tests(rule)
         if problem:
             problems.append(problem)
-        rows += [{"rule": o.rule_id, "case": o.case, "expect": o.expect, "resource": o.resource,
-                  "result": "ok" if o.passed else "FAIL", "detail": "" if o.passed else o.detail} for o in outcomes]
-    render_rows(st.out, rows, ["rule", "case", "expect", "resource", "result", "detail"], format,
-                title=f"{sum(r['result'] == 'ok' for r in rows)}/{len(rows)} cases passed")
+        rows += [
+            {
+                "rule": o.rule_id,
+                "case": o.case,
+                "expect": o.expect,
+                "resource": o.resource,
+                "result": "ok" if o.passed else "FAIL",
+                "detail": "" if o.passed else o.detail,
+            }
+            for o in outcomes
+        ]
+    render_rows(
+        st.out,
+        rows,
+        ["rule", "case", "expect", "resource", "result", "detail"],
+        format,
+        title=f"{sum(r['result'] == 'ok' for r in rows)}/{len(rows)} cases passed",
+    )
     _fail_on_problems(st, type(ruleset)(ruleset.rules, problems))
     if any(r["result"] != "ok" for r in rows):
         raise typer.Exit(ExitCode.FINDINGS)

@@ -1,4 +1,5 @@
 """`nhi scan`: collect every configured provider into the inventory."""
+
 from __future__ import annotations
 
 from contextlib import ExitStack
@@ -33,11 +34,13 @@ from nhi_cli.text import visible
 def print_summary(st, conn, scan_id: int) -> None:
     table = Table(title=f"Inventory after scan {scan_id}", header_style="bold")
     for column in ("provider", "scope", "kind", "identities", "credentials"):  # ids fold, never cut with an ellipsis
-        table.add_column(column, justify="right" if column in ("identities", "credentials") else "left",
-                         overflow="fold")
+        table.add_column(
+            column, justify="right" if column in ("identities", "credentials") else "left", overflow="fold"
+        )
     for row in queries.inventory_summary(conn):
-        table.add_row(row["provider"], escape(row["scope"]), row["kind"], str(row["identities"]),
-                      str(row["credentials"] or 0))
+        table.add_row(
+            row["provider"], escape(row["scope"]), row["kind"], str(row["identities"]), str(row["credentials"] or 0)
+        )
     st.out.print(table)
     scopes = Table(title="Scopes", header_style="bold")
     for column in ("provider", "scope", "status", "API calls", "detail"):
@@ -48,8 +51,9 @@ def print_summary(st, conn, scan_id: int) -> None:
             detail = "; ".join(f"{g['what']}: {g['code']}" for g in row["gaps"])
         style = {"complete": "green", "partial": "yellow"}.get(row["status"], "red")
         calls = sum(row["api_calls"].values())
-        scopes.add_row(row["provider"], escape(row["scope"]), f"[{style}]{row['status']}[/]", str(calls),
-                       escape(detail))
+        scopes.add_row(
+            row["provider"], escape(row["scope"]), f"[{style}]{row['status']}[/]", str(calls), escape(detail)
+        )
         if st.verbose:
             for call, n in row["api_calls"].items():
                 scopes.add_row("", "", "", str(n), escape(call))
@@ -58,21 +62,68 @@ def print_summary(st, conn, scan_id: int) -> None:
 
 def scan(
     ctx: typer.Context,
-    demo: Annotated[bool, typer.Option("--demo", help="Scan the built-in demo estate (local fakes, no cloud account).")] = False,
-    provider: Annotated[list[str] | None, typer.Option("--provider", "-p", help="Only these providers (repeatable).")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Scan the built-in demo estate (local fakes, no cloud account).")
+    ] = False,
+    provider: Annotated[
+        list[str] | None, typer.Option("--provider", "-p", help="Only these providers (repeatable).")
+    ] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="AWS profile from the standard boto3 chain.")] = None,
-    aws_org: Annotated[bool, typer.Option("--aws-org", help="Scan every active account in the AWS Organization.")] = False,
-    mcp_path: Annotated[list[Path] | None, typer.Option(
-        "--mcp-path", help="An MCP config file, or a directory searched for project MCP configs (.mcp.json, "
-        ".vscode/mcp.json, .cursor/mcp.json); repeatable. Adds the mcp provider if nhi.yaml has none.")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json (scan summary), or a report format: sarif, markdown, csv, html (see `nhi report`).")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report of this scan to a file (format from --format or the file suffix).")] = None,
-    fail_on: Annotated[Severity | None, typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
-    new_only: Annotated[bool, typer.Option("--new-only", help="Gate only on findings new since the previous scan (or --baseline).")] = False,
-    baseline: Annotated[Path | None, typer.Option("--baseline", help="Gate only on findings absent from this file (`nhi findings baseline`); implies --new-only.")] = None,
-    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="An incomplete scan exits on its findings (0/1) instead of 3.")] = False,
-    rules_dir: Annotated[list[Path] | None, typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
-    shard: Annotated[str | None, typer.Option("--shard", help="Scan only the K-th of N disjoint, stable subsets of the scopes (K/N), for N runners writing one inventory; then run `nhi evaluate` once.")] = None,
+    aws_org: Annotated[
+        bool, typer.Option("--aws-org", help="Scan every active account in the AWS Organization.")
+    ] = False,
+    mcp_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--mcp-path",
+            help="An MCP config file, or a directory searched for project MCP configs (.mcp.json, "
+            ".vscode/mcp.json, .cursor/mcp.json); repeatable. Adds the mcp provider if nhi.yaml has none.",
+        ),
+    ] = None,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output: table or json (scan summary), or a report format: sarif, markdown, csv, html (see `nhi report`).",
+        ),
+    ] = "table",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the report of this scan to a file (format from --format or the file suffix)."
+        ),
+    ] = None,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).",
+        ),
+    ] = None,
+    new_only: Annotated[
+        bool, typer.Option("--new-only", help="Gate only on findings new since the previous scan (or --baseline).")
+    ] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="Gate only on findings absent from this file (`nhi findings baseline`); implies --new-only.",
+        ),
+    ] = None,
+    allow_partial: Annotated[
+        bool, typer.Option("--allow-partial", help="An incomplete scan exits on its findings (0/1) instead of 3.")
+    ] = False,
+    rules_dir: Annotated[
+        list[Path] | None, typer.Option("--rules-dir", help="A directory of user rules (repeatable).")
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="Scan only the K-th of N disjoint, stable subsets of the scopes (K/N), for N runners writing one inventory; then run `nhi evaluate` once.",
+        ),
+    ] = None,
 ) -> None:
     """Scan providers into the inventory.
 
@@ -100,11 +151,21 @@ def scan(
         elif not st.config.providers:  # no nhi.yaml: every provider whose credentials are here
             st.config.providers = _detected_providers(st, provider, profile, aws_org)
         plan = plan_scan(st.config, provider)
-        options = ScanOptions(aws_profile=profile, aws_org=aws_org, mcp_paths=tuple(str(p) for p in mcp_path or []),
-                              owner_tags=tuple(st.config.owner_tags))  # connectors read owners from these tags
+        options = ScanOptions(
+            aws_profile=profile,
+            aws_org=aws_org,
+            mcp_paths=tuple(str(p) for p in mcp_path or []),
+            owner_tags=tuple(st.config.owner_tags),
+        )  # connectors read owners from these tags
         try:
-            gate = ScanGate(st.config, fail_on=fail_on, new_only=new_only, baseline=baseline,
-                            allow_partial=allow_partial, rules_dir=rules_dir)
+            gate = ScanGate(
+                st.config,
+                fail_on=fail_on,
+                new_only=new_only,
+                baseline=baseline,
+                allow_partial=allow_partial,
+                rules_dir=rules_dir,
+            )
         except RulesBroken as exc:
             print_rule_problems(st.err, exc.problems)
             raise typer.Exit(ExitCode.USAGE) from None
@@ -113,8 +174,16 @@ def scan(
         progress = scan_progress(st)
         if progress:
             stack.enter_context(progress)
-        outcome = run_scan(store, plan, options=options, demo=demo, progress=progress, now=now,
-                           post_load=post_load_steps(st.config, gate), shard=part)
+        outcome = run_scan(
+            store,
+            plan,
+            options=options,
+            demo=demo,
+            progress=progress,
+            now=now,
+            post_load=post_load_steps(st.config, gate),
+            shard=part,
+        )
     if part is not None:
         _finish_shard(st, outcome, part, format)
     store = st.open_store()
@@ -126,9 +195,16 @@ def scan(
         if report_format and output is None:
             pass  # the report on stdout replaces the summary
         elif format == "json":
-            print_json(st.out, {"scan_id": outcome.scan_id, "status": "complete" if outcome.complete else "incomplete",
-                        "scopes": queries.scope_results(conn, outcome.scan_id),
-                        "inventory": queries.inventory_summary(conn), "findings": findings})
+            print_json(
+                st.out,
+                {
+                    "scan_id": outcome.scan_id,
+                    "status": "complete" if outcome.complete else "incomplete",
+                    "scopes": queries.scope_results(conn, outcome.scan_id),
+                    "inventory": queries.inventory_summary(conn),
+                    "findings": findings,
+                },
+            )
         else:
             print_summary(st, conn, outcome.scan_id)
             print_findings_table(st.out, findings)
@@ -150,8 +226,9 @@ def _detected_providers(st, only: list[str] | None, profile: str | None, aws_org
         st.say(d.line(), None if d.found else "dim")
     found = {d.provider: d.settings for d in detections if d.found}
     if not found:
-        raise ConfigError(f"no credentials found for {', '.join(only or [])}; see the reasons above, "
-                          "or try `nhi scan --demo`")
+        raise ConfigError(
+            f"no credentials found for {', '.join(only or [])}; see the reasons above, or try `nhi scan --demo`"
+        )
     return found
 
 
@@ -161,8 +238,9 @@ def report_gaps(st, results, aws_profile: str | None) -> None:
     for r in results:
         if r.status in ("denied", "error"):
             line = f"nhi: {r.provider}:{r.scope} {r.status}: {r.error_code} {with_next_step(r, aws_profile)}"
-            st.err.print(visible(line.rstrip(), oneline=False), style="yellow", highlight=False, markup=False,
-                         soft_wrap=True)
+            st.err.print(
+                visible(line.rstrip(), oneline=False), style="yellow", highlight=False, markup=False, soft_wrap=True
+            )
 
 
 def _finish_shard(st, outcome, part, format: str) -> None:
@@ -173,22 +251,39 @@ def _finish_shard(st, outcome, part, format: str) -> None:
     finally:
         store.close()
     if format == "json":
-        print_json(st.out, {"scan_id": outcome.scan_id, "shard": str(part),
-                    "status": "complete" if outcome.complete else "incomplete", "scopes": scopes})
+        print_json(
+            st.out,
+            {
+                "scan_id": outcome.scan_id,
+                "shard": str(part),
+                "status": "complete" if outcome.complete else "incomplete",
+                "scopes": scopes,
+            },
+        )
     else:
         for row in scopes:
             st.out.print(f"{row['provider']}:{row['scope']} {row['status']}", markup=False, highlight=False)
     report_gaps(st, outcome.results, None)
-    st.say(f"nhi: shard {part} wrote scan {outcome.scan_id} ({len(scopes)} scopes); "
-           "run `nhi evaluate` once every shard has finished")
+    st.say(
+        f"nhi: shard {part} wrote scan {outcome.scan_id} ({len(scopes)} scopes); "
+        "run `nhi evaluate` once every shard has finished"
+    )
     raise typer.Exit(ExitCode.OK if outcome.complete else ExitCode.INCOMPLETE)
 
 
 def evaluate(
     ctx: typer.Context,
-    fail_on: Annotated[Severity | None, typer.Option("--fail-on", help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).")] = None,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).",
+        ),
+    ] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json.")] = "table",
-    rules_dir: Annotated[list[Path] | None, typer.Option("--rules-dir", help="A directory of user rules (repeatable).")] = None,
+    rules_dir: Annotated[
+        list[Path] | None, typer.Option("--rules-dir", help="A directory of user rules (repeatable).")
+    ] = None,
 ) -> None:
     """Evaluate agents, rules and findings once over the whole inventory (after shard scans).
 
@@ -199,8 +294,9 @@ def evaluate(
     """
     st = cli_context(ctx)
     try:
-        gate = ScanGate(st.config, fail_on=fail_on, new_only=False, baseline=None, allow_partial=False,
-                        rules_dir=rules_dir)
+        gate = ScanGate(
+            st.config, fail_on=fail_on, new_only=False, baseline=None, allow_partial=False, rules_dir=rules_dir
+        )
     except RulesBroken as exc:
         print_rule_problems(st.err, exc.problems)
         raise typer.Exit(ExitCode.USAGE) from None
@@ -210,17 +306,26 @@ def evaluate(
         conn = store.conn
         findings = gate.summary(conn, outcome.scan_id)
         if format == "json":
-            print_json(st.out, {"scan_id": outcome.scan_id, "status": "complete" if outcome.complete else "incomplete",
-                        "from_scans": outcome.from_scans, "missing_shards": outcome.missing_shards,
-                        "scopes": queries.scope_results(conn, outcome.scan_id),
-                        "findings": findings})
+            print_json(
+                st.out,
+                {
+                    "scan_id": outcome.scan_id,
+                    "status": "complete" if outcome.complete else "incomplete",
+                    "from_scans": outcome.from_scans,
+                    "missing_shards": outcome.missing_shards,
+                    "scopes": queries.scope_results(conn, outcome.scan_id),
+                    "findings": findings,
+                },
+            )
         else:
             print_summary(st, conn, outcome.scan_id)
             print_findings_table(st.out, findings)
     finally:
         store.close()
     for part in outcome.missing_shards:
-        st.say(f"nhi: shard {part} wrote nothing since the last evaluation: its scopes keep their earlier rows", "yellow")
+        st.say(
+            f"nhi: shard {part} wrote nothing since the last evaluation: its scopes keep their earlier rows", "yellow"
+        )
     verdict = gate.verdict(findings, outcome.complete)
     say_verdict(st, verdict)
     raise typer.Exit(verdict.code)
@@ -230,7 +335,11 @@ def _report_format(format: str, output: Path | None) -> str | None:
     """The report format `nhi scan` renders after scanning (None: the scan summary as before)."""
     if output is None and format in ("table", "json"):
         return None
-    if output is not None and format == "table" and output.suffix.lower() in (".html", ".sarif", ".md", ".csv", ".json"):
+    if (
+        output is not None
+        and format == "table"
+        and output.suffix.lower() in (".html", ".sarif", ".md", ".csv", ".json")
+    ):
         format = {".md": "markdown"}.get(output.suffix.lower(), output.suffix.lower().lstrip("."))
     check_options(format, "findings")
     if output is not None:

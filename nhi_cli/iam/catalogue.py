@@ -2,6 +2,7 @@
 ``_about``; regenerate with catalogue_build.py). Wildcard actions expand against it, and every
 action an escalation method names must be in it, so a renamed or retired action fails the
 test suite instead of making a check pass silently."""
+
 from __future__ import annotations
 
 import json

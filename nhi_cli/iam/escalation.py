@@ -12,18 +12,21 @@ principal nhi answers:
   of the method is effectively allowed;
 - assume: the roles whose trust lets it in and whose ``sts:AssumeRole`` its policies allow.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
-from .conditions import Context, base_context, evaluate as evaluate_condition
-from .evaluate import ALLOW, CONDITIONAL, Decision, Principal
+from .conditions import Context, base_context
+from .conditions import evaluate as evaluate_condition
+from .evaluate import ALLOW, Decision, Principal
 from .policy import ANY_RESOURCE, Statement, action_matches
 
 METHODS_FILE = Path(__file__).with_name("escalation_methods.yaml")
@@ -48,9 +51,19 @@ class Method:
 @lru_cache(maxsize=1)
 def methods() -> tuple[Method, ...]:
     data = yaml.safe_load(METHODS_FILE.read_text(encoding="utf-8"))
-    return tuple(Method(id=m["id"], family=m["family"], actions=tuple(m["actions"]), explanation=m["explanation"],
-                        target=m.get("target"), pass_role=m.get("pass_role"), runs_as=m.get("runs_as"),
-                        instance_profile=bool(m.get("instance_profile"))) for m in data["methods"])
+    return tuple(
+        Method(
+            id=m["id"],
+            family=m["family"],
+            actions=tuple(m["actions"]),
+            explanation=m["explanation"],
+            target=m.get("target"),
+            pass_role=m.get("pass_role"),
+            runs_as=m.get("runs_as"),
+            instance_profile=bool(m.get("instance_profile")),
+        )
+        for m in data["methods"]
+    )
 
 
 @dataclass
@@ -59,32 +72,32 @@ class Role:
     account: str
     platform: bool = False
     instance_profile: bool = False
-    services: set[str] = field(default_factory=set)           # service principals trusted
+    services: set[str] = field(default_factory=set)  # service principals trusted
     trusts: list[dict[str, Any]] = field(default_factory=list)  # AWS-principal trust rows
 
 
 @dataclass
 class Estate:
     principals: dict[str, Principal] = field(default_factory=dict)
-    users: dict[str, list[str]] = field(default_factory=dict)              # account -> user ARNs
-    roles: dict[str, Role] = field(default_factory=dict)                   # ARN -> role
-    groups: dict[str, set[str]] = field(default_factory=dict)              # account -> group ARNs
-    customer_policies: dict[str, set[str]] = field(default_factory=dict)   # account -> policy ARNs
-    admin_flagged: set[str] = field(default_factory=set)                   # holds a '*'-like Allow
+    users: dict[str, list[str]] = field(default_factory=dict)  # account -> user ARNs
+    roles: dict[str, Role] = field(default_factory=dict)  # ARN -> role
+    groups: dict[str, set[str]] = field(default_factory=dict)  # account -> group ARNs
+    customer_policies: dict[str, set[str]] = field(default_factory=dict)  # account -> policy ARNs
+    admin_flagged: set[str] = field(default_factory=set)  # holds a '*'-like Allow
 
 
 @dataclass
 class Result:
     identity_id: str
     scope: str
-    kind: str                     # admin | escalation | assume
+    kind: str  # admin | escalation | assume
     method: str = ""
     family: str = ""
     target: str = ""
     targets: int = 0
     actions: str = ""
     statements: str = ""
-    confidence: str = "certain"   # certain | conditional
+    confidence: str = "certain"  # certain | conditional
     detail: str = ""
 
 
@@ -113,14 +126,19 @@ class Evaluator:
     def _named_principals(self) -> set[str]:
         """Principal ARNs some trust policy names (they need no Allow in their own account)."""
         if self._named is None:
-            self._named = {t["principal"] for r in self.estate.roles.values() for t in r.trusts
-                           if t["principal_type"] == "principal"}
+            self._named = {
+                t["principal"]
+                for r in self.estate.roles.values()
+                for t in r.trusts
+                if t["principal_type"] == "principal"
+            }
         return self._named
 
     def context(self, principal: Principal, action: str, **extra: Any) -> Context:
         chosen = {"iam:policyarn": list(ADMIN_POLICY_ARNS)}
-        return base_context(self.now, principal_arn=principal.arn, account=principal.account, action=action,
-                            extra=extra, chosen=chosen)
+        return base_context(
+            self.now, principal_arn=principal.arn, account=principal.account, action=action, extra=extra, chosen=chosen
+        )
 
     def decide(self, principal: Principal, action: str, resource: str, **extra: Any) -> Decision:
         return principal.decide(action, resource, self.context(principal, action, **extra))
@@ -142,10 +160,15 @@ class Evaluator:
         broad = [st for d in permitted for st in d.allowed_by if _is_broad(st)]
         if not broad:
             return None
-        return Result(arn, principal.account, "admin", actions=",".join(sorted({a for st in broad for a in st.actions})),
-                      statements="; ".join(dict.fromkeys(st.label() for st in broad)),
-                      confidence="certain" if any(d.result == ALLOW for d in permitted) else "conditional",
-                      detail="administrator access: every action, including writing its own IAM policies")
+        return Result(
+            arn,
+            principal.account,
+            "admin",
+            actions=",".join(sorted({a for st in broad for a in st.actions})),
+            statements="; ".join(dict.fromkeys(st.label() for st in broad)),
+            confidence="certain" if any(d.result == ALLOW for d in permitted) else "conditional",
+            detail="administrator access: every action, including writing its own IAM policies",
+        )
 
     # --- escalation -----------------------------------------------------------------------
     def _targets(self, method: Method, principal: Principal) -> list[str]:
@@ -163,9 +186,14 @@ class Evaluator:
         if method.target == "self_boundary":
             return [arn] if principal.boundary is not None else []
         service = method.pass_role or method.runs_as
-        return [r.arn for r in self.estate.roles.values()
-                if r.account == account and r.arn != arn and service in r.services
-                and (r.instance_profile or not method.instance_profile)]
+        return [
+            r.arn
+            for r in self.estate.roles.values()
+            if r.account == account
+            and r.arn != arn
+            and service in r.services
+            and (r.instance_profile or not method.instance_profile)
+        ]
 
     def escalation(self, principal: Principal, method: Method) -> Result | None:
         targets = self._targets(method, principal)
@@ -207,16 +235,29 @@ class Evaluator:
             detail += f" Target(s) with administrator access: {', '.join(strong)}."
         if method.runs_as:
             detail += f" (nhi does not list compute: the targets are the roles {service} runs with.)"
-        return Result(principal.arn, principal.account, "escalation", method=method.id, family=method.family,
-                      target=", ".join(named) + (f" (+{len(hits) - len(named)} more)" if len(hits) > len(named) else ""),
-                      targets=len(hits), actions=",".join(method.actions),
-                      statements="; ".join(_labels(decisions)), confidence=_confidence(decisions), detail=detail)
+        return Result(
+            principal.arn,
+            principal.account,
+            "escalation",
+            method=method.id,
+            family=method.family,
+            target=", ".join(named) + (f" (+{len(hits) - len(named)} more)" if len(hits) > len(named) else ""),
+            targets=len(hits),
+            actions=",".join(method.actions),
+            statements="; ".join(_labels(decisions)),
+            confidence=_confidence(decisions),
+            detail=detail,
+        )
 
     @staticmethod
     def _gains_target(method: Method) -> bool:
         """Methods whose gain is the target's own permissions (not a policy written at will)."""
-        return bool(method.pass_role or method.runs_as or method.target == "other_user"
-                    or method.id == "iam-update-assume-role-policy")
+        return bool(
+            method.pass_role
+            or method.runs_as
+            or method.target == "other_user"
+            or method.id == "iam-update-assume-role-policy"
+        )
 
     def adds_power(self, principal: Principal, target_arn: str) -> bool:
         """Does the target hold an Allow the principal does not effectively have already?
@@ -237,8 +278,11 @@ class Evaluator:
                     if st.not_action or st.not_resource:
                         gain = st not in principal.identity.statements
                     else:
-                        gain = any(not self.decide(principal, action, resource).permitted
-                                   for action in st.actions for resource in st.resources)
+                        gain = any(
+                            not self.decide(principal, action, resource).permitted
+                            for action in st.actions
+                            for resource in st.resources
+                        )
                     if gain:
                         break
         self._gain[key] = gain
@@ -252,8 +296,11 @@ class Evaluator:
             for role in self.estate.roles.values():
                 for trust in role.trusts:
                     kind = trust["principal_type"]
-                    key = ("any",) if kind == "any" else (kind, trust.get("principal_account") if kind == "account"
-                                                          else trust["principal"])
+                    key = (
+                        ("any",)
+                        if kind == "any"
+                        else (kind, trust.get("principal_account") if kind == "account" else trust["principal"])
+                    )
                     bucket = self._trusting.setdefault(key, [])
                     if not bucket or bucket[-1] is not role:
                         bucket.append(role)
@@ -270,16 +317,24 @@ class Evaluator:
         found = self._applicable.get(key)
         if found is None:
             found = self._applicable[key] = [
-                m for m in methods()
-                if all(any(st.effect == "Allow" and st.matches_action(a) for st in principal.identity.candidates(a))
-                       for a in m.actions)]
+                m
+                for m in methods()
+                if all(
+                    any(st.effect == "Allow" and st.matches_action(a) for st in principal.identity.candidates(a))
+                    for a in m.actions
+                )
+            ]
         return found
 
     def assume_edges(self, principal: Principal) -> list[Result]:
         edges = []
-        if not any(st.effect == "Allow" and st.matches_action("sts:AssumeRole")
-                   for st in principal.identity.candidates("sts:AssumeRole")) \
-                and principal.arn not in self._named_principals():
+        if (
+            not any(
+                st.effect == "Allow" and st.matches_action("sts:AssumeRole")
+                for st in principal.identity.candidates("sts:AssumeRole")
+            )
+            and principal.arn not in self._named_principals()
+        ):
             return edges
         for role in self._trusting_roles(principal):
             if role.arn == principal.arn:
@@ -290,8 +345,11 @@ class Evaluator:
                 if not any(action_matches(a.strip(), "sts:AssumeRole") for a in trust["action"].split(",")):
                     continue
                 kind, value = trust["principal_type"], trust["principal"]
-                if kind == "any" or (kind == "account" and trust.get("principal_account") == principal.account) \
-                        or (kind == "principal" and value == principal.arn):
+                if (
+                    kind == "any"
+                    or (kind == "account" and trust.get("principal_account") == principal.account)
+                    or (kind == "principal" and value == principal.arn)
+                ):
                     holds = evaluate_condition(trust.get("conditions"), ctx, want=True)
                     if holds is False:
                         continue
@@ -310,9 +368,19 @@ class Evaluator:
             else:
                 confidence = "certain" if trust_sure and decision.result == ALLOW else "conditional"
                 statements = "; ".join(_labels([decision]))
-            edges.append(Result(principal.arn, principal.account, "assume", target=role.arn, targets=1,
-                                actions="sts:AssumeRole", statements=statements, confidence=confidence,
-                                detail=f"can assume {role.arn}"))
+            edges.append(
+                Result(
+                    principal.arn,
+                    principal.account,
+                    "assume",
+                    target=role.arn,
+                    targets=1,
+                    actions="sts:AssumeRole",
+                    statements=statements,
+                    confidence=confidence,
+                    detail=f"can assume {role.arn}",
+                )
+            )
         return edges
 
     def evaluate(self, arn: str) -> list[Result]:

@@ -13,12 +13,14 @@ Allow that depends on it, or a Deny that might stop it, makes the answer ``condi
 finding built on it says so, rather than calling it allowed or denied. Resource-based policies
 other than role trust policies, session policies and VPC endpoint policies are not read.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
-from .conditions import Context, evaluate as evaluate_condition
+from .conditions import Context
+from .conditions import evaluate as evaluate_condition
 from .policy import Statement, index_by_service
 
 ALLOW, CONDITIONAL, IMPLICIT, DENY = "allow", "conditional", "implicit", "deny"
@@ -28,8 +30,8 @@ _RANK = {DENY: 0, IMPLICIT: 1, CONDITIONAL: 2, ALLOW: 3}
 @dataclass
 class Decision:
     result: str
-    allowed_by: list[Statement] = field(default_factory=list)   # Allows that apply (or may)
-    denied_by: list[Statement] = field(default_factory=list)    # Denies that apply (or may)
+    allowed_by: list[Statement] = field(default_factory=list)  # Allows that apply (or may)
+    denied_by: list[Statement] = field(default_factory=list)  # Denies that apply (or may)
 
     @property
     def permitted(self) -> bool:
@@ -93,8 +95,8 @@ class Principal:
     arn: str
     account: str
     identity: PolicySet
-    boundary: PolicySet | None = None                       # None: no permissions boundary
-    scps: list[PolicySet] = field(default_factory=list)     # one per level, root to account
+    boundary: PolicySet | None = None  # None: no permissions boundary
+    scps: list[PolicySet] = field(default_factory=list)  # one per level, root to account
 
     def decide(self, action: str, resource: str, ctx: Context) -> Decision:
         decision = decide(self.identity, action, resource, ctx)

@@ -10,14 +10,16 @@ and ``?`` are wildcards in both (``*`` may span ``:`` and ``/``). Policy variabl
 (``${aws:username}``) are resolved for the principal being evaluated; any other variable makes
 the match undecidable (None), which the evaluator reports as conditional.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 # The request's resource when the attacker creates it (a new Lambda function, instance, job):
 # any name the Allow permits will do, and only a Deny on every resource stops it.
@@ -54,6 +56,7 @@ def _resolve(pattern: str, variables: dict[str, str]) -> str | None:
             unknown = True
             return "*"
         return value
+
     resolved = _VARIABLE.sub(sub, pattern)
     return None if unknown else resolved
 
@@ -71,13 +74,13 @@ def resource_matches(pattern: str, resource: str, variables: dict[str, str]) -> 
 
 @dataclass(frozen=True)
 class Statement:
-    effect: str                              # Allow | Deny
-    actions: tuple[str, ...]                 # patterns; with not_action: the excluded ones
-    resources: tuple[str, ...]               # patterns; with not_resource: the excluded ones
-    condition: Any = None                    # the statement's Condition block (dict) or None
+    effect: str  # Allow | Deny
+    actions: tuple[str, ...]  # patterns; with not_action: the excluded ones
+    resources: tuple[str, ...]  # patterns; with not_resource: the excluded ones
+    condition: Any = None  # the statement's Condition block (dict) or None
     not_action: bool = False
     not_resource: bool = False
-    source: str = ""                         # policy ARN or name it came from
+    source: str = ""  # policy ARN or name it came from
 
     @property
     def services(self) -> frozenset[str]:
@@ -122,9 +125,9 @@ def statement_from_grant(effect: str, action: str, resource: str, condition: Any
     if isinstance(condition, str):
         condition = json.loads(condition) if condition else None
     not_action = action.startswith("NotAction:")
-    actions = tuple(action[len("NotAction:"):].split(",")) if not_action else (action,)
+    actions = tuple(action[len("NotAction:") :].split(",")) if not_action else (action,)
     not_resource = resource.startswith("NotResource:")
-    resources = tuple(resource[len("NotResource:"):].split(",")) if not_resource else (resource,)
+    resources = tuple(resource[len("NotResource:") :].split(",")) if not_resource else (resource,)
     return Statement(effect, actions, resources, condition or None, not_action, not_resource, source)
 
 
@@ -144,8 +147,9 @@ def statements_from_document(document: dict[str, Any], source: str) -> list[Stat
         not_resource = "NotResource" in st
         actions = tuple(str(a) for a in _as_list(st.get("NotAction" if not_action else "Action")))
         resources = tuple(str(r) for r in _as_list(st.get("NotResource" if not_resource else "Resource", "*")))
-        found.append(Statement(st["Effect"], actions, resources, st.get("Condition") or None,
-                               not_action, not_resource, source))
+        found.append(
+            Statement(st["Effect"], actions, resources, st.get("Condition") or None, not_action, not_resource, source)
+        )
     return found
 
 

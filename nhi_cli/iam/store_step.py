@@ -7,19 +7,32 @@ trusts and assume-role chains cross accounts. Reads the stored grant rows (one p
 resource of each statement, which evaluate exactly as the statements do), the trusts, and the
 permissions-boundary rows (``source_type = 'boundary'``, kept out of ``v_grants``).
 """
+
 from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .escalation import Estate, Evaluator, Role
 from .evaluate import PolicySet, Principal
 from .policy import Statement, statement_from_grant
 
-COLUMNS = ("identity_id", "provider", "scope", "kind", "method", "family", "target", "targets", "actions",
-           "statements", "confidence", "detail")
+COLUMNS = (
+    "identity_id",
+    "provider",
+    "scope",
+    "kind",
+    "method",
+    "family",
+    "target",
+    "targets",
+    "actions",
+    "statements",
+    "confidence",
+    "detail",
+)
 
 
 def _attrs(text: str | None) -> dict[str, Any]:
@@ -37,13 +50,15 @@ def load_estate(conn: sqlite3.Connection) -> Estate:
     estate = Estate()
     identities = conn.execute(
         "SELECT id, scope, kind, is_platform, attrs FROM identity "
-        "WHERE provider = 'aws' AND removed_at IS NULL AND kind IN ('iam_user', 'iam_role')").fetchall()
+        "WHERE provider = 'aws' AND removed_at IS NULL AND kind IN ('iam_user', 'iam_role')"
+    ).fetchall()
     statements: dict[str, list[Statement]] = {i[0]: [] for i in identities}
     boundaries: dict[str, list[Statement]] = {}
     shared: dict[tuple, Statement] = {}  # one object per distinct row: holders of a policy share them
     for identity_id, effect, action, resource, condition, source, source_type, flagged in conn.execute(
-            'SELECT identity_id, effect, action, resource, condition, source, source_type, '
-            '(is_admin = 1 OR is_full_wildcard = 1) FROM "grant" WHERE provider = \'aws\''):
+        "SELECT identity_id, effect, action, resource, condition, source, source_type, "
+        "(is_admin = 1 OR is_full_wildcard = 1) FROM \"grant\" WHERE provider = 'aws'"
+    ):
         if identity_id not in statements:
             continue
         key = (effect, action, resource, condition, source)
@@ -76,26 +91,34 @@ def load_estate(conn: sqlite3.Connection) -> Estate:
             for group in attrs.get("groups") or []:
                 estate.groups.setdefault(scope, set()).add(f"arn:aws:iam::{scope}:group/{group}")
         else:
-            estate.roles[identity_id] = Role(identity_id, scope, platform=bool(platform),
-                                             instance_profile=bool(attrs.get("instance_profiles")))
+            estate.roles[identity_id] = Role(
+                identity_id, scope, platform=bool(platform), instance_profile=bool(attrs.get("instance_profiles"))
+            )
     for role_id, principal_type, principal, action, conditions, account in conn.execute(
-            "SELECT identity_id, principal_type, principal, action, conditions, principal_account "
-            "FROM trust WHERE provider = 'aws'"):
+        "SELECT identity_id, principal_type, principal, action, conditions, principal_account "
+        "FROM trust WHERE provider = 'aws'"
+    ):
         role = estate.roles.get(role_id)
         if role is None:
             continue
         if principal_type == "service":
             role.services.add(principal)
         elif principal_type in ("any", "account", "principal"):
-            role.trusts.append({"principal_type": principal_type, "principal": principal, "action": action,
-                                "conditions": json.loads(conditions) if conditions else None,
-                                "principal_account": account})
+            role.trusts.append(
+                {
+                    "principal_type": principal_type,
+                    "principal": principal,
+                    "action": action,
+                    "conditions": json.loads(conditions) if conditions else None,
+                    "principal_account": account,
+                }
+            )
     return estate
 
 
 def _now(conn: sqlite3.Connection) -> datetime:
     text = conn.execute("SELECT now FROM v_clock").fetchone()[0]
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def refresh(conn: sqlite3.Connection, now: datetime | None = None) -> int:
@@ -105,9 +128,24 @@ def refresh(conn: sqlite3.Connection, now: datetime | None = None) -> int:
     rows = []
     for arn in sorted(estate.principals):
         for r in evaluator.evaluate(arn):
-            rows.append((r.identity_id, "aws", r.scope, r.kind, r.method, r.family, r.target, r.targets,
-                         r.actions, r.statements, r.confidence, r.detail))
+            rows.append(
+                (
+                    r.identity_id,
+                    "aws",
+                    r.scope,
+                    r.kind,
+                    r.method,
+                    r.family,
+                    r.target,
+                    r.targets,
+                    r.actions,
+                    r.statements,
+                    r.confidence,
+                    r.detail,
+                )
+            )
     conn.execute("DELETE FROM effective_permission WHERE provider = 'aws'")
-    conn.executemany(f"INSERT INTO effective_permission ({', '.join(COLUMNS)}) "
-                     f"VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+    conn.executemany(
+        f"INSERT INTO effective_permission ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", rows
+    )
     return len(rows)

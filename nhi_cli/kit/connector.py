@@ -36,16 +36,18 @@ The revoke contract (nhi_cli/revoke/ drives it; see connectors/aws/revoke.py for
 - ``restore_step`` is called only for reversible steps whose revoke was ``done``, with
   ``step.restore_data`` as recorded; same outcome statuses.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -151,12 +153,17 @@ class CollectContext:
         with self._lock:
             self.gaps.append({"what": what, "code": code, "message": message})
 
-    def for_scope(self) -> "CollectContext":
+    def for_scope(self) -> CollectContext:
         """A fresh counter and gap list for one scope, sharing settings, options, cache and
         cancel flag."""
         return CollectContext(
-            now=self.now, settings=self.settings, secret_salt=self.secret_salt,
-            cancel=self.cancel, log=self.log, options=self.options, cache=self.cache,
+            now=self.now,
+            settings=self.settings,
+            secret_salt=self.secret_salt,
+            cancel=self.cancel,
+            log=self.log,
+            options=self.options,
+            cache=self.cache,
         )
 
 

@@ -4,6 +4,7 @@ One place for the rule every key-based connector follows (the OpenAI and Anthrop
 a GitHub token): a value under ``providers.<name>`` wins, else the provider's usual
 environment variable; none at all is ``AuthFailed`` once, before any scope.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,18 +4,19 @@ The estate is data under fixtures/demo/ (one folder per provider plus nhi.yaml).
 connectors then scan the fakes over their real wire protocols, exactly as they would scan a
 real account, so the demo exercises the same code a production scan does.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from nhi_cli import extras
-from nhi_cli.kit import registry
 from nhi_cli.config import Config, load_config
 from nhi_cli.errors import ConfigError, NhiError
+from nhi_cli.kit import registry
 
 
 def estate_dir() -> Path:
@@ -37,8 +38,10 @@ def require_demo_packages(providers) -> None:
     """The demo runs the real connectors against local fakes: it needs every SDK plus moto."""
     missing = [m for m in map(extras.missing_module, providers) if m] + extras.demo_missing()
     if missing:
-        raise NhiError(f"the demo needs the {missing[0]} package, which is not installed: "
-                       f"pip install '{extras.DISTRIBUTION}[demo]'")
+        raise NhiError(
+            f"the demo needs the {missing[0]} package, which is not installed: "
+            f"pip install '{extras.DISTRIBUTION}[demo]'"
+        )
 
 
 @contextmanager

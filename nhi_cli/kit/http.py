@@ -3,13 +3,15 @@
 Paging, retries that honour ``Retry-After``, timeouts, error mapping and API-call counting
 live here once. Connectors pass the paging style they need; nothing here knows a provider.
 """
+
 from __future__ import annotations
 
 import email.utils
 import random
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from nhi_cli.kit.connector import CollectContext, ScopeDenied, ScopeFailed
 
@@ -34,7 +36,7 @@ def _retry_after(value: str | None) -> float | None:
     except ValueError:
         try:
             when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
         except (TypeError, ValueError):
             return None
 
@@ -54,7 +56,8 @@ def _rate_limited_403(response) -> bool:
     """GitHub answers its rate limits with 403 plus Retry-After or X-RateLimit-Remaining: 0;
     that is throttling to wait out, not a permission refusal."""
     return response.status_code == 403 and (
-        "Retry-After" in response.headers or response.headers.get("X-RateLimit-Remaining") == "0")
+        "Retry-After" in response.headers or response.headers.get("X-RateLimit-Remaining") == "0"
+    )
 
 
 def _until_reset(value: str | None) -> float | None:
@@ -90,9 +93,18 @@ class RestClient:
     call counter ("graph", "github"), ``timeout`` defaults to the connector's ``timeout:``
     setting, and ``sleep`` is injectable so tests need not wait."""
 
-    def __init__(self, base_url: str, ctx: CollectContext, *, label: str,
-                 headers: Callable[[], dict[str, str]] | None = None, timeout: float | None = None,
-                 max_retries: int = 4, max_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        base_url: str,
+        ctx: CollectContext,
+        *,
+        label: str,
+        headers: Callable[[], dict[str, str]] | None = None,
+        timeout: float | None = None,
+        max_retries: int = 4,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         import httpx  # lazy: keeps `nhi --help` fast
 
         self.ctx = ctx
@@ -133,8 +145,16 @@ class RestClient:
             secrets.append(self.http.base_url.password)
         return _scrub(f"{self._where(method, url)}: {type(exc).__name__}: {exc}", secrets)
 
-    def request(self, method: str, url: str, *, params: dict | None = None, json: Any = None,
-                ok: tuple[int, ...] = (200, 201, 202, 204), count_as: str | None = None):
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict | None = None,
+        json: Any = None,
+        ok: tuple[int, ...] = (200, 201, 202, 204),
+        count_as: str | None = None,
+    ):
         """Send one request with retries; returns the httpx response for an ``ok`` status."""
         attempt = 0
         while True:
@@ -148,19 +168,22 @@ class RestClient:
                 # The request could not even be written (a header value with a newline or
                 # other forbidden character, typically a pasted key): retrying cannot help,
                 # and the exception text quotes the header, so it is not used.
-                raise ScopeFailed("invalid_request", f"{self._where(method, url)}: a request header is not valid "
-                                  "HTTP; check the configured key or token for spaces or line breaks") from None
+                raise ScopeFailed(
+                    "invalid_request",
+                    f"{self._where(method, url)}: a request header is not valid "
+                    "HTTP; check the configured key or token for spaces or line breaks",
+                ) from None
             except self._httpx.TimeoutException as exc:
                 if attempt >= self.max_retries:
                     raise ScopeFailed("timeout", self._transport_error(method, url, exc, sent)) from None
                 attempt += 1
-                self.sleep(min(self.max_wait, 2 ** attempt * 0.5))
+                self.sleep(min(self.max_wait, 2**attempt * 0.5))
                 continue
             except self._httpx.HTTPError as exc:
                 if attempt >= self.max_retries:
                     raise ScopeFailed("unreachable", self._transport_error(method, url, exc, sent)) from None
                 attempt += 1
-                self.sleep(min(self.max_wait, 2 ** attempt * 0.5))
+                self.sleep(min(self.max_wait, 2**attempt * 0.5))
                 continue
             status = response.status_code
             if status in ok:
@@ -171,24 +194,29 @@ class RestClient:
                 if wait is None and status == 403:
                     wait = _until_reset(response.headers.get("X-RateLimit-Reset"))
                 if wait is None:
-                    wait = min(self.max_wait, (2 ** attempt) * 0.5 + random.random() * 0.1)
+                    wait = min(self.max_wait, (2**attempt) * 0.5 + random.random() * 0.1)
                 self.sleep(min(wait, self.max_wait))
                 continue
             code = _error_code(response)
             if status == 404:
                 raise NotFound(f"{self._where(method, url)}: 404 {code}")
             if status in (401, 403):
-                raise ScopeDenied(code if code != str(status) else f"HTTP{status}",
-                                  f"{self._where(method, url)} returned {status}")
-            raise HttpError(status, code if code != str(status) else f"HTTP{status}",
-                            f"{self._where(method, url)} returned {status} after {attempt} retries")
+                raise ScopeDenied(
+                    code if code != str(status) else f"HTTP{status}", f"{self._where(method, url)} returned {status}"
+                )
+            raise HttpError(
+                status,
+                code if code != str(status) else f"HTTP{status}",
+                f"{self._where(method, url)} returned {status} after {attempt} retries",
+            )
 
     def get_json(self, url: str, params: dict | None = None) -> Any:
         return self.request("GET", url, params=params).json()
 
     # --- paging styles ------------------------------------------------------------------
-    def paged_link(self, url: str, params: dict | None = None, items_key: str | None = None,
-                   count_as: str | None = None) -> Iterator[Any]:
+    def paged_link(
+        self, url: str, params: dict | None = None, items_key: str | None = None, count_as: str | None = None
+    ) -> Iterator[Any]:
         """GitHub style: follow ``Link: <...>; rel="next"``. ``count_as`` names the call in the
         counter when the path varies (one name for ``/repos/{o}/{r}/keys`` over 5,000 repos)."""
         next_url: str | None = url
@@ -208,8 +236,15 @@ class RestClient:
             yield from body.get("value", [])
             next_url = body.get("@odata.nextLink") or body.get("nextLink")
 
-    def paged_cursor(self, url: str, params: dict | None = None, *, cursor_param: str = "after",
-                     cursor_field: str = "last_id", count_as: str | None = None) -> Iterator[Any]:
+    def paged_cursor(
+        self,
+        url: str,
+        params: dict | None = None,
+        *,
+        cursor_param: str = "after",
+        cursor_field: str = "last_id",
+        count_as: str | None = None,
+    ) -> Iterator[Any]:
         """OpenAI and Anthropic style: ``data`` + ``has_more``, next page from ``last_id``."""
         params = dict(params or {})
         while True:
@@ -219,8 +254,15 @@ class RestClient:
                 return
             params[cursor_param] = body[cursor_field]
 
-    def paged_token(self, url: str, items_key: str, params: dict | None = None, *,
-                    token_param: str = "pageToken", token_field: str = "nextPageToken") -> Iterator[Any]:
+    def paged_token(
+        self,
+        url: str,
+        items_key: str,
+        params: dict | None = None,
+        *,
+        token_param: str = "pageToken",
+        token_field: str = "nextPageToken",
+    ) -> Iterator[Any]:
         """Google REST style: ``nextPageToken``."""
         params = dict(params or {})
         while True:

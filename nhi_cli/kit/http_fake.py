@@ -5,14 +5,16 @@ fake registers routes (method + path regex -> handler), the server records every
 received (so tests can assert the calls a revoke made), and faults can be queued per route
 (a 429 with Retry-After, a 403, a 503) to exercise retries and denied scopes.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -63,8 +65,9 @@ class IntRange:
         return None
 
 
-def query_problem(req: FakeRequest, allowed: dict[str, Any], required: tuple[str, ...] = (),
-                  ignore: tuple[str, ...] = ()) -> str | None:
+def query_problem(
+    req: FakeRequest, allowed: dict[str, Any], required: tuple[str, ...] = (), ignore: tuple[str, ...] = ()
+) -> str | None:
     """What the real API would reject in ``req``'s query, as one sentence (None: nothing).
 
     ``allowed`` maps each documented parameter to None (any value), a set of allowed values,
@@ -94,8 +97,9 @@ def list_payload(path) -> list[dict]:
     return json.loads(path.read_text())["data"] if path.is_file() else []
 
 
-def cursor_page(req: FakeRequest, items: list[dict], page_size: int, cursor: str = "after",
-                limit_max: int = 100) -> FakeResponse:
+def cursor_page(
+    req: FakeRequest, items: list[dict], page_size: int, cursor: str = "after", limit_max: int = 100
+) -> FakeResponse:
     """One page in the OpenAI/Anthropic list style: ``data`` after the item whose id is the
     ``cursor`` argument, with ``has_more``, ``first_id`` and ``last_id``."""
     limit = min(int(req.arg("limit", "20")), limit_max, page_size)
@@ -106,9 +110,16 @@ def cursor_page(req: FakeRequest, items: list[dict], page_size: int, cursor: str
         if after not in ids:
             return reply({"error": {"type": "invalid_request_error", "message": "bad cursor"}}, 400)
         start = ids.index(after) + 1
-    chunk = items[start:start + limit]
-    return reply({"object": "list", "data": chunk, "first_id": chunk[0]["id"] if chunk else None,
-                  "last_id": chunk[-1]["id"] if chunk else None, "has_more": start + limit < len(items)})
+    chunk = items[start : start + limit]
+    return reply(
+        {
+            "object": "list",
+            "data": chunk,
+            "first_id": chunk[0]["id"] if chunk else None,
+            "last_id": chunk[-1]["id"] if chunk else None,
+            "has_more": start + limit < len(items),
+        }
+    )
 
 
 class FakeHttpServer:
@@ -137,8 +148,11 @@ class FakeHttpServer:
     def calls(self, method: str | None = None, pattern: str | None = None) -> list[FakeRequest]:
         rx = re.compile(pattern + r"\Z") if pattern else None
         with self.lock:
-            return [r for r in self.requests
-                    if (method is None or r.method == method.upper()) and (rx is None or rx.match(r.path))]
+            return [
+                r
+                for r in self.requests
+                if (method is None or r.method == method.upper()) and (rx is None or rx.match(r.path))
+            ]
 
     # --- serving ------------------------------------------------------------------------
     def _dispatch(self, request: FakeRequest) -> FakeResponse:
@@ -155,7 +169,7 @@ class FakeHttpServer:
                 return handler(request)
         return reply({"error": {"code": "NotFound", "message": f"no route for {request.method} {request.path}"}}, 404)
 
-    def start(self) -> "FakeHttpServer":
+    def start(self) -> FakeHttpServer:
         fake = self
 
         class RequestHandler(BaseHTTPRequestHandler):
@@ -170,15 +184,22 @@ class FakeHttpServer:
             def _handle(self):
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                request = FakeRequest(self.command, parts.path, parse_qs(parts.query),
-                                      {k.lower(): v for k, v in self.headers.items()},
-                                      self.rfile.read(length) if length else b"")
+                request = FakeRequest(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length) if length else b"",
+                )
                 try:
                     response = fake._dispatch(request)
                 except Exception as exc:  # a bug in a fake is a 500, visible in the test
                     response = reply({"error": {"code": "FakeError", "message": repr(exc)}}, 500)
-                payload = b"" if response.body is None else (
-                    response.body if isinstance(response.body, bytes) else json.dumps(response.body).encode())
+                payload = (
+                    b""
+                    if response.body is None
+                    else (response.body if isinstance(response.body, bytes) else json.dumps(response.body).encode())
+                )
                 self.send_response(response.status)
                 headers = {"Content-Type": "application/json", **response.headers}
                 for key, value in headers.items():
@@ -200,7 +221,7 @@ class FakeHttpServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeHttpServer":
+    def __enter__(self) -> FakeHttpServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -5,12 +5,15 @@ than guess. :func:`each` then turns that failure into a gap of the scope: one od
 renamed field, a null, a timestamp written ``-8:00``) costs that item and is reported, it
 never costs the other items, the other scopes or the scan.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from nhi_cli.model import MALFORMED, Batch
+
 MESSAGE_MAX = 300
 
 
@@ -48,7 +51,7 @@ def iso_time(value: Any) -> datetime | None:
         raw = raw[:-4] + "0" + raw[-4:]
     parsed = datetime.fromisoformat(raw)
     if parsed.tzinfo is None:  # vendors document UTC
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 

@@ -3,6 +3,7 @@
 The built-ins register there the same way a third-party package would, and nothing is
 imported until a connector is asked for by name.
 """
+
 from __future__ import annotations
 
 from importlib.metadata import entry_points

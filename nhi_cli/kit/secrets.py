@@ -5,6 +5,7 @@ style the provider itself shows (so a person can recognise the key) and a salted
 the same secret found in two places is recognised as one credential. The salt lives in the
 inventory (``meta.secret_salt``) so hashes only compare within one inventory.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -6,18 +6,19 @@ relative markers (``"now-400d"`` / ``"@now-400d"``, GCP and Azure) that
 :func:`resolve_relative_times` replaces. Either way a key last used 2 days before "now" is
 still 2 days unused whenever the demo or a test runs.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from nhi_cli.model import iso
 
 # Recorded payloads in fixtures/ are as of this instant.
-RECORDED_AT = datetime(2026, 11, 28, tzinfo=timezone.utc)
+RECORDED_AT = datetime(2026, 11, 28, tzinfo=UTC)
 _ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 _RELATIVE = re.compile(r"@?now([+-]\d+)d\Z")
 

@@ -4,12 +4,13 @@
 out. ``render_report`` is the one entry point the CLI (``nhi report``, ``nhi scan --format``)
 uses, and ``write_output`` puts the text on stdout or into a file.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli import files
+from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports import csv_report, html, json_report, markdown, sarif, table
 from nhi_cli.reports.model import build_report
 
@@ -26,8 +27,9 @@ def check_options(fmt: str, what: str) -> None:
         raise NhiError(f"--what inventory is available for {', '.join(INVENTORY_FORMATS)}, not {fmt}", ExitCode.USAGE)
 
 
-def render(report, fmt: str, what: str = "findings", *, width: int = 80, color: bool = False,
-           limit: int | None = None) -> str:
+def render(
+    report, fmt: str, what: str = "findings", *, width: int = 80, color: bool = False, limit: int | None = None
+) -> str:
     """Lay out an already built Report in ``fmt``."""
     if fmt == "json":
         return json_report.render(report, what)
@@ -42,8 +44,16 @@ def render(report, fmt: str, what: str = "findings", *, width: int = 80, color: 
     return table.render(report, what, width=width, color=color, **({"limit": limit} if limit is not None else {}))
 
 
-def render_report(conn, fmt: str, *, scan_id: int | None = None, what: str = "findings",
-                  width: int = 80, color: bool = False, limit: int | None = None):
+def render_report(
+    conn,
+    fmt: str,
+    *,
+    scan_id: int | None = None,
+    what: str = "findings",
+    width: int = 80,
+    color: bool = False,
+    limit: int | None = None,
+):
     """Build the report for ``scan_id`` (latest when None) and render it. Returns (report, text)."""
     check_options(fmt, what)
     report = build_report(conn, scan_id, with_credentials=what == "inventory")

@@ -5,6 +5,7 @@ with evidence, delegation and the four-property scorecard, stored in the ``agent
 each scan; migration 0010 gives every inventory those tables). This module only lays each
 agent out as a report row.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -18,8 +19,9 @@ def agent_rows(conn: sqlite3.Connection, scan_id: int) -> list[dict]:
     """One report row per agent, with its scorecard reduced to pass/fail per property."""
     identities: dict[str, list[str]] = defaultdict(list)
     for name, provider, identity_name in conn.execute(
-            "SELECT agent_name, provider, identity_name FROM v_agent_identities "
-            "ORDER BY agent_name, provider, identity_name"):
+        "SELECT agent_name, provider, identity_name FROM v_agent_identities "
+        "ORDER BY agent_name, provider, identity_name"
+    ):
         identities[name].append(f"{provider}:{identity_name}")
     return [_report_row(agent, identities[agent["name"]]) for agent in scorecard_rows(conn, scan_id)]
 
@@ -30,12 +32,18 @@ def _report_row(agent: dict, identities: list[str]) -> dict:
     worst = min((f["severity"] for f in findings), key=worst_first, default=None)
     delegated = {"recorded": True, "not_recorded": False}.get(agent.get("delegation") or "")  # None: unknown
     return {
-        "name": agent["name"], "owner": agent.get("owner"), "acts_for": agent.get("acts_for"),
-        "source": agent.get("source") or "discovered", "providers": agent.get("providers_list") or [],
-        "identities": identities, "active_credentials": int(agent.get("credentials") or 0),
-        "findings": len(findings), "worst_severity": worst if worst in SEVERITIES else None,
+        "name": agent["name"],
+        "owner": agent.get("owner"),
+        "acts_for": agent.get("acts_for"),
+        "source": agent.get("source") or "discovered",
+        "providers": agent.get("providers_list") or [],
+        "identities": identities,
+        "active_credentials": int(agent.get("credentials") or 0),
+        "findings": len(findings),
+        "worst_severity": worst if worst in SEVERITIES else None,
         "delegated": delegated,
-        "owner_status": agent.get("owner_status"), "confidence": agent.get("confidence"),
+        "owner_status": agent.get("owner_status"),
+        "confidence": agent.get("confidence"),
         "scorecard": {prop: bool(card[prop]["pass"]) for prop in card},
         "revoke_command": agent.get("revoke_command"),
     }

@@ -3,14 +3,14 @@
 Only numbers and nhi's own labels go into the charts; the template draws them with
 autoescaping on, so there is no hand-built markup here.
 """
+
 from __future__ import annotations
 
 import math
 
 from nhi_cli.severity import SEVERITIES
 
-SEVERITY_COLOURS = {"critical": "#8e1b1b", "high": "#d64545", "medium": "#e3a008", "low": "#3f83c4",
-                    "info": "#9aa5b1"}
+SEVERITY_COLOURS = {"critical": "#8e1b1b", "high": "#d64545", "medium": "#e3a008", "low": "#3f83c4", "info": "#9aa5b1"}
 AGE_COLOURS = ("#3f9e6e", "#3f9e6e", "#e3a008", "#e3a008", "#d64545", "#8e1b1b", "#9aa5b1")
 
 
@@ -39,11 +39,28 @@ def histogram(buckets: list[dict], width: int = 520, height: int = 240) -> dict:
     for i, b in enumerate(buckets):
         h = plot_h * b["credentials"] / top if top else 0
         x = left + i * slot + slot * 0.15
-        bars.append({"x": round(x, 1), "y": round(top_pad + plot_h - h, 1), "w": round(slot * 0.7, 1),
-                     "h": round(h, 1), "label": b["bucket"], "value": b["credentials"],
-                     "cx": round(x + slot * 0.35, 1), "colour": AGE_COLOURS[min(i, len(AGE_COLOURS) - 1)]})
-    return {"width": width, "height": height, "left": left, "right": width - right, "base": top_pad + plot_h,
-            "ticks": _ticks(top, plot_h, top_pad), "bars": bars, "label_y": top_pad + plot_h + 18}
+        bars.append(
+            {
+                "x": round(x, 1),
+                "y": round(top_pad + plot_h - h, 1),
+                "w": round(slot * 0.7, 1),
+                "h": round(h, 1),
+                "label": b["bucket"],
+                "value": b["credentials"],
+                "cx": round(x + slot * 0.35, 1),
+                "colour": AGE_COLOURS[min(i, len(AGE_COLOURS) - 1)],
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "base": top_pad + plot_h,
+        "ticks": _ticks(top, plot_h, top_pad),
+        "bars": bars,
+        "label_y": top_pad + plot_h + 18,
+    }
 
 
 def trend(points: list[dict], width: int = 520, height: int = 240) -> dict:
@@ -63,11 +80,29 @@ def trend(points: list[dict], width: int = 520, height: int = 240) -> dict:
                 continue
             h = plot_h * n / top if top else 0
             y -= h
-            segments.append({"y": round(y, 1), "h": round(h, 1), "colour": SEVERITY_COLOURS[sev], "severity": sev,
-                             "value": n})
-        columns.append({"x": round(x, 1), "w": round(slot * 0.6, 1), "cx": round(x + slot * 0.3, 1),
-                        "label": f"#{p['scan_id']}", "total": p["total"], "top": round(y, 1),
-                        "date": (p["started_at"] or "")[:10], "segments": segments})
-    return {"width": width, "height": height, "left": left, "right": width - right, "base": top_pad + plot_h,
-            "ticks": _ticks(top, plot_h, top_pad), "columns": columns, "label_y": top_pad + plot_h + 18,
-            "legend": [{"severity": s, "colour": SEVERITY_COLOURS[s]} for s in SEVERITIES]}
+            segments.append(
+                {"y": round(y, 1), "h": round(h, 1), "colour": SEVERITY_COLOURS[sev], "severity": sev, "value": n}
+            )
+        columns.append(
+            {
+                "x": round(x, 1),
+                "w": round(slot * 0.6, 1),
+                "cx": round(x + slot * 0.3, 1),
+                "label": f"#{p['scan_id']}",
+                "total": p["total"],
+                "top": round(y, 1),
+                "date": (p["started_at"] or "")[:10],
+                "segments": segments,
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "base": top_pad + plot_h,
+        "ticks": _ticks(top, plot_h, top_pad),
+        "columns": columns,
+        "label_y": top_pad + plot_h + 18,
+        "legend": [{"severity": s, "colour": SEVERITY_COLOURS[s]} for s in SEVERITIES],
+    }

@@ -3,6 +3,7 @@
 Safe to open in a spreadsheet: every cell goes through ``csv_safe``, so a value that would start
 a formula (``=HYPERLINK(...)``, ``+``, ``-``, ``@``) is written with a leading apostrophe.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,19 +11,57 @@ import json
 from nhi_cli.reports.model import Report
 from nhi_cli.text import write_csv
 
-FINDING_COLUMNS = ("fingerprint", "status", "severity", "property", "rule_id", "title", "provider", "scope",
-                   "resource_type", "resource_id", "resource_name", "reason", "owasp_nhi", "first_seen",
-                   "suppression_owner", "suppression_expires", "suppression_reason", "evidence")
-CREDENTIAL_COLUMNS = ("id", "identity_id", "identity_name", "provider", "scope", "kind", "status", "created_at",
-                      "last_used_at", "expires_at", "age_days", "days_since_used", "days_to_expiry", "key_id",
-                      "hint", "owner", "identity_tags")
+FINDING_COLUMNS = (
+    "fingerprint",
+    "status",
+    "severity",
+    "property",
+    "rule_id",
+    "title",
+    "provider",
+    "scope",
+    "resource_type",
+    "resource_id",
+    "resource_name",
+    "reason",
+    "owasp_nhi",
+    "first_seen",
+    "suppression_owner",
+    "suppression_expires",
+    "suppression_reason",
+    "evidence",
+)
+CREDENTIAL_COLUMNS = (
+    "id",
+    "identity_id",
+    "identity_name",
+    "provider",
+    "scope",
+    "kind",
+    "status",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "age_days",
+    "days_since_used",
+    "days_to_expiry",
+    "key_id",
+    "hint",
+    "owner",
+    "identity_tags",
+)
 
 
 def _finding_row(f: dict) -> dict:
     s = f.get("suppression") or {}
-    return dict(f, owasp_nhi=" ".join(f["owasp_nhi"]), suppression_owner=s.get("owner"),
-                suppression_expires=s.get("expires"), suppression_reason=s.get("reason"),
-                evidence=json.dumps(f["evidence"], sort_keys=True, ensure_ascii=False))
+    return dict(
+        f,
+        owasp_nhi=" ".join(f["owasp_nhi"]),
+        suppression_owner=s.get("owner"),
+        suppression_expires=s.get("expires"),
+        suppression_reason=s.get("reason"),
+        evidence=json.dumps(f["evidence"], sort_keys=True, ensure_ascii=False),
+    )
 
 
 def render(report: Report, what: str = "findings") -> str:

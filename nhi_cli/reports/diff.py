@@ -5,6 +5,7 @@ Presence at a scan comes from ``first_scan``/``removed_scan``; attribute changes
 versioned snapshots in ``identity_history``/``credential_history`` (a snapshot is written
 whenever the tracked attributes change), comparing the latest snapshot at or before each scan.
 """
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,10 @@ from nhi_cli.text import visible
 
 SCHEMA_VERSION = "1.1.0"  # 1.1: findings.suppressed and findings.not_evaluated
 IGNORED = {"attrs_hash", "last_used_at"}  # bookkeeping, and a value that moves on every busy scan
-TABLES = {"identities": ("identity", "identity_history", "identity_id"),
-          "credentials": ("credential", "credential_history", "credential_id")}
+TABLES = {
+    "identities": ("identity", "identity_history", "identity_id"),
+    "credentials": ("credential", "credential_history", "credential_id"),
+}
 
 
 def resolve_pair(conn: sqlite3.Connection, a: int | None, b: int | None) -> tuple[dict, dict]:
@@ -34,8 +37,9 @@ def resolve_pair(conn: sqlite3.Connection, a: int | None, b: int | None) -> tupl
     if a is None:
         a = previous_scan(conn, scan_b["id"])
         if a is None:
-            raise NhiError(f"nhi diff needs two scans; scan {scan_b['id']} is the first (run `nhi scan` again)",
-                           ExitCode.USAGE)
+            raise NhiError(
+                f"nhi diff needs two scans; scan {scan_b['id']} is the first (run `nhi scan` again)", ExitCode.USAGE
+            )
     scan_a = resolve_scan(conn, a)
     if scan_a["id"] >= scan_b["id"]:
         raise NhiError(f"SCAN_A ({scan_a['id']}) must be older than SCAN_B ({scan_b['id']})", ExitCode.USAGE)
@@ -66,28 +70,42 @@ def _flatten(snapshot: dict) -> dict:
 
 def _changes(before: dict, after: dict) -> list[dict]:
     b, a = _flatten(before), _flatten(after)
-    return [{"attribute": k, "before": b.get(k), "after": a.get(k)}
-            for k in sorted(set(b) | set(a)) if b.get(k) != a.get(k)]
+    return [
+        {"attribute": k, "before": b.get(k), "after": a.get(k)} for k in sorted(set(b) | set(a)) if b.get(k) != a.get(k)
+    ]
 
 
 def _records(conn, kind: str, a: int, b: int) -> dict:
     table, history, key = TABLES[kind]
     cols = "t.id, t.provider, t.scope, t.kind, " + (
-        "t.name" if table == "identity" else "COALESCE(t.name, t.id) AS name, t.identity_id")
+        "t.name" if table == "identity" else "COALESCE(t.name, t.id) AS name, t.identity_id"
+    )
     p = {"a": a, "b": b}
-    appeared = [dict(r) for r in conn.execute(
-        f"SELECT {cols} FROM {table} t WHERE {_present('t', 'b')} AND NOT ({_present('t', 'a')}) ORDER BY t.provider, t.scope, t.id", p)]
-    disappeared = [dict(r) for r in conn.execute(
-        f"SELECT {cols} FROM {table} t WHERE {_present('t', 'a')} AND NOT ({_present('t', 'b')}) ORDER BY t.provider, t.scope, t.id", p)]
+    appeared = [
+        dict(r)
+        for r in conn.execute(
+            f"SELECT {cols} FROM {table} t WHERE {_present('t', 'b')} AND NOT ({_present('t', 'a')}) ORDER BY t.provider, t.scope, t.id",
+            p,
+        )
+    ]
+    disappeared = [
+        dict(r)
+        for r in conn.execute(
+            f"SELECT {cols} FROM {table} t WHERE {_present('t', 'a')} AND NOT ({_present('t', 'b')}) ORDER BY t.provider, t.scope, t.id",
+            p,
+        )
+    ]
     changed = []
     rows = conn.execute(
         f"""SELECT {cols},
               (SELECT snapshot FROM {history} h WHERE h.{key} = t.id AND h.scan_id <= :a ORDER BY h.scan_id DESC LIMIT 1) AS before,
               (SELECT snapshot FROM {history} h WHERE h.{key} = t.id AND h.scan_id <= :b ORDER BY h.scan_id DESC LIMIT 1) AS after
             FROM {table} t
-            WHERE {_present('t', 'a')} AND {_present('t', 'b')}
+            WHERE {_present("t", "a")} AND {_present("t", "b")}
               AND EXISTS (SELECT 1 FROM {history} h WHERE h.{key} = t.id AND h.scan_id > :a AND h.scan_id <= :b)
-            ORDER BY t.provider, t.scope, t.id""", p)
+            ORDER BY t.provider, t.scope, t.id""",
+        p,
+    )
     for r in rows:
         row = dict(r)
         before, after = json.loads(row.pop("before") or "{}"), json.loads(row.pop("after") or "{}")
@@ -135,7 +153,9 @@ def _findings(conn, a: int, b: int) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"new": _sorted([dict(r) for r in conn.execute(FINDINGS_SQL, {"a": a, "b": b})])}
     gone = [dict(r) for r in conn.execute(GONE_SQL, {"a": a, "b": b})]
     for outcome in GONE:
-        out[outcome] = _sorted([{k: v for k, v in r.items() if k != "outcome"} for r in gone if r["outcome"] == outcome])
+        out[outcome] = _sorted(
+            [{k: v for k, v in r.items() if k != "outcome"} for r in gone if r["outcome"] == outcome]
+        )
     return out
 
 
@@ -151,8 +171,11 @@ def build_diff(conn: sqlite3.Connection, a: int | None = None, b: int | None = N
         "credentials": _records(conn, "credentials", ia, ib),
         "findings": _findings(conn, ia, ib),
     }
-    doc["summary"] = {f"{kind}_{change}": len(doc[kind][change]) for kind in ("identities", "credentials")
-                      for change in ("appeared", "disappeared", "changed")}
+    doc["summary"] = {
+        f"{kind}_{change}": len(doc[kind][change])
+        for kind in ("identities", "credentials")
+        for change in ("appeared", "disappeared", "changed")
+    }
     doc["summary"].update({f"findings_{key}": len(rows) for key, rows in doc["findings"].items()})
     return doc
 
@@ -170,10 +193,14 @@ def render_markdown(doc: dict) -> str:
     out = [f"## nhi diff: scan {a['id']} ({a['started_at']}) → scan {b['id']} ({b['started_at']})", ""]
     out += ["| | appeared | disappeared | changed |", "|---|--:|--:|--:|"]
     for kind in ("identities", "credentials"):
-        out.append(f"| {kind} | " + " | ".join(str(len(doc[kind][c])) for c in ("appeared", "disappeared", "changed")) + " |")
+        out.append(
+            f"| {kind} | " + " | ".join(str(len(doc[kind][c])) for c in ("appeared", "disappeared", "changed")) + " |"
+        )
     f = doc["findings"]
-    out.append(f"\n**{len(f['new'])} new** and {len(f['resolved'])} resolved findings; {len(f['suppressed'])} newly "
-               f"suppressed and {len(f['not_evaluated'])} no longer evaluated (rule disabled or removed), not resolved.")
+    out.append(
+        f"\n**{len(f['new'])} new** and {len(f['resolved'])} resolved findings; {len(f['suppressed'])} newly "
+        f"suppressed and {len(f['not_evaluated'])} no longer evaluated (rule disabled or removed), not resolved."
+    )
     for kind in ("identities", "credentials"):
         for change in ("appeared", "disappeared", "changed"):
             rows = doc[kind][change]
@@ -185,21 +212,39 @@ def render_markdown(doc: dict) -> str:
                 if change == "changed":
                     detail = ": " + "; ".join(code(_change_text(c), 160) for c in r["changes"])
                 out.append(f"- {code(r['provider'])} {code(r['kind'])} {code(r['name'] or r['id'])}{detail}")
-    for label, key in (("New findings", "new"), ("Resolved findings", "resolved"),
-                       ("Suppressed since scan A (still present)", "suppressed"),
-                       ("Not evaluated in scan B (rule disabled or removed; not resolved)", "not_evaluated")):
+    for label, key in (
+        ("New findings", "new"),
+        ("Resolved findings", "resolved"),
+        ("Suppressed since scan A (still present)", "suppressed"),
+        ("Not evaluated in scan B (rule disabled or removed; not resolved)", "not_evaluated"),
+    ):
         rows = doc["findings"][key]
         if rows:
-            out += ["", f"### {label} ({len(rows)})", "", "| severity | rule | resource | reason |", "|---|---|---|---|"]
-            out += [f"| {f['severity']} | {code(f['rule_id'])} | {code(f['resource_name'] or f['resource_id'], 60)} | "
-                    f"{code(f['reason'], 200)} |" for f in rows]
+            out += [
+                "",
+                f"### {label} ({len(rows)})",
+                "",
+                "| severity | rule | resource | reason |",
+                "|---|---|---|---|",
+            ]
+            out += [
+                f"| {f['severity']} | {code(f['rule_id'])} | {code(f['resource_name'] or f['resource_id'], 60)} | "
+                f"{code(f['reason'], 200)} |"
+                for f in rows
+            ]
     return "\n".join(out) + "\n"
 
 
 def render_table(doc: dict, width: int = 80, color: bool = False) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, no_color=not color,
-                      color_system="standard" if color else None, highlight=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+    )
     a, b = doc["scan_a"], doc["scan_b"]
     console.print(Text(f"nhi diff: scan {a['id']} -> scan {b['id']}", style="bold"))
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", expand=True, pad_edge=False)
@@ -211,21 +256,35 @@ def render_table(doc: dict, width: int = 80, color: bool = False) -> str:
         for change in ("appeared", "disappeared", "changed"):
             for r in doc[kind][change]:
                 detail = "\n".join(_change_text(c) for c in r.get("changes", []))
-                table.add_row(f"{marks[change]} {change}", Text(visible(f"{r['provider']} {r['kind']}\n{r['name'] or r['id']}", oneline=False)),
-                              Text(visible(detail, oneline=False)))
-    for label, key in (("+ new", "new"), ("- resolved", "resolved"), ("= suppressed", "suppressed"),
-                       ("? not checked", "not_evaluated")):
+                table.add_row(
+                    f"{marks[change]} {change}",
+                    Text(visible(f"{r['provider']} {r['kind']}\n{r['name'] or r['id']}", oneline=False)),
+                    Text(visible(detail, oneline=False)),
+                )
+    for label, key in (
+        ("+ new", "new"),
+        ("- resolved", "resolved"),
+        ("= suppressed", "suppressed"),
+        ("? not checked", "not_evaluated"),
+    ):
         for f in doc["findings"][key]:
-            table.add_row(label, Text(visible(f"{f['severity']} {f['rule_id']}\n{f['resource_name'] or f['resource_id']}", oneline=False)),
-                          Text(visible(f["reason"])))
+            table.add_row(
+                label,
+                Text(
+                    visible(f"{f['severity']} {f['rule_id']}\n{f['resource_name'] or f['resource_id']}", oneline=False)
+                ),
+                Text(visible(f["reason"])),
+            )
     if table.row_count:
         console.print(table)
     else:
         console.print("No differences.")
     s = doc["summary"]
-    console.print(f"identities +{s['identities_appeared']} -{s['identities_disappeared']} ~{s['identities_changed']}; "
-                  f"credentials +{s['credentials_appeared']} -{s['credentials_disappeared']} ~{s['credentials_changed']}; "
-                  f"findings +{s['findings_new']} -{s['findings_resolved']}"
-                  + (f", {s['findings_suppressed']} suppressed" if s["findings_suppressed"] else "")
-                  + (f", {s['findings_not_evaluated']} not evaluated (rule disabled)" if s["findings_not_evaluated"] else ""))
+    console.print(
+        f"identities +{s['identities_appeared']} -{s['identities_disappeared']} ~{s['identities_changed']}; "
+        f"credentials +{s['credentials_appeared']} -{s['credentials_disappeared']} ~{s['credentials_changed']}; "
+        f"findings +{s['findings_new']} -{s['findings_resolved']}"
+        + (f", {s['findings_suppressed']} suppressed" if s["findings_suppressed"] else "")
+        + (f", {s['findings_not_evaluated']} not evaluated (rule disabled)" if s["findings_not_evaluated"] else "")
+    )
     return buffer.getvalue()

@@ -5,6 +5,7 @@ escapes. A Content-Security-Policy of ``default-src 'none'`` means a browser wou
 script nor fetch anything even if some markup slipped through (defence in depth, not the
 primary control).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -27,8 +28,13 @@ PROPERTY_QUESTIONS = {
 def _environment():
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("nhi_cli.reports", "templates"), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("nhi_cli.reports", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
     env.filters["v"] = lambda value: visible(value, oneline=False)
     env.filters["num"] = lambda value: f"{value:,}" if isinstance(value, int) else ("" if value is None else value)
     return env
@@ -45,17 +51,30 @@ def finding_groups(report: Report) -> list[dict]:
         g = groups.get(f["rule_id"])
         if g is None:
             rule = report.rules.get(f["rule_id"], {})
-            g = groups[f["rule_id"]] = {"rule_id": f["rule_id"], "title": f["title"], "severity": f["severity"],
-                                        "property": f["property"], "owasp_nhi": f["owasp_nhi"],
-                                        "remediation": rule.get("remediation", ""), "risk": rule.get("risk", ""),
-                                        "findings": [], "new": 0}
+            g = groups[f["rule_id"]] = {
+                "rule_id": f["rule_id"],
+                "title": f["title"],
+                "severity": f["severity"],
+                "property": f["property"],
+                "owasp_nhi": f["owasp_nhi"],
+                "remediation": rule.get("remediation", ""),
+                "risk": rule.get("risk", ""),
+                "findings": [],
+                "new": 0,
+            }
         g["findings"].append(f)
         g["new"] += f["is_new"]
         if worst_first(f["severity"]) < worst_first(g["severity"]):
             g["severity"] = f["severity"]
     for g in groups.values():
-        g["findings"].sort(key=lambda f: (not f["is_new"], worst_first(f["severity"]), f["provider"],
-                                          f["resource_name"] or f["resource_id"]))
+        g["findings"].sort(
+            key=lambda f: (
+                not f["is_new"],
+                worst_first(f["severity"]),
+                f["provider"],
+                f["resource_name"] or f["resource_id"],
+            )
+        )
     return sorted(groups.values(), key=lambda g: (worst_first(g["severity"]), -len(g["findings"]), g["rule_id"]))
 
 

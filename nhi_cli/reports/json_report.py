@@ -3,6 +3,7 @@
 ``schema_version`` follows semantic versioning: a new optional field is a minor bump, a removed
 or retyped field a major one. The document validates against schemas/report.schema.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,12 +12,43 @@ from nhi_cli import __version__
 from nhi_cli.reports.model import Report
 
 SCHEMA_VERSION = "1.0.0"
-FINDING_KEYS = ("fingerprint", "status", "severity", "property", "rule_id", "title", "provider", "scope",
-                "resource_type", "resource_id", "resource_name", "reason", "evidence", "owasp_nhi",
-                "first_seen", "first_scan", "suppression")
-CREDENTIAL_KEYS = ("id", "identity_id", "identity_name", "provider", "scope", "kind", "status", "created_at",
-                   "last_used_at", "expires_at", "age_days", "days_since_used", "days_to_expiry", "key_id",
-                   "hint", "owner")
+FINDING_KEYS = (
+    "fingerprint",
+    "status",
+    "severity",
+    "property",
+    "rule_id",
+    "title",
+    "provider",
+    "scope",
+    "resource_type",
+    "resource_id",
+    "resource_name",
+    "reason",
+    "evidence",
+    "owasp_nhi",
+    "first_seen",
+    "first_scan",
+    "suppression",
+)
+CREDENTIAL_KEYS = (
+    "id",
+    "identity_id",
+    "identity_name",
+    "provider",
+    "scope",
+    "kind",
+    "status",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "age_days",
+    "days_since_used",
+    "days_to_expiry",
+    "key_id",
+    "hint",
+    "owner",
+)
 
 
 def _finding(f: dict) -> dict:
@@ -29,9 +61,16 @@ def document(report: Report, what: str = "findings") -> dict:
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "nhi", "version": __version__},
         "generated_at": report.generated_at,
-        "scan": {"id": scan["id"], "started_at": scan["started_at"], "finished_at": scan["finished_at"],
-                 "status": scan["status"], "nhi_version": scan["nhi_version"], "demo": scan["demo"],
-                 "operator": scan.get("operator"), "previous_scan_id": report.previous_scan_id},
+        "scan": {
+            "id": scan["id"],
+            "started_at": scan["started_at"],
+            "finished_at": scan["finished_at"],
+            "status": scan["status"],
+            "nhi_version": scan["nhi_version"],
+            "demo": scan["demo"],
+            "operator": scan.get("operator"),
+            "previous_scan_id": report.previous_scan_id,
+        },
         "summary": {
             "findings": report.counts["total"],
             "new_findings": report.counts["new"],

@@ -7,6 +7,7 @@ control/bidi characters are shown as escapes. Rule titles are code spans too: a 
 rule.yaml is as untrusted as an identity name (a title rendered raw carried links, @mentions
 and HTML into the pull-request comment).
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,10 @@ def code(value: object, width: int = 120) -> str:
 def _finding_table(findings: list[dict], limit: int) -> list[str]:
     lines = ["| severity | rule | resource | reason |", "|---|---|---|---|"]
     for f in findings[:limit]:
-        lines.append(f"| {f['severity']} | {code(f['title'])} ({code(f['rule_id'])}) | "
-                     f"{code(f['resource_name'] or f['resource_id'], 60)} | {code(f['reason'], 200)} |")
+        lines.append(
+            f"| {f['severity']} | {code(f['title'])} ({code(f['rule_id'])}) | "
+            f"{code(f['resource_name'] or f['resource_id'], 60)} | {code(f['reason'], 200)} |"
+        )
     if len(findings) > limit:
         lines.append(f"\n_{len(findings) - limit} more not shown; see the JSON, CSV or HTML report._")
     return lines
@@ -44,10 +47,12 @@ def render(report: Report, limit: int = DEFAULT_LIMIT) -> str:
     gaps = [s for s in report.coverage if s["status"] != "complete"]
     status = "complete" if scan["status"] == "complete" else f"**incomplete** ({len(gaps)} scope(s) not fully read)"
     out = [f"## nhi: scan {scan['id']} ({scan['started_at']})", ""]
-    out.append(f"**{counts['new']} new** of {counts['total']} open findings; {len(report.resolved)} resolved"
-               f"{' since scan ' + str(report.previous_scan_id) if report.previous_scan_id else ''}; "
-               f"{len(report.suppressed)} suppressed. {report.inventory['identities']} identities, "
-               f"{report.inventory['credentials']} credentials. Scan {status}.")
+    out.append(
+        f"**{counts['new']} new** of {counts['total']} open findings; {len(report.resolved)} resolved"
+        f"{' since scan ' + str(report.previous_scan_id) if report.previous_scan_id else ''}; "
+        f"{len(report.suppressed)} suppressed. {report.inventory['identities']} identities, "
+        f"{report.inventory['credentials']} credentials. Scan {status}."
+    )
     out += ["", "| severity | open | new |", "|---|--:|--:|"]
     for s in SEVERITIES:
         out.append(f"| {s} | {counts['by_severity'][s]} | {counts['new_by_severity'][s]} |")
@@ -71,6 +76,8 @@ def render(report: Report, limit: int = DEFAULT_LIMIT) -> str:
     if expired:
         out += ["", f"### Expired suppressions ({len(expired)})", ""]
         for item in expired:
-            out.append(f"- {code(item['rule'])} on {code(item['resource'])}, owner {code(item['owner'])}, "
-                       f"expired {code(item['expires'])}")
+            out.append(
+                f"- {code(item['rule'])} on {code(item['resource'])}, owner {code(item['owner'])}, "
+                f"expired {code(item['expires'])}"
+            )
     return "\n".join(out) + "\n"

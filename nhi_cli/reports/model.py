@@ -5,6 +5,7 @@ any scan: findings come from ``finding_occurrence`` for that scan, the inventory
 present at that scan (``first_scan``/``removed_scan``), and ages are measured against the
 scan's own clock. Every count is computed here once; renderers only lay it out.
 """
+
 from __future__ import annotations
 
 import json
@@ -119,8 +120,9 @@ def previous_scan(conn: sqlite3.Connection, scan_id: int) -> int | None:
 
 def load_rules(conn: sqlite3.Connection, scan_id: int) -> dict[str, dict]:
     rules = {}
-    for row in conn.execute("SELECT rule_id, title, severity, property, meta FROM scan_rule WHERE scan_id = ? "
-                            "ORDER BY rule_id", (scan_id,)):
+    for row in conn.execute(
+        "SELECT rule_id, title, severity, property, meta FROM scan_rule WHERE scan_id = ? ORDER BY rule_id", (scan_id,)
+    ):
         meta = _json(row["meta"], {})
         frameworks = meta.get("frameworks") or {}
         rules[row["rule_id"]] = {
@@ -202,13 +204,25 @@ def count_findings(findings: list[dict], rules: dict[str, dict]) -> dict[str, An
     rule_rows = []
     for rule_id, n in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0])):
         rule = rules.get(rule_id, {})
-        rule_rows.append({"rule_id": rule_id, "title": rule.get("title", rule_id),
-                          "severity": rule.get("severity", ""), "property": rule.get("property", ""),
-                          "findings": n})
+        rule_rows.append(
+            {
+                "rule_id": rule_id,
+                "title": rule.get("title", rule_id),
+                "severity": rule.get("severity", ""),
+                "property": rule.get("property", ""),
+                "findings": n,
+            }
+        )
     owasp_rows = []
     for risk_id, title in OWASP_NHI:
-        owasp_rows.append({"id": risk_id, "title": title, "findings": owasp.get(risk_id, 0),
-                           "rules": sorted(r for r, d in rules.items() if risk_id in d["owasp_nhi"])})
+        owasp_rows.append(
+            {
+                "id": risk_id,
+                "title": title,
+                "findings": owasp.get(risk_id, 0),
+                "rules": sorted(r for r, d in rules.items() if risk_id in d["owasp_nhi"]),
+            }
+        )
     return {
         "total": len(findings),
         "new": sum(1 for f in findings if f["is_new"]),
@@ -224,26 +238,50 @@ def count_findings(findings: list[dict], rules: dict[str, dict]) -> dict[str, An
 def load_inventory(conn, scan_id: int, now: str) -> dict[str, Any]:
     p = {"s": scan_id, "now": now}
     providers: dict[str, dict] = {}
-    for row in conn.execute(f"SELECT provider, kind, COUNT(*) n, SUM(enabled) en FROM identity i "
-                            f"WHERE {PRESENT.format(t='i')} GROUP BY provider, kind ORDER BY provider, kind", p):
-        entry = providers.setdefault(row["provider"], {"provider": row["provider"], "identities": 0, "credentials": 0,
-                                                        "active_credentials": 0, "identity_kinds": {}})
+    for row in conn.execute(
+        f"SELECT provider, kind, COUNT(*) n, SUM(enabled) en FROM identity i "
+        f"WHERE {PRESENT.format(t='i')} GROUP BY provider, kind ORDER BY provider, kind",
+        p,
+    ):
+        entry = providers.setdefault(
+            row["provider"],
+            {
+                "provider": row["provider"],
+                "identities": 0,
+                "credentials": 0,
+                "active_credentials": 0,
+                "identity_kinds": {},
+            },
+        )
         entry["identities"] += row["n"]
         entry["identity_kinds"][row["kind"]] = row["n"]
     buckets = ", ".join(
         f"SUM(CASE WHEN age >= {lo}{'' if hi is None else f' AND age < {hi}'} THEN 1 ELSE 0 END)"
-        for _, lo, hi in AGE_BUCKETS)
+        for _, lo, hi in AGE_BUCKETS
+    )
     for row in conn.execute(
-            f"SELECT provider, COUNT(*) n, SUM(status = 'active') act FROM credential k "
-            f"WHERE {PRESENT.format(t='k')} GROUP BY provider", p):
-        entry = providers.setdefault(row["provider"], {"provider": row["provider"], "identities": 0, "credentials": 0,
-                                                        "active_credentials": 0, "identity_kinds": {}})
+        f"SELECT provider, COUNT(*) n, SUM(status = 'active') act FROM credential k "
+        f"WHERE {PRESENT.format(t='k')} GROUP BY provider",
+        p,
+    ):
+        entry = providers.setdefault(
+            row["provider"],
+            {
+                "provider": row["provider"],
+                "identities": 0,
+                "credentials": 0,
+                "active_credentials": 0,
+                "identity_kinds": {},
+            },
+        )
         entry["credentials"] = row["n"]
         entry["active_credentials"] = row["act"] or 0
     hist = conn.execute(
         f"SELECT {buckets}, SUM(CASE WHEN age IS NULL THEN 1 ELSE 0 END) FROM ("
         f"SELECT CAST(julianday(:now) - julianday(k.created_at) AS INTEGER) AS age FROM credential k "
-        f"WHERE {PRESENT.format(t='k')} AND k.status = 'active')", p).fetchone()
+        f"WHERE {PRESENT.format(t='k')} AND k.status = 'active')",
+        p,
+    ).fetchone()
     histogram = [{"bucket": label, "credentials": hist[i] or 0} for i, (label, _, _) in enumerate(AGE_BUCKETS)]
     histogram.append({"bucket": "unknown", "credentials": hist[len(AGE_BUCKETS)] or 0})
     rows = sorted(providers.values(), key=lambda e: e["provider"])
@@ -258,9 +296,12 @@ def load_inventory(conn, scan_id: int, now: str) -> dict[str, Any]:
 
 def load_coverage(conn, scan_id: int) -> list[dict]:
     out = []
-    for r in conn.execute("SELECT provider, scope, scope_name, status, error_code, message, gaps, api_calls, "
-                          "duration_ms, identities, credentials FROM scope_result WHERE scan_id = ? "
-                          "ORDER BY provider, scope", (scan_id,)):
+    for r in conn.execute(
+        "SELECT provider, scope, scope_name, status, error_code, message, gaps, api_calls, "
+        "duration_ms, identities, credentials FROM scope_result WHERE scan_id = ? "
+        "ORDER BY provider, scope",
+        (scan_id,),
+    ):
         row = dict(r)
         row["gaps"] = _json(row["gaps"], [])
         row["api_calls"] = _json(row["api_calls"], {})
@@ -270,25 +311,38 @@ def load_coverage(conn, scan_id: int) -> list[dict]:
 
 
 def load_suppressions(conn, scan_id: int) -> list[dict]:
-    rows = conn.execute("SELECT rule, resource, reason, owner, expires, expired, matched FROM scan_suppression "
-                        "WHERE scan_id = ? ORDER BY expired, expires, rule, resource", (scan_id,))
+    rows = conn.execute(
+        "SELECT rule, resource, reason, owner, expires, expired, matched FROM scan_suppression "
+        "WHERE scan_id = ? ORDER BY expired, expires, rule, resource",
+        (scan_id,),
+    )
     return [dict(r, expired=bool(r["expired"])) for r in rows]
 
 
 def load_trend(conn, scan_id: int) -> list[dict]:
-    scans = conn.execute("SELECT id, started_at FROM scan_run WHERE id <= ? ORDER BY id DESC LIMIT ?",
-                         (scan_id, TREND_SCANS)).fetchall()
+    scans = conn.execute(
+        "SELECT id, started_at FROM scan_run WHERE id <= ? ORDER BY id DESC LIMIT ?", (scan_id, TREND_SCANS)
+    ).fetchall()
     if not scans:
         return []
     first = scans[-1]["id"]
     counts: dict[int, dict] = {r["id"]: {s: 0 for s in SEVERITIES} for r in scans}
-    for row in conn.execute("SELECT scan_id, severity, COUNT(*) n FROM finding_occurrence "
-                            "WHERE suppressed = 0 AND scan_id BETWEEN ? AND ? GROUP BY scan_id, severity",
-                            (first, scan_id)):
+    for row in conn.execute(
+        "SELECT scan_id, severity, COUNT(*) n FROM finding_occurrence "
+        "WHERE suppressed = 0 AND scan_id BETWEEN ? AND ? GROUP BY scan_id, severity",
+        (first, scan_id),
+    ):
         if row["scan_id"] in counts and row["severity"] in counts[row["scan_id"]]:
             counts[row["scan_id"]][row["severity"]] = row["n"]
-    return [{"scan_id": r["id"], "started_at": r["started_at"], "by_severity": counts[r["id"]],
-             "total": sum(counts[r["id"]].values())} for r in reversed(scans)]
+    return [
+        {
+            "scan_id": r["id"],
+            "started_at": r["started_at"],
+            "by_severity": counts[r["id"]],
+            "total": sum(counts[r["id"]].values()),
+        }
+        for r in reversed(scans)
+    ]
 
 
 def load_revocations(conn, limit: int = 200) -> list[dict]:
@@ -315,18 +369,38 @@ def load_revocations(conn, limit: int = 200) -> list[dict]:
         for data in sorted(attempts.values(), key=lambda a: a["id"], reverse=True)[:limit]:
             rev = {k: v for k, v in data.items() if k not in ("plan", "pid", "host", "steps")}
             rev["dry_run"] = bool(rev.get("dry_run"))
-            rev["steps"] = [{k: s.get(k) for k in ("seq", "provider", "scope", "target_type", "target_id", "action",
-                                                   "reversible", "status", "error", "executed_at")}
-                            for s in data["steps"]]
+            rev["steps"] = [
+                {
+                    k: s.get(k)
+                    for k in (
+                        "seq",
+                        "provider",
+                        "scope",
+                        "target_type",
+                        "target_id",
+                        "action",
+                        "reversible",
+                        "status",
+                        "error",
+                        "executed_at",
+                    )
+                }
+                for s in data["steps"]
+            ]
             revocations.append(rev)
     for r in conn.execute("SELECT * FROM revocation ORDER BY id DESC LIMIT ?", (limit,)):
         rev = dict(r)
         rev["targets"] = _json(rev["targets"], [])
         rev["dry_run"] = bool(rev["dry_run"])
         rev["integrity"] = "legacy (unauthenticated)"
-        rev["steps"] = [dict(s, reversible=bool(s["reversible"])) for s in conn.execute(
-            "SELECT seq, provider, scope, target_type, target_id, action, reversible, status, error, executed_at "
-            "FROM revocation_step WHERE revocation_id = ? ORDER BY seq", (rev["id"],))]
+        rev["steps"] = [
+            dict(s, reversible=bool(s["reversible"]))
+            for s in conn.execute(
+                "SELECT seq, provider, scope, target_type, target_id, action, reversible, status, error, executed_at "
+                "FROM revocation_step WHERE revocation_id = ? ORDER BY seq",
+                (rev["id"],),
+            )
+        ]
         revocations.append(rev)
     return revocations
 
@@ -338,7 +412,7 @@ SELECT k.id, k.identity_id, i.name AS identity_name, k.provider, k.scope, k.kind
        CAST(julianday(:now) - julianday(k.last_used_at) AS INTEGER) AS days_since_used,
        CAST(julianday(k.expires_at) - julianday(:now) AS INTEGER) AS days_to_expiry
 FROM credential k LEFT JOIN identity i ON i.id = k.identity_id
-WHERE {PRESENT.format(t='k')}
+WHERE {PRESENT.format(t="k")}
 ORDER BY k.provider, k.scope, k.identity_id, k.id
 """
 
@@ -347,8 +421,7 @@ def load_credentials(conn, scan_id: int, now: str) -> list[dict]:
     return dicts(conn, CREDENTIAL_SQL, {"s": scan_id, "now": now})
 
 
-def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *,
-                 with_credentials: bool = False) -> Report:
+def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *, with_credentials: bool = False) -> Report:
     """Read everything a report needs for one scan (latest when ``scan_id`` is None)."""
     conn.row_factory = sqlite3.Row
     scan = resolve_scan(conn, scan_id)

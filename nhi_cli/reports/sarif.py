@@ -19,6 +19,7 @@ Choices, from GitHub's documented ingestion rules ("SARIF support for code scann
 - GitHub accepts at most 25,000 results per run: above that, the most severe are kept and an
   invocation notification says how many were left out.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -65,11 +66,23 @@ def _physical_location(f: dict) -> dict:
 
 def _rule_descriptor(rule: dict) -> dict:
     tags = ["security", "nhi", rule["property"]] + [f"owasp-nhi/{r}" for r in rule["owasp_nhi"]]
-    help_text = "\n\n".join(p for p in (rule["description"], f"Risk: {rule['risk']}" if rule["risk"] else "",
-                                        f"Remediation: {rule['remediation']}" if rule["remediation"] else "") if p)
-    properties = {"tags": tags[:10], "precision": "high", "nhi-property": rule["property"],
-                  "nhi-severity": rule["severity"], "owasp-nhi": rule["owasp_nhi"],
-                  "remediation": rule["remediation"]}
+    help_text = "\n\n".join(
+        p
+        for p in (
+            rule["description"],
+            f"Risk: {rule['risk']}" if rule["risk"] else "",
+            f"Remediation: {rule['remediation']}" if rule["remediation"] else "",
+        )
+        if p
+    )
+    properties = {
+        "tags": tags[:10],
+        "precision": "high",
+        "nhi-property": rule["property"],
+        "nhi-severity": rule["severity"],
+        "owasp-nhi": rule["owasp_nhi"],
+        "remediation": rule["remediation"],
+    }
     severity = known(rule["severity"])
     if severity is not None and severity.security_severity is not None:
         properties["security-severity"] = severity.security_severity
@@ -86,8 +99,16 @@ def _rule_descriptor(rule: dict) -> dict:
 
 def _placeholder_rule(f: dict) -> dict:
     """A descriptor for a finding whose rule was not recorded with the scan."""
-    return {"id": f["rule_id"], "title": f["title"], "severity": f["severity"], "property": f["property"],
-            "description": "", "risk": "", "remediation": "", "owasp_nhi": f["owasp_nhi"]}
+    return {
+        "id": f["rule_id"],
+        "title": f["title"],
+        "severity": f["severity"],
+        "property": f["property"],
+        "description": "",
+        "risk": "",
+        "remediation": "",
+        "owasp_nhi": f["owasp_nhi"],
+    }
 
 
 def _result(f: dict, index: int) -> dict:
@@ -96,21 +117,35 @@ def _result(f: dict, index: int) -> dict:
         "ruleIndex": index,
         "level": _level(f["severity"]),
         "message": {"text": f["reason"]},
-        "locations": [{
-            "physicalLocation": _physical_location(f),
-            "logicalLocations": [{"fullyQualifiedName": f["resource_id"], "kind": f["resource_type"]}],
-        }],
+        "locations": [
+            {
+                "physicalLocation": _physical_location(f),
+                "logicalLocations": [{"fullyQualifiedName": f["resource_id"], "kind": f["resource_type"]}],
+            }
+        ],
         "partialFingerprints": {FINGERPRINT_KEY: f["fingerprint"]},
         "baselineState": "new" if f["is_new"] else "unchanged",
-        "properties": {"provider": f["provider"], "scope": f["scope"], "resource_id": f["resource_id"],
-                       "resource_type": f["resource_type"], "severity": f["severity"], "status": f["status"],
-                       "first_seen": f["first_seen"], "evidence": f["evidence"]},
+        "properties": {
+            "provider": f["provider"],
+            "scope": f["scope"],
+            "resource_id": f["resource_id"],
+            "resource_type": f["resource_type"],
+            "severity": f["severity"],
+            "status": f["status"],
+            "first_seen": f["first_seen"],
+            "evidence": f["evidence"],
+        },
     }
     if f["suppressed"]:
         s = f.get("suppression") or {}
-        result["suppressions"] = [{"kind": "external", "status": "accepted",
-                                   "justification": str(s.get("reason") or "suppressed in nhi.yaml"),
-                                   "properties": {"owner": s.get("owner"), "expires": s.get("expires")}}]
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": str(s.get("reason") or "suppressed in nhi.yaml"),
+                "properties": {"owner": s.get("owner"), "expires": s.get("expires")},
+            }
+        ]
     return result
 
 
@@ -121,35 +156,65 @@ def document(report: Report) -> dict:
             rules[f["rule_id"]] = _placeholder_rule(f)
     rule_ids = sorted(rules)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
-    findings = sorted(report.findings + report.suppressed,
-                      key=lambda f: (f["suppressed"], worst_first(f["severity"]), f["rule_id"], f["resource_id"]))
+    findings = sorted(
+        report.findings + report.suppressed,
+        key=lambda f: (f["suppressed"], worst_first(f["severity"]), f["rule_id"], f["resource_id"]),
+    )
     notifications = []
     if len(findings) > MAX_RESULTS:
-        notifications.append({"level": "warning", "message": {
-            "text": f"{len(findings) - MAX_RESULTS} less severe findings were left out: GitHub code scanning "
-                    f"accepts at most {MAX_RESULTS} results per run. The JSON and CSV reports have all of them."}})
+        notifications.append(
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{len(findings) - MAX_RESULTS} less severe findings were left out: GitHub code scanning "
+                    f"accepts at most {MAX_RESULTS} results per run. The JSON and CSV reports have all of them."
+                },
+            }
+        )
         findings = findings[:MAX_RESULTS]
     for scope in report.coverage:
         if scope["status"] != "complete":
-            notifications.append({"level": "warning" if scope["status"] == "partial" else "error", "message": {
-                "text": f"{scope['provider']}:{scope['scope']} was {scope['status']}"
-                        f"{': ' + scope['error_code'] if scope['error_code'] else ''}; its findings may be missing."}})
+            notifications.append(
+                {
+                    "level": "warning" if scope["status"] == "partial" else "error",
+                    "message": {
+                        "text": f"{scope['provider']}:{scope['scope']} was {scope['status']}"
+                        f"{': ' + scope['error_code'] if scope['error_code'] else ''}; its findings may be missing."
+                    },
+                }
+            )
     scan = report.scan
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "nhi", "version": __version__, "semanticVersion": __version__,
-                                "rules": [_rule_descriptor(rules[r]) for r in rule_ids]}},
-            "automationDetails": {"id": f"nhi/scan-{scan['id']}"},
-            "invocations": [{"executionSuccessful": scan["status"] == "complete",
-                             "startTimeUtc": scan["started_at"], "endTimeUtc": scan["finished_at"],
-                             "toolExecutionNotifications": notifications}],
-            "results": [_result(f, index[f["rule_id"]]) for f in findings],
-            "properties": {"scan_id": scan["id"], "scan_status": scan["status"],
-                           "identities": report.inventory["identities"],
-                           "credentials": report.inventory["credentials"]},
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "nhi",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_rule_descriptor(rules[r]) for r in rule_ids],
+                    }
+                },
+                "automationDetails": {"id": f"nhi/scan-{scan['id']}"},
+                "invocations": [
+                    {
+                        "executionSuccessful": scan["status"] == "complete",
+                        "startTimeUtc": scan["started_at"],
+                        "endTimeUtc": scan["finished_at"],
+                        "toolExecutionNotifications": notifications,
+                    }
+                ],
+                "results": [_result(f, index[f["rule_id"]]) for f in findings],
+                "properties": {
+                    "scan_id": scan["id"],
+                    "scan_status": scan["status"],
+                    "identities": report.inventory["identities"],
+                    "credentials": report.inventory["credentials"],
+                },
+            }
+        ],
     }
 
 

@@ -3,6 +3,7 @@
 Values from the inventory are wrapped in ``Text`` (never parsed as Rich markup) after
 ``visible()`` turned control and bidi characters into escapes.
 """
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,9 @@ def _t(value: object, style: str | None = None) -> Text:
 
 
 def _findings(title: str, findings: list[dict], limit: int) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, header_style="bold", expand=True,
-                  pad_edge=False)
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, header_style="bold", expand=True, pad_edge=False
+    )
     table.add_column("severity", no_wrap=True, width=8)
     table.add_column("rule / resource", ratio=2, overflow="fold")
     table.add_column("reason", ratio=3, overflow="fold")
@@ -34,7 +36,9 @@ def _findings(title: str, findings: list[dict], limit: int) -> Table:
         sev = Text(f["severity"], style=SEVERITY_STYLE.get(f["severity"], ""))
         if f["is_new"]:
             sev.append("\nnew", style="bold")
-        who = Text.assemble(_t(f["rule_id"], "bold"), "\n", _t(f"{f['provider']}:{f['resource_name'] or f['resource_id']}"))
+        who = Text.assemble(
+            _t(f["rule_id"], "bold"), "\n", _t(f"{f['provider']}:{f['resource_name'] or f['resource_id']}")
+        )
         table.add_row(sev, who, _t(f["reason"]))
     if len(findings) > limit:
         table.caption = f"{len(findings) - limit} more not shown (--limit 0 shows all; csv/json list every one)"
@@ -47,24 +51,40 @@ def _credentials(report: Report, limit: int) -> Table:
         table.add_column(column, overflow="fold", justify="right" if "(d)" in column else "left")
     creds = report.credentials or []
     for c in creds[:limit]:
-        table.add_row(_t(c["provider"]), _t(c["identity_name"] or c["identity_id"]), _t(c["kind"]), _t(c["status"]),
-                      _t(c["age_days"] if c["age_days"] is not None else "-"),
-                      _t(c["days_since_used"] if c["days_since_used"] is not None else "-"))
+        table.add_row(
+            _t(c["provider"]),
+            _t(c["identity_name"] or c["identity_id"]),
+            _t(c["kind"]),
+            _t(c["status"]),
+            _t(c["age_days"] if c["age_days"] is not None else "-"),
+            _t(c["days_since_used"] if c["days_since_used"] is not None else "-"),
+        )
     if len(creds) > limit:
         table.caption = f"{len(creds) - limit} more not shown (--limit 0 shows all)"
     return table
 
 
-def render(report: Report, what: str = "findings", width: int = 80, color: bool = False, limit: int = DEFAULT_LIMIT) -> str:
+def render(
+    report: Report, what: str = "findings", width: int = 80, color: bool = False, limit: int = DEFAULT_LIMIT
+) -> str:
     limit = limit or 10**9
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, no_color=not color,
-                      color_system="standard" if color else None, highlight=False, soft_wrap=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        soft_wrap=False,
+    )
     scan, counts, inv = report.scan, report.counts, report.inventory
     console.print(Text(f"nhi report: scan {scan['id']} at {scan['started_at']} ({scan['status']})", style="bold"))
-    console.print(f"{inv['identities']} identities, {inv['credentials']} credentials; "
-                  f"{counts['total']} open findings ({counts['new']} new), {len(report.resolved)} resolved, "
-                  f"{len(report.suppressed)} suppressed")
+    console.print(
+        f"{inv['identities']} identities, {inv['credentials']} credentials; "
+        f"{counts['total']} open findings ({counts['new']} new), {len(report.resolved)} resolved, "
+        f"{len(report.suppressed)} suppressed"
+    )
     summary = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     summary.add_column("severity")
     summary.add_column("open", justify="right")
@@ -72,8 +92,12 @@ def render(report: Report, what: str = "findings", width: int = 80, color: bool 
     summary.add_column("open", justify="right")
     for i, sev in enumerate(SEVERITIES):
         prop = PROPERTIES[i] if i < len(PROPERTIES) else ""
-        summary.add_row(Text(sev, style=SEVERITY_STYLE[sev]), str(counts["by_severity"][sev]), prop,
-                        str(counts["by_property"][prop]) if prop else "")
+        summary.add_row(
+            Text(sev, style=SEVERITY_STYLE[sev]),
+            str(counts["by_severity"][sev]),
+            prop,
+            str(counts["by_property"][prop]) if prop else "",
+        )
     console.print(summary)
     if what == "inventory":
         console.print(_credentials(report, limit))
@@ -85,8 +109,9 @@ def render(report: Report, what: str = "findings", width: int = 80, color: bool 
     if gaps:
         console.print(Text("Coverage gaps (findings there may be missing):", style="bold yellow"))
         for s in gaps:
-            console.print(Text.assemble("  ", _t(f"{s['provider']}:{s['scope']}"), f" {s['status']} ",
-                                        _t(s["error_code"] or "")))
+            console.print(
+                Text.assemble("  ", _t(f"{s['provider']}:{s['scope']}"), f" {s['status']} ", _t(s["error_code"] or ""))
+            )
     expired = [s for s in report.suppressions if s["expired"]]
     if expired:
         console.print(Text(f"{len(expired)} expired suppression(s) no longer hide findings.", style="yellow"))

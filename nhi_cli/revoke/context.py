@@ -5,6 +5,7 @@ its connectors with (nhi_cli/scan.py ``plan_scan``), so a revoke talks to the sa
 profile and accounts the scan read. A provider that is not configured gets its default
 settings (the standard credential chain).
 """
+
 from __future__ import annotations
 
 import threading
@@ -35,8 +36,9 @@ class Connectors:
             if provider not in self._made:
                 extras.require(provider)  # its SDK: one line naming the extra, not a failed step
                 connector, settings = registry.connector_for(self.config, provider)
-                ctx = CollectContext(now=self.now, settings=settings, secret_salt=self.salt,
-                                     cancel=self.cancel, options=self.options)
+                ctx = CollectContext(
+                    now=self.now, settings=settings, secret_salt=self.salt, cancel=self.cancel, options=self.options
+                )
                 self._made[provider] = (connector, ctx)
             return self._made[provider]
 

@@ -7,11 +7,12 @@ recorded as ``failed`` with the exception, never a traceback. Ctrl-C stops start
 the attempt is then recorded as ``interrupted``. Each step is logged just before it acts and
 again with its outcome (record.py).
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from nhi_cli.kit.connector import RevokeStep, StepOutcome
 from nhi_cli.pool import bounded_map
@@ -44,9 +45,17 @@ def _call(connectors, step: RevokeStep, restore: bool) -> StepOutcome:
     return outcome
 
 
-def run_steps(recorder: Recorder, revocation_id: int, steps: list[tuple[int, RevokeStep]], connectors, *,
-              restore: bool = False, workers: int = DEFAULT_WORKERS, cancel: threading.Event | None = None,
-              progress: Callable[[StepResult], None] | None = None) -> list[StepResult]:
+def run_steps(
+    recorder: Recorder,
+    revocation_id: int,
+    steps: list[tuple[int, RevokeStep]],
+    connectors,
+    *,
+    restore: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    cancel: threading.Event | None = None,
+    progress: Callable[[StepResult], None] | None = None,
+) -> list[StepResult]:
     """Execute (or restore) ``steps`` given as (seq, step); returns results in seq order and
     records each step and the attempt's final status."""
     cancel = cancel or connectors.cancel

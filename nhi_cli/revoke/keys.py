@@ -9,6 +9,7 @@ connection; using it as the key let anyone with `nhi query` or a rule forge a pl
 The key is refused when another user owns it or others can read it, as SSH refuses a private
 key: whoever can read it can forge plans and log entries.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,9 +58,12 @@ def _check(path: Path, fd: int) -> None:
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
         raise NhiError(f"the revoke key {path} belongs to another user; nothing was changed", ExitCode.CANNOT_RUN)
     if info.st_mode & 0o077:
-        raise NhiError(f"the revoke key {path} is readable by others (mode {stat.S_IMODE(info.st_mode):o}); "
-                       f"run `chmod 600 {path}` (and consider rotating it: delete it to start a new log); "
-                       "nothing was changed", ExitCode.CANNOT_RUN)
+        raise NhiError(
+            f"the revoke key {path} is readable by others (mode {stat.S_IMODE(info.st_mode):o}); "
+            f"run `chmod 600 {path}` (and consider rotating it: delete it to start a new log); "
+            "nothing was changed",
+            ExitCode.CANNOT_RUN,
+        )
 
 
 def load_key(db_path: str | Path, *, create: bool = True) -> bytes:
@@ -75,11 +79,13 @@ def _read(path: Path) -> bytes:
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise NhiError(f"no revoke key at {path}: nothing was revoked with this inventory yet",
-                       ExitCode.USAGE) from None
+        raise NhiError(
+            f"no revoke key at {path}: nothing was revoked with this inventory yet", ExitCode.USAGE
+        ) from None
     except OSError as exc:
-        raise NhiError(f"cannot read the revoke key {path}: {exc.strerror}; nothing was changed",
-                       ExitCode.CANNOT_RUN) from None
+        raise NhiError(
+            f"cannot read the revoke key {path}: {exc.strerror}; nothing was changed", ExitCode.CANNOT_RUN
+        ) from None
     try:
         _check(path, fd)
         data = os.read(fd, 4 * KEY_BYTES)
@@ -90,8 +96,10 @@ def _read(path: Path) -> bytes:
     except ValueError:
         key = b""
     if len(key) != KEY_BYTES:
-        raise NhiError(f"the revoke key {path} is damaged (expected {KEY_BYTES} bytes as hex); nothing was changed",
-                       ExitCode.CANNOT_RUN)
+        raise NhiError(
+            f"the revoke key {path} is damaged (expected {KEY_BYTES} bytes as hex); nothing was changed",
+            ExitCode.CANNOT_RUN,
+        )
     return key
 
 
@@ -112,8 +120,9 @@ def _create(path: Path) -> bytes:
     except FileExistsError:  # another revoke created it a moment ago: use that one
         return _read(path)
     except OSError as exc:
-        raise NhiError(f"cannot create the revoke key {path}: {exc.strerror}; nothing was changed",
-                       ExitCode.CANNOT_RUN) from None
+        raise NhiError(
+            f"cannot create the revoke key {path}: {exc.strerror}; nothing was changed", ExitCode.CANNOT_RUN
+        ) from None
     return key
 
 

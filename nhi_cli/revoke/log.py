@@ -19,6 +19,7 @@ Entry kinds: ``attempt`` (the plan, the operator, each step ``planned``), ``step
 the calls), ``finished`` (final status) and ``interrupted`` (written by a later run for an
 attempt whose process died: which steps are known done and which may have acted).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,10 @@ import os
 import socket
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.model import iso, utcnow
@@ -73,8 +75,11 @@ def attempt_status(statuses: list[str], dry_run: bool) -> str:
 
 class PlanAlreadyUsed(NhiError):
     def __init__(self, plan_id: str, revocation_id: int):
-        super().__init__(f"this plan ({plan_id}) was already executed as revocation {revocation_id}; a reviewed "
-                         "plan runs once: make a new one", ExitCode.USAGE)
+        super().__init__(
+            f"this plan ({plan_id}) was already executed as revocation {revocation_id}; a reviewed "
+            "plan runs once: make a new one",
+            ExitCode.USAGE,
+        )
 
 
 class RevocationLog:
@@ -120,9 +125,10 @@ class RevocationLog:
         last = conn.execute("SELECT seq, mac FROM entry ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, "")
         at, text = iso(utcnow()), canonical(body)
-        conn.execute("INSERT INTO entry (seq, revocation_id, kind, at, body, mac) VALUES (?, ?, ?, ?, ?, ?)",
-                     (seq, revocation_id, kind, at, text,
-                      entry_mac(self.key, prev, seq, revocation_id, kind, at, text)))
+        conn.execute(
+            "INSERT INTO entry (seq, revocation_id, kind, at, body, mac) VALUES (?, ?, ?, ?, ?, ?)",
+            (seq, revocation_id, kind, at, text, entry_mac(self.key, prev, seq, revocation_id, kind, at, text)),
+        )
 
     def append(self, revocation_id: int, kind: str, body: dict[str, Any]) -> None:
         with self._lock, self._tx() as conn:
@@ -135,8 +141,11 @@ class RevocationLog:
             if single_use:
                 for rid, text in conn.execute("SELECT revocation_id, body FROM entry WHERE kind = 'attempt'"):
                     prior = json.loads(text)
-                    if prior.get("plan_id") == single_use and not prior.get("dry_run") \
-                            and prior.get("status") != "refused":
+                    if (
+                        prior.get("plan_id") == single_use
+                        and not prior.get("dry_run")
+                        and prior.get("status") != "refused"
+                    ):
                         raise PlanAlreadyUsed(single_use, rid)
             revocation_id = (conn.execute("SELECT MAX(revocation_id) FROM entry").fetchone()[0] or 0) + 1
             self._append(conn, revocation_id, "attempt", {**body, "pid": os.getpid(), "host": socket.gethostname()})
@@ -150,11 +159,21 @@ class RevocationLog:
                 continue
             done = [s["seq"] for s in data["steps"] if s["status"] in OK_STATUSES]
             unknown = [s["seq"] for s in data["steps"] if s["status"] == "started"]
-            self.append(data["id"], "interrupted", {
-                "status": "interrupted", "steps_done": done, "steps_unknown": unknown,
-                "note": f"process {data.get('pid')} stopped before the attempt finished"
-                        + (f"; steps {', '.join(map(str, unknown))} were acting and may have changed the provider"
-                           if unknown else "")})
+            self.append(
+                data["id"],
+                "interrupted",
+                {
+                    "status": "interrupted",
+                    "steps_done": done,
+                    "steps_unknown": unknown,
+                    "note": f"process {data.get('pid')} stopped before the attempt finished"
+                    + (
+                        f"; steps {', '.join(map(str, unknown))} were acting and may have changed the provider"
+                        if unknown
+                        else ""
+                    ),
+                },
+            )
             marked.append(data["id"])
         return marked
 
@@ -183,8 +202,11 @@ def read_attempts(conn: sqlite3.Connection, key: bytes | None) -> dict[int, dict
     attempts: dict[int, dict[str, Any]] = {}
     prev_seq, prev_mac = 0, ""
     for seq, rid, kind, at, text, stored in conn.execute(
-            "SELECT seq, revocation_id, kind, at, body, mac FROM entry ORDER BY seq"):
-        ok = key is not None and seq == prev_seq + 1 and same(stored, entry_mac(key, prev_mac, seq, rid, kind, at, text))
+        "SELECT seq, revocation_id, kind, at, body, mac FROM entry ORDER BY seq"
+    ):
+        ok = (
+            key is not None and seq == prev_seq + 1 and same(stored, entry_mac(key, prev_mac, seq, rid, kind, at, text))
+        )
         prev_seq, prev_mac = seq, stored
         try:
             body = json.loads(text)
@@ -204,8 +226,9 @@ def read_attempts(conn: sqlite3.Connection, key: bytes | None) -> dict[int, dict
 def _new_attempt(rid: int, at: str, body: dict[str, Any]) -> dict[str, Any]:
     data = {k: v for k, v in body.items() if k != "steps"}
     data.update(id=rid, started_at=at, finished_at=None, integrity="ok", callers={})
-    data["steps"] = [dict(s, error=None, executed_at=None, restore_data=s.get("restore_data"))
-                     for s in body.get("steps", [])]
+    data["steps"] = [
+        dict(s, error=None, executed_at=None, restore_data=s.get("restore_data")) for s in body.get("steps", [])
+    ]
     return data
 
 
@@ -214,8 +237,9 @@ def _apply(data: dict[str, Any], kind: str, at: str, body: dict[str, Any]) -> No
     if kind == "step_started" and body.get("seq") in steps:
         steps[body["seq"]].update(status="started", started_at=at)
     elif kind == "step_finished" and body.get("seq") in steps:
-        steps[body["seq"]].update(status=body.get("status"), error=body.get("error"),
-                                  restore_data=body.get("restore_data"), executed_at=at)
+        steps[body["seq"]].update(
+            status=body.get("status"), error=body.get("error"), restore_data=body.get("restore_data"), executed_at=at
+        )
     elif kind == "caller":
         data["callers"][body.get("provider")] = body.get("principal")
     elif kind in ("finished", "interrupted"):
@@ -237,10 +261,29 @@ def list_attempts(attempts: dict[int, dict[str, Any]], limit: int = 50) -> list[
     rows = []
     for data in sorted(attempts.values(), key=lambda a: a["id"], reverse=True)[:limit]:
         statuses = [s["status"] for s in data["steps"]]
-        rows.append({k: data.get(k) for k in ("id", "action", "started_at", "finished_at", "operator",
-                                              "operator_source", "reason", "targets", "status", "restores",
-                                              "integrity")}
-                    | {"dry_run": bool(data.get("dry_run")), "demo": bool(data.get("demo")), "steps": len(statuses),
-                       "steps_ok": sum(s in OK_STATUSES for s in statuses),
-                       "steps_failed": sum(s == "failed" for s in statuses)})
+        rows.append(
+            {
+                k: data.get(k)
+                for k in (
+                    "id",
+                    "action",
+                    "started_at",
+                    "finished_at",
+                    "operator",
+                    "operator_source",
+                    "reason",
+                    "targets",
+                    "status",
+                    "restores",
+                    "integrity",
+                )
+            }
+            | {
+                "dry_run": bool(data.get("dry_run")),
+                "demo": bool(data.get("demo")),
+                "steps": len(statuses),
+                "steps_ok": sum(s in OK_STATUSES for s in statuses),
+                "steps_failed": sum(s == "failed" for s in statuses),
+            }
+        )
     return rows

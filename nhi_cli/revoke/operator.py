@@ -6,6 +6,7 @@ on the command line), an environment variable (``NHI_OPERATOR``, a CI system's a
 its calls were signed as (AWS: STS GetCallerIdentity), that is logged too, after the steps,
 so asking never delays the kill.
 """
+
 from __future__ import annotations
 
 import getpass

@@ -9,6 +9,7 @@ as skipped, so the operator sees that something stays alive.
 
 Plan files (``--plan-out`` / ``--plan``) are written and checked by planfile.py.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -16,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from nhi_cli.kit.connector import RevokeStep
 from nhi_cli.errors import NhiError
+from nhi_cli.kit.connector import RevokeStep
 from nhi_cli.revoke.resolve import Target
 
 PLAN_FORMAT = "nhi-revoke-plan/2"
@@ -38,10 +39,17 @@ class RevokeTarget:
     given: str | None = None  # what the operator typed ("agent:ops-copilot" for --agent members)
 
     @classmethod
-    def of(cls, target: Target) -> "RevokeTarget":
+    def of(cls, target: Target) -> RevokeTarget:
         info = target.for_connector()
-        return cls(type=info["type"], id=info["id"], provider=info["provider"], scope=info["scope"],
-                   kind=info["kind"], name=info["name"], given=target.given)
+        return cls(
+            type=info["type"],
+            id=info["id"],
+            provider=info["provider"],
+            scope=info["scope"],
+            kind=info["kind"],
+            name=info["name"],
+            given=target.given,
+        )
 
 
 @dataclass
@@ -91,8 +99,12 @@ def _rows(conn, sql: str, *args) -> list[dict]:
 
 def _linked_sightings(conn, credential_id: str) -> list[dict]:
     """Sightings the agents pass linked to this credential (a key found in an MCP config)."""
-    return _rows(conn, "SELECT k.id, k.provider, k.identity_name, k.identity_id FROM credential_link l "
-                       "JOIN v_credentials k ON k.id = l.sighting_id WHERE l.target_id = ?", credential_id)
+    return _rows(
+        conn,
+        "SELECT k.id, k.provider, k.identity_name, k.identity_id FROM credential_link l "
+        "JOIN v_credentials k ON k.id = l.sighting_id WHERE l.target_id = ?",
+        credential_id,
+    )
 
 
 def blast_radius(conn, config, target: Target) -> dict[str, Any]:
@@ -102,25 +114,44 @@ def blast_radius(conn, config, target: Target) -> dict[str, Any]:
     identity_id = target.identity_id
     identity = target.row if target.type == "identity" else (target.identity or {})
     creds = target.credentials if target.type == "identity" else [target.row]
-    grants = _rows(conn, "SELECT action, service, source, is_admin, is_full_wildcard, is_sensitive "
-                         "FROM v_grants WHERE identity_id = ? AND effect = 'Allow'", identity_id)
+    grants = _rows(
+        conn,
+        "SELECT action, service, source, is_admin, is_full_wildcard, is_sensitive "
+        "FROM v_grants WHERE identity_id = ? AND effect = 'Allow'",
+        identity_id,
+    )
     trusts = _rows(conn, "SELECT principal_type, principal FROM v_trusts WHERE identity_id = ?", identity_id)
-    last_used = max([x for x in [identity.get("last_used_at")] + [c.get("last_used_at") for c in creds] if x],
-                    default=None)
+    last_used = max(
+        [x for x in [identity.get("last_used_at")] + [c.get("last_used_at") for c in creds] if x], default=None
+    )
     shared: list[str] = []
     for cred in creds:
         for loc in _rows(conn, "SELECT location, context FROM credential_location WHERE credential_id = ?", cred["id"]):
-            shared.append(f"{cred['id']} found in {loc['location']}" + (f" ({loc['context']})" if loc["context"] else ""))
-        same = _rows(conn, "SELECT id, provider, identity_name, identity_id FROM v_credentials WHERE id != ? AND ("
-                           "(key_id IS NOT NULL AND key_id = ?) OR (secret_hash IS NOT NULL AND secret_hash = ?) "
-                           "OR (hint IS NOT NULL AND hint = ?))",
-                     cred["id"], cred.get("key_id"), cred.get("secret_hash"), cred.get("hint"))
+            shared.append(
+                f"{cred['id']} found in {loc['location']}" + (f" ({loc['context']})" if loc["context"] else "")
+            )
+        same = _rows(
+            conn,
+            "SELECT id, provider, identity_name, identity_id FROM v_credentials WHERE id != ? AND ("
+            "(key_id IS NOT NULL AND key_id = ?) OR (secret_hash IS NOT NULL AND secret_hash = ?) "
+            "OR (hint IS NOT NULL AND hint = ?))",
+            cred["id"],
+            cred.get("key_id"),
+            cred.get("secret_hash"),
+            cred.get("hint"),
+        )
         same += [r for r in _linked_sightings(conn, cred["id"]) if r["id"] not in {x["id"] for x in same}]
         for s in same:
-            places = [loc["location"] for loc in _rows(
-                conn, "SELECT DISTINCT location FROM credential_location WHERE credential_id = ?", s["id"])]
-            shared.append(f"{cred['id']} also seen as {s['provider']} credential {s['id']} "
-                          f"({s['identity_name'] or s['identity_id']})" + (f" in {', '.join(places)}" if places else ""))
+            places = [
+                loc["location"]
+                for loc in _rows(
+                    conn, "SELECT DISTINCT location FROM credential_location WHERE credential_id = ?", s["id"]
+                )
+            ]
+            shared.append(
+                f"{cred['id']} also seen as {s['provider']} credential {s['id']} "
+                f"({s['identity_name'] or s['identity_id']})" + (f" in {', '.join(places)}" if places else "")
+            )
     return {
         "last_used_at": last_used,
         "active_credentials": sum(1 for c in creds if c.get("status") == "active"),
@@ -147,31 +178,62 @@ def revocable(connectors, provider: str) -> bool:
 
 
 def plan_item(conn, config, connectors, target: Target, options: dict[str, Any]) -> PlanItem:
-    return PlanItem(target=RevokeTarget.of(target), blast=blast_radius(conn, config, target),
-                    steps=_steps(connectors, target, target.for_connector(), options),
-                    protected_by=protected_pattern(config, target))
+    return PlanItem(
+        target=RevokeTarget.of(target),
+        blast=blast_radius(conn, config, target),
+        steps=_steps(connectors, target, target.for_connector(), options),
+        protected_by=protected_pattern(config, target),
+    )
 
 
-def build_plan(conn, config, connectors, targets: list[Target], *, given: list[str], options: dict[str, Any],
-               reason: str | None, operator: str, created_at: str, demo: bool, **binding: Any) -> Plan:
+def build_plan(
+    conn,
+    config,
+    connectors,
+    targets: list[Target],
+    *,
+    given: list[str],
+    options: dict[str, Any],
+    reason: str | None,
+    operator: str,
+    created_at: str,
+    demo: bool,
+    **binding: Any,
+) -> Plan:
     from nhi_cli.revoke.resolve import expand_sightings
 
     targets, notes = expand_sightings(conn, targets, lambda provider: revocable(connectors, provider))
-    plan = Plan(created_at=created_at, operator=operator, reason=reason, targets=given, options=options, demo=demo,
-                notes=notes, **binding)
+    plan = Plan(
+        created_at=created_at,
+        operator=operator,
+        reason=reason,
+        targets=given,
+        options=options,
+        demo=demo,
+        notes=notes,
+        **binding,
+    )
     plan.items = [plan_item(conn, config, connectors, target, options) for target in targets]
     return plan
 
 
 def step_from_row(row: dict[str, Any]) -> RevokeStep:
-    return RevokeStep(provider=row["provider"], scope=row["scope"], target_type=row["target_type"],
-                      target_id=row["target_id"], action=row["action"], description=row.get("description") or "",
-                      reversible=bool(row["reversible"]), params=row.get("params") or {},
-                      restore_data=row.get("restore_data"))
+    return RevokeStep(
+        provider=row["provider"],
+        scope=row["scope"],
+        target_type=row["target_type"],
+        target_id=row["target_id"],
+        action=row["action"],
+        description=row.get("description") or "",
+        reversible=bool(row["reversible"]),
+        params=row.get("params") or {},
+        restore_data=row.get("restore_data"),
+    )
 
 
-def restore_plan(revocation: dict[str, Any], *, reason: str | None, operator: str, operator_source: str,
-                 created_at: str, demo: bool) -> tuple[Plan, list[dict[str, Any]]]:
+def restore_plan(
+    revocation: dict[str, Any], *, reason: str | None, operator: str, operator_source: str, created_at: str, demo: bool
+) -> tuple[Plan, list[dict[str, Any]]]:
     """The plan that undoes a revocation (an attempt read from the log): its completed
     reversible steps, last first. Returns (plan, the completed steps that cannot be undone)."""
     done = [r for r in revocation["steps"] if r["status"] == "done"]
@@ -179,20 +241,38 @@ def restore_plan(revocation: dict[str, Any], *, reason: str | None, operator: st
     items: dict[tuple, PlanItem] = {}
     for step in (step_from_row(r) for r in reversed(done) if r["reversible"]):
         key = (step.target_type, step.target_id)
-        items.setdefault(key, PlanItem(target=RevokeTarget(type=step.target_type, id=step.target_id,
-                                                           provider=step.provider, scope=step.scope),
-                                       blast={}, steps=[]))
+        items.setdefault(
+            key,
+            PlanItem(
+                target=RevokeTarget(type=step.target_type, id=step.target_id, provider=step.provider, scope=step.scope),
+                blast={},
+                steps=[],
+            ),
+        )
         items[key].steps.append(step)
-    plan = Plan(created_at=created_at, operator=operator, reason=reason, targets=[f"revocation:{revocation['id']}"],
-                options={"restores": revocation["id"],
-                         "not_undone": [f"{r['action']} {r['target_id']}" for r in irreversible]},
-                items=list(items.values()), demo=demo, operator_source=operator_source)
+    plan = Plan(
+        created_at=created_at,
+        operator=operator,
+        reason=reason,
+        targets=[f"revocation:{revocation['id']}"],
+        options={"restores": revocation["id"], "not_undone": [f"{r['action']} {r['target_id']}" for r in irreversible]},
+        items=list(items.values()),
+        demo=demo,
+        operator_source=operator_source,
+    )
     return plan, irreversible
 
 
 def _unsupported(target: Target, why: str) -> RevokeStep:
-    return RevokeStep(provider=target.provider, scope=target.row["scope"], target_type=target.type,
-                      target_id=target.id, action=UNSUPPORTED, description=why, reversible=False)
+    return RevokeStep(
+        provider=target.provider,
+        scope=target.row["scope"],
+        target_type=target.type,
+        target_id=target.id,
+        action=UNSUPPORTED,
+        description=why,
+        reversible=False,
+    )
 
 
 def _steps(connectors, target: Target, info: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
@@ -202,12 +282,21 @@ def _steps(connectors, target: Target, info: dict[str, Any], options: dict[str, 
         return [_unsupported(target, f"nhi cannot revoke this: {exc.message}")]
     kinds = getattr(connector, "revoke_kinds", {}) or {}
     if kinds and info["kind"] not in kinds:
-        return [_unsupported(target, f"the {target.provider} connector cannot revoke a {info['kind']} "
-                                     f"(it revokes: {', '.join(sorted(kinds))}); revoke it by hand")]
+        return [
+            _unsupported(
+                target,
+                f"the {target.provider} connector cannot revoke a {info['kind']} "
+                f"(it revokes: {', '.join(sorted(kinds))}); revoke it by hand",
+            )
+        ]
     try:
         steps = connector.plan_revoke(ctx, info, options)
     except NotImplementedError as exc:
-        return [_unsupported(target, f"{exc or 'the ' + target.provider + ' connector cannot revoke yet'}; revoke it by hand")]
+        return [
+            _unsupported(
+                target, f"{exc or 'the ' + target.provider + ' connector cannot revoke yet'}; revoke it by hand"
+            )
+        ]
     except NhiError as exc:  # the connector refuses this target (e.g. a GitHub App)
         return [_unsupported(target, f"{exc.message}; revoke it by hand")]
     return steps or [_unsupported(target, "the connector planned no step")]

@@ -14,6 +14,7 @@ anything runs, ``--plan``:
 
 Each refusal is one line and exit 2; nothing is changed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from nhi_cli.kit.connector import RevokeStep
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.kit.connector import RevokeStep
 from nhi_cli.model import iso
 from nhi_cli.revoke.keys import mac, same
 from nhi_cli.revoke.plan import PLAN_FORMAT, UNSUPPORTED, Plan, PlanItem, RevokeTarget, plan_item
@@ -138,18 +139,25 @@ def read_plan(path: Path, key: bytes, *, inventory: str, scan_id: int | None, no
         raise refusal(path, "the file does not exist") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise refusal(path, f"not a JSON plan file ({type(exc).__name__})") from None
-    if not isinstance(document, dict) or set(document) != {"plan", "signature"} or not isinstance(document["plan"], dict):
+    if (
+        not isinstance(document, dict)
+        or set(document) != {"plan", "signature"}
+        or not isinstance(document["plan"], dict)
+    ):
         raise refusal(path, "not an nhi plan file (expected {plan, signature})")
     data, signature = document["plan"], document["signature"]
     if data.get("format") != PLAN_FORMAT:
         raise refusal(path, f"unknown plan format {data.get('format')!r} (this nhi writes {PLAN_FORMAT})")
     # Said before the signature check (which fails too) because it tells the operator why.
     if data.get("inventory_id") != inventory:
-        raise refusal(path, f"it was written for another inventory ({data.get('inventory_id')}, "
-                            f"this one is {inventory})")
+        raise refusal(
+            path, f"it was written for another inventory ({data.get('inventory_id')}, this one is {inventory})"
+        )
     if not same(signature, sign(data, key)):
-        raise refusal(path, "its signature does not match: it was modified after it was written, "
-                            "or written with another revoke key")
+        raise refusal(
+            path,
+            "its signature does not match: it was modified after it was written, or written with another revoke key",
+        )
     try:
         model = _PlanModel.model_validate(data)
     except ValidationError as exc:
@@ -157,18 +165,41 @@ def read_plan(path: Path, key: bytes, *, inventory: str, scan_id: int | None, no
         raise refusal(path, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
     expires = _parse_time(model.expires_at)
     if expires is None or now >= expires:
-        raise refusal(path, f"it expired at {model.expires_at} (a plan is valid for "
-                            f"{int(PLAN_TTL.total_seconds() // 60)} minutes); make a new one")
+        raise refusal(
+            path,
+            f"it expired at {model.expires_at} (a plan is valid for "
+            f"{int(PLAN_TTL.total_seconds() // 60)} minutes); make a new one",
+        )
     if model.scan_id != scan_id:
-        raise refusal(path, f"it was made from scan {model.scan_id} and the inventory has changed since "
-                            f"(latest scan {scan_id}); make a new one")
-    items = [PlanItem(target=RevokeTarget(**i.target.model_dump()), blast=i.blast,
-                      steps=[RevokeStep(**s.model_dump()) for s in i.steps], protected_by=i.protected_by)
-             for i in model.items]
-    return Plan(created_at=model.created_at, operator=model.operator, operator_source=model.operator_source,
-                reason=model.reason, targets=model.targets, options=model.options.model_dump(), items=items,
-                demo=model.demo, notes=model.notes, plan_id=model.plan_id, inventory_id=model.inventory_id,
-                scan_id=model.scan_id, expires_at=model.expires_at)
+        raise refusal(
+            path,
+            f"it was made from scan {model.scan_id} and the inventory has changed since "
+            f"(latest scan {scan_id}); make a new one",
+        )
+    items = [
+        PlanItem(
+            target=RevokeTarget(**i.target.model_dump()),
+            blast=i.blast,
+            steps=[RevokeStep(**s.model_dump()) for s in i.steps],
+            protected_by=i.protected_by,
+        )
+        for i in model.items
+    ]
+    return Plan(
+        created_at=model.created_at,
+        operator=model.operator,
+        operator_source=model.operator_source,
+        reason=model.reason,
+        targets=model.targets,
+        options=model.options.model_dump(),
+        items=items,
+        demo=model.demo,
+        notes=model.notes,
+        plan_id=model.plan_id,
+        inventory_id=model.inventory_id,
+        scan_id=model.scan_id,
+        expires_at=model.expires_at,
+    )
 
 
 def binding(conn, now: datetime) -> dict[str, Any]:
@@ -178,8 +209,18 @@ def binding(conn, now: datetime) -> dict[str, Any]:
 
 
 def _step_key(step: RevokeStep) -> bytes:
-    return _canonical([step.provider, step.scope, step.target_type, step.target_id, step.action,
-                       step.description, step.reversible, step.params])
+    return _canonical(
+        [
+            step.provider,
+            step.scope,
+            step.target_type,
+            step.target_id,
+            step.action,
+            step.description,
+            step.reversible,
+            step.params,
+        ]
+    )
 
 
 def recheck(path: Path, plan: Plan, conn, config, connectors) -> Plan:
@@ -196,8 +237,9 @@ def recheck(path: Path, plan: Plan, conn, config, connectors) -> Plan:
             if declared and step.action not in declared:
                 raise refusal(path, f"step {step.action!r} is not an action the {step.provider} connector declares")
             if (step.provider, step.target_type, step.target_id) != (t.provider, t.type, t.id):
-                raise refusal(path, f"item {n}: step {step.action!r} acts on {step.target_id}, not on the item's "
-                                    f"target {t.id}")
+                raise refusal(
+                    path, f"item {n}: step {step.action!r} acts on {step.target_id}, not on the item's target {t.id}"
+                )
         current = target_by_id(conn, t.type, t.id, t.given or t.id)
         if current is None or current.provider != t.provider:
             raise refusal(path, f"target {t.id} is no longer in the inventory")
@@ -205,8 +247,9 @@ def recheck(path: Path, plan: Plan, conn, config, connectors) -> Plan:
         if (fresh.target.kind, fresh.target.scope, fresh.target.name) != (t.kind, t.scope, t.name):
             raise refusal(path, f"target {t.id} is not what the plan says it is")
         if [_step_key(s) for s in item.steps] != [_step_key(s) for s in fresh.steps]:
-            raise refusal(path, f"the steps for {t.id} are not what nhi plans for it now "
-                                "(target, action or parameters differ)")
+            raise refusal(
+                path, f"the steps for {t.id} are not what nhi plans for it now (target, action or parameters differ)"
+            )
         items.append(PlanItem(target=t, blast=fresh.blast, steps=item.steps, protected_by=fresh.protected_by))
     plan.items = items
     return plan

@@ -5,6 +5,7 @@ hint, or (``--agent``) every member of an agent. Exact ids win; a name that matc
 one identity is ambiguous. Nothing is guessed: an unknown or ambiguous target lists what it
 could have meant and the command changes nothing (exit 2).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,17 @@ class Target:
     def for_connector(self) -> dict[str, Any]:
         """The ``target`` dict a connector's plan_revoke receives (see nhi_cli/kit/connector.py)."""
         row = self.row
-        base = {"type": self.type, "id": row["id"], "provider": row["provider"], "scope": row["scope"],
-                "kind": row["kind"], "name": row.get("name") or row.get("identity_name") or row["id"],
-                "attrs": _json(row.get("attrs")), "status": row.get("status"), "enabled": row.get("enabled")}
+        base = {
+            "type": self.type,
+            "id": row["id"],
+            "provider": row["provider"],
+            "scope": row["scope"],
+            "kind": row["kind"],
+            "name": row.get("name") or row.get("identity_name") or row["id"],
+            "attrs": _json(row.get("attrs")),
+            "status": row.get("status"),
+            "enabled": row.get("enabled"),
+        }
         if self.type == "identity":
             base["credentials"] = [_slim(c) for c in self.credentials]
         else:
@@ -115,13 +124,29 @@ def _lookup(conn, text: str) -> list[tuple[str, dict[str, Any]]]:
 def candidates(conn, text: str) -> list[str]:
     """Near matches to show when a target is unknown: substring of id, name, key id or hint."""
     like = f"%{text}%"
-    found = [f"identity {r['id']} ({r['provider']} {r['kind']} {r['name']})" for r in _rows(
-        conn, "SELECT id, provider, kind, name FROM v_identities WHERE id LIKE ? OR name LIKE ? "
-              "ORDER BY provider, id LIMIT ?", like, like, CANDIDATE_LIMIT)]
-    found += [f"credential {r['id']} ({r['provider']} {r['kind']} of {r['identity_name'] or r['identity_id']})" for r in _rows(
-        conn, "SELECT id, provider, kind, identity_id, identity_name FROM v_credentials "
-              "WHERE id LIKE ? OR key_id LIKE ? OR hint LIKE ? ORDER BY provider, id LIMIT ?",
-        like, like, like, CANDIDATE_LIMIT)]
+    found = [
+        f"identity {r['id']} ({r['provider']} {r['kind']} {r['name']})"
+        for r in _rows(
+            conn,
+            "SELECT id, provider, kind, name FROM v_identities WHERE id LIKE ? OR name LIKE ? "
+            "ORDER BY provider, id LIMIT ?",
+            like,
+            like,
+            CANDIDATE_LIMIT,
+        )
+    ]
+    found += [
+        f"credential {r['id']} ({r['provider']} {r['kind']} of {r['identity_name'] or r['identity_id']})"
+        for r in _rows(
+            conn,
+            "SELECT id, provider, kind, identity_id, identity_name FROM v_credentials "
+            "WHERE id LIKE ? OR key_id LIKE ? OR hint LIKE ? ORDER BY provider, id LIMIT ?",
+            like,
+            like,
+            like,
+            CANDIDATE_LIMIT,
+        )
+    ]
     return found[:CANDIDATE_LIMIT]
 
 
@@ -138,8 +163,7 @@ def resolve_targets(conn: sqlite3.Connection, config, texts: list[str], agent: s
     from nhi_cli.agents.lookup import agent_members, agent_names
 
     if not texts and not agent:
-        raise NhiError("name at least one TARGET (credential id, identity id or name) or --agent NAME",
-                       ExitCode.USAGE)
+        raise NhiError("name at least one TARGET (credential id, identity id or name) or --agent NAME", ExitCode.USAGE)
     problems: list[tuple[str, str, list[str]]] = []
     targets: list[Target] = []
     for text in texts:
@@ -155,8 +179,13 @@ def resolve_targets(conn: sqlite3.Connection, config, texts: list[str], agent: s
         if members is None:
             problems.append(("unknown", f"agent:{agent}", [f"agent {n}" for n in agent_names(conn, config)]))
         elif not members.identities and not members.credentials:
-            problems.append(("empty", f"agent:{agent}",
-                             ["no identity or credential in the inventory matches this agent; run `nhi scan` first"]))
+            problems.append(
+                (
+                    "empty",
+                    f"agent:{agent}",
+                    ["no identity or credential in the inventory matches this agent; run `nhi scan` first"],
+                )
+            )
         else:
             for row in members.identities:
                 targets.append(make_target(conn, "identity", row, f"agent:{agent}"))
@@ -184,12 +213,23 @@ def _linked_credentials(conn, cred: dict[str, Any]) -> list[dict[str, Any]]:
     """Provider credentials a sighting is (an AWS key id or API key found in an MCP config):
     the links the agents pass recorded (credential_link), and equal key ids or salted hashes."""
     ids = [r[0] for r in conn.execute("SELECT target_id FROM credential_link WHERE sighting_id = ?", (cred["id"],))]
-    rows = _rows(conn, "SELECT * FROM v_credentials WHERE provider != ? AND ("
-                       "(? IS NOT NULL AND (key_id = ? OR id = ?)) OR (? IS NOT NULL AND secret_hash = ?))",
-                 cred["provider"], cred.get("key_id"), cred.get("key_id"), cred.get("key_id"),
-                 cred.get("secret_hash"), cred.get("secret_hash"))
-    rows += [r for i in ids if i not in {x["id"] for x in rows}
-             for r in _rows(conn, "SELECT * FROM v_credentials WHERE id = ?", i)]
+    rows = _rows(
+        conn,
+        "SELECT * FROM v_credentials WHERE provider != ? AND ("
+        "(? IS NOT NULL AND (key_id = ? OR id = ?)) OR (? IS NOT NULL AND secret_hash = ?))",
+        cred["provider"],
+        cred.get("key_id"),
+        cred.get("key_id"),
+        cred.get("key_id"),
+        cred.get("secret_hash"),
+        cred.get("secret_hash"),
+    )
+    rows += [
+        r
+        for i in ids
+        if i not in {x["id"] for x in rows}
+        for r in _rows(conn, "SELECT * FROM v_credentials WHERE id = ?", i)
+    ]
     return rows
 
 
@@ -209,11 +249,15 @@ def expand_sightings(conn, targets: list[Target], revocable) -> tuple[list[Targe
             out.append(make_target(conn, "credential", row, f"{target.given} via {target.id}"))
         where = f"{target.provider} {target.row['kind']} {target.id}"
         if linked:
-            notes.append(f"{where}: nhi cannot change it; the secrets it holds are revoked at their providers "
-                         f"({', '.join(sorted({r['id'] for r in linked}))}); delete them from it by hand")
+            notes.append(
+                f"{where}: nhi cannot change it; the secrets it holds are revoked at their providers "
+                f"({', '.join(sorted({r['id'] for r in linked}))}); delete them from it by hand"
+            )
         elif held:
-            notes.append(f"{where}: nhi cannot change it and found no provider credential for the "
-                         f"{len(held)} secret(s) it holds; rotate them by hand")
+            notes.append(
+                f"{where}: nhi cannot change it and found no provider credential for the "
+                f"{len(held)} secret(s) it holds; rotate them by hand"
+            )
         else:
             notes.append(f"{where}: holds no credential; nothing to revoke")
     return _dedupe(out), notes

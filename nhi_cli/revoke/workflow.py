@@ -15,14 +15,16 @@ for the caller to show:
 The caller confirms between planning and executing: that is the operator's decision, not
 policy.
 """
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.kit.connector import ScanOptions
@@ -76,8 +78,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return len(self.results) == len(self.plan.steps) and all(
-            r.outcome.status in OK_STATUSES for r in self.results)
+        return len(self.results) == len(self.plan.steps) and all(r.outcome.status in OK_STATUSES for r in self.results)
 
 
 @dataclass
@@ -100,8 +101,16 @@ def demo_config(stack: ExitStack, now: datetime, user_config=None):
 
 
 class RevokeSession:
-    def __init__(self, *, config, db_path: str | Path, demo: bool, operator: Operator, profile: str | None = None,
-                 now: datetime | None = None):
+    def __init__(
+        self,
+        *,
+        config,
+        db_path: str | Path,
+        demo: bool,
+        operator: Operator,
+        profile: str | None = None,
+        now: datetime | None = None,
+    ):
         self.config, self.db_path, self.demo, self.operator = config, db_path, demo, operator
         self.now = now or utcnow()
         self.notes: list[str] = []  # for the operator (interrupted attempts found, inventory busy)
@@ -114,15 +123,18 @@ class RevokeSession:
             self.log = RevocationLog(log_path(self.db_path), self.key)
             self._stack.callback(self.log.close)
             for rid in self.log.mark_interrupted():
-                self.notes.append(f"revocation {rid} was interrupted (its process died); the log now says so and "
-                                  f"which steps may have acted: `nhi revoke log {rid}`")
-            self.connectors = Connectors(config=config, now=self.now, salt=self.store.secret_salt,
-                                         options=ScanOptions(aws_profile=profile))
+                self.notes.append(
+                    f"revocation {rid} was interrupted (its process died); the log now says so and "
+                    f"which steps may have acted: `nhi revoke log {rid}`"
+                )
+            self.connectors = Connectors(
+                config=config, now=self.now, salt=self.store.secret_salt, options=ScanOptions(aws_profile=profile)
+            )
         except BaseException:
             self._stack.close()
             raise
 
-    def __enter__(self) -> "RevokeSession":
+    def __enter__(self) -> RevokeSession:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -134,40 +146,65 @@ class RevokeSession:
         if self.demo:
             return
         if queries.latest_scan_was_demo(self.store.conn):
-            raise NhiError("this inventory was written by `nhi scan --demo`: its identities live in the demo fakes; "
-                           "add --demo (nothing was changed)", ExitCode.USAGE)
+            raise NhiError(
+                "this inventory was written by `nhi scan --demo`: its identities live in the demo fakes; "
+                "add --demo (nothing was changed)",
+                ExitCode.USAGE,
+            )
 
     # --- revoke ---------------------------------------------------------------------------
     def plan_revoke(self, request: RevokeRequest) -> tuple[planning.Plan, list[str]]:
         """The plan to run and warnings; raises NhiError (exit 2) for anything refused.
         Raises resolve.TargetError (with candidates) for unknown or ambiguous targets."""
         if request.plan_file and (request.targets or request.agent or request.plan_out):
-            raise NhiError("--plan executes a reviewed plan as written: give no TARGET, --agent or --plan-out with it",
-                           ExitCode.USAGE)
+            raise NhiError(
+                "--plan executes a reviewed plan as written: give no TARGET, --agent or --plan-out with it",
+                ExitCode.USAGE,
+            )
         if not request.plan_file and not request.targets and not request.agent:
-            raise NhiError("name at least one TARGET (credential id, identity id or name), --agent NAME or --plan FILE",
-                           ExitCode.USAGE)
+            raise NhiError(
+                "name at least one TARGET (credential id, identity id or name), --agent NAME or --plan FILE",
+                ExitCode.USAGE,
+            )
         conn = self.store.conn
         if request.plan_file:
-            plan = planfile.read_plan(request.plan_file, self.key, inventory=planfile.inventory_id(conn),
-                                      scan_id=self.store.latest_scan_id(), now=self.now)
+            plan = planfile.read_plan(
+                request.plan_file,
+                self.key,
+                inventory=planfile.inventory_id(conn),
+                scan_id=self.store.latest_scan_id(),
+                now=self.now,
+            )
             if plan.demo != self.demo:
-                raise planfile.refusal(request.plan_file, f"it was written {'with' if plan.demo else 'without'} "
-                                                          "--demo; run it the same way")
+                raise planfile.refusal(
+                    request.plan_file,
+                    f"it was written {'with' if plan.demo else 'without'} --demo; run it the same way",
+                )
             plan = planfile.recheck(request.plan_file, plan, conn, self.config, self.connectors)
             plan.operator, plan.operator_source = self.operator.name, self.operator.source
             plan.reason = request.reason or plan.reason
         else:
             resolved = resolve_targets(conn, self.config, list(request.targets), request.agent)
             given = list(request.targets) + ([f"agent:{request.agent}"] if request.agent else [])
-            plan = planning.build_plan(conn, self.config, self.connectors, resolved, given=given,
-                                       reason=request.reason, demo=self.demo,
-                                       options={"delete": request.delete, "block_assume": request.block_assume},
-                                       operator=self.operator.name, operator_source=self.operator.source,
-                                       created_at=iso(self.now), **planfile.binding(conn, self.now))
+            plan = planning.build_plan(
+                conn,
+                self.config,
+                self.connectors,
+                resolved,
+                given=given,
+                reason=request.reason,
+                demo=self.demo,
+                options={"delete": request.delete, "block_assume": request.block_assume},
+                operator=self.operator.name,
+                operator_source=self.operator.source,
+                created_at=iso(self.now),
+                **planfile.binding(conn, self.now),
+            )
         if not (request.dry_run or request.plan_out) and not (plan.reason or "").strip():
-            raise NhiError("--reason is required for a real revoke (it goes into the revocation log); "
-                           "nothing was changed", ExitCode.USAGE)
+            raise NhiError(
+                "--reason is required for a real revoke (it goes into the revocation log); nothing was changed",
+                ExitCode.USAGE,
+            )
         warnings = self._refuse_protected(plan, request.force)
         if not plan.steps:
             raise NothingToRevoke(plan.notes)
@@ -177,13 +214,16 @@ class RevokeSession:
         hits = [i for i in plan.items if i.protected_by]
         if not hits or force:
             return [f"warning: {i.target.id} is protected ({i.protected_by!r}); --force given" for i in hits]
-        revocation_id = Recorder(self.log).start(action="revoke", plan=plan, dry_run=False, status="refused",
-                                                 step_status="skipped")
+        revocation_id = Recorder(self.log).start(
+            action="revoke", plan=plan, dry_run=False, status="refused", step_status="skipped"
+        )
         first = hits[0]
         more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
-        raise NhiError(f"{first.target.id}{more} is protected (`protected: {first.protected_by}` in nhi.yaml): "
-                       f"refusing without --force; nothing was changed (logged as revocation {revocation_id})",
-                       ExitCode.USAGE)
+        raise NhiError(
+            f"{first.target.id}{more} is protected (`protected: {first.protected_by}` in nhi.yaml): "
+            f"refusing without --force; nothing was changed (logged as revocation {revocation_id})",
+            ExitCode.USAGE,
+        )
 
     def record_dry_run(self, plan: planning.Plan, plan_out: Path | None = None) -> int:
         revocation_id = Recorder(self.log).start(action="revoke", plan=plan, dry_run=True, status="dry_run")
@@ -191,8 +231,13 @@ class RevokeSession:
             planfile.write_plan(plan, plan_out, self.key)
         return revocation_id
 
-    def execute(self, plan: planning.Plan, *, restore_of: int | None = None,
-                progress: Callable[[StepResult], None] | None = None) -> RunResult:
+    def execute(
+        self,
+        plan: planning.Plan,
+        *,
+        restore_of: int | None = None,
+        progress: Callable[[StepResult], None] | None = None,
+    ) -> RunResult:
         """Run the plan; the log says how far it got even when interrupted (KeyboardInterrupt
         propagates after the log is closed as ``interrupted``)."""
         recorder = Recorder(self.log)
@@ -200,12 +245,21 @@ class RevokeSession:
         # every plan runs once: a reviewed plan file executed again is refused here, atomically
         revocation_id = recorder.start(action=action, plan=plan, dry_run=False, restores=restore_of, single_use=True)
         try:
-            results = run_steps(recorder, revocation_id, list(enumerate(plan.steps, start=1)), self.connectors,
-                                restore=bool(restore_of), cancel=self.connectors.cancel, progress=progress)
+            results = run_steps(
+                recorder,
+                revocation_id,
+                list(enumerate(plan.steps, start=1)),
+                self.connectors,
+                restore=bool(restore_of),
+                cancel=self.connectors.cancel,
+                progress=progress,
+            )
         except KeyboardInterrupt:
-            raise NhiError(f"interrupted: {action} {revocation_id} is logged as interrupted and some steps may have "
-                           f"run; see `nhi revoke log {revocation_id}`, then re-run (steps are idempotent)",
-                           ExitCode.INTERRUPTED) from None
+            raise NhiError(
+                f"interrupted: {action} {revocation_id} is logged as interrupted and some steps may have "
+                f"run; see `nhi revoke log {revocation_id}`, then re-run (steps are idempotent)",
+                ExitCode.INTERRUPTED,
+            ) from None
         callers = caller_principals(self.connectors, sorted({s.provider for s in plan.steps}))
         for provider, principal in callers.items():
             recorder.caller(revocation_id, provider, principal)
@@ -218,20 +272,25 @@ class RevokeSession:
         if not updates:
             return []
         if not isinstance(self.db_path, Path):  # PostgreSQL: the scan that holds the rows records them
-            return ["the new credential statuses are in the revocation log; the next scan records them in the "
-                    "inventory"]
+            return [
+                "the new credential statuses are in the revocation log; the next scan records them in the inventory"
+            ]
         try:
             conn = sqlite3.connect(self.db_path, timeout=INVENTORY_BUSY_TIMEOUT, isolation_level=None)
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                conn.executemany("UPDATE credential SET status = ? WHERE id = ? AND provider = ?",
-                                 [(status, cid, provider) for provider, cid, status in updates])
+                conn.executemany(
+                    "UPDATE credential SET status = ? WHERE id = ? AND provider = ?",
+                    [(status, cid, provider) for provider, cid, status in updates],
+                )
                 conn.execute("COMMIT")
             finally:
                 conn.close()
         except sqlite3.OperationalError:
-            return ["the inventory is busy (a scan is writing it): the new credential statuses are in the "
-                    "revocation log and the next scan records them in the inventory"]
+            return [
+                "the inventory is busy (a scan is writing it): the new credential statuses are in the "
+                "revocation log and the next scan records them in the inventory"
+            ]
         return []
 
     # --- restore --------------------------------------------------------------------------
@@ -240,15 +299,22 @@ class RevokeSession:
         if data is None:
             raise NhiError(f"no revocation {revocation_id}; `nhi revoke log` lists them", ExitCode.USAGE)
         if data["integrity"] != "ok":
-            raise NhiError(f"refusing to restore revocation {revocation_id}: its log entry does not authenticate "
-                           f"({data['integrity']}): the log was modified outside nhi; nothing was changed",
-                           ExitCode.USAGE)
+            raise NhiError(
+                f"refusing to restore revocation {revocation_id}: its log entry does not authenticate "
+                f"({data['integrity']}): the log was modified outside nhi; nothing was changed",
+                ExitCode.USAGE,
+            )
         if data["action"] != "revoke" or data.get("dry_run") or data["status"] == "refused":
             what = "a restore" if data["action"] != "revoke" else ("a dry run" if data.get("dry_run") else "refused")
             raise NhiError(f"revocation {revocation_id} was {what}; there is nothing to restore", ExitCode.USAGE)
-        plan, irreversible = planning.restore_plan(data, reason=reason, operator=self.operator.name,
-                                                   operator_source=self.operator.source, created_at=iso(self.now),
-                                                   demo=self.demo)
+        plan, irreversible = planning.restore_plan(
+            data,
+            reason=reason,
+            operator=self.operator.name,
+            operator_source=self.operator.source,
+            created_at=iso(self.now),
+            demo=self.demo,
+        )
         return RestorePlan(revocation_id, plan, irreversible)
 
 

@@ -5,6 +5,7 @@ second connection could not see before COMMIT). Each rule query runs under ``gua
 (readonly.py), so a rule cannot write even on the scan's writable connection. Standalone
 evaluation uses Store.readonly() as well.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,11 +89,16 @@ def iter_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) 
             def get(name: str, row: Any = row) -> Any:
                 return row[index[name]] if name in index else None
 
-            yield Result(rule_id=rule.id, resource_id=str(resource_id),
-                         resource_type=str(get("resource_type") or "identity"),
-                         reason=str(get("reason") or f"{rule.meta.title}."), provider=get("provider"),
-                         scope=get("scope"), resource_name=get("resource_name"),
-                         evidence={c: row[i] for i, c in extra})
+            yield Result(
+                rule_id=rule.id,
+                resource_id=str(resource_id),
+                resource_type=str(get("resource_type") or "identity"),
+                reason=str(get("reason") or f"{rule.meta.title}."),
+                provider=get("provider"),
+                scope=get("scope"),
+                resource_name=get("resource_name"),
+                evidence={c: row[i] for i, c in extra},
+            )
 
 
 def rule_deadline(rule: Rule):
@@ -114,7 +120,7 @@ def _fill_context(conn: sqlite3.Connection, results: list[Result]) -> None:
     """Provider, scope and name for rows a rule did not give them, from identity or credential."""
     missing = [r for r in results if not (r.provider and r.scope and r.resource_name)]
     for start in range(0, len(missing), 500):
-        chunk = missing[start:start + 500]
+        chunk = missing[start : start + 500]
         ids = [r.resource_id for r in chunk]
         marks = ",".join("?" * len(ids))
         known: dict[str, tuple] = {}
@@ -204,7 +210,8 @@ def _insert_sql(conn: sqlite3.Connection, rule: Rule, values: dict) -> str | Non
         f"CASE WHEN {col('reason')} IS NULL OR {col('reason')} IN ('', 0) THEN :__default_reason "
         f"ELSE CAST({col('reason')} AS TEXT) END, "
         f"{col('provider')}, {col('scope')}, {col('resource_name')}, {evidence} "
-        f"FROM (\n{rule.sql}\n) AS r WHERE r.resource_id IS NOT NULL")
+        f"FROM (\n{rule.sql}\n) AS r WHERE r.resource_id IS NOT NULL"
+    )
 
 
 def _authorize_insert(action, arg1, arg2, db_name, trigger):
@@ -228,12 +235,25 @@ def _run_set_based(conn: sqlite3.Connection, rule: Rule, values: dict) -> int | 
 
 
 def _run_streamed(conn: sqlite3.Connection, rule: Rule) -> int:
-    insert = ("INSERT INTO temp.rule_result (fingerprint, rule_id, resource_id, resource_type, reason, provider, scope, "
-              "resource_name, evidence) VALUES (?,?,?,?,?,?,?,?,?)")
+    insert = (
+        "INSERT INTO temp.rule_result (fingerprint, rule_id, resource_id, resource_type, reason, provider, scope, "
+        "resource_name, evidence) VALUES (?,?,?,?,?,?,?,?,?)"
+    )
     batch, n = [], 0
     for r in iter_rule(conn, rule):
-        batch.append((r.fingerprint, r.rule_id, r.resource_id, r.resource_type, r.reason, r.provider, r.scope,
-                      r.resource_name, json.dumps(r.evidence, sort_keys=True, default=str)))
+        batch.append(
+            (
+                r.fingerprint,
+                r.rule_id,
+                r.resource_id,
+                r.resource_type,
+                r.reason,
+                r.provider,
+                r.scope,
+                r.resource_name,
+                json.dumps(r.evidence, sort_keys=True, default=str),
+            )
+        )
         if len(batch) >= 2000:
             conn.executemany(insert, batch)
             n, batch = n + len(batch), []
@@ -266,9 +286,14 @@ def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
         for rule in rules:
             started = (time.perf_counter(), time.process_time())
             if engine_of(conn) != "sqlite" and unportable(rule.sql):
-                problems.append(RuleProblem(rule.folder / "rule.sql", f"rule {rule.id} uses SQLite-only SQL "
-                                            f"({', '.join(unportable(rule.sql))}): it runs on SQLite inventories "
-                                            "only, not on this PostgreSQL one"))
+                problems.append(
+                    RuleProblem(
+                        rule.folder / "rule.sql",
+                        f"rule {rule.id} uses SQLite-only SQL "
+                        f"({', '.join(unportable(rule.sql))}): it runs on SQLite inventories "
+                        "only, not on this PostgreSQL one",
+                    )
+                )
                 continue
             values = {k: bind_value(v) for k, v in rule.params.items()}
             conn.execute("SAVEPOINT rule_eval")

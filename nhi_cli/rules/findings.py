@@ -14,6 +14,7 @@ Suppressions match the rule id (exact or glob) and the resource id or name (exac
 SQLite GLOB: case-sensitive `*`, `?`, `[...]`); the first matching suppression wins. An expired
 suppression hides nothing, and the scan reports it as expired with what it matched.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,33 +40,68 @@ def previous_scan(conn: sqlite3.Connection, scan_id: int) -> int | None:
     return conn.execute("SELECT MAX(id) FROM scan_run WHERE id < ?", (scan_id,)).fetchone()[0]
 
 
-def record_findings(conn: sqlite3.Connection, scan_id: int, rules: list[Rule], suppressions: list,
-                    errored: AbstractSet[str] = frozenset()) -> dict:
+def record_findings(
+    conn: sqlite3.Connection,
+    scan_id: int,
+    rules: list[Rule],
+    suppressions: list,
+    errored: AbstractSet[str] = frozenset(),
+) -> dict:
     """Write one scan's findings from temp.rule_result (filled by engine.evaluate), set-based;
     returns a summary (counts and expired suppressions)."""
     now = conn.execute("SELECT started_at FROM scan_run WHERE id = ?", (scan_id,)).fetchone()[0]
     today = date.fromisoformat(now[:10])
     conn.executemany(
         "INSERT OR REPLACE INTO scan_rule (scan_id, rule_id, title, severity, property, meta) VALUES (?,?,?,?,?,?)",
-        [(scan_id, r.id, r.meta.title, r.severity, r.meta.property, json.dumps(r.describe(), sort_keys=True, default=str))
-         for r in rules])
+        [
+            (
+                scan_id,
+                r.id,
+                r.meta.title,
+                r.severity,
+                r.meta.property,
+                json.dumps(r.describe(), sort_keys=True, default=str),
+            )
+            for r in rules
+        ],
+    )
     # suppressions in order, first match wins; an expired one still counts what it matches
     expired = [suppression_expired(s, today) for s in suppressions]
     matched = []
     for index, s in enumerate(suppressions):
-        matched.append(conn.execute(
-            "UPDATE temp.rule_result SET suppression_index = ? WHERE suppression_index IS NULL AND rule_id GLOB ? "
-            "AND (resource_id GLOB ? OR resource_name GLOB ?)",
-            (index, _glob(s.rule), _glob(s.resource), _glob(s.resource))).rowcount)
+        matched.append(
+            conn.execute(
+                "UPDATE temp.rule_result SET suppression_index = ? WHERE suppression_index IS NULL AND rule_id GLOB ? "
+                "AND (resource_id GLOB ? OR resource_name GLOB ?)",
+                (index, _glob(s.rule), _glob(s.resource), _glob(s.resource)),
+            ).rowcount
+        )
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS rule_suppression (idx INTEGER PRIMARY KEY, hides INTEGER, doc TEXT)")
     conn.execute("DELETE FROM temp.rule_suppression")
-    conn.executemany("INSERT INTO temp.rule_suppression VALUES (?, ?, ?)", [
-        (i, int(not expired[i]), json.dumps({"rule": s.rule, "resource": s.resource, "reason": s.reason,
-                                             "owner": s.owner, "expires": s.expires.isoformat()}))
-        for i, s in enumerate(suppressions)])
+    conn.executemany(
+        "INSERT INTO temp.rule_suppression VALUES (?, ?, ?)",
+        [
+            (
+                i,
+                int(not expired[i]),
+                json.dumps(
+                    {
+                        "rule": s.rule,
+                        "resource": s.resource,
+                        "reason": s.reason,
+                        "owner": s.owner,
+                        "expires": s.expires.isoformat(),
+                    }
+                ),
+            )
+            for i, s in enumerate(suppressions)
+        ],
+    )
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS rule_meta (rule_id TEXT PRIMARY KEY, severity TEXT, property TEXT)")
     conn.execute("DELETE FROM temp.rule_meta")
-    conn.executemany("INSERT INTO temp.rule_meta VALUES (?, ?, ?)", [(r.id, r.severity, r.meta.property) for r in rules])
+    conn.executemany(
+        "INSERT INTO temp.rule_meta VALUES (?, ?, ?)", [(r.id, r.severity, r.meta.property) for r in rules]
+    )
     # Rows go in fingerprint order: the fingerprint indexes of finding and finding_occurrence
     # then grow at one end instead of taking every insert at a random page (4 s of 14 at 1M
     # credentials, 281k findings). rule_result is keyed by rule and resource (cheap to fill),
@@ -75,17 +111,21 @@ def record_findings(conn: sqlite3.Connection, scan_id: int, rules: list[Rule], s
     conn.execute(
         "CREATE TEMP TABLE finding_batch (fingerprint TEXT PRIMARY KEY, rule_id TEXT, resource_id TEXT, "
         "resource_type TEXT, resource_name TEXT, provider TEXT, scope TEXT, severity TEXT, property TEXT, reason TEXT, "
-        "evidence TEXT, suppressed INTEGER, suppression TEXT) WITHOUT ROWID")
+        "evidence TEXT, suppressed INTEGER, suppression TEXT) WITHOUT ROWID"
+    )
     conn.execute(
         "INSERT INTO temp.finding_batch SELECT r.fingerprint, r.rule_id, r.resource_id, r.resource_type, "
         "r.resource_name, r.provider, r.scope, m.severity, m.property, r.reason, r.evidence, COALESCE(s.hides, 0), "
         "CASE WHEN s.hides = 1 THEN s.doc END "
         "FROM temp.rule_result r JOIN temp.rule_meta m USING (rule_id) "
-        "LEFT JOIN temp.rule_suppression s ON s.idx = r.suppression_index ORDER BY r.fingerprint")
+        "LEFT JOIN temp.rule_suppression s ON s.idx = r.suppression_index ORDER BY r.fingerprint"
+    )
     conn.execute(
         "INSERT OR REPLACE INTO finding_occurrence (scan_id, fingerprint, severity, reason, evidence, suppressed, suppression) "
         "SELECT ?, fingerprint, severity, reason, evidence, suppressed, suppression FROM temp.finding_batch "
-        "ORDER BY fingerprint", (scan_id,))
+        "ORDER BY fingerprint",
+        (scan_id,),
+    )
     conn.execute(
         "INSERT INTO finding (fingerprint, rule_id, resource_id, resource_type, resource_name, provider, scope, severity, "
         "property, reason, evidence, status, first_seen, last_seen, first_scan, last_scan) "
@@ -96,22 +136,27 @@ def record_findings(conn: sqlite3.Connection, scan_id: int, rules: list[Rule], s
         "resource_name = excluded.resource_name, provider = excluded.provider, scope = excluded.scope, "
         "severity = excluded.severity, property = excluded.property, reason = excluded.reason, "
         "evidence = excluded.evidence, status = 'open', last_seen = excluded.last_seen, last_scan = excluded.last_scan, "
-        "resolved_at = NULL, resolved_scan = NULL", {"now": now, "scan": scan_id})
+        "resolved_at = NULL, resolved_scan = NULL",
+        {"now": now, "scan": scan_id},
+    )
     # a rule that failed this scan proves nothing about its findings: they stay as they were
     keep = sorted(errored)
     resolved = conn.execute(
         "UPDATE finding SET status = 'resolved', resolved_at = ?, resolved_scan = ? "
         f"WHERE status = 'open' AND last_scan <> ? AND rule_id NOT IN ({','.join('?' * len(keep))})",
-        (now, scan_id, scan_id, *keep)).rowcount
+        (now, scan_id, scan_id, *keep),
+    ).rowcount
     conn.executemany(
         "INSERT INTO scan_suppression (scan_id, rule, resource, reason, owner, expires, expired, matched) "
         "VALUES (?,?,?,?,?,?,?,?)",
-        [(scan_id, s.rule, s.resource, s.reason, s.owner, s.expires.isoformat(), int(expired[i]), matched[i])
-         for i, s in enumerate(suppressions)])
+        [
+            (scan_id, s.rule, s.resource, s.reason, s.owner, s.expires.isoformat(), int(expired[i]), matched[i])
+            for i, s in enumerate(suppressions)
+        ],
+    )
     # the occurrences just written, counted where they came from (the temp table is hot;
     # finding_occurrence would be read row by row for `suppressed`)
-    total, suppressed = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(suppressed), 0) FROM temp.finding_batch").fetchone()
+    total, suppressed = conn.execute("SELECT COUNT(*), COALESCE(SUM(suppressed), 0) FROM temp.finding_batch").fetchone()
     # finding_batch stays until the next scan on this connection or its close, like rule_result:
     # dropping it walks every page (0.15 s at 280k findings) only to free a temp file early
     return {
@@ -119,8 +164,16 @@ def record_findings(conn: sqlite3.Connection, scan_id: int, rules: list[Rule], s
         "suppressed": suppressed,
         "resolved": resolved,
         "expired_suppressions": [
-            {"rule": s.rule, "resource": s.resource, "owner": s.owner, "expires": s.expires.isoformat(),
-             "matched": matched[i]} for i, s in enumerate(suppressions) if expired[i]],
+            {
+                "rule": s.rule,
+                "resource": s.resource,
+                "owner": s.owner,
+                "expires": s.expires.isoformat(),
+                "matched": matched[i],
+            }
+            for i, s in enumerate(suppressions)
+            if expired[i]
+        ],
     }
 
 
@@ -137,14 +190,21 @@ def new_fingerprints(conn: sqlite3.Connection, scan_id: int, baseline: set[str] 
     return current - before
 
 
-def gating_findings(conn: sqlite3.Connection, scan_id: int, fail_on: Severity | str, *, new_only: bool = False,
-                    baseline: set[str] | None = None) -> list[dict]:
+def gating_findings(
+    conn: sqlite3.Connection,
+    scan_id: int,
+    fail_on: Severity | str,
+    *,
+    new_only: bool = False,
+    baseline: set[str] | None = None,
+) -> list[dict]:
     """Open, unsuppressed findings of ``scan_id`` at or above ``fail_on`` (and new, if asked)."""
     threshold = Severity.parse(fail_on, what="fail_on").rank
     rows = conn.execute(
         "SELECT o.fingerprint, o.severity, f.rule_id, f.resource_id, f.resource_name, o.reason "
         "FROM finding_occurrence o JOIN finding f USING (fingerprint) WHERE o.scan_id = ? AND o.suppressed = 0",
-        (scan_id,)).fetchall()
+        (scan_id,),
+    ).fetchall()
     found = [dict(r) for r in rows if rank(r["severity"]) >= threshold]
     if new_only:
         fresh = new_fingerprints(conn, scan_id, baseline)
@@ -164,7 +224,9 @@ def list_findings(conn: sqlite3.Connection, scan_id: int, *, include_resolved: b
     rows = conn.execute(
         "SELECT f.fingerprint, o.severity, f.rule_id, f.property, f.provider, f.scope, f.resource_type, f.resource_id, "
         "f.resource_name, o.reason, o.evidence, o.suppressed, o.suppression, f.first_seen, f.last_seen, f.first_scan "
-        "FROM finding_occurrence o JOIN finding f USING (fingerprint) WHERE o.scan_id = ?", (scan_id,)).fetchall()
+        "FROM finding_occurrence o JOIN finding f USING (fingerprint) WHERE o.scan_id = ?",
+        (scan_id,),
+    ).fetchall()
     found = []
     for r in rows:
         row = dict(r)
@@ -175,9 +237,11 @@ def list_findings(conn: sqlite3.Connection, scan_id: int, *, include_resolved: b
         found.append(row)
     if include_resolved:
         for r in conn.execute(
-                "SELECT fingerprint, severity, rule_id, property, provider, scope, resource_type, resource_id, resource_name, "
-                "reason, evidence, first_seen, last_seen, first_scan, resolved_at FROM finding "
-                "WHERE status = 'resolved' AND resolved_scan <= ?", (scan_id,)):
+            "SELECT fingerprint, severity, rule_id, property, provider, scope, resource_type, resource_id, resource_name, "
+            "reason, evidence, first_seen, last_seen, first_scan, resolved_at FROM finding "
+            "WHERE status = 'resolved' AND resolved_scan <= ?",
+            (scan_id,),
+        ):
             row = dict(r)
             row.update(status="resolved", new=False, evidence=json.loads(row["evidence"] or "{}"), suppression=None)
             found.append(row)

@@ -4,6 +4,7 @@ Built-in and user rules go through the same loader. Every problem becomes a Rule
 names the file and the reason; loading never stops at the first broken rule, so one bad user
 rule is reported alongside the others instead of hiding them (or being hidden).
 """
+
 from __future__ import annotations
 
 import re
@@ -156,7 +157,9 @@ def load_rule(folder: Path, builtin: bool = False) -> tuple[Rule | None, list[Ru
         problems.append(RuleProblem(meta_path, f"id {meta.id!r} must equal the folder name {folder.name!r}"))
     bad = [x for x in meta.frameworks.owasp_nhi if not OWASP_ID.match(x)]
     if bad:
-        problems.append(RuleProblem(meta_path, f"frameworks.owasp_nhi: {bad[0]!r} is not an OWASP NHI id (NHI1..NHI10)"))
+        problems.append(
+            RuleProblem(meta_path, f"frameworks.owasp_nhi: {bad[0]!r} is not an OWASP NHI id (NHI1..NHI10)")
+        )
     try:
         sql = sql_path.read_text(encoding="utf-8").strip().rstrip(";").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -167,8 +170,14 @@ def load_rule(folder: Path, builtin: bool = False) -> tuple[Rule | None, list[Ru
     problems.extend(check_sql(sql_path, sql))
     if problems:
         return None, problems
-    return Rule(meta=meta, sql=sql, folder=folder, builtin=builtin, severity=meta.severity,
-                params={n: p.default for n, p in meta.params.items()}), []
+    return Rule(
+        meta=meta,
+        sql=sql,
+        folder=folder,
+        builtin=builtin,
+        severity=meta.severity,
+        params={n: p.default for n, p in meta.params.items()},
+    ), []
 
 
 REQUIRED_COLUMNS = ("resource_id", "resource_type", "reason")
@@ -228,7 +237,9 @@ def load_rules(user_dirs: Sequence[Path] = (), *, builtin: bool = True, config=N
             if rule is None:
                 continue
             if rule.id in seen:
-                problems.append(RuleProblem(folder / "rule.yaml", f"rule id {rule.id!r} is already defined in {seen[rule.id]}"))
+                problems.append(
+                    RuleProblem(folder / "rule.yaml", f"rule id {rule.id!r} is already defined in {seen[rule.id]}")
+                )
                 continue
             seen[rule.id] = folder
             rules.append(rule)
@@ -243,8 +254,11 @@ def apply_config(rules: list[Rule], config) -> list[RuleProblem]:
     source = Path(str(config.source or "nhi.yaml"))
     by_id = {r.id: r for r in rules}
     problems = []
-    for section, ids in (("disable", config.rules.disable), ("severity", config.rules.severity),
-                         ("params", config.rules.params)):
+    for section, ids in (
+        ("disable", config.rules.disable),
+        ("severity", config.rules.severity),
+        ("params", config.rules.params),
+    ):
         for rule_id in ids:
             if rule_id not in by_id:
                 problems.append(RuleProblem(source, f"rules.{section}: unknown rule {rule_id!r}"))

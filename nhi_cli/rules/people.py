@@ -5,6 +5,7 @@ bring (Entra users). A CSV needs an `email` (or `id`) column and may have `name`
 a YAML file is a list of such mappings (or `{people: [...]}`). A person marked `active: false`,
 or absent from the file, is not an active owner: the `owner_not_in_directory` rule says so.
 """
+
 from __future__ import annotations
 
 import csv
@@ -50,8 +51,14 @@ def read_people(path: Path) -> list[dict]:
         ident = str(row.get("email") or row.get("id") or "").strip().lower()
         if not ident:
             raise ConfigError(f"people directory {path}: entry {number} has no email or id")
-        people.append({"id": ident, "name": row.get("name"), "email": str(row.get("email") or ident).strip().lower(),
-                       "active": _active(row.get("active"))})
+        people.append(
+            {
+                "id": ident,
+                "name": row.get("name"),
+                "email": str(row.get("email") or ident).strip().lower(),
+                "active": _active(row.get("active")),
+            }
+        )
     return people
 
 
@@ -64,5 +71,6 @@ def load_people(conn: sqlite3.Connection, path: Path | None) -> int:
     conn.executemany(
         "INSERT INTO person (id, name, email, active, source) VALUES (:id, :name, :email, :active, 'config') "
         "ON CONFLICT(id) DO UPDATE SET name = COALESCE(excluded.name, person.name), active = excluded.active",
-        people)
+        people,
+    )
     return len(people)

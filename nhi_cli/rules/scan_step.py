@@ -1,5 +1,6 @@
 """The scan's post-load step: people, agent patterns, rules and findings, in the scan's
 transaction, so an interrupted scan leaves neither new inventory nor new findings behind."""
+
 from __future__ import annotations
 
 import sqlite3

@@ -5,17 +5,17 @@ Like semgrep's --test: a rule is not done until it has a case that must alarm an
 pass. Built-in rules run through tests/rules/test_builtin_rules.py; user rules through
 `nhi rules test DIR`.
 """
+
 from __future__ import annotations
 
 import contextlib
 import json
 import sqlite3
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager as ContextManager
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,13 +23,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from nhi_cli import yaml_safe
 from nhi_cli.iam.store_step import refresh
 from nhi_cli.rules.engine import run_rule
-from nhi_cli.store.db import db_errors
 from nhi_cli.rules.loader import Rule, RuleProblem, _unreadable, _validation_problem, _yaml_problem, schema_connection
+from nhi_cli.store.db import db_errors
 
 DEFAULT_NOW = "2026-11-28T00:00:00Z"
 DEFAULT_PROVIDER, DEFAULT_SCOPE = "aws", "111111111111"
-TABLES = ("identity", "credential", "grant", "trust", "credential_location", "person", "scan_run",
-          "scope_result", "rule_agent_pattern", "credential_link", "agent_member", "effective_permission")
+TABLES = (
+    "identity",
+    "credential",
+    "grant",
+    "trust",
+    "credential_location",
+    "person",
+    "scan_run",
+    "scope_result",
+    "rule_agent_pattern",
+    "credential_link",
+    "agent_member",
+    "effective_permission",
+)
 JSON_COLUMNS = {"tags", "attrs", "condition", "conditions", "gaps", "api_calls", "summary"}
 
 
@@ -68,7 +80,13 @@ def _defaults(table: str, row: dict, now: str, identities: dict[str, dict]) -> d
     base = {"provider": owner.get("provider", DEFAULT_PROVIDER), "scope": owner.get("scope", DEFAULT_SCOPE)}
     stamps = {"first_seen": now, "last_seen": now, "first_scan": 1, "last_scan": 1}
     if table == "identity":
-        defaults = {**base, "kind": "iam_user", "name": _last_part(row.get("id", "x")), "created_at": "2025-01-01T00:00:00Z", **stamps}
+        defaults = {
+            **base,
+            "kind": "iam_user",
+            "name": _last_part(row.get("id", "x")),
+            "created_at": "2025-01-01T00:00:00Z",
+            **stamps,
+        }
     elif table == "credential":
         defaults = {**base, "kind": "access_key", "status": "active", "created_at": now, "last_used_at": now, **stamps}
     elif table == "grant":
@@ -102,14 +120,18 @@ def load_case(conn: sqlite3.Connection, case: Case, now: str) -> None:
     credentials = {r["id"]: identities.get(r.get("identity_id"), {}) for r in rows.get("credential", []) if "id" in r}
     owners = {**identities, **credentials}
     if not rows.get("scan_run"):
-        conn.execute("INSERT INTO scan_run (id, started_at, finished_at, status, nhi_version) VALUES (1, ?, ?, 'complete', 'test')",
-                     (now, now))
+        conn.execute(
+            "INSERT INTO scan_run (id, started_at, finished_at, status, nhi_version) VALUES (1, ?, ?, 'complete', 'test')",
+            (now, now),
+        )
     for table in TABLES:
         for raw in rows.get(table, []):
             row = _defaults(table, raw, now, owners)
             columns = list(row)
-            conn.execute(f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})',
-                         [row[c] for c in columns])
+            conn.execute(
+                f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})',
+                [row[c] for c in columns],
+            )
     if rows.get("grant") or rows.get("trust"):
         # as after a scan's load: AWS cases go through the policy evaluator, so a case states
         # policies (Allow, Deny, conditions) and the rule sees their effective permission
@@ -149,12 +171,14 @@ def sqlite_case_db() -> Iterator[sqlite3.Connection]:
 def store_case_db(store) -> Callable[[], ContextManager]:
     """Cases on an opened (empty) store of either engine: each case's rows are loaded in a
     transaction that is rolled back afterwards, so cases never see each other's rows."""
+
     @contextmanager
     def case_db():
         with contextlib.suppress(RolledBack):
             with store.transaction() as conn:
                 yield conn
                 raise RolledBack
+
     return case_db
 
 
@@ -171,7 +195,9 @@ def run_case(rule: Rule, case: Case, now: str, case_db: Callable[[], ContextMana
             return CaseOutcome(rule.id, case.name, case.expect, case.resource, False, f"bad rows: {exc}")
         unknown = sorted(set(case.params) - set(rule.params))
         if unknown:
-            return CaseOutcome(rule.id, case.name, case.expect, case.resource, False, f"unknown parameter {unknown[0]!r}")
+            return CaseOutcome(
+                rule.id, case.name, case.expect, case.resource, False, f"unknown parameter {unknown[0]!r}"
+            )
         try:
             results = run_rule(conn, rule, case.params)
         except errors as exc:
@@ -181,15 +207,18 @@ def run_case(rule: Rule, case: Case, now: str, case_db: Callable[[], ContextMana
         if hit is None:
             return CaseOutcome(rule.id, case.name, "alarm", case.resource, False, "expected an alarm, got none")
         if not hit.reason.rstrip().endswith("."):
-            return CaseOutcome(rule.id, case.name, "alarm", case.resource, False, f"reason must end with a period: {hit.reason!r}")
+            return CaseOutcome(
+                rule.id, case.name, "alarm", case.resource, False, f"reason must end with a period: {hit.reason!r}"
+            )
         return CaseOutcome(rule.id, case.name, "alarm", case.resource, True, hit.reason)
     if hit is not None:
         return CaseOutcome(rule.id, case.name, "pass", case.resource, False, f"expected no alarm, got: {hit.reason}")
     return CaseOutcome(rule.id, case.name, "pass", case.resource, True)
 
 
-def run_tests(rule: Rule, case_db: Callable[[], ContextManager] = sqlite_case_db
-              ) -> tuple[list[CaseOutcome], RuleProblem | None]:
+def run_tests(
+    rule: Rule, case_db: Callable[[], ContextManager] = sqlite_case_db
+) -> tuple[list[CaseOutcome], RuleProblem | None]:
     tests, problem = read_tests(rule)
     if tests is None:
         return [], problem

@@ -3,6 +3,7 @@
 The inventory is one SQLite file. Before anything is written nhi checks that the file is an
 nhi inventory and not from a newer nhi; a file that fails either check is never modified.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -10,11 +11,11 @@ import os
 import secrets
 import sqlite3
 import stat
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import quote
 
 from nhi_cli.errors import ConfigError, StoreError
@@ -61,9 +62,7 @@ def split_statements(sql: str) -> list[str]:
             if current.strip():
                 statements.append(current.strip())
             current = ""
-    if current.strip() and not all(
-        part.strip().startswith("--") or not part.strip() for part in current.splitlines()
-    ):
+    if current.strip() and not all(part.strip().startswith("--") or not part.strip() for part in current.splitlines()):
         statements.append(current.strip())
     return statements
 
@@ -114,14 +113,17 @@ def _check_file(path: Path) -> bool:
     if not stat.S_ISREG(info.st_mode):
         raise StoreError(f"{path} is not a regular file; refusing to use it as the inventory")
     if stat.S_ISLNK(link.st_mode) and info.st_size == 0:
-        raise StoreError(f"{path} is a symlink to an empty file; a new inventory is created only as a "
-                         f"regular file (remove the link)")
+        raise StoreError(
+            f"{path} is a symlink to an empty file; a new inventory is created only as a regular file (remove the link)"
+        )
     writable = _writable(path)
     if not writable or not hasattr(os, "geteuid"):
         return writable  # read-only use: the file is data, whoever wrote it
     if info.st_uid != os.geteuid():
-        raise StoreError(f"{path} is owned by another user (uid {info.st_uid}); refusing to write an "
-                         f"inventory someone else controls (copy it, or use --db)")
+        raise StoreError(
+            f"{path} is owned by another user (uid {info.st_uid}); refusing to write an "
+            f"inventory someone else controls (copy it, or use --db)"
+        )
     if stat.S_IMODE(info.st_mode) & 0o077:
         os.chmod(path, 0o600)  # ours, but readable by others (an old umask): the owner's only now
         for suffix in ("-wal", "-shm"):
@@ -259,8 +261,11 @@ def _recreate_views(conn: sqlite3.Connection) -> None:
         conn.execute(f'DROP VIEW "{name}"')
     for statement in split_statements(views_sql()):
         conn.execute(statement)
-    conn.execute("INSERT INTO meta (key, value) VALUES ('views_digest', ?) "
-                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (views_digest(),))
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('views_digest', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (views_digest(),),
+    )
 
 
 def _migrate(conn: sqlite3.Connection, current: int) -> None:
@@ -282,14 +287,12 @@ def _migrate(conn: sqlite3.Connection, current: int) -> None:
             )
             conn.execute(
                 "INSERT INTO schema_migration VALUES (?, ?, ?)",
-                (version, name, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
+                (version, name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
             )
             conn.execute(f"PRAGMA user_version = {int(version)}")
             if current == 0:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('secret_salt', ?)", (new_secret_salt(),)
-                )
+                conn.execute("INSERT INTO meta (key, value) VALUES ('secret_salt', ?)", (new_secret_salt(),))
                 current = version
         _recreate_views(conn)
         conn.execute("COMMIT")
@@ -321,8 +324,10 @@ def open_sqlite(path: str | os.PathLike, *, create: bool = True) -> Store:
         # Each command step opens the inventory anew (the scan writes, the gate and the summary
         # read back), so an in-memory one would be empty when the gate reads it: an empty
         # evaluation must never pass a gate. Refused rather than half supported.
-        raise ConfigError(f"--db {path} (an in-memory inventory) is not supported: the gate would read an empty "
-                          "one; for a one-shot run use a temporary file, e.g. --db \"$(mktemp -d)/nhi.db\"")
+        raise ConfigError(
+            f"--db {path} (an in-memory inventory) is not supported: the gate would read an empty "
+            'one; for a one-shot run use a temporary file, e.g. --db "$(mktemp -d)/nhi.db"'
+        )
     path = Path(path)
     if path.exists() or path.is_symlink():
         writable = _check_file(path)
@@ -337,8 +342,10 @@ def open_sqlite(path: str | os.PathLike, *, create: bool = True) -> Store:
         raise StoreError(f"no inventory at {path}; run `nhi scan` first (or pass --db)")
     if not writable:
         if version < latest_version():
-            raise StoreError(f"the inventory {path} needs an upgrade to this nhi's schema but cannot be written "
-                             f"(read-only file system or permissions)")
+            raise StoreError(
+                f"the inventory {path} needs an upgrade to this nhi's schema but cannot be written "
+                f"(read-only file system or permissions)"
+            )
         try:
             conn = connect_readonly(path, check_same_thread=False)
         except sqlite3.DatabaseError as exc:

@@ -24,13 +24,29 @@ a name for every subquery in FROM, SQLite's unary ``+`` index hint, ``temp.``/``
 Statements that only the store's own code writes (``INSERT OR IGNORE``, ``INSERT OR REPLACE``,
 ``temp.`` tables, ``BEGIN IMMEDIATE``) are rewritten too; rules never write.
 """
+
 from __future__ import annotations
 
 import re
 
 # Names the loader reports as SQLite-only when a rule is evaluated on PostgreSQL.
-SQLITE_ONLY = ("rowid", "typeof", "printf", "iif", "datetime", "date", "json_object", "json_group_array",
-               "unixepoch", "pragma", "hex", "randomblob", "zeroblob", "likelihood", "sqlite_")
+SQLITE_ONLY = (
+    "rowid",
+    "typeof",
+    "printf",
+    "iif",
+    "datetime",
+    "date",
+    "json_object",
+    "json_group_array",
+    "unixepoch",
+    "pragma",
+    "hex",
+    "randomblob",
+    "zeroblob",
+    "likelihood",
+    "sqlite_",
+)
 
 # INSERT OR REPLACE needs the conflict target on PostgreSQL: the primary key of each table the
 # store replaces rows in.
@@ -46,12 +62,14 @@ PRIMARY_KEYS = {
     "finding": ("fingerprint",),
 }
 
-_TOKEN = re.compile(r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(--[^\n]*)|(/\*.*?\*/)|(\?)|(?<![:\w]):([A-Za-z_]\w*)|(%)""",
-                    re.S)
+_TOKEN = re.compile(
+    r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(--[^\n]*)|(/\*.*?\*/)|(\?)|(?<![:\w]):([A-Za-z_]\w*)|(%)""", re.S
+)
 
 
 def _placeholders(sql: str) -> str:
     """? and :name to psycopg's %s and %(name)s; a literal % doubled; strings and comments kept."""
+
     def swap(m: re.Match) -> str:
         if m.group(1) or m.group(2):
             return m.group(0).replace("%", "%%")
@@ -62,6 +80,7 @@ def _placeholders(sql: str) -> str:
         if m.group(6):
             return f"%({m.group(6)})s"
         return "%%"
+
     return _TOKEN.sub(swap, sql)
 
 
@@ -105,23 +124,43 @@ def _casts(sql: str) -> str:
         close = _matching_paren(sql, open_at)
         if close < 0:
             break
-        inner = sql[open_at + 1:close]
+        inner = sql[open_at + 1 : close]
         tail = re.search(r"\s+AS\s+(INTEGER|BLOB)\s*$", inner, re.I)
         if tail is None:
             continue
-        out.append(sql[pos:m.start()])
+        out.append(sql[pos : m.start()])
         if tail.group(1).upper() == "BLOB":  # bytes of the text: length() then counts bytes
-            out.append("convert_to(" + _casts(inner[:tail.start()]) + ", 'UTF8')")
+            out.append("convert_to(" + _casts(inner[: tail.start()]) + ", 'UTF8')")
         else:
-            out.append("nhi_int(" + _casts(inner[:tail.start()]) + ")")
+            out.append("nhi_int(" + _casts(inner[: tail.start()]) + ")")
         pos = close + 1
     out.append(sql[pos:])
     return "".join(out)
 
 
 _FROM_SUBQUERY = re.compile(r"\b(?:FROM|JOIN)\s*\(\s*(?=SELECT\b|WITH\b)", re.I)
-_NOT_ALIAS = {"where", "group", "order", "limit", "union", "join", "on", "left", "inner", "cross", "having",
-              "window", "except", "intersect", "natural", "full", "right", "offset", "using", "outer"}
+_NOT_ALIAS = {
+    "where",
+    "group",
+    "order",
+    "limit",
+    "union",
+    "join",
+    "on",
+    "left",
+    "inner",
+    "cross",
+    "having",
+    "window",
+    "except",
+    "intersect",
+    "natural",
+    "full",
+    "right",
+    "offset",
+    "using",
+    "outer",
+}
 
 
 def _subquery_aliases(sql: str) -> str:
@@ -134,7 +173,7 @@ def _subquery_aliases(sql: str) -> str:
         close = _matching_paren(sql, open_at)
         if close < 0:
             break
-        following = re.match(r"\s*([A-Za-z_]\w*)", sql[close + 1:])
+        following = re.match(r"\s*([A-Za-z_]\w*)", sql[close + 1 :])
         if following is None or following.group(1).lower() in _NOT_ALIAS:
             n += 1
             out.append(_subquery_aliases_inner(sql, pos, open_at, close))
@@ -147,11 +186,12 @@ def _subquery_aliases(sql: str) -> str:
 
 
 def _subquery_aliases_inner(sql: str, pos: int, open_at: int, close: int) -> str:
-    return sql[pos:open_at + 1] + _subquery_aliases(sql[open_at + 1:close]) + ")"
+    return sql[pos : open_at + 1] + _subquery_aliases(sql[open_at + 1 : close]) + ")"
 
 
-_GLOB = re.compile(r"((?:\+?[A-Za-z_][\w]*\.)?[A-Za-z_]\w*)\s+(NOT\s+)?GLOB\s+(\?|:\w+|(?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)",
-                   re.I)
+_GLOB = re.compile(
+    r"((?:\+?[A-Za-z_][\w]*\.)?[A-Za-z_]\w*)\s+(NOT\s+)?GLOB\s+(\?|:\w+|(?:[A-Za-z_]\w*\.)?[A-Za-z_]\w*)", re.I
+)
 _INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([\w.\"]+)\s*(?:\(([^)]*)\))?", re.I | re.S)
 
 
@@ -160,7 +200,7 @@ def _insert_or(sql: str) -> str:
     if m is None:
         return sql
     verb, table, columns = m.group(1).upper(), m.group(2), m.group(3)
-    body = "INSERT INTO " + table + (" (" + columns + ")" if columns is not None else " ") + sql[m.end():]
+    body = "INSERT INTO " + table + (" (" + columns + ")" if columns is not None else " ") + sql[m.end() :]
     if verb == "IGNORE":
         return body.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     keys = PRIMARY_KEYS[table.strip('"').split(".")[-1]]
@@ -182,7 +222,9 @@ def to_postgres(sql: str) -> str:
     sql = _outside_strings(sql, re.compile(r"\bIN\s*\(\s*\)", re.I), "IN (SELECT NULL WHERE FALSE)")
     # SQLite's CROSS JOIN ... ON is an inner join whose order the planner keeps (a hint)
     sql = _outside_strings(sql, re.compile(r"\bCROSS\s+JOIN\s+(\w+(?:\s+(?:AS\s+)?\w+)?)\s+ON\b", re.I), r"JOIN \1 ON")
-    sql = _outside_strings(sql, _GLOB, lambda m: f"{'NOT ' if m.group(2) else ''}glob({m.group(3)}, {m.group(1).lstrip('+')})")
+    sql = _outside_strings(
+        sql, _GLOB, lambda m: f"{'NOT ' if m.group(2) else ''}glob({m.group(3)}, {m.group(1).lstrip('+')})"
+    )
     # unary plus (an index hint for SQLite's planner) has no text operand in PostgreSQL
     sql = _outside_strings(sql, re.compile(r"(?<=[\s(,])\+(?=[A-Za-z_])"), "")
     sql = _casts(sql)

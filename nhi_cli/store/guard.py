@@ -6,6 +6,7 @@ the salt once signed revoke plans, so a rule or `nhi query "select value from me
 forge one. SQLite asks the authorizer about every column a statement reads, through views and
 attached copies alike, so denying the column there covers every way of naming it.
 """
+
 from __future__ import annotations
 
 import sqlite3

@@ -8,6 +8,7 @@ An interrupted SELECT leaves the transaction it runs in intact; an interrupted I
 the whole transaction back (SQLite's rule). So user rules, which run inside the scan's
 transaction, are stepped as plain SELECTs under the deadline (nhi_cli/rules/engine.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,8 @@ import signal
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store.guard import reads_secret
@@ -91,11 +92,24 @@ class Deadline:
 
 # `nhi query`: reading only. ATTACH (and VACUUM INTO, which SQLite authorizes as an ATTACH)
 # would create files anywhere even on a read-only connection; the allow-list stops both.
-_QUERY_ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
-                  getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
+_QUERY_ALLOWED = {
+    sqlite3.SQLITE_SELECT,
+    sqlite3.SQLITE_READ,
+    sqlite3.SQLITE_FUNCTION,
+    getattr(sqlite3, "SQLITE_RECURSIVE", 33),
+}
 # pragmas that only describe the schema (their argument is a table or index name)
-_READ_PRAGMAS = {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list",
-                 "collation_list", "function_list", "pragma_list"}
+_READ_PRAGMAS = {
+    "table_info",
+    "table_xinfo",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "collation_list",
+    "function_list",
+    "pragma_list",
+}
 _DENIED_FUNCTIONS = {"load_extension", "writefile", "readfile", "edit"}
 
 

@@ -8,6 +8,7 @@ it (rule evaluation). A crash or Ctrl-C before COMMIT leaves the previous scan i
 Only scopes that loaded (complete or partial) touch their rows: a denied or failed scope keeps
 its earlier records exactly as they were, never marked removed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,12 +25,37 @@ from nhi_cli.store.locks import hold_scan_write, hold_scope, sorted_scopes
 PostLoad = Callable[[sqlite3.Connection, int], None]
 
 IDENTITY_COLUMNS = (
-    "id", "provider", "scope", "kind", "name", "created_at", "last_used_at", "enabled", "owner",
-    "owner_source", "description", "is_platform", "tags", "attrs",
+    "id",
+    "provider",
+    "scope",
+    "kind",
+    "name",
+    "created_at",
+    "last_used_at",
+    "enabled",
+    "owner",
+    "owner_source",
+    "description",
+    "is_platform",
+    "tags",
+    "attrs",
 )
 CREDENTIAL_COLUMNS = (
-    "id", "identity_id", "provider", "scope", "kind", "name", "status", "created_at",
-    "last_used_at", "expires_at", "supports_expiry", "key_id", "hint", "secret_hash", "attrs",
+    "id",
+    "identity_id",
+    "provider",
+    "scope",
+    "kind",
+    "name",
+    "status",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "supports_expiry",
+    "key_id",
+    "hint",
+    "secret_hash",
+    "attrs",
 )
 # last_used_at moves on every scan of a busy key; it is not a change worth a history entry.
 UNTRACKED = {"last_used_at"}
@@ -56,11 +82,24 @@ def _tracked_hash(row: dict) -> str:
     return hashlib.sha256(json.dumps(tracked, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _upsert(conn, table: str, history: str, key: str, columns: tuple, records, scan_id: int, now: str,
-            provider: str, scope: str, mark_removed: bool = True) -> None:
-    previous = dict(conn.execute(
-        f"SELECT id, attrs_hash FROM {table} WHERE provider = ? AND scope = ?", (provider, scope)
-    ).fetchall())
+def _upsert(
+    conn,
+    table: str,
+    history: str,
+    key: str,
+    columns: tuple,
+    records,
+    scan_id: int,
+    now: str,
+    provider: str,
+    scope: str,
+    mark_removed: bool = True,
+) -> None:
+    previous = dict(
+        conn.execute(
+            f"SELECT id, attrs_hash FROM {table} WHERE provider = ? AND scope = ?", (provider, scope)
+        ).fetchall()
+    )
     rows, snapshots = [], []
     for record in records:
         row = _row(record, columns)
@@ -141,19 +180,52 @@ def write_scan(
             conn.execute(
                 "INSERT INTO scope_result (scan_id, provider, scope, scope_name, status, error_code, message, "
                 "gaps, api_calls, duration_ms, identities, credentials) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (scan_id, r.provider, r.scope, r.scope_name, r.status, r.error_code, r.message,
-                 json.dumps(r.gaps), json.dumps(dict(sorted(r.api_calls.items()))), r.duration_ms,
-                 r.identities, r.credentials),
+                (
+                    scan_id,
+                    r.provider,
+                    r.scope,
+                    r.scope_name,
+                    r.status,
+                    r.error_code,
+                    r.message,
+                    json.dumps(r.gaps),
+                    json.dumps(dict(sorted(r.api_calls.items()))),
+                    r.duration_ms,
+                    r.identities,
+                    r.credentials,
+                ),
             )
             if not r.loaded:
                 continue
             batch = batches.get((r.provider, r.scope), Batch())
             # An item that could not be read may still exist: nothing is marked removed then.
             whole = not any(gap.get("code") == MALFORMED for gap in r.gaps)
-            _upsert(conn, "identity", "identity_history", "identity_id", IDENTITY_COLUMNS,
-                    batch.identities, scan_id, now, r.provider, r.scope, whole)
-            _upsert(conn, "credential", "credential_history", "credential_id", CREDENTIAL_COLUMNS,
-                    batch.credentials, scan_id, now, r.provider, r.scope, whole)
+            _upsert(
+                conn,
+                "identity",
+                "identity_history",
+                "identity_id",
+                IDENTITY_COLUMNS,
+                batch.identities,
+                scan_id,
+                now,
+                r.provider,
+                r.scope,
+                whole,
+            )
+            _upsert(
+                conn,
+                "credential",
+                "credential_history",
+                "credential_id",
+                CREDENTIAL_COLUMNS,
+                batch.credentials,
+                scan_id,
+                now,
+                r.provider,
+                r.scope,
+                whole,
+            )
             _replace(conn, "grant", batch.grants, r.provider, r.scope)
             _replace(conn, "trust", batch.trusts, r.provider, r.scope)
             _replace(conn, "credential_location", batch.locations, r.provider, r.scope)

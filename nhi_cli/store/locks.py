@@ -13,10 +13,11 @@
 On SQLite the file has one writer at a time (BEGIN IMMEDIATE), which gives the same guarantees;
 these functions do nothing there.
 """
+
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from nhi_cli.store.db import engine_of
 

@@ -12,12 +12,13 @@ recorded in the target (meta key ``pushed:<source>:<scan id>``) and skipped the 
 Secret hashes are salted per inventory: a secret found on the laptop matches one found by
 the shared scanners only when both inventories share NHI_SECRET_SALT.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
 from dataclasses import dataclass, fields
+from datetime import datetime
 
 from nhi_cli.model import Batch, Credential, CredentialLocation, Grant, Identity, Person, ScopeResult, Trust
 from nhi_cli.store.load import write_scan
@@ -60,17 +61,39 @@ def _batches(conn, scopes: list[tuple[str, str]]) -> dict[tuple[str, str], Batch
     for provider, scope in scopes:
         where = (provider, scope)
         batches[where] = Batch(
-            identities=[_record(Identity, r) for r in _rows(
-                conn, "SELECT * FROM identity WHERE provider = ? AND scope = ? AND removed_at IS NULL ORDER BY id", where)],
-            credentials=[_record(Credential, r) for r in _rows(
-                conn, "SELECT * FROM credential WHERE provider = ? AND scope = ? AND removed_at IS NULL ORDER BY id", where)],
-            grants=[_record(Grant, r) for r in _rows(
-                conn, 'SELECT * FROM "grant" WHERE provider = ? AND scope = ? ORDER BY id', where)],
-            trusts=[_record(Trust, r) for r in _rows(
-                conn, "SELECT * FROM trust WHERE provider = ? AND scope = ? ORDER BY id", where)],
-            locations=[_record(CredentialLocation, r) for r in _rows(
-                conn, "SELECT * FROM credential_location WHERE provider = ? AND scope = ? "
-                      "ORDER BY credential_id, location, context", where)],
+            identities=[
+                _record(Identity, r)
+                for r in _rows(
+                    conn,
+                    "SELECT * FROM identity WHERE provider = ? AND scope = ? AND removed_at IS NULL ORDER BY id",
+                    where,
+                )
+            ],
+            credentials=[
+                _record(Credential, r)
+                for r in _rows(
+                    conn,
+                    "SELECT * FROM credential WHERE provider = ? AND scope = ? AND removed_at IS NULL ORDER BY id",
+                    where,
+                )
+            ],
+            grants=[
+                _record(Grant, r)
+                for r in _rows(conn, 'SELECT * FROM "grant" WHERE provider = ? AND scope = ? ORDER BY id', where)
+            ],
+            trusts=[
+                _record(Trust, r)
+                for r in _rows(conn, "SELECT * FROM trust WHERE provider = ? AND scope = ? ORDER BY id", where)
+            ],
+            locations=[
+                _record(CredentialLocation, r)
+                for r in _rows(
+                    conn,
+                    "SELECT * FROM credential_location WHERE provider = ? AND scope = ? "
+                    "ORDER BY credential_id, location, context",
+                    where,
+                )
+            ],
         )
     if batches:
         first = next(iter(batches.values()))
@@ -102,9 +125,17 @@ def push(source, target) -> PushOutcome:
     def carry(conn, scan_id: int) -> None:  # in the newest scan's transaction
         _carry_history(src, conn, {**id_map, newest["id"]: scan_id}, name, first_seen=True)
 
-    target_id = write_scan(target, started_at=_time(newest["started_at"]), finished_at=_time(newest["finished_at"]),
-                           results=results, batches=batches, demo=bool(newest["demo"]), operator=newest["operator"],
-                           summary_extra={"pushed_from": name, "source_scan": newest["id"]}, post_load=[carry])
+    target_id = write_scan(
+        target,
+        started_at=_time(newest["started_at"]),
+        finished_at=_time(newest["finished_at"]),
+        results=results,
+        batches=batches,
+        demo=bool(newest["demo"]),
+        operator=newest["operator"],
+        summary_extra={"pushed_from": name, "source_scan": newest["id"]},
+        post_load=[carry],
+    )
     return PushOutcome(name, sorted([*id_map.values(), target_id]), len(scans) - len(todo), len(batches))
 
 
@@ -113,40 +144,72 @@ def _time(text: str) -> datetime:
 
 
 def _results(conn, scan_id: int) -> list[ScopeResult]:
-    return [_record(ScopeResult, dict(r, gaps=json.loads(r["gaps"]), api_calls=json.loads(r["api_calls"])))
-            for r in _rows(conn, "SELECT * FROM scope_result WHERE scan_id = ? ORDER BY provider, scope", (scan_id,))]
+    return [
+        _record(ScopeResult, dict(r, gaps=json.loads(r["gaps"]), api_calls=json.loads(r["api_calls"])))
+        for r in _rows(conn, "SELECT * FROM scope_result WHERE scan_id = ? ORDER BY provider, scope", (scan_id,))
+    ]
 
 
 def _record_scan(conn, scan: dict, name: str, results: list[ScopeResult]) -> int:
     summary = dict(json.loads(scan["summary"] or "{}"), pushed_from=name, source_scan=scan["id"])
     scan_id = conn.execute(
         "INSERT INTO scan_run (started_at, finished_at, status, nhi_version, demo, operator, summary) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)", (scan["started_at"], scan["finished_at"], scan["status"],
-                                         scan["nhi_version"], scan["demo"], scan["operator"],
-                                         json.dumps(summary))).lastrowid
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            scan["started_at"],
+            scan["finished_at"],
+            scan["status"],
+            scan["nhi_version"],
+            scan["demo"],
+            scan["operator"],
+            json.dumps(summary),
+        ),
+    ).lastrowid
     for r in results:
         conn.execute(
             "INSERT INTO scope_result (scan_id, provider, scope, scope_name, status, error_code, message, gaps, "
             "api_calls, duration_ms, identities, credentials) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (scan_id, r.provider, r.scope, r.scope_name, r.status, r.error_code, r.message, json.dumps(r.gaps),
-             json.dumps(r.api_calls), r.duration_ms, r.identities, r.credentials))
+            (
+                scan_id,
+                r.provider,
+                r.scope,
+                r.scope_name,
+                r.status,
+                r.error_code,
+                r.message,
+                json.dumps(r.gaps),
+                json.dumps(r.api_calls),
+                r.duration_ms,
+                r.identities,
+                r.credentials,
+            ),
+        )
     return scan_id
 
 
 def _carry_history(src, conn, id_map: dict[int, int], name: str, *, first_seen: bool) -> None:
     """Attribute history (and, with the rows, first-seen times) from the source, mapped to the
     target's scans; then the pushed source scans are marked so that a second push skips them."""
-    for table, key, history in (("identity", "identity_id", "identity_history"),
-                                ("credential", "credential_id", "credential_history")):
-        rows = _rows(src, f"SELECT id, first_seen, first_scan FROM {table} WHERE removed_at IS NULL") if first_seen else []
+    for table, key, history in (
+        ("identity", "identity_id", "identity_history"),
+        ("credential", "credential_id", "credential_history"),
+    ):
+        rows = (
+            _rows(src, f"SELECT id, first_seen, first_scan FROM {table} WHERE removed_at IS NULL") if first_seen else []
+        )
         for row in rows:
-            conn.execute(f"UPDATE {table} SET first_seen = ?, first_scan = COALESCE(?, first_scan) "
-                         f"WHERE id = ? AND first_seen > ?",
-                         (row["first_seen"], id_map.get(row["first_scan"]), row["id"], row["first_seen"]))
+            conn.execute(
+                f"UPDATE {table} SET first_seen = ?, first_scan = COALESCE(?, first_scan) "
+                f"WHERE id = ? AND first_seen > ?",
+                (row["first_seen"], id_map.get(row["first_scan"]), row["id"], row["first_seen"]),
+            )
         for row in _rows(src, f"SELECT {key}, scan_id, snapshot FROM {history}"):
             if row["scan_id"] in id_map:
-                conn.execute(f"INSERT OR REPLACE INTO {history} ({key}, scan_id, snapshot) VALUES (?, ?, ?)",
-                             (row[key], id_map[row["scan_id"]], row["snapshot"]))
+                conn.execute(
+                    f"INSERT OR REPLACE INTO {history} ({key}, scan_id, snapshot) VALUES (?, ?, ?)",
+                    (row[key], id_map[row["scan_id"]], row["snapshot"]),
+                )
     for source_scan, target_scan in id_map.items():
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                     (f"pushed:{name}:{source_scan}", str(target_scan)))
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"pushed:{name}:{source_scan}", str(target_scan))
+        )

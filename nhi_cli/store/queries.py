@@ -6,6 +6,7 @@ user's `nhi query` over the same view returns) and returns plain dicts or values
 in the rule folders, and the library's own workflows (scan load, findings, agents, reports,
 revoke) keep the queries that belong to their step.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,9 @@ def list_identities(conn, provider: str | None = None, kind: str | None = None) 
     rows = conn.execute(
         "SELECT id, provider, scope, kind, name, owner, enabled, active_credentials AS credentials, "
         "age_days, days_since_used FROM v_identities WHERE (CAST(:p AS TEXT) IS NULL OR provider = :p) "
-        "AND (CAST(:k AS TEXT) IS NULL OR kind = :k) ORDER BY provider, scope, kind, name", {"p": provider, "k": kind})
+        "AND (CAST(:k AS TEXT) IS NULL OR kind = :k) ORDER BY provider, scope, kind, name",
+        {"p": provider, "k": kind},
+    )
     return [dict(r) for r in rows]
 
 
@@ -37,7 +40,9 @@ def list_credentials(conn, provider: str | None = None, kind: str | None = None)
     rows = conn.execute(
         "SELECT id, identity_id, provider, scope, kind, status, age_days, days_since_used, "
         "days_to_expiry, key_id, hint FROM v_credentials WHERE (CAST(:p AS TEXT) IS NULL OR provider = :p) "
-        "AND (CAST(:k AS TEXT) IS NULL OR kind = :k) ORDER BY provider, scope, identity_id, id", {"p": provider, "k": kind})
+        "AND (CAST(:k AS TEXT) IS NULL OR kind = :k) ORDER BY provider, scope, identity_id, id",
+        {"p": provider, "k": kind},
+    )
     return [dict(r) for r in rows]
 
 
@@ -57,7 +62,8 @@ def similar_ids(conn, text: str, limit: int = 10) -> list[str]:
     rows = conn.execute(
         "SELECT id FROM identity WHERE removed_at IS NULL AND (id LIKE :q OR name LIKE :q) "
         "UNION SELECT id FROM credential WHERE removed_at IS NULL AND id LIKE :q ORDER BY id LIMIT :n",
-        {"q": f"%{text}%", "n": limit})
+        {"q": f"%{text}%", "n": limit},
+    )
     return [r[0] for r in rows]
 
 
@@ -70,7 +76,8 @@ def identity_grants(conn, identity_id: str) -> list[dict]:
     rows = conn.execute(
         "SELECT effect, action, resource, condition, source, source_type, is_admin, is_full_wildcard, "
         "is_service_wildcard, is_privesc FROM v_grants WHERE identity_id = ? ORDER BY source, action",
-        (identity_id,))
+        (identity_id,),
+    )
     return [_decoded(r) for r in rows]
 
 
@@ -78,7 +85,9 @@ def identity_trusts(conn, identity_id: str) -> list[dict]:
     rows = conn.execute(
         "SELECT principal_type, principal, action, conditions, requires_external_id, "
         "requires_source_identity, subject_condition FROM v_trusts WHERE identity_id = ? "
-        "ORDER BY principal_type, principal, action", (identity_id,))
+        "ORDER BY principal_type, principal, action",
+        (identity_id,),
+    )
     return [_decoded(r) for r in rows]
 
 
@@ -100,7 +109,8 @@ def scope_results(conn, scan_id: int) -> list[dict]:
     """Per-scope outcome of one scan, gaps and API-call counts parsed."""
     rows = conn.execute(
         "SELECT provider, scope, scope_name, status, error_code, message, gaps, api_calls, duration_ms, "
-        "identities, credentials FROM scope_result WHERE scan_id = ? ORDER BY provider, scope", (scan_id,)
+        "identities, credentials FROM scope_result WHERE scan_id = ? ORDER BY provider, scope",
+        (scan_id,),
     ).fetchall()
     out = []
     for r in rows:

@@ -1,9 +1,10 @@
 """The set-based evidence and config-glob prefilters decide exactly as the Python rules do, and
 discovered agents that share a name are numbered the same way at every scan."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +15,7 @@ from nhi_cli.model import Batch, Credential, Identity, ScopeResult
 from nhi_cli.store import open_store
 from nhi_cli.store.load import write_scan
 
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 ACCOUNT = "123456789012"
 
 
@@ -25,21 +26,33 @@ def user(name: str, **extra) -> Identity:
 def scan(tmp_path, batches: dict[tuple[str, str], Batch], cfg: Config):
     store = open_store(tmp_path / "nhi.db")
     results = [ScopeResult(p, s, "complete") for p, s in batches]
-    write_scan(store, started_at=NOW, finished_at=NOW, results=results, batches=batches,
-               post_load=[lambda conn, scan_id: build_agents(conn, cfg, scan_id)])
+    write_scan(
+        store,
+        started_at=NOW,
+        finished_at=NOW,
+        results=results,
+        batches=batches,
+        post_load=[lambda conn, scan_id: build_agents(conn, cfg, scan_id)],
+    )
     return store
 
 
 def members(store, agent: str) -> dict[str, list[dict]]:
-    return {r[0]: json.loads(r[1]) for r in store.conn.execute(
-        "SELECT member_id, evidence FROM agent_member WHERE agent_name = ?", (agent,))}
+    return {
+        r[0]: json.loads(r[1])
+        for r in store.conn.execute("SELECT member_id, evidence FROM agent_member WHERE agent_name = ?", (agent,))
+    }
 
 
 def test_config_globs_treat_sql_wildcards_as_literal_characters(tmp_path):
     aws = Batch()
     aws.identities += [user("ops_copilot"), user("opsXcopilot"), user("ci%runner"), user("ciXXrunner")]
-    cfg = Config(agents=[AgentConfig(name="copilot", identities=["OPS_COPILOT"]),
-                         AgentConfig(name="runner", identities=["ci%runner"])])
+    cfg = Config(
+        agents=[
+            AgentConfig(name="copilot", identities=["OPS_COPILOT"]),
+            AgentConfig(name="runner", identities=["ci%runner"]),
+        ]
+    )
     store = scan(tmp_path, {("aws", ACCOUNT): aws}, cfg)
     assert set(members(store, "copilot")) == {f"arn:aws:iam::{ACCOUNT}:user/ops_copilot"}
     assert set(members(store, "runner")) == {f"arn:aws:iam::{ACCOUNT}:user/ci%runner"}
@@ -70,8 +83,9 @@ def test_same_named_discovered_agents_are_numbered_by_identity_id(tmp_path, orde
     for provider in order:  # the load order must not matter either
         batch = Batch()
         batch.identities.append(Identity(f"{provider}:key/nb", provider, "org", "api_key", "notebook"))
-        batch.credentials.append(Credential(f"{provider}-key-1", f"{provider}:key/nb", provider, "org", "api_key",
-                                            "active"))
+        batch.credentials.append(
+            Credential(f"{provider}-key-1", f"{provider}:key/nb", provider, "org", "api_key", "active")
+        )
         batches[(provider, "org")] = batch
     store = scan(tmp_path, batches, Config())
     assert set(members(store, "notebook")) == {"anthropic:key/nb"}

@@ -1,5 +1,6 @@
 """The demo estate's agents: every planted agent found, the rogue one linked across sources,
 and its scorecard checked cell by cell."""
+
 from __future__ import annotations
 
 import json
@@ -45,9 +46,13 @@ def test_rogue_agent_is_one_agent_linked_across_sources(demo_db):
     rogue = agents(demo_db)["ops-copilot"]
     assert rogue["source"] == "config" and set(rogue["providers_list"]) == PROVIDERS
     conn = sqlite3.connect(demo_db)
-    methods = {m for (m,) in conn.execute(
-        "SELECT l.method FROM credential_link l JOIN v_agent_credentials c ON c.credential_id = l.target_id "
-        "WHERE c.agent_name = 'ops-copilot'")}
+    methods = {
+        m
+        for (m,) in conn.execute(
+            "SELECT l.method FROM credential_link l JOIN v_agent_credentials c ON c.credential_id = l.target_id "
+            "WHERE c.agent_name = 'ops-copilot'"
+        )
+    }
     conn.close()
     assert methods == {"aws_key_id", "openai_redacted_value", "anthropic_key_hint", "github_last_eight"}
     shown = invoke("--db", demo_db, "agents", "show", "ops-copilot", "--format", "json")
@@ -60,8 +65,7 @@ def test_rogue_agent_is_one_agent_linked_across_sources(demo_db):
 
 def test_rogue_agent_scorecard_cell_by_cell(demo_db):
     card = agents(demo_db)["ops-copilot"]["scorecard"]
-    assert cells({"scorecard": card}) == {"scoped": False, "delegated": False, "auditable": False,
-                                          "revocable": False}
+    assert cells({"scorecard": card}) == {"scoped": False, "delegated": False, "auditable": False, "revocable": False}
     assert any(r.startswith("admin_grant:") and "AdministratorAccess" in r for r in card["scoped"]["reasons"])
     assert any("IAM user with long-lived keys acts as itself" in r for r in card["delegated"]["reasons"])
     assert any("sk-proj-NWd...A1b2" in r for r in card["auditable"]["reasons"])  # one key, two configs
@@ -70,8 +74,7 @@ def test_rogue_agent_scorecard_cell_by_cell(demo_db):
 
 def test_scorecards_of_other_agents(demo_db):
     found = agents(demo_db)
-    assert cells(found["analytics-agent"]) == {"scoped": True, "delegated": False, "auditable": True,
-                                              "revocable": True}
+    assert cells(found["analytics-agent"]) == {"scoped": True, "delegated": False, "auditable": True, "revocable": True}
     reasons = found["analytics-agent"]["scorecard"]["delegated"]["reasons"]
     assert reasons and all("analytics-orchestrator" in r for r in reasons)  # the prod role records it
     assert cells(found["support-agent"])["scoped"] is True

@@ -1,9 +1,10 @@
 """AWS test helpers: moto's threaded server on loopback, seeded through its backend, and a
 config file pointing the real connector at it. The CLI runs for real (the `nhi` fixture)."""
+
 from __future__ import annotations
 
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,4 +19,4 @@ def moto_url():
 
 @pytest.fixture
 def now():
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)

@@ -1,11 +1,12 @@
 """The API budget: IAM calls per account do not grow with the number of identities."""
+
 from __future__ import annotations
 
 import urllib.request
 
 import pytest
-
 from aws_helpers import iam_calls, scan_json, write_config
+
 from nhi_connectors.aws import fake
 
 TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
@@ -24,7 +25,11 @@ def _seed(now, users: int, *, start: int = 0) -> None:
             fake.add_access_key(be, f"user-{i}", now, age_days=30, last_used_days_ago=1)
         role = be.create_role(f"role-{i}", TRUST, "/", None, "", [], None)
         be.attach_role_policy("arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess", role.name)
-        be.put_user_policy(f"user-{i}", "p", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}')
+        be.put_user_policy(
+            f"user-{i}",
+            "p",
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}',
+        )
 
 
 def _scan(nhi, tmp_path, url, **settings):
@@ -41,8 +46,13 @@ def test_bulk_calls_are_the_same_at_10_and_200_users(nhi, tmp_path, moto_url, no
     _seed(now, 200)
     large, out = _scan(nhi, tmp_path, moto_url, access_key_ids=False)
     assert small == large
-    assert set(large) <= {"iam:GetAccountAuthorizationDetails", "iam:GetCredentialReport",
-                          "iam:GenerateCredentialReport", "iam:ListPolicies", "iam:GetPolicyVersion"}
+    assert set(large) <= {
+        "iam:GetAccountAuthorizationDetails",
+        "iam:GetCredentialReport",
+        "iam:GenerateCredentialReport",
+        "iam:ListPolicies",
+        "iam:GetPolicyVersion",
+    }
     assert large["iam:GetAccountAuthorizationDetails"] == 1
     assert sum(r["credentials"] for r in out["inventory"]) == 400
 
@@ -64,11 +74,19 @@ def test_key_ids_cost_one_list_per_key_holder_and_nothing_else(nhi, tmp_path, mo
 
 
 @pytest.mark.parametrize("mode,expected", [("known", 0), ("fetch", 1)])
-def test_unshipped_aws_managed_policies_are_fetched_once_or_listed_unresolved(nhi, tmp_path, moto_url, now, mode, expected):
+def test_unshipped_aws_managed_policies_are_fetched_once_or_listed_unresolved(
+    nhi, tmp_path, moto_url, now, mode, expected
+):
     _seed(now, 3)
     calls, _ = _scan(nhi, tmp_path, moto_url, aws_managed_policies=mode, access_key_ids=False)
     assert calls.get("iam:GetPolicyVersion", 0) == expected
-    result = nhi("query", "--db", "nhi.db", "--format", "json",
-                 "SELECT DISTINCT action FROM v_grants WHERE source LIKE '%AmazonEC2ReadOnlyAccess'")
+    result = nhi(
+        "query",
+        "--db",
+        "nhi.db",
+        "--format",
+        "json",
+        "SELECT DISTINCT action FROM v_grants WHERE source LIKE '%AmazonEC2ReadOnlyAccess'",
+    )
     actions = {r["action"] for r in __import__("json").loads(result.out)}
     assert (actions == {"?"}) if mode == "known" else ("ec2:Describe*" in actions)

@@ -6,22 +6,24 @@
 (b) two keys created in the same second are matched to their own credential-report slots,
     never by a coin flip on the key id.
 """
+
 from __future__ import annotations
 
 import pytest
-
-from tests.conftest import db_rows
-
 from aws_helpers import scan_json, write_config
+
 from nhi_connectors.aws import fake as demo
+from tests.conftest import db_rows
 
 ACCOUNT = "123456789012"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
 def _findings(rule: str) -> dict[str, str]:
-    return {r["resource_name"]: r["reason"] for r in db_rows(
-        "SELECT resource_name, reason FROM finding WHERE rule_id = ? AND status <> 'resolved'", rule)}
+    return {
+        r["resource_name"]: r["reason"]
+        for r in db_rows("SELECT resource_name, reason FROM finding WHERE rule_id = ? AND status <> 'resolved'", rule)
+    }
 
 
 @pytest.fixture
@@ -30,9 +32,20 @@ def dormant_estate(moto_url, now):
     # no key, no password: dormant, one CreateAccessKey away from administrator
     demo.add_user(be, {"name": "old-admin", "created_days_ago": 400, "managed_policies": [ADMIN]}, now)
     # only an inactive key: still dormant
-    demo.add_user(be, {"name": "parked-escalator", "created_days_ago": 400,
-                       "inline_policies": {"keys": {"Version": "2012-10-17", "Statement": [
-                           {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"}]}}}, now)
+    demo.add_user(
+        be,
+        {
+            "name": "parked-escalator",
+            "created_days_ago": 400,
+            "inline_policies": {
+                "keys": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"}],
+                }
+            },
+        },
+        now,
+    )
     demo.add_access_key(be, "parked-escalator", now, age_days=300, active=False)
     # an active key: in use, not dormant
     demo.add_user(be, {"name": "live-admin", "managed_policies": [ADMIN]}, now)
@@ -67,13 +80,11 @@ def same_second_estate(moto_url, now):
     be = demo.iam_backend(ACCOUNT)
     demo.add_user(be, {"name": "twin-keys"}, now)
     demo.add_access_key(be, "twin-keys", now, key_id="AKIAZZZZSLOTONE00001", age_days=30, active=False)
-    demo.add_access_key(be, "twin-keys", now, key_id="AKIAAAAASLOTTWO00002", age_days=30,
-                        last_used_days_ago=0.05)
+    demo.add_access_key(be, "twin-keys", now, key_id="AKIAAAAASLOTTWO00002", age_days=30, last_used_days_ago=0.05)
     # the same, both active: only the report's slot order tells them apart
     demo.add_user(be, {"name": "twin-active"}, now)
     demo.add_access_key(be, "twin-active", now, key_id="AKIAZZZZACTIVEONE001", age_days=30)
-    demo.add_access_key(be, "twin-active", now, key_id="AKIAAAAAACTIVETWO002", age_days=30,
-                        last_used_days_ago=2)
+    demo.add_access_key(be, "twin-active", now, key_id="AKIAAAAAACTIVETWO002", age_days=30, last_used_days_ago=2)
     return moto_url
 
 
@@ -86,17 +97,23 @@ def test_same_second_keys_get_their_own_slots_with_key_ids(nhi, tmp_path, same_s
     assert (unused["status"], unused["never_used"]) == ("inactive", 1)
     assert keys["AKIAAAAAACTIVETWO002"]["days_since_used"] == 2
     assert keys["AKIAZZZZACTIVEONE001"]["never_used"] == 1
-    never_used = {r["resource_name"] for r in db_rows(
-        "SELECT c.key_id AS resource_name FROM finding f JOIN credential c ON c.id = f.resource_id "
-        "WHERE f.rule_id = 'credential_unused'")}
+    never_used = {
+        r["resource_name"]
+        for r in db_rows(
+            "SELECT c.key_id AS resource_name FROM finding f JOIN credential c ON c.id = f.resource_id "
+            "WHERE f.rule_id = 'credential_unused'"
+        )
+    }
     assert "AKIAAAAASLOTTWO00002" not in never_used and "AKIAAAAAACTIVETWO002" not in never_used
 
 
 def test_same_second_keys_without_key_ids_are_two_rows_by_slot(nhi, tmp_path, same_second_estate):
     result, _ = scan_json(nhi, write_config(tmp_path / "nhi.yaml", same_second_estate, access_key_ids=False))
     assert result.code in (0, 1), result.err
-    rows = db_rows("SELECT id, status, never_used, days_since_used, attrs FROM v_credentials "
-                   "WHERE identity_name = 'twin-keys' ORDER BY id")
+    rows = db_rows(
+        "SELECT id, status, never_used, days_since_used, attrs FROM v_credentials "
+        "WHERE identity_name = 'twin-keys' ORDER BY id"
+    )
     assert len(rows) == 2 and rows[0]["id"] != rows[1]["id"]
     by_status = {r["status"]: r for r in rows}
     assert by_status["active"]["days_since_used"] == 0 and by_status["inactive"]["never_used"] == 1

@@ -1,16 +1,16 @@
 """Escalation methods, admin and role chains on the effective permission, over the wire
 (boto3 against moto): the scan collects the policies, nhi_cli/iam evaluates them, the rules
 report what a penetration tester would accept without re-checking."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
-from tests.conftest import db_rows
-
 from aws_helpers import scan_json, write_config
+
 from nhi_connectors.aws import fake as demo
+from tests.conftest import db_rows
 
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:iam::{ACCOUNT}"
@@ -41,37 +41,96 @@ def estate(moto_url, now):
         "half-lambda": _doc(_allow(["lambda:CreateFunction", "lambda:InvokeFunction"])),
     }.items():
         be.create_policy("", "/", json.dumps(document), name, [])
-    demo.add_role(be, {"name": "fn-role", "last_used_days_ago": 1, "trust": _trust({"Service": "lambda.amazonaws.com"}),
-                       "inline_policies": {"secrets": _doc(_allow("secretsmanager:GetSecretValue"))}}, now)
+    demo.add_role(
+        be,
+        {
+            "name": "fn-role",
+            "last_used_days_ago": 1,
+            "trust": _trust({"Service": "lambda.amazonaws.com"}),
+            "inline_policies": {"secrets": _doc(_allow("secretsmanager:GetSecretValue"))},
+        },
+        now,
+    )
     users = {
         "splitter": {"managed_policies": ["half-passrole", "half-lambda"]},
         "denied-same": {"inline_policies": {"p": _doc(_allow("iam:PutUserPolicy"), _deny("iam:PutUserPolicy"))}},
         "denied-other": {"managed_policies": [ADMIN], "inline_policies": {"guardrail": _doc(_deny("*"))}},
-        "aws-managed-only": {"inline_policies": {"p": _doc(_allow("iam:CreatePolicyVersion", "arn:aws:iam::aws:policy/*"))}},
-        "expired": {"inline_policies": {"p": _doc(_allow("iam:AttachUserPolicy", Condition={
-            "DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}))}},
+        "aws-managed-only": {
+            "inline_policies": {"p": _doc(_allow("iam:CreatePolicyVersion", "arn:aws:iam::aws:policy/*"))}
+        },
+        "expired": {
+            "inline_policies": {
+                "p": _doc(
+                    _allow(
+                        "iam:AttachUserPolicy", Condition={"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}
+                    )
+                )
+            }
+        },
         "deny-only": {"inline_policies": {"p": _doc(_deny("*"))}},
-        "not-action": {"inline_policies": {"p": {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "NotAction": ["iam:*", "secretsmanager:*"], "Resource": "*"}]}}},
+        "not-action": {
+            "inline_policies": {
+                "p": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "secretsmanager:*"], "Resource": "*"}],
+                }
+            }
+        },
         "chain-start": {"inline_policies": {"p": _doc(_allow("sts:AssumeRole", f"{ARN}:role/hop-1"))}},
     }
     for name, spec in users.items():
         demo.add_user(be, {"name": name, **spec}, now)
         demo.add_access_key(be, name, now, age_days=5, last_used_days_ago=1)
-    demo.add_role(be, {"name": "ci-role", "last_used_days_ago": 1, "trust": _trust({"Service": "ec2.amazonaws.com"}),
-                       "inline_policies": {"p": _doc(_allow("iam:AttachRolePolicy", f"{ARN}:role/ci-role"))}}, now)
-    demo.add_role(be, {"name": "hop-1", "last_used_days_ago": 1, "trust": _trust({"AWS": f"{ARN}:user/chain-start"}),
-                       "inline_policies": {"p": _doc(_allow("sts:AssumeRole", f"{ARN}:role/hop-*"))}}, now)
-    demo.add_role(be, {"name": "hop-2", "last_used_days_ago": 1, "trust": _trust({"AWS": f"{ARN}:role/hop-1"}),
-                       "inline_policies": {"p": _doc(_allow("sts:AssumeRole"))}}, now)
-    demo.add_role(be, {"name": "admin-role", "last_used_days_ago": 1, "trust": _trust({"AWS": f"{ARN}:role/hop-2"}),
-                       "managed_policies": [ADMIN]}, now)
+    demo.add_role(
+        be,
+        {
+            "name": "ci-role",
+            "last_used_days_ago": 1,
+            "trust": _trust({"Service": "ec2.amazonaws.com"}),
+            "inline_policies": {"p": _doc(_allow("iam:AttachRolePolicy", f"{ARN}:role/ci-role"))},
+        },
+        now,
+    )
+    demo.add_role(
+        be,
+        {
+            "name": "hop-1",
+            "last_used_days_ago": 1,
+            "trust": _trust({"AWS": f"{ARN}:user/chain-start"}),
+            "inline_policies": {"p": _doc(_allow("sts:AssumeRole", f"{ARN}:role/hop-*"))},
+        },
+        now,
+    )
+    demo.add_role(
+        be,
+        {
+            "name": "hop-2",
+            "last_used_days_ago": 1,
+            "trust": _trust({"AWS": f"{ARN}:role/hop-1"}),
+            "inline_policies": {"p": _doc(_allow("sts:AssumeRole"))},
+        },
+        now,
+    )
+    demo.add_role(
+        be,
+        {
+            "name": "admin-role",
+            "last_used_days_ago": 1,
+            "trust": _trust({"AWS": f"{ARN}:role/hop-2"}),
+            "managed_policies": [ADMIN],
+        },
+        now,
+    )
     return moto_url
 
 
 def _findings(rule):
-    return {r["resource_name"]: r for r in db_rows(
-        "SELECT resource_name, reason, evidence FROM finding WHERE rule_id = ? AND status = 'open'", rule)}
+    return {
+        r["resource_name"]: r
+        for r in db_rows(
+            "SELECT resource_name, reason, evidence FROM finding WHERE rule_id = ? AND status = 'open'", rule
+        )
+    }
 
 
 def test_escalation_admin_and_chains_on_the_effective_permission(nhi, tmp_path, estate):

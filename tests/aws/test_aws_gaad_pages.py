@@ -5,6 +5,7 @@ front of moto's app plays AWS's paging: the first GAAD request (no Marker) gets 
 of every detail list with IsTruncated=true and a Marker; the request carrying that Marker gets
 the second half. Everything else passes through to moto untouched. This fakes the AWS wire
 protocol; nhi's code runs as shipped."""
+
 from __future__ import annotations
 
 import io
@@ -15,15 +16,17 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from aws_helpers import iam_calls, scan_json, write_config
+
 from nhi_connectors.aws import fake
 
 ACCOUNT = "123456789012"
 MARKER = "nhi-test-page-2"
 LISTS = ("UserDetailList", "RoleDetailList", "GroupDetailList", "Policies")
-TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 
 
 def _split_page(body: bytes, marker: str | None) -> bytes:
@@ -36,7 +39,7 @@ def _split_page(body: bytes, marker: str | None) -> bytes:
         container = result.find(f"{{{ns}}}{name}")
         members = list(container) if container is not None else []
         half = len(members) // 2
-        for member in (members[half:] if marker is None else members[:half]):
+        for member in members[half:] if marker is None else members[:half]:
             container.remove(member)
     truncated = result.find(f"{{{ns}}}IsTruncated")
     truncated.text = "true" if marker is None else "false"
@@ -104,9 +107,18 @@ def _seed(now) -> tuple[set[str], set[str]]:
     while some of their members are on page 1, so joins across pages are exercised too."""
     be = fake.iam_backend(ACCOUNT)
     be.create_group("deployers", "/")
-    be.put_group_policy("deployers", "deploy", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:UpdateService","Resource":"*"}]}')
-    be.create_policy("", "/", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}',
-                     "ci-artifacts", [])
+    be.put_group_policy(
+        "deployers",
+        "deploy",
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:UpdateService","Resource":"*"}]}',
+    )
+    be.create_policy(
+        "",
+        "/",
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}',
+        "ci-artifacts",
+        [],
+    )
     users = {f"svc-{i}" for i in range(5)}
     for name in sorted(users):
         fake.add_user(be, {"name": name, "groups": ["deployers"]}, now)
@@ -127,10 +139,10 @@ def test_every_gaad_page_lands_in_the_inventory(nhi, tmp_path, paging_moto, now)
     conn = sqlite3.connect("nhi.db")
     try:
         names = dict(conn.execute("SELECT name, kind FROM v_identities").fetchall())
-        group_grants = {r[0] for r in conn.execute(
-            "SELECT identity_name FROM v_grants WHERE action = 'ecs:UpdateService'")}
-        policy_grants = {r[0] for r in conn.execute(
-            "SELECT identity_name FROM v_grants WHERE action = 's3:PutObject'")}
+        group_grants = {
+            r[0] for r in conn.execute("SELECT identity_name FROM v_grants WHERE action = 'ecs:UpdateService'")
+        }
+        policy_grants = {r[0] for r in conn.execute("SELECT identity_name FROM v_grants WHERE action = 's3:PutObject'")}
         keys = conn.execute("SELECT COUNT(*) FROM v_credentials").fetchone()[0]
     finally:
         conn.close()
@@ -171,8 +183,10 @@ def test_group_and_policy_deleted_between_pages_are_gaps_not_a_crash(nhi, tmp_pa
     try:
         names = {r[0] for r in conn.execute("SELECT name FROM v_identities")}
         group_grants = conn.execute("SELECT COUNT(*) FROM v_grants WHERE action = 'ecs:UpdateService'").fetchone()[0]
-        unresolved = {r[0] for r in conn.execute(
-            "SELECT identity_name FROM v_grants WHERE source = ? AND action = '?'", (policy_arn,))}
+        unresolved = {
+            r[0]
+            for r in conn.execute("SELECT identity_name FROM v_grants WHERE source = ? AND action = '?'", (policy_arn,))
+        }
     finally:
         conn.close()
     assert names == users | roles

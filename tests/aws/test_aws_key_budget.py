@@ -1,17 +1,17 @@
 """The fixed API budget by default (access_key_ids: false): keys by user and report slot, ids
 resolved only for keys sighted by another source of the scan (one sts:GetAccessKeyInfo and one
 iam:GetAccessKeyLastUsed per sighted key), and revoke lists the user's keys when it runs."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 import yaml
-
-from tests.conftest import db_rows
-
 from aws_helpers import iam_calls, scan_json
+
 from nhi_connectors.aws import fake
+from tests.conftest import db_rows
 
 ACCOUNT = "123456789012"
 SIGHTED = "AKIATESTSIGHTED00001"
@@ -29,13 +29,28 @@ def estate(moto_url, now, tmp_path):
     fake.add_access_key(be, "agent-bot", now, key_id=SIGHTED, age_days=40, last_used_days_ago=3)
     home = tmp_path / "home"
     (home / ".cursor").mkdir(parents=True)
-    (home / ".cursor" / "mcp.json").write_text(json.dumps({"mcpServers": {"aws": {
-        "command": "uvx", "args": ["awslabs.aws-api-mcp-server"],
-        "env": {"AWS_ACCESS_KEY_ID": SIGHTED, "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"}}}}))
+    (home / ".cursor" / "mcp.json").write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "aws": {
+                        "command": "uvx",
+                        "args": ["awslabs.aws-api-mcp-server"],
+                        "env": {
+                            "AWS_ACCESS_KEY_ID": SIGHTED,
+                            "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+                        },
+                    }
+                }
+            }
+        )
+    )
     config = tmp_path / "nhi.yaml"
-    config.write_text(yaml.safe_dump({"version": 1, "providers": {
-        "aws": {"endpoint": moto_url},
-        "mcp": {"home": str(home), "discover": True}}}))
+    config.write_text(
+        yaml.safe_dump(
+            {"version": 1, "providers": {"aws": {"endpoint": moto_url}, "mcp": {"home": str(home), "discover": True}}}
+        )
+    )
     return str(config)
 
 
@@ -46,12 +61,16 @@ def test_default_scan_keeps_the_fixed_budget_and_resolves_only_the_sighted_key(n
     calls = iam_calls(aws)
     assert "iam:ListAccessKeys" not in calls
     assert calls["iam:GetAccessKeyLastUsed"] == 1 and aws["api_calls"]["sts:GetAccessKeyInfo"] == 1
-    keys = {r["key_id"]: r for r in db_rows(
-        "SELECT * FROM v_credentials WHERE provider = 'aws' AND identity_name = 'agent-bot'")}
+    keys = {
+        r["key_id"]: r
+        for r in db_rows("SELECT * FROM v_credentials WHERE provider = 'aws' AND identity_name = 'agent-bot'")
+    }
     assert set(keys) == {SIGHTED, None}  # the sighted one has its id, the other stays by slot
     assert keys[SIGHTED]["days_since_used"] == 3
-    assert all(r["key_id"] is None for r in db_rows(
-        "SELECT key_id FROM v_credentials WHERE provider = 'aws' AND identity_name LIKE 'svc-%'"))
+    assert all(
+        r["key_id"] is None
+        for r in db_rows("SELECT key_id FROM v_credentials WHERE provider = 'aws' AND identity_name LIKE 'svc-%'")
+    )
     # the local config's copy is joined to the AWS key
     links = db_rows("SELECT t.key_id FROM credential_link l JOIN credential t ON t.id = l.target_id")
     assert {r["key_id"] for r in links} == {SIGHTED}
@@ -68,8 +87,17 @@ def test_revoke_of_a_key_known_by_slot_lists_the_users_keys_when_it_runs(nhi, es
     status = {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys(UserName="agent-bot")["AccessKeyMetadata"]}
     assert status == {"AKIATESTOTHERKEY0001": "Inactive", SIGHTED: "Active"}
     assert db_rows("SELECT status FROM credential WHERE id = ?", row["id"])[0]["status"] == "inactive"
-    restore = nhi("restore", str(json.loads(revoke.out)["revocation_id"]), "--config", estate, "--db", "nhi.db",
-                  "--yes", "-f", "json")
+    restore = nhi(
+        "restore",
+        str(json.loads(revoke.out)["revocation_id"]),
+        "--config",
+        estate,
+        "--db",
+        "nhi.db",
+        "--yes",
+        "-f",
+        "json",
+    )
     assert restore.code == 0, restore.err
     status = {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys(UserName="agent-bot")["AccessKeyMetadata"]}
     assert status["AKIATESTOTHERKEY0001"] == "Active"
@@ -78,5 +106,6 @@ def test_revoke_of_a_key_known_by_slot_lists_the_users_keys_when_it_runs(nhi, es
 def fake_client(url: str):
     import boto3
 
-    return boto3.client("iam", endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )

@@ -1,13 +1,12 @@
 """Access keys: one credential per key, each judged on its own, ages and last use as AWS says."""
+
 from __future__ import annotations
 
-
 import pytest
-
-from tests.conftest import db_rows
-
 from aws_helpers import iam_calls, scan_json, write_config
+
 from nhi_connectors.aws import fake
+from tests.conftest import db_rows
 
 ACCOUNT = "123456789012"
 
@@ -19,7 +18,9 @@ _rows = db_rows
 def rotated_estate(moto_url, now):
     """ci-deployer rotated badly: key 1 fresh and in use, key 2 old and unused for a year."""
     be = fake.iam_backend(ACCOUNT)
-    fake.add_user(be, {"name": "ci-deployer", "created_days_ago": 800, "tags": {"owner": "dana.lee@northwind.example"}}, now)
+    fake.add_user(
+        be, {"name": "ci-deployer", "created_days_ago": 800, "tags": {"owner": "dana.lee@northwind.example"}}, now
+    )
     fake.add_access_key(be, "ci-deployer", now, key_id="AKIATESTFRESHKEY0001", age_days=20, last_used_days_ago=1)
     fake.add_access_key(be, "ci-deployer", now, key_id="AKIATESTSTALEKEY0002", age_days=500, last_used_days_ago=365)
     fake.add_user(be, {"name": "never-used"}, now)
@@ -42,8 +43,12 @@ def test_each_key_is_its_own_row_with_its_own_age_and_last_use(nhi, tmp_path, ro
     assert never["never_used"] == 1 and never["last_used_at"] is None and never["age_days"] == 200
     assert keys["AKIATESTINACTIVE0004"]["status"] == "inactive"
     # only key 2 is stale: a query for keys unused for 90+ days names it and nothing else
-    stale_ids = [r["id"] for r in _rows(
-        "SELECT id FROM v_credentials WHERE status = 'active' AND COALESCE(days_since_used, age_days) >= 90")]
+    stale_ids = [
+        r["id"]
+        for r in _rows(
+            "SELECT id FROM v_credentials WHERE status = 'active' AND COALESCE(days_since_used, age_days) >= 90"
+        )
+    ]
     assert sorted(stale_ids) == ["AKIATESTNEVERUSED003", "AKIATESTSTALEKEY0002"]
     user = _rows("SELECT * FROM v_identities WHERE name = 'ci-deployer'")[0]
     assert user["active_credentials"] == 2 and user["owner"] == "dana.lee@northwind.example"

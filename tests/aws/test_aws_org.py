@@ -1,5 +1,6 @@
 """Organization fan-out, and one member account denying the scanner (exit 3, the others
 complete, nothing of the denied account marked removed)."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,9 @@ import sqlite3
 
 import boto3
 import pytest
+from aws_helpers import scan_json, write_config
 from moto.core.authorization import enable_iam_authentication
 
-from aws_helpers import scan_json, write_config
 from nhi_connectors.aws import fake
 
 MANAGEMENT = "123456789012"
@@ -30,15 +31,21 @@ def organization(moto_url, now, monkeypatch):
     real IAM user so that moto enforces IAM policies on it and on the roles it assumes."""
     org = boto3.client("organizations", endpoint_url=moto_url, region_name="us-east-1")
     org.create_organization(FeatureSet="ALL")
-    members = {name: org.create_account(AccountName=name, Email=f"{name}@northwind.example")["CreateAccountStatus"]["AccountId"]
-               for name in ("prod", "sandbox")}
+    members = {
+        name: org.create_account(AccountName=name, Email=f"{name}@northwind.example")["CreateAccountStatus"][
+            "AccountId"
+        ]
+        for name in ("prod", "sandbox")
+    }
     for account_id in (MANAGEMENT, *members.values()):
         be = fake.iam_backend(account_id)
         fake.add_user(be, {"name": f"svc-{account_id}", "tags": {"owner": "dana.lee@northwind.example"}}, now)
         fake.add_access_key(be, f"svc-{account_id}", now, age_days=10, last_used_days_ago=1)
     for account_id in members.values():  # moto creates the org role without permissions
         fake.iam_backend(account_id).put_role_policy("OrganizationAccountAccessRole", "admin", json.dumps(ADMIN))
-    scanner = fake.add_user(fake.iam_backend(MANAGEMENT), {"name": "nhi-scanner", "inline_policies": {"admin": ADMIN}}, now)
+    scanner = fake.add_user(
+        fake.iam_backend(MANAGEMENT), {"name": "nhi-scanner", "inline_policies": {"admin": ADMIN}}, now
+    )
     key = fake.add_access_key(fake.iam_backend(MANAGEMENT), "nhi-scanner", now)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key.access_key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key.secret_access_key)
@@ -101,13 +108,25 @@ def test_scanner_without_credentials_is_a_clear_error(nhi, tmp_path, moto_url, m
 def _readme_scanner_policy(assumable_role_arns: list[str]) -> dict:
     """The read-only scanner policy the README documents, with sts:AssumeRole narrowed to the
     given member roles (as a real Organization would when some accounts are out of scope)."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Resource": "*", "Action": [
-            "iam:GetAccountAuthorizationDetails", "iam:GenerateCredentialReport", "iam:GetCredentialReport",
-            "iam:ListAccessKeys", "iam:ListPolicies", "iam:GetPolicyVersion"]},
-        {"Effect": "Allow", "Resource": "*", "Action": ["organizations:ListAccounts", "sts:GetCallerIdentity"]},
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": assumable_role_arns},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Resource": "*",
+                "Action": [
+                    "iam:GetAccountAuthorizationDetails",
+                    "iam:GenerateCredentialReport",
+                    "iam:GetCredentialReport",
+                    "iam:ListAccessKeys",
+                    "iam:ListPolicies",
+                    "iam:GetPolicyVersion",
+                ],
+            },
+            {"Effect": "Allow", "Resource": "*", "Action": ["organizations:ListAccounts", "sts:GetCallerIdentity"]},
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": assumable_role_arns},
+        ],
+    }
 
 
 def test_member_account_whose_role_cannot_be_assumed_is_denied_and_kept(nhi, tmp_path, organization):

@@ -1,5 +1,6 @@
 """scope_result.api_calls counts what the provider saw: a throttled call that boto3 retries
 counts twice (it is counted per HTTP attempt, not per API call)."""
+
 from __future__ import annotations
 
 import io
@@ -9,12 +10,14 @@ import urllib.parse
 import urllib.request
 
 import pytest
-
 from aws_helpers import iam_calls, scan_json, write_config
+
 from nhi_connectors.aws import fake
 
-THROTTLED = (b'<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>'
-             b'</Error><RequestId>1</RequestId></ErrorResponse>')
+THROTTLED = (
+    b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
+    b"</Error><RequestId>1</RequestId></ErrorResponse>"
+)
 
 
 class ThrottleOnce:

@@ -1,10 +1,10 @@
 """Sharded scans of a multi-account moto organisation into one PostgreSQL inventory: four
 `nhi scan --shard K/4` runners at once (real processes), one of them killed while it holds its
 write transaction open, re-run; then `nhi evaluate` gives the findings of one unsharded scan."""
+
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,8 +13,8 @@ import time
 import boto3
 import psycopg
 import pytest
-
 from aws_helpers import write_config
+
 from nhi_cli.shards import parse_shard, shard_of
 from nhi_cli.store import open_store
 from nhi_cli.store.locks import scope_lock_key
@@ -31,8 +31,12 @@ def organization(moto_url, now):
     one member also has an unowned admin user (findings of several rules in every account)."""
     org = boto3.client("organizations", endpoint_url=moto_url, region_name="us-east-1")
     org.create_organization(FeatureSet="ALL")
-    members = [org.create_account(AccountName=f"team{i}", Email=f"team{i}@northwind.example")
-               ["CreateAccountStatus"]["AccountId"] for i in range(5)]
+    members = [
+        org.create_account(AccountName=f"team{i}", Email=f"team{i}@northwind.example")["CreateAccountStatus"][
+            "AccountId"
+        ]
+        for i in range(5)
+    ]
     for account_id in (MANAGEMENT, *members):
         be = fake.iam_backend(account_id)
         fake.add_user(be, {"name": f"svc-{account_id}", "tags": {"owner": "dana.lee@northwind.example"}}, now)
@@ -50,8 +54,24 @@ def _findings(nhi, db: str, config: str) -> set[tuple]:
 
 
 def _shard(k: int, config: str, db: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "nhi_cli", "scan", "--shard", f"{k}/{SHARDS}", "--config", config,
-                             "--db", db, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nhi_cli",
+            "scan",
+            "--shard",
+            f"{k}/{SHARDS}",
+            "--config",
+            config,
+            "--db",
+            db,
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _waiting_for_advisory_lock(url: str, timeout: float = 180) -> None:

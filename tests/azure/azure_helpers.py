@@ -1,5 +1,6 @@
 """Azure test helpers (constants, config writer): a uniquely named module, because several test
 folders have a conftest.py and `from conftest import ...` would pick whichever loaded first."""
+
 from __future__ import annotations
 
 import json

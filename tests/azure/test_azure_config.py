@@ -1,4 +1,5 @@
 """Settings, clouds, authentication errors and the demo tenant, through the real CLI."""
+
 from __future__ import annotations
 
 import json
@@ -79,12 +80,18 @@ def test_auth_settings_pick_the_azure_identity_credential(monkeypatch):
     from nhi_connectors.azure.auth import StaticTokenCredential, build_credential
 
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-a-real-secret")
-    chosen = {auth: type(build_credential(AzureSettings(**kw))).__name__ for auth, kw in {
-        "default": {},
-        "client_secret": {"auth": "client_secret", "tenant_id": "t", "client_id": "c", "cloud": "china"},
-        "managed_identity": {"auth": "managed_identity", "client_id": "c"},
-    }.items()}
-    assert chosen == {"default": "DefaultAzureCredential", "client_secret": "ClientSecretCredential",
-                      "managed_identity": "ManagedIdentityCredential"}
+    chosen = {
+        auth: type(build_credential(AzureSettings(**kw))).__name__
+        for auth, kw in {
+            "default": {},
+            "client_secret": {"auth": "client_secret", "tenant_id": "t", "client_id": "c", "cloud": "china"},
+            "managed_identity": {"auth": "managed_identity", "client_id": "c"},
+        }.items()
+    }
+    assert chosen == {
+        "default": "DefaultAzureCredential",
+        "client_secret": "ClientSecretCredential",
+        "managed_identity": "ManagedIdentityCredential",
+    }
     static = build_credential(AzureSettings(static_token="abc"))
     assert isinstance(static, StaticTokenCredential) and static.get_token("x/.default").token == "abc"

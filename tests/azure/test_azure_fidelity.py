@@ -3,6 +3,7 @@
 The fake enforces each documented limit (the 20-item cap of an expanded relationship, the v1.0
 property set, unpaged inherited collections, api-versions), so these tests fail on a connector
 that trusts what Graph does not promise."""
+
 from __future__ import annotations
 
 import base64
@@ -11,8 +12,8 @@ import json
 
 import httpx
 import pytest
-
 from azure_helpers import FIXTURES, SUB_A, TENANT, app_id, db_rows, scopes_of, sp_id, write_config
+
 from nhi_cli.kit.times import load_relative_estate
 from nhi_cli.model import utcnow
 from nhi_connectors.azure.fake import AzureFake
@@ -35,11 +36,26 @@ def many_app_roles(data: dict, n: int = 25) -> dict:
     graph = next(s for s in data["servicePrincipals"] if s["id"] == GRAPH_SP)
     for i in range(n):
         role_id = f"00000000-0000-4000-9000-{i:012d}"
-        graph["appRoles"].append({"id": role_id, "value": f"Custom.Permission.{i:02d}", "allowedMemberTypes": ["Application"],
-                                  "displayName": f"custom {i}", "isEnabled": True})
-        data["appRoleAssignments"].append({"id": f"bulk{i:04d}", "appRoleId": role_id, "principalId": sp_id(1),
-                                           "principalType": "ServicePrincipal", "resourceId": GRAPH_SP,
-                                           "resourceDisplayName": "Microsoft Graph", "createdDateTime": "2026-01-01T00:00:00Z"})
+        graph["appRoles"].append(
+            {
+                "id": role_id,
+                "value": f"Custom.Permission.{i:02d}",
+                "allowedMemberTypes": ["Application"],
+                "displayName": f"custom {i}",
+                "isEnabled": True,
+            }
+        )
+        data["appRoleAssignments"].append(
+            {
+                "id": f"bulk{i:04d}",
+                "appRoleId": role_id,
+                "principalId": sp_id(1),
+                "principalType": "ServicePrincipal",
+                "resourceId": GRAPH_SP,
+                "resourceDisplayName": "Microsoft Graph",
+                "createdDateTime": "2026-01-01T00:00:00Z",
+            }
+        )
     return data
 
 
@@ -57,10 +73,16 @@ def test_more_than_20_app_role_assignments_are_all_read(nhi):
 
 def test_the_fake_caps_an_expansion_at_20_without_a_next_link():
     with AzureFake(many_app_roles(estate())) as fake:
-        body = httpx.get(fake.url + "/v1.0/servicePrincipals", headers={"Authorization": f"Bearer {fake.token}"},
-                         params={"$select": "id", "$expand": "appRoleAssignments", "$top": 100}).json()
-        too_big = httpx.get(fake.url + "/v1.0/servicePrincipals", headers={"Authorization": f"Bearer {fake.token}"},
-                            params={"$expand": "owners", "$top": 999})
+        body = httpx.get(
+            fake.url + "/v1.0/servicePrincipals",
+            headers={"Authorization": f"Bearer {fake.token}"},
+            params={"$select": "id", "$expand": "appRoleAssignments", "$top": 100},
+        ).json()
+        too_big = httpx.get(
+            fake.url + "/v1.0/servicePrincipals",
+            headers={"Authorization": f"Bearer {fake.token}"},
+            params={"$expand": "owners", "$top": 999},
+        )
     deploy = next(sp for sp in body["value"] if sp["id"] == sp_id(1))
     assert len(deploy["appRoleAssignments"]) == 20 and "appRoleAssignments@odata.nextLink" not in deploy
     assert too_big.status_code == 400  # $top over 100 with $expand
@@ -71,50 +93,83 @@ def test_more_than_20_directory_role_members_are_all_read(nhi):
     template = next(s for s in data["servicePrincipals"] if s["id"] == sp_id(6))
     role = data["directoryRoles"][0]
     for i in range(30):
-        data["servicePrincipals"].append({**copy.deepcopy(template), "id": f"5e7a2000-0000-4000-8000-{i:012d}",
-                                          "appId": f"c1e28000-0000-4000-8000-{i:012d}", "displayName": f"robot-{i:02d}",
-                                          "passwordCredentials": [], "keyCredentials": [], "owners": []})
+        data["servicePrincipals"].append(
+            {
+                **copy.deepcopy(template),
+                "id": f"5e7a2000-0000-4000-8000-{i:012d}",
+                "appId": f"c1e28000-0000-4000-8000-{i:012d}",
+                "displayName": f"robot-{i:02d}",
+                "passwordCredentials": [],
+                "keyCredentials": [],
+                "owners": [],
+            }
+        )
         role["members"].append(f"5e7a2000-0000-4000-8000-{i:012d}")
     with AzureFake(data, page_size=50) as fake:
         result = scan(nhi, fake)
     assert result.code == 0, result.err
-    holders = {r["identity_name"] for r in db_rows("SELECT identity_name FROM v_grants WHERE source_type = 'directory_role'")}
+    holders = {
+        r["identity_name"] for r in db_rows("SELECT identity_name FROM v_grants WHERE source_type = 'directory_role'")
+    }
     assert {f"robot-{i:02d}" for i in range(30)} <= holders
     assert fake.server.calls("GET", rf"/v1\.0/directoryRoles/{role['id']}/members")
 
 
 def test_a_refused_refetch_keeps_the_20_and_records_a_gap(nhi):
     with AzureFake(many_app_roles(estate()), page_size=50) as fake:
-        fake.server.fault("GET", rf"/v1\.0/servicePrincipals/{sp_id(1)}/appRoleAssignments", 403,
-                          {"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges"}})
+        fake.server.fault(
+            "GET",
+            rf"/v1\.0/servicePrincipals/{sp_id(1)}/appRoleAssignments",
+            403,
+            {"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges"}},
+        )
         result = scan(nhi, fake)
     assert result.code == 0, result.err
     tenant = scopes_of(result.out)[f"tenant:{TENANT}"]
     assert tenant["status"] == "partial"
-    assert any("appRoleAssignments of " + sp_id(1) in g["what"] and g["code"] == "Authorization_RequestDenied"
-               for g in tenant["gaps"])
+    assert any(
+        "appRoleAssignments of " + sp_id(1) in g["what"] and g["code"] == "Authorization_RequestDenied"
+        for g in tenant["gaps"]
+    )
     assert len(db_rows("SELECT 1 FROM v_grants WHERE identity_name = 'deploy-bot' AND source_type = 'app_role'")) == 20
 
 
 def test_agent_identity_inherits_its_blueprint_permissions(nhi):
     data = estate()
-    data["servicePrincipals"].append({
-        "@odata.type": "#microsoft.graph.agentIdentityBlueprintPrincipal", "id": "b1b1b1b1-0000-4000-8000-0000000000a1",
-        "appId": "b1b1b1b1-0000-4000-8000-000000000001", "displayName": "triage-blueprint",
-        "servicePrincipalType": "Application", "accountEnabled": True, "appOwnerOrganizationId": TENANT,
-        "appRoles": [], "alternativeNames": [], "tags": [], "passwordCredentials": [], "keyCredentials": [], "owners": []})
+    data["servicePrincipals"].append(
+        {
+            "@odata.type": "#microsoft.graph.agentIdentityBlueprintPrincipal",
+            "id": "b1b1b1b1-0000-4000-8000-0000000000a1",
+            "appId": "b1b1b1b1-0000-4000-8000-000000000001",
+            "displayName": "triage-blueprint",
+            "servicePrincipalType": "Application",
+            "accountEnabled": True,
+            "appOwnerOrganizationId": TENANT,
+            "appRoles": [],
+            "alternativeNames": [],
+            "tags": [],
+            "passwordCredentials": [],
+            "keyCredentials": [],
+            "owners": [],
+        }
+    )
     with AzureFake(data, page_size=50) as fake:
         result = scan(nhi, fake)
     assert result.code == 0, result.err
     grants = db_rows("SELECT action, source_type, condition, is_admin FROM v_grants WHERE identity_id = ?", AGENT)
     inherited = {g["action"]: g for g in grants if g["condition"] and "agent_identity_blueprint" in g["condition"]}
-    assert inherited["Directory.ReadWrite.All"]["source_type"] == "app_role" and inherited["Directory.ReadWrite.All"]["is_admin"] == 1
+    assert (
+        inherited["Directory.ReadWrite.All"]["source_type"] == "app_role"
+        and inherited["Directory.ReadWrite.All"]["is_admin"] == 1
+    )
     assert inherited["Mail.Read"]["source_type"] == "delegated"
     kinds = {r["name"]: r["kind"] for r in db_rows("SELECT name, kind FROM v_identities")}
     assert kinds["triage-blueprint"] == "agent_blueprint_principal" and kinds["triage-agent"] == "agent_identity"
     agents = {r["agent_name"] for r in db_rows("SELECT agent_name FROM v_rule_agents")}
     assert "triage-blueprint" not in agents and "triage-agent" in agents
-    (call,) = fake.server.calls("GET", rf"/beta/servicePrincipals/{AGENT}/microsoft\.graph\.agentIdentity/inheritedAppRoleAssignments")
+    (call,) = fake.server.calls(
+        "GET", rf"/beta/servicePrincipals/{AGENT}/microsoft\.graph\.agentIdentity/inheritedAppRoleAssignments"
+    )
     assert call.query == {}  # the collection is not paged: $top would be refused
 
 
@@ -122,10 +177,18 @@ def test_certificate_shapes_and_creation_dates(nhi):
     data = estate()
     app = next(a for a in data["applications"] if a["id"] == app_id(1))
     thumb = bytes(range(20))
-    app["keyCredentials"].append({"keyId": "ce47c000-0000-4000-8000-0000000000ff", "displayName": "CN=pfx",
-                                  "type": "X509CertAndPassword", "usage": "Sign", "startDateTime": "2026-01-01T00:00:00Z",
-                                  "endDateTime": "2027-01-01T00:00:00Z",
-                                  "customKeyIdentifier": base64.b64encode(thumb).decode(), "key": None})
+    app["keyCredentials"].append(
+        {
+            "keyId": "ce47c000-0000-4000-8000-0000000000ff",
+            "displayName": "CN=pfx",
+            "type": "X509CertAndPassword",
+            "usage": "Sign",
+            "startDateTime": "2026-01-01T00:00:00Z",
+            "endDateTime": "2027-01-01T00:00:00Z",
+            "customKeyIdentifier": base64.b64encode(thumb).decode(),
+            "key": None,
+        }
+    )
     with AzureFake(data, page_size=50) as fake:
         result = scan(nhi, fake)
     assert result.code == 0, result.err
@@ -133,7 +196,10 @@ def test_certificate_shapes_and_creation_dates(nhi):
     pfx = creds["ce47c000-0000-4000-8000-0000000000ff"]
     assert pfx["kind"] == "certificate"
     attrs = json.loads(pfx["attrs"])
-    assert attrs["thumbprint"] == thumb.hex().upper() and attrs["custom_key_identifier"] == base64.b64encode(thumb).decode()
+    assert (
+        attrs["thumbprint"] == thumb.hex().upper()
+        and attrs["custom_key_identifier"] == base64.b64encode(thumb).decode()
+    )
     selects = {r.arg("$select") for r in fake.server.calls("GET", r"/v1\.0/servicePrincipals") if r.arg("$select")}
     assert not any("createdDateTime" in s.split(",") for s in selects)
     ids = {r["name"]: r for r in db_rows("SELECT name, created_at FROM v_identities")}
@@ -143,10 +209,16 @@ def test_certificate_shapes_and_creation_dates(nhi):
 
 def test_the_fake_refuses_a_select_of_what_v1_does_not_have():
     with AzureFake(estate()) as fake:
-        r = httpx.get(fake.url + "/v1.0/servicePrincipals", headers={"Authorization": f"Bearer {fake.token}"},
-                      params={"$select": "id,createdDateTime"})
-        arm = httpx.get(fake.url + f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleAssignments",
-                        headers={"Authorization": f"Bearer {fake.token}"}, params={"api-version": "2099-01-01"})
+        r = httpx.get(
+            fake.url + "/v1.0/servicePrincipals",
+            headers={"Authorization": f"Bearer {fake.token}"},
+            params={"$select": "id,createdDateTime"},
+        )
+        arm = httpx.get(
+            fake.url + f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleAssignments",
+            headers={"Authorization": f"Bearer {fake.token}"},
+            params={"api-version": "2099-01-01"},
+        )
     assert r.status_code == 400 and "createdDateTime" in r.json()["error"]["message"]
     assert arm.status_code == 400 and arm.json()["error"]["code"] == "InvalidApiVersionParameter"
 

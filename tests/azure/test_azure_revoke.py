@@ -1,4 +1,5 @@
 """Revoke and restore through the real CLI against the fake, asserting the calls it received."""
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ def test_disable_service_principal_then_restore(nhi, azure):
     patches = azure.server.calls("PATCH", rf"/v1\.0/servicePrincipals/{sp_id(1)}")
     assert [p.json() for p in patches] == [{"accountEnabled": False}]
     assert len(azure.server.calls("GET", rf"/v1\.0/servicePrincipals/{sp_id(1)}")) == 2  # state before, read back
-    assert azure.sp(sp_id(1))["passwordCredentials"] == [] and azure.app(app_id(1))["passwordCredentials"]  # no --delete
+    assert (
+        azure.sp(sp_id(1))["passwordCredentials"] == [] and azure.app(app_id(1))["passwordCredentials"]
+    )  # no --delete
 
     again, out2 = revoke(nhi, "deploy-bot")
     assert again.code == 0 and out2["steps"][0]["status"] == "already_done"
@@ -40,7 +43,9 @@ def test_disable_service_principal_then_restore(nhi, azure):
     result, out = restore(nhi, out["revocation_id"])
     assert result.code == 0, result.err
     assert azure.sp(sp_id(1))["accountEnabled"] is True
-    assert [p.json() for p in azure.server.calls("PATCH", rf"/v1\.0/servicePrincipals/{sp_id(1)}")][-1] == {"accountEnabled": True}
+    assert [p.json() for p in azure.server.calls("PATCH", rf"/v1\.0/servicePrincipals/{sp_id(1)}")][-1] == {
+        "accountEnabled": True
+    }
 
 
 def test_remove_client_secret_is_irreversible_and_said_so(nhi, azure):
@@ -89,8 +94,11 @@ def test_remove_certificate_patches_key_credentials_and_restore_puts_it_back(nhi
 
 def test_managed_identity_role_assignments_removed_then_recreated(nhi, azure):
     scanned(nhi, azure)
-    before = {a["name"]: a["properties"]["roleDefinitionId"] for a in azure.assignments(SUB_A)
-              if a["properties"]["principalId"] == sp_id(4)}
+    before = {
+        a["name"]: a["properties"]["roleDefinitionId"]
+        for a in azure.assignments(SUB_A)
+        if a["properties"]["principalId"] == sp_id(4)
+    }
     assert len(before) == 2
     result, out = revoke(nhi, "mi-runner")
     assert result.code == 0, result.err
@@ -105,11 +113,16 @@ def test_managed_identity_role_assignments_removed_then_recreated(nhi, azure):
     assert result.code == 0, result.err
     puts = azure.server.calls("PUT")
     assert sorted(p.path.rsplit("/", 1)[-1] for p in puts) == sorted(before)
-    after = {a["name"]: a["properties"]["roleDefinitionId"] for a in azure.assignments(SUB_A)
-             if a["properties"]["principalId"] == sp_id(4)}
+    after = {
+        a["name"]: a["properties"]["roleDefinitionId"]
+        for a in azure.assignments(SUB_A)
+        if a["properties"]["principalId"] == sp_id(4)
+    }
     assert after == before
     assert {a["properties"]["scope"] for a in azure.assignments(SUB_A) if a["name"] in before} == {
-        f"/subscriptions/{SUB_A}", f"/subscriptions/{SUB_A}/resourceGroups/rg"}
+        f"/subscriptions/{SUB_A}",
+        f"/subscriptions/{SUB_A}/resourceGroups/rg",
+    }
 
 
 def test_delete_also_removes_every_credential_certificates_first(nhi, azure):

@@ -1,4 +1,5 @@
 """Scanning a tenant and its subscriptions through the real CLI, against the local fake."""
+
 from __future__ import annotations
 
 import json
@@ -60,7 +61,10 @@ def test_scan_inventories_identities_credentials_grants_and_people(nhi, azure):
     assert json.loads(ids["saas-connector"]["attrs"])["multi_tenant"] is True
     assert json.loads(ids["saas-connector"]["attrs"])["acts_for_users"] is True
     assert json.loads(ids["external-saas"]["attrs"])["external_app"] is True
-    assert json.loads(ids["triage-agent"]["attrs"])["agent_identity_blueprint_id"] == "b1b1b1b1-0000-4000-8000-000000000001"
+    assert (
+        json.loads(ids["triage-agent"]["attrs"])["agent_identity_blueprint_id"]
+        == "b1b1b1b1-0000-4000-8000-000000000001"
+    )
     assert ids["deploy-bot"]["last_used_at"] is not None  # from the beta sign-in report
     agents = db_rows("SELECT identity_id, agent_name FROM v_rule_agents")
     assert {"identity_id": sp_id(5), "agent_name": "triage-agent"} in agents  # Entra Agent ID is evidence enough
@@ -80,13 +84,21 @@ def test_paging_follows_absolute_next_links_and_uses_only_bulk_lists(nhi, azure)
     assert {r.arg("$expand").split("(")[0] for r in sp_lists} == {"owners", "appRoleAssignments"}
     # ARM: 3 subscriptions and 4 role assignments in sub A -> nextLink followed
     assert len(azure.server.calls("GET", r"/subscriptions")) == 2
-    assert len(azure.server.calls("GET", rf"/subscriptions/{SUB_A}/providers/Microsoft\.Authorization/roleAssignments")) == 2
+    assert (
+        len(azure.server.calls("GET", rf"/subscriptions/{SUB_A}/providers/Microsoft\.Authorization/roleAssignments"))
+        == 2
+    )
     # no per-object call where $expand or a bulk list serves
-    per_object = [r.path for r in azure.server.requests
-                  if re.search(r"/(servicePrincipals|applications|users)/[0-9a-f-]{36}", r.path)]
+    per_object = [
+        r.path
+        for r in azure.server.requests
+        if re.search(r"/(servicePrincipals|applications|users)/[0-9a-f-]{36}", r.path)
+    ]
     # ... except what an agent identity inherits from its blueprint: Graph has no bulk list of it
-    assert per_object == [f"/beta/servicePrincipals/{sp_id(5)}/microsoft.graph.agentIdentity/inheritedAppRoleAssignments",
-                          f"/beta/servicePrincipals/{sp_id(5)}/microsoft.graph.agentIdentity/inheritedOauth2PermissionGrants"]
+    assert per_object == [
+        f"/beta/servicePrincipals/{sp_id(5)}/microsoft.graph.agentIdentity/inheritedAppRoleAssignments",
+        f"/beta/servicePrincipals/{sp_id(5)}/microsoft.graph.agentIdentity/inheritedOauth2PermissionGrants",
+    ]
     # API calls per scope are reported
     calls = scopes_of(result.out)[f"tenant:{TENANT}"]["api_calls"]
     assert calls["graph:GET /v1.0/servicePrincipals"] == 8
@@ -99,9 +111,17 @@ def test_paging_follows_absolute_next_links_and_uses_only_bulk_lists(nhi, azure)
 
 
 def test_sign_in_report_403_is_a_gap_and_the_scan_is_otherwise_complete(nhi, azure):
-    azure.server.fault("GET", r"/beta/reports/servicePrincipalSignInActivities", 403,
-                       {"error": {"code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-                                  "message": "Neither tenant is B2C or tenant doesn't have premium license"}})
+    azure.server.fault(
+        "GET",
+        r"/beta/reports/servicePrincipalSignInActivities",
+        403,
+        {
+            "error": {
+                "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "message": "Neither tenant is B2C or tenant doesn't have premium license",
+            }
+        },
+    )
     write_config(azure)
     result = scan(nhi)
     assert result.code == 0, result.err
@@ -114,8 +134,12 @@ def test_sign_in_report_403_is_a_gap_and_the_scan_is_otherwise_complete(nhi, azu
 
 
 def test_without_the_credential_report_last_use_is_marked_unknown(nhi, azure):
-    azure.server.fault("GET", r"/beta/reports/appCredentialSignInActivities", 404,
-                       {"error": {"code": "Request_ResourceNotFound", "message": "beta report unavailable"}})
+    azure.server.fault(
+        "GET",
+        r"/beta/reports/appCredentialSignInActivities",
+        404,
+        {"error": {"code": "Request_ResourceNotFound", "message": "beta report unavailable"}},
+    )
     write_config(azure)
     result = scan(nhi)
     assert result.code == 0, result.err
@@ -139,7 +163,7 @@ def test_throttling_waits_for_retry_after_then_succeeds(nhi, azure):
 def test_denied_subscription_exits_3_and_keeps_its_earlier_records(nhi, azure):
     write_config(azure)
     assert scan(nhi).code == 0
-    before = db_rows("SELECT identity_id, action FROM \"grant\" WHERE scope = ?", f"subscription:{SUB_B}")
+    before = db_rows('SELECT identity_id, action FROM "grant" WHERE scope = ?', f"subscription:{SUB_B}")
     assert before == [{"identity_id": sp_id(2), "action": "Reader"}]
 
     azure.denied_subscriptions.add(SUB_B)
@@ -150,7 +174,7 @@ def test_denied_subscription_exits_3_and_keeps_its_earlier_records(nhi, azure):
     assert scopes[f"subscription:{SUB_B}"]["error_code"] == "AuthorizationFailed"
     assert scopes[f"subscription:{SUB_A}"]["status"] == "complete"
     assert scopes[f"tenant:{TENANT}"]["status"] == "complete"
-    assert db_rows("SELECT identity_id, action FROM \"grant\" WHERE scope = ?", f"subscription:{SUB_B}") == before
+    assert db_rows('SELECT identity_id, action FROM "grant" WHERE scope = ?', f"subscription:{SUB_B}") == before
     assert f"subscription:{SUB_B} denied" in result.err
 
 

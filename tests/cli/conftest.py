@@ -1,4 +1,5 @@
 """One demo inventory (two demo scans) shared by the CLI misuse tests: they only read it."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Two demo scans on one day are the same estate: `nhi diff` must show no change at all."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The CLI the way people misuse it, on a demo inventory: every mistake is one readable line on
 stderr and the documented exit code, and every --format is honoured or refused, never ignored."""
+
 from __future__ import annotations
 
 import csv
@@ -20,12 +21,15 @@ def one_line_error(result, code: int = 2) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("args", [
-    ("agents", "show", "ops-copilot"),
-    ("inventory", "show", "AKIANWOPSCOPILOT0001"),
-    ("rules", "show", "admin_grant"),
-    ("restore", "1", "--dry-run"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("agents", "show", "ops-copilot"),
+        ("inventory", "show", "AKIANWOPSCOPILOT0001"),
+        ("rules", "show", "admin_grant"),
+        ("restore", "1", "--dry-run"),
+    ],
+)
 def test_csv_on_a_one_object_view_is_refused_not_a_table(demo_db, args):
     # these commands used to print their Rich table when asked for CSV, so a script piping
     # `--format csv` into a spreadsheet got box-drawing characters and exit 0
@@ -54,20 +58,23 @@ def test_findings_rule_typo_is_an_error_not_zero_findings(demo_db):
     assert found and all(f["rule_id"].startswith("credential_") for f in found)
 
 
-@pytest.mark.parametrize("args, code, needle", [
-    (("findings", "list", "--format", "nope"), 2, "'nope' is not one of"),
-    (("report", "--format", "nope"), 2, "'nope' is not one of"),
-    (("findings", "list", "--severity", "urgent"), 2, "--severity 'urgent'"),
-    (("findings", "list", "--status", "nope"), 2, "--status 'nope'"),
-    (("findings", "list", "--scan", "999"), 2, "no scan 999"),
-    (("report", "--scan", "999"), 2, "scan 999 does not exist"),
-    (("diff", "2", "1"), 2, "must be older"),
-    (("rules", "show", "no_such_rule"), 2, "no rule 'no_such_rule'"),
-    (("agents", "show", "nobody"), 2, "no agent named 'nobody'"),
-    (("inventory", "show", "AKIANWOPS"), 2, "did you mean: AKIANWOPSCOPILOT0001"),
-    (("query", "DELETE FROM identity"), 2, "query failed"),
-    (("revoke", "log", "999"), 2, "no revocation 999"),
-])
+@pytest.mark.parametrize(
+    "args, code, needle",
+    [
+        (("findings", "list", "--format", "nope"), 2, "'nope' is not one of"),
+        (("report", "--format", "nope"), 2, "'nope' is not one of"),
+        (("findings", "list", "--severity", "urgent"), 2, "--severity 'urgent'"),
+        (("findings", "list", "--status", "nope"), 2, "--status 'nope'"),
+        (("findings", "list", "--scan", "999"), 2, "no scan 999"),
+        (("report", "--scan", "999"), 2, "scan 999 does not exist"),
+        (("diff", "2", "1"), 2, "must be older"),
+        (("rules", "show", "no_such_rule"), 2, "no rule 'no_such_rule'"),
+        (("agents", "show", "nobody"), 2, "no agent named 'nobody'"),
+        (("inventory", "show", "AKIANWOPS"), 2, "did you mean: AKIANWOPSCOPILOT0001"),
+        (("query", "DELETE FROM identity"), 2, "query failed"),
+        (("revoke", "log", "999"), 2, "no revocation 999"),
+    ],
+)
 def test_wrong_values_are_one_line_and_exit_2(demo_db, args, code, needle):
     result = invoke("--db", demo_db, *args)
     assert result.code == code, (result.code, result.err)
@@ -81,11 +88,23 @@ def test_fail_on_unknown_severity_is_a_usage_error(demo_db):
     assert "'urgent' is not one of" in result.err
 
 
-@pytest.mark.parametrize("args", [
-    ("findings", "list"), ("findings", "list", "--new"), ("agents", "list"), ("agents", "show", "ops-copilot"),
-    ("report",), ("diff",), ("inventory", "list"), ("inventory", "show", "AKIANWOPSCOPILOT0001"),
-    ("rules", "list"), ("rules", "show", "admin_grant"), ("revoke", "log"), ("query", "SELECT 1 AS x"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("findings", "list"),
+        ("findings", "list", "--new"),
+        ("agents", "list"),
+        ("agents", "show", "ops-copilot"),
+        ("report",),
+        ("diff",),
+        ("inventory", "list"),
+        ("inventory", "show", "AKIANWOPSCOPILOT0001"),
+        ("rules", "list"),
+        ("rules", "show", "admin_grant"),
+        ("revoke", "log"),
+        ("query", "SELECT 1 AS x"),
+    ],
+)
 def test_json_is_valid_json_on_stdout_alone(demo_db, args):
     result = invoke("--db", demo_db, *args, "--format", "json")
     assert result.code == 0, result.err
@@ -106,8 +125,9 @@ def test_no_scan_yet_and_unwritable_output_are_exit_4_like_report(tmp_path, monk
 
 
 def test_baseline_to_an_unwritable_place_is_exit_4(demo_db, tmp_path):
-    line = one_line_error(invoke("--db", demo_db, "findings", "baseline", "-o", tmp_path / "missing" / "b.json"),
-                          code=4)
+    line = one_line_error(
+        invoke("--db", demo_db, "findings", "baseline", "-o", tmp_path / "missing" / "b.json"), code=4
+    )
     assert "cannot write" in line
     assert one_line_error(invoke("--db", demo_db, "report", "-o", tmp_path / "missing" / "r.html"), code=4)
 
@@ -129,7 +149,9 @@ def test_restore_on_a_demo_inventory_without_demo_is_refused(demo_db, tmp_path):
     # (reactivate keys, remove deny policies) for the demo's ids to the real providers.
     db = tmp_path / "nhi.db"
     shutil.copyfile(demo_db, db)
-    revoked = invoke("--db", db, "revoke", "--reason", "test", "--demo", "--agent", "ops-copilot", "--yes", "--format", "json")
+    revoked = invoke(
+        "--db", db, "revoke", "--reason", "test", "--demo", "--agent", "ops-copilot", "--yes", "--format", "json"
+    )
     assert revoked.code == 0, revoked.err
     revocation_id = json.loads(revoked.out)["revocation_id"]
     before = invoke("--db", db, "revoke", "log", "--format", "json").out
@@ -173,7 +195,8 @@ def test_an_in_memory_inventory_never_passes_a_gate(nhi, tmp_path, monkeypatch):
     assert result.code == 2
     assert result.err.splitlines() == [
         "nhi: error: --db :memory: (an in-memory inventory) is not supported: the gate would read an empty one; "
-        "for a one-shot run use a temporary file, e.g. --db \"$(mktemp -d)/nhi.db\""]
+        'for a one-shot run use a temporary file, e.g. --db "$(mktemp -d)/nhi.db"'
+    ]
     assert result.out == "" and list(tmp_path.iterdir()) == []
     monkeypatch.setenv("NHI_DB", "file::memory:?cache=shared")
     assert nhi("scan", "--demo", "--fail-on", "high").code == 2

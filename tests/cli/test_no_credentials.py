@@ -6,6 +6,7 @@ a subprocess with a clean environment, as from a shell: pytest's own logging han
 otherwise hide what Python prints for libraries that log without a handler. Every endpoint,
 including the cloud metadata services the credential chains probe, is a closed loopback port.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,12 +21,18 @@ CLOSED = "127.0.0.1:9"  # discard port: nothing listens, connections are refused
 PROVIDERS = {
     "aws": {"endpoint": f"http://{CLOSED}"},
     "aws-org": {"endpoint": f"http://{CLOSED}", "org": True},
-    "gcp": {"iam_endpoint": CLOSED, "resource_manager_endpoint": f"http://{CLOSED}",
-            "policy_analyzer_endpoint": f"http://{CLOSED}"},
+    "gcp": {
+        "iam_endpoint": CLOSED,
+        "resource_manager_endpoint": f"http://{CLOSED}",
+        "policy_analyzer_endpoint": f"http://{CLOSED}",
+    },
     # explicit projects: no discovery call, so the missing credentials must be noticed up front
-    "gcp-projects": {"projects": ["nw-ml-prod"], "iam_endpoint": CLOSED,
-                     "resource_manager_endpoint": f"http://{CLOSED}",
-                     "policy_analyzer_endpoint": f"http://{CLOSED}"},
+    "gcp-projects": {
+        "projects": ["nw-ml-prod"],
+        "iam_endpoint": CLOSED,
+        "resource_manager_endpoint": f"http://{CLOSED}",
+        "policy_analyzer_endpoint": f"http://{CLOSED}",
+    },
     "azure": {"endpoint": f"http://{CLOSED}"},
     "azure-subscriptions": {"endpoint": f"http://{CLOSED}", "subscriptions": ["9b1c2d3e-0000-4000-8000-000000000001"]},
     "github": {"orgs": ["northwind-robotics"], "endpoint": f"http://{CLOSED}"},
@@ -64,8 +71,14 @@ def test_scan_without_credentials_is_one_line_and_exit_4(tmp_path, case):
     provider = case.split("-")[0]
     write_config(tmp_path, provider, PROVIDERS[case])
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "nhi_cli", "scan"], cwd=tmp_path, env=clean_env(tmp_path),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "nhi_cli", "scan"],
+        cwd=tmp_path,
+        env=clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     elapsed = time.monotonic() - start
     lines = done.stderr.splitlines()
     assert done.returncode == 4, (done.returncode, done.stderr)

@@ -1,8 +1,10 @@
 """The command line itself: help with examples everywhere, fast start-up, read-only query."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import typer
 
@@ -12,7 +14,6 @@ from nhi_cli.errors import ExitCode
 from nhi_cli.model import Batch, Identity, ScopeResult
 from nhi_cli.store import open_store
 from nhi_cli.store.load import write_scan
-from datetime import datetime, timezone
 
 
 def all_commands():
@@ -72,11 +73,25 @@ def test_unknown_option_is_a_usage_error(nhi):
 
 def _seed(path):
     store = open_store(path)
-    b = Batch(identities=[Identity("arn:aws:iam::111111111111:user/=cmd|' /C calc'!A0", "aws", "111111111111",
-                                   "iam_user", "=cmd|' /C calc'!A0")])
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    write_scan(store, started_at=now, finished_at=now, results=[ScopeResult("aws", "111111111111", "complete")],
-               batches={("aws", "111111111111"): b})
+    b = Batch(
+        identities=[
+            Identity(
+                "arn:aws:iam::111111111111:user/=cmd|' /C calc'!A0",
+                "aws",
+                "111111111111",
+                "iam_user",
+                "=cmd|' /C calc'!A0",
+            )
+        ]
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    write_scan(
+        store,
+        started_at=now,
+        finished_at=now,
+        results=[ScopeResult("aws", "111111111111", "complete")],
+        batches={("aws", "111111111111"): b},
+    )
     store.close()
 
 
@@ -105,11 +120,23 @@ def test_inventory_show_credential_of_a_removed_identity(nhi, tmp_path):
     from nhi_cli.model import Credential
 
     store = open_store(tmp_path / "nhi.db")
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    orphan = Credential("AKIAORPHAN0000000001", "arn:aws:iam::111111111111:user/gone", "aws", "111111111111",
-                        "access_key", "active", key_id="AKIAORPHAN0000000001")
-    write_scan(store, started_at=now, finished_at=now, results=[ScopeResult("aws", "111111111111", "complete")],
-               batches={("aws", "111111111111"): Batch(credentials=[orphan])})
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    orphan = Credential(
+        "AKIAORPHAN0000000001",
+        "arn:aws:iam::111111111111:user/gone",
+        "aws",
+        "111111111111",
+        "access_key",
+        "active",
+        key_id="AKIAORPHAN0000000001",
+    )
+    write_scan(
+        store,
+        started_at=now,
+        finished_at=now,
+        results=[ScopeResult("aws", "111111111111", "complete")],
+        batches={("aws", "111111111111"): Batch(credentials=[orphan])},
+    )
     store.close()
     result = nhi("inventory", "show", "AKIAORPHAN0000000001")
     assert result.code == 0, result.err

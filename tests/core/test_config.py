@@ -1,4 +1,5 @@
 """nhi.yaml validation: each error names the file and line and exits 2."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,12 @@ from nhi_cli.errors import ConfigError, ExitCode
 
 CASES = [
     ("version: 1\nproviders:\n  aws:\n    org: true\nbogus: 1\n", 5, "bogus: unknown setting"),
-    ("version: 1\nsuppressions:\n  - rule: r\n    resource: x\n    reason: because\n    owner: me\n"
-     "    expires: soon\n", 7, "suppressions.0.expires"),
+    (
+        "version: 1\nsuppressions:\n  - rule: r\n    resource: x\n    reason: because\n    owner: me\n"
+        "    expires: soon\n",
+        7,
+        "suppressions.0.expires",
+    ),
     ("version: 1\nsuppressions:\n  - rule: r\n    resource: x\n    expires: 2027-01-01\n", 3, "reason"),
     ("version: 1\nproviders: [aws]\n", 2, "providers"),
     ("version: 2\n", 1, "version"),
@@ -35,7 +40,7 @@ def test_malformed_config_exits_2_with_one_line(nhi, tmp_path):
     (tmp_path / "nhi.yaml").write_text("version: 1\nprovidres:\n  aws: {}\n")
     result = nhi("scan")
     assert result.code == ExitCode.USAGE
-    assert result.err.strip().splitlines() == [f"nhi: error: nhi.yaml:2: providres: unknown setting"]
+    assert result.err.strip().splitlines() == ["nhi: error: nhi.yaml:2: providres: unknown setting"]
 
 
 def test_provider_settings_errors_name_the_line(nhi, tmp_path):

@@ -1,5 +1,6 @@
 """`nhi config validate` lists every error with file:line and a suggestion; `nhi init` writes a
 commented nhi.yaml from what it detects, never a secret; an impossible date is a config error."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,20 +48,25 @@ def test_validate_accepts_the_demo_config(nhi):
 
 
 def test_an_impossible_date_stops_a_command_as_a_config_error(nhi, tmp_path):
-    (tmp_path / "nhi.yaml").write_text("suppressions:\n  - rule: admin_grant\n    resource: x\n    reason: because\n"
-                                       "    owner: me\n    expires: 2027-13-01\n")
+    (tmp_path / "nhi.yaml").write_text(
+        "suppressions:\n  - rule: admin_grant\n    resource: x\n    reason: because\n"
+        "    owner: me\n    expires: 2027-13-01\n"
+    )
     result = nhi("scan", "--demo", "-c", "nhi.yaml")
     assert result.code == 2
     assert result.err.splitlines() == [
         "nhi: error: nhi.yaml:6: suppressions.0.expires: Input should be a valid date or datetime, "
-        "month value is outside expected range of 1-12"]
+        "month value is outside expected range of 1-12"
+    ]
     assert not (tmp_path / "nhi.db").exists()
 
 
 def test_init_writes_a_commented_config_from_what_it_detects_and_no_secret(nhi, tmp_path, monkeypatch):
-    secrets = {"GITHUB_TOKEN": "ghp_initTestToken000000000000000000000000",
-               "OPENAI_ADMIN_KEY": "sk-admin-initTestKey0000000000000000",
-               "AWS_SECRET_ACCESS_KEY": "initTestAwsSecret000000000000000000000000"}
+    secrets = {
+        "GITHUB_TOKEN": "ghp_initTestToken000000000000000000000000",
+        "OPENAI_ADMIN_KEY": "sk-admin-initTestKey0000000000000000",
+        "AWS_SECRET_ACCESS_KEY": "initTestAwsSecret000000000000000000000000",
+    }
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("ANTHROPIC_ADMIN_KEY", raising=False)

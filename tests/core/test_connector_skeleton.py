@@ -1,4 +1,5 @@
 """Every connector has the same files with the same meanings (connectors/README.md)."""
+
 from __future__ import annotations
 
 import ast
@@ -28,17 +29,22 @@ def test_provider_folder_has_the_skeleton_files(provider):
 @pytest.mark.parametrize("provider", BUILT_IN)
 def test_init_only_re_exports_the_connector_class(provider):
     tree = ast.parse((CONNECTORS / provider / "__init__.py").read_text(encoding="utf-8"))
-    body = [node for node in tree.body
-            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]  # docstring
+    body = [
+        node for node in tree.body if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]  # docstring
     imports = [node for node in body if isinstance(node, ast.ImportFrom)]
     assert [(i.module, i.level, [a.name for a in i.names]) for i in imports] == [
-        ("connector", 1, [entry_points(group="nhi.connectors")[provider].value.split(":")[1]])]
+        ("connector", 1, [entry_points(group="nhi.connectors")[provider].value.split(":")[1]])
+    ]
     assert all(isinstance(node, (ast.ImportFrom, ast.Assign)) for node in body)
 
 
 def test_connectors_import_their_own_modules_relatively():
-    offenders = [str(path.relative_to(CONNECTORS)) for path in CONNECTORS.rglob("*.py")
-                 if "nhi_connectors" in path.read_text(encoding="utf-8")]
+    offenders = [
+        str(path.relative_to(CONNECTORS))
+        for path in CONNECTORS.rglob("*.py")
+        if "nhi_connectors" in path.read_text(encoding="utf-8")
+    ]
     assert offenders == []
 
 

@@ -1,4 +1,5 @@
 """Help shows boolean flags as flags (no `<bool>` value), and Typer's shell completion works."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ def test_no_flag_is_shown_as_taking_a_value(nhi):
 
 
 def test_shell_completion_script_and_completions():
-    script = subprocess.run([sys.executable, "-m", "nhi_cli", "--show-completion", "bash"], capture_output=True,
-                            text=True, timeout=60)
+    script = subprocess.run(
+        [sys.executable, "-m", "nhi_cli", "--show-completion", "bash"], capture_output=True, text=True, timeout=60
+    )
     assert script.returncode == 0, script.stderr
     assert "_nhi_completion" in script.stdout and "complete " in script.stdout
     env = {**os.environ, "_NHI_COMPLETE": "complete_bash", "COMP_WORDS": "nhi scan --pro", "COMP_CWORD": "2"}

@@ -1,4 +1,5 @@
 """Ctrl-C in the middle of a scan: exit 130, one line, the previous inventory untouched."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nhi_cli.model import Batch, Identity, ScopeResult
 from nhi_cli.store import open_store
@@ -38,19 +39,36 @@ def silent_server():
 def test_ctrl_c_mid_scan_keeps_the_previous_scan(tmp_path):
     db = tmp_path / "nhi.db"
     store = open_store(db)
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    write_scan(store, started_at=now, finished_at=now, results=[ScopeResult("aws", "123456789012", "complete")],
-               batches={("aws", "123456789012"): Batch(identities=[
-                   Identity("arn:aws:iam::123456789012:user/alice", "aws", "123456789012", "iam_user", "alice")])})
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    write_scan(
+        store,
+        started_at=now,
+        finished_at=now,
+        results=[ScopeResult("aws", "123456789012", "complete")],
+        batches={
+            ("aws", "123456789012"): Batch(
+                identities=[
+                    Identity("arn:aws:iam::123456789012:user/alice", "aws", "123456789012", "iam_user", "alice")
+                ]
+            )
+        },
+    )
     store.close()
     listener, connected = silent_server()
     port = listener.getsockname()[1]
     (tmp_path / "nhi.yaml").write_text(
         "version: 1\nproviders:\n  openai:\n"
-        f"    endpoint: http://127.0.0.1:{port}/v1\n    admin_key: sk-admin-interrupt-test\n    timeout: 120\n")
+        f"    endpoint: http://127.0.0.1:{port}/v1\n    admin_key: sk-admin-interrupt-test\n    timeout: 120\n"
+    )
     env = {**os.environ, "NHI_DB": str(db)}
-    proc = subprocess.Popen([sys.executable, "-m", "nhi_cli", "scan"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nhi_cli", "scan"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert connected.wait(60), "the scan never called the provider"
         proc.send_signal(signal.SIGINT)  # the scan is waiting on the provider: mid-collection

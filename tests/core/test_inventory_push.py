@@ -1,5 +1,6 @@
 """`nhi inventory push`: a local inventory merged into a shared PostgreSQL one keeps its scans,
 first-seen times and history, and pushing twice changes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,10 @@ from nhi_cli.store import open_store
 def _state(url):
     store = open_store(url)
     try:
-        identities = {r["name"]: (r["first_seen"], r["last_seen"], r["removed_at"]) for r in
-                      store.conn.execute("SELECT name, first_seen, last_seen, removed_at FROM identity")}
+        identities = {
+            r["name"]: (r["first_seen"], r["last_seen"], r["removed_at"])
+            for r in store.conn.execute("SELECT name, first_seen, last_seen, removed_at FROM identity")
+        }
         scans = [tuple(r) for r in store.conn.execute("SELECT id, started_at, status FROM scan_run ORDER BY id")]
         history = store.conn.execute("SELECT COUNT(*) FROM identity_history").fetchone()[0]
         return identities, scans, history

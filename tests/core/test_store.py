@@ -1,6 +1,7 @@
 """The inventory: creation, migrations, refusal of foreign or newer databases, atomic scans, history.
 
 Store-level tests take ``store_target`` and run on a SQLite file and on a PostgreSQL database."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ import stat
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,8 +21,8 @@ from nhi_cli.store import open_store
 from nhi_cli.store.db import latest_version
 from nhi_cli.store.load import write_scan
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
-T1 = datetime(2026, 2, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+T1 = datetime(2026, 2, 1, tzinfo=UTC)
 
 
 def batch(*users: str, keys: dict[str, str] | None = None) -> Batch:
@@ -30,15 +31,23 @@ def batch(*users: str, keys: dict[str, str] | None = None) -> Batch:
         arn = f"arn:aws:iam::111111111111:user/{name}"
         b.identities.append(Identity(arn, "aws", "111111111111", "iam_user", name, tags={"team": "x"}))
     for key_id, user in (keys or {}).items():
-        b.credentials.append(Credential(key_id, f"arn:aws:iam::111111111111:user/{user}", "aws",
-                                        "111111111111", "access_key", "active", key_id=key_id))
+        b.credentials.append(
+            Credential(
+                key_id,
+                f"arn:aws:iam::111111111111:user/{user}",
+                "aws",
+                "111111111111",
+                "access_key",
+                "active",
+                key_id=key_id,
+            )
+        )
     return b
 
 
 def scan(store, b: Batch, when=T0, status="complete") -> int:
     result = ScopeResult("aws", "111111111111", status, identities=len(b.identities), credentials=len(b.credentials))
-    return write_scan(store, started_at=when, finished_at=when, results=[result],
-                      batches={("aws", "111111111111"): b})
+    return write_scan(store, started_at=when, finished_at=when, results=[result], batches={("aws", "111111111111"): b})
 
 
 def test_new_inventory_is_private_and_records_its_migrations(tmp_path):
@@ -117,7 +126,8 @@ def test_scan_history_first_seen_last_seen_removed(store_target):
     assert rows["alice"]["first_scan"] == first and rows["alice"]["last_scan"] == second
     assert rows["bob"]["removed_scan"] == second and rows["alice"]["removed_at"] is None
     history = store.conn.execute(
-        "SELECT scan_id, snapshot FROM identity_history WHERE identity_id LIKE '%alice' ORDER BY scan_id").fetchall()
+        "SELECT scan_id, snapshot FROM identity_history WHERE identity_id LIKE '%alice' ORDER BY scan_id"
+    ).fetchall()
     assert [h[0] for h in history] == [first, second]  # tags changed in the second scan
     assert json.loads(json.loads(history[1][1])["tags"]) == {"team": "y"}
     present = [r[0] for r in store.conn.execute("SELECT name FROM v_identities")]
@@ -139,9 +149,9 @@ def test_denied_scope_keeps_earlier_records(store_target):
 def test_views_compute_ages_against_the_scan_clock(store_target):
     store = open_store(store_target)
     b = batch("alice", keys={"AKIA0000000000000001": "alice", "AKIA0000000000000002": "alice"})
-    b.credentials[0].created_at = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    b.credentials[0].last_used_at = datetime(2025, 12, 2, tzinfo=timezone.utc)
-    b.credentials[1].created_at = datetime(2025, 12, 1, tzinfo=timezone.utc)
+    b.credentials[0].created_at = datetime(2025, 1, 1, tzinfo=UTC)
+    b.credentials[0].last_used_at = datetime(2025, 12, 2, tzinfo=UTC)
+    b.credentials[1].created_at = datetime(2025, 12, 1, tzinfo=UTC)
     scan(store, b, T0)
     rows = {r["id"]: dict(r) for r in store.conn.execute("SELECT * FROM v_credentials")}
     assert rows["AKIA0000000000000001"]["age_days"] == 365
@@ -246,13 +256,15 @@ def test_postgresql_newer_schema_is_refused_and_untouched(pg_url):
     open_store(pg_url).close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("UPDATE nhi.meta SET value = %s WHERE key = 'schema_version'", (str(latest_version() + 7),))
-        before = conn.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                              "WHERE n.nspname = 'nhi'").fetchone()[0]
+        before = conn.execute(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'nhi'"
+        ).fetchone()[0]
     with pytest.raises(StoreError, match="newer nhi"):
         open_store(pg_url)
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        after = conn.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                             "WHERE n.nspname = 'nhi'").fetchone()[0]
+        after = conn.execute(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'nhi'"
+        ).fetchone()[0]
         version = conn.execute("SELECT value FROM nhi.meta WHERE key = 'schema_version'").fetchone()[0]
     assert after == before and version == str(latest_version() + 7)
 

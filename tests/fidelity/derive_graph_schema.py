@@ -9,6 +9,7 @@ Each entity or complex type nhi reads becomes a JSON schema object with exactly 
 properties (base types included) and the navigation properties nhi $expands, so a renamed
 field, a property v1.0 does not have, or a wrong nesting fails validation.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,14 +17,33 @@ import sys
 import xml.etree.ElementTree as ET
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
-ROOTS = ["servicePrincipal", "application", "appRoleAssignment", "oAuth2PermissionGrant", "directoryRole",
-         "user", "organization"]
-PRIMITIVE = {"Edm.String": {"type": "string"}, "Edm.Guid": {"type": "string"}, "Edm.Boolean": {"type": "boolean"},
-             "Edm.DateTimeOffset": {"type": "string"}, "Edm.Binary": {"type": "string", "contentEncoding": "base64"},
-             "Edm.Int32": {"type": "integer"}, "Edm.Int64": {"type": "integer"}, "Edm.Double": {"type": "number"},
-             "Edm.Date": {"type": "string"}, "Edm.Stream": {"type": "string"}, "Edm.Duration": {"type": "string"},
-             "Edm.TimeOfDay": {"type": "string"}, "Edm.Byte": {"type": "integer"}, "Edm.Int16": {"type": "integer"},
-             "Edm.Single": {"type": "number"}, "Edm.Decimal": {"type": "number"}}
+ROOTS = [
+    "servicePrincipal",
+    "application",
+    "appRoleAssignment",
+    "oAuth2PermissionGrant",
+    "directoryRole",
+    "user",
+    "organization",
+]
+PRIMITIVE = {
+    "Edm.String": {"type": "string"},
+    "Edm.Guid": {"type": "string"},
+    "Edm.Boolean": {"type": "boolean"},
+    "Edm.DateTimeOffset": {"type": "string"},
+    "Edm.Binary": {"type": "string", "contentEncoding": "base64"},
+    "Edm.Int32": {"type": "integer"},
+    "Edm.Int64": {"type": "integer"},
+    "Edm.Double": {"type": "number"},
+    "Edm.Date": {"type": "string"},
+    "Edm.Stream": {"type": "string"},
+    "Edm.Duration": {"type": "string"},
+    "Edm.TimeOfDay": {"type": "string"},
+    "Edm.Byte": {"type": "integer"},
+    "Edm.Int16": {"type": "integer"},
+    "Edm.Single": {"type": "number"},
+    "Edm.Decimal": {"type": "number"},
+}
 
 
 def main(path: str, commit: str) -> dict:
@@ -65,15 +85,21 @@ def main(path: str, commit: str) -> dict:
                 props[prop.get("Name")] = type_schema(prop.get("Type"))
             for nav in node.findall(EDM + "NavigationProperty"):  # what $expand may inline
                 props[nav.get("Name")] = {"type": "array"} if nav.get("Type").startswith("Collection(") else {}
-        defs[name] = {"type": "object", "properties": props, "additionalProperties": False,
-                      "patternProperties": {"@odata[.]": {}}}
+        defs[name] = {
+            "type": "object",
+            "properties": props,
+            "additionalProperties": False,
+            "patternProperties": {"@odata[.]": {}},
+        }
 
     for name in ROOTS:
         define(name)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$comment": f"Derived from microsoftgraph/msgraph-metadata {commit} clean_v10_metadata/cleanMetadata.xml "
-                        "by tests/fidelity/derive_graph_schema.py",
-            "$defs": defs}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$comment": f"Derived from microsoftgraph/msgraph-metadata {commit} clean_v10_metadata/cleanMetadata.xml "
+        "by tests/fidelity/derive_graph_schema.py",
+        "$defs": defs,
+    }
 
 
 if __name__ == "__main__":

@@ -7,30 +7,49 @@ produced is missing, the result must carry a gap that says why (the scope is the
 with a reason; the scan and the other scopes go on: see the per-connector fidelity tests that
 run the same over the wire). AWS is owned elsewhere (connectors/aws) and not covered here.
 """
+
 from __future__ import annotations
 
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from nhi_cli.kit.times import load_relative_estate
 from nhi_cli.model import Batch
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 MISSING = object()
 # A value of the field's own type is a well-formed payload (another name, an empty list), not a
 # malformed one: such draws are skipped, except odd values of a time field.
 TIME_FIELD = re.compile(r"(_at$|At$|Time$|_time$|DateTime$|_date$|^created|Timestamp$)")
-ODD_VALUES = [MISSING, None, 12345, -1, 1.5, True, "", "x", [], {}, ["x"], {"x": 1},
-              "2026-11-20T08:00:00-8:00", "not-a-time", "9999-99-99T99:99:99Z", 10 ** 20]
+ODD_VALUES = [
+    MISSING,
+    None,
+    12345,
+    -1,
+    1.5,
+    True,
+    "",
+    "x",
+    [],
+    {},
+    ["x"],
+    {"x": 1},
+    "2026-11-20T08:00:00-8:00",
+    "not-a-time",
+    "9999-99-99T99:99:99Z",
+    10**20,
+]
 
 
 def data(path: Path) -> Any:
@@ -64,10 +83,17 @@ def openai_case() -> Case:
         batch.extend(t.transform_project_keys("org", project, p["api_keys"], NOW))
         batch.extend(t.transform_admin_keys("org", p["admin_keys"], "sk-admin-x", NOW))
         return batch
+
     root = FIXTURES / "openai"
-    return Case("openai", {"service_accounts": data(root / "projects/proj_A/service_accounts.json"),
-                           "api_keys": data(root / "projects/proj_A/api_keys.json"),
-                           "admin_keys": data(root / "admin_api_keys.json")}, run)
+    return Case(
+        "openai",
+        {
+            "service_accounts": data(root / "projects/proj_A/service_accounts.json"),
+            "api_keys": data(root / "projects/proj_A/api_keys.json"),
+            "admin_keys": data(root / "admin_api_keys.json"),
+        },
+        run,
+    )
 
 
 def anthropic_case() -> Case:
@@ -76,8 +102,11 @@ def anthropic_case() -> Case:
     root = FIXTURES / "anthropic"
     workspaces = {w["id"]: w for w in data(root / "workspaces.json")}
     users = {u["id"]: u for u in data(root / "users.json")}
-    return Case("anthropic", {"api_keys": data(root / "api_keys.json")},
-                lambda p: t.transform_api_keys("org", p["api_keys"], workspaces, users, {"wrkspc_00Default"}))
+    return Case(
+        "anthropic",
+        {"api_keys": data(root / "api_keys.json")},
+        lambda p: t.transform_api_keys("org", p["api_keys"], workspaces, users, {"wrkspc_00Default"}),
+    )
 
 
 def azure_case() -> Case:
@@ -90,8 +119,11 @@ def azure_case() -> Case:
     assignments: dict[str, list] = {}
     for a in estate["appRoleAssignments"]:
         assignments.setdefault(a["principalId"], []).append(a)
-    arm = [{**a, "id": f"/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/{a['name']}"}
-           for items in estate["roleAssignments"].values() for a in items]
+    arm = [
+        {**a, "id": f"/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/{a['name']}"}
+        for items in estate["roleAssignments"].values()
+        for a in items
+    ]
 
     def run(p):
         by_sp: dict[str, list] = {}
@@ -100,20 +132,43 @@ def azure_case() -> Case:
             key = a.get("principalId") if isinstance(a, dict) and isinstance(a.get("principalId"), str) else "?"
             by_sp.setdefault(key, []).append(a)
         batch = transform_tenant(
-            tenant_id=estate["tenant"]["id"], scope="tenant", now=NOW, sps=p["servicePrincipals"],
-            apps=p["applications"], role_assignments=by_sp, delegated=p["oauth2PermissionGrants"],
-            directory_roles=p["directoryRoles"], users=p["users"], sign_ins=p["signInActivities"],
-            credential_sign_ins=p["credentialSignInActivities"], agent_identities=[],
-            inherited={"5e7a1000-0000-4000-8000-000000000005": estate["inheritedPermissions"]["5e7a1000-0000-4000-8000-000000000005"]})
+            tenant_id=estate["tenant"]["id"],
+            scope="tenant",
+            now=NOW,
+            sps=p["servicePrincipals"],
+            apps=p["applications"],
+            role_assignments=by_sp,
+            delegated=p["oauth2PermissionGrants"],
+            directory_roles=p["directoryRoles"],
+            users=p["users"],
+            sign_ins=p["signInActivities"],
+            credential_sign_ins=p["credentialSignInActivities"],
+            agent_identities=[],
+            inherited={
+                "5e7a1000-0000-4000-8000-000000000005": estate["inheritedPermissions"][
+                    "5e7a1000-0000-4000-8000-000000000005"
+                ]
+            },
+        )
         batch.extend(transform_role_assignments(p["roleAssignments"], {}, "subscription"))
         return batch
+
     roles = [{**r, "members": [{"id": m} for m in r["members"]]} for r in estate["directoryRoles"]]
-    return Case("azure", {"servicePrincipals": estate["servicePrincipals"], "applications": estate["applications"],
-                          "appRoleAssignments": estate["appRoleAssignments"],
-                          "oauth2PermissionGrants": estate["oauth2PermissionGrants"], "directoryRoles": roles,
-                          "users": estate["users"], "signInActivities": estate["signInActivities"],
-                          "credentialSignInActivities": estate["credentialSignInActivities"],
-                          "roleAssignments": arm}, run)
+    return Case(
+        "azure",
+        {
+            "servicePrincipals": estate["servicePrincipals"],
+            "applications": estate["applications"],
+            "appRoleAssignments": estate["appRoleAssignments"],
+            "oauth2PermissionGrants": estate["oauth2PermissionGrants"],
+            "directoryRoles": roles,
+            "users": estate["users"],
+            "signInActivities": estate["signInActivities"],
+            "credentialSignInActivities": estate["credentialSignInActivities"],
+            "roleAssignments": arm,
+        },
+        run,
+    )
 
 
 def gcp_case() -> Case:
@@ -132,14 +187,25 @@ def gcp_case() -> Case:
         problems = Batch()
         sa_auth = last_authentications(p["activities"], "sa", problems)
         ctx = CollectContext(now=NOW, settings=GcpSettings())
-        per_sa = [{"keys": keys.get(sa.get("email") if isinstance(sa, dict) and isinstance(sa.get("email"), str) else "", []),
-                   "policy": None,
-                   "policy_error": None} for sa in p["accounts"]]
+        per_sa = [
+            {
+                "keys": keys.get(
+                    sa.get("email") if isinstance(sa, dict) and isinstance(sa.get("email"), str) else "", []
+                ),
+                "policy": None,
+                "policy_error": None,
+            }
+            for sa in p["accounts"]
+        ]
         batch = GcpConnector()._batch(ctx, project, p["accounts"], per_sa, policy, sa_auth, {})
         batch.extend(problems)
         return batch
-    return Case("gcp", {"accounts": accounts,
-                        "activities": estate["activities"][project]["serviceAccountLastAuthentication"]}, run)
+
+    return Case(
+        "gcp",
+        {"accounts": accounts, "activities": estate["activities"][project]["serviceAccountLastAuthentication"]},
+        run,
+    )
 
 
 def github_case() -> Case:
@@ -154,10 +220,17 @@ def github_case() -> Case:
         batch.extend(t.transform_credential_authorizations("acme-alpha", p["authorizations"], owners))
         batch.extend(t.transform_deploy_keys("acme-alpha", "infra", p["deploy_keys"]))
         return batch
-    return Case("github", {"installations": data(root / "installations.json")["installations"],
-                           "pats": data(root / "personal-access-tokens.json"),
-                           "authorizations": data(root / "credential-authorizations.json"),
-                           "deploy_keys": data(root / "deploy-keys.json")["infra"]}, run)
+
+    return Case(
+        "github",
+        {
+            "installations": data(root / "installations.json")["installations"],
+            "pats": data(root / "personal-access-tokens.json"),
+            "authorizations": data(root / "credential-authorizations.json"),
+            "deploy_keys": data(root / "deploy-keys.json")["infra"],
+        },
+        run,
+    )
 
 
 CASES = {c.name: c for c in (openai_case(), anthropic_case(), azure_case(), gcp_case(), github_case())}
@@ -209,8 +282,12 @@ def test_unmutated_fixtures_transform_without_gaps(name):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(choice=st.data())
 def test_one_mutated_field_never_crashes_and_never_drops_silently(name, choice):
     case = CASES[name]
@@ -227,7 +304,11 @@ def test_one_mutated_field_never_crashes_and_never_drops_silently(name, choice):
         assume(TIME_FIELD.search(str(field[-1])) is not None and value not in ("", [], {}))
     payloads = copy.deepcopy(case.payloads)
     payloads[listing][index] = mutate(item, field, value)
-    check(case, payloads, f"{listing}[{index}].{'.'.join(map(str, field))} = {'<missing>' if value is MISSING else value!r}")
+    check(
+        case,
+        payloads,
+        f"{listing}[{index}].{'.'.join(map(str, field))} = {'<missing>' if value is MISSING else value!r}",
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -1,8 +1,8 @@
 """Every fixture payload and every answer of the REST fakes conforms to the vendor's published
 model, and a deliberately wrong payload does not (issue 12). See vendor_models.py for sources."""
+
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -26,8 +26,13 @@ def openai_models():
     from openai.types.admin.organization.projects.project_api_key import ProjectAPIKey
     from openai.types.admin.organization.projects.project_service_account import ProjectServiceAccount
 
-    return {"projects": Project, "api_keys": ProjectAPIKey, "service_accounts": ProjectServiceAccount,
-            "admin_api_keys": AdminAPIKey, "users": OrganizationUser}
+    return {
+        "projects": Project,
+        "api_keys": ProjectAPIKey,
+        "service_accounts": ProjectServiceAccount,
+        "admin_api_keys": AdminAPIKey,
+        "users": OrganizationUser,
+    }
 
 
 def openai_files(root: Path):
@@ -53,10 +58,16 @@ def test_openai_fake_answers_conform():
 
     models, key = openai_models(), "sk-admin-VALIDATE"
     with OpenAIFake.from_dir(FIXTURES / "openai", admin_keys={key}) as fake:
-        get = lambda path, **params: httpx.get(fake.url + "/v1/organization" + path, params=params,  # noqa: E731
-                                               headers={"Authorization": f"Bearer {key}"}).json()
-        answers = [("projects", get("/projects", include_archived="true")), ("admin_api_keys", get("/admin_api_keys")),
-                   ("users", get("/users"))]
+        get = lambda path, **params: httpx.get(
+            fake.url + "/v1/organization" + path,
+            params=params,  # noqa: E731
+            headers={"Authorization": f"Bearer {key}"},
+        ).json()
+        answers = [
+            ("projects", get("/projects", include_archived="true")),
+            ("admin_api_keys", get("/admin_api_keys")),
+            ("users", get("/users")),
+        ]
         for project in answers[0][1]["data"]:
             answers.append(("api_keys", get(f"/projects/{project['id']}/api_keys", owner_project_access="any")))
             answers.append(("service_accounts", get(f"/projects/{project['id']}/service_accounts")))
@@ -112,10 +123,16 @@ def test_anthropic_fake_answers_conform():
     models, key = anthropic_models(), "sk-ant-admin01-VALIDATE"
     with AnthropicFake.from_dir(FIXTURES / "anthropic", admin_keys={key}) as fake:
         headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
-        get = lambda path, **params: httpx.get(fake.url + "/v1/organizations" + path, params=params,  # noqa: E731
-                                               headers=headers).json()
-        answers = [("api_keys", get("/api_keys")), ("users", get("/users")),
-                   ("workspaces", get("/workspaces", include_archived="true", include_default="true"))]
+        get = lambda path, **params: httpx.get(
+            fake.url + "/v1/organizations" + path,
+            params=params,  # noqa: E731
+            headers=headers,
+        ).json()
+        answers = [
+            ("api_keys", get("/api_keys")),
+            ("users", get("/users")),
+            ("workspaces", get("/workspaces", include_archived="true", include_default="true")),
+        ]
     for kind, body in answers:
         assert set(body) >= {"data", "has_more", "first_id", "last_id"}
         for item in body["data"]:
@@ -166,7 +183,9 @@ def test_gcp_fixtures_conform(estate):
 def test_gcp_wrong_payloads_fail():
     account, _, project, _, policy = google_messages()
     with pytest.raises(NonConforming):
-        proto_conforms(project, {"name": "projects/1", "projectId": "p", "parentName": "organizations/1"}, "renamed field")
+        proto_conforms(
+            project, {"name": "projects/1", "projectId": "p", "parentName": "organizations/1"}, "renamed field"
+        )
     with pytest.raises(NonConforming):
         proto_conforms(policy, {"bindings": {"role": "roles/owner", "members": ["user:a@b.c"]}}, "object, not list")
     with pytest.raises(NonConforming):
@@ -181,8 +200,11 @@ def github_models():
         warnings.simplefilter("ignore", DeprecationWarning)
         from githubkit_schemas.v2026_03_10 import models
 
-    return {"installations": models.Installation, "pats": models.OrganizationProgrammaticAccessGrant,
-            "deploy_keys": models.DeployKey}
+    return {
+        "installations": models.Installation,
+        "pats": models.OrganizationProgrammaticAccessGrant,
+        "deploy_keys": models.DeployKey,
+    }
 
 
 @pytest.mark.parametrize("org", ["github/acme-alpha", "github/acme-beta", "demo/github/northwind-robotics"])
@@ -236,17 +258,26 @@ def test_graph_fake_answers_conform(estate):
     from nhi_connectors.azure.graph import APP_SELECT, OWNER_SELECT, SP_SELECT
 
     with AzureFake(load_relative_estate(FIXTURES / estate, utcnow())) as fake:
+
         def get(path, **params):
             body = httpx.get(fake.url + path, params=params, headers={"Authorization": f"Bearer {fake.token}"}).json()
             assert "value" in body, body
             return body["value"]
-        checks = [("servicePrincipal", get("/v1.0/servicePrincipals", **{"$select": SP_SELECT, "$expand": OWNER_SELECT})),
-                  ("servicePrincipal", get("/v1.0/servicePrincipals", **{"$select": "id", "$expand": "appRoleAssignments"})),
-                  ("application", get("/v1.0/applications", **{"$select": APP_SELECT, "$expand": OWNER_SELECT})),
-                  ("oAuth2PermissionGrant", get("/v1.0/oauth2PermissionGrants")),
-                  ("directoryRole", get("/v1.0/directoryRoles", **{"$select": "id,displayName,roleTemplateId",
-                                                                    "$expand": "members($select=id)"})),
-                  ("user", get("/v1.0/users"))]
+
+        checks = [
+            ("servicePrincipal", get("/v1.0/servicePrincipals", **{"$select": SP_SELECT, "$expand": OWNER_SELECT})),
+            ("servicePrincipal", get("/v1.0/servicePrincipals", **{"$select": "id", "$expand": "appRoleAssignments"})),
+            ("application", get("/v1.0/applications", **{"$select": APP_SELECT, "$expand": OWNER_SELECT})),
+            ("oAuth2PermissionGrant", get("/v1.0/oauth2PermissionGrants")),
+            (
+                "directoryRole",
+                get(
+                    "/v1.0/directoryRoles",
+                    **{"$select": "id,displayName,roleTemplateId", "$expand": "members($select=id)"},
+                ),
+            ),
+            ("user", get("/v1.0/users")),
+        ]
     for type_name, items in checks:
         for item in items:
             graph_conforms(type_name, item, f"{estate} {type_name} {item.get('id')}")
@@ -256,9 +287,11 @@ def test_graph_fake_answers_conform(estate):
 
 def test_graph_wrong_payloads_fail():
     sp = {"id": "x", "displayName": "x", "passwordCredentials": [], "keyCredentials": []}
-    for bad in ({**sp, "createdDateTime": "2026-01-01T00:00:00Z"},  # not a v1.0 servicePrincipal property
-                {**sp, "passwordCredentials": {"keyId": "k"}},  # an object where a collection belongs
-                {**sp, "keyCredentials": [{"keyId": "k", "thumbprint": "AB"}]}):  # renamed customKeyIdentifier
+    for bad in (
+        {**sp, "createdDateTime": "2026-01-01T00:00:00Z"},  # not a v1.0 servicePrincipal property
+        {**sp, "passwordCredentials": {"keyId": "k"}},  # an object where a collection belongs
+        {**sp, "keyCredentials": [{"keyId": "k", "thumbprint": "AB"}]},
+    ):  # renamed customKeyIdentifier
         with pytest.raises(NonConforming):
             graph_conforms("servicePrincipal", bad, "deliberately wrong")
     graph_conforms("servicePrincipal", sp, "well formed")

@@ -18,6 +18,7 @@ declare (the SDK models tolerate unknown fields, so a renamed optional field wou
 pass unseen). ``PLANTED`` fields are deliberate: fixtures plant a full secret there to prove
 nhi never stores it.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """GCP test fixtures: the real IAMClient (gRPC) and Resource Manager / Policy Analyzer REST
 clients talk to local fakes serving the recorded, sanitized payloads in fixtures/gcp/."""
+
 from __future__ import annotations
 
 import json
@@ -29,11 +30,13 @@ def gcp_fake():
 @pytest.fixture
 def gcp_config(gcp_fake, tmp_path):
     """Write nhi.yaml pointing the gcp connector at the fakes; returns a function to rewrite it."""
+
     def write(**settings) -> Path:
         section = {**gcp_fake.settings(), "organization": "organizations/410000000001", **settings}
         path = tmp_path / "nhi.yaml"
         path.write_text(yaml.safe_dump({"version": 1, "providers": {"gcp": section}}))
         return path
+
     write()
     return write
 

@@ -1,4 +1,5 @@
 """`nhi scan --demo` covers GCP: the planted problems of Northwind's projects are found."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,10 @@ from tests.gcp.conftest import PLANTED, query
 def test_demo_scan_finds_the_planted_gcp_problems():
     result = invoke("scan", "--demo", "-p", "gcp", "--format", "json")
     assert result.code == 0, result.err  # nw-data is partial (Policy Analyzer off), not incomplete
-    found = {(r["rule_id"], r["resource_id"].rsplit("/", 1)[-1]) for r in query(
-        "SELECT rule_id, resource_id FROM finding WHERE provider = 'gcp' AND status = 'open'")}
+    found = {
+        (r["rule_id"], r["resource_id"].rsplit("/", 1)[-1])
+        for r in query("SELECT rule_id, resource_id FROM finding WHERE provider = 'gcp' AND status = 'open'")
+    }
     ops_key = "5f3c1a9e0b7d4c2a8e6f1b3d5c7a9e0b2d4f6a81"
     expected = {
         ("admin_grant", "ops-copilot@nw-ml-prod.iam.gserviceaccount.com"),

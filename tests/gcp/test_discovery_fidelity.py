@@ -3,36 +3,52 @@
 SearchProjects matches ANY of several query fields, so ``parent:X state:ACTIVE`` returns active
 projects outside X (and the same ones again for every folder searched). The fake implements
 that documented semantics; discovery walks ListProjects / ListFolders by parent instead."""
+
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import yaml
 
-from tests.gcp.conftest import ESTATE, NOW
 from nhi_cli.kit.times import load_relative_estate
 from nhi_connectors.gcp.fake import GcpFake
+from tests.gcp.conftest import ESTATE, NOW
 
 ORG = "organizations/410000000001"
 
 
 def estate_with_neighbours() -> dict:
     estate = load_relative_estate(ESTATE, NOW)
-    estate["projects"].append({"name": "projects/477777777777", "projectId": "other-org-app",
-                               "parent": "organizations/499999999999", "state": "ACTIVE", "displayName": "Not ours"})
-    estate["projects"].append({"name": "projects/488888888888", "projectId": "nw-ml-sandbox",
-                               "parent": "folders/420000000002", "state": "ACTIVE", "displayName": "nested"})
-    estate["folders"].append({"name": "folders/420000000002", "parent": "folders/420000000001",
-                              "displayName": "sandbox", "state": "ACTIVE"})
+    estate["projects"].append(
+        {
+            "name": "projects/477777777777",
+            "projectId": "other-org-app",
+            "parent": "organizations/499999999999",
+            "state": "ACTIVE",
+            "displayName": "Not ours",
+        }
+    )
+    estate["projects"].append(
+        {
+            "name": "projects/488888888888",
+            "projectId": "nw-ml-sandbox",
+            "parent": "folders/420000000002",
+            "state": "ACTIVE",
+            "displayName": "nested",
+        }
+    )
+    estate["folders"].append(
+        {"name": "folders/420000000002", "parent": "folders/420000000001", "displayName": "sandbox", "state": "ACTIVE"}
+    )
     return estate
 
 
 def test_discovery_stays_inside_the_organization_and_lists_each_project_once(nhi, tmp_path):
     with GcpFake(estate_with_neighbours(), page_size=2) as fake:
-        (tmp_path / "nhi.yaml").write_text(yaml.safe_dump({"version": 1, "providers": {
-            "gcp": {**fake.settings(), "organization": ORG}}}))
+        (tmp_path / "nhi.yaml").write_text(
+            yaml.safe_dump({"version": 1, "providers": {"gcp": {**fake.settings(), "organization": ORG}}})
+        )
         result = nhi("scan", "--format", "json")
         searched = fake.http.calls("GET", r"/v3/projects:search")
         listed = fake.http.calls("GET", r"/v3/projects")
@@ -45,8 +61,7 @@ def test_discovery_stays_inside_the_organization_and_lists_each_project_once(nhi
 
 def test_the_fake_search_has_the_documented_any_field_semantics():
     with GcpFake(estate_with_neighbours()) as fake:
-        body = httpx.get(fake.http.url + "/v3/projects:search",
-                         params={"query": f"parent:{ORG} state:ACTIVE"}).json()
+        body = httpx.get(fake.http.url + "/v3/projects:search", params={"query": f"parent:{ORG} state:ACTIVE"}).json()
         no_parent = httpx.get(fake.http.url + "/v3/projects")
     ids = {p["projectId"] for p in body["projects"]}
     assert "other-org-app" in ids and "nw-ml-prod" in ids  # matches state:ACTIVE, though not under the org

@@ -1,4 +1,5 @@
 """Grants and impersonation inherited from the folders and the organization above a project."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,11 @@ def test_folder_level_token_creator_is_a_trust_on_every_sa_below(gcp_fake, gcp_c
     assert len([t for t in trusts if t["scope"] == ML]) == 6
     assert {t["action"] for t in trusts} == {"roles/iam.serviceAccountTokenCreator"}
     # a conditional folder binding keeps its condition
-    cond = query("SELECT conditions FROM v_trusts WHERE identity_id = ? AND principal = ? AND conditions IS NOT NULL",
-                 "notebook@nw-ml-dev.iam.gserviceaccount.com", "group:ml-engineers@northwind.example")
+    cond = query(
+        "SELECT conditions FROM v_trusts WHERE identity_id = ? AND principal = ? AND conditions IS NOT NULL",
+        "notebook@nw-ml-dev.iam.gserviceaccount.com",
+        "group:ml-engineers@northwind.example",
+    )
     assert json.loads(cond[0]["conditions"])["title"] == "business-hours"
 
 

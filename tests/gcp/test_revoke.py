@@ -1,5 +1,6 @@
 """`nhi revoke` / `nhi restore` of GCP keys and service accounts against the IAM gRPC fake,
 which records every call, so the tests see exactly what reached the provider."""
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,9 @@ def sa_disabled(fake, email: str) -> bool:
 
 def log(revocation_id=None):
     """The revocation log as `nhi revoke log -f json` shows it (newest first)."""
-    result = invoke("revoke", "log", *([str(revocation_id)] if revocation_id else []), "--config", "nhi.yaml", "-f", "json")
+    result = invoke(
+        "revoke", "log", *([str(revocation_id)] if revocation_id else []), "--config", "nhi.yaml", "-f", "json"
+    )
     assert result.code == 0, result.err
     return json.loads(result.out)
 
@@ -100,8 +103,15 @@ def test_refused_disable_is_a_failed_step(gcp_fake, gcp_config):
 
 def test_service_agent_is_not_revocable(gcp_fake, gcp_config):
     scanned(gcp_config)
-    result = invoke("revoke", "--reason", "test", "service-412345678901@gcp-sa-aiplatform.iam.gserviceaccount.com",
-                    "--config", "nhi.yaml", "--yes")
+    result = invoke(
+        "revoke",
+        "--reason",
+        "test",
+        "service-412345678901@gcp-sa-aiplatform.iam.gserviceaccount.com",
+        "--config",
+        "nhi.yaml",
+        "--yes",
+    )
     assert result.code != 0
     assert mutations(gcp_fake) == []
     assert "service agent" in result.out + result.err

@@ -1,4 +1,5 @@
 """`nhi scan` of GCP projects: real Google clients over gRPC and REST against local fakes."""
+
 from __future__ import annotations
 
 import json
@@ -57,14 +58,22 @@ def test_key_that_never_expires_and_disabled_sa_with_enabled_key(gcp_fake, gcp_c
     assert key["key_id"] == "5f3c1a9e0b7d4c2a8e6f1b3d5c7a9e0b2d4f6a81"
     assert key["last_used_at"] == "2025-11-27T07:00:00Z"  # Policy Analyzer key activity
     assert json.loads(key["attrs"])["origin"] == "GOOGLE_PROVIDED"
-    trainer = query("SELECT enabled, active_credentials FROM v_identities WHERE id = ?",
-                    "trainer@nw-ml-prod.iam.gserviceaccount.com")[0]
+    trainer = query(
+        "SELECT enabled, active_credentials FROM v_identities WHERE id = ?",
+        "trainer@nw-ml-prod.iam.gserviceaccount.com",
+    )[0]
     assert trainer == {"enabled": 0, "active_credentials": 1}
-    statuses = {r["name"]: r["status"] for r in query(
-        "SELECT name, status, expires_at FROM v_credentials WHERE identity_id = ?",
-        "feature-store@nw-ml-prod.iam.gserviceaccount.com")}
-    assert statuses == {"fe00fe00fe00fe00fe00fe00fe00fe00fe00fe00": "active",
-                        "fe11fe11fe11fe11fe11fe11fe11fe11fe11fe11": "inactive"}
+    statuses = {
+        r["name"]: r["status"]
+        for r in query(
+            "SELECT name, status, expires_at FROM v_credentials WHERE identity_id = ?",
+            "feature-store@nw-ml-prod.iam.gserviceaccount.com",
+        )
+    }
+    assert statuses == {
+        "fe00fe00fe00fe00fe00fe00fe00fe00fe00fe00": "active",
+        "fe11fe11fe11fe11fe11fe11fe11fe11fe11fe11": "inactive",
+    }
     # system-managed keys are not requested by default
     assert not query("SELECT id FROM v_credentials WHERE kind = 'sa_system_key'")
 
@@ -89,8 +98,11 @@ def test_impersonation_trust_at_project_and_sa_level(gcp_fake, gcp_config):
     assert domain and domain[0]["principal_type"] == "account"
     assert domain[0]["action"] == "roles/iam.serviceAccountTokenCreator"
     # a project-level serviceAccountUser binding reaches every SA of the project
-    group = {t["identity_id"] for t in trusts
-             if t["principal"] == "group:ml-engineers@northwind.example" and t["scope"] == ML and not t["conditions"]}
+    group = {
+        t["identity_id"]
+        for t in trusts
+        if t["principal"] == "group:ml-engineers@northwind.example" and t["scope"] == ML and not t["conditions"]
+    }
     assert len(group) == 6
     gke = [t for t in trusts if t["principal_type"] == "oidc"]
     assert gke and gke[0]["subject_condition"] == "features/reader"

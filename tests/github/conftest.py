@@ -1,4 +1,5 @@
 """GitHub tests: the real connector against GithubFake serving fixtures/github/."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +20,9 @@ def app_key():
 def github(app_key, tmp_path):
     """A started fake with small pages (so every list is paged) and a config pointing at it."""
     pem, public_key = app_key
-    fake = GithubFake.from_dir(FIXTURES, public_key=public_key, page_size=2, tokens={"ghp_PLAINTOKENFAKE000000000000000000000000"})
+    fake = GithubFake.from_dir(
+        FIXTURES, public_key=public_key, page_size=2, tokens={"ghp_PLAINTOKENFAKE000000000000000000000000"}
+    )
     with fake:
         key_path = tmp_path / "app.pem"
         key_path.write_text(pem)

@@ -1,5 +1,6 @@
 """GitHub test helpers: a uniquely named module, because several test folders have a
 conftest.py and `from conftest import ...` would pick whichever loaded first."""
+
 from __future__ import annotations
 
 from pathlib import Path

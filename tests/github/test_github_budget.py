@@ -1,7 +1,8 @@
 """Deploy keys on an API budget: GraphQL finds the repositories that have keys, 100 per call."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,7 +17,7 @@ def test_deploy_key_calls_for_1000_repos(app_key, strategy, expected_calls):
     pem, public_key = app_key
     with GithubFake.synthetic("big", repos=1000, keys_every=50, public_key=public_key) as fake:
         settings = GithubConnector.Settings(endpoint=fake.url, app_id="1", app_private_key=pem, deploy_keys=strategy)
-        ctx = CollectContext(now=datetime.now(timezone.utc), settings=settings)
+        ctx = CollectContext(now=datetime.now(UTC), settings=settings)
         batch = GithubConnector().collect(ctx, Scope("github", "big"))
     assert len([c for c in batch.credentials if c.kind == "deploy_key"]) == 20
     key_calls = sum(n for call, n in ctx.calls.items() if "graphql" in call or "/repos" in call)

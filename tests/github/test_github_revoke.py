@@ -1,25 +1,35 @@
 """GitHub revoke through the connector: the fake asserts the call, read-back verifies it."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from nhi_cli.kit.connector import CollectContext
 from nhi_cli.errors import NhiError
+from nhi_cli.kit.connector import CollectContext
 from nhi_connectors.github import GithubConnector
 
 
 @pytest.fixture
 def ctx(github):
-    settings = GithubConnector.Settings(endpoint=github.url, app_id=github.app_id,
-                                        app_private_key_path=str(github.key_path))
-    return CollectContext(now=datetime.now(timezone.utc), settings=settings)
+    settings = GithubConnector.Settings(
+        endpoint=github.url, app_id=github.app_id, app_private_key_path=str(github.key_path)
+    )
+    return CollectContext(now=datetime.now(UTC), settings=settings)
 
 
 def credential(cid, kind, scope="acme-alpha", **attrs):
-    return {"type": "credential", "id": cid, "provider": "github", "scope": scope, "kind": kind,
-            "name": "x", "status": "active", "attrs": attrs}
+    return {
+        "type": "credential",
+        "id": cid,
+        "provider": "github",
+        "scope": scope,
+        "kind": kind,
+        "name": "x",
+        "status": "active",
+        "attrs": attrs,
+    }
 
 
 def test_fine_grained_pat_revoke_posts_revoke_and_verifies(github, ctx):
@@ -37,13 +47,23 @@ def test_fine_grained_pat_revoke_posts_revoke_and_verifies(github, ctx):
 
 def test_deploy_key_delete_and_sso_revoke(github, ctx):
     connector = GithubConnector()
-    (key_step,) = connector.plan_revoke(ctx, credential("github:acme-alpha:repo/infra/keys/801", "deploy_key",
-                                                        repo="infra", deploy_key_id=801, read_only=False), {})
+    (key_step,) = connector.plan_revoke(
+        ctx,
+        credential(
+            "github:acme-alpha:repo/infra/keys/801", "deploy_key", repo="infra", deploy_key_id=801, read_only=False
+        ),
+        {},
+    )
     assert connector.execute_step(ctx, key_step).status == "done"
     assert github.calls("DELETE", r"/repos/acme-alpha/infra/keys/801")
     assert github.calls("GET", r"/repos/acme-alpha/infra/keys/801")  # read back: 404 now
-    (sso_step,) = connector.plan_revoke(ctx, credential("github:acme-alpha:sso/501", "classic_pat", credential_id=501,
-                                                        login="ci-bot", token_last_eight="aB3dE5f7"), {})
+    (sso_step,) = connector.plan_revoke(
+        ctx,
+        credential(
+            "github:acme-alpha:sso/501", "classic_pat", credential_id=501, login="ci-bot", token_last_eight="aB3dE5f7"
+        ),
+        {},
+    )
     assert "aB3dE5f7" in sso_step.description
     assert connector.execute_step(ctx, sso_step).status == "done"
     assert github.calls("DELETE", r"/orgs/acme-alpha/credential-authorizations/501")
@@ -52,10 +72,19 @@ def test_deploy_key_delete_and_sso_revoke(github, ctx):
 
 def test_identity_revoke_covers_its_credentials_and_apps_are_refused(github, ctx):
     connector = GithubConnector()
-    owner = {"type": "identity", "id": "github:acme-alpha:user/ci-bot", "provider": "github", "scope": "acme-alpha",
-             "kind": "github_token_owner", "name": "ci-bot", "attrs": {}, "credentials": [
-                 credential("github:acme-alpha:pat/11", "pat", pat_id=11, owner="ci-bot"),
-                 credential("github:acme-alpha:sso/501", "classic_pat", credential_id=501, login="ci-bot")]}
+    owner = {
+        "type": "identity",
+        "id": "github:acme-alpha:user/ci-bot",
+        "provider": "github",
+        "scope": "acme-alpha",
+        "kind": "github_token_owner",
+        "name": "ci-bot",
+        "attrs": {},
+        "credentials": [
+            credential("github:acme-alpha:pat/11", "pat", pat_id=11, owner="ci-bot"),
+            credential("github:acme-alpha:sso/501", "classic_pat", credential_id=501, login="ci-bot"),
+        ],
+    }
     steps = connector.plan_revoke(ctx, owner, {})
     assert [s.action for s in steps] == ["revoke_pat", "revoke_sso_authorization"]
     with pytest.raises(NhiError, match="uninstalls"):

@@ -1,4 +1,5 @@
 """Scanning GitHub orgs: what a user finds in the inventory, and how gaps are reported."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,12 @@ def test_app_scan_collects_every_kind_across_pages(github, nhi):
 def test_org_wide_write_app_is_flagged_and_granted(github, nhi):
     write_config(github)
     assert nhi("scan").code == 0
-    apps = {r["name"]: json.loads(r["attrs"]) for r in db_rows(
-        "SELECT name, attrs FROM v_identities WHERE kind = 'github_app_installation' AND scope = 'acme-alpha'")}
+    apps = {
+        r["name"]: json.loads(r["attrs"])
+        for r in db_rows(
+            "SELECT name, attrs FROM v_identities WHERE kind = 'github_app_installation' AND scope = 'acme-alpha'"
+        )
+    }
     assert apps["deployer"]["org_wide_write"] is True
     assert apps["labeler"]["org_wide_write"] is False  # selected repositories only
     assert apps["acme-scanner"]["org_wide_write"] is False  # org permissions only, no repository write
@@ -78,8 +83,14 @@ def test_denied_org_is_incomplete_and_the_other_completes(github, nhi):
 def test_rate_limits_are_waited_out(github, nhi):
     write_config(github, orgs=["acme-alpha"])
     github.fault("GET", r"/orgs/acme-alpha/installations", 429, {"message": "slow down"}, Retry_After="0")
-    github.fault("GET", r"/orgs/acme-alpha/personal-access-tokens", 403,
-                 {"message": "API rate limit exceeded"}, X_RateLimit_Remaining="0", Retry_After="1")
+    github.fault(
+        "GET",
+        r"/orgs/acme-alpha/personal-access-tokens",
+        403,
+        {"message": "API rate limit exceeded"},
+        X_RateLimit_Remaining="0",
+        Retry_After="1",
+    )
     result = nhi("scan")
     assert result.code == 0, result.err
     assert len(github.calls("GET", r"/orgs/acme-alpha/installations")) == 3  # 429, then two pages
@@ -120,7 +131,9 @@ def test_unreadable_private_key_cannot_run(github, nhi, tmp_path):
 def test_enterprise_server_graphql_endpoint_is_derived():
     from nhi_connectors.github.settings import GithubSettings, graphql_url
 
-    assert graphql_url(GithubSettings(endpoint="https://ghe.example.com/api/v3")) == "https://ghe.example.com/api/graphql"
+    assert (
+        graphql_url(GithubSettings(endpoint="https://ghe.example.com/api/v3")) == "https://ghe.example.com/api/graphql"
+    )
     assert graphql_url(GithubSettings()) == "https://api.github.com/graphql"
 
 
@@ -149,8 +162,9 @@ def test_an_outage_on_the_token_list_is_not_reported_as_a_refused_token(github, 
     not clear must say what happened instead."""
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_PLAINTOKENFAKE000000000000000000000000")
     write_config(github, plain_token=True, orgs=["acme-beta"])
-    github.fault("GET", r"/orgs/acme-beta/personal-access-tokens", 503, {"message": "unavailable"}, times=5,
-                 Retry_After="0")
+    github.fault(
+        "GET", r"/orgs/acme-beta/personal-access-tokens", 503, {"message": "unavailable"}, times=5, Retry_After="0"
+    )
     result = nhi("scan", "--format", "json")
     assert result.code == 0, result.err
     (scope,) = db_rows("SELECT status, gaps FROM scope_result WHERE scope = 'acme-beta'")

@@ -1,4 +1,5 @@
 """Fixtures for the MCP connector tests; the helpers live in mcp_helpers.py."""
+
 from __future__ import annotations
 
 import sys

@@ -2,13 +2,13 @@
 real, an nhi.yaml pointing at it, the inventory as a user would query it, and the search of
 every output for planted secrets. (A module of its own: ``conftest`` is a name every test
 folder uses.)"""
+
 from __future__ import annotations
 
 import json
 import shutil
 import sqlite3
 from pathlib import Path
-
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -41,8 +41,10 @@ def copy_tree(source: Path, dest: Path) -> Path:
 def write_config(tmp_path: Path, **mcp) -> Path:
     import yaml
 
-    settings = {k: ([str(p) for p in v] if isinstance(v, list) else str(v) if isinstance(v, Path) else v)
-                for k, v in mcp.items()}
+    settings = {
+        k: ([str(p) for p in v] if isinstance(v, list) else str(v) if isinstance(v, Path) else v)
+        for k, v in mcp.items()
+    }
     path = tmp_path / "nhi.yaml"
     path.write_text(yaml.safe_dump({"version": 1, "providers": {"mcp": settings}}))
     return path
@@ -72,8 +74,8 @@ class Inventory:
         row = rows[0]
         row["attrs"] = json.loads(row["attrs"])
         row["locations"] = self.rows(
-            "SELECT location, context FROM v_credential_locations WHERE credential_id = ? ORDER BY location",
-            row["id"])
+            "SELECT location, context FROM v_credential_locations WHERE credential_id = ? ORDER BY location", row["id"]
+        )
         return row
 
     def close(self):
@@ -91,10 +93,10 @@ def exposed_pieces(value: str, hint: str | None) -> list[str]:
         if not value.endswith(tail):
             tail = ""
         assert len(head) <= 20 and len(tail) <= 8, "a hint shows more of a secret than a provider hint does"
-    middle = value[len(head):len(value) - len(tail)] if tail else value[len(head):]
+    middle = value[len(head) : len(value) - len(tail)] if tail else value[len(head) :]
     pieces = [value]
     for start in range(0, max(1, len(middle) - 11), 3):
-        piece = middle[start:start + 12]
+        piece = middle[start : start + 12]
         if len(piece) == 12 and not all(c in "0123456789abcdef" for c in piece.lower()):
             pieces.append(piece)
     return pieces
@@ -102,8 +104,9 @@ def exposed_pieces(value: str, hint: str | None) -> list[str]:
 
 def assert_nowhere(secrets: dict[str, str | None], *texts: str | bytes, db_dir: Path | None = None) -> None:
     """No planted secret (nor a distinctive piece of it) in any output or database file."""
-    blobs: list[tuple[str, bytes]] = [(f"output {i}", t.encode() if isinstance(t, str) else t)
-                                      for i, t in enumerate(texts)]
+    blobs: list[tuple[str, bytes]] = [
+        (f"output {i}", t.encode() if isinstance(t, str) else t) for i, t in enumerate(texts)
+    ]
     if db_dir is not None:
         for path in sorted(db_dir.glob("*.db*")):
             blobs.append((path.name, path.read_bytes()))

@@ -1,4 +1,5 @@
 """A file that cannot be read or parsed is reported on its own and the scan goes on."""
+
 from __future__ import annotations
 
 import json
@@ -79,13 +80,13 @@ def test_jsonc_comments_and_trailing_commas_parse(nhi, tmp_path, inventory):
     home = tmp_path / "home"
     path = home / ".config/Code/User/mcp.json"
     path.parent.mkdir(parents=True)
-    path.write_text('''// user profile MCP servers
+    path.write_text("""// user profile MCP servers
 {
   "servers": {
     /* a comment holding "quotes", // and /* */
     "docs": {"type": "http", "url": "https://docs.example.com/mcp//x", "headers": {"X-Note": "a,}/*b*/"},},
   },
-}''')
+}""")
     write_config(tmp_path, home=home)
     assert nhi("scan").code == 0
     attrs = json.loads(inventory().rows("SELECT attrs FROM v_identities")[0]["attrs"])

@@ -1,4 +1,5 @@
 """The demo: a developer's home with the rogue agent ops-copilot's keys pasted into configs."""
+
 from __future__ import annotations
 
 import planted
@@ -15,7 +16,9 @@ def test_demo_finds_ops_copilot_keys_by_their_provider_hints(nhi, tmp_path, inve
     openai = inv.credential_for(planted.DEMO_OPENAI)
     assert openai["hint"] == "sk-proj-NWd...A1b2"
     assert [loc["location"] for loc in openai["locations"]] == [  # the same key in two clients: one credential
-        "~/.cursor/mcp.json#ops-notes", "~/Library/Application Support/Claude/claude_desktop_config.json#ops-copilot"]
+        "~/.cursor/mcp.json#ops-notes",
+        "~/Library/Application Support/Claude/claude_desktop_config.json#ops-copilot",
+    ]
     assert inv.credential_for(planted.DEMO_ANTHROPIC)["hint"] == "sk-ant-api03-NWd...xQAA"
     assert inv.credential_for(planted.DEMO_GITHUB)["hint"] == "nWopsC01"
     slack = inv.credential_for(planted.DEMO_SLACK)
@@ -35,17 +38,22 @@ def test_demo_finds_ops_copilot_keys_by_their_provider_hints(nhi, tmp_path, inve
 def test_demo_findings_from_the_mcp_rules(nhi, tmp_path, inventory):
     assert nhi("scan", "--demo", "--provider", "mcp").code == 0
     inv = inventory()
-    rows = inv.rows("SELECT rule_id, resource_id, reason FROM finding WHERE status = 'open' AND (rule_id LIKE 'mcp_%' "
-                    "OR rule_id = 'credential_shared_across_locations') ORDER BY rule_id, resource_id")
+    rows = inv.rows(
+        "SELECT rule_id, resource_id, reason FROM finding WHERE status = 'open' AND (rule_id LIKE 'mcp_%' "
+        "OR rule_id = 'credential_shared_across_locations') ORDER BY rule_id, resource_id"
+    )
     by_rule: dict[str, list[str]] = {}
     for row in rows:
         by_rule.setdefault(row["rule_id"], []).append(row["reason"])
     assert by_rule["mcp_secret_in_repository_config"] == [
         # the file relative to its repository and the line the token is on (see the fixture)
-        "Secret xoxb...MRz5 (slack_token) is written into the repository MCP config .mcp.json at line 10."]
+        "Secret xoxb...MRz5 (slack_token) is written into the repository MCP config .mcp.json at line 10."
+    ]
     # NHI9: the OpenAI key sits in Claude Desktop's and Cursor's configs (the provider-neutral rule)
-    assert "Credential sk-proj-NWd...A1b2 of ops-copilot is present in 2 files." in by_rule[
-        "credential_shared_across_locations"]
+    assert (
+        "Credential sk-proj-NWd...A1b2 of ops-copilot is present in 2 files."
+        in by_rule["credential_shared_across_locations"]
+    )
     copilot = [r for r in by_rule["mcp_plaintext_secret_in_user_config"] if "ops-copilot" in r]
     assert copilot and "holds 4 plaintext secret(s)" in copilot[0]
     assert not any("northwind-api/.vscode" in r["resource_id"] for r in rows)  # ${input:...} is the clean way

@@ -1,4 +1,5 @@
 """Finding the per-user configs: default home, platform config folders, symlinks, machines."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,10 @@ def test_default_home_and_xdg_config_home(nhi, tmp_path, monkeypatch, inventory)
     (tmp_path / "nhi.yaml").write_text("version: 1\nproviders:\n  mcp: {}\n")
     assert nhi("scan").code == 0
     ids = {r["id"] for r in inventory().rows("SELECT id FROM v_identities")}
-    assert ids == {"mcp:~/.config/Claude/claude_desktop_config.json#in-home",
-                   f"mcp:{xdg.as_posix()}/Claude/claude_desktop_config.json#in-xdg"}
+    assert ids == {
+        "mcp:~/.config/Claude/claude_desktop_config.json#in-home",
+        f"mcp:{xdg.as_posix()}/Claude/claude_desktop_config.json#in-xdg",
+    }
 
 
 def test_a_symlinked_config_is_read_under_its_own_name(nhi, tmp_path, inventory):

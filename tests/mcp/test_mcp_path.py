@@ -1,4 +1,5 @@
 """`nhi scan --mcp-path`: CI scans a checkout's committed MCP configs, nothing else."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,10 @@ def test_mcp_path_on_a_repository_scans_its_project_configs(nhi, tmp_path, tree,
     assert [s["scope"] for s in scopes] == [repo.as_posix()]  # the machine's home is not read
     assert scopes[0]["api_calls"] == {"directory_walk": 1, "files_read": 3, "git": 1}
     inv = inventory()
-    rows = inv.rows("SELECT id, json_extract(attrs, '$.client') AS client, json_extract(attrs, '$.committed') AS c "
-                    "FROM v_identities ORDER BY id")
+    rows = inv.rows(
+        "SELECT id, json_extract(attrs, '$.client') AS client, json_extract(attrs, '$.committed') AS c "
+        "FROM v_identities ORDER BY id"
+    )
     assert {r["client"] for r in rows} == {"claude_code", "cursor", "vscode"}
     assert all(r["c"] == 1 for r in rows)  # project configs inside a git work tree
     assert inv.credential_for(planted.GITLAB)["attrs"]["committed"] is True
@@ -50,14 +53,18 @@ def test_mcp_path_that_does_not_exist_is_a_usage_error(nhi, tmp_path):
 def test_claude_code_projects_listed_in_claude_json_are_read(nhi, tmp_path, inventory):
     home, project = tmp_path / "home", tmp_path / "work/robot-arm"
     project.mkdir(parents=True)
-    (project / ".mcp.json").write_text('{"mcpServers": {"gitlab": {"type": "http", "url": "https://g.example/mcp",'
-                                       ' "headers": {"PRIVATE-TOKEN": "%s"}}}}' % planted.GITLAB)
+    (project / ".mcp.json").write_text(
+        '{"mcpServers": {"gitlab": {"type": "http", "url": "https://g.example/mcp",'
+        ' "headers": {"PRIVATE-TOKEN": "%s"}}}}' % planted.GITLAB
+    )
     home.mkdir()
     (home / ".claude.json").write_text(json.dumps({"projects": {str(project): {"mcpServers": {}}}}))
     write_config(tmp_path, home=home)
     assert nhi("scan").code == 0
     cred = inventory().credential_for(planted.GITLAB)
-    assert cred["locations"] == [{"location": f"{project.as_posix()}/.mcp.json#gitlab", "context": "headers PRIVATE-TOKEN"}]
+    assert cred["locations"] == [
+        {"location": f"{project.as_posix()}/.mcp.json#gitlab", "context": "headers PRIVATE-TOKEN"}
+    ]
 
 
 def test_a_configured_path_that_is_gone_is_a_failed_scope(nhi, tmp_path, tree):
@@ -77,12 +84,21 @@ def test_git_status_of_project_configs(nhi, tmp_path, tree, inventory):
     (repo / "tools/.mcp.json").write_text('{"mcpServers": {"new": {"command": "x"}}}')  # not added yet
     assert nhi("scan", "--mcp-path", str(repo)).code == 0
     inv = inventory()
-    status = {r["id"].split(repo.as_posix(), 1)[1]: (r["s"], r["c"]) for r in inv.rows(
-        "SELECT id, json_extract(attrs, '$.git_status') AS s, json_extract(attrs, '$.committed') AS c FROM v_identities")}
+    status = {
+        r["id"].split(repo.as_posix(), 1)[1]: (r["s"], r["c"])
+        for r in inv.rows(
+            "SELECT id, json_extract(attrs, '$.git_status') AS s, json_extract(attrs, '$.committed') AS c FROM v_identities"
+        )
+    }
     assert status["/.mcp.json#gitlab"] == ("tracked", 1)
     assert status["/.cursor/mcp.json#assistant"] == ("ignored", 0)
     assert status["/tools/.mcp.json#new"] == ("untracked", 1)
     # one finding per secret per file: "<credential id>@<file relative to the repository root>"
-    rule = {r["resource_id"] for r in inv.rows("SELECT resource_id FROM finding WHERE rule_id = 'mcp_secret_in_repository_config'")}
+    rule = {
+        r["resource_id"]
+        for r in inv.rows("SELECT resource_id FROM finding WHERE rule_id = 'mcp_secret_in_repository_config'")
+    }
     assert inv.credential_for(planted.GITLAB)["id"] + "@.mcp.json" in rule
-    assert not any(r.startswith(inv.credential_for(planted.SHARED_OPENAI)["id"]) for r in rule)  # only in an ignored file here
+    assert not any(
+        r.startswith(inv.credential_for(planted.SHARED_OPENAI)["id"]) for r in rule
+    )  # only in an ignored file here

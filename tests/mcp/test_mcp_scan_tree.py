@@ -1,5 +1,6 @@
 """Scanning a tree of real-format MCP configs for every client: every planted secret is found
 (type and place), none is stored or printed, placeholders stay references."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -15,12 +16,24 @@ def scanned(tmp_path_factory):
     followed by every read command a user would run, with their output kept."""
     base = tmp_path_factory.mktemp("mcp-tree")
     tree = copy_tree(FIXTURES / "mcp", base / "tree")
-    where = ["--db", str(base / "nhi.db"), "--config", str(write_config(base, home=tree / "home", paths=[tree / "repo"]))]
+    where = [
+        "--db",
+        str(base / "nhi.db"),
+        "--config",
+        str(write_config(base, home=tree / "home", paths=[tree / "repo"])),
+    ]
     outputs = []
-    for args in (["scan"], ["scan", "-f", "json", "-v"], ["inventory", "list", "-f", "json"],
-                 ["inventory", "list", "--what", "credentials", "-f", "json"],
-                 ["inventory", "list", "--what", "credentials"], ["findings", "list", "-f", "json"],
-                 ["report", "-f", "markdown"], ["report", "-f", "json"], ["report", "-f", "sarif"]):
+    for args in (
+        ["scan"],
+        ["scan", "-f", "json", "-v"],
+        ["inventory", "list", "-f", "json"],
+        ["inventory", "list", "--what", "credentials", "-f", "json"],
+        ["inventory", "list", "--what", "credentials"],
+        ["findings", "list", "-f", "json"],
+        ["report", "-f", "markdown"],
+        ["report", "-f", "json"],
+        ["report", "-f", "sarif"],
+    ):
         result = invoke(*args, *where)
         assert result.code in (0, 1), (args, result.err)
         outputs += [result.out, result.err]
@@ -31,7 +44,7 @@ def scanned(tmp_path_factory):
 
 def _display(tree, rel: str) -> str:
     if rel.startswith("home/"):
-        return "~/" + rel[len("home/"):]
+        return "~/" + rel[len("home/") :]
     return (tree / rel).as_posix()
 
 
@@ -77,8 +90,9 @@ def test_placeholders_are_references_not_secrets(scanned):
     repo = (scanned.tree / "repo").as_posix()
     github = inv.identity(f"mcp:{repo}/.vscode/mcp.json#github")["attrs"]
     assert github["plaintext_secrets"] == 0 and github["transport"] == "http"
-    assert github["references"] == [{"field": "headers Authorization", "ref": "input:github_pat", "kind": "input",
-                                     "password_prompt": True}]
+    assert github["references"] == [
+        {"field": "headers Authorization", "ref": "input:github_pat", "kind": "input", "password_prompt": True}
+    ]
     fetch = inv.identity(f"mcp:{repo}/.vscode/mcp.json#fetch")["attrs"]
     assert fetch["plaintext_secrets"] == 0 and fetch["references"][0]["ref"] == "env:GITHUB_TOKEN"
     docker = inv.identity(f"mcp:{repo}/.mcp.json#github")["attrs"]
@@ -90,8 +104,12 @@ def test_placeholders_are_references_not_secrets(scanned):
     # a pasted key as the ${VAR:-default} of a reference is a leak; the reference is still recorded
     writer = inv.identity("mcp:~/Library/Application Support/Claude/claude_desktop_config.json#writer")["attrs"]
     assert writer["plaintext_secrets"] == 1 and {r["ref"] for r in writer["references"]} == {
-        "OPENAI_API_KEY", "LINEAR_API_KEY"}
-    clean = {r["id"] for r in inv.rows("SELECT id FROM v_identities WHERE json_extract(attrs, '$.plaintext_secrets') = 0")}
+        "OPENAI_API_KEY",
+        "LINEAR_API_KEY",
+    }
+    clean = {
+        r["id"] for r in inv.rows("SELECT id FROM v_identities WHERE json_extract(attrs, '$.plaintext_secrets') = 0")
+    }
     assert "mcp:~/AppData/Roaming/Claude/claude_desktop_config.json#notes" in clean
     assert "mcp:~/.config/Code/User/mcp.json#memory" in clean
 
@@ -100,7 +118,11 @@ def test_identity_attributes_per_client_and_scope(scanned):
     inv = scanned.inv
     repo = (scanned.tree / "repo").as_posix()
     local = inv.identity("mcp:~/.claude.json#/work/projects/robot-arm::llm-gateway")["attrs"]
-    assert (local["client"], local["config_scope"], local["project"]) == ("claude_code", "local", "/work/projects/robot-arm")
+    assert (local["client"], local["config_scope"], local["project"]) == (
+        "claude_code",
+        "local",
+        "/work/projects/robot-arm",
+    )
     assert local["url"] == "https://llm-gw.northwind.example/mcp" and local["header_names"] == ["Authorization"]
     user = inv.identity("mcp:~/.claude.json#anthropic-admin")["attrs"]
     assert (user["config_scope"], user["transport"], user["package"]) == ("user", "stdio", "anthropic-admin-mcp")
@@ -118,7 +140,10 @@ def test_identity_attributes_per_client_and_scope(scanned):
     assert clients == {"claude_desktop", "claude_code", "cursor", "vscode", "windsurf", "gemini_cli"}
     gemini = inv.identity("mcp:~/.gemini/settings.json#search")["attrs"]
     assert (gemini["transport"], gemini["url"], gemini["plaintext_secrets"]) == (
-        "http", "https://search.northwind.example/mcp", 0)
+        "http",
+        "https://search.northwind.example/mcp",
+        0,
+    )
 
 
 def test_same_secret_in_two_configs_is_one_credential_with_two_locations(nhi, tmp_path, tree, inventory):
@@ -127,8 +152,9 @@ def test_same_secret_in_two_configs_is_one_credential_with_two_locations(nhi, tm
     assert nhi("scan").code == 0  # and a second scan keeps it that way
     inv = inventory()
     cred = inv.credential_for(planted.SHARED_OPENAI)
-    assert [loc["location"] for loc in cred["locations"]] == sorted([
-        f"{(tree / 'repo').as_posix()}/.cursor/mcp.json#assistant", "~/.cursor/mcp.json#assistant"])
+    assert [loc["location"] for loc in cred["locations"]] == sorted(
+        [f"{(tree / 'repo').as_posix()}/.cursor/mcp.json#assistant", "~/.cursor/mcp.json#assistant"]
+    )
     assert inv.rows("SELECT COUNT(*) AS n FROM v_credentials WHERE hint = 'sk-proj-SHR...Sh4R'")[0]["n"] == 1
     removed = inv.rows("SELECT COUNT(*) AS n FROM identity WHERE removed_at IS NOT NULL")[0]["n"]
     assert removed == 0

@@ -2,6 +2,7 @@
 promises (slim base, non-root, `nhi` entrypoint, the inventory in a volume); built and
 smoke-tested only where a container engine answers (none does on this project's CI machine).
 The Action's shell script is linted by shellcheck."""
+
 from __future__ import annotations
 
 import shutil
@@ -34,8 +35,9 @@ def _instructions() -> list[tuple[str, str]]:
 
 
 def test_dockerfile_passes_hadolint():
-    done = subprocess.run([_tool("hadolint"), "--no-color", str(REPO / "Dockerfile")], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [_tool("hadolint"), "--no-color", str(REPO / "Dockerfile")], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -48,8 +50,8 @@ def test_final_image_is_slim_non_root_with_nhi_as_entrypoint_and_the_inventory_i
     assert users and users[-1].split(":")[0] not in ("root", "0")
     last_user = max(i for i, (word, _) in enumerate(stage) if word == "USER")
     assert all(word != "RUN" for word, _ in stage[last_user:]), "a RUN after USER would need root"
-    assert ('ENTRYPOINT', '["nhi"]') in stage
-    assert ('VOLUME', '["/data"]') in stage
+    assert ("ENTRYPOINT", '["nhi"]') in stage
+    assert ("VOLUME", '["/data"]') in stage
     env = " ".join(args for word, args in stage if word == "ENV")
     assert "NHI_DB=/data/nhi.db" in env
     for word, args in steps:  # every COPY from the build context names something in the repository
@@ -61,8 +63,9 @@ def test_final_image_is_slim_non_root_with_nhi_as_entrypoint_and_the_inventory_i
 
 
 def test_action_script_passes_shellcheck():
-    done = subprocess.run([_tool("shellcheck"), str(REPO / "action" / "scan.sh")], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [_tool("shellcheck"), str(REPO / "action" / "scan.sh")], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -80,9 +83,15 @@ def test_image_builds_and_runs_the_demo_as_a_non_root_user(tmp_path):
     if engine is None:
         pytest.skip("no container engine answers here (docker info fails): the image is linted, not built")
     subprocess.run([engine, "build", "-t", "nhi-test", str(REPO)], check=True, timeout=1800)
-    who = subprocess.run([engine, "run", "--rm", "--entrypoint", "id", "nhi-test", "-u"], capture_output=True,
-                         text=True, check=True, timeout=300)
+    who = subprocess.run(
+        [engine, "run", "--rm", "--entrypoint", "id", "nhi-test", "-u"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     assert who.stdout.strip() != "0"
-    demo = subprocess.run([engine, "run", "--rm", "nhi-test", "scan", "--demo", "-q"], capture_output=True,
-                          text=True, timeout=600)
+    demo = subprocess.run(
+        [engine, "run", "--rm", "nhi-test", "scan", "--demo", "-q"], capture_output=True, text=True, timeout=600
+    )
     assert demo.returncode == 0, demo.stderr

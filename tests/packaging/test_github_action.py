@@ -8,6 +8,7 @@ records ``uses:`` steps with their rendered ``with:`` instead of running them (s
 cache and the SARIF upload are GitHub's own actions). Two runs share the inventory file, as the
 cache step would restore it.
 """
+
 from __future__ import annotations
 
 import json
@@ -97,10 +98,17 @@ class Runner:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("NHI_", "AWS_PROFILE"))}
             env.update({k: self.render(v) for k, v in step.get("env", {}).items()})
             env.update(PATH=self.path, GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(self.summary))
-            done = subprocess.run([step["shell"], "-e", "-c", self.render(step["run"])], cwd=self.work, env=env,
-                                  capture_output=True, text=True, timeout=600)
+            done = subprocess.run(
+                [step["shell"], "-e", "-c", self.render(step["run"])],
+                cwd=self.work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             self.steps[step.get("id", f"step{len(self.steps)}")] = dict(
-                line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+                line.split("=", 1) for line in output.read_text().splitlines() if "=" in line
+            )
             code = done.returncode
             if code != 0:
                 return code
@@ -116,15 +124,20 @@ def test_action_steps_scan_the_demo_upload_sarif_write_the_summary_and_gate(tmp_
     assert first.steps["scan"]["exit-code"] == "1"
     uses = dict(first.used)
     assert uses["actions/setup-python@v5"] == {"python-version": "3.12"}
-    assert uses["actions/cache@v4"] == {"path": "nhi.db", "key": "nhi-inventory-northwind/infra-42",
-                                        "restore-keys": "nhi-inventory-northwind/infra-"}
+    assert uses["actions/cache@v4"] == {
+        "path": "nhi.db",
+        "key": "nhi-inventory-northwind/infra-42",
+        "restore-keys": "nhi-inventory-northwind/infra-",
+    }
     assert uses["github/codeql-action/upload-sarif@v3"] == {"sarif_file": "nhi.sarif", "category": "nhi"}
     summary = first.summary.read_text()
     assert summary.startswith("#") and "ops-copilot" in summary
 
     # The next run restores the same inventory: with new-only nothing is new, the gate passes.
-    second = Runner(tmp_path, {"args": "--demo", "new-only": "true", "secret-salt": "action-test-salt-0123456789",
-                               "upload-sarif": "false"})
+    second = Runner(
+        tmp_path,
+        {"args": "--demo", "new-only": "true", "secret-salt": "action-test-salt-0123456789", "upload-sarif": "false"},
+    )
     assert second.run() == 0
     assert second.steps["scan"]["exit-code"] == "0"
     assert "github/codeql-action/upload-sarif@v3" not in dict(second.used)

@@ -1,4 +1,5 @@
 """Every install line in the README names the distribution and extras pyproject.toml defines."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,9 @@ def test_readme_install_lines_name_the_real_distribution_and_extras():
     lines = re.findall(r"pipx? install ((?:-\S+ )*)'?([A-Za-z0-9_.-]+)(?:\[([a-z,]+)\])?'?", readme)
     assert len(lines) >= 3
     for options, dist, wanted in lines:
-        if dist in (".", "-e") or {"-r", "--requirement", "--require-hashes", "-e"} & set(options.replace("`", " ").split()):
+        if dist in (".", "-e") or {"-r", "--requirement", "--require-hashes", "-e"} & set(
+            options.replace("`", " ").split()
+        ):
             continue  # the source checkout or a lock file, not the published distribution
         assert dist == name, f"README installs {dist!r}, the distribution is {name!r}"
         assert set(filter(None, wanted.split(","))) <= extras, wanted

@@ -9,6 +9,7 @@ Installs are offline-friendly: the fresh virtualenv installs with ``--no-index``
 wheelhouse (NHI_WHEELHOUSE, default ~/.cache/nhi-test-wheelhouse). Only when the wheelhouse
 lacks a dependency does pip download it once, through the ordinary index, into the wheelhouse.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,16 +25,28 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 # What a source distribution would not carry either: environments, caches, local inventories.
-NOT_SOURCES = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", "*.db",
-                                     "*.db-*", ".pytest_cache", "tests", "benchmarks", "reference")
+NOT_SOURCES = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.db",
+    "*.db-*",
+    ".pytest_cache",
+    "tests",
+    "benchmarks",
+    "reference",
+)
 
 
 def _run(*args, cwd=None, env=None, check=True, timeout=900) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} exited {result.returncode}:\n"
-                             f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise AssertionError(
+            f"{' '.join(map(str, args))} exited {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return result
 
 
@@ -64,18 +77,19 @@ def _fresh_venv(root: Path) -> Path:
 
 def _install(bin_dir: Path, wheelhouse: Path, requirement: str) -> None:
     """Install offline from the wheelhouse; fill it from the index only if it lacks something."""
-    offline = (bin_dir / "python", "-m", "pip", "install", "-q", "--no-index", "--find-links", wheelhouse,
-               requirement)
+    offline = (bin_dir / "python", "-m", "pip", "install", "-q", "--no-index", "--find-links", wheelhouse, requirement)
     if _run(*offline, check=False).returncode != 0:
-        _run(sys.executable, "-m", "pip", "download", "-q", "-d", wheelhouse, "--find-links", wheelhouse,
-             requirement)
+        _run(sys.executable, "-m", "pip", "download", "-q", "-d", wheelhouse, "--find-links", wheelhouse, requirement)
         _run(*offline)
 
 
 def _user_env(home: Path) -> dict[str, str]:
     """A user's environment: no variable pointing back at the checkout or the test venv."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("NHI_", "PYTHON", "VIRTUAL_ENV", "AWS_", "GOOGLE_", "AZURE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NHI_", "PYTHON", "VIRTUAL_ENV", "AWS_", "GOOGLE_", "AZURE_"))
+    }
     env.update(HOME=str(home), NO_COLOR="1", COLUMNS="200", NHI_SECRET_SALT="wheel-test-salt-0123456789")
     return env
 
@@ -85,7 +99,7 @@ def installed(tmp_path_factory, wheel, wheelhouse):
     root = tmp_path_factory.mktemp("fresh-user")
     shutil.copy(wheel, wheelhouse / wheel.name)  # our wheel next to its dependencies
     bin_dir = _fresh_venv(root / "venv")
-    _install(bin_dir, wheelhouse, f"nhi-cli==0.1.0")
+    _install(bin_dir, wheelhouse, "nhi-cli==0.1.0")
     work = root / "work"
     work.mkdir()
     return bin_dir, work, _user_env(root)
@@ -95,8 +109,13 @@ def test_base_install_scans_mcp_configs_and_names_the_missing_extras(installed, 
     bin_dir, work, env = installed
     nhi = bin_dir / "nhi"
     # The cloud SDKs are extras: the base install has none of them.
-    probe = _run(bin_dir / "python", "-c", "import importlib.util as u; print([m for m in "
-                 "('boto3', 'azure', 'grpc', 'moto') if u.find_spec(m)])", cwd=work, env=env)
+    probe = _run(
+        bin_dir / "python",
+        "-c",
+        "import importlib.util as u; print([m for m in ('boto3', 'azure', 'grpc', 'moto') if u.find_spec(m)])",
+        cwd=work,
+        env=env,
+    )
     assert probe.stdout.strip() == "[]"
     # It is the installed copy that runs, not the checkout.
     where = _run(bin_dir / "python", "-c", "import nhi_cli; print(nhi_cli.__file__)", cwd=work, env=env)
@@ -105,9 +124,13 @@ def test_base_install_scans_mcp_configs_and_names_the_missing_extras(installed, 
     assert _run(nhi, "--help", cwd=work, env=env).returncode == 0
 
     # An MCP config with a planted token: found with no cloud SDK installed.
-    (work / ".mcp.json").write_text('{"mcpServers": {"gh": {"command": "npx", "env": '
-                                    '{"GITHUB_TOKEN": "ghp_' + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8" + '"}}}}\n')
-    mcp = _run(nhi, "--db", "mcp.db", "scan", "--mcp-path", ".mcp.json", "--format", "json", cwd=work, env=env, check=False)
+    (work / ".mcp.json").write_text(
+        '{"mcpServers": {"gh": {"command": "npx", "env": '
+        '{"GITHUB_TOKEN": "ghp_' + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8" + '"}}}}\n'
+    )
+    mcp = _run(
+        nhi, "--db", "mcp.db", "scan", "--mcp-path", ".mcp.json", "--format", "json", cwd=work, env=env, check=False
+    )
     assert mcp.returncode == 0, mcp.stderr
     assert "mcp_" in mcp.stdout and "Traceback" not in mcp.stderr
 
@@ -116,7 +139,8 @@ def test_base_install_scans_mcp_configs_and_names_the_missing_extras(installed, 
     assert aws.returncode == 4
     assert aws.stderr.strip().splitlines() == [
         "nhi: error: the aws provider needs the boto3 package, which is not installed: "
-        "pip install 'nhi-cli[aws]' (or 'nhi-cli[all]')"]
+        "pip install 'nhi-cli[aws]' (or 'nhi-cli[all]')"
+    ]
 
     demo = _run(nhi, "--db", "demo.db", "scan", "--demo", cwd=work, env=env, check=False)
     assert demo.returncode == 4

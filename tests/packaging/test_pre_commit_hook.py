@@ -7,6 +7,7 @@ offline-friendly like the wheel test's: pip reads the same wheelhouse (NHI_WHEEL
 ~/.cache/nhi-test-wheelhouse) with --no-index once it holds every dependency; only a missing one
 is downloaded into it, once, through the ordinary index.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,13 +22,25 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
-SOURCES = ("pyproject.toml", "setup.py", "README.md", ".pre-commit-hooks.yaml", "nhi_cli", "connectors",
-           "fixtures/demo")
+SOURCES = (
+    "pyproject.toml",
+    "setup.py",
+    "README.md",
+    ".pre-commit-hooks.yaml",
+    "nhi_cli",
+    "connectors",
+    "fixtures/demo",
+)
 
 
 def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=cwd, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,22 +66,48 @@ def wheelhouse(hook_repo) -> Path:
     house = Path(os.environ.get("NHI_WHEELHOUSE") or Path.home() / ".cache" / "nhi-test-wheelhouse")
     house.mkdir(parents=True, exist_ok=True)
     wanted = [str(hook_repo), "setuptools>=68", "wheel"]
-    offline = [sys.executable, "-m", "pip", "download", "-q", "--no-index", "--find-links", str(house), "-d",
-               str(house), *wanted]
+    offline = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "-q",
+        "--no-index",
+        "--find-links",
+        str(house),
+        "-d",
+        str(house),
+        *wanted,
+    ]
     if subprocess.run(offline, capture_output=True, timeout=600).returncode != 0:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--find-links", str(house), "-d", str(house),
-                        *wanted], check=True, capture_output=True, timeout=900)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--find-links", str(house), "-d", str(house), *wanted],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
     return house
 
 
 def _pre_commit(work: Path, hook_repo: Path, house: Path, home: Path, *files: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NHI_", "PIP_", "VIRTUAL_ENV"))}
-    env.update(PRE_COMMIT_HOME=str(home), PIP_NO_INDEX="1", PIP_FIND_LINKS=str(house), NO_COLOR="1",
-               NHI_SECRET_SALT="pre-commit-test-salt-0123456789")
+    env.update(
+        PRE_COMMIT_HOME=str(home),
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=str(house),
+        NO_COLOR="1",
+        NHI_SECRET_SALT="pre-commit-test-salt-0123456789",
+    )
     tool = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which("pre-commit")
     assert tool, "pre-commit is not installed (pip install -e '.[test]')"
-    return subprocess.run([tool, "try-repo", str(hook_repo), "nhi-mcp-secrets", "--files", *files], cwd=work,
-                          env=env, capture_output=True, text=True, timeout=1200)
+    return subprocess.run(
+        [tool, "try-repo", str(hook_repo), "nhi-mcp-secrets", "--files", *files],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
 
 
 def test_the_hook_stops_a_planted_token_with_file_and_line_and_leaves_no_inventory(tmp_path, hook_repo, wheelhouse):
@@ -77,9 +116,11 @@ def test_the_hook_stops_a_planted_token_with_file_and_line_and_leaves_no_invento
     (work / "README.md").write_text("a project\n")
     (work / ".mcp.json").write_text(
         '{\n  "mcpServers": {\n    "github": {\n      "command": "npx",\n'
-        f'      "env": {{"GITHUB_PERSONAL_ACCESS_TOKEN": "{TOKEN}"}}\n    }}\n  }}\n}}\n')
+        f'      "env": {{"GITHUB_PERSONAL_ACCESS_TOKEN": "{TOKEN}"}}\n    }}\n  }}\n}}\n'
+    )
     (work / ".cursor" / "mcp.json").write_text(
-        '{"mcpServers": {"github": {"command": "npx", "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GH_TOKEN}"}}}}\n')
+        '{"mcpServers": {"github": {"command": "npx", "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GH_TOKEN}"}}}}\n'
+    )
     _git(work, "init", "-q")
     _git(work, "add", "-A")
     home = tmp_path / "pre-commit-home"

@@ -1,4 +1,5 @@
 """Fixtures for report tests: seeded inventories (Northwind, and Northwind with hostile names)."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,6 @@ from importlib import resources
 
 import jsonschema
 import pytest
-
 from report_estate import add_revocation, seed
 
 

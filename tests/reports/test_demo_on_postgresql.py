@@ -2,6 +2,7 @@
 findings, agents and report, compared as JSON. The two scans are separate runs, so what
 differs by nature is set aside first: clocks, durations and API-call counts (a busy machine
 makes an SDK retry), and the temporary home directory the MCP demo scans."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,17 @@ import re
 
 import pytest
 
-VOLATILE = {"first_seen", "last_seen", "started_at", "finished_at", "generated_at", "duration_ms", "resolved_at",
-            "api_calls", "api_call_total"}
+VOLATILE = {
+    "first_seen",
+    "last_seen",
+    "started_at",
+    "finished_at",
+    "generated_at",
+    "duration_ms",
+    "resolved_at",
+    "api_calls",
+    "api_call_total",
+}
 TEMP_HOME = re.compile(r"/tmp/nhi-demo-mcp-[^/\s\"']+")
 
 

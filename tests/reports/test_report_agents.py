@@ -1,4 +1,5 @@
 """The agents section: from the agents module's tables, with their scorecards."""
+
 from __future__ import annotations
 
 from report_estate import HOSTILE_NAME
@@ -19,4 +20,3 @@ def test_agents_come_from_the_agents_module_with_their_scorecard(hostile):
     assert ops["identities"] == ["aws:ops-copilot"] and ops["worst_severity"] == "critical"
     assert set(ops["scorecard"]) == {"scoped", "delegated", "auditable", "revocable"} and not ops["scorecard"]["scoped"]
     assert HOSTILE_NAME in agents  # tagged as an agent by its (hostile) tag value
-

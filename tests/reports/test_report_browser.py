@@ -3,6 +3,7 @@
 The page's Content-Security-Policy would block scripts on its own, so the test also loads a
 copy with the CSP removed: escaping alone must keep every payload inert.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,22 +13,32 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from report_estate import HOSTILE_NAME
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+)
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"),
+]
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
-                          timeout=120, check=True)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=120, check=True
+    )
 
 
 class Elements(HTMLParser):
@@ -62,8 +73,18 @@ def test_hostile_html_report_runs_nothing_and_renders_its_sections(nhi, hostile,
         assert parsed.title == "NHI audit report: scan 2"  # the <script>document.title=...</script> never ran
         assert "data-pwned" not in parsed.attrs and "onerror" not in parsed.attrs and "onload" not in parsed.attrs
         assert "img" not in parsed.tags and "script" not in parsed.tags and "b" not in parsed.tags
-        for section in ("headline", "summary", "owasp", "charts", "findings", "agents", "coverage",
-                        "suppressions", "revocations", "rules"):
+        for section in (
+            "headline",
+            "summary",
+            "owasp",
+            "charts",
+            "findings",
+            "agents",
+            "coverage",
+            "suppressions",
+            "revocations",
+            "rules",
+        ):
             assert section in parsed.ids, section
         assert parsed.tags.count("svg") == 2 and parsed.tags.count("rect") >= 5  # both charts drew
         assert HOSTILE_NAME.replace("<", "&lt;").replace(">", "&gt;") in dom  # shown as text

@@ -1,4 +1,5 @@
 """Reports of the real demo estate (`nhi scan --demo`), and `nhi scan --format/--output`."""
+
 from __future__ import annotations
 
 import json

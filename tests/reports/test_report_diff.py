@@ -1,4 +1,5 @@
 """`nhi diff`: appeared, disappeared and changed identities/credentials; new and resolved findings."""
+
 from __future__ import annotations
 
 import json
@@ -14,13 +15,17 @@ def test_diff_defaults_to_previous_and_latest_and_names_changed_attributes(nhi, 
     ids = doc["identities"]
     assert [r["name"] for r in ids["appeared"]] == ["research-assistant"]
     assert [r["name"] for r in ids["disappeared"]] == ["legacy-backup"]
-    assert ids["changed"] == [dict(ids["changed"][0], changes=[{"attribute": "tags.env", "before": "prod", "after": "shared"}])]
+    assert ids["changed"] == [
+        dict(ids["changed"][0], changes=[{"attribute": "tags.env", "before": "prod", "after": "shared"}])
+    ]
     creds = doc["credentials"]
     assert creds["changed"][0]["changes"] == [{"attribute": "status", "before": "active", "after": "inactive"}]
     assert len(creds["disappeared"]) == 1 and not creds["appeared"]
     assert [f["rule_id"] for f in doc["findings"]["new"]] == ["credential_in_local_config"]
     # the owner_departed finding was suppressed in scan 2: hidden, not resolved
-    assert [(f["rule_id"], f["resource_name"]) for f in doc["findings"]["resolved"]] == [("aws_access_key_old", "legacy-backup")]
+    assert [(f["rule_id"], f["resource_name"]) for f in doc["findings"]["resolved"]] == [
+        ("aws_access_key_old", "legacy-backup")
+    ]
     assert doc["summary"]["identities_changed"] == 1 and doc["summary"]["findings_new"] == 1
 
 
@@ -44,8 +49,11 @@ def test_diff_of_the_same_estate_twice_is_empty(nhi, tmp_path):
 
 
 def test_diff_bad_input(nhi, tmp_path, northwind):
-    for args, message in ((("5",), "scan 5 does not exist"), (("2", "1"), "must be older than"),
-                          (("1", "9"), "scan 9 does not exist")):
+    for args, message in (
+        (("5",), "scan 5 does not exist"),
+        (("2", "1"), "must be older than"),
+        (("1", "9"), "scan 9 does not exist"),
+    ):
         result = nhi("diff", *args, "--db", northwind)
         assert result.code == 2 and message in result.err and len(result.err.strip().splitlines()) == 1
     single = tmp_path / "single.db"
@@ -61,7 +69,8 @@ def test_diff_bad_input(nhi, tmp_path, northwind):
 def test_a_finding_suppressed_in_scan_b_is_listed_as_suppressed_not_resolved(nhi, northwind):
     doc = json.loads(nhi("diff", "--db", northwind, "--format", "json").out)
     assert [(f["rule_id"], f["resource_name"]) for f in doc["findings"]["suppressed"]] == [
-        ("owner_departed", "release-bot-deploy")]
+        ("owner_departed", "release-bot-deploy")
+    ]
     assert doc["summary"]["findings_suppressed"] == 1
     markdown = nhi("diff", "--db", northwind, "--format", "markdown").out
     assert "### Suppressed since scan A (still present) (1)" in markdown

@@ -1,7 +1,8 @@
 """Bad input to `nhi report`: one readable line on stderr and the documented exit code."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nhi_cli.model import ScopeResult
 from nhi_cli.store import open_store
@@ -55,9 +56,14 @@ def test_an_empty_scan_still_renders_and_says_so(nhi, tmp_path, report_validator
     import json
 
     store = open_store(tmp_path / "nhi.db")
-    now = datetime(2026, 11, 28, tzinfo=timezone.utc)
-    write_scan(store, started_at=now, finished_at=now, results=[
-        ScopeResult("aws", "123456789012", "denied", error_code="AccessDenied")], batches={})
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    write_scan(
+        store,
+        started_at=now,
+        finished_at=now,
+        results=[ScopeResult("aws", "123456789012", "denied", error_code="AccessDenied")],
+        batches={},
+    )
     store.close()
     result = nhi("report", "--db", tmp_path / "nhi.db", "--format", "json")
     assert result.code == 0 and "recorded no identities or credentials" in result.err

@@ -1,4 +1,5 @@
 """Every report format, rendered through the real CLI from a seeded inventory."""
+
 from __future__ import annotations
 
 import csv
@@ -7,7 +8,6 @@ import json
 import re
 
 import pytest
-
 from report_estate import HOSTILE_NAME, HOSTILE_TAG, fingerprint
 
 FORMATS = ("table", "json", "sarif", "markdown", "csv", "html")
@@ -130,8 +130,18 @@ def test_html_is_self_contained_and_escapes_everything(nhi, hostile, tmp_path):
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)  # nothing fetched
     assert "default-src 'none'" in page and "\u202e" not in page
-    for section in ("headline", "summary", "owasp", "charts", "findings", "agents", "coverage", "suppressions",
-                    "revocations", "rules"):
+    for section in (
+        "headline",
+        "summary",
+        "owasp",
+        "charts",
+        "findings",
+        "agents",
+        "coverage",
+        "suppressions",
+        "revocations",
+        "rules",
+    ):
         assert f'id="{section}"' in page
     assert "NHI10:2025" in page and "Human Use of NHI" in page and "<svg" in page
 

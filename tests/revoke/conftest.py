@@ -5,6 +5,7 @@ user (protected), an admin operator and a read-only operator.
 The CLI is pointed at the server through `providers.aws.endpoint` in nhi.yaml, exactly as a
 user would point it at a proxy, and scans it with the real AWS connector before revoking.
 """
+
 from __future__ import annotations
 
 import io
@@ -20,10 +21,35 @@ import pytest
 
 ACCOUNT = "123456789012"
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-READ_ONLY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
-    "iam:Get*", "iam:List*", "iam:GenerateCredentialReport", "sts:GetCallerIdentity"], "Resource": "*"}]}
-MUTATING_PREFIXES = ("Update", "Put", "Delete", "Attach", "Detach", "Create", "Remove", "Add", "Tag", "Untag",
-                     "Deactivate", "Enable", "Disable", "Set", "Reset", "Upload", "Change")
+READ_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["iam:Get*", "iam:List*", "iam:GenerateCredentialReport", "sts:GetCallerIdentity"],
+            "Resource": "*",
+        }
+    ],
+}
+MUTATING_PREFIXES = (
+    "Update",
+    "Put",
+    "Delete",
+    "Attach",
+    "Detach",
+    "Create",
+    "Remove",
+    "Add",
+    "Tag",
+    "Untag",
+    "Deactivate",
+    "Enable",
+    "Disable",
+    "Set",
+    "Reset",
+    "Upload",
+    "Change",
+)
 
 
 @dataclass
@@ -75,8 +101,10 @@ def moto_server():
             state.holds[op].wait(timeout=120)
         if op in state.faults:  # an injected provider error (e.g. throttling that never clears)
             status, code, message = state.faults[op]
-            body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
-                    f"</Error><RequestId>x</RequestId></ErrorResponse>").encode()
+            body = (
+                f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+                f"</Error><RequestId>x</RequestId></ErrorResponse>"
+            ).encode()
             start_response(f"{status} Error", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
             return [body]
         return moto_app(environ, start_response)
@@ -100,14 +128,22 @@ class Estate:
         from botocore.config import Config
 
         if session:
-            creds = dict(aws_access_key_id=session["AccessKeyId"], aws_secret_access_key=session["SecretAccessKey"],
-                         aws_session_token=session["SessionToken"])
+            creds = dict(
+                aws_access_key_id=session["AccessKeyId"],
+                aws_secret_access_key=session["SecretAccessKey"],
+                aws_session_token=session["SessionToken"],
+            )
         elif key:
             creds = dict(aws_access_key_id=self.keys[key][0], aws_secret_access_key=self.keys[key][1])
         else:
             creds = dict(aws_access_key_id="testing", aws_secret_access_key="testing")
-        return boto3.client(service, endpoint_url=self.moto.url, region_name="us-east-1",
-                            config=Config(retries={"max_attempts": 1}), **creds)
+        return boto3.client(
+            service,
+            endpoint_url=self.moto.url,
+            region_name="us-east-1",
+            config=Config(retries={"max_attempts": 1}),
+            **creds,
+        )
 
 
 def write_config(tmp_path, url: str, extra: str = "") -> None:
@@ -137,8 +173,12 @@ def estate(moto_server, tmp_path, nhi) -> Estate:
         key = iam.create_access_key(UserName=name)["AccessKey"]
         e.keys[name] = (key["AccessKeyId"], key["SecretAccessKey"])
     iam.create_login_profile(UserName="ops-copilot", Password="Fake-Passw0rd-NotReal!")
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                                                     "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
     role = iam.create_role(RoleName="ops-copilot-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     iam.put_role_policy(RoleName="ops-copilot-role", PolicyName="access", PolicyDocument=json.dumps(ADMIN))
     e.role_arn = role["Arn"]
@@ -152,8 +192,10 @@ def estate(moto_server, tmp_path, nhi) -> Estate:
 @pytest.fixture
 def sign_as(estate, monkeypatch):
     """Make the CLI sign as a seeded user (needed once moto enforces policies)."""
+
     def use(name: str) -> None:
         key_id, secret = estate.keys[name]
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+
     return use

@@ -1,4 +1,5 @@
 """`nhi revoke` / `nhi restore` against moto through the real CLI and the real AWS connector."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,8 @@ def _denied(call) -> str:
 def test_revoke_kills_the_key_and_old_role_sessions_under_enforcement_and_restore_revives_them(estate, nhi, sign_as):
     sign_as("operator")  # an admin user: moto checks every call once enforcement is on
     old_session = estate.client("sts", key="operator").assume_role(
-        RoleArn=estate.role_arn, RoleSessionName="agent-session")["Credentials"]
+        RoleArn=estate.role_arn, RoleSessionName="agent-session"
+    )["Credentials"]
 
     @set_initial_no_auth_action_count(0)
     def enforced():
@@ -45,7 +47,10 @@ def test_revoke_kills_the_key_and_old_role_sessions_under_enforcement_and_restor
         assert agent_iam.list_users()["Users"] and session_iam.list_users()["Users"]  # both work again
         # the console password was deleted: irreversible, said so, not restored
         assert "cannot be undone" in result.err
-        assert _denied(lambda: estate.client("iam", key="operator").get_login_profile(UserName="ops-copilot")) == "NoSuchEntity"
+        assert (
+            _denied(lambda: estate.client("iam", key="operator").get_login_profile(UserName="ops-copilot"))
+            == "NoSuchEntity"
+        )
 
     enforced()
 
@@ -137,14 +142,20 @@ def test_unknown_and_ambiguous_targets_list_candidates_and_change_nothing(estate
     assert unknown.code == 2 and "unknown target 'ops-copilt'" in unknown.err and "no candidates" in unknown.err
     near = nhi("revoke", "copilot", "--yes")
     assert near.code == 2 and f"arn:aws:iam::{ACCOUNT}:user/ops-copilot" in near.err
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                                                                "Action": "sts:AssumeRole"}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
     estate.client("iam").create_role(RoleName="ops-copilot", AssumeRolePolicyDocument=trust)
     assert nhi("scan").code == 0
     estate.moto.calls.clear()
     ambiguous = nhi("revoke", "ops-copilot", "--yes")
     assert ambiguous.code == 2 and "ambiguous target 'ops-copilot'" in ambiguous.err
-    assert f"user/ops-copilot" in ambiguous.err and f"role/ops-copilot" in ambiguous.err
+    assert "user/ops-copilot" in ambiguous.err and "role/ops-copilot" in ambiguous.err
     assert "nothing was changed" in ambiguous.err
     assert sum(estate.moto.calls.values()) == 0
     assert nhi("revoke", "--agent", "nobody", "--yes").code == 2
@@ -195,8 +206,9 @@ def test_plan_out_then_plan_executes_exactly_the_reviewed_plan_and_refuses_tampe
     assert estate.moto.mutating() == {}
     document = json.loads((tmp_path / "plan.json").read_text())
     actions = [s["action"] for i in document["plan"]["items"] for s in i["steps"]]
-    assert sorted(actions) == sorted(["deactivate_user_keys", "deny_all_policy", "delete_login_profile",
-                                      "revoke_sessions", "block_assume"])
+    assert sorted(actions) == sorted(
+        ["deactivate_user_keys", "deny_all_policy", "delete_login_profile", "revoke_sessions", "block_assume"]
+    )
 
     tampered = json.loads(json.dumps(document))
     tampered["plan"]["items"][0]["steps"][0]["params"]["user_name"] = "break-glass"
@@ -253,13 +265,17 @@ def test_identity_in_a_member_account_is_revoked_through_the_organization_role(e
     org = estate.client("organizations")
     org.create_organization(FeatureSet="ALL")
     member = org.create_account(AccountName="prod", Email="prod@northwind.example")["CreateAccountStatus"]["AccountId"]
-    creds = estate.client("sts").assume_role(RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
-                                             RoleSessionName="seed")["Credentials"]
+    creds = estate.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="seed"
+    )["Credentials"]
     member_iam = estate.client("iam", session=creds)
     member_iam.create_user(UserName="prod-ops-copilot")
     key_id = member_iam.create_access_key(UserName="prod-ops-copilot")["AccessKey"]["AccessKeyId"]
-    config = (tmp_path / "nhi.yaml").read_text().replace("    aws_managed_policies: known\n",
-                                                         "    aws_managed_policies: known\n    org: true\n")
+    config = (
+        (tmp_path / "nhi.yaml")
+        .read_text()
+        .replace("    aws_managed_policies: known\n", "    aws_managed_policies: known\n    org: true\n")
+    )
     (tmp_path / "nhi.yaml").write_text(config)
     assert nhi("scan").code == 0
     result = nhi("revoke", "--reason", "test", key_id, "--yes", "-f", "json")

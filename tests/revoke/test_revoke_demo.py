@@ -1,4 +1,5 @@
 """The demo's rogue agent dies in one command, across every provider that holds a piece of it."""
+
 from __future__ import annotations
 
 import json

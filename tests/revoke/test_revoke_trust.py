@@ -3,6 +3,7 @@
 Each test replays an attack as it was reproduced against the old revoke and shows it now
 fails safely: one line on stderr, exit 2, and not one mutating call at the provider.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,12 @@ from nhi_cli.store import open_store
 
 ACCOUNT = "123456789012"
 BREAK_GLASS = f"arn:aws:iam::{ACCOUNT}:user/break-glass"
-ATTACKER_TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                          "Principal": {"AWS": "arn:aws:iam::666666666666:root"}}]}
+ATTACKER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::666666666666:root"}}
+    ],
+}
 
 
 def _json(result):
@@ -96,8 +101,9 @@ def test_forged_plan_retargeted_to_the_break_glass_user_is_refused(estate, nhi, 
     ours, theirs = estate.keys["ops-copilot"][0], estate.keys["break-glass"][0]
     for step in item["steps"]:  # exactly the steps nhi would plan for the break-glass user
         step["target_id"] = BREAK_GLASS
-        step["params"] = json.loads(json.dumps(step["params"]).replace("ops-copilot", "break-glass")
-                                    .replace(ours, theirs))
+        step["params"] = json.loads(
+            json.dumps(step["params"]).replace("ops-copilot", "break-glass").replace(ours, theirs)
+        )
         step["description"] = step["description"].replace("ops-copilot", "break-glass").replace(ours, theirs)
 
     # 1. signed with the salt, as `nhi query "select value from meta"` used to hand out
@@ -174,7 +180,7 @@ def test_a_real_revoke_needs_a_reason_and_records_who_and_as_whom(estate, nhi, m
     assert (env_entry["operator"], env_entry["operator_source"]) == ("dana", "env USER")
     assert (flag_entry["operator"], flag_entry["operator_source"]) == ("oncall-2", "--operator")
     assert env_entry["reason"] == "rogue agent" and env_entry["integrity"] == "ok"
-    assert env_entry["callers"]["aws"].startswith(f"arn:aws:") and ACCOUNT in env_entry["callers"]["aws"]
+    assert env_entry["callers"]["aws"].startswith("arn:aws:") and ACCOUNT in env_entry["callers"]["aws"]
 
 
 # --- item 4: an authenticated log --------------------------------------------------------------
@@ -216,11 +222,13 @@ def test_restore_shows_the_documents_it_writes_and_refuses_a_tampered_entry(esta
 
 # --- item 5: never blocked, never half-logged ----------------------------------------------------
 def _hold_inventory_lock(tmp_path) -> subprocess.Popen:
-    code = ("import sqlite3, sys, time\n"
-            "c = sqlite3.connect('nhi.db', isolation_level=None)\n"
-            "c.execute('BEGIN IMMEDIATE')\n"
-            "print('locked', flush=True)\n"
-            "time.sleep(300)\n")
+    code = (
+        "import sqlite3, sys, time\n"
+        "c = sqlite3.connect('nhi.db', isolation_level=None)\n"
+        "c.execute('BEGIN IMMEDIATE')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(300)\n"
+    )
     holder = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     return holder
@@ -246,8 +254,13 @@ def test_a_sigkilled_attempt_is_marked_interrupted_on_the_next_run(estate, nhi, 
     release = threading.Event()
     estate.moto.holds["iam:UpdateAccessKey"] = release  # the provider got the call, has not answered
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    child = subprocess.Popen([sys.executable, "-m", "nhi_cli", "revoke", key_id, "--yes", "--reason", "leak", "-q"],
-                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "nhi_cli", "revoke", key_id, "--yes", "--reason", "leak", "-q"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         while estate.moto.calls["iam:UpdateAccessKey"] == 0:
@@ -269,7 +282,10 @@ def test_a_sigkilled_attempt_is_marked_interrupted_on_the_next_run(estate, nhi, 
     detail = _json(nhi("revoke", "log", str(entry["id"]), "-f", "json"))
     (step,) = detail["steps"]
     assert step["action"] == "deactivate_key" and step["status"] == "unknown"  # it may have acted
-    assert detail["interrupted"]["steps_unknown"] == [1] and "may have changed the provider" in detail["interrupted"]["note"]
+    assert (
+        detail["interrupted"]["steps_unknown"] == [1]
+        and "may have changed the provider" in detail["interrupted"]["note"]
+    )
     again = nhi("revoke", key_id, "--yes", "--reason", "finish the job", "-f", "json")  # steps are idempotent
     assert again.code == 0, again.err
     assert _key_status(estate, "ops-copilot") == ["Inactive"]

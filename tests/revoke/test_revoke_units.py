@@ -1,4 +1,5 @@
 """Pieces of revoke a user meets directly: the agent lookup, plan-file validation, help."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ agents:
     identities: ["*ops-copilot*"]
     reject: ["*-role"]
   - name: glass
-    credentials: ["{estate.keys['break-glass'][0]}"]
+    credentials: ["{estate.keys["break-glass"][0]}"]
 """)
     config = load_config(tmp_path / "agents.yaml")
     store = open_store(tmp_path / "nhi.db")

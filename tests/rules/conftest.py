@@ -1,9 +1,10 @@
 """Helpers for the rules tests: a planted MCP config (the real mcp connector reads it, no
 network) and a way to seed an inventory through the real loader without any connector."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,14 @@ FAKE_PAT_2 = "ghp_OTHERotherOTHERotherOTHERother9876"
 
 
 def write_mcp(path: Path, *tokens: str) -> Path:
-    servers = {f"github{i}": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"],
-                              "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": token}} for i, token in enumerate(tokens)}
+    servers = {
+        f"github{i}": {
+            "command": "npx",
+            "args": ["-y", "@modelcontextprotocol/server-github"],
+            "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": token},
+        }
+        for i, token in enumerate(tokens)
+    }
     path.write_text(json.dumps({"mcpServers": servers}), encoding="utf-8")
     return path
 
@@ -35,13 +42,20 @@ def seed(db: Path, batch, *, config=None, now: datetime | None = None, provider=
     from nhi_cli.store.load import write_scan
 
     config = config or Config()
-    now = now or datetime(2026, 11, 28, tzinfo=timezone.utc)
+    now = now or datetime(2026, 11, 28, tzinfo=UTC)
     step = RulesStep(config, load_ruleset(config))
     store = open_store(db)
     try:
-        result = ScopeResult(provider, scope, "complete", identities=len(batch.identities),
-                             credentials=len(batch.credentials))
-        return write_scan(store, started_at=now, finished_at=now + timedelta(seconds=1), results=[result],
-                          batches={(provider, scope): batch}, post_load=[step])
+        result = ScopeResult(
+            provider, scope, "complete", identities=len(batch.identities), credentials=len(batch.credentials)
+        )
+        return write_scan(
+            store,
+            started_at=now,
+            finished_at=now + timedelta(seconds=1),
+            results=[result],
+            batches={(provider, scope): batch},
+            post_load=[step],
+        )
     finally:
         store.close()

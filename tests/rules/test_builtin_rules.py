@@ -1,4 +1,5 @@
 """Every built-in rule loads, and every case in its tests.yaml alarms or passes as it says."""
+
 from __future__ import annotations
 
 import pytest

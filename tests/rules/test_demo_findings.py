@@ -1,5 +1,6 @@
 """The built-in pack on the AWS demo estate (moto): every planted problem is found, nothing on
 the clean identities, and a baseline file makes a fresh CI runner gate only on what is new."""
+
 from __future__ import annotations
 
 import json
@@ -57,9 +58,21 @@ EXPECTED = {
     ("credential_max_age", "AKIANWINTERNTEST001"),
     ("credential_unused", "AKIANWINTERNTEST001"),
 }
-CLEAN = ("metrics-publisher", "breakglass-admin", "analytics-agent", "analytics-orchestrator", "release-bot-deploy",
-         "vendor-monitoring", "api-ecs-task", "prod-etl", "sandbox-bot", "support-agent-bedrock", "AKIANWMETRICSPUB001",
-         "build-runner", "firmware-signer")
+CLEAN = (
+    "metrics-publisher",
+    "breakglass-admin",
+    "analytics-agent",
+    "analytics-orchestrator",
+    "release-bot-deploy",
+    "vendor-monitoring",
+    "api-ecs-task",
+    "prod-etl",
+    "sandbox-bot",
+    "support-agent-bedrock",
+    "AKIANWMETRICSPUB001",
+    "build-runner",
+    "firmware-signer",
+)
 
 
 def test_demo_aws_findings_are_exactly_the_planted_ones(nhi, tmp_path):
@@ -76,7 +89,18 @@ def test_demo_aws_findings_are_exactly_the_planted_ones(nhi, tmp_path):
     assert nhi("findings", "baseline", "-o", tmp_path / "baseline.json").code == 0
     for leftover in tmp_path.glob("nhi.db*"):
         leftover.unlink()
-    again = nhi("scan", "--demo", "--provider", "aws", "--fail-on", "high", "--baseline", tmp_path / "baseline.json",
-                "-q", "-f", "json")
+    again = nhi(
+        "scan",
+        "--demo",
+        "--provider",
+        "aws",
+        "--fail-on",
+        "high",
+        "--baseline",
+        tmp_path / "baseline.json",
+        "-q",
+        "-f",
+        "json",
+    )
     assert again.code == ExitCode.OK, again.err
     assert json.loads(again.out)["findings"]["gating"] == []

@@ -1,25 +1,55 @@
 """`nhi findings list` filters and formats over an inventory seeded through the real loader."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nhi_cli.errors import ExitCode
 from nhi_cli.model import Batch, Credential, Grant, Identity
 from tests.rules.conftest import seed
 
 ADMIN = "arn:aws:iam::111111111111:user/admin-bot"
-OLD = datetime(2025, 1, 1, tzinfo=timezone.utc)
+OLD = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def _aws_batch() -> Batch:
     return Batch(
-        identities=[Identity(ADMIN, "aws", "111111111111", "iam_user", "admin-bot", created_at=OLD,
-                             owner="dana.lee@northwind.example")],
-        credentials=[Credential("AKIAADMINBOT0001", ADMIN, "aws", "111111111111", "access_key", "active",
-                                created_at=OLD, last_used_at=datetime(2026, 11, 27, tzinfo=timezone.utc))],
-        grants=[Grant(ADMIN, "aws", "111111111111", "*", "AdministratorAccess", "managed", is_admin=True,
-                      is_full_wildcard=True)],
+        identities=[
+            Identity(
+                ADMIN,
+                "aws",
+                "111111111111",
+                "iam_user",
+                "admin-bot",
+                created_at=OLD,
+                owner="dana.lee@northwind.example",
+            )
+        ],
+        credentials=[
+            Credential(
+                "AKIAADMINBOT0001",
+                ADMIN,
+                "aws",
+                "111111111111",
+                "access_key",
+                "active",
+                created_at=OLD,
+                last_used_at=datetime(2026, 11, 27, tzinfo=UTC),
+            )
+        ],
+        grants=[
+            Grant(
+                ADMIN,
+                "aws",
+                "111111111111",
+                "*",
+                "AdministratorAccess",
+                "managed",
+                is_admin=True,
+                is_full_wildcard=True,
+            )
+        ],
     )
 
 
@@ -33,7 +63,11 @@ def test_filters_by_severity_rule_provider_and_status(nhi, tmp_path):
     seed(tmp_path / "nhi.db", _gcp_batch(), provider="gcp", scope="nw-data")
     everything = json.loads(nhi("findings", "list", "-f", "json").out)
     assert {(r["rule_id"], r["provider"]) for r in everything} == {
-        ("admin_grant", "aws"), ("credential_max_age", "aws"), ("identity_no_owner", "gcp"), ("identity_unused", "gcp")}
+        ("admin_grant", "aws"),
+        ("credential_max_age", "aws"),
+        ("identity_no_owner", "gcp"),
+        ("identity_unused", "gcp"),
+    }
     assert [r["severity"] for r in everything][0] == "critical"  # worst first
     critical = json.loads(nhi("findings", "list", "--severity", "critical", "-f", "json").out)
     assert [r["resource_id"] for r in critical] == [ADMIN]

@@ -1,5 +1,6 @@
 """The CI gate end to end: `nhi scan` over a planted MCP config (the real mcp connector, real
 SQLite), --fail-on, suppressions and their expiry, --new-only and baseline files."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,10 @@ def _config(tmp_path, suppressions: str = "") -> str:
 
 
 def _suppression(expires: date, rule: str = "credential_in_local_config", resource: str = "mcp-secret:*") -> str:
-    return (f"suppressions:\n  - rule: {rule}\n    resource: \"{resource}\"\n    reason: vendor demo token, rotated by the "
-            f"vendor\n    owner: dana.lee@northwind.example\n    expires: {expires.isoformat()}\n")
+    return (
+        f'suppressions:\n  - rule: {rule}\n    resource: "{resource}"\n    reason: vendor demo token, rotated by the '
+        f"vendor\n    owner: dana.lee@northwind.example\n    expires: {expires.isoformat()}\n"
+    )
 
 
 def test_fail_on_high_then_suppressed_then_expired(nhi, tmp_path, mcp_config):
@@ -71,7 +74,9 @@ def test_new_only_gates_on_findings_new_since_the_previous_scan(nhi, tmp_path, m
 def test_bad_baseline_and_option_misuse_exit_2_before_scanning(nhi, tmp_path, mcp_config):
     config = _config(tmp_path)
     (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
-    bad = nhi("scan", "--mcp-path", mcp_config, "--config", config, "--fail-on", "high", "--baseline", tmp_path / "bad.json")
+    bad = nhi(
+        "scan", "--mcp-path", mcp_config, "--config", config, "--fail-on", "high", "--baseline", tmp_path / "bad.json"
+    )
     assert bad.code == ExitCode.USAGE and "bad.json:1: baseline is not valid JSON" in bad.err
     missing = nhi("scan", "--mcp-path", mcp_config, "--config", config, "--new-only")
     assert missing.code == ExitCode.USAGE and "need --fail-on" in missing.err
@@ -107,12 +112,14 @@ def test_baseline_holds_for_config_secrets_across_fresh_inventories(nhi, tmp_pat
     assert first.code == ExitCode.FINDINGS
     baseline = tmp_path / "baseline.json"
     assert nhi("--db", tmp_path / "a.db", "findings", "baseline", "-o", baseline).code == 0
-    fresh = nhi("--db", tmp_path / "b.db", "scan", "--mcp-path", mcp_config, "--fail-on", "high",
-                "--baseline", baseline)
+    fresh = nhi(
+        "--db", tmp_path / "b.db", "scan", "--mcp-path", mcp_config, "--fail-on", "high", "--baseline", baseline
+    )
     assert fresh.code == ExitCode.OK, fresh.err
     monkeypatch.setenv("NHI_SECRET_SALT", "another-runner-salt-9876543210")  # a different salt: new ids
-    other = nhi("--db", tmp_path / "c.db", "scan", "--mcp-path", mcp_config, "--fail-on", "high",
-                "--baseline", baseline)
+    other = nhi(
+        "--db", tmp_path / "c.db", "scan", "--mcp-path", mcp_config, "--fail-on", "high", "--baseline", baseline
+    )
     assert other.code == ExitCode.FINDINGS
 
 

@@ -1,5 +1,6 @@
 """Broken user rules are reported with their file and reason (exit 2) and never hide the
 others; rule SQL cannot write; config disables rules, overrides severity and sets params."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,9 @@ GOOD_TESTS = """cases:
 """
 
 
-def make_rule(root: Path, rule_id: str, yaml_text: str | None = None, sql: str = GOOD_SQL,
-              tests: str = GOOD_TESTS) -> Path:
+def make_rule(
+    root: Path, rule_id: str, yaml_text: str | None = None, sql: str = GOOD_SQL, tests: str = GOOD_TESTS
+) -> Path:
     folder = root / rule_id
     folder.mkdir(parents=True)
     (folder / "rule.yaml").write_text(yaml_text if yaml_text is not None else GOOD_YAML.format(id=rule_id))
@@ -56,8 +58,10 @@ BROKEN = {
     "invalid_yaml": ({"yaml_text": "id: invalid_yaml\ntitle: [unclosed\n"}, "rule.yaml:3: invalid YAML"),
     "unknown_field": ({"yaml_text": GOOD_YAML.format(id="unknown_field") + "colour: red\n"}, "colour: unknown field"),
     "sql_error": ({"sql": "SELECT resource_id FROM v_nothing"}, "SQL error: no such table: v_nothing"),
-    "missing_param": ({"sql": GOOD_SQL.replace(":max_days", ":min_days")},
-                      "uses parameter :min_days that rule.yaml does not declare"),
+    "missing_param": (
+        {"sql": GOOD_SQL.replace(":max_days", ":min_days")},
+        "uses parameter :min_days that rule.yaml does not declare",
+    ),
     "writes": ({"sql": "DELETE FROM identity"}, "writes/rule.sql: SQL error"),
 }
 
@@ -98,12 +102,18 @@ def test_rule_sql_cannot_write_even_on_the_scan_connection(tmp_path):
     rule, problems = load_rule(folder)
     assert not problems
     conn = schema_connection()
-    conn.execute("INSERT INTO identity (id, provider, scope, kind, name, first_seen, last_seen, first_scan, last_scan) "
-                 "VALUES ('u1', 'aws', '1', 'iam_user', 'u1', 'x', 'x', 1, 1)")
-    rule.sql = "SELECT id AS resource_id, 'identity' AS resource_type, 'x.' AS reason FROM identity; DELETE FROM identity"
+    conn.execute(
+        "INSERT INTO identity (id, provider, scope, kind, name, first_seen, last_seen, first_scan, last_scan) "
+        "VALUES ('u1', 'aws', '1', 'iam_user', 'u1', 'x', 'x', 1, 1)"
+    )
+    rule.sql = (
+        "SELECT id AS resource_id, 'identity' AS resource_type, 'x.' AS reason FROM identity; DELETE FROM identity"
+    )
     with pytest.raises(sqlite3.Error):
         run_rule(conn, rule)
-    rule.sql = "UPDATE identity SET name = 'pwned' RETURNING id AS resource_id, 'identity' AS resource_type, 'x.' AS reason"
+    rule.sql = (
+        "UPDATE identity SET name = 'pwned' RETURNING id AS resource_id, 'identity' AS resource_type, 'x.' AS reason"
+    )
     with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
         run_rule(conn, rule)
     assert [tuple(r) for r in conn.execute("SELECT name FROM identity")] == [("u1",)]
@@ -113,7 +123,8 @@ def test_rule_sql_cannot_write_even_on_the_scan_connection(tmp_path):
 def test_config_disables_overrides_and_sets_params(nhi, tmp_path):
     (tmp_path / "nhi.yaml").write_text(
         "version: 1\nrules:\n  disable: [identity_no_owner]\n  severity: {credential_max_age: high}\n"
-        "  params: {credential_max_age: {max_age_days: 30}}\n")
+        "  params: {credential_max_age: {max_age_days: 30}}\n"
+    )
     listed = {r["id"]: r for r in json.loads(nhi("rules", "list", "-f", "json").out)}
     assert "identity_no_owner" not in listed and listed["credential_max_age"]["severity"] == "high"
     shown = nhi("rules", "show", "credential_max_age")
@@ -121,7 +132,10 @@ def test_config_disables_overrides_and_sets_params(nhi, tmp_path):
     assert "max_age_days = 30 (default 90)" in shown.out and "severity: high (default medium)" in shown.out
     assert "FROM v_credentials" in shown.out and "NHI7" in shown.out
     data = json.loads(nhi("rules", "show", "credential_max_age", "-f", "json").out)
-    assert data["params"]["max_age_days"]["value"] == 30 and data["frameworks"]["cis"] == ["CIS AWS 1.14", "CIS GCP 1.7"]
+    assert data["params"]["max_age_days"]["value"] == 30 and data["frameworks"]["cis"] == [
+        "CIS AWS 1.14",
+        "CIS GCP 1.7",
+    ]
     (tmp_path / "nhi.yaml").write_text("version: 1\nrules:\n  params: {credential_max_age: {max_days: 30}}\n")
     bad = nhi("rules", "list")
     assert bad.code == ExitCode.USAGE and "unknown parameter 'max_days'" in bad.err
@@ -142,7 +156,9 @@ def test_builtin_rules_pass_their_own_tests_through_the_cli(nhi, tmp_path):
 def test_params_are_found_whatever_quotes_comments_hold():
     from nhi_cli.rules.loader import sql_params
 
-    sql = ("-- the model's age: ':not_a_param' stays in this comment\n"
-           "SELECT id FROM v_credentials WHERE age_days > :max_age  /* don't :skip */\n"
-           "AND name <> '-- :in_string' AND kind = :kind")
+    sql = (
+        "-- the model's age: ':not_a_param' stays in this comment\n"
+        "SELECT id FROM v_credentials WHERE age_days > :max_age  /* don't :skip */\n"
+        "AND name <> '-- :in_string' AND kind = :kind"
+    )
     assert sql_params(sql) == {"max_age", "kind"}

@@ -1,6 +1,7 @@
 """The scan evaluates rules set-based (INSERT ... SELECT into temp.rule_result, over temp
 snapshots of hot views); `nhi rules test` and run_rule stream rows through Python. Both must
 give the same findings: checked on every built-in rule's own test inventories."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,10 @@ def _alarm_cases():
 
 
 def _findings(conn):
-    rows = conn.execute("SELECT fingerprint, resource_id, resource_type, reason, provider, scope, resource_name, evidence "
-                        "FROM temp.rule_result ORDER BY fingerprint").fetchall()
+    rows = conn.execute(
+        "SELECT fingerprint, resource_id, resource_type, reason, provider, scope, resource_name, evidence "
+        "FROM temp.rule_result ORDER BY fingerprint"
+    ).fetchall()
     return [(*tuple(r)[:7], json.loads(r[7])) for r in rows]
 
 
@@ -32,8 +35,19 @@ def test_scan_evaluation_reports_what_the_rule_test_reports(rule, case, now):
     conn = schema_connection()
     load_case(conn, case, now)
     rule.params.update(case.params)
-    expected = sorted((r.fingerprint, r.resource_id, r.resource_type, r.reason, r.provider, r.scope, r.resource_name,
-                       json.loads(json.dumps(r.evidence, default=str))) for r in run_rule(conn, rule))
+    expected = sorted(
+        (
+            r.fingerprint,
+            r.resource_id,
+            r.resource_type,
+            r.reason,
+            r.provider,
+            r.scope,
+            r.resource_name,
+            json.loads(json.dumps(r.evidence, default=str)),
+        )
+        for r in run_rule(conn, rule)
+    )
     evaluation = evaluate(conn, [rule])
     assert not evaluation.problems
     assert _findings(conn) == expected and expected

@@ -4,6 +4,7 @@ rules and users read them: their documented columns, removed rows hidden, and ag
 whole days (truncated) from the start of the latest scan, for odd timestamps too (fractional
 seconds, an offset instead of Z, a space instead of T, a bare date, text that is not a date).
 The expected values are worked out by hand from the rows below."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,14 +12,57 @@ import pytest
 from nhi_cli.store import open_store
 
 # the columns README.md and nhi_cli/rules/README.md document; users' queries name them
-IDENTITY_COLUMNS = ["id", "provider", "scope", "kind", "name", "created_at", "last_used_at", "enabled", "owner",
-                    "owner_source", "description", "is_platform", "tags", "attrs", "first_seen", "last_seen",
-                    "age_days", "days_since_used", "active_credentials", "is_human"]
-CREDENTIAL_COLUMNS = ["id", "identity_id", "provider", "scope", "kind", "name", "status", "created_at", "last_used_at",
-                      "expires_at", "supports_expiry", "key_id", "hint", "secret_hash", "attrs", "first_seen",
-                      "last_seen", "identity_name", "identity_kind", "identity_enabled", "owner",
-                      "identity_is_platform", "age_days", "days_since_used", "days_to_expiry", "never_expires",
-                      "never_used"]
+IDENTITY_COLUMNS = [
+    "id",
+    "provider",
+    "scope",
+    "kind",
+    "name",
+    "created_at",
+    "last_used_at",
+    "enabled",
+    "owner",
+    "owner_source",
+    "description",
+    "is_platform",
+    "tags",
+    "attrs",
+    "first_seen",
+    "last_seen",
+    "age_days",
+    "days_since_used",
+    "active_credentials",
+    "is_human",
+]
+CREDENTIAL_COLUMNS = [
+    "id",
+    "identity_id",
+    "provider",
+    "scope",
+    "kind",
+    "name",
+    "status",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "supports_expiry",
+    "key_id",
+    "hint",
+    "secret_hash",
+    "attrs",
+    "first_seen",
+    "last_seen",
+    "identity_name",
+    "identity_kind",
+    "identity_enabled",
+    "owner",
+    "identity_is_platform",
+    "age_days",
+    "days_since_used",
+    "days_to_expiry",
+    "never_expires",
+    "never_used",
+]
 
 SEEN = "2026-11-28T00:00:00Z"
 
@@ -26,9 +70,11 @@ SEEN = "2026-11-28T00:00:00Z"
 def _inventory(with_scan: bool, target: str):
     conn = open_store(target).conn
     if with_scan:
-        conn.execute("INSERT INTO scan_run (id, started_at, finished_at, status, nhi_version) "
-                     "VALUES (1, '2026-11-20T10:00:00Z', '2026-11-20T10:05:00Z', 'complete', 't'), "
-                     "(2, '2026-11-28T12:30:00Z', '2026-11-28T12:35:00Z', 'complete', 't')")
+        conn.execute(
+            "INSERT INTO scan_run (id, started_at, finished_at, status, nhi_version) "
+            "VALUES (1, '2026-11-20T10:00:00Z', '2026-11-20T10:05:00Z', 'complete', 't'), "
+            "(2, '2026-11-28T12:30:00Z', '2026-11-28T12:35:00Z', 'complete', 't')"
+        )
     identities = [
         # id, kind, created_at, last_used_at, enabled, removed_at, attrs
         ("u-old", "iam_user", "2025-01-01T00:00:00Z", "2026-08-01T23:59:59Z", 1, None, "{}"),
@@ -40,7 +86,8 @@ def _inventory(with_scan: bool, target: str):
     conn.executemany(
         "INSERT INTO identity (id, provider, scope, kind, name, created_at, last_used_at, enabled, removed_at, attrs, "
         "first_seen, last_seen, first_scan, last_scan) VALUES (?, 'aws', '1', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 2)",
-        [(i, k, i, c, u, e, r, a, SEEN, SEEN) for i, k, c, u, e, r, a in identities])
+        [(i, k, i, c, u, e, r, a, SEEN, SEEN) for i, k, c, u, e, r, a in identities],
+    )
     credentials = [
         # id, identity_id, kind, status, created_at, last_used_at, expires_at, removed_at
         ("k1", "u-old", "access_key", "active", "2025-10-24T00:00:00Z", "2026-11-28T12:30:00Z", None, None),
@@ -54,7 +101,8 @@ def _inventory(with_scan: bool, target: str):
     conn.executemany(
         "INSERT INTO credential (id, identity_id, provider, scope, kind, status, created_at, last_used_at, expires_at, "
         "removed_at, first_seen, last_seen, first_scan, last_scan) VALUES (?, ?, 'aws', '1', ?, ?, ?, ?, ?, ?, ?, ?, 1, 2)",
-        [(*c, SEEN, SEEN) for c in credentials])
+        [(*c, SEEN, SEEN) for c in credentials],
+    )
     return conn
 
 
@@ -65,10 +113,10 @@ def _rows(conn, sql):
 
 # scan clock 2026-11-28T12:30:00Z
 IDENTITIES = {  # id: (age_days, days_since_used, active_credentials, is_human)
-    "u-old": (696, 118, 1, 0),   # 2025-01-01 (696 d 12.5 h); used 2026-08-01T23:59:59 (118 d 12.5 h); k1 active
-    "u-new": (0, None, 1, 1),    # created a second before the clock; console password with MFA only
+    "u-old": (696, 118, 1, 0),  # 2025-01-01 (696 d 12.5 h); used 2026-08-01T23:59:59 (118 d 12.5 h); k1 active
+    "u-new": (0, None, 1, 1),  # created a second before the clock; console password with MFA only
     "u-off": (None, None, 1, 1),  # attrs.human
-    "r-frac": (180, 0, 0, 0),    # half a second short of 181 days; used a second short of one day
+    "r-frac": (180, 0, 0, 0),  # half a second short of 181 days; used a second short of one day
 }
 CREDENTIALS = {  # id: (age_days, days_since_used, days_to_expiry, never_expires, never_used)
     "k1": (400, 0, None, 1, 0),
@@ -76,14 +124,16 @@ CREDENTIALS = {  # id: (age_days, days_since_used, days_to_expiry, never_expires
     "k3": (0, None, None, 1, 1),
     "k4": (None, None, 1, 0, 1),
     "k5": (1062, None, None, 1, 1),  # 2024-01-01: 366 + 365 + 331 days; its identity is removed
-    "k7": (331, None, 2, 0, 0),      # '2026-01-01 08:00:00'; 'not a date'; expires on the bare date 2026-12-01
+    "k7": (331, None, 2, 0, 0),  # '2026-01-01 08:00:00'; 'not a date'; expires on the bare date 2026-12-01
 }
 
 
 @pytest.mark.parametrize("with_scan", [True, False], ids=["scan clock", "no scan yet"])
-@pytest.mark.parametrize(("view", "columns"), [("v_identities", IDENTITY_COLUMNS),
-                                               ("v_credentials", CREDENTIAL_COLUMNS)],
-                         ids=["v_identities", "v_credentials"])
+@pytest.mark.parametrize(
+    ("view", "columns"),
+    [("v_identities", IDENTITY_COLUMNS), ("v_credentials", CREDENTIAL_COLUMNS)],
+    ids=["v_identities", "v_credentials"],
+)
 def test_views_have_their_documented_columns_and_hide_removed_rows(view, columns, with_scan, store_target):
     conn = _inventory(with_scan, store_target)
     names, rows = _rows(conn, f"SELECT * FROM {view}")
@@ -93,15 +143,19 @@ def test_views_have_their_documented_columns_and_hide_removed_rows(view, columns
 
 def test_identity_ages_counts_and_people(store_target):
     conn = _inventory(True, store_target)
-    got = {r["id"]: (r["age_days"], r["days_since_used"], r["active_credentials"], r["is_human"])
-           for r in conn.execute("SELECT * FROM v_identities")}
+    got = {
+        r["id"]: (r["age_days"], r["days_since_used"], r["active_credentials"], r["is_human"])
+        for r in conn.execute("SELECT * FROM v_identities")
+    }
     assert got == IDENTITIES
 
 
 def test_credential_ages_and_flags(store_target):
     conn = _inventory(True, store_target)
-    got = {r["id"]: (r["age_days"], r["days_since_used"], r["days_to_expiry"], r["never_expires"], r["never_used"])
-           for r in conn.execute("SELECT * FROM v_credentials")}
+    got = {
+        r["id"]: (r["age_days"], r["days_since_used"], r["days_to_expiry"], r["never_expires"], r["never_used"])
+        for r in conn.execute("SELECT * FROM v_credentials")
+    }
     assert got == CREDENTIALS
 
 
@@ -113,8 +167,10 @@ def test_without_a_scan_ages_count_from_now(store_target):
 
 def test_ages_count_from_the_start_of_the_latest_scan(store_target):
     conn = _inventory(True, store_target)
-    ages = {r["id"]: (r["age_days"], r["days_since_used"], r["days_to_expiry"])
-            for r in conn.execute("SELECT * FROM v_credentials")}
-    assert ages["k1"] == (400, 0, None)        # 2025-10-24 to 2026-11-28 12:30
-    assert ages["k2"] == (0, None, 364)        # created a second after the clock; expires a second short of a year
+    ages = {
+        r["id"]: (r["age_days"], r["days_since_used"], r["days_to_expiry"])
+        for r in conn.execute("SELECT * FROM v_credentials")
+    }
+    assert ages["k1"] == (400, 0, None)  # 2025-10-24 to 2026-11-28 12:30
+    assert ages["k2"] == (0, None, 364)  # created a second after the clock; expires a second short of a year
     assert ages["k4"] == (None, None, 1)

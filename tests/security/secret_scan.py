@@ -6,6 +6,7 @@ provider-style hint does not already show, appears in an output, a written file,
 or its -wal/-shm journal. Pattern checks catch secrets minted at run time whose values a test
 cannot know in advance (GitHub installation tokens, the demo app's RSA key, JWTs).
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,8 +15,9 @@ import importlib.util
 import json
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "fixtures" / "demo"
@@ -59,10 +61,10 @@ def exposed_pieces(value: str, hints: Iterable[str] = ()) -> list[str]:
     """The value and each 12-character piece of it outside what a stored hint shows.
     Hex-only pieces are skipped: they can occur by chance inside a hash."""
     head, tail = shown_by(value, hints)
-    middle = value[len(head):len(value) - len(tail)]
+    middle = value[len(head) : len(value) - len(tail)]
     pieces = [value]
     for start in range(0, max(1, len(middle) - 11)):
-        piece = middle[start:start + 12]
+        piece = middle[start : start + 12]
         if len(piece) == 12 and not re.fullmatch(r"[0-9a-fA-F]+", piece):
             pieces.append(piece)
     return pieces

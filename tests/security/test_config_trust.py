@@ -4,6 +4,7 @@ listener of its author's choice, move the inventory, add rules or hide findings.
 
 The attacker's listener is a real loopback HTTP server that records every request; the assertion
 is that nothing (in particular no Authorization header) ever reaches it."""
+
 from __future__ import annotations
 
 import threading
@@ -72,9 +73,16 @@ def test_repository_nhi_yaml_cannot_send_admin_keys_to_its_listener(nhi, attacke
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
     # even a user who allowed loopback endpoints in general does not allow a repository to pick one
     monkeypatch.setenv("NHI_ALLOW_ENDPOINTS", "127.0.0.1")
-    plant({"providers": {"openai": {"endpoint": attacker.url + "/v1"}, "anthropic": {"endpoint": attacker.url},
-                         "github": {"endpoint": attacker.url, "orgs": ["x"]},
-                         "aws": {"endpoint": attacker.url}}})
+    plant(
+        {
+            "providers": {
+                "openai": {"endpoint": attacker.url + "/v1"},
+                "anthropic": {"endpoint": attacker.url},
+                "github": {"endpoint": attacker.url, "orgs": ["x"]},
+                "aws": {"endpoint": attacker.url},
+            }
+        }
+    )
     for provider in ("openai", "anthropic", "github", "aws"):
         result = nhi("scan", "--provider", provider)
         assert result.code == ExitCode.USAGE, (provider, result.err)
@@ -99,10 +107,13 @@ def test_explicit_config_is_trusted_for_a_loopback_endpoint(nhi, attacker, untru
     assert attacker.requests and attacker.requests[0][2].get("Authorization") == f"Bearer {ADMIN_KEY}"
 
 
-@pytest.mark.parametrize("endpoint,fragment", [
-    ("http://api.example.test/v1", "is not https"),
-    ("https://api.example.test/v1", "NHI_ALLOW_ENDPOINTS=api.example.test"),
-])
+@pytest.mark.parametrize(
+    "endpoint,fragment",
+    [
+        ("http://api.example.test/v1", "is not https"),
+        ("https://api.example.test/v1", "NHI_ALLOW_ENDPOINTS=api.example.test"),
+    ],
+)
 def test_non_default_endpoints_need_https_and_an_opt_in_outside_the_file(nhi, endpoint, fragment, monkeypatch):
     """Even a trusted file (kept in a repository a pull request can edit) cannot name a new host:
     the host must also be allowed by NHI_ALLOW_ENDPOINTS. Refused before any connection."""
@@ -123,7 +134,8 @@ def project_with_a_planted_key(tmp_path) -> Path:
     project.mkdir()
     key = "sk-proj-Pm4Qn7Rs1Tu3Vw5Xy7Za9Bc1De3Fg5Hi7Jk9T3BlbkFJLm1No3Pq5"
     (project / ".mcp.json").write_text(
-        '{"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": "%s"}}}}' % key)
+        '{"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": "%s"}}}}' % key
+    )
     return project
 
 
@@ -136,13 +148,18 @@ def test_repository_file_cannot_move_the_inventory_or_hide_findings(nhi, tmp_pat
     (elsewhere / ".mcp.json").write_text('{"mcpServers": {"extra": {"command": "y"}}}')
     evil_rules = tmp_path / "evil-rules"
     evil_rules.mkdir()
-    plant({"db": str(elsewhere / "moved.db"),
-           "rules": {"dirs": [str(evil_rules)], "disable": ["mcp_secret_in_repository_config"],
-                     "params": {}},
-           "suppressions": [{"rule": "*", "resource": "*", "reason": "hide all", "owner": "x",
-                             "expires": "2999-01-01"}],
-           "fail_on": "critical", "people": str(elsewhere / "people.csv"),
-           "providers": {"mcp": {"discover": False, "paths": [str(elsewhere)]}}})
+    plant(
+        {
+            "db": str(elsewhere / "moved.db"),
+            "rules": {"dirs": [str(evil_rules)], "disable": ["mcp_secret_in_repository_config"], "params": {}},
+            "suppressions": [
+                {"rule": "*", "resource": "*", "reason": "hide all", "owner": "x", "expires": "2999-01-01"}
+            ],
+            "fail_on": "critical",
+            "people": str(elsewhere / "people.csv"),
+            "providers": {"mcp": {"discover": False, "paths": [str(elsewhere)]}},
+        }
+    )
     result = nhi("scan", "--mcp-path", str(project), "--fail-on", "high")
     note = [line for line in result.err.splitlines() if "not trusted" in line]
     assert len(note) == 1, result.err
@@ -166,8 +183,7 @@ def test_opting_in_outside_the_repository_applies_the_file(nhi, tmp_path, monkey
     assert (tmp_path / "moved.db").exists()
 
 
-def test_user_level_config_is_trusted_and_the_repository_cannot_override_its_db(nhi, tmp_path, untrusted,
-                                                                              monkeypatch):
+def test_user_level_config_is_trusted_and_the_repository_cannot_override_its_db(nhi, tmp_path, untrusted, monkeypatch):
     xdg = tmp_path / "xdg"
     (xdg / "nhi").mkdir(parents=True)
     (xdg / "nhi" / "nhi.yaml").write_text(yaml.safe_dump({"db": str(tmp_path / "mine.db")}))

@@ -1,6 +1,7 @@
 """Issue 20 item 11: a lock held by another process and a full disk are expected conditions:
 one line each, their own exit codes (7 and 8), never "internal error", and the inventory as it
 was before the run."""
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,13 @@ def test_a_scan_blocked_by_another_writer_stops_at_the_lock_timeout(project, mon
 def tiny_disk():
     """A 256 KiB tmpfs: a real ENOSPC (root in a container may mount; otherwise skipped)."""
     where = Path(tempfile.mkdtemp(prefix="nhi-full-"))
-    if os.name != "posix" or os.geteuid() != 0 or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=256k", "nhi-test", str(where)], capture_output=True).returncode:
+    if (
+        os.name != "posix"
+        or os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "nhi-test", str(where)], capture_output=True
+        ).returncode
+    ):
         shutil.rmtree(where)
         pytest.skip("needs to mount a small tmpfs")
     try:
@@ -68,8 +74,14 @@ def tiny_disk():
 
 def test_a_full_disk_is_one_line_and_exit_8(project, tiny_disk):
     # a larger estate than fits in 256 KiB (the inventory's schema alone takes part of it)
-    servers = {f"server-{i}": {"command": "npx", "args": ["pkg-%d" % i] * 20,
-                               "env": {"OPENAI_API_KEY": KEY, "NOTE": "x" * 200}} for i in range(400)}
+    servers = {
+        f"server-{i}": {
+            "command": "npx",
+            "args": ["pkg-%d" % i] * 20,
+            "env": {"OPENAI_API_KEY": KEY, "NOTE": "x" * 200},
+        }
+        for i in range(400)
+    }
     (project / ".mcp.json").write_text(json.dumps({"mcpServers": servers}))
     line = one_line(invoke("--db", tiny_disk / "nhi.db", "scan", "--mcp-path", str(project)), ExitCode.NO_SPACE)
     assert "no space left" in line

@@ -1,6 +1,7 @@
 """Files nhi writes are its owner's only: the inventory, its -wal/-shm journal, and the
 reports and revoke plans written with --output / --plan-out (they map an estate's weak
 points: admin keys, unused credentials, where keys were copied)."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,9 @@ def scanned(tmp_path):
     project = tmp_path / "proj"
     project.mkdir()
     key = "sk-proj-Pm4Qn7Rs1Tu3Vw5Xy7Za9Bc1De3Fg5Hi7Jk9T3BlbkFJLm1No3Pq5"
-    (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": key}}}}))
+    (project / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": key}}}})
+    )
     Path("nhi.yaml").write_text(json.dumps({"providers": {"mcp": {"discover": False, "paths": [str(project)]}}}))
     old = os.umask(0o022)  # a usual umask: files would be world-readable by default
     try:

@@ -4,6 +4,7 @@ A repository's .git/config is written by whoever made the repository. `core.fsmo
 command git runs when it reads the index (`git ls-files` does). The test first proves the attack
 is real with this machine's git (plain `git ls-files` creates the marker), then that `nhi scan`
 over the same tree reads its MCP config, knows it is tracked, and the marker never appears."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,13 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None or os.name != "posix
 
 
 def git(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+    }
     return subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True, check=True)
 
 
@@ -42,8 +48,11 @@ def booby_trapped(tmp_path) -> tuple[Path, Path]:
 
 def test_the_planted_fsmonitor_runs_under_plain_git(booby_trapped):
     repo, marker = booby_trapped
-    subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True,
-                   env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull})
+    subprocess.run(
+        ["git", "-C", str(repo), "ls-files"],
+        capture_output=True,
+        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull},
+    )
     assert marker.exists(), "this git ignores core.fsmonitor: the next test would prove nothing"
 
 
@@ -56,4 +65,3 @@ def test_scanning_the_checkout_never_runs_its_git_config(nhi, booby_trapped):
     assert json.loads(result.out)["scopes"][0]["api_calls"]["git"] == 1
     (row,) = db_rows("SELECT json_extract(attrs, '$.git_status') AS status FROM v_identities")
     assert row["status"] == "tracked"
-

@@ -4,6 +4,7 @@ Each hostile file is a gap of its own scope (``partial``; an unreadable local fi
 not a failed scan, as tests/mcp/test_mcp_broken_files.py states) while the other scopes complete;
 a config symlinked from outside a scanned tree is not read as that tree's; secrets inside a
 `command` string or a URL path are found, and their values are nowhere in the inventory."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,9 @@ def repo(tmp_path: Path, name: str, text: str) -> Path:
 
 @pytest.fixture
 def healthy(tmp_path) -> Path:
-    return repo(tmp_path, "healthy", json.dumps({"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": KEY}}}}))
+    return repo(
+        tmp_path, "healthy", json.dumps({"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": KEY}}}})
+    )
 
 
 def scopes(out: str) -> dict[str, dict]:
@@ -72,7 +75,9 @@ def test_the_limits_are_settings(tmp_path, healthy):
 def test_a_config_symlinked_from_outside_the_tree_is_not_the_repositorys(tmp_path, healthy):
     private = tmp_path / "home" / ".claude.json"
     private.parent.mkdir()
-    private.write_text(json.dumps({"mcpServers": {"mine": {"command": "x", "env": {"GITHUB_TOKEN": "ghp_" + "Ab1" * 12}}}}))
+    private.write_text(
+        json.dumps({"mcpServers": {"mine": {"command": "x", "env": {"GITHUB_TOKEN": "ghp_" + "Ab1" * 12}}}})
+    )
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     (checkout / ".mcp.json").symlink_to(private)
@@ -90,11 +95,15 @@ PATH_TOKEN = "T9x8C7v6B5n4M3q2W1e0R9t8"
 
 
 def test_secrets_in_a_command_string_and_a_url_path_are_found_and_never_stored(tmp_path):
-    text = json.dumps({"mcpServers": {
-        "cli": {"command": f"npx -y some-mcp-server --api-key={COMMAND_SECRET} --verbose"},
-        "hook": {"url": f"https://hooks.example.com/services/T000/B000/{PATH_TOKEN}"},
-        "keyed": {"url": f"https://mcp.example.com/key/{COMMAND_SECRET[::-1]}/sse"},
-    }})
+    text = json.dumps(
+        {
+            "mcpServers": {
+                "cli": {"command": f"npx -y some-mcp-server --api-key={COMMAND_SECRET} --verbose"},
+                "hook": {"url": f"https://hooks.example.com/services/T000/B000/{PATH_TOKEN}"},
+                "keyed": {"url": f"https://mcp.example.com/key/{COMMAND_SECRET[::-1]}/sse"},
+            }
+        }
+    )
     checkout = repo(tmp_path, "checkout", text)
     result = invoke("scan", "--mcp-path", checkout, "-f", "json")
     assert result.code in (0, 1), result.err

@@ -1,23 +1,25 @@
 """RestClient error messages never carry what a request carried: header values (keys,
 tokens) or query strings (signatures, tokens). These messages are stored in scope_result and
 the revocation log and printed on stderr."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from nhi_cli.kit.connector import CollectContext, ScopeDenied, ScopeFailed
-from nhi_cli.kit.http_fake import FakeHttpServer, reply
 from nhi_cli.kit.http import HttpError, NotFound, RestClient
+from nhi_cli.kit.http_fake import FakeHttpServer, reply
 
 KEY = "sk-admin-Zx8Wq3Rt6Yp1Lm4Nb7Vc2Kj5Hg9Fd0SaQe"
 
 
 def client(url: str, key: str = KEY, **kwargs) -> RestClient:
-    ctx = CollectContext(now=datetime.now(timezone.utc), settings=None)
-    return RestClient(url, ctx, label="t", headers=lambda: {"Authorization": f"Bearer {key}"},
-                      sleep=lambda s: None, **kwargs)
+    ctx = CollectContext(now=datetime.now(UTC), settings=None)
+    return RestClient(
+        url, ctx, label="t", headers=lambda: {"Authorization": f"Bearer {key}"}, sleep=lambda s: None, **kwargs
+    )
 
 
 @pytest.mark.parametrize("bad", ["\n", "\r\n", " \n", "\x00"])

@@ -8,6 +8,7 @@ work where nothing can be written.
 - ``--db 'inv#1?x.db'`` is that file, for writes and for the read-only connections alike;
 - on a directory nhi cannot write (as a read-only file system), `nhi report` and `nhi query` work.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -32,7 +32,9 @@ KEY = "sk-proj-Pm4Qn7Rs1Tu3Vw5Xy7Za9Bc1De3Fg5Hi7Jk9T3BlbkFJLm1No3Pq5"
 def project(tmp_path) -> Path:
     project = tmp_path / "proj"
     project.mkdir()
-    (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": KEY}}}}))
+    (project / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": KEY}}}})
+    )
     return project
 
 
@@ -90,8 +92,13 @@ def read_only_copy(project, tmp_path):
     read-only mount: no -shm can be created)."""
     assert scan(project).code in (0, 1)
     ro = Path(tempfile.mkdtemp(prefix="nhi-ro-"))
-    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "nhi-test", str(ro)],
-                                                   capture_output=True).returncode == 0
+    mounted = (
+        os.geteuid() == 0
+        and subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=8m", "nhi-test", str(ro)], capture_output=True
+        ).returncode
+        == 0
+    )
     if os.geteuid() == 0 and not mounted:
         shutil.rmtree(ro)
         pytest.skip("root can write any directory, and mounting is not allowed here")
@@ -110,8 +117,12 @@ def read_only_copy(project, tmp_path):
 
 
 def test_read_only_commands_work_on_a_read_only_file_system(read_only_copy):
-    for args in (["query", "SELECT COUNT(*) AS n FROM v_credentials", "-f", "json"], ["report", "-f", "json"],
-                 ["findings", "list", "-f", "json"], ["inventory", "list", "-f", "json"]):
+    for args in (
+        ["query", "SELECT COUNT(*) AS n FROM v_credentials", "-f", "json"],
+        ["report", "-f", "json"],
+        ["findings", "list", "-f", "json"],
+        ["inventory", "list", "-f", "json"],
+    ):
         result = invoke("--db", read_only_copy, *args)
         assert result.code in (0, 1), (args, result.err)
         json.loads(result.out)

@@ -4,6 +4,7 @@ The attacker owns a directory entry next to the target (a symlink at the target'
 the temporary name nhi used to pick: ``.NAME.<pid>.tmp``), or names a target that is not a
 regular file. The victim file is never touched, the inventory is never overwritten, and a write
 error is one line with its exit code (4; 8 for a full disk; 2 for naming the inventory)."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ import os
 import stat
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +26,9 @@ def inventory(tmp_path):
     project = tmp_path / "proj"
     project.mkdir()
     key = "sk-proj-Pm4Qn7Rs1Tu3Vw5Xy7Za9Bc1De3Fg5Hi7Jk9T3BlbkFJLm1No3Pq5"
-    (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": key}}}}))
+    (project / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": key}}}})
+    )
     result = invoke("scan", "--mcp-path", str(project))
     assert result.code in (0, 1), result.err
     return tmp_path / "nhi.db"
@@ -70,8 +72,9 @@ def test_a_target_that_is_not_a_regular_file_is_refused_and_left_alone(inventory
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
-@pytest.mark.parametrize("args", [("report", "-f", "json", "-o"), ("findings", "baseline", "-o"),
-                                  ("diff", "-f", "json", "-o")])
+@pytest.mark.parametrize(
+    "args", [("report", "-f", "json", "-o"), ("findings", "baseline", "-o"), ("diff", "-f", "json", "-o")]
+)
 def test_the_inventory_itself_is_never_an_output(inventory, args):
     before = inventory.read_bytes()
     line = one_error_line(invoke(*args, inventory), ExitCode.USAGE)
@@ -82,8 +85,14 @@ def test_the_inventory_itself_is_never_an_output(inventory, args):
 
 def test_a_full_standard_output_is_one_line_and_exit_8(inventory, tmp_path):
     with open("/dev/full", "w") as full:
-        done = subprocess.run([sys.executable, "-m", "nhi_cli", "report", "-f", "json"], cwd=tmp_path,
-                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "nhi_cli", "report", "-f", "json"],
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode == ExitCode.NO_SPACE, done.stderr
     lines = done.stderr.strip().splitlines()
     assert lines == ["nhi: error: cannot write to standard output: No space left on device"], done.stderr

@@ -6,6 +6,7 @@ the inventory, a second scan feeds `nhi diff`, and a dry-run revoke of the rogue
 a plan. No planted or run-time secret, nor a distinctive 12-character piece of one, may appear
 in stdout, stderr, a report or plan file, the database or its -wal/-shm files.
 """
+
 from __future__ import annotations
 
 import json
@@ -140,8 +141,19 @@ def _read_everything(run: Run) -> None:
 def test_every_command_of_the_tour_ran(demo_run):
     """The sweep below is only as good as what ran: every command group, every format."""
     labels = " | ".join(demo_run.codes)
-    for needle in ("scan --demo", "inventory show", "query", "findings list", "rules show", "agents show",
-                   "report -f html", "report --what inventory", "diff", "revoke --dry-run", "revoke log"):
+    for needle in (
+        "scan --demo",
+        "inventory show",
+        "query",
+        "findings list",
+        "rules show",
+        "agents show",
+        "report -f html",
+        "report --what inventory",
+        "diff",
+        "revoke --dry-run",
+        "revoke log",
+    ):
         assert needle in labels
     written = {p.name for p in (demo_run.root / "out").iterdir()}
     assert {"report.html", "report.sarif", "plan.json", "diff.md", "inventory.csv"} <= written
@@ -181,17 +193,25 @@ def test_verbose_and_debug_error_paths_leak_nothing(tmp_path, monkeypatch):
     openai_key = "sk-admin-Qm7RvT2xWpL9kZc4NbY8hJ3sDf6GtE1uA0oIiK5e"
     anthropic_key = "sk-ant-admin01-Hy4Tq9WmZr2Lx7Vc5Nb8Kj3Pd6Fs1Ga0EuRoYiXw9Zt4Mq7BvAA"
     fake = FakeHttpServer()
-    fake.route("GET", r"/.*", lambda req: reply({"error": {"type": "authentication_error",
-                                                           "message": "invalid x-api-key"}}, 401))
+    fake.route(
+        "GET",
+        r"/.*",
+        lambda req: reply({"error": {"type": "authentication_error", "message": "invalid x-api-key"}}, 401),
+    )
     with fake:
         Path("nhi.yaml").write_text(
             "providers:\n"
             f"  openai: {{endpoint: '{fake.url}/v1', admin_key: \"{openai_key}\\n\"}}\n"
-            f"  anthropic: {{endpoint: '{fake.url}', admin_key: '{anthropic_key}'}}\n", encoding="utf-8")
-        results = [invoke("-v", "scan"), invoke("-v", "scan", "-f", "json"),
-                   invoke("-v", "query", "SELECT secret FROM nowhere"),
-                   invoke("-v", "revoke", "--dry-run", "no-such-identity"),
-                   invoke("-v", "inventory", "show", "no-such-identity")]
+            f"  anthropic: {{endpoint: '{fake.url}', admin_key: '{anthropic_key}'}}\n",
+            encoding="utf-8",
+        )
+        results = [
+            invoke("-v", "scan"),
+            invoke("-v", "scan", "-f", "json"),
+            invoke("-v", "query", "SELECT secret FROM nowhere"),
+            invoke("-v", "revoke", "--dry-run", "no-such-identity"),
+            invoke("-v", "inventory", "show", "no-such-identity"),
+        ]
     assert results[0].code == 3, results[0].err
     assert "openai:default error: invalid_request" in results[0].err  # the newline key, named without its value
     assert "anthropic:default denied" in results[0].err

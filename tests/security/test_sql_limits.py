@@ -4,6 +4,7 @@ A recursive CTE without an end is the attack: in `nhi query` it stops at the dea
 line (exit 2); in a user rule during a scan it is that rule's error (exit 2) while the scan
 commits and releases the inventory; Ctrl-C stops it (exit 130). ATTACH and VACUUM INTO, which
 create files anywhere even on a read-only connection, are refused."""
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,9 @@ FROM v_identities WHERE id IN (SELECT CAST(i AS TEXT) FROM n WHERE i < 0)"""
 def inventory(tmp_path) -> Path:
     project = tmp_path / "proj"
     project.mkdir()
-    (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": KEY}}}}))
+    (project / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": KEY}}}})
+    )
     result = invoke("scan", "--mcp-path", str(project))
     assert result.code in (0, 1), result.err
     return project
@@ -62,8 +65,9 @@ def test_a_query_that_never_ends_stops_at_its_deadline(inventory, monkeypatch):
     assert time.monotonic() - started < 30
 
 
-@pytest.mark.parametrize("sql", ["ATTACH DATABASE 'planted.db' AS p", "VACUUM INTO 'copy.db'",
-                                 "SELECT 1; ATTACH 'planted.db' AS p"])
+@pytest.mark.parametrize(
+    "sql", ["ATTACH DATABASE 'planted.db' AS p", "VACUUM INTO 'copy.db'", "SELECT 1; ATTACH 'planted.db' AS p"]
+)
 def test_query_cannot_attach_or_vacuum_into(inventory, tmp_path, sql):
     result = invoke("query", sql)
     assert result.code == ExitCode.USAGE
@@ -71,7 +75,9 @@ def test_query_cannot_attach_or_vacuum_into(inventory, tmp_path, sql):
 
 
 def test_query_still_reads_the_views_and_their_columns(inventory):
-    result = invoke("query", "SELECT name FROM pragma_table_info('v_credentials') WHERE name = 'age_days'", "-f", "json")
+    result = invoke(
+        "query", "SELECT name FROM pragma_table_info('v_credentials') WHERE name = 'age_days'", "-f", "json"
+    )
     assert result.code == 0, result.err
     assert json.loads(result.out) == [{"name": "age_days"}]
 
@@ -87,15 +93,21 @@ def test_a_user_rule_that_never_ends_is_a_broken_rule_and_the_scan_still_commits
     assert "never_ends" in result.err and "deadline of 0.5 s" in result.err
     # the scan committed (two scans now), the built-in rules' findings are there, and nothing holds the lock
     assert db_rows("SELECT COUNT(*) AS n FROM scan_run")[0]["n"] == 2
-    assert [r["status"] for r in db_rows("SELECT status FROM finding WHERE rule_id = 'credential_in_local_config'")] \
-        == ["open"]
+    assert [
+        r["status"] for r in db_rows("SELECT status FROM finding WHERE rule_id = 'credential_in_local_config'")
+    ] == ["open"]
     assert invoke("scan", "--mcp-path", str(inventory)).code in (0, 1)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT")
 def test_ctrl_c_stops_a_query_that_never_ends(inventory, tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "nhi_cli", "query", FOREVER, "--timeout", "600"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nhi_cli", "query", FOREVER, "--timeout", "600"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(2.0)  # the interpreter started and SQLite is counting
         assert proc.poll() is None, proc.stderr.read()

@@ -5,6 +5,7 @@ name. Terminal escape sequences (screen clear, OSC 8 hyperlinks, C1 CSI, bidi ov
 print as visible escapes, and Rich markup (``[red]``, ``[link=...]``, an unmatched ``[/x]``)
 as the characters it is, in every table nhi prints.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,12 +24,21 @@ RAW = ("\x1b", "\x9b", "\u202e")
 def hostile(tmp_path):
     project = tmp_path / "proj\x1b[2J[bold]"
     project.mkdir()
-    server = {"command": "npx", "args": ["-y", "tool"],
-              "env": {"OPENAI_API_KEY": "sk-proj-Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7T3BlbkFJAb3Cd5Ef7"}}
+    server = {
+        "command": "npx",
+        "args": ["-y", "tool"],
+        "env": {"OPENAI_API_KEY": "sk-proj-Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7T3BlbkFJAb3Cd5Ef7"},
+    }
     (project / ".mcp.json").write_text(json.dumps({"mcpServers": {EVIL: server}}), encoding="utf-8")
-    Path("nhi.yaml").write_text(json.dumps({
-        "agents": [{"name": "evil-agent", "description": EVIL, "identities": ["*"]}],
-        "providers": {"mcp": {"discover": False, "paths": [str(project)]}}}), encoding="utf-8")
+    Path("nhi.yaml").write_text(
+        json.dumps(
+            {
+                "agents": [{"name": "evil-agent", "description": EVIL, "identities": ["*"]}],
+                "providers": {"mcp": {"discover": False, "paths": [str(project)]}},
+            }
+        ),
+        encoding="utf-8",
+    )
     scan = invoke("scan")
     assert scan.code in (0, 1), scan.err
     return scan

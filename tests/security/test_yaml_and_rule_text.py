@@ -2,6 +2,7 @@
 
 The bombs run in a subprocess limited to 1 GiB of address space: before the fix, a 500-byte
 file expanded to gigabytes; with the limit, a regression fails the test instead of the machine."""
+
 from __future__ import annotations
 
 import json
@@ -11,14 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from nhi_cli.errors import ExitCode
 from tests.conftest import invoke
 
 # the classic "billion laughs": 9 levels of 9 references, 9^9 strings once expanded (~500 bytes)
 BOMB = "a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+)
 RULE_YAML = """id: {id}
 title: "{title}"
 severity: high
@@ -34,11 +34,18 @@ RULE_SQL = "SELECT id AS resource_id, 'identity' AS resource_type, 'Seen.' AS re
 def run_limited(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     def limit():
         import resource
+
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
-    return subprocess.run([sys.executable, "-m", "nhi_cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, preexec_fn=limit if os.name == "posix" else None,
-                          env={**os.environ, "NHI_TRUST_CWD_CONFIG": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "nhi_cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit if os.name == "posix" else None,
+        env={**os.environ, "NHI_TRUST_CWD_CONFIG": "1"},
+    )
 
 
 def test_the_bomb_is_a_bomb():
@@ -62,8 +69,11 @@ def make_rule(root: Path, rule_id: str, yaml_text: str | bytes, sql: str = RULE_
 
 
 def test_an_alias_bomb_in_a_rule_params_default_is_a_broken_rule(tmp_path):
-    text = RULE_YAML.format(id="bomb", title="Bomb") + "params:\n  n:\n    description: x\n    default:\n" + "".join(
-        "      " + line + "\n" for line in BOMB.splitlines())
+    text = (
+        RULE_YAML.format(id="bomb", title="Bomb")
+        + "params:\n  n:\n    description: x\n    default:\n"
+        + "".join("      " + line + "\n" for line in BOMB.splitlines())
+    )
     make_rule(tmp_path / "rules", "bomb", text)
     done = run_limited(["rules", "list", "--rules-dir", str(tmp_path / "rules")], tmp_path)
     assert done.returncode == ExitCode.USAGE, done.stderr
