@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from nhi_cli.reports.json_report import CREDENTIAL_KEYS
 from nhi_cli.reports.model import Report
 from nhi_cli.text import write_csv
 
@@ -31,25 +32,8 @@ FINDING_COLUMNS = (
     "suppression_reason",
     "evidence",
 )
-CREDENTIAL_COLUMNS = (
-    "id",
-    "identity_id",
-    "identity_name",
-    "provider",
-    "scope",
-    "kind",
-    "status",
-    "created_at",
-    "last_used_at",
-    "expires_at",
-    "age_days",
-    "days_since_used",
-    "days_to_expiry",
-    "key_id",
-    "hint",
-    "owner",
-    "identity_tags",
-)
+# The JSON report's credential fields, plus the identity's tags flattened for a spreadsheet.
+CREDENTIAL_COLUMNS = (*CREDENTIAL_KEYS, "identity_tags")
 
 
 def _finding_row(f: dict) -> dict:

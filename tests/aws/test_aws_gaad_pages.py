@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import sqlite3
-import threading
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -19,6 +18,7 @@ import pytest
 from aws_helpers import iam_calls, scan_json, write_config
 
 from nhi_connectors.aws import fake
+from tests.moto_wsgi import serve_moto
 
 ACCOUNT = "123456789012"
 MARKER = "nhi-test-page-2"
@@ -83,23 +83,8 @@ class PagingMiddleware:
 @pytest.fixture
 def paging_moto():
     """moto's WSGI app behind the paging middleware on an OS-chosen loopback port."""
-    import logging
-
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    middleware = PagingMiddleware(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", 0, middleware, threaded=True, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
-    try:
+    with serve_moto(PagingMiddleware) as (url, middleware):
         yield url, middleware
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 def _seed(now) -> tuple[set[str], set[str]]:

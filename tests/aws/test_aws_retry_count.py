@@ -4,8 +4,6 @@ counts twice (it is counted per HTTP attempt, not per API call)."""
 from __future__ import annotations
 
 import io
-import logging
-import threading
 import urllib.parse
 import urllib.request
 
@@ -13,6 +11,7 @@ import pytest
 from aws_helpers import iam_calls, scan_json, write_config
 
 from nhi_connectors.aws import fake
+from tests.moto_wsgi import serve_moto
 
 THROTTLED = (
     b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
@@ -39,21 +38,8 @@ class ThrottleOnce:
 
 @pytest.fixture
 def throttling_moto():
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    middleware = ThrottleOnce(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", 0, middleware, threaded=True, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
-    try:
+    with serve_moto(ThrottleOnce) as (url, middleware):
         yield url, middleware
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 def test_a_retried_call_counts_as_the_provider_saw_it(nhi, tmp_path, throttling_moto, now):

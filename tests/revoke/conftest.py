@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-import threading
 import urllib.parse
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
+
+from tests.moto_wsgi import serve_moto
 
 ACCOUNT = "123456789012"
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -84,37 +84,31 @@ def _operation(environ) -> str:
 
 @pytest.fixture(scope="session")
 def moto_server():
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from moto.server import DomainDispatcherApplication, create_backend_app
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    moto_app = DomainDispatcherApplication(create_backend_app)
     state = CountingMoto(url="")
 
-    def app(environ, start_response):
-        if environ.get("PATH_INFO", "").startswith("/moto-api"):
+    def counting(moto_app):
+        def app(environ, start_response):
+            if environ.get("PATH_INFO", "").startswith("/moto-api"):
+                return moto_app(environ, start_response)
+            op = _operation(environ)
+            state.calls[op] += 1
+            if op in state.holds:  # a provider that has received the call and not answered yet
+                state.holds[op].wait(timeout=120)
+            if op in state.faults:  # an injected provider error (e.g. throttling that never clears)
+                status, code, message = state.faults[op]
+                body = (
+                    f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+                    f"</Error><RequestId>x</RequestId></ErrorResponse>"
+                ).encode()
+                start_response(f"{status} Error", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+                return [body]
             return moto_app(environ, start_response)
-        op = _operation(environ)
-        state.calls[op] += 1
-        if op in state.holds:  # a provider that has received the call and not answered yet
-            state.holds[op].wait(timeout=120)
-        if op in state.faults:  # an injected provider error (e.g. throttling that never clears)
-            status, code, message = state.faults[op]
-            body = (
-                f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
-                f"</Error><RequestId>x</RequestId></ErrorResponse>"
-            ).encode()
-            start_response(f"{status} Error", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
-            return [body]
-        return moto_app(environ, start_response)
 
-    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_port}"
-    yield state
-    httpd.shutdown()
+        return app
+
+    with serve_moto(counting) as (url, _app):
+        state.url = url
+        yield state
 
 
 @dataclass
