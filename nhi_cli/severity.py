@@ -10,6 +10,7 @@ Mappings to the formats nhi writes:
   high, 4.0-6.9 medium, 0.1-3.9 low). Info gets no score, so GitHub shows it as a plain note
   rather than a security alert.
 - OCSF ``severity_id`` (1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical).
+- ASFF ``Severity.Label`` (Security Hub): INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL.
 """
 
 from __future__ import annotations
@@ -40,6 +41,16 @@ class Severity(StrEnum):
     def ocsf_id(self) -> int:
         return self.rank + 1
 
+    @property
+    def ocsf_caption(self) -> str:
+        """The caption OCSF gives ``ocsf_id`` (the ``severity`` sibling of ``severity_id``)."""
+        return _OCSF_CAPTION[self.ocsf_id]
+
+    @property
+    def asff_label(self) -> str:
+        """AWS Security Finding Format ``Severity.Label``."""
+        return "INFORMATIONAL" if self is Severity.info else self.value.upper()
+
     @classmethod
     def parse(cls, value: object, *, what: str = "severity") -> Severity:
         """``value`` as a Severity; ValueError naming the choices otherwise."""
@@ -61,6 +72,7 @@ _SARIF_LEVEL = {
     Severity.low: "note",
     Severity.info: "note",
 }
+_OCSF_CAPTION = {1: "Informational", 2: "Low", 3: "Medium", 4: "High", 5: "Critical"}
 _SECURITY_SEVERITY = {Severity.critical: "9.5", Severity.high: "8.0", Severity.medium: "5.5", Severity.low: "3.0"}
 
 # Worst first, as plain strings (what the store holds and reports print).

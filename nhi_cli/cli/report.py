@@ -1,4 +1,4 @@
-"""`nhi report`: render a scan from the inventory as table, JSON, SARIF, Markdown, CSV or HTML."""
+"""`nhi report`: render a scan from the inventory as table, JSON, SARIF, Markdown, CSV, HTML or OCSF."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class ReportFormat(StrEnum):
     markdown = "markdown"
     csv = "csv"
     html = "html"
+    ocsf = "ocsf"
 
 
 class What(StrEnum):
@@ -29,7 +30,10 @@ class What(StrEnum):
 FormatOption = Annotated[
     ReportFormat | None,
     typer.Option(
-        "--format", "-f", help="table (default at a terminal), json, sarif, markdown, csv or html.", show_default=False
+        "--format",
+        "-f",
+        help="table (default at a terminal), json, sarif, markdown, csv, html or ocsf (OCSF Detection Findings).",
+        show_default=False,
     ),
 ]
 OutputOption = Annotated[
@@ -83,6 +87,7 @@ def report(
       nhi report --format html --output nhi-report.html
       nhi report --format sarif --output nhi.sarif   (GitHub code scanning)
       nhi report --format csv --what inventory --scan 3 > credentials.csv
+      nhi report --format ocsf --output findings.ocsf.json   (OCSF Detection Finding, class 2004)
     """
 
     st = cli_context(ctx)

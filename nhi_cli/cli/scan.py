@@ -85,7 +85,8 @@ def scan(
         typer.Option(
             "--format",
             "-f",
-            help="Output: table or json (scan summary), or a report format: sarif, markdown, csv, html (see `nhi report`).",
+            help="Output: table or json (scan summary), or a report format: sarif, markdown, csv, html, ocsf "
+            "(see `nhi report`).",
         ),
     ] = "table",
     output: Annotated[

@@ -1,4 +1,4 @@
-"""Reports rendered from the inventory: table, json, sarif, markdown, csv, html.
+"""Reports rendered from the inventory: table, json, sarif, markdown, csv, html, ocsf.
 
 ``build_report`` (model.py) reads the store once into a Report; each format module lays that
 out. ``render_report`` is the one entry point the CLI (``nhi report``, ``nhi scan --format``)
@@ -11,10 +11,10 @@ from pathlib import Path
 
 from nhi_cli import files
 from nhi_cli.errors import ExitCode, NhiError
-from nhi_cli.reports import csv_report, html, json_report, markdown, sarif, table
+from nhi_cli.reports import csv_report, html, json_report, markdown, ocsf, sarif, table
 from nhi_cli.reports.model import build_report
 
-FORMATS = ("table", "json", "sarif", "markdown", "csv", "html")
+FORMATS = ("table", "json", "sarif", "markdown", "csv", "html", "ocsf")
 INVENTORY_FORMATS = ("table", "json", "csv")  # formats that can list every credential
 
 
@@ -41,6 +41,8 @@ def render(
         return csv_report.render(report, what)
     if fmt == "html":
         return html.render(report)
+    if fmt == "ocsf":
+        return ocsf.render(report)
     return table.render(report, what, width=width, color=color, **({"limit": limit} if limit is not None else {}))
 
 

@@ -102,7 +102,7 @@ def document(report: Report, what: str = "findings") -> dict:
 PRETTY_LIMIT = 10_000  # rows above which JSON is written compact: the C encoder is ~5x faster
 
 
-def dumps(doc: dict, rows: int) -> str:
+def dumps(doc: dict | list, rows: int) -> str:
     """JSON text; ensure_ascii so bidi and control characters in names travel as \\u escapes."""
     indent = 2 if rows <= PRETTY_LIMIT else None
     return json.dumps(doc, indent=indent, ensure_ascii=True, default=str) + "\n"

@@ -10,7 +10,7 @@ import re
 import pytest
 from report_estate import HOSTILE_NAME, HOSTILE_TAG, fingerprint
 
-FORMATS = ("table", "json", "sarif", "markdown", "csv", "html")
+FORMATS = ("table", "json", "sarif", "markdown", "csv", "html", "ocsf")
 
 
 def report(nhi, db, *args):

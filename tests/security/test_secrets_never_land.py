@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import invoke
 from tests.security.secret_scan import database_files, find_leaks, load_planted, moto_secrets, plant_estate
 
-REPORT_FORMATS = ("table", "json", "sarif", "markdown", "csv", "html")
+REPORT_FORMATS = ("table", "json", "sarif", "markdown", "csv", "html", "ocsf")
 
 
 class Run:
