@@ -9,6 +9,10 @@ key as ``x-api-key`` or as a Bearer token (the SDK sends the latter), wants
 As documented, the workspace list leaves out archived Workspaces unless
 ``include_archived=true`` and the default Workspace unless ``include_default=true``; an
 undocumented query parameter or a ``limit`` outside 1..1000 is a 400.
+
+Checked against: the ``anthropic`` package's Admin API types (2.10, generated from Anthropic's
+OpenAPI description, ``anthropic.types.organization``) validate every payload it serves
+(tests/fidelity/test_vendor_models.py).
 """
 
 from __future__ import annotations

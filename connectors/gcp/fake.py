@@ -7,6 +7,13 @@
   :class:`FakeHttpServer` (the real REST clients send ``$alt=json;enum-encoding=int``; routes
   match the path only, enums go out as ints and etags as base64, as Google's do).
 
+Models they are checked against: the protobuf messages of ``google-cloud-iam`` (>=2.15,
+google.iam.admin.v1) and ``google-cloud-resource-manager`` (>=1.12, v3) validate the estate
+(tests/fidelity/test_vendor_models.py); requests are checked against those APIs' reference
+(cloud.google.com/iam/docs/reference/rest/v1, resource-manager/reference/rest/v3): an
+undocumented query parameter, a missing required one, or a ListServiceAccounts ``page_size``
+above the documented maximum of 100 is INVALID_ARGUMENT.
+
 The estate is one JSON file of recorded, sanitized REST payloads (see fixtures/gcp/). Times
 may be written relative to the scan, ``"now-400d"``, so the demo's ages never drift. Both
 fakes record every call; faults (a denied project, UNAVAILABLE twice) can be queued.
@@ -35,6 +42,8 @@ STATES = {"STATE_UNSPECIFIED": 0, "ACTIVE": 1, "DELETE_REQUESTED": 2}
 EMPTY_POLICY = {"version": 1, "etag": "ACAB", "bindings": []}
 PAGING = {"pageSize": None, "pageToken": None}  # Resource Manager documents no maximum page size
 IGNORED = ("$alt",)  # the google-cloud REST transport's response-format option, on every URL
+# ListServiceAccountsRequest.page_size: "The default is 20, and the maximum is 100."
+LIST_ACCOUNTS_DEFAULT, LIST_ACCOUNTS_MAX = 20, 100
 
 
 def _unary(fn, request_type, response_type):
@@ -111,8 +120,16 @@ class FakeIamServer:
     # --- handlers -----------------------------------------------------------------------
     def list_service_accounts(self, request, ctx):
         self._guard("ListServiceAccounts", request.name, ctx)
+        if not 0 <= request.page_size <= LIST_ACCOUNTS_MAX:
+            # IAM documents "the default is 20, and the maximum is 100" and not what it does
+            # beyond; Google's AIP-158 lets a service coerce instead. The fake refuses, so a
+            # connector that relies on either fails its tests.
+            ctx.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"page_size {request.page_size} is outside 0..{LIST_ACCOUNTS_MAX} (IAM documents a maximum of 100)",
+            )
         accounts = self.accounts.get(self._project_of(request.name), [])
-        size = min(request.page_size or 100, self.page_size)
+        size = min(request.page_size or LIST_ACCOUNTS_DEFAULT, self.page_size)
         start = int(request.page_token or 0)
         page = accounts[start : start + size]
         token = str(start + size) if start + size < len(accounts) else ""

@@ -8,6 +8,15 @@ The fake pages with ``per_page`` and Link headers, checks the app JWT's RS256 si
 minting installation tokens, answers the fine-grained-PAT endpoints only for app tokens
 (as GitHub does), and applies revokes so a read-back shows them. Used by the demo, the tests
 and benchmarks/github_deploy_keys.py.
+
+What nhi sends is checked against GitHub's REST OpenAPI description (github/rest-api-description
+commit 755ee33, as generated into ``githubkit-schemas`` 26.10.21: API version 2026-03-10, and
+its GHEC variant for ``credential-authorizations``; tests/fidelity/test_github_fake_contract.py
+proves ``QUERY`` matches it). Payloads are validated against the same description's models
+(tests/fidelity/test_vendor_models.py). Like GitHub, an ``X-GitHub-Api-Version`` GitHub does
+not publish is a 400 (no header means 2022-11-28). Stricter than GitHub: an undocumented query
+parameter or a ``per_page`` outside 1..100 is refused with a 400 naming it (GitHub ignores the
+first and silently serves 100 for the second), so a connector relying on either fails its tests.
 """
 
 from __future__ import annotations
@@ -15,14 +24,47 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import secrets
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, reply
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, IntRange, query_problem, reply
 from nhi_cli.kit.times import RECORDED_AT, shift_times
+
+# The API versions GitHub publishes (X-GitHub-Api-Version); nhi pins the first.
+API_VERSIONS = {"2022-11-28", "2026-03-10"}
+PAGE = {"per_page": IntRange(1, 100), "page": IntRange(1, 10**9)}
+DIRECTION = {"asc", "desc"}
+# Documented query parameters of each call the fake serves (GitHub's OpenAPI description; an
+# array parameter is sent as ``name[]``). Calls that take none are absent.
+QUERY: dict[tuple[str, str], dict] = {
+    ("GET", "/app/installations"): {**PAGE, "since": None, "outdated": None},
+    ("GET", "/user/orgs"): PAGE,
+    ("GET", "/orgs/{org}/installations"): PAGE,
+    ("GET", "/orgs/{org}/personal-access-tokens"): {
+        **PAGE,
+        "sort": {"created_at"},
+        "direction": DIRECTION,
+        "owner[]": None,
+        "repository": None,
+        "permission": None,
+        "last_used_before": None,
+        "last_used_after": None,
+        "token_id[]": None,
+    },
+    ("GET", "/orgs/{org}/credential-authorizations"): {**PAGE, "login": None},
+    ("GET", "/orgs/{org}/repos"): {
+        **PAGE,
+        "type": {"all", "public", "private", "forks", "sources", "member"},
+        "sort": {"created", "updated", "pushed", "full_name"},
+        "direction": DIRECTION,
+    },
+    ("GET", "/repos/{owner}/{repo}/keys"): PAGE,
+}
+STRICTER = "nhi's GitHub fake refuses it: GitHub ignores unknown parameters and serves at most 100 a page"
 
 PAT_ONLY_APPS = {
     "message": "Only GitHub Apps can use this endpoint.",
@@ -125,6 +167,34 @@ class GithubFake(FakeHttpServer):
         token = self._bearer(req)
         return token in self.tokens or token in self.app_tokens
 
+    # --- what nhi sends -------------------------------------------------------------------
+    def _contract_problem(self, req: FakeRequest):
+        version = req.headers.get("x-github-api-version")
+        if version is not None and version not in API_VERSIONS:
+            return reply(
+                {
+                    "message": f"Unsupported 'X-GitHub-Api-Version' header: {version!r}",
+                    "documentation_url": "https://docs.github.com/rest/about-the-rest-api/api-versions",
+                },
+                400,
+            )
+        route = self._documented_route(req)
+        if route is None:
+            return None
+        if problem := query_problem(req, QUERY.get(route, {})):
+            return reply({"message": f"{problem} ({STRICTER})"}, 400)
+        return None
+
+    @staticmethod
+    def _documented_route(req: FakeRequest) -> tuple[str, str] | None:
+        """The OpenAPI path template of the request (``/repos/{owner}/{repo}/keys``)."""
+        if req.path == "/graphql":
+            return None
+        template = re.sub(r"^/repos/[^/]+/[^/]+/", "/repos/{owner}/{repo}/", req.path)
+        template = re.sub(r"^/orgs/[^/]+", "/orgs/{org}", template)
+        template = re.sub(r"/\d+(?=/|$)", "/{id}", template)
+        return req.method, template
+
     # --- paging -------------------------------------------------------------------------
     def _page(self, req: FakeRequest, items: list, wrap=None):
         per_page = min(int(req.arg("per_page", "30")), self.page_size)
@@ -143,6 +213,8 @@ class GithubFake(FakeHttpServer):
     def _register(self) -> None:
         def auth(handler, app_only=False, jwt=False):
             def wrapped(req: FakeRequest):
+                if problem := self._contract_problem(req):
+                    return problem
                 if jwt:
                     if not self._jwt_ok(req):
                         return reply({"message": "A JSON web token could not be decoded"}, 401)

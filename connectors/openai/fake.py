@@ -9,6 +9,10 @@ Like the real API it refuses (400 ``invalid_request_error``) an undocumented que
 or a ``limit`` outside 1..100, and lists project keys with membership-based visibility: a key
 whose owner lost access to the project (``owner_project_access: "inactive"``) is listed only
 when asked with ``owner_project_access=inactive`` or ``any``.
+
+Checked against: the ``openai`` package's Admin API types (3.51, generated from OpenAI's
+OpenAPI description, ``openai.types.admin.organization``) validate every payload it serves
+(tests/fidelity/test_vendor_models.py); ``QUERY`` follows the API reference.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 import yaml
 
 from nhi_cli.kit.times import load_relative_estate
@@ -66,3 +67,23 @@ def test_the_fake_search_has_the_documented_any_field_semantics():
     ids = {p["projectId"] for p in body["projects"]}
     assert "other-org-app" in ids and "nw-ml-prod" in ids  # matches state:ACTIVE, though not under the org
     assert no_parent.status_code == 400  # ListProjects requires parent
+
+
+def test_iam_fake_refuses_a_page_size_above_the_documented_maximum(gcp_fake):
+    """ListServiceAccounts documents a maximum page_size of 100 (default 20): the real IAMClient
+    asking for 101 gets INVALID_ARGUMENT from the fake, 100 is served."""
+    import grpc
+    from google.api_core.exceptions import InvalidArgument
+    from google.cloud import iam_admin_v1
+    from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
+
+    channel = grpc.insecure_channel(gcp_fake.iam.endpoint)
+    try:
+        client = iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel))
+        request = {"name": "projects/nw-ml-prod", "page_size": 101}
+        with pytest.raises(InvalidArgument, match="maximum of 100"):
+            client.list_service_accounts(request=request, retry=None).next_page_token  # noqa: B018
+        first = client.list_service_accounts(request={**request, "page_size": 100}, retry=None)
+        assert first.accounts  # served (in the fake's own test-sized pages)
+    finally:
+        channel.close()
