@@ -246,3 +246,23 @@ def agent_delegation(statements: list[Statement]) -> tuple[str, str | None, str 
     # A person is named by an e-mail address; a bot account's login is the agent itself.
     acts_for = next((s.acts_for for s in statements if s.acts_for and "@" in s.acts_for), None)
     return status, acts_for, ("evidence" if acts_for else None)
+
+
+# What the report and the fix-first ranking say about an agent's delegation: one passing kind
+# and two failing ones (a check on which every agent fails tells the agents apart by these).
+DELEGATION_KINDS = {
+    "recorded": "acts for a named person; the delegation is recorded",
+    "person_not_recorded": "acts for a person, but the chain is not recorded",
+    "no_person": "acts for no person",
+    "unknown": "whom it acts for cannot be determined",
+}
+
+
+def delegation_kind(status: str | None, acts_for: str | None) -> str:
+    """recorded | person_not_recorded | no_person | unknown, from an agent's delegation status
+    (agent_delegation) and the person it acts for (an e-mail address, when one is known)."""
+    if status == "recorded":
+        return "recorded"
+    if status == "not_recorded":
+        return "person_not_recorded" if acts_for else "no_person"
+    return "person_not_recorded" if acts_for else "unknown"

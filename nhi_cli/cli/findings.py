@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from nhi_cli.cli.common import cli_context
-from nhi_cli.cli.output import Format, dumps, render_rows
+from nhi_cli.cli.output import Format, dumps, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.table import SEVERITY_STYLE
 from nhi_cli.rules.findings import latest_scan, list_findings
@@ -78,8 +78,15 @@ def list_cmd(
     new: Annotated[bool, typer.Option("--new", help="Only findings new since the previous scan.")] = False,
     scan: Annotated[int | None, typer.Option("--scan", help="A scan id (default: the latest).")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.table,
+    top: Annotated[
+        int | None,
+        typer.Option("--top", min=1, help="The N identities and agents to fix first (the reports' ranking)."),
+    ] = None,
 ) -> None:
     """List the findings of the latest scan (or --scan ID), worst first.
+
+    --top N lists instead the N identities and agents to fix first, ranked as in every report
+    (README: What to fix first), each with its score, reasons and the command that fixes it.
 
     status is open, suppressed (hidden by a suppression in nhi.yaml) or resolved (no longer
     reported); new marks findings the previous scan did not have. `open` includes new ones.
@@ -88,6 +95,13 @@ def list_cmd(
     """
     st = cli_context(ctx)
     severity, rule, provider, status = severity or [], rule or [], provider or [], status or []
+    if top is not None:
+        if severity or rule or status or new:
+            raise NhiError(
+                "--top ranks identities and agents: combine it only with --provider and --scan", ExitCode.USAGE
+            )
+        _print_top(st, top, scan, provider, format)
+        return
     _check_choice(severity, SEVERITIES, "--severity")
     _check_choice(status, STATUSES, "--status")
     if new:
@@ -118,6 +132,51 @@ def list_cmd(
             return
         columns = COLUMNS
     render_rows(st.out, rows, columns, format, title=f"{len(rows)} findings")
+
+
+TOP_COLUMNS = ["rank", "score", "kind", "name", "providers", "findings", "worst_severity", "action", "command"]
+
+
+def _print_top(st, top: int, scan: int | None, providers: list[str], format: Format) -> None:
+    from nhi_cli.reports.model import build_report
+    from nhi_cli.reports.ranking import fix_first
+
+    store = st.open_store()
+    conn = store.readonly()
+    try:
+        items = fix_first(build_report(conn, scan))
+    finally:
+        conn.close()
+        store.close()
+    items = [i for i in items if not providers or set(i.providers) & set(providers)][:top]
+    if format is Format.json:
+        print_json(st.out, [i.as_dict() for i in items])
+        return
+    rows = [
+        {
+            **i.as_dict(),
+            "providers": ",".join(i.providers),
+            "findings": len(i.findings),
+            "action": i.action.get("text", ""),
+            "command": i.action.get("command") or "",
+            "reasons": "; ".join(i.reasons),
+        }
+        for i in items
+    ]
+    if format is Format.csv:
+        render_rows(st.out, rows, [*TOP_COLUMNS, "key", "reasons"], format)
+        return
+    out = st.out
+    out.print(f"[bold]Fix first: {len(rows)} of the scan's identities and agents[/]")
+    for r in rows:
+        style = SEVERITY_STYLE.get(r["worst_severity"] or "", "")
+        out.print(
+            f"{r['rank']:>3}. [{style}]{r['score']:>4}[/] {r['kind']:<8} {markup_safe(r['name'])}  "
+            f"({markup_safe(r['providers'])}; {r['findings']} findings)",
+            highlight=False,
+        )
+        out.print(f"     why: {markup_safe(r['reasons'])}", highlight=False)
+        out.print(f"     fix: {markup_safe(r['command'] or r['action'])}", highlight=False)
 
 
 def _print_compact(st, rows: list[dict]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
+from nhi_cli.agents.delegation import delegation_kind
 from nhi_cli.agents.scorecard import agent_rows as scorecard_rows
 from nhi_cli.severity import SEVERITIES, worst_first
 
@@ -42,6 +43,8 @@ def _report_row(agent: dict, identities: list[str]) -> dict:
         "findings": len(findings),
         "worst_severity": worst if worst in SEVERITIES else None,
         "delegated": delegated,
+        # recorded (pass), person_not_recorded or no_person (fail), unknown
+        "delegation_kind": delegation_kind(agent.get("delegation"), agent.get("acts_for")),
         "owner_status": agent.get("owner_status"),
         "confidence": agent.get("confidence"),
         "scorecard": {prop: bool(card[prop]["pass"]) for prop in card},

@@ -11,7 +11,7 @@ import json
 from nhi_cli import __version__
 from nhi_cli.reports.model import Report
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"  # 1.1: fix_first, agents[].delegation_kind, summary.agents_by_delegation
 FINDING_KEYS = (
     "fingerprint",
     "status",
@@ -82,7 +82,10 @@ def document(report: Report, what: str = "findings") -> dict:
             "by_provider": report.counts["by_provider"],
             "by_rule": report.counts["by_rule"],
             "owasp_nhi": report.counts["owasp_nhi"],
+            "agents_by_delegation": report.counts.get("agents_by_delegation", {}),
         },
+        # what to fix first (ranking.py): the same order as every other format
+        "fix_first": [item.as_dict() for item in report.fix_first],
         "inventory": report.inventory,
         "findings": [_finding(f) for f in report.findings],
         "suppressed": [_finding(f) for f in report.suppressed],

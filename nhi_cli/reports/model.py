@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nhi_cli.agents.delegation import DELEGATION_KINDS
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.agents import agent_rows
+from nhi_cli.reports.ranking import FixItem, rank
 from nhi_cli.severity import SEVERITIES, worst_first
 
 PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
@@ -69,6 +71,7 @@ class Report:
     agents: list[dict]
     revocations: list[dict]
     credentials: list[dict] | None = None  # only for --what inventory
+    fix_first: list[FixItem] = field(default_factory=list)  # ranking.py: what to fix first, rank 1 first
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     @property
@@ -433,6 +436,9 @@ def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *, with_c
     agents = agent_rows(conn, scan_id)
     # the agents most in need of attention first: worst severity, then most findings
     agents.sort(key=lambda a: (worst_first(a.get("worst_severity")), -(a.get("findings") or 0), a["name"]))
+    counts = count_findings(findings, rules)
+    delegation = Counter(a["delegation_kind"] for a in agents)
+    counts["agents_by_delegation"] = {kind: delegation.get(kind, 0) for kind in DELEGATION_KINDS}
     return Report(
         scan=scan,
         previous_scan_id=prev,
@@ -440,7 +446,7 @@ def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *, with_c
         suppressed=suppressed,
         resolved=resolved,
         rules=rules,
-        counts=count_findings(findings, rules),
+        counts=counts,
         inventory=load_inventory(conn, scan_id, now),
         coverage=load_coverage(conn, scan_id),
         suppressions=load_suppressions(conn, scan_id),
@@ -448,4 +454,5 @@ def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *, with_c
         agents=agents,
         revocations=load_revocations(conn),
         credentials=load_credentials(conn, scan_id, now) if with_credentials else None,
+        fix_first=rank(conn, scan, findings, agents, rules, suppressed),
     )
