@@ -6,6 +6,7 @@ test suite instead of making a check pass silently."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def access_level(action: str) -> str | None:
 def expand(pattern: str) -> tuple[str, ...]:
     """Catalogue actions a pattern (``iam:Put*``, ``*``, ``lambda:Update*``) covers."""
     service = pattern.split(":", 1)[0].lower() if ":" in pattern else "*"
+    pool: Iterable[str]
     if "*" in service or "?" in service:
         pool = actions()
     else:

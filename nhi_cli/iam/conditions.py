@@ -115,15 +115,15 @@ def _compare(base: str, actual: str, wanted: Any) -> bool | None:
             "DateGreaterThanEquals": a >= w,
         }.get(base)
     if base.startswith("Numeric"):
-        a, w = _number(actual), _number(wanted)
-        if a is None or w is None:
+        x, y = _number(actual), _number(wanted)
+        if x is None or y is None:
             return None
         return {
-            "NumericEquals": a == w,
-            "NumericLessThan": a < w,
-            "NumericLessThanEquals": a <= w,
-            "NumericGreaterThan": a > w,
-            "NumericGreaterThanEquals": a >= w,
+            "NumericEquals": x == y,
+            "NumericLessThan": x < y,
+            "NumericLessThanEquals": x <= y,
+            "NumericGreaterThan": x > y,
+            "NumericGreaterThanEquals": x >= y,
         }.get(base)
     return None
 

@@ -19,15 +19,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .assume import AssumeIndex
 from .conditions import Context, base_context
-from .conditions import evaluate as evaluate_condition
 from .evaluate import ALLOW, Decision, Principal
-from .policy import ANY_RESOURCE, Statement, action_matches
+from .policy import ANY_RESOURCE, Statement
 
 METHODS_FILE = Path(__file__).with_name("escalation_methods.yaml")
 ADMIN_POLICY_ARNS = ("arn:aws:iam::aws:policy/AdministratorAccess",)
@@ -113,35 +114,91 @@ def _confidence(decisions: Iterable[Decision]) -> str:
     return "certain" if all(d.result == ALLOW for d in decisions) else "conditional"
 
 
+_MISSING = object()
+
+
 class Evaluator:
-    def __init__(self, estate: Estate, now: datetime):
+    """Answers admin, escalation and assume for every principal of an Estate.
+
+    Work is shared wherever the answer provably cannot differ: principals whose policy layers
+    have no condition and no policy variable ("plain") decide by their policy sets alone, so
+    holders of the same policies share decisions, administrator checks and "does the target add
+    power" answers; and when every statement that may match an action applies to every resource
+    (``*``), the action is decided once for all of a method's targets instead of once per target.
+    ``exhaustive=True`` turns all of that off (and reads every role's trust for every principal):
+    the plain definition, which the tests compare the shared path against.
+    """
+
+    def __init__(self, estate: Estate, now: datetime, *, exhaustive: bool = False):
         self.estate = estate
         self.now = now
+        self.exhaustive = exhaustive
         self._admin: dict[str, Result | None] = {}
-        self._gain: dict[tuple[int, str], bool] = {}
+        self._admin_by_key: dict[tuple, Any] = {}
+        self._gain: dict[tuple, bool] = {}
         self._applicable: dict[int, list[Method]] = {}
-        self._trusting: dict[tuple, list[Role]] | None = None
-        self._named: set[str] | None = None
+        self._keys: dict[str, tuple] = {}
+        self._contexts: dict[tuple, Context] = {}
+        self._decisions: dict[tuple, Decision] = {}
+        self._uniform: dict[tuple, bool] = {}
+        self._pools: dict[tuple, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._roles_by_account: dict[str, list[Role]] | None = None
+        self.assume = AssumeIndex(self)
 
-    def _named_principals(self) -> set[str]:
-        """Principal ARNs some trust policy names (they need no Allow in their own account)."""
-        if self._named is None:
-            self._named = {
-                t["principal"]
-                for r in self.estate.roles.values()
-                for t in r.trusts
-                if t["principal_type"] == "principal"
-            }
-        return self._named
+    # --- shared work ------------------------------------------------------------------------
+    def _key(self, principal: Principal) -> tuple:
+        """What a principal's decisions depend on: its policy sets when plain, else itself."""
+        key = self._keys.get(principal.arn)
+        if key is None:
+            if self.exhaustive or not principal.plain:
+                key = ("arn", principal.arn)
+            else:
+                layers = (id(principal.identity), id(principal.boundary), tuple(id(s) for s in principal.scps))
+                key = ("set", layers, principal.arn in self.estate.admin_flagged)
+            self._keys[principal.arn] = key
+        return key
 
     def context(self, principal: Principal, action: str, **extra: Any) -> Context:
-        chosen = {"iam:policyarn": list(ADMIN_POLICY_ARNS)}
-        return base_context(
-            self.now, principal_arn=principal.arn, account=principal.account, action=action, extra=extra, chosen=chosen
-        )
+        memo = (principal.arn, action, tuple(sorted(extra.items())))
+        ctx = self._contexts.get(memo)
+        if ctx is None:
+            chosen: dict[str, Iterable[str]] = {"iam:policyarn": ADMIN_POLICY_ARNS}
+            ctx = self._contexts[memo] = base_context(
+                self.now,
+                principal_arn=principal.arn,
+                account=principal.account,
+                action=action,
+                extra=extra,
+                chosen=chosen,
+            )
+        return ctx
 
     def decide(self, principal: Principal, action: str, resource: str, **extra: Any) -> Decision:
-        return principal.decide(action, resource, self.context(principal, action, **extra))
+        key = self._key(principal)
+        if key[0] == "arn":
+            return principal.decide(action, resource, self.context(principal, action, **extra))
+        # plain: no condition reads the context and no variable the principal's name
+        memo = (key[1], action, resource)
+        decision = self._decisions.get(memo)
+        if decision is None:
+            decision = self._decisions[memo] = principal.decide(action, resource, self.context(principal, action))
+        return decision
+
+    def _same_for_every_target(self, principal: Principal, action: str) -> bool:
+        """Every statement (any layer) that may match the action names ``*`` among its
+        resources: its resource match is then the same for every ARN, so is the decision."""
+        if self.exhaustive:
+            return False
+        memo = (id(principal.identity), id(principal.boundary), tuple(id(s) for s in principal.scps), action)
+        found = self._uniform.get(memo)
+        if found is None:
+            found = self._uniform[memo] = all(
+                "*" in st.resources
+                for layer in principal.layers
+                for st in layer.candidates(action)
+                if st.matches_action(action)
+            )
+        return found
 
     # --- admin ----------------------------------------------------------------------------
     def admin(self, arn: str) -> Result | None:
@@ -153,6 +210,24 @@ class Evaluator:
         if arn not in self.estate.admin_flagged:
             return None
         principal = self.estate.principals[arn]
+        key = self._key(principal)
+        core = self._admin_by_key.get(key, _MISSING)
+        if core is _MISSING:
+            core = self._admin_by_key[key] = self._admin_core(principal)
+        if core is None:
+            return None
+        actions, statements, confidence = core
+        return Result(
+            arn,
+            principal.account,
+            "admin",
+            actions=actions,
+            statements=statements,
+            confidence=confidence,
+            detail="administrator access: every action, including writing its own IAM policies",
+        )
+
+    def _admin_core(self, principal: Principal) -> tuple[str, str, str] | None:
         decisions = [self.decide(principal, a, ANY_RESOURCE) for a in ADMIN_PROBES]
         permitted = [d for d in decisions if d.permitted]
         if not permitted:
@@ -160,44 +235,62 @@ class Evaluator:
         broad = [st for d in permitted for st in d.allowed_by if _is_broad(st)]
         if not broad:
             return None
-        return Result(
-            arn,
-            principal.account,
-            "admin",
-            actions=",".join(sorted({a for st in broad for a in st.actions})),
-            statements="; ".join(dict.fromkeys(st.label() for st in broad)),
-            confidence="certain" if any(d.result == ALLOW for d in permitted) else "conditional",
-            detail="administrator access: every action, including writing its own IAM policies",
+        return (
+            ",".join(sorted({a for st in broad for a in st.actions})),
+            "; ".join(dict.fromkeys(st.label() for st in broad)),
+            "certain" if any(d.result == ALLOW for d in permitted) else "conditional",
         )
 
     # --- escalation -----------------------------------------------------------------------
-    def _targets(self, method: Method, principal: Principal) -> list[str]:
-        account, arn = principal.account, principal.arn
-        if method.target == "user":
-            return list(self.estate.users.get(account, []))
-        if method.target == "other_user":
-            return [u for u in self.estate.users.get(account, []) if u != arn]
-        if method.target == "role":
-            return [r.arn for r in self.estate.roles.values() if r.account == account and not r.platform]
-        if method.target == "group":
-            return sorted(self.estate.groups.get(account, set()))
-        if method.target == "customer_policy":
-            return sorted(self.estate.customer_policies.get(account, set()))
-        if method.target == "self_boundary":
-            return [arn] if principal.boundary is not None else []
+    def _roles(self, account: str) -> list[Role]:
+        if self._roles_by_account is None:
+            self._roles_by_account = {}
+            for role in self.estate.roles.values():
+                self._roles_by_account.setdefault(role.account, []).append(role)
+        return self._roles_by_account.get(account, [])
+
+    def _pool(self, method: Method, account: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """Every target of the method in the account, in the order a finding names them
+        (administrators first, then by ARN); the caller leaves out the principal itself where
+        the method needs another principal."""
         service = method.pass_role or method.runs_as
-        return [
-            r.arn
-            for r in self.estate.roles.values()
-            if r.account == account
-            and r.arn != arn
-            and service in r.services
-            and (r.instance_profile or not method.instance_profile)
-        ]
+        memo = (account, method.target, service, method.instance_profile)
+        found = self._pools.get(memo)
+        if found is not None:
+            return found
+        if method.target in ("user", "other_user"):
+            arns: Iterable[str] = self.estate.users.get(account, [])
+        elif method.target == "role":
+            arns = [r.arn for r in self._roles(account) if not r.platform]
+        elif method.target == "group":
+            arns = self.estate.groups.get(account, set())
+        elif method.target == "customer_policy":
+            arns = self.estate.customer_policies.get(account, set())
+        else:
+            arns = [
+                r.arn
+                for r in self._roles(account)
+                if service in r.services and (r.instance_profile or not method.instance_profile)
+            ]
+        ordered = tuple(sorted(set(arns), key=lambda t: (self.admin(t) is None, t)))
+        found = self._pools[memo] = (ordered, frozenset(ordered))
+        return found
+
+    def _targets(self, method: Method, principal: Principal) -> tuple[tuple[str, ...], str | None, int]:
+        """(pool, the ARN to leave out of it or None, how many targets remain)."""
+        if method.target == "self_boundary":
+            if principal.boundary is None:
+                return (), None, 0
+            return (principal.arn,), None, 1
+        pool, members = self._pool(method, principal.account)
+        exclude = principal.arn if method.target == "other_user" or not method.target else None
+        if exclude is not None and exclude not in members:
+            exclude = None
+        return pool, exclude, len(pool) - (exclude is not None)
 
     def escalation(self, principal: Principal, method: Method) -> Result | None:
-        targets = self._targets(method, principal)
-        if not targets:
+        pool, exclude, count = self._targets(method, principal)
+        if not count:
             return None
         service = method.pass_role or method.runs_as
         first, rest = method.actions[0], method.actions[1:]
@@ -210,25 +303,38 @@ class Evaluator:
         other_decisions = [self.decide(principal, a, ANY_RESOURCE) for a in others]
         if not all(d.permitted for d in other_decisions):
             return None
-        hits: list[tuple[str, Decision | None]] = []
-        for target in targets:
-            if on_target is None:
-                hits.append((target, None))
-                continue
-            extra = {"iam:PassedToService": service} if on_target == "iam:PassRole" else {}
-            decision = self.decide(principal, on_target, target, **extra)
-            if decision.permitted:
-                hits.append((target, decision))
-        if self._gains_target(method):
-            # becoming a user or running as a role is only an escalation when it adds power
-            hits = [h for h in hits if self.adds_power(principal, h[0])]
-        if not hits:
-            return None
-        # certain targets first, then admin-capable ones
-        hits.sort(key=lambda h: (h[1] is not None and h[1].result != ALLOW, self.admin(h[0]) is None, h[0]))
-        best = hits[0][1]
+        extra = {"iam:PassedToService": service} if on_target == "iam:PassRole" else {}
+        gains = self._gains_target(method)
+        if on_target is None or self._same_for_every_target(principal, on_target):
+            best: Decision | None = None
+            if on_target is not None:
+                best = self.decide(principal, on_target, next(t for t in pool if t != exclude), **extra)
+                if not best.permitted:
+                    return None
+            if gains:
+                hits = self._gaining(principal, pool, exclude)
+                total = len(hits)
+                named = hits[:MAX_TARGETS]
+            else:  # every target, already in finding order
+                total = count
+                named = list(islice((t for t in pool if t != exclude), MAX_TARGETS))
+            if not total:
+                return None
+        else:
+            found: list[tuple[str, Decision]] = []
+            for target in pool:
+                if target == exclude:
+                    continue
+                decision = self.decide(principal, on_target, target, **extra)
+                if decision.permitted and (not gains or self.adds_power(principal, target)):
+                    found.append((target, decision))
+            if not found:
+                return None
+            # certain targets first, then admin-capable ones
+            found.sort(key=lambda h: (h[1].result != ALLOW, self.admin(h[0]) is None, h[0]))
+            best, total = found[0][1], len(found)
+            named = [h[0] for h in found[:MAX_TARGETS]]
         decisions = other_decisions + ([best] if best is not None else [])
-        named = [h[0] for h in hits[:MAX_TARGETS]]
         strong = [t for t in named if self.admin(t) is not None]
         detail = method.explanation
         if strong:
@@ -241,13 +347,33 @@ class Evaluator:
             "escalation",
             method=method.id,
             family=method.family,
-            target=", ".join(named) + (f" (+{len(hits) - len(named)} more)" if len(hits) > len(named) else ""),
-            targets=len(hits),
+            target=", ".join(named) + (f" (+{total - len(named)} more)" if total > len(named) else ""),
+            targets=total,
             actions=",".join(method.actions),
             statements="; ".join(_labels(decisions)),
             confidence=_confidence(decisions),
             detail=detail,
         )
+
+    def _gaining(self, principal: Principal, pool: tuple[str, ...], exclude: str | None) -> list[str]:
+        """The targets (in pool order) that add power; asked once per kind of target first,
+        since targets holding the same plain policies all answer alike."""
+        verdicts = {}
+        for target in pool:
+            if target == exclude:
+                continue
+            kind = self._target_key(target)
+            if kind not in verdicts:
+                verdicts[kind] = self.adds_power(principal, target)
+        if not any(verdicts.values()):
+            return []
+        if all(verdicts.values()):
+            return [t for t in pool if t != exclude]
+        return [t for t in pool if t != exclude and verdicts[self._target_key(t)]]
+
+    def _target_key(self, arn: str) -> tuple:
+        target = self.estate.principals.get(arn)
+        return self._key(target) if target is not None else ("none", arn)
 
     @staticmethod
     def _gains_target(method: Method) -> bool:
@@ -263,7 +389,7 @@ class Evaluator:
         """Does the target hold an Allow the principal does not effectively have already?
         Each Allow of the target is asked of the principal as written (patterns included):
         a principal holding ``*`` or a broader NotAction gains nothing from a narrower role."""
-        key = (id(principal.identity), target_arn)
+        key = (self._key(principal), self._target_key(target_arn))
         if key in self._gain:
             return self._gain[key]
         target = self.estate.principals.get(target_arn)
@@ -288,28 +414,6 @@ class Evaluator:
         self._gain[key] = gain
         return gain
 
-    # --- assume-role edges ----------------------------------------------------------------
-    def _trusting_roles(self, principal: Principal) -> list[Role]:
-        """Roles whose trust names the principal, its account, or anyone (indexed once)."""
-        if self._trusting is None:
-            self._trusting = {}
-            for role in self.estate.roles.values():
-                for trust in role.trusts:
-                    kind = trust["principal_type"]
-                    key = (
-                        ("any",)
-                        if kind == "any"
-                        else (kind, trust.get("principal_account") if kind == "account" else trust["principal"])
-                    )
-                    bucket = self._trusting.setdefault(key, [])
-                    if not bucket or bucket[-1] is not role:
-                        bucket.append(role)
-        found = {}
-        for key in (("any",), ("account", principal.account), ("principal", principal.arn)):
-            for role in self._trusting.get(key, []):
-                found[role.arn] = role
-        return [found[arn] for arn in sorted(found)]
-
     def applicable_methods(self, principal: Principal) -> list[Method]:
         """Methods whose every action has an Allow that may match it in the principal's
         policies; computed once per distinct policy set (holders of the same policies share it)."""
@@ -326,63 +430,6 @@ class Evaluator:
             ]
         return found
 
-    def assume_edges(self, principal: Principal) -> list[Result]:
-        edges = []
-        if (
-            not any(
-                st.effect == "Allow" and st.matches_action("sts:AssumeRole")
-                for st in principal.identity.candidates("sts:AssumeRole")
-            )
-            and principal.arn not in self._named_principals()
-        ):
-            return edges
-        for role in self._trusting_roles(principal):
-            if role.arn == principal.arn:
-                continue
-            trusted, named, trust_sure = False, False, True
-            ctx = self.context(principal, "sts:AssumeRole")
-            for trust in role.trusts:
-                if not any(action_matches(a.strip(), "sts:AssumeRole") for a in trust["action"].split(",")):
-                    continue
-                kind, value = trust["principal_type"], trust["principal"]
-                if (
-                    kind == "any"
-                    or (kind == "account" and trust.get("principal_account") == principal.account)
-                    or (kind == "principal" and value == principal.arn)
-                ):
-                    holds = evaluate_condition(trust.get("conditions"), ctx, want=True)
-                    if holds is False:
-                        continue
-                    trusted = True
-                    named = named or kind == "principal"
-                    trust_sure = trust_sure and holds is True
-            if not trusted:
-                continue
-            decision = self.decide(principal, "sts:AssumeRole", role.arn)
-            if not decision.permitted:
-                # the trust naming a principal of the same account is enough without an Allow
-                if not (named and role.account == principal.account and decision.result != "deny"):
-                    continue
-                confidence = "certain" if trust_sure else "conditional"
-                statements = f"trust policy of {role.arn} names {principal.arn}"
-            else:
-                confidence = "certain" if trust_sure and decision.result == ALLOW else "conditional"
-                statements = "; ".join(_labels([decision]))
-            edges.append(
-                Result(
-                    principal.arn,
-                    principal.account,
-                    "assume",
-                    target=role.arn,
-                    targets=1,
-                    actions="sts:AssumeRole",
-                    statements=statements,
-                    confidence=confidence,
-                    detail=f"can assume {role.arn}",
-                )
-            )
-        return edges
-
     def evaluate(self, arn: str) -> list[Result]:
         principal = self.estate.principals[arn]
         results = []
@@ -393,7 +440,7 @@ class Evaluator:
             found = self.escalation(principal, method)
             if found is not None:
                 results.append(found)
-        results += self.assume_edges(principal)
+        results += self.assume.edges(principal)
         return results
 
 

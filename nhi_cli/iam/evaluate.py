@@ -45,6 +45,9 @@ class PolicySet:
     def __init__(self, statements: Sequence[Statement]):
         self.statements = list(statements)
         self._index = index_by_service(self.statements)
+        # No condition and no policy variable: a decision then depends only on the action and
+        # the resource, never on who asks, so principals holding the same sets can share it.
+        self.plain = not any(st.condition or any("${" in r for r in st.resources) for st in self.statements)
 
     def candidates(self, action: str) -> list[Statement]:
         service = action.split(":", 1)[0].lower()
@@ -97,6 +100,15 @@ class Principal:
     identity: PolicySet
     boundary: PolicySet | None = None  # None: no permissions boundary
     scps: list[PolicySet] = field(default_factory=list)  # one per level, root to account
+
+    @property
+    def layers(self) -> list[PolicySet]:
+        """Identity policies, then the caps: boundary and SCP levels."""
+        return [self.identity] + ([self.boundary] if self.boundary is not None else []) + list(self.scps)
+
+    @property
+    def plain(self) -> bool:
+        return all(layer.plain for layer in self.layers)
 
     def decide(self, action: str, resource: str, ctx: Context) -> Decision:
         decision = decide(self.identity, action, resource, ctx)

@@ -54,7 +54,7 @@ def load_estate(conn: sqlite3.Connection) -> Estate:
     ).fetchall()
     statements: dict[str, list[Statement]] = {i[0]: [] for i in identities}
     boundaries: dict[str, list[Statement]] = {}
-    shared: dict[tuple, Statement] = {}  # one object per distinct row: holders of a policy share them
+    shared: dict[tuple, Statement | None] = {}  # one object per distinct row: holders of a policy share them
     for identity_id, effect, action, resource, condition, source, source_type, flagged in conn.execute(
         "SELECT identity_id, effect, action, resource, condition, source, source_type, "
         "(is_admin = 1 OR is_full_wildcard = 1) FROM \"grant\" WHERE provider = 'aws'"
@@ -62,9 +62,9 @@ def load_estate(conn: sqlite3.Connection) -> Estate:
         if identity_id not in statements:
             continue
         key = (effect, action, resource, condition, source)
-        st = shared.get(key)
-        if st is None:
-            st = shared[key] = statement_from_grant(effect, action, resource, condition, source)
+        if key not in shared:
+            shared[key] = statement_from_grant(effect, action, resource, condition, source)
+        st = shared[key]
         if st is None:
             continue
         if source_type == "boundary":
@@ -76,7 +76,7 @@ def load_estate(conn: sqlite3.Connection) -> Estate:
         arn = _policy_arn(source)
         if arn.startswith("arn:") and ":policy/" in arn and ":iam::aws:policy/" not in arn:
             estate.customer_policies.setdefault(arn.split(":")[4], set()).add(arn)
-    sets: dict[tuple[int, ...], PolicySet] = {}
+    sets: dict[tuple, PolicySet] = {}
     for identity_id, scope, kind, platform, attrs_text in identities:
         attrs = _attrs(attrs_text)
         own = statements[identity_id]
@@ -84,7 +84,12 @@ def load_estate(conn: sqlite3.Connection) -> Estate:
         policy_set = sets.get(signature)
         if policy_set is None:  # principals holding the same policies share one index
             policy_set = sets[signature] = PolicySet(own)
-        boundary = PolicySet(boundaries[identity_id]) if identity_id in boundaries else None
+        boundary = None
+        if identity_id in boundaries:
+            bound = tuple(id(s) for s in boundaries[identity_id])
+            boundary = sets.get(("boundary", *bound))
+            if boundary is None:
+                boundary = sets[("boundary", *bound)] = PolicySet(boundaries[identity_id])
         estate.principals[identity_id] = Principal(identity_id, scope, policy_set, boundary)
         if kind == "iam_user":
             estate.users.setdefault(scope, []).append(identity_id)
