@@ -8,21 +8,29 @@ reading every role's trust for every principal was quadratic once roles trust ot
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
+from .conditions import Context
 from .conditions import evaluate as evaluate_condition
-from .evaluate import ALLOW, Principal
+from .estate import Estate, Result, Role
+from .evaluate import ALLOW, Decision, Principal
 from .policy import action_matches
-
-if TYPE_CHECKING:
-    from .escalation import Evaluator, Result, Role
 
 ASSUME = "sts:AssumeRole"
 
 
 class AssumeIndex:
-    def __init__(self, evaluator: Evaluator):
-        self.evaluator = evaluator
+    def __init__(
+        self,
+        estate: Estate,
+        decide: Callable[..., Decision],
+        context: Callable[..., Context],
+        *,
+        exhaustive: bool = False,
+    ):
+        """``decide``/``context``: the Evaluator's (shared decisions and contexts);
+        ``exhaustive``: read every role's trust for every principal (the plain definition)."""
+        self.estate, self.decide, self.context, self.exhaustive = estate, decide, context, exhaustive
         self._trusting: dict[tuple, list[Role]] | None = None
         self._named: set[str] | None = None
 
@@ -31,7 +39,7 @@ class AssumeIndex:
         if self._named is None:
             self._named = {
                 t["principal"]
-                for r in self.evaluator.estate.roles.values()
+                for r in self.estate.roles.values()
                 for t in r.trusts
                 if t["principal_type"] == "principal"
             }
@@ -40,7 +48,7 @@ class AssumeIndex:
     def _index(self) -> dict[tuple, list[Role]]:
         if self._trusting is None:
             self._trusting = {}
-            for role in self.evaluator.estate.roles.values():
+            for role in self.estate.roles.values():
                 for trust in role.trusts:
                     kind = trust["principal_type"]
                     if kind == "any":
@@ -54,8 +62,8 @@ class AssumeIndex:
 
     def trusting_roles(self, principal: Principal) -> list[Role]:
         """Roles whose trust names the principal, its account, or anyone, by ARN."""
-        roles = self.evaluator.estate.roles
-        if self.evaluator.exhaustive:
+        roles = self.estate.roles
+        if self.exhaustive:
             return [roles[arn] for arn in sorted(roles)]
         index = self._index()
         found = {}
@@ -65,16 +73,13 @@ class AssumeIndex:
         return [found[arn] for arn in sorted(found)]
 
     def edges(self, principal: Principal) -> list[Result]:
-        from .escalation import Result
-
-        evaluator = self.evaluator
         edges: list[Result] = []
         if (
             not any(st.effect == "Allow" and st.matches_action(ASSUME) for st in principal.identity.candidates(ASSUME))
             and principal.arn not in self._named_principals()
         ):
             return edges
-        ctx = evaluator.context(principal, ASSUME)
+        ctx = self.context(principal, ASSUME)
         for role in self.trusting_roles(principal):
             if role.arn == principal.arn:
                 continue
@@ -96,7 +101,7 @@ class AssumeIndex:
                     trust_sure = trust_sure and holds is True
             if not trusted:
                 continue
-            decision = evaluator.decide(principal, ASSUME, role.arn)
+            decision = self.decide(principal, ASSUME, role.arn)
             if not decision.permitted:
                 # the trust naming a principal of the same account is enough without an Allow
                 if not (named and role.account == principal.account and decision.result != "deny"):

@@ -16,7 +16,7 @@ principal nhi answers:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from itertools import islice
@@ -27,6 +27,7 @@ import yaml
 
 from .assume import AssumeIndex
 from .conditions import Context, base_context
+from .estate import Estate, Result, Role
 from .evaluate import ALLOW, Decision, Principal
 from .policy import ANY_RESOURCE, Statement
 
@@ -65,41 +66,6 @@ def methods() -> tuple[Method, ...]:
         )
         for m in data["methods"]
     )
-
-
-@dataclass
-class Role:
-    arn: str
-    account: str
-    platform: bool = False
-    instance_profile: bool = False
-    services: set[str] = field(default_factory=set)  # service principals trusted
-    trusts: list[dict[str, Any]] = field(default_factory=list)  # AWS-principal trust rows
-
-
-@dataclass
-class Estate:
-    principals: dict[str, Principal] = field(default_factory=dict)
-    users: dict[str, list[str]] = field(default_factory=dict)  # account -> user ARNs
-    roles: dict[str, Role] = field(default_factory=dict)  # ARN -> role
-    groups: dict[str, set[str]] = field(default_factory=dict)  # account -> group ARNs
-    customer_policies: dict[str, set[str]] = field(default_factory=dict)  # account -> policy ARNs
-    admin_flagged: set[str] = field(default_factory=set)  # holds a '*'-like Allow
-
-
-@dataclass
-class Result:
-    identity_id: str
-    scope: str
-    kind: str  # admin | escalation | assume
-    method: str = ""
-    family: str = ""
-    target: str = ""
-    targets: int = 0
-    actions: str = ""
-    statements: str = ""
-    confidence: str = "certain"  # certain | conditional
-    detail: str = ""
 
 
 def _labels(decisions: Iterable[Decision]) -> list[str]:
@@ -143,7 +109,7 @@ class Evaluator:
         self._uniform: dict[tuple, bool] = {}
         self._pools: dict[tuple, tuple[tuple[str, ...], frozenset[str]]] = {}
         self._roles_by_account: dict[str, list[Role]] | None = None
-        self.assume = AssumeIndex(self)
+        self.assume = AssumeIndex(estate, self.decide, self.context, exhaustive=exhaustive)
 
     # --- shared work ------------------------------------------------------------------------
     def _key(self, principal: Principal) -> tuple:

@@ -15,7 +15,8 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from .escalation import Estate, Evaluator, Role
+from .escalation import Evaluator
+from .estate import Estate, Role
 from .evaluate import PolicySet, Principal
 from .policy import Statement, statement_from_grant
 

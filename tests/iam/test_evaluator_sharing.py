@@ -10,7 +10,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-from nhi_cli.iam.escalation import Estate, Evaluator, Role
+from nhi_cli.iam.escalation import Evaluator
+from nhi_cli.iam.estate import Estate, Role
 from nhi_cli.iam.evaluate import PolicySet, Principal
 from nhi_cli.iam.policy import statements_from_document
 
@@ -74,7 +75,7 @@ def _estate(seed: int) -> Estate:
         sets: dict[tuple, PolicySet] = {}  # holders of the same policies share one set, as the store step does
         documents = _policies(account)
 
-        def policy_set(chosen: tuple[str, ...]) -> PolicySet:
+        def policy_set(chosen: tuple[str, ...], sets=sets, documents=documents) -> PolicySet:
             if chosen not in sets:
                 statements = [s for name in chosen for s in statements_from_document(documents[name], name)]
                 sets[chosen] = PolicySet(statements)
@@ -111,7 +112,8 @@ def _estate(seed: int) -> Estate:
                     hop = rng.choice(["u1", "u2", "u3"] + [f"hop-{i}" for i in range(4)])
                     target_account = rng.choice((account, other))
                     kind_of = "user" if hop.startswith("u") else "role"
-                    trust = {"principal_type": "principal", "principal": f"arn:aws:iam::{target_account}:{kind_of}/{hop}"}
+                    named = f"arn:aws:iam::{target_account}:{kind_of}/{hop}"
+                    trust = {"principal_type": "principal", "principal": named}
                     trust["principal_account"] = target_account
                 else:
                     trust = {"principal_type": "account", "principal": f"arn:aws:iam::{account}:root"}
