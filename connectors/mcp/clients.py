@@ -2,8 +2,10 @@
 why not (discovery.py finds the files).
 
 Every failure is a :class:`FileProblem` with a short code (``unreadable``, ``symlink_loop``,
-``too_large``, ``not_a_file``, ``not_utf8``, ``malformed_json``, ``unexpected_shape``,
-``too_deep``, ``too_many_keys``, ``too_many_servers``) and a message that names a position or an OS error, never the file's content. The connector turns
+``too_large``, ``not_a_file``, ``not_utf8``, ``empty``, ``malformed_json``, ``malformed_toml``,
+``malformed_yaml``, ``malformed_xml``, ``unexpected_shape``, ``too_deep``, ``too_many_keys``,
+``too_many_servers``) and a message that names a position or an OS error, never the file's
+content. The connector turns
 each into a gap for that file and goes on with the next one.
 """
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import jsonc
+from . import formats
 from .discovery import ConfigFile
 
 
@@ -108,57 +110,43 @@ def check_shape(doc: Any, limits: Limits) -> None:
 
 
 def parse(config: ConfigFile, text: str, limits: Limits = Limits()) -> ParsedFile:
+    """The servers of one file in the common form (formats.py), or a FileProblem. An empty
+    file (or one of only whitespace) is reported as such: a client reads it as broken, not as
+    a config without servers."""
+    if not text.strip() or text.strip() == "\ufeff":
+        raise FileProblem("empty", "the file is empty")
+    syntax, layout = formats.FORMATS.get(config.format, formats.FORMATS["any"])
     try:
-        doc = jsonc.loads(text) if text.strip() else {}
-    except jsonc.JsoncError as exc:
-        raise FileProblem("malformed_json", str(exc)) from None
-    except RecursionError:  # deeper than the json module itself can go
+        doc = formats.SYNTAX[syntax](text)
+    except formats.FormatError as exc:
+        raise FileProblem(exc.code, str(exc)) from None
+    except RecursionError:  # deeper than the parser itself can go
         raise FileProblem("too_deep", f"nested deeper than {limits.max_nesting} levels (max_nesting)") from None
-    if not isinstance(doc, dict):
-        raise FileProblem("unexpected_shape", "the top level is not a JSON object")
-    check_shape(doc, limits)
+    if syntax != "xml":
+        if not isinstance(doc, dict):
+            raise FileProblem("unexpected_shape", f"the top level is not a {syntax.upper()} object")
+        check_shape(doc, limits)
     parsed = ParsedFile(config)
-    _parse_servers(parsed, doc, config)
+    try:
+        entries = layout(doc, config.config_scope)
+    except formats.FormatError as exc:
+        raise FileProblem(exc.code, str(exc)) from None
+    for name, spec, scope, project in entries:
+        key = f"{project}::{name}" if project else name
+        parsed.servers.append(ServerEntry(name, spec, scope, project, key))
+        if project and project not in parsed.projects:
+            parsed.projects.append(project)
+    if config.format == "claude_code_user" and isinstance(doc.get("projects"), dict):
+        parsed.projects = [str(p) for p in doc["projects"]]
+    if syntax == "json":
+        mcp = doc.get("mcp") if isinstance(doc.get("mcp"), dict) else {}
+        _inputs(parsed, doc.get("inputs") if config.format != "vscode_settings" else mcp.get("inputs"))
     if len(parsed.servers) > limits.max_servers:
         raise FileProblem(
             "too_many_servers",
             f"{len(parsed.servers)} MCP servers, over the limit of {limits.max_servers} (max_servers)",
         )
     return parsed
-
-
-def _parse_servers(parsed: ParsedFile, doc: dict, config: ConfigFile) -> None:
-    fmt = config.format
-    if fmt == "any":
-        fmt = "servers" if isinstance(doc.get("servers"), dict) and "mcpServers" not in doc else "mcpServers"
-    if fmt == "mcpServers":
-        _servers(parsed, doc.get("mcpServers"), config.config_scope)
-    elif fmt == "servers":
-        _servers(parsed, doc.get("servers"), config.config_scope)
-        _inputs(parsed, doc.get("inputs"))
-    elif fmt == "vscode_settings":
-        mcp = doc.get("mcp") if isinstance(doc.get("mcp"), dict) else {}
-        _servers(parsed, mcp.get("servers") or doc.get("mcp.servers"), config.config_scope)
-        _inputs(parsed, mcp.get("inputs"))
-    elif fmt == "claude_code_user":
-        _servers(parsed, doc.get("mcpServers"), "user")
-        projects = doc.get("projects") if isinstance(doc.get("projects"), dict) else {}
-        for project, section in projects.items():
-            parsed.projects.append(project)
-            if isinstance(section, dict):
-                _servers(parsed, section.get("mcpServers"), "local", project=project)
-
-
-def _servers(parsed: ParsedFile, section: Any, scope: str, project: str | None = None) -> None:
-    if section is None:
-        return
-    if not isinstance(section, dict):
-        raise FileProblem("unexpected_shape", "the servers section is not a JSON object")
-    for name, spec in section.items():
-        if not isinstance(spec, dict):
-            continue  # a stray value is not a server; nothing to inventory
-        key = f"{project}::{name}" if project else str(name)
-        parsed.servers.append(ServerEntry(str(name), spec, scope, project, key))
 
 
 def _inputs(parsed: ParsedFile, inputs: Any) -> None:

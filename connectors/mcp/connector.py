@@ -45,11 +45,12 @@ class McpConnector(Connector):
     def _show(self, ctx: CollectContext, path: Path, home: Path) -> str:
         return display_path(path, home, ctx.settings.machine)
 
-    def _config_dirs(self, ctx: CollectContext) -> list[Path]:
-        """Platform config folders named by the environment, for this user's own scan only."""
+    def _config_dirs(self, ctx: CollectContext) -> dict[str, Path]:
+        """Platform and client config folders named by the environment, for this user's own
+        scan only (``$XDG_CONFIG_HOME``, ``%APPDATA%``, ``$CODEX_HOME``, ``$COPILOT_HOME``)."""
         if ctx.settings.home:
-            return []
-        return [Path(os.environ[var]) for var in ("XDG_CONFIG_HOME", "APPDATA") if os.environ.get(var)]
+            return {}
+        return {var: Path(os.environ[var]) for var in discovery.locations.ENV_DIRS if os.environ.get(var)}
 
     def scopes(self, ctx: CollectContext) -> list[Scope]:
         home = self._home(ctx)

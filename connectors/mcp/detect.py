@@ -23,14 +23,21 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .patterns import AWS_SECRET_RE, FORMATS, KNOWN_EXAMPLES
 
-PLACEHOLDER_RE = re.compile(r"\$\{(?P<body>[^{}]*)\}")
+# ${VAR}, ${env:VAR}, ${input:id}, ${VAR:-default}; Continue's ${{ secrets.NAME }}
+PLACEHOLDER_RE = re.compile(r"\$\{\{\s*(?P<templ>[^{}]*?)\s*\}\}|\$\{(?P<body>[^{}]*)\}")
+
+
+def _body(match: re.Match) -> str:
+    return match.group("templ") if match.group("templ") is not None else match.group("body")
+
+
 # Names of variables, headers, flags and query parameters that hold secrets.
 SECRET_NAME_RE = re.compile(
     r"(?i)(token|secret|passw(?:or)?d|passphrase|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
     r"credential|^auth(?:orization)?$|^proxy-authorization$|^pwd$|_pwd$|signing[_-]?key|^key$|^sig$)"
 )
 NOT_SECRET_NAME_RE = re.compile(
-    r"(?i)([_-](id|url|uri|path|file|dir|endpoint|host|region|name|type|count|expiry|ttl|header|env|scope|scopes)$"
+    r"(?i)([_-](id|url|uri|path|file|dir|endpoint|host|region|name|type|count|expiry|ttl|header|env|var|scope|scopes)$"
     r"|^(token_type|key_id|grant_type)$)"
 )
 # Text people put where a secret should go; not a leak.
@@ -165,7 +172,7 @@ def scan_value(text: str, field_name: str, name: str | None = None) -> FieldScan
     defaults = []
 
     def placeholder(match: re.Match) -> str:
-        body = match.group("body")
+        body = _body(match)
         ref, _, default = body.partition(":-")
         scan.references.append(Reference(field_name, ref.strip()))
         if default:
@@ -283,10 +290,12 @@ def scan_server(spec: dict[str, Any]) -> FieldScan:
     for key, val in env.items():
         if isinstance(val, str):
             add(scan_value(val, f"env {key}", key))
-    headers = spec.get("headers") if isinstance(spec.get("headers"), dict) else {}
-    for key, val in headers.items():
-        if isinstance(val, str):
-            add(scan_value(val, f"headers {key}", key))
+    # headers, and a Zed extension's settings: values under names that say what they are
+    for section in ("headers", "settings"):
+        named = spec.get(section) if isinstance(spec.get(section), dict) else {}
+        for key, val in named.items():
+            if isinstance(val, str):
+                add(scan_value(val, f"{section} {key}", key))
     if isinstance(spec.get("args"), list):
         scan_args(spec["args"], scan)
     if isinstance(spec.get("command"), str):
@@ -294,13 +303,17 @@ def scan_server(spec: dict[str, Any]) -> FieldScan:
     for key in ("url", "serverUrl", "httpUrl"):
         if isinstance(spec.get(key), str):
             add(scan_value(spec[key], key))
-    # Anything else that is text: known formats only (no names to go by).
-    for path, val in _other_strings(spec, ("env", "headers", "args", "command", "url", "serverUrl", "httpUrl")):
+    # Anything else that is text: by its key when that names a secret (Codex's inline
+    # ``bearer_token``, an ``apiKey``), else known formats only.
+    skip = ("env", "headers", "settings", "args", "command", "url", "serverUrl", "httpUrl")
+    for path, val in _other_strings(spec, skip):
+        key = re.sub(r"\[\d+\]$", "", path).rsplit(".", 1)[-1]
+        if looks_secret_name(key):
+            add(scan_value(val, path, key))
+            continue
         part = FieldScan()
         _formats(val, path, part)
-        part.references.extend(
-            Reference(path, m.group("body").partition(":-")[0]) for m in PLACEHOLDER_RE.finditer(val)
-        )
+        part.references.extend(Reference(path, _body(m).partition(":-")[0]) for m in PLACEHOLDER_RE.finditer(val))
         add(part)
     pair_aws_secrets(scan, env)
     return scan

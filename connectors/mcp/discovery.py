@@ -1,11 +1,11 @@
 """Where MCP clients keep their configuration, and finding those files.
 
-Machine discovery looks at the fixed per-user locations of every client (for macOS, Linux and
-Windows alike: a home directory copied between machines, or a test tree, may hold any of
-them) plus the project ``.mcp.json`` of every project Claude Code lists in ``~/.claude.json``.
+Machine discovery looks at the fixed per-user locations of every client (locations.py: macOS,
+Linux and Windows alike, since a home directory copied between machines, or a test tree, may
+hold any of them) plus the project ``.mcp.json`` of every project Claude Code lists in ``~/.claude.json``.
 A given directory (``--mcp-path``, ``paths:``) is walked for the names project configs use,
-so CI can scan a checkout's committed ``.mcp.json``, ``.cursor/mcp.json`` and
-``.vscode/mcp.json``. Directory walks never follow symlinks and skip dependency folders.
+so CI can scan a checkout's committed ``.mcp.json``, ``.vscode/mcp.json``,
+``.codex/config.toml`` and the other project forms. Directory walks never follow symlinks and skip dependency folders.
 """
 
 from __future__ import annotations
@@ -16,25 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-# (path under home, client, config scope, format)
-HOME_FILES: tuple[tuple[str, str, str, str], ...] = (
-    ("Library/Application Support/Claude/claude_desktop_config.json", "claude_desktop", "user", "mcpServers"),
-    (".config/Claude/claude_desktop_config.json", "claude_desktop", "user", "mcpServers"),
-    ("AppData/Roaming/Claude/claude_desktop_config.json", "claude_desktop", "user", "mcpServers"),
-    (".claude.json", "claude_code", "user", "claude_code_user"),
-    (".cursor/mcp.json", "cursor", "user", "mcpServers"),
-    (".codeium/windsurf/mcp_config.json", "windsurf", "user", "mcpServers"),
-    (".gemini/settings.json", "gemini_cli", "user", "mcpServers"),
-)
-VSCODE_USER_DIRS = (
-    "Library/Application Support/Code/User",
-    "Library/Application Support/Code - Insiders/User",
-    ".config/Code/User",
-    ".config/Code - Insiders/User",
-    ".config/VSCodium/User",
-    "AppData/Roaming/Code/User",
-    "AppData/Roaming/Code - Insiders/User",
-)
+from . import locations
+
 SKIP_DIRS = {
     ".git",
     "node_modules",
@@ -55,28 +38,20 @@ MAX_WALK_DEPTH = 8
 @dataclass(frozen=True)
 class ConfigFile:
     path: Path  # as found (absolute, not resolved: a symlink keeps its own name)
-    client: str  # claude_desktop, claude_code, cursor, vscode, windsurf, gemini_cli, unknown
+    client: str  # a client of locations.py, or unknown
     config_scope: str  # user, project
-    format: str  # mcpServers, servers, vscode_settings, claude_code_user
+    format: str  # a parser of formats.py
 
 
 def classify(path: Path, default_scope: str = "project") -> ConfigFile | None:
-    """What a file is, by its name and folder; None if it is not an MCP config name."""
-    name, parent = path.name, path.parent.name
-    if name == ".mcp.json":
-        return ConfigFile(path, "claude_code", "project", "mcpServers")
-    if name == "mcp.json" and parent == ".cursor":
-        return ConfigFile(path, "cursor", default_scope, "mcpServers")
-    if name == "mcp.json" and parent == ".vscode":
-        return ConfigFile(path, "vscode", "project", "servers")
-    if name == "settings.json" and parent == ".vscode":
-        return ConfigFile(path, "vscode", "project", "vscode_settings")
-    if name == "claude_desktop_config.json":
-        return ConfigFile(path, "claude_desktop", "user", "mcpServers")
-    if name == "mcp_config.json":
-        return ConfigFile(path, "windsurf", "user", "mcpServers")
-    if name == ".claude.json":
-        return ConfigFile(path, "claude_code", "user", "claude_code_user")
+    """What a file is, by its name and folders; None if it is not an MCP config name."""
+    loc = locations.match_project(path.parts)
+    if loc is not None:
+        scope = default_scope if loc.client == "cursor" else loc.scope
+        return ConfigFile(path, loc.client, scope, loc.format)
+    loc = locations.match_anywhere(path)
+    if loc is not None:
+        return ConfigFile(path, loc.client, loc.scope, loc.format)
     return None
 
 
@@ -89,18 +64,29 @@ def classify_given_file(path: Path) -> ConfigFile:
         return ConfigFile(path, "vscode", "user", "servers")
     if path.name == "settings.json" and path.parent.name == "User":
         return ConfigFile(path, "vscode", "user", "vscode_settings")
+    if path.suffix == ".toml":
+        return ConfigFile(path, "unknown", "project", "codex_toml")
     return ConfigFile(path, "unknown", "project", "any")
 
 
-def home_files(home: Path, config_dirs: list[Path] = ()) -> list[ConfigFile]:
-    """Candidate per-user config files under ``home`` and the platform config folders
-    (``$XDG_CONFIG_HOME``, ``%APPDATA%``) where they are not the defaults. Existence is
+def home_files(home: Path, env_dirs: dict[str, Path] | None = None) -> list[ConfigFile]:
+    """Candidate per-user config files under ``home`` and under the platform folders the
+    environment names (``$XDG_CONFIG_HOME``, ``%APPDATA%``, ``$CODEX_HOME``, ...). Existence is
     checked by the reader, so that a broken symlink or a loop is reported rather than skipped."""
-    out = [ConfigFile(home / rel, client, scope, fmt) for rel, client, scope, fmt in HOME_FILES]
-    out += [
-        ConfigFile(d / "Claude/claude_desktop_config.json", "claude_desktop", "user", "mcpServers") for d in config_dirs
+    env_dirs = env_dirs or {}
+    out = [
+        ConfigFile(path, loc.client, loc.scope, loc.format)
+        for loc in locations.HOME
+        for path in locations.expand(home, loc.path)
     ]
-    for rel in list(VSCODE_USER_DIRS) + [str(d / "Code/User") for d in config_dirs]:
+    for var, base in env_dirs.items():
+        for loc in locations.ENV_DIRS.get(var, ()):
+            out += [ConfigFile(path, loc.client, loc.scope, loc.format) for path in locations.expand(base, loc.path)]
+    code_dirs = list(locations.VSCODE_USER_DIRS)
+    for var in ("XDG_CONFIG_HOME", "APPDATA"):
+        if var in env_dirs:
+            code_dirs.append(str(env_dirs[var] / "Code/User"))
+    for rel in code_dirs:
         user_dir = home / rel  # an absolute rel replaces home
         out.append(ConfigFile(user_dir / "mcp.json", "vscode", "user", "servers"))
         out.append(ConfigFile(user_dir / "settings.json", "vscode", "user", "vscode_settings"))
@@ -108,7 +94,13 @@ def home_files(home: Path, config_dirs: list[Path] = ()) -> list[ConfigFile]:
         if _is_dir(profiles):
             for profile in sorted(profiles.iterdir()):
                 out.append(ConfigFile(profile / "mcp.json", "vscode", "user", "servers"))
-    return [c for c in out if _exists_or_link(c.path)]
+    seen: set[Path] = set()
+    unique = []
+    for config in out:
+        if config.path not in seen and _exists_or_link(config.path):
+            seen.add(config.path)
+            unique.append(config)
+    return unique
 
 
 def walk(root: Path) -> list[ConfigFile]:

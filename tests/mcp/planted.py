@@ -126,3 +126,150 @@ FIXTURE_REFERENCES = [
 ]
 
 ALL_SECRETS = list(DEMO_SECRETS.values()) + list(FIXTURE_SECRETS)
+
+# --- the other clients (fixtures/mcp/clients/): home/ and a project work tree -----------------
+# value: (expected credential type, client, file under fixtures/mcp/clients, server, field)
+CLIENT_SECRETS = {
+    "ghp_kASAOsE1nYEZ9GlGHpYaax7LBejYWo6oScBV": (
+        "github_pat",
+        "codex",
+        "home/.codex/config.toml",
+        "github",
+        "env GITHUB_PERSONAL_ACCESS_TOKEN",
+    ),
+    "sk-proj-X4ANCc9vIFShP88xbjV0T3BlbkFJfhZ7bDkJUvzFjlQcE30p": (
+        "openai_project_key",
+        "codex",
+        "home/.codex/config.toml",
+        "gateway",
+        "bearer_token",
+    ),
+    "eXmnRZ5QW8W5LUehJEJ0ymv7j4IAsx9": (
+        "named_secret",
+        "zed",
+        "home/.config/zed/settings.json",
+        "brave-search",
+        "env BRAVE_API_KEY",
+    ),
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ6ZWQtYWdlbnQifQ.i409hKgHLe1FvYiRst9gGr9dBUtV2-9NrJrbWqdHPF1": (
+        "jwt",
+        "zed",
+        "home/.config/zed/settings.json",
+        "internal",
+        "headers Authorization",
+    ),
+    "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": (
+        "github_fine_grained_pat",
+        "zed",
+        "home/.config/zed/settings.json",
+        "mcp-server-github",
+        "settings github_personal_access_token",
+    ),
+    "glpat-qRzW9Z5iijgzglbPCYje": (
+        "gitlab_token",
+        "continue",
+        "home/.continue/config.yaml",
+        "GitLab",
+        "env GITLAB_PERSONAL_ACCESS_TOKEN",
+    ),
+    "npm_3hPsitI8uzF4oNkll2ymTVJWcMTG3VXdY7ay": (
+        "npm_token",
+        "continue",
+        "home/.continue/mcpServers/registry.yaml",
+        "npm-registry",
+        "env NPM_TOKEN",
+    ),
+    "xoxb-2400000000011-2400000000012-D3ezWKl2Toq9SMuVcpyjtU5s": (
+        "slack_token",
+        "cline",
+        "home/.config/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json",
+        "slack",
+        "env SLACK_BOT_TOKEN",
+    ),
+    "rk-0GZJF8KgIMdGMVu9HtsSNHWJmeN0": (
+        "named_secret",
+        "roo_code",
+        "home/Library/Application Support/Code/User/globalStorage/"
+        "rooveterinaryinc.roo-cline/settings/mcp_settings.json",
+        "search",
+        "headers X-API-Key",
+    ),
+    "AIzaPzTiO1njj5c48XZjCdg3fFJZ26EZXP_Dke9": (
+        "google_api_key",
+        "jetbrains_ai",
+        "home/AppData/Roaming/JetBrains/WebStorm2025.3/options/llm.mcpServers.xml",
+        "maps",
+        "env GOOGLE_MAPS_API_KEY",
+    ),
+    "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": (
+        "huggingface_token",
+        "junie",
+        "home/.junie/mcp/mcp.json",
+        "hf",
+        "env HF_TOKEN",
+    ),
+    "ghp_jfJlfHtN8yVVDg9kTBnRvxPLRmqf8buGq829": (
+        "github_pat",
+        "goose",
+        "home/.config/goose/config.yaml",
+        "github",
+        "env GITHUB_PERSONAL_ACCESS_TOKEN",
+    ),
+    "j5RGmpMSrTyk8zDzBDNQrQlQyNrgm9nc": (
+        "named_secret",
+        "goose",
+        "home/.config/goose/config.yaml",
+        "tracker",
+        "headers X-Api-Key",
+    ),
+    "6VaVvr3gNy1ZFC7cjk3yth+/8RtItTKMbjixmyUI": (
+        "aws_access_key_id",  # one credential with the key id beside it
+        "amazon_q",
+        "home/.aws/amazonq/mcp.json",
+        "aws-docs",
+        "env AWS_SECRET_ACCESS_KEY",
+    ),
+    "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": (
+        "github_fine_grained_pat",
+        "copilot_cli",
+        "home/.copilot/mcp-config.json",
+        "github-remote",
+        "headers Authorization",
+    ),
+    "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": (
+        "huggingface_token",
+        "lm_studio",
+        "home/.lmstudio/mcp.json",
+        "hf-mcp-server",
+        "headers Authorization",
+    ),
+    "sk-ant-api03-qd2dAnBVLpuE27_yBGx3WC-9Hf6AeR4MrCuWsYeaL6z-D9hdVq_Q7TX5jGnVG6pzQjNFqsHnLBAr__BeQVbysKhH0hpcDAA": (
+        "anthropic_api_key",
+        "codex",
+        "project/.codex/config.toml",
+        "claude-review",
+        "env ANTHROPIC_API_KEY",
+    ),
+    "glpat-MTCFGI9JxBObO8xjwzWC": (
+        "gitlab_token",
+        "roo_code",
+        "project/.roo/mcp.json",
+        "gitlab",
+        "env GITLAB_PERSONAL_ACCESS_TOKEN",
+    ),
+    "ghp_OPDUGLoCYob2P5D1oXL5LVfwFjkaZruSvtn9": (
+        "github_pat",
+        "copilot_cli",
+        "project/.github/mcp.json",
+        "github",
+        "args[4]",
+    ),
+    "sk_live_dDlmjaNk2joJhkIPhOzhWhnS": (
+        "stripe_live_key",
+        "jetbrains_ai",
+        "project/.idea/workspace.xml",
+        "billing",
+        "env STRIPE_SECRET_KEY",
+    ),
+}
+CLIENT_AWS_KEY_ID = "AKIAWXBE6CZ22PA8JGTM"
