@@ -20,6 +20,7 @@ PROVIDER_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "aws": ("aws", ("boto3", "botocore")),
     "gcp": ("gcp", ("google.auth", "google.cloud.iam_admin_v1", "google.cloud.resourcemanager_v3", "grpc")),
     "azure": ("azure", ("azure.identity",)),
+    "kubernetes": ("kubernetes", ("kubernetes",)),
 }
 
 

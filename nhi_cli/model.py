@@ -122,6 +122,9 @@ class Person:
 # Gap code of a payload item nhi could not read: the scope loads what it read, but marks
 # nothing removed (the unreadable item may be one that still exists).
 MALFORMED = "malformed_response"
+# The ``keeps`` value of a gap whose unread part yields records (a forbidden list): the scope
+# loads what it read, but marks nothing removed, as for MALFORMED.
+KEEPS_RECORDS = "records"
 
 
 @dataclass

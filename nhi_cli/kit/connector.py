@@ -51,7 +51,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from nhi_cli.model import Batch, Scope
+from nhi_cli.model import KEEPS_RECORDS, Batch, Scope
 
 
 class ConnectorSettings(BaseModel):
@@ -148,10 +148,17 @@ class CollectContext:
         with self._lock:
             self.calls[call] += n
 
-    def gap(self, what: str, code: str, message: str = "") -> None:
-        """Record a part of the scope that could not be read: the scope becomes ``partial``."""
+    def gap(self, what: str, code: str, message: str = "", *, records_missing: bool = False) -> None:
+        """Record a part of the scope that could not be read: the scope becomes ``partial``.
+
+        ``records_missing``: the unread part yields records of its own (a forbidden list of
+        token secrets), so records of earlier scans that are absent now may still exist and
+        are not marked removed (the store reads the gap's ``keeps`` key)."""
+        gap = {"what": what, "code": code, "message": message}
+        if records_missing:
+            gap["keeps"] = KEEPS_RECORDS
         with self._lock:
-            self.gaps.append({"what": what, "code": code, "message": message})
+            self.gaps.append(gap)
 
     def for_scope(self) -> CollectContext:
         """A fresh counter and gap list for one scope, sharing settings, options, cache and

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 
 from nhi_cli import __version__
-from nhi_cli.model import MALFORMED, Batch, ScopeResult, iso
+from nhi_cli.model import KEEPS_RECORDS, MALFORMED, Batch, ScopeResult, iso
 from nhi_cli.store.db import Store
 from nhi_cli.store.locks import hold_scan_write, hold_scope, sorted_scopes
 
@@ -199,7 +199,7 @@ def write_scan(
                 continue
             batch = batches.get((r.provider, r.scope), Batch())
             # An item that could not be read may still exist: nothing is marked removed then.
-            whole = not any(gap.get("code") == MALFORMED for gap in r.gaps)
+            whole = not any(gap.get("code") == MALFORMED or gap.get("keeps") == KEEPS_RECORDS for gap in r.gaps)
             _upsert(
                 conn,
                 "identity",

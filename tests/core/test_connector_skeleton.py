@@ -55,7 +55,8 @@ def test_loading_every_connector_class_imports_no_provider_sdk():
         "import sys\n"
         "from nhi_cli.kit import registry\n"
         "for name in registry.available(): registry.load(name)\n"
-        "heavy = [m for m in ('boto3', 'botocore', 'google', 'grpc', 'azure', 'httpx', 'moto', 'cryptography')"
+        "heavy = [m for m in ('boto3', 'botocore', 'google', 'grpc', 'azure', 'httpx', 'moto', 'cryptography',"
+        " 'kubernetes', 'urllib3')"
         " if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )

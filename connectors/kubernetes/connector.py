@@ -1,0 +1,134 @@
+"""Kubernetes clusters: service accounts, legacy token secrets, workloads (pods grouped by
+owner), RBAC grants, and the cloud identities service accounts become (IRSA, GKE and Azure
+workload identity). Auth: the kubeconfig's contexts (the current one by default; ``contexts:``
+or ``all_contexts: true``), or the in-cluster service account. One scope per context.
+Budget: nine cluster-wide LIST calls per cluster, one more per page (clients.py).
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from nhi_cli.kit.connector import (
+    AuthFailed,
+    CollectContext,
+    Connector,
+    RevokeStep,
+    ScopeDenied,
+    ScopeError,
+    ScopeFailed,
+    StepOutcome,
+)
+from nhi_cli.model import MALFORMED, Batch, Scope
+
+from .settings import IN_CLUSTER, KubernetesSettings
+
+# A 403 on these lists loses records of their own (credentials, workloads): see ctx.gap.
+FEEDS_RECORDS = {"secrets", "pods"}
+
+
+class KubernetesConnector(Connector):
+    name = "kubernetes"
+    Settings = KubernetesSettings
+    revoke_kinds: ClassVar[dict[str, list[str]]] = {}
+
+    def scopes(self, ctx: CollectContext) -> list[Scope]:
+        from .clients import list_contexts, use_in_cluster
+
+        settings: KubernetesSettings = ctx.settings
+        if use_in_cluster(settings):
+            return [Scope("kubernetes", IN_CLUSTER, IN_CLUSTER, {"cluster": IN_CLUSTER})]
+        contexts, current = list_contexts(settings)
+        by_name = {c["name"]: c for c in contexts if isinstance(c, dict) and c.get("name")}
+        if settings.all_contexts:
+            chosen = list(by_name)
+        elif settings.contexts:
+            unknown = [c for c in settings.contexts if c not in by_name]
+            if unknown:
+                raise AuthFailed(
+                    "unknown_context",
+                    f"providers.kubernetes.contexts: {', '.join(unknown)} not in the kubeconfig "
+                    f"(contexts: {', '.join(by_name) or 'none'})",
+                )
+            chosen = list(settings.contexts)
+        elif current:
+            chosen = [current]
+        else:
+            raise AuthFailed("no_current_context", "the kubeconfig has no current-context; set contexts: in nhi.yaml")
+        return [
+            Scope(
+                "kubernetes",
+                name,
+                (by_name[name].get("context") or {}).get("cluster") or name,
+                {"cluster": (by_name[name].get("context") or {}).get("cluster")},
+            )
+            for name in chosen
+        ]
+
+    def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
+        from . import transform
+        from .clients import LISTINGS, get_list, make_api_client
+
+        settings: KubernetesSettings = ctx.settings
+        api = make_api_client(ctx, scope.id)
+        lists: dict[str, list[dict]] = {}
+        try:
+            # Service accounts first: refused or unreachable here, the cluster is denied.
+            lists["serviceaccounts"], _version = get_list(ctx, api, "serviceaccounts")
+            for resource in LISTINGS:
+                if resource == "serviceaccounts":
+                    continue
+                try:
+                    lists[resource], _version = get_list(ctx, api, resource)
+                except ScopeDenied as exc:
+                    if exc.code == "unreachable":
+                        raise
+                    ctx.gap(resource, exc.code, exc.message, records_missing=resource in FEEDS_RECORDS)
+                    lists[resource] = []
+                except ScopeFailed as exc:
+                    if exc.code == "cancelled":
+                        raise
+                    ctx.gap(resource, exc.code, exc.message, records_missing=resource in FEEDS_RECORDS)
+                    lists[resource] = []
+        finally:
+            api.close()
+        try:
+            return transform.transform_cluster(
+                scope.id,
+                lists,
+                owner_keys=list(ctx.options.owner_tags) + settings.owner_keys,
+                privileged_namespaces=settings.privileged_namespaces,
+            )
+        except ValueError as exc:
+            raise ScopeFailed(MALFORMED, str(exc)) from None
+
+    def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
+        from .revoke import plan
+
+        return plan(target, options)
+
+    def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+        from .revoke import execute
+
+        try:
+            return execute(ctx, step)
+        except ScopeError as exc:
+            return StepOutcome("failed", f"{exc.code}: {exc.message}")
+
+    def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+        from .revoke import restore
+
+        try:
+            return restore(ctx, step)
+        except ScopeError as exc:
+            return StepOutcome("failed", f"{exc.code}: {exc.message}")
+
+    @classmethod
+    def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
+        from .fake import KubernetesFake
+
+        fake = stack.enter_context(KubernetesFake.from_dir(estate / "kubernetes", now=now))
+        return {"kubeconfig_path": str(fake.write_kubeconfig(stack)), "all_contexts": True}
