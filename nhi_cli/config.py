@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from nhi_cli import yaml_safe
 from nhi_cli.errors import ConfigError
+from nhi_cli.export_settings import ExportConfig, NotifyTarget
 from nhi_cli.severity import Severity
 
 DEFAULT_CONFIG_NAME = "nhi.yaml"
@@ -62,6 +63,8 @@ class Config(Strict):
     people: Path | None = None  # CSV or YAML of active people
     protected: list[str] = Field(default_factory=list)  # identity globs revoke refuses without --force
     fail_on: Severity | None = None
+    notify: list[NotifyTarget] = Field(default_factory=list)  # chat webhooks (nhi notify, end of nhi scan)
+    export: ExportConfig = Field(default_factory=ExportConfig)  # nhi export securityhub | jira
 
     @field_validator("providers")
     @classmethod

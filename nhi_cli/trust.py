@@ -34,7 +34,8 @@ TRUST_CWD_ENV = "NHI_TRUST_CWD_CONFIG"
 ALLOW_ENDPOINTS_ENV = "NHI_ALLOW_ENDPOINTS"
 
 # Top-level settings an untrusted file cannot set: they move data, run or hide things.
-HELD_BACK = ("db", "rules", "suppressions", "people", "fail_on", "not_agents")
+# notify and export choose where findings go and which environment variables are read.
+HELD_BACK = ("db", "rules", "suppressions", "people", "fail_on", "not_agents", "notify", "export")
 # Provider settings an untrusted file cannot set: where to connect, what to read, which secret.
 _SENSITIVE_KEY = re.compile(
     r"^(endpoint|home|paths|insecure|token|admin_key|static_token|app_private_key|profile)$"
@@ -110,6 +111,44 @@ PROVIDER_HOSTS = (
 def is_provider_host(host: str) -> bool:
     host = host.lower().rstrip(".")
     return any(host.endswith(h) if h.startswith(".") else host == h for h in PROVIDER_HOSTS)
+
+
+# Where findings may go without an opt-in: the services' own hosts (Slack incoming webhooks,
+# Teams incoming webhooks and Power Automate / Logic Apps workflow triggers, Jira Cloud).
+DESTINATION_HOSTS = {
+    "slack": ("hooks.slack.com",),
+    "teams": (
+        ".logic.azure.com",
+        "api.powerautomate.com",
+        "api.powerplatform.com",
+        ".api.powerplatform.com",
+        "flow.microsoft.com",
+        ".webhook.office.com",  # Office 365 connectors, retired by Microsoft in 2026
+    ),
+    "jira": (".atlassian.net",),
+    "aws": (".amazonaws.com", ".amazonaws.com.cn"),
+}
+
+
+def check_destination(what: str, kind: str, url: str, *, secret: bool) -> None:
+    """Refuse a destination URL that is not https (plain http only to loopback) or whose host is
+    neither the service's own nor allowed in NHI_ALLOW_ENDPOINTS. With ``secret`` (a webhook
+    URL: its path is the credential) the message names the host only, never the URL."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    shown = host if secret else url
+    if not host or parts.scheme.lower() not in ("https", "http"):
+        raise ConfigError(f"{what} is not an http(s) URL" + ("" if secret else f": {url!r}"))
+    if parts.scheme.lower() != "https" and not is_loopback(host):
+        raise ConfigError(f"{what} ({shown}) is not https; plain http is allowed only to loopback")
+    known = DESTINATION_HOSTS.get(kind, ())
+    if is_loopback(host) or any(host.endswith(h) if h.startswith(".") else host == h for h in known):
+        return
+    if host not in allowed_hosts():
+        raise ConfigError(
+            f"{what} points at {host}, which is not a {kind} host; allow it outside the repository "
+            f"with {ALLOW_ENDPOINTS_ENV}={host}"
+        )
 
 
 def allowed_hosts() -> set[str]:

@@ -59,6 +59,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "put the old trust policy back) and record that. Irreversible steps are listed, not undone. "
         "The plan shows each document restore will write; an entry whose log MAC fails is refused.",
     ),
+    "notify": ("notify", "Post a summary of a scan's new and resolved findings to Slack and Microsoft Teams."),
+    "export": ("export", "Send findings to AWS Security Hub (ASFF) or Jira (one issue per fix-first item)."),
     "agents": ("agents", "AI agents found in the inventory: identities, credentials, delegation, scorecard."),
     "config": ("config", "Check the configuration file (nhi.yaml)."),
 }

@@ -12,6 +12,7 @@ from rich.table import Table
 from nhi_cli.agents.build import build_agents
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.gate_view import print_findings_table, print_rule_problems, say_verdict
+from nhi_cli.cli.notify import notify_after_scan
 from nhi_cli.cli.output import print_json
 from nhi_cli.cli.progress import scan_progress
 from nhi_cli.cli.report import emit_report
@@ -209,6 +210,7 @@ def scan(
         else:
             print_summary(st, conn, outcome.scan_id)
             print_findings_table(st.out, findings)
+        notify_after_scan(st, conn, outcome.scan_id)
     finally:
         store.close()
     report_gaps(st, outcome.results, profile)

@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
         "nhi_cli.config_check",
         "nhi_cli.init_config",
         "nhi_cli.trust",
+        "nhi_cli.export_settings",
         "nhi_cli.yaml_safe",
         "nhi_cli.kit",
     ),
@@ -42,6 +43,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("nhi_cli.agents", "nhi_cli.rules"),
     ("nhi_cli.revoke",),
     ("nhi_cli.reports",),  # the report lists the revocation log, checked by revoke's keys
+    ("nhi_cli.export",),  # Security Hub, chat, Jira: send what the report model holds
     ("nhi_cli.cli",),
     ("nhi_cli.__main__", "nhi_cli.precommit"),
 ]
