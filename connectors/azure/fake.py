@@ -14,6 +14,12 @@ a ``$select`` of a property the v1.0 type does not have (``createdDateTime`` on 
 servicePrincipal), ``$top`` on the unpaged inherited-permission collections, and an ARM
 request without a known ``api-version``. Dates written ``@now-30d`` / ``@now+10d`` are relative to
 the clock the fake is started with, so the planted problems never age out.
+
+Checked against (tests/fidelity/test_vendor_models.py): Graph v1.0 answers against a schema
+derived from msgraph-metadata's v1.0 CSDL (commit in tests/fidelity/graph_v1_schema.json),
+beta answers against one derived from msgraph-beta-sdk 1.66.0's generated models
+(graph_beta_schema.json), ARM answers against azure-mgmt-authorization 4.0 (2022-04-01) and
+azure-mgmt-resource-subscriptions 1.0 (2022-12-01), both generated from azure-rest-api-specs.
 """
 
 from __future__ import annotations

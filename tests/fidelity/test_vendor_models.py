@@ -58,11 +58,12 @@ def test_openai_fake_answers_conform():
 
     models, key = openai_models(), "sk-admin-VALIDATE"
     with OpenAIFake.from_dir(FIXTURES / "openai", admin_keys={key}) as fake:
-        get = lambda path, **params: httpx.get(
-            fake.url + "/v1/organization" + path,
-            params=params,  # noqa: E731
-            headers={"Authorization": f"Bearer {key}"},
-        ).json()
+
+        def get(path, **params):
+            return httpx.get(
+                fake.url + "/v1/organization" + path, params=params, headers={"Authorization": f"Bearer {key}"}
+            ).json()
+
         answers = [
             ("projects", get("/projects", include_archived="true")),
             ("admin_api_keys", get("/admin_api_keys")),
@@ -123,11 +124,10 @@ def test_anthropic_fake_answers_conform():
     models, key = anthropic_models(), "sk-ant-admin01-VALIDATE"
     with AnthropicFake.from_dir(FIXTURES / "anthropic", admin_keys={key}) as fake:
         headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
-        get = lambda path, **params: httpx.get(
-            fake.url + "/v1/organizations" + path,
-            params=params,  # noqa: E731
-            headers=headers,
-        ).json()
+
+        def get(path, **params):
+            return httpx.get(fake.url + "/v1/organizations" + path, params=params, headers=headers).json()
+
         answers = [
             ("api_keys", get("/api_keys")),
             ("users", get("/users")),
@@ -198,12 +198,15 @@ def github_models():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        # SAML SSO credential authorizations are a GitHub Enterprise Cloud call: its description only
+        from githubkit_schemas.ghec_v2026_03_10.models import CredentialAuthorization
         from githubkit_schemas.v2026_03_10 import models
 
     return {
         "installations": models.Installation,
         "pats": models.OrganizationProgrammaticAccessGrant,
         "deploy_keys": models.DeployKey,
+        "authorizations": CredentialAuthorization,
     }
 
 
@@ -217,6 +220,36 @@ def test_github_fixtures_conform(org):
     for repo, keys in json.loads((folder / "deploy-keys.json").read_text()).items():
         for item in keys:
             conforms(models["deploy_keys"], item, f"{org}/{repo} deploy key {item.get('id')}")
+    sso = folder / "credential-authorizations.json"
+    for item in json.loads(sso.read_text()) if sso.is_file() else []:
+        conforms(models["authorizations"], item, f"{org} credential authorization {item.get('credential_id')}")
+
+
+def test_github_fake_answers_conform():
+    """What the fake serves for every list nhi reads, credential authorizations included."""
+    from nhi_connectors.github.fake import GithubFake
+
+    models, token = github_models(), "ghp_VALIDATEFAKE000000000000000000000000"
+    with GithubFake.from_dir(FIXTURES / "github", tokens={token}) as fake:
+        headers = {"Authorization": f"Bearer {token}", "X-GitHub-Api-Version": "2022-11-28"}
+
+        def get(path, absent=None):
+            answer = httpx.get(fake.url + path, params={"per_page": 100}, headers=headers)
+            if answer.status_code == 404 and absent is not None:  # an org without SAML SSO
+                return absent
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        answers = []
+        for org in ("acme-alpha", "acme-beta"):
+            answers += [("installations", i) for i in get(f"/orgs/{org}/installations")["installations"]]
+            answers += [("authorizations", a) for a in get(f"/orgs/{org}/credential-authorizations", [])]
+            answers += [
+                ("deploy_keys", k) for r in get(f"/orgs/{org}/repos") for k in get(f"/repos/{org}/{r['name']}/keys")
+            ]
+    assert {kind for kind, _ in answers} == {"installations", "authorizations", "deploy_keys"}
+    for kind, item in answers:
+        conforms(models[kind], item, f"fake {kind} {item.get('id') or item.get('credential_id')}")
 
 
 def test_github_wrong_payloads_fail():
@@ -229,21 +262,31 @@ def test_github_wrong_payloads_fail():
         with pytest.raises(NonConforming):
             conforms(models["pats"], bad, "deliberately wrong")
     conforms(models["pats"], unnested, "permissions groups are all optional")  # documented as optional
+    sso = json.loads((FIXTURES / "github/acme-alpha/credential-authorizations.json").read_text())[0]
+    for bad in (
+        {**sso, "credential_type": "personal_access_token"},  # not one of the documented types
+        {k: v for k, v in sso.items() if k != "credential_authorized_at"},  # required
+        {("last_eight" if k == "token_last_eight" else k): v for k, v in sso.items()},
+    ):
+        with pytest.raises(NonConforming):
+            conforms(models["authorizations"], bad, "deliberately wrong")
 
 
 # --- Microsoft Graph ------------------------------------------------------------------------
 GRAPH_SCHEMA = Path(__file__).with_name("graph_v1_schema.json")  # derived from Graph's CSDL; source inside
+# derived from the Graph beta models Microsoft generates from its beta metadata; source inside
+GRAPH_BETA_SCHEMA = Path(__file__).with_name("graph_beta_schema.json")
 
 
-def graph_validator(type_name: str):
+def graph_validator(type_name: str, schema_file: Path = GRAPH_SCHEMA):
     import jsonschema
 
-    schema = json.loads(GRAPH_SCHEMA.read_text())
+    schema = json.loads(schema_file.read_text())
     return jsonschema.Draft202012Validator({**schema, "$ref": f"#/$defs/{type_name}"})
 
 
-def graph_conforms(type_name: str, item: dict, where: str) -> None:
-    errors = sorted(graph_validator(type_name).iter_errors(item), key=str)
+def graph_conforms(type_name: str, item: dict, where: str, schema_file: Path = GRAPH_SCHEMA) -> None:
+    errors = sorted(graph_validator(type_name, schema_file).iter_errors(item), key=str)
     if errors:
         raise NonConforming(f"{where}: {type_name}: {errors[0].message} at {list(errors[0].absolute_path)}")
 
@@ -295,3 +338,134 @@ def test_graph_wrong_payloads_fail():
         with pytest.raises(NonConforming):
             graph_conforms("servicePrincipal", bad, "deliberately wrong")
     graph_conforms("servicePrincipal", sp, "well formed")
+
+
+@pytest.mark.parametrize("estate", ["azure/tenant.json", "demo/azure/estate.json"])
+def test_graph_beta_fake_answers_conform(estate):
+    """What the fake serves for every beta call nhi makes: the two sign-in activity reports,
+    Entra Agent ID agent identities and what each inherits from its blueprint."""
+    from nhi_cli.kit.times import load_relative_estate
+    from nhi_cli.model import utcnow
+    from nhi_connectors.azure.fake import AzureFake
+
+    data = load_relative_estate(FIXTURES / estate, utcnow())
+    has_agents = "agentIdentities" in data
+    with AzureFake(data) as fake:
+
+        def get(path, **params):
+            body = httpx.get(fake.url + path, params=params, headers={"Authorization": f"Bearer {fake.token}"}).json()
+            assert "value" in body, body
+            return body["value"]
+
+        # a tenant without Entra Agent ID answers 400 there (the demo's); nhi records that gap
+        agents = get("/beta/servicePrincipals/microsoft.graph.agentIdentity", **{"$top": 100}) if has_agents else []
+        checks = [
+            ("servicePrincipalSignInActivity", get("/beta/reports/servicePrincipalSignInActivities", **{"$top": 999})),
+            ("appCredentialSignInActivity", get("/beta/reports/appCredentialSignInActivities", **{"$top": 999})),
+            ("agentIdentity", agents),
+        ]
+        for agent in agents:
+            base = f"/beta/servicePrincipals/{agent['id']}/microsoft.graph.agentIdentity"
+            checks.append(("appRoleAssignment", get(base + "/inheritedAppRoleAssignments")))
+            checks.append(("oAuth2PermissionGrant", get(base + "/inheritedOauth2PermissionGrants")))
+    assert bool(agents) == has_agents and all(items for _, items in checks[:2])
+    for type_name, items in checks:
+        for item in items:
+            graph_conforms(type_name, item, f"{estate} beta {type_name} {item.get('id')}", GRAPH_BETA_SCHEMA)
+
+
+def test_graph_beta_wrong_payloads_fail():
+    activity = {"id": "x", "appId": "a", "lastSignInActivity": {"lastSignInDateTime": "2026-01-01T00:00:00Z"}}
+    credential = {"id": "y", "keyId": "k", "keyType": "clientSecret", "signInActivity": activity["lastSignInActivity"]}
+    agent = {"id": "z", "displayName": "agent", "agentIdentityBlueprintId": "b", "passwordCredentials": []}
+    for type_name, bad in (
+        ("servicePrincipalSignInActivity", {**activity, "lastSignInDateTime": "2026-01-01T00:00:00Z"}),  # unnested
+        ("servicePrincipalSignInActivity", {**activity, "lastSignInActivity": "2026-01-01T00:00:00Z"}),
+        ("appCredentialSignInActivity", {**credential, "credentialKeyId": "k"}),  # renamed
+        ("agentIdentity", {**agent, "blueprintId": "b"}),  # renamed
+        ("agentIdentity", {**agent, "passwordCredentials": {"keyId": "k"}}),  # an object where a list belongs
+    ):
+        with pytest.raises(NonConforming):
+            graph_conforms(type_name, bad, "deliberately wrong", GRAPH_BETA_SCHEMA)
+    for type_name, good in (
+        ("servicePrincipalSignInActivity", activity),
+        ("appCredentialSignInActivity", credential),
+        ("agentIdentity", agent),
+    ):
+        graph_conforms(type_name, good, "well formed", GRAPH_BETA_SCHEMA)
+
+
+# --- Azure Resource Manager -----------------------------------------------------------------
+def arm_schemas():
+    """azure-mgmt-authorization 4.0.0 (its v2022_04_01 models: nhi's ARM_API_VERSION) and
+    azure-mgmt-resource-subscriptions 1.0.0 (api-version 2022-12-01: SUBSCRIPTIONS_API_VERSION),
+    both generated from Azure/azure-rest-api-specs."""
+    from azure.mgmt.authorization.v2022_04_01 import models as authorization
+    from azure.mgmt.resource.subscriptions import models as subscriptions
+
+    from nhi_connectors.azure.clients import ARM_API_VERSION, SUBSCRIPTIONS_API_VERSION
+    from tests.fidelity.vendor_models import msrest_schema, typespec_schema
+
+    assert (ARM_API_VERSION, SUBSCRIPTIONS_API_VERSION) == ("2022-04-01", "2022-12-01"), "models of other versions"
+    return {
+        "subscription": typespec_schema(subscriptions.Subscription, subscriptions),
+        "roleDefinition": msrest_schema(authorization.RoleDefinition, authorization),
+        "roleAssignment": msrest_schema(authorization.RoleAssignment, authorization),
+    }
+
+
+@pytest.mark.parametrize("estate", ["azure/tenant.json", "demo/azure/estate.json"])
+def test_arm_fake_answers_conform(estate):
+    from nhi_cli.kit.times import load_relative_estate
+    from nhi_cli.model import utcnow
+    from nhi_connectors.azure.clients import ARM_API_VERSION, SUBSCRIPTIONS_API_VERSION
+    from nhi_connectors.azure.fake import AzureFake
+    from tests.fidelity.vendor_models import schema_conforms
+
+    schemas = arm_schemas()
+    with AzureFake(load_relative_estate(FIXTURES / estate, utcnow())) as fake:
+
+        def get(path, version):
+            answer = httpx.get(
+                fake.url + path, params={"api-version": version}, headers={"Authorization": f"Bearer {fake.token}"}
+            )
+            assert answer.status_code == 200, answer.text
+            return answer.json()["value"]
+
+        subscriptions = get("/subscriptions", SUBSCRIPTIONS_API_VERSION)
+        checks = [("subscription", s) for s in subscriptions]
+        for sub in subscriptions:
+            base = f"/subscriptions/{sub['subscriptionId']}/providers/Microsoft.Authorization"
+            checks += [("roleDefinition", d) for d in get(base + "/roleDefinitions", ARM_API_VERSION)]
+            checks += [("roleAssignment", a) for a in get(base + "/roleAssignments", ARM_API_VERSION)]
+    assert {kind for kind, _ in checks} == set(schemas)
+    for kind, item in checks:
+        schema_conforms(schemas[kind], item, f"{estate} {kind} {item.get('id')}")
+
+
+def test_arm_wrong_payloads_fail():
+    from tests.fidelity.vendor_models import schema_conforms
+
+    schemas = arm_schemas()
+    assignment = {
+        "id": "/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/a",
+        "name": "a",
+        "type": "Microsoft.Authorization/roleAssignments",
+        "properties": {"roleDefinitionId": "/r", "principalId": "p", "principalType": "ServicePrincipal", "scope": "/"},
+    }
+    schema_conforms(schemas["roleAssignment"], assignment, "well formed")
+    for bad in (
+        {**assignment, "roleDefinitionId": "/r"},  # outside the properties envelope
+        {**assignment, "properties": {**assignment["properties"], "principalObjectId": "p"}},  # renamed
+        {**assignment, "properties": {**assignment["properties"], "createdOn": 1700000000}},  # not a date string
+    ):
+        with pytest.raises(NonConforming):
+            schema_conforms(schemas["roleAssignment"], bad, "deliberately wrong")
+    definition = {"name": "d", "properties": {"roleName": "Owner", "permissions": [{"actions": ["*"]}]}}
+    schema_conforms(schemas["roleDefinition"], definition, "well formed")
+    with pytest.raises(NonConforming):
+        schema_conforms(
+            schemas["roleDefinition"], {**definition, "properties": {"permissions": {"actions": ["*"]}}}, "x"
+        )
+    with pytest.raises(NonConforming):
+        schema_conforms(schemas["subscription"], {"subscriptionId": "s", "state": "Enabled", "name": "prod"}, "x")

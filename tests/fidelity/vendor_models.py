@@ -11,7 +11,16 @@ Sources, recorded here and pinned in pyproject's ``test`` extra:
   github/rest-api-description. Only its latest API version (2026-03-10) is published there;
   nhi sends 2022-11-28, whose installation, fine-grained token and deploy key shapes it keeps.
   Its models ignore unknown fields, so unknown top-level fields are checked here.
-  ``credential-authorizations`` has no model there and is not validated.
+  ``credential-authorizations`` (SAML SSO) is a GitHub Enterprise Cloud call: its model comes
+  from the GHEC description of the same commit (``githubkit-schemas-ghec-2026-03-10``).
+- Microsoft Graph v1.0: graph_v1_schema.json, derived from msgraph-metadata's v1.0 CSDL by
+  derive_graph_schema.py (commit recorded in the file).
+- Microsoft Graph beta (sign-in activity reports, Entra Agent ID): graph_beta_schema.json,
+  derived by derive_graph_beta_schema.py from the models Microsoft generates from its beta
+  metadata into ``msgraph-beta-sdk`` (1.66.0; version recorded in the file).
+- Azure Resource Manager: ``azure-mgmt-authorization`` (4.0, v2022_04_01 models) and
+  ``azure-mgmt-resource-subscriptions`` (1.0, api-version 2022-12-01), generated from
+  Azure/azure-rest-api-specs; turned into strict schemas by ``msrest_schema`` / ``typespec_schema``.
 
 A payload conforms when the model accepts it AND it carries no field the model does not
 declare (the SDK models tolerate unknown fields, so a renamed optional field would otherwise
@@ -76,3 +85,74 @@ def proto_conforms(message: type, item: Any, where: str) -> None:
         json_format.ParseDict(data, pb)  # unknown fields and wrong types are errors here
     except (json_format.ParseError, TypeError, ValueError) as exc:
         raise NonConforming(f"{where}: {type(pb).__name__}: {exc}") from None
+
+
+# --- Azure Resource Manager -------------------------------------------------------------------
+# The azure-mgmt-* packages are generated from Azure/azure-rest-api-specs. Their models tolerate
+# unknown fields, so each model is turned into a strict JSON schema here: exactly its fields
+# (ARM's ``properties`` envelope included), of their types.
+MSREST_PRIMITIVE = {"str": "string", "bool": "boolean", "int": "integer", "float": "number", "iso-8601": "string"}
+
+
+def msrest_schema(model: type, module: Any) -> dict:
+    """An autorest (msrest) model: ``_attribute_map`` {attr: {key: 'properties.roleName', type}}."""
+
+    def of(kind: str) -> dict:
+        if kind in MSREST_PRIMITIVE:
+            return {"type": [MSREST_PRIMITIVE[kind], "null"]}
+        if kind.startswith("["):
+            return {"type": ["array", "null"], "items": of(kind[1:-1])}
+        if kind.startswith("{"):
+            return {"type": ["object", "null"], "additionalProperties": of(kind[1:-1])}
+        return {"anyOf": [msrest_schema(getattr(module, kind), module), {"type": "null"}]}
+
+    root: dict = {"type": "object", "properties": {}, "additionalProperties": False}
+    for spec in model._attribute_map.values():
+        *envelope, name = spec["key"].replace("\\.", "\0").split(".")
+        node = root
+        for part in envelope:  # x-ms-client-flatten: 'properties.roleName' is {"properties": {"roleName"}}
+            node = node["properties"].setdefault(
+                part, {"type": "object", "properties": {}, "additionalProperties": False}
+            )
+        node["properties"][name.replace("\0", ".")] = of(spec["type"])
+    return root
+
+
+def typespec_schema(model: type, module: Any) -> dict:
+    """A TypeSpec-generated model: ``rest_field(name=...)`` attributes with type annotations."""
+    import enum
+    import sys
+    import typing
+
+    hints = typing.get_type_hints(model, {**vars(sys.modules[model.__module__]), "_models": module})
+
+    def of(hint: Any) -> dict:
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if origin is typing.Union:
+            kinds = [of(a) for a in args if a is not type(None)]
+            strings = all(k.get("type") == ["string", "null"] for k in kinds)  # str or a str enum
+            return {"type": ["string", "null"]} if strings else {"anyOf": [*kinds, {"type": "null"}]}
+        if origin is list:
+            return {"type": ["array", "null"], "items": of(args[0])}
+        if origin is dict:
+            return {"type": ["object", "null"], "additionalProperties": of(args[1])}
+        if hint is str or (isinstance(hint, type) and issubclass(hint, enum.Enum)):
+            return {"type": ["string", "null"]}
+        if hint in (bool, int, float):
+            return {"type": [{bool: "boolean", int: "integer", float: "number"}[hint], "null"]}
+        return typespec_schema(hint, module)
+
+    fields = {}
+    for cls in model.__mro__:
+        for attr, value in vars(cls).items():
+            if type(value).__name__ == "_RestField":
+                fields.setdefault(value._rest_name_input or attr, of(hints[attr]))
+    return {"type": "object", "properties": fields, "additionalProperties": False}
+
+
+def schema_conforms(schema: dict, item: Any, where: str) -> None:
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(item), key=str)
+    if errors:
+        raise NonConforming(f"{where}: {errors[0].message} at {list(errors[0].absolute_path)}")
