@@ -1,15 +1,20 @@
-"""The store at scale, SQLite against PostgreSQL: load, rule evaluation, peak memory, and
-shard-write throughput with 1, 4 and 8 concurrent writers.
+"""The store at scale, SQLite against PostgreSQL: load, evaluation (the AWS effective
+permissions, every rule, the findings lifecycle), reports, peak memory, and shard-write
+throughput with 1, 4 and 8 concurrent writers.
 
 A synthetic organisation of A accounts, each with U IAM users holding 2 access keys (1 in 4
 second keys inactive, 1 in 10 old, 1 in 10 unused), U/2 roles with one trust each, and G
 grants per identity (1 in 100 identities admin). Every account is written the way a shard
 writes a scope: through the real loader (store/load.py, write_scan with --shard semantics), so
 the figures include upserts, history and the advisory locks. Evaluation is `nhi evaluate`'s
-rules step (every built-in rule, findings recorded) in its own process, measured there.
+rules step (every built-in rule, findings recorded) in its own process, measured there; then
+`nhi report`'s reading of the store and its renderers, in another process. Each step's wall
+time, CPU time and peak RSS are its own process's.
 
+    .venv/bin/python benchmarks/store_scale.py                       # SQLite only
     .venv/bin/python benchmarks/store_scale.py --pg postgresql://user:pw@127.0.0.1/db
-    .venv/bin/python benchmarks/store_scale.py --accounts 1000 --users 500 --grants 10 --pg URL
+    .venv/bin/python benchmarks/store_scale.py --accounts 1000 --users 500 --grants 13 --pg URL \
+        --writer-accounts 100                                        # 1M credentials, 9.75M grants
 
 The PostgreSQL database given is emptied (schema nhi dropped) before each run.
 """
@@ -143,21 +148,73 @@ def evaluate(target: str) -> dict:
     ruleset = load_rules()
     step = RulesStep(Config(), ruleset)
     store = open_store(target)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         outcome = run_evaluation(store, [step])
     finally:
         store.close()
+    slowest = sorted(step.timings.items(), key=lambda kv: -kv[1][0])[:4]
     return {
-        "seconds": time.perf_counter() - started,
+        "evaluate_s": round(time.perf_counter() - started, 1),
+        "evaluate_cpu_s": round(time.process_time() - cpu, 1),
+        "evaluate_peak_rss_mb": _peak_mb(),
         "findings": step.summary.get("findings"),
         "scan_id": outcome.scan_id,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "slowest_steps_s": {name: round(wall, 1) for name, (wall, _) in slowest},
     }
 
 
-def _evaluate_in_child(target: str, queue) -> None:
-    queue.put(evaluate(target))
+def reports(target: str, formats: list[str]) -> dict:
+    """What `nhi report` does: read the store into the report model, render each format."""
+    from nhi_cli.reports import render
+    from nhi_cli.reports.model import build_report
+    from nhi_cli.store import open_store
+
+    store = open_store(target)
+    conn = store.readonly()
+    out: dict = {}
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        report = build_report(conn)
+        out["report_read_s"] = round(time.perf_counter() - started, 1)
+        out["report_read_cpu_s"] = round(time.process_time() - cpu, 1)
+        for fmt in formats:
+            started = time.perf_counter()
+            text = render(report, fmt)
+            out[f"report_{fmt}_s"] = round(time.perf_counter() - started, 1)
+            out[f"report_{fmt}_mb"] = round(len(text.encode()) / 1e6, 1)
+            del text
+    finally:
+        conn.close()
+        store.close()
+    out["report_peak_rss_mb"] = _peak_mb()
+    return out
+
+
+def _peak_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def _load(target: str, accounts: int, users: int, grants: int) -> dict:
+    started = time.process_time()
+    wall = write_accounts(target, list(range(accounts)), users, grants, None)
+    cpu = round(time.process_time() - started, 1)
+    return {"load_s": round(wall, 1), "load_cpu_s": cpu, "load_peak_rss_mb": _peak_mb()}
+
+
+def _child(queue, fn, *args) -> None:
+    queue.put(fn(*args))
+
+
+def in_child(fn, *args) -> dict:
+    """fn(*args) in a fresh process, so its time and peak RSS are its own."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child, args=(queue, fn, *args))
+    child.start()
+    result = queue.get()
+    child.join()
+    return result
 
 
 def reset_postgres(url: str) -> None:
@@ -167,21 +224,15 @@ def reset_postgres(url: str) -> None:
         conn.execute("DROP SCHEMA IF EXISTS nhi CASCADE")
 
 
-def run_engine(name: str, target: str, accounts: int, users: int, grants: int) -> dict:
-    load = write_accounts(target, list(range(accounts)), users, grants, None)
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    child = ctx.Process(target=_evaluate_in_child, args=(target, queue))
-    child.start()
-    result = queue.get()
-    child.join()
-    return {
-        "engine": name,
-        "load_s": round(load, 1),
-        "evaluate_s": round(result["seconds"], 1),
-        "evaluate_peak_rss_mb": result["peak_rss_mb"],
-        "findings": result["findings"],
-    }
+def run_engine(name: str, target: str, args) -> dict:
+    result = {"engine": name}
+    result.update(in_child(_load, target, args.accounts, args.users, args.grants))
+    print(json.dumps(result), flush=True)
+    result.update(in_child(evaluate, target))
+    print(json.dumps(result), flush=True)
+    if args.formats:
+        result.update(in_child(reports, target, args.formats.split(",")))
+    return result
 
 
 def shard_throughput(url: str, accounts: int, users: int, grants: int, writers: int) -> dict:
@@ -196,7 +247,12 @@ def shard_throughput(url: str, accounts: int, users: int, grants: int, writers: 
         pool.map(_writer, [(url, part, users, grants, f"{w + 1}/{writers}") for w, part in enumerate(parts)])
     wall = time.perf_counter() - started
     credentials = accounts * users * 2
-    return {"writers": writers, "wall_s": round(wall, 1), "credentials_per_s": int(credentials / wall)}
+    return {
+        "writers": writers,
+        "accounts": accounts,
+        "wall_s": round(wall, 1),
+        "credentials_per_s": int(credentials / wall),
+    }
 
 
 def main() -> None:
@@ -204,7 +260,12 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--grants", type=int, default=10)
-    parser.add_argument("--pg", required=True, help="an empty PostgreSQL database URL (its schema nhi is dropped)")
+    parser.add_argument("--pg", help="an empty PostgreSQL database URL (its schema nhi is dropped)")
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--formats", default="json,sarif,html", help="report formats to render ('' for none)")
+    parser.add_argument("--writers", default="1,4,8", help="concurrent shard writers to measure ('' for none)")
+    parser.add_argument("--writer-accounts", type=int, help="accounts written in the throughput runs (default all)")
+    parser.add_argument("--keep", type=Path, help="keep the SQLite inventory at this path")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     identities = args.accounts * (args.users + args.users // 2)
@@ -214,13 +275,18 @@ def main() -> None:
         "credentials": args.accounts * args.users * 2,
         "grants": identities * args.grants,
     }
-    print(json.dumps(shape))
-    with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps(run_engine("sqlite", str(Path(tmp) / "nhi.db"), args.accounts, args.users, args.grants)))
-    reset_postgres(args.pg)
-    print(json.dumps(run_engine("postgresql", args.pg, args.accounts, args.users, args.grants)))
-    for writers in (1, 4, 8):
-        print(json.dumps(shard_throughput(args.pg, args.accounts, args.users, args.grants, writers)))
+    print(json.dumps(shape), flush=True)
+    engines = args.engines.split(",")
+    if "sqlite" in engines:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = str(args.keep or Path(tmp) / "nhi.db")
+            print(json.dumps(run_engine("sqlite", db, args)), flush=True)
+    if args.pg and "postgresql" in engines:
+        reset_postgres(args.pg)
+        print(json.dumps(run_engine("postgresql", args.pg, args)), flush=True)
+        for writers in [int(w) for w in args.writers.split(",") if w]:
+            accounts = args.writer_accounts or args.accounts
+            print(json.dumps(shard_throughput(args.pg, accounts, args.users, args.grants, writers)), flush=True)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,14 @@ def _policy_arn(source: str) -> str:
     return source
 
 
+def _tuples(conn: Any, sql: str) -> Any:
+    """Rows as plain tuples: the grant table is the largest read, and named rows (sqlite3.Row,
+    the PostgreSQL store's Row) cost more than the evaluator does with them."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(sql)
+
+
 def load_estate(conn: sqlite3.Connection) -> Estate:
     estate = Estate()
     identities = conn.execute(
@@ -56,9 +64,10 @@ def load_estate(conn: sqlite3.Connection) -> Estate:
     statements: dict[str, list[Statement]] = {i[0]: [] for i in identities}
     boundaries: dict[str, list[Statement]] = {}
     shared: dict[tuple, Statement | None] = {}  # one object per distinct row: holders of a policy share them
-    for identity_id, effect, action, resource, condition, source, source_type, flagged in conn.execute(
+    for identity_id, effect, action, resource, condition, source, source_type, flagged in _tuples(
+        conn,
         "SELECT identity_id, effect, action, resource, condition, source, source_type, "
-        "(is_admin = 1 OR is_full_wildcard = 1) FROM \"grant\" WHERE provider = 'aws'"
+        "(is_admin = 1 OR is_full_wildcard = 1) FROM \"grant\" WHERE provider = 'aws'",
     ):
         if identity_id not in statements:
             continue
