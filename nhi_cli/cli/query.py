@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated
 
 import typer
@@ -30,21 +31,30 @@ def query(
     """Run a read-only SQL query against the inventory.
 
     The connection cannot write: INSERT, UPDATE or DELETE fail with a clear error, and so do
-    ATTACH and VACUUM INTO. A query stops at its deadline (--timeout) or on Ctrl-C.
+    ATTACH and VACUUM INTO (on PostgreSQL: server file, program and session functions, and a
+    second statement). A query stops at its deadline (--timeout; statement_timeout on
+    PostgreSQL) or on Ctrl-C.
 
     Example: nhi query "SELECT identity_name, id, age_days FROM v_credentials WHERE age_days > 90" -f csv
     """
     st = cli_context(ctx)
     seconds = timeout or limits.timeout_from_env(limits.QUERY_TIMEOUT_ENV, limits.DEFAULT_QUERY_TIMEOUT)
+    setting = "--timeout or NHI_QUERY_TIMEOUT"
     store = st.open_store()
     conn = store.readonly()
     limits.guard_query(conn)
     try:
-        with limits.Deadline(seconds, "the query", "--timeout or NHI_QUERY_TIMEOUT").stepping(conn):
-            columns, rows = queries.user_query(conn, sql)
+        if isinstance(conn, sqlite3.Connection):
+            with limits.Deadline(seconds, "the query", setting).stepping(conn):
+                columns, rows = queries.user_query(conn, sql)
+        else:
+            from nhi_cli.store import pg_query  # psycopg only for a PostgreSQL inventory
+
+            columns, rows = pg_query.user_query(conn, sql, seconds, setting)
     except db_errors() as exc:
         hint = " (nhi query is read-only: no writes, ATTACH or VACUUM INTO)" if "not authorized" in str(exc) else ""
-        raise NhiError(f"query failed: {exc}{hint}", ExitCode.USAGE) from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # PostgreSQL adds LINE/HINT lines
+        raise NhiError(f"query failed: {first}{hint}", ExitCode.USAGE) from None
     finally:
         conn.close()
         store.close()

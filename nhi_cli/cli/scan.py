@@ -16,11 +16,12 @@ from nhi_cli.cli.notify import notify_after_scan
 from nhi_cli.cli.output import print_json
 from nhi_cli.cli.progress import scan_progress
 from nhi_cli.cli.report import emit_report
+from nhi_cli.config import load_config
 from nhi_cli.detect import detect
 from nhi_cli.errors import ConfigError, ExitCode
 from nhi_cli.evaluate import run_evaluation
 from nhi_cli.kit.connector import ScanOptions
-from nhi_cli.kit.demo import demo_estate
+from nhi_cli.kit.demo import demo_estate, estate_dir
 from nhi_cli.model import utcnow
 from nhi_cli.reports import FORMATS, check_options, check_writable
 from nhi_cli.rules.gate import RulesBroken, ScanGate
@@ -276,6 +277,13 @@ def _finish_shard(st, outcome, part, format: str) -> None:
 
 def evaluate(
     ctx: typer.Context,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Use the demo estate's settings (people, agents, rules), after `nhi scan --demo --shard K/N`.",
+        ),
+    ] = False,
     fail_on: Annotated[
         Severity | None,
         typer.Option(
@@ -296,6 +304,8 @@ def evaluate(
     Example: nhi evaluate --db postgresql://nhi@db.internal/nhi --fail-on high
     """
     st = cli_context(ctx)
+    if demo and st.config_path is None:  # as `nhi scan --demo`: a given nhi.yaml keeps its settings
+        st.use_config(load_config(estate_dir() / "nhi.yaml"))
     try:
         gate = ScanGate(
             st.config, fail_on=fail_on, new_only=False, baseline=None, allow_partial=False, rules_dir=rules_dir

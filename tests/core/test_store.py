@@ -302,3 +302,49 @@ def test_nhi_query_cannot_write_to_a_postgresql_inventory(nhi, pg_url):
     store = open_store(pg_url)
     assert store.conn.execute("SELECT COUNT(*) FROM identity").fetchone()[0] == 1
     store.close()
+
+
+def test_nhi_query_on_postgresql_reads_only_the_inventory(nhi, pg_url, tmp_path):
+    """What SQLite's authorizer denies, PostgreSQL's planner shows: the secret salt, planner
+    statistics holding its value, server file/program functions, a smuggled second statement."""
+    store = open_store(pg_url)
+    scan(store, batch("alice"))
+    salt = store.secret_salt
+    store.conn.execute("ANALYZE meta")  # pg_stats would now show meta's values to its owner
+    store.close()
+    assert salt
+    touched = tmp_path / "touched"
+    refused = {
+        "select value from meta": "meta.value",
+        "select * from meta": "meta.value",
+        "select m.key from meta m where m.value like 'a%'": "meta.value",
+        "select key from (select * from meta) s where length(value) > 3": "meta.value",
+        "select histogram_bounds::text from pg_stats where tablename = 'meta'": "pg_statistic",
+        "select pg_read_file('/etc/hostname')": "pg_read_file",
+        "select lo_import('/etc/hostname')": "lo_import",
+        "select query_to_xml('select value from meta', true, false, '')": "query_to_xml",
+        "select 1; select value from meta": "multiple commands",
+        f"copy (select 1) to program 'touch {touched}'": "syntax error",
+    }
+    for sql, reason in refused.items():
+        result = nhi("--db", pg_url, "query", sql, "--format", "json")
+        assert result.code == ExitCode.USAGE, (sql, result.out, result.err)
+        assert reason in result.err and result.err.count("\n") == 1, (sql, result.err)
+        assert salt not in result.out + result.err
+    assert not touched.exists()
+    listed = nhi("--db", pg_url, "query", "select key from meta order by key", "--format", "json")
+    # which secrets exist is not secret
+    assert listed.code == 0 and "secret_salt" in listed.out and salt not in listed.out
+
+
+def test_nhi_query_on_postgresql_stops_at_its_deadline(nhi, pg_url, monkeypatch):
+    open_store(pg_url).close()
+    forever = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
+    result = nhi("--db", pg_url, "query", forever, "--timeout", "0.5")
+    assert result.code == ExitCode.USAGE
+    assert "the query stopped at its deadline of 0.5 s (--timeout or NHI_QUERY_TIMEOUT)" in result.err
+    monkeypatch.setenv("NHI_QUERY_TIMEOUT", "0.3")
+    result = nhi("--db", pg_url, "query", "SELECT pg_sleep(30)")
+    assert result.code == ExitCode.USAGE and "deadline of 0.3 s" in result.err
+    # the server cancelled the statement: the inventory answers the next query at once
+    assert nhi("--db", pg_url, "query", "SELECT COUNT(*) AS n FROM v_identities", "-f", "json").code == 0
