@@ -8,9 +8,11 @@ primary control).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from nhi_cli import __version__
+from nhi_cli.agents.delegation import DELEGATION_KINDS
 from nhi_cli.reports import charts
 from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, Report
 from nhi_cli.severity import SEVERITIES, worst_first
@@ -22,6 +24,32 @@ PROPERTY_QUESTIONS = {
     "auditable": "Can every action be traced to it and its owner?",
     "revocable": "Can it be killed now, in one step?",
 }
+
+
+DELEGATION_SHORT = {
+    "recorded": "delegation recorded",
+    "person_not_recorded": "for a person, not recorded",
+    "no_person": "for no person",
+    "unknown": "delegation unknown",
+}
+FIRST_SCREEN_ITEMS = 5  # fix-first items beside the scorecards on the first screen
+FIRST_SCREEN_AGENTS = 8
+FULL_LIST_ITEMS = 100  # the fix-first section lists this many; the JSON report has all
+
+
+def anchor(value: object) -> str:
+    """An id fragment for a rule id (user rules may name themselves anything)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", str(value))
+
+
+def headline_status(scan: dict, coverage: list[dict]) -> tuple[str, str]:
+    """(status, label) for the header: never "complete" while a scope was only partly read."""
+    gaps = [s for s in coverage if s["status"] != "complete"]
+    status = scan["status"]
+    if status == "complete" and gaps:
+        status = "partial"
+    label = status if not coverage else f"{status} ({len(coverage) - len(gaps)}/{len(coverage)} scopes read)"
+    return status, label
 
 
 @lru_cache(maxsize=1)
@@ -36,6 +64,7 @@ def _environment():
         undefined=jinja2.StrictUndefined,
     )
     env.filters["v"] = lambda value: visible(value, oneline=False)
+    env.filters["anchor"] = anchor
     env.filters["num"] = lambda value: f"{value:,}" if isinstance(value, int) else ("" if value is None else value)
     return env
 
@@ -83,7 +112,16 @@ def render(report: Report) -> str:
     total = counts["total"]
     biggest_rule = max((r["findings"] for r in counts["by_rule"]), default=0)
     gaps = [s for s in report.coverage if s["status"] != "complete"]
+    status, status_label = headline_status(report.scan, report.coverage)
     context = {
+        "status": status,
+        "status_label": status_label,
+        "fix_first": report.fix_first[:FULL_LIST_ITEMS],
+        "fix_first_top": report.fix_first[:FIRST_SCREEN_ITEMS],
+        "first_agents": report.agents[:FIRST_SCREEN_AGENTS],
+        "delegation_kinds": DELEGATION_KINDS,
+        "delegation_short": DELEGATION_SHORT,
+        "delegation_counts": report.counts.get("agents_by_delegation", {}),
         "r": report,
         "scan": report.scan,
         "counts": counts,

@@ -205,7 +205,11 @@ def count_findings(findings: list[dict], rules: dict[str, dict]) -> dict[str, An
     by_rule = Counter(f["rule_id"] for f in findings)
     owasp = Counter(risk for f in findings for risk in f["owasp_nhi"])
     rule_rows = []
-    for rule_id, n in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0])):
+    # most severe rule first, then the most findings: a medium rule with many findings does not
+    # sit above a critical one
+    for rule_id, n in sorted(
+        by_rule.items(), key=lambda kv: (worst_first(rules.get(kv[0], {}).get("severity")), -kv[1], kv[0])
+    ):
         rule = rules.get(rule_id, {})
         rule_rows.append(
             {
