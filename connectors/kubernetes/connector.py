@@ -26,7 +26,8 @@ from nhi_cli.model import MALFORMED, Batch, Scope
 
 from .settings import IN_CLUSTER, KubernetesSettings
 
-# A 403 on these lists loses records of their own (credentials, workloads): see ctx.gap.
+# A 403 on these lists loses records of their own (credentials, workloads): see ctx.gap. A list
+# that could not be read is left out of ``lists``: the transform then says "unknown", not 0.
 FEEDS_RECORDS = {"secrets", "pods"}
 
 
@@ -87,12 +88,10 @@ class KubernetesConnector(Connector):
                     if exc.code == "unreachable":
                         raise
                     ctx.gap(resource, exc.code, exc.message, records_missing=resource in FEEDS_RECORDS)
-                    lists[resource] = []
                 except ScopeFailed as exc:
                     if exc.code == "cancelled":
                         raise
                     ctx.gap(resource, exc.code, exc.message, records_missing=resource in FEEDS_RECORDS)
-                    lists[resource] = []
         finally:
             api.close()
         try:

@@ -4,7 +4,8 @@ One grant per (verb, API group, resource) of each rule a binding gives a service
 ``action`` is the verb, ``service`` the API group ("core" for ""), ``resource`` reads
 ``<namespace or *>/<group>/<resource>[/<resourceNames>]``, so a ClusterRoleBinding's grants
 start with ``*/`` (cluster-wide) and a RoleBinding's with its namespace. ``source`` names the
-binding and the role. Subjects reached: ServiceAccounts, and the groups every service account
+binding and the role, plus `` (via group G)`` when the account is reached through a group.
+Subjects reached: ServiceAccounts, and the groups every service account
 is in (``system:serviceaccounts``, ``system:serviceaccounts:<namespace>``); people are not NHIs.
 
 Flags (what the rules read):
@@ -155,22 +156,30 @@ def transform_bindings(
         namespace = "*" if cluster else binding_ns
         kind = "ClusterRoleBinding" if cluster else f"RoleBinding {binding_ns}"
         source = f"{kind}/{meta.get('name')} -> {ref_kind}/{ref_name}"
-        ids: list[str] = []
+        # (source, subject ids): a binding naming an account directly, and one per group, so
+        # a rule can tell "bound to this account" from "every account in the namespace"
+        reached: dict[str, list[str]] = {}
         for subject in binding.get("subjects") or []:
             skind, sname = subject.get("kind"), subject.get("name") or ""
             if skind == "ServiceAccount":
-                ids.append(sa_id(subject.get("namespace") or binding_ns, sname))
+                reached.setdefault(source, []).append(sa_id(subject.get("namespace") or binding_ns, sname))
             elif skind == "Group" and sname == SA_GROUP:
-                ids.extend(sa_id(ns, n) for ns, names in accounts.items() for n in names)
+                reached.setdefault(f"{source} (via group {sname})", []).extend(
+                    sa_id(ns, n) for ns, names in accounts.items() for n in names
+                )
             elif skind == "Group" and sname.startswith(SA_GROUP + ":"):
                 ns = sname[len(SA_GROUP) + 1 :]
-                ids.extend(sa_id(ns, n) for n in accounts.get(ns, []))
-        if not ids:
+                reached.setdefault(f"{source} (via group {sname})", []).extend(
+                    sa_id(ns, n) for n in accounts.get(ns, [])
+                )
+        reached = {k: v for k, v in reached.items() if v}
+        if not reached:
             continue
         if key not in rules_by_role:
-            dangling.append({"binding": source, "subjects": sorted(set(ids))})
+            dangling.append({"binding": source, "subjects": sorted({i for ids in reached.values() for i in ids})})
             continue
         source_type = "cluster_role_binding" if cluster else "role_binding"
-        for rule in rules_by_role[key]:
-            grants.extend(_rule_grants(rule, sorted(set(ids)), scope, namespace, source, source_type, privileged_set))
+        for via, ids in reached.items():
+            for rule in rules_by_role[key]:
+                grants.extend(_rule_grants(rule, sorted(set(ids)), scope, namespace, via, source_type, privileged_set))
     return grants, dangling

@@ -95,6 +95,9 @@ def transform_cluster(
         return sa_id(scope, ns, name)
 
     # Workloads, from pods.
+    pods_read = "pods" in lists
+    # Every RBAC list read: "no grant" then means no grant, not "could not see".
+    rbac_read = all(r in lists for r in ("roles", "clusterroles", "rolebindings", "clusterrolebindings"))
     automount = {k: v.get("automountServiceAccountToken") for k, v in accounts.items()}
     try:
         workloads = group_pods(
@@ -131,6 +134,8 @@ def transform_cluster(
                     "service_accounts": sorted(w.service_accounts),
                     "pods": w.pods,
                     "token_mounted": w.token_mounted,
+                    "rbac_read": rbac_read,
+                    "last_used_unknown": True,
                 },
             )
         )
@@ -185,6 +190,7 @@ def transform_cluster(
                     "secret_name": meta["name"],
                     "service_account": owner_sa,
                     "service_account_uid": annotations.get("kubernetes.io/service-account.uid"),
+                    "last_used_unknown": True,
                 },
             )
         )
@@ -233,11 +239,15 @@ def transform_cluster(
                     "is_default": name == "default",
                     "automount_token": item.get("automountServiceAccountToken") is not False,
                     "annotations": annotations,
-                    "workloads": used_by.get((ns, name), []),
-                    "pods": pods_of.get((ns, name), 0),
-                    "token_mounted_in": mounted_by.get((ns, name), []),
-                    "legacy_tokens": tokens.get((ns, name), 0),
+                    # None when the pods (or secrets) could not be listed: unknown, not zero
+                    "workloads": used_by.get((ns, name), []) if pods_read else None,
+                    "pods": pods_of.get((ns, name), 0) if pods_read else None,
+                    "token_mounted_in": mounted_by.get((ns, name), []) if pods_read else None,
+                    "legacy_tokens": tokens.get((ns, name), 0) if "secrets" in lists else None,
+                    # the API records no use of an account or a token: rules must not read "never"
+                    "last_used_unknown": True,
                     "cloud_links": links,
+                    "rbac_read": rbac_read,
                 },
             )
         )
@@ -256,7 +266,11 @@ def transform_cluster(
         privileged_namespaces,
     )
     batch.grants.extend(grants)
+    dangling_of: dict[str, list[str]] = {}
+    for d in dangling:
+        for subject in d["subjects"]:
+            dangling_of.setdefault(subject, []).append(d["binding"])
     for identity in batch.identities:
         if identity.kind == "k8s_service_account":
-            identity.attrs["dangling_bindings"] = [d["binding"] for d in dangling if identity.id in d["subjects"]]
+            identity.attrs["dangling_bindings"] = dangling_of.get(identity.id, [])
     return batch

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from nhi_cli.agents.classify import Evidence, confidence_of, glob_candidates, identity_evidence, matches
 from nhi_cli.agents.delegation import agent_delegation, credential_statement, load_facts, statement_for
 from nhi_cli.agents.link import write_links
+from nhi_cli.agents.runtime import follow, runtime_edges
 from nhi_cli.agents.timing import step
 
 
@@ -193,6 +194,19 @@ def build_agents(conn: sqlite3.Connection, config, scan_id: int, timings: dict |
                         draft.credentials.setdefault(target_cred, []).append(
                             Evidence("linked_credential", f"embedded in {holder} ({method})", "strong")
                         )
+    with step(timings, "runtime chains"):
+        # What members run as and become (pod -> service account -> cloud role) joins the agent.
+        edges = runtime_edges(conn)
+        if edges:
+            for draft in drafts.values():
+                for identity_id, ev in follow(sorted(draft.identities), edges).items():
+                    draft.identities.setdefault(identity_id, []).append(ev)
+            identities.update(
+                _identities(conn, [i for d in drafts.values() for i in d.identities if i not in identities])
+            )
+            for draft in drafts.values():  # a chain may name an identity that is gone
+                for identity_id in [i for i in draft.identities if i not in identities]:
+                    del draft.identities[identity_id]
     with step(timings, "write"):
         _write(conn, drafts, identities, scan_id)
     return sorted(drafts)

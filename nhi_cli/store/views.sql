@@ -146,3 +146,28 @@ WHERE t.principal_type = 'service'
 UNION
 -- the agents model: strong evidence only
 SELECT identity_id, agent_name, 'agents: ' || agent_name FROM v_agent_identities WHERE confidence = 'high';
+
+-- Kubernetes workload identity: a service account -> the cloud identity it becomes (trusts the
+-- kubernetes connector records from eks.amazonaws.com/role-arn, iam.gke.io/gcp-service-account
+-- and azure.workload.identity/client-id). ``target`` is what the annotation names; the cloud
+-- identity is the inventory row it resolves to (an AWS role ARN and a GCP service account
+-- e-mail are identity ids; an Azure client id is the app_id of the application, service
+-- principal or managed identity), NULL when that cloud is not in the inventory.
+CREATE VIEW v_workload_identity_links AS
+SELECT t.principal AS service_account_id, sa.name AS service_account_name, t.scope AS cluster,
+       CASE t.action WHEN 'sts:AssumeRoleWithWebIdentity' THEN 'aws_irsa'
+                     WHEN 'iam.serviceAccounts.getAccessToken' THEN 'gcp_workload_identity'
+                     ELSE 'azure_workload_identity' END AS link_type,
+       t.identity_id AS target, c.id AS cloud_identity_id, c.provider AS cloud_provider,
+       c.name AS cloud_identity_name, c.kind AS cloud_identity_kind
+FROM trust t
+JOIN identity sa ON sa.id = t.principal AND sa.removed_at IS NULL
+LEFT JOIN identity c ON c.id = t.identity_id AND c.removed_at IS NULL
+WHERE t.principal_type = 'k8s_service_account' AND t.action <> 'azure:federated_token_exchange'
+UNION ALL
+SELECT t.principal, sa.name, t.scope, 'azure_workload_identity', t.identity_id, c.id, c.provider, c.name, c.kind
+FROM trust t
+JOIN identity sa ON sa.id = t.principal AND sa.removed_at IS NULL
+LEFT JOIN identity c ON c.provider = 'azure' AND c.removed_at IS NULL AND c.attrs LIKE '%' || t.identity_id || '%'
+     AND json_extract(c.attrs, '$.app_id') = t.identity_id
+WHERE t.principal_type = 'k8s_service_account' AND t.action = 'azure:federated_token_exchange';

@@ -2,6 +2,9 @@
 WITH workload AS (
     SELECT identity_id, 'service ' || principal AS workload FROM v_trusts WHERE principal_type = 'service'
     UNION
+    -- Kubernetes workloads (Deployments, CronJobs, ...) that run as the same service account
+    SELECT identity_id, 'workload ' || principal FROM v_trusts WHERE principal_type = 'k8s_workload'
+    UNION
     SELECT identity_id, 'agent ' || agent_name FROM v_rule_agents WHERE evidence LIKE 'config%'
 ), shared AS (
     SELECT identity_id, COUNT(DISTINCT workload) AS workloads, group_concat(DISTINCT workload) AS names

@@ -1,0 +1,54 @@
+"""Runtime chains: what an agent's members run as and become.
+
+A Kubernetes workload runs as a service account (trust ``runs_as`` from the kubernetes
+connector), and a service account becomes a cloud identity through workload identity (IRSA, GKE,
+Azure; view v_workload_identity_links). An agent that claims the deployment therefore also
+holds the service account and the cloud role: they are what a compromise of the agent reaches,
+and what ``nhi revoke --agent`` must cut. The chain is recorded in each member's evidence, so
+``nhi agents show`` reads deployment -> service account -> cloud role.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+
+from nhi_cli.agents.classify import Evidence
+
+MAX_DEPTH = 4  # workload -> service account -> cloud identity, with room for one more hop
+
+
+def runtime_edges(conn: sqlite3.Connection) -> dict[str, list[tuple[str, str]]]:
+    """principal id -> [(identity it runs as or becomes, how)], for live identities."""
+    edges: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for principal, target in conn.execute(
+        "SELECT t.principal, t.identity_id FROM trust t JOIN identity i ON i.id = t.identity_id "
+        "AND i.removed_at IS NULL WHERE t.principal_type = 'k8s_workload'"
+    ):
+        edges[principal].append((target, "runs as"))
+    for principal, target, link_type in conn.execute(
+        "SELECT service_account_id, cloud_identity_id, link_type FROM v_workload_identity_links "
+        "WHERE cloud_identity_id IS NOT NULL"
+    ):
+        edges[principal].append((target, f"becomes ({link_type.replace('_', ' ')})"))
+    return edges
+
+
+def follow(members: list[str], edges: dict[str, list[tuple[str, str]]]) -> dict[str, Evidence]:
+    """Identities reached from ``members`` through runtime edges, with the hop that reached them."""
+    reached: dict[str, Evidence] = {}
+    frontier = list(members)
+    seen = set(members)
+    for _ in range(MAX_DEPTH):
+        nxt = []
+        for source in frontier:
+            for target, how in edges.get(source, []):
+                if target in seen:
+                    continue
+                seen.add(target)
+                reached[target] = Evidence("runtime_chain", f"{source} {how} {target}", "strong")
+                nxt.append(target)
+        frontier = nxt
+        if not frontier:
+            break
+    return reached
