@@ -13,6 +13,7 @@ from nhi_cli.cli.output import print_json
 from nhi_cli.errors import ExitCode
 from nhi_cli.model import iso, utcnow
 from nhi_cli.severity import Severity
+from nhi_cli.text import visible
 
 export_app = typer.Typer(
     help="Send findings to AWS Security Hub (ASFF) or Jira (one issue per fix-first item).\n\n"
@@ -119,6 +120,68 @@ def securityhub(
             f"nhi: securityhub rejected {failed.get('Id')}: {failed.get('ErrorCode')} {failed.get('ErrorMessage', '')}",
             markup=False,
             highlight=False,
+        )
+    if result.failed:
+        raise typer.Exit(ExitCode.ACTION_FAILED)
+
+
+@export_app.command("jira")
+def jira(
+    ctx: typer.Context,
+    scan: ScanOption = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="Issues for the first N fix-first items.")] = 25,
+    format: FormatOption = OutFormat.table,
+) -> None:
+    """Keep one Jira issue per fix-first item: create, update, and close when the item is resolved.
+
+    Items are agents and identities ranked by what fixing them removes (`nhi report`, "What to
+    fix first"); each issue lists the item's reasons, the one command that fixes most of it,
+    and its findings. Issues carry the label `nhi` and the item's own `nhi-<hash>` label, so a
+    re-run edits them instead of opening new ones; an item that left the list is transitioned
+    to Done. Settings: `export.jira` in a trusted nhi.yaml (url, project, issue_type,
+    done_transition); the Atlassian email and API token from JIRA_EMAIL and JIRA_API_TOKEN
+    (or the variables named by email_env and token_env). Jira Cloud REST API v3.
+
+    Exit codes: 0 in step; 2 missing settings or credentials, or a URL that is not
+    *.atlassian.net (allow others with NHI_ALLOW_ENDPOINTS); 4 no inventory or scan, Jira
+    refused the credentials or could not be reached; 5 some issues could not be created,
+    edited or closed (listed).
+
+    Example: JIRA_EMAIL=me@example.com JIRA_API_TOKEN=... nhi export jira --top 10
+    """
+    from nhi_cli.export.jira import sync
+
+    st = cli_context(ctx)
+    settings = st.config.export.jira
+    report, _ = _report(st, scan)
+    result = sync(report, settings, top=top)
+    if format is OutFormat.json:
+        print_json(
+            st.out,
+            {
+                "project": result.project,
+                "scan_id": report.scan["id"],
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "closed": result.closed,
+                "failed": result.failed,
+                "api_calls": result.calls,
+            },
+        )
+    else:
+        st.out.print(
+            f"jira {result.project}: {len(result.created)} created, {len(result.updated)} updated, "
+            f"{len(result.unchanged)} unchanged, {len(result.closed)} closed",
+            markup=False,
+            highlight=False,
+        )
+    for failed in result.failed:
+        st.err.print(
+            visible(f"nhi: jira: {failed.get('issue') or failed.get('item')}: {failed['error']}"),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
     if result.failed:
         raise typer.Exit(ExitCode.ACTION_FAILED)

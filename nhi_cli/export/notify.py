@@ -25,8 +25,8 @@ from typing import Any
 
 from nhi_cli import trust
 from nhi_cli.errors import ConfigError, ExitCode
-from nhi_cli.export_settings import NotifyTarget
 from nhi_cli.export.webhook import WebhookError, post_json
+from nhi_cli.export_settings import NotifyTarget
 from nhi_cli.severity import SEVERITIES, Severity, rank, worst_first
 from nhi_cli.text import visible
 
