@@ -1,6 +1,6 @@
 # The two commands the README promises on a fresh machine with Python 3.11+:
 #   make demo   set up, then scan the built-in demo estate (no cloud account)
-#   make test   set up with test extras, then run the whole test suite
+#   make test   set up with test extras, lint and type-check, then run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -52,10 +52,11 @@ audit: $(BIN)/python
 demo: $(VENV)/.demo-installed
 	$(BIN)/nhi scan --demo
 
-test: $(VENV)/.test-installed
+# Lint first: a style or type error fails in seconds, before the suite's minutes.
+test: lint
 	$(BIN)/python -m pytest -q
 
-# Not part of `make test` yet: it joins once the whole tree has been through `ruff format`.
+# ruff (lint, and the formatter as a check) and mypy, with the settings in pyproject.toml.
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check nhi_cli connectors tests benchmarks
 	$(BIN)/ruff format --check nhi_cli connectors tests benchmarks

@@ -41,7 +41,7 @@ ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
 
 def make_agentish(db: Path, credentials: int) -> dict:
     """Overlay agent evidence on the rules_scale inventory (same process, plain SQL)."""
-    users, roles = credentials // 2, credentials // 4
+    users = credentials // 2
     now = _iso(0)
     conn = sqlite3.connect(db)
     with conn:

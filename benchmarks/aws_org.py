@@ -151,7 +151,8 @@ def main() -> None:
         runs[what] = json.loads(proc.stdout.strip().splitlines()[-1])
         r = runs[what]
         print(
-            f"{what:<8} scopes {r['scopes']:>3}  wall {r['wall_s']:>6} s  CPU {r['cpu_s']:>6} s  calls {r['calls']:>4}  "
+            f"{what:<8} scopes {r['scopes']:>3}  wall {r['wall_s']:>6} s  CPU {r['cpu_s']:>6} s  "
+            f"calls {r['calls']:>4}  "
             f"slowest scope {r['slowest_scope_s']} s  (exit {r['exit']})",
             flush=True,
         )

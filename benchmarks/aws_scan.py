@@ -196,7 +196,8 @@ def main() -> None:
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             calls = ", ".join(f"{k} {v}" for k, v in sorted(r["calls"].items()))
             print(
-                f"{size:>6} {mode:<5} {r['iam_calls']:>9} {r['scan_s']:>7} {r['cpu_s']:>6} {r['collect_ms'] / 1000:>9.2f} "
+                f"{size:>6} {mode:<5} {r['iam_calls']:>9} {r['scan_s']:>7} {r['cpu_s']:>6} "
+                f"{r['collect_ms'] / 1000:>9.2f} "
                 f"{r['peak_rss_mb']:>11} {r['rss_growth_mb']:>13}  {calls}  (exit {r['exit']}, "
                 f"{r['identities']} identities, {r['credentials']} keys, seeded in {r['seed_s']} s)",
                 flush=True,

@@ -19,6 +19,7 @@ import resource
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -245,7 +246,7 @@ def main() -> None:
             wanted = set(args.formats.split(","))
             jobs = [job for job in jobs if job[0] in wanted]
         for label, rep, what in jobs:
-            text, s = timed(lambda rep=rep, label=label, what=what: render(rep, label.split()[0], what))
+            text, s = timed(partial(render, rep, label.split()[0], what))
             print(f"{label:<26}{s:>8.2f}{LAST_CPU:>8.2f}{len(text.encode()) / 1e6:>8.1f} MB")
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)

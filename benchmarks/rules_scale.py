@@ -46,7 +46,8 @@ def generate(db: Path, credentials: int) -> dict:
     start = time.perf_counter()
     with store.transaction():
         conn.execute(
-            "INSERT INTO scan_run (id, started_at, finished_at, status, nhi_version) VALUES (1, ?, ?, 'complete', 'bench')",
+            "INSERT INTO scan_run (id, started_at, finished_at, status, nhi_version) "
+            "VALUES (1, ?, ?, 'complete', 'bench')",
             (now, now),
         )
         accounts = [f"{100000000000 + a}" for a in range(max(1, credentials // 20000))]
@@ -83,8 +84,8 @@ def generate(db: Path, credentials: int) -> dict:
                 )
 
         conn.executemany(
-            "INSERT INTO identity (id, provider, scope, kind, name, created_at, last_used_at, owner, first_seen, last_seen, "
-            "first_scan, last_scan) VALUES (?,?,?,?,?,?,?,?,?,?,1,1)",
+            "INSERT INTO identity (id, provider, scope, kind, name, created_at, last_used_at, owner, first_seen, "
+            "last_seen, first_scan, last_scan) VALUES (?,?,?,?,?,?,?,?,?,?,1,1)",
             identities(),
         )
 
@@ -136,8 +137,9 @@ def generate(db: Path, credentials: int) -> dict:
                 )
 
         conn.executemany(
-            'INSERT INTO "grant" (identity_id, provider, scope, action, source, source_type, is_admin, is_full_wildcard, '
-            "is_service_wildcard, is_privesc, is_sensitive, effect) VALUES (?,?,?,?,?,'managed',?,?,?,?,?,'Allow')",
+            'INSERT INTO "grant" (identity_id, provider, scope, action, source, source_type, is_admin, '
+            "is_full_wildcard, is_service_wildcard, is_privesc, is_sensitive, effect) "
+            "VALUES (?,?,?,?,?,'managed',?,?,?,?,?,'Allow')",
             grants(),
         )
 
@@ -227,9 +229,8 @@ def print_profile(result: dict, top: int = 15) -> None:
         print(f"{'':>4}{name:<45} {wall:>7.3f} {cpu:>6.3f}")
     rest = steps[top:]
     if rest:
-        print(
-            f"{'':>4}{f'({len(rest)} more)':<45} {sum(w for _, (w, _) in rest):>7.3f} {sum(c for _, (_, c) in rest):>6.3f}"
-        )
+        wall, cpu = sum(w for _, (w, _) in rest), sum(c for _, (_, c) in rest)
+        print(f"{'':>4}{f'({len(rest)} more)':<45} {wall:>7.3f} {cpu:>6.3f}")
 
 
 def main(argv: list[str]) -> None:
@@ -240,7 +241,8 @@ def main(argv: list[str]) -> None:
     argv = [a for a in argv if a != "--profile"]
     sizes = [int(a) for a in argv] or [10_000, 100_000, 1_000_000]
     print(
-        f"{'credentials':>12} {'identities':>11} {'grants':>9} {'rules':>5} {'findings':>9} {'wall s':>7} {'CPU s':>6} {'peak RSS MB':>11}"
+        f"{'credentials':>12} {'identities':>11} {'grants':>9} {'rules':>5} {'findings':>9} {'wall s':>7} "
+        f"{'CPU s':>6} {'peak RSS MB':>11}"
     )
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:

@@ -17,6 +17,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from nhi_cli.errors import ExitCode, NhiError
 
@@ -91,7 +92,7 @@ def write_private(target: Path, text: str, what: str = "the report") -> None:
         ) from None
 
 
-def write_stdout(text: str, stream=None) -> None:
+def write_stdout(text: str, stream: IO[str] | None = None) -> None:
     """Data on stdout; a closed or full stdout (``> /dev/full``) is one line, exit 4."""
     stream = stream or sys.stdout
     try:

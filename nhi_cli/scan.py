@@ -23,7 +23,7 @@ from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScanOpt
 from nhi_cli.model import Batch, Scope, ScopeResult, utcnow
 from nhi_cli.pool import bounded_map
 from nhi_cli.shards import Shard
-from nhi_cli.store.db import Store
+from nhi_cli.store.interface import Inventory
 from nhi_cli.store.load import PostLoad, write_scan
 
 
@@ -285,7 +285,7 @@ def collect_all(
 
 
 def run_scan(
-    store: Store,
+    store: Inventory,
     plan: list[ScanPlanEntry],
     *,
     options: ScanOptions | None = None,

@@ -221,7 +221,7 @@ def load_estate(folder: Path) -> dict[str, Any]:
     text = (folder / "estate.yaml").read_text(encoding="utf-8")
     estate = yaml.safe_load(text)
     for account in estate["accounts"]:
-        text = text.replace("${account:%s}" % account["name"], str(account["id"]))
+        text = text.replace(f"${{account:{account['name']}}}", str(account["id"]))
     return yaml.safe_load(text)
 
 

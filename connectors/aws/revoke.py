@@ -291,7 +291,8 @@ def _slot_outcome(outcome: StepOutcome, params: dict[str, Any], key_id: str) -> 
         return outcome
     if outcome.restore_data is not None or outcome.status == "done":
         outcome.restore_data = {**(outcome.restore_data or {}), "access_key_id": key_id}
-    outcome.inventory = {params["credential_id"]: status for status in (outcome.inventory or {}).values()}
+    statuses = list((outcome.inventory or {}).values())  # one key: its status, now under the credential id
+    outcome.inventory = {params["credential_id"]: statuses[-1]} if statuses else {}
     return outcome
 
 

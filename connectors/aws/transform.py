@@ -157,7 +157,7 @@ def transform_keys(
     if listed is None:
         rows = [(None, "active" if s["active"] else "inactive", s["created"], s) for s in slots]
     else:
-        for key, slot in zip(listed, _match_slots(slots, listed)):
+        for key, slot in zip(listed, _match_slots(slots, listed), strict=True):
             rows.append(
                 (
                     key["AccessKeyId"],

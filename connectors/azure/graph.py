@@ -15,6 +15,7 @@ of it): a service principal's creation is its application's, or unknown.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeError
@@ -199,12 +200,12 @@ def get_inherited_permissions(graph: RestClient, ctx: CollectContext, agents: li
             "appRoleAssignments": optional(
                 ctx,
                 f"inherited app role assignments of agent {agent['id']}",
-                lambda: _whole(graph, base + "/inheritedAppRoleAssignments"),
+                partial(_whole, graph, base + "/inheritedAppRoleAssignments"),
             ),
             "oauth2PermissionGrants": optional(
                 ctx,
                 f"inherited delegated grants of agent {agent['id']}",
-                lambda: _whole(graph, base + "/inheritedOauth2PermissionGrants"),
+                partial(_whole, graph, base + "/inheritedOauth2PermissionGrants"),
             ),
         }
     return out

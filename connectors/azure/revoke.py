@@ -1,11 +1,14 @@
 """Revoke and restore for Azure: plan, act, read the state back.
 
-| target | action | reversible |
-|---|---|---|
-| service principal / agent identity | ``disable_service_principal``: PATCH accountEnabled false | yes |
-| client secret | ``remove_client_secret``: POST .../removePassword | **no**: a secret cannot be re-created |
-| certificate | ``remove_certificate``: PATCH keyCredentials without it (removeKey needs a proof JWT signed by the app's own key, which nhi does not hold) | yes: the public certificate is recorded |
-| managed identity | ``remove_role_assignments``: DELETE each of its ARM role assignments | yes: re-created with PUT from the recorded properties |
+- service principal / agent identity: ``disable_service_principal``, PATCH accountEnabled
+  false. Reversible.
+- client secret: ``remove_client_secret``, POST .../removePassword. **Not** reversible: a secret
+  cannot be re-created.
+- certificate: ``remove_certificate``, PATCH keyCredentials without it (removeKey needs a proof
+  JWT signed by the app's own key, which nhi does not hold). Reversible: the public certificate
+  is recorded.
+- managed identity: ``remove_role_assignments``, DELETE each of its ARM role assignments.
+  Reversible: re-created with PUT from the recorded properties.
 
 Managed-identity service principals cannot be modified through Graph, so their access is cut
 at ARM. Every step reads the object back afterwards and fails if the change did not hold.

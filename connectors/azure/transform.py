@@ -9,8 +9,9 @@ Identity model (see README "Azure and Entra ID"):
   ``attrs.application_object_id`` is what revoke calls. An application with no service
   principal in the tenant is an identity of kind ``application`` holding its own credentials.
 - an Entra Agent ID ``agentIdentity`` is kind ``agent_identity``, with the permissions it
-  inherits from its blueprint principal as grants of its own (``condition.inherited_from``); an ``agentIdentityBlueprintPrincipal`` is
-  the blueprint's principal in this tenant (kind ``agent_blueprint_principal``), not an agent.
+  inherits from its blueprint principal as grants of its own (``condition.inherited_from``);
+  an ``agentIdentityBlueprintPrincipal`` is the blueprint's principal in this tenant (kind
+  ``agent_blueprint_principal``), not an agent.
 Secret values are never read: only keyId, hint, dates and the certificate thumbprint. Graph's
 ``customKeyIdentifier`` is binary (base64 in JSON); it is kept as ``custom_key_identifier`` and,
 when it is the 20-byte SHA-1 of the certificate, also as the portal's hex ``thumbprint``.

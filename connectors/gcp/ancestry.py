@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
 MAX_DEPTH = 12  # Resource Manager allows 10 levels of folders; a cycle would be a fake's bug
@@ -63,8 +64,7 @@ class Ancestry:
         chain: list[str] = []
         resource = f"projects/{project}"
         while len(chain) < MAX_DEPTH:
-            current = resource
-            parent = self.memo.get(f"parent:{current}", lambda: get_parent(clients, current))
+            parent = self.memo.get(f"parent:{resource}", partial(get_parent, clients, resource))
             if not parent or parent in chain:
                 break
             chain.append(parent)

@@ -237,7 +237,7 @@ class GcpConnector(Connector):
                 out.trusts.extend(t.impersonation_trusts(extra["policy"], project, [identity.id]))
             return out
 
-        batch = each(list(zip(accounts, per_sa)), one, "GCP service account", "email")
+        batch = each(list(zip(accounts, per_sa, strict=True)), one, "GCP service account", "email")
         denied = sorted({e["policy_error"] for e in per_sa if e["policy_error"]})
         if denied:
             count = sum(1 for e in per_sa if e["policy_error"])

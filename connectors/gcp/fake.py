@@ -114,7 +114,8 @@ class FakeIamServer:
         if project in self.denied:
             ctx.abort(
                 grpc.StatusCode.PERMISSION_DENIED,
-                f"Permission 'iam.serviceAccounts.list' denied on resource 'projects/{project}' ({self.denied[project]})",
+                f"Permission 'iam.serviceAccounts.list' denied on resource 'projects/{project}' "
+                f"({self.denied[project]})",
             )
 
     # --- handlers -----------------------------------------------------------------------

@@ -91,7 +91,8 @@ def transform_installations(org: str, installations: Iterable[dict]) -> Batch:
                 name=item["app_slug"],
                 created_at=ts(item.get("created_at")),
                 enabled=not item.get("suspended_at"),
-                description=f"GitHub App {item['app_slug']} installed on {'all' if all_repos else 'selected'} repositories",
+                description=f"GitHub App {item['app_slug']} installed on "
+                f"{'all' if all_repos else 'selected'} repositories",
                 attrs={
                     "installation_id": item["id"],
                     "app_id": item.get("app_id"),

@@ -5,8 +5,7 @@ Every failure is a :class:`FileProblem` with a short code (``unreadable``, ``sym
 ``too_large``, ``not_a_file``, ``not_utf8``, ``empty``, ``malformed_json``, ``malformed_toml``,
 ``malformed_yaml``, ``malformed_xml``, ``unexpected_shape``, ``too_deep``, ``too_many_keys``,
 ``too_many_servers``) and a message that names a position or an OS error, never the file's
-content. The connector turns
-each into a gap for that file and goes on with the next one.
+content. The connector turns each into a gap for that file and goes on with the next one.
 """
 
 from __future__ import annotations

@@ -103,7 +103,8 @@ FORMATS: tuple[Format, ...] = (
     Format(
         "private_key",
         re.compile(
-            r"-----BEGIN (?P<label>[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-----.*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----",
+            r"-----BEGIN (?P<label>[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-----"
+            r".*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----",
             re.S,
         ),
         _pem,

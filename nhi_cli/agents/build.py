@@ -21,6 +21,7 @@ from nhi_cli.agents.delegation import agent_delegation, credential_statement, lo
 from nhi_cli.agents.link import write_links
 from nhi_cli.agents.runtime import follow, runtime_edges
 from nhi_cli.agents.timing import step
+from nhi_cli.store.interface import DbConnection
 
 
 @dataclass
@@ -157,7 +158,7 @@ def _group(conn, identities, evidence, owner_of) -> tuple[UnionFind, dict[str, l
     return uf, held
 
 
-def build_agents(conn: sqlite3.Connection, config, scan_id: int, timings: dict | None = None) -> list[str]:
+def build_agents(conn: DbConnection, config, scan_id: int, timings: dict | None = None) -> list[str]:
     """Recompute the agent tables; returns the agent names (``timings``: per-step seconds)."""
     with step(timings, "link"):
         write_links(conn)

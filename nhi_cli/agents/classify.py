@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Sized
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
+
+from nhi_cli.store.interface import DbConnection
 
 AGENT_TAG_KEYS = {"nhi:agent", "agent", "ai-agent", "nhi-agent", "ai_agent", "nhi_agent"}
 AGENT_PLATFORM_SERVICES = {
@@ -87,7 +88,7 @@ def _tag_evidence(key, value) -> Evidence | None:
     return None
 
 
-def identity_evidence(conn: sqlite3.Connection, not_agents: list[str]) -> dict[str, list[Evidence]]:
+def identity_evidence(conn: DbConnection, not_agents: list[str]) -> dict[str, list[Evidence]]:
     """Evidence per identity from the inventory alone (config agents are applied by the builder).
 
     Each kind of evidence is one set-based query; Python sees only the identities it selects."""
@@ -191,7 +192,7 @@ def _like(pattern: str) -> str:
     return "".join(out)
 
 
-def glob_candidates(conn: sqlite3.Connection, sql: str, columns: tuple[str, ...], patterns: list[str]):
+def glob_candidates(conn: DbConnection, sql: str, columns: tuple[str, ...], patterns: list[str]):
     """Rows of ``sql`` (a SELECT ending in a WHERE clause) that may match any of ``patterns`` on
     any of ``columns``, in table order; callers still decide with ``matches``. A pattern with a
     character class (fnmatch's [!x] is no SQL pattern) makes every row a candidate."""

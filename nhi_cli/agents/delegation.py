@@ -15,6 +15,8 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass, field
 
+from nhi_cli.store.interface import DbConnection
+
 
 @dataclass
 class Statement:
@@ -48,7 +50,7 @@ class Facts:
     credentials: dict[str, sqlite3.Row] = field(default_factory=dict)
 
 
-def load_facts(conn: sqlite3.Connection, identity_ids, credential_ids=()) -> Facts:
+def load_facts(conn: DbConnection, identity_ids, credential_ids=()) -> Facts:
     facts = Facts()
     ids = json.dumps(sorted(set(identity_ids)))
     if identity_ids:
@@ -92,7 +94,7 @@ def load_facts(conn: sqlite3.Connection, identity_ids, credential_ids=()) -> Fac
     return facts
 
 
-def identity_delegation(conn: sqlite3.Connection, row, credential_id: str | None = None) -> Statement:
+def identity_delegation(conn: DbConnection, row, credential_id: str | None = None) -> Statement:
     """The statement for one identity (or one single credential); builders of many use
     ``load_facts`` once and ``statement_for``/``credential_statement``."""
     if row is None:

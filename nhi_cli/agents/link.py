@@ -13,7 +13,7 @@ Methods, strongest first:
 
 from __future__ import annotations
 
-import sqlite3
+from nhi_cli.store.interface import DbConnection
 
 SIGHTING_KINDS = ("embedded_secret",)
 MIN_PREFIX = 8  # a shorter common prefix ('sk-' alone) identifies nothing
@@ -38,7 +38,7 @@ def hints_match(a: str | None, b: str | None) -> bool:
     return len(short) >= MIN_PREFIX and long_.startswith(short)
 
 
-def find_links(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+def find_links(conn: DbConnection) -> list[tuple[str, str, str]]:
     """(sighting_id, target_id, method) for every resolvable sighting."""
     links: set[tuple[str, str, str]] = set()
     sightings = conn.execute(
@@ -92,7 +92,7 @@ def find_links(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
     return sorted(links)
 
 
-def write_links(conn: sqlite3.Connection) -> int:
+def write_links(conn: DbConnection) -> int:
     links = find_links(conn)
     conn.execute("DELETE FROM credential_link")
     conn.executemany("INSERT OR IGNORE INTO credential_link (sighting_id, target_id, method) VALUES (?, ?, ?)", links)

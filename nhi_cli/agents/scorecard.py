@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sqlite3
 from functools import cache
 from typing import Any
 
@@ -22,6 +21,7 @@ from nhi_cli.agents.timing import step
 from nhi_cli.errors import NhiError
 from nhi_cli.kit import registry
 from nhi_cli.severity import sql_rank
+from nhi_cli.store.interface import DbConnection
 
 PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
 
@@ -126,9 +126,7 @@ def revocability_gaps(conn, name: str) -> list[str]:
     return revocability_gaps_by_agent(conn, name).get(name, [])
 
 
-def scorecard(
-    conn: sqlite3.Connection, agent: dict, findings: list[dict], gaps: list[str] | None = None
-) -> dict[str, dict]:
+def scorecard(conn: DbConnection, agent: dict, findings: list[dict], gaps: list[str] | None = None) -> dict[str, dict]:
     """Pass or fail per property, with reasons, from the agent's row and its open findings
     (``gaps``: its revocability gaps when the caller read them for every agent at once)."""
     card: dict[str, dict[str, Any]] = {
@@ -174,12 +172,12 @@ def revoke_command(name: str, demo: bool = False) -> str:
     return f"nhi revoke {'--demo ' if demo else ''}--agent {shlex.quote(name)}"
 
 
-def _is_demo(conn: sqlite3.Connection, scan_id: int | None) -> bool:
+def _is_demo(conn: DbConnection, scan_id: int | None) -> bool:
     row = conn.execute("SELECT demo FROM scan_run WHERE id = ?", (scan_id,)).fetchone() if scan_id else None
     return bool(row and row[0])
 
 
-def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None, timings: dict | None = None) -> list[dict]:
+def agent_rows(conn: DbConnection, scan_id: int | None = None, timings: dict | None = None) -> list[dict]:
     """Every agent with its scorecard: the data behind `nhi agents list` and the HTML report."""
     with step(timings, "agents"):
         agents = [dict(r) for r in conn.execute("SELECT * FROM v_agents ORDER BY source, name")]
@@ -210,7 +208,7 @@ def agent_rows(conn: sqlite3.Connection, scan_id: int | None = None, timings: di
     return agents
 
 
-def agent_detail(conn: sqlite3.Connection, name: str, scan_id: int | None = None) -> dict | None:
+def agent_detail(conn: DbConnection, name: str, scan_id: int | None = None) -> dict | None:
     row = conn.execute("SELECT * FROM v_agents WHERE name = ?", (name,)).fetchone()
     if row is None:
         return None

@@ -45,7 +45,7 @@ def notify(
     try:
         conn = store.readonly()
         try:
-            report = build_report(conn, scan)  # type: ignore[arg-type]  # PostgreSQL speaks the same API
+            report = build_report(conn, scan)
         finally:
             conn.close()
     finally:

@@ -57,7 +57,20 @@ OperatorOption = Annotated[
 ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the revocation log.")]
 
 
-@revoke_app.command(DEFAULT_COMMAND, cls=_TargetsCommand, hidden=True)
+# Built from one literal per line: Typer keeps the line breaks of a docstring's later paragraphs.
+REVOKE_HELP = (
+    "Revoke credentials and identities now: plan, confirm, act, verify, record.\n\n"
+    "Reversible steps run first (keys Inactive, deny policies); irreversible ones are marked in the plan. "
+    "Every attempt, dry runs included, goes to the revocation log (`nhi revoke log`); "
+    "`nhi restore ID` undoes the reversible steps. A real revoke needs --reason. "
+    "A reviewed plan (--plan-out, then --plan) runs once, within an hour, against the inventory and scan "
+    "it was made from. Exit 0 only when every step succeeded, 5 otherwise, "
+    "2 for an unknown/ambiguous/protected target or a refused plan.\n\n"
+    'Example: nhi revoke --agent ops-copilot --reason "leaked key" --yes'
+)
+
+
+@revoke_app.command(DEFAULT_COMMAND, cls=_TargetsCommand, hidden=True, help=REVOKE_HELP)
 def revoke(
     ctx: typer.Context,
     targets: Annotated[
@@ -90,12 +103,7 @@ def revoke(
     profile: ProfileOption = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """Revoke credentials and identities now: plan, confirm, act, verify, record.
-
-    Reversible steps run first (keys Inactive, deny policies); irreversible ones are marked in the plan. Every attempt, dry runs included, goes to the revocation log (`nhi revoke log`); `nhi restore ID` undoes the reversible steps. A real revoke needs --reason. A reviewed plan (--plan-out, then --plan) runs once, within an hour, against the inventory and scan it was made from. Exit 0 only when every step succeeded, 5 otherwise, 2 for an unknown/ambiguous/protected target or a refused plan.
-
-    Example: nhi revoke --agent ops-copilot --reason "leaked key" --yes
-    """
+    """Revoke now; the help text is REVOKE_HELP."""
     from nhi_cli.revoke.resolve import TargetError
     from nhi_cli.revoke.workflow import NothingToRevoke, RevokeRequest
 
@@ -338,7 +346,9 @@ def restore(
     profile: ProfileOption = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """Undo the reversible steps of a revocation (reactivate keys, remove deny policies, put the old trust policy back) and record that. Irreversible steps are listed, not undone. The plan shows each document restore will write; an entry whose log MAC fails is refused.
+    """Undo the reversible steps of a revocation (reactivate keys, remove deny policies, put the old
+    trust policy back) and record that. Irreversible steps are listed, not undone. The plan shows
+    each document restore will write; an entry whose log MAC fails is refused.
 
     Example: nhi restore 3 --reason "false alarm" --yes
     """

@@ -101,7 +101,8 @@ def scan(
         Severity | None,
         typer.Option(
             "--fail-on",
-            help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).",
+            help="Exit 1 when an open, unsuppressed finding is at or above this severity "
+            "(default: fail_on in nhi.yaml).",
         ),
     ] = None,
     new_only: Annotated[
@@ -124,7 +125,8 @@ def scan(
         str | None,
         typer.Option(
             "--shard",
-            help="Scan only the K-th of N disjoint, stable subsets of the scopes (K/N), for N runners writing one inventory; then run `nhi evaluate` once.",
+            help="Scan only the K-th of N disjoint, stable subsets of the scopes (K/N), for N runners writing "
+            "one inventory; then run `nhi evaluate` once.",
         ),
     ] = None,
 ) -> None:
@@ -288,7 +290,8 @@ def evaluate(
         Severity | None,
         typer.Option(
             "--fail-on",
-            help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).",
+            help="Exit 1 when an open, unsuppressed finding is at or above this severity "
+            "(default: fail_on in nhi.yaml).",
         ),
     ] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json.")] = "table",

@@ -20,7 +20,7 @@ Operators: String*, Arn*, Date*, Numeric*, Bool, Null, with ``IfExists`` and the
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -233,7 +233,7 @@ def base_context(
     account: str,
     action: str,
     extra: dict[str, Any] | None = None,
-    chosen: dict[str, Iterable[str]] | None = None,
+    chosen: Mapping[str, Iterable[str]] | None = None,
 ) -> Context:
     """The keys nhi knows for a request by ``principal_arn`` at scan time ``now``."""
     service = action.split(":", 1)[0].lower()

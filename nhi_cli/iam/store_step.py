@@ -11,9 +11,10 @@ permissions-boundary rows (``source_type = 'boundary'``, kept out of ``v_grants`
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
+
+from nhi_cli.store.interface import DbConnection
 
 from .escalation import Evaluator
 from .estate import Estate, Role
@@ -47,7 +48,7 @@ def _policy_arn(source: str) -> str:
     return source
 
 
-def _tuples(conn: Any, sql: str) -> Any:
+def _tuples(conn: DbConnection, sql: str) -> Any:
     """Rows as plain tuples: the grant table is the largest read, and named rows (sqlite3.Row,
     the PostgreSQL store's Row) cost more than the evaluator does with them."""
     cursor = conn.cursor()
@@ -55,7 +56,7 @@ def _tuples(conn: Any, sql: str) -> Any:
     return cursor.execute(sql)
 
 
-def load_estate(conn: sqlite3.Connection) -> Estate:
+def load_estate(conn: DbConnection) -> Estate:
     estate = Estate()
     identities = conn.execute(
         "SELECT id, scope, kind, is_platform, attrs FROM identity "
@@ -131,12 +132,12 @@ def load_estate(conn: sqlite3.Connection) -> Estate:
     return estate
 
 
-def _now(conn: sqlite3.Connection) -> datetime:
+def _now(conn: DbConnection) -> datetime:
     text = conn.execute("SELECT now FROM v_clock").fetchone()[0]
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def refresh(conn: sqlite3.Connection, now: datetime | None = None) -> int:
+def refresh(conn: DbConnection, now: datetime | None = None) -> int:
     """Recompute every AWS principal's effective permissions; returns the rows written."""
     estate = load_estate(conn)
     evaluator = Evaluator(estate, now or _now(conn))

@@ -14,8 +14,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, overload
 from urllib.parse import parse_qs, urlsplit
+
+LOOPBACK = "127.0.0.1"  # fakes never listen beyond this machine
 
 
 @dataclass
@@ -30,6 +32,10 @@ class FakeRequest:
     def json(self) -> Any:
         return json.loads(self.body or b"null")
 
+    @overload
+    def arg(self, name: str) -> str | None: ...
+    @overload
+    def arg(self, name: str, default: str) -> str: ...
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
         return values[0] if values else default
@@ -142,8 +148,7 @@ class FakeHttpServer:
     @property
     def url(self) -> str:
         assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{LOOPBACK}:{self._server.server_port}"
 
     def calls(self, method: str | None = None, pattern: str | None = None) -> list[FakeRequest]:
         rx = re.compile(pattern + r"\Z") if pattern else None
@@ -210,7 +215,7 @@ class FakeHttpServer:
 
             do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self._server = ThreadingHTTPServer((LOOPBACK, 0), RequestHandler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

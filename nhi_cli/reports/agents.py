@@ -8,15 +8,15 @@ agent out as a report row.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 
 from nhi_cli.agents.delegation import delegation_kind
 from nhi_cli.agents.scorecard import agent_rows as scorecard_rows
 from nhi_cli.severity import SEVERITIES, worst_first
+from nhi_cli.store.interface import DbConnection
 
 
-def agent_rows(conn: sqlite3.Connection, scan_id: int) -> list[dict]:
+def agent_rows(conn: DbConnection, scan_id: int) -> list[dict]:
     """One report row per agent, with its scorecard reduced to pass/fail per property."""
     identities: dict[str, list[str]] = defaultdict(list)
     for name, provider, identity_name in conn.execute(

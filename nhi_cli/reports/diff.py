@@ -22,6 +22,7 @@ from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.markdown import code
 from nhi_cli.reports.model import previous_scan, resolve_scan
 from nhi_cli.severity import worst_first
+from nhi_cli.store.interface import DbConnection
 from nhi_cli.text import visible
 
 SCHEMA_VERSION = "1.1.0"  # 1.1: findings.suppressed and findings.not_evaluated
@@ -32,7 +33,7 @@ TABLES = {
 }
 
 
-def resolve_pair(conn: sqlite3.Connection, a: int | None, b: int | None) -> tuple[dict, dict]:
+def resolve_pair(conn: DbConnection, a: int | None, b: int | None) -> tuple[dict, dict]:
     scan_b = resolve_scan(conn, b)
     if a is None:
         a = previous_scan(conn, scan_b["id"])
@@ -84,22 +85,26 @@ def _records(conn, kind: str, a: int, b: int) -> dict:
     appeared = [
         dict(r)
         for r in conn.execute(
-            f"SELECT {cols} FROM {table} t WHERE {_present('t', 'b')} AND NOT ({_present('t', 'a')}) ORDER BY t.provider, t.scope, t.id",
+            f"SELECT {cols} FROM {table} t WHERE {_present('t', 'b')} AND NOT ({_present('t', 'a')}) "
+            "ORDER BY t.provider, t.scope, t.id",
             p,
         )
     ]
     disappeared = [
         dict(r)
         for r in conn.execute(
-            f"SELECT {cols} FROM {table} t WHERE {_present('t', 'a')} AND NOT ({_present('t', 'b')}) ORDER BY t.provider, t.scope, t.id",
+            f"SELECT {cols} FROM {table} t WHERE {_present('t', 'a')} AND NOT ({_present('t', 'b')}) "
+            "ORDER BY t.provider, t.scope, t.id",
             p,
         )
     ]
     changed = []
     rows = conn.execute(
         f"""SELECT {cols},
-              (SELECT snapshot FROM {history} h WHERE h.{key} = t.id AND h.scan_id <= :a ORDER BY h.scan_id DESC LIMIT 1) AS before,
-              (SELECT snapshot FROM {history} h WHERE h.{key} = t.id AND h.scan_id <= :b ORDER BY h.scan_id DESC LIMIT 1) AS after
+              (SELECT snapshot FROM {history} h WHERE h.{key} = t.id AND h.scan_id <= :a
+               ORDER BY h.scan_id DESC LIMIT 1) AS before,
+              (SELECT snapshot FROM {history} h WHERE h.{key} = t.id AND h.scan_id <= :b
+               ORDER BY h.scan_id DESC LIMIT 1) AS after
             FROM {table} t
             WHERE {_present("t", "a")} AND {_present("t", "b")}
               AND EXISTS (SELECT 1 FROM {history} h WHERE h.{key} = t.id AND h.scan_id > :a AND h.scan_id <= :b)
@@ -159,7 +164,7 @@ def _findings(conn, a: int, b: int) -> dict[str, list[dict]]:
     return out
 
 
-def build_diff(conn: sqlite3.Connection, a: int | None = None, b: int | None = None) -> dict:
+def build_diff(conn: DbConnection, a: int | None = None, b: int | None = None) -> dict:
     conn.row_factory = sqlite3.Row
     scan_a, scan_b = resolve_pair(conn, a, b)
     ia, ib = scan_a["id"], scan_b["id"]

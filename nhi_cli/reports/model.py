@@ -21,6 +21,7 @@ from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.agents import agent_rows
 from nhi_cli.reports.ranking import FixItem, rank
 from nhi_cli.severity import SEVERITIES, worst_first
+from nhi_cli.store.interface import DbConnection
 
 PROPERTIES = ("scoped", "delegated", "auditable", "revocable")
 
@@ -90,7 +91,7 @@ def _json(text: str | None, default: Any) -> Any:
         return default
 
 
-def dicts(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict]:
+def dicts(conn: DbConnection, sql: str, params: Any = ()) -> list[dict]:
     """Rows as plain dicts; tuples zipped with the column names beat sqlite3.Row at 100k rows."""
     cursor = conn.cursor()
     cursor.row_factory = None
@@ -99,7 +100,7 @@ def dicts(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict]:
     return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
-def resolve_scan(conn: sqlite3.Connection, scan_id: int | None) -> dict:
+def resolve_scan(conn: DbConnection, scan_id: int | None) -> dict:
     """The scan row for ``scan_id`` (latest when None), or a usage error naming what exists."""
     if scan_id is None:
         row = conn.execute("SELECT * FROM scan_run ORDER BY id DESC LIMIT 1").fetchone()
@@ -117,11 +118,11 @@ def resolve_scan(conn: sqlite3.Connection, scan_id: int | None) -> dict:
     return scan
 
 
-def previous_scan(conn: sqlite3.Connection, scan_id: int) -> int | None:
+def previous_scan(conn: DbConnection, scan_id: int) -> int | None:
     return conn.execute("SELECT MAX(id) FROM scan_run WHERE id < ?", (scan_id,)).fetchone()[0]
 
 
-def load_rules(conn: sqlite3.Connection, scan_id: int) -> dict[str, dict]:
+def load_rules(conn: DbConnection, scan_id: int) -> dict[str, dict]:
     rules = {}
     for row in conn.execute(
         "SELECT rule_id, title, severity, property, meta FROM scan_rule WHERE scan_id = ? ORDER BY rule_id", (scan_id,)
@@ -428,7 +429,7 @@ def load_credentials(conn, scan_id: int, now: str) -> list[dict]:
     return dicts(conn, CREDENTIAL_SQL, {"s": scan_id, "now": now})
 
 
-def build_report(conn: sqlite3.Connection, scan_id: int | None = None, *, with_credentials: bool = False) -> Report:
+def build_report(conn: DbConnection, scan_id: int | None = None, *, with_credentials: bool = False) -> Report:
     """Read everything a report needs for one scan (latest when ``scan_id`` is None)."""
     conn.row_factory = sqlite3.Row
     scan = resolve_scan(conn, scan_id)

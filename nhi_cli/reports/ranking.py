@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import json
 import shlex
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from nhi_cli.severity import worst_first
+from nhi_cli.store.interface import DbConnection
 
 # Points per factor. Changing one changes the ranking: keep the README table in step.
 POINTS = {
@@ -131,7 +131,7 @@ class _Facts:
     accepted: set[tuple[str, str]]  # (rule, resource) of suppressed findings: accepted risks
 
 
-def _facts(conn: sqlite3.Connection, scan_id: int, now: str) -> _Facts:
+def _facts(conn: DbConnection, scan_id: int, now: str) -> _Facts:
     present = "k.first_scan <= :s AND (k.removed_scan IS NULL OR k.removed_scan > :s)"
     credentials: dict[str, dict] = {}
     by_identity: dict[str, list[dict]] = {}
@@ -377,7 +377,7 @@ def _item(kind, name, subject, providers, score, findings, creds, agent, rules, 
 
 
 def rank(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     scan: dict,
     findings: list[dict],
     agents: list[dict],
@@ -433,7 +433,7 @@ def rank(
     return ranked
 
 
-def _identity_names(conn: sqlite3.Connection, by_identity: dict[str, list[dict]]) -> dict[str, tuple[str, str]]:
+def _identity_names(conn: DbConnection, by_identity: dict[str, list[dict]]) -> dict[str, tuple[str, str]]:
     """Display name and provider of the identities that have findings (removed ones included:
     a report of an older scan still names them)."""
     names = {}

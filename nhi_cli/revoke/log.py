@@ -95,7 +95,9 @@ class RevocationLog:
             except FileExistsError:
                 pass
             except OSError as exc:
-                raise NhiError(f"cannot create the revocation log {self.path}: {exc.strerror}", ExitCode.CANNOT_RUN)
+                raise NhiError(
+                    f"cannot create the revocation log {self.path}: {exc.strerror}", ExitCode.CANNOT_RUN
+                ) from None
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
             app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]

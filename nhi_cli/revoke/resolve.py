@@ -9,11 +9,11 @@ could have meant and the command changes nothing (exit 2).
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.store.interface import DbConnection
 
 CANDIDATE_LIMIT = 8
 
@@ -87,11 +87,11 @@ class TargetError(NhiError):
         super().__init__(f"{first[0]} target {first[1]!r}{more}; nothing was changed", ExitCode.USAGE)
 
 
-def _rows(conn: sqlite3.Connection, sql: str, *args) -> list[dict[str, Any]]:
+def _rows(conn: DbConnection, sql: str, *args) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(sql, args).fetchall()]
 
 
-def identity_credentials(conn: sqlite3.Connection, identity_id: str) -> list[dict[str, Any]]:
+def identity_credentials(conn: DbConnection, identity_id: str) -> list[dict[str, Any]]:
     return _rows(conn, "SELECT * FROM v_credentials WHERE identity_id = ? ORDER BY id", identity_id)
 
 
@@ -155,7 +155,7 @@ def _describe(kind: str, row: dict[str, Any]) -> str:
     return f"{kind} {row['id']} ({row['provider']} {row['scope']} {row['kind']}{' ' + name if name else ''})"
 
 
-def resolve_targets(conn: sqlite3.Connection, config, texts: list[str], agent: str | None = None) -> list[Target]:
+def resolve_targets(conn: DbConnection, config, texts: list[str], agent: str | None = None) -> list[Target]:
     """Resolve every target or raise TargetError naming each unknown or ambiguous one.
 
     An identity target covers its credentials, so a credential whose identity is also a target

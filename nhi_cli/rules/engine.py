@@ -21,6 +21,7 @@ from nhi_cli.rules.loader import Rule, RuleProblem
 from nhi_cli.rules.readonly import authorize_read, guarded
 from nhi_cli.store.db import db_errors, engine_of
 from nhi_cli.store.dialect import unportable
+from nhi_cli.store.interface import DbConnection
 from nhi_cli.store.limits import SqlTimeout
 
 STANDARD_COLUMNS = ("resource_id", "resource_type", "reason", "provider", "scope", "resource_name")
@@ -57,7 +58,7 @@ class Result:
         return fingerprint(self.rule_id, self.resource_id)
 
 
-def iter_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) -> Iterator[Result]:
+def iter_rule(conn: DbConnection, rule: Rule, params: dict | None = None) -> Iterator[Result]:
     """Run one rule and yield its results, one per resource (the first row wins).
 
     The statement is prepared under the authorizer (SQLite authorizes when it compiles a
@@ -108,7 +109,7 @@ def rule_deadline(rule: Rule):
     return limits.Deadline(seconds, f"rule {rule.id}", "NHI_RULE_TIMEOUT")
 
 
-def run_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) -> list[Result]:
+def run_rule(conn: DbConnection, rule: Rule, params: dict | None = None) -> list[Result]:
     """All results of one rule, with provider, scope and name filled in (for tests and tools)."""
     with view_snapshots(conn):
         found = list(iter_rule(conn, rule, params))
@@ -116,7 +117,7 @@ def run_rule(conn: sqlite3.Connection, rule: Rule, params: dict | None = None) -
     return found
 
 
-def _fill_context(conn: sqlite3.Connection, results: list[Result]) -> None:
+def _fill_context(conn: DbConnection, results: list[Result]) -> None:
     """Provider, scope and name for rows a rule did not give them, from identity or credential."""
     missing = [r for r in results if not (r.provider and r.scope and r.resource_name)]
     for start in range(0, len(missing), 500):
@@ -153,7 +154,7 @@ SNAPSHOT_VIEWS = {"v_rule_agents": ("identity_id",)}
 
 
 @contextmanager
-def view_snapshots(conn: sqlite3.Connection) -> Iterator[None]:
+def view_snapshots(conn: DbConnection) -> Iterator[None]:
     """Materialise SNAPSHOT_VIEWS as indexed temp tables for the block, then drop them (so later
     queries on this connection read the live views). A connection that cannot create temp
     tables (query_only) simply reads the views: the answers are the same, only slower. On
@@ -183,7 +184,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _insert_sql(conn: sqlite3.Connection, rule: Rule, values: dict) -> str | None:
+def _insert_sql(conn: DbConnection, rule: Rule, values: dict) -> str | None:
     """The set-based form of a rule: INSERT OR IGNORE ... SELECT over the rule's query, with
     the same defaults as iter_rule and the evidence built by json_object (keys sorted). None
     when the columns do not allow it (duplicate names): the caller streams the rule instead."""
@@ -221,7 +222,7 @@ def _authorize_insert(action, arg1, arg2, db_name, trigger):
     return authorize_read(action, arg1, arg2, db_name, trigger)
 
 
-def _run_set_based(conn: sqlite3.Connection, rule: Rule, values: dict) -> int | None:
+def _run_set_based(conn: DbConnection, rule: Rule, values: dict) -> int | None:
     """Rows written, or None when the rule needs the streaming path."""
     statement = _insert_sql(conn, rule, values)
     if statement is None:
@@ -234,7 +235,7 @@ def _run_set_based(conn: sqlite3.Connection, rule: Rule, values: dict) -> int | 
     return cursor.rowcount
 
 
-def _run_streamed(conn: sqlite3.Connection, rule: Rule) -> int:
+def _run_streamed(conn: DbConnection, rule: Rule) -> int:
     insert = (
         "INSERT INTO temp.rule_result (fingerprint, rule_id, resource_id, resource_type, reason, provider, scope, "
         "resource_name, evidence) VALUES (?,?,?,?,?,?,?,?,?)"
@@ -268,7 +269,7 @@ class Evaluation:
     timings: dict[str, tuple[float, float]] = field(default_factory=dict)  # step -> (wall s, CPU s)
 
 
-def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
+def evaluate(conn: DbConnection, rules: list[Rule]) -> Evaluation:
     """Every rule, each on its own, into the temp table ``rule_result``.
 
     Each rule runs as one INSERT ... SELECT over its query (SQLite writes the results; Python
@@ -280,6 +281,11 @@ def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
     conn.create_function("nhi_fingerprint", 2, fingerprint, deterministic=True)
     problems, counts, timings = [], {}, {}
     errors = db_errors()
+    failures: tuple[type[BaseException], ...] = (
+        *errors,
+        ValueError,
+        SqlTimeout,
+    )  # a rule that fails is a problem, not a failed scan
     started = (time.perf_counter(), time.process_time())
     with view_snapshots(conn):
         timings["(view snapshots)"] = (time.perf_counter() - started[0], time.process_time() - started[1])
@@ -310,7 +316,7 @@ def evaluate(conn: sqlite3.Connection, rules: list[Rule]) -> Evaluation:
                     n = _run_streamed(conn, rule)
                 counts[rule.id] = n
                 conn.execute("RELEASE rule_eval")
-            except (*errors, ValueError, SqlTimeout) as exc:
+            except failures as exc:
                 conn.execute("ROLLBACK TO rule_eval")
                 conn.execute("RELEASE rule_eval")
                 message = exc.message if isinstance(exc, SqlTimeout) else f"SQL error: {exc}"

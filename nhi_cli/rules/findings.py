@@ -18,12 +18,12 @@ suppression hides nothing, and the scan reports it as expired with what it match
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Set as AbstractSet
 from datetime import date
 
 from nhi_cli.rules.loader import Rule
 from nhi_cli.severity import Severity, rank, worst_first
+from nhi_cli.store.interface import DbConnection
 
 
 def suppression_expired(suppression, today: date) -> bool:
@@ -36,12 +36,12 @@ def _glob(pattern: str) -> str:
     return pattern.replace("[!", "[^")
 
 
-def previous_scan(conn: sqlite3.Connection, scan_id: int) -> int | None:
+def previous_scan(conn: DbConnection, scan_id: int) -> int | None:
     return conn.execute("SELECT MAX(id) FROM scan_run WHERE id < ?", (scan_id,)).fetchone()[0]
 
 
 def record_findings(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     scan_id: int,
     rules: list[Rule],
     suppressions: list,
@@ -121,22 +121,23 @@ def record_findings(
         "LEFT JOIN temp.rule_suppression s ON s.idx = r.suppression_index ORDER BY r.fingerprint"
     )
     conn.execute(
-        "INSERT OR REPLACE INTO finding_occurrence (scan_id, fingerprint, severity, reason, evidence, suppressed, suppression) "
+        "INSERT OR REPLACE INTO finding_occurrence "
+        "(scan_id, fingerprint, severity, reason, evidence, suppressed, suppression) "
         "SELECT ?, fingerprint, severity, reason, evidence, suppressed, suppression FROM temp.finding_batch "
         "ORDER BY fingerprint",
         (scan_id,),
     )
     conn.execute(
-        "INSERT INTO finding (fingerprint, rule_id, resource_id, resource_type, resource_name, provider, scope, severity, "
-        "property, reason, evidence, status, first_seen, last_seen, first_scan, last_scan) "
+        "INSERT INTO finding (fingerprint, rule_id, resource_id, resource_type, resource_name, provider, scope, "
+        "severity, property, reason, evidence, status, first_seen, last_seen, first_scan, last_scan) "
         "SELECT fingerprint, rule_id, resource_id, resource_type, resource_name, provider, scope, "
         "severity, property, reason, evidence, 'open', :now, :now, :scan, :scan "
         "FROM temp.finding_batch WHERE true ORDER BY fingerprint "
         "ON CONFLICT(fingerprint) DO UPDATE SET resource_type = excluded.resource_type, "
         "resource_name = excluded.resource_name, provider = excluded.provider, scope = excluded.scope, "
         "severity = excluded.severity, property = excluded.property, reason = excluded.reason, "
-        "evidence = excluded.evidence, status = 'open', last_seen = excluded.last_seen, last_scan = excluded.last_scan, "
-        "resolved_at = NULL, resolved_scan = NULL",
+        "evidence = excluded.evidence, status = 'open', last_seen = excluded.last_seen, "
+        "last_scan = excluded.last_scan, resolved_at = NULL, resolved_scan = NULL",
         {"now": now, "scan": scan_id},
     )
     # a rule that failed this scan proves nothing about its findings: they stay as they were
@@ -177,7 +178,7 @@ def record_findings(
     }
 
 
-def new_fingerprints(conn: sqlite3.Connection, scan_id: int, baseline: set[str] | None = None) -> set[str]:
+def new_fingerprints(conn: DbConnection, scan_id: int, baseline: set[str] | None = None) -> set[str]:
     """Fingerprints of this scan that are new: absent from the baseline file when one is given,
     else absent from the previous scan (every finding is new on the first scan)."""
     current = {r[0] for r in conn.execute("SELECT fingerprint FROM finding_occurrence WHERE scan_id = ?", (scan_id,))}
@@ -191,7 +192,7 @@ def new_fingerprints(conn: sqlite3.Connection, scan_id: int, baseline: set[str] 
 
 
 def gating_findings(
-    conn: sqlite3.Connection,
+    conn: DbConnection,
     scan_id: int,
     fail_on: Severity | str,
     *,
@@ -212,11 +213,11 @@ def gating_findings(
     return sorted(found, key=lambda f: (worst_first(f["severity"]), f["rule_id"], f["resource_id"]))
 
 
-def latest_scan(conn: sqlite3.Connection) -> int | None:
+def latest_scan(conn: DbConnection) -> int | None:
     return conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
 
 
-def list_findings(conn: sqlite3.Connection, scan_id: int, *, include_resolved: bool = False) -> list[dict]:
+def list_findings(conn: DbConnection, scan_id: int, *, include_resolved: bool = False) -> list[dict]:
     """The findings of one scan (open and suppressed), and optionally those resolved since.
 
     status: open | suppressed | resolved; new: absent from the previous scan."""
@@ -237,8 +238,8 @@ def list_findings(conn: sqlite3.Connection, scan_id: int, *, include_resolved: b
         found.append(row)
     if include_resolved:
         for r in conn.execute(
-            "SELECT fingerprint, severity, rule_id, property, provider, scope, resource_type, resource_id, resource_name, "
-            "reason, evidence, first_seen, last_seen, first_scan, resolved_at FROM finding "
+            "SELECT fingerprint, severity, rule_id, property, provider, scope, resource_type, resource_id, "
+            "resource_name, reason, evidence, first_seen, last_seen, first_scan, resolved_at FROM finding "
             "WHERE status = 'resolved' AND resolved_scan <= ?",
             (scan_id,),
         ):

@@ -15,7 +15,6 @@ This module decides and prints nothing: ``ScanGate`` returns a ``GateSummary`` a
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from nhi_cli.rules.loader import RuleProblem, RuleSet, load_rules
 from nhi_cli.rules.people import read_people
 from nhi_cli.rules.scan_step import RulesStep
 from nhi_cli.severity import Severity
+from nhi_cli.store.interface import DbConnection
 
 BASELINE_VERSION = 1
 
@@ -142,7 +142,7 @@ class ScanGate:
             raise RulesBroken(ruleset.problems)
         self.step = RulesStep(config, ruleset)
 
-    def summary(self, conn: sqlite3.Connection, scan_id: int) -> GateSummary:
+    def summary(self, conn: DbConnection, scan_id: int) -> GateSummary:
         rows = list_findings(conn, scan_id)
         by_severity: dict[str, int] = {}
         new_by_severity: dict[str, int] = {}

@@ -9,13 +9,13 @@ or absent from the file, is not an active owner: the `owner_not_in_directory` ru
 from __future__ import annotations
 
 import csv
-import sqlite3
 from pathlib import Path
 
 import yaml
 
 from nhi_cli import yaml_safe
 from nhi_cli.errors import ConfigError
+from nhi_cli.store.interface import DbConnection
 
 SOURCE = "config"
 FALSE = {"false", "no", "0", "n", "left", "inactive", "disabled"}
@@ -62,7 +62,7 @@ def read_people(path: Path) -> list[dict]:
     return people
 
 
-def load_people(conn: sqlite3.Connection, path: Path | None) -> int:
+def load_people(conn: DbConnection, path: Path | None) -> int:
     """Replace the config-sourced people with the file's; connector-sourced rows stay."""
     conn.execute("DELETE FROM person WHERE source = ?", (SOURCE,))
     if path is None:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from nhi_cli.store.guard import reads_secret
+from nhi_cli.store.interface import DbConnection
 
 ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
 ALLOWED |= {getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
@@ -29,7 +30,7 @@ def authorize_read(action: int, arg1: str | None, arg2: str | None, db_name: str
 
 
 @contextmanager
-def guarded(conn: sqlite3.Connection, after: Callable[..., Any] | None = None) -> Iterator[sqlite3.Connection]:
+def guarded(conn: DbConnection, after: Callable[..., Any] | None = None) -> Iterator[DbConnection]:
     """Make ``conn`` read-only for the block: the authorizer denies anything but reads (and
     the inventory's secrets). ``after`` is the authorizer to put back (None: the scan's
     writable connection; ``deny_secrets`` for a Store.readonly() connection)."""

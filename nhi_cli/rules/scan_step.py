@@ -3,7 +3,6 @@ transaction, so an interrupted scan leaves neither new inventory nor new finding
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from nhi_cli.iam.store_step import refresh as refresh_effective_permissions
@@ -12,9 +11,10 @@ from nhi_cli.rules.findings import record_findings
 from nhi_cli.rules.loader import RuleProblem, RuleSet
 from nhi_cli.rules.people import load_people
 from nhi_cli.store.db import engine_of
+from nhi_cli.store.interface import DbConnection
 
 
-def copy_agent_patterns(conn: sqlite3.Connection, agents) -> None:
+def copy_agent_patterns(conn: DbConnection, agents) -> None:
     conn.execute("DELETE FROM rule_agent_pattern")
     rows = [(a.name, p, "identity") for a in agents for p in a.identities]
     rows += [(a.name, p, "credential") for a in agents for p in a.credentials]
@@ -31,7 +31,7 @@ class RulesStep:
         self.summary: dict = {}
         self.timings: dict[str, tuple[float, float]] = {}  # step -> (wall s, CPU s), for benchmarks
 
-    def __call__(self, conn: sqlite3.Connection, scan_id: int) -> None:
+    def __call__(self, conn: DbConnection, scan_id: int) -> None:
         load_people(conn, self.config.people)
         copy_agent_patterns(conn, self.config.agents)
         if engine_of(conn) != "sqlite":  # the page-cache tuning below is SQLite's
@@ -56,7 +56,7 @@ class RulesStep:
             for schema, size in sizes.items():
                 conn.execute(f"PRAGMA {schema}.cache_size = {int(size)}")
 
-    def _evaluate(self, conn: sqlite3.Connection, scan_id: int) -> None:
+    def _evaluate(self, conn: DbConnection, scan_id: int) -> None:
         started = (time.perf_counter(), time.process_time())
         # what AWS principals can effectively do (admin, escalation methods, assume-role
         # edges), which the AWS permission rules read

@@ -121,7 +121,8 @@ def load_case(conn: sqlite3.Connection, case: Case, now: str) -> None:
     owners = {**identities, **credentials}
     if not rows.get("scan_run"):
         conn.execute(
-            "INSERT INTO scan_run (id, started_at, finished_at, status, nhi_version) VALUES (1, ?, ?, 'complete', 'test')",
+            "INSERT INTO scan_run (id, started_at, finished_at, status, nhi_version) "
+            "VALUES (1, ?, ?, 'complete', 'test')",
             (now, now),
         )
     for table in TABLES:

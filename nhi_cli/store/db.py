@@ -347,12 +347,12 @@ def open_sqlite(path: str | os.PathLike, *, create: bool = True) -> Store:
                 f"(read-only file system or permissions)"
             )
         try:
-            conn = connect_readonly(path, check_same_thread=False)
+            readonly = connect_readonly(path, check_same_thread=False)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the inventory {path}: {exc}") from exc
-        conn.row_factory = sqlite3.Row
-        return Store(path, conn)
-    conn = None
+        readonly.row_factory = sqlite3.Row
+        return Store(path, readonly)
+    conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=lock_timeout())
         conn.row_factory = sqlite3.Row

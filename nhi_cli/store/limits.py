@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store.guard import reads_secret
+from nhi_cli.store.interface import DbConnection
 
 QUERY_TIMEOUT_ENV = "NHI_QUERY_TIMEOUT"
 RULE_TIMEOUT_ENV = "NHI_RULE_TIMEOUT"
@@ -60,7 +61,7 @@ class Deadline:
         return 1 if self.interrupted or time.monotonic() > self.end else 0
 
     @contextmanager
-    def stepping(self, conn: sqlite3.Connection) -> Iterator[None]:
+    def stepping(self, conn: DbConnection) -> Iterator[None]:
         """Statements stepped inside the block stop at the deadline (SqlTimeout) or on Ctrl-C
         (KeyboardInterrupt). SQLite only: a PostgreSQL store has its server's own limits."""
         if not isinstance(conn, sqlite3.Connection):

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 
 from nhi_cli import __version__
 from nhi_cli.model import KEEPS_RECORDS, MALFORMED, Batch, ScopeResult, iso
-from nhi_cli.store.db import Store
+from nhi_cli.store.interface import DbConnection, Inventory
 from nhi_cli.store.locks import hold_scan_write, hold_scope, sorted_scopes
 
-PostLoad = Callable[[sqlite3.Connection, int], None]
+PostLoad = Callable[[DbConnection, int], None]
 
 IDENTITY_COLUMNS = (
     "id",
@@ -139,7 +138,7 @@ def _replace(conn, table: str, records, provider: str, scope: str) -> None:
 
 
 def write_scan(
-    store: Store,
+    store: Inventory,
     *,
     started_at,
     finished_at,

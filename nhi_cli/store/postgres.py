@@ -60,6 +60,8 @@ def _scrub(message: str, url: str) -> str:
 class Row(tuple):
     """A result row as sqlite3.Row offers it: by index, by column name, dict(row)."""
 
+    _names: dict[str, int]
+
     def __new__(cls, values, names: dict[str, int]):
         row = super().__new__(cls, values)
         row._names = names
@@ -134,6 +136,9 @@ class Connection:
     """A psycopg connection that speaks nhi's dialect (sqlite3's calling conventions)."""
 
     engine = "postgresql"
+    # Set by code written for sqlite3 (``conn.row_factory = sqlite3.Row``) and ignored: rows
+    # here are always readable by index and by name.
+    row_factory: Any = None
 
     def __init__(self, raw, url: str):
         self.raw, self.url = raw, url
@@ -176,7 +181,8 @@ class PlainCursor:
     row_factory = None
 
     def __init__(self, conn: Connection):
-        self._conn, self._raw = conn, None
+        self._conn = conn
+        self._raw: Any = None  # psycopg's ClientCursor once executed
 
     def execute(self, sql: str, params=()) -> PlainCursor:
         from psycopg import ClientCursor

@@ -144,4 +144,4 @@ def user_query(conn, sql: str) -> tuple[list[str], list[dict[str, Any]]]:
     """`nhi query`: the caller's SQL on a read-only connection; (columns, rows)."""
     cursor = conn.execute(sql)
     columns = [d[0] for d in cursor.description or []]
-    return columns, [dict(zip(columns, r)) for r in cursor.fetchall()]
+    return columns, [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]

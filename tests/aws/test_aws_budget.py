@@ -9,7 +9,10 @@ from aws_helpers import iam_calls, scan_json, write_config
 
 from nhi_connectors.aws import fake
 
-TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+    '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
 
 
 def reset(url: str) -> None:

@@ -129,10 +129,21 @@ def test_github_oidc_sub_and_aud():
     )
 
 
-REPORT = """user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated
-<root_account>,arn:aws:iam::1:root,2020-01-01T00:00:00+00:00,not_supported,2024-01-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
-u,arn:aws:iam::1:user/u,2020-01-01T00:00:00+00:00,true,2024-05-01T10:00:00+00:00,N/A,N/A,false,false,2021-01-01T00:00:00+00:00,2022-01-01T00:00:00+00:00,us-east-1,s3,true,2024-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A
-"""
+# The report's lines, each cut at commas into literals that fit the line width.
+REPORT = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,"
+    "cert_2_active,cert_2_last_rotated\n"
+    "<root_account>,arn:aws:iam::1:root,2020-01-01T00:00:00+00:00,not_supported,"
+    "2024-01-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,"
+    "N/A,false,N/A,false,N/A\n"
+    "u,arn:aws:iam::1:user/u,2020-01-01T00:00:00+00:00,true,2024-05-01T10:00:00+00:00,N/A,N/A,false,"
+    "false,2021-01-01T00:00:00+00:00,2022-01-01T00:00:00+00:00,us-east-1,s3,true,"
+    "2024-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A\n"
+)
 
 
 def test_credential_report_rows_become_per_key_slots():

@@ -169,7 +169,7 @@ def test_findings_list_reads_in_an_80_column_log(nhi, tmp_path, monkeypatch):
     assert lines[0].endswith("findings")
     # a header line per finding with severity, status, rule and resource, the reason indented below
     assert any(line.startswith("critical new        admin_grant  aws:ops-copilot") for line in lines)
-    reason = lines[lines.index(next(l for l in lines if "aws:ops-copilot" in l)) + 1]
+    reason = lines[lines.index(next(line for line in lines if "aws:ops-copilot" in line)) + 1]
     assert reason.startswith("    Identity ops-copilot has administrator access")
 
 

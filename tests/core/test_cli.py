@@ -28,7 +28,7 @@ def all_commands():
 
 def test_every_command_has_help_with_an_example(nhi):
     seen = []
-    for path, command in all_commands():
+    for path, _command in all_commands():
         result = nhi(*path, "--help")
         assert result.code == 0, (path, result.err)
         assert "Example" in result.out, f"`nhi {' '.join(path)} --help` shows no example"

@@ -20,7 +20,7 @@ def broken_home(tmp_path):
     shutil.copy(FIXTURES / "mcp/home/.config/Claude/claude_desktop_config.json", good)
     cursor = home / ".cursor/mcp.json"  # malformed, with a secret right next to the error
     cursor.parent.mkdir(parents=True)
-    cursor.write_text('{"mcpServers": {"x": {"env": {"OPENAI_API_KEY": "%s" "B": 1}}}}' % planted.SHARED_OPENAI)
+    cursor.write_text('{"mcpServers": {"x": {"env": {"OPENAI_API_KEY": "' + planted.SHARED_OPENAI + '" "B": 1}}}}')
     windsurf = home / ".codeium/windsurf/mcp_config.json"  # a symlink loop
     windsurf.parent.mkdir(parents=True)
     os.symlink(windsurf.parent / "loop-b", windsurf.parent / "loop-a")

@@ -138,5 +138,5 @@ def test_jsonc_keeps_strings_and_reports_positions_only():
     doc = jsonc.loads('{"a": "http://x//y", // c\n "b": [1, 2,], /* x\n y */ "c": "q\\"//,}",}')
     assert doc == {"a": "http://x//y", "b": [1, 2], "c": 'q"//,}'}
     with pytest.raises(jsonc.JsoncError) as err:
-        jsonc.loads('{"k": "%s" "x": 1}' % planted.DEMO_OPENAI)
-    assert str(err.value) == "Expecting ',' delimiter at line 1 column %d" % (10 + len(planted.DEMO_OPENAI))
+        jsonc.loads('{"k": "' + planted.DEMO_OPENAI + '" "x": 1}')
+    assert str(err.value) == f"Expecting ',' delimiter at line 1 column {10 + len(planted.DEMO_OPENAI)}"

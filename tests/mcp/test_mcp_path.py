@@ -55,7 +55,7 @@ def test_claude_code_projects_listed_in_claude_json_are_read(nhi, tmp_path, inve
     project.mkdir(parents=True)
     (project / ".mcp.json").write_text(
         '{"mcpServers": {"gitlab": {"type": "http", "url": "https://g.example/mcp",'
-        ' "headers": {"PRIVATE-TOKEN": "%s"}}}}' % planted.GITLAB
+        ' "headers": {"PRIVATE-TOKEN": "' + planted.GITLAB + '"}}}}'
     )
     home.mkdir()
     (home / ".claude.json").write_text(json.dumps({"projects": {str(project): {"mcpServers": {}}}}))
@@ -87,7 +87,8 @@ def test_git_status_of_project_configs(nhi, tmp_path, tree, inventory):
     status = {
         r["id"].split(repo.as_posix(), 1)[1]: (r["s"], r["c"])
         for r in inv.rows(
-            "SELECT id, json_extract(attrs, '$.git_status') AS s, json_extract(attrs, '$.committed') AS c FROM v_identities"
+            "SELECT id, json_extract(attrs, '$.git_status') AS s, json_extract(attrs, '$.committed') AS c "
+            "FROM v_identities"
         )
     }
     assert status["/.mcp.json#gitlab"] == ("tracked", 1)

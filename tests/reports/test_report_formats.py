@@ -65,7 +65,10 @@ def test_sarif_is_valid_and_meets_githubs_ingestion_rules(nhi, request, seeded, 
 def test_sarif_fingerprints_are_stable_across_scans(nhi, northwind):
     old = json.loads(report(nhi, northwind, "--format", "sarif", "--scan", "1"))["runs"][0]["results"]
     new = json.loads(report(nhi, northwind, "--format", "sarif", "--scan", "2"))["runs"][0]["results"]
-    prints = lambda results: {(r["ruleId"], r["properties"]["resource_id"]): r["partialFingerprints"] for r in results}
+
+    def prints(results):
+        return {(r["ruleId"], r["properties"]["resource_id"]): r["partialFingerprints"] for r in results}
+
     before, after = prints(old), prints(new)
     common = set(before) & set(after)
     assert len(common) >= 3 and all(before[k] == after[k] for k in common)

@@ -23,7 +23,7 @@ def reason_with(tmp_path, name: str, ids: tuple[str, str]) -> str:
             )
         ]
     )
-    for cred_id, secret_type in zip(ids, ("slack_token", "anthropic_api_key")):
+    for cred_id, secret_type in zip(ids, ("slack_token", "anthropic_api_key"), strict=True):
         batch.credentials.append(
             Credential(cred_id, SERVER, "mcp", "~", "embedded_secret", "active", attrs={"secret_type": secret_type})
         )

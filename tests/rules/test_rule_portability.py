@@ -21,7 +21,8 @@ def _rule(tmp_path, rule_id: str, sql: str):
     return rule
 
 
-SQLITE_ONLY_SQL = """SELECT id AS resource_id, 'credential' AS resource_type, 'Key ' || id || ' has type ' || typeof(age_days) || '.' AS reason
+SQLITE_ONLY_SQL = """SELECT id AS resource_id, 'credential' AS resource_type,
+'Key ' || id || ' has type ' || typeof(age_days) || '.' AS reason
 FROM v_credentials WHERE age_days > :max_days"""
 
 

@@ -100,7 +100,8 @@ def _inventory(with_scan: bool, target: str):
     ]
     conn.executemany(
         "INSERT INTO credential (id, identity_id, provider, scope, kind, status, created_at, last_used_at, expires_at, "
-        "removed_at, first_seen, last_seen, first_scan, last_scan) VALUES (?, ?, 'aws', '1', ?, ?, ?, ?, ?, ?, ?, ?, 1, 2)",
+        "removed_at, first_seen, last_seen, first_scan, last_scan) "
+        "VALUES (?, ?, 'aws', '1', ?, ?, ?, ?, ?, ?, ?, ?, 1, 2)",
         [(*c, SEEN, SEEN) for c in credentials],
     )
     return conn

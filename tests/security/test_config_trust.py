@@ -134,7 +134,7 @@ def project_with_a_planted_key(tmp_path) -> Path:
     project.mkdir()
     key = "sk-proj-Pm4Qn7Rs1Tu3Vw5Xy7Za9Bc1De3Fg5Hi7Jk9T3BlbkFJLm1No3Pq5"
     (project / ".mcp.json").write_text(
-        '{"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": "%s"}}}}' % key
+        '{"mcpServers": {"llm": {"command": "x", "env": {"OPENAI_API_KEY": "' + key + '"}}}}'
     )
     return project
 

@@ -77,7 +77,7 @@ def test_a_full_disk_is_one_line_and_exit_8(project, tiny_disk):
     servers = {
         f"server-{i}": {
             "command": "npx",
-            "args": ["pkg-%d" % i] * 20,
+            "args": [f"pkg-{i}"] * 20,
             "env": {"OPENAI_API_KEY": KEY, "NOTE": "x" * 200},
         }
         for i in range(400)
