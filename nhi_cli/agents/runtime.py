@@ -10,15 +10,15 @@ and what ``nhi revoke --agent`` must cut. The chain is recorded in each member's
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 
 from nhi_cli.agents.classify import Evidence
+from nhi_cli.store.interface import DbConnection
 
 MAX_DEPTH = 4  # workload -> service account -> cloud identity, with room for one more hop
 
 
-def runtime_edges(conn: sqlite3.Connection) -> dict[str, list[tuple[str, str]]]:
+def runtime_edges(conn: DbConnection) -> dict[str, list[tuple[str, str]]]:
     """principal id -> [(identity it runs as or becomes, how)], for live identities."""
     edges: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for principal, target in conn.execute(
