@@ -123,11 +123,16 @@ class AwsConnector(Connector):
             text, _generated = credential_report.get_credential_report(
                 iam, now=ctx.now, max_age=timedelta(hours=settings.credential_report_max_age_hours)
             )
-        report = credential_report.parse_credential_report(text)
+        unreadable = Batch()  # credential report rows that could not be read: gaps of this scope
+        report = credential_report.parse_credential_report(text, unreadable)
         keys_by_user = None
         if settings.access_key_ids:
             holders = [
-                u["UserName"] for u in details["UserDetailList"] if (row := report.get(u["Arn"])) is None or row["keys"]
+                u["UserName"]
+                for u in details["UserDetailList"]
+                if isinstance(u, dict)
+                and isinstance(u.get("UserName"), str)
+                and ((row := report.get(u.get("Arn"))) is None or row["keys"])
             ]
             with aws_errors("iam:ListAccessKeys"):
                 keys_by_user = access_keys.get_access_keys(iam, holders)
@@ -138,7 +143,7 @@ class AwsConnector(Connector):
                 fetch=settings.aws_managed_policies == "fetch",
                 cache=ctx.cache.get("aws_managed_documents", dict),
             )  # one fetch per scan, all accounts
-        return transform.transform_account(
+        batch = transform.transform_account(
             scope.id,
             details,
             report,
@@ -147,6 +152,8 @@ class AwsConnector(Connector):
             owner_tags=_owner_tags(ctx),
             salt=ctx.secret_salt,
         )
+        batch.extend(unreadable)
+        return batch
 
     # --- after every scope: key ids sighted by other sources (sightings.py) ----------------
     def after_collect(self, ctx: CollectContext, scopes: list[Scope], results, batches) -> None:

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from nhi_cli.model import MALFORMED, Batch
+
 SLOTS = (1, 2)
 NOT_A_DATE = {"N/A", "not_supported", "no_information", ""}
 REQUIRED_COLUMNS = ("user", "arn", "password_enabled", "mfa_active")
+USER_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d+:user/")  # the key GAAD's users are joined on
 RETRY_CODES = {
     "ReportInProgress",
     "ReportNotPresent",
@@ -89,40 +93,69 @@ def _known(value: str | None) -> str | None:
     return None if value is None or value.strip() in NOT_A_DATE else value.strip()
 
 
-def parse_credential_report(text: str) -> dict[str, dict[str, Any]]:
+def parse_credential_report(text: str, problems: Batch | None = None) -> dict[str, dict[str, Any]]:
     """User ARN -> {user, password_enabled, password_last_used, mfa_active, keys: [slot...]}.
 
     The account root user (``<root_account>``) is skipped: it is a person's credential, not a
-    non-human identity. Each key slot becomes its own dict; empty slots are dropped."""
+    non-human identity. Each key slot becomes its own dict; empty slots are dropped. A row
+    that cannot be read (an odd date, a missing column) is left out and, with ``problems``,
+    becomes a gap naming its user: that user's keys are then unknown, never silently absent."""
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ValueError(f"credential report lacks columns: {', '.join(missing)}")
     rows: dict[str, dict[str, Any]] = {}
     for row in reader:
-        if row["user"] == "<root_account>":
-            continue
-        keys = []
-        for slot in SLOTS:
-            created = parse_time(row.get(f"access_key_{slot}_last_rotated"))
-            if created is None:
-                continue  # no key in this slot
-            keys.append(
-                {
-                    "slot": slot,
-                    "active": row.get(f"access_key_{slot}_active", "").lower() == "true",
-                    "created": created,
-                    "last_used": parse_time(row.get(f"access_key_{slot}_last_used_date")),
-                    "last_used_service": _known(row.get(f"access_key_{slot}_last_used_service")),
-                    "last_used_region": _known(row.get(f"access_key_{slot}_last_used_region")),
-                }
-            )
-        rows[row["arn"]] = {
-            "user": row["user"],
-            "password_enabled": row["password_enabled"].lower() == "true",
-            "password_last_used": parse_time(row.get("password_last_used")),
-            "password_last_changed": parse_time(row.get("password_last_changed")),
-            "mfa_active": row["mfa_active"].lower() == "true",
-            "keys": keys,
-        }
+        try:
+            if row["user"] == "<root_account>":
+                continue
+            arn = _text_field(row, "arn")
+            if not USER_ARN.match(arn):
+                raise ValueError("the arn column holds no IAM user ARN")
+            rows[arn] = _parse_row(row)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            if problems is None:
+                raise
+            user = row.get("arn") or row.get("user") or "?"
+            problems.gap(f"credential report row of {user}", MALFORMED, f"{type(exc).__name__}: {exc}"[:300])
     return rows
+
+
+def _text_field(row: dict[str, Any], name: str) -> str:
+    value = row.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"the {name} column is empty")
+    return value
+
+
+def _flag(row: dict[str, Any], name: str) -> bool:
+    value = (row.get(name) or "").strip().lower()
+    if value not in ("true", "false", "n/a", "not_supported", ""):
+        raise ValueError(f"{name} is {value[:20]!r}, not true or false")
+    return value == "true"
+
+
+def _parse_row(row: dict[str, Any]) -> dict[str, Any]:
+    keys = []
+    for slot in SLOTS:
+        created = parse_time(row.get(f"access_key_{slot}_last_rotated"))
+        if created is None:
+            continue  # no key in this slot
+        keys.append(
+            {
+                "slot": slot,
+                "active": _flag(row, f"access_key_{slot}_active"),
+                "created": created,
+                "last_used": parse_time(row.get(f"access_key_{slot}_last_used_date")),
+                "last_used_service": _known(row.get(f"access_key_{slot}_last_used_service")),
+                "last_used_region": _known(row.get(f"access_key_{slot}_last_used_region")),
+            }
+        )
+    return {
+        "user": _text_field(row, "user"),
+        "password_enabled": _flag(row, "password_enabled"),
+        "password_last_used": parse_time(row.get("password_last_used")),
+        "password_last_changed": parse_time(row.get("password_last_changed")),
+        "mfa_active": _flag(row, "mfa_active"),
+        "keys": keys,
+    }

@@ -7,6 +7,11 @@ must be AKIANWOPSCOPILOT0001 wherever it appears). These are moto internals, so 
 pinned (>=5.2,<5.3). Tests and benchmarks use the same helpers.
 
 Only the demo imports moto: it is an optional dependency (``pip install nhi-cli[demo]``).
+
+Checked against: botocore's own IAM service model (iam 2010-05-08, shipped with the botocore
+boto3 installs): tests/fidelity/test_vendor_models.py validates what moto answers to the three
+per-account calls and the recorded fixtures/aws/account.json against its output shapes, and the
+credential report's columns against the IAM User Guide's list (botocore models it as a blob).
 """
 
 from __future__ import annotations

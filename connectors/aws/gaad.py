@@ -28,8 +28,9 @@ def unlisted_groups(details: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Groups some user is in but no page listed. GAAD pages are not a snapshot: a group
     deleted after the page with its members and before the page that would hold it is gone
     from the merged answer, while its former members still name it."""
-    listed = {g["GroupName"] for g in details["GroupDetailList"]}
-    return sorted({g for u in details["UserDetailList"] for g in u.get("GroupList", [])} - listed)
+    listed = {g["GroupName"] for g in _items(details, "GroupDetailList") if isinstance(g.get("GroupName"), str)}
+    named = {g for u in _items(details, "UserDetailList") for g in _list(u.get("GroupList")) if isinstance(g, str)}
+    return sorted(named - listed)
 
 
 def unlisted_policies(details: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -37,5 +38,14 @@ def unlisted_policies(details: dict[str, list[dict[str, Any]]]) -> list[str]:
     while GAAD was paging, as for groups above)."""
     from .policies import attached_arns, is_aws_managed
 
-    listed = {p["Arn"] for p in details["Policies"]}
+    listed = {p["Arn"] for p in _items(details, "Policies") if isinstance(p.get("Arn"), str)}
     return sorted(a for a in attached_arns(details) if not is_aws_managed(a) and a not in listed)
+
+
+def _items(details: dict[str, list[dict[str, Any]]], name: str) -> list[dict[str, Any]]:
+    """The objects of one GAAD list (an item of another shape is the transform's gap to report)."""
+    return [item for item in _list(details.get(name)) if isinstance(item, dict)]
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []

@@ -210,21 +210,14 @@ def attached_arns(details: dict[str, list[dict[str, Any]]]) -> set[str]:
     """Every managed policy ARN attached to a user, role or group in a GAAD result."""
     arns: set[str] = set()
     for key in ("UserDetailList", "RoleDetailList", "GroupDetailList"):
-        for entity in details.get(key, []):
-            arns.update(p["PolicyArn"] for p in entity.get("AttachedManagedPolicies", []))
+        entities = details.get(key)
+        for entity in entities if isinstance(entities, list) else []:
+            # any other shape than GAAD's is the transform's gap to report, not a crash here
+            attached = entity.get("AttachedManagedPolicies") if isinstance(entity, dict) else None
+            for policy in attached if isinstance(attached, list) else []:
+                if isinstance(policy, dict) and isinstance(policy.get("PolicyArn"), str):
+                    arns.add(policy["PolicyArn"])
     return arns
-
-
-def managed_documents(details: dict[str, list[dict[str, Any]]], aws_documents: dict[str, Any]) -> dict[str, Any]:
-    """ARN -> default-version document: customer policies from GAAD's Policies list, AWS
-    managed ones from the shipped table or what was fetched."""
-    documents: dict[str, Any] = {}
-    for policy in details.get("Policies", []):
-        for version in policy.get("PolicyVersionList", []):
-            if version.get("IsDefaultVersion"):
-                documents[policy["Arn"]] = version["Document"]
-    documents.update(aws_documents)
-    return documents
 
 
 def missing_aws_documents(arns: Iterable[str]) -> set[str]:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from nhi_cli.kit.payloads import each, require, text
 from nhi_cli.kit.secrets import secret_hash
-from nhi_cli.model import Batch, Credential, Grant, Identity
+from nhi_cli.model import MALFORMED, Batch, Credential, Grant, Identity
 
-from .policies import managed_documents, transform_policy, unresolved_policy_grant
+from .policies import transform_policy, unresolved_policy_grant
 from .trusts import transform_trust_policy
 
 DEFAULT_OWNER_TAGS = ["owner", "Owner", "nhi:owner", "nhi-owner"]
@@ -146,14 +148,42 @@ def _match_slots(slots: list[dict[str, Any]], listed: list[dict[str, Any]]) -> l
     return matched
 
 
+KEY_STATUSES = {"Active", "Inactive", "Expired"}  # ListAccessKeys' statusType
+
+
+def _readable_keys(user_name: str, listed: list[Any], problems: Batch | None) -> list[dict[str, Any]]:
+    """The ListAccessKeys entries nhi can read; any other is a gap in ``problems`` (raised
+    without it), so one odd key never costs its user or the user's other keys."""
+    readable = []
+    for key in listed:
+        try:
+            require(key, "AccessKeyId", "Status", "CreateDate", what=f"access key of {user_name}")
+            text(key["AccessKeyId"], "AccessKeyId")
+            if key["Status"] not in KEY_STATUSES or not isinstance(key["CreateDate"], datetime):
+                raise ValueError(f"access key of {user_name} has a Status or CreateDate ListAccessKeys never sends")
+            readable.append(key)
+        except (ValueError, TypeError) as exc:
+            if problems is None:
+                raise
+            problems.gap(f"access key of IAM user {user_name}", MALFORMED, str(exc)[:300])
+    return readable
+
+
 def transform_keys(
-    user_arn: str, user_name: str, scope: str, slots: list[dict[str, Any]], listed: list[dict[str, Any]] | None
+    user_arn: str,
+    user_name: str,
+    scope: str,
+    slots: list[dict[str, Any]],
+    listed: list[dict[str, Any]] | None,
+    problems: Batch | None = None,
 ) -> list[Credential]:
     """One credential per access key. With ``listed`` (ListAccessKeys) the id is the key id and
     report slots are matched to keys by ``_match_slots``; without, the id is derived from the
     user and the key's creation time (stable for the key's life), the slot telling apart two
     keys created in the same second."""
     rows: list[tuple[str | None, str, datetime | None, dict[str, Any] | None]] = []
+    if listed is not None:
+        listed = _readable_keys(user_name, listed, problems)
     if listed is None:
         rows = [(None, "active" if s["active"] else "inactive", s["created"], s) for s in slots]
     else:
@@ -213,98 +243,154 @@ def transform_account(
     owner_tags: list[str] | None = None,
     salt: str = "",
 ) -> Batch:
+    """One account's records. A user, role, group or customer policy that cannot be read (a
+    field missing, null or of the wrong type) is a gap naming it (see ``each``); the others
+    are transformed as usual."""
     owner_tags = owner_tags or DEFAULT_OWNER_TAGS
-    documents = managed_documents(details, aws_documents)
-    memo: dict = {}  # managed policy -> its grants, expanded once per account
-    groups = {g["GroupName"]: g for g in details.get("GroupDetailList", [])}
     batch = Batch()
-    for user in details["UserDetailList"]:
-        arn, name = user["Arn"], user["UserName"]
-        row = report.get(arn)
-        slots = row["keys"] if row else []
-        listed = None if keys_by_user is None else keys_by_user.get(name, [])
-        credentials = transform_keys(arn, name, account_id, slots, listed)
-        tags = clean_tags(user.get("Tags"), salt)
-        owner, owner_source = owner_from_tags(tags, owner_tags)
-        password = bool(row and row["password_enabled"])
-        active_keys = sum(1 for c in credentials if c.status == "active")
-        batch.identities.append(
-            Identity(
-                id=arn,
-                provider="aws",
-                scope=account_id,
-                kind="iam_user",
-                name=name,
-                created_at=_aware(user["CreateDate"]),
-                last_used_at=_latest(
-                    row["password_last_used"] if row else None, *(c.last_used_at for c in credentials)
-                ),
-                # IAM has no switch that disables a user: one with no password and no active key is
-                # dormant (one iam:CreateAccessKey away from use), not disabled, and keeps its
-                # permission findings.
-                enabled=True,
-                owner=owner,
-                owner_source=owner_source,
-                tags=tags,
-                attrs={
-                    "path": user["Path"],
-                    "user_id": user["UserId"],
-                    "password_enabled": password,
-                    "dormant": not password and active_keys == 0,
-                    "mfa_active": bool(row and row["mfa_active"]),
-                    "groups": list(user.get("GroupList", [])),
-                    "in_credential_report": row is not None,
-                    "active_access_keys": active_keys,
-                    "permissions_boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
-                },
-            )
+    documents = dict(aws_documents)
+    batch.extend(each(details.get("Policies"), lambda p: _customer_policy(p, documents), "IAM customer policy", "Arn"))
+    groups: dict[str, dict] = {}
+    batch.extend(each(details.get("GroupDetailList"), lambda g: _group(g, groups), "IAM group", "GroupName"))
+    memo: dict = {}  # managed policy -> its grants, expanded once per account
+    context = _Account(account_id, documents, groups, memo, owner_tags, salt)
+    batch.extend(
+        each(
+            details.get("UserDetailList"),
+            lambda user: _user(context, user, report, keys_by_user),
+            "IAM user",
+            "Arn",
+            "UserName",
         )
-        batch.credentials += credentials
+    )
+    batch.extend(each(details.get("RoleDetailList"), lambda role: _role(context, role), "IAM role", "Arn", "RoleName"))
+    return batch
+
+
+@dataclass
+class _Account:
+    """What every user and role of one account is transformed with."""
+
+    id: str
+    documents: dict[str, Any]  # policy ARN -> default-version document
+    groups: dict[str, dict]  # group name -> GAAD group
+    memo: dict
+    owner_tags: list[str]
+    salt: str
+
+
+def _customer_policy(policy: dict[str, Any], documents: dict[str, Any]) -> Batch:
+    require(policy, "Arn", what="IAM customer policy")
+    for version in policy.get("PolicyVersionList") or []:
+        if version.get("IsDefaultVersion"):
+            documents[text(policy["Arn"], "Arn")] = version["Document"]
+    return Batch()
+
+
+def _group(group: dict[str, Any], groups: dict[str, dict]) -> Batch:
+    require(group, "GroupName", what="IAM group")
+    groups[text(group["GroupName"], "GroupName")] = group
+    return Batch()
+
+
+def _user(
+    account: _Account,
+    user: dict[str, Any],
+    report: dict[str, dict[str, Any]],
+    keys_by_user: dict[str, list[dict]] | None,
+) -> Batch:
+    require(user, "Arn", "UserName", "Path", "UserId", "CreateDate", what="IAM user")
+    arn, name = text(user["Arn"], "Arn"), text(user["UserName"], "UserName")
+    row = report.get(arn)
+    slots = row["keys"] if row else []
+    listed = None if keys_by_user is None else keys_by_user.get(name, [])
+    batch = Batch()
+    credentials = transform_keys(arn, name, account.id, slots, listed, batch)
+    tags = clean_tags(user.get("Tags"), account.salt)
+    owner, owner_source = owner_from_tags(tags, account.owner_tags)
+    password = bool(row and row["password_enabled"])
+    active_keys = sum(1 for c in credentials if c.status == "active")
+    batch.identities.append(
+        Identity(
+            id=arn,
+            provider="aws",
+            scope=account.id,
+            kind="iam_user",
+            name=name,
+            created_at=_aware(user["CreateDate"]),
+            last_used_at=_latest(row["password_last_used"] if row else None, *(c.last_used_at for c in credentials)),
+            # IAM has no switch that disables a user: one with no password and no active key is
+            # dormant (one iam:CreateAccessKey away from use), not disabled, and keeps its
+            # permission findings.
+            enabled=True,
+            owner=owner,
+            owner_source=owner_source,
+            tags=tags,
+            attrs={
+                "path": text(user["Path"], "Path"),
+                "user_id": text(user["UserId"], "UserId"),
+                "password_enabled": password,
+                "dormant": not password and active_keys == 0,
+                "mfa_active": bool(row and row["mfa_active"]),
+                "groups": [text(g, "GroupList") for g in user.get("GroupList") or []],
+                "in_credential_report": row is not None,
+                "active_access_keys": active_keys,
+                "permissions_boundary": (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+            },
+        )
+    )
+    batch.credentials += credentials
+    batch.grants += _policy_grants(
+        user, "UserPolicyList", identity_id=arn, scope=account.id, documents=account.documents, memo=account.memo
+    )
+    for group_name in user.get("GroupList") or []:
+        group = account.groups.get(group_name)
+        if group is None:  # deleted while GAAD was paging (collect records the gap) or unreadable
+            continue
         batch.grants += _policy_grants(
-            user, "UserPolicyList", identity_id=arn, scope=account_id, documents=documents, memo=memo
+            group,
+            "GroupPolicyList",
+            identity_id=arn,
+            scope=account.id,
+            documents=account.documents,
+            source_type_prefix=f"group:{group_name}/",
+            memo=account.memo,
         )
-        for group_name in user.get("GroupList", []):
-            group = groups.get(group_name)
-            if group is None:  # deleted while GAAD was paging; collect records the gap
-                continue
-            batch.grants += _policy_grants(
-                group,
-                "GroupPolicyList",
-                identity_id=arn,
-                scope=account_id,
-                documents=documents,
-                source_type_prefix=f"group:{group_name}/",
-                memo=memo,
-            )
-    for role in details["RoleDetailList"]:
-        arn, name = role["Arn"], role["RoleName"]
-        tags = clean_tags(role.get("Tags"), salt)
-        owner, owner_source = owner_from_tags(tags, owner_tags)
-        last_used = role.get("RoleLastUsed") or {}
-        batch.identities.append(
-            Identity(
-                id=arn,
-                provider="aws",
-                scope=account_id,
-                kind="iam_role",
-                name=name,
-                created_at=_aware(role["CreateDate"]),
-                last_used_at=_aware(last_used.get("LastUsedDate")),
-                owner=owner,
-                owner_source=owner_source,
-                tags=tags,
-                is_platform=role["Path"].startswith(SERVICE_LINKED_PATH),
-                attrs={
-                    "path": role["Path"],
-                    "role_id": role["RoleId"],
-                    "last_used_region": last_used.get("Region"),
-                    "instance_profiles": [p["InstanceProfileName"] for p in role.get("InstanceProfileList", [])],
-                    "permissions_boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
-                },
-            )
+    return batch
+
+
+def _role(account: _Account, role: dict[str, Any]) -> Batch:
+    require(role, "Arn", "RoleName", "Path", "RoleId", "CreateDate", what="IAM role")
+    arn, name = text(role["Arn"], "Arn"), text(role["RoleName"], "RoleName")
+    path = text(role["Path"], "Path") or "/"
+    tags = clean_tags(role.get("Tags"), account.salt)
+    owner, owner_source = owner_from_tags(tags, account.owner_tags)
+    last_used = role.get("RoleLastUsed") or {}
+    batch = Batch()
+    batch.identities.append(
+        Identity(
+            id=arn,
+            provider="aws",
+            scope=account.id,
+            kind="iam_role",
+            name=name,
+            created_at=_aware(role["CreateDate"]),
+            last_used_at=_aware(last_used.get("LastUsedDate")),
+            owner=owner,
+            owner_source=owner_source,
+            tags=tags,
+            is_platform=path.startswith(SERVICE_LINKED_PATH),
+            attrs={
+                "path": path,
+                "role_id": text(role["RoleId"], "RoleId"),
+                "last_used_region": text(last_used.get("Region"), "RoleLastUsed.Region"),
+                "instance_profiles": [p["InstanceProfileName"] for p in role.get("InstanceProfileList") or []],
+                "permissions_boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+            },
         )
-        batch.grants += _policy_grants(
-            role, "RolePolicyList", identity_id=arn, scope=account_id, documents=documents, memo=memo
-        )
-        batch.trusts += transform_trust_policy(role["AssumeRolePolicyDocument"], role_id=arn, scope=account_id)
+    )
+    batch.grants += _policy_grants(
+        role, "RolePolicyList", identity_id=arn, scope=account.id, documents=account.documents, memo=account.memo
+    )
+    batch.trusts += transform_trust_policy(role["AssumeRolePolicyDocument"], role_id=arn, scope=account.id)
     return batch

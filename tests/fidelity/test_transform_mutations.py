@@ -5,7 +5,7 @@ item changed: removed, null, a value of the wrong type, or an odd timestamp. Wha
 change, the transform must return (never raise), and if any record the unmutated payload
 produced is missing, the result must carry a gap that says why (the scope is then ``partial``
 with a reason; the scan and the other scopes go on: see the per-connector fidelity tests that
-run the same over the wire). AWS is owned elsewhere (connectors/aws) and not covered here.
+run the same over the wire).
 """
 
 from __future__ import annotations
@@ -233,7 +233,72 @@ def github_case() -> Case:
     )
 
 
-CASES = {c.name: c for c in (openai_case(), anthropic_case(), azure_case(), gcp_case(), github_case())}
+def aws_case() -> Case:
+    """GAAD, the credential report (rows of its CSV) and ListAccessKeys of the recorded
+    account, as boto3 hands them over (checked against botocore's model first)."""
+    import csv
+    import io
+
+    from nhi_connectors.aws import credential_report, gaad, policies, transform
+    from tests.fidelity.vendor_models import botocore_output
+
+    recorded = json.loads((FIXTURES / "aws" / "account.json").read_text())
+    details = botocore_output("GetAccountAuthorizationDetails", recorded["GetAccountAuthorizationDetails"], "GAAD")
+    text = recorded["GetCredentialReport"]["Content"]
+    columns = next(csv.reader(io.StringIO(text)))
+    aws_documents = {arn: known["document"] for arn, known in policies.well_known_aws_policies().items()}
+    # what get_access_keys hands over: each user's keys (AccessKeyId, Status, CreateDate),
+    # asked by user name; owners[i] is the user keys[i] was listed for
+    listed = [
+        (user, {k: v for k, v in key.items() if k != "UserName"})
+        for user, answer in recorded["ListAccessKeys"].items()
+        for key in botocore_output("ListAccessKeys", answer, user)["AccessKeyMetadata"]
+    ]
+    owners, keys = [user for user, _ in listed], [key for _, key in listed]
+
+    def run(p):
+        out = io.StringIO()
+        writer = csv.DictWriter(out, columns, lineterminator="\n")
+        writer.writeheader()
+        for row in p["report"]:  # a row of the wrong shape is a line of the wrong shape
+            writer.writerow(row) if isinstance(row, dict) else out.write(f"{row}\n")
+        problems = Batch()
+        report = credential_report.parse_credential_report(out.getvalue(), problems)
+        merged = {"UserDetailList": p["users"], "RoleDetailList": p["roles"]}
+        merged |= {"GroupDetailList": p["groups"], "Policies": p["policies"]}
+        by_user: dict[str, list] = {}
+        for user, key in zip(owners, p["access_keys"], strict=True):
+            by_user.setdefault(user, []).append(key)
+        batch = Batch()
+        for listed in (None, by_user):  # default (ids from sightings) and access_key_ids: true
+            batch.extend(
+                transform.transform_account(
+                    "123456789012",
+                    merged,
+                    report,
+                    aws_documents=aws_documents,
+                    keys_by_user=listed,
+                )
+            )
+        gaad.unlisted_groups(merged), gaad.unlisted_policies(merged)  # what collect asks of GAAD
+        batch.extend(problems)
+        return batch
+
+    return Case(
+        "aws",
+        {
+            "users": details["UserDetailList"],
+            "roles": details["RoleDetailList"],
+            "groups": details["GroupDetailList"],
+            "policies": details["Policies"],
+            "report": list(csv.DictReader(io.StringIO(text))),
+            "access_keys": keys,
+        },
+        run,
+    )
+
+
+CASES = {c.name: c for c in (openai_case(), anthropic_case(), azure_case(), gcp_case(), github_case(), aws_case())}
 
 
 def paths(obj: Any, prefix: tuple = (), depth: int = 3) -> list[tuple]:

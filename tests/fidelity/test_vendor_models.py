@@ -469,3 +469,100 @@ def test_arm_wrong_payloads_fail():
         )
     with pytest.raises(NonConforming):
         schema_conforms(schemas["subscription"], {"subscriptionId": "s", "state": "Enabled", "name": "prod"}, "x")
+
+
+# --- AWS ------------------------------------------------------------------------------------
+AWS_ACCOUNT = FIXTURES / "aws" / "account.json"  # recorded by tests/fidelity/record_aws_account.py
+# The columns of the IAM credential report, in order, as the IAM User Guide documents them
+# ("Getting credential reports for your AWS account", report format). botocore models the
+# report only as a blob, so the documented columns are the model here.
+CREDENTIAL_REPORT_COLUMNS = [
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    *[
+        f"access_key_{n}_{field}"
+        for n in (1, 2)
+        for field in ("active", "last_rotated", "last_used_date", "last_used_region", "last_used_service")
+    ],
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
+]
+
+
+def test_aws_fixture_conforms_to_botocores_iam_model():
+    """Every response of the recorded account, against the IAM model botocore ships (the model
+    boto3 itself parses the wire with)."""
+    import botocore
+
+    from tests.fidelity.vendor_models import botocore_output
+
+    recorded = json.loads(AWS_ACCOUNT.read_text())
+    details = botocore_output("GetAccountAuthorizationDetails", recorded["GetAccountAuthorizationDetails"], "GAAD")
+    assert details["UserDetailList"] and details["RoleDetailList"] and details["GroupDetailList"]
+    report = botocore_output("GetCredentialReport", recorded["GetCredentialReport"], "credential report")
+    for user, answer in recorded["ListAccessKeys"].items():
+        botocore_output("ListAccessKeys", answer, f"ListAccessKeys {user}")
+    header = report["Content"].decode().splitlines()[0].split(",")
+    assert header == CREDENTIAL_REPORT_COLUMNS, f"botocore {botocore.__version__}"
+
+
+def test_aws_fake_answers_conform():
+    """moto, as the tests and the demo run it, answers the three per-account calls in shapes
+    botocore's model accepts, credential report columns included."""
+    import csv
+    import io
+
+    import boto3
+    from moto import mock_aws
+
+    from nhi_cli.model import utcnow
+    from nhi_connectors.aws.fake import load_estate, seed_account
+    from nhi_connectors.aws.gaad import GAAD_FILTER
+    from tests.fidelity.record_aws_account import plain
+    from tests.fidelity.vendor_models import botocore_output
+
+    with mock_aws():
+        account = load_estate(FIXTURES / "demo" / "aws")["accounts"][0]
+        seed_account(account["id"], account, utcnow())
+        iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        details = plain(iam.get_account_authorization_details(Filter=GAAD_FILTER))
+        iam.generate_credential_report()
+        report = plain(iam.get_credential_report())
+        keys = {u["UserName"]: plain(iam.list_access_keys(UserName=u["UserName"])) for u in details["UserDetailList"]}
+    botocore_output("GetAccountAuthorizationDetails", details, "moto GAAD")
+    botocore_output("GetCredentialReport", report, "moto credential report")
+    for user, answer in keys.items():
+        botocore_output("ListAccessKeys", answer, f"moto ListAccessKeys {user}")
+    assert next(csv.reader(io.StringIO(report["Content"]))) == CREDENTIAL_REPORT_COLUMNS
+
+
+def test_aws_wrong_payloads_fail():
+    from tests.fidelity.vendor_models import botocore_output
+
+    recorded = json.loads(AWS_ACCOUNT.read_text())["GetAccountAuthorizationDetails"]
+    user = recorded["UserDetailList"][0]
+    role = recorded["RoleDetailList"][0]
+    for bad in (
+        {**recorded, "UserDetailList": [{**user, "AccessKeys": []}]},  # GAAD lists no keys
+        {**recorded, "UserDetailList": [{k: v for k, v in user.items() if k != "Arn"} | {"ARN": user["Arn"]}]},
+        {**recorded, "UserDetailList": [{**user, "Tags": {"owner": "x"}}]},  # tags are a list of Key/Value
+        {**recorded, "UserDetailList": [{**user, "CreateDate": "last tuesday"}]},
+        {**recorded, "RoleDetailList": [{**role, "RoleLastUsed": "2026-01-01T00:00:00Z"}]},  # a structure
+        {**recorded, "IsTruncated": "false"},
+    ):
+        with pytest.raises(NonConforming):
+            botocore_output("GetAccountAuthorizationDetails", bad, "deliberately wrong")
+    with pytest.raises(NonConforming):  # Status is an enum: Active | Inactive | Expired
+        botocore_output(
+            "ListAccessKeys",
+            {"AccessKeyMetadata": [{"UserName": "u", "AccessKeyId": "AKIA", "Status": "Enabled"}]},
+            "deliberately wrong",
+        )

@@ -156,3 +156,66 @@ def schema_conforms(schema: dict, item: Any, where: str) -> None:
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(item), key=str)
     if errors:
         raise NonConforming(f"{where}: {errors[0].message} at {list(errors[0].absolute_path)}")
+
+
+# --- AWS ------------------------------------------------------------------------------------------
+def botocore_output(operation: str, item: Any, where: str, service: str = "iam") -> Any:
+    """Check a recorded response against the output shape of ``operation`` in botocore's own
+    service model (the one boto3 parses the wire with), and return it as boto3 hands it to nhi:
+    timestamps as aware datetimes, blobs as bytes. Unknown members, missing required ones,
+    values of the wrong type or outside an enum are NonConforming.
+
+    One documented exception: botocore's IAM handlers URL-decode and JSON-parse policy
+    documents (``policyDocumentType``) of GetAccountAuthorizationDetails, so a dict is what
+    boto3 hands over there."""
+    import botocore.session
+    from botocore.utils import parse_timestamp
+
+    model = botocore.session.get_session().get_service_model(service)
+    shape = model.operation_model(operation).output_shape
+
+    def walk(shape: Any, value: Any, path: str) -> Any:
+        kind = shape.type_name
+        if kind == "structure":
+            if not isinstance(value, dict):
+                raise NonConforming(f"{where}: {path or operation} is not a structure ({shape.name})")
+            unknown = sorted(set(value) - set(shape.members))
+            if unknown:
+                raise NonConforming(f"{where}: {shape.name} at {path or '.'} declares no {unknown}")
+            missing = [m for m in shape.required_members if m not in value]
+            if missing:
+                raise NonConforming(f"{where}: {shape.name} at {path or '.'} lacks required {missing}")
+            return {k: walk(shape.members[k], v, f"{path}.{k}") for k, v in value.items()}
+        if kind == "list":
+            if not isinstance(value, list):
+                raise NonConforming(f"{where}: {path} is not a list ({shape.name})")
+            return [walk(shape.member, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if kind == "map":
+            if not isinstance(value, dict):
+                raise NonConforming(f"{where}: {path} is not a map ({shape.name})")
+            return {walk(shape.key, k, path): walk(shape.value, v, f"{path}.{k}") for k, v in value.items()}
+        if kind == "string":
+            if shape.name == "policyDocumentType" and isinstance(value, dict):
+                return value  # decoded by botocore's IAM handler, see above
+            if not isinstance(value, str) or (shape.enum and value not in shape.enum):
+                raise NonConforming(f"{where}: {path} = {value!r} is not a {shape.name}")
+            return value
+        if kind == "timestamp":
+            try:
+                return parse_timestamp(value) if isinstance(value, str) else _bad()
+            except (ValueError, TypeError):
+                raise NonConforming(f"{where}: {path} = {value!r} is not a timestamp") from None
+        if kind == "blob":
+            if not isinstance(value, str):
+                raise NonConforming(f"{where}: {path} is not a blob")
+            return value.encode()
+        python = {"boolean": bool, "integer": int, "long": int, "double": float, "float": float}[kind]
+        if not isinstance(value, python) or (python is int and isinstance(value, bool)):
+            raise NonConforming(f"{where}: {path} = {value!r} is not a {kind}")
+        return value
+
+    return walk(shape, item, "")
+
+
+def _bad():
+    raise ValueError("not a string")
