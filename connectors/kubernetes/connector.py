@@ -24,6 +24,7 @@ from nhi_cli.kit.connector import (
 )
 from nhi_cli.model import MALFORMED, Batch, Scope
 
+from .revoke import REVOKE_KINDS
 from .settings import IN_CLUSTER, KubernetesSettings
 
 # A 403 on these lists loses records of their own (credentials, workloads): see ctx.gap. A list
@@ -34,7 +35,7 @@ FEEDS_RECORDS = {"secrets", "pods"}
 class KubernetesConnector(Connector):
     name = "kubernetes"
     Settings = KubernetesSettings
-    revoke_kinds: ClassVar[dict[str, list[str]]] = {}
+    revoke_kinds: ClassVar[dict[str, list[str]]] = REVOKE_KINDS
 
     def scopes(self, ctx: CollectContext) -> list[Scope]:
         from .clients import list_contexts, use_in_cluster

@@ -291,6 +291,10 @@ class KubernetesFake(FakeHttpServer):
         if item is None:
             return self._not_found(req, resource)
         _base, _lk, item_kind, api_version, *_ = RESOURCES[resource]
+        if "as=PartialObjectMetadata;" in req.headers.get("accept", "") + ";":
+            return reply(
+                {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": item["metadata"]}
+            )
         return reply(dict(item, kind=item_kind, apiVersion=api_version))
 
     def _delete(self, req: FakeRequest, resource: str) -> FakeResponse:
