@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from nhi_cli import yaml_safe
+from nhi_cli import trust, yaml_safe
 from nhi_cli.errors import ConfigError
 from nhi_cli.export_settings import ExportConfig, NotifyTarget
 from nhi_cli.severity import Severity
@@ -85,8 +85,6 @@ class Config(Strict):
 
     def provider_settings(self, name: str, connector_cls) -> Any:
         """The validated settings model for one provider, errors naming the line."""
-        from nhi_cli import trust
-
         if name in self.untrusted_endpoints:
             keys = ", ".join(f"providers.{name}.{k}" for k in self.untrusted_endpoints[name])
             raise ConfigError(
@@ -176,8 +174,6 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = False
     """Load the config. ``path`` given (``--config``, ``NHI_CONFIG``): that file, trusted.
     Otherwise the user-level file (trusted) and a ./nhi.yaml (untrusted unless
     NHI_TRUST_CWD_CONFIG is set: see nhi_cli/trust.py), the latter's allowed settings on top."""
-    from nhi_cli import trust
-
     if path is not None:
         return _load_file(Path(path))
     user = trust.user_config_path()
@@ -219,8 +215,6 @@ def _load_file(path: Path, untrusted: bool = False) -> Config:
     held: list[str] = []
     endpoints: dict[str, list[str]] = {}
     if untrusted:
-        from nhi_cli import trust
-
         data, held, endpoints = trust.split_untrusted(data)
     try:
         config = Config.model_validate(data)

@@ -17,14 +17,14 @@ import tempfile
 from contextlib import redirect_stdout
 from pathlib import Path
 
+from nhi_cli.cli.app import run
+
 # The rule that judges a project config in a work tree; its evidence has the file and line.
 RULE = "mcp_secret_in_repository_config"
 
 
 def check(files: list[str]) -> tuple[int, list[str]]:
     """(exit code, one ``file:line: reason`` line per secret per file)."""
-    from nhi_cli.cli.app import run
-
     if not files:
         return 0, []
     with tempfile.TemporaryDirectory(prefix="nhi-pre-commit-") as tmp:

@@ -30,7 +30,7 @@ from nhi_cli.cli.common import (
     VerboseOption,
     share_global_options,
 )
-from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.errors import ExitCode, NhiError, expected_error
 from nhi_cli.text import visible  # error lines quote names: control characters made visible
 
 # command -> (module under nhi_cli/cli/ that registers it, the summary `nhi --help` lists).
@@ -236,8 +236,6 @@ def run(argv: list[str] | None = None) -> int:
         err.print(visible(f"nhi: error: {exc.message}"), highlight=False, markup=False, soft_wrap=True)
         return int(exc.code)
     except Exception as exc:
-        from nhi_cli.errors import expected_error
-
         expected = expected_error(exc)
         if expected is not None and not os.environ.get("NHI_DEBUG"):
             err.print(visible(f"nhi: error: {expected.message}"), highlight=False, markup=False, soft_wrap=True)

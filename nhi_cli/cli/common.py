@@ -83,7 +83,7 @@ class CliContext:
     @property
     def config(self) -> Config:
         if self._config is None:
-            # pydantic and yaml: loaded when a command reads nhi.yaml, not for `nhi --help`
+            # lazy: pydantic and yaml load when a command reads nhi.yaml, not for `nhi --help`
             from nhi_cli.config import load_config
 
             self._config = load_config(self.config_path)

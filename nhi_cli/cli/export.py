@@ -8,12 +8,17 @@ from typing import Annotated
 
 import typer
 
+from nhi_cli import trust
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import print_json
 from nhi_cli.errors import ExitCode
+from nhi_cli.export.jira import sync
+from nhi_cli.export.securityhub import Target, export, resolved_fingerprints
 from nhi_cli.model import iso, utcnow
+from nhi_cli.reports.model import build_report
 from nhi_cli.severity import Severity
 from nhi_cli.text import visible
+from nhi_connectors.aws import AwsConnector
 
 export_app = typer.Typer(
     help="Send findings to AWS Security Hub (ASFF) or Jira (one issue per fix-first item).\n\n"
@@ -33,9 +38,6 @@ FormatOption = Annotated[OutFormat, typer.Option("--format", "-f", help="Result 
 
 def _report(st, scan: int | None):
     """The report model of ``scan`` and the inventory's resolved fingerprints."""
-    from nhi_cli.export.securityhub import resolved_fingerprints
-    from nhi_cli.reports.model import build_report
-
     store = st.open_store()
     try:
         conn = store.readonly()
@@ -48,10 +50,6 @@ def _report(st, scan: int | None):
 
 
 def _securityhub_target(st, profile: str | None, region: str | None):
-    from nhi_cli import trust
-    from nhi_cli.export.securityhub import Target
-    from nhi_connectors.aws import AwsConnector
-
     hub = st.config.export.securityhub
     aws = st.config.provider_settings("aws", AwsConnector)  # refuses an untrusted endpoint
     endpoint = hub.endpoint or aws.endpoint
@@ -89,8 +87,6 @@ def securityhub(
 
     Example: nhi export securityhub --region eu-west-1 --profile security-tooling
     """
-    from nhi_cli.export.securityhub import export
-
     st = cli_context(ctx)
     target = _securityhub_target(st, profile, region)
     report, resolved = _report(st, scan)
@@ -149,8 +145,6 @@ def jira(
 
     Example: JIRA_EMAIL=me@example.com JIRA_API_TOKEN=... nhi export jira --top 10
     """
-    from nhi_cli.export.jira import sync
-
     st = cli_context(ctx)
     settings = st.config.export.jira
     report, _ = _report(st, scan)

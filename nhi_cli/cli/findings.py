@@ -9,9 +9,12 @@ from typing import Annotated
 
 import typer
 
+from nhi_cli import files
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, dumps, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.reports.model import build_report
+from nhi_cli.reports.ranking import fix_first
 from nhi_cli.reports.table import SEVERITY_STYLE
 from nhi_cli.rules.findings import latest_scan, list_findings
 from nhi_cli.rules.gate import baseline_document
@@ -138,9 +141,6 @@ TOP_COLUMNS = ["rank", "score", "kind", "name", "providers", "findings", "worst_
 
 
 def _print_top(st, top: int, scan: int | None, providers: list[str], format: Format) -> None:
-    from nhi_cli.reports.model import build_report
-    from nhi_cli.reports.ranking import fix_first
-
     store = st.open_store()
     conn = store.readonly()
     try:
@@ -209,7 +209,6 @@ def baseline_cmd(
     st = cli_context(ctx)
     scan_id, rows = _scan_rows(st, None, include_resolved=False)
     text = dumps(baseline_document(rows, scan_id)) + "\n"
-    from nhi_cli import files
 
     if output is None:
         files.write_stdout(text, st.out.file)

@@ -8,6 +8,8 @@ import typer
 
 from nhi_cli.cli.common import cli_context
 from nhi_cli.errors import ConfigError
+from nhi_cli.export.notify import send
+from nhi_cli.reports.model import build_report
 from nhi_cli.text import visible
 
 
@@ -31,9 +33,6 @@ def notify(
 
     Example: NHI_SLACK_WEBHOOK=https://hooks.slack.com/services/... nhi notify --config nhi.yaml
     """
-    from nhi_cli.export.notify import send
-    from nhi_cli.reports.model import build_report
-
     st = cli_context(ctx)
     targets = st.config.notify
     if target:
@@ -66,9 +65,6 @@ def notify_after_scan(st, conn, scan_id: int) -> None:
     targets = [t for t in st.config.notify if t.on_scan]
     if not targets:
         return
-    from nhi_cli.export.notify import send
-    from nhi_cli.reports.model import build_report
-
     result = send(targets, build_report(conn, scan_id), on_scan=True)
     for outcome in result.outcomes:
         if outcome.ok:

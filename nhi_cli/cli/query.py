@@ -48,7 +48,7 @@ def query(
             with limits.Deadline(seconds, "the query", setting).stepping(conn):
                 columns, rows = queries.user_query(conn, sql)
         else:
-            from nhi_cli.store import pg_query  # psycopg only for a PostgreSQL inventory
+            from nhi_cli.store import pg_query  # lazy: psycopg only for a PostgreSQL inventory
 
             columns, rows = pg_query.user_query(conn, sql, seconds, setting)
     except db_errors() as exc:

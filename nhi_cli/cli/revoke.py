@@ -17,7 +17,14 @@ from typer.core import TyperCommand, TyperGroup
 
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, print_json, render_rows
+from nhi_cli.cli.revoke_view import print_plan, print_restore_plan
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.model import utcnow
+from nhi_cli.revoke.log import list_attempts
+from nhi_cli.revoke.operator import current_operator
+from nhi_cli.revoke.resolve import TargetError
+from nhi_cli.revoke.workflow import NothingToRevoke, RevokeRequest, RevokeSession, demo_config, read_log
+from nhi_cli.text import visible
 
 DEFAULT_COMMAND = "run"
 
@@ -104,9 +111,6 @@ def revoke(
     format: FormatOption = Format.table,
 ) -> None:
     """Revoke now; the help text is REVOKE_HELP."""
-    from nhi_cli.revoke.resolve import TargetError
-    from nhi_cli.revoke.workflow import NothingToRevoke, RevokeRequest
-
     st = cli_context(ctx)
     if format is Format.csv:
         raise NhiError("--format must be table or json", ExitCode.USAGE)
@@ -134,8 +138,6 @@ def revoke(
         for warning in warnings:
             st.say(f"nhi: {warning}", "yellow")
         if format is Format.table:
-            from nhi_cli.cli.revoke_view import print_plan
-
             print_plan(st, plan)
         if plan_out or dry_run:
             revocation_id = session.record_dry_run(plan, plan_out)
@@ -153,10 +155,6 @@ def revoke(
 @contextmanager
 def _session(st, demo: bool, config: Path | None, profile: str | None, operator: str | None):
     """The library session for this command, with the demo's fakes running when --demo."""
-    from nhi_cli.model import utcnow
-    from nhi_cli.revoke.operator import current_operator
-    from nhi_cli.revoke.workflow import RevokeSession, demo_config
-
     now = utcnow()
     with ExitStack() as stack:
         if demo:
@@ -177,8 +175,6 @@ def _session(st, demo: bool, config: Path | None, profile: str | None, operator:
 
 
 def _print_candidates(st, exc) -> None:
-    from nhi_cli.text import visible
-
     for kind, text, found in exc.problems:
         st.err.print(
             visible(f"nhi: {kind} target {text!r}" + ("; candidates:" if found else "; no candidates")),
@@ -278,9 +274,6 @@ def revoke_log(
 
     Example: nhi revoke log   (then: nhi revoke log 3 --format json)
     """
-    from nhi_cli.revoke.log import list_attempts
-    from nhi_cli.revoke.workflow import read_log
-
     st = cli_context(ctx)
     st.open_store(create=False).close()  # a missing or foreign inventory is said as for every command
     attempts = read_log(st.db_path())
@@ -364,8 +357,6 @@ def restore(
             st.say(f"nhi: revocation {revocation_id} has no completed reversible step; nothing to restore")
             raise typer.Exit(ExitCode.OK)
         if format is Format.table:
-            from nhi_cli.cli.revoke_view import print_restore_plan
-
             print_restore_plan(st, revocation_id, steps)
         if dry_run:
             if format is Format.json:

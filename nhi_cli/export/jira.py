@@ -25,6 +25,8 @@ from typing import Any
 from nhi_cli import trust
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
 from nhi_cli.export_settings import JiraSettings
+from nhi_cli.kit.connector import CollectContext, ScopeError
+from nhi_cli.kit.http import NotFound, RestClient
 from nhi_cli.model import utcnow
 
 SUMMARY_MAX = 255
@@ -124,9 +126,6 @@ def credentials(settings: JiraSettings) -> tuple[str, str, str]:
 
 
 def _client(settings: JiraSettings, url: str, email: str, token: str, sleep=None):
-    from nhi_cli.kit.connector import CollectContext
-    from nhi_cli.kit.http import RestClient
-
     auth = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
     ctx = CollectContext(now=utcnow(), settings=settings)
     extra = {"sleep": sleep} if sleep is not None else {}
@@ -172,9 +171,6 @@ def _close(client, issue_key: str, done: str) -> None:
 
 def sync(report, settings: JiraSettings, *, top: int = 25, sleep=None) -> JiraResult:
     """Create, update and close issues so the project mirrors the top ``top`` fix-first items."""
-    from nhi_cli.kit.connector import ScopeError
-    from nhi_cli.kit.http import NotFound
-
     url, email, token = credentials(settings)
     ctx, client = _client(settings, url, email, token, sleep)
     result = JiraResult(project=settings.project or "")

@@ -20,6 +20,8 @@ from nhi_cli.agents.delegation import DELEGATION_KINDS
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.agents import agent_rows
 from nhi_cli.reports.ranking import FixItem, rank
+from nhi_cli.revoke.keys import key_path, load_key, log_path
+from nhi_cli.revoke.log import open_readonly, read_attempts
 from nhi_cli.severity import SEVERITIES, worst_first
 from nhi_cli.store.interface import DbConnection
 
@@ -357,9 +359,6 @@ def load_revocations(conn, limit: int = 200) -> list[dict]:
     """The revocation log (its own file beside the inventory, revoke/log.py), newest first,
     each attempt with ``integrity`` (``ok`` when its MACs verify); then attempts that older nhi
     versions logged inside the inventory, marked ``legacy (unauthenticated)``."""
-    from nhi_cli.revoke.keys import key_path, load_key, log_path
-    from nhi_cli.revoke.log import open_readonly, read_attempts
-
     revocations = []
     main = ""
     if isinstance(conn, sqlite3.Connection):  # a PostgreSQL inventory's log is per user (keys.py)

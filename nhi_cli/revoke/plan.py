@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from nhi_cli.agents.lookup import agents_of_identity
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.connector import RevokeStep
-from nhi_cli.revoke.resolve import Target
+from nhi_cli.revoke.resolve import Target, expand_sightings
 
 PLAN_FORMAT = "nhi-revoke-plan/2"
 UNSUPPORTED = "unsupported"
@@ -109,8 +110,6 @@ def _linked_sightings(conn, credential_id: str) -> list[dict]:
 
 def blast_radius(conn, config, target: Target) -> dict[str, Any]:
     """What the inventory says this target can reach and who else depends on it."""
-    from nhi_cli.agents.lookup import agents_of_identity
-
     identity_id = target.identity_id
     identity = target.row if target.type == "identity" else (target.identity or {})
     creds = target.credentials if target.type == "identity" else [target.row]
@@ -200,8 +199,6 @@ def build_plan(
     demo: bool,
     **binding: Any,
 ) -> Plan:
-    from nhi_cli.revoke.resolve import expand_sightings
-
     targets, notes = expand_sightings(conn, targets, lambda provider: revocable(connectors, provider))
     plan = Plan(
         created_at=created_at,

@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.files import write_private  # owner-only, like the inventory
 from nhi_cli.kit.connector import RevokeStep
 from nhi_cli.model import iso
 from nhi_cli.revoke.keys import mac, same
@@ -61,8 +62,6 @@ def sign(data: dict[str, Any], key: bytes) -> str:
 
 
 def write_plan(plan: Plan, path: Path, key: bytes) -> None:
-    from nhi_cli.files import write_private  # owner-only, like the inventory
-
     data = plan.to_dict()
     document = {"plan": data, "signature": sign(data, key)}
     try:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from nhi_cli.agents.lookup import agent_members, agent_names
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store.interface import DbConnection
 
@@ -160,8 +161,6 @@ def resolve_targets(conn: DbConnection, config, texts: list[str], agent: str | N
 
     An identity target covers its credentials, so a credential whose identity is also a target
     is dropped (``--agent`` names both the IAM user and its key: one revoke of the user)."""
-    from nhi_cli.agents.lookup import agent_members, agent_names
-
     if not texts and not agent:
         raise NhiError("name at least one TARGET (credential id, identity id or name) or --agent NAME", ExitCode.USAGE)
     problems: list[tuple[str, str, list[str]]] = []

@@ -28,6 +28,7 @@ from typing import Any
 
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.kit.connector import ScanOptions
+from nhi_cli.kit.demo import demo_estate
 from nhi_cli.model import iso, utcnow
 from nhi_cli.revoke import plan as planning
 from nhi_cli.revoke import planfile
@@ -91,8 +92,6 @@ class RestorePlan:
 def demo_config(stack: ExitStack, now: datetime, user_config=None):
     """As `nhi scan --demo`: the fakes run for this command; the demo's config (agents,
     protected), or the user's config with the demo's providers."""
-    from nhi_cli.kit.demo import demo_estate
-
     config = stack.enter_context(demo_estate(now))
     if user_config is None:
         return config

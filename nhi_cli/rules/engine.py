@@ -19,6 +19,7 @@ from typing import Any
 
 from nhi_cli.rules.loader import Rule, RuleProblem
 from nhi_cli.rules.readonly import authorize_read, guarded
+from nhi_cli.store import limits
 from nhi_cli.store.db import db_errors, engine_of
 from nhi_cli.store.dialect import unportable
 from nhi_cli.store.interface import DbConnection
@@ -103,8 +104,6 @@ def iter_rule(conn: DbConnection, rule: Rule, params: dict | None = None) -> Ite
 
 
 def rule_deadline(rule: Rule):
-    from nhi_cli.store import limits
-
     seconds = limits.timeout_from_env(limits.RULE_TIMEOUT_ENV, limits.DEFAULT_RULE_TIMEOUT)
     return limits.Deadline(seconds, f"rule {rule.id}", "NHI_RULE_TIMEOUT")
 

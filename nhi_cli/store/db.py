@@ -18,7 +18,8 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
-from nhi_cli.errors import ConfigError, StoreError
+from nhi_cli.errors import ConfigError, StoreError, expected_error
+from nhi_cli.store.guard import deny_secrets
 
 APPLICATION_ID = 0x4E484931  # "NHI1": marks a SQLite file as an nhi inventory
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -238,8 +239,6 @@ class Store:
     def readonly(self) -> sqlite3.Connection:
         """A separate connection that cannot write, nor read the inventory's secrets
         (guard.py): for rules, `nhi query` and reports."""
-        from nhi_cli.store.guard import deny_secrets
-
         conn = connect_readonly(self.path, check_same_thread=False)
         conn.execute("PRAGMA query_only = 1")
         conn.set_authorizer(deny_secrets)
@@ -362,8 +361,6 @@ def open_sqlite(path: str | os.PathLike, *, create: bool = True) -> Store:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
-        from nhi_cli.errors import expected_error
-
         if conn is not None:
             conn.close()
         raise expected_error(exc) or StoreError(f"cannot open the inventory {path}: {exc}") from exc

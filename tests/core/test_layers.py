@@ -184,6 +184,48 @@ def test_the_checks_catch_a_circle_and_an_upward_import(tmp_path):
     assert upward(edges, layers) == ["demo_pkg.low.a imports demo_pkg.high.b, a higher layer"]
 
 
+def hidden_imports(packages: dict[str, Path], own: set[str]) -> list[str]:
+    """Function-local imports of the packages named in ``own`` that do not say why with a
+    ``lazy:`` comment (on the import's first line or the line above it)."""
+    found = []
+    for name, path in modules(packages).items():
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for function in ast.walk(ast.parse(text)):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom):
+                    hidden = node.level > 0 or (node.module or "").split(".")[0] in own
+                elif isinstance(node, ast.Import):
+                    hidden = any(alias.name.split(".")[0] in own for alias in node.names)
+                else:
+                    continue
+                said = lines[node.lineno - 1].partition("#")[2] + " " + lines[node.lineno - 2].strip()
+                if hidden and "lazy:" not in said:
+                    found.append(f"{name}:{node.lineno}")
+    return sorted(set(found))
+
+
+def test_nhi_cli_imports_its_modules_at_the_top():
+    """Below the CLI boundary nhi's modules import each other at module top, where the structure
+    shows; a function-local import stays only for a reason it names (``# lazy: ...``), such as
+    keeping `nhi --help` or a command free of a dependency it may not need."""
+    assert hidden_imports({"nhi_cli": ROOT / "nhi_cli"}, set(PACKAGES)) == []
+
+
+def test_the_hidden_import_check_can_fail(tmp_path):
+    pkg = tmp_path / "demo_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text(
+        "def f():\n    from demo_pkg import b\n"
+        "def g():\n    from demo_pkg import c  # lazy: c loads a heavy SDK\n"
+        "def h():\n    import json\n"
+    )
+    assert hidden_imports({"demo_pkg": pkg}, {"demo_pkg"}) == ["demo_pkg.a:2"]
+
+
 def test_architecture_names_every_layer():
     """ARCHITECTURE.md's layer table names every package and module LAYERS places."""
     text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
