@@ -14,6 +14,7 @@ or formats it, and its ``repr`` hides it.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shlex
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .patterns import AWS_SECRET_RE, FORMATS, KNOWN_EXAMPLES
+from .patterns import AWS_SECRET_RE, FORMATS, KNOWN_EXAMPLES, NAMED_TYPES
 
 # ${VAR}, ${env:VAR}, ${input:id}, ${VAR:-default}; Continue's ${{ secrets.NAME }}
 PLACEHOLDER_RE = re.compile(r"\$\{\{\s*(?P<templ>[^{}]*?)\s*\}\}|\$\{(?P<body>[^{}]*)\}")
@@ -34,16 +35,24 @@ def _body(match: re.Match) -> str:
 # Names of variables, headers, flags and query parameters that hold secrets.
 SECRET_NAME_RE = re.compile(
     r"(?i)(token|secret|passw(?:or)?d|passphrase|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
-    r"credential|^auth(?:orization)?$|^proxy-authorization$|^pwd$|_pwd$|signing[_-]?key|^key$|^sig$)"
+    r"credential|^auth(?:orization)?$|^proxy-authorization$|^pwd$|_pwd$|signing[_-]?key|^key$|^sig$|"
+    r"[_-]key$|[a-z]Key$|[_-]pat$|^pat$|dsn$|cookie|session[_-]?(?:id|key)?$|conn(?:ection)?[_-]?str(?:ing)?$)"
 )
 NOT_SECRET_NAME_RE = re.compile(
     r"(?i)([_-](id|url|uri|path|file|dir|endpoint|host|region|name|type|count|expiry|ttl|header|env|var|scope|scopes)$"
-    r"|^(token_type|key_id|grant_type)$)"
+    r"|^(token_type|key_id|grant_type)$|key[_-]?id$"
+    r"|(public|publishable|sort|partition|cache|primary|foreign|hot|idempotency|group|map|route)[_-]?key$)"
 )
 # Text people put where a secret should go; not a leak.
 PLACEHOLDER_TEXT_RE = re.compile(
     r"(?i)^(<[^>]*>|\[[^\]]*\]|x{4,}|\*{3,}|\.{3,}|todo|tbd|none|null|undefined|changeme|placeholder|redacted"
     r"|replace[-_ ]?me|your[-_ a-z]*(key|token|secret|password|here)[-_ a-z]*|.*[-_ ]here)$"
+)
+# ...and inside a value of a real format: an ellipsis (a truncated display, "sk-ant-..."), a
+# run of x or * ("ghp_xxxxxxxx"), or words no generated key contains.
+PLACEHOLDER_PART_RE = re.compile(
+    r"(?i)(\.\.\.|\u2026|x{5,}|\*{3,}|#{4,}|<|>|your[-_]?|example|placeholder|changeme|replace[-_]?me|dummy|sample"
+    r"|redacted|insert[-_]|goes[-_]?here)"
 )
 HEADER_ARG_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):(?!//)\s*(\S.*)$")  # "Name: value", not a URL
 AUTH_SCHEME_RE = re.compile(r"(?i)^(bearer|basic|token|bot|apikey|api-key)\s+")
@@ -81,9 +90,21 @@ def looks_secret_name(name: str) -> bool:
     return bool(SECRET_NAME_RE.search(name)) and not NOT_SECRET_NAME_RE.search(name)
 
 
+def is_placeholder(value: str) -> bool:
+    """A documented example or text standing in for a key, not a key: a known example, words
+    or runs no generated key has, or a tail of four characters or fewer repeated
+    ("...-000000000000", "GR1348941" + "123" * 7)."""
+    return (
+        value in KNOWN_EXAMPLES
+        or value.endswith(("EXAMPLE", "EXAMPLEKEY"))
+        or bool(PLACEHOLDER_TEXT_RE.match(value) or PLACEHOLDER_PART_RE.search(value))
+        or (len(value) >= 20 and len(set(value[-16:].rstrip("="))) <= 4)
+    )
+
+
 def _plausible_secret(text: str) -> bool:
     text = text.strip()
-    if len(text) < 6 or PLACEHOLDER_TEXT_RE.match(text) or " " in text.strip():
+    if len(text) < 6 or is_placeholder(text) or " " in text.strip():
         return False
     if text.lower() in ("true", "false", "yes", "no", "on", "off"):
         return False
@@ -102,8 +123,9 @@ def _formats(text: str, field_name: str, scan: FieldScan) -> str:
     for fmt in FORMATS:
         for match in fmt.regex.finditer(text):
             value = match.group(0)
-            if value in KNOWN_EXAMPLES or value.endswith("EXAMPLE"):
-                continue
+            after = text[match.end() : match.end() + 3]
+            if is_placeholder(value) or after.startswith(("...", "\u2026", "#", "*", "<", "x" * 3, "X" * 3)):
+                continue  # "sk-ant-api03-abc..." is a truncated display, not the key
             scan.found.append(
                 Found(
                     secret_type=fmt.secret_type,
@@ -191,18 +213,21 @@ def scan_value(text: str, field_name: str, name: str | None = None) -> FieldScan
     if name and looks_secret_name(name) and not scan.references:
         value = AUTH_SCHEME_RE.sub("", remaining.strip())
         if _plausible_secret(value):
-            is_aws = "aws" in name.lower() and "secret" in name.lower() and AWS_SECRET_RE.fullmatch(value)
-            scan.found.append(
-                Found(
-                    "aws_secret_access_key" if is_aws else "named_secret",
-                    field_name,
-                    "aws" if is_aws else "generic",
-                    "name",
-                    value=value,
-                    hint=_generic_hint(value),
-                )
-            )
+            secret_type, provider = named_type(name, value)
+            scan.found.append(Found(secret_type, field_name, provider, "name", value=value, hint=_generic_hint(value)))
     return scan
+
+
+def named_type(name: str, value: str) -> tuple[str, str]:
+    """The type of a value known only by the name it is stored under: the vendor the name
+    says (``COHERE_API_KEY`` -> cohere_api_key), else a generic named secret."""
+    lowered = name.lower()
+    if "aws" in lowered and "secret" in lowered and AWS_SECRET_RE.fullmatch(value):
+        return "aws_secret_access_key", "aws"
+    for pattern, secret_type, provider in NAMED_TYPES:
+        if pattern.search(name):
+            return secret_type, provider
+    return "named_secret", "generic"
 
 
 def scan_args(args: list[Any], scan: FieldScan, field: str = "args", start: int = 0) -> None:
@@ -257,7 +282,7 @@ def _random_looking(value: str) -> bool:
 def pair_aws_secrets(scan: FieldScan, env: dict[str, Any]) -> None:
     """An AWS secret key is only recognisable beside its key id: take random-looking
     40-character values from the same server's env when it also holds an access key id."""
-    if not any(f.key_id for f in scan.found):
+    if not any(f.key_id and f.provider == "aws" for f in scan.found):
         return
     for found in scan.found:  # named after a secret and shaped like an AWS secret key
         if (
@@ -289,7 +314,7 @@ def scan_server(spec: dict[str, Any]) -> FieldScan:
     env = spec.get("env") if isinstance(spec.get("env"), dict) else {}
     for key, val in env.items():
         if isinstance(val, str):
-            add(scan_value(val, f"env {key}", key))
+            add(_scan_json(val, f"env {key}") or scan_value(val, f"env {key}", key))
     # headers, and a Zed extension's settings: values under names that say what they are
     for section in ("headers", "settings"):
         named = spec.get(section) if isinstance(spec.get(section), dict) else {}
@@ -316,6 +341,43 @@ def scan_server(spec: dict[str, Any]) -> FieldScan:
         part.references.extend(Reference(path, _body(m).partition(":-")[0]) for m in PLACEHOLDER_RE.finditer(val))
         add(part)
     pair_aws_secrets(scan, env)
+    return scan
+
+
+def _scan_json(text: str, field_name: str) -> FieldScan | None:
+    """A JSON object in a value (``GOOGLE_CREDENTIALS='{"type": "service_account", ...}'``):
+    every string in it examined under its own key; a service account key file is one
+    credential, identified by its ``private_key_id``. None when the value is not JSON."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        doc = json.loads(stripped)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    scan = FieldScan()
+    if doc.get("type") == "service_account" and isinstance(doc.get("private_key"), str):
+        key_id = doc.get("private_key_id") if isinstance(doc.get("private_key_id"), str) else None
+        email = doc.get("client_email") if isinstance(doc.get("client_email"), str) else ""
+        scan.found.append(
+            Found(
+                "gcp_service_account_key",
+                f"{field_name} json private_key",
+                "gcp",
+                "format",
+                value=doc["private_key"],
+                hint=email or "service account key",
+                key_id=key_id,
+            )
+        )
+        return scan
+    for path, value in _other_strings(doc, ()):
+        key = re.sub(r"\[\d+\]$", "", path).rsplit(".", 1)[-1]
+        part = scan_value(value, f"{field_name} json {path}", key)
+        scan.found.extend(part.found)
+        scan.references.extend(part.references)
     return scan
 
 

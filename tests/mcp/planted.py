@@ -23,7 +23,7 @@ DEMO_SECRETS = {
     "openai_project_key": DEMO_OPENAI,
     "anthropic_api_key": DEMO_ANTHROPIC,
     "github_fine_grained_pat": DEMO_GITHUB,
-    "slack_token": DEMO_SLACK,
+    "slack_bot_token": DEMO_SLACK,
     "google_api_key": DEMO_GOOGLE,
 }
 
@@ -90,7 +90,7 @@ FIXTURE_SECRETS = {
         "/work/projects/robot-arm::llm-gateway",
         "headers Authorization",
     ),
-    GITLAB: ("gitlab_token", "claude_code", "repo/.mcp.json", "gitlab", "headers X-API-Key"),
+    GITLAB: ("gitlab_personal_access_token", "claude_code", "repo/.mcp.json", "gitlab", "headers X-API-Key"),
     URL_TOKEN: ("url_query_secret", "claude_code", "repo/.mcp.json", "tracker", "url query token"),
     JWT: ("jwt", "cursor", "home/.cursor/mcp.json", "internal-api", "env SERVICE_JWT"),
     URL_PASSWORD: ("url_password", "cursor", "home/.cursor/mcp.json", "warehouse", "url"),
@@ -112,7 +112,13 @@ FIXTURE_SECRETS = {
         "env OPENAI_API_KEY default",
     ),
     SHARED_OPENAI: ("openai_project_key", "cursor", "home/.cursor/mcp.json", "assistant", "env OPENAI_API_KEY"),
-    NAMED_PASSWORD: ("named_secret", "windsurf", "home/.codeium/windsurf/mcp_config.json", "db", "env DB_PASSWORD"),
+    NAMED_PASSWORD: (
+        "database_password",
+        "windsurf",
+        "home/.codeium/windsurf/mcp_config.json",
+        "db",
+        "env DB_PASSWORD",
+    ),
     HUGGINGFACE: ("huggingface_token", "gemini_cli", "home/.gemini/settings.json", "local-model", "env HF_TOKEN"),
 }
 
@@ -145,7 +151,7 @@ CLIENT_SECRETS = {
         "bearer_token",
     ),
     "eXmnRZ5QW8W5LUehJEJ0ymv7j4IAsx9": (
-        "named_secret",
+        "brave_search_api_key",
         "zed",
         "home/.config/zed/settings.json",
         "brave-search",
@@ -166,7 +172,7 @@ CLIENT_SECRETS = {
         "settings github_personal_access_token",
     ),
     "glpat-qRzW9Z5iijgzglbPCYje": (
-        "gitlab_token",
+        "gitlab_personal_access_token",
         "continue",
         "home/.continue/config.yaml",
         "GitLab",
@@ -180,7 +186,7 @@ CLIENT_SECRETS = {
         "env NPM_TOKEN",
     ),
     "xoxb-2400000000011-2400000000012-D3ezWKl2Toq9SMuVcpyjtU5s": (
-        "slack_token",
+        "slack_bot_token",
         "cline",
         "home/.config/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json",
         "slack",
@@ -251,7 +257,7 @@ CLIENT_SECRETS = {
         "env ANTHROPIC_API_KEY",
     ),
     "glpat-MTCFGI9JxBObO8xjwzWC": (
-        "gitlab_token",
+        "gitlab_personal_access_token",
         "roo_code",
         "project/.roo/mcp.json",
         "gitlab",

@@ -47,7 +47,7 @@ def test_demo_findings_from_the_mcp_rules(nhi, tmp_path, inventory):
         by_rule.setdefault(row["rule_id"], []).append(row["reason"])
     assert by_rule["mcp_secret_in_repository_config"] == [
         # the file relative to its repository and the line the token is on (see the fixture)
-        "Secret xoxb...MRz5 (slack_token) is written into the repository MCP config .mcp.json at line 10."
+        "Secret xoxb...MRz5 (slack_bot_token) is written into the repository MCP config .mcp.json at line 10."
     ]
     # NHI9: the OpenAI key sits in Claude Desktop's and Cursor's configs (the provider-neutral rule)
     assert (

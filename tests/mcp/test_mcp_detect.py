@@ -26,9 +26,9 @@ def types(text: str, name: str | None = None) -> list[str]:
         (planted.OPENAI_LEGACY_DEFAULT, "openai_api_key"),
         (planted.DEMO_ANTHROPIC, "anthropic_api_key"),
         (planted.ANTHROPIC_ADMIN, "anthropic_admin_key"),
-        (planted.DEMO_SLACK, "slack_token"),
-        ("xapp-1-A0NWDEMO01-2400000000003-" + "ab12" * 16, "slack_app_token"),
-        (planted.GITLAB, "gitlab_token"),
+        (planted.DEMO_SLACK, "slack_bot_token"),
+        ("xapp-1-A0NWDEMO01-2400000000003-" + "9f3ab2c71d0e4b58a6c2" * 3, "slack_app_token"),
+        (planted.GITLAB, "gitlab_personal_access_token"),
         (planted.DEMO_GOOGLE, "google_api_key"),
         (planted.PEM, "private_key"),
         (planted.JWT, "jwt"),
@@ -68,7 +68,7 @@ def test_references_are_recorded_by_name():
 
 
 def test_secrets_by_name_and_in_urls():
-    assert types("s3cr3t-Passw0rd", "DB_PASSWORD") == ["named_secret"]
+    assert types("s3cr3t-Passw0rd", "DB_PASSWORD") == ["database_password"]  # typed by its name
     assert types("Basic dXNlcjpwYXNzd29yZA==", "Authorization") == ["named_secret"]
     assert types("postgresql://app:Pg9QeFhX8Bj0@db:5432/app", "DATABASE_URL") == ["url_password"]
     assert types("https://x.example/mcp?team=a&api_key=abcdef123456") == ["url_query_secret"]
