@@ -253,10 +253,10 @@ def agent_delegation(statements: list[Statement]) -> tuple[str, str | None, str 
 # What the report and the fix-first ranking say about an agent's delegation: one passing kind
 # and two failing ones (a check on which every agent fails tells the agents apart by these).
 DELEGATION_KINDS = {
-    "recorded": "acts for a named person; the delegation is recorded",
-    "person_not_recorded": "acts for a person, but the chain is not recorded",
-    "no_person": "acts for no person",
-    "unknown": "whom it acts for cannot be determined",
+    "recorded": "act for a named person with a recorded delegation",
+    "person_not_recorded": "act for a person without a recorded chain",
+    "no_person": "act for no person at all",
+    "unknown": "act for someone nhi cannot determine",
 }
 
 

@@ -17,6 +17,7 @@ import shlex
 from functools import cache
 from typing import Any
 
+from nhi_cli.agents.delegation import delegation_kind
 from nhi_cli.agents.timing import step
 from nhi_cli.errors import NhiError
 from nhi_cli.kit import registry
@@ -203,6 +204,7 @@ def agent_rows(conn: DbConnection, scan_id: int | None = None, timings: dict | N
             agent["providers_list"] = providers.get(agent["name"], [])
             agent["credentials"] = credentials.get(agent["name"], 0)
             agent["owner_confidence"] = owner_confidence(agent["owner_source"])
+            agent["delegation_kind"] = delegation_kind(agent["delegation"], agent["acts_for"])
             agent["scorecard"] = scorecard(conn, agent, findings.get(agent["name"], []), gaps.get(agent["name"], []))
             agent["revoke_command"] = revoke_command(agent["name"], demo)
     return agents
@@ -216,6 +218,7 @@ def agent_detail(conn: DbConnection, name: str, scan_id: int | None = None) -> d
     scan_id = scan_id if scan_id is not None else latest_scan(conn)
     agent["delegation_detail"] = json.loads(agent["delegation_detail"] or "[]")
     agent["owner_confidence"] = owner_confidence(agent["owner_source"])
+    agent["delegation_kind"] = delegation_kind(agent["delegation"], agent["acts_for"])
     agent["identities"] = [
         {**dict(r), "evidence": json.loads(r["evidence"])}
         for r in conn.execute(

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from nhi_cli.agents.delegation import DELEGATION_KINDS
 from nhi_cli.agents.scorecard import PROPERTIES, agent_detail, agent_rows
 from nhi_cli.cli.common import cli_context
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
@@ -21,6 +22,22 @@ agents_app = typer.Typer(
 )
 
 MARK = {True: "[green]pass[/]", False: "[red]FAIL[/]"}
+# which failing kind of delegation, next to the delegated cell (pass needs no word)
+DELEGATION_SHORT = {"person_not_recorded": "person, not recorded", "no_person": "no person", "unknown": "unknown"}
+
+
+def _delegated(a: dict, mark: str) -> str:
+    return f"{mark}{_kind(a)}" if not a["scorecard"]["delegated"]["pass"] else mark
+
+
+def _kind(a: dict) -> str:
+    kind = DELEGATION_SHORT.get(a.get("delegation_kind") or "")
+    return f" ({kind})" if kind else ""
+
+
+def _distribution(rows: list[dict]) -> str:
+    counts = {kind: sum(1 for a in rows if a.get("delegation_kind") == kind) for kind in DELEGATION_KINDS}
+    return "delegation: " + "; ".join(f"{n} {DELEGATION_KINDS[kind]}" for kind, n in counts.items()) + "."
 
 
 def _open(ctx: typer.Context):
@@ -57,13 +74,16 @@ def list_agents(
                 "owner_status": a["owner_status"],
                 "acts_for": a["acts_for"],
                 **{p: "pass" if a["scorecard"][p]["pass"] else "FAIL" for p in PROPERTIES},
+                "delegation_kind": a["delegation_kind"],
             }
             for a in rows
         ]
         render_rows(
             st.out,
             flat,
-            ("agent", "confidence", "providers", "owner", "owner_status", "acts_for") + PROPERTIES,
+            ("agent", "confidence", "providers", "owner", "owner_status", "acts_for")
+            + PROPERTIES
+            + ("delegation_kind",),
             Format.csv,
         )
         return
@@ -79,7 +99,7 @@ def list_agents(
         for a in rows:
             st.out.print(
                 f"[bold]{escape(a['name'])}[/] ({a['confidence']})  owner {escape(owner_of(a))}  "
-                f"acts for {escape(a['acts_for'] or '-')}  on {escape(','.join(a['providers_list']))}",
+                f"acts for {escape(a['acts_for'] or '-')}{_kind(a)}  on {escape(','.join(a['providers_list']))}",
                 highlight=False,
             )
             st.out.print(
@@ -96,9 +116,16 @@ def list_agents(
                 ",".join(a["providers_list"]),
                 escape(owner_of(a)),
                 escape(a["acts_for"] or "-"),
-                *(MARK[a["scorecard"][p]["pass"]] for p in PROPERTIES),
+                *(
+                    _delegated(a, MARK[a["scorecard"][p]["pass"]])
+                    if p == "delegated"
+                    else MARK[a["scorecard"][p]["pass"]]
+                    for p in PROPERTIES
+                ),
             )
         st.out.print(table)
+    if rows:
+        st.out.print(_distribution(rows), highlight=False, markup=False)
     if not rows:
         st.say("no agents found; name yours under `agents:` in nhi.yaml or tag them nhi:agent")
 

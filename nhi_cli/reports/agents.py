@@ -44,7 +44,8 @@ def _report_row(agent: dict, identities: list[str]) -> dict:
         "worst_severity": worst if worst in SEVERITIES else None,
         "delegated": delegated,
         # recorded (pass), person_not_recorded or no_person (fail), unknown
-        "delegation_kind": delegation_kind(agent.get("delegation"), agent.get("acts_for")),
+        "delegation_kind": agent.get("delegation_kind")
+        or delegation_kind(agent.get("delegation"), agent.get("acts_for")),
         "owner_status": agent.get("owner_status"),
         "confidence": agent.get("confidence"),
         "scorecard": {prop: bool(card[prop]["pass"]) for prop in card},

@@ -108,3 +108,10 @@ def test_delegation_tells_agents_apart(demo):
     assert sum(distribution.values()) == len(first["agents"])
     assert distribution["person_not_recorded"] >= 1 and distribution["no_person"] >= 1
     assert all(a["delegated"] is not True for a in first["agents"] if a["delegation_kind"] != "recorded")
+    # nhi agents list names the failing kind in the delegated cell and prints the distribution
+    listed = invoke("--db", demo[0], "agents", "list")
+    assert listed.code == 0, listed.err
+    assert "FAIL (person, not recorded)" in listed.out and "FAIL (no person)" in listed.out
+    assert f"{distribution['no_person']} act for no person at all" in listed.out
+    rows = list(csv.DictReader(io.StringIO(invoke("--db", demo[0], "agents", "list", "-f", "csv").out)))
+    assert {r["agent"]: r["delegation_kind"] for r in rows} == kinds
