@@ -51,6 +51,7 @@ def emit_report(
     what: str = "findings",
     output: Path | None = None,
     limit: int | None = None,
+    new_only: bool = False,
 ):
     """Render one scan's report to stdout or ``output``; shared with `nhi scan --format`."""
     if output is not None:
@@ -58,7 +59,14 @@ def emit_report(
     to_terminal = output is None and st.out.is_terminal
     width = st.out.width if output is None else 100
     report, text = render_report(
-        conn, fmt, scan_id=scan_id, what=what, width=max(60, width), color=to_terminal and fmt == "table", limit=limit
+        conn,
+        fmt,
+        scan_id=scan_id,
+        what=what,
+        width=max(60, width),
+        color=to_terminal and fmt == "table",
+        limit=limit,
+        new_only=new_only,
     )
     write_output(text, output)
     if report.empty:
@@ -77,6 +85,10 @@ def report(
         What, typer.Option("--what", help="findings, or inventory (one row per credential; table, json, csv).")
     ] = What.findings,
     limit: Annotated[int | None, typer.Option("--limit", help="Rows of findings in table/markdown (0: all).")] = None,
+    new_only: Annotated[
+        bool,
+        typer.Option("--new-only", help="Markdown for a pull request: new findings first, the rest folded away."),
+    ] = False,
 ) -> None:
     """Render a scan from the inventory, never from a live scan, so any past scan can be reported again.
 
@@ -88,6 +100,7 @@ def report(
       nhi report --format sarif --output nhi.sarif   (GitHub code scanning)
       nhi report --format csv --what inventory --scan 3 > credentials.csv
       nhi report --format ocsf --output findings.ocsf.json   (OCSF Detection Finding, class 2004)
+      nhi report --format markdown --new-only >> "$GITHUB_STEP_SUMMARY"
     """
 
     st = cli_context(ctx)
@@ -101,12 +114,12 @@ def report(
             ".csv": "csv",
             ".json": "json",
         }.get(output.suffix.lower(), "json")
-    check_options(fmt, what.value)
+    check_options(fmt, what.value, new_only)
     store = st.open_store()
     try:
         conn = store.readonly()
         try:
-            emit_report(st, conn, fmt, scan_id=scan, what=what.value, output=output, limit=limit)
+            emit_report(st, conn, fmt, scan_id=scan, what=what.value, output=output, limit=limit, new_only=new_only)
         finally:
             conn.close()
     finally:

@@ -196,7 +196,15 @@ def scan(
         conn = store.conn
         findings = gate.summary(conn, outcome.scan_id)
         if report_format:  # into --output (the summary still prints below), or as stdout itself
-            emit_report(st, conn, report_format, scan_id=outcome.scan_id, output=output)
+            # a pull request's markdown shows what is new first when the gate looks at new findings only
+            emit_report(
+                st,
+                conn,
+                report_format,
+                scan_id=outcome.scan_id,
+                output=output,
+                new_only=report_format == "markdown" and bool(new_only or baseline),
+            )
         if report_format and output is None:
             pass  # the report on stdout replaces the summary
         elif format == "json":

@@ -18,17 +18,26 @@ FORMATS = ("table", "json", "sarif", "markdown", "csv", "html", "ocsf")
 INVENTORY_FORMATS = ("table", "json", "csv")  # formats that can list every credential
 
 
-def check_options(fmt: str, what: str) -> None:
+def check_options(fmt: str, what: str, new_only: bool = False) -> None:
     if fmt not in FORMATS:
         raise NhiError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}", ExitCode.USAGE)
     if what not in ("findings", "inventory"):
         raise NhiError(f"--what must be findings or inventory, not {what!r}", ExitCode.USAGE)
     if what == "inventory" and fmt not in INVENTORY_FORMATS:
         raise NhiError(f"--what inventory is available for {', '.join(INVENTORY_FORMATS)}, not {fmt}", ExitCode.USAGE)
+    if new_only and fmt != "markdown":
+        raise NhiError(f"--new-only shapes the markdown report (a pull-request comment), not {fmt}", ExitCode.USAGE)
 
 
 def render(
-    report, fmt: str, what: str = "findings", *, width: int = 80, color: bool = False, limit: int | None = None
+    report,
+    fmt: str,
+    what: str = "findings",
+    *,
+    width: int = 80,
+    color: bool = False,
+    limit: int | None = None,
+    new_only: bool = False,
 ) -> str:
     """Lay out an already built Report in ``fmt``."""
     if fmt == "json":
@@ -36,7 +45,7 @@ def render(
     if fmt == "sarif":
         return sarif.render(report)
     if fmt == "markdown":
-        return markdown.render(report, **({"limit": limit} if limit is not None else {}))
+        return markdown.render(report, **({"limit": limit} if limit is not None else {}), new_only=new_only)
     if fmt == "csv":
         return csv_report.render(report, what)
     if fmt == "html":
@@ -55,11 +64,12 @@ def render_report(
     width: int = 80,
     color: bool = False,
     limit: int | None = None,
+    new_only: bool = False,
 ):
     """Build the report for ``scan_id`` (latest when None) and render it. Returns (report, text)."""
-    check_options(fmt, what)
+    check_options(fmt, what, new_only)
     report = build_report(conn, scan_id, with_credentials=what == "inventory")
-    return report, render(report, fmt, what, width=width, color=color, limit=limit)
+    return report, render(report, fmt, what, width=width, color=color, limit=limit, new_only=new_only)
 
 
 def check_writable(output: Path) -> None:

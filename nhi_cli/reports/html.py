@@ -14,7 +14,7 @@ from functools import lru_cache
 from nhi_cli import __version__
 from nhi_cli.agents.delegation import DELEGATION_KINDS
 from nhi_cli.reports import charts
-from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, Report
+from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, Report, headline_status
 from nhi_cli.severity import SEVERITIES, worst_first
 from nhi_cli.text import visible
 
@@ -40,16 +40,6 @@ FULL_LIST_ITEMS = 100  # the fix-first section lists this many; the JSON report 
 def anchor(value: object) -> str:
     """An id fragment for a rule id (user rules may name themselves anything)."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", str(value))
-
-
-def headline_status(scan: dict, coverage: list[dict]) -> tuple[str, str]:
-    """(status, label) for the header: never "complete" while a scope was only partly read."""
-    gaps = [s for s in coverage if s["status"] != "complete"]
-    status = scan["status"]
-    if status == "complete" and gaps:
-        status = "partial"
-    label = status if not coverage else f"{status} ({len(coverage) - len(gaps)}/{len(coverage)} scopes read)"
-    return status, label
 
 
 @lru_cache(maxsize=1)

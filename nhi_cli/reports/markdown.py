@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 
-from nhi_cli.reports.model import PROPERTIES, Report
+from nhi_cli.reports.model import PROPERTIES, Report, headline_status
 from nhi_cli.severity import SEVERITIES
 from nhi_cli.text import shorten, visible
 
-DEFAULT_LIMIT = 50  # finding rows; PR comments are capped at 65,536 characters
+DEFAULT_LIMIT = 50  # finding rows per table; PR comments are capped at 65,536 characters
+FIX_FIRST_ROWS = 5
 
 
 def code(value: object, width: int = 120) -> str:
@@ -30,54 +31,158 @@ def code(value: object, width: int = 120) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _finding_table(findings: list[dict], limit: int) -> list[str]:
-    lines = ["| severity | rule | resource | reason |", "|---|---|---|---|"]
-    for f in findings[:limit]:
-        lines.append(
-            f"| {f['severity']} | {code(f['title'])} ({code(f['rule_id'])}) | "
-            f"{code(f['resource_name'] or f['resource_id'], 60)} | {code(f['reason'], 200)} |"
-        )
-    if len(findings) > limit:
-        lines.append(f"\n_{len(findings) - limit} more not shown; see the JSON, CSV or HTML report._")
-    return lines
+FINDING_HEADER = ["| severity | rule | provider | resource | reason |", "|---|---|---|---|---|"]
+# GitHub refuses a comment (and a job summary step) over 65,536 characters; keep a margin for
+# whatever a CI step wraps around the text.
+MAX_CHARS = 60_000
 
 
-def render(report: Report, limit: int = DEFAULT_LIMIT) -> str:
+def _finding_row(f: dict) -> str:
+    return (
+        f"| {f['severity']} | {code(f['title'])} ({code(f['rule_id'])}) | {code(f['provider'])} | "
+        f"{code(f['resource_name'] or f['resource_id'], 60)} | {code(f['reason'], 200)} |"
+    )
+
+
+def _fix_row(item) -> str:
+    fix = code(item.action.get("command")) if item.action.get("command") else code(item.action.get("text"), 160)
+    why = "; ".join(item.reasons[:3])
+    return (
+        f"| {item.rank} | {code(item.name, 60)} ({item.kind}, {code(', '.join(item.providers), 60)}) | "
+        f"{item.score} | {code(why, 200)} | {fix} |"
+    )
+
+
+class _Table:
+    """A titled table whose rows may be cut to fit: ``shown`` rows are printed, and a line says
+    how many were left out."""
+
+    def __init__(
+        self,
+        title: str,
+        header: list[str],
+        rows: list[str],
+        collapsed: bool,
+        limit: int | None,
+        more: str = "see the JSON, CSV or HTML report",
+    ):
+        self.title, self.header, self.rows, self.collapsed, self.more = title, header, rows, collapsed, more
+        self.shown = len(rows) if limit is None else min(limit, len(rows))
+
+    @property
+    def cut(self) -> int:
+        return len(self.rows) - self.shown
+
+    def lines(self) -> list[str]:
+        if not self.rows:
+            return []
+        body = self.header + self.rows[: self.shown]
+        if self.cut:
+            body.append(f"\n_{self.cut} more not shown; {self.more}._")
+        if self.collapsed:
+            return ["", f"<details><summary>{self.title}</summary>", "", *body, "", "</details>"]
+        return ["", f"### {self.title}", "", *body]
+
+
+def _fit(head: list[str], tables: list[_Table], tail: list[str], max_chars: int) -> list[str]:
+    """Cut rows, the last tables first, until the text fits in ``max_chars``."""
+
+    def size() -> int:
+        lines = head + [line for t in tables for line in t.lines()] + tail
+        return sum(len(line) + 1 for line in lines) + 400  # room for the note on what was cut
+
+    for table in reversed(tables):
+        while size() > max_chars and table.shown:
+            excess = size() - max_chars
+            # drop about as many rows as the excess needs (rows are similar in length), at least one
+            average = max(1, sum(len(r) + 1 for r in table.rows[: table.shown]) // table.shown)
+            table.shown = max(0, table.shown - max(1, excess // average))
+    return [line for t in tables for line in t.lines()]
+
+
+def render(report: Report, limit: int | None = None, *, new_only: bool = False, max_chars: int = MAX_CHARS) -> str:
+    """The summary; ``new_only`` (for a pull request) shows the new findings in full and folds
+    everything else into collapsible sections. ``limit`` caps the rows of each table (0: all;
+    default DEFAULT_LIMIT, or every row with ``new_only``); ``max_chars`` bounds the whole text."""
+    if limit is None:
+        limit = 0 if new_only else DEFAULT_LIMIT
     scan, counts = report.scan, report.counts
     gaps = [s for s in report.coverage if s["status"] != "complete"]
-    status = "complete" if scan["status"] == "complete" else f"**incomplete** ({len(gaps)} scope(s) not fully read)"
-    out = [f"## nhi: scan {scan['id']} ({scan['started_at']})", ""]
-    out.append(
+    status, label = headline_status(scan, report.coverage)
+    done = f"complete ({label.split('(')[-1].rstrip(')')})" if status == "complete" else f"**{label}**"
+    head = [f"## nhi: scan {scan['id']} ({scan['started_at']})", ""]
+    head.append(
         f"**{counts['new']} new** of {counts['total']} open findings; {len(report.resolved)} resolved"
         f"{' since scan ' + str(report.previous_scan_id) if report.previous_scan_id else ''}; "
         f"{len(report.suppressed)} suppressed. {report.inventory['identities']} identities, "
-        f"{report.inventory['credentials']} credentials. Scan {status}."
+        f"{report.inventory['credentials']} credentials. Scan {done}."
     )
-    out += ["", "| severity | open | new |", "|---|--:|--:|"]
+    head += ["", "| severity | open | new |", "|---|--:|--:|"]
     for s in SEVERITIES:
-        out.append(f"| {s} | {counts['by_severity'][s]} | {counts['new_by_severity'][s]} |")
-    out += ["", "| property | open |", "|---|--:|"]
-    out += [f"| {p} | {counts['by_property'][p]} |" for p in PROPERTIES]
+        head.append(f"| {s} | {counts['by_severity'][s]} | {counts['new_by_severity'][s]} |")
+    head += ["", "| property | open |", "|---|--:|"]
+    head += [f"| {p} | {counts['by_property'][p]} |" for p in PROPERTIES]
     new = [f for f in report.findings if f["is_new"]]
     old = [f for f in report.findings if not f["is_new"]]
-    if new:
-        out += ["", f"### New findings ({len(new)})", ""] + _finding_table(new, limit)
-    if old:
-        out += ["", f"### Open findings ({len(old)})", ""] + _finding_table(old, max(0, limit - len(new)) or 10)
-    if report.resolved:
-        out += ["", f"### Resolved since scan {report.previous_scan_id} ({len(report.resolved)})", ""]
-        out += _finding_table(report.resolved, limit)
+    cap = None if limit == 0 else limit
+    fix_header = ["| # | identity or agent | score | why | fix |", "|--:|---|--:|---|---|"]
+    fix_rows = [_fix_row(item) for item in report.fix_first]
+    fix_title = f"Fix first (top {min(FIX_FIRST_ROWS, len(fix_rows))} of {len(fix_rows)})"
+    fix_more = "`nhi findings list --top N` lists them"
+    since = f" since scan {report.previous_scan_id}" if report.previous_scan_id else ""
+    if new_only:
+        tables = [
+            _Table(f"New findings ({len(new)})", FINDING_HEADER, [_finding_row(f) for f in new], False, cap),
+            _Table(fix_title, fix_header, fix_rows, True, FIX_FIRST_ROWS, fix_more),
+            _Table(f"Other open findings ({len(old)})", FINDING_HEADER, [_finding_row(f) for f in old], True, cap),
+            _Table(
+                f"Resolved{since} ({len(report.resolved)})",
+                FINDING_HEADER,
+                [_finding_row(f) for f in report.resolved],
+                True,
+                cap,
+            ),
+        ]
+        if not new:
+            head += ["", "_No new findings._"]
+    else:
+        rest = max(0, limit - len(new)) or 10 if limit else None
+        tables = [
+            _Table(fix_title, fix_header, fix_rows, False, FIX_FIRST_ROWS, fix_more),
+            _Table(f"New findings ({len(new)})", FINDING_HEADER, [_finding_row(f) for f in new], False, cap),
+            _Table(f"Open findings ({len(old)})", FINDING_HEADER, [_finding_row(f) for f in old], False, rest),
+            _Table(
+                f"Resolved{since} ({len(report.resolved)})",
+                FINDING_HEADER,
+                [_finding_row(f) for f in report.resolved],
+                False,
+                cap,
+            ),
+        ]
+    tail: list[str] = []
     if gaps:
-        out += ["", "### Coverage gaps", ""]
+        tail += ["", "### Coverage gaps", ""]
         for gap in gaps:
             detail = f" ({code(gap['error_code'])})" if gap["error_code"] else ""
-            out.append(f"- {code(gap['provider'])} {code(gap['scope'])}: {gap['status']}{detail}")
+            tail.append(f"- {code(gap['provider'])} {code(gap['scope'])}: {gap['status']}{detail}")
     expired = [s for s in report.suppressions if s["expired"]]
     if expired:
-        out += ["", f"### Expired suppressions ({len(expired)})", ""]
+        tail += ["", f"### Expired suppressions ({len(expired)})", ""]
         for item in expired:
-            out.append(
+            tail.append(
                 f"- {code(item['rule'])} on {code(item['resource'])}, owner {code(item['owner'])}, "
                 f"expired {code(item['expires'])}"
             )
-    return "\n".join(out) + "\n"
+    limited = [t.cut for t in tables]
+    body = _fit(head, tables, tail, max_chars)
+    cut_for_size = [t.cut - before for t, before in zip(tables, limited, strict=True)]
+    if any(cut_for_size):
+        what = ", ".join(
+            f"{n} row(s) of {t.title.split(' (')[0].lower()}" for t, n in zip(tables, cut_for_size, strict=True) if n
+        )
+        tail += [
+            "",
+            f"_Cut to stay under GitHub's 65,536-character comment limit: {what} not shown. "
+            "The JSON, CSV and HTML reports have every finding._",
+        ]
+    return "\n".join(head + body + tail) + "\n"

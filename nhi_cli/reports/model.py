@@ -82,6 +82,16 @@ class Report:
         return not self.inventory["identities"] and not self.inventory["credentials"]
 
 
+def headline_status(scan: dict, coverage: list[dict]) -> tuple[str, str]:
+    """(status, label) for the header: never "complete" while a scope was only partly read."""
+    gaps = [s for s in coverage if s["status"] != "complete"]
+    status = scan["status"]
+    if status == "complete" and gaps:
+        status = "partial"
+    label = status if not coverage else f"{status} ({len(coverage) - len(gaps)}/{len(coverage)} scopes read)"
+    return status, label
+
+
 def _json(text: str | None, default: Any) -> Any:
     if not text:
         return default

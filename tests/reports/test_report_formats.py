@@ -96,10 +96,11 @@ def test_markdown_keeps_hostile_text_inside_code_spans(nhi, hostile):
     for needle in ("<img", "<script", "HYPERLINK", "](", "@dana", "]]>", "\u202e"):
         assert needle not in bare, needle
     assert "\u202e" not in text and "\\u202e" in text  # bidi override shown, not applied
-    for line in text.splitlines():
-        if line.startswith("| critical | Identity has administrator access"):
-            cells = re.split(r"(?<!\\)\|", line)
-            assert len(cells) == 6, line  # the pipe in the description did not add a column
+    rows = [line for line in text.splitlines() if line.startswith("| critical | `Identity has administrator access`")]
+    assert rows
+    for line in rows:
+        cells = re.split(r"(?<!\\)\|", line)
+        assert len(cells) == 7, line  # severity, rule, provider, resource, reason: no pipe added a column
 
 
 def test_csv_neutralises_formulas_and_has_one_row_per_finding(nhi, hostile):
