@@ -61,6 +61,36 @@ def aws_errors(what: str):
         raise ScopeFailed(type(exc).__name__, f"{what}: {exc}") from None
 
 
+def _read_scps(org) -> dict[str, Any]:
+    """The Organization's SCPs (scps.py), or why they could not be read: a scan allowed to list
+    accounts but not policies still scans every account, each recording the gap."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .scps import get_organization_scps
+
+    try:
+        return get_organization_scps(org)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code") or "ClientError"
+        return {"error": (code, error.get("Message") or code)}
+    except BotoCoreError as exc:
+        return {"error": (type(exc).__name__, str(exc))}
+
+
+def _scp_attrs(org_scps: dict[str, Any] | None, account: str) -> dict[str, Any]:
+    """What collect() needs of the SCPs for one account. SCPs never restrict the management
+    account (the account in the Organization's ARNs)."""
+    from .scps import account_levels
+
+    if org_scps is None or account == org_scps.get("management"):
+        return {}
+    if "error" in org_scps:
+        return {"scp_error": org_scps["error"]}
+    levels, unreadable = account_levels(org_scps, account)
+    return {"scp_levels": levels, "scp_unreadable": unreadable}
+
+
 def _owner_tags(ctx: CollectContext) -> list[str] | None:
     return ctx.settings.owner_tags or list(ctx.options.owner_tags) or None
 
@@ -77,20 +107,21 @@ class AwsConnector(Connector):
         with aws_errors("sts:GetCallerIdentity"):
             caller = client(ctx, session, "sts").get_caller_identity()["Account"]
         skip = set(settings.skip_accounts)
+        org_scps: dict[str, Any] | None = None
         if settings.org or ctx.options.aws_org:
+            org = client(ctx, session, "organizations")
             with aws_errors("organizations:ListAccounts"):
-                accounts = [
-                    (a["Id"], a.get("Name", ""))
-                    for page in client(ctx, session, "organizations").get_paginator("list_accounts").paginate()
-                    for a in page["Accounts"]
-                    if a.get("Status") == "ACTIVE"
-                ]
+                listed = [a for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
+            accounts = [(a["Id"], a.get("Name", "")) for a in listed if a.get("Status") == "ACTIVE"]
+            org_scps = _read_scps(org)
+            # arn:aws:organizations::<management account>:account/o-.../<id>
+            org_scps["management"] = listed[0]["Arn"].split(":")[4] if listed else None
         elif settings.accounts:
             accounts = [(a, "") for a in settings.accounts]
         else:
             accounts = [(caller, "")]
         return [
-            Scope("aws", account_id, name, attrs={"assume": account_id != caller})
+            Scope("aws", account_id, name, attrs={"assume": account_id != caller, **_scp_attrs(org_scps, account_id)})
             for account_id, name in sorted(accounts, key=lambda a: (a[0] != caller, a[0]))
             if account_id not in skip
         ]
@@ -153,7 +184,20 @@ class AwsConnector(Connector):
             salt=ctx.secret_salt,
         )
         batch.extend(unreadable)
+        self._add_scps(ctx, scope, batch)
         return batch
+
+    @staticmethod
+    def _add_scps(ctx: CollectContext, scope: Scope, batch: Batch) -> None:
+        """The SCP levels above the account (read once in scopes()), as grant rows."""
+        from .scps import scp_grants
+
+        if error := scope.attrs.get("scp_error"):
+            ctx.gap("organizations:ListPolicies", error[0], f"SCPs not read, not evaluated: {error[1]}")
+        grants, unparsed = scp_grants(scope.attrs.get("scp_levels", []), scope.id)
+        for target in [*scope.attrs.get("scp_unreadable", []), *unparsed]:
+            ctx.gap("organizations:DescribePolicy", "PolicyNotRead", f"SCPs attached to {target} not evaluated")
+        batch.grants += grants
 
     # --- after every scope: key ids sighted by other sources (sightings.py) ----------------
     def after_collect(self, ctx: CollectContext, scopes: list[Scope], results, batches) -> None:

@@ -207,7 +207,8 @@ def unresolved_policy_grant(*, identity_id: str, scope: str, source: str, source
 
 
 def attached_arns(details: dict[str, list[dict[str, Any]]]) -> set[str]:
-    """Every managed policy ARN attached to a user, role or group in a GAAD result."""
+    """Every managed policy ARN attached to a user, role or group in a GAAD result, or set as a
+    user's or role's permissions boundary."""
     arns: set[str] = set()
     for key in ("UserDetailList", "RoleDetailList", "GroupDetailList"):
         entities = details.get(key)
@@ -217,6 +218,9 @@ def attached_arns(details: dict[str, list[dict[str, Any]]]) -> set[str]:
             for policy in attached if isinstance(attached, list) else []:
                 if isinstance(policy, dict) and isinstance(policy.get("PolicyArn"), str):
                     arns.add(policy["PolicyArn"])
+            boundary = entity.get("PermissionsBoundary") if isinstance(entity, dict) else None
+            if isinstance(boundary, dict) and isinstance(boundary.get("PermissionsBoundaryArn"), str):
+                arns.add(boundary["PermissionsBoundaryArn"])
     return arns
 
 

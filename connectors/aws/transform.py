@@ -128,6 +128,23 @@ def _policy_grants(
     return grants
 
 
+def _boundary_grants(
+    entity: dict[str, Any], *, identity_id: str, scope: str, documents: dict[str, Any], memo: dict
+) -> list[Grant]:
+    """The permissions boundary's statements, ``source_type = 'boundary'``: the IAM evaluator
+    caps the identity policies with them; ``v_grants`` and the rules leave them out. A boundary
+    whose document nhi did not resolve adds no rows (nothing is capped: findings can only
+    over-report)."""
+    arn = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    if not arn or arn not in documents:
+        return []
+    grants = _expanded(memo, documents[arn], identity_id=identity_id, scope=scope, source=arn, source_type="boundary")
+    for grant in grants:  # a boundary grants nothing: the risk flags are for identity policies
+        grant.is_admin = grant.is_full_wildcard = grant.is_service_wildcard = False
+        grant.is_privesc = grant.is_sensitive = False
+    return grants
+
+
 def _match_slots(slots: list[dict[str, Any]], listed: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
     """For each listed key (in ListAccessKeys order), its credential-report slot or None.
 
@@ -343,6 +360,9 @@ def _user(
     batch.grants += _policy_grants(
         user, "UserPolicyList", identity_id=arn, scope=account.id, documents=account.documents, memo=account.memo
     )
+    batch.grants += _boundary_grants(
+        user, identity_id=arn, scope=account.id, documents=account.documents, memo=account.memo
+    )
     for group_name in user.get("GroupList") or []:
         group = account.groups.get(group_name)
         if group is None:  # deleted while GAAD was paging (collect records the gap) or unreadable
@@ -391,6 +411,9 @@ def _role(account: _Account, role: dict[str, Any]) -> Batch:
     )
     batch.grants += _policy_grants(
         role, "RolePolicyList", identity_id=arn, scope=account.id, documents=account.documents, memo=account.memo
+    )
+    batch.grants += _boundary_grants(
+        role, identity_id=arn, scope=account.id, documents=account.documents, memo=account.memo
     )
     batch.trusts += transform_trust_policy(role["AssumeRolePolicyDocument"], role_id=arn, scope=account.id)
     return batch

@@ -5,7 +5,8 @@ Runs inside the scan's transaction after loading (and in the rule-test harness a
 rows are loaded), over the whole AWS inventory rather than one scope at a time, because role
 trusts and assume-role chains cross accounts. Reads the stored grant rows (one per action and
 resource of each statement, which evaluate exactly as the statements do), the trusts, and the
-permissions-boundary rows (``source_type = 'boundary'``, kept out of ``v_grants``).
+permissions-boundary rows (``source_type = 'boundary'``, kept out of ``v_grants``) and the SCP
+levels above each member account (``source_type = 'scp'``, connectors/aws/scps.py).
 """
 
 from __future__ import annotations
@@ -65,18 +66,23 @@ def load_estate(conn: DbConnection) -> Estate:
     statements: dict[str, list[Statement]] = {i[0]: [] for i in identities}
     boundaries: dict[str, list[Statement]] = {}
     shared: dict[tuple, Statement | None] = {}  # one object per distinct row: holders of a policy share them
-    for identity_id, effect, action, resource, condition, source, source_type, flagged in _tuples(
+    scp_levels: dict[str, dict[int, list[Statement]]] = {}  # account -> level -> statements
+    for identity_id, scope, effect, action, resource, condition, source, source_type, flagged in _tuples(
         conn,
-        "SELECT identity_id, effect, action, resource, condition, source, source_type, "
+        "SELECT identity_id, scope, effect, action, resource, condition, source, source_type, "
         "(is_admin = 1 OR is_full_wildcard = 1) FROM \"grant\" WHERE provider = 'aws'",
     ):
-        if identity_id not in statements:
+        if identity_id not in statements and source_type != "scp":
             continue
         key = (effect, action, resource, condition, source)
         if key not in shared:
             shared[key] = statement_from_grant(effect, action, resource, condition, source)
         st = shared[key]
         if st is None:
+            continue
+        if source_type == "scp":  # identity_id 'scp:<level>:<target>' (connectors/aws/scps.py)
+            level = int(identity_id.split(":")[1])
+            scp_levels.setdefault(scope, {}).setdefault(level, []).append(st)
             continue
         if source_type == "boundary":
             boundaries.setdefault(identity_id, []).append(st)
@@ -87,6 +93,8 @@ def load_estate(conn: DbConnection) -> Estate:
         arn = _policy_arn(source)
         if arn.startswith("arn:") and ":policy/" in arn and ":iam::aws:policy/" not in arn:
             estate.customer_policies.setdefault(arn.split(":")[4], set()).add(arn)
+    # one list of SCP levels per account, root first, shared by its principals
+    scps = {account: [PolicySet(levels[level]) for level in sorted(levels)] for account, levels in scp_levels.items()}
     sets: dict[tuple, PolicySet] = {}
     for identity_id, scope, kind, platform, attrs_text in identities:
         attrs = _attrs(attrs_text)
@@ -101,7 +109,9 @@ def load_estate(conn: DbConnection) -> Estate:
             boundary = sets.get(("boundary", *bound))
             if boundary is None:
                 boundary = sets[("boundary", *bound)] = PolicySet(boundaries[identity_id])
-        estate.principals[identity_id] = Principal(identity_id, scope, policy_set, boundary)
+        # SCPs do not restrict service-linked roles (nor the management account: it has no rows)
+        caps = [] if platform else scps.get(scope, [])
+        estate.principals[identity_id] = Principal(identity_id, scope, policy_set, boundary, caps)
         if kind == "iam_user":
             estate.users.setdefault(scope, []).append(identity_id)
             for group in attrs.get("groups") or []:

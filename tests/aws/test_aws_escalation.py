@@ -91,6 +91,19 @@ def estate(moto_url, now):
         },
         now,
     )
+    # administrator by its policies, capped by a permissions boundary that allows S3 alone
+    boundary = be.create_policy("", "/", json.dumps(_doc(_allow("s3:*"))), "s3-boundary", [])
+    demo.add_role(
+        be,
+        {
+            "name": "bounded-admin",
+            "last_used_days_ago": 1,
+            "trust": _trust({"Service": "ec2.amazonaws.com"}),
+            "managed_policies": [ADMIN],
+        },
+        now,
+    )
+    be.put_role_permissions_boundary("bounded-admin", boundary.arn)
     demo.add_role(
         be,
         {
@@ -152,7 +165,7 @@ def test_escalation_admin_and_chains_on_the_effective_permission(nhi, tmp_path, 
     assert "iam-attach-role-policy" in escalation["ci-role"]["reason"]
     # pass cases: Deny in the same policy / another policy, AWS managed policies only,
     # an impossible condition, Deny only
-    for quiet in ("denied-same", "denied-other", "aws-managed-only", "expired", "deny-only"):
+    for quiet in ("denied-same", "denied-other", "aws-managed-only", "expired", "deny-only", "bounded-admin"):
         assert quiet not in escalation and quiet not in admin, quiet
 
     assert "admin-role" in admin

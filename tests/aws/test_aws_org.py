@@ -123,7 +123,20 @@ def _readme_scanner_policy(assumable_role_arns: list[str]) -> dict:
                     "iam:GetPolicyVersion",
                 ],
             },
-            {"Effect": "Allow", "Resource": "*", "Action": ["organizations:ListAccounts", "sts:GetCallerIdentity"]},
+            {
+                "Effect": "Allow",
+                "Resource": "*",
+                "Action": [
+                    "organizations:ListAccounts",
+                    "organizations:ListRoots",
+                    "organizations:ListPolicies",
+                    "organizations:DescribePolicy",
+                    "organizations:ListTargetsForPolicy",
+                    "organizations:ListOrganizationalUnitsForParent",
+                    "organizations:ListAccountsForParent",
+                    "sts:GetCallerIdentity",
+                ],
+            },
             {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": assumable_role_arns},
         ],
     }
