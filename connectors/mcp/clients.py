@@ -63,6 +63,7 @@ class ParsedFile:
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # VS Code inputs by id
     projects: list[str] = field(default_factory=list)  # Claude Code: projects it knows
     mode: int = 0
+    unreadable: list[str] = field(default_factory=list)  # keys of server entries that are not objects
 
 
 def read_text(path: Path, max_bytes: int) -> tuple[str, int]:
@@ -132,6 +133,9 @@ def parse(config: ConfigFile, text: str, limits: Limits = Limits()) -> ParsedFil
         raise FileProblem(exc.code, str(exc)) from None
     for name, spec, scope, project in entries:
         key = f"{project}::{name}" if project else name
+        if not isinstance(spec, dict):
+            parsed.unreadable.append(key)
+            continue
         parsed.servers.append(ServerEntry(name, spec, scope, project, key))
         if project and project not in parsed.projects:
             parsed.projects.append(project)

@@ -158,6 +158,8 @@ class McpConnector(Connector):
         except Exception as exc:  # noqa: BLE001 -- whatever one hostile file does, it is that file's gap
             ctx.gap(shown, "unreadable", f"{type(exc).__name__} while reading this file")
             return None
+        for key in parsed.unreadable:  # its value is not read: it may hold anything
+            ctx.gap(f"{shown}#{key}", "unexpected_shape", "this MCP server entry is not an object: not read")
         absolute = Path(config.path).absolute()
         repo = discovery.git_root(absolute)
         facts = FileFacts(

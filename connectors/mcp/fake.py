@@ -2,6 +2,11 @@
 
 MCP configs are local files, so the "fake" is a real folder tree rather than a server; a
 project inside it becomes a git work tree so the tracked/ignored checks run for real.
+
+Checked against: no client publishes a machine-readable model of its config file, so the
+fixtures are files in each client's documented format (the README's client table names the
+documentation), and tests/fidelity/test_transform_mutations.py feeds the JSON ones to the real
+connector with one field, or one whole server entry, mutated at a time.
 """
 
 from __future__ import annotations

@@ -96,7 +96,9 @@ def _map(section: Any, what: str = "the servers section") -> dict:
 
 
 def _servers(section: Any, scope: str, project: str | None = None) -> list[Entry]:
-    return [(str(name), spec, scope, project) for name, spec in _map(section).items() if isinstance(spec, dict)]
+    """Every named entry, objects or not: an entry of another shape (null, a string) is not
+    read, and clients.parse reports it rather than dropping it unseen."""
+    return [(str(name), spec, scope, project) for name, spec in _map(section).items()]
 
 
 def _refs(names: Any) -> dict[str, str]:

@@ -5,7 +5,8 @@ item changed: removed, null, a value of the wrong type, or an odd timestamp. Wha
 change, the transform must return (never raise), and if any record the unmutated payload
 produced is missing, the result must carry a gap that says why (the scope is then ``partial``
 with a reason; the scan and the other scopes go on: see the per-connector fidelity tests that
-run the same over the wire).
+run the same over the wire). AWS payloads are checked against botocore's IAM model before
+they are mutated; MCP's are config files the real connector reads from a folder.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ class Case:
     name: str
     payloads: dict[str, list]  # name -> list of items the vendor sends
     run: Callable[[dict[str, list]], Batch]
+    # Records found IN a field's text (MCP's embedded secrets) go when the field goes: only
+    # the identities, one per item, must then survive or leave a gap.
+    identities_only: bool = False
 
 
 def openai_case() -> Case:
@@ -298,7 +302,50 @@ def aws_case() -> Case:
     )
 
 
-CASES = {c.name: c for c in (openai_case(), anthropic_case(), azure_case(), gcp_case(), github_case(), aws_case())}
+def mcp_case() -> Case:
+    """The per-user JSON configs of fixtures/mcp/home (mcpServers and servers sections): each
+    server's entry is an item. The real connector reads them from a home folder written anew
+    for every run, so a mutation goes through the parser, the detector and the transform."""
+    import tempfile
+
+    from nhi_cli.kit.connector import CollectContext
+    from nhi_connectors.mcp import McpConnector, jsonc
+    from nhi_connectors.mcp.settings import McpSettings
+
+    root = FIXTURES / "mcp" / "home"
+    docs, names, payloads = {}, {}, {}
+    for path in sorted(root.rglob("*.json")):
+        doc = jsonc.loads(path.read_text())  # VS Code's files may hold comments
+        section = next((k for k in ("mcpServers", "servers") if isinstance(doc.get(k), dict)), None)
+        if section is None:
+            continue
+        relative = path.relative_to(root).as_posix()
+        docs[relative] = (doc, section)
+        names[relative] = list(doc[section])
+        payloads[relative] = list(doc[section].values())
+
+    def run(p):
+        with tempfile.TemporaryDirectory() as home:
+            for relative, (doc, section) in docs.items():
+                servers = dict(zip(names[relative], p[relative], strict=True))
+                target = Path(home) / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps({**doc, section: servers}))
+            ctx = CollectContext(now=NOW, settings=McpSettings(home=Path(home)), secret_salt="mutations")
+            connector = McpConnector()
+            batch = Batch()
+            for scope in connector.scopes(ctx):
+                batch.extend(connector.collect(ctx, scope))
+            batch.gaps.extend(ctx.gaps)
+            return batch
+
+    return Case("mcp", payloads, run, identities_only=True)
+
+
+CASES = {
+    c.name: c
+    for c in (openai_case(), anthropic_case(), azure_case(), gcp_case(), github_case(), aws_case(), mcp_case())
+}
 
 
 def paths(obj: Any, prefix: tuple = (), depth: int = 3) -> list[tuple]:
@@ -323,17 +370,17 @@ def mutate(item: Any, path: tuple, value: Any) -> Any:
     return item
 
 
-def ids(batch: Batch) -> set[str]:
-    return {i.id for i in batch.identities} | {c.id for c in batch.credentials}
+def ids(batch: Batch, identities_only: bool = False) -> set[str]:
+    return {i.id for i in batch.identities} | (set() if identities_only else {c.id for c in batch.credentials})
 
 
 def check(case: Case, payloads: dict[str, list], what: str) -> None:
-    baseline = ids(case.run(copy.deepcopy(case.payloads)))
+    baseline = ids(case.run(copy.deepcopy(case.payloads)), case.identities_only)
     try:
         result = case.run(payloads)
     except Exception as exc:  # noqa: BLE001 - the property under test
         pytest.fail(f"{case.name}: {what} crashed the transform: {type(exc).__name__}: {exc}")
-    lost = baseline - ids(result)
+    lost = baseline - ids(result, case.identities_only)
     if lost:
         assert result.gaps, f"{case.name}: {what} silently dropped {sorted(lost)[:3]}"
     for gap in result.gaps:

@@ -98,3 +98,25 @@ def test_missing_home_is_an_empty_complete_scope(nhi, tmp_path):
     result = nhi("scan", "-f", "json")
     assert result.code == 0
     assert json.loads(result.out)["scopes"][0]["status"] == "complete"
+
+
+def test_a_server_entry_that_is_not_an_object_is_a_gap_not_an_absence(nhi, tmp_path, inventory):
+    """``"x": "<a key>"`` or ``"y": null`` is no server nhi can read; it says so (naming the
+    entry, never its value) and reads the file's other servers."""
+    home = tmp_path / "home"
+    cursor = home / ".cursor/mcp.json"
+    cursor.parent.mkdir(parents=True)
+    good = {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"]}
+    cursor.write_text(json.dumps({"mcpServers": {"good": good, "x": planted.SHARED_OPENAI, "y": None}}))
+    write_config(tmp_path, home=home)
+    result = nhi("scan", "-f", "json")
+    assert result.code == 0, result.err
+    scope = json.loads(result.out)["scopes"][0]
+    assert scope["status"] == "partial"
+    assert {g["what"]: g["code"] for g in scope["gaps"]} == {
+        "~/.cursor/mcp.json#x": "unexpected_shape",
+        "~/.cursor/mcp.json#y": "unexpected_shape",
+    }
+    names = {r["name"] for r in inventory().rows("SELECT name FROM v_identities WHERE provider = 'mcp'")}
+    assert names == {"good"}
+    assert_nowhere({planted.SHARED_OPENAI: None}, result.out, result.err, db_dir=tmp_path)
