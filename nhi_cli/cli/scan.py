@@ -62,6 +62,44 @@ def print_summary(st, conn, scan_id: int) -> None:
     st.out.print(scopes)
 
 
+# The options `nhi scan` and `nhi evaluate` share: both gate on the findings they evaluate.
+FailOnOption = Annotated[
+    Severity | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when an open, unsuppressed finding is at or above this severity (default: fail_on in nhi.yaml).",
+    ),
+]
+RulesDirOption = Annotated[
+    list[Path] | None, typer.Option("--rules-dir", help="A directory of user rules (repeatable).")
+]
+
+
+def _gate(
+    st,
+    fail_on: Severity | None,
+    rules_dir: list[Path] | None,
+    *,
+    new_only: bool = False,
+    baseline: Path | None = None,
+    allow_partial: bool = False,
+) -> ScanGate:
+    """The gate of a scan or an evaluation; broken rules are listed on stderr, exit 2, before
+    anything is written."""
+    try:
+        return ScanGate(
+            st.config,
+            fail_on=fail_on,
+            new_only=new_only,
+            baseline=baseline,
+            allow_partial=allow_partial,
+            rules_dir=rules_dir,
+        )
+    except RulesBroken as exc:
+        print_rule_problems(st.err, exc.problems)
+        raise typer.Exit(ExitCode.USAGE) from None
+
+
 def scan(
     ctx: typer.Context,
     demo: Annotated[
@@ -97,14 +135,7 @@ def scan(
             "--output", "-o", help="Write the report of this scan to a file (format from --format or the file suffix)."
         ),
     ] = None,
-    fail_on: Annotated[
-        Severity | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 when an open, unsuppressed finding is at or above this severity "
-            "(default: fail_on in nhi.yaml).",
-        ),
-    ] = None,
+    fail_on: FailOnOption = None,
     new_only: Annotated[
         bool, typer.Option("--new-only", help="Gate only on findings new since the previous scan (or --baseline).")
     ] = False,
@@ -118,9 +149,7 @@ def scan(
     allow_partial: Annotated[
         bool, typer.Option("--allow-partial", help="An incomplete scan exits on its findings (0/1) instead of 3.")
     ] = False,
-    rules_dir: Annotated[
-        list[Path] | None, typer.Option("--rules-dir", help="A directory of user rules (repeatable).")
-    ] = None,
+    rules_dir: RulesDirOption = None,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -162,18 +191,7 @@ def scan(
             mcp_paths=tuple(str(p) for p in mcp_path or []),
             owner_tags=tuple(st.config.owner_tags),
         )  # connectors read owners from these tags
-        try:
-            gate = ScanGate(
-                st.config,
-                fail_on=fail_on,
-                new_only=new_only,
-                baseline=baseline,
-                allow_partial=allow_partial,
-                rules_dir=rules_dir,
-            )
-        except RulesBroken as exc:
-            print_rule_problems(st.err, exc.problems)
-            raise typer.Exit(ExitCode.USAGE) from None
+        gate = _gate(st, fail_on, rules_dir, new_only=new_only, baseline=baseline, allow_partial=allow_partial)
         store = st.open_store(create=True)
         stack.callback(store.close)
         progress = scan_progress(st)
@@ -294,18 +312,9 @@ def evaluate(
             help="Use the demo estate's settings (people, agents, rules), after `nhi scan --demo --shard K/N`.",
         ),
     ] = False,
-    fail_on: Annotated[
-        Severity | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 when an open, unsuppressed finding is at or above this severity "
-            "(default: fail_on in nhi.yaml).",
-        ),
-    ] = None,
+    fail_on: FailOnOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output: table or json.")] = "table",
-    rules_dir: Annotated[
-        list[Path] | None, typer.Option("--rules-dir", help="A directory of user rules (repeatable).")
-    ] = None,
+    rules_dir: RulesDirOption = None,
 ) -> None:
     """Evaluate agents, rules and findings once over the whole inventory (after shard scans).
 
@@ -317,13 +326,7 @@ def evaluate(
     st = cli_context(ctx)
     if demo and st.config_path is None:  # as `nhi scan --demo`: a given nhi.yaml keeps its settings
         st.use_config(load_config(estate_dir() / "nhi.yaml"))
-    try:
-        gate = ScanGate(
-            st.config, fail_on=fail_on, new_only=False, baseline=None, allow_partial=False, rules_dir=rules_dir
-        )
-    except RulesBroken as exc:
-        print_rule_problems(st.err, exc.problems)
-        raise typer.Exit(ExitCode.USAGE) from None
+    gate = _gate(st, fail_on, rules_dir)
     store = st.open_store(create=False)
     try:
         outcome = run_evaluation(store, post_load_steps(st.config, gate), waiting=st.say)
