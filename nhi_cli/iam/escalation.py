@@ -245,7 +245,9 @@ class Evaluator:
     def _targets(self, method: Method, principal: Principal) -> tuple[tuple[str, ...], str | None, int]:
         """(pool, the ARN to leave out of it or None, how many targets remain)."""
         if method.target == "self_boundary":
-            if principal.boundary is None:
+            # iam:*UserPermissionsBoundary acts on users, iam:*RolePermissionsBoundary on roles
+            kind_matches = (":user/" in principal.arn) == ("User" in method.actions[0])
+            if principal.boundary is None or not kind_matches:
                 return (), None, 0
             return (principal.arn,), None, 1
         pool, members = self._pool(method, principal.account)

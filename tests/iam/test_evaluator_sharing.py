@@ -150,3 +150,27 @@ def test_shared_and_exhaustive_evaluation_agree_on_a_multi_account_estate():
     # the estate reaches every kind of result, certain and conditional
     assert {("admin", "certain"), ("escalation", "certain"), ("escalation", "conditional")} <= kinds
     assert {("assume", "certain"), ("assume", "conditional")} <= kinds
+
+
+def test_own_boundary_methods_act_on_the_principal_kind_they_name():
+    """iam:DeleteUserPermissionsBoundary frees a user of its boundary; a role holding it has no
+    user boundary of its own to remove (the role variants are the ones that apply to roles)."""
+    account = ACCOUNTS[0]
+    estate = Estate()
+    holds = PolicySet(
+        statements_from_document(
+            _doc(_allow(["iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary"])), "p"
+        )
+    )
+    bound = PolicySet(statements_from_document(_doc(_allow("iam:*")), "boundary"))
+    user, role = f"arn:aws:iam::{account}:user/bounded", f"arn:aws:iam::{account}:role/bounded"
+    estate.principals[user] = Principal(user, account, holds, bound)
+    estate.principals[role] = Principal(role, account, holds, bound)
+    estate.users[account] = [user]
+    estate.roles[role] = Role(role, account)
+    evaluator = Evaluator(estate, NOW)
+    methods_of = {arn: {r.method for r in evaluator.evaluate(arn) if r.kind == "escalation"} for arn in (user, role)}
+    assert methods_of[user] == {"iam-delete-user-permissions-boundary", "iam-put-user-permissions-boundary"}
+    assert methods_of[role] == set()
+    unbounded = Evaluator(Estate(principals={user: Principal(user, account, holds)}, users={account: [user]}), NOW)
+    assert not [r for r in unbounded.evaluate(user) if r.kind == "escalation"]  # no boundary, nothing to remove
