@@ -2,11 +2,13 @@
 
 Seeds a real nhi inventory directly with SQL (two scans, N credentials on N/2 identities over
 20 scopes, findings on about half of the credentials and a fifth of the identities), then
-times reading the store into the report model once and each renderer on it, plus `nhi diff`.
+times reading the store into the report model once and each renderer on it, plus `nhi diff`
+and the fix-first ranking alone (it is part of reading the model; `fixfirst` times it again).
 
     .venv/bin/python benchmarks/reports_scale.py                 # 100,000 credentials
     .venv/bin/python benchmarks/reports_scale.py --credentials 10000 --keep out/
     .venv/bin/python benchmarks/reports_scale.py --formats ocsf    # only these renderers
+    .venv/bin/python benchmarks/reports_scale.py --formats fixfirst,markdown,html
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from nhi_cli.reports import render  # noqa: E402
 from nhi_cli.reports.diff import build_diff  # noqa: E402
 from nhi_cli.reports.diff import render_json as diff_json
 from nhi_cli.reports.model import build_report  # noqa: E402
+from nhi_cli.reports.ranking import rank  # noqa: E402
 from nhi_cli.store import open_store  # noqa: E402
 
 RULES = (
@@ -236,17 +239,26 @@ def main() -> None:
         print(f"{'step':<26}{'wall s':>8}{'cpu s':>8}{'output':>11}")
         report, build_s = timed(lambda: build_report(conn, with_credentials=False))
         print(f"{'read store (findings)':<26}{build_s:>8.2f}{LAST_CPU:>8.2f}")
+        if not args.formats or "fixfirst" in args.formats.split(","):
+            items, s = timed(
+                lambda: rank(conn, report.scan, report.findings, report.agents, report.rules, report.suppressed)
+            )
+            top = items[0] if items else None
+            print(f"{'fix-first ranking':<26}{s:>8.2f}{LAST_CPU:>8.2f}{len(items):>8,} items")
+            if top is not None:
+                print(f"  first: {top.key} score {top.score} {top.parts}")
         inv_report = report
         if not args.formats or "inventory" in args.formats:
             inv_report, inv_s = timed(lambda: build_report(conn, with_credentials=True))
             print(f"{'read store (+credentials)':<26}{inv_s:>8.2f}{LAST_CPU:>8.2f}")
         jobs = [(fmt, report, "findings") for fmt in ("table", "json", "sarif", "markdown", "csv", "html", "ocsf")]
         jobs += [("csv --what inventory", inv_report, "inventory"), ("json --what inventory", inv_report, "inventory")]
+        jobs.append(("markdown --new-only", report, "findings"))
         if args.formats:
             wanted = set(args.formats.split(","))
             jobs = [job for job in jobs if job[0] in wanted]
         for label, rep, what in jobs:
-            text, s = timed(partial(render, rep, label.split()[0], what))
+            text, s = timed(partial(render, rep, label.split()[0], what, new_only="--new-only" in label))
             print(f"{label:<26}{s:>8.2f}{LAST_CPU:>8.2f}{len(text.encode()) / 1e6:>8.1f} MB")
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)
