@@ -53,6 +53,24 @@ def _fix_row(item) -> str:
     )
 
 
+class _Rows:
+    """Table rows rendered on demand: a scan with 85,000 findings prints at most a few hundred,
+    so only those are rendered (each once)."""
+
+    def __init__(self, items: list, row) -> None:
+        self.items, self.row = items, row
+        self.done: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, part: slice) -> list[str]:
+        stop = len(self.items) if part.stop is None else min(part.stop, len(self.items))
+        while len(self.done) < stop:
+            self.done.append(self.row(self.items[len(self.done)]))
+        return self.done[part]
+
+
 class _Table:
     """A titled table whose rows may be cut to fit: ``shown`` rows are printed, and a line says
     how many were left out."""
@@ -61,7 +79,7 @@ class _Table:
         self,
         title: str,
         header: list[str],
-        rows: list[str],
+        rows: _Rows,
         collapsed: bool,
         limit: int | None,
         more: str = "see the JSON, CSV or HTML report",
@@ -126,19 +144,19 @@ def render(report: Report, limit: int | None = None, *, new_only: bool = False, 
     old = [f for f in report.findings if not f["is_new"]]
     cap = None if limit == 0 else limit
     fix_header = ["| # | identity or agent | score | why | fix |", "|--:|---|--:|---|---|"]
-    fix_rows = [_fix_row(item) for item in report.fix_first]
+    fix_rows = _Rows(report.fix_first, _fix_row)
     fix_title = f"Fix first (top {min(FIX_FIRST_ROWS, len(fix_rows))} of {len(fix_rows)})"
     fix_more = "`nhi findings list --top N` lists them"
     since = f" since scan {report.previous_scan_id}" if report.previous_scan_id else ""
     if new_only:
         tables = [
-            _Table(f"New findings ({len(new)})", FINDING_HEADER, [_finding_row(f) for f in new], False, cap),
+            _Table(f"New findings ({len(new)})", FINDING_HEADER, _Rows(new, _finding_row), False, cap),
             _Table(fix_title, fix_header, fix_rows, True, FIX_FIRST_ROWS, fix_more),
-            _Table(f"Other open findings ({len(old)})", FINDING_HEADER, [_finding_row(f) for f in old], True, cap),
+            _Table(f"Other open findings ({len(old)})", FINDING_HEADER, _Rows(old, _finding_row), True, cap),
             _Table(
                 f"Resolved{since} ({len(report.resolved)})",
                 FINDING_HEADER,
-                [_finding_row(f) for f in report.resolved],
+                _Rows(report.resolved, _finding_row),
                 True,
                 cap,
             ),
@@ -149,12 +167,12 @@ def render(report: Report, limit: int | None = None, *, new_only: bool = False, 
         rest = max(0, limit - len(new)) or 10 if limit else None
         tables = [
             _Table(fix_title, fix_header, fix_rows, False, FIX_FIRST_ROWS, fix_more),
-            _Table(f"New findings ({len(new)})", FINDING_HEADER, [_finding_row(f) for f in new], False, cap),
-            _Table(f"Open findings ({len(old)})", FINDING_HEADER, [_finding_row(f) for f in old], False, rest),
+            _Table(f"New findings ({len(new)})", FINDING_HEADER, _Rows(new, _finding_row), False, cap),
+            _Table(f"Open findings ({len(old)})", FINDING_HEADER, _Rows(old, _finding_row), False, rest),
             _Table(
                 f"Resolved{since} ({len(report.resolved)})",
                 FINDING_HEADER,
-                [_finding_row(f) for f in report.resolved],
+                _Rows(report.resolved, _finding_row),
                 False,
                 cap,
             ),
@@ -174,6 +192,8 @@ def render(report: Report, limit: int | None = None, *, new_only: bool = False, 
                 f"expired {code(item['expires'])}"
             )
     limited = [t.cut for t in tables]
+    for t in tables:  # a row takes at least 30 characters: more could never fit
+        t.shown = min(t.shown, max_chars // 30)
     body = _fit(head, tables, tail, max_chars)
     cut_for_size = [t.cut - before for t, before in zip(tables, limited, strict=True)]
     if any(cut_for_size):
