@@ -135,3 +135,11 @@ def test_missing_settings_and_credentials_are_usage_errors(nhi, jira, db, monkey
     result = export(nhi, db)
     assert result.code == 2 and "NHI_ALLOW_ENDPOINTS=jira.attacker.example" in result.err
     assert not jira.calls()
+
+
+def test_a_repository_nhi_yaml_cannot_open_issues_anywhere(nhi, jira, db, monkeypatch):
+    monkeypatch.delenv("NHI_TRUST_CWD_CONFIG")  # ./nhi.yaml is a file of the checkout, not the user's
+    result = nhi("export", "jira", "--db", db)
+    assert result.code == 2 and "export.jira needs url" in result.err
+    assert "not applied: export" in result.err
+    assert not jira.calls()
