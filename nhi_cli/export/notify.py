@@ -33,6 +33,7 @@ from nhi_cli.text import visible
 MAX_LISTED = 10
 MAX_LISTED_RESOLVED = 5
 NAME_MAX = 80
+SLACK_SECTION_MAX = 3000
 
 
 @dataclass
@@ -124,7 +125,10 @@ def slack_payload(s: Summary) -> dict[str, Any]:
         ]
         if total > len(lines):
             rows.append(f"…and {total - len(lines)} more (see `nhi report`)")
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*\n" + "\n".join(rows)}})
+        text = f"*{title}*\n" + "\n".join(rows)
+        if len(text) > SLACK_SECTION_MAX:  # Slack refuses a section over 3,000 characters
+            text = text[: SLACK_SECTION_MAX - 1] + "\u2026"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     if s.coverage:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": _slack(f"Coverage incomplete: {s.coverage}")}]}
