@@ -105,9 +105,9 @@ class FixItem:
             "reasons": self.reasons,
             "worst_severity": self.worst_severity,
             "action": self.action,
-            # fingerprints, worst first: the report's findings array has each one in full (at
-            # 100k credentials, repeating them here doubled the JSON report)
-            "findings": [f["fingerprint"] for f in self.findings],
+            # worst first, named by fingerprint, rule and severity: the report's findings array
+            # has each one in full (repeating reasons here doubled the JSON report at 100k)
+            "findings": [{k: f[k] for k in ("fingerprint", "rule_id", "severity")} for f in self.findings],
         }
 
 
