@@ -8,6 +8,9 @@ pinned (>=5.2,<5.3). Tests and benchmarks use the same helpers.
 
 Only the demo imports moto: it is an optional dependency (``pip install nhi-cli[demo]``).
 
+What nhi sends is checked too (fake_contract.py): an undeclared parameter or a page size
+outside the model's range is the ValidationError the real IAM or STS answers.
+
 Checked against: botocore's own IAM service model (iam 2010-05-08, shipped with the botocore
 boto3 installs): tests/fidelity/test_vendor_models.py validates what moto answers to the three
 per-account calls and the recorded fixtures/aws/account.json against its output shapes, and the
@@ -39,11 +42,11 @@ DEMO_ENV = {"AWS_ACCESS_KEY_ID": "nhi-demo", "AWS_SECRET_ACCESS_KEY": "nhi-demo"
 def start_server(stack: ExitStack) -> str:
     """moto on 127.0.0.1 with an OS-chosen port, fresh state; stopped by ``stack``."""
     try:
-        from moto.server import ThreadedMotoServer
+        server_class = _checked_server_class()
     except ImportError:
         raise NhiError("the AWS demo needs moto: pip install 'nhi-cli[demo]'", ExitCode.CANNOT_RUN) from None
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # verbose=False does not silence it
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = server_class(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     stack.callback(server.stop)
     host, port = server.get_host_and_port()
@@ -51,6 +54,25 @@ def start_server(stack: ExitStack) -> str:
     # Backends are process-wide: start from nothing even if an earlier demo ran in this process.
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
     return url
+
+
+def _checked_server_class():
+    """moto's threaded server with its app behind fake_contract's checks: a request the real
+    IAM or STS would refuse is refused before moto sees it."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
+
+    from .fake_contract import refuse_what_aws_refuses
+
+    class CheckedMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:  # moto's own, with the app wrapped (moto is pinned <5.3)
+            app = refuse_what_aws_refuses(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return CheckedMotoServer
 
 
 def fake_credentials(stack: ExitStack) -> None:
