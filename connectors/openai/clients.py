@@ -25,45 +25,38 @@ def make_client(ctx: CollectContext):
 
 
 # --- get ------------------------------------------------------------------------------------
+def _paged(client, path: str, params: dict | None = None, *, counted: str | None = None) -> list[dict]:
+    """Every item of a cursor-paged list; ``counted`` names the call in the API-call counts when
+    ``path`` holds an id (one count per endpoint, not per project)."""
+    return list(client.paged_cursor(path, {"limit": 100, **(params or {})}, count_as=f"openai:GET {counted or path}"))
+
+
 def get_projects(client, include_archived: bool) -> list[dict]:
-    return list(
-        client.paged_cursor(
-            "/organization/projects",
-            {"limit": 100, "include_archived": str(include_archived).lower()},
-            count_as="openai:GET /organization/projects",
-        )
-    )
+    return _paged(client, "/organization/projects", {"include_archived": str(include_archived).lower()})
 
 
 def get_project_api_keys(client, project_id: str) -> list[dict]:
     # owner_project_access=any: without it OpenAI hides keys whose owner lost access to the project
-    return list(
-        client.paged_cursor(
-            f"/organization/projects/{project_id}/api_keys",
-            {"limit": 100, "owner_project_access": "any"},
-            count_as="openai:GET /organization/projects/{id}/api_keys",
-        )
+    return _paged(
+        client,
+        f"/organization/projects/{project_id}/api_keys",
+        {"owner_project_access": "any"},
+        counted="/organization/projects/{id}/api_keys",
     )
 
 
 def get_service_accounts(client, project_id: str) -> list[dict]:
-    return list(
-        client.paged_cursor(
-            f"/organization/projects/{project_id}/service_accounts",
-            {"limit": 100},
-            count_as="openai:GET /organization/projects/{id}/service_accounts",
-        )
+    return _paged(
+        client,
+        f"/organization/projects/{project_id}/service_accounts",
+        counted="/organization/projects/{id}/service_accounts",
     )
 
 
 def get_admin_keys(client) -> list[dict]:
-    return list(
-        client.paged_cursor(
-            "/organization/admin_api_keys", {"limit": 100}, count_as="openai:GET /organization/admin_api_keys"
-        )
-    )
+    return _paged(client, "/organization/admin_api_keys")
 
 
 def get_users(client) -> list[dict]:
     """Organization users: an Admin key's ``owner`` carries no e-mail, its user here does."""
-    return list(client.paged_cursor("/organization/users", {"limit": 100}, count_as="openai:GET /organization/users"))
+    return _paged(client, "/organization/users")

@@ -39,6 +39,29 @@ def _status(expires_at: datetime | None, now: datetime | None) -> str:
 
 
 # --- transform ------------------------------------------------------------------------------
+def _key_credential(
+    cred_id: str, identity_id: str, scope: str, kind: str, key: dict, now: datetime | None, attrs: dict
+) -> Credential:
+    """A project or Admin API key as a credential: both key objects carry the same fields."""
+    expires_at = ts(key.get("expires_at"))
+    return Credential(
+        id=cred_id,
+        identity_id=identity_id,
+        provider="openai",
+        scope=scope,
+        kind=kind,
+        status=_status(expires_at, now),
+        name=key.get("name"),
+        created_at=ts(key.get("created_at")),
+        last_used_at=ts(key.get("last_used_at")),
+        expires_at=expires_at,
+        supports_expiry="expires_at" in key,
+        key_id=key["id"],
+        hint=key["redacted_value"],
+        attrs=attrs,
+    )
+
+
 def _role_grant(ident: str, scope: str, role: str | None, project: dict, source: str) -> Grant:
     role = role or "member"
     return Grant(
@@ -133,24 +156,7 @@ def _project_key(scope: str, project: dict, key: dict, now: datetime | None) -> 
             )
         )
         batch.grants.append(_role_grant(identity_id, scope, user.get("role"), project, f"owner:{user.get('email')}"))
-    batch.credentials.append(
-        Credential(
-            id=f"openai:{key['id']}",
-            identity_id=identity_id,
-            provider="openai",
-            scope=scope,
-            kind="api_key",
-            status=_status(ts(key.get("expires_at")), now),
-            name=key.get("name"),
-            created_at=ts(key.get("created_at")),
-            last_used_at=ts(key.get("last_used_at")),
-            expires_at=ts(key.get("expires_at")),
-            supports_expiry="expires_at" in key,
-            key_id=key["id"],
-            hint=key["redacted_value"],
-            attrs=attrs,
-        )
-    )
+    batch.credentials.append(_key_credential(f"openai:{key['id']}", identity_id, scope, "api_key", key, now, attrs))
     return batch
 
 
@@ -187,23 +193,15 @@ def _admin_key(scope: str, key: dict, own_key: str | None, now: datetime | None,
             attrs={"api_key_id": key["id"], "owner_type": owner.get("type"), "used_by_nhi": mine},
         )
     )
-    expires_at = ts(key.get("expires_at"))
     batch.credentials.append(
-        Credential(
-            id=f"openai:admin_key/{key['id']}",
-            identity_id=ident,
-            provider="openai",
-            scope=scope,
-            kind="admin_api_key",
-            status=_status(expires_at, now),
-            name=key.get("name"),
-            created_at=ts(key.get("created_at")),
-            last_used_at=ts(key.get("last_used_at")),
-            expires_at=ts(key.get("expires_at")),
-            supports_expiry="expires_at" in key,
-            key_id=key["id"],
-            hint=key["redacted_value"],
-            attrs={"used_by_nhi": mine, "owner_type": owner.get("type")},
+        _key_credential(
+            f"openai:admin_key/{key['id']}",
+            ident,
+            scope,
+            "admin_api_key",
+            key,
+            now,
+            {"used_by_nhi": mine, "owner_type": owner.get("type")},
         )
     )
     batch.grants.append(

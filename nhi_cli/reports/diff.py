@@ -14,13 +14,13 @@ import sqlite3
 from typing import Any
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.markdown import code
 from nhi_cli.reports.model import previous_scan, resolve_scan
+from nhi_cli.reports.table import text_console
 from nhi_cli.severity import worst_first
 from nhi_cli.store.interface import DbConnection
 from nhi_cli.text import visible
@@ -242,14 +242,7 @@ def render_markdown(doc: dict) -> str:
 
 def render_table(doc: dict, width: int = 80, color: bool = False) -> str:
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-    )
+    console = text_console(buffer, width, color)
     a, b = doc["scan_a"], doc["scan_b"]
     console.print(Text(f"nhi diff: scan {a['id']} -> scan {b['id']}", style="bold"))
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", expand=True, pad_edge=False)

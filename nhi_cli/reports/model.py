@@ -255,6 +255,14 @@ def count_findings(findings: list[dict], rules: dict[str, dict]) -> dict[str, An
     }
 
 
+def _provider_entry(providers: dict[str, dict], provider: str) -> dict:
+    """The inventory counts of one provider, zero until its identities or credentials are read."""
+    return providers.setdefault(
+        provider,
+        {"provider": provider, "identities": 0, "credentials": 0, "active_credentials": 0, "identity_kinds": {}},
+    )
+
+
 def load_inventory(conn, scan_id: int, now: str) -> dict[str, Any]:
     p = {"s": scan_id, "now": now}
     providers: dict[str, dict] = {}
@@ -263,16 +271,7 @@ def load_inventory(conn, scan_id: int, now: str) -> dict[str, Any]:
         f"WHERE {PRESENT.format(t='i')} GROUP BY provider, kind ORDER BY provider, kind",
         p,
     ):
-        entry = providers.setdefault(
-            row["provider"],
-            {
-                "provider": row["provider"],
-                "identities": 0,
-                "credentials": 0,
-                "active_credentials": 0,
-                "identity_kinds": {},
-            },
-        )
+        entry = _provider_entry(providers, row["provider"])
         entry["identities"] += row["n"]
         entry["identity_kinds"][row["kind"]] = row["n"]
     buckets = ", ".join(
@@ -284,16 +283,7 @@ def load_inventory(conn, scan_id: int, now: str) -> dict[str, Any]:
         f"WHERE {PRESENT.format(t='k')} GROUP BY provider",
         p,
     ):
-        entry = providers.setdefault(
-            row["provider"],
-            {
-                "provider": row["provider"],
-                "identities": 0,
-                "credentials": 0,
-                "active_credentials": 0,
-                "identity_kinds": {},
-            },
-        )
+        entry = _provider_entry(providers, row["provider"])
         entry["credentials"] = row["n"]
         entry["active_credentials"] = row["act"] or 0
     hist = conn.execute(

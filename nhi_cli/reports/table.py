@@ -64,12 +64,9 @@ def _credentials(report: Report, limit: int) -> Table:
     return table
 
 
-def render(
-    report: Report, what: str = "findings", width: int = 80, color: bool = False, limit: int = DEFAULT_LIMIT
-) -> str:
-    limit = limit or 10**9
-    buffer = io.StringIO()
-    console = Console(
+def text_console(buffer: io.StringIO, width: int, color: bool) -> Console:
+    """A console that renders into ``buffer``: plain text, or ANSI colours when asked for."""
+    return Console(
         file=buffer,
         width=width,
         force_terminal=color,
@@ -78,6 +75,14 @@ def render(
         highlight=False,
         soft_wrap=False,
     )
+
+
+def render(
+    report: Report, what: str = "findings", width: int = 80, color: bool = False, limit: int = DEFAULT_LIMIT
+) -> str:
+    limit = limit or 10**9
+    buffer = io.StringIO()
+    console = text_console(buffer, width, color)
     scan, counts, inv = report.scan, report.counts, report.inventory
     console.print(Text(f"nhi report: scan {scan['id']} at {scan['started_at']} ({scan['status']})", style="bold"))
     console.print(

@@ -137,6 +137,28 @@ def _replace(conn, table: str, records, provider: str, scope: str) -> None:
     )
 
 
+def insert_scope_result(conn: DbConnection, scan_id: int, r: ScopeResult) -> None:
+    """One scope's outcome in a scan: by a scan, and by `inventory push` copying one."""
+    conn.execute(
+        "INSERT INTO scope_result (scan_id, provider, scope, scope_name, status, error_code, message, "
+        "gaps, api_calls, duration_ms, identities, credentials) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            scan_id,
+            r.provider,
+            r.scope,
+            r.scope_name,
+            r.status,
+            r.error_code,
+            r.message,
+            json.dumps(r.gaps),
+            json.dumps(dict(sorted(r.api_calls.items()))),
+            r.duration_ms,
+            r.identities,
+            r.credentials,
+        ),
+    )
+
+
 def write_scan(
     store: Inventory,
     *,
@@ -176,24 +198,7 @@ def write_scan(
         for r in sorted_scopes(r for r in results if r.loaded):  # before any scope's rows are written
             hold_scope(conn, r.provider, r.scope)
         for r in results:
-            conn.execute(
-                "INSERT INTO scope_result (scan_id, provider, scope, scope_name, status, error_code, message, "
-                "gaps, api_calls, duration_ms, identities, credentials) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    scan_id,
-                    r.provider,
-                    r.scope,
-                    r.scope_name,
-                    r.status,
-                    r.error_code,
-                    r.message,
-                    json.dumps(r.gaps),
-                    json.dumps(dict(sorted(r.api_calls.items()))),
-                    r.duration_ms,
-                    r.identities,
-                    r.credentials,
-                ),
-            )
+            insert_scope_result(conn, scan_id, r)
             if not r.loaded:
                 continue
             batch = batches.get((r.provider, r.scope), Batch())

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from nhi_cli.model import Batch, Credential, CredentialLocation, Grant, Identity, Person, ScopeResult, Trust
-from nhi_cli.store.load import write_scan
+from nhi_cli.store.load import insert_scope_result, write_scan
 from nhi_cli.store.locks import hold_scan_write
 
 JSON_FIELDS = {"tags", "attrs", "condition", "conditions"}
@@ -166,24 +166,7 @@ def _record_scan(conn, scan: dict, name: str, results: list[ScopeResult]) -> int
         ),
     ).lastrowid
     for r in results:
-        conn.execute(
-            "INSERT INTO scope_result (scan_id, provider, scope, scope_name, status, error_code, message, gaps, "
-            "api_calls, duration_ms, identities, credentials) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                scan_id,
-                r.provider,
-                r.scope,
-                r.scope_name,
-                r.status,
-                r.error_code,
-                r.message,
-                json.dumps(r.gaps),
-                json.dumps(r.api_calls),
-                r.duration_ms,
-                r.identities,
-                r.credentials,
-            ),
-        )
+        insert_scope_result(conn, scan_id, r)
     return scan_id
 
 
