@@ -31,7 +31,7 @@ setup(
     package_data={
         "nhi_cli": ["store/*.sql", "store/migrations/*.sql", "rules/*.md", "rules/builtin/*/*", "reports/templates/*",
                     "reports/schemas/*.json", "iam/*.json", "iam/*.yaml"],
-        "nhi_connectors": ["*/*.json", "*/*.yaml"],
+        "nhi_connectors": ["*/*.json", "*/*.yaml", "*/*.txt"],
         "nhi_cli.demo_estate": demo_files(),
     },
 )

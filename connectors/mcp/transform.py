@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from nhi_cli.kit.secrets import secret_hash
 from nhi_cli.model import Batch, Credential, CredentialLocation, Identity
 
+from . import hygiene
 from .clients import ParsedFile, ServerEntry
 from .detect import FieldScan, Found
 
@@ -133,6 +134,9 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         if kind == "input" and name in parsed.inputs:
             entry["password_prompt"] = bool(parsed.inputs[name].get("password"))
         inputs.append(entry)
+    url = safe_url(spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl"), values)
+    launched = hygiene.launch(spec, url)
+    shell = hygiene.shell(spec)
     attrs = {
         "client": parsed.config.client,
         "server": server.name,
@@ -142,7 +146,17 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         "transport": transport(spec),
         "command": command,
         "package": _package(spec, secret_fields),
-        "url": safe_url(spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl"), values),
+        "url": url,
+        # how it is launched (hygiene.py): pinning, a look-alike package, a shell, remote auth
+        "package_name": launched["package"],
+        "package_version": launched["version"],
+        "unpinned": launched["unpinned"],
+        "lookalike_of": hygiene.lookalike(launched["package"]),
+        "shell": shell["shell"] if shell else None,
+        "shell_interpolates": bool(shell and shell["interpolates"]),
+        "remote_auth": hygiene.remote_auth(spec, url, secret_fields, [r.field for r in scan.references]),
+        "secrets_on_command_line": sum(1 for f in scan.found if f.field.startswith(("args[", "command"))),
+        "launch_hash": hygiene.launch_hash(spec, url, values),
         "env_names": sorted(str(k) for k in spec["env"]) if isinstance(spec.get("env"), dict) else [],
         "header_names": sorted(str(k) for k in spec["headers"]) if isinstance(spec.get("headers"), dict) else [],
         "references": inputs,
@@ -160,6 +174,7 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         "committed": facts.repo_root is not None and server.config_scope == "project" and facts.git_status != "ignored",
         "file_mode": f"{facts.mode:04o}",
         "world_readable": bool(facts.mode & 0o004),
+        "readable_by_others": bool(facts.mode & 0o044),
     }
     return Identity(
         id=f"mcp:{facts.display}#{server.key}",

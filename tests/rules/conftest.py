@@ -17,7 +17,7 @@ def write_mcp(path: Path, *tokens: str) -> Path:
     servers = {
         f"github{i}": {
             "command": "npx",
-            "args": ["-y", "@modelcontextprotocol/server-github"],
+            "args": ["-y", "@modelcontextprotocol/server-github@2025.4.8"],  # pinned: one finding per secret
             "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": token},
         }
         for i, token in enumerate(tokens)
