@@ -31,15 +31,17 @@ FINDING_COLUMNS = (
     "suppression_expires",
     "suppression_reason",
     "evidence",
+    "fix_first_rank",  # the rank of the identity or agent the finding belongs to (README: What to fix first)
 )
 # The JSON report's credential fields, plus the identity's tags flattened for a spreadsheet.
 CREDENTIAL_COLUMNS = (*CREDENTIAL_KEYS, "identity_tags")
 
 
-def _finding_row(f: dict) -> dict:
+def _finding_row(f: dict, ranks: dict[str, int]) -> dict:
     s = f.get("suppression") or {}
     return dict(
         f,
+        fix_first_rank=ranks.get(f["fingerprint"]),
         owasp_nhi=" ".join(f["owasp_nhi"]),
         suppression_owner=s.get("owner"),
         suppression_expires=s.get("expires"),
@@ -52,5 +54,6 @@ def render(report: Report, what: str = "findings") -> str:
     if what == "inventory":
         rows = (dict(c, identity_tags=c.get("tags")) for c in report.credentials or [])
         return write_csv(rows, CREDENTIAL_COLUMNS)
-    rows = (_finding_row(f) for f in report.findings + report.suppressed)
+    ranks = report.fix_first_rank
+    rows = (_finding_row(f, ranks) for f in report.findings + report.suppressed)
     return write_csv(rows, FINDING_COLUMNS)

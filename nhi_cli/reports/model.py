@@ -13,13 +13,14 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from nhi_cli.agents.delegation import DELEGATION_KINDS
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.agents import agent_rows
-from nhi_cli.reports.ranking import FixItem, rank
+from nhi_cli.reports.ranking import FixItem, finding_ranks, rank
 from nhi_cli.revoke.keys import key_path, load_key, log_path
 from nhi_cli.revoke.log import open_readonly, read_attempts
 from nhi_cli.severity import SEVERITIES, worst_first
@@ -76,6 +77,11 @@ class Report:
     credentials: list[dict] | None = None  # only for --what inventory
     fix_first: list[FixItem] = field(default_factory=list)  # ranking.py: what to fix first, rank 1 first
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    @cached_property
+    def fix_first_rank(self) -> dict[str, int]:
+        """fingerprint -> rank of its fix-first item (CSV and SARIF carry it per finding)."""
+        return finding_ranks(self.fix_first)
 
     @property
     def empty(self) -> bool:

@@ -111,6 +111,16 @@ class FixItem:
         }
 
 
+def finding_ranks(items: Sequence[FixItem]) -> dict[str, int]:
+    """fingerprint -> rank of the (first) item that lists the finding: how the per-finding
+    formats (CSV, SARIF) carry the ranking."""
+    ranks: dict[str, int] = {}
+    for item in items:
+        for f in item.findings:
+            ranks.setdefault(f["fingerprint"], item.rank)
+    return ranks
+
+
 def fix_first(report) -> list[FixItem]:
     """The report's ranked list (computed once by build_report)."""
     return report.fix_first

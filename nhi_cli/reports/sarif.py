@@ -111,7 +111,7 @@ def _placeholder_rule(f: dict) -> dict:
     }
 
 
-def _result(f: dict, index: int) -> dict:
+def _result(f: dict, index: int, fix_first_rank: int | None = None) -> dict:
     result = {
         "ruleId": f["rule_id"],
         "ruleIndex": index,
@@ -136,6 +136,8 @@ def _result(f: dict, index: int) -> dict:
             "evidence": f["evidence"],
         },
     }
+    if fix_first_rank is not None:  # the rank of its identity or agent in the fix-first list
+        result["properties"]["fix_first_rank"] = fix_first_rank
     if f["suppressed"]:
         s = f.get("suppression") or {}
         result["suppressions"] = [
@@ -206,7 +208,9 @@ def document(report: Report) -> dict:
                         "toolExecutionNotifications": notifications,
                     }
                 ],
-                "results": [_result(f, index[f["rule_id"]]) for f in findings],
+                "results": [
+                    _result(f, index[f["rule_id"]], report.fix_first_rank.get(f["fingerprint"])) for f in findings
+                ],
                 "properties": {
                     "scan_id": scan["id"],
                     "scan_status": scan["status"],

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nhi_cli.reports.model import PROPERTIES, Report
+from nhi_cli.reports.model import PROPERTIES, Report, headline_status
 from nhi_cli.severity import SEVERITIES
 from nhi_cli.text import visible
 
@@ -42,6 +42,26 @@ def _findings(title: str, findings: list[dict], limit: int) -> Table:
         table.add_row(sev, who, _t(f["reason"]))
     if len(findings) > limit:
         table.caption = f"{len(findings) - limit} more not shown (--limit 0 shows all; csv/json list every one)"
+    return table
+
+
+FIX_FIRST_ROWS = 5
+
+
+def _fix_first(report: Report) -> Table:
+    """The top of the fix-first list: what to fix, why, and the command."""
+    table = Table(
+        title="Fix first", title_justify="left", box=box.SIMPLE_HEAD, header_style="bold", expand=True, pad_edge=False
+    )
+    table.add_column("#", justify="right", no_wrap=True, width=3)
+    table.add_column("identity or agent", ratio=2, overflow="fold")
+    table.add_column("why / fix", ratio=3, overflow="fold")
+    for item in report.fix_first[:FIX_FIRST_ROWS]:
+        who = Text.assemble(_t(item.name, "bold"), "\n", _t(f"{item.kind}, score {item.score}"))
+        fix = item.action.get("command") or item.action.get("text") or ""
+        table.add_row(str(item.rank), who, Text.assemble(_t("; ".join(item.reasons[:2])), "\n", _t(fix, "bold")))
+    if len(report.fix_first) > FIX_FIRST_ROWS:
+        table.caption = f"{len(report.fix_first) - FIX_FIRST_ROWS} more: nhi findings list --top N"
     return table
 
 
@@ -84,7 +104,8 @@ def render(
     buffer = io.StringIO()
     console = text_console(buffer, width, color)
     scan, counts, inv = report.scan, report.counts, report.inventory
-    console.print(Text(f"nhi report: scan {scan['id']} at {scan['started_at']} ({scan['status']})", style="bold"))
+    status = headline_status(scan, report.coverage)[1]  # partial while a scope was only partly read
+    console.print(Text(f"nhi report: scan {scan['id']} at {scan['started_at']}, {status}", style="bold"))
     console.print(
         f"{inv['identities']} identities, {inv['credentials']} credentials; "
         f"{counts['total']} open findings ({counts['new']} new), {len(report.resolved)} resolved, "
@@ -104,6 +125,8 @@ def render(
             str(counts["by_property"][prop]) if prop else "",
         )
     console.print(summary)
+    if what == "findings" and report.fix_first:
+        console.print(_fix_first(report))
     if what == "inventory":
         console.print(_credentials(report, limit))
     elif report.findings:

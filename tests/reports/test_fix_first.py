@@ -115,3 +115,24 @@ def test_delegation_tells_agents_apart(demo):
     assert f"{distribution['no_person']} act for no person at all" in listed.out
     rows = list(csv.DictReader(io.StringIO(invoke("--db", demo[0], "agents", "list", "-f", "csv").out)))
     assert {r["agent"]: r["delegation_kind"] for r in rows} == kinds
+
+
+def test_every_format_carries_the_ranking(demo):
+    db, (first, second) = demo
+    rank_of = {f["fingerprint"]: i["rank"] for i in reversed(second["fix_first"]) for f in i["findings"]}
+    rows = list(csv.DictReader(io.StringIO(invoke("--db", db, "report", "--format", "csv").out)))
+    open_rows = [r for r in rows if r["status"] != "suppressed"]
+    assert open_rows and all(int(r["fix_first_rank"]) == rank_of[r["fingerprint"]] for r in open_rows)
+    assert {r["fix_first_rank"] for r in rows if r["resource_name"] == "AKIANWOPSCOPILOT0001"} == {"1"}
+    sarif = json.loads(invoke("--db", db, "report", "--format", "sarif").out)
+    results = sarif["runs"][0]["results"]
+    ranked = [r for r in results if "fix_first_rank" in r["properties"]]
+    assert ranked and all(
+        r["properties"]["fix_first_rank"] == rank_of[r["partialFingerprints"][next(iter(r["partialFingerprints"]))]]
+        for r in ranked
+    )
+    table = invoke("--db", db, "report", "--format", "table").out
+    assert "Fix first" in table and table.index("ops-copilot") < table.index(second["fix_first"][1]["name"])
+    markdown = invoke("--db", db, "report", "--format", "markdown").out
+    assert f"Fix first (top 5 of {len(second['fix_first'])})" in markdown
+    assert "| 1 | `ops-copilot` (agent," in markdown
