@@ -44,7 +44,8 @@ POINTS = {
     "reach_high": 15,  # another high/critical over-privilege finding (gain)
     "reach_medium": 8,  # a medium one
     "assumes_each": 3,  # per role it can assume (gain, blast radius; cap below)
-    "assumed_by_each": 3,  # per principal that can assume it (gain, blast radius)
+    "assumed_by_each": 3,  # per principal that can assume or impersonate it (gain, blast radius)
+    "data": 10,  # can read a data store: buckets, tables, secrets, keys, mail, files, code (gain)
     "copies_each": 5,  # per file its credentials were seen in (gain, blast radius)
     "blast_cap": 15,  # cap of each blast-radius factor
     "static_each": 5,  # per active credential that never expires or lives > 1 year (exposure)
@@ -74,6 +75,30 @@ LOCAL_CONFIG_RULES = {
     "credential_shared_across_locations",
 }
 PARTS = ("gain", "exposure", "delegation", "findings")
+# Grants that reach data, as portable LIKE patterns (the store may be PostgreSQL), with the
+# store each one names in the reason.
+DATA_GRANTS = (
+    ("s3:%", "s3"),
+    ("s3-object-lambda:%", "s3"),
+    ("dynamodb:%", "dynamodb"),
+    ("rds-data:%", "rds"),
+    ("athena:GetQueryResults", "athena"),
+    ("secretsmanager:GetSecretValue", "secretsmanager"),
+    ("secretsmanager:*", "secretsmanager"),
+    ("ssm:GetParameter%", "ssm parameters"),
+    ("ssm:*", "ssm parameters"),
+    ("kms:Decrypt", "kms"),
+    ("kms:*", "kms"),
+    ("roles/storage.%", "cloud storage"),
+    ("roles/bigquery.%", "bigquery"),
+    ("roles/secretmanager.%", "secret manager"),
+    ("Files.Read%", "files"),
+    ("Sites.Read%", "sharepoint"),
+    ("Mail.Read%", "mail"),
+    ("contents:%", "repository contents"),
+    ("scope:repo", "repository contents"),
+    ("secrets:read", "repository secrets"),
+)
 UNUSED_DAYS = 90  # a credential unused this long is revoked, not rotated
 
 
@@ -139,6 +164,8 @@ class _Facts:
     assumes: dict[str, int]
     assumed_by: dict[str, int]
     trust_any: set[str]
+    data: dict[str, set[str]]  # identity id -> data stores its grants reach
+    trusted_by: dict[str, int]  # identity id -> principals its trust names (not services)
     accepted: set[tuple[str, str]]  # (rule, resource) of suppressed findings: accepted risks
 
 
@@ -197,6 +224,20 @@ def _facts(conn: DbConnection, scan_id: int, now: str) -> _Facts:
             "SELECT DISTINCT identity_id FROM v_trusts WHERE principal_type = 'any' OR principal IN ('*', 'AWS:*')"
         )
     }
+    data: dict[str, set[str]] = {}
+    likes = " OR ".join("action LIKE ?" for _ in DATA_GRANTS)
+    for identity_id, action in cur.execute(
+        f"SELECT DISTINCT identity_id, action FROM v_grants WHERE effect = 'Allow' AND ({likes})",
+        [pattern for pattern, _ in DATA_GRANTS],
+    ):
+        store = next(name for pattern, name in DATA_GRANTS if _like(pattern, action))
+        data.setdefault(identity_id, set()).add(store)
+    trusted_by = dict(
+        cur.execute(
+            "SELECT identity_id, COUNT(DISTINCT principal) FROM v_trusts WHERE principal_type <> 'service' "
+            "GROUP BY identity_id"
+        ).fetchall()
+    )
     return _Facts(
         credentials,
         by_identity,
@@ -209,8 +250,17 @@ def _facts(conn: DbConnection, scan_id: int, now: str) -> _Facts:
         assumes,
         assumed_by,
         trust_any,
+        data,
+        trusted_by,
         set(),
     )
+
+
+def _like(pattern: str, value: str) -> bool:
+    """SQL LIKE (with % only) in Python, to name which pattern a row matched."""
+    if pattern.endswith("%"):
+        return value.lower().startswith(pattern[:-1].lower())
+    return value.lower() == pattern.lower()
 
 
 def _subjects(f: dict, facts: _Facts) -> tuple[list[str], str | None]:
@@ -275,10 +325,16 @@ def _score(
         top = min(reach, key=lambda f: (worst_first(f["severity"]), f["rule_id"]))
         points = POINTS["reach_high"] if top["severity"] in ("critical", "high") else POINTS["reach_medium"]
         s.add("gain", points, f"broad access ({top['rule_id']})")
+    if not (admin_ids or admin_findings):  # administrator access reaches every store already
+        stores = sorted({name for i in identities for name in facts.data.get(i, ())})
+        if stores:
+            shown = ", ".join(stores[:3]) + (f" and {len(stores) - 3} more" if len(stores) > 3 else "")
+            s.add("gain", POINTS["data"], f"reaches data ({shown})")
     cap = POINTS["blast_cap"]
     assumes = sum(facts.assumes.get(i, 0) for i in identities)
     s.add("gain", min(cap, assumes * POINTS["assumes_each"]), f"can assume {_plural(assumes, 'role')}")
-    assumed = sum(facts.assumed_by.get(i, 0) for i in identities)
+    # the evaluator's count where it has one (AWS), else the principals the trust policy names
+    assumed = sum(max(facts.assumed_by.get(i, 0), facts.trusted_by.get(i, 0)) for i in identities)
     s.add("gain", min(cap, assumed * POINTS["assumed_by_each"]), f"{_plural(assumed, 'principal')} can assume it")
     files = sorted({file for c in credentials for file in facts.copies.get(c["id"], ())})
     s.add("gain", min(cap, len(files) * POINTS["copies_each"]), f"credentials seen in {_plural(len(files), 'file')}")
