@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from nhi_cli.kit.connector import CollectContext, Connector, ConnectorSettings, ScopeFailed
 from nhi_cli.model import Batch, Scope
 
-from . import clients, discovery
+from . import clients, discovery, lock
 from .detect import scan_server
 from .revoke import REVOKE_KINDS
 from .settings import McpSettings
@@ -82,6 +82,7 @@ class McpConnector(Connector):
             configs = [(c, None) for c in home_configs] + self._claude_code_projects(ctx, home_configs, scope, home)
         else:
             configs = self._given(ctx, root, home)
+        locked = self._lock(ctx, root) if scope.attrs["kind"] == "path" else None
         items, seen = [], set()
         for config, inside in configs:
             key = str(config.path)
@@ -90,9 +91,21 @@ class McpConnector(Connector):
             seen.add(key)
             item = self._read(ctx, config, home, inside)
             if item is not None:
+                if locked is not None:
+                    item[1].lock, item[1].lock_file = locked[1], _relative(Path(config.path).absolute(), locked[0])
                 items.append(item)
         self._git_statuses(ctx, items)
         return build_batch(items, scope.id, ctx.secret_salt)
+
+    def _lock(self, ctx: CollectContext, root: Path) -> tuple[Path, dict[str, str]] | None:
+        """The allow-list beside a scanned tree's configs (lock.py), if it has one."""
+        folder = root if root.is_dir() else (discovery.git_root(root.absolute()) or root.parent)
+        try:
+            entries = lock.read_lock(folder / lock.LOCK_NAME)
+        except lock.LockError as exc:
+            ctx.gap(self._show(ctx, folder / lock.LOCK_NAME, self._home(ctx)), "malformed_lock", str(exc))
+            return None
+        return (folder, entries) if entries is not None else None
 
     def _git_statuses(self, ctx: CollectContext, items) -> None:
         """Whether each project config in a work tree is tracked, ignored or untracked: one

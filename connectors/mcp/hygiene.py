@@ -201,12 +201,17 @@ def lookalike(package: str | None) -> str | None:
     return None
 
 
+def redact_words(words: list[str], secrets: list[str]) -> list[str]:
+    """``words`` with every secret in them (longest first) replaced by ``***``."""
+    for value in sorted({s for s in secrets if s}, key=len, reverse=True):
+        words = [w.replace(value, "***") for w in words]
+    return words
+
+
 def launch_hash(spec: dict[str, Any], url: str | None, secrets: list[str]) -> str:
     """A hash of what the server runs: command and args (secrets replaced), URL without its
     query and user info, and the names (not values) of its env and headers."""
-    words = _words(spec)
-    for value in sorted({s for s in secrets if s}, key=len, reverse=True):
-        words = [w.replace(value, "***") for w in words]
+    words = redact_words(_words(spec), secrets)
     env = spec.get("env") if isinstance(spec.get("env"), dict) else {}
     headers = spec.get("headers") if isinstance(spec.get("headers"), dict) else {}
     canonical = json.dumps(

@@ -49,6 +49,8 @@ class FileFacts:
     git_status: str | None = None  # tracked, untracked, ignored, unknown (project configs in a repo)
     repo_path: Path | None = None  # the work tree, for git (the display form may be ~/...)
     repo_file: str | None = None  # the file relative to the work tree's root (POSIX), for SARIF and hooks
+    lock: dict[str, str] | None = None  # the scanned tree's nhi-mcp.lock.json: file#server -> launch hash
+    lock_file: str | None = None  # this file relative to the lock's folder
 
 
 @dataclass
@@ -136,6 +138,7 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         inputs.append(entry)
     url = safe_url(spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl"), values)
     launched = hygiene.launch(spec, url)
+    launch_hash = hygiene.launch_hash(spec, url, values)
     shell = hygiene.shell(spec)
     attrs = {
         "client": parsed.config.client,
@@ -156,7 +159,8 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         "shell_interpolates": bool(shell and shell["interpolates"]),
         "remote_auth": hygiene.remote_auth(spec, url, secret_fields, [r.field for r in scan.references]),
         "secrets_on_command_line": sum(1 for f in scan.found if f.field.startswith(("args[", "command"))),
-        "launch_hash": hygiene.launch_hash(spec, url, values),
+        "launch_hash": launch_hash,
+        "lock_status": _lock_status(facts, server.key, launch_hash),
         "env_names": sorted(str(k) for k in spec["env"]) if isinstance(spec.get("env"), dict) else [],
         "header_names": sorted(str(k) for k in spec["headers"]) if isinstance(spec.get("headers"), dict) else [],
         "references": inputs,
@@ -186,6 +190,16 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
         description=f"{parsed.config.client} MCP server ({server.config_scope} scope)",
         attrs=attrs,
     )
+
+
+def _lock_status(facts: FileFacts, server_key: str, launch_hash: str) -> str | None:
+    """locked, not_in_lock or changed against the tree's lock file; None without one."""
+    if facts.lock is None or facts.lock_file is None:
+        return None
+    locked = facts.lock.get(f"{facts.lock_file}#{server_key}")
+    if locked is None:
+        return "not_in_lock"
+    return "locked" if locked == launch_hash else "changed"
 
 
 class SecretIndex:

@@ -63,6 +63,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "Send findings to AWS Security Hub (ASFF) or Jira (one issue per fix-first item)."),
     "agents": ("agents", "AI agents found in the inventory: identities, credentials, delegation, scorecard."),
     "config": ("config", "Check the configuration file (nhi.yaml)."),
+    "mcp": ("mcp", "MCP agent configs: write the allow-list (lock file) of a repository's servers."),
 }
 
 # One line per paragraph: Typer keeps the line breaks of help text.
