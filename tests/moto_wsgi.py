@@ -20,11 +20,15 @@ WsgiApp = Callable[..., Any]
 def serve_moto(wrap: Callable[[WsgiApp], WsgiApp] = lambda app: app) -> Iterator[tuple[str, WsgiApp]]:
     """Serve ``wrap(moto_app)`` until the block ends; yields the base URL (moto state reset) and
     the wrapped app, so a test can read what its middleware saw."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
+    from nhi_connectors.aws import ai_fake
+    from nhi_connectors.aws.fake import moto_app
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    app = wrap(DomainDispatcherApplication(create_backend_app))
+    ai_fake.reset()
+    app = wrap(moto_app())  # moto behind the AI-platform fake, as the demo serves it
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

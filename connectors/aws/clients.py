@@ -80,10 +80,13 @@ def make_session(ctx: CollectContext, credentials: dict[str, Any] | None = None)
     return CountingSession(ctx, _boto_session(ctx), credentials)
 
 
-def client(ctx: CollectContext, session, service: str):
-    """A client honouring ``endpoint:`` from config, else AWS_ENDPOINT_URL as boto3 does."""
+def client(ctx: CollectContext, session, service: str, region: str | None = None):
+    """A client honouring ``endpoint:`` from config, else AWS_ENDPOINT_URL as boto3 does
+    (``region``: a regional service's region, else the settings' region)."""
     settings: AwsSettings = ctx.settings
-    kwargs = {"config": boto_config(settings)}
+    kwargs: dict = {"config": boto_config(settings)}
+    if region:
+        kwargs["region_name"] = region
     if settings.endpoint:
         kwargs["endpoint_url"] = settings.endpoint
     return session.client(service, **kwargs)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScopeDenied, ScopeFailed
-from nhi_cli.model import Batch, Scope
+from nhi_cli.model import MALFORMED, Batch, Scope
 
 from .clients import assume_account_role, client, make_session
 from .revoke import REVOKE_KINDS  # no SDK import: safe for `nhi --help`
@@ -89,6 +89,66 @@ def _scp_attrs(org_scps: dict[str, Any] | None, account: str) -> dict[str, Any]:
         return {"scp_error": org_scps["error"]}
     levels, unreadable = account_levels(org_scps, account)
     return {"scp_levels": levels, "scp_unreadable": unreadable}
+
+
+def _optional(ctx: CollectContext, what: str, get):
+    """``get()``, or None after recording a gap: an AI service refused or failing in a region
+    leaves the scope partial (its earlier records kept), never failed."""
+    try:
+        with aws_errors(what):
+            return get()
+    except (ScopeDenied, ScopeFailed) as exc:
+        ctx.gap(what, exc.code, exc.message, records_missing=True)
+        return None
+
+
+def collect_ai(ctx: CollectContext, session, account_id: str, iam, user_arns: dict[str, str]) -> Batch:
+    """Bedrock API keys, then Bedrock Agents and AgentCore per region (ai_platforms.py)."""
+    from . import ai_platforms, ai_transform
+
+    settings: AwsSettings = ctx.settings
+    batch = Batch()
+    if settings.bedrock_api_keys:
+        keys = _optional(ctx, "iam:ListServiceSpecificCredentials", lambda: ai_platforms.get_bedrock_api_keys(iam))
+        if keys is not None:
+            _transform(
+                ctx,
+                batch,
+                "iam:ListServiceSpecificCredentials",
+                lambda: ai_transform.transform_bedrock_api_keys(account_id, keys, user_arns, ctx.now),
+            )
+    if not settings.ai_platforms:
+        return batch
+    for region in settings.ai_regions or [settings.region]:
+        for service, get, transform in (
+            ("bedrock-agent", ai_platforms.get_bedrock_agents, ai_transform.transform_bedrock_agents),
+            ("bedrock-agentcore-control", ai_platforms.get_agentcore, ai_transform.transform_agentcore),
+        ):
+            if region not in ai_platforms.AI_SERVICE_REGIONS[service]:
+                ctx.log.debug("aws: %s has no endpoint in %s; skipped", service, region)
+                continue
+            budget = ai_platforms.Budget(settings.ai_describe_limit)
+            api = client(ctx, session, service, region=region)
+            data = _optional(ctx, f"{service} {region}", lambda: get(api, budget))  # noqa: B023
+            if data is None:
+                continue
+            if budget.skipped:
+                ctx.gap(
+                    f"{service} {region}",
+                    "DescribeBudget",
+                    f"{budget.skipped} describe calls over ai_describe_limit={settings.ai_describe_limit}; "
+                    "those items are listed without details",
+                )
+            _transform(ctx, batch, f"{service} {region}", lambda: transform(account_id, region, data))  # noqa: B023
+    return batch
+
+
+def _transform(ctx: CollectContext, batch: Batch, what: str, make) -> None:
+    """An AI payload nhi cannot read is a gap of its part, not a failed account."""
+    try:
+        batch.extend(make())
+    except ValueError as exc:
+        ctx.gap(what, MALFORMED, str(exc))
 
 
 def _owner_tags(ctx: CollectContext) -> list[str] | None:
@@ -185,6 +245,8 @@ class AwsConnector(Connector):
         )
         batch.extend(unreadable)
         self._add_scps(ctx, scope, batch)
+        users = {u.get("UserName"): u.get("Arn") for u in details["UserDetailList"] if isinstance(u, dict)}
+        batch.extend(collect_ai(ctx, session, scope.id, iam, users))
         return batch
 
     @staticmethod

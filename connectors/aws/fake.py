@@ -39,8 +39,21 @@ DEMO_ENV = {"AWS_ACCESS_KEY_ID": "nhi-demo", "AWS_SECRET_ACCESS_KEY": "nhi-demo"
 
 
 # --- the server ------------------------------------------------------------------------------
+def moto_app():
+    """moto's WSGI app behind the AI-platform fake (ai_fake.py), which answers the operations
+    moto does not implement and passes every other request through, behind fake_contract's
+    checks (a request the real IAM or STS would refuse is refused first)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from .ai_fake import AiFake
+    from .fake_contract import refuse_what_aws_refuses
+
+    return refuse_what_aws_refuses(AiFake(DomainDispatcherApplication(create_backend_app)))
+
+
 def start_server(stack: ExitStack) -> str:
-    """moto on 127.0.0.1 with an OS-chosen port, fresh state; stopped by ``stack``."""
+    """moto (+ the AI-platform fake) on 127.0.0.1 with an OS-chosen port, fresh state; stopped
+    by ``stack``."""
     try:
         server_class = _checked_server_class()
     except ImportError:
@@ -53,21 +66,22 @@ def start_server(stack: ExitStack) -> str:
     url = f"http://{host}:{port}"
     # Backends are process-wide: start from nothing even if an earlier demo ran in this process.
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
+    from . import ai_fake
+
+    ai_fake.reset()
     return url
 
 
 def _checked_server_class():
-    """moto's threaded server with its app behind fake_contract's checks: a request the real
-    IAM or STS would refuse is refused before moto sees it."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    """moto's threaded server with its app behind fake_contract's checks and the AI-platform
+    fake (moto_app): a request the real IAM or STS would refuse is refused before moto sees it."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
     from moto.server import ThreadedMotoServer
     from werkzeug.serving import make_server
 
-    from .fake_contract import refuse_what_aws_refuses
-
     class CheckedMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:  # moto's own, with the app wrapped (moto is pinned <5.3)
-            app = refuse_what_aws_refuses(DomainDispatcherApplication(create_backend_app))
+            app = moto_app()
             self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
             self._server_ready_event.set()
             self._server.serve_forever()

@@ -28,6 +28,9 @@ from typing import Any
 
 from nhi_cli.kit.connector import CollectContext, RevokeStep, StepOutcome
 
+from . import revoke_ai
+from .revoke_ai import AGENT_KINDS
+
 DENY_ALL_POLICY = "nhi-revoke-deny-all"
 SESSIONS_POLICY = "AWSRevokeOlderSessions"  # the name the AWS console uses for the same policy
 DENY_ALL = {
@@ -50,6 +53,9 @@ REVOKE_KINDS: dict[str, list[str]] = {
     "access_key": ["deactivate_key", "delete_key"],
     "iam_user": ["deactivate_user_keys", "deny_all_policy", "delete_login_profile", "delete_user_keys"],
     "iam_role": ["revoke_sessions", "block_assume"],
+    "bedrock_api_key": ["deactivate_service_credential"],
+    # agents act through their execution role: the role's steps (revoke_ai.py)
+    **{kind: ["revoke_sessions", "block_assume"] for kind in AGENT_KINDS},
 }
 _lock = threading.Lock()
 
@@ -137,8 +143,19 @@ def plan_revoke(ctx: CollectContext, target: dict[str, Any], options: dict[str, 
                 )
             )
         return steps
-    if kind == "iam_role":
-        role = target["name"]
+    if kind == "bedrock_api_key":
+        user, credential_id = _user_name(target), target.get("key_id") or target["id"]
+        return [
+            step(
+                "deactivate_service_credential",
+                f"set Bedrock API key {credential_id} of user {user} to Inactive",
+                True,
+                user_name=user,
+                credential_id=credential_id,
+            )
+        ]
+    if kind in ("iam_role", *AGENT_KINDS):
+        role = target["name"] if kind == "iam_role" else revoke_ai.execution_role_name(target)
         steps = [
             step(
                 "revoke_sessions",
@@ -469,6 +486,7 @@ _EXECUTE = {
     "delete_user_keys": _delete_user_keys,
     "revoke_sessions": _revoke_sessions,
     "block_assume": _block_assume,
+    "deactivate_service_credential": revoke_ai.deactivate,
 }
 
 
@@ -548,4 +566,5 @@ _RESTORE = {
         iam, "role", p["role_name"], p.get("policy_name", SESSIONS_POLICY), d.get("previous_document")
     ),
     "block_assume": _restore_trust,
+    "deactivate_service_credential": revoke_ai.restore,
 }

@@ -25,3 +25,10 @@ class AwsSettings(ConnectorSettings):
     # AWS managed policies outside the shipped well-known set: fetch (ListPolicies + one
     # GetPolicyVersion per distinct policy, cached per scan) or known (shipped set only).
     aws_managed_policies: Literal["fetch", "known"] = "fetch"
+    # AI platforms (ai_platforms.py): Bedrock long-term API keys (one IAM call per account) and
+    # Bedrock Agents / AgentCore in ``ai_regions`` (empty: ``region`` only). Describe calls per
+    # region and service stop at ai_describe_limit; what is left is listed without details.
+    bedrock_api_keys: bool = True
+    ai_platforms: bool = True
+    ai_regions: list[str] = []
+    ai_describe_limit: int = 200

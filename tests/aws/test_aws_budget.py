@@ -55,8 +55,10 @@ def test_bulk_calls_are_the_same_at_10_and_200_users(nhi, tmp_path, moto_url, no
         "iam:GenerateCredentialReport",
         "iam:ListPolicies",
         "iam:GetPolicyVersion",
+        "iam:ListServiceSpecificCredentials",  # every user's Bedrock API keys: one call per account
     }
     assert large["iam:GetAccountAuthorizationDetails"] == 1
+    assert large["iam:ListServiceSpecificCredentials"] == 1
     assert sum(r["credentials"] for r in out["inventory"]) == 400
 
 
