@@ -8,12 +8,14 @@ keys, so no per-user pattern could be cheaper. Short-term Bedrock API keys are p
 tokens derived from a session: nothing is stored, nothing can be listed, none is a credential.
 
 Budget per region (only regions where the service exists, AI_SERVICE_REGIONS):
-- bedrock-agent: ListAgents (100/page); per agent GetAgent, ListAgentActionGroups for the
-  DRAFT version (the one aliases are prepared from), one GetAgentActionGroup per action group
-  (the only call that names its Lambda), ListAgentAliases: 3 + A calls per agent.
-- bedrock-agentcore-control: ListAgentRuntimes (100/page) + GetAgentRuntime per runtime (the
-  list has no role); ListGateways (1,000/page) + GetGateway, ListGatewayTargets and one
-  GetGatewayTarget per target (the credential providers a tool is called with);
+- bedrock-agent: ListAgents (100/page); per agent GetAgent, ListTagsForResource (its owner
+  tag), ListAgentActionGroups for the DRAFT version (the one aliases are prepared from), one
+  GetAgentActionGroup per action group (the only call that names its Lambda),
+  ListAgentAliases: 4 + A calls per agent.
+- bedrock-agentcore-control: ListAgentRuntimes (100/page) + GetAgentRuntime and
+  ListTagsForResource per runtime (the list has no role); ListGateways (1,000/page) +
+  GetGateway, ListTagsForResource, ListGatewayTargets and one GetGatewayTarget per target (the
+  credential providers a tool is called with);
   ListWorkloadIdentities (20/page), ListOauth2CredentialProviders and
   ListApiKeyCredentialProviders (list pages only).
 Describe calls (Get*, per-item List*) are capped by ``ai_describe_limit`` per region and
@@ -72,6 +74,11 @@ def _pages(client, operation: str, key: str, page_size: int, **params) -> list[d
     ]
 
 
+def _tags(client, arn: str) -> dict[str, str]:
+    """The resource's tags (its owner tag): no Get* call returns them."""
+    return dict(client.list_tags_for_resource(resourceArn=arn).get("tags") or {})
+
+
 # --- IAM ------------------------------------------------------------------------------------
 def get_bedrock_api_keys(iam) -> list[dict[str, Any]]:
     """Every IAM user's Bedrock long-term API keys (metadata only: the API never returns the
@@ -123,6 +130,7 @@ def get_bedrock_agents(client, budget: Budget) -> list[dict[str, Any]]:
             continue
         raw = client.get_agent(agentId=summary["agentId"])["agent"]
         agent = {k: raw[k] for k in AGENT_FIELDS if k in raw}
+        agent["tags"] = _tags(client, agent["agentArn"])
         lambdas = [((raw.get("customOrchestration") or {}).get("executor") or {}).get("lambda")]
         lambdas.append((raw.get("promptOverrideConfiguration") or {}).get("overrideLambda"))
         agent["orchestration_lambdas"] = [arn for arn in lambdas if arn]
@@ -214,7 +222,9 @@ def get_agentcore(client, budget: Budget) -> dict[str, list[dict[str, Any]]]:
         if not budget.take():
             runtimes.append({**{k: summary[k] for k in ("agentRuntimeArn", "agentRuntimeName")}, "partial": True})
             continue
-        runtimes.append(_runtime(client.get_agent_runtime(agentRuntimeId=summary["agentRuntimeId"])))
+        runtime = _runtime(client.get_agent_runtime(agentRuntimeId=summary["agentRuntimeId"]))
+        runtime["tags"] = _tags(client, runtime["agentRuntimeArn"])
+        runtimes.append(runtime)
     gateways = []
     for summary in _pages(client, "list_gateways", "items", 1000):
         if not budget.take():
@@ -226,6 +236,7 @@ def get_agentcore(client, budget: Budget) -> dict[str, list[dict[str, Any]]]:
             for k in ("gatewayArn", "gatewayId", "name", "roleArn", "authorizerType", "status", "createdAt")
         }
         gateway["workloadIdentityArn"] = (raw.get("workloadIdentityDetails") or {}).get("workloadIdentityArn")
+        gateway["tags"] = _tags(client, raw["gatewayArn"])
         gateway["targets"] = []
         for target in _pages(client, "list_gateway_targets", "items", 1000, gatewayIdentifier=summary["gatewayId"]):
             if not budget.take():

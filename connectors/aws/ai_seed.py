@@ -5,10 +5,10 @@ targets) goes into moto's backends; the rest into ai_fake's state.
 Estate format (one account's ``ai:`` section; times relative to ``now``)::
 
     bedrock_api_keys: [{user, id, age_days, expires_in_days (absent: never), status}]
-    bedrock_agents:   [{name, role, model, action_groups: [{name, lambda | return_control}],
+    bedrock_agents:   [{name, role, model, tags, action_groups: [{name, lambda | return_control}],
                         aliases: [name]}]
-    agentcore_runtimes: [{name, role, jwt_discovery_url (absent: IAM), env: {NAME: value}}]
-    agentcore_gateways: [{name, role, jwt_discovery_url, targets: [{name, lambda | mcp_endpoint,
+    agentcore_runtimes: [{name, role, tags, jwt_discovery_url (absent: IAM), env: {NAME: value}}]
+    agentcore_gateways: [{name, role, tags, jwt_discovery_url, targets: [{name, lambda | mcp_endpoint,
                           api_key_provider | oauth_provider, grant}]}]
     api_key_providers / oauth2_providers: [{name, vendor}]
     workload_identities: [{name}]
@@ -46,7 +46,7 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
     for spec_agent in spec.get("bedrock_agents", []):
         agent = agents.create_agent(
             spec_agent["name"], spec_agent["role"], None, None, spec_agent.get("model"),
-            spec_agent.get("description"), None, None, None, None,
+            spec_agent.get("description"), None, None, spec_agent.get("tags"), None,
         )  # fmt: skip
         agent.agent_status = "PREPARED"
         for n, group in enumerate(spec_agent.get("action_groups", [])):
@@ -85,11 +85,16 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
             None, None, None, runtime.get("env"), None,
         )  # fmt: skip
         made.status = "READY"
+        # moto names runtimes agent/<uuid>:<version>; AgentCore's own ARNs are runtime/<id>
+        made.agent_runtime_arn = f"arn:aws:bedrock-agentcore:{region}:{account}:runtime/{made.agent_runtime_id}"
+        if runtime.get("tags"):
+            core.tag_resource(made.agent_runtime_arn, runtime["tags"])
     for gateway in spec.get("agentcore_gateways", []):
         jwt = gateway.get("jwt_discovery_url")
         made = core.create_gateway(
             gateway["name"], gateway["role"], "MCP", "CUSTOM_JWT" if jwt else "AWS_IAM", None, None,
-            {"customJWTAuthorizer": {"discoveryUrl": jwt}} if jwt else None, None, None, None, None, None,
+            {"customJWTAuthorizer": {"discoveryUrl": jwt}} if jwt else None, None, None, None, None,
+            gateway.get("tags"),
         )  # fmt: skip
         for target in gateway.get("targets", []):
             if target.get("lambda"):

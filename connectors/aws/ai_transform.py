@@ -20,6 +20,8 @@ from typing import Any
 from nhi_cli.kit.payloads import require
 from nhi_cli.model import Batch, Credential, Identity
 
+from .transform import DEFAULT_OWNER_TAGS, clean_tags, owner_from_tags
+
 PLATFORM = {
     "bedrock_agent": "Amazon Bedrock Agents",
     "agentcore_runtime": "Amazon Bedrock AgentCore Runtime",
@@ -81,9 +83,14 @@ def transform_bedrock_api_keys(
     return batch
 
 
-def _identity(kind: str, arn: str, name: str, account_id: str, region: str, **attrs: Any) -> Identity:
+def _identity(
+    kind: str, arn: str, name: str, account_id: str, region: str, tags: dict | None = None, **attrs: Any
+) -> Identity:
     created = attrs.pop("created_at", None)
     enabled = attrs.pop("enabled", True)
+    owner_tags = attrs.pop("owner_tags", None) or DEFAULT_OWNER_TAGS
+    cleaned = clean_tags([{"Key": k, "Value": v} for k, v in (tags or {}).items()], attrs.pop("salt", ""))
+    owner, owner_source = owner_from_tags(cleaned, owner_tags)
     return Identity(
         id=arn,
         provider="aws",
@@ -92,12 +99,17 @@ def _identity(kind: str, arn: str, name: str, account_id: str, region: str, **at
         name=name,
         created_at=_aware(created),
         enabled=enabled,
+        owner=owner,
+        owner_source=owner_source,
+        tags=cleaned,
         description=attrs.pop("description", None),
         attrs={"region": region, "platform": PLATFORM[kind], "registered_by_platform": True, **attrs},
     )
 
 
-def transform_bedrock_agents(account_id: str, region: str, agents: list[dict[str, Any]]) -> Batch:
+def transform_bedrock_agents(
+    account_id: str, region: str, agents: list[dict[str, Any]], owner_tags: list[str] | None = None, salt: str = ""
+) -> Batch:
     batch = Batch()
     for agent in agents:
         require(agent, "agentId", "agentName", what="Bedrock agent")
@@ -122,6 +134,9 @@ def transform_bedrock_agents(account_id: str, region: str, agents: list[dict[str
                 agent["agentName"],
                 account_id,
                 region,
+                tags=agent.get("tags"),
+                owner_tags=owner_tags,
+                salt=salt,
                 created_at=agent.get("createdAt"),
                 enabled=agent.get("agentStatus") not in ("FAILED", "DELETING", "NOT_PREPARED"),
                 description=agent.get("description"),
@@ -142,7 +157,13 @@ def _arn(region: str, account_id: str, path: str) -> str:
     return f"arn:aws:bedrock-agentcore:{region}:{account_id}:{path}"
 
 
-def transform_agentcore(account_id: str, region: str, data: dict[str, list[dict[str, Any]]]) -> Batch:
+def transform_agentcore(
+    account_id: str,
+    region: str,
+    data: dict[str, list[dict[str, Any]]],
+    owner_tags: list[str] | None = None,
+    salt: str = "",
+) -> Batch:
     batch = Batch()
     for runtime in data.get("runtimes", []):
         require(runtime, "agentRuntimeArn", "agentRuntimeName", what="AgentCore runtime")
@@ -161,6 +182,9 @@ def transform_agentcore(account_id: str, region: str, data: dict[str, list[dict[
                 runtime["agentRuntimeName"],
                 account_id,
                 region,
+                tags=runtime.get("tags"),
+                owner_tags=owner_tags,
+                salt=salt,
                 created_at=runtime.get("createdAt"),
                 enabled=runtime.get("status") not in ("CREATE_FAILED", "DELETING", "UPDATE_FAILED"),
                 description=runtime.get("description") or None,
@@ -204,6 +228,9 @@ def transform_agentcore(account_id: str, region: str, data: dict[str, list[dict[
                 gateway["name"],
                 account_id,
                 region,
+                tags=gateway.get("tags"),
+                owner_tags=owner_tags,
+                salt=salt,
                 created_at=gateway.get("createdAt"),
                 status=gateway.get("status"),
                 execution_role=gateway.get("roleArn"),
@@ -224,8 +251,13 @@ def transform_agentcore(account_id: str, region: str, data: dict[str, list[dict[
                 and all(p.get("grantType") in USER_GRANTS or p.get("type") == "JWT_PASSTHROUGH" for p in providers),
             )  # fmt: skip
         )
+    # A runtime's or gateway's own workload identity is part of it (attrs.workload_identity);
+    # the others were registered by agents hosted elsewhere and are identities of their own.
+    owned = {i.attrs.get("workload_identity") for i in batch.identities}
     for item in data.get("workload_identities", []):
         require(item, "name", "workloadIdentityArn", what="AgentCore workload identity")
+        if item["workloadIdentityArn"] in owned:
+            continue
         batch.identities.append(
             _identity("agentcore_workload_identity", item["workloadIdentityArn"], item["name"], account_id, region)
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,7 @@ def collect_ai(ctx: CollectContext, session, account_id: str, iam, user_arns: di
                 continue
             budget = ai_platforms.Budget(settings.ai_describe_limit)
             api = client(ctx, session, service, region=region)
-            data = _optional(ctx, f"{service} {region}", lambda: get(api, budget))  # noqa: B023
+            data = _optional(ctx, f"{service} {region}", partial(get, api, budget))
             if data is None:
                 continue
             if budget.skipped:
@@ -139,7 +140,8 @@ def collect_ai(ctx: CollectContext, session, account_id: str, iam, user_arns: di
                     f"{budget.skipped} describe calls over ai_describe_limit={settings.ai_describe_limit}; "
                     "those items are listed without details",
                 )
-            _transform(ctx, batch, f"{service} {region}", lambda: transform(account_id, region, data))  # noqa: B023
+            make = partial(transform, account_id, region, data, _owner_tags(ctx), ctx.secret_salt)
+            _transform(ctx, batch, f"{service} {region}", make)
     return batch
 
 

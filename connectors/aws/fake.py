@@ -289,6 +289,10 @@ def start_demo(stack: ExitStack, folder: Path, now: datetime) -> dict[str, Any]:
     url = start_server(stack)
     fake_credentials(stack)
     create_organization(url, estate["accounts"])
+    from .ai_seed import seed_ai
+
     for account in estate["accounts"]:
         seed_account(str(account["id"]), account, now)
+        if account.get("ai"):
+            seed_ai(str(account["id"]), account["ai"], now)
     return {"endpoint": url, "org": True}

@@ -16,7 +16,14 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from nhi_cli.agents.classify import Evidence, confidence_of, glob_candidates, identity_evidence, matches
+from nhi_cli.agents.classify import (
+    Evidence,
+    confidence_of,
+    glob_candidates,
+    identity_evidence,
+    matches,
+    platform_links,
+)
 from nhi_cli.agents.delegation import agent_delegation, credential_statement, load_facts, statement_for
 from nhi_cli.agents.link import write_links
 from nhi_cli.agents.runtime import follow, runtime_edges
@@ -143,6 +150,10 @@ def _group(conn, identities, evidence, owner_of) -> tuple[UnionFind, dict[str, l
             evidence[identity_id].append(
                 Evidence("declared_name", f"named like the agent {name} declared by tag", "medium")
             )
+    # A platform agent and the execution role / workload identity it runs as are one agent.
+    for identity_id, role_id in platform_links(conn):
+        if identity_id in evidence and role_id in identities:
+            groups["runs-as:" + identity_id] += [identity_id, role_id]
     for members in groups.values():
         for other in members[1:]:
             uf.union(members[0], other)
@@ -167,7 +178,13 @@ def build_agents(conn: DbConnection, config, scan_id: int, timings: dict | None 
     with step(timings, "config agents"):
         drafts, owner_of = _seed_config_agents(conn, config)
     with step(timings, "identities"):
+        for identity_id, target in platform_links(conn):
+            if identity_id in evidence:  # the role it runs as joins it, with that as evidence
+                evidence.setdefault(target, []).append(
+                    Evidence("execution_role", f"the identity platform agent {identity_id} runs as", "strong")
+                )
         identities = _identities(conn, set(evidence) | set(owner_of))
+        evidence = {i: ev for i, ev in evidence.items() if i in identities or i in owner_of}
     with step(timings, "group"):
         uf, held = _group(conn, identities, evidence, owner_of)
 

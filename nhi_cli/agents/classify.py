@@ -29,6 +29,7 @@ AGENT_KINDS = {
     "entra_agent": "Entra Agent ID object",
 }
 AI_PROVIDERS = {"openai": "OpenAI", "anthropic": "Anthropic"}
+CLOUD_AI_KEYS = {"bedrock_api_key": "Bedrock long-term API key"}
 AGENTISH_NAME = re.compile(
     r"(?<![a-z])(agent|bot|copilot|assistant|gpt|llm|claude|mcp|langchain|autogen|crew)(?![a-z])", re.I
 )
@@ -38,7 +39,9 @@ CONFIDENCE = {"strong": "high", "medium": "medium", "weak": "low"}
 
 @dataclass(frozen=True)
 class Evidence:
-    kind: str  # config, tag, platform_trust, mcp_server, agent_object, ai_provider, linked_credential, name
+    # config, tag, platform_registered, platform_trust, execution_role, mcp_server, agent_object,
+    # ai_provider, linked_credential, name
+    kind: str
     detail: str
     strength: str  # strong, medium, weak
 
@@ -131,6 +134,24 @@ def identity_evidence(conn: DbConnection, not_agents: list[str]) -> dict[str, li
             add(identity_id, name, Evidence("mcp_server" if kind == "mcp_server" else "agent_object", detail, "strong"))
         elif isinstance(attrs, dict) and (attrs.get("agent_identity") or attrs.get("entra_agent_id")):
             add(identity_id, name, Evidence("agent_object", "Entra Agent ID object", "strong"))
+    # Agents the AI platforms keep in their own registries (Bedrock Agents, AgentCore, Vertex AI
+    # Agent Engine, Foundry): the most direct evidence there is.
+    for identity_id, name, attrs in conn.execute(
+        "SELECT id, name, attrs FROM identity WHERE removed_at IS NULL AND attrs LIKE '%registered_by_platform%'"
+    ):
+        attrs = json.loads(attrs or "{}")
+        if isinstance(attrs, dict) and attrs.get("registered_by_platform") is True:
+            platform = attrs.get("platform") or "its platform"
+            add(
+                identity_id, name, Evidence("platform_registered", f"registered by the platform ({platform})", "strong")
+            )
+    # Long-term AI keys held inside a cloud (a Bedrock API key of an IAM user): as an AI-provider key.
+    for identity_id, name, kind in conn.execute(
+        f"SELECT DISTINCT i.id, i.name, k.kind FROM credential k JOIN identity i ON i.id = k.identity_id "
+        f"AND i.removed_at IS NULL WHERE k.removed_at IS NULL AND k.kind IN ({_marks(CLOUD_AI_KEYS)})",
+        tuple(CLOUD_AI_KEYS),
+    ):
+        add(identity_id, name, Evidence("ai_provider", f"holds a {CLOUD_AI_KEYS[kind]}", "medium"))
     for identity_id, name in conn.execute(
         "SELECT id, name FROM identity WHERE removed_at IS NULL AND provider = 'gcp' "
         f"AND (id LIKE '%@gcp-sa-%' OR {NON_ASCII.format('id')})"
@@ -206,3 +227,20 @@ def glob_candidates(conn: DbConnection, sql: str, columns: tuple[str, ...], patt
     terms += [f"length(CAST({c} AS BLOB)) > length({c})" for c in columns]
     params = {f"p{n}": like for n, like in enumerate(likes)}
     return conn.execute(sql + " (" + " OR ".join(terms) + ") ORDER BY rowid", params).fetchall()
+
+
+def platform_links(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(platform agent, identity it runs as): a Bedrock agent's or AgentCore runtime's execution
+    role and its workload identity, from the attrs the connectors record."""
+    links = []
+    for identity_id, attrs in conn.execute(
+        "SELECT id, attrs FROM identity WHERE removed_at IS NULL AND attrs LIKE '%registered_by_platform%' "
+        "ORDER BY rowid"
+    ):
+        attrs = json.loads(attrs or "{}")
+        if not isinstance(attrs, dict) or attrs.get("registered_by_platform") is not True:
+            continue
+        for key in ("execution_role", "workload_identity", "service_account"):
+            if isinstance(attrs.get(key), str) and attrs[key]:
+                links.append((identity_id, attrs[key]))
+    return links

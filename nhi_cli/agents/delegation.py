@@ -48,6 +48,8 @@ class Facts:
     app: dict[str, int] = field(default_factory=dict)
     embedded: dict[str, int] = field(default_factory=dict)
     credentials: dict[str, sqlite3.Row] = field(default_factory=dict)
+    # identity a platform agent runs as -> [(agent id, its attrs)]
+    runs: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)
 
 
 def load_facts(conn: DbConnection, identity_ids, credential_ids=()) -> Facts:
@@ -81,6 +83,16 @@ def load_facts(conn: DbConnection, identity_ids, credential_ids=()) -> Facts:
             (ids,),
         ):
             facts.delegated[identity_id], facts.app[identity_id] = delegated, app
+    if identity_ids:
+        from nhi_cli.agents.classify import platform_links
+
+        platform = dict(
+            conn.execute(
+                "SELECT id, attrs FROM identity WHERE removed_at IS NULL AND attrs LIKE '%registered_by_platform%'"
+            ).fetchall()
+        )
+        for agent_id, runs_as in platform_links(conn):
+            facts.runs.setdefault(runs_as, []).append((agent_id, _attrs(platform.get(agent_id))))
     if credential_ids:
         facts.credentials = {
             r["id"]: r
@@ -129,6 +141,17 @@ def statement_for(row, facts: Facts) -> Statement:
     attrs = _attrs(row["attrs"])
     trusts = facts.trusts.get(subject, [])
     active_keys = facts.active_keys.get(subject, 0)
+    if attrs.get("registered_by_platform") is True:
+        return _platform_statement(subject, provider, kind, attrs)
+    runs = facts.runs.get(subject, [])
+    if runs and all(a.get("delegates_for_users") for _, a in runs) and _only_services(trusts):
+        agents = ", ".join(sorted(agent for agent, _ in runs))
+        return Statement(
+            subject,
+            provider,
+            "recorded",
+            f"used only by the platform for {agents}, whose every invocation carries the end user's token",
+        )
     if provider == "aws" and kind == "iam_role":
         if trusts and all(t["requires_source_identity"] for t in trusts if t["principal_type"] != "service"):
             if any(t["principal_type"] != "service" for t in trusts):
@@ -222,6 +245,42 @@ def statement_for(row, facts: Facts) -> Statement:
             )
         return Statement(subject, provider, "unknown", "no embedded secret; authorisation happens elsewhere")
     return Statement(subject, provider, "unknown", f"no delegation model for {provider} {kind}")
+
+
+def _only_services(trusts) -> bool:
+    """No principal but a service (the agent platform) can use the identity directly."""
+    return all(t["principal_type"] == "service" for t in trusts)
+
+
+def _platform_statement(subject: str, provider: str, kind: str, attrs: dict) -> Statement:
+    """A platform-registered agent: does each invocation carry the person it serves?"""
+    platform = attrs.get("platform") or kind
+    if attrs.get("delegates_for_users"):
+        source = attrs.get("jwt_discovery_url") or "its identity provider"
+        return Statement(
+            subject,
+            provider,
+            "recorded",
+            f"{platform}: invoked with the end user's token (JWT authorizer, {source}); outbound "
+            "tokens are obtained on behalf of that user",
+        )
+    if attrs.get("inbound_auth") == "custom_jwt":
+        return Statement(
+            subject,
+            provider,
+            "not_recorded",
+            f"{platform}: invoked by a signed-in user, but calls its tools with its own role or stored "
+            "credentials: the user is not carried to them",
+        )
+    if attrs.get("inbound_auth") == "iam":
+        return Statement(
+            subject,
+            provider,
+            "not_recorded",
+            f"{platform}: invoked with IAM credentials and acts as its execution role; the person served "
+            "is not part of the authorization",
+        )
+    return Statement(subject, provider, "unknown", f"{platform}: who it acts for is not stated by the platform")
 
 
 def _person_of(kind: str | None, name: str | None, attrs: dict) -> str | None:

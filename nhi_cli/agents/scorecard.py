@@ -168,6 +168,23 @@ def owner_confidence(source: str | None) -> str | None:
     return "medium"  # app_owner, key_owner, key_creator, added_by, github_user, ...
 
 
+EVIDENCE_ORDER = ("config", "platform_registered", "agent_object", "mcp_server", "tag", "platform_trust")
+
+
+def best_evidence(conn: sqlite3.Connection) -> dict[str, str]:
+    """Each agent's most telling piece of evidence, for the list: nhi.yaml, then what the AI
+    platform registered ("registered by the platform (Amazon Bedrock Agents)"), then the rest."""
+    best: dict[str, tuple[int, str]] = {}
+    for name, evidence in conn.execute("SELECT agent_name, evidence FROM agent_member ORDER BY agent_name, member_id"):
+        for e in json.loads(evidence or "[]"):
+            kind = e.get("kind")
+            rank = EVIDENCE_ORDER.index(kind) if kind in EVIDENCE_ORDER else len(EVIDENCE_ORDER)
+            rank = rank * 3 + {"strong": 0, "medium": 1}.get(e.get("strength"), 2)
+            if name not in best or rank < best[name][0]:
+                best[name] = (rank, e.get("detail", ""))
+    return {name: detail for name, (_, detail) in best.items()}
+
+
 def revoke_command(name: str, demo: bool = False) -> str:
     # a demo inventory's agents live in the demo fakes: only `--demo` reaches them
     return f"nhi revoke {'--demo ' if demo else ''}--agent {shlex.quote(name)}"
@@ -195,6 +212,7 @@ def agent_rows(conn: DbConnection, scan_id: int | None = None, timings: dict | N
                 "WHERE kind <> 'embedded_secret' GROUP BY agent_name"
             ).fetchall()
         )
+        evidence = best_evidence(conn)
     with step(timings, "findings"):
         findings = findings_by_agent(conn, scan_id)
     with step(timings, "revocability"):
@@ -203,6 +221,7 @@ def agent_rows(conn: DbConnection, scan_id: int | None = None, timings: dict | N
         for agent in agents:
             agent["providers_list"] = providers.get(agent["name"], [])
             agent["credentials"] = credentials.get(agent["name"], 0)
+            agent["evidence"] = evidence.get(agent["name"])
             agent["owner_confidence"] = owner_confidence(agent["owner_source"])
             agent["delegation_kind"] = delegation_kind(agent["delegation"], agent["acts_for"])
             agent["scorecard"] = scorecard(conn, agent, findings.get(agent["name"], []), gaps.get(agent["name"], []))
@@ -219,6 +238,16 @@ def agent_detail(conn: DbConnection, name: str, scan_id: int | None = None) -> d
     agent["delegation_detail"] = json.loads(agent["delegation_detail"] or "[]")
     agent["owner_confidence"] = owner_confidence(agent["owner_source"])
     agent["delegation_kind"] = delegation_kind(agent["delegation"], agent["acts_for"])
+    # What the agent can call, as its platform registered it (action groups, gateway targets).
+    agent["reach"] = [
+        item
+        for (attrs,) in conn.execute(
+            "SELECT i.attrs FROM agent_member m JOIN identity i ON i.id = m.member_id "
+            "WHERE m.agent_name = ? AND m.member_type = 'identity' ORDER BY i.id",
+            (name,),
+        )
+        for item in (json.loads(attrs or "{}") or {}).get("reach", [])
+    ]
     agent["identities"] = [
         {**dict(r), "evidence": json.loads(r["evidence"])}
         for r in conn.execute(

@@ -102,17 +102,20 @@ def list_agents(
                 f"acts for {escape(a['acts_for'] or '-')}{_kind(a)}  on {escape(','.join(a['providers_list']))}",
                 highlight=False,
             )
+            if a.get("evidence"):
+                st.out.print(f"    evidence: {escape(a['evidence'])}", highlight=False)
             st.out.print(
                 "    " + "  ".join(f"{p} {MARK[a['scorecard'][p]['pass']]}" for p in PROPERTIES), highlight=False
             )
     else:
         table = Table(title="Agents", header_style="bold")
-        for column in ("agent", "confidence", "providers", "owner", "acts for") + PROPERTIES:
+        for column in ("agent", "confidence", "evidence", "providers", "owner", "acts for") + PROPERTIES:
             table.add_column(column, overflow="fold")
         for a in rows:
             table.add_row(
                 escape(a["name"]),
                 a["confidence"],
+                escape(a.get("evidence") or "-"),
                 ",".join(a["providers_list"]),
                 escape(owner_of(a)),
                 escape(a["acts_for"] or "-"),
@@ -191,6 +194,8 @@ def _print_agent(st, agent: dict, properties) -> None:
             escape("; ".join(f"{e['detail']} [{e['strength']}]" for e in i["evidence"])),
         )
     out.print(ids)
+    if agent.get("reach"):
+        out.print("  reach: " + "; ".join(escape(r) for r in agent["reach"]), highlight=False)
     creds = Table(title="Credentials", header_style="bold")
     for column in ("provider", "kind", "credential", "status", "age", "found in"):
         creds.add_column(column, overflow="fold")

@@ -105,7 +105,7 @@ def test_bedrock_api_keys_are_credentials_of_their_user_with_creation_status_and
 def test_platform_agents_gateways_and_stored_credentials_are_inventoried(nhi, tmp_path, ai_estate):
     result, out = _scan(nhi, tmp_path, ai_estate)
     assert result.code == 0, result.err
-    rows = {r["name"]: r for r in db_rows("SELECT * FROM v_identities WHERE kind <> 'agentcore_workload_identity'")}
+    rows = {r["name"]: r for r in db_rows("SELECT * FROM v_identities WHERE provider = 'aws'")}
     agent = json.loads(rows["support-agent"]["attrs"])
     assert rows["support-agent"]["kind"] == "bedrock_agent"
     assert agent["execution_role"] == ROLE + "support-agent-exec" and agent["registered_by_platform"]
@@ -124,7 +124,8 @@ def test_platform_agents_gateways_and_stored_credentials_are_inventoried(nhi, tm
     gateway = json.loads(rows["crm-tools"]["attrs"])
     assert gateway["execution_role"] == ROLE + "gateway-exec" and gateway["static_credential_targets"] == ["crm"]
     workloads = {r["name"] for r in db_rows("SELECT name FROM v_identities WHERE kind = 'agentcore_workload_identity'")}
-    assert workloads == {"laptop-agent", "travel_agent", "batch_agent", "crm-tools"}  # AgentCore makes one each
+    assert workloads == {"laptop-agent"}  # those AgentCore made for the runtimes and the gateway are theirs
+    assert "/workload-identity/" in travel["workload_identity"]
     stored = {
         r["name"]: r["kind"] for r in db_rows("SELECT * FROM v_credentials WHERE identity_id LIKE '%token-vault%'")
     }
@@ -155,9 +156,7 @@ def test_regions_without_the_service_are_skipped_and_a_refused_region_is_a_gap(n
     kept = db_rows("SELECT removed_at FROM identity WHERE name = 'support-agent'")
     assert kept == [{"removed_at": None}]
     # the AgentCore part of the same region still loaded
-    assert db_rows("SELECT removed_at FROM identity WHERE kind = 'agentcore_runtime' AND name = 'travel_agent'") == [
-        {"removed_at": None}
-    ]
+    assert db_rows("SELECT removed_at FROM identity WHERE name = 'travel_agent'") == [{"removed_at": None}]
 
 
 def test_describe_budget_caps_per_region_calls_and_says_so(nhi, tmp_path, ai_estate):
@@ -228,3 +227,34 @@ def test_the_fake_rejects_what_the_real_api_would(ai_estate):
     agents = boto3.client("bedrock-agent", **kw)
     with pytest.raises(ClientError, match="ResourceNotFound"):
         agents.list_agent_aliases(agentId="NOSUCHAGT1")
+
+
+def test_platform_agents_are_agents_registered_by_the_platform_with_their_roles(nhi, tmp_path, ai_estate):
+    result, _ = _scan(nhi, tmp_path, ai_estate)
+    assert result.code == 0, result.err
+    listed = nhi("agents", "list", "--db", "nhi.db", "-f", "json")
+    assert listed.code == 0, listed.err
+    agents = {a["name"]: a for a in json.loads(listed.out)}
+    assert agents["support-agent"]["evidence"] == "registered by the platform (Amazon Bedrock Agents)"
+    assert agents["travel_agent"]["evidence"] == "registered by the platform (Amazon Bedrock AgentCore Runtime)"
+    assert agents["support-agent"]["confidence"] == "high"
+    # the JWT-fronted runtime records whom it acts for; the IAM-invoked one and the Bedrock agent do not
+    assert agents["travel_agent"]["delegation"] == "recorded"
+    assert agents["travel_agent"]["scorecard"]["delegated"]["pass"] is True
+    assert agents["batch_agent"]["delegation"] == "not_recorded"
+    assert agents["support-agent"]["scorecard"]["delegated"]["pass"] is False
+    shown = nhi("agents", "show", "support-agent", "--db", "nhi.db", "-f", "json")
+    detail = json.loads(shown.out)
+    members = {i["identity_id"]: i for i in detail["identities"]}
+    assert ROLE + "support-agent-exec" in members  # its execution role is part of the agent
+    assert any(e["kind"] == "execution_role" for e in members[ROLE + "support-agent-exec"]["evidence"])
+    assert f"lambda arn:aws:lambda:us-east-1:{ACCOUNT}:function:refunds (action group refunds)" in detail["reach"]
+    # the holder of Bedrock API keys is an AI-key holder (medium evidence), not a platform agent
+    assert agents["bedrock-dev"]["evidence"] == "holds a Bedrock long-term API key"
+    # revoking the platform agent acts on its execution role
+    plan = nhi("revoke", "--agent", "support-agent", "--db", "nhi.db", "--config", str(tmp_path / "nhi.yaml"),
+               "--dry-run", "-f", "json")  # fmt: skip
+    assert plan.code == 0, plan.err
+    items = json.loads(plan.out)["plan"]["items"]
+    steps = {(s["action"], s["params"].get("role_name")) for i in items for s in i["steps"]}
+    assert ("revoke_sessions", "support-agent-exec") in steps
