@@ -16,12 +16,21 @@ Estate format (one account's ``ai:`` section; times relative to ``now``)::
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import ai_fake
 
 REGION = "us-east-1"
+
+
+def _stable(account: str, name: str) -> str:
+    return hashlib.sha1(f"{account}/{name}".encode()).hexdigest()[:10]
+
+
+def _workload_arn(account: str, region: str, name: str) -> str:
+    return f"arn:aws:bedrock-agentcore:{region}:{account}:workload-identity-directory/default/workload-identity/{name}"
 
 
 def _vault_arn(account: str, region: str, kind: str, name: str) -> str:
@@ -46,9 +55,15 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
     for spec_agent in spec.get("bedrock_agents", []):
         agent = agents.create_agent(
             spec_agent["name"], spec_agent["role"], None, None, spec_agent.get("model"),
-            spec_agent.get("description"), None, None, spec_agent.get("tags"), None,
+            spec_agent.get("description"), None, None, None, None,
         )  # fmt: skip
         agent.agent_status = "PREPARED"
+        agents.agents.pop(agent.agent_id)  # moto draws ids; the demo's stay the same every run
+        agent.agent_id = _stable(account, spec_agent["name"]).upper()
+        agent.agent_arn = f"arn:aws:bedrock:{region}:{account}:agent/{agent.agent_id}"
+        agents.agents[agent.agent_id] = agent
+        if spec_agent.get("tags"):
+            agents.tag_resource(agent.agent_arn, spec_agent["tags"])
         for n, group in enumerate(spec_agent.get("action_groups", [])):
             executor = (
                 {"customControl": "RETURN_CONTROL"} if group.get("return_control") else {"lambda": group["lambda"]}
@@ -85,17 +100,29 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
             None, None, None, runtime.get("env"), None,
         )  # fmt: skip
         made.status = "READY"
-        # moto names runtimes agent/<uuid>:<version>; AgentCore's own ARNs are runtime/<id>
+        # moto draws ids and names runtimes agent/<uuid>:<version>; AgentCore's ARNs are
+        # runtime/<id>, and the demo's ids stay the same every run
+        core.agent_runtimes.pop(made.agent_runtime_id)
+        made.agent_runtime_id = f"{runtime['name']}-{_stable(account, runtime['name'])}"
         made.agent_runtime_arn = f"arn:aws:bedrock-agentcore:{region}:{account}:runtime/{made.agent_runtime_id}"
+        made.workload_identity_details = {"workloadIdentityArn": _workload_arn(account, region, made.agent_runtime_id)}
+        core.agent_runtimes[made.agent_runtime_id] = made
         if runtime.get("tags"):
             core.tag_resource(made.agent_runtime_arn, runtime["tags"])
     for gateway in spec.get("agentcore_gateways", []):
         jwt = gateway.get("jwt_discovery_url")
         made = core.create_gateway(
             gateway["name"], gateway["role"], "MCP", "CUSTOM_JWT" if jwt else "AWS_IAM", None, None,
-            {"customJWTAuthorizer": {"discoveryUrl": jwt}} if jwt else None, None, None, None, None,
-            gateway.get("tags"),
+            {"customJWTAuthorizer": {"discoveryUrl": jwt}} if jwt else None, None, None, None, None, None,
         )  # fmt: skip
+        core.gateways.pop(made.gateway_id)
+        made.gateway_id = f"{gateway['name']}-{_stable(account, gateway['name'])}"
+        made.gateway_arn = f"arn:aws:bedrock-agentcore:{region}:{account}:gateway/{made.gateway_id}"
+        made.gateway_url = f"https://{made.gateway_id}.gateway.bedrock-agentcore.{region}.amazonaws.com"
+        made.workload_identity_details = {"workloadIdentityArn": _workload_arn(account, region, made.gateway_id)}
+        core.gateways[made.gateway_id] = made
+        if gateway.get("tags"):
+            core.tag_resource(made.gateway_arn, gateway["tags"])
         for target in gateway.get("targets", []):
             if target.get("lambda"):
                 config = {"mcp": {"lambda": {"lambdaArn": target["lambda"], "toolSchema": {"inlinePayload": []}}}}
@@ -132,8 +159,7 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
                 item["credentialProviderVendor"] = provider.get("vendor", "CustomOauth2")
             ai_fake.add_identity_item(kind, account, region, item)
     for item in spec.get("workload_identities", []):
-        directory = f"arn:aws:bedrock-agentcore:{region}:{account}:workload-identity-directory/default"
-        arn = f"{directory}/workload-identity/{item['name']}"
+        arn = _workload_arn(account, region, item["name"])
         ai_fake.add_identity_item(
             "workload_identities", account, region, {"name": item["name"], "workloadIdentityArn": arn}
         )

@@ -77,6 +77,7 @@ def transform_bedrock_api_keys(
                     "service": key.get("ServiceName"),
                     "ai_credential": True,
                     "long_term": True,
+                    "last_used_unknown": True,  # IAM reports no last use for these keys
                 },
             )
         )
@@ -294,6 +295,7 @@ def transform_agentcore(
                     "vendor": provider.get("credentialProviderVendor"),
                     "stored_for_agents": True,
                     "static": True,
+                    "last_used_unknown": True,  # AgentCore reports no last use
                 },
             )
         )

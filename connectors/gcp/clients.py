@@ -72,6 +72,7 @@ class GcpClients:
         self.sleep = sleep
         self._credentials = None
         self._iam = self._projects = self._folders = self._organizations = self._analyzer = None
+        self.extra: list = []  # more RestClients (ai.py), closed with the others
 
     @property
     def credentials(self):
@@ -164,6 +165,8 @@ class GcpClients:
         return headers
 
     def close(self) -> None:
+        for client in self.extra:
+            client.close()
         if self._analyzer is not None:
             self._analyzer.close()
         if self._iam is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,6 +26,12 @@ from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeEr
 from nhi_cli.model import Batch, Scope
 
 from .settings import GcpSettings
+
+
+def _engines(project: str, region: str, get) -> Batch:
+    from .ai_transform import transform_reasoning_engines
+
+    return transform_reasoning_engines(project, region, get())
 
 
 def _parent(settings: GcpSettings) -> str | None:
@@ -42,6 +49,7 @@ class GcpConnector(Connector):
     revoke_kinds: ClassVar[dict[str, list[str]]] = {
         "sa_key": ["disable_key", "delete_key"],
         "service_account": ["disable_service_account"],
+        "gcp_api_key": ["delete_api_key"],
     }
 
     @staticmethod
@@ -112,11 +120,43 @@ class GcpConnector(Connector):
             try:
                 batch = self._batch(ctx, project, accounts, per_sa, policy, sa_auth, key_auth)
                 self._add_inherited(batch, project, own, inherited)
+                batch.extend(self._ai(ctx, clients, project))
                 return batch
             except ValueError as exc:  # a payload without a required field: loud, on this scope only
                 raise ScopeFailed("malformed_response", str(exc)) from None
         finally:
             clients.close()
+
+    @staticmethod
+    def _ai(ctx: CollectContext, clients, project: str) -> Batch:
+        """API keys and Vertex AI agents: a refusal or outage is a gap that keeps the project's
+        earlier records, never a failed project."""
+        from nhi_cli.kit.http import NotFound
+
+        from . import ai, ai_transform
+
+        settings: GcpSettings = ctx.settings
+        batch = Batch()
+        parts: list[tuple[str, Any]] = []
+        if settings.api_keys:
+            keys = partial(ai.get_api_keys, clients, project)
+            parts.append(("apikeys:keys.list", lambda: ai_transform.transform_api_keys(project, keys())))
+        for region in settings.vertex_regions if settings.agent_engines else []:
+            engines = partial(ai.get_reasoning_engines, clients, project, region)
+            parts.append(
+                (
+                    f"aiplatform:reasoningEngines.list {region}",
+                    partial(_engines, project, region, engines),
+                )
+            )
+        for what, read in parts:
+            try:
+                batch.extend(read())
+            except ScopeError as exc:
+                ctx.gap(what, exc.code, exc.message, keep_prior=True)
+            except NotFound as exc:
+                ctx.gap(what, "NOT_FOUND", str(exc), keep_prior=True)
+        return batch
 
     def _last_authentication(self, ctx: CollectContext, clients, project: str):
         from .clients import ACTIVITY_KEY, ACTIVITY_SA, get_activities

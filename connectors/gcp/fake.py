@@ -38,6 +38,8 @@ from google.protobuf import empty_pb2, json_format
 from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, query_problem, reply
 from nhi_cli.kit.times import load_relative_estate
 
+from .ai_fake import add_ai_routes
+
 STATES = {"STATE_UNSPECIFIED": 0, "ACTIVE": 1, "DELETE_REQUESTED": 2}
 EMPTY_POLICY = {"version": 1, "etag": "ACAB", "bindings": []}
 PAGING = {"pageSize": None, "pageToken": None}  # Resource Manager documents no maximum page size
@@ -384,6 +386,7 @@ class GcpFake:
         self.iam = FakeIamServer(estate, page_size=page_size)
         self.http = FakeHttpServer()
         add_rest_routes(self.http, estate, page_size=page_size)
+        add_ai_routes(self.http, estate, page_size=page_size)
         self._stack = ExitStack()
 
     @classmethod
@@ -405,6 +408,8 @@ class GcpFake:
             "iam_endpoint": self.iam.endpoint,
             "resource_manager_endpoint": self.http.url,
             "policy_analyzer_endpoint": self.http.url,
+            "apikeys_endpoint": self.http.url,
+            "aiplatform_endpoint": self.http.url,
             "insecure": True,
             "timeout": 5.0,
             "max_retries": 3,

@@ -53,6 +53,10 @@ def plan(target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
     active user-managed keys, then the account itself, which stops every key and token; the
     deletes, if asked for, come last."""
     kind = target.get("kind")
+    if kind == "gcp_api_key":
+        from .revoke_keys import plan_key
+
+        return plan_key(target)
     target_id = target["id"]
     scope = target.get("scope") or ""
     delete = bool(options.get("delete"))
@@ -106,6 +110,10 @@ def _act(clients: GcpClients, label: str, method, name: str) -> None:
 
 
 def execute(clients: GcpClients, step: RevokeStep) -> StepOutcome:
+    if step.action == "delete_api_key":
+        from . import revoke_keys
+
+        return revoke_keys.execute(clients, step)
     iam = clients.iam
     name = step.params["name"]
     try:
@@ -138,6 +146,10 @@ def execute(clients: GcpClients, step: RevokeStep) -> StepOutcome:
 def restore(clients: GcpClients, step: RevokeStep) -> StepOutcome:
     if not step.reversible:
         return StepOutcome("skipped", "not reversible")
+    if step.action == "delete_api_key":
+        from . import revoke_keys
+
+        return revoke_keys.restore(clients, step)
     if (step.restore_data or {}).get("was_disabled"):
         return StepOutcome("skipped", "it was already disabled before the revoke")
     iam = clients.iam

@@ -30,6 +30,14 @@ class GcpSettings(ConnectorSettings):
     ancestor_policies: bool = True
     system_managed_keys: bool = False  # Google-rotated keys are not a governance concern
 
+    # AI credentials and agents (ai.py): the API Keys API (one list per 300 keys per project) and
+    # Vertex AI Agent Engine's reasoning engines (one list per region in vertex_regions).
+    api_keys: bool = True
+    apikeys_endpoint: str = "https://apikeys.googleapis.com"
+    agent_engines: bool = True
+    vertex_regions: list[str] = ["us-central1"]
+    aiplatform_endpoint: str | None = None  # None: https://{region}-aiplatform.googleapis.com
+
     # Retries for UNAVAILABLE / RESOURCE_EXHAUSTED / 429 / 5xx, exponential from retry_initial.
     max_retries: int = 4
     retry_initial: float = 1.0

@@ -29,7 +29,11 @@ AGENT_KINDS = {
     "entra_agent": "Entra Agent ID object",
 }
 AI_PROVIDERS = {"openai": "OpenAI", "anthropic": "Anthropic"}
-CLOUD_AI_KEYS = {"bedrock_api_key": "Bedrock long-term API key"}
+CLOUD_AI_KEYS = {
+    "bedrock_api_key": "Bedrock long-term API key",
+    "gcp_api_key": "Google API key that can call Gemini",
+    "azure_ai_account_key": "Azure AI account key",
+}
 AGENTISH_NAME = re.compile(
     r"(?<![a-z])(agent|bot|copilot|assistant|gpt|llm|claude|mcp|langchain|autogen|crew)(?![a-z])", re.I
 )
@@ -148,7 +152,8 @@ def identity_evidence(conn: DbConnection, not_agents: list[str]) -> dict[str, li
     # Long-term AI keys held inside a cloud (a Bedrock API key of an IAM user): as an AI-provider key.
     for identity_id, name, kind in conn.execute(
         f"SELECT DISTINCT i.id, i.name, k.kind FROM credential k JOIN identity i ON i.id = k.identity_id "
-        f"AND i.removed_at IS NULL WHERE k.removed_at IS NULL AND k.kind IN ({_marks(CLOUD_AI_KEYS)})",
+        f"AND i.removed_at IS NULL WHERE k.removed_at IS NULL AND k.kind IN ({_marks(CLOUD_AI_KEYS)}) "
+        "AND (k.kind <> 'gcp_api_key' OR k.attrs LIKE '%\"ai_credential\": true%')",
         tuple(CLOUD_AI_KEYS),
     ):
         add(identity_id, name, Evidence("ai_provider", f"holds a {CLOUD_AI_KEYS[kind]}", "medium"))

@@ -258,3 +258,26 @@ def test_platform_agents_are_agents_registered_by_the_platform_with_their_roles(
     items = json.loads(plan.out)["plan"]["items"]
     steps = {(s["action"], s["params"].get("role_name")) for i in items for s in i["steps"]}
     assert ("revoke_sessions", "support-agent-exec") in steps
+
+
+def test_the_demo_lists_its_platform_agents_as_registered_by_the_platform(nhi, tmp_path):
+    scanned = nhi("scan", "--demo", "--provider", "aws", "-q", "-f", "json")
+    assert scanned.code in (0, 1), scanned.err
+    listed = nhi("agents", "list", "-f", "json")
+    agents = {a["name"]: a for a in json.loads(listed.out)}
+    platform = {n: a["evidence"] for n, a in agents.items() if (a["evidence"] or "").startswith("registered by")}
+    assert platform == {
+        "support-agent": "registered by the platform (Amazon Bedrock Agents)",
+        "concierge_agent": "registered by the platform (Amazon Bedrock AgentCore Runtime)",
+        "partner-tools": "registered by the platform (Amazon Bedrock AgentCore Gateway)",
+    }
+    # the AgentCore runtime behind the company sign-in is the delegated pass case
+    concierge = agents["concierge_agent"]
+    assert concierge["delegation"] == "recorded"
+    assert {p: concierge["scorecard"][p]["pass"] for p in ("scoped", "delegated", "auditable", "revocable")} == {
+        "scoped": True,
+        "delegated": True,
+        "auditable": True,
+        "revocable": True,
+    }
+    assert agents["partner-tools"]["scorecard"]["delegated"]["pass"] is False  # a static key behind a tool

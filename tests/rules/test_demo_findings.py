@@ -57,6 +57,20 @@ EXPECTED = {
     ("identity_no_owner", S + "user/intern-test"),
     ("credential_max_age", "AKIANWINTERNTEST001"),
     ("credential_unused", "AKIANWINTERNTEST001"),
+    # ...and the intern's Bedrock long-term API key: never expires, 148 days old
+    ("bedrock_api_key_long_lived", "ACCANWINTERNBEDROCK1"),
+    ("credential_no_expiry", "ACCANWINTERNBEDROCK1"),
+    ("credential_max_age", "ACCANWINTERNBEDROCK1"),
+    # AgentCore in prod: the partner-tools gateway calls the partner CRM with a stored API key,
+    # 200 days old (the concierge runtime and the Bedrock support agent are clean)
+    (
+        "agent_tool_static_credential",
+        "arn:aws:bedrock-agentcore:us-east-1:210987654321:gateway/partner-tools-7d0b4d08bf",
+    ),
+    (
+        "credential_max_age",
+        "arn:aws:bedrock-agentcore:us-east-1:210987654321:token-vault/default/apikeycredentialprovider/partner-crm-key",
+    ),
 }
 CLEAN = (
     "metrics-publisher",
@@ -69,6 +83,8 @@ CLEAN = (
     "prod-etl",
     "sandbox-bot",
     "support-agent-bedrock",
+    "concierge-agentcore",
+    "partner-tools-gateway",
     "AKIANWMETRICSPUB001",
     "build-runner",
     "firmware-signer",

@@ -1,0 +1,106 @@
+"""The fake's side (fake layer): the API Keys API v2 and Vertex AI Agent Engine's
+reasoningEngines list, as routes on the GCP fake's FakeHttpServer (fake.py adds them).
+
+Estate fields: ``apiKeys`` (project -> V2Key objects, without ``keyString``), ``reasoningEngines``
+(project -> region -> ReasoningEngine objects), ``aiDenied`` (projects whose AI APIs answer
+403). The payloads are those of Google's discovery documents (apikeys v2, aiplatform v1);
+tests/gcp/test_ai_fidelity.py validates everything served here against them. Deleting a key
+sets its ``deleteTime``; undelete works for 30 days after it, as documented, and fails with
+FAILED_PRECONDITION after.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, IntRange, query_problem, reply
+
+UNDELETE_WINDOW = timedelta(days=30)
+KEYS = r"/v2/projects/(?P<project>[^/]+)/locations/global/keys"
+IGNORED = ("$alt",)
+
+
+def _error(status: int, code: str, message: str):
+    return reply({"error": {"code": status, "message": message, "status": code}}, status)
+
+
+def _paged(request: FakeRequest, items: list, key: str, page_size: int):
+    size = min(int(request.arg("pageSize") or page_size), page_size)
+    start = int(request.arg("pageToken") or 0)
+    body: dict[str, Any] = {key: items[start : start + size]}
+    if start + size < len(items):
+        body["nextPageToken"] = str(start + size)
+    return reply(body)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100, clock=lambda: datetime.now(UTC)) -> None:
+    keys_by_project: dict[str, list[dict]] = estate.setdefault("apiKeys", {})
+    denied = set(estate.get("aiDenied", []))
+
+    def refused(project: str):
+        return _error(403, "PERMISSION_DENIED", f"Permission denied on resource project {project}.")
+
+    def find(project: str, uid: str) -> dict | None:
+        return next((k for k in keys_by_project.get(project, []) if k["uid"] == uid), None)
+
+    def operation(key: dict) -> Any:
+        response = {"@type": "type.googleapis.com/google.api.apikeys.v2.Key", **copy.deepcopy(key)}
+        return reply({"name": f"operations/akmf.{key['uid']}", "done": True, "response": response})
+
+    def list_keys(request: FakeRequest):
+        project = request.match.group("project")
+        allowed = {"pageSize": IntRange(1, 300), "pageToken": None, "showDeleted": {"true", "false"}}
+        if problem := query_problem(request, allowed, ignore=IGNORED):
+            return _error(400, "INVALID_ARGUMENT", problem)
+        if project in denied:
+            return refused(project)
+        shown = request.arg("showDeleted") == "true"
+        items = [k for k in keys_by_project.get(project, []) if shown or not k.get("deleteTime")]
+        return _paged(request, items, "keys", page_size)
+
+    def get_key(request: FakeRequest):
+        key = find(request.match.group("project"), request.match.group("uid"))
+        return reply(key) if key else _error(404, "NOT_FOUND", "Key not found.")
+
+    def delete_key(request: FakeRequest):
+        if problem := query_problem(request, {"etag": None, "checkExistingUsage": None}, ignore=IGNORED):
+            return _error(400, "INVALID_ARGUMENT", problem)
+        key = find(request.match.group("project"), request.match.group("uid"))
+        if key is None or key.get("deleteTime"):
+            return _error(404, "NOT_FOUND", "Key not found.")
+        key["deleteTime"] = _stamp(clock())
+        return operation(key)
+
+    def undelete_key(request: FakeRequest):
+        key = find(request.match.group("project"), request.match.group("uid"))
+        if key is None:
+            return _error(404, "NOT_FOUND", "Key not found.")
+        if not key.get("deleteTime"):
+            return _error(400, "FAILED_PRECONDITION", "The key is not deleted.")
+        deleted = datetime.fromisoformat(key["deleteTime"].replace("Z", "+00:00"))
+        if clock() - deleted > UNDELETE_WINDOW:
+            return _error(400, "FAILED_PRECONDITION", "The key was deleted more than 30 days ago.")
+        key.pop("deleteTime")
+        return operation(key)
+
+    def list_engines(request: FakeRequest):
+        project, region = request.match.group("project"), request.match.group("region")
+        allowed = {"pageSize": IntRange(1, 100), "pageToken": None, "filter": None}
+        if problem := query_problem(request, allowed, ignore=IGNORED):
+            return _error(400, "INVALID_ARGUMENT", problem)
+        if project in denied:
+            return refused(project)
+        items = estate.get("reasoningEngines", {}).get(project, {}).get(region, [])
+        return _paged(request, items, "reasoningEngines", page_size)
+
+    http.route("GET", KEYS, list_keys)
+    http.route("GET", KEYS + r"/(?P<uid>[^/:]+)", get_key)
+    http.route("DELETE", KEYS + r"/(?P<uid>[^/:]+)", delete_key)
+    http.route("POST", KEYS + r"/(?P<uid>[^/:]+):undelete", undelete_key)
+    http.route("GET", r"/v1/projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/reasoningEngines", list_engines)
