@@ -1,12 +1,13 @@
 """The fake's side (fake layer): the API Keys API v2 and Vertex AI Agent Engine's
 reasoningEngines list, as routes on the GCP fake's FakeHttpServer (fake.py adds them).
 
-Estate fields: ``apiKeys`` (project -> V2Key objects, without ``keyString``), ``reasoningEngines``
-(project -> region -> ReasoningEngine objects), ``aiDenied`` (projects whose AI APIs answer
-403). The payloads are those of Google's discovery documents (apikeys v2, aiplatform v1);
-tests/gcp/test_ai_fidelity.py validates everything served here against them. Deleting a key
-sets its ``deleteTime``; undelete works for 30 days after it, as documented, and fails with
-FAILED_PRECONDITION after.
+Estate fields: ``apiKeys`` (project -> V2Key objects, without ``keyString``),
+``reasoningEngines`` (project -> region -> ReasoningEngine objects), ``aiDenied`` (projects
+whose AI APIs answer 403) and ``apiKeysClockSkewDays`` (the fake's clock for deletions,
+relative to now). The payloads are those of Google's discovery documents (apikeys v2,
+aiplatform v1); tests/gcp/test_ai_fidelity.py validates everything served here against them.
+Deleting a key sets its ``deleteTime``; undelete works for 30 days after it, as documented,
+and fails with FAILED_PRECONDITION after.
 """
 
 from __future__ import annotations
@@ -39,9 +40,15 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100, clock=lambda: datetime.now(UTC)) -> None:
+def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> None:
     keys_by_project: dict[str, list[dict]] = estate.setdefault("apiKeys", {})
-    denied = set(estate.get("aiDenied", []))
+
+    def clock() -> datetime:
+        # ``apiKeysClockSkewDays`` lets a test delete a key "31 days ago" (the undelete window)
+        return datetime.now(UTC) + timedelta(days=estate.get("apiKeysClockSkewDays", 0))
+
+    def denied() -> set[str]:  # read per request: a test may refuse a project between scans
+        return set(estate.get("aiDenied", []))
 
     def refused(project: str):
         return _error(403, "PERMISSION_DENIED", f"Permission denied on resource project {project}.")
@@ -58,7 +65,7 @@ def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100, cloc
         allowed = {"pageSize": IntRange(1, 300), "pageToken": None, "showDeleted": {"true", "false"}}
         if problem := query_problem(request, allowed, ignore=IGNORED):
             return _error(400, "INVALID_ARGUMENT", problem)
-        if project in denied:
+        if project in denied():
             return refused(project)
         shown = request.arg("showDeleted") == "true"
         items = [k for k in keys_by_project.get(project, []) if shown or not k.get("deleteTime")]
@@ -94,7 +101,7 @@ def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100, cloc
         allowed = {"pageSize": IntRange(1, 100), "pageToken": None, "filter": None}
         if problem := query_problem(request, allowed, ignore=IGNORED):
             return _error(400, "INVALID_ARGUMENT", problem)
-        if project in denied:
+        if project in denied():
             return refused(project)
         items = estate.get("reasoningEngines", {}).get(project, {}).get(region, [])
         return _paged(request, items, "reasoningEngines", page_size)

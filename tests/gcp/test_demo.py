@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.conftest import invoke
@@ -25,12 +26,18 @@ def test_demo_scan_finds_the_planted_gcp_problems():
         ("gcp_default_sa_primitive_role", "412345678901-compute@developer.gserviceaccount.com"),
         # inherited: editor on the ml folder, held by an SA of another project
         ("admin_grant", "etl@nw-data.iam.gserviceaccount.com"),
+        # an API key with no API restriction: Gemini (and every enabled API) from anywhere
+        ("gcp_api_key_unrestricted", "4b7c2e9a-demo-gemini-prototype"),
     }
     assert expected <= found
     # the clean agent account and Google's service agents raise nothing
     assert not [f for f in found if "research-assistant" in f[1] or "gcp-sa-" in f[1] or "cloudservices" in f[1]]
     # nw-data's unknown last use is not called "unused"
     assert not [f for f in found if f[0] in ("credential_unused", "identity_unused") and "etl@" in f[1]]
+    assert ("gcp_api_key_unrestricted", "7d1e0c55-demo-maps-widget") not in found  # browser-only maps key
+    # the research assistant is deployed on Vertex AI Agent Engine, as its service account
+    agents = {a["name"]: a for a in json.loads(invoke("agents", "list", "-f", "json").out)}
+    assert agents["research-assistant"]["evidence"] == "registered by the platform (Vertex AI Agent Engine)"
     etl = query("SELECT reason FROM finding WHERE rule_id = 'admin_grant' AND resource_id LIKE 'etl@%'")
     assert "folders/420000000001#roles/editor" in etl[0]["reason"]
     blob = Path("nhi.db").read_bytes()

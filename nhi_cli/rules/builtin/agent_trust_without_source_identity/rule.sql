@@ -7,6 +7,7 @@ SELECT t.identity_id AS resource_id, 'identity' AS resource_type, t.provider, t.
          || ' without sts:SourceIdentity, so its sessions do not record whom it acts for.' AS reason,
        group_concat(DISTINCT t.principal) AS principals, MIN(a.evidence) AS agent_evidence
 FROM v_rule_agents a CROSS JOIN v_trusts t ON t.identity_id = a.identity_id
-WHERE t.identity_enabled = 1 AND t.principal_type IN ('any', 'account', 'principal', 'saml')
+-- sts:SourceIdentity is AWS's: a GCP impersonation by a person is logged with the caller
+WHERE t.provider = 'aws' AND t.identity_enabled = 1 AND t.principal_type IN ('any', 'account', 'principal', 'saml')
   AND t.requires_source_identity = 0
 GROUP BY t.identity_id, t.provider, t.scope, t.identity_name
