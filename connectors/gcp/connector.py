@@ -153,9 +153,9 @@ class GcpConnector(Connector):
             try:
                 batch.extend(read())
             except ScopeError as exc:
-                ctx.gap(what, exc.code, exc.message, keep_prior=True)
+                ctx.gap(what, exc.code, exc.message, records_missing=True)
             except NotFound as exc:
-                ctx.gap(what, "NOT_FOUND", str(exc), keep_prior=True)
+                ctx.gap(what, "NOT_FOUND", str(exc), records_missing=True)
         return batch
 
     def _last_authentication(self, ctx: CollectContext, clients, project: str):

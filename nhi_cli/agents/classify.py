@@ -234,7 +234,7 @@ def glob_candidates(conn: DbConnection, sql: str, columns: tuple[str, ...], patt
     return conn.execute(sql + " (" + " OR ".join(terms) + ") ORDER BY rowid", params).fetchall()
 
 
-def platform_links(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+def platform_links(conn: DbConnection) -> list[tuple[str, str]]:
     """(platform agent, identity it runs as): a Bedrock agent's or AgentCore runtime's execution
     role and its workload identity, from the attrs the connectors record."""
     links = []

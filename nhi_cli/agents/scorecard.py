@@ -171,7 +171,7 @@ def owner_confidence(source: str | None) -> str | None:
 EVIDENCE_ORDER = ("config", "platform_registered", "agent_object", "mcp_server", "tag", "platform_trust")
 
 
-def best_evidence(conn: sqlite3.Connection) -> dict[str, str]:
+def best_evidence(conn: DbConnection) -> dict[str, str]:
     """Each agent's most telling piece of evidence, for the list: nhi.yaml, then what the AI
     platform registered ("registered by the platform (Amazon Bedrock Agents)"), then the rest."""
     best: dict[str, tuple[int, str]] = {}
