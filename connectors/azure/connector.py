@@ -31,6 +31,8 @@ class AzureConnector(Connector):
         "managed_identity": ["remove_role_assignments"],
         "client_secret": ["remove_client_secret"],
         "certificate": ["remove_certificate"],
+        "azure_ai_account": ["disable_local_auth"],
+        "azure_ai_account_key": ["disable_local_auth", "regenerate_key"],
     }
 
     # --- scopes -------------------------------------------------------------------------
@@ -172,7 +174,30 @@ class AzureConnector(Connector):
         with arm_client(ctx, credential(ctx)) as client:
             definitions = get_role_definitions(client, sub)
             assignments = get_role_assignments(client, sub)
-        return transform_role_assignments(assignments, role_names(definitions), scope.id)
+            accounts = self._ai_accounts(ctx, client, sub)
+        batch = transform_role_assignments(assignments, role_names(definitions), scope.id)
+        if accounts:
+            from .ai_transform import transform_ai_accounts
+
+            batch.extend(transform_ai_accounts(scope.id, accounts))
+        return batch
+
+    @staticmethod
+    def _ai_accounts(ctx: CollectContext, client, sub: str) -> list[dict]:
+        """Azure OpenAI / AI Foundry accounts: a refusal is a gap keeping earlier records."""
+        from nhi_cli.kit.http import NotFound
+
+        from .ai_accounts import get_ai_accounts
+
+        if not ctx.settings.ai_accounts:
+            return []
+        try:
+            return get_ai_accounts(client, sub)
+        except ScopeError as exc:
+            ctx.gap("Cognitive Services accounts", exc.code, exc.message, records_missing=True)
+        except NotFound as exc:
+            ctx.gap("Cognitive Services accounts", "NotFound", str(exc), records_missing=True)
+        return []
 
     # --- revoke -------------------------------------------------------------------------
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:

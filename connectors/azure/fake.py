@@ -362,6 +362,9 @@ class AzureFake:
         s.route("GET", _ASSIGNMENT, self._guard(self._get_assignment))
         s.route("DELETE", _ASSIGNMENT, self._guard(self._delete_assignment))
         s.route("PUT", _ASSIGNMENT, self._guard(self._put_assignment))
+        from .ai_fake import add_ai_account_routes
+
+        add_ai_account_routes(self)
 
     def _guard(self, handler):
         def guarded(request: FakeRequest) -> FakeResponse:

@@ -22,6 +22,7 @@ from typing import Any
 from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
 from nhi_cli.kit.http import NotFound
 
+from . import revoke_ai
 from .arm import active_subscriptions, get_role_assignments, get_subscriptions
 from .clients import ARM_API_VERSION, arm_client, credential, graph_client, object_lock
 
@@ -49,6 +50,8 @@ def _collection(on: str) -> str:
 
 # --- plan (no provider call: from the inventory row alone) ------------------------------
 def plan(connector, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
+    if target.get("kind") in revoke_ai.KINDS:
+        return revoke_ai.plan(target, options)
     attrs = _attrs(target)
     scope = target.get("scope") or ""
     kind = target.get("kind")
@@ -307,4 +310,6 @@ _ACTIONS = {
     "remove_client_secret": (_remove_secret, _no_restore_secret),
     "remove_certificate": (_remove_certificate, _restore_certificate),
     "remove_role_assignments": (_remove_assignments, _restore_assignments),
+    "disable_local_auth": (revoke_ai.disable_local_auth, revoke_ai.enable_local_auth),
+    "regenerate_key": (revoke_ai.regenerate_key, revoke_ai.no_restore),
 }

@@ -55,6 +55,8 @@ class AzureSettings(ConnectorSettings):
     skip_subscriptions: list[str] = []
     sign_in_activity: bool = True  # beta reports endpoint; a 403/404 is recorded as a gap
     agent_identities: bool = True  # Entra Agent ID objects (beta); absent in most tenants
+    # Azure OpenAI / AI Foundry accounts per subscription (ai_accounts.py): one ARM list each
+    ai_accounts: bool = True
     page_size: int = 999  # Graph $top; Graph caps pages with $expand at 100
 
     @model_validator(mode="after")

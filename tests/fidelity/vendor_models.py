@@ -98,6 +98,8 @@ def msrest_schema(model: type, module: Any) -> dict:
     """An autorest (msrest) model: ``_attribute_map`` {attr: {key: 'properties.roleName', type}}."""
 
     def of(kind: str) -> dict:
+        if kind == "object":  # msrest's "any JSON value"
+            return {}
         if kind in MSREST_PRIMITIVE:
             return {"type": [MSREST_PRIMITIVE[kind], "null"]}
         if kind.startswith("["):
