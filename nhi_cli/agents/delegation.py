@@ -15,6 +15,7 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass, field
 
+from nhi_cli.agents.classify import platform_links
 from nhi_cli.store.interface import DbConnection
 
 
@@ -84,8 +85,6 @@ def load_facts(conn: DbConnection, identity_ids, credential_ids=()) -> Facts:
         ):
             facts.delegated[identity_id], facts.app[identity_id] = delegated, app
     if identity_ids:
-        from nhi_cli.agents.classify import platform_links
-
         platform = dict(
             conn.execute(
                 "SELECT id, attrs FROM identity WHERE removed_at IS NULL AND attrs LIKE '%registered_by_platform%'"
