@@ -208,7 +208,6 @@ def _target(raw: dict[str, Any]) -> dict[str, Any]:
         )
     return {
         "name": raw["name"],
-        "targetId": raw["targetId"],
         "lambda": (mcp.get("lambda") or {}).get("lambdaArn"),
         "endpoint": (mcp.get("mcpServer") or {}).get("endpoint"),
         "kind": next(iter(mcp), None) or next(iter(config), None),

@@ -58,6 +58,8 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
             spec_agent.get("description"), None, None, None, None,
         )  # fmt: skip
         agent.agent_status = "PREPARED"
+        # times from the estate, not the seeding second: two demo scans must not differ
+        agent.created_at = agent.updated_at = (now - timedelta(days=spec_agent.get("created_days_ago", 30))).timestamp()
         agents.agents.pop(agent.agent_id)  # moto draws ids; the demo's stay the same every run
         agent.agent_id = _stable(account, spec_agent["name"]).upper()
         agent.agent_arn = f"arn:aws:bedrock:{region}:{account}:agent/{agent.agent_id}"
@@ -100,6 +102,7 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
             None, None, None, runtime.get("env"), None,
         )  # fmt: skip
         made.status = "READY"
+        made.created_at = made.last_updated_at = now - timedelta(days=runtime.get("created_days_ago", 30))
         # moto draws ids and names runtimes agent/<uuid>:<version>; AgentCore's ARNs are
         # runtime/<id>, and the demo's ids stay the same every run
         core.agent_runtimes.pop(made.agent_runtime_id)
@@ -115,6 +118,7 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
             gateway["name"], gateway["role"], "MCP", "CUSTOM_JWT" if jwt else "AWS_IAM", None, None,
             {"customJWTAuthorizer": {"discoveryUrl": jwt}} if jwt else None, None, None, None, None, None,
         )  # fmt: skip
+        made.created_at = made.updated_at = now - timedelta(days=gateway.get("created_days_ago", 30))
         core.gateways.pop(made.gateway_id)
         made.gateway_id = f"{gateway['name']}-{_stable(account, gateway['name'])}"
         made.gateway_arn = f"arn:aws:bedrock-agentcore:{region}:{account}:gateway/{made.gateway_id}"
