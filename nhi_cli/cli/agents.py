@@ -75,6 +75,7 @@ def list_agents(
                 "acts_for": a["acts_for"],
                 **{p: "pass" if a["scorecard"][p]["pass"] else "FAIL" for p in PROPERTIES},
                 "delegation_kind": a["delegation_kind"],
+                "evidence": a.get("evidence"),
             }
             for a in rows
         ]
@@ -83,7 +84,7 @@ def list_agents(
             flat,
             ("agent", "confidence", "providers", "owner", "owner_status", "acts_for")
             + PROPERTIES
-            + ("delegation_kind",),
+            + ("delegation_kind", "evidence"),
             Format.csv,
         )
         return
@@ -94,7 +95,7 @@ def list_agents(
             owner += f" ({a['owner_status'].replace('_', ' ')})"
         return owner
 
-    if st.out.width < 120:  # an 80-column log: one agent per two lines, not nine squeezed columns
+    if st.out.width < 120:  # an 80-column log: one agent per two or three lines, not ten squeezed columns
         st.out.print(f"[bold]{len(rows)} agents[/]", highlight=False)
         for a in rows:
             st.out.print(
@@ -102,20 +103,19 @@ def list_agents(
                 f"acts for {escape(a['acts_for'] or '-')}{_kind(a)}  on {escape(','.join(a['providers_list']))}",
                 highlight=False,
             )
-            if a.get("evidence"):
-                st.out.print(f"    evidence: {escape(a['evidence'])}", highlight=False)
             st.out.print(
                 "    " + "  ".join(f"{p} {MARK[a['scorecard'][p]['pass']]}" for p in PROPERTIES), highlight=False
             )
+            if a.get("evidence"):
+                st.out.print(f"    evidence: {escape(a['evidence'])}", highlight=False)
     else:
         table = Table(title="Agents", header_style="bold")
-        for column in ("agent", "confidence", "evidence", "providers", "owner", "acts for") + PROPERTIES:
+        for column in ("agent", "confidence", "providers", "owner", "acts for") + PROPERTIES:
             table.add_column(column, overflow="fold")
         for a in rows:
             table.add_row(
                 escape(a["name"]),
                 a["confidence"],
-                escape(a.get("evidence") or "-"),
                 ",".join(a["providers_list"]),
                 escape(owner_of(a)),
                 escape(a["acts_for"] or "-"),
@@ -127,6 +127,11 @@ def list_agents(
                 ),
             )
         st.out.print(table)
+        # the strongest evidence there is, said once below the table (a column would squeeze it)
+        registered = [f"{a['name']} ({a['evidence'].split('(', 1)[-1].rstrip(')')})" for a in rows
+                      if (a.get("evidence") or "").startswith("registered by the platform")]  # fmt: skip
+        if registered:
+            st.out.print("Registered by the platform: " + ", ".join(registered), highlight=False, markup=False)
     if rows:
         st.out.print(_distribution(rows), highlight=False, markup=False)
     if not rows:

@@ -281,3 +281,5 @@ def test_the_demo_lists_its_platform_agents_as_registered_by_the_platform(nhi, t
         "revocable": True,
     }
     assert agents["partner-tools"]["scorecard"]["delegated"]["pass"] is False  # a static key behind a tool
+    table = nhi("agents", "list").out.lower()  # the table (wide) or the per-agent lines (narrow) say it too
+    assert "registered by the platform" in table and "amazon bedrock agentcore runtime" in table
