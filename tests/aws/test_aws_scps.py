@@ -121,8 +121,10 @@ def test_scanner_that_cannot_read_scps_records_the_gap_and_hides_nothing(nhi, tm
         ],
     }
     fake.iam_backend(MANAGEMENT).put_user_policy("nhi-scanner", "admin", json.dumps(scanner_policy))
+    # ai_platforms off: moto's signature check under enable_iam_authentication refuses AgentCore's
+    # signing name (see test_aws_org.py); this test is about SCPs
     with enable_iam_authentication():
-        result, out = scan_json(nhi, write_config(tmp_path / "nhi.yaml", url), "--aws-org")
+        result, out = scan_json(nhi, write_config(tmp_path / "nhi.yaml", url, ai_platforms=False), "--aws-org")
     assert result.code == 0, result.err
     assert "coverage partial: 3 of 4 scopes partial" in result.err
     scopes = {s["scope"]: s for s in out["scopes"]}
