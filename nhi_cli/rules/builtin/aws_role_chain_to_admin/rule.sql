@@ -1,13 +1,18 @@
 -- Walks the evaluated assume-role edges (kind 'assume' in effective_permission) from every
 -- principal, up to :max_hops, never revisiting a role, and reports the shortest chain that
 -- ends at a role with administrator access or an escalation method. A principal that is
--- itself administrator is admin_grant's.
+-- itself administrator is admin_grant's, so no walk starts there; and no walk goes on from
+-- an administrator role: any longer chain through it loses to the chain ending at it (an
+-- administrator is picked before an escalation method, then the fewest hops). Without the
+-- second cut, estates where administrator roles may assume many roles enumerated every path
+-- through them (millions of rows at 1,000 accounts).
 WITH RECURSIVE chain (start, node, path, visited, hops, conditional) AS (
     SELECT e.identity_id, e.target, e.identity_name || ' -> ' || COALESCE(r.name, e.target),
            '|' || e.identity_id || '|' || e.target || '|', 1,
            CASE WHEN e.confidence = 'conditional' THEN 1 ELSE 0 END
     FROM v_effective_permissions e LEFT JOIN identity r ON r.id = e.target
     WHERE e.kind = 'assume'
+      AND NOT EXISTS (SELECT 1 FROM effective_permission a WHERE a.identity_id = e.identity_id AND a.kind = 'admin')
     UNION ALL
     SELECT c.start, e.target, c.path || ' -> ' || COALESCE(r.name, e.target),
            c.visited || e.target || '|', c.hops + 1,
@@ -16,6 +21,7 @@ WITH RECURSIVE chain (start, node, path, visited, hops, conditional) AS (
     JOIN effective_permission e ON e.identity_id = c.node AND e.kind = 'assume'
     LEFT JOIN identity r ON r.id = e.target
     WHERE c.hops < :max_hops AND c.visited NOT LIKE '%|' || e.target || '|%'
+      AND NOT EXISTS (SELECT 1 FROM effective_permission a WHERE a.identity_id = c.node AND a.kind = 'admin')
 ),
 reached AS (
     SELECT c.start, c.node, c.path, c.hops, c.conditional,
