@@ -208,7 +208,14 @@ def push(
         "pushed_scans": outcome.pushed_scans,
         "skipped_scans": outcome.skipped_scans,
         "scopes": outcome.scopes,
+        "salt_matches": outcome.salt_matches,
     }
+    if not outcome.salt_matches:
+        st.say(
+            "nhi: warning: this inventory hashes secrets with another salt than the shared one, so a "
+            "secret held on several machines is not recognised as one; set the organisation's "
+            "NHI_SECRET_SALT before the first scan on every machine"
+        )
     if format is Format.json:
         print_json(st.out, data)
     else:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
+from nhi_connectors.mcp.lock import write_lock
 
 mcp_app = typer.Typer(
     help="MCP agent configs: write the allow-list (lock file) of a repository's servers.\n\n"
@@ -39,8 +40,6 @@ def lock(
 
     Example: nhi mcp lock . && git add nhi-mcp.lock.json
     """
-    from nhi_connectors.mcp.lock import write_lock
-
     if not path.is_dir():
         raise ConfigError(f"{path}: not a folder (nhi mcp lock takes the repository's folder)")
     try:

@@ -112,6 +112,14 @@ def scan(
     aws_org: Annotated[
         bool, typer.Option("--aws-org", help="Scan every active account in the AWS Organization.")
     ] = False,
+    mcp_only: Annotated[
+        bool,
+        typer.Option(
+            "--mcp-only",
+            help="Only this machine's MCP agent configs (as --provider mcp): for a fleet, "
+            "nhi scan --mcp-only --output machine.json on each laptop, then nhi inventory push.",
+        ),
+    ] = False,
     mcp_path: Annotated[
         list[Path] | None,
         typer.Option(
@@ -167,6 +175,10 @@ def scan(
     Example: nhi scan --demo        (or: nhi scan --aws-org --profile audit)
     """
     st = cli_context(ctx)
+    if mcp_only:
+        if provider and set(provider) != {"mcp"}:
+            raise ConfigError("--mcp-only scans the mcp provider alone; drop --provider")
+        provider = ["mcp"]
     part = parse_shard(shard)
     report_format = _report_format(format, output)  # checked before scanning: bad format or unwritable --output
     now = utcnow()

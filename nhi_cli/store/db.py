@@ -292,6 +292,9 @@ def _migrate(conn: sqlite3.Connection, current: int) -> None:
             if current == 0:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute("INSERT INTO meta (key, value) VALUES ('secret_salt', ?)", (new_secret_salt(),))
+                # who this inventory is when pushed: its own, even when every machine of an
+                # organisation shares one NHI_SECRET_SALT (push.source_id)
+                conn.execute("INSERT INTO meta (key, value) VALUES ('inventory_id', ?)", (secrets.token_hex(16),))
                 current = version
         _recreate_views(conn)
         conn.execute("COMMIT")

@@ -33,6 +33,9 @@ class PushOutcome:
     pushed_scans: list[int]  # target scan ids written
     skipped_scans: int  # source scans pushed before
     scopes: int
+    # False when the two inventories hash secrets with different salts: the same secret on two
+    # machines is then two credentials (set one NHI_SECRET_SALT before every machine's first scan)
+    salt_matches: bool = True
 
 
 def _record(cls, row: dict):
@@ -52,8 +55,11 @@ def _rows(conn, sql: str, params=()) -> list[dict]:
 
 
 def source_id(store) -> str:
-    """A stable name for an inventory that reveals nothing of its salt."""
-    return hashlib.sha256(("nhi-inventory\0" + store.secret_salt).encode()).hexdigest()[:16]
+    """A stable name for an inventory that reveals nothing of its salt: from its own random
+    id (inventories made before it had one: from the salt, which then was always its own; an
+    organisation-wide NHI_SECRET_SALT is shared by every machine and names none of them)."""
+    own = store.meta("inventory_id")
+    return hashlib.sha256(("nhi-inventory\0" + (own or store.secret_salt)).encode()).hexdigest()[:16]
 
 
 def _batches(conn, scopes: list[tuple[str, str]]) -> dict[tuple[str, str], Batch]:
@@ -110,7 +116,7 @@ def push(source, target) -> PushOutcome:
     done = {r["key"] for r in _rows(target.conn, "SELECT key FROM meta WHERE key LIKE ?", (f"pushed:{name}:%",))}
     todo = [s for s in scans if f"pushed:{name}:{s['id']}" not in done]
     if not todo:
-        return PushOutcome(name, [], len(scans), 0)
+        return PushOutcome(name, [], len(scans), 0, source.secret_salt == target.secret_salt)
     newest = todo[-1]
     id_map: dict[int, int] = {}
     if todo[:-1]:  # earlier scans first (ids stay in time order): their record, results and history
@@ -136,7 +142,13 @@ def push(source, target) -> PushOutcome:
         summary_extra={"pushed_from": name, "source_scan": newest["id"]},
         post_load=[carry],
     )
-    return PushOutcome(name, sorted([*id_map.values(), target_id]), len(scans) - len(todo), len(batches))
+    return PushOutcome(
+        name,
+        sorted([*id_map.values(), target_id]),
+        len(scans) - len(todo),
+        len(batches),
+        source.secret_salt == target.secret_salt,
+    )
 
 
 def _time(text: str) -> datetime:
