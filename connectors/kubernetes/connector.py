@@ -130,5 +130,5 @@ class KubernetesConnector(Connector):
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
         from .fake import KubernetesFake
 
-        fake = stack.enter_context(KubernetesFake.from_dir(estate / "kubernetes", now=now))
+        fake = stack.enter_context(KubernetesFake.from_dir(estate / "kubernetes", now=now, cluster="northwind-eks"))
         return {"kubeconfig_path": str(fake.write_kubeconfig(stack)), "all_contexts": True}

@@ -5,6 +5,7 @@
   deleted, one naming others too is replaced without it; each original binding is recorded,
   and ``nhi restore`` re-creates or re-adds it. Grants through the ``system:serviceaccounts``
   groups reach every account alike and are not touched (the plan says so).
+  On a ``k8s_workload`` it is the same step for the account the workload runs as.
 - ``delete_token_secret`` (credential ``k8s_legacy_token``, and an account's tokens with
   ``--delete``; IRREVERSIBLE): delete the ``kubernetes.io/service-account-token`` secret; the
   token stops working at once. Read back as metadata only, so the token is never fetched.
@@ -21,10 +22,12 @@ from nhi_cli.errors import NhiError
 from nhi_cli.kit.connector import CollectContext, RevokeStep, StepOutcome
 
 from .clients import get_list, make_api_client
+from .transform import sa_id
 
 METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 REVOKE_KINDS: dict[str, list[str]] = {
     "k8s_service_account": ["remove_role_bindings", "delete_token_secret"],
+    "k8s_workload": ["remove_role_bindings"],  # of the service account it runs as
     "k8s_legacy_token": ["delete_token_secret"],
 }
 SERVER_FIELDS = ("resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink")
@@ -55,27 +58,40 @@ def plan(target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
             raise NhiError(f"Kubernetes cannot revoke a credential of kind {target.get('kind')!r}")
         step = _token_step(target, scope)
         return [step] if step else []
-    if target.get("kind") != "k8s_service_account":
-        raise NhiError(f"Kubernetes cannot revoke a {target.get('kind')}; revoke the service account it runs as")
     attrs = target.get("attrs") or {}
-    namespace, name = attrs.get("namespace") or "", (target.get("name") or "").split("/")[-1]
-    steps = [
-        RevokeStep(
-            "kubernetes",
-            scope,
-            "identity",
-            target["id"],
-            "remove_role_bindings",
-            f"Remove service account {namespace}/{name} from every RoleBinding and ClusterRoleBinding in {scope} "
-            f"that names it (restorable: `nhi restore` puts it back). Grants through the system:serviceaccounts "
-            f"groups are shared by every account and stay.",
-            True,
-            {"namespace": namespace, "name": name},
-        )
-    ]
+    namespace = attrs.get("namespace") or ""
+    if target.get("kind") == "k8s_workload":
+        # A workload holds no credential of its own: its API access is its service account's.
+        return [
+            _bindings_step(
+                scope,
+                namespace,
+                account,
+                f" (workload {target.get('name')} runs as it; so does every other pod naming it)",
+            )
+            for account in attrs.get("service_accounts") or []
+        ]
+    if target.get("kind") != "k8s_service_account":
+        raise NhiError(f"Kubernetes cannot revoke a {target.get('kind')}")
+    steps = [_bindings_step(scope, namespace, (target.get("name") or "").split("/")[-1])]
     if options.get("delete"):
         steps += [s for s in (_token_step(c, scope) for c in target.get("credentials") or []) if s]
     return steps
+
+
+def _bindings_step(scope: str, namespace: str, name: str, why: str = "") -> RevokeStep:
+    return RevokeStep(
+        "kubernetes",
+        scope,
+        "identity",
+        sa_id(scope, namespace, name),
+        "remove_role_bindings",
+        f"Remove service account {namespace}/{name}{why} from every RoleBinding and ClusterRoleBinding in "
+        f"{scope} that names it (restorable: `nhi restore` puts it back). Grants through the "
+        f"system:serviceaccounts groups are shared by every account and stay.",
+        True,
+        {"namespace": namespace, "name": name},
+    )
 
 
 def _names(binding: dict, namespace: str, name: str) -> bool:

@@ -35,20 +35,46 @@ def runtime_edges(conn: DbConnection) -> dict[str, list[tuple[str, str]]]:
 
 
 def follow(members: list[str], edges: dict[str, list[tuple[str, str]]]) -> dict[str, Evidence]:
-    """Identities reached from ``members`` through runtime edges, with the hop that reached them."""
+    """Identities reached from ``members`` through runtime edges (members included), with the
+    hop that first reached each."""
     reached: dict[str, Evidence] = {}
     frontier = list(members)
-    seen = set(members)
+    seen = set(members)  # walked from already
     for _ in range(MAX_DEPTH):
         nxt = []
         for source in frontier:
             for target, how in edges.get(source, []):
-                if target in seen:
-                    continue
-                seen.add(target)
-                reached[target] = Evidence("runtime_chain", f"{source} {how} {target}", "strong")
-                nxt.append(target)
+                # a member reached by the chain gets the hop as evidence too (a glob claimed
+                # the service account; the chain says why it belongs)
+                reached.setdefault(target, Evidence("runtime_chain", f"{source} {how} {target}", "strong"))
+                if target not in seen:
+                    seen.add(target)
+                    nxt.append(target)
         frontier = nxt
         if not frontier:
             break
     return reached
+
+
+def chains(conn: DbConnection, members: set[str]) -> list[list[dict]]:
+    """The runtime chains among an agent's members, each from a member nothing leads to:
+    [[{id, how}], ...] with ``how`` the hop that reached the identity (None for the first)."""
+    inner = {
+        source: [(t, how) for t, how in targets if t in members]
+        for source, targets in runtime_edges(conn).items()
+        if source in members
+    }
+    reached = {t for targets in inner.values() for t, _ in targets}
+    out: list[list[dict]] = []
+
+    def walk(path: list[dict]) -> None:
+        nxt = [(t, how) for t, how in inner.get(path[-1]["id"], []) if all(t != p["id"] for p in path)]
+        if not nxt or len(path) > MAX_DEPTH:
+            out.append(path)
+            return
+        for target, how in sorted(nxt):
+            walk(path + [{"id": target, "how": how}])
+
+    for root in sorted(s for s, targets in inner.items() if targets and s not in reached):
+        walk([{"id": root, "how": None}])
+    return out

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from nhi_cli.agents.delegation import delegation_kind
+from nhi_cli.agents.runtime import chains as runtime_chains
 from nhi_cli.agents.timing import step
 from nhi_cli.errors import NhiError
 from nhi_cli.kit import registry
@@ -277,7 +278,25 @@ def agent_detail(conn: DbConnection, name: str, scan_id: int | None = None) -> d
         ]
         credentials.append(cred)
     agent["credentials"] = credentials
+    # pod -> service account -> cloud role: what the agent runs as, hop by hop
+    names = {i["identity_id"]: i for i in agent["identities"]}
+    agent["chains"] = [
+        [
+            {
+                **hop,
+                "provider": names[hop["id"]]["provider"],
+                "kind": names[hop["id"]]["identity_kind"],
+                "name": names[hop["id"]]["identity_name"],
+            }
+            for hop in chain
+        ]
+        for chain in runtime_chains(conn, set(names))
+    ]
     agent["findings"] = findings_by_agent(conn, scan_id, name).get(name, [])
+    admins = {f["resource_id"] for f in agent["findings"] if f["rule_id"] == "admin_grant"}
+    for chain in agent["chains"]:
+        for hop in chain:
+            hop["admin"] = hop["id"] in admins
     agent["scorecard"] = scorecard(conn, dict(row), agent["findings"])
     agent["revoke_command"] = revoke_command(name, _is_demo(conn, scan_id))
     return agent

@@ -201,6 +201,14 @@ def _print_agent(st, agent: dict, properties) -> None:
     out.print(ids)
     if agent.get("reach"):
         out.print("  reach: " + "; ".join(escape(r) for r in agent["reach"]), highlight=False)
+    for chain in agent.get("chains") or []:  # deployment -> service account -> cloud role
+        hops = [
+            f"{h['kind']} {escape(h['name'] or h['id'])} ({h['provider']})"
+            + (escape(" [admin]") if h.get("admin") else "")
+            for h in chain
+        ]
+        text = hops[0] + "".join(f" --{escape(h['how'])}--> {hop}" for h, hop in zip(chain[1:], hops[1:], strict=True))
+        out.print(f"Runtime chain: {text}", highlight=False)
     creds = Table(title="Credentials", header_style="bold")
     for column in ("provider", "kind", "credential", "status", "age", "found in"):
         creds.add_column(column, overflow="fold")
