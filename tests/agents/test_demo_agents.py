@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import invoke
 
-PROVIDERS = {"aws", "gcp", "azure", "github", "openai", "anthropic", "mcp"}
+PROVIDERS = {"aws", "gcp", "azure", "github", "openai", "anthropic", "mcp", "kubernetes"}
 
 
 @pytest.fixture(scope="module")
