@@ -40,6 +40,8 @@ EXPECTED = {
     ("identity_no_owner", P + "user/prod-hotfix"),
     ("credential_max_age", "AKIANWPRODHOTFIX001"),
     ("credential_unused", "AKIANWPRODHOTFIX001"),
+    # the EKS cluster's IRSA role for the ops-copilot deployment (fixtures/demo/kubernetes)
+    ("admin_grant", P + "role/eks/eks-agents-admin"),
     ("oidc_trust_without_subject", P + "role/ci/gha-legacy-deploy"),
     ("privilege_escalation", P + "role/ci/gha-legacy-deploy"),
     ("identity_no_owner", P + "role/ci/gha-legacy-deploy"),
