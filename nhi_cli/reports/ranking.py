@@ -383,24 +383,35 @@ def _id(row: dict) -> str:
 
 
 def _action(
-    kind: str, name: str, subject: str, credentials: list[dict], findings: list[dict], agent, rules, demo: bool
+    kind: str,
+    name: str,
+    score: _Score,
+    credentials: list[dict],
+    findings: list[dict],
+    agent,
+    rules,
+    demo: bool,
 ) -> dict:
     """The one command or change that removes the most risk."""
     active = [c for c in credentials if c["active"] and c["kind"] != "embedded_secret"]
     if kind == "agent" and agent is not None:
-        if active or any(f["property"] in ("revocable", "scoped") for f in findings):
+        # revoking every credential is the fix when there is something to take (gain) or an easy
+        # way in (exposure); an agent that only lacks a delegation record or an owner is fixed
+        # by recording them, not by a kill switch
+        if (score.parts["gain"] or score.parts["exposure"]) and (active or findings):
             return {
                 "kind": "revoke",
                 "text": f"Revoke every credential of agent {name}, then reissue scoped, short-lived ones "
                 "with a recorded delegation.",
                 "command": agent.get("revoke_command") or f"nhi revoke {_demo_flag(demo)}--agent {shlex.quote(name)}",
             }
-        return {
-            "kind": "change",
-            "text": "Record whom it acts for: sessions that carry the person (sts:SourceIdentity, delegated "
-            "permissions, impersonation by the person).",
-            "command": None,
-        }
+        if agent.get("delegation_kind") in ("no_person", "person_not_recorded", "unknown"):
+            return {
+                "kind": "change",
+                "text": "Record whom it acts for: sessions that carry the person (sts:SourceIdentity, delegated "
+                "permissions, impersonation by the person).",
+                "command": None,
+            }
     risky = [c for c in active if c["long_lived"] or (c["age_days"] or 0) >= 90]
     if risky:
         unused = all((c["unused_days"] or 0) >= UNUSED_DAYS for c in risky)
@@ -439,7 +450,7 @@ def _item(kind, name, subject, providers, score, findings, creds, agent, rules, 
         reasons=[r for _, r in sorted(score.reasons, key=lambda pr: -pr[0])],  # stable: ties keep their order
         findings=findings,
         worst_severity=findings[0]["severity"] if findings else None,
-        action=_action(kind, name, subject, creds, findings, agent, rules, demo),
+        action=_action(kind, name, score, creds, findings, agent, rules, demo),
     )
 
 
