@@ -12,6 +12,8 @@ environment variable, so NHI_DB and NHI_CONFIG are read once, by the root.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,6 +22,7 @@ import typer
 from rich.console import Console
 
 from nhi_cli.store import PostgresStore, Store, open_store
+from nhi_cli.store.interface import DbConnection
 from nhi_cli.text import visible
 
 if TYPE_CHECKING:  # pydantic and yaml load when a command reads nhi.yaml, not for `nhi --help`
@@ -110,6 +113,20 @@ class CliContext:
 
     def open_store(self, create: bool = False) -> Store | PostgresStore:
         return open_store(self.db_path(), create=create)
+
+    @contextmanager
+    def reading(self) -> Iterator[DbConnection]:
+        """The inventory for reading only (``readonly()``: no writes, no secrets) during the
+        block; the connection and the store are closed after it."""
+        store = self.open_store()
+        try:
+            conn = store.readonly()
+            try:
+                yield conn
+            finally:
+                conn.close()
+        finally:
+            store.close()
 
     def say(self, message: str, style: str | None = None) -> None:
         """A message for people: stderr, silent with --quiet. Never parsed as markup, and

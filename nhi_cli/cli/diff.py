@@ -50,15 +50,8 @@ def diff(
     fmt = format.value if format else ("table" if output is None and st.out.is_terminal else "json")
     if output is not None:
         check_writable(output)
-    store = st.open_store()
-    try:
-        conn = store.readonly()
-        try:
-            doc = build_diff(conn, scan_a, scan_b)
-        finally:
-            conn.close()
-    finally:
-        store.close()
+    with st.reading() as conn:
+        doc = build_diff(conn, scan_a, scan_b)
     if fmt == "json":
         text = render_json(doc)
     elif fmt == "markdown":

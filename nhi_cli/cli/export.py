@@ -38,15 +38,8 @@ FormatOption = Annotated[OutFormat, typer.Option("--format", "-f", help="Result 
 
 def _report(st, scan: int | None):
     """The report model of ``scan`` and the inventory's resolved fingerprints."""
-    store = st.open_store()
-    try:
-        conn = store.readonly()
-        try:
-            return build_report(conn, scan), resolved_fingerprints(conn)
-        finally:
-            conn.close()
-    finally:
-        store.close()
+    with st.reading() as conn:
+        return build_report(conn, scan), resolved_fingerprints(conn)
 
 
 def _securityhub_target(st, profile: str | None, region: str | None):

@@ -32,9 +32,7 @@ COLUMNS = ["status", "severity", "rule_id", "provider", "scope", "resource_name"
 
 
 def _scan_rows(st, scan: int | None, include_resolved: bool, rules: Sequence[str] = ()):
-    store = st.open_store()
-    conn = store.readonly()
-    try:
+    with st.reading() as conn:
         scan_id = scan if scan is not None else latest_scan(conn)
         if scan_id is None:
             raise NhiError("the inventory has no scans yet; run `nhi scan` first", ExitCode.CANNOT_RUN)
@@ -42,9 +40,6 @@ def _scan_rows(st, scan: int | None, include_resolved: bool, rules: Sequence[str
             raise NhiError(f"no scan {scan_id} in the inventory", ExitCode.USAGE)
         _check_rules(conn, scan_id, rules)
         return scan_id, list_findings(conn, scan_id, include_resolved=include_resolved)
-    finally:
-        conn.close()
-        store.close()
 
 
 def _check_rules(conn, scan_id: int, patterns: Sequence[str]) -> None:
@@ -141,13 +136,8 @@ TOP_COLUMNS = ["rank", "score", "kind", "name", "providers", "findings", "worst_
 
 
 def _print_top(st, top: int, scan: int | None, providers: list[str], format: Format) -> None:
-    store = st.open_store()
-    conn = store.readonly()
-    try:
+    with st.reading() as conn:
         items = fix_first(build_report(conn, scan))
-    finally:
-        conn.close()
-        store.close()
     items = [i for i in items if not providers or set(i.providers) & set(providers)][:top]
     if format is Format.json:
         print_json(st.out, [i.as_dict() for i in items])

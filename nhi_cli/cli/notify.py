@@ -40,15 +40,8 @@ def notify(
     if not targets:
         where = " matching --target" if target else ""
         raise ConfigError(f"no notify targets{where} in the configuration (see `notify:` in the README)")
-    store = st.open_store()
-    try:
-        conn = store.readonly()
-        try:
-            report = build_report(conn, scan)
-        finally:
-            conn.close()
-    finally:
-        store.close()
+    with st.reading() as conn:
+        report = build_report(conn, scan)
     result = send(targets, report)
     for outcome in result.outcomes:
         if outcome.ok:

@@ -115,15 +115,8 @@ def report(
             ".json": "json",
         }.get(output.suffix.lower(), "json")
     check_options(fmt, what.value, new_only)
-    store = st.open_store()
-    try:
-        conn = store.readonly()
-        try:
-            emit_report(st, conn, fmt, scan_id=scan, what=what.value, output=output, limit=limit, new_only=new_only)
-        finally:
-            conn.close()
-    finally:
-        store.close()
+    with st.reading() as conn:
+        emit_report(st, conn, fmt, scan_id=scan, what=what.value, output=output, limit=limit, new_only=new_only)
 
 
 def register(app: typer.Typer) -> None:
