@@ -28,12 +28,12 @@ Public API (used by the Jira export and every renderer)::
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nhi_cli.reports.ranking_facts import Facts, identity_names, load_facts
 from nhi_cli.severity import worst_first
 from nhi_cli.store.interface import DbConnection
 
@@ -75,30 +75,6 @@ LOCAL_CONFIG_RULES = {
     "credential_shared_across_locations",
 }
 PARTS = ("gain", "exposure", "delegation", "findings")
-# Grants that reach data, as portable LIKE patterns (the store may be PostgreSQL), with the
-# store each one names in the reason.
-DATA_GRANTS = (
-    ("s3:%", "s3"),
-    ("s3-object-lambda:%", "s3"),
-    ("dynamodb:%", "dynamodb"),
-    ("rds-data:%", "rds"),
-    ("athena:GetQueryResults", "athena"),
-    ("secretsmanager:GetSecretValue", "secretsmanager"),
-    ("secretsmanager:*", "secretsmanager"),
-    ("ssm:GetParameter%", "ssm parameters"),
-    ("ssm:*", "ssm parameters"),
-    ("kms:Decrypt", "kms"),
-    ("kms:*", "kms"),
-    ("roles/storage.%", "cloud storage"),
-    ("roles/bigquery.%", "bigquery"),
-    ("roles/secretmanager.%", "secret manager"),
-    ("Files.Read%", "files"),
-    ("Sites.Read%", "sharepoint"),
-    ("Mail.Read%", "mail"),
-    ("contents:%", "repository contents"),
-    ("scope:repo", "repository contents"),
-    ("secrets:read", "repository secrets"),
-)
 UNUSED_DAYS = 90  # a credential unused this long is revoked, not rotated
 
 
@@ -151,119 +127,7 @@ def fix_first(report) -> list[FixItem]:
     return report.fix_first
 
 
-@dataclass
-class _Facts:
-    credentials: dict[str, dict]  # present credentials of the scan: id -> row
-    by_identity: dict[str, list[dict]]
-    copies: dict[str, set[str]]  # credential id -> files it was seen in
-    agent_identities: dict[str, list[str]]  # identity id -> agents
-    agent_credentials: dict[str, list[str]]  # credential id -> agents
-    members: dict[str, dict[str, list[str]]]  # agent -> {"identity": [...], "credential": [...]}
-    admin: set[str]
-    escalations: dict[str, int]
-    assumes: dict[str, int]
-    assumed_by: dict[str, int]
-    trust_any: set[str]
-    data: dict[str, set[str]]  # identity id -> data stores its grants reach
-    trusted_by: dict[str, int]  # identity id -> principals its trust names (not services)
-    accepted: set[tuple[str, str]]  # (rule, resource) of suppressed findings: accepted risks
-
-
-def _facts(conn: DbConnection, scan_id: int, now: str) -> _Facts:
-    present = "k.first_scan <= :s AND (k.removed_scan IS NULL OR k.removed_scan > :s)"
-    credentials: dict[str, dict] = {}
-    by_identity: dict[str, list[dict]] = {}
-    cur = conn.cursor()
-    cur.row_factory = None
-    for cid, identity_id, provider, kind, status, expires_at, age, unused, to_expiry in cur.execute(
-        "SELECT k.id, k.identity_id, k.provider, k.kind, k.status, k.expires_at, "
-        "CAST(julianday(:now) - julianday(k.created_at) AS INTEGER), "
-        "CAST(julianday(:now) - julianday(COALESCE(k.last_used_at, k.created_at)) AS INTEGER), "
-        f"CAST(julianday(k.expires_at) - julianday(:now) AS INTEGER) FROM credential k WHERE {present}",
-        {"s": scan_id, "now": now},
-    ):
-        row = {
-            "id": cid,
-            "identity_id": identity_id,
-            "provider": provider,
-            "kind": kind,
-            "active": status == "active",
-            "long_lived": expires_at is None or (to_expiry is not None and to_expiry > 365),
-            "age_days": age,
-            "unused_days": unused,
-        }
-        credentials[cid] = row
-        by_identity.setdefault(identity_id, []).append(row)
-    copies: dict[str, set[str]] = {}
-    for cid, file in cur.execute("SELECT credential_id, file FROM v_credential_copies"):
-        copies.setdefault(cid, set()).add(file)
-    agent_identities: dict[str, list[str]] = {}
-    agent_credentials: dict[str, list[str]] = {}
-    members: dict[str, dict[str, list[str]]] = {}
-    for agent, member_type, member_id in cur.execute(
-        "SELECT agent_name, member_type, member_id FROM agent_member ORDER BY agent_name, member_type, member_id"
-    ):
-        target = agent_identities if member_type == "identity" else agent_credentials
-        target.setdefault(member_id, []).append(agent)
-        members.setdefault(agent, {"identity": [], "credential": []})[member_type].append(member_id)
-    admin: set[str] = set()
-    escalations: dict[str, int] = {}
-    assumes: dict[str, int] = {}
-    assumed_by: dict[str, int] = {}
-    for identity_id, kind, target in cur.execute("SELECT identity_id, kind, target FROM v_effective_permissions"):
-        if kind == "admin":
-            admin.add(identity_id)
-        elif kind == "escalation":
-            escalations[identity_id] = escalations.get(identity_id, 0) + 1
-        elif kind == "assume":
-            assumes[identity_id] = assumes.get(identity_id, 0) + 1
-            assumed_by[target] = assumed_by.get(target, 0) + 1
-    trust_any = {
-        r[0]
-        for r in cur.execute(
-            "SELECT DISTINCT identity_id FROM v_trusts WHERE principal_type = 'any' OR principal IN ('*', 'AWS:*')"
-        )
-    }
-    data: dict[str, set[str]] = {}
-    likes = " OR ".join("action LIKE ?" for _ in DATA_GRANTS)
-    for identity_id, action in cur.execute(
-        f"SELECT DISTINCT identity_id, action FROM v_grants WHERE effect = 'Allow' AND ({likes})",
-        [pattern for pattern, _ in DATA_GRANTS],
-    ):
-        store = next(name for pattern, name in DATA_GRANTS if _like(pattern, action))
-        data.setdefault(identity_id, set()).add(store)
-    trusted_by = dict(
-        cur.execute(
-            "SELECT identity_id, COUNT(DISTINCT principal) FROM v_trusts WHERE principal_type <> 'service' "
-            "GROUP BY identity_id"
-        ).fetchall()
-    )
-    return _Facts(
-        credentials,
-        by_identity,
-        copies,
-        agent_identities,
-        agent_credentials,
-        members,
-        admin,
-        escalations,
-        assumes,
-        assumed_by,
-        trust_any,
-        data,
-        trusted_by,
-        set(),
-    )
-
-
-def _like(pattern: str, value: str) -> bool:
-    """SQL LIKE (with % only) in Python, to name which pattern a row matched."""
-    if pattern.endswith("%"):
-        return value.lower().startswith(pattern[:-1].lower())
-    return value.lower() == pattern.lower()
-
-
-def _subjects(f: dict, facts: _Facts) -> tuple[list[str], str | None]:
+def _subjects(f: dict, facts: Facts) -> tuple[list[str], str | None]:
     """The agents a finding belongs to, or else the identity it is about."""
     credential_id = None
     if f["resource_type"] == "credential":
@@ -299,7 +163,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def _score(
-    identities: list[str], credentials: list[dict], findings: list[dict], facts: _Facts, agent: dict | None
+    identities: list[str], credentials: list[dict], findings: list[dict], facts: Facts, agent: dict | None
 ) -> _Score:
     s = _Score()
     rules = {f["rule_id"] for f in findings}
@@ -464,7 +328,7 @@ def rank(
 ) -> list[FixItem]:
     """The ranked fix-first list for one scan's open findings and its agents (``suppressed``:
     the scan's suppressed findings, whose risks the evaluator's rows must not bring back)."""
-    facts = _facts(conn, scan["id"], scan["started_at"])
+    facts = load_facts(conn, scan["id"], scan["started_at"])
     facts.accepted = {(f["rule_id"], f["resource_id"]) for f in suppressed}
     by_agent: dict[str, list[dict]] = {}
     by_identity: dict[str, list[dict]] = {}
@@ -474,7 +338,7 @@ def rank(
             by_agent.setdefault(name, []).append(f)
         if not agent_names and identity_id is not None:
             by_identity.setdefault(identity_id, []).append(f)
-    names = _identity_names(conn, by_identity)
+    names = identity_names(conn, by_identity)
     agent_rows = {a["name"]: a for a in agents}
     demo = bool(scan.get("demo"))
     items = []
@@ -509,17 +373,3 @@ def rank(
     for i, item in enumerate(ranked, 1):
         item.rank = i
     return ranked
-
-
-def _identity_names(conn: DbConnection, by_identity: dict[str, list[dict]]) -> dict[str, tuple[str, str]]:
-    """Display name and provider of the identities that have findings (removed ones included:
-    a report of an older scan still names them)."""
-    names = {}
-    cur = conn.cursor()
-    cur.row_factory = None
-    for identity_id, name, provider in cur.execute(
-        "SELECT id, name, provider FROM identity WHERE id IN (SELECT value FROM json_each(?))",
-        (json.dumps(sorted(by_identity)),),
-    ):
-        names[identity_id] = (name, provider)
-    return names
