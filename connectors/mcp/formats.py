@@ -188,6 +188,7 @@ def layout_zed_settings(doc: dict, scope: str) -> list[Entry]:
     out: list[Entry] = []
     for name, spec in _map(doc.get("context_servers"), "context_servers").items():
         if not isinstance(spec, dict):
+            out.append((str(name), spec, scope, None))  # not read: clients.parse reports it
             continue
         command = spec.get("command")
         fields: dict[str, Any] = {"disabled": True if spec.get("enabled") is False else None}
@@ -211,7 +212,10 @@ def layout_continue_yaml(doc: dict, scope: str) -> list[Entry]:
         return _servers(servers, scope)
     if servers is not None and not isinstance(servers, list):
         raise FormatError("unexpected_shape", "mcpServers is not a list")
-    return [_continue_entry(item, i, scope) for i, item in enumerate(servers or []) if isinstance(item, dict)]
+    return [
+        _continue_entry(item, i, scope) if isinstance(item, dict) else (f"mcpServers[{i}]", item, scope, None)
+        for i, item in enumerate(servers or [])
+    ]  # an entry of another shape is not read: clients.parse reports it
 
 
 def layout_continue_json(doc: dict, scope: str) -> list[Entry]:
@@ -234,7 +238,10 @@ def layout_goose_yaml(doc: dict, scope: str) -> list[Entry]:
     variables kept in goose's keyring), remote ones ``uri`` and ``headers``."""
     out: list[Entry] = []
     for name, spec in _map(doc.get("extensions"), "extensions").items():
-        if not isinstance(spec, dict) or spec.get("type") in GOOSE_NOT_SERVERS:
+        if not isinstance(spec, dict):
+            out.append((str(name), spec, scope, None))  # not read: clients.parse reports it
+            continue
+        if spec.get("type") in GOOSE_NOT_SERVERS:
             continue
         kind = spec.get("type")
         common = _common(

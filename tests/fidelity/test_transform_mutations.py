@@ -72,9 +72,11 @@ class Case:
     name: str
     payloads: dict[str, list]  # name -> list of items the vendor sends
     run: Callable[[dict[str, list]], Batch]
-    # Records found IN a field's text (MCP's embedded secrets) go when the field goes: only
-    # the identities, one per item, must then survive or leave a gap.
+    # Records found IN a field's text (MCP's embedded secrets) go when the field goes, and a
+    # server's name may be a field of its entry (Continue's list): then only the number of
+    # identities, one per entry, must hold or leave a gap.
     identities_only: bool = False
+    examples: int = 300  # field mutations tried (MCP's run a real connector over files: fewer)
 
 
 def openai_case() -> Case:
@@ -302,35 +304,48 @@ def aws_case() -> Case:
     )
 
 
+MCP_SECTIONS = ("mcpServers", "servers", "context_servers", "extensions")  # Zed, Goose: their own names
+
+
 def mcp_case() -> Case:
-    """The per-user JSON configs of fixtures/mcp/home (mcpServers and servers sections): each
-    server's entry is an item. The real connector reads them from a home folder written anew
-    for every run, so a mutation goes through the parser, the detector and the transform."""
+    """The per-user configs of fixtures/mcp/home and fixtures/mcp/clients/home in JSON and YAML
+    (every client's layout: mcpServers, servers, Zed's context_servers, Goose's extensions,
+    Continue's list): each server's entry is an item. The real connector reads them from a home
+    folder written anew for every run, so a mutation goes through the parser, the detector and
+    the transform. The TOML and XML configs are copied as they are."""
+    import shutil
     import tempfile
+
+    import yaml
 
     from nhi_cli.kit.connector import CollectContext
     from nhi_connectors.mcp import McpConnector, jsonc
     from nhi_connectors.mcp.settings import McpSettings
 
-    root = FIXTURES / "mcp" / "home"
+    roots = [FIXTURES / "mcp" / "home", FIXTURES / "mcp" / "clients" / "home"]
     docs, names, payloads = {}, {}, {}
-    for path in sorted(root.rglob("*.json")):
-        doc = jsonc.loads(path.read_text())  # VS Code's files may hold comments
-        section = next((k for k in ("mcpServers", "servers") if isinstance(doc.get(k), dict)), None)
-        if section is None:
-            continue
-        relative = path.relative_to(root).as_posix()
-        docs[relative] = (doc, section)
-        names[relative] = list(doc[section])
-        payloads[relative] = list(doc[section].values())
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.suffix in (".json", ".yaml")):
+            text = path.read_text()
+            doc = jsonc.loads(text) if path.suffix == ".json" else yaml.safe_load(text)  # JSON may hold comments
+            section = next((k for k in MCP_SECTIONS if isinstance(doc, dict) and doc.get(k)), None)
+            if section is None or not isinstance(doc[section], (dict, list)):
+                continue
+            relative = path.relative_to(root).as_posix()
+            docs[relative] = (doc, section, path.suffix)
+            names[relative] = list(doc[section]) if isinstance(doc[section], dict) else None
+            payloads[relative] = list(doc[section].values() if isinstance(doc[section], dict) else doc[section])
 
     def run(p):
         with tempfile.TemporaryDirectory() as home:
-            for relative, (doc, section) in docs.items():
-                servers = dict(zip(names[relative], p[relative], strict=True))
-                target = Path(home) / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(json.dumps({**doc, section: servers}))
+            for root in roots:
+                shutil.copytree(root, home, dirs_exist_ok=True)
+            for relative, (doc, section, suffix) in docs.items():
+                entries = (
+                    p[relative] if names[relative] is None else dict(zip(names[relative], p[relative], strict=True))
+                )
+                dump = json.dumps if suffix == ".json" else yaml.safe_dump
+                (Path(home) / relative).write_text(dump({**doc, section: entries}))
             ctx = CollectContext(now=NOW, settings=McpSettings(home=Path(home)), secret_salt="mutations")
             connector = McpConnector()
             batch = Batch()
@@ -339,7 +354,7 @@ def mcp_case() -> Case:
             batch.gaps.extend(ctx.gaps)
             return batch
 
-    return Case("mcp", payloads, run, identities_only=True)
+    return Case("mcp", payloads, run, identities_only=True, examples=100)
 
 
 CASES = {
@@ -370,17 +385,26 @@ def mutate(item: Any, path: tuple, value: Any) -> Any:
     return item
 
 
-def ids(batch: Batch, identities_only: bool = False) -> set[str]:
-    return {i.id for i in batch.identities} | (set() if identities_only else {c.id for c in batch.credentials})
+def ids(batch: Batch) -> set[str]:
+    return {i.id for i in batch.identities} | {c.id for c in batch.credentials}
+
+
+BASELINES: dict[str, Batch] = {}  # each case's unmutated result: the same for every example
 
 
 def check(case: Case, payloads: dict[str, list], what: str) -> None:
-    baseline = ids(case.run(copy.deepcopy(case.payloads)), case.identities_only)
+    if case.name not in BASELINES:
+        BASELINES[case.name] = case.run(copy.deepcopy(case.payloads))
+    before = BASELINES[case.name]
     try:
         result = case.run(payloads)
     except Exception as exc:  # noqa: BLE001 - the property under test
         pytest.fail(f"{case.name}: {what} crashed the transform: {type(exc).__name__}: {exc}")
-    lost = baseline - ids(result, case.identities_only)
+    if case.identities_only:
+        missing = len(before.identities) - len(result.identities)
+        lost = {f"{missing} identities"} if missing > 0 else set()
+    else:
+        lost = ids(before) - ids(result)
     if lost:
         assert result.gaps, f"{case.name}: {what} silently dropped {sorted(lost)[:3]}"
     for gap in result.gaps:
@@ -394,33 +418,37 @@ def test_unmutated_fixtures_transform_without_gaps(name):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-@settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(choice=st.data())
-def test_one_mutated_field_never_crashes_and_never_drops_silently(name, choice):
+def test_one_mutated_field_never_crashes_and_never_drops_silently(name):
     case = CASES[name]
-    lists = {k: v for k, v in case.payloads.items() if v}
-    listing = choice.draw(st.sampled_from(sorted(lists)), label="list")
-    index = choice.draw(st.integers(0, len(lists[listing]) - 1), label="item")
-    item = lists[listing][index]
-    field = choice.draw(st.sampled_from(paths(item)), label="field")
-    value = choice.draw(st.sampled_from(ODD_VALUES), label="value")
-    original = item
-    for key in field:
-        original = original[key]
-    if type(value) is type(original):  # a well-formed value; only an odd time is still "odd"
-        assume(TIME_FIELD.search(str(field[-1])) is not None and value not in ("", [], {}))
-    payloads = copy.deepcopy(case.payloads)
-    payloads[listing][index] = mutate(item, field, value)
-    check(
-        case,
-        payloads,
-        f"{listing}[{index}].{'.'.join(map(str, field))} = {'<missing>' if value is MISSING else value!r}",
+
+    @settings(
+        max_examples=case.examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
+    @given(choice=st.data())
+    def one_field(choice):
+        lists = {k: v for k, v in case.payloads.items() if v}
+        listing = choice.draw(st.sampled_from(sorted(lists)), label="list")
+        index = choice.draw(st.integers(0, len(lists[listing]) - 1), label="item")
+        item = lists[listing][index]
+        field = choice.draw(st.sampled_from(paths(item)), label="field")
+        value = choice.draw(st.sampled_from(ODD_VALUES), label="value")
+        original = item
+        for key in field:
+            original = original[key]
+        if type(value) is type(original):  # a well-formed value; only an odd time is still "odd"
+            assume(TIME_FIELD.search(str(field[-1])) is not None and value not in ("", [], {}))
+        payloads = copy.deepcopy(case.payloads)
+        payloads[listing][index] = mutate(item, field, value)
+        check(
+            case,
+            payloads,
+            f"{listing}[{index}].{'.'.join(map(str, field))} = {'<missing>' if value is MISSING else value!r}",
+        )
+
+    one_field()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
