@@ -134,8 +134,9 @@ def shell(spec: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def remote_auth(spec: dict[str, Any], url: str | None, secret_fields: set[str], refs: list[str]) -> str | None:
-    """How a remote server is authenticated by its config: header, query, userinfo or none
-    (None for a local server)."""
+    """How a remote server is authenticated by its config: header, query, userinfo, path,
+    oauth, field (another field of the entry holds a secret or a reference) or none (None for
+    a local server)."""
     if not url or spec.get("command"):
         return None
     try:
@@ -159,6 +160,9 @@ def remote_auth(spec: dict[str, Any], url: str | None, secret_fields: set[str], 
         return "path"
     if spec.get("oauth") or spec.get("auth"):
         return "oauth"
+    # a secret or reference in another field of the entry (Codex's inline bearer_token)
+    if any(not f.startswith(("env ", "args[", "command")) for f in [*secret_fields, *refs]):
+        return "field"
     return "none"
 
 

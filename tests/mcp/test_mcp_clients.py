@@ -101,6 +101,9 @@ def test_server_attributes_in_the_common_form(scanned):
         "@modelcontextprotocol/server-github",
         "stdio",
     )
+    # Codex: an inline bearer_token and a bearer_token_env_var both authenticate the server
+    assert inv.identity("mcp:~/.codex/config.toml#gateway")["attrs"]["remote_auth"] == "field"
+    assert inv.identity("mcp:~/.codex/config.toml#docs")["attrs"]["remote_auth"] == "header"
     tracker = inv.identity("mcp:~/.config/goose/config.yaml#tracker")
     assert tracker["enabled"] in (0, False) and tracker["attrs"]["url"] == "https://tracker.northwind.example/mcp"
     assert tracker["attrs"]["transport"] == "http"
