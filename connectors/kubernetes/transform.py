@@ -18,6 +18,7 @@ application's client id; v_workload_identity_links resolves it to the service pr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -66,11 +67,14 @@ def owner_of(labels: dict, annotations: dict, keys: list[str]) -> tuple[str | No
     return None, None
 
 
-def _meta(item: Any, what: str) -> dict:
-    meta = item.get("metadata") if isinstance(item, dict) else None
-    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
-        raise ValueError(f"a {what} without metadata.name")
-    return meta
+def _named(items: list[Any], what: str, batch: Batch) -> Iterator[tuple[dict, dict]]:
+    """(item, metadata) of each item with a metadata.name; any other is a gap naming its kind."""
+    for item in items:
+        meta = item.get("metadata") if isinstance(item, dict) else None
+        if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+            batch.gap(what, MALFORMED, f"a {what} without metadata.name")
+            continue
+        yield item, meta
 
 
 def transform_cluster(
@@ -83,12 +87,7 @@ def transform_cluster(
     """Every record of one cluster from its lists (missing lists, e.g. forbidden, are [])."""
     batch = Batch()
     accounts: dict[tuple[str, str], dict] = {}
-    for item in lists.get("serviceaccounts", []):
-        try:
-            meta = _meta(item, "service account")
-        except ValueError as exc:
-            batch.gap("service account", MALFORMED, str(exc))
-            continue
+    for item, meta in _named(lists.get("serviceaccounts", []), "service account", batch):
         accounts[(meta.get("namespace") or "", meta["name"])] = item
 
     def sid(ns: str, name: str) -> str:
@@ -158,12 +157,7 @@ def transform_cluster(
 
     # Legacy token secrets (metadata only).
     tokens: dict[tuple[str, str], int] = {}
-    for item in lists.get("secrets", []):
-        try:
-            meta = _meta(item, "token secret")
-        except ValueError as exc:
-            batch.gap("token secret", MALFORMED, str(exc))
-            continue
+    for item, meta in _named(lists.get("secrets", []), "token secret", batch):
         if item.get("type") not in (None, "kubernetes.io/service-account-token"):
             continue  # the field selector already filtered; a server that ignored it sent others
         ns = meta.get("namespace") or ""
