@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from nhi_cli import trust, yaml_safe
 from nhi_cli.errors import ConfigError
 from nhi_cli.export_settings import ExportConfig, NotifyTarget
+from nhi_cli.kit.connector import Connector, ConnectorSettings
 from nhi_cli.severity import Severity
 
 DEFAULT_CONFIG_NAME = "nhi.yaml"
@@ -83,7 +84,7 @@ class Config(Strict):
     held_back: list[str] = Field(default_factory=list, exclude=True)
     untrusted_endpoints: dict[str, list[str]] = Field(default_factory=dict, exclude=True)
 
-    def provider_settings(self, name: str, connector_cls) -> Any:
+    def provider_settings(self, name: str, connector_cls: type[Connector]) -> ConnectorSettings:
         """The validated settings model for one provider, errors naming the line."""
         if name in self.untrusted_endpoints:
             keys = ", ".join(f"providers.{name}.{k}" for k in self.untrusted_endpoints[name])
@@ -101,7 +102,7 @@ class Config(Strict):
         return settings
 
 
-def _line_of(node: yaml.Node | None, path: tuple) -> int | None:
+def _line_of(node: yaml.Node | None, path: tuple[str | int, ...]) -> int | None:
     """Follow ``path`` through the YAML node tree; the line of the deepest node reached."""
     line = node.start_mark.line + 1 if node is not None else None
     for key in path:
@@ -121,7 +122,7 @@ def _line_of(node: yaml.Node | None, path: tuple) -> int | None:
     return line
 
 
-def _error(source: Path | None, exc: ValidationError, prefix: tuple = ()) -> ConfigError:
+def _error(source: Path | None, exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> ConfigError:
     first = exc.errors()[0]
     loc = prefix + tuple(first["loc"])
     where = ".".join(str(part) for part in loc) or "(top level)"
@@ -143,7 +144,7 @@ class _Loader(yaml_safe.Loader):
     stay strings: the schema then rejects them with their path and line, like any other bad
     value, instead of PyYAML raising ValueError."""
 
-    def construct_yaml_timestamp(self, node):
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> date | str:  # type: ignore[override]
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError:
@@ -170,7 +171,7 @@ def parse_yaml(path: Path, text: str) -> Any:
         raise ConfigError(f"{path}: invalid YAML: {problem}") from None
 
 
-def load_config(path: str | os.PathLike | None = None, *, required: bool = False) -> Config:
+def load_config(path: str | os.PathLike[str] | None = None, *, required: bool = False) -> Config:
     """Load the config. ``path`` given (``--config``, ``NHI_CONFIG``): that file, trusted.
     Otherwise the user-level file (trusted) and a ./nhi.yaml (untrusted unless
     NHI_TRUST_CWD_CONFIG is set: see nhi_cli/trust.py), the latter's allowed settings on top."""

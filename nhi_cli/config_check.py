@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import typing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _element_model(model: Any, loc: tuple) -> Any:
+def _element_model(model: Any, loc: tuple[str | int, ...]) -> Any:
     """Like _model_at, but stepping through list indexes and dict keys."""
     for part in loc:
         if isinstance(model, tuple):  # inside a list or dict: this part is the index or key
@@ -48,13 +49,17 @@ def _element_model(model: Any, loc: tuple) -> Any:
     return model[0] if isinstance(model, tuple) else model
 
 
-def did_you_mean(word: str, candidates) -> str:
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     match = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
     return f" (did you mean {match[0]}?)" if match else ""
 
 
 def _messages(
-    source: Path, root: yaml.Node | None, exc: ValidationError, model: type[BaseModel], prefix: tuple = ()
+    source: Path,
+    root: yaml.Node | None,
+    exc: ValidationError,
+    model: type[BaseModel],
+    prefix: tuple[str | int, ...] = (),
 ) -> list[tuple[int, str]]:
     out = []
     for err in exc.errors():

@@ -17,6 +17,7 @@ from datetime import datetime
 from nhi_cli import __version__
 from nhi_cli.model import iso, utcnow
 from nhi_cli.scan import operator_name
+from nhi_cli.store.interface import DbConnection, Inventory
 from nhi_cli.store.load import PostLoad
 from nhi_cli.store.locks import hold_evaluation, hold_scan_write
 
@@ -39,7 +40,7 @@ class EvaluationOutcome:
     missing_shards: list[str]
 
 
-def missing_shards(conn) -> list[str]:
+def missing_shards(conn: DbConnection) -> list[str]:
     """Shards of the current round that wrote nothing: a runner that failed or was killed (its
     scopes keep their earlier rows). A round is every shard scan since the last complete
     evaluation, so re-running the failed shard and evaluating again completes it."""
@@ -59,7 +60,11 @@ def missing_shards(conn) -> list[str]:
 
 
 def run_evaluation(
-    store, post_load: list[PostLoad], *, now: datetime | None = None, waiting: Callable[[str], None] | None = None
+    store: Inventory,
+    post_load: list[PostLoad],
+    *,
+    now: datetime | None = None,
+    waiting: Callable[[str], None] | None = None,
 ) -> EvaluationOutcome:
     started = now or utcnow()
     with store.transaction() as conn:
@@ -92,6 +97,7 @@ def run_evaluation(
                 json.dumps(summary),
             ),
         ).lastrowid
+        assert scan_id is not None  # an INSERT always sets it
         started_of = dict(conn.execute("SELECT id, started_at FROM scan_run").fetchall())
         for r in latest:  # coverage says which scan wrote each scope's rows, and when
             where = f"rows from scan {r['scan_id']} ({started_of.get(r['scan_id'])})"

@@ -61,7 +61,7 @@ FOOTER = """
 """
 
 
-def _value(value) -> str:
+def _value(value: object) -> str:
     if value is True:
         return "true"
     if value is False:

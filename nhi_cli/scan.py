@@ -10,12 +10,13 @@ import getpass
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from nhi_cli import extras
+from nhi_cli.config import Config
 from nhi_cli.detect import next_step
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
 from nhi_cli.kit import registry
@@ -34,8 +35,8 @@ class ScanPlanEntry:
     settings: Any
 
 
-def plan_scan(config, only: list[str] | None = None) -> list[ScanPlanEntry]:
-    """The enabled connectors of ``config`` (a nhi_cli.config.Config), or only those named."""
+def plan_scan(config: Config, only: list[str] | None = None) -> list[ScanPlanEntry]:
+    """The enabled connectors of ``config``, or only those named."""
     unknown = sorted(set(only or []) - set(config.providers))
     if unknown:
         raise ConfigError(
@@ -58,7 +59,7 @@ class ScanOutcome:
     scan_id: int
     results: list[ScopeResult]
     started_at: datetime
-    batches: dict = field(default_factory=dict, repr=False)
+    batches: dict[tuple[str, str], Batch] = field(default_factory=dict, repr=False)  # (provider, scope)
 
     def coverage_line(self) -> str | None:
         """The scan's last line when its coverage is not whole: a reader of a CI log must not
@@ -119,17 +120,20 @@ class ScanProgress:
         """``scope`` finished, whatever its status."""
 
 
+ScopeCallback = Callable[[str, Scope, ScopeResult], None]
+
+
 class _CallbackProgress(ScanProgress):
     """A plain ``fn(provider, scope, result)`` called when each scope finishes."""
 
-    def __init__(self, fn):
+    def __init__(self, fn: ScopeCallback) -> None:
         self.fn = fn
 
-    def scope_done(self, provider, scope, result):
+    def scope_done(self, provider: str, scope: Scope, result: ScopeResult) -> None:
         self.fn(provider, scope, result)
 
 
-def _as_progress(progress) -> ScanProgress:
+def _as_progress(progress: ScanProgress | ScopeCallback | None) -> ScanProgress:
     if progress is None:
         return ScanProgress()
     return progress if isinstance(progress, ScanProgress) else _CallbackProgress(progress)
@@ -210,10 +214,10 @@ def collect_all(
     salt: str,
     options: ScanOptions,
     cancel: threading.Event,
-    progress=None,
+    progress: ScanProgress | ScopeCallback | None = None,
     max_scopes: int = 20,
     shard: Shard | None = None,
-):
+) -> tuple[list[ScopeResult], dict[tuple[str, str], Batch]]:
     """Collect every scope of every connector (only the shard's, given one); returns (results,
     batches). Up to ``max_scopes`` scopes are in flight at once: collection waits on the
     network far more than it computes, so an Organization's 20 accounts all run together
@@ -291,7 +295,7 @@ def run_scan(
     options: ScanOptions | None = None,
     demo: bool = False,
     post_load: Sequence[PostLoad] = (),
-    progress=None,
+    progress: ScanProgress | ScopeCallback | None = None,
     now: datetime | None = None,
     cancel: threading.Event | None = None,
     shard: Shard | None = None,

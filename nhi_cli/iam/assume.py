@@ -31,7 +31,7 @@ class AssumeIndex:
         """``decide``/``context``: the Evaluator's (shared decisions and contexts);
         ``exhaustive``: read every role's trust for every principal (the plain definition)."""
         self.estate, self.decide, self.context, self.exhaustive = estate, decide, context, exhaustive
-        self._trusting: dict[tuple, list[Role]] | None = None
+        self._trusting: dict[tuple[str | None, ...], list[Role]] | None = None
         self._named: set[str] | None = None
 
     def _named_principals(self) -> set[str]:
@@ -45,14 +45,14 @@ class AssumeIndex:
             }
         return self._named
 
-    def _index(self) -> dict[tuple, list[Role]]:
+    def _index(self) -> dict[tuple[str | None, ...], list[Role]]:
         if self._trusting is None:
             self._trusting = {}
             for role in self.estate.roles.values():
                 for trust in role.trusts:
                     kind = trust["principal_type"]
                     if kind == "any":
-                        key: tuple = ("any",)
+                        key: tuple[str | None, ...] = ("any",)
                     else:
                         key = (kind, trust.get("principal_account") if kind == "account" else trust["principal"])
                     bucket = self._trusting.setdefault(key, [])

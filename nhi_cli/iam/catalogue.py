@@ -9,19 +9,37 @@ import json
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypedDict
 
 from .policy import action_matches
+
+
+class About(TypedDict):
+    source: str
+    version: str
+    updated_at: str
+    levels: dict[str, str]  # level letter (L, R, W, P, T, ?) -> AWS access level name
+    regenerate: str
+
+
+class Catalogue(TypedDict):
+    """The shape of aws_actions.json."""
+
+    _about: About
+    services: dict[str, dict[str, str]]  # service prefix -> action name -> level letter
+
 
 CATALOGUE_FILE = Path(__file__).with_name("aws_actions.json")
 
 
 @lru_cache(maxsize=1)
-def _data() -> dict:
-    return json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+def _data() -> Catalogue:
+    catalogue: Catalogue = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    return catalogue
 
 
-def about() -> dict:
-    return dict(_data()["_about"])
+def about() -> About:
+    return About(**_data()["_about"])
 
 
 @lru_cache(maxsize=1)

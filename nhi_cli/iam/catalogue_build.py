@@ -15,11 +15,13 @@ import json
 import sys
 from pathlib import Path
 
+from .catalogue import Catalogue
+
 LEVELS = {"List": "L", "Read": "R", "Write": "W", "Permissions management": "P", "Tagging": "T"}
 OUT = Path(__file__).with_name("aws_actions.json")
 
 
-def build(data: Path) -> dict:
+def build(data: Path) -> Catalogue:
     meta = json.loads((data / "metadata.json").read_text())
     services = {}
     for path in sorted((data / "actions").glob("*.json")):
@@ -40,7 +42,7 @@ def build(data: Path) -> dict:
     }
 
 
-def write(catalogue: dict, out: Path = OUT) -> None:
+def write(catalogue: Catalogue, out: Path = OUT) -> None:
     # one service per line: a bump shows in a diff as the services that changed
     lines = [json.dumps({"_about": catalogue["_about"]})[:-1] + ', "services": {']
     items = list(catalogue["services"].items())

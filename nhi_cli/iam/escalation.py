@@ -15,7 +15,7 @@ principal nhi answers:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -35,6 +35,8 @@ METHODS_FILE = Path(__file__).with_name("escalation_methods.yaml")
 ADMIN_POLICY_ARNS = ("arn:aws:iam::aws:policy/AdministratorAccess",)
 # Whoever may write any IAM user's or role's policies can grant itself anything.
 ADMIN_PROBES = ("iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy")
+# what a memo depends on: ("arn", arn), ("set", policy-set ids, flagged), per-call extras
+MemoKey = tuple[Hashable, ...]
 MAX_TARGETS = 5  # targets named in one finding; the count says how many more
 
 
@@ -80,9 +82,6 @@ def _confidence(decisions: Iterable[Decision]) -> str:
     return "certain" if all(d.result == ALLOW for d in decisions) else "conditional"
 
 
-_MISSING = object()
-
-
 class Evaluator:
     """Answers admin, escalation and assume for every principal of an Estate.
 
@@ -100,19 +99,19 @@ class Evaluator:
         self.now = now
         self.exhaustive = exhaustive
         self._admin: dict[str, Result | None] = {}
-        self._admin_by_key: dict[tuple, Any] = {}
-        self._gain: dict[tuple, bool] = {}
+        self._admin_by_key: dict[MemoKey, tuple[str, str, str] | None] = {}
+        self._gain: dict[MemoKey, bool] = {}
         self._applicable: dict[int, list[Method]] = {}
-        self._keys: dict[str, tuple] = {}
-        self._contexts: dict[tuple, Context] = {}
-        self._decisions: dict[tuple, Decision] = {}
-        self._uniform: dict[tuple, bool] = {}
-        self._pools: dict[tuple, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._keys: dict[str, MemoKey] = {}
+        self._contexts: dict[MemoKey, Context] = {}
+        self._decisions: dict[MemoKey, Decision] = {}
+        self._uniform: dict[MemoKey, bool] = {}
+        self._pools: dict[MemoKey, tuple[tuple[str, ...], frozenset[str]]] = {}
         self._roles_by_account: dict[str, list[Role]] | None = None
         self.assume = AssumeIndex(estate, self.decide, self.context, exhaustive=exhaustive)
 
     # --- shared work ------------------------------------------------------------------------
-    def _key(self, principal: Principal) -> tuple:
+    def _key(self, principal: Principal) -> MemoKey:
         """What a principal's decisions depend on: its policy sets when plain, else itself."""
         key = self._keys.get(principal.arn)
         if key is None:
@@ -177,9 +176,9 @@ class Evaluator:
             return None
         principal = self.estate.principals[arn]
         key = self._key(principal)
-        core = self._admin_by_key.get(key, _MISSING)
-        if core is _MISSING:
-            core = self._admin_by_key[key] = self._admin_core(principal)
+        if key not in self._admin_by_key:
+            self._admin_by_key[key] = self._admin_core(principal)
+        core = self._admin_by_key[key]
         if core is None:
             return None
         actions, statements, confidence = core
@@ -339,7 +338,7 @@ class Evaluator:
             return [t for t in pool if t != exclude]
         return [t for t in pool if t != exclude and verdicts[self._target_key(t)]]
 
-    def _target_key(self, arn: str) -> tuple:
+    def _target_key(self, arn: str) -> MemoKey:
         target = self.estate.principals.get(arn)
         return self._key(target) if target is not None else ("none", arn)
 

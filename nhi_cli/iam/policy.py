@@ -28,7 +28,7 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
 @lru_cache(maxsize=65536)
-def _glob(pattern: str, ignore_case: bool) -> re.Pattern:
+def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile(fnmatch.translate(pattern), re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
@@ -46,7 +46,7 @@ def _resolve(pattern: str, variables: dict[str, str]) -> str | None:
         return pattern
     unknown = False
 
-    def sub(match: re.Match) -> str:
+    def sub(match: re.Match[str]) -> str:
         nonlocal unknown
         name = match.group(1)
         if name in ("*", "?", "$"):  # ${*} ${?} ${$}: the literal character
@@ -131,7 +131,7 @@ def statement_from_grant(effect: str, action: str, resource: str, condition: Any
     return Statement(effect, actions, resources, condition or None, not_action, not_resource, source)
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]

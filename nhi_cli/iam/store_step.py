@@ -65,7 +65,7 @@ def load_estate(conn: DbConnection) -> Estate:
     ).fetchall()
     statements: dict[str, list[Statement]] = {i[0]: [] for i in identities}
     boundaries: dict[str, list[Statement]] = {}
-    shared: dict[tuple, Statement | None] = {}  # one object per distinct row: holders of a policy share them
+    shared: dict[tuple[Any, ...], Statement | None] = {}  # one object per distinct row: holders of a policy share them
     scp_levels: dict[str, dict[int, list[Statement]]] = {}  # account -> level -> statements
     for identity_id, scope, effect, action, resource, condition, source, source_type, flagged in _tuples(
         conn,
@@ -95,7 +95,7 @@ def load_estate(conn: DbConnection) -> Estate:
             estate.customer_policies.setdefault(arn.split(":")[4], set()).add(arn)
     # one list of SCP levels per account, root first, shared by its principals
     scps = {account: [PolicySet(levels[level]) for level in sorted(levels)] for account, levels in scp_levels.items()}
-    sets: dict[tuple, PolicySet] = {}
+    sets: dict[tuple[int | str, ...], PolicySet] = {}  # statement ids; a boundary's start with "boundary"
     for identity_id, scope, kind, platform, attrs_text in identities:
         attrs = _attrs(attrs_text)
         own = statements[identity_id]

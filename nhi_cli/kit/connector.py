@@ -47,7 +47,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -126,7 +126,8 @@ class ScanCache:
         with self._lock:
             if key not in self._values:
                 self._values[key] = make()
-            return self._values[key]
+            # each key is only ever made by one caller's ``make``, so its value is that T
+            return cast(T, self._values[key])
 
 
 @dataclass
@@ -136,7 +137,7 @@ class CollectContext:
     now: datetime
     settings: Any  # the connector's Settings model instance
     secret_salt: str = ""
-    calls: Counter = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)
     gaps: list[dict[str, str]] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("nhi"))

@@ -8,10 +8,18 @@ environment variable; none at all is ``AuthFailed`` once, before any scope.
 from __future__ import annotations
 
 import os
+from typing import Protocol
 
 from pydantic import SecretStr
 
 from nhi_cli.kit.connector import AuthFailed
+
+
+class AdminKeySettings(Protocol):
+    """Settings of a connector authenticated by an Admin API key (OpenAI, Anthropic)."""
+
+    @property
+    def admin_key(self) -> SecretStr | None: ...
 
 
 def secret_setting(value: SecretStr | None, env: str) -> str | None:
@@ -19,7 +27,7 @@ def secret_setting(value: SecretStr | None, env: str) -> str | None:
     return (value.get_secret_value() if value else os.environ.get(env)) or None
 
 
-def admin_key(settings, provider: str, title: str) -> str:
+def admin_key(settings: AdminKeySettings, provider: str, title: str) -> str:
     """The Admin API key from ``providers.<provider>.admin_key`` or ``<PROVIDER>_ADMIN_KEY``."""
     env = f"{provider.upper()}_ADMIN_KEY"
     key = secret_setting(settings.admin_key, env)

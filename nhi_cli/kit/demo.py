@@ -8,7 +8,7 @@ real account, so the demo exercises the same code a production scan does.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ def estate_dir() -> Path:
     raise NhiError(f"the demo estate is missing ({candidates[0]}/nhi.yaml); reinstall nhi-cli")
 
 
-def require_demo_packages(providers) -> None:
+def require_demo_packages(providers: Iterable[str]) -> None:
     """The demo runs the real connectors against local fakes: it needs every SDK plus moto."""
     missing = [m for m in map(extras.missing_module, providers) if m] + extras.demo_missing()
     if missing:

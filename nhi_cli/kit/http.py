@@ -11,9 +11,12 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nhi_cli.kit.connector import CollectContext, ScopeDenied, ScopeFailed
+
+if TYPE_CHECKING:  # httpx itself is imported lazily (RestClient.__init__)
+    import httpx
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
@@ -52,7 +55,7 @@ def _scrub(text: str, secrets: list[str]) -> str:
     return text
 
 
-def _rate_limited_403(response) -> bool:
+def _rate_limited_403(response: httpx.Response) -> bool:
     """GitHub answers its rate limits with 403 plus Retry-After or X-RateLimit-Remaining: 0;
     that is throttling to wait out, not a permission refusal."""
     return response.status_code == 403 and (
@@ -67,7 +70,7 @@ def _until_reset(value: str | None) -> float | None:
         return None
 
 
-def _error_code(response) -> str:
+def _error_code(response: httpx.Response) -> str:
     """The provider's own error code where the body has one, else the HTTP status."""
     try:
         body = response.json()
@@ -104,7 +107,7 @@ class RestClient:
         max_retries: int = 4,
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
-    ):
+    ) -> None:
         import httpx  # lazy: keeps `nhi --help` fast
 
         self.ctx = ctx
@@ -121,10 +124,10 @@ class RestClient:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self):
+    def __enter__(self) -> RestClient:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _count_name(self, method: str, url: str) -> str:
@@ -150,11 +153,11 @@ class RestClient:
         method: str,
         url: str,
         *,
-        params: dict | None = None,
+        params: dict[str, Any] | None = None,
         json: Any = None,
         ok: tuple[int, ...] = (200, 201, 202, 204),
         count_as: str | None = None,
-    ):
+    ) -> httpx.Response:
         """Send one request with retries; returns the httpx response for an ``ok`` status."""
         attempt = 0
         while True:
@@ -210,12 +213,12 @@ class RestClient:
                 f"{self._where(method, url)} returned {status} after {attempt} retries",
             )
 
-    def get_json(self, url: str, params: dict | None = None) -> Any:
+    def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
         return self.request("GET", url, params=params).json()
 
     # --- paging styles ------------------------------------------------------------------
     def paged_link(
-        self, url: str, params: dict | None = None, items_key: str | None = None, count_as: str | None = None
+        self, url: str, params: dict[str, Any] | None = None, items_key: str | None = None, count_as: str | None = None
     ) -> Iterator[Any]:
         """GitHub style: follow ``Link: <...>; rel="next"``. ``count_as`` names the call in the
         counter when the path varies (one name for ``/repos/{o}/{r}/keys`` over 5,000 repos)."""
@@ -227,7 +230,7 @@ class RestClient:
             yield from (body[items_key] if items_key else body)
             next_url = response.links.get("next", {}).get("url")
 
-    def paged_odata(self, url: str, params: dict | None = None, count_as: str | None = None) -> Iterator[Any]:
+    def paged_odata(self, url: str, params: dict[str, Any] | None = None, count_as: str | None = None) -> Iterator[Any]:
         """Graph and ARM style: ``value`` plus an absolute ``@odata.nextLink`` / ``nextLink``."""
         next_url: str | None = url
         while next_url:
@@ -239,7 +242,7 @@ class RestClient:
     def paged_cursor(
         self,
         url: str,
-        params: dict | None = None,
+        params: dict[str, Any] | None = None,
         *,
         cursor_param: str = "after",
         cursor_field: str = "last_id",
@@ -258,7 +261,7 @@ class RestClient:
         self,
         url: str,
         items_key: str,
-        params: dict | None = None,
+        params: dict[str, Any] | None = None,
         *,
         token_param: str = "pageToken",
         token_field: str = "nextPageToken",

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, overload
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,7 +28,7 @@ class FakeRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
-    match: re.Match | None = None
+    match: re.Match[str] | None = None
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -98,13 +99,13 @@ def query_problem(
     return None
 
 
-def list_payload(path) -> list[dict]:
+def list_payload(path: Path) -> list[dict[str, Any]]:
     """The ``data`` of a recorded ``{object: "list", data, ...}`` payload file; [] if absent."""
     return json.loads(path.read_text())["data"] if path.is_file() else []
 
 
 def cursor_page(
-    req: FakeRequest, items: list[dict], page_size: int, cursor: str = "after", limit_max: int = 100
+    req: FakeRequest, items: list[dict[str, Any]], page_size: int, cursor: str = "after", limit_max: int = 100
 ) -> FakeResponse:
     """One page in the OpenAI/Anthropic list style: ``data`` after the item whose id is the
     ``cursor`` argument, with ``has_more``, ``first_id`` and ``last_id``."""
@@ -130,8 +131,8 @@ def cursor_page(
 
 class FakeHttpServer:
     def __init__(self) -> None:
-        self.routes: list[tuple[str, re.Pattern, Handler]] = []
-        self.faults: list[tuple[str, re.Pattern, FakeResponse]] = []
+        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.faults: list[tuple[str, re.Pattern[str], FakeResponse]] = []
         self.requests: list[FakeRequest] = []
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -183,10 +184,10 @@ class FakeHttpServer:
             # waits ~40 ms for a delayed ACK (1,000 calls took 46 s instead of ~1 s).
             disable_nagle_algorithm = True
 
-            def log_message(self, *args):  # quiet: tests and the demo read their own output
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: tests and the demo read their own output
                 pass
 
-            def _handle(self):
+            def _handle(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 request = FakeRequest(
@@ -229,5 +230,5 @@ class FakeHttpServer:
     def __enter__(self) -> FakeHttpServer:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

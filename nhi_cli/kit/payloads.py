@@ -17,7 +17,7 @@ from nhi_cli.model import MALFORMED, Batch
 MESSAGE_MAX = 300
 
 
-def require(item: dict, *keys: str, what: str, id_type: type | tuple[type, ...] = (str, int)) -> None:
+def require(item: dict[str, Any], *keys: str, what: str, id_type: type | tuple[type, ...] = (str, int)) -> None:
     """Raise ValueError naming the ``keys`` missing (or null) in ``item``; an ``id`` (or
     ``*_id``) must be of ``id_type``, as the vendor documents it (it becomes part of nhi's ids)."""
     if not isinstance(item, dict):
