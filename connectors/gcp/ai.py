@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nhi_cli.kit.http import RestClient
+
 from .clients import GcpClients
 
 API_KEYS_PAGE = 300  # the API Keys API's documented maximum
@@ -24,8 +26,6 @@ ENGINES_PAGE = 100
 
 def rest(c: GcpClients, label: str, base: str):
     """A RestClient for one more Google REST API, with the scope's bearer and retry policy."""
-    from nhi_cli.kit.http import RestClient
-
     made = RestClient(
         base,
         c.ctx,

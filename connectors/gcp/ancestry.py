@@ -15,6 +15,8 @@ from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
+from .clients import get_ancestor_policy, get_parent
+
 MAX_DEPTH = 12  # Resource Manager allows 10 levels of folders; a cycle would be a fake's bug
 
 
@@ -59,8 +61,6 @@ class Ancestry:
 
     def chain(self, clients, project: str) -> list[str]:
         """Ancestors of ``project``, nearest first: folders..., then the organization."""
-        from .clients import get_parent
-
         chain: list[str] = []
         resource = f"projects/{project}"
         while len(chain) < MAX_DEPTH:
@@ -74,6 +74,4 @@ class Ancestry:
         return chain
 
     def policy(self, clients, ancestor: str) -> dict:
-        from .clients import get_ancestor_policy
-
         return self.memo.get(f"policy:{ancestor}", lambda: get_ancestor_policy(clients, ancestor))

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeFailed
+from nhi_cli.kit.http import RestClient
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 RETRYABLE = {
@@ -134,8 +135,6 @@ class GcpClients:
     def analyzer(self):
         """Policy Analyzer over the shared RestClient (same retries, counting, 403 mapping)."""
         if self._analyzer is None:
-            from nhi_cli.kit.http import RestClient
-
             self._analyzer = RestClient(
                 self.settings.policy_analyzer_endpoint,
                 self.ctx,

@@ -23,15 +23,21 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
+from nhi_cli.kit.http import NotFound
+from nhi_cli.kit.payloads import each
 from nhi_cli.model import Batch, Scope
 
+from . import ai, ai_transform, revoke
+from . import clients as get
+from . import transform as t
+from .ancestry import Ancestry
+from .clients import GcpClients, GcpNotFound
+from .fake import GcpFake
 from .settings import GcpSettings
 
 
-def _engines(project: str, region: str, get) -> Batch:
-    from .ai_transform import transform_reasoning_engines
-
-    return transform_reasoning_engines(project, region, get())
+def _engines(project: str, region: str, read) -> Batch:
+    return ai_transform.transform_reasoning_engines(project, region, read())
 
 
 def _parent(settings: GcpSettings) -> str | None:
@@ -56,13 +62,9 @@ class GcpConnector(Connector):
     def _ancestry(ctx: CollectContext):
         """This scan's hierarchy memo (folders, organization and their policies), shared by
         every project scope through the scan's cache."""
-        from .ancestry import Ancestry
-
         return ctx.cache.get("ancestry", Ancestry)
 
     def _clients(self, ctx: CollectContext):
-        from .clients import GcpClients
-
         return GcpClients(ctx)
 
     # --- scopes -------------------------------------------------------------------------
@@ -73,17 +75,13 @@ class GcpConnector(Connector):
         if settings.projects:
             # No discovery call here, so find missing credentials now: AuthFailed from scopes()
             # is "could not run" (exit 4), not one failed scope per listed project (exit 3).
-            from .clients import default_credentials
-
-            default_credentials(settings)
+            get.default_credentials(settings)
             ancestry.projects = [p for p in settings.projects if p not in skip]
             return [Scope("gcp", p, p) for p in ancestry.projects]
-        from .clients import discover_projects
-
         clients = self._clients(ctx)
         folder_parents: dict[str, str] = {}
         try:
-            found = discover_projects(clients, _parent(settings), folder_parents)
+            found = get.discover_projects(clients, _parent(settings), folder_parents)
         finally:
             clients.close()
         for folder, parent in folder_parents.items():  # reused: no per-project ancestry calls
@@ -106,8 +104,6 @@ class GcpConnector(Connector):
 
     # --- collect ------------------------------------------------------------------------
     def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
-        from . import clients as get
-
         clients = self._clients(ctx)
         try:
             project = scope.id
@@ -131,10 +127,6 @@ class GcpConnector(Connector):
     def _ai(ctx: CollectContext, clients, project: str) -> Batch:
         """API keys and Vertex AI agents: a refusal or outage is a gap that keeps the project's
         earlier records, never a failed project."""
-        from nhi_cli.kit.http import NotFound
-
-        from . import ai, ai_transform
-
         settings: GcpSettings = ctx.settings
         batch = Batch()
         parts: list[tuple[str, Any]] = []
@@ -159,18 +151,13 @@ class GcpConnector(Connector):
         return batch
 
     def _last_authentication(self, ctx: CollectContext, clients, project: str):
-        from .clients import ACTIVITY_KEY, ACTIVITY_SA, get_activities
-        from .transform import last_authentications
-
         if not ctx.settings.last_authentication:
             ctx.gap("last authentication", "disabled", "last_authentication: false in settings")
             return None, None  # unknown, so unused rules skip these records
-        from nhi_cli.kit.http import NotFound
-
         problems = Batch()
         try:
-            sa_auth = last_authentications(get_activities(clients, project, ACTIVITY_SA), "sa", problems)
-            key_auth = last_authentications(get_activities(clients, project, ACTIVITY_KEY), "key", problems)
+            sa_auth = t.last_authentications(get.get_activities(clients, project, get.ACTIVITY_SA), "sa", problems)
+            key_auth = t.last_authentications(get.get_activities(clients, project, get.ACTIVITY_KEY), "key", problems)
             for gap in problems.gaps:
                 ctx.gap(gap["what"], gap["code"], gap["message"])
         except ScopeError as exc:  # denied, API disabled, outage: unknown, not "unused"
@@ -186,8 +173,6 @@ class GcpConnector(Connector):
 
         Other projects' ancestors are read too because an SA of this project can hold roles on
         a folder it does not sit under; the memo makes that free after the first scope."""
-        from .clients import GcpNotFound
-
         if not ctx.settings.ancestor_policies:
             ctx.gap("inherited IAM policies", "disabled", "ancestor_policies: false in settings")
             return [], {}
@@ -219,8 +204,6 @@ class GcpConnector(Connector):
 
     @staticmethod
     def _add_inherited(batch: Batch, project: str, own: list[str], policies: dict[str, dict]) -> None:
-        from . import transform as t
-
         mine = {i.id for i in batch.identities}
         listed = sorted(i.id for i in batch.identities if not i.is_platform)
         seen = {(x.identity_id, x.principal, x.action, repr(x.conditions)) for x in batch.trusts}
@@ -237,14 +220,12 @@ class GcpConnector(Connector):
     def _per_account(self, ctx: CollectContext, clients, sa: dict) -> dict[str, Any]:
         """Keys and the SA's own policy. A refusal on one SA's policy is a gap, not a denial
         of the whole project; an SA deleted mid-scan simply has nothing more to read."""
-        from .clients import GcpNotFound, get_keys, get_service_account_policy
-
         out: dict[str, Any] = {"keys": [], "policy": None, "policy_error": None}
         try:
-            out["keys"] = get_keys(clients, sa["name"])
+            out["keys"] = get.get_keys(clients, sa["name"])
             if ctx.settings.service_account_policies:
                 try:
-                    out["policy"] = get_service_account_policy(clients, sa["name"])
+                    out["policy"] = get.get_service_account_policy(clients, sa["name"])
                 except ScopeError as exc:
                     out["policy_error"] = exc.code
         except GcpNotFound:
@@ -252,10 +233,6 @@ class GcpConnector(Connector):
         return out
 
     def _batch(self, ctx, project, accounts, per_sa, policy, sa_auth, key_auth) -> Batch:
-        from nhi_cli.kit.payloads import each
-
-        from . import transform as t
-
         known = sa_auth is not None
 
         def one(pair: tuple[dict, dict]) -> Batch:  # one service account; a malformed one is a gap
@@ -293,32 +270,24 @@ class GcpConnector(Connector):
 
     # --- revoke -------------------------------------------------------------------------
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
-        from .revoke import plan
-
-        return plan(target, options)
+        return revoke.plan(target, options)
 
     def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from .revoke import execute
-
         clients = self._clients(ctx)
         try:
-            return execute(clients, step)
+            return revoke.execute(clients, step)
         finally:
             clients.close()
 
     def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from .revoke import restore
-
         clients = self._clients(ctx)
         try:
-            return restore(clients, step)
+            return revoke.restore(clients, step)
         finally:
             clients.close()
 
     # --- demo ---------------------------------------------------------------------------
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
-        from .fake import GcpFake
-
         fake = stack.enter_context(GcpFake.from_file(estate / "gcp" / "estate.json", now))
         return fake.settings()

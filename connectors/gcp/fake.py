@@ -30,15 +30,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import grpc
-from google.cloud.iam_admin_v1 import types as T
-from google.iam.v1 import iam_policy_pb2, policy_pb2
-from google.protobuf import empty_pb2, json_format
-
 from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, query_problem, reply
+from nhi_cli.kit.lazy import sdk
 from nhi_cli.kit.times import load_relative_estate
 
 from .ai_fake import add_ai_routes
+
+# The demo starts this fake, and connector.py imports this module at its top: the SDKs load
+# when a fake starts, not when the connector class is listed.
+grpc = sdk("grpc")
+T = sdk("google.cloud.iam_admin_v1.types")
+iam_policy_pb2 = sdk("google.iam.v1.iam_policy_pb2")
+policy_pb2 = sdk("google.iam.v1.policy_pb2")
+empty_pb2 = sdk("google.protobuf.empty_pb2")
+json_format = sdk("google.protobuf.json_format")
 
 STATES = {"STATE_UNSPECIFIED": 0, "ACTIVE": 1, "DELETE_REQUESTED": 2}
 EMPTY_POLICY = {"version": 1, "etag": "ACAB", "bindings": []}

@@ -9,6 +9,7 @@ from typing import Any
 
 from nhi_cli.kit.connector import RevokeStep, ScopeError, StepOutcome
 
+from . import revoke_keys
 from .clients import GcpClients, GcpNotFound
 
 
@@ -54,9 +55,7 @@ def plan(target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
     deletes, if asked for, come last."""
     kind = target.get("kind")
     if kind == "gcp_api_key":
-        from .revoke_keys import plan_key
-
-        return plan_key(target)
+        return revoke_keys.plan_key(target)
     target_id = target["id"]
     scope = target.get("scope") or ""
     delete = bool(options.get("delete"))
@@ -111,8 +110,6 @@ def _act(clients: GcpClients, label: str, method, name: str) -> None:
 
 def execute(clients: GcpClients, step: RevokeStep) -> StepOutcome:
     if step.action == "delete_api_key":
-        from . import revoke_keys
-
         return revoke_keys.execute(clients, step)
     iam = clients.iam
     name = step.params["name"]
@@ -147,8 +144,6 @@ def restore(clients: GcpClients, step: RevokeStep) -> StepOutcome:
     if not step.reversible:
         return StepOutcome("skipped", "not reversible")
     if step.action == "delete_api_key":
-        from . import revoke_keys
-
         return revoke_keys.restore(clients, step)
     if (step.restore_data or {}).get("was_disabled"):
         return StepOutcome("skipped", "it was already disabled before the revoke")

@@ -9,6 +9,7 @@
 - http_fake.py   the loopback HTTP server REST fakes are built on
 - times.py       keeping recorded fixture timestamps relative to "now"
 - demo.py        bringing the demo estate up (every provider's fake)
+- lazy.py        a provider SDK named at a module top, imported on first use
 
 Nothing here imports a provider SDK; connectors/ depends on the kit, never the reverse.
 """
