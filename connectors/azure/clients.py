@@ -11,7 +11,7 @@ import threading
 from nhi_cli.kit.connector import CollectContext
 from nhi_cli.kit.http import RestClient
 
-from .auth import bearer
+from .auth import bearer, build_credential
 from .settings import AzureSettings
 
 ARM_API_VERSION = "2022-04-01"  # Microsoft.Authorization role assignments and definitions
@@ -45,8 +45,6 @@ def arm_client(ctx: CollectContext, credential) -> RestClient:
 def credential(ctx: CollectContext):
     """The azure-identity credential of this scan (or revoke command), built once and kept in
     ``ctx.cache`` so its token cache serves every scope."""
-    from .auth import build_credential
-
     return ctx.cache.get("credential", lambda: build_credential(ctx.settings))
 
 

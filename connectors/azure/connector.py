@@ -16,9 +16,19 @@ from nhi_cli.kit.connector import (
     ScopeFailed,
     StepOutcome,
 )
+from nhi_cli.kit.http import NotFound
 from nhi_cli.model import Batch, Scope
 
+from . import graph as g
+from . import revoke
+from .ai_accounts import get_ai_accounts
+from .ai_transform import transform_ai_accounts
+from .arm import active_subscriptions, get_role_assignments, get_role_definitions, get_subscriptions
+from .clients import arm_client, credential, graph_client
+from .fake import start_demo
+from .rbac import role_names, transform_role_assignments
 from .settings import AzureSettings
+from .transform import TransformError, transform_tenant
 
 
 class AzureConnector(Connector):
@@ -37,12 +47,6 @@ class AzureConnector(Connector):
 
     # --- scopes -------------------------------------------------------------------------
     def scopes(self, ctx: CollectContext) -> list[Scope]:
-        from nhi_cli.kit.http import NotFound
-
-        from .arm import active_subscriptions, get_subscriptions
-        from .clients import arm_client, credential, graph_client
-        from .graph import get_organization
-
         settings: AzureSettings = ctx.settings
         cred = credential(ctx)
         scopes: list[Scope] = []
@@ -52,7 +56,7 @@ class AzureConnector(Connector):
                     org = {"id": settings.tenant_id, "displayName": settings.tenant_id}
                 else:
                     with graph_client(ctx, cred) as graph:
-                        org = get_organization(graph)
+                        org = g.get_organization(graph)
                 scopes.append(
                     Scope(
                         "azure",
@@ -99,10 +103,6 @@ class AzureConnector(Connector):
 
     # --- collect ------------------------------------------------------------------------
     def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
-        from nhi_cli.kit.http import NotFound
-
-        from .transform import TransformError
-
         if "error" in scope.attrs:
             raise scope.attrs["error"]
         try:
@@ -115,10 +115,6 @@ class AzureConnector(Connector):
             raise ScopeFailed("MalformedResponse", str(exc)) from None
 
     def _collect_tenant(self, ctx: CollectContext, scope: Scope) -> Batch:
-        from . import graph as g
-        from .clients import credential, graph_client
-        from .transform import transform_tenant
-
         settings: AzureSettings = ctx.settings
         with graph_client(ctx, credential(ctx)) as client:
             sps = g.get_service_principals(client, ctx)
@@ -166,10 +162,6 @@ class AzureConnector(Connector):
         )
 
     def _collect_subscription(self, ctx: CollectContext, scope: Scope) -> Batch:
-        from .arm import get_role_assignments, get_role_definitions
-        from .clients import arm_client, credential
-        from .rbac import role_names, transform_role_assignments
-
         sub = scope.attrs["subscription_id"]
         with arm_client(ctx, credential(ctx)) as client:
             definitions = get_role_definitions(client, sub)
@@ -177,18 +169,12 @@ class AzureConnector(Connector):
             accounts = self._ai_accounts(ctx, client, sub)
         batch = transform_role_assignments(assignments, role_names(definitions), scope.id)
         if accounts:
-            from .ai_transform import transform_ai_accounts
-
             batch.extend(transform_ai_accounts(scope.id, accounts))
         return batch
 
     @staticmethod
     def _ai_accounts(ctx: CollectContext, client, sub: str) -> list[dict]:
         """Azure OpenAI / AI Foundry accounts: a refusal is a gap keeping earlier records."""
-        from nhi_cli.kit.http import NotFound
-
-        from .ai_accounts import get_ai_accounts
-
         if not ctx.settings.ai_accounts:
             return []
         try:
@@ -201,23 +187,15 @@ class AzureConnector(Connector):
 
     # --- revoke -------------------------------------------------------------------------
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
-        from .revoke import plan
-
-        return plan(self, ctx, target, options)
+        return revoke.plan(self, ctx, target, options)
 
     def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from .revoke import execute
-
-        return execute(self, ctx, step)
+        return revoke.execute(self, ctx, step)
 
     def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from .revoke import restore
-
-        return restore(self, ctx, step)
+        return revoke.restore(self, ctx, step)
 
     # --- demo ---------------------------------------------------------------------------
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
-        from .fake import start_demo
-
         return start_demo(stack, estate, now)

@@ -35,6 +35,8 @@ from urllib.parse import urlencode
 from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, FakeResponse, IntRange, query_problem, reply
 from nhi_cli.kit.times import load_relative_estate
 
+from .ai_fake import add_ai_account_routes
+
 TOKEN = "fake-azure-token"  # what the demo settings send as `static_token`
 _GUID = r"[0-9A-Za-z-]+"
 _ASSIGNMENT = r"(?P<scope>/.*)/providers/Microsoft\.Authorization/roleAssignments/(?P<name>[0-9A-Za-z-]+)"
@@ -362,7 +364,6 @@ class AzureFake:
         s.route("GET", _ASSIGNMENT, self._guard(self._get_assignment))
         s.route("DELETE", _ASSIGNMENT, self._guard(self._delete_assignment))
         s.route("PUT", _ASSIGNMENT, self._guard(self._put_assignment))
-        from .ai_fake import add_ai_account_routes
 
         add_ai_account_routes(self)
 
