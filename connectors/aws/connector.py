@@ -19,9 +19,14 @@ from typing import Any
 from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScopeDenied, ScopeFailed
 from nhi_cli.model import MALFORMED, Batch, Scope
 
+from . import access_keys, ai_platforms, ai_transform, credential_report, gaad, managed, policies, revoke, transform
 from .clients import assume_account_role, client, make_session
-from .revoke import REVOKE_KINDS  # no SDK import: safe for `nhi --help`
+from .credential_report import ReportTimeout
+from .fake import start_demo
+from .revoke import REVOKE_KINDS
+from .scps import account_levels, get_organization_scps, scp_grants
 from .settings import AwsSettings
+from .sightings import resolve_sightings
 
 DENIED_CODES = {
     "AccessDenied",
@@ -42,8 +47,6 @@ DENIED_CODES = {
 def aws_errors(what: str):
     """botocore errors -> ScopeDenied (permission) or ScopeFailed (anything else)."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
-
-    from .credential_report import ReportTimeout
 
     try:
         yield
@@ -67,8 +70,6 @@ def _read_scps(org) -> dict[str, Any]:
     accounts but not policies still scans every account, each recording the gap."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .scps import get_organization_scps
-
     try:
         return get_organization_scps(org)
     except ClientError as exc:
@@ -82,8 +83,6 @@ def _read_scps(org) -> dict[str, Any]:
 def _scp_attrs(org_scps: dict[str, Any] | None, account: str) -> dict[str, Any]:
     """What collect() needs of the SCPs for one account. SCPs never restrict the management
     account (the account in the Organization's ARNs)."""
-    from .scps import account_levels
-
     if org_scps is None or account == org_scps.get("management"):
         return {}
     if "error" in org_scps:
@@ -105,8 +104,6 @@ def _optional(ctx: CollectContext, what: str, get):
 
 def collect_ai(ctx: CollectContext, session, account_id: str, iam, user_arns: dict[str, str]) -> Batch:
     """Bedrock API keys, then Bedrock Agents and AgentCore per region (ai_platforms.py)."""
-    from . import ai_platforms, ai_transform
-
     settings: AwsSettings = ctx.settings
     batch = Batch()
     if settings.bedrock_api_keys:
@@ -121,7 +118,7 @@ def collect_ai(ctx: CollectContext, session, account_id: str, iam, user_arns: di
     if not settings.ai_platforms:
         return batch
     for region in settings.ai_regions or [settings.region]:
-        for service, get, transform in (
+        for service, get, to_records in (
             ("bedrock-agent", ai_platforms.get_bedrock_agents, ai_transform.transform_bedrock_agents),
             ("bedrock-agentcore-control", ai_platforms.get_agentcore, ai_transform.transform_agentcore),
         ):
@@ -140,7 +137,7 @@ def collect_ai(ctx: CollectContext, session, account_id: str, iam, user_arns: di
                     f"{budget.skipped} describe calls over ai_describe_limit={settings.ai_describe_limit}; "
                     "those items are listed without details",
                 )
-            make = partial(transform, account_id, region, data, _owner_tags(ctx), ctx.secret_salt)
+            make = partial(to_records, account_id, region, data, _owner_tags(ctx), ctx.secret_salt)
             _transform(ctx, batch, f"{service} {region}", make)
     return batch
 
@@ -190,8 +187,6 @@ class AwsConnector(Connector):
 
     # --- collect ------------------------------------------------------------------------
     def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
-        from . import access_keys, credential_report, gaad, managed, policies, transform
-
         settings: AwsSettings = ctx.settings
         session = make_session(ctx)
         if scope.attrs.get("assume"):
@@ -254,8 +249,6 @@ class AwsConnector(Connector):
     @staticmethod
     def _add_scps(ctx: CollectContext, scope: Scope, batch: Batch) -> None:
         """The SCP levels above the account (read once in scopes()), as grant rows."""
-        from .scps import scp_grants
-
         if error := scope.attrs.get("scp_error"):
             ctx.gap("organizations:ListPolicies", error[0], f"SCPs not read, not evaluated: {error[1]}")
         grants, unparsed = scp_grants(scope.attrs.get("scp_levels", []), scope.id)
@@ -265,35 +258,23 @@ class AwsConnector(Connector):
 
     # --- after every scope: key ids sighted by other sources (sightings.py) ----------------
     def after_collect(self, ctx: CollectContext, scopes: list[Scope], results, batches) -> None:
-        from .sightings import resolve_sightings
-
         if not ctx.settings.access_key_ids:
             resolve_sightings(ctx, scopes, results, batches)
 
     # --- revoke (implemented in revoke.py) ----------------------------------------------
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]):
-        from .revoke import plan_revoke
-
-        return plan_revoke(ctx, target, options)
+        return revoke.plan_revoke(ctx, target, options)
 
     def execute_step(self, ctx: CollectContext, step):
-        from .revoke import execute_step
-
-        return execute_step(ctx, step)
+        return revoke.execute_step(ctx, step)
 
     def restore_step(self, ctx: CollectContext, step):
-        from .revoke import restore_step
-
-        return restore_step(ctx, step)
+        return revoke.restore_step(ctx, step)
 
     def caller_identity(self, ctx: CollectContext) -> str | None:
-        from .revoke import caller_identity
-
-        return caller_identity(ctx)
+        return revoke.caller_identity(ctx)
 
     # --- demo ---------------------------------------------------------------------------
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
-        from .fake import start_demo
-
         return start_demo(stack, estate / "aws", now)

@@ -34,6 +34,11 @@ import yaml
 
 from nhi_cli.errors import ExitCode, NhiError
 
+from . import ai_fake
+from .ai_fake import AiFake
+from .ai_seed import seed_ai
+from .fake_contract import refuse_what_aws_refuses
+
 REGION = "us-east-1"
 DEMO_ENV = {"AWS_ACCESS_KEY_ID": "nhi-demo", "AWS_SECRET_ACCESS_KEY": "nhi-demo", "AWS_DEFAULT_REGION": REGION}
 
@@ -44,9 +49,6 @@ def moto_app():
     moto does not implement and passes every other request through, behind fake_contract's
     checks (a request the real IAM or STS would refuse is refused first)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-    from .ai_fake import AiFake
-    from .fake_contract import refuse_what_aws_refuses
 
     return refuse_what_aws_refuses(AiFake(DomainDispatcherApplication(create_backend_app)))
 
@@ -66,7 +68,6 @@ def start_server(stack: ExitStack) -> str:
     url = f"http://{host}:{port}"
     # Backends are process-wide: start from nothing even if an earlier demo ran in this process.
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
-    from . import ai_fake
 
     ai_fake.reset()
     return url
@@ -289,7 +290,6 @@ def start_demo(stack: ExitStack, folder: Path, now: datetime) -> dict[str, Any]:
     url = start_server(stack)
     fake_credentials(stack)
     create_organization(url, estate["accounts"])
-    from .ai_seed import seed_ai
 
     for account in estate["accounts"]:
         seed_account(str(account["id"]), account, now)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .policies import attached_arns, is_aws_managed
+
 GAAD_FILTER = ["User", "Role", "Group", "LocalManagedPolicy"]
 LISTS = ("UserDetailList", "RoleDetailList", "GroupDetailList", "Policies")
 
@@ -36,8 +38,6 @@ def unlisted_groups(details: dict[str, list[dict[str, Any]]]) -> list[str]:
 def unlisted_policies(details: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Customer managed policies attached somewhere but not in any page's Policies (deleted
     while GAAD was paging, as for groups above)."""
-    from .policies import attached_arns, is_aws_managed
-
     listed = {p["Arn"] for p in _items(details, "Policies") if isinstance(p.get("Arn"), str)}
     return sorted(a for a in attached_arns(details) if not is_aws_managed(a) and a not in listed)
 

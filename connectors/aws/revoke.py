@@ -29,6 +29,7 @@ from typing import Any
 from nhi_cli.kit.connector import CollectContext, RevokeStep, StepOutcome
 
 from . import revoke_ai
+from .clients import assume_account_role, boto_config, client, make_session
 from .revoke_ai import AGENT_KINDS
 
 DENY_ALL_POLICY = "nhi-revoke-deny-all"
@@ -207,8 +208,6 @@ REVOKE_MAX_ATTEMPTS = 3  # calls in all, the first included
 def _iam_client(ctx: CollectContext, session):
     from botocore.config import Config
 
-    from .clients import boto_config
-
     kwargs = {
         "config": boto_config(ctx.settings).merge(
             Config(retries={"mode": "standard", "total_max_attempts": REVOKE_MAX_ATTEMPTS})
@@ -221,8 +220,6 @@ def _iam_client(ctx: CollectContext, session):
 
 def _iam(ctx: CollectContext, account: str):
     """An IAM client acting in ``account``: the caller's own, or through the Organization role."""
-    from .clients import assume_account_role, client, make_session
-
     with _lock:
         cache = ctx.cache.get("revoke_iam_clients", dict)
         if account in cache:
@@ -241,8 +238,6 @@ def _iam(ctx: CollectContext, account: str):
 def caller_identity(ctx: CollectContext) -> str | None:
     """The principal the revoke's calls were signed as, for the revocation log (the lookup
     _iam made already, or one STS GetCallerIdentity)."""
-    from .clients import client, make_session
-
     with _lock:
         cache = ctx.cache.get("revoke_iam_clients", dict)
         if "_caller_arn" not in cache:

@@ -17,6 +17,8 @@ from typing import Any
 
 from nhi_cli.model import Batch, Credential, ScopeResult
 
+from .clients import assume_account_role, client, make_session
+
 AWS_KEY_PREFIX = "AKIA"  # long-term user keys; ASIA session keys belong to no user
 
 
@@ -62,8 +64,6 @@ def resolve_sightings(ctx, scopes, results: list[ScopeResult], batches: dict[tup
     owning account's scope result; an API failure is a gap there (the scope becomes partial);
     a key the answer cannot single out keeps no id and says why in its attrs."""
     from botocore.exceptions import BotoCoreError, ClientError
-
-    from .clients import assume_account_role, client, make_session
 
     loaded = {r.scope: r for r in results if r.provider == "aws" and r.loaded}
     wanted = sorted(
