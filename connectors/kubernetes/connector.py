@@ -24,6 +24,9 @@ from nhi_cli.kit.connector import (
 )
 from nhi_cli.model import MALFORMED, Batch, Scope
 
+from . import revoke, transform
+from .clients import LISTINGS, get_list, list_contexts, make_api_client, use_in_cluster
+from .fake import KubernetesFake
 from .revoke import REVOKE_KINDS
 from .settings import IN_CLUSTER, KubernetesSettings
 
@@ -38,8 +41,6 @@ class KubernetesConnector(Connector):
     revoke_kinds: ClassVar[dict[str, list[str]]] = REVOKE_KINDS
 
     def scopes(self, ctx: CollectContext) -> list[Scope]:
-        from .clients import list_contexts, use_in_cluster
-
         settings: KubernetesSettings = ctx.settings
         if use_in_cluster(settings):
             return [Scope("kubernetes", IN_CLUSTER, IN_CLUSTER, {"cluster": IN_CLUSTER})]
@@ -71,9 +72,6 @@ class KubernetesConnector(Connector):
         ]
 
     def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
-        from . import transform
-        from .clients import LISTINGS, get_list, make_api_client
-
         settings: KubernetesSettings = ctx.settings
         api = make_api_client(ctx, scope.id)
         lists: dict[str, list[dict]] = {}
@@ -106,29 +104,21 @@ class KubernetesConnector(Connector):
             raise ScopeFailed(MALFORMED, str(exc)) from None
 
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
-        from .revoke import plan
-
-        return plan(target, options)
+        return revoke.plan(target, options)
 
     def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from .revoke import execute
-
         try:
-            return execute(ctx, step)
+            return revoke.execute(ctx, step)
         except ScopeError as exc:
             return StepOutcome("failed", f"{exc.code}: {exc.message}")
 
     def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from .revoke import restore
-
         try:
-            return restore(ctx, step)
+            return revoke.restore(ctx, step)
         except ScopeError as exc:
             return StepOutcome("failed", f"{exc.code}: {exc.message}")
 
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
-        from .fake import KubernetesFake
-
         fake = stack.enter_context(KubernetesFake.from_dir(estate / "kubernetes", now=now, cluster="northwind-eks"))
         return {"kubeconfig_path": str(fake.write_kubeconfig(stack)), "all_contexts": True}
