@@ -4,8 +4,8 @@ A value is examined field by field (``env``, ``args``, ``headers``, the URL, any
 that is a string). Placeholders such as ``${VAR}``, ``${VAR:-default}``, ``${env:VAR}`` and
 ``${input:id}`` are references to a secret kept elsewhere: they are recorded by name, and only
 a ``:-default`` is examined (a default can itself be a pasted key). What remains is matched
-against well-known formats (patterns.py), then as a URL with a password or a secret-named
-query parameter, then against the field's name (``..._TOKEN``, ``..._API_KEY``,
+against well-known formats (patterns.py), then as a URL with a password, a secret-named
+query parameter or a credential in its path (urls.py), then against the field's name (``..._TOKEN``, ``..._API_KEY``,
 ``Authorization``, ``--api-key``).
 
 A :class:`Found` holds the value in memory only, so that it can be hashed; nothing here logs
@@ -15,7 +15,6 @@ or formats it, and its ``repr`` hides it.
 from __future__ import annotations
 
 import json
-import math
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .patterns import AWS_SECRET_RE, FORMATS, KNOWN_EXAMPLES, NAMED_TYPES
+from .urls import path_secrets, random_looking
 
 # ${VAR}, ${env:VAR}, ${input:id}, ${VAR:-default}; Continue's ${{ secrets.NAME }}
 PLACEHOLDER_RE = re.compile(r"\$\{\{\s*(?P<templ>[^{}]*?)\s*\}\}|\$\{(?P<body>[^{}]*)\}")
@@ -151,7 +151,7 @@ def _url(text: str, field_name: str, scan: FieldScan) -> bool:
         password, host, user = parts.password, parts.hostname or "", parts.username or ""
     except ValueError:
         return True
-    if password and not PLACEHOLDER_TEXT_RE.match(password):
+    if password and password.strip() and not PLACEHOLDER_TEXT_RE.match(password):
         scan.found.append(
             Found(
                 "url_password", field_name, "generic", "url", value=password, hint=f"{parts.scheme}://{user}:***@{host}"
@@ -169,22 +169,21 @@ def _url(text: str, field_name: str, scan: FieldScan) -> bool:
                     hint=_generic_hint(val),
                 )
             )
-    # A token in the path (webhook-style URLs, "/key/<token>/sse"): a segment after a secret
-    # name, or one that looks generated (long, mixed case and digits, high entropy).
-    segments = [unquote(seg) for seg in parts.path.split("/")]
-    for index, segment in enumerate(segments):
-        after_name = index > 0 and looks_secret_name(segments[index - 1]) and _plausible_secret(segment)
-        if after_name or (len(segment) >= 20 and _random_looking(segment)):
-            scan.found.append(
-                Found(
-                    "url_path_secret",
-                    f"{field_name} path",
-                    "generic",
-                    "url",
-                    value=segment,
-                    hint=_generic_hint(segment),
-                )
+    # A token in the path: a vendor's webhook URL, or a generated value where credentials go
+    # (urls.py says which positions); never a long id by its look alone.
+    for secret in path_secrets(host.lower(), parts.path):
+        if is_placeholder(unquote(secret.value)):
+            continue
+        scan.found.append(
+            Found(
+                secret.secret_type,
+                f"{field_name} path",
+                secret.provider,
+                secret.detected_by,
+                value=secret.value,
+                hint=_generic_hint(secret.value),
             )
+        )
     return True
 
 
@@ -206,9 +205,9 @@ def scan_value(text: str, field_name: str, name: str | None = None) -> FieldScan
     for default in defaults:
         _formats(default, f"{field_name} default", scan)
     remaining = _formats(remaining, field_name, scan)
-    if len(scan.found) > before:
-        return scan
-    if _url(remaining, field_name, scan):
+    # A URL is examined even when a format matched in it: a Google Chat webhook holds a
+    # published API key and, beside it, the real secret in ``token``.
+    if _url(remaining, field_name, scan) or len(scan.found) > before:
         return scan
     if name and looks_secret_name(name) and not scan.references:
         value = AUTH_SCHEME_RE.sub("", remaining.strip())
@@ -270,26 +269,13 @@ def scan_command(command: str, scan: FieldScan) -> None:
     scan_args(words[1:], scan, field="command", start=1)
 
 
-def _random_looking(value: str) -> bool:
-    """Mixed case and digits with high entropy: what a generated key looks like, not 'x' * 40."""
-    if not (re.search(r"[a-z]", value) and re.search(r"[A-Z]", value) and re.search(r"[0-9]", value)):
-        return False
-    counts = [value.count(c) for c in set(value)]
-    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts)
-    return entropy >= 3.5
-
-
 def pair_aws_secrets(scan: FieldScan, env: dict[str, Any]) -> None:
     """An AWS secret key is only recognisable beside its key id: take random-looking
     40-character values from the same server's env when it also holds an access key id."""
     if not any(f.key_id and f.provider == "aws" for f in scan.found):
         return
     for found in scan.found:  # named after a secret and shaped like an AWS secret key
-        if (
-            found.secret_type == "named_secret"
-            and AWS_SECRET_RE.fullmatch(found.value)
-            and _random_looking(found.value)
-        ):
+        if found.secret_type == "named_secret" and AWS_SECRET_RE.fullmatch(found.value) and random_looking(found.value):
             found.secret_type, found.provider = "aws_secret_access_key", "aws"
     seen = {f.field for f in scan.found}
     for key, val in env.items():
@@ -297,7 +283,7 @@ def pair_aws_secrets(scan: FieldScan, env: dict[str, Any]) -> None:
         if where in seen or not isinstance(val, str):
             continue
         value = val.strip()
-        if AWS_SECRET_RE.fullmatch(value) and _random_looking(value) and value not in KNOWN_EXAMPLES:
+        if AWS_SECRET_RE.fullmatch(value) and random_looking(value) and value not in KNOWN_EXAMPLES:
             scan.found.append(
                 Found("aws_secret_access_key", where, "aws", "format", value=value, hint=_generic_hint(value))
             )

@@ -1,0 +1,69 @@
+"""Credentials inside URLs: vendors' webhook and key-in-path formats are found and typed; the
+long ids of ordinary URLs (documents, commits, REST resources) are not taken for secrets.
+The corpus and its sources are in url_corpus.txt; the measured numbers in benchmarks/README.md."""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+import url_corpus
+
+from nhi_connectors.mcp.detect import scan_server, scan_value
+
+CASES = url_corpus.load()
+# A negative nhi still flags, and why it cannot tell: the console page of a Google API key
+# carries the key's id right after a ``/key/`` segment, exactly where IFTTT-style URLs carry
+# the key itself.
+KNOWN_FALSE = {"https://console.cloud.google.com/apis/credentials/key/"}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.positive], ids=lambda c: f"line{c.line}")
+def test_each_documented_url_credential_is_found_with_its_type(case):
+    assert case.secret_type in url_corpus.reported(case.url), case.source
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.positive], ids=lambda c: f"line{c.line}")
+def test_ordinary_urls_are_not_flagged(case):
+    if any(case.url.startswith(prefix) for prefix in KNOWN_FALSE):
+        pytest.xfail("documented false positive: an id where a key would be")
+    assert url_corpus.reported(case.url) == [], case.source
+
+
+def test_precision_and_recall_on_the_corpus():
+    result = url_corpus.measure(CASES)
+    assert result["positives"] >= 30 and result["negatives"] >= 40
+    assert result["recall"] == 1.0
+    assert result["precision"] >= 0.97
+    assert result["typed"] == result["positives"]
+
+
+def test_only_the_secret_part_of_a_webhook_url_is_taken():
+    """The id before a Discord token is not secret; the hint shows neither in full."""
+    rng = random.Random(7)
+    token = "".join(rng.choice(string.ascii_letters + string.digits + "_-") for _ in range(68))
+    found = scan_value(f"https://discord.com/api/webhooks/123456789012345678/{token}", "url").found
+    assert [(f.secret_type, f.provider) for f in found] == [("discord_webhook_url", "discord")]
+    assert token not in found[0].hint and "123456789012345678" not in found[0].hint
+
+
+def test_a_query_token_is_found_beside_a_recognised_key():
+    """Google Chat webhooks carry a published API key and the real secret, ``token``: finding
+    the first must not stop the search for the second."""
+    url = "https://chat.googleapis.com/v1/spaces/AAAAx/messages?key=AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI&token=Vb3n"
+    found = sorted(f.secret_type for f in scan_value(url + "Q8mZk2Lw9Xr4Tp6Hy1Jc5Nd7Fg0Sa3Eu", "url").found)
+    assert found == ["google_api_key", "url_query_secret"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.example.com/token/refresh",  # a word after a secret name
+        "https://hooks.example.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX",  # the docs' placeholder
+        "https://discord.com/api/webhooks/123456789012345678/your-webhook-token",
+        "https://hooks.zapier.com/hooks/catch/123456/xxxxxx/",
+    ],
+)
+def test_placeholders_in_credential_positions_are_not_flagged(url):
+    assert scan_server({"url": url}).found == []
