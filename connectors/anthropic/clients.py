@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nhi_cli.kit.connector import CollectContext
 from nhi_cli.kit.credentials import admin_key as kit_admin_key
+from nhi_cli.kit.http import RestClient
 
 from .settings import DEFAULT_ENDPOINT, AnthropicSettings
 
@@ -13,8 +14,6 @@ def admin_key(settings: AnthropicSettings) -> str:
 
 
 def make_client(ctx: CollectContext):
-    from nhi_cli.kit.http import RestClient
-
     settings: AnthropicSettings = ctx.settings
     headers = {
         "x-api-key": admin_key(settings),

@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
 from nhi_cli.model import MALFORMED, Batch, Scope
 
-from . import clients, transform
+from . import clients, revoke, transform
 from .clients import admin_key, make_client
+from .fake import DEMO_ADMIN_KEY, AnthropicFake
 from .settings import AnthropicSettings
 
 
@@ -51,24 +52,16 @@ class AnthropicConnector(Connector):
             raise ScopeFailed(MALFORMED, str(exc)) from None
 
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
-        from .revoke import plan
-
-        return plan(target)
+        return revoke.plan(target)
 
     def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from .revoke import set_status
-
-        return set_status(ctx, step, make_client, "inactive", restoring=False)
+        return revoke.set_status(ctx, step, make_client, "inactive", restoring=False)
 
     def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from .revoke import set_status
-
         previous = (step.restore_data or {}).get("previous_status", "active")
-        return set_status(ctx, step, make_client, previous, restoring=True)
+        return revoke.set_status(ctx, step, make_client, previous, restoring=True)
 
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
-        from .fake import DEMO_ADMIN_KEY, AnthropicFake
-
         fake = stack.enter_context(AnthropicFake.from_dir(estate / "anthropic", now=now, admin_keys={DEMO_ADMIN_KEY}))
         return {"endpoint": fake.url, "admin_key": DEMO_ADMIN_KEY, "organization": "northwind-robotics"}

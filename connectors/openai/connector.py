@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
 from nhi_cli.model import MALFORMED, Batch, Scope
 
-from . import clients, transform
+from . import clients, revoke, transform
 from .clients import admin_key, make_client
+from .fake import DEMO_ADMIN_KEY, OpenAIFake
 from .settings import OpenAISettings
 
 
@@ -72,21 +73,15 @@ class OpenAIConnector(Connector):
         return batch
 
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
-        from .revoke import plan
-
-        return plan(target, options)
+        return revoke.plan(target, options)
 
     def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from .revoke import execute
-
-        return execute(ctx, step, make_client)
+        return revoke.execute(ctx, step, make_client)
 
     def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
         return StepOutcome("skipped", "a deleted OpenAI key cannot be restored")
 
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
-        from .fake import DEMO_ADMIN_KEY, OpenAIFake
-
         fake = stack.enter_context(OpenAIFake.from_dir(estate / "openai", now=now, admin_keys={DEMO_ADMIN_KEY}))
         return {"endpoint": fake.url + "/v1", "admin_key": DEMO_ADMIN_KEY, "organization": "org-northwind"}
