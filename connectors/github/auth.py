@@ -15,10 +15,12 @@ import json
 import os
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 from nhi_cli.kit.connector import AuthFailed, CollectContext
 from nhi_cli.kit.credentials import secret_setting
+from nhi_cli.kit.http import RestClient
 
 from .settings import GithubSettings, rest_base
 
@@ -113,8 +115,6 @@ class GithubAuth:
 
     def _app_client(self, ctx: CollectContext):
         """A client signed with the app's JWT, for the /app and /orgs/{org}/installation calls."""
-        from nhi_cli.kit.http import RestClient
-
         if self._app is None:
             self._app = RestClient(rest_base(self.settings), ctx, label="github", headers=self.jwt_headers)
         return self._app
@@ -133,8 +133,6 @@ def base_headers(token: str | None) -> dict[str, str]:
 
 
 def _parse_epoch(value: str | None) -> float | None:
-    from datetime import datetime
-
     try:
         return datetime.fromisoformat(value).timestamp() if value else None
     except ValueError:
@@ -143,6 +141,4 @@ def _parse_epoch(value: str | None) -> float | None:
 
 def org_client(ctx: CollectContext, auth: GithubAuth, org: str):
     """A RestClient whose every request carries the org's credentials."""
-    from nhi_cli.kit.http import RestClient
-
     return RestClient(rest_base(ctx.settings), ctx, label="github", headers=lambda: auth.headers_for(org, ctx))

@@ -23,10 +23,13 @@ from nhi_cli.kit.connector import (
     ScopeFailed,
     StepOutcome,
 )
+from nhi_cli.kit.http import NotFound, RestClient
 from nhi_cli.model import Batch, Scope
 
-from . import clients, transform
+from . import clients, revoke, transform
 from .auth import GithubAuth, org_client
+from .deploy_keys import collect_deploy_keys
+from .fake import GithubFake, new_app_key
 from .settings import GithubSettings, graphql_url, rest_base
 
 
@@ -48,7 +51,6 @@ class GithubConnector(Connector):
         auth = GithubAuth(settings)  # no or unusable credentials: AuthFailed once, not per org
         if settings.orgs:
             return [Scope("github", org, org) for org in settings.orgs]
-        from nhi_cli.kit.http import RestClient
 
         try:
             if auth.is_app:
@@ -65,10 +67,6 @@ class GithubConnector(Connector):
         return [Scope("github", org, org) for org in orgs]
 
     def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
-        from nhi_cli.kit.http import NotFound
-
-        from .deploy_keys import collect_deploy_keys  # imports httpx: only when a scan runs
-
         settings: GithubSettings = ctx.settings
         org = scope.id
         auth = GithubAuth(settings)
@@ -126,14 +124,10 @@ class GithubConnector(Connector):
 
     # --- revoke -------------------------------------------------------------------------
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
-        from .revoke import plan
-
-        return plan(target)
+        return revoke.plan(target)
 
     def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
-        from .revoke import execute
-
-        return execute(ctx, step)
+        return revoke.execute(ctx, step)
 
     def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
         return StepOutcome("skipped", "GitHub revokes are irreversible")
@@ -141,8 +135,6 @@ class GithubConnector(Connector):
     # --- demo ---------------------------------------------------------------------------
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
-        from .fake import GithubFake, new_app_key
-
         pem, public_key = new_app_key()
         fake = GithubFake.from_dir(estate / "github", now=now, public_key=public_key)
         stack.enter_context(fake)

@@ -19,6 +19,7 @@ from nhi_cli.model import Batch, Scope
 
 from . import clients, discovery, lock
 from .detect import scan_server
+from .fake import start_demo
 from .revoke import REVOKE_KINDS
 from .settings import McpSettings
 from .transform import FileFacts, build_batch, display_path, line_of
@@ -190,8 +191,6 @@ class McpConnector(Connector):
     # --- demo ---------------------------------------------------------------------------
     @classmethod
     def demo(cls, stack: ExitStack, estate: Path, now: datetime) -> dict[str, Any] | None:
-        from .fake import start_demo
-
         return start_demo(stack, estate)
 
 

@@ -20,6 +20,8 @@ import tomllib
 from collections.abc import Callable
 from typing import Any
 
+from nhi_cli import yaml_safe
+
 from . import jsonc
 
 
@@ -50,8 +52,6 @@ def load_toml(text: str) -> Any:
 
 def load_yaml(text: str) -> Any:
     import yaml
-
-    from nhi_cli import yaml_safe
 
     try:
         return yaml_safe.load(text.lstrip("\ufeff"))

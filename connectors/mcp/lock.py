@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nhi_cli.files import write_private
+
 from . import clients, discovery, hygiene
 from .detect import scan_server
 from .transform import safe_url
@@ -78,8 +80,6 @@ def entries(root: Path, max_bytes: int = 20_000_000) -> tuple[list[dict[str, Any
 
 def write_lock(root: Path, target: Path | None = None) -> LockResult:
     """Write the lock of ``root``'s configs (to ``root/nhi-mcp.lock.json`` by default)."""
-    from nhi_cli.files import write_private
-
     servers, problems = entries(root)
     target = target or root / LOCK_NAME
     doc = {"version": VERSION, "generated_by": "nhi mcp lock", "servers": servers}
