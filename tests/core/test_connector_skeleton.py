@@ -62,3 +62,25 @@ def test_loading_every_connector_class_imports_no_provider_sdk():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_importing_every_connector_module_imports_no_provider_sdk():
+    """Connector modules import each other at their top (tests/core/test_layers.py), so every
+    module, fakes and revoke included, must itself leave its SDK for the functions that call it
+    (or name it through nhi_cli.kit.lazy.sdk): otherwise loading one connector class would load
+    every SDK its package touches."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import nhi_connectors, nhi_cli.kit\n"
+        "for package in (nhi_connectors, nhi_cli.kit):\n"
+        "    for info in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(info.name)\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore', 'google', 'grpc', 'azure',"
+        " 'httpx', 'moto', 'cryptography', 'kubernetes', 'urllib3', 'requests', 'werkzeug'})\n"
+        "print('MODULES=%d' % len([m for m in sys.modules if m.startswith('nhi_connectors.')]))\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    modules, heavy = out.strip().splitlines()[-2:]
+    assert int(modules.partition("=")[2]) > 50  # the walk did reach every provider's modules
+    assert heavy == "HEAVY="
