@@ -5,9 +5,8 @@ Per subscription one paged ARM list, ``GET /subscriptions/{id}/providers/
 Microsoft.CognitiveServices/accounts`` (api-version 2024-10-01; ``Microsoft.CognitiveServices/
 accounts/read``, in Reader). The account's ``properties.disableLocalAuth`` says whether its two
 keys work; the keys themselves are never listed (``listKeys`` is not called): while local auth
-is on, both exist and are standing credentials. Foundry agents live in each project's data
-plane (``{endpoint}/api/projects/{p}/assistants``) with Entra auth per endpoint; nhi does not
-read them yet.
+is on, both exist and are standing credentials. Foundry agents, listed per project on each
+account's data plane, are read by foundry.py.
 """
 
 from __future__ import annotations

@@ -1,10 +1,16 @@
-"""The transform layer for Azure AI accounts (ai_accounts.py payloads -> records). Pure.
+"""The transform layer for Azure AI accounts and Foundry agents (ai_accounts.py and foundry.py
+payloads -> records). Pure.
 
 Each Azure OpenAI / AI Services account is an ``azure_ai_account`` identity (its managed
 identity's principal id in ``attrs.managed_identity``). While ``disableLocalAuth`` is false its
 two account keys are ``azure_ai_account_key`` credentials (``.../keys/key1`` and ``key2``):
 anyone holding one calls the models as the account, with no user and no expiry. Their values
 are never read; ARM reports neither their creation nor their last use.
+
+Each agent a Foundry project lists is a ``foundry_agent`` identity registered by the platform,
+running as the project's managed identity (``attrs.managed_identity``, a service principal
+object id), with its tools as its reach (``attrs.reach``) and the tools that call out with a
+stored API key in ``attrs.static_credential_targets``. The agent's ``metadata`` are its tags.
 """
 
 from __future__ import annotations
@@ -80,4 +86,129 @@ def transform_ai_accounts(scope: str, accounts: list[dict[str, Any]]) -> Batch:
                     },
                 )
             )
+    return batch
+
+
+FOUNDRY_PLATFORM = "Azure AI Foundry Agent Service"
+_CONNECTION_TOOLS = {  # tools that call a service through a project connection
+    "bing_grounding": "Bing grounding",
+    "bing_custom_search": "Bing custom search",
+    "sharepoint_grounding": "SharePoint grounding",
+    "fabric_dataagent": "Microsoft Fabric data agent",
+}
+
+
+def _principal(identity: dict[str, Any] | None) -> str | None:
+    """The principal (service principal object id) a resource's managed identity is: the
+    system-assigned one, else the only user-assigned one."""
+    identity = identity or {}
+    if identity.get("principalId"):
+        return str(identity["principalId"])
+    assigned = [v.get("principalId") for v in (identity.get("userAssignedIdentities") or {}).values() if v]
+    return str(assigned[0]) if len(assigned) == 1 and assigned[0] else None
+
+
+def _connections(value: Any) -> list[str]:
+    """Every ``connection_id`` / ``index_connection_id`` under a tool or its resources."""
+    if isinstance(value, dict):
+        found = [str(v) for k, v in value.items() if k in ("connection_id", "index_connection_id") and v]
+        return found + [c for v in value.values() for c in _connections(v)]
+    if isinstance(value, list):
+        return [c for v in value for c in _connections(v)]
+    return []
+
+
+def tool_reach(agent: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(what the agent's tools reach, the tools that call out with a stored static credential).
+    An OpenAPI tool with ``connection`` auth sends the API key its project connection stores."""
+    reach: list[str] = []
+    static: list[str] = []
+    resources = agent.get("tool_resources") or {}
+    for tool in agent.get("tools") or []:
+        kind = str(tool.get("type") or "unknown")
+        body = tool.get(kind) if isinstance(tool.get(kind), dict) else {}
+        if kind == "code_interpreter":
+            reach.append("code interpreter (sandboxed Python run by the service)")
+        elif kind == "file_search":
+            stores = (resources.get("file_search") or {}).get("vector_store_ids") or []
+            reach.append(f"file search over vector stores {', '.join(stores) or '(none attached)'}")
+        elif kind == "function":
+            reach.append(f"function {(tool.get('function') or {}).get('name', '?')} (run by the caller's code)")
+        elif kind == "openapi":
+            auth = body.get("auth") or {}
+            how = auth.get("type", "unknown")
+            name = body.get("name", "?")
+            if how == "connection":
+                connection = (auth.get("security_scheme") or {}).get("connection_id", "?")
+                reach.append(f"OpenAPI {name} with the key stored in connection {connection}")
+                static.append(f"OpenAPI {name}")
+            elif how == "managed_identity":
+                audience = (auth.get("security_scheme") or {}).get("audience", "?")
+                reach.append(f"OpenAPI {name} as the project's managed identity (audience {audience})")
+            else:
+                reach.append(f"OpenAPI {name} ({how} auth)")
+        elif kind == "mcp":
+            allowed = tool.get("allowed_tools")
+            only = f", tools {', '.join(allowed)}" if allowed else ""
+            reach.append(f"MCP server {tool.get('server_label', '?')} at {tool.get('server_url', '?')}{only}")
+        elif kind == "connected_agent":
+            other = tool.get("connected_agent") or {}
+            reach.append(f"agent {other.get('name', '?')} ({other.get('id', '?')})")
+        elif kind == "azure_function":
+            function = (tool.get("azure_function") or {}).get("function") or {}
+            reach.append(f"Azure Function {function.get('name', '?')}")
+        elif kind == "azure_ai_search":
+            indexes = (resources.get("azure_ai_search") or {}).get("indexes") or []
+            via = sorted({i.get("index_connection_id", "?") for i in indexes})
+            reach.append(f"Azure AI Search through connection {', '.join(via) or '?'}")
+        elif kind in _CONNECTION_TOOLS:
+            reach.append(f"{_CONNECTION_TOOLS[kind]} through connection {', '.join(_connections(tool)) or '?'}")
+        else:
+            reach.append(f"{kind} tool")
+    return reach, static
+
+
+def transform_foundry_agents(
+    scope: str, account: dict[str, Any], project: dict[str, Any], agents: list[dict[str, Any]]
+) -> Batch:
+    """Each agent a project lists: registered by the platform, running as the project's
+    managed identity (the account's when the project has none)."""
+    batch = Batch()
+    runs_as = _principal(project.get("identity")) or _principal(account.get("identity"))
+    project_name = str(project.get("name", "")).rsplit("/", 1)[-1]
+    for agent in agents:
+        if not isinstance(agent.get("id"), str):
+            raise TransformError(f"Foundry agent payload of project {project_name} is missing id")
+        metadata = {str(k): str(v) for k, v in (agent.get("metadata") or {}).items()}
+        owner_key = next((k for k in OWNER_TAGS if metadata.get(k)), None)
+        created = agent.get("created_at")
+        reach, static = tool_reach(agent)
+        batch.identities.append(
+            Identity(
+                id=f"{project['id']}/agents/{agent['id']}",
+                provider="azure",
+                scope=scope,
+                kind="foundry_agent",
+                name=agent.get("name") or agent["id"],
+                created_at=datetime.fromtimestamp(created, UTC) if isinstance(created, int | float) else None,
+                owner=metadata[owner_key] if owner_key else None,
+                owner_source=f"metadata:{owner_key}" if owner_key else None,
+                description=agent.get("description"),
+                tags=metadata,
+                attrs={
+                    "platform": FOUNDRY_PLATFORM,
+                    "registered_by_platform": True,
+                    "agent_id": agent["id"],
+                    "project": project["id"],
+                    "account": account.get("id"),
+                    "location": project.get("location") or account.get("location"),
+                    "model": agent.get("model"),
+                    "managed_identity": runs_as,
+                    "runs_as": runs_as or "no managed identity (the project has none)",
+                    "inbound_auth": "entra",
+                    "reach": reach,
+                    "static_credential_targets": static,
+                },
+            )
+        )
     return batch

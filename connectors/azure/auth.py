@@ -18,10 +18,12 @@ from .settings import AzureSettings
 
 
 class StaticTokenCredential:
-    """Returns the configured token for every scope (``isinstance(x, TokenCredential)``)."""
+    """Returns the configured token for every scope (``isinstance(x, TokenCredential)``), or the
+    one configured for that scope (``per_scope``: Foundry's audience differs from ARM's)."""
 
-    def __init__(self, token: str):
+    def __init__(self, token: str, per_scope: dict[str, str] | None = None):
         self._token = token
+        self._per_scope = per_scope or {}
 
     def get_token(
         self,
@@ -33,14 +35,20 @@ class StaticTokenCredential:
     ):
         from azure.core.credentials import AccessToken
 
-        return AccessToken(self._token, int(time.time()) + 3600)
+        token = next((self._per_scope[s] for s in scopes if s in self._per_scope), self._token)
+        return AccessToken(token, int(time.time()) + 3600)
 
 
 def build_credential(settings: AzureSettings):
     """The credential the settings ask for; raises AuthFailed when it cannot be built."""
     auth = settings.effective_auth
     if auth == "static_token":
-        return StaticTokenCredential(settings.static_token.get_secret_value() if settings.static_token else "")
+        ai = settings.cloud_endpoints.ai_audience
+        per_scope = (
+            {ai + "/.default": settings.static_ai_token.get_secret_value()} if ai and settings.static_ai_token else {}
+        )
+        token = settings.static_token.get_secret_value() if settings.static_token else ""
+        return StaticTokenCredential(token, per_scope)
     import azure.identity as identity
 
     authority = settings.cloud_endpoints.authority

@@ -167,9 +167,12 @@ class AzureConnector(Connector):
             definitions = get_role_definitions(client, sub)
             assignments = get_role_assignments(client, sub)
             accounts = self._ai_accounts(ctx, client, sub)
+            projects = self._foundry_projects(ctx, client, accounts)
         batch = transform_role_assignments(assignments, role_names(definitions), scope.id)
         if accounts:
             batch.extend(transform_ai_accounts(scope.id, accounts))
+        for account, project in projects:
+            batch.extend(self._foundry_agents(ctx, scope, account, project))
         return batch
 
     @staticmethod
@@ -184,6 +187,54 @@ class AzureConnector(Connector):
         except NotFound as exc:
             ctx.gap("Cognitive Services accounts", "NotFound", str(exc), records_missing=True)
         return []
+
+    @staticmethod
+    def _foundry_projects(ctx: CollectContext, client, accounts: list[dict]) -> list[tuple[dict, dict]]:
+        """(account, project) for every project of the AI Services accounts; a refused list is a
+        gap for that account's agents."""
+        from nhi_cli.kit.http import NotFound
+
+        from .foundry import get_projects
+
+        if not ctx.settings.foundry_agents:
+            return []
+        found = []
+        for account in accounts:
+            if account.get("kind") != "AIServices":
+                continue  # Azure OpenAI accounts have no projects
+            try:
+                found += [(account, p) for p in get_projects(client, account["id"])]
+            except ScopeError as exc:
+                ctx.gap(f"Foundry projects of {account['name']}", exc.code, exc.message, records_missing=True)
+            except NotFound as exc:
+                ctx.gap(f"Foundry projects of {account['name']}", "NotFound", str(exc), records_missing=True)
+        return found
+
+    @staticmethod
+    def _foundry_agents(ctx: CollectContext, scope: Scope, account: dict, project: dict) -> Batch:
+        """The agents of one project's data plane; a refusal (401/403: no data-plane role, a
+        private endpoint) is a gap for that project, never a failed scan."""
+        from nhi_cli.kit.http import NotFound
+
+        from .ai_transform import transform_foundry_agents
+        from .clients import credential
+        from .foundry import endpoint_allowed, get_agents, project_endpoint
+
+        what = f"Foundry agents of {str(project.get('name', '?')).rsplit('/', 1)[-1]} ({account['name']})"
+        endpoint = project_endpoint(account, project)
+        if endpoint is None or not endpoint_allowed(ctx.settings, endpoint):
+            message = f"project endpoint {endpoint!r} is not a Foundry host"
+            ctx.gap(what, "UntrustedEndpoint", message, records_missing=True)
+            return Batch()
+        try:
+            agents = get_agents(ctx, credential(ctx), endpoint)
+        except ScopeError as exc:
+            ctx.gap(what, exc.code, exc.message, records_missing=True)
+            return Batch()
+        except NotFound as exc:
+            ctx.gap(what, "NotFound", str(exc), records_missing=True)
+            return Batch()
+        return transform_foundry_agents(scope.id, account, project, agents)
 
     # --- revoke -------------------------------------------------------------------------
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:

@@ -12,7 +12,8 @@ It also refuses what the real services refuse (400): an undocumented query param
 ``$top`` above the documented maximum (999; 100 with ``$expand`` and for agent identities),
 a ``$select`` of a property the v1.0 type does not have (``createdDateTime`` on a
 servicePrincipal), ``$top`` on the unpaged inherited-permission collections, and an ARM
-request without a known ``api-version``. Dates written ``@now-30d`` / ``@now+10d`` are relative to
+request without a known ``api-version``. Foundry projects and their agents' data plane are in
+foundry_fake.py (sources and versions there). Dates written ``@now-30d`` / ``@now+10d`` are relative to
 the clock the fake is started with, so the planted problems never age out.
 
 Checked against (tests/fidelity/test_vendor_models.py): Graph v1.0 answers against a schema
@@ -36,6 +37,7 @@ from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, FakeResponse, Int
 from nhi_cli.kit.times import load_relative_estate
 
 from .ai_fake import add_ai_account_routes
+from .foundry_fake import AI_TOKEN, add_foundry_routes
 
 TOKEN = "fake-azure-token"  # what the demo settings send as `static_token`
 _GUID = r"[0-9A-Za-z-]+"
@@ -179,6 +181,8 @@ class AzureFake:
         self.page_size = page_size
         self.token = token
         self.denied_subscriptions: set[str] = set()
+        self.ai_token = AI_TOKEN  # Foundry data plane (audience https://ai.azure.com)
+        self.denied_projects: set[str] = set()  # Foundry "account/project" answering 403
         self.server = FakeHttpServer()
         self._routes()
 
@@ -201,7 +205,7 @@ class AzureFake:
         return self.server.url
 
     def settings(self, **extra: Any) -> dict[str, Any]:
-        return {"endpoint": self.url, "static_token": self.token, **extra}
+        return {"endpoint": self.url, "static_token": self.token, "static_ai_token": self.ai_token, **extra}
 
     # --- lookups ------------------------------------------------------------------------
     def _objects(self) -> _TypedObjects:
@@ -364,8 +368,8 @@ class AzureFake:
         s.route("GET", _ASSIGNMENT, self._guard(self._get_assignment))
         s.route("DELETE", _ASSIGNMENT, self._guard(self._delete_assignment))
         s.route("PUT", _ASSIGNMENT, self._guard(self._put_assignment))
-
         add_ai_account_routes(self)
+        add_foundry_routes(self)
 
     def _guard(self, handler):
         def guarded(request: FakeRequest) -> FakeResponse:

@@ -9,7 +9,9 @@ Authentication (``auth``):
 - ``certificate``: ``tenant_id`` + ``client_id`` + ``certificate_path`` (PEM or PFX).
 - ``managed_identity``: the host's managed identity (``client_id`` picks a user-assigned one).
 - ``static_token``: ``static_token`` is sent as the bearer token as-is. This is for tests, the
-  demo and token-injecting proxies only; a real token expires within about an hour.
+  demo and token-injecting proxies only; a real token expires within about an hour. Foundry
+  project endpoints take tokens of another audience (``https://ai.azure.com``): with
+  ``static_token`` they get ``static_ai_token`` (the same token when unset, which they refuse).
 """
 
 from __future__ import annotations
@@ -27,10 +29,21 @@ class Cloud:
     graph: str
     arm: str
     authority: str  # login host for azure-identity
+    # Foundry data plane: the token audience and the host suffix of project endpoints. Only the
+    # public cloud's are published (the ai-agents spec's OAuth2 scope is https://ai.azure.com);
+    # elsewhere nhi sends no AI token and records the projects as a gap.
+    ai_audience: str | None = None
+    ai_host_suffix: str | None = None
 
 
 CLOUDS: dict[str, Cloud] = {
-    "public": Cloud("https://graph.microsoft.com", "https://management.azure.com", "login.microsoftonline.com"),
+    "public": Cloud(
+        "https://graph.microsoft.com",
+        "https://management.azure.com",
+        "login.microsoftonline.com",
+        "https://ai.azure.com",
+        ".services.ai.azure.com",
+    ),
     "usgov": Cloud("https://graph.microsoft.us", "https://management.usgovcloudapi.net", "login.microsoftonline.us"),
     "china": Cloud(
         "https://microsoftgraph.chinacloudapi.cn", "https://management.chinacloudapi.cn", "login.chinacloudapi.cn"
@@ -46,6 +59,7 @@ class AzureSettings(ConnectorSettings):
     client_secret_env: str = "AZURE_CLIENT_SECRET"
     certificate_path: str | None = None
     static_token: SecretStr | None = None  # tests, the demo and proxies only; SecretStr: never in a repr
+    static_ai_token: SecretStr | None = None  # with static_token: the one for Foundry project endpoints
     # `endpoint` (inherited) points both Graph and ARM at one base URL (a proxy or a fake);
     # these override each one separately. The token audience still follows `cloud`.
     graph_endpoint: str | None = None
@@ -57,6 +71,9 @@ class AzureSettings(ConnectorSettings):
     agent_identities: bool = True  # Entra Agent ID objects (beta); absent in most tenants
     # Azure OpenAI / AI Foundry accounts per subscription (ai_accounts.py): one ARM list each
     ai_accounts: bool = True
+    # Foundry agents (foundry.py): per AI Services account one ARM list of its projects, per
+    # project one paged data-plane list of agents (100 a page), with an https://ai.azure.com token
+    foundry_agents: bool = True
     page_size: int = 999  # Graph $top; Graph caps pages with $expand at 100
 
     @model_validator(mode="after")

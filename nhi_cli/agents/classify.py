@@ -236,7 +236,8 @@ def glob_candidates(conn: DbConnection, sql: str, columns: tuple[str, ...], patt
 
 def platform_links(conn: DbConnection) -> list[tuple[str, str]]:
     """(platform agent, identity it runs as): a Bedrock agent's or AgentCore runtime's execution
-    role and its workload identity, from the attrs the connectors record."""
+    role and its workload identity, a Vertex engine's service account, a Foundry agent's managed
+    identity, from the attrs the connectors record."""
     links = []
     for identity_id, attrs in conn.execute(
         "SELECT id, attrs FROM identity WHERE removed_at IS NULL AND attrs LIKE '%registered_by_platform%' "
@@ -245,7 +246,7 @@ def platform_links(conn: DbConnection) -> list[tuple[str, str]]:
         attrs = json.loads(attrs or "{}")
         if not isinstance(attrs, dict) or attrs.get("registered_by_platform") is not True:
             continue
-        for key in ("execution_role", "workload_identity", "service_account"):
+        for key in ("execution_role", "workload_identity", "service_account", "managed_identity"):
             if isinstance(attrs.get(key), str) and attrs[key]:
                 links.append((identity_id, attrs[key]))
     return links

@@ -120,16 +120,37 @@ def msrest_schema(model: type, module: Any) -> dict:
     return root
 
 
-def typespec_schema(model: type, module: Any) -> dict:
-    """A TypeSpec-generated model: ``rest_field(name=...)`` attributes with type annotations."""
+def typespec_schema(model: type, module: Any, names: dict | None = None) -> dict:
+    """A TypeSpec-generated model: ``rest_field(name=...)`` attributes with type annotations.
+
+    A polymorphic base (``__mapping__`` of discriminator value -> subclass, e.g. azure-ai-agents'
+    ToolDefinition) is any of its subclasses, each with its discriminator value fixed.
+    ``names`` adds modules its annotations refer to (``_types``)."""
+    import datetime
     import enum
     import sys
     import typing
 
-    hints = typing.get_type_hints(model, {**vars(sys.modules[model.__module__]), "_models": module})
+    mapping = vars(model).get("__mapping__")
+    if mapping:
+        key = next(v._rest_name_input or k for k, v in vars(model).items() if type(v).__name__ == "_RestField")
+        subs = []
+        for value, sub in mapping.items():
+            schema = typespec_schema(sub, module, names)
+            schema["properties"][key] = {"const": value}
+            schema["required"] = [key]
+            subs.append(schema)
+        return {"oneOf": subs}
+    hints = typing.get_type_hints(model, {**vars(sys.modules[model.__module__]), "_models": module, **(names or {})})
 
     def of(hint: Any) -> dict:
         origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if hint is typing.Any:
+            return {}
+        if origin is typing.Literal:
+            return {"enum": [*args, None]}
+        if hint is datetime.datetime:  # unix-timestamp in the agents API, RFC 3339 elsewhere
+            return {"type": ["integer", "string", "null"]}
         if origin is typing.Union:
             kinds = [of(a) for a in args if a is not type(None)]
             strings = all(k.get("type") == ["string", "null"] for k in kinds)  # str or a str enum
@@ -142,7 +163,7 @@ def typespec_schema(model: type, module: Any) -> dict:
             return {"type": ["string", "null"]}
         if hint in (bool, int, float):
             return {"type": [{bool: "boolean", int: "integer", float: "number"}[hint], "null"]}
-        return typespec_schema(hint, module)
+        return typespec_schema(hint, module, names)
 
     fields = {}
     for cls in model.__mro__:

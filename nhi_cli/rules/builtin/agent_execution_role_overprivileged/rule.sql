@@ -1,9 +1,11 @@
--- Platform agents name their execution identity in attrs.execution_role (AWS role ARN) or
--- attrs.service_account (GCP); its power is what admin_grant and privilege_escalation judge:
--- the effective permission for AWS, admin grants for the others.
+-- Platform agents name their execution identity in attrs.execution_role (AWS role ARN),
+-- attrs.service_account (GCP) or attrs.managed_identity (Azure Foundry, a service principal id);
+-- its power is what admin_grant and privilege_escalation judge: the effective permission for
+-- AWS, admin grants for the others.
 WITH platform AS (
     SELECT i.id AS agent_id, i.name AS agent_name, i.provider, i.scope,
-           COALESCE(json_extract(i.attrs, '$.execution_role'), json_extract(i.attrs, '$.service_account')) AS runs_as
+           COALESCE(json_extract(i.attrs, '$.execution_role'), json_extract(i.attrs, '$.service_account'),
+                    json_extract(i.attrs, '$.managed_identity')) AS runs_as
     FROM v_identities i
     WHERE i.attrs LIKE '%"registered_by_platform": true%'
 ),

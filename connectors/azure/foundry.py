@@ -1,0 +1,91 @@
+"""The Azure get layer for Foundry agents: the projects of each AI Services account (ARM) and
+the agents each project's data plane lists.
+
+Calls and budget, per AI Services account: one paged ARM list of its projects, ``GET {account}/
+projects`` (api-version 2025-06-01; ``Microsoft.CognitiveServices/accounts/projects/read``, in
+Reader). Per project: one paged data-plane list, ``GET {project endpoint}/assistants``
+(api-version ``v1``, ``limit=100``, cursor ``after`` = the page's ``last_id`` while
+``has_more``), as the Azure AI Foundry Agent Service spec publishes it (azure-rest-api-specs
+``specification/ai/data-plane/AIAgents/stable/v1/azure-ai-agents.json``, operation ListAgents).
+The data plane takes Entra tokens of audience ``https://ai.azure.com`` (not ARM's) and the
+``Microsoft.CognitiveServices/accounts/AIServices/agents/read`` data action (Azure AI User);
+Reader on the account does not grant it, so a 401/403 there is a gap for that project.
+
+The token goes only to a project endpoint on the cloud's Foundry host suffix
+(``*.services.ai.azure.com``) or under the configured ``endpoint`` override (a proxy or the
+fake): an endpoint ARM reports elsewhere is a gap, not a request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from nhi_cli.kit.connector import CollectContext, ScopeFailed
+from nhi_cli.kit.http import RestClient
+
+from .auth import bearer
+from .settings import AzureSettings
+
+PROJECTS_API_VERSION = "2025-06-01"
+AGENTS_API_VERSION = "v1"
+AGENTS_PAGE = 100  # the documented maximum of `limit`
+ENDPOINT_KEY = "AI Foundry API"  # the project's properties.endpoints entry for its data plane
+
+
+def get_projects(arm: RestClient, account_id: str) -> list[dict]:
+    return [
+        p
+        for p in arm.paged_odata(
+            f"{account_id}/projects",
+            params={"api-version": PROJECTS_API_VERSION},
+            count_as="arm:GET {account}/projects",
+        )
+        if isinstance(p, dict)
+    ]
+
+
+def project_endpoint(account: dict[str, Any], project: dict[str, Any]) -> str | None:
+    """The project's data-plane endpoint as ARM reports it, else built from the account's
+    custom subdomain the way the spec's server template reads."""
+    endpoints = (project.get("properties") or {}).get("endpoints") or {}
+    if isinstance(endpoints.get(ENDPOINT_KEY), str):
+        return endpoints[ENDPOINT_KEY].rstrip("/")
+    subdomain = (account.get("properties") or {}).get("customSubDomainName")
+    if not subdomain or not isinstance(project.get("name"), str):
+        return None
+    return f"https://{subdomain}.services.ai.azure.com/api/projects/{project['name'].rsplit('/', 1)[-1]}"
+
+
+def endpoint_allowed(settings: AzureSettings, endpoint: str) -> bool:
+    """True for an https endpoint on the cloud's Foundry hosts, or one under the configured
+    endpoint override: the AI token is not sent anywhere else."""
+    if settings.endpoint and endpoint.startswith(settings.endpoint.rstrip("/") + "/"):
+        return True
+    parts = urlsplit(endpoint)
+    suffix = settings.cloud_endpoints.ai_host_suffix
+    return bool(suffix and parts.scheme == "https" and (parts.hostname or "").endswith(suffix))
+
+
+def get_agents(ctx: CollectContext, credential: Any, endpoint: str) -> list[dict]:
+    settings: AzureSettings = ctx.settings
+    audience = settings.cloud_endpoints.ai_audience
+    if not audience:
+        raise ScopeFailed("UnsupportedCloud", f"no published Foundry token audience for cloud {settings.cloud}")
+    scope = audience + "/.default"
+    with RestClient(
+        endpoint,
+        ctx,
+        label="foundry",
+        timeout=settings.timeout,
+        headers=lambda: {"Authorization": f"Bearer {bearer(credential, scope)}"},
+    ) as client:
+        return [
+            a
+            for a in client.paged_cursor(
+                "/assistants",
+                params={"api-version": AGENTS_API_VERSION, "limit": AGENTS_PAGE},
+                count_as="foundry:GET {project}/assistants",
+            )
+            if isinstance(a, dict)
+        ]
