@@ -22,10 +22,11 @@ from nhi_cli.model import Batch, Scope
 from . import graph as g
 from . import revoke
 from .ai_accounts import get_ai_accounts
-from .ai_transform import transform_ai_accounts
+from .ai_transform import transform_ai_accounts, transform_foundry_agents
 from .arm import active_subscriptions, get_role_assignments, get_role_definitions, get_subscriptions
 from .clients import arm_client, credential, graph_client
 from .fake import start_demo
+from .foundry import endpoint_allowed, get_agents, get_projects, project_endpoint
 from .rbac import role_names, transform_role_assignments
 from .settings import AzureSettings
 from .transform import TransformError, transform_tenant
@@ -192,10 +193,6 @@ class AzureConnector(Connector):
     def _foundry_projects(ctx: CollectContext, client, accounts: list[dict]) -> list[tuple[dict, dict]]:
         """(account, project) for every project of the AI Services accounts; a refused list is a
         gap for that account's agents."""
-        from nhi_cli.kit.http import NotFound
-
-        from .foundry import get_projects
-
         if not ctx.settings.foundry_agents:
             return []
         found = []
@@ -214,12 +211,6 @@ class AzureConnector(Connector):
     def _foundry_agents(ctx: CollectContext, scope: Scope, account: dict, project: dict) -> Batch:
         """The agents of one project's data plane; a refusal (401/403: no data-plane role, a
         private endpoint) is a gap for that project, never a failed scan."""
-        from nhi_cli.kit.http import NotFound
-
-        from .ai_transform import transform_foundry_agents
-        from .clients import credential
-        from .foundry import endpoint_allowed, get_agents, project_endpoint
-
         what = f"Foundry agents of {str(project.get('name', '?')).rsplit('/', 1)[-1]} ({account['name']})"
         endpoint = project_endpoint(account, project)
         if endpoint is None or not endpoint_allowed(ctx.settings, endpoint):
