@@ -3,10 +3,10 @@
 moto implements IAM, Bedrock Agents' agents (CreateAgent, GetAgent, ListAgents) and AgentCore's
 runtimes, gateways and gateway targets. It has no IAM service-specific credentials (Bedrock
 long-term API keys), no agent action groups or aliases, and no AgentCore Identity (workload
-identities, OAuth2 and API-key credential providers). ``AiFake`` is a WSGI middleware in front
-of moto's app, on the same loopback port, that answers exactly those operations over their
-real protocols (IAM query/XML, rest-json for the Bedrock services) and passes everything else
-to moto. Requests are checked against the botocore input shapes and answers against the
+identities, listed and got, OAuth2 and API-key credential providers). ``AiFake`` is a WSGI
+middleware in front of moto's app, on the same loopback port, that answers exactly those
+operations over their real protocols (IAM query/XML, rest-json for the Bedrock services) and
+passes everything else to moto. Requests are checked against the botocore input shapes and answers against the
 output shapes (model_check.py): what the real API would reject is rejected here too.
 
 State is process-wide, like moto's backends (the server thread shares this process), and is
@@ -20,7 +20,7 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -32,7 +32,12 @@ HANDLED = {
     "bedrock": ("bedrock-agent", ("ListAgentActionGroups", "GetAgentActionGroup", "ListAgentAliases")),
     "bedrock-agentcore": (
         "bedrock-agentcore-control",
-        ("ListWorkloadIdentities", "ListOauth2CredentialProviders", "ListApiKeyCredentialProviders"),
+        (
+            "ListWorkloadIdentities",
+            "GetWorkloadIdentity",
+            "ListOauth2CredentialProviders",
+            "ListApiKeyCredentialProviders",
+        ),
     ),
 }
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -49,6 +54,9 @@ class AiState:
     workload_identities: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     oauth2_providers: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     api_key_providers: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    # (account, region, workload identity name) -> what GetWorkloadIdentity adds to the list item
+    # (allowedResourceOauth2ReturnUrls, createdTime, lastUpdatedTime)
+    workload_details: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     # (operation, region or None) -> (HTTP status, error code): refused calls
     faults: dict[tuple[str, str | None], tuple[int, str]] = field(default_factory=dict)
     page_size: int = 100  # the most items per page when the caller names no maxResults
@@ -110,6 +118,12 @@ def add_alias(account: str, region: str, agent_id: str, alias: dict[str, Any]) -
 def add_identity_item(kind: str, account: str, region: str, item: dict[str, Any]) -> None:
     """kind: workload_identities, oauth2_providers or api_key_providers."""
     getattr(STATE, kind).setdefault((account, region), []).append(item)
+
+
+def set_workload_details(account: str, region: str, name: str, **details: Any) -> None:
+    """GetWorkloadIdentity's extra fields of one workload identity (seeded or made by AgentCore
+    for a runtime or gateway, named by its id)."""
+    STATE.workload_details.setdefault((account, region, name), {}).update(details)
 
 
 # --- the middleware --------------------------------------------------------------------------
@@ -348,11 +362,36 @@ def _workload_identities(account: str, region: str) -> list[dict[str, Any]]:
     )
 
 
+def _get_workload_identity(account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
+    """One workload identity with what only Get returns: the OAuth2 return URLs AgentCore accepts
+    for user-consent (3-legged) flows, and its times. AgentCore's own for a runtime or gateway
+    was created with it."""
+    from moto.bedrockagentcorecontrol.models import bedrockagentcorecontrol_backends
+
+    item = next((i for i in _workload_identities(account, region) if i["name"] == p["name"]), None)
+    if item is None:
+        raise _Refused(404, "ResourceNotFoundException", f"workload identity {p['name']} not found")
+    backend = bedrockagentcorecontrol_backends[account][region]
+    owner = next(
+        (
+            o
+            for o in (*backend.agent_runtimes.values(), *backend.gateways.values())
+            if o.workload_identity_details["workloadIdentityArn"] == item["workloadIdentityArn"]
+        ),
+        None,
+    )
+    created = getattr(owner, "created_at", None) or datetime(2025, 10, 1, tzinfo=UTC)
+    details = {"createdTime": created, "lastUpdatedTime": created}
+    details.update(STATE.workload_details.get((account, region, p["name"]), {}))
+    return {**item, **details}
+
+
 REST_HANDLERS = {
     "ListAgentActionGroups": _list_action_groups,
     "GetAgentActionGroup": _get_action_group,
     "ListAgentAliases": _list_aliases,
     "ListWorkloadIdentities": lambda a, r, p: _page(_workload_identities(a, r), p, "workloadIdentities"),
+    "GetWorkloadIdentity": _get_workload_identity,
     "ListOauth2CredentialProviders": lambda a, r, p: _page(
         STATE.oauth2_providers.get((a, r), []), p, "credentialProviders"
     ),

@@ -16,10 +16,13 @@ Budget per region (only regions where the service exists, AI_SERVICE_REGIONS):
   ListTagsForResource per runtime (the list has no role); ListGateways (1,000/page) +
   GetGateway, ListTagsForResource, ListGatewayTargets and one GetGatewayTarget per target (the
   credential providers a tool is called with);
-  ListWorkloadIdentities (20/page), ListOauth2CredentialProviders and
+  ListWorkloadIdentities (20/page) + GetWorkloadIdentity per workload identity (only Get
+  returns ``allowedResourceOauth2ReturnUrls``, the callback URLs of the user-consent OAuth2
+  flows the identity may complete, and its creation time); ListOauth2CredentialProviders and
   ListApiKeyCredentialProviders (list pages only).
 Describe calls (Get*, per-item List*) are capped by ``ai_describe_limit`` per region and
-service; items beyond it are listed without details and the region records a gap.
+service (runtimes, then gateways, then workload identities draw on it); items beyond it are
+listed without details and the region records a gap.
 
 Only what nhi needs is kept, the moment it arrives: an agent's instruction, a runtime's
 environment variable values and an action group's inline API schema are prompt or
@@ -245,10 +248,24 @@ def get_agentcore(client, budget: Budget) -> dict[str, list[dict[str, Any]]]:
                 _target(client.get_gateway_target(gatewayIdentifier=summary["gatewayId"], targetId=target["targetId"]))
             )
         gateways.append(gateway)
+    identities = []
+    for item in _pages(client, "list_workload_identities", "workloadIdentities", 20):
+        if not budget.take():
+            identities.append({**item, "partial": True})
+            continue
+        raw = client.get_workload_identity(name=item["name"])
+        identities.append(
+            {
+                "name": raw["name"],
+                "workloadIdentityArn": raw["workloadIdentityArn"],
+                "oauth2_return_urls": list(raw.get("allowedResourceOauth2ReturnUrls") or []),
+                "createdTime": raw.get("createdTime"),
+            }
+        )
     return {
         "runtimes": runtimes,
         "gateways": gateways,
-        "workload_identities": _pages(client, "list_workload_identities", "workloadIdentities", 20),
+        "workload_identities": identities,
         "oauth2_providers": _pages(client, "list_oauth2_credential_providers", "credentialProviders", 20),
         "api_key_providers": _pages(client, "list_api_key_credential_providers", "credentialProviders", 20),
     }

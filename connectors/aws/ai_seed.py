@@ -7,11 +7,12 @@ Estate format (one account's ``ai:`` section; times relative to ``now``)::
     bedrock_api_keys: [{user, id, age_days, expires_in_days (absent: never), status}]
     bedrock_agents:   [{name, role, model, tags, action_groups: [{name, lambda | return_control}],
                         aliases: [name]}]
-    agentcore_runtimes: [{name, role, tags, jwt_discovery_url (absent: IAM), env: {NAME: value}}]
+    agentcore_runtimes: [{name, role, tags, jwt_discovery_url (absent: IAM), env: {NAME: value},
+                          oauth2_return_urls (its workload identity's)}]
     agentcore_gateways: [{name, role, tags, jwt_discovery_url, targets: [{name, lambda | mcp_endpoint,
                           api_key_provider | oauth_provider, grant}]}]
     api_key_providers / oauth2_providers: [{name, vendor}]
-    workload_identities: [{name}]
+    workload_identities: [{name, oauth2_return_urls, age_days}]
 """
 
 from __future__ import annotations
@@ -112,6 +113,10 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
         core.agent_runtimes[made.agent_runtime_id] = made
         if runtime.get("tags"):
             core.tag_resource(made.agent_runtime_arn, runtime["tags"])
+        if runtime.get("oauth2_return_urls"):
+            ai_fake.set_workload_details(
+                account, region, runtime["name"], allowedResourceOauth2ReturnUrls=runtime["oauth2_return_urls"]
+            )
     for gateway in spec.get("agentcore_gateways", []):
         jwt = gateway.get("jwt_discovery_url")
         made = core.create_gateway(
@@ -167,3 +172,9 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
         ai_fake.add_identity_item(
             "workload_identities", account, region, {"name": item["name"], "workloadIdentityArn": arn}
         )
+        created = now - timedelta(days=item.get("age_days", 0))
+        ai_fake.set_workload_details(account, region, item["name"], createdTime=created, lastUpdatedTime=created)
+        if item.get("oauth2_return_urls"):
+            ai_fake.set_workload_details(
+                account, region, item["name"], allowedResourceOauth2ReturnUrls=item["oauth2_return_urls"]
+            )

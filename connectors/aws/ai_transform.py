@@ -7,7 +7,9 @@ Kinds:
   the platform registered, each with the execution role it runs as (``attrs.execution_role``)
   and its reach (``attrs.reach``: the Lambda functions, MCP servers and APIs it can call);
 - ``agentcore_workload_identity``: AgentCore Identity's identity for an agent (runtimes and
-  gateways get one each; agents hosted elsewhere register their own);
+  gateways get one each; agents hosted elsewhere register their own), with the OAuth2 return
+  URLs of the user-consent flows it may complete (``attrs.oauth2_return_urls``; a runtime's or
+  gateway's own are on the runtime or gateway);
 - ``agentcore_token_vault`` holding ``agentcore_api_key`` and ``agentcore_oauth2_client``
   credentials: the static API keys and OAuth2 client secrets AgentCore stores for agents.
 """
@@ -166,6 +168,12 @@ def transform_agentcore(
     salt: str = "",
 ) -> Batch:
     batch = Batch()
+    # GetWorkloadIdentity's return URLs, by workload identity ARN (none when it was not read)
+    return_urls = {
+        i["workloadIdentityArn"]: i.get("oauth2_return_urls", [])
+        for i in data.get("workload_identities", [])
+        if isinstance(i, dict) and i.get("workloadIdentityArn")
+    }
     for runtime in data.get("runtimes", []):
         require(runtime, "agentRuntimeArn", "agentRuntimeName", what="AgentCore runtime")
         if runtime.get("partial"):
@@ -192,6 +200,7 @@ def transform_agentcore(
                 status=runtime.get("status"),
                 execution_role=runtime["roleArn"],
                 workload_identity=runtime.get("workloadIdentityArn"),
+                oauth2_return_urls=return_urls.get(runtime.get("workloadIdentityArn"), []),
                 # A runtime behind a JWT authorizer is invoked with the end user's token:
                 # AgentCore Identity then obtains outbound tokens for that user
                 # (GetWorkloadAccessTokenForJWT), so every invocation names the person served.
@@ -236,6 +245,7 @@ def transform_agentcore(
                 status=gateway.get("status"),
                 execution_role=gateway.get("roleArn"),
                 workload_identity=gateway.get("workloadIdentityArn"),
+                oauth2_return_urls=return_urls.get(gateway.get("workloadIdentityArn"), []),
                 inbound_auth="custom_jwt"
                 if gateway.get("authorizerType") == "CUSTOM_JWT"
                 else ((gateway.get("authorizerType") or "none").lower()),
@@ -259,8 +269,18 @@ def transform_agentcore(
         require(item, "name", "workloadIdentityArn", what="AgentCore workload identity")
         if item["workloadIdentityArn"] in owned:
             continue
+        details = {"details": "not read: describe budget spent"} if item.get("partial") else {}
         batch.identities.append(
-            _identity("agentcore_workload_identity", item["workloadIdentityArn"], item["name"], account_id, region)
+            _identity(
+                "agentcore_workload_identity",
+                item["workloadIdentityArn"],
+                item["name"],
+                account_id,
+                region,
+                created_at=item.get("createdTime"),
+                oauth2_return_urls=item.get("oauth2_return_urls", []),
+                **details,
+            )
         )
     vault = _arn(region, account_id, "token-vault/default")
     stored = [("agentcore_api_key", p) for p in data.get("api_key_providers", [])]

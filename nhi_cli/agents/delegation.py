@@ -271,6 +271,17 @@ def _platform_statement(subject: str, provider: str, kind: str, attrs: dict) -> 
             f"{platform}: invoked by a signed-in user, but calls its tools with its own role or stored "
             "credentials: the user is not carried to them",
         )
+    if attrs.get("inbound_auth") == "iam" and attrs.get("oauth2_return_urls"):
+        # GetWorkloadIdentity's return URLs: it completes user-consent OAuth2 flows, for a user
+        # id its IAM caller names (GetWorkloadAccessTokenForUserId), not one it authenticated
+        return Statement(
+            subject,
+            provider,
+            "not_recorded",
+            f"{platform}: invoked with IAM credentials; it obtains users' consented tokens (return URLs "
+            f"{', '.join(attrs['oauth2_return_urls'])}) for a user id its caller asserts, which no "
+            "authentication backs",
+        )
     if attrs.get("inbound_auth") == "iam":
         return Statement(
             subject,

@@ -46,6 +46,7 @@ AI = {
             "name": "batch_agent",
             "role": ROLE + "batch-exec",
             "env": {"STRIPE_API_KEY": "sk-live-planted-secret-value", "MODE": "x"},
+            "oauth2_return_urls": ["https://batch.example/oauth/callback"],
         },
     ],
     "agentcore_gateways": [
@@ -64,7 +65,9 @@ AI = {
     ],
     "api_key_providers": [{"name": "crm-key", "age_days": 90}],
     "oauth2_providers": [{"name": "github-oauth", "vendor": "GithubOauth2"}],
-    "workload_identities": [{"name": "laptop-agent"}],
+    "workload_identities": [
+        {"name": "laptop-agent", "age_days": 12, "oauth2_return_urls": ["http://localhost:8080/callback"]}
+    ],
 }
 
 
@@ -138,6 +141,24 @@ def test_platform_agents_gateways_and_stored_credentials_are_inventoried(nhi, tm
     assert calls["bedrock-agent:GetAgentActionGroup"] == 3 and calls["bedrock-agent:ListAgentActionGroups"] == 2
     assert calls["bedrock-agentcore-control:GetAgentRuntime"] == 2
     assert calls["bedrock-agentcore-control:GetGatewayTarget"] == 1
+
+
+def test_workload_identities_are_read_one_by_one_for_their_oauth2_return_urls(nhi, tmp_path, ai_estate):
+    result, out = _scan(nhi, tmp_path, ai_estate)
+    assert result.code == 0, result.err
+    [laptop] = db_rows("SELECT * FROM v_identities WHERE kind = 'agentcore_workload_identity'")
+    assert json.loads(laptop["attrs"])["oauth2_return_urls"] == ["http://localhost:8080/callback"]
+    assert laptop["age_days"] == 12  # only GetWorkloadIdentity says when it was created
+    rows = {r["name"]: json.loads(r["attrs"]) for r in db_rows("SELECT name, attrs FROM identity")}
+    # a runtime's own workload identity lends it its return URLs
+    assert rows["batch_agent"]["oauth2_return_urls"] == ["https://batch.example/oauth/callback"]
+    assert rows["travel_agent"]["oauth2_return_urls"] == []
+    # one Get per workload identity: the two runtimes', the gateway's and laptop-agent
+    assert out["scopes"][0]["api_calls"]["bedrock-agentcore-control:GetWorkloadIdentity"] == 4
+    # an IAM-invoked runtime completing user-consent flows acts for users its caller names
+    shown = json.loads(nhi("agents", "show", "batch_agent", "--db", "nhi.db", "-f", "json").out)
+    assert shown["delegation"] == "not_recorded"
+    assert any("a user id its caller asserts" in d["detail"] for d in shown["delegation_detail"])
 
 
 def test_regions_without_the_service_are_skipped_and_a_refused_region_is_a_gap(nhi, tmp_path, ai_estate):
@@ -224,6 +245,10 @@ def test_the_fake_rejects_what_the_real_api_would(ai_estate):
     core = boto3.client("bedrock-agentcore-control", **kw)
     with pytest.raises(ClientError, match="maxResults"):
         core.list_workload_identities(maxResults=50)  # the documented cap is 20
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        core.get_workload_identity(name="no-such-identity")
+    got = core.get_workload_identity(name="laptop-agent")
+    assert got["allowedResourceOauth2ReturnUrls"] == ["http://localhost:8080/callback"] and got["createdTime"]
     agents = boto3.client("bedrock-agent", **kw)
     with pytest.raises(ClientError, match="ResourceNotFound"):
         agents.list_agent_aliases(agentId="NOSUCHAGT1")
