@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from nhi_cli import yaml_safe
 from nhi_cli.rules.readonly import guarded
 from nhi_cli.severity import Severity
-from nhi_cli.store.db import schema_statements
+from nhi_cli.store.schema import schema_statements
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -6,66 +6,19 @@ nhi inventory and not from a newer nhi; a file that fails either check is never 
 
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
 import sqlite3
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
 from nhi_cli.errors import ConfigError, StoreError, expected_error
+from nhi_cli.store.base import BaseStore
 from nhi_cli.store.guard import deny_secrets
+from nhi_cli.store.schema import apply_migrations, create_views, latest_version, refuse_newer, views_outdated
 
 APPLICATION_ID = 0x4E484931  # "NHI1": marks a SQLite file as an nhi inventory
 SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every migration shipped, in order. Gaps are allowed."""
-    found = []
-    for entry in resources.files("nhi_cli.store").joinpath("migrations").iterdir():
-        if entry.name.endswith(".sql"):
-            version = int(entry.name.split("_", 1)[0])
-            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
-
-
-def latest_version() -> int:
-    return migrations()[-1][0]
-
-
-def views_sql() -> str:
-    """The documented views (views.sql): not versioned, recreated by every migration run."""
-    return resources.files("nhi_cli.store").joinpath("views.sql").read_text(encoding="utf-8")
-
-
-def views_digest() -> str:
-    return hashlib.sha256(views_sql().encode()).hexdigest()
-
-
-def schema_statements() -> list[str]:
-    """Every statement that builds a new inventory: the migrations in order, then the views."""
-    return [s for _, _, sql in migrations() for s in split_statements(sql)] + split_statements(views_sql())
-
-
-def split_statements(sql: str) -> list[str]:
-    """Split a script into statements so each migration runs inside one explicit transaction
-    (executescript would commit on its own)."""
-    statements, current = [], ""
-    for line in sql.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            if current.strip():
-                statements.append(current.strip())
-            current = ""
-    if current.strip() and not all(part.strip().startswith("--") or not part.strip() for part in current.splitlines()):
-        statements.append(current.strip())
-    return statements
 
 
 def readonly_uri(path: Path, immutable: bool = False) -> str:
@@ -162,24 +115,8 @@ def _check_existing(path: Path) -> int:
         if tables == 0 and app_id == 0:
             return 0
         raise StoreError(f"{path} is a SQLite database but not an nhi inventory; nothing was changed")
-    if version > latest_version():
-        raise StoreError(
-            f"{path} was written by a newer nhi (schema {version}, this nhi knows up to "
-            f"{latest_version()}); upgrade nhi to read it. Nothing was changed"
-        )
+    refuse_newer(path, version)
     return version
-
-
-def new_secret_salt() -> str:
-    """The salt of a new inventory's secret hashes. NHI_SECRET_SALT (from a CI secret store)
-    makes it the same in every fresh inventory, so ids derived from secrets (a key found in an
-    MCP config) and the fingerprints of their findings stay stable for `--baseline`."""
-    configured = os.environ.get("NHI_SECRET_SALT", "").strip()
-    if configured:
-        if len(configured) < 16:
-            raise StoreError("NHI_SECRET_SALT must be at least 16 characters (use a random value)")
-        return configured
-    return secrets.token_hex(16)
 
 
 def db_errors() -> tuple[type[BaseException], ...]:
@@ -201,40 +138,24 @@ def _create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-class Store:
+class Store(BaseStore[sqlite3.Connection]):
     """A connection to the inventory with explicit transactions.
 
     The store interface every step uses (scan load, rules, agents, reports, diff, revoke):
     ``conn`` (execute/executemany in nhi's SQL dialect, rows by index and by name),
     ``transaction()``, ``readonly()``, ``meta()``, ``secret_salt``, ``latest_scan_id()``,
-    ``close()`` and ``engine``. PostgresStore (postgres.py) offers the same over PostgreSQL."""
+    ``close()`` and ``engine`` (base.py holds what both engines share). PostgresStore
+    (postgres.py) offers the same over PostgreSQL."""
 
     engine = "sqlite"
+    begin = "BEGIN IMMEDIATE"  # take the write lock now, not at the first write
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
         self.conn = conn
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit: everything inside commits together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            if self.conn.in_transaction:  # SQLite has already rolled back after SQLITE_FULL
-                self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
-
-    def meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    @property
-    def secret_salt(self) -> str:
-        return self.meta("secret_salt") or ""
+    def _in_transaction(self) -> bool:
+        return self.conn.in_transaction  # SQLite has already rolled back after SQLITE_FULL
 
     def readonly(self) -> sqlite3.Connection:
         """A separate connection that cannot write, nor read the inventory's secrets
@@ -245,26 +166,18 @@ class Store:
         conn.row_factory = sqlite3.Row
         return conn
 
-    def latest_scan_id(self) -> int | None:
-        row = self.conn.execute("SELECT MAX(id) FROM scan_run").fetchone()
-        return row[0]
 
-    def close(self) -> None:
-        self.conn.close()
-
-
-def _recreate_views(conn: sqlite3.Connection) -> None:
-    """Drop every view and create views.sql's, inside the caller's transaction. Dropping first
-    also frees the migrations to alter tables a view reads."""
+def _drop_views(conn: sqlite3.Connection) -> None:
+    """Before the migrations run: dropping the views frees them to alter tables a view reads."""
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
         conn.execute(f'DROP VIEW "{name}"')
-    for statement in split_statements(views_sql()):
-        conn.execute(statement)
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES ('views_digest', ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (views_digest(),),
-    )
+
+
+def _mark(conn: sqlite3.Connection, version: int, first: bool) -> None:
+    """SQLite keeps the schema version and nhi's mark in the file header."""
+    conn.execute(f"PRAGMA user_version = {int(version)}")
+    if first:
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 def _migrate(conn: sqlite3.Connection, current: int) -> None:
@@ -272,41 +185,14 @@ def _migrate(conn: sqlite3.Connection, current: int) -> None:
     half-way leaves the inventory as it was."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if current:
-            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
-                conn.execute(f'DROP VIEW "{name}"')
-        for version, name, sql in migrations():
-            if version <= current:
-                continue
-            for statement in split_statements(sql):
-                conn.execute(statement)
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migration "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            conn.execute(
-                "INSERT INTO schema_migration VALUES (?, ?, ?)",
-                (version, name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
-            )
-            conn.execute(f"PRAGMA user_version = {int(version)}")
-            if current == 0:
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute("INSERT INTO meta (key, value) VALUES ('secret_salt', ?)", (new_secret_salt(),))
-                # who this inventory is when pushed: its own, even when every machine of an
-                # organisation shares one NHI_SECRET_SALT (push.source_id)
-                conn.execute("INSERT INTO meta (key, value) VALUES ('inventory_id', ?)", (secrets.token_hex(16),))
-                current = version
-        _recreate_views(conn)
+        _drop_views(conn)
+        apply_migrations(conn, current, lambda version, first: _mark(conn, version, first))
+        create_views(conn)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # SQLite has already rolled back after SQLITE_FULL
             conn.execute("ROLLBACK")
         raise
-
-
-def _views_outdated(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'views_digest'").fetchone()
-    return row is None or row[0] != views_digest()
 
 
 def lock_timeout() -> float:
@@ -359,7 +245,7 @@ def open_sqlite(path: str | os.PathLike, *, create: bool = True) -> Store:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=lock_timeout())
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
-        if version < latest_version() or _views_outdated(conn):
+        if version < latest_version() or views_outdated(conn):
             _migrate(conn, version)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

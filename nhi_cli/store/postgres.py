@@ -16,16 +16,21 @@ from __future__ import annotations
 
 import decimal
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from nhi_cli.errors import StoreError
-from nhi_cli.store.db import latest_version, migrations, new_secret_salt, split_statements, views_digest, views_sql
+from nhi_cli.store.base import BaseStore
 from nhi_cli.store.dialect import to_postgres
+from nhi_cli.store.schema import (
+    apply_migrations,
+    create_views,
+    latest_version,
+    refuse_newer,
+    set_meta,
+    views_outdated,
+)
 
 SCHEMA = "nhi"
 APPLICATION_ID = "NHI1"
@@ -274,17 +279,8 @@ def _schema_state(conn: Connection) -> int:
             return 0
         raise StoreError(f"{where} has a schema {SCHEMA!r} that is not an nhi inventory; nothing was changed")
     version = int(rows.get("schema_version") or 0)
-    if version > latest_version():
-        raise StoreError(
-            f"{where} was written by a newer nhi (schema {version}, this nhi knows up to "
-            f"{latest_version()}); upgrade nhi to read it. Nothing was changed"
-        )
+    refuse_newer(where, version)
     return version
-
-
-def _views_digest(conn: Connection) -> str | None:
-    row = conn.raw.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'views_digest'").fetchone()
-    return row[0] if row else None
 
 
 def _compat_sql() -> str:
@@ -309,6 +305,13 @@ def _statements(sql: str) -> list[str]:
     return out
 
 
+def _mark(conn: Connection, version: int, first: bool) -> None:
+    """PostgreSQL keeps the schema version and nhi's mark as meta rows."""
+    if first:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('application_id', ?)", (APPLICATION_ID,))
+    set_meta(conn, "schema_version", str(version))
+
+
 def migrate(conn: Connection) -> None:
     """Apply pending migrations, then recreate the compatibility functions and the views, in one
     transaction under an advisory lock (a second nhi opening the same database waits)."""
@@ -317,7 +320,7 @@ def migrate(conn: Connection) -> None:
     try:
         raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         current = _schema_state(conn)  # again, under the lock: another process may have migrated
-        if current == latest_version() and _views_digest(conn) == views_digest():
+        if current == latest_version() and not views_outdated(conn):
             raw.execute("COMMIT")
             return
         raw.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
@@ -325,45 +328,18 @@ def migrate(conn: Connection) -> None:
             "SELECT table_name FROM information_schema.views WHERE table_schema = %s", (SCHEMA,)
         ).fetchall():
             raw.execute(f'DROP VIEW IF EXISTS {SCHEMA}."{name}" CASCADE')
-        for version, name, sql in migrations():
-            if version <= current:
-                continue
-            for statement in split_statements(sql):
-                conn.execute(_ddl(statement))
-            raw.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migration "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            raw.execute(
-                "INSERT INTO schema_migration VALUES (%s, %s, %s)",
-                (version, name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
-            )
-            if current == 0:
-                raw.execute("INSERT INTO meta (key, value) VALUES ('application_id', %s)", (APPLICATION_ID,))
-                raw.execute("INSERT INTO meta (key, value) VALUES ('secret_salt', %s)", (new_secret_salt(),))
-            current = version
-            raw.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', %s) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(version),),
-            )
+        apply_migrations(conn, current, lambda version, first: _mark(conn, version, first), ddl=_ddl)
         for statement in _statements(_compat_sql()):
             raw.execute(statement)
-        for statement in split_statements(views_sql()):
-            conn.execute(statement)
-        raw.execute(
-            "INSERT INTO meta (key, value) VALUES ('views_digest', %s) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (views_digest(),),
-        )
+        create_views(conn)
         raw.execute("COMMIT")
     except BaseException:
         raw.execute("ROLLBACK")
         raise
 
 
-class PostgresStore:
-    """The Store interface (see nhi_cli/store/db.py) over one PostgreSQL connection."""
+class PostgresStore(BaseStore[Connection]):
+    """The Store interface (base.py; SQLite's is db.py) over one PostgreSQL connection."""
 
     engine = "postgresql"
 
@@ -371,33 +347,11 @@ class PostgresStore:
         self.url, self.conn = url, conn
         self.path = redact(url)
 
-    @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        self.conn.raw.execute("BEGIN")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.raw.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.raw.execute("COMMIT")
-
-    def meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    @property
-    def secret_salt(self) -> str:
-        return self.meta("secret_salt") or ""
+    def _control(self, statement: str) -> None:
+        self.conn.raw.execute(statement)  # psycopg itself: no dialect translation to apply
 
     def readonly(self) -> Connection:
         return connect(self.url, read_only=True)
-
-    def latest_scan_id(self) -> int | None:
-        return self.conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 def open_postgres(url: str, *, create: bool = True) -> PostgresStore:
@@ -407,7 +361,7 @@ def open_postgres(url: str, *, create: bool = True) -> PostgresStore:
             version = _schema_state(conn)
             if version == 0 and not create:
                 raise StoreError(f"no inventory at {redact(url)}; run `nhi scan` first (or pass --db)")
-            if version < latest_version() or _views_digest(conn) != views_digest():
+            if version < latest_version() or views_outdated(conn):
                 migrate(conn)
         except StoreError:
             raise

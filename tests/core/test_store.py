@@ -18,8 +18,9 @@ import pytest
 from nhi_cli.errors import ExitCode, StoreError
 from nhi_cli.model import Batch, Credential, Identity, ScopeResult
 from nhi_cli.store import open_store
-from nhi_cli.store.db import latest_version
 from nhi_cli.store.load import write_scan
+from nhi_cli.store.push import source_id
+from nhi_cli.store.schema import latest_version, migrations
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T1 = datetime(2026, 2, 1, tzinfo=UTC)
@@ -66,8 +67,27 @@ def test_reopening_does_not_migrate_again(store_target):
     open_store(path).close()
     store = open_store(path)
     count = store.conn.execute("SELECT COUNT(*) FROM schema_migration").fetchone()[0]
-    assert count == len({v for v, *_ in __import__("nhi_cli.store.db", fromlist=["x"]).migrations()})
+    assert count == len({v for v, *_ in migrations()})
     store.close()
+
+
+def test_inventories_sharing_a_salt_still_have_their_own_id(request, store_target, monkeypatch):
+    """An organisation-wide NHI_SECRET_SALT makes secret hashes match across inventories, yet
+    each new inventory, on either engine, is its own when pushed (inventory push's source)."""
+    monkeypatch.setenv("NHI_SECRET_SALT", "shared-by-every-machine-0123")
+    if store_target.startswith("postgresql://"):
+        other = request.getfixturevalue("postgres_server").new_database()
+    else:
+        other = store_target + ".other"
+    first, second = open_store(store_target), open_store(other)
+    try:
+        assert first.secret_salt == second.secret_salt == "shared-by-every-machine-0123"
+        ids = {first.meta("inventory_id"), second.meta("inventory_id")}
+        assert len(ids) == 2 and all(len(i or "") == 32 for i in ids)
+        assert source_id(first) != source_id(second)
+    finally:
+        first.close()
+        second.close()
 
 
 def test_file_that_is_not_sqlite_is_refused_and_untouched(tmp_path):
