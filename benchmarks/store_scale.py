@@ -3,13 +3,14 @@ permissions, every rule, the findings lifecycle), reports, peak memory, and shar
 throughput with 1, 4 and 8 concurrent writers.
 
 A synthetic organisation of A accounts, each with U IAM users holding 2 access keys (1 in 4
-second keys inactive, 1 in 10 old, 1 in 10 unused), U/2 roles with one trust each, and G
-grants per identity (1 in 100 identities admin). Every account is written the way a shard
-writes a scope: through the real loader (store/load.py, write_scan with --shard semantics), so
-the figures include upserts, history and the advisory locks. Evaluation is `nhi evaluate`'s
-rules step (every built-in rule, findings recorded) in its own process, measured there; then
-`nhi report`'s reading of the store and its renderers, in another process. Each step's wall
-time, CPU time and peak RSS are its own process's.
+second keys inactive, 1 in 10 old, 1 in 10 unused), U/2 roles with one trust each, and G grants
+per identity (1 in 100 identities admin) from one of two policy documents per account, stored
+once each and attached to every holder (as the AWS connector stores them). Every account is
+written the way a shard writes a scope: through the real loader (store/load.py, write_scan with
+--shard semantics), so the figures include upserts, history and the advisory locks. Evaluation
+is `nhi evaluate`'s rules step (every built-in rule, findings recorded) in its own process,
+measured there; then `nhi report`'s reading of the store and its renderers, in another process.
+Each step's wall time, CPU time and peak RSS are its own process's.
 
     .venv/bin/python benchmarks/store_scale.py                       # SQLite only
     .venv/bin/python benchmarks/store_scale.py --pg postgresql://user:pw@127.0.0.1/db
@@ -35,7 +36,7 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def account_batch(a: int, users: int, grants: int):
-    from nhi_cli.model import Batch, Credential, Grant, Identity, ScopeResult, Trust
+    from nhi_cli.model import Batch, Credential, Identity, PolicyAttachment, PolicyGrant, ScopeResult, Trust
 
     acct = f"{100000000000 + a}"
     b = Batch()
@@ -92,21 +93,26 @@ def account_batch(a: int, users: int, grants: int):
                 principal_account=f"{100000000000 + (a + 1) % 1000}",
             )
         )
-    for n, ident in enumerate(b.identities):
+    # Two policy documents per account, each stored once (policy_grant) and attached to its
+    # holders (policy_attachment), as the AWS connector stores them: "p" (G actions) and, for
+    # 1 identity in 100, "p-admin" (its first action is "*"). v_grants gives every identity G rows.
+    for document in ("p", "p-admin"):
         for g in range(grants):
-            admin = n % 100 == 0 and g == 0
-            b.grants.append(
-                Grant(
-                    ident.id,
+            admin = document == "p-admin" and g == 0
+            b.policy_grants.append(
+                PolicyGrant(
+                    document,
                     "aws",
                     acct,
                     "*" if admin else f"s3:Get{g}",
-                    "policy/p",
-                    "managed",
                     is_admin=admin,
                     is_full_wildcard=admin,
                 )
             )
+    for n, ident in enumerate(b.identities):
+        b.attachments.append(
+            PolicyAttachment(ident.id, "aws", acct, "p-admin" if n % 100 == 0 else "p", "policy/p", "managed")
+        )
     return acct, b, ScopeResult("aws", acct, "complete", identities=len(b.identities), credentials=len(b.credentials))
 
 
@@ -151,10 +157,16 @@ def evaluate(target: str) -> dict:
     started, cpu = time.perf_counter(), time.process_time()
     try:
         outcome = run_evaluation(store, [step])
+        # grant rows as stored: per principal ("grant") and per document with its holders
+        stored = {
+            table: store.conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            for table in ("grant", "policy_grant", "policy_attachment")
+        }
     finally:
         store.close()
     slowest = sorted(step.timings.items(), key=lambda kv: -kv[1][0])[:4]
     return {
+        "rows_stored": stored,
         "evaluate_s": round(time.perf_counter() - started, 1),
         "evaluate_cpu_s": round(time.process_time() - cpu, 1),
         "evaluate_peak_rss_mb": _peak_mb(),
@@ -273,7 +285,9 @@ def main() -> None:
         "accounts": args.accounts,
         "identities": identities,
         "credentials": args.accounts * args.users * 2,
-        "grants": identities * args.grants,
+        "grants": identities * args.grants,  # rows of v_grants
+        # stored: two documents per account, one attachment per identity
+        "grant_rows_stored": args.accounts * 2 * args.grants + identities,
     }
     print(json.dumps(shape), flush=True)
     engines = args.engines.split(",")

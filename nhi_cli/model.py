@@ -86,6 +86,39 @@ class Grant:
 
 
 @dataclass
+class PolicyGrant:
+    """One grant row of a policy document, stored once per scope whoever holds the document
+    (``policy_grant``); principals hold documents through ``PolicyAttachment`` rows."""
+
+    document_id: str
+    provider: str
+    scope: str
+    action: str
+    effect: str = "Allow"
+    resource: str = "*"
+    condition: dict[str, Any] | None = None
+    service: str | None = None
+    is_admin: bool = False
+    is_full_wildcard: bool = False
+    is_service_wildcard: bool = False
+    is_privesc: bool = False
+    is_sensitive: bool = False
+
+
+@dataclass
+class PolicyAttachment:
+    """A principal holds a policy document (``policy_attachment``): ``source`` and
+    ``source_type`` say how, as a ``Grant``'s do (inline, managed, group, boundary, scp)."""
+
+    identity_id: str
+    provider: str
+    scope: str
+    document_id: str
+    source: str
+    source_type: str
+
+
+@dataclass
 class Trust:
     identity_id: str
     provider: str
@@ -134,6 +167,9 @@ class Batch:
     identities: list[Identity] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
     grants: list[Grant] = field(default_factory=list)
+    # policy documents' grants, once per document, and who holds which (AWS)
+    policy_grants: list[PolicyGrant] = field(default_factory=list)
+    attachments: list[PolicyAttachment] = field(default_factory=list)
     trusts: list[Trust] = field(default_factory=list)
     locations: list[CredentialLocation] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
@@ -142,7 +178,17 @@ class Batch:
     gaps: list[dict[str, str]] = field(default_factory=list)
 
     def extend(self, other: Batch) -> None:
-        for name in ("identities", "credentials", "grants", "trusts", "locations", "people", "gaps"):
+        for name in (
+            "identities",
+            "credentials",
+            "grants",
+            "policy_grants",
+            "attachments",
+            "trusts",
+            "locations",
+            "people",
+            "gaps",
+        ):
             getattr(self, name).extend(getattr(other, name))
 
     def gap(self, what: str, code: str, message: str = "") -> None:

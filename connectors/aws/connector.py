@@ -24,7 +24,7 @@ from .clients import assume_account_role, client, make_session
 from .credential_report import ReportTimeout
 from .fake import start_demo
 from .revoke import REVOKE_KINDS
-from .scps import account_levels, get_organization_scps, scp_grants
+from .scps import account_levels, get_organization_scps, scp_documents
 from .settings import AwsSettings
 from .sightings import resolve_sightings
 
@@ -248,13 +248,14 @@ class AwsConnector(Connector):
 
     @staticmethod
     def _add_scps(ctx: CollectContext, scope: Scope, batch: Batch) -> None:
-        """The SCP levels above the account (read once in scopes()), as grant rows."""
+        """The SCP levels above the account (read once in scopes()), as attached policy documents."""
         if error := scope.attrs.get("scp_error"):
             ctx.gap("organizations:ListPolicies", error[0], f"SCPs not read, not evaluated: {error[1]}")
-        grants, unparsed = scp_grants(scope.attrs.get("scp_levels", []), scope.id)
+        rows, attachments, unparsed = scp_documents(scope.attrs.get("scp_levels", []), scope.id)
         for target in [*scope.attrs.get("scp_unreadable", []), *unparsed]:
             ctx.gap("organizations:DescribePolicy", "PolicyNotRead", f"SCPs attached to {target} not evaluated")
-        batch.grants += grants
+        batch.policy_grants += rows
+        batch.attachments += attachments
 
     # --- after every scope: key ids sighted by other sources (sightings.py) ----------------
     def after_collect(self, ctx: CollectContext, scopes: list[Scope], results, batches) -> None:

@@ -1,6 +1,6 @@
 """Service control policies of the AWS Organization (``--aws-org`` / ``org: true``), read once
 per scan from the account that lists the Organization, and the SCP levels above each member
-account as grant rows for the IAM evaluator (nhi_cli/iam), which caps what identity policies
+account as policy documents for the IAM evaluator (nhi_cli/iam), which caps what identity policies
 allow: at every level (root, each OU down to the account, the account itself) some SCP must
 allow the action and none may deny it.
 
@@ -20,18 +20,19 @@ SCPs do not restrict the management account or service-linked roles; the evaluat
 those uncapped. A level whose policies could not all be read is left out (not capped) and the
 scope records a gap, so a read failure can only over-report, never hide, a finding.
 
-Storage: each SCP statement is a grant row of the member account's scope with
-``source_type = 'scp'``, ``source`` the policy ARN and ``identity_id = 'scp:<level>:<target>'``
-(level 0 is the root). No identity has that id, so ``v_grants`` and the rules never see them.
+Storage: each SCP is a policy document of the member account's scope (connectors/aws/documents.py),
+attached with ``source_type = 'scp'``, ``source`` the policy ARN and ``identity_id =
+'scp:<level>:<target>'`` (level 0 is the root). No identity has that id, so ``v_grants`` and the
+rules never see them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.model import Grant
+from nhi_cli.model import PolicyAttachment, PolicyGrant
 
-from .policies import transform_policy
+from .documents import Documents
 
 SCP = "SERVICE_CONTROL_POLICY"
 
@@ -88,29 +89,25 @@ def account_levels(data: dict[str, Any], account: str) -> tuple[list[tuple[str, 
     return levels, unreadable
 
 
-def scp_grants(levels: list[tuple[str, list[dict[str, Any]]]], account: str) -> tuple[list[Grant], list[str]]:
-    """Grant rows of the member account's scope for its SCP levels, and the targets whose
-    documents could not be parsed (left out, as unreadable ones are) (pure)."""
-    grants: list[Grant] = []
+def scp_documents(
+    levels: list[tuple[str, list[dict[str, Any]]]], account: str
+) -> tuple[list[PolicyGrant], list[PolicyAttachment], list[str]]:
+    """The member account's SCP levels as policy documents attached to ``scp:<level>:<target>``
+    (an SCP attached at several levels is stored once), and the targets whose documents could
+    not be parsed (left out, as unreadable ones are) (pure)."""
+    docs = Documents(account)
+    attachments: list[PolicyAttachment] = []
     unparsed: list[str] = []
     for index, (target, found) in enumerate(levels):
         try:
             level = [
-                grant
-                for policy in found
-                for grant in transform_policy(
-                    policy["document"],
-                    identity_id=f"scp:{index}:{target}",
-                    scope=account,
-                    source=policy["arn"],
-                    source_type="scp",
+                docs.attach(
+                    policy["document"], identity_id=f"scp:{index}:{target}", source=policy["arn"], source_type="scp"
                 )
+                for policy in found
             ]
         except (ValueError, TypeError, KeyError, AttributeError):
             unparsed.append(target)
             continue
-        grants += level
-    for grant in grants:  # an SCP grants nothing: the risk flags are for identity policies
-        grant.is_admin = grant.is_full_wildcard = grant.is_service_wildcard = False
-        grant.is_privesc = grant.is_sensitive = False
-    return grants, unparsed
+        attachments += level
+    return docs.rows(attachments), attachments, unparsed

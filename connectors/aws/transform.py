@@ -8,7 +8,6 @@ reach the store as columns.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,9 +15,9 @@ from typing import Any
 
 from nhi_cli.kit.payloads import each, require, text
 from nhi_cli.kit.secrets import secret_hash
-from nhi_cli.model import MALFORMED, Batch, Credential, Grant, Identity
+from nhi_cli.model import MALFORMED, Batch, Credential, Identity, PolicyAttachment
 
-from .policies import transform_policy, unresolved_policy_grant
+from .documents import Documents
 from .trusts import transform_trust_policy
 
 DEFAULT_OWNER_TAGS = ["owner", "Owner", "nhi:owner", "nhi-owner"]
@@ -71,78 +70,50 @@ def _latest(*values: datetime | None) -> datetime | None:
     return max(present) if present else None
 
 
-def _expanded(memo: dict, document: Any, *, identity_id: str, scope: str, source: str, source_type: str) -> list[Grant]:
-    """A managed policy's grants for one holder: expanded once per document and source, then
-    copied per holder (ReadOnlyAccess is ~3,000 rows; re-expanding it for each of thousands of
-    holders was most of the transform's time)."""
-    key = (id(document), source, source_type)
-    template = memo.get(key)
-    if template is None:
-        template = memo[key] = transform_policy(
-            document, identity_id=identity_id, scope=scope, source=source, source_type=source_type
-        )
-    grants = []
-    for grant in template:
-        mine = copy.copy(grant)
-        mine.identity_id = identity_id
-        grants.append(mine)
-    return grants
-
-
-def _policy_grants(
+def _attachments(
     entity: dict[str, Any],
     inline_key: str,
     *,
     identity_id: str,
-    scope: str,
+    docs: Documents,
     documents: dict[str, Any],
     source_type_prefix: str = "",
-    memo: dict | None = None,
-) -> list[Grant]:
-    memo = {} if memo is None else memo
-    grants: list[Grant] = []
+) -> list[PolicyAttachment]:
+    """The policy documents ``entity`` holds (its inline and managed policies; a group's for
+    each member when ``source_type_prefix`` names the group), each expanded once per account."""
+    attachments: list[PolicyAttachment] = []
     group = source_type_prefix
     for inline in entity.get(inline_key, []):
         source = f"{group}inline:{inline['PolicyName']}"
-        if group:  # a group's inline policy: the same document for every member
-            grants += _expanded(
-                memo, inline["PolicyDocument"], identity_id=identity_id, scope=scope, source=source, source_type="group"
-            )
-        else:
-            grants += transform_policy(
-                inline["PolicyDocument"], identity_id=identity_id, scope=scope, source=source, source_type="inline"
-            )
+        source_type = "group" if group else "inline"
+        attachments.append(
+            docs.attach(inline["PolicyDocument"], identity_id=identity_id, source=source, source_type=source_type)
+        )
     for attached in entity.get("AttachedManagedPolicies", []):
         arn = attached["PolicyArn"]
         source = f"{group}{arn}"
         source_type = "group" if group else "managed"
         if arn in documents:
-            grants += _expanded(
-                memo, documents[arn], identity_id=identity_id, scope=scope, source=source, source_type=source_type
+            attachments.append(
+                docs.attach(documents[arn], identity_id=identity_id, source=source, source_type=source_type)
             )
         else:  # an AWS managed policy not fetched, or a customer one deleted while GAAD paged
             # (collect records that gap): the attachment stays visible with action "?"
-            grants.append(
-                unresolved_policy_grant(identity_id=identity_id, scope=scope, source=source, source_type=source_type)
-            )
-    return grants
+            attachments.append(docs.unresolved(identity_id=identity_id, source=source, source_type=source_type))
+    return attachments
 
 
-def _boundary_grants(
-    entity: dict[str, Any], *, identity_id: str, scope: str, documents: dict[str, Any], memo: dict
-) -> list[Grant]:
-    """The permissions boundary's statements, ``source_type = 'boundary'``: the IAM evaluator
-    caps the identity policies with them; ``v_grants`` and the rules leave them out. A boundary
-    whose document nhi did not resolve adds no rows (nothing is capped: findings can only
+def _boundary(
+    entity: dict[str, Any], *, identity_id: str, docs: Documents, documents: dict[str, Any]
+) -> list[PolicyAttachment]:
+    """The permissions boundary, ``source_type = 'boundary'``: the IAM evaluator caps the
+    identity policies with its statements; ``v_grants`` and the rules leave them out. A boundary
+    whose document nhi did not resolve is not attached (nothing is capped: findings can only
     over-report)."""
     arn = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
     if not arn or arn not in documents:
         return []
-    grants = _expanded(memo, documents[arn], identity_id=identity_id, scope=scope, source=arn, source_type="boundary")
-    for grant in grants:  # a boundary grants nothing: the risk flags are for identity policies
-        grant.is_admin = grant.is_full_wildcard = grant.is_service_wildcard = False
-        grant.is_privesc = grant.is_sensitive = False
-    return grants
+    return [docs.attach(documents[arn], identity_id=identity_id, source=arn, source_type="boundary")]
 
 
 def _match_slots(slots: list[dict[str, Any]], listed: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
@@ -269,8 +240,7 @@ def transform_account(
     batch.extend(each(details.get("Policies"), lambda p: _customer_policy(p, documents), "IAM customer policy", "Arn"))
     groups: dict[str, dict] = {}
     batch.extend(each(details.get("GroupDetailList"), lambda g: _group(g, groups), "IAM group", "GroupName"))
-    memo: dict = {}  # managed policy -> its grants, expanded once per account
-    context = _Account(account_id, documents, groups, memo, owner_tags, salt)
+    context = _Account(account_id, documents, groups, Documents(account_id), owner_tags, salt)
     batch.extend(
         each(
             details.get("UserDetailList"),
@@ -281,6 +251,9 @@ def transform_account(
         )
     )
     batch.extend(each(details.get("RoleDetailList"), lambda role: _role(context, role), "IAM role", "Arn", "RoleName"))
+    # each document the surviving attachments name, once (a user or role that failed part-way
+    # was dropped with its attachments)
+    batch.policy_grants += context.docs.rows(batch.attachments)
     return batch
 
 
@@ -291,7 +264,7 @@ class _Account:
     id: str
     documents: dict[str, Any]  # policy ARN -> default-version document
     groups: dict[str, dict]  # group name -> GAAD group
-    memo: dict
+    docs: Documents  # policy documents, expanded and stored once per account
     owner_tags: list[str]
     salt: str
 
@@ -357,24 +330,21 @@ def _user(
         )
     )
     batch.credentials += credentials
-    batch.grants += _policy_grants(
-        user, "UserPolicyList", identity_id=arn, scope=account.id, documents=account.documents, memo=account.memo
+    batch.attachments += _attachments(
+        user, "UserPolicyList", identity_id=arn, docs=account.docs, documents=account.documents
     )
-    batch.grants += _boundary_grants(
-        user, identity_id=arn, scope=account.id, documents=account.documents, memo=account.memo
-    )
+    batch.attachments += _boundary(user, identity_id=arn, docs=account.docs, documents=account.documents)
     for group_name in user.get("GroupList") or []:
         group = account.groups.get(group_name)
         if group is None:  # deleted while GAAD was paging (collect records the gap) or unreadable
             continue
-        batch.grants += _policy_grants(
+        batch.attachments += _attachments(
             group,
             "GroupPolicyList",
             identity_id=arn,
-            scope=account.id,
+            docs=account.docs,
             documents=account.documents,
             source_type_prefix=f"group:{group_name}/",
-            memo=account.memo,
         )
     return batch
 
@@ -409,11 +379,9 @@ def _role(account: _Account, role: dict[str, Any]) -> Batch:
             },
         )
     )
-    batch.grants += _policy_grants(
-        role, "RolePolicyList", identity_id=arn, scope=account.id, documents=account.documents, memo=account.memo
+    batch.attachments += _attachments(
+        role, "RolePolicyList", identity_id=arn, docs=account.docs, documents=account.documents
     )
-    batch.grants += _boundary_grants(
-        role, identity_id=arn, scope=account.id, documents=account.documents, memo=account.memo
-    )
+    batch.attachments += _boundary(role, identity_id=arn, docs=account.docs, documents=account.documents)
     batch.trusts += transform_trust_policy(role["AssumeRolePolicyDocument"], role_id=arn, scope=account.id)
     return batch

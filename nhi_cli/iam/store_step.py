@@ -3,9 +3,11 @@
 
 Runs inside the scan's transaction after loading (and in the rule-test harness after a case's
 rows are loaded), over the whole AWS inventory rather than one scope at a time, because role
-trusts and assume-role chains cross accounts. Reads the stored grant rows (one per action and
-resource of each statement, which evaluate exactly as the statements do), the trusts, and the
-permissions-boundary rows (``source_type = 'boundary'``, kept out of ``v_grants``) and the SCP
+trusts and assume-role chains cross accounts. Reads the stored grants (one row per action and
+resource of each statement, which evaluate exactly as the statements do): the policy documents
+each principal holds (``policy_attachment`` -> ``policy_grant``, each document's statements built
+once and shared by its holders) and per-principal ``grant`` rows; the trusts; and the
+permissions boundaries (``source_type = 'boundary'``, kept out of ``v_grants``) and the SCP
 levels above each member account (``source_type = 'scp'``, connectors/aws/scps.py).
 """
 
@@ -57,42 +59,92 @@ def _tuples(conn: DbConnection, sql: str) -> Any:
     return cursor.execute(sql)
 
 
+class _Holdings:
+    """Who holds which statements, as load_estate reads them: identity policies per principal,
+    permissions boundaries per principal, SCP levels per account."""
+
+    def __init__(self, estate: Estate, principals: list[str]):
+        self.estate = estate
+        self.statements: dict[str, list[Statement]] = {p: [] for p in principals}
+        self.boundaries: dict[str, list[Statement]] = {}
+        self.scp_levels: dict[str, dict[int, list[Statement]]] = {}  # account -> level -> statements
+
+    def hold(
+        self, identity_id: str, scope: str, source: str, source_type: str, held: list[tuple[Statement, bool]]
+    ) -> None:
+        """``identity_id`` holds ``held`` (statement, is an admin-flagged Allow) from ``source``."""
+        if not held:
+            return
+        if source_type == "scp":  # identity_id 'scp:<level>:<target>' (connectors/aws/scps.py)
+            level = int(identity_id.split(":")[1])
+            self.scp_levels.setdefault(scope, {}).setdefault(level, []).extend(st for st, _ in held)
+            return
+        if identity_id not in self.statements:
+            return
+        if source_type == "boundary":
+            self.boundaries.setdefault(identity_id, []).extend(st for st, _ in held)
+            return
+        self.statements[identity_id].extend(st for st, _ in held)
+        if any(flagged for _, flagged in held):
+            self.estate.admin_flagged.add(identity_id)
+        arn = _policy_arn(source)
+        if arn.startswith("arn:") and ":policy/" in arn and ":iam::aws:policy/" not in arn:
+            self.estate.customer_policies.setdefault(arn.split(":")[4], set()).add(arn)
+
+
+def _read_grants(conn: DbConnection, holdings: _Holdings) -> None:
+    """Per-principal grant rows ("grant": rule test cases, inventories written before policy
+    documents), then policy documents through their attachments: a document's statements are
+    built once per source and shared by every holder (their PolicySets then share one index)."""
+    shared: dict[tuple[Any, ...], Statement | None] = {}  # one object per distinct row
+
+    def statement(effect: str, action: str, resource: str, condition: Any, source: str) -> Statement | None:
+        key = (effect, action, resource, condition, source)
+        if key not in shared:
+            shared[key] = statement_from_grant(effect, action, resource, condition, source)
+        return shared[key]
+
+    for identity_id, scope, effect, action, resource, condition, source, source_type, flagged in _tuples(
+        conn,
+        "SELECT identity_id, scope, effect, action, resource, condition, source, source_type, "
+        "(is_admin = 1 OR is_full_wildcard = 1) FROM \"grant\" WHERE provider = 'aws' ORDER BY id",
+    ):
+        st = statement(effect, action, resource, condition, source)
+        if st is not None:
+            holdings.hold(identity_id, scope, source, source_type, [(st, bool(flagged) and effect == "Allow")])
+    rows: dict[tuple[str, str], list[tuple]] = {}  # (scope, document) -> its grant rows
+    for scope, document, effect, action, resource, condition, flagged in _tuples(
+        conn,
+        "SELECT scope, document_id, effect, action, resource, condition, (is_admin = 1 OR is_full_wildcard = 1) "
+        "FROM policy_grant WHERE provider = 'aws' ORDER BY id",
+    ):
+        rows.setdefault((scope, document), []).append((effect, action, resource, condition, flagged))
+    built: dict[tuple[str, str, str], list[tuple[Statement, bool]]] = {}
+    for identity_id, scope, document, source, source_type in _tuples(
+        conn,
+        "SELECT identity_id, scope, document_id, source, source_type FROM policy_attachment "
+        "WHERE provider = 'aws' ORDER BY id",
+    ):
+        key = (scope, document, source)
+        held = built.get(key)
+        if held is None:
+            held = built[key] = [
+                (st, bool(flagged) and effect == "Allow")
+                for effect, action, resource, condition, flagged in rows.get((scope, document), [])
+                if (st := statement(effect, action, resource, condition, source)) is not None
+            ]
+        holdings.hold(identity_id, scope, source, source_type, held)
+
+
 def load_estate(conn: DbConnection) -> Estate:
     estate = Estate()
     identities = conn.execute(
         "SELECT id, scope, kind, is_platform, attrs FROM identity "
         "WHERE provider = 'aws' AND removed_at IS NULL AND kind IN ('iam_user', 'iam_role')"
     ).fetchall()
-    statements: dict[str, list[Statement]] = {i[0]: [] for i in identities}
-    boundaries: dict[str, list[Statement]] = {}
-    shared: dict[tuple[Any, ...], Statement | None] = {}  # one object per distinct row: holders of a policy share them
-    scp_levels: dict[str, dict[int, list[Statement]]] = {}  # account -> level -> statements
-    for identity_id, scope, effect, action, resource, condition, source, source_type, flagged in _tuples(
-        conn,
-        "SELECT identity_id, scope, effect, action, resource, condition, source, source_type, "
-        "(is_admin = 1 OR is_full_wildcard = 1) FROM \"grant\" WHERE provider = 'aws'",
-    ):
-        if identity_id not in statements and source_type != "scp":
-            continue
-        key = (effect, action, resource, condition, source)
-        if key not in shared:
-            shared[key] = statement_from_grant(effect, action, resource, condition, source)
-        st = shared[key]
-        if st is None:
-            continue
-        if source_type == "scp":  # identity_id 'scp:<level>:<target>' (connectors/aws/scps.py)
-            level = int(identity_id.split(":")[1])
-            scp_levels.setdefault(scope, {}).setdefault(level, []).append(st)
-            continue
-        if source_type == "boundary":
-            boundaries.setdefault(identity_id, []).append(st)
-            continue
-        statements[identity_id].append(st)
-        if flagged and effect == "Allow":
-            estate.admin_flagged.add(identity_id)
-        arn = _policy_arn(source)
-        if arn.startswith("arn:") and ":policy/" in arn and ":iam::aws:policy/" not in arn:
-            estate.customer_policies.setdefault(arn.split(":")[4], set()).add(arn)
+    holdings = _Holdings(estate, [i[0] for i in identities])
+    _read_grants(conn, holdings)
+    statements, boundaries, scp_levels = holdings.statements, holdings.boundaries, holdings.scp_levels
     # one list of SCP levels per account, root first, shared by its principals
     scps = {account: [PolicySet(levels[level]) for level in sorted(levels)] for account, levels in scp_levels.items()}
     sets: dict[tuple[int | str, ...], PolicySet] = {}  # statement ids; a boundary's start with "boundary"

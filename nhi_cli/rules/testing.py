@@ -32,6 +32,8 @@ TABLES = (
     "identity",
     "credential",
     "grant",
+    "policy_grant",
+    "policy_attachment",
     "trust",
     "credential_location",
     "person",
@@ -91,6 +93,10 @@ def _defaults(table: str, row: dict, now: str, identities: dict[str, dict]) -> d
         defaults = {**base, "kind": "access_key", "status": "active", "created_at": now, "last_used_at": now, **stamps}
     elif table == "grant":
         defaults = {**base, "effect": "Allow", "resource": "*", "source": "test-policy", "source_type": "managed"}
+    elif table == "policy_grant":  # a policy document's grants, stored once (migration 0014)
+        defaults = {**base, "effect": "Allow", "resource": "*"}
+    elif table == "policy_attachment":
+        defaults = {**base, "source": "test-policy", "source_type": "managed"}
     elif table == "trust":
         defaults = {**base, "action": "sts:AssumeRole"}
     elif table == "credential_location":
@@ -133,7 +139,7 @@ def load_case(conn: sqlite3.Connection, case: Case, now: str) -> None:
                 f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})',
                 [row[c] for c in columns],
             )
-    if rows.get("grant") or rows.get("trust"):
+    if rows.get("grant") or rows.get("policy_attachment") or rows.get("trust"):
         # as after a scan's load: AWS cases go through the policy evaluator, so a case states
         # policies (Allow, Deny, conditions) and the rule sees their effective permission
         refresh(conn)

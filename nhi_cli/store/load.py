@@ -1,9 +1,10 @@
 """Writing one scan into the inventory, atomically.
 
 Everything a scan produced goes in one transaction: the scan record, per-scope results,
-identities and credentials (upserted, with history when tracked attributes change), grants,
-trusts and credential locations (replaced per scope), and whatever post-load steps run with
-it (rule evaluation). A crash or Ctrl-C before COMMIT leaves the previous scan intact.
+identities and credentials (upserted, with history when tracked attributes change), grants
+(per principal, and policy documents once each with who holds them), trusts and credential
+locations (replaced per scope), and whatever post-load steps run with it (rule evaluation).
+A crash or Ctrl-C before COMMIT leaves the previous scan intact.
 
 Only scopes that loaded (complete or partial) touch their rows: a denied or failed scope keeps
 its earlier records exactly as they were, never marked removed.
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 
 from nhi_cli import __version__
-from nhi_cli.model import KEEPS_RECORDS, MALFORMED, Batch, ScopeResult, iso
+from nhi_cli.model import KEEPS_RECORDS, MALFORMED, Batch, PolicyGrant, ScopeResult, iso
 from nhi_cli.store.interface import DbConnection, Inventory
 from nhi_cli.store.locks import hold_scan_write, hold_scope, sorted_scopes
 
@@ -137,6 +138,23 @@ def _replace(conn, table: str, records, provider: str, scope: str) -> None:
     )
 
 
+def _once_per_document(rows: list[PolicyGrant]) -> list[PolicyGrant]:
+    """A document's rows once per scope: two sources of one scope's batch (an account's
+    policies and the SCPs above it) may both carry a document with the same digest. Each
+    source gives a document's rows together, so the first run of rows of a document is kept."""
+    kept: list[PolicyGrant] = []
+    done: set[str] = set()
+    current = None
+    for row in rows:
+        if row.document_id != current:
+            if current is not None:
+                done.add(current)
+            current = row.document_id
+        if current not in done:
+            kept.append(row)
+    return kept
+
+
 def insert_scope_result(conn: DbConnection, scan_id: int, r: ScopeResult) -> None:
     """One scope's outcome in a scan: by a scan, and by `inventory push` copying one."""
     conn.execute(
@@ -231,6 +249,8 @@ def write_scan(
                 whole,
             )
             _replace(conn, "grant", batch.grants, r.provider, r.scope)
+            _replace(conn, "policy_grant", _once_per_document(batch.policy_grants), r.provider, r.scope)
+            _replace(conn, "policy_attachment", batch.attachments, r.provider, r.scope)
             _replace(conn, "trust", batch.trusts, r.provider, r.scope)
             _replace(conn, "credential_location", batch.locations, r.provider, r.scope)
             for person in batch.people:

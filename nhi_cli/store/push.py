@@ -20,7 +20,18 @@ import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from nhi_cli.model import Batch, Credential, CredentialLocation, Grant, Identity, Person, ScopeResult, Trust
+from nhi_cli.model import (
+    Batch,
+    Credential,
+    CredentialLocation,
+    Grant,
+    Identity,
+    Person,
+    PolicyAttachment,
+    PolicyGrant,
+    ScopeResult,
+    Trust,
+)
 from nhi_cli.store.load import insert_scope_result, write_scan
 from nhi_cli.store.locks import hold_scan_write
 
@@ -86,6 +97,18 @@ def _batches(conn, scopes: list[tuple[str, str]]) -> dict[tuple[str, str], Batch
             grants=[
                 _record(Grant, r)
                 for r in _rows(conn, 'SELECT * FROM "grant" WHERE provider = ? AND scope = ? ORDER BY id', where)
+            ],
+            policy_grants=[
+                _record(PolicyGrant, r)
+                for r in _rows(
+                    conn, "SELECT * FROM policy_grant WHERE provider = ? AND scope = ? ORDER BY document_id, id", where
+                )
+            ],
+            attachments=[
+                _record(PolicyAttachment, r)
+                for r in _rows(
+                    conn, "SELECT * FROM policy_attachment WHERE provider = ? AND scope = ? ORDER BY id", where
+                )
             ],
             trusts=[
                 _record(Trust, r)

@@ -57,12 +57,25 @@ FROM credential k
 LEFT JOIN identity i ON i.id = k.identity_id
 WHERE +k.removed_at IS NULL;
 
--- A permissions boundary caps grants, it grants nothing: its statements are stored as grant
--- rows with source_type 'boundary' for the policy evaluator and left out here.
+-- One row per principal and grant: the per-principal rows of "grant", and the rows of every
+-- policy document a principal holds (policy_attachment -> policy_grant, migration 0014: a
+-- document's grants are stored once, whoever holds it; ``id`` is then the document row's, shared
+-- by its holders). A permissions boundary caps grants, it grants nothing: its statements
+-- (source_type 'boundary') are for the policy evaluator and left out here, as are SCP levels.
 CREATE VIEW v_grants AS
-SELECT g.*, i.name AS identity_name, i.kind AS identity_kind, i.enabled AS identity_enabled
+SELECT g.id, g.identity_id, g.provider, g.scope, g.effect, g.action, g.resource, g.condition, g.source,
+       g.source_type, g.service, g.is_admin, g.is_full_wildcard, g.is_service_wildcard, g.is_privesc,
+       g.is_sensitive, i.name AS identity_name, i.kind AS identity_kind, i.enabled AS identity_enabled
 FROM "grant" g JOIN identity i ON i.id = g.identity_id
-WHERE i.removed_at IS NULL AND g.source_type <> 'boundary';
+WHERE i.removed_at IS NULL AND g.source_type <> 'boundary'
+UNION ALL
+SELECT d.id, a.identity_id, a.provider, a.scope, d.effect, d.action, d.resource, d.condition, a.source,
+       a.source_type, d.service, d.is_admin, d.is_full_wildcard, d.is_service_wildcard, d.is_privesc,
+       d.is_sensitive, i.name AS identity_name, i.kind AS identity_kind, i.enabled AS identity_enabled
+FROM policy_attachment a
+JOIN policy_grant d ON d.scope = a.scope AND d.document_id = a.document_id
+JOIN identity i ON i.id = a.identity_id
+WHERE i.removed_at IS NULL AND a.source_type NOT IN ('boundary', 'scp');
 
 -- What AWS principals can effectively do (nhi_cli/iam, refreshed before rules run): kind
 -- 'admin', 'escalation' (one row per method, with its target, enabling actions and source

@@ -101,7 +101,7 @@ def test_scps_cap_escalation_and_admin_findings(nhi, tmp_path, organization):
     assert calls["organizations:DescribePolicy"] == calls["organizations:ListTargetsForPolicy"] == 3
     assert calls["organizations:ListAccountsForParent"] == calls["organizations:ListOrganizationalUnitsForParent"] == 2
     assert "organizations:ListPoliciesForTarget" not in calls and "organizations:ListParents" not in calls
-    stored = db_rows("SELECT DISTINCT scope, identity_id, source FROM \"grant\" WHERE source_type = 'scp'")
+    stored = db_rows("SELECT DISTINCT scope, identity_id, source FROM policy_attachment WHERE source_type = 'scp'")
     assert {r["scope"] for r in stored} == {free, guarded, allowlisted}  # not the management account
     assert not any(r["identity_id"] in {i["id"] for i in db_rows("SELECT id FROM v_identities")} for r in stored)
     assert db_rows("SELECT COUNT(*) AS n FROM v_grants WHERE source_type = 'scp'")[0]["n"] == 0
