@@ -112,7 +112,7 @@ def _read_grants(conn: DbConnection, holdings: _Holdings) -> None:
         st = statement(effect, action, resource, condition, source)
         if st is not None:
             holdings.hold(identity_id, scope, source, source_type, [(st, bool(flagged) and effect == "Allow")])
-    rows: dict[tuple[str, str], list[tuple]] = {}  # (scope, document) -> its grant rows
+    rows: dict[tuple[str, str], list[tuple[Any, ...]]] = {}  # (scope, document) -> its grant rows
     for scope, document, effect, action, resource, condition, flagged in _tuples(
         conn,
         "SELECT scope, document_id, effect, action, resource, condition, (is_admin = 1 OR is_full_wildcard = 1) "
