@@ -16,7 +16,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, IntRange, query_problem, reply
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, IntRange, query_problem, reply, token_page
 
 UNDELETE_WINDOW = timedelta(days=30)
 KEYS = r"/v2/projects/(?P<project>[^/]+)/locations/global/keys"
@@ -25,15 +25,6 @@ IGNORED = ("$alt",)
 
 def _error(status: int, code: str, message: str):
     return reply({"error": {"code": status, "message": message, "status": code}}, status)
-
-
-def _paged(request: FakeRequest, items: list, key: str, page_size: int):
-    size = min(int(request.arg("pageSize") or page_size), page_size)
-    start = int(request.arg("pageToken") or 0)
-    body: dict[str, Any] = {key: items[start : start + size]}
-    if start + size < len(items):
-        body["nextPageToken"] = str(start + size)
-    return reply(body)
 
 
 def _stamp(moment: datetime) -> str:
@@ -69,7 +60,7 @@ def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> N
             return refused(project)
         shown = request.arg("showDeleted") == "true"
         items = [k for k in keys_by_project.get(project, []) if shown or not k.get("deleteTime")]
-        return _paged(request, items, "keys", page_size)
+        return token_page(request, items, "keys", page_size)
 
     def get_key(request: FakeRequest):
         key = find(request.match.group("project"), request.match.group("uid"))
@@ -104,7 +95,7 @@ def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> N
         if project in denied():
             return refused(project)
         items = estate.get("reasoningEngines", {}).get(project, {}).get(region, [])
-        return _paged(request, items, "reasoningEngines", page_size)
+        return token_page(request, items, "reasoningEngines", page_size)
 
     http.route("GET", KEYS, list_keys)
     http.route("GET", KEYS + r"/(?P<uid>[^/:]+)", get_key)

@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, query_problem, reply
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, query_problem, reply, token_page
 from nhi_cli.kit.lazy import sdk
 from nhi_cli.kit.times import load_relative_estate
 
@@ -248,15 +248,6 @@ def _google_error(status: int, code: str, message: str, reason: str | None = Non
     return reply({"error": error}, status)
 
 
-def _paged(request: FakeRequest, items: list, key: str, page_size: int):
-    size = min(int(request.arg("pageSize") or page_size), page_size)
-    start = int(request.arg("pageToken") or 0)
-    body: dict[str, Any] = {key: items[start : start + size]}
-    if start + size < len(items):
-        body["nextPageToken"] = str(start + size)
-    return reply(body)
-
-
 def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> None:
     """Resource Manager v3 (search, get projects and folders, list folders, project, folder and
     organization IAM policies) and Policy Analyzer (activities:query) on one FakeHttpServer.
@@ -286,7 +277,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
                 for field, value in terms
             )
         ]
-        return _paged(request, [with_int_state(p) for p in found], "projects", page_size)
+        return token_page(request, [with_int_state(p) for p in found], "projects", page_size)
 
     def list_projects(request: FakeRequest):
         """Direct children of ``parent`` (required); DELETE_REQUESTED ones only with showDeleted."""
@@ -300,7 +291,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
             for p in estate.get("projects", [])
             if p.get("parent") == request.arg("parent") and (deleted or p.get("state", "ACTIVE") != "DELETE_REQUESTED")
         ]
-        return _paged(request, found, "projects", page_size)
+        return token_page(request, found, "projects", page_size)
 
     def list_folders(request: FakeRequest):
         if problem := query_problem(
@@ -313,7 +304,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
             for f in estate.get("folders", [])
             if f.get("parent") == request.arg("parent") and (deleted or f.get("state", "ACTIVE") != "DELETE_REQUESTED")
         ]
-        return _paged(request, found, "folders", page_size)
+        return token_page(request, found, "folders", page_size)
 
     def project_policy(request: FakeRequest):
         project = request.match.group("project")
@@ -367,7 +358,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
                 "SERVICE_DISABLED",
             )
         items = estate.get("activities", {}).get(project, {}).get(kind, [])
-        return _paged(request, items, "activities", page_size)
+        return token_page(request, items, "activities", page_size)
 
     http.route("GET", r"/v3/projects:search", search_projects)
     http.route("GET", r"/v3/projects", list_projects)

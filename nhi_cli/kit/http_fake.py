@@ -129,6 +129,17 @@ def cursor_page(
     )
 
 
+def token_page(req: FakeRequest, items: list[Any], key: str, page_size: int) -> FakeResponse:
+    """One page in Google's list style: ``pageSize`` (capped at ``page_size``) items under
+    ``key`` from the offset ``pageToken`` names, and ``nextPageToken`` while more remain."""
+    size = min(int(req.arg("pageSize") or page_size), page_size)
+    start = int(req.arg("pageToken") or 0)
+    body: dict[str, Any] = {key: items[start : start + size]}
+    if start + size < len(items):
+        body["nextPageToken"] = str(start + size)
+    return reply(body)
+
+
 class FakeHttpServer:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
