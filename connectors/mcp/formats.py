@@ -98,7 +98,17 @@ def _map(section: Any, what: str = "the servers section") -> dict:
 def _servers(section: Any, scope: str, project: str | None = None) -> list[Entry]:
     """Every named entry, objects or not: an entry of another shape (null, a string) is not
     read, and clients.parse reports it rather than dropping it unseen."""
-    return [(str(name), spec, scope, project) for name, spec in _map(section).items()]
+    return [(str(name), _request_init(spec), scope, project) for name, spec in _map(section).items()]
+
+
+def _request_init(spec: Any) -> Any:
+    """Copilot in JetBrains, Xcode and Eclipse (and Tabnine) nest a remote server's headers in
+    ``requestInit.headers``, fetch()-style: they are its headers like anyone else's."""
+    init = spec.get("requestInit") if isinstance(spec, dict) else None
+    if not isinstance(init, dict) or not isinstance(init.get("headers"), dict):
+        return spec
+    rest = {k: v for k, v in init.items() if k != "headers"}
+    return _common(spec, headers=_merge(spec.get("headers"), init["headers"]), requestInit=rest or None)
 
 
 def _refs(names: Any) -> dict[str, str]:

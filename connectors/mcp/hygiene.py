@@ -1,7 +1,8 @@
 """How a server is launched, judged without running it (transform layer: pure).
 
 - ``launch``: the package a stdio server runs and whether its version is pinned (``npx -y pkg``
-  and ``uvx pkg`` fetch whatever is newest at every start; ``@latest`` and untagged images too);
+  and ``uvx pkg`` fetch whatever is newest at every start; ``@latest``, an npm range or
+  dist-tag such as ``@^1.2.0`` or ``@beta``, and untagged images too);
   a remote server over plain http.
 - ``shell``: a server started through a shell (``sh -c``, ``cmd /c``, ``powershell -Command``)
   whose script interpolates variables: the shell expands them, so a value can become code.
@@ -36,6 +37,7 @@ SHELL_SCRIPT_FLAGS = {"-c", "/c", "/C", "-Command", "-command", "-lc", "-ic"}
 INTERPOLATION_RE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(|`|%[A-Za-z_][A-Za-z0-9_]*%|\$env:[A-Za-z_]")
 AUTH_HEADER_RE = re.compile(r"(?i)(authorization|token|key|secret|auth|cookie|session)")
 LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"}
+EXACT_SEMVER_RE = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.\-]+)?(?:\+[0-9A-Za-z.\-]+)?$")
 
 
 def _base(command: str) -> str:
@@ -110,8 +112,11 @@ def launch(spec: dict[str, Any], url: str | None) -> dict[str, Any]:
             unpinned = {"npm": "npx without a version", "pypi": "uvx without a version", "image": "an untagged image"}[
                 kind
             ]
-        elif version in ("latest", "next", "main", "master") or (kind == "image" and version == "latest"):
+        elif version in ("latest", "next", "main", "master"):
             unpinned = f"the moving tag {version}"
+        elif kind == "npm" and not EXACT_SEMVER_RE.match(version):
+            # anything but an exact version is a range (^1.2.0, ~1, 1.x) or a dist-tag (beta)
+            unpinned = f"the version range or tag {version}"
     if url:
         try:
             parts = urlsplit(url)

@@ -242,6 +242,13 @@ CLIENT_SECRETS = {
         "github-remote",
         "headers Authorization",
     ),
+    "ghp_pg9HQ7ry08HMgrE8k8L43HNgAOGjL3mKYoBF": (  # GitHub's documented Copilot-in-JetBrains form
+        "github_pat",
+        "copilot_jetbrains",
+        "home/.config/github-copilot/intellij/mcp.json",
+        "github",
+        "headers Authorization",
+    ),
     "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": (
         "huggingface_token",
         "lm_studio",

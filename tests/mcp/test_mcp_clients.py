@@ -59,6 +59,7 @@ def test_every_client_file_is_read_without_a_gap(scanned):
         "goose",
         "amazon_q",
         "copilot_cli",
+        "copilot_jetbrains",
         "lm_studio",
     }
 
@@ -116,6 +117,11 @@ def test_server_attributes_in_the_common_form(scanned):
     assert xml["package"] == "@modelcontextprotocol/server-google-maps"
     assert inv.identity(f"mcp:{project}/.idea/workspace.xml#billing")["attrs"]["config_scope"] == "project"
     assert inv.identity("mcp:~/.aws/amazonq/cli-agents/reviewer.json#git")["attrs"]["client"] == "amazon_q"
+    # Copilot in JetBrains, Xcode and Eclipse nest headers in requestInit (GitHub's own docs)
+    copilot = inv.identity("mcp:~/.config/github-copilot/intellij/mcp.json#github")["attrs"]
+    assert (copilot["header_names"], copilot["remote_auth"]) == (["Authorization"], "header")
+    local = inv.identity("mcp:~/.config/github-copilot/intellij/mcp.json#github-local")["attrs"]
+    assert local["plaintext_secrets"] == 0  # "YOUR_GITHUB_PAT" is the docs' placeholder
     assert (
         inv.identity(f"mcp:{project}/.continue/mcpServers/playwright.json#playwright")["attrs"]["client"] == "continue"
     )

@@ -25,6 +25,10 @@ def findings(nhi, tmp_path):
                     "latest": {"command": "npx", "args": ["-y", "@playwright/mcp@latest"]},
                     "pinned": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory@2025.4.25"]},
                     "uvx-pinned": {"command": "uvx", "args": ["mcp-server-fetch==2025.4.7"]},
+                    "uvx-unpinned": {"command": "uvx", "args": ["mcp-server-time"]},
+                    "range": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory@^2025.4.0"]},
+                    "dist-tag": {"command": "npx", "args": ["-y", "@playwright/mcp@beta"]},
+                    "prerelease": {"command": "npx", "args": ["-y", "@playwright/mcp@0.0.30-beta.1"]},
                     "image": {"command": "docker", "args": ["run", "-i", "--rm", "ghcr.io/github/github-mcp-server"]},
                     "digest": {"command": "docker", "args": ["run", "-i", "mcp/fetch@sha256:" + "a1" * 32]},
                     "lookalike": {"command": "npx", "args": ["-y", "@modelcontextprotocoI/server-github@1.0.0"]},
@@ -55,7 +59,16 @@ def findings(nhi, tmp_path):
 
 
 def test_unpinned_launches(findings):
-    assert findings["mcp_server_unpinned_launch"] == {"unpinned", "latest", "image", "remote-http"}
+    # a version range or a dist-tag moves like latest; an exact (pre)release version is pinned
+    assert findings["mcp_server_unpinned_launch"] == {
+        "unpinned",
+        "latest",
+        "uvx-unpinned",
+        "range",
+        "dist-tag",
+        "image",
+        "remote-http",
+    }
 
 
 def test_lookalike_package(findings):
