@@ -173,7 +173,11 @@ class McpConnector(Connector):
             ctx.gap(shown, "unreadable", f"{type(exc).__name__} while reading this file")
             return None
         for key in parsed.unreadable:  # its value is not read: it may hold anything
-            ctx.gap(f"{shown}#{key}", "unexpected_shape", "this MCP server entry is not an object: not read")
+            ctx.gap(
+                f"{shown}#{key}",
+                "unexpected_shape",
+                "this MCP server entry is not an object, or lacks its name or program: not read",
+            )
         absolute = Path(config.path).absolute()
         repo = discovery.git_root(absolute)
         facts = FileFacts(

@@ -176,7 +176,8 @@ def layout_codex_toml(doc: dict, scope: str) -> list[Entry]:
     ``bearer_token``, which current Codex rejects, stays under its own name and is scanned)."""
     out: list[Entry] = []
     for name, spec in _map(doc.get("mcp_servers"), "mcp_servers").items():
-        if not isinstance(spec, dict):
+        if not isinstance(spec, dict):  # clients.parse reports it, rather than dropping it unseen
+            out.append((str(name), spec, scope, None))
             continue
         headers = _merge(spec.get("http_headers"), _refs(spec.get("env_http_headers")))
         if isinstance(spec.get("bearer_token_env_var"), str):
@@ -270,12 +271,18 @@ def layout_goose_yaml(doc: dict, scope: str) -> list[Entry]:
 JETBRAINS_COMPONENTS = {"McpApplicationServerCommands", "McpProjectServerCommands"}
 
 
+# Options of an entry that say nothing about how the server is started.
+JETBRAINS_STATE = frozenset({"name", "enabled", "source", "userOverride", "allowedToolsNames", "workingDirectory"})
+
+
 def layout_jetbrains_xml(root: Any, scope: str) -> list[Entry]:
     """AI Assistant's options (``llm.mcpServers.xml``, a project's ``.idea/workspace.xml``):
     each server entry of the MCP component carries ``<option name=... value=...>`` for its
     name, program and arguments (or URL), and name/value lists for its environment and
-    headers. Entries that hold only state (2025.3 and later keep the definition in
-    ``.ai/mcp/mcp.json``) are not servers here."""
+    headers. Entries that hold only a name and state (2025.3 and later keep the definition in
+    ``.ai/mcp/mcp.json``: name, enabled, source, userOverride, allowedToolsNames) are not
+    servers here; an entry without a name, or with a definition
+    but no program or URL, is passed on unread (clients.parse reports it, never drops it)."""
     out: list[Entry] = []
     for component in root.iter("component"):
         if component.get("name") not in JETBRAINS_COMPONENTS:
@@ -283,14 +290,18 @@ def layout_jetbrains_xml(root: Any, scope: str) -> list[Entry]:
         entries = []
         for child in component:
             entries += list(child) if child.tag in ("commands", "urls") else [child]
-        for entry in entries:
+        for index, entry in enumerate(entries):
             server = _jetbrains_server(entry, scope)
-            if server is not None:
-                out.append(server)
+            if server is None:
+                continue
+            if server[1] is None and not server[0]:
+                server = (f"{entry.tag}[{index}]", None, scope, None)
+            out.append(server)
     return out
 
 
-def _jetbrains_server(entry: Any, scope: str) -> Entry | None:
+def _jetbrains_server(entry: Any, scope: str) -> tuple[str, Any, str, None] | None:
+    """The entry's server; (name, None, ...) for one that cannot be read; None for state."""
     options: dict[str, str] = {}
     lists: dict[str, dict[str, str]] = {"env": {}, "headers": {}}
 
@@ -315,7 +326,15 @@ def _jetbrains_server(entry: Any, scope: str) -> Entry | None:
     command = options.get("programPath") or options.get("command")
     url = options.get("url") or options.get("serverUrl")
     if not name or not (command or url):
-        return None
+        # a definition left without its program or URL (or its name) is reported; an entry of
+        # state only, or one left blank in the settings dialog, has nothing to read
+        defined = (
+            any(value.strip() for key, value in options.items() if key not in JETBRAINS_STATE)
+            or lists["env"]
+            or lists["headers"]
+            or (entry.text or "").strip()
+        )
+        return (name or "", None, scope, None) if defined else None
     spec: dict[str, Any] = {}
     if command:
         spec["command"] = command

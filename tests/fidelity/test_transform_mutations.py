@@ -304,48 +304,36 @@ def aws_case() -> Case:
     )
 
 
-MCP_SECTIONS = ("mcpServers", "servers", "context_servers", "extensions")  # Zed, Goose: their own names
-
-
 def mcp_case() -> Case:
-    """The per-user configs of fixtures/mcp/home and fixtures/mcp/clients/home in JSON and YAML
-    (every client's layout: mcpServers, servers, Zed's context_servers, Goose's extensions,
-    Continue's list): each server's entry is an item. The real connector reads them from a home
-    folder written anew for every run, so a mutation goes through the parser, the detector and
-    the transform. The TOML and XML configs are copied as they are."""
+    """The per-user configs of fixtures/mcp/home and fixtures/mcp/clients/home in every
+    client's syntax and layout (JSON/JSONC mcpServers and servers, Zed's context_servers,
+    Goose's extensions and Continue's list in YAML, Codex's TOML mcp_servers, JetBrains AI
+    Assistant's XML entries; mcp_files.py reads and writes them): each server's entry is an
+    item. The real connector reads them from a home folder written anew for every run, so a
+    mutation goes through the parser, the detector and the transform."""
     import shutil
     import tempfile
 
-    import yaml
-
     from nhi_cli.kit.connector import CollectContext
-    from nhi_connectors.mcp import McpConnector, jsonc
+    from nhi_connectors.mcp import McpConnector
     from nhi_connectors.mcp.settings import McpSettings
+    from tests.fidelity.mcp_files import load
 
     roots = [FIXTURES / "mcp" / "home", FIXTURES / "mcp" / "clients" / "home"]
-    docs, names, payloads = {}, {}, {}
+    files, payloads = {}, {}
     for root in roots:
-        for path in sorted(p for p in root.rglob("*") if p.suffix in (".json", ".yaml")):
-            text = path.read_text()
-            doc = jsonc.loads(text) if path.suffix == ".json" else yaml.safe_load(text)  # JSON may hold comments
-            section = next((k for k in MCP_SECTIONS if isinstance(doc, dict) and doc.get(k)), None)
-            if section is None or not isinstance(doc[section], (dict, list)):
-                continue
-            relative = path.relative_to(root).as_posix()
-            docs[relative] = (doc, section, path.suffix)
-            names[relative] = list(doc[section]) if isinstance(doc[section], dict) else None
-            payloads[relative] = list(doc[section].values() if isinstance(doc[section], dict) else doc[section])
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            loaded = load(path)
+            if loaded is not None:
+                relative = path.relative_to(root).as_posix()
+                files[relative], payloads[relative] = loaded, loaded.items
 
     def run(p):
         with tempfile.TemporaryDirectory() as home:
             for root in roots:
                 shutil.copytree(root, home, dirs_exist_ok=True)
-            for relative, (doc, section, suffix) in docs.items():
-                entries = (
-                    p[relative] if names[relative] is None else dict(zip(names[relative], p[relative], strict=True))
-                )
-                dump = json.dumps if suffix == ".json" else yaml.safe_dump
-                (Path(home) / relative).write_text(dump({**doc, section: entries}))
+            for relative, loaded in files.items():
+                (Path(home) / relative).write_text(loaded.dump(p[relative]))
             ctx = CollectContext(now=NOW, settings=McpSettings(home=Path(home)), secret_salt="mutations")
             connector = McpConnector()
             batch = Batch()

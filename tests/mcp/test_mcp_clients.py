@@ -235,3 +235,41 @@ def test_the_readme_documents_every_client():
         # <config>/<editor>/ and <config>/JetBrains/ stand for the per-OS folders
         path = loc.path.split("/globalStorage/")[-1].split("JetBrains/")[-1]
         assert path in table, f"README client table lacks {loc.client} {loc.path}"
+
+
+# --- entries the client itself would not start: reported, or (state only) not servers ---------
+JETBRAINS_ENTRIES = """<application><component name="McpApplicationServerCommands" modifiable="true"><commands>
+  <McpServerConfigurationProperties><option name="allowedToolsNames" /><option name="enabled" value="true" />
+    <option name="name" value="kept-in-mcp-json" /><option name="userOverride" value="false" />
+  </McpServerConfigurationProperties>
+  <McpServerCommand><option name="enabled" value="true" /><option name="name" value="" />
+    <option name="programPath" value="" /><option name="arguments" value="" />
+    <option name="workingDirectory" value="" />
+  </McpServerCommand>
+  <McpServerCommand><option name="name" value="no-program" /><option name="arguments" value="-y tool --token T" />
+  </McpServerCommand>
+  <McpServerCommand><option name="programPath" value="npx" /><envs><env name="TOKEN" value="T" /></envs>
+  </McpServerCommand>
+</commands><urls>
+  <McpServerURL><option name="name" value="remote" /><option name="url" value="https://mcp.example.com/mcp" />
+    <option name="headers"><map><entry key="Authorization" value="${TOKEN}" /></map></option>
+  </McpServerURL>
+</urls></component></application>"""
+
+
+def test_jetbrains_entries_without_a_program_or_a_name_are_reported_and_state_is_not(tmp_path):
+    parsed = clients.parse(
+        ConfigFile(tmp_path / "llm.mcpServers.xml", "jetbrains_ai", "user", "jetbrains_xml"), JETBRAINS_ENTRIES
+    )
+    assert [(s.name, s.spec) for s in parsed.servers] == [
+        ("remote", {"url": "https://mcp.example.com/mcp", "headers": {"Authorization": "${TOKEN}"}})
+    ]
+    # a state-only entry (its definition is in ~/.ai/mcp/mcp.json) and a blank one are not servers;
+    # a definition without its program, or without a name, cannot be read and is said so
+    assert parsed.unreadable == ["no-program", "McpServerCommand[3]"]
+
+
+def test_a_codex_server_that_is_not_a_table_is_reported(tmp_path):
+    text = 'mcp_servers = { good = { command = "npx" }, odd = "npx -y tool --token T" }\n'
+    parsed = clients.parse(ConfigFile(tmp_path / "config.toml", "codex", "user", "codex_toml"), text)
+    assert [s.name for s in parsed.servers] == ["good"] and parsed.unreadable == ["odd"]
