@@ -6,7 +6,12 @@
   a ``keyString`` a proxy might add is dropped here.
 - Vertex AI Agent Engine: ``GET https://{region}-aiplatform.googleapis.com/v1/projects/{project}/
   locations/{region}/reasoningEngines`` (``pageSize`` 100) per region in ``vertex_regions``:
-  every deployed agent with the identity it runs as. One call per region and project.
+  every deployed agent with the identity it runs as. One call per region and project. Then
+  ``POST .../reasoningEngines/{id}:getIamPolicy`` (``options.requestedPolicyVersion=3``;
+  ``aiplatform.reasoningEngines.getIamPolicy``, read-only despite the POST) per engine, at most
+  ``vertex_policy_limit`` per project and region: the roles granted on the agent itself, whose
+  owner-like user is the engine's owner (an engine has no creator field, and label values cannot
+  hold an e-mail address).
 
 Both use nhi's RestClient (retries, counting, 401/403 -> ScopeDenied), like Policy Analyzer.
 Revoke: ``DELETE /v2/{key}`` and ``POST /v2/{key}:undelete`` (revoke.py).
@@ -90,3 +95,19 @@ def get_reasoning_engines(c: GcpClients, project: str, region: str) -> list[dict
         }
         for e in engines
     ]
+
+
+def get_engine_policies(c: GcpClients, region: str, names: list[str]) -> dict[str, dict]:
+    """The IAM policy set on each engine (version 3: conditional bindings come back whole)."""
+    client = rest(c, "aiplatform", aiplatform_endpoint(c.settings, region))
+    policies = {}
+    for name in names:
+        response = client.request(
+            "POST",
+            f"/v1/{name}:getIamPolicy",
+            params={"options.requestedPolicyVersion": 3},
+            count_as="aiplatform:reasoningEngines.getIamPolicy",
+        )
+        body = response.json()
+        policies[name] = {"bindings": [b for b in body.get("bindings") or [] if isinstance(b, dict)]}
+    return policies

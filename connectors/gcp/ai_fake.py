@@ -1,11 +1,14 @@
 """The fake's side (fake layer): the API Keys API v2 and Vertex AI Agent Engine's
-reasoningEngines list, as routes on the GCP fake's FakeHttpServer (fake.py adds them).
+reasoningEngines list and getIamPolicy, as routes on the GCP fake's FakeHttpServer (fake.py
+adds them).
 
 Estate fields: ``apiKeys`` (project -> V2Key objects, without ``keyString``),
-``reasoningEngines`` (project -> region -> ReasoningEngine objects), ``aiDenied`` (projects
-whose AI APIs answer 403) and ``apiKeysClockSkewDays`` (the fake's clock for deletions,
-relative to now). The payloads are those of Google's discovery documents (apikeys v2,
-aiplatform v1); tests/gcp/test_ai_fidelity.py validates everything served here against them.
+``reasoningEngines`` (project -> region -> ReasoningEngine objects),
+``reasoningEnginePolicies`` (engine name -> Policy; an engine without one answers an empty
+policy, as the API does), ``aiDenied`` (projects whose AI APIs answer 403) and
+``apiKeysClockSkewDays`` (the fake's clock for deletions, relative to now). The payloads are
+those of Google's discovery documents (apikeys v2, aiplatform v1); tests/gcp/test_ai_fidelity.py
+validates everything served here against them.
 Deleting a key sets its ``deleteTime``; undelete works for 30 days after it, as documented,
 and fails with FAILED_PRECONDITION after.
 """
@@ -97,8 +100,24 @@ def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> N
         items = estate.get("reasoningEngines", {}).get(project, {}).get(region, [])
         return token_page(request, items, "reasoningEngines", page_size)
 
+    def engine_policy(request: FakeRequest):
+        project = request.match.group("project")
+        allowed = {"options.requestedPolicyVersion": {"0", "1", "3"}}
+        if problem := query_problem(request, allowed, ignore=IGNORED):
+            return _error(400, "INVALID_ARGUMENT", problem)
+        if project in denied():
+            return refused(project)
+        region = request.match.group("region")
+        name = f"projects/{project}/locations/{region}/reasoningEngines/{request.match.group('id')}"
+        if not any(e["name"] == name for e in estate.get("reasoningEngines", {}).get(project, {}).get(region, [])):
+            return _error(404, "NOT_FOUND", f"The ReasoningEngine does not exist: {name}")
+        policy = copy.deepcopy(estate.get("reasoningEnginePolicies", {}).get(name) or {})
+        return reply({"version": 1, "etag": "BwYnbm9uZQ==", **policy} if policy else {"etag": "ACAB"})
+
     http.route("GET", KEYS, list_keys)
     http.route("GET", KEYS + r"/(?P<uid>[^/:]+)", get_key)
     http.route("DELETE", KEYS + r"/(?P<uid>[^/:]+)", delete_key)
     http.route("POST", KEYS + r"/(?P<uid>[^/:]+):undelete", undelete_key)
-    http.route("GET", r"/v1/projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/reasoningEngines", list_engines)
+    engines = r"/v1/projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/reasoningEngines"
+    http.route("GET", engines, list_engines)
+    http.route("POST", engines + r"/(?P<id>[^/:]+):getIamPolicy", engine_policy)

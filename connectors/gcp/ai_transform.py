@@ -7,7 +7,12 @@
   ``app_restriction`` (browser, server, android, ios or none), and ``ai_credential``: it can
   call the Generative Language API (Gemini) or Vertex AI.
 - ``vertex_reasoning_engine``: an agent deployed on Vertex AI Agent Engine, registered by the
-  platform, with the identity it runs as (``attrs.service_account``).
+  platform, with the identity it runs as (``attrs.service_account``). Its owner, first found of:
+  the user holding an owner-like role on the engine itself (its IAM policy: ``roles/owner``,
+  then ``roles/aiplatform.admin``, then ``roles/editor``; ``owner_source`` ``iam_policy:<role>``),
+  an ``owner`` label (``label:owner``; label values cannot be e-mail addresses), or the owner of
+  the user-managed service account it runs as (``service_account``, from that account's
+  description). ``attrs.resource_bindings`` lists the roles granted on the engine.
 """
 
 from __future__ import annotations
@@ -87,13 +92,44 @@ def transform_api_keys(project: str, keys: list[dict[str, Any]]) -> Batch:
     return batch
 
 
-def transform_reasoning_engines(project: str, region: str, engines: list[dict[str, Any]]) -> Batch:
+OWNER_ROLES = ("roles/owner", "roles/aiplatform.admin", "roles/editor")  # most owner-like first
+OWNER_LABELS = ("owner", "nhi-owner", "nhi_owner")
+
+
+def engine_owner(
+    policy: dict[str, Any] | None, labels: dict[str, str], sa_owner: str | None
+) -> tuple[str | None, str | None]:
+    """(owner, owner_source) of one engine; see the module docstring for the order."""
+    for role in OWNER_ROLES:
+        for binding in (policy or {}).get("bindings") or []:
+            if binding.get("role") == role and not binding.get("condition"):
+                users = sorted(m[5:] for m in binding.get("members") or [] if m.startswith("user:"))
+                if users:
+                    return users[0], f"iam_policy:{role}"
+    label = next((k for k in OWNER_LABELS if labels.get(k)), None)
+    if label:
+        return labels[label], f"label:{label}"
+    return (sa_owner, "service_account") if sa_owner else (None, None)
+
+
+def transform_reasoning_engines(
+    project: str,
+    region: str,
+    engines: list[dict[str, Any]],
+    policies: dict[str, dict] | None = None,
+    sa_owners: dict[str, str] | None = None,
+) -> Batch:
+    """``policies``: engine name -> its IAM policy (engines not read have none);
+    ``sa_owners``: service account e-mail -> its owner."""
     batch = Batch()
     for engine in engines:
         require(engine, "name", what="reasoning engine")
         spec = engine.get("spec") or {}
         identity = spec.get("effectiveIdentity") or spec.get("serviceAccount")
         service_account = identity if identity and identity.endswith(".gserviceaccount.com") else None
+        labels = {str(k): str(v) for k, v in (engine.get("labels") or {}).items()}
+        policy = (policies or {}).get(engine["name"])
+        owner, owner_source = engine_owner(policy, labels, (sa_owners or {}).get(service_account or ""))
         batch.identities.append(
             Identity(
                 id=engine["name"],
@@ -103,7 +139,9 @@ def transform_reasoning_engines(project: str, region: str, engines: list[dict[st
                 name=engine.get("displayName") or engine["name"].rsplit("/", 1)[-1],
                 created_at=_time(engine.get("createTime")),
                 description=engine.get("description"),
-                tags=dict(engine.get("labels") or {}),
+                owner=owner,
+                owner_source=owner_source,
+                tags=labels,
                 attrs={
                     "region": region,
                     "platform": "Vertex AI Agent Engine",
@@ -113,6 +151,12 @@ def transform_reasoning_engines(project: str, region: str, engines: list[dict[st
                     "identity_type": spec.get("identityType"),
                     "agent_framework": spec.get("agentFramework"),
                     "inbound_auth": "iam",
+                    "resource_bindings": None
+                    if policy is None
+                    else [
+                        {"role": b.get("role"), "members": sorted(b.get("members") or [])}
+                        for b in policy.get("bindings") or []
+                    ],
                     "reach": [],
                 },
             )

@@ -36,8 +36,23 @@ from .fake import GcpFake
 from .settings import GcpSettings
 
 
-def _engines(project: str, region: str, read) -> Batch:
-    return ai_transform.transform_reasoning_engines(project, region, read())
+def _engines(ctx: CollectContext, clients, project: str, region: str, sa_owners: dict[str, str]) -> Batch:
+    """One region's engines, with the owners their IAM policies name. The policies are bounded
+    by ``vertex_policy_limit``; a refused or spent policy read is a gap, the engines still load."""
+    engines = ai.get_reasoning_engines(clients, project, region)
+    limit = ctx.settings.vertex_policy_limit
+    names = [e["name"] for e in engines if isinstance(e.get("name"), str)]
+    what = f"aiplatform:reasoningEngines.getIamPolicy {region}"
+    policies: dict[str, dict] = {}
+    try:
+        policies = ai.get_engine_policies(clients, region, names[:limit])
+    except ScopeError as exc:
+        ctx.gap(what, exc.code, exc.message)
+    except NotFound as exc:
+        ctx.gap(what, "NOT_FOUND", str(exc))
+    if len(names) > limit:
+        ctx.gap(what, "DescribeBudget", f"{len(names) - limit} engine policies over vertex_policy_limit={limit}")
+    return ai_transform.transform_reasoning_engines(project, region, engines, policies, sa_owners)
 
 
 def _parent(settings: GcpSettings) -> str | None:
@@ -116,7 +131,8 @@ class GcpConnector(Connector):
             try:
                 batch = self._batch(ctx, project, accounts, per_sa, policy, sa_auth, key_auth)
                 self._add_inherited(batch, project, own, inherited)
-                batch.extend(self._ai(ctx, clients, project))
+                sa_owners = {i.id: i.owner for i in batch.identities if i.owner and i.kind == "service_account"}
+                batch.extend(self._ai(ctx, clients, project, sa_owners))
                 return batch
             except ValueError as exc:  # a payload without a required field: loud, on this scope only
                 raise ScopeFailed("malformed_response", str(exc)) from None
@@ -124,7 +140,7 @@ class GcpConnector(Connector):
             clients.close()
 
     @staticmethod
-    def _ai(ctx: CollectContext, clients, project: str) -> Batch:
+    def _ai(ctx: CollectContext, clients, project: str, sa_owners: dict[str, str]) -> Batch:
         """API keys and Vertex AI agents: a refusal or outage is a gap that keeps the project's
         earlier records, never a failed project."""
         settings: GcpSettings = ctx.settings
@@ -134,11 +150,10 @@ class GcpConnector(Connector):
             keys = partial(ai.get_api_keys, clients, project)
             parts.append(("apikeys:keys.list", lambda: ai_transform.transform_api_keys(project, keys())))
         for region in settings.vertex_regions if settings.agent_engines else []:
-            engines = partial(ai.get_reasoning_engines, clients, project, region)
             parts.append(
                 (
                     f"aiplatform:reasoningEngines.list {region}",
-                    partial(_engines, project, region, engines),
+                    partial(_engines, ctx, clients, project, region, sa_owners),
                 )
             )
         for what, read in parts:

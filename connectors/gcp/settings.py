@@ -36,6 +36,9 @@ class GcpSettings(ConnectorSettings):
     apikeys_endpoint: str = "https://apikeys.googleapis.com"
     agent_engines: bool = True
     vertex_regions: list[str] = ["us-central1"]
+    # reasoningEngines.getIamPolicy per engine (who holds roles on the agent itself: its owner),
+    # at most this many per project and region; the rest keep label or service-account owners
+    vertex_policy_limit: int = 100
     aiplatform_endpoint: str | None = None  # None: https://{region}-aiplatform.googleapis.com
 
     # Retries for UNAVAILABLE / RESOURCE_EXHAUSTED / 429 / 5xx, exponential from retry_initial.

@@ -146,3 +146,66 @@ def test_restore_after_the_undelete_window_says_so(ai_fake):
     assert restored.code != 0
     assert key["deleteTime"] == deleted  # nothing was attempted on a key Google no longer keeps
     assert not ai_fake.http.calls("POST", r".*:undelete")
+
+
+def test_engine_owners_come_from_the_engine_iam_policy_then_labels_then_its_service_account(tmp_path):
+    engines = copy.deepcopy(ENGINES)
+    region = engines[PROJECT]["us-central1"]
+    region[1]["labels"] = {"owner": "support-team"}
+    region.append(
+        {"name": f"projects/{PROJECT}/locations/us-central1/reasoningEngines/4473", "displayName": "intake-bot",
+         "createTime": "2026-05-03T10:00:00Z", "updateTime": "2026-05-03T10:00:00Z",
+         "spec": {"serviceAccount": TRAINER, "effectiveIdentity": TRAINER}}
+    )  # fmt: skip
+    policies = {
+        ENGINE: {
+            "bindings": [
+                {"role": "roles/aiplatform.user", "members": ["group:claims@northwind.example"]},
+                {"role": "roles/owner", "members": ["user:dana.lee@northwind.example", "group:ml@northwind.example"]},
+            ]
+        },
+        # a conditional grant is not ownership
+        f"projects/{PROJECT}/locations/us-central1/reasoningEngines/4473": {
+            "bindings": [
+                {"role": "roles/owner", "members": ["user:temp@northwind.example"],
+                 "condition": {"title": "until friday", "expression": "request.time < timestamp('2026-06-01')"}}
+            ]
+        },
+    }  # fmt: skip
+    with GcpFake(estate(reasoningEngines=engines, reasoningEnginePolicies=policies), page_size=2) as fake:
+        _config(fake, tmp_path)
+        result = _scan()
+        assert result.code in (0, 1), result.err
+        rows = {r["name"]: r for r in query("SELECT * FROM v_identities WHERE kind = 'vertex_reasoning_engine'")}
+        owners = {name: (r["owner"], r["owner_source"]) for name, r in rows.items()}
+        assert owners == {
+            "claims-triage": ("dana.lee@northwind.example", "iam_policy:roles/owner"),
+            "faq-bot": ("support-team", "label:owner"),
+            "intake-bot": ("sam.ortiz@northwind.example", "service_account"),  # the trainer account's owner
+        }
+        bindings = json.loads(rows["claims-triage"]["attrs"])["resource_bindings"]
+        assert {"role": "roles/aiplatform.user", "members": ["group:claims@northwind.example"]} in bindings
+        calls = fake.http.calls("POST", r"/v1/projects/.*/reasoningEngines/[^/]+:getIamPolicy")
+        assert len(calls) == 3 and all(c.query["options.requestedPolicyVersion"] == ["3"] for c in calls)
+        agents = {a["name"]: a for a in json.loads(invoke("agents", "list", "-f", "json").out)}
+        assert agents["claims-triage"]["owner"] == "dana.lee@northwind.example"
+
+
+def test_engine_policies_beyond_the_limit_or_refused_are_gaps_and_the_engines_still_load(tmp_path):
+    with GcpFake(estate(), page_size=2) as fake:
+        _config(fake, tmp_path, vertex_policy_limit=1)
+        result = _scan()
+        scope = next(s for s in json.loads(result.out)["scopes"] if s["scope"] == PROJECT)
+        assert [(g["what"], g["code"]) for g in scope["gaps"]] == [
+            ("aiplatform:reasoningEngines.getIamPolicy us-central1", "DescribeBudget")
+        ]
+        policies = r".*/reasoningEngines/[^/]+:getIamPolicy"
+        assert len(fake.http.calls("POST", policies)) == 1
+        fake.http.fault("POST", policies, 403, {"error": {"code": 403, "status": "PERMISSION_DENIED"}})
+        result = _scan()
+        scope = next(s for s in json.loads(result.out)["scopes"] if s["scope"] == PROJECT)
+        assert ("aiplatform:reasoningEngines.getIamPolicy us-central1", "PERMISSION_DENIED") in [
+            (g["what"], g["code"]) for g in scope["gaps"]
+        ]
+        names = {r["name"] for r in query("SELECT name FROM v_identities WHERE kind = 'vertex_reasoning_engine'")}
+        assert names == {"claims-triage", "faq-bot"}

@@ -81,9 +81,12 @@ def _method(document: dict, *path: str) -> dict:
 KEYS_API = ("projects", "locations", "keys")
 
 
+POLICY = {"bindings": [{"role": "roles/owner", "members": ["user:dana.lee@northwind.example"]}]}
+
+
 @pytest.fixture
 def served():
-    with GcpFake(estate(), page_size=2) as fake:
+    with GcpFake(estate(reasoningEnginePolicies={ENGINE: POLICY}), page_size=2) as fake:
         yield fake, httpx.Client(base_url=fake.http.url, timeout=5)
 
 
@@ -96,6 +99,8 @@ def test_every_api_keys_and_agent_engine_answer_conforms(served):
         (APIKEYS, _method(APIKEYS, *KEYS_API, "get"), http.get(f"/v2/{KEYS}k-open")),
         (APIKEYS, _method(APIKEYS, *KEYS_API, "delete"), http.delete(f"/v2/{KEYS}k-open")),
         (APIKEYS, _method(APIKEYS, *KEYS_API, "undelete"), http.post(f"/v2/{KEYS}k-open:undelete", json={})),
+        (AIPLATFORM, _method(AIPLATFORM, "projects", "locations", "reasoningEngines", "getIamPolicy"),
+         http.post(f"/v1/{ENGINE}:getIamPolicy", params={"options.requestedPolicyVersion": 3})),
         (AIPLATFORM, _method(AIPLATFORM, "projects", "locations", "reasoningEngines", "list"),
          http.get(f"/v1/projects/{PROJECT}/locations/us-central1/reasoningEngines")),
     ]  # fmt: skip
@@ -126,3 +131,7 @@ def test_the_fake_refuses_what_the_api_refuses(served):
     assert unknown.status_code == 400
     assert http.post(f"/v2/{KEYS}k-open:undelete", json={}).json()["error"]["status"] == "FAILED_PRECONDITION"
     assert http.get(f"/v2/{KEYS}nope").status_code == 404
+    # getIamPolicy: policy versions are 0, 1 or 3; an unknown engine is NOT_FOUND
+    bad_version = http.post(f"/v1/{ENGINE}:getIamPolicy", params={"options.requestedPolicyVersion": 2})
+    assert bad_version.status_code == 400
+    assert http.post(f"/v1/{ENGINE}9:getIamPolicy").status_code == 404
