@@ -6,8 +6,9 @@ long-term API keys), no agent action groups or aliases, and no AgentCore Identit
 identities, listed and got, OAuth2 and API-key credential providers). ``AiFake`` is a WSGI
 middleware in front of moto's app, on the same loopback port, that answers exactly those
 operations over their real protocols (IAM query/XML, rest-json for the Bedrock services) and
-passes everything else to moto. Requests are checked against the botocore input shapes and answers against the
-output shapes (model_check.py): what the real API would reject is rejected here too.
+passes everything else to moto. Requests are checked against the botocore input shapes and
+answers against the output shapes (model_check.py, serialized by fake_wire.py): what the real
+API would reject is rejected here too.
 
 State is process-wide, like moto's backends (the server thread shares this process), and is
 emptied by ``reset()`` whenever a fake server starts.
@@ -24,7 +25,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from .model_check import NonConforming, check, query_error, query_xml, service_model, to_wire
+from .fake_wire import query_error, query_xml, rest_error, rest_json
+from .model_check import NonConforming, check_request, from_query, service_model
 
 # signing name (from the request's SigV4 credential scope) -> botocore service -> operations
 HANDLED = {
@@ -142,7 +144,7 @@ class AiFake:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         if service == "iam":
-            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+            form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
             operation = form.get("Action", "")
             if operation in served or (operation, None) in STATE.faults:
                 return self._query(start_response, form, _account(access_key))
@@ -169,13 +171,11 @@ class AiFake:
         operation = form.pop("Action")
         form.pop("Version", None)
         request_id = str(uuid.uuid4())
-        op = service_model("iam").operation_model(operation)
         fault = STATE.faults.get((operation, None))
         try:
             if fault:
                 raise _Refused(fault[0], fault[1], f"not authorized to perform iam:{operation}")
-            params = {k: _form_value(op.input_shape.members.get(k), v) for k, v in form.items()}
-            _check_input(op, params)
+            params = _check_input("iam", operation, lambda: from_query("iam", operation, form))
             with STATE.lock:
                 STATE.calls.append((operation, account, "global"))
                 result = IAM_HANDLERS[operation](account, params)
@@ -206,18 +206,15 @@ class AiFake:
             if undeclared:
                 raise _Refused(400, "ValidationException", f"unexpected parameters {undeclared}")
             params.update(data)
-            _check_input(op, params)
+            params = _check_input(service, operation, lambda: params)
             with STATE.lock:
                 STATE.calls.append((operation, account, region))
                 result = REST_HANDLERS[operation](account, region, params)
-            check(op.output_shape, result, operation)  # a wrong answer fails the test, loudly
-            payload = json.dumps(to_wire(op.output_shape, result)).encode()
+            payload = rest_json(service, operation, result)  # a wrong answer fails the test, loudly
         except _Refused as exc:
-            start_response(
-                f"{exc.status} Error",
-                [("Content-Type", "application/json"), ("x-amzn-ErrorType", exc.code)],
-            )
-            return [json.dumps({"message": exc.message}).encode()]
+            status, headers, body = rest_error(exc.status, exc.code, exc.message)
+            start_response(status, headers)
+            return [body]
         start_response("200 OK", [("Content-Type", "application/json")])
         return [payload]
 
@@ -228,21 +225,13 @@ class _Refused(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _form_value(member, value: str) -> Any:
-    """A query-protocol form value as the member's type (an undeclared member stays text and
-    fails the input check)."""
-    if member is not None and member.type_name == "boolean":
-        return value == "true"
-    if member is not None and member.type_name == "integer":
-        return int(value)
-    return value
-
-
-def _check_input(op, params: dict[str, Any]) -> None:
+def _check_input(service: str, operation: str, params: Any) -> dict[str, Any]:
+    """The parameters (``params()`` builds them: decoding a form may already fail) as the real
+    service accepts them, or its 400 answer."""
     try:
-        check(op.input_shape, params, op.name)
+        return check_request(service, operation, params())
     except NonConforming as exc:
-        code = "InvalidInput" if op.metadata.get("protocol") == "query" else "ValidationException"
+        code = "InvalidInput" if service_model(service).metadata.get("protocol") == "query" else "ValidationException"
         raise _Refused(400, code, str(exc)) from None
 
 

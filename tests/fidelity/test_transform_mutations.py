@@ -246,10 +246,12 @@ def aws_case() -> Case:
     import io
 
     from nhi_connectors.aws import credential_report, gaad, policies, transform
-    from tests.fidelity.vendor_models import botocore_output
+    from nhi_connectors.aws.model_check import check_response
 
     recorded = json.loads((FIXTURES / "aws" / "account.json").read_text())
-    details = botocore_output("GetAccountAuthorizationDetails", recorded["GetAccountAuthorizationDetails"], "GAAD")
+    details = check_response(
+        "iam", "GetAccountAuthorizationDetails", recorded["GetAccountAuthorizationDetails"], "GAAD"
+    )
     text = recorded["GetCredentialReport"]["Content"]
     columns = next(csv.reader(io.StringIO(text)))
     aws_documents = {arn: known["document"] for arn, known in policies.well_known_aws_policies().items()}
@@ -258,7 +260,7 @@ def aws_case() -> Case:
     listed = [
         (user, {k: v for k, v in key.items() if k != "UserName"})
         for user, answer in recorded["ListAccessKeys"].items()
-        for key in botocore_output("ListAccessKeys", answer, user)["AccessKeyMetadata"]
+        for key in check_response("iam", "ListAccessKeys", answer, user)["AccessKeyMetadata"]
     ]
     owners, keys = [user for user, _ in listed], [key for _, key in listed]
 

@@ -502,14 +502,16 @@ def test_aws_fixture_conforms_to_botocores_iam_model():
     boto3 itself parses the wire with)."""
     import botocore
 
-    from tests.fidelity.vendor_models import botocore_output
+    from nhi_connectors.aws.model_check import check_response
 
     recorded = json.loads(AWS_ACCOUNT.read_text())
-    details = botocore_output("GetAccountAuthorizationDetails", recorded["GetAccountAuthorizationDetails"], "GAAD")
+    details = check_response(
+        "iam", "GetAccountAuthorizationDetails", recorded["GetAccountAuthorizationDetails"], "GAAD"
+    )
     assert details["UserDetailList"] and details["RoleDetailList"] and details["GroupDetailList"]
-    report = botocore_output("GetCredentialReport", recorded["GetCredentialReport"], "credential report")
+    report = check_response("iam", "GetCredentialReport", recorded["GetCredentialReport"], "credential report")
     for user, answer in recorded["ListAccessKeys"].items():
-        botocore_output("ListAccessKeys", answer, f"ListAccessKeys {user}")
+        check_response("iam", "ListAccessKeys", answer, f"ListAccessKeys {user}")
     header = report["Content"].decode().splitlines()[0].split(",")
     assert header == CREDENTIAL_REPORT_COLUMNS, f"botocore {botocore.__version__}"
 
@@ -526,8 +528,8 @@ def test_aws_fake_answers_conform():
     from nhi_cli.model import utcnow
     from nhi_connectors.aws.fake import load_estate, seed_account
     from nhi_connectors.aws.gaad import GAAD_FILTER
+    from nhi_connectors.aws.model_check import check_response
     from tests.fidelity.record_aws_account import plain
-    from tests.fidelity.vendor_models import botocore_output
 
     with mock_aws():
         account = load_estate(FIXTURES / "demo" / "aws")["accounts"][0]
@@ -537,32 +539,44 @@ def test_aws_fake_answers_conform():
         iam.generate_credential_report()
         report = plain(iam.get_credential_report())
         keys = {u["UserName"]: plain(iam.list_access_keys(UserName=u["UserName"])) for u in details["UserDetailList"]}
-    botocore_output("GetAccountAuthorizationDetails", details, "moto GAAD")
-    botocore_output("GetCredentialReport", report, "moto credential report")
+    check_response("iam", "GetAccountAuthorizationDetails", details, "moto GAAD")
+    check_response("iam", "GetCredentialReport", report, "moto credential report")
     for user, answer in keys.items():
-        botocore_output("ListAccessKeys", answer, f"moto ListAccessKeys {user}")
+        check_response("iam", "ListAccessKeys", answer, f"moto ListAccessKeys {user}")
     assert next(csv.reader(io.StringIO(report["Content"]))) == CREDENTIAL_REPORT_COLUMNS
 
 
 def test_aws_wrong_payloads_fail():
-    from tests.fidelity.vendor_models import botocore_output
+    """Each wrong payload is refused with a message naming where it is wrong and why."""
+    from nhi_connectors.aws.model_check import NonConforming as Refused
+    from nhi_connectors.aws.model_check import check_response
 
     recorded = json.loads(AWS_ACCOUNT.read_text())["GetAccountAuthorizationDetails"]
     user = recorded["UserDetailList"][0]
     role = recorded["RoleDetailList"][0]
-    for bad in (
-        {**recorded, "UserDetailList": [{**user, "AccessKeys": []}]},  # GAAD lists no keys
-        {**recorded, "UserDetailList": [{k: v for k, v in user.items() if k != "Arn"} | {"ARN": user["Arn"]}]},
-        {**recorded, "UserDetailList": [{**user, "Tags": {"owner": "x"}}]},  # tags are a list of Key/Value
-        {**recorded, "UserDetailList": [{**user, "CreateDate": "last tuesday"}]},
-        {**recorded, "RoleDetailList": [{**role, "RoleLastUsed": "2026-01-01T00:00:00Z"}]},  # a structure
-        {**recorded, "IsTruncated": "false"},
+    for bad, says in (
+        (
+            {**recorded, "UserDetailList": [{**user, "AccessKeys": []}]},
+            r"UserDetailList\[0\]: .* declares no \['AccessKeys'\]",
+        ),
+        (
+            {**recorded, "UserDetailList": [{k: v for k, v in user.items() if k != "Arn"} | {"ARN": user["Arn"]}]},
+            r"declares no \['ARN'\]",
+        ),
+        (
+            {**recorded, "UserDetailList": [{**user, "Tags": {"owner": "x"}}]},
+            r"UserDetailList\[0\]\.Tags: must be a list",
+        ),
+        ({**recorded, "UserDetailList": [{**user, "CreateDate": "last tuesday"}]}, "'last tuesday' is not a timestamp"),
+        ({**recorded, "RoleDetailList": [{**role, "RoleLastUsed": "2026-01-01T00:00:00Z"}]}, "RoleLastUsed: must be a"),
+        ({**recorded, "IsTruncated": "false"}, "IsTruncated: 'false' is not a boolean"),
     ):
-        with pytest.raises(NonConforming):
-            botocore_output("GetAccountAuthorizationDetails", bad, "deliberately wrong")
-    with pytest.raises(NonConforming):  # Status is an enum: Active | Inactive | Expired
-        botocore_output(
+        with pytest.raises(Refused, match=says):
+            check_response("iam", "GetAccountAuthorizationDetails", bad, "deliberately wrong")
+    with pytest.raises(Refused, match=r"'Enabled' is not one of \['Active', 'Inactive', 'Expired'\]"):
+        check_response(
+            "iam",
             "ListAccessKeys",
-            {"AccessKeyMetadata": [{"UserName": "u", "AccessKeyId": "AKIA", "Status": "Enabled"}]},
+            {"AccessKeyMetadata": [{"UserName": "u", "AccessKeyId": "AKIAEXAMPLEEXAMPLE01", "Status": "Enabled"}]},
             "deliberately wrong",
         )
