@@ -59,6 +59,8 @@ class Budget:
 
     def __init__(self, limit: int):
         self.left, self.skipped = limit, 0
+        # (operation, error code) of optional describe calls refused: the items stay listed
+        self.refused: list[tuple[str, str]] = []
 
     def take(self) -> bool:
         if self.left <= 0:
@@ -250,10 +252,19 @@ def get_agentcore(client, budget: Budget) -> dict[str, list[dict[str, Any]]]:
         gateways.append(gateway)
     identities = []
     for item in _pages(client, "list_workload_identities", "workloadIdentities", 20):
-        if not budget.take():
+        if budget.refused or not budget.take():
             identities.append({**item, "partial": True})
             continue
-        raw = client.get_workload_identity(name=item["name"])
+        try:
+            raw = client.get_workload_identity(name=item["name"])
+        except Exception as exc:  # botocore's ClientError (not imported here: no SDK at import)
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            if code not in ("AccessDeniedException", "UnauthorizedOperation"):
+                raise
+            # a policy written before nhi read it: the identities stay, without their details
+            budget.refused.append(("GetWorkloadIdentity", code))
+            identities.append({**item, "partial": True})
+            continue
         identities.append(
             {
                 "name": raw["name"],

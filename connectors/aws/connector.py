@@ -137,6 +137,8 @@ def collect_ai(ctx: CollectContext, session, account_id: str, iam, user_arns: di
                     f"{budget.skipped} describe calls over ai_describe_limit={settings.ai_describe_limit}; "
                     "those items are listed without details",
                 )
+            for operation, code in budget.refused:
+                ctx.gap(f"{service} {region} {operation}", code, f"{operation} refused; items listed without details")
             make = partial(to_records, account_id, region, data, _owner_tags(ctx), ctx.secret_salt)
             _transform(ctx, batch, f"{service} {region}", make)
     return batch

@@ -161,6 +161,35 @@ def test_workload_identities_are_read_one_by_one_for_their_oauth2_return_urls(nh
     assert any("a user id its caller asserts" in d["detail"] for d in shown["delegation_detail"])
 
 
+def test_refused_agentcore_and_bedrock_key_lists_are_gaps_that_keep_earlier_records(nhi, tmp_path, ai_estate):
+    result, _ = _scan(nhi, tmp_path, ai_estate)
+    assert result.code == 0, result.err
+    ai_fake.deny("ListAgentRuntimes", region="us-east-1")
+    ai_fake.deny("ListServiceSpecificCredentials", code="AccessDenied")  # IAM's own code
+    result, out = _scan(nhi, tmp_path, ai_estate)
+    assert result.code == 0, result.err  # partial, not failed
+    gaps = {(g["what"], g["code"]) for g in out["scopes"][0]["gaps"]}
+    assert gaps == {
+        ("bedrock-agentcore-control us-east-1", "AccessDeniedException"),
+        ("iam:ListServiceSpecificCredentials", "AccessDenied"),
+    }
+    kept = db_rows("SELECT name, removed_at FROM identity WHERE kind IN ('agentcore_runtime', 'agentcore_gateway')")
+    assert {r["name"] for r in kept} == {"travel_agent", "batch_agent", "crm-tools"}
+    assert all(r["removed_at"] is None for r in kept)
+    assert db_rows("SELECT removed_at FROM credential WHERE id = 'ACCAOLDNOEXPIRY00001'") == [{"removed_at": None}]
+
+
+def test_a_refused_get_workload_identity_keeps_the_identities_without_their_details(nhi, tmp_path, ai_estate):
+    ai_fake.deny("GetWorkloadIdentity")
+    result, out = _scan(nhi, tmp_path, ai_estate)
+    assert result.code == 0, result.err
+    gaps = {(g["what"], g["code"]) for g in out["scopes"][0]["gaps"]}
+    assert gaps == {("bedrock-agentcore-control us-east-1 GetWorkloadIdentity", "AccessDeniedException")}
+    assert out["scopes"][0]["api_calls"]["bedrock-agentcore-control:GetWorkloadIdentity"] == 1  # then it stops
+    names = {r["name"] for r in db_rows("SELECT name FROM v_identities WHERE kind LIKE 'agentcore%'")}
+    assert {"travel_agent", "batch_agent", "crm-tools", "laptop-agent"} <= names
+
+
 def test_regions_without_the_service_are_skipped_and_a_refused_region_is_a_gap(nhi, tmp_path, ai_estate):
     result, _ = _scan(nhi, tmp_path, ai_estate)
     assert result.code == 0, result.err

@@ -218,3 +218,13 @@ def test_the_fake_data_plane_refuses_what_the_service_refuses(foundry, params, t
     bearer = foundry.ai_token if token == "ai" else foundry.token
     url = f"{foundry.url}/foundry/nw-foundry/api/projects/support/assistants"
     assert httpx.get(url, params=params, headers={"Authorization": f"Bearer {bearer}"}).status_code == status
+
+
+def test_revoking_a_foundry_agent_acts_on_the_managed_identity_it_runs_as(nhi, foundry):
+    assert _scan(nhi, foundry).code in (0, 1)
+    plan = nhi(
+        "revoke", "--agent", "claims-triage", "--db", "nhi.db", "--config", "nhi.yaml", "--dry-run", "-f", "json"
+    )
+    assert plan.code == 0, plan.err
+    steps = [(i["target"]["id"], s["action"]) for i in json.loads(plan.out)["plan"]["items"] for s in i["steps"]]
+    assert (SUPPORT_MI, "remove_role_assignments") in steps

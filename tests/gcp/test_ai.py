@@ -185,6 +185,8 @@ def test_engine_owners_come_from_the_engine_iam_policy_then_labels_then_its_serv
         }
         bindings = json.loads(rows["claims-triage"]["attrs"])["resource_bindings"]
         assert {"role": "roles/aiplatform.user", "members": ["group:claims@northwind.example"]} in bindings
+        listed = fake.http.calls("GET", r"/v1/projects/.*/reasoningEngines")
+        assert len(listed) == 2  # three engines on pages of two: the list is followed to its end
         calls = fake.http.calls("POST", r"/v1/projects/.*/reasoningEngines/[^/]+:getIamPolicy")
         assert len(calls) == 3 and all(c.query["options.requestedPolicyVersion"] == ["3"] for c in calls)
         agents = {a["name"]: a for a in json.loads(invoke("agents", "list", "-f", "json").out)}
