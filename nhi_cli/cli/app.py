@@ -64,6 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agents": ("agents", "AI agents found in the inventory: identities, credentials, delegation, scorecard."),
     "config": ("config", "Check the configuration file (nhi.yaml)."),
     "mcp": ("mcp", "MCP agent configs: write the allow-list (lock file) of a repository's servers."),
+    "fix": ("fix", "Fix agent configs in place: move plaintext secrets in MCP configs into the clients' references."),
 }
 
 # One line per paragraph: Typer keeps the line breaks of help text.
