@@ -59,7 +59,7 @@ MASK = "****"
 @dataclass
 class Change:
     server: str
-    field: str
+    place: str  # the field, as the scan names it: "env GITHUB_TOKEN", "args[3]"
     secret_type: str
     variable: str
     reference: str
@@ -69,7 +69,7 @@ class Change:
 @dataclass
 class Refused:
     server: str
-    field: str
+    place: str
     reason: str
 
 

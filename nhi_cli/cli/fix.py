@@ -14,6 +14,7 @@ from nhi_cli.errors import ConfigError, ExitCode, NhiError
 from nhi_cli.text import visible
 from nhi_connectors.mcp import fix_apply
 from nhi_connectors.mcp.discovery import locations
+from nhi_connectors.mcp.fix import FilePlan
 
 fix_app = typer.Typer(
     help="Fix agent configs in place: move plaintext secrets in MCP configs into the clients' references.\n\n"
@@ -85,7 +86,7 @@ def mcp(
             _say(f"{plan.display}: not rewritten: {plan.problem}")
         for item in plan.refused:
             refused += 1
-            _say(f"{plan.display}#{item.server}: {item.field}: not rewritten: {item.reason}")
+            _say(f"{plan.display}#{item.server}: {item.place}: not rewritten: {item.reason}")
         if plan.changed:
             print(plan.diff(), end="", file=diff_out)
     todo = [plan for plan in plans if plan.changed]
@@ -104,7 +105,9 @@ def mcp(
         raise typer.Exit(ExitCode.INCOMPLETE)
 
 
-def _write(todo: list, pairs: list[tuple[str, str]], secrets_file: Path | None, keychain: bool, exports: bool) -> None:
+def _write(
+    todo: list[FilePlan], pairs: list[tuple[str, str]], secrets_file: Path | None, keychain: bool, exports: bool
+) -> None:
     try:
         if secrets_file is not None:
             how = fix_apply.write_secrets_file(secrets_file.expanduser(), pairs)
