@@ -195,6 +195,10 @@ class Batch:
         self.gaps.append({"what": what, "code": code, "message": message})
 
 
+# a row the store loads from a Batch: one table each
+Record = Identity | Credential | Grant | PolicyGrant | PolicyAttachment | Trust | CredentialLocation | Person
+
+
 @dataclass
 class Scope:
     provider: str

@@ -52,14 +52,14 @@ class Result:
     provider: str | None
     scope: str | None
     resource_name: str | None
-    evidence: dict = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
         return fingerprint(self.rule_id, self.resource_id)
 
 
-def iter_rule(conn: DbConnection, rule: Rule, params: dict | None = None) -> Iterator[Result]:
+def iter_rule(conn: DbConnection, rule: Rule, params: dict[str, Any] | None = None) -> Iterator[Result]:
     """Run one rule and yield its results, one per resource (the first row wins).
 
     The statement is prepared under the authorizer (SQLite authorizes when it compiles a
@@ -103,12 +103,12 @@ def iter_rule(conn: DbConnection, rule: Rule, params: dict | None = None) -> Ite
             )
 
 
-def rule_deadline(rule: Rule):
+def rule_deadline(rule: Rule) -> limits.Deadline:
     seconds = limits.timeout_from_env(limits.RULE_TIMEOUT_ENV, limits.DEFAULT_RULE_TIMEOUT)
     return limits.Deadline(seconds, f"rule {rule.id}", "NHI_RULE_TIMEOUT")
 
 
-def run_rule(conn: DbConnection, rule: Rule, params: dict | None = None) -> list[Result]:
+def run_rule(conn: DbConnection, rule: Rule, params: dict[str, Any] | None = None) -> list[Result]:
     """All results of one rule, with provider, scope and name filled in (for tests and tools)."""
     with view_snapshots(conn):
         found = list(iter_rule(conn, rule, params))
@@ -123,7 +123,7 @@ def _fill_context(conn: DbConnection, results: list[Result]) -> None:
         chunk = missing[start : start + 500]
         ids = [r.resource_id for r in chunk]
         marks = ",".join("?" * len(ids))
-        known: dict[str, tuple] = {}
+        known: dict[str, tuple[Any, ...]] = {}  # id -> (provider, scope, name)
         for table, name in (("credential", "COALESCE(name, id)"), ("identity", "name")):
             for row in conn.execute(f"SELECT id, provider, scope, {name} FROM {table} WHERE id IN ({marks})", ids):
                 known.setdefault(row[0], tuple(row[1:]))
@@ -183,7 +183,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _insert_sql(conn: DbConnection, rule: Rule, values: dict) -> str | None:
+def _insert_sql(conn: DbConnection, rule: Rule, values: dict[str, Any]) -> str | None:
     """The set-based form of a rule: INSERT OR IGNORE ... SELECT over the rule's query, with
     the same defaults as iter_rule and the evidence built by json_object (keys sorted). None
     when the columns do not allow it (duplicate names): the caller streams the rule instead."""
@@ -214,14 +214,14 @@ def _insert_sql(conn: DbConnection, rule: Rule, values: dict) -> str | None:
     )
 
 
-def _authorize_insert(action, arg1, arg2, db_name, trigger):
+def _authorize_insert(action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None) -> int:
     """The rule guard, plus the one write the engine itself makes: rows into temp.rule_result."""
     if action == sqlite3.SQLITE_INSERT and arg1 == "rule_result" and db_name == "temp":
         return sqlite3.SQLITE_OK
     return authorize_read(action, arg1, arg2, db_name, trigger)
 
 
-def _run_set_based(conn: DbConnection, rule: Rule, values: dict) -> int | None:
+def _run_set_based(conn: DbConnection, rule: Rule, values: dict[str, Any]) -> int | None:
     """Rows written, or None when the rule needs the streaming path."""
     statement = _insert_sql(conn, rule, values)
     if statement is None:

@@ -20,13 +20,15 @@ from __future__ import annotations
 import json
 from collections.abc import Set as AbstractSet
 from datetime import date
+from typing import Any
 
+from nhi_cli.config import Suppression
 from nhi_cli.rules.loader import Rule
 from nhi_cli.severity import Severity, rank, worst_first
 from nhi_cli.store.interface import DbConnection
 
 
-def suppression_expired(suppression, today: date) -> bool:
+def suppression_expired(suppression: Suppression, today: date) -> bool:
     """A suppression is valid through its expiry date and expired the day after."""
     return suppression.expires < today
 
@@ -37,16 +39,17 @@ def _glob(pattern: str) -> str:
 
 
 def previous_scan(conn: DbConnection, scan_id: int) -> int | None:
-    return conn.execute("SELECT MAX(id) FROM scan_run WHERE id < ?", (scan_id,)).fetchone()[0]
+    previous: int | None = conn.execute("SELECT MAX(id) FROM scan_run WHERE id < ?", (scan_id,)).fetchone()[0]
+    return previous
 
 
 def record_findings(
     conn: DbConnection,
     scan_id: int,
     rules: list[Rule],
-    suppressions: list,
+    suppressions: list[Suppression],
     errored: AbstractSet[str] = frozenset(),
-) -> dict:
+) -> dict[str, Any]:
     """Write one scan's findings from temp.rule_result (filled by engine.evaluate), set-based;
     returns a summary (counts and expired suppressions)."""
     now = conn.execute("SELECT started_at FROM scan_run WHERE id = ?", (scan_id,)).fetchone()[0]
@@ -198,7 +201,7 @@ def gating_findings(
     *,
     new_only: bool = False,
     baseline: set[str] | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Open, unsuppressed findings of ``scan_id`` at or above ``fail_on`` (and new, if asked)."""
     threshold = Severity.parse(fail_on, what="fail_on").rank
     rows = conn.execute(
@@ -214,10 +217,11 @@ def gating_findings(
 
 
 def latest_scan(conn: DbConnection) -> int | None:
-    return conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
+    latest: int | None = conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
+    return latest
 
 
-def list_findings(conn: DbConnection, scan_id: int, *, include_resolved: bool = False) -> list[dict]:
+def list_findings(conn: DbConnection, scan_id: int, *, include_resolved: bool = False) -> list[dict[str, Any]]:
     """The findings of one scan (open and suppressed), and optionally those resolved since.
 
     status: open | suppressed | resolved; new: absent from the previous scan."""

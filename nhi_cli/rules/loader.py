@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nhi_cli import yaml_safe
+from nhi_cli.config import Config
 from nhi_cli.rules.readonly import guarded
 from nhi_cli.severity import Severity
 from nhi_cli.store.schema import schema_statements
@@ -73,7 +74,7 @@ class Rule:
     def id(self) -> str:
         return self.meta.id
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """rule.yaml as a dict, with effective severity and parameter values (for scan_rule)."""
         data = self.meta.model_dump()
         data["default_severity"] = self.meta.severity.value
@@ -216,7 +217,7 @@ class RuleSet:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
-def load_rules(user_dirs: Sequence[Path] = (), *, builtin: bool = True, config=None) -> RuleSet:
+def load_rules(user_dirs: Sequence[Path] = (), *, builtin: bool = True, config: Config | None = None) -> RuleSet:
     """Built-in rules plus every user rule directory, with config applied (disable, severity,
     params). Problems are collected, never raised: the caller decides (exit 2)."""
     rules: list[Rule] = []
@@ -249,7 +250,7 @@ def load_rules(user_dirs: Sequence[Path] = (), *, builtin: bool = True, config=N
     return RuleSet(rules, problems)
 
 
-def apply_config(rules: list[Rule], config) -> list[RuleProblem]:
+def apply_config(rules: list[Rule], config: Config) -> list[RuleProblem]:
     """Severity overrides and parameter values from nhi.yaml; unknown ids and params are errors."""
     source = Path(str(config.source or "nhi.yaml"))
     by_id = {r.id: r for r in rules}

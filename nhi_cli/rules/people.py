@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -21,7 +22,7 @@ SOURCE = "config"
 FALSE = {"false", "no", "0", "n", "left", "inactive", "disabled"}
 
 
-def _active(value) -> int:
+def _active(value: object) -> int:
     if value is None or value == "":
         return 1
     if isinstance(value, bool):
@@ -29,7 +30,7 @@ def _active(value) -> int:
     return 0 if str(value).strip().lower() in FALSE else 1
 
 
-def read_people(path: Path) -> list[dict]:
+def read_people(path: Path) -> list[dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -4,7 +4,9 @@ transaction, so an interrupted scan leaves neither new inventory nor new finding
 from __future__ import annotations
 
 import time
+from typing import Any
 
+from nhi_cli.config import AgentConfig, Config
 from nhi_cli.iam.store_step import refresh as refresh_effective_permissions
 from nhi_cli.rules.engine import evaluate
 from nhi_cli.rules.findings import record_findings
@@ -14,7 +16,7 @@ from nhi_cli.store.db import engine_of
 from nhi_cli.store.interface import DbConnection
 
 
-def copy_agent_patterns(conn: DbConnection, agents) -> None:
+def copy_agent_patterns(conn: DbConnection, agents: list[AgentConfig]) -> None:
     conn.execute("DELETE FROM rule_agent_pattern")
     rows = [(a.name, p, "identity") for a in agents for p in a.identities]
     rows += [(a.name, p, "credential") for a in agents for p in a.credentials]
@@ -24,11 +26,11 @@ def copy_agent_patterns(conn: DbConnection, agents) -> None:
 class RulesStep:
     """Callable post_load hook; keeps what the CLI needs afterwards (summary, rule problems)."""
 
-    def __init__(self, config, ruleset: RuleSet):
+    def __init__(self, config: Config, ruleset: RuleSet) -> None:
         self.config = config
         self.ruleset = ruleset
         self.problems: list[RuleProblem] = []
-        self.summary: dict = {}
+        self.summary: dict[str, Any] = {}
         self.timings: dict[str, tuple[float, float]] = {}  # step -> (wall s, CPU s), for benchmarks
 
     def __call__(self, conn: DbConnection, scan_id: int) -> None:

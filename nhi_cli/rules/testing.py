@@ -25,6 +25,7 @@ from nhi_cli.iam.store_step import refresh
 from nhi_cli.rules.engine import run_rule
 from nhi_cli.rules.loader import Rule, RuleProblem, _unreadable, _validation_problem, _yaml_problem, schema_connection
 from nhi_cli.store.db import db_errors
+from nhi_cli.store.interface import DbConnection, Inventory
 
 DEFAULT_NOW = "2026-11-28T00:00:00Z"
 DEFAULT_PROVIDER, DEFAULT_SCOPE = "aws", "111111111111"
@@ -76,7 +77,7 @@ def _last_part(identifier: str) -> str:
     return identifier.replace(":", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
-def _defaults(table: str, row: dict, now: str, identities: dict[str, dict]) -> dict:
+def _defaults(table: str, row: dict[str, Any], now: str, identities: dict[str, dict[str, Any]]) -> dict[str, Any]:
     row = dict(row)
     owner = identities.get(row.get("identity_id") or row.get("credential_id") or "", {})
     base = {"provider": owner.get("provider", DEFAULT_PROVIDER), "scope": owner.get("scope", DEFAULT_SCOPE)}
@@ -120,7 +121,7 @@ def _defaults(table: str, row: dict, now: str, identities: dict[str, dict]) -> d
     return merged
 
 
-def load_case(conn: sqlite3.Connection, case: Case, now: str) -> None:
+def load_case(conn: DbConnection, case: Case, now: str) -> None:
     rows = case.rows
     identities = {r["id"]: r for r in rows.get("identity", []) if "id" in r}
     credentials = {r["id"]: identities.get(r.get("identity_id"), {}) for r in rows.get("credential", []) if "id" in r}
@@ -175,12 +176,12 @@ def sqlite_case_db() -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def store_case_db(store) -> Callable[[], ContextManager]:
+def store_case_db(store: Inventory) -> Callable[[], ContextManager[DbConnection]]:
     """Cases on an opened (empty) store of either engine: each case's rows are loaded in a
     transaction that is rolled back afterwards, so cases never see each other's rows."""
 
     @contextmanager
-    def case_db():
+    def case_db() -> Iterator[DbConnection]:
         with contextlib.suppress(RolledBack):
             with store.transaction() as conn:
                 yield conn
@@ -193,7 +194,9 @@ class RolledBack(Exception):
     pass
 
 
-def run_case(rule: Rule, case: Case, now: str, case_db: Callable[[], ContextManager] = sqlite_case_db) -> CaseOutcome:
+def run_case(
+    rule: Rule, case: Case, now: str, case_db: Callable[[], ContextManager[DbConnection]] = sqlite_case_db
+) -> CaseOutcome:
     errors = db_errors()
     with case_db() as conn:
         try:
@@ -224,7 +227,7 @@ def run_case(rule: Rule, case: Case, now: str, case_db: Callable[[], ContextMana
 
 
 def run_tests(
-    rule: Rule, case_db: Callable[[], ContextManager] = sqlite_case_db
+    rule: Rule, case_db: Callable[[], ContextManager[DbConnection]] = sqlite_case_db
 ) -> tuple[list[CaseOutcome], RuleProblem | None]:
     tests, problem = read_tests(rule)
     if tests is None:

@@ -10,7 +10,7 @@ from nhi_cli.store.postgres import PostgresStore, open_postgres  # psycopg itsel
 __all__ = ["PostgresStore", "Store", "open_store"]
 
 
-def open_store(path: str | os.PathLike, *, create: bool = True) -> Store | PostgresStore:
+def open_store(path: str | os.PathLike[str], *, create: bool = True) -> Store | PostgresStore:
     """Open (and create or migrate) the inventory at ``path``: a SQLite file, or a
     ``postgresql://`` URL (then psycopg is imported, and only then)."""
     if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from nhi_cli.errors import ConfigError, StoreError, expected_error
 from nhi_cli.store.base import BaseStore
 from nhi_cli.store.guard import deny_secrets
+from nhi_cli.store.interface import DbConnection
 from nhi_cli.store.schema import apply_migrations, create_views, latest_version, refuse_newer, views_outdated
 
 APPLICATION_ID = 0x4E484931  # "NHI1": marks a SQLite file as an nhi inventory
@@ -28,11 +29,11 @@ def readonly_uri(path: Path, immutable: bool = False) -> str:
     return uri + "&immutable=1" if immutable else uri
 
 
-def connect_readonly(path: Path, **kwargs) -> sqlite3.Connection:
+def connect_readonly(path: Path, *, check_same_thread: bool = True) -> sqlite3.Connection:
     """A connection that cannot write. On a read-only file system (or a directory we cannot
     write) SQLite cannot create the -shm file a WAL database needs even to read; the file is
     then opened as immutable (nobody can be writing it there either)."""
-    conn = sqlite3.connect(readonly_uri(path), uri=True, **kwargs)
+    conn = sqlite3.connect(readonly_uri(path), uri=True, check_same_thread=check_same_thread)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
@@ -40,7 +41,7 @@ def connect_readonly(path: Path, **kwargs) -> sqlite3.Connection:
         conn.close()
         if _writable(path):
             raise
-        return sqlite3.connect(readonly_uri(path, immutable=True), uri=True, **kwargs)
+        return sqlite3.connect(readonly_uri(path, immutable=True), uri=True, check_same_thread=check_same_thread)
 
 
 def _writable(path: Path) -> bool:
@@ -105,7 +106,7 @@ def _check_existing(path: Path) -> int:
         conn = connect_readonly(path)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            version: int = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         finally:
             conn.close()
@@ -127,7 +128,7 @@ def db_errors() -> tuple[type[BaseException], ...]:
     return (sqlite3.Error, psycopg.Error) if psycopg is not None else (sqlite3.Error,)
 
 
-def engine_of(conn) -> str:
+def engine_of(conn: DbConnection) -> str:
     """'sqlite' or 'postgresql' for a connection from a Store."""
     return getattr(conn, "engine", "sqlite")
 
@@ -204,7 +205,7 @@ def lock_timeout() -> float:
         raise StoreError("NHI_LOCK_TIMEOUT must be a number of seconds") from None
 
 
-def open_sqlite(path: str | os.PathLike, *, create: bool = True) -> Store:
+def open_sqlite(path: str | os.PathLike[str], *, create: bool = True) -> Store:
     """Open (and create or migrate) the SQLite inventory at ``path`` (store/__init__.py picks
     the engine). One nhi cannot write (read-only file system, permissions) opens read-only:
     reads work, writes fail."""

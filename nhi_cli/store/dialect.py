@@ -28,6 +28,7 @@ Statements that only the store's own code writes (``INSERT OR IGNORE``, ``INSERT
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # Names the loader reports as SQLite-only when a rule is evaluated on PostgreSQL.
 SQLITE_ONLY = (
@@ -70,7 +71,7 @@ _TOKEN = re.compile(
 def _placeholders(sql: str) -> str:
     """? and :name to psycopg's %s and %(name)s; a literal % doubled; strings and comments kept."""
 
-    def swap(m: re.Match) -> str:
+    def swap(m: re.Match[str]) -> str:
         if m.group(1) or m.group(2):
             return m.group(0).replace("%", "%%")
         if m.group(3) or m.group(4):
@@ -84,7 +85,7 @@ def _placeholders(sql: str) -> str:
     return _TOKEN.sub(swap, sql)
 
 
-def _outside_strings(sql: str, pattern: re.Pattern, repl) -> str:
+def _outside_strings(sql: str, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]) -> str:
     """Apply a regex substitution to the parts of ``sql`` outside quotes."""
     parts = re.split(r"('(?:[^']|'')*')", sql)
     return "".join(p if i % 2 else pattern.sub(repl, p) for i, p in enumerate(parts))

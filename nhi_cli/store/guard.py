@@ -18,6 +18,6 @@ def reads_secret(action: int, table: str | None, column: str | None) -> bool:
     return action == sqlite3.SQLITE_READ and ((table or "").lower(), (column or "").lower()) in SECRET_COLUMNS
 
 
-def deny_secrets(action, arg1, arg2, db_name, trigger):
+def deny_secrets(action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None) -> int:
     """An authorizer for read-only connections: everything as usual but the secret columns."""
     return sqlite3.SQLITE_DENY if reads_secret(action, arg1, arg2) else sqlite3.SQLITE_OK

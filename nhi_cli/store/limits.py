@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store.guard import reads_secret
@@ -87,7 +88,7 @@ class Deadline:
         if self.interrupted:  # Ctrl-C while Python, not SQLite, was running inside the block
             raise KeyboardInterrupt
 
-    def _on_sigint(self, signum, frame) -> None:
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
         self.interrupted = True
 
 
@@ -114,13 +115,13 @@ _READ_PRAGMAS = {
 _DENIED_FUNCTIONS = {"load_extension", "writefile", "readfile", "edit"}
 
 
-def guard_query(conn) -> None:
+def guard_query(conn: DbConnection) -> None:
     """`nhi query`'s connection reads only (SQLite; PostgreSQL's is a read-only transaction)."""
     if isinstance(conn, sqlite3.Connection):
         conn.set_authorizer(query_authorizer)
 
 
-def query_authorizer(action, arg1, arg2, db_name, trigger):
+def query_authorizer(action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None) -> int:
     if reads_secret(action, arg1, arg2):  # the inventory's salt (guard.py): never to user SQL
         return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_FUNCTION:

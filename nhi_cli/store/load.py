@@ -16,9 +16,11 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
+from datetime import datetime
+from typing import Any
 
 from nhi_cli import __version__
-from nhi_cli.model import KEEPS_RECORDS, MALFORMED, Batch, PolicyGrant, ScopeResult, iso
+from nhi_cli.model import KEEPS_RECORDS, MALFORMED, Batch, PolicyGrant, Record, ScopeResult, iso
 from nhi_cli.store.interface import DbConnection, Inventory
 from nhi_cli.store.locks import hold_scan_write, hold_scope, sorted_scopes
 
@@ -61,7 +63,7 @@ CREDENTIAL_COLUMNS = (
 UNTRACKED = {"last_used_at"}
 
 
-def _row(record, columns: Iterable[str]) -> dict:
+def _row(record: Record, columns: Iterable[str]) -> dict[str, Any]:
     # getattr, not dataclasses.asdict: asdict deep-copies every tags/attrs dict only for it to
     # be serialised here (measured: 80% of a 3,800-row scope's load time went to the copies)
     row = {}
@@ -77,18 +79,18 @@ def _row(record, columns: Iterable[str]) -> dict:
     return row
 
 
-def _tracked_hash(row: dict) -> str:
+def _tracked_hash(row: dict[str, Any]) -> str:
     tracked = {k: v for k, v in row.items() if k not in UNTRACKED}
     return hashlib.sha256(json.dumps(tracked, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _upsert(
-    conn,
+    conn: DbConnection,
     table: str,
     history: str,
     key: str,
-    columns: tuple,
-    records,
+    columns: tuple[str, ...],
+    records: Sequence[Record],
     scan_id: int,
     now: str,
     provider: str,
@@ -126,7 +128,7 @@ def _upsert(
     )
 
 
-def _replace(conn, table: str, records, provider: str, scope: str) -> None:
+def _replace(conn: DbConnection, table: str, records: Sequence[Record], provider: str, scope: str) -> None:
     conn.execute(f'DELETE FROM "{table}" WHERE provider = ? AND scope = ?', (provider, scope))
     if not records:
         return
@@ -180,15 +182,15 @@ def insert_scope_result(conn: DbConnection, scan_id: int, r: ScopeResult) -> Non
 def write_scan(
     store: Inventory,
     *,
-    started_at,
-    finished_at,
+    started_at: datetime,
+    finished_at: datetime,
     results: list[ScopeResult],
     batches: dict[tuple[str, str], Batch],
     demo: bool = False,
     operator: str | None = None,
     post_load: Sequence[PostLoad] = (),
     shard: str | None = None,
-    summary_extra: dict | None = None,
+    summary_extra: dict[str, Any] | None = None,
 ) -> int:
     """Load one scan and run ``post_load`` steps, all in one transaction. Returns the scan id.
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 
+from nhi_cli.model import ScopeResult
 from nhi_cli.store.db import engine_of
+from nhi_cli.store.interface import DbConnection
 
 
 def lock_key(name: str) -> int:
@@ -34,7 +36,7 @@ def scope_lock_key(provider: str, scope: str) -> int:
     return lock_key(f"nhi:scope\0{provider}\0{scope}")
 
 
-def hold_scan_write(conn, *, evaluates: bool) -> None:
+def hold_scan_write(conn: DbConnection, *, evaluates: bool) -> None:
     """At the start of a scan's write transaction."""
     if engine_of(conn) == "sqlite":
         return
@@ -42,13 +44,13 @@ def hold_scan_write(conn, *, evaluates: bool) -> None:
     conn.execute(f"SELECT {mode}(?)", (EVALUATION_LOCK,))
 
 
-def hold_scope(conn, provider: str, scope: str) -> None:
+def hold_scope(conn: DbConnection, provider: str, scope: str) -> None:
     """Just before a scan writes one scope's rows."""
     if engine_of(conn) != "sqlite":
         conn.execute("SELECT pg_advisory_xact_lock(?)", (scope_lock_key(provider, scope),))
 
 
-def hold_evaluation(conn, waiting: Callable[[str], None] | None = None) -> None:
+def hold_evaluation(conn: DbConnection, waiting: Callable[[str], None] | None = None) -> None:
     """At the start of `nhi evaluate`: wait (saying so) while shard scans are writing."""
     if engine_of(conn) == "sqlite":
         return
@@ -59,6 +61,6 @@ def hold_evaluation(conn, waiting: Callable[[str], None] | None = None) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(?)", (EVALUATION_LOCK,))
 
 
-def sorted_scopes(results: Iterable) -> list:
+def sorted_scopes(results: Iterable[ScopeResult]) -> list[ScopeResult]:
     """Scopes in one order for every writer (provider, scope), so scope locks never deadlock."""
     return sorted(results, key=lambda r: (r.provider, r.scope))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from nhi_cli.errors import ExitCode, NhiError
@@ -57,7 +58,7 @@ _SECRET_COLUMN = re.compile(r"(?<![\w$])(value|\*)(?![\w$])")
 STATISTICS = {"pg_statistic", "pg_statistic_ext_data"}
 
 
-def _nodes(plan: dict[str, Any]):
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield plan
     for child in plan.get("Plans", []):
         yield from _nodes(child)
@@ -91,7 +92,9 @@ def user_query(conn: Connection, sql: str, seconds: float, setting: str) -> tupl
             raw.execute(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}")
             cursor = raw.cursor()
             cursor.execute("EXPLAIN (VERBOSE, FORMAT JSON) " + text, [], prepare=True)
-            problem = refusal(cursor.fetchone()[0])
+            plan = cursor.fetchone()
+            assert plan is not None  # EXPLAIN always answers one row
+            problem = refusal(plan[0])
             if problem:
                 raise NhiError(f"query failed: {problem} (nhi query only reads the inventory)", ExitCode.USAGE)
             cursor.execute(text, [], prepare=True)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import decimal
 import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any, SupportsIndex
 from urllib.parse import urlsplit, urlunsplit
 
 from nhi_cli.errors import StoreError
@@ -31,6 +32,11 @@ from nhi_cli.store.schema import (
     set_meta,
     views_outdated,
 )
+
+if TYPE_CHECKING:  # psycopg is imported when a postgresql:// inventory is opened
+    import psycopg
+
+Params = Sequence[Any] | dict[str, Any] | None
 
 SCHEMA = "nhi"
 APPLICATION_ID = "NHI1"
@@ -62,12 +68,12 @@ def _scrub(message: str, url: str) -> str:
     return " ".join(message.split())
 
 
-class Row(tuple):
+class Row(tuple[Any, ...]):
     """A result row as sqlite3.Row offers it: by index, by column name, dict(row)."""
 
     _names: dict[str, int]
 
-    def __new__(cls, values, names: dict[str, int]):
+    def __new__(cls, values: Iterable[Any], names: dict[str, int]) -> Row:
         row = super().__new__(cls, values)
         row._names = names
         return row
@@ -75,7 +81,7 @@ class Row(tuple):
     def keys(self) -> list[str]:
         return list(self._names)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str | SupportsIndex | slice) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._names[key])
         return tuple.__getitem__(self, key)
@@ -90,12 +96,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _row_factory(cursor):
+def _row_factory(cursor: psycopg.Cursor[Any]) -> Callable[[Sequence[Any]], Row]:
     names: dict[str, int] = {}
     for i, column in enumerate(cursor.description or []):
         names.setdefault(column.name, i)
 
-    def make(values):
+    def make(values: Sequence[Any]) -> Row:
         return Row([_plain(v) for v in values], names)
 
     return make
@@ -104,24 +110,27 @@ def _row_factory(cursor):
 class Cursor:
     """psycopg's cursor with what nhi reads from sqlite3's: lastrowid, iteration, rowcount."""
 
-    def __init__(self, conn, raw):
+    def __init__(self, conn: Connection, raw: psycopg.Cursor[Row]) -> None:
         self._conn, self._raw = conn, raw
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Row]:
         return iter(self._raw)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
 
     @property
-    def description(self):
+    def description(self) -> list[tuple[str, None, None, None, None, None, None]] | None:
         return [(c.name, None, None, None, None, None, None) for c in self._raw.description or []] or None
 
     @property
     def lastrowid(self) -> int:
-        return self._conn.raw.execute("SELECT lastval()").fetchone()[0]
+        row = self._conn.raw.execute("SELECT lastval()").fetchone()
+        assert row is not None  # lastval() always answers one row
+        value: int = row[0]
+        return value
 
-    def fetchone(self):
+    def fetchone(self) -> Row | None:
         try:
             return self._raw.fetchone()
         except Exception as exc:  # psycopg.ProgrammingError: the statement returned no rows
@@ -130,7 +139,7 @@ class Cursor:
             raise
 
 
-def _params(params):
+def _params(params: Params) -> Sequence[Any] | dict[str, Any]:
     """Always a container: psycopg then reads %% in the statement as a literal %."""
     if isinstance(params, dict):
         return params
@@ -145,10 +154,10 @@ class Connection:
     # here are always readable by index and by name.
     row_factory: Any = None
 
-    def __init__(self, raw, url: str):
+    def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
         self.raw, self.url = raw, url
 
-    def execute(self, sql: str, params=()) -> Cursor:
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
         # Parameters are merged client-side (safely quoted), as SQLite binds them: a NULL
         # parameter needs no type (`:p IS NULL OR provider = :p`) and a number compares with
         # a JSON value read as text the way the dialect's operators allow.
@@ -162,17 +171,17 @@ class Connection:
         """sqlite3's conn.cursor(): here a cursor whose rows are plain tuples."""
         return PlainCursor(self)
 
-    def executemany(self, sql: str, seq) -> Cursor:
-        seq = [_params(p) for p in seq]
+    def executemany(self, sql: str, seq: Iterable[Params]) -> Cursor:
+        params = [_params(p) for p in seq]
         cursor = self.raw.cursor(row_factory=_row_factory)
-        if seq:
-            cursor.executemany(to_postgres(sql), seq)
+        if params:
+            cursor.executemany(to_postgres(sql), params)
         return Cursor(self, cursor)
 
-    def create_function(self, *args, **kwargs) -> None:
+    def create_function(self, *args: Any, **kwargs: Any) -> None:
         """The SQL functions nhi registers on SQLite exist in the schema (postgres_compat.sql)."""
 
-    def set_authorizer(self, *args) -> None:
+    def set_authorizer(self, *args: Any) -> None:
         """Rule SQL is kept read-only on PostgreSQL by the rule loader's check (one SELECT) and,
         for `nhi query` and reports, by read-only transactions (Store.readonly)."""
 
@@ -187,23 +196,27 @@ class PlainCursor:
 
     def __init__(self, conn: Connection):
         self._conn = conn
-        self._raw: Any = None  # psycopg's ClientCursor once executed
+        self._raw: psycopg.ClientCursor[tuple[Any, ...]] | None = None  # once executed
 
-    def execute(self, sql: str, params=()) -> PlainCursor:
+    def execute(self, sql: str, params: Params = ()) -> PlainCursor:
         from psycopg import ClientCursor
 
         self._raw = ClientCursor(self._conn.raw)
         self._raw.execute(to_postgres(sql), _params(params))
         return self
 
+    def _executed(self) -> psycopg.ClientCursor[tuple[Any, ...]]:
+        assert self._raw is not None, "execute() first"
+        return self._raw
+
     @property
-    def description(self):
-        return [(c.name, None, None, None, None, None, None) for c in self._raw.description or []] or None
+    def description(self) -> list[tuple[str, None, None, None, None, None, None]] | None:
+        return [(c.name, None, None, None, None, None, None) for c in self._executed().description or []] or None
 
-    def __iter__(self):
-        return (tuple(_plain(v) for v in row) for row in self._raw)
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return (tuple(_plain(v) for v in row) for row in self._executed())
 
-    def fetchall(self):
+    def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self)
 
 

@@ -19,6 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any, TypeVar
 
 from nhi_cli.model import (
     Batch,
@@ -29,9 +30,11 @@ from nhi_cli.model import (
     Person,
     PolicyAttachment,
     PolicyGrant,
+    Record,
     ScopeResult,
     Trust,
 )
+from nhi_cli.store.interface import DbConnection, Inventory
 from nhi_cli.store.load import insert_scope_result, write_scan
 from nhi_cli.store.locks import hold_scan_write
 
@@ -49,7 +52,10 @@ class PushOutcome:
     salt_matches: bool = True
 
 
-def _record(cls, row: dict):
+R = TypeVar("R", bound=Record | ScopeResult)
+
+
+def _record(cls: type[R], row: dict[str, Any]) -> R:
     values = {}
     for f in fields(cls):
         if f.name not in row:
@@ -61,11 +67,11 @@ def _record(cls, row: dict):
     return cls(**values)
 
 
-def _rows(conn, sql: str, params=()) -> list[dict]:
+def _rows(conn: DbConnection, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(sql, params).fetchall()]
 
 
-def source_id(store) -> str:
+def source_id(store: Inventory) -> str:
     """A stable name for an inventory that reveals nothing of its salt: from its own random
     id (inventories made before it had one: from the salt, which then was always its own; an
     organisation-wide NHI_SECRET_SALT is shared by every machine and names none of them)."""
@@ -73,7 +79,7 @@ def source_id(store) -> str:
     return hashlib.sha256(("nhi-inventory\0" + (own or store.secret_salt)).encode()).hexdigest()[:16]
 
 
-def _batches(conn, scopes: list[tuple[str, str]]) -> dict[tuple[str, str], Batch]:
+def _batches(conn: DbConnection, scopes: list[tuple[str, str]]) -> dict[tuple[str, str], Batch]:
     batches = {}
     for provider, scope in scopes:
         where = (provider, scope)
@@ -130,7 +136,7 @@ def _batches(conn, scopes: list[tuple[str, str]]) -> dict[tuple[str, str], Batch
     return batches
 
 
-def push(source, target) -> PushOutcome:
+def push(source: Inventory, target: Inventory) -> PushOutcome:
     """Merge ``source`` (a Store) into ``target`` (a Store); idempotent. The newest source scan
     and its rows land in one transaction; earlier ones (records only) in one before it."""
     name = source_id(source)
@@ -151,7 +157,7 @@ def push(source, target) -> PushOutcome:
     results = _results(src, newest["id"])
     batches = _batches(src, [(r.provider, r.scope) for r in results if r.loaded])
 
-    def carry(conn, scan_id: int) -> None:  # in the newest scan's transaction
+    def carry(conn: DbConnection, scan_id: int) -> None:  # in the newest scan's transaction
         _carry_history(src, conn, {**id_map, newest["id"]: scan_id}, name, first_seen=True)
 
     target_id = write_scan(
@@ -178,14 +184,14 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _results(conn, scan_id: int) -> list[ScopeResult]:
+def _results(conn: DbConnection, scan_id: int) -> list[ScopeResult]:
     return [
         _record(ScopeResult, dict(r, gaps=json.loads(r["gaps"]), api_calls=json.loads(r["api_calls"])))
         for r in _rows(conn, "SELECT * FROM scope_result WHERE scan_id = ? ORDER BY provider, scope", (scan_id,))
     ]
 
 
-def _record_scan(conn, scan: dict, name: str, results: list[ScopeResult]) -> int:
+def _record_scan(conn: DbConnection, scan: dict[str, Any], name: str, results: list[ScopeResult]) -> int:
     summary = dict(json.loads(scan["summary"] or "{}"), pushed_from=name, source_scan=scan["id"])
     scan_id = conn.execute(
         "INSERT INTO scan_run (started_at, finished_at, status, nhi_version, demo, operator, summary) "
@@ -200,12 +206,15 @@ def _record_scan(conn, scan: dict, name: str, results: list[ScopeResult]) -> int
             json.dumps(summary),
         ),
     ).lastrowid
+    assert scan_id is not None  # an INSERT always sets it
     for r in results:
         insert_scope_result(conn, scan_id, r)
     return scan_id
 
 
-def _carry_history(src, conn, id_map: dict[int, int], name: str, *, first_seen: bool) -> None:
+def _carry_history(
+    src: DbConnection, conn: DbConnection, id_map: dict[int, int], name: str, *, first_seen: bool
+) -> None:
     """Attribute history (and, with the rows, first-seen times) from the source, mapped to the
     target's scans; then the pushed source scans are marked so that a second push skips them."""
     for table, key, history in (

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nhi_cli.store.interface import DbConnection
+
 JSON_COLUMNS = ("tags", "attrs", "condition", "conditions")
 
 
-def _decoded(row) -> dict:
+def _decoded(row: Any) -> dict[str, Any]:  # sqlite3.Row or the PostgreSQL Row
     """A row as a dict with its JSON text columns parsed."""
     data = dict(row)
     for key in JSON_COLUMNS:
@@ -24,7 +26,7 @@ def _decoded(row) -> dict:
     return data
 
 
-def list_identities(conn, provider: str | None = None, kind: str | None = None) -> list[dict]:
+def list_identities(conn: DbConnection, provider: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     """`nhi inventory list`: identities present now, with their active credential count."""
     rows = conn.execute(
         "SELECT id, provider, scope, kind, name, owner, enabled, active_credentials AS credentials, "
@@ -35,7 +37,7 @@ def list_identities(conn, provider: str | None = None, kind: str | None = None) 
     return [dict(r) for r in rows]
 
 
-def list_credentials(conn, provider: str | None = None, kind: str | None = None) -> list[dict]:
+def list_credentials(conn: DbConnection, provider: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     """`nhi inventory list --what credentials`: credentials present now."""
     rows = conn.execute(
         "SELECT id, identity_id, provider, scope, kind, status, age_days, days_since_used, "
@@ -46,17 +48,17 @@ def list_credentials(conn, provider: str | None = None, kind: str | None = None)
     return [dict(r) for r in rows]
 
 
-def identity(conn, identity_id: str) -> dict | None:
+def identity(conn: DbConnection, identity_id: str) -> dict[str, Any] | None:
     row = conn.execute("SELECT * FROM v_identities WHERE id = ?", (identity_id,)).fetchone()
     return _decoded(row) if row is not None else None
 
 
-def credential(conn, credential_id: str) -> dict | None:
+def credential(conn: DbConnection, credential_id: str) -> dict[str, Any] | None:
     row = conn.execute("SELECT * FROM v_credentials WHERE id = ?", (credential_id,)).fetchone()
     return _decoded(row) if row is not None else None
 
 
-def similar_ids(conn, text: str, limit: int = 10) -> list[str]:
+def similar_ids(conn: DbConnection, text: str, limit: int = 10) -> list[str]:
     """Ids of present identities and credentials whose id (or identity name) contains ``text``:
     the "did you mean" of `nhi inventory show`."""
     rows = conn.execute(
@@ -67,12 +69,12 @@ def similar_ids(conn, text: str, limit: int = 10) -> list[str]:
     return [r[0] for r in rows]
 
 
-def identity_credentials(conn, identity_id: str) -> list[dict]:
+def identity_credentials(conn: DbConnection, identity_id: str) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT * FROM v_credentials WHERE identity_id = ? ORDER BY id", (identity_id,))
     return [_decoded(r) for r in rows]
 
 
-def identity_grants(conn, identity_id: str) -> list[dict]:
+def identity_grants(conn: DbConnection, identity_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT effect, action, resource, condition, source, source_type, is_admin, is_full_wildcard, "
         "is_service_wildcard, is_privesc FROM v_grants WHERE identity_id = ? ORDER BY source, action",
@@ -81,7 +83,7 @@ def identity_grants(conn, identity_id: str) -> list[dict]:
     return [_decoded(r) for r in rows]
 
 
-def identity_trusts(conn, identity_id: str) -> list[dict]:
+def identity_trusts(conn: DbConnection, identity_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT principal_type, principal, action, conditions, requires_external_id, "
         "requires_source_identity, subject_condition FROM v_trusts WHERE identity_id = ? "
@@ -91,7 +93,7 @@ def identity_trusts(conn, identity_id: str) -> list[dict]:
     return [_decoded(r) for r in rows]
 
 
-def inventory_summary(conn) -> list[dict]:
+def inventory_summary(conn: DbConnection) -> list[dict[str, Any]]:
     """Identities and credentials present now, by provider, scope and kind (after `nhi scan`)."""
     rows = conn.execute(
         """
@@ -105,7 +107,7 @@ def inventory_summary(conn) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def scope_results(conn, scan_id: int) -> list[dict]:
+def scope_results(conn: DbConnection, scan_id: int) -> list[dict[str, Any]]:
     """Per-scope outcome of one scan, gaps and API-call counts parsed."""
     rows = conn.execute(
         "SELECT provider, scope, scope_name, status, error_code, message, gaps, api_calls, duration_ms, "
@@ -121,26 +123,26 @@ def scope_results(conn, scan_id: int) -> list[dict]:
     return out
 
 
-def scan_exists(conn, scan_id: int) -> bool:
+def scan_exists(conn: DbConnection, scan_id: int) -> bool:
     return conn.execute("SELECT 1 FROM scan_run WHERE id = ?", (scan_id,)).fetchone() is not None
 
 
-def rules_of_scan(conn, scan_id: int) -> list[str]:
+def rules_of_scan(conn: DbConnection, scan_id: int) -> list[str]:
     """Ids of the rules a scan ran."""
     return [r[0] for r in conn.execute("SELECT rule_id FROM scan_rule WHERE scan_id = ? ORDER BY rule_id", (scan_id,))]
 
 
-def agent_names(conn) -> list[str]:
+def agent_names(conn: DbConnection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT name FROM agent ORDER BY name")]
 
 
-def latest_scan_was_demo(conn) -> bool:
+def latest_scan_was_demo(conn: DbConnection) -> bool:
     """Whether the newest scan was `nhi scan --demo` (its identities live in the demo fakes)."""
     row = conn.execute("SELECT demo FROM scan_run ORDER BY id DESC LIMIT 1").fetchone()
     return bool(row is not None and row[0])
 
 
-def user_query(conn, sql: str) -> tuple[list[str], list[dict[str, Any]]]:
+def user_query(conn: DbConnection, sql: str) -> tuple[list[str], list[dict[str, Any]]]:
     """`nhi query`: the caller's SQL on a read-only connection; (columns, rows)."""
     cursor = conn.execute(sql)
     columns = [d[0] for d in cursor.description or []]
