@@ -15,6 +15,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from nhi_cli.agents.classify import (
     Evidence,
@@ -28,6 +29,7 @@ from nhi_cli.agents.delegation import agent_delegation, credential_statement, lo
 from nhi_cli.agents.link import write_links
 from nhi_cli.agents.runtime import follow, runtime_edges
 from nhi_cli.agents.timing import step
+from nhi_cli.config import Config
 from nhi_cli.store.interface import DbConnection
 
 
@@ -61,7 +63,7 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _identities(conn, ids) -> dict[str, sqlite3.Row]:
+def _identities(conn: DbConnection, ids) -> dict[str, sqlite3.Row]:
     """The live identities among ``ids`` (only agents' members are ever read whole)."""
     return {
         r["id"]: r
@@ -73,7 +75,7 @@ def _identities(conn, ids) -> dict[str, sqlite3.Row]:
     }
 
 
-def _seed_config_agents(conn, config) -> tuple[dict[str, Draft], dict[str, str]]:
+def _seed_config_agents(conn: DbConnection, config: Config) -> tuple[dict[str, Draft], dict[str, str]]:
     drafts: dict[str, Draft] = {}
     owner_of: dict[str, str] = {}  # identity id -> config agent name
     # One scan per table selects the rows any agent's globs may match (SQL LIKE); ``matches``
@@ -119,7 +121,9 @@ def _seed_config_agents(conn, config) -> tuple[dict[str, Draft], dict[str, str]]
     return drafts, owner_of
 
 
-def _group(conn, identities, evidence, owner_of) -> tuple[UnionFind, dict[str, list[tuple[str, str, str]]]]:
+def _group(
+    conn: DbConnection, identities, evidence, owner_of
+) -> tuple[UnionFind, dict[str, list[tuple[str, str, str]]]]:
     """Union identities that are one agent; return the sightings each holder resolves."""
     uf = UnionFind()
     # Only identities that are agents in their own right pull a config that holds their key into
@@ -169,7 +173,7 @@ def _group(conn, identities, evidence, owner_of) -> tuple[UnionFind, dict[str, l
     return uf, held
 
 
-def build_agents(conn: DbConnection, config, scan_id: int, timings: dict | None = None) -> list[str]:
+def build_agents(conn: DbConnection, config: Config, scan_id: int, timings: dict[str, Any] | None = None) -> list[str]:
     """Recompute the agent tables; returns the agent names (``timings``: per-step seconds)."""
     with step(timings, "link"):
         write_links(conn)
@@ -261,7 +265,7 @@ def _owner(draft: Draft, identities) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _owner_status(conn, owner: str | None, have_people: bool, memo: dict) -> str:
+def _owner_status(conn: DbConnection, owner: str | None, have_people: bool, memo: dict[str, Any]) -> str:
     if not owner:
         return "none"
     if not have_people:  # no people directory: nothing to check an owner against
@@ -274,7 +278,7 @@ def _owner_status(conn, owner: str | None, have_people: bool, memo: dict) -> str
     return memo[owner]
 
 
-def _write(conn, drafts: dict[str, Draft], identities, scan_id: int) -> None:
+def _write(conn: DbConnection, drafts: dict[str, Draft], identities, scan_id: int) -> None:
     conn.execute("DELETE FROM agent_member")
     conn.execute("DELETE FROM agent")
     have_people = conn.execute("SELECT 1 FROM person LIMIT 1").fetchone() is not None

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sized
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
+from typing import Any
 
 from nhi_cli.store.interface import DbConnection
 
@@ -49,7 +50,7 @@ class Evidence:
     detail: str
     strength: str  # strong, medium, weak
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

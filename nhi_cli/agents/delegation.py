@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from nhi_cli.agents.classify import platform_links
 from nhi_cli.store.interface import DbConnection
@@ -27,11 +28,11 @@ class Statement:
     detail: str
     acts_for: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _attrs(value) -> dict:
+def _attrs(value) -> dict[str, Any]:
     try:
         data = json.loads(value or "{}")
     except ValueError:
@@ -43,14 +44,14 @@ def _attrs(value) -> dict:
 class Facts:
     """What the statements need, read with one query per kind of fact for many subjects."""
 
-    trusts: dict[str, list] = field(default_factory=dict)
+    trusts: dict[str, list[Any]] = field(default_factory=dict)
     active_keys: dict[str, int] = field(default_factory=dict)
     delegated: dict[str, int] = field(default_factory=dict)
     app: dict[str, int] = field(default_factory=dict)
     embedded: dict[str, int] = field(default_factory=dict)
     credentials: dict[str, sqlite3.Row] = field(default_factory=dict)
     # identity a platform agent runs as -> [(agent id, its attrs)]
-    runs: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)
+    runs: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
 
 
 def load_facts(conn: DbConnection, identity_ids, credential_ids=()) -> Facts:
@@ -251,7 +252,7 @@ def _only_services(trusts) -> bool:
     return all(t["principal_type"] == "service" for t in trusts)
 
 
-def _platform_statement(subject: str, provider: str, kind: str, attrs: dict) -> Statement:
+def _platform_statement(subject: str, provider: str, kind: str, attrs: dict[str, Any]) -> Statement:
     """A platform-registered agent: does each invocation carry the person it serves?"""
     platform = attrs.get("platform") or kind
     if attrs.get("delegates_for_users"):
@@ -293,7 +294,7 @@ def _platform_statement(subject: str, provider: str, kind: str, attrs: dict) -> 
     return Statement(subject, provider, "unknown", f"{platform}: who it acts for is not stated by the platform")
 
 
-def _person_of(kind: str | None, name: str | None, attrs: dict) -> str | None:
+def _person_of(kind: str | None, name: str | None, attrs: dict[str, Any]) -> str | None:
     """The human behind a user-owned key, where the provider says."""
     for key in ("owner_email", "user_email", "owner_login", "owner", "created_by"):
         value = attrs.get(key)

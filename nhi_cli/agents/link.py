@@ -13,6 +13,8 @@ Methods, strongest first:
 
 from __future__ import annotations
 
+from typing import Any
+
 from nhi_cli.store.interface import DbConnection
 
 SIGHTING_KINDS = ("embedded_secret",)
@@ -72,7 +74,7 @@ def find_links(conn: DbConnection) -> list[tuple[str, str, str]]:
         "SELECT id, provider, hint FROM credential WHERE removed_at IS NULL AND hint IS NOT NULL "
         "AND kind <> 'embedded_secret' AND provider IN ('openai', 'anthropic', 'github')"
     ).fetchall()
-    by_suffix: dict[str, list] = {}
+    by_suffix: dict[str, list[Any]] = {}
     for target in targets:
         hint = target["hint"]
         key = hint[-4:] if hint else ""

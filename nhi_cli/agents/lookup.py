@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nhi_cli.agents.classify import matches
+from nhi_cli.config import Config
 from nhi_cli.store.interface import DbConnection
 
 
@@ -42,7 +43,7 @@ def _matches(patterns: list[str], *values: str | None) -> bool:
     return matches(patterns, *values) is not None
 
 
-def _config_source(conn: DbConnection, config, name: str) -> AgentMembers | None:
+def _config_source(conn: DbConnection, config: Config, name: str) -> AgentMembers | None:
     agent = next((a for a in config.agents if a.name == name), None)
     if agent is None:
         return None
@@ -63,7 +64,7 @@ def _config_source(conn: DbConnection, config, name: str) -> AgentMembers | None
     return members
 
 
-def _stored_source(conn: DbConnection, config, name: str) -> AgentMembers | None:
+def _stored_source(conn: DbConnection, config: Config, name: str) -> AgentMembers | None:
     """Members the last scan derived (agent_member, migration 0010): discovered agents, and
     single credentials of other identities linked to a configured agent (a person's API key
     found in the agent's MCP config)."""
@@ -92,7 +93,7 @@ def _stored_source(conn: DbConnection, config, name: str) -> AgentMembers | None
 _SOURCES: list[Callable[[DbConnection, Any, str], AgentMembers | None]] = [_config_source, _stored_source]
 
 
-def agent_members(conn: DbConnection, config, name: str) -> AgentMembers | None:
+def agent_members(conn: DbConnection, config: Config, name: str) -> AgentMembers | None:
     """Every identity and credential linked to agent ``name`` (None: no such agent).
 
     Credentials include those of member identities as well as explicitly named ones."""
@@ -123,13 +124,13 @@ def agent_members(conn: DbConnection, config, name: str) -> AgentMembers | None:
     return found
 
 
-def agent_names(conn: DbConnection, config) -> list[str]:
+def agent_names(conn: DbConnection, config: Config) -> list[str]:
     """Names of every known agent (for listing candidates when a name is unknown)."""
     names = {a.name for a in config.agents} | {r[0] for r in conn.execute("SELECT name FROM agent")}
     return sorted(names)
 
 
-def agents_of_identity(conn: DbConnection, config, identity_id: str, identity_name: str | None) -> list[str]:
+def agents_of_identity(conn: DbConnection, config: Config, identity_id: str, identity_name: str | None) -> list[str]:
     """Agents this identity belongs to, configured or discovered (for a blast radius)."""
     configured = {
         a.name

@@ -11,6 +11,7 @@ and what ``nhi revoke --agent`` must cut. The chain is recorded in each member's
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from nhi_cli.agents.classify import Evidence
 from nhi_cli.store.interface import DbConnection
@@ -56,7 +57,7 @@ def follow(members: list[str], edges: dict[str, list[tuple[str, str]]]) -> dict[
     return reached
 
 
-def chains(conn: DbConnection, members: set[str]) -> list[list[dict]]:
+def chains(conn: DbConnection, members: set[str]) -> list[list[dict[str, Any]]]:
     """The runtime chains among an agent's members, each from a member nothing leads to:
     [[{id, how}], ...] with ``how`` the hop that reached the identity (None for the first)."""
     inner = {
@@ -65,9 +66,9 @@ def chains(conn: DbConnection, members: set[str]) -> list[list[dict]]:
         if source in members
     }
     reached = {t for targets in inner.values() for t, _ in targets}
-    out: list[list[dict]] = []
+    out: list[list[dict[str, Any]]] = []
 
-    def walk(path: list[dict]) -> None:
+    def walk(path: list[dict[str, Any]]) -> None:
         nxt = [(t, how) for t, how in inner.get(path[-1]["id"], []) if all(t != p["id"] for p in path)]
         if not nxt or len(path) > MAX_DEPTH:
             out.append(path)

@@ -37,11 +37,13 @@ def revoke_kinds(provider: str) -> frozenset[str]:
         return frozenset()
 
 
-def latest_scan(conn) -> int | None:
+def latest_scan(conn: DbConnection) -> int | None:
     return conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
 
 
-def findings_by_agent(conn, scan_id: int | None, name: str | None = None) -> dict[str, list[dict]]:
+def findings_by_agent(
+    conn: DbConnection, scan_id: int | None, name: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Open, unsuppressed findings of the scan about each agent's identities and credentials
     (a finding on a member, or whose evidence names a member identity), worst first; one
     statement for every agent (or just ``name``)."""
@@ -73,13 +75,13 @@ def findings_by_agent(conn, scan_id: int | None, name: str | None = None) -> dic
            ORDER BY h.agent_name, {sql_rank("o.severity")} DESC, f.rule_id, f.resource_id""",
         {"a": name, "s": scan_id},
     ).fetchall()
-    found: dict[str, list[dict]] = {}
+    found: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         found.setdefault(r["agent_name"], []).append({k: r[k] for k in r.keys() if k != "agent_name"})
     return found
 
 
-def revocability_gaps_by_agent(conn, name: str | None = None) -> dict[str, list[str]]:
+def revocability_gaps_by_agent(conn: DbConnection, name: str | None = None) -> dict[str, list[str]]:
     """Why each agent (or just ``name``) is not revocable in one run: three statements for all
     agents, each ordered as the former per-agent statements returned their rows."""
     one = "AND {} = :a" if name is not None else ""
@@ -124,11 +126,13 @@ def revocability_gaps_by_agent(conn, name: str | None = None) -> dict[str, list[
     return gaps
 
 
-def revocability_gaps(conn, name: str) -> list[str]:
+def revocability_gaps(conn: DbConnection, name: str) -> list[str]:
     return revocability_gaps_by_agent(conn, name).get(name, [])
 
 
-def scorecard(conn: DbConnection, agent: dict, findings: list[dict], gaps: list[str] | None = None) -> dict[str, dict]:
+def scorecard(
+    conn: DbConnection, agent: dict[str, Any], findings: list[dict[str, Any]], gaps: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """Pass or fail per property, with reasons, from the agent's row and its open findings
     (``gaps``: its revocability gaps when the caller read them for every agent at once)."""
     card: dict[str, dict[str, Any]] = {
@@ -196,7 +200,9 @@ def _is_demo(conn: DbConnection, scan_id: int | None) -> bool:
     return bool(row and row[0])
 
 
-def agent_rows(conn: DbConnection, scan_id: int | None = None, timings: dict | None = None) -> list[dict]:
+def agent_rows(
+    conn: DbConnection, scan_id: int | None = None, timings: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Every agent with its scorecard: the data behind `nhi agents list` and the HTML report."""
     with step(timings, "agents"):
         agents = [dict(r) for r in conn.execute("SELECT * FROM v_agents ORDER BY source, name")]
@@ -230,7 +236,7 @@ def agent_rows(conn: DbConnection, scan_id: int | None = None, timings: dict | N
     return agents
 
 
-def agent_detail(conn: DbConnection, name: str, scan_id: int | None = None) -> dict | None:
+def agent_detail(conn: DbConnection, name: str, scan_id: int | None = None) -> dict[str, Any] | None:
     row = conn.execute("SELECT * FROM v_agents WHERE name = ?", (name,)).fetchone()
     if row is None:
         return None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from typing import Any
 
 
 @contextmanager
-def step(timings: dict | None, name: str):
+def step(timings: dict[str, Any] | None, name: str):
     if timings is None:
         yield
         return

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from nhi_cli.agents.delegation import DELEGATION_KINDS
 from nhi_cli.agents.scorecard import PROPERTIES, agent_detail, agent_rows
-from nhi_cli.cli.common import cli_context
+from nhi_cli.cli.common import CliContext, cli_context
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store import queries
+from nhi_cli.store.interface import Inventory
 from nhi_cli.text import markup_safe as escape
 
 agents_app = typer.Typer(
@@ -26,21 +28,21 @@ MARK = {True: "[green]pass[/]", False: "[red]FAIL[/]"}
 DELEGATION_SHORT = {"person_not_recorded": "person, not recorded", "no_person": "no person", "unknown": "unknown"}
 
 
-def _delegated(a: dict, mark: str) -> str:
+def _delegated(a: dict[str, Any], mark: str) -> str:
     return f"{mark}{_kind(a)}" if not a["scorecard"]["delegated"]["pass"] else mark
 
 
-def _kind(a: dict) -> str:
+def _kind(a: dict[str, Any]) -> str:
     kind = DELEGATION_SHORT.get(a.get("delegation_kind") or "")
     return f" ({kind})" if kind else ""
 
 
-def _distribution(rows: list[dict]) -> str:
+def _distribution(rows: list[dict[str, Any]]) -> str:
     counts = {kind: sum(1 for a in rows if a.get("delegation_kind") == kind) for kind in DELEGATION_KINDS}
     return "delegation: " + "; ".join(f"{n} {DELEGATION_KINDS[kind]}" for kind, n in counts.items()) + "."
 
 
-def _open(ctx: typer.Context):
+def _open(ctx: typer.Context) -> tuple[CliContext, Inventory]:
     st = cli_context(ctx)
     store = st.open_store()
     return st, store
@@ -89,7 +91,7 @@ def list_agents(
         )
         return
 
-    def owner_of(a: dict) -> str:
+    def owner_of(a: dict[str, Any]) -> str:
         owner = a["owner"] or "-"
         if a["owner_status"] in ("left", "not_in_directory"):
             owner += f" ({a['owner_status'].replace('_', ' ')})"
@@ -164,7 +166,7 @@ def show_agent(
     _print_agent(st, agent, PROPERTIES)
 
 
-def _print_agent(st, agent: dict, properties) -> None:
+def _print_agent(st: CliContext, agent: dict[str, Any], properties: Sequence[str]) -> None:
     out = st.out
     out.print(f"[bold]{escape(agent['name'])}[/]  ({agent['source']}, confidence {agent['confidence']})")
     owner = agent["owner"] or "none"

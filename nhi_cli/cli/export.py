@@ -9,16 +9,17 @@ from typing import Annotated
 import typer
 
 from nhi_cli import trust
-from nhi_cli.cli.common import cli_context
+from nhi_cli.cli.common import CliContext, cli_context
 from nhi_cli.cli.output import print_json
 from nhi_cli.errors import ExitCode
 from nhi_cli.export.jira import sync
 from nhi_cli.export.securityhub import Target, export, resolved_fingerprints
 from nhi_cli.model import iso, utcnow
-from nhi_cli.reports.model import build_report
+from nhi_cli.reports.model import Report, build_report
 from nhi_cli.severity import Severity
 from nhi_cli.text import visible
 from nhi_connectors.aws import AwsConnector
+from nhi_connectors.aws.settings import AwsSettings
 
 export_app = typer.Typer(
     help="Send findings to AWS Security Hub (ASFF) or Jira (one issue per fix-first item).\n\n"
@@ -36,15 +37,16 @@ ScanOption = Annotated[int | None, typer.Option("--scan", help="Scan id to expor
 FormatOption = Annotated[OutFormat, typer.Option("--format", "-f", help="Result as a line (table) or json.")]
 
 
-def _report(st, scan: int | None):
+def _report(st: CliContext, scan: int | None) -> tuple[Report, set[str]]:
     """The report model of ``scan`` and the inventory's resolved fingerprints."""
     with st.reading() as conn:
         return build_report(conn, scan), resolved_fingerprints(conn)
 
 
-def _securityhub_target(st, profile: str | None, region: str | None):
+def _securityhub_target(st: CliContext, profile: str | None, region: str | None) -> Target:
     hub = st.config.export.securityhub
     aws = st.config.provider_settings("aws", AwsConnector)  # refuses an untrusted endpoint
+    assert isinstance(aws, AwsSettings)  # AwsConnector.Settings
     endpoint = hub.endpoint or aws.endpoint
     if hub.endpoint:
         trust.check_destination("export.securityhub.endpoint", "aws", hub.endpoint, secret=False)

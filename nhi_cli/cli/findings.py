@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from nhi_cli import files
-from nhi_cli.cli.common import cli_context
+from nhi_cli.cli.common import CliContext, cli_context
 from nhi_cli.cli.output import Format, dumps, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports.model import build_report
@@ -20,6 +20,7 @@ from nhi_cli.rules.findings import latest_scan, list_findings
 from nhi_cli.rules.gate import baseline_document
 from nhi_cli.severity import SEVERITIES
 from nhi_cli.store import queries
+from nhi_cli.store.interface import DbConnection
 from nhi_cli.text import markup_safe
 
 findings_app = typer.Typer(
@@ -31,7 +32,9 @@ STATUSES = ("new", "open", "suppressed", "resolved")
 COLUMNS = ["status", "severity", "rule_id", "provider", "scope", "resource_name", "reason", "first_seen"]
 
 
-def _scan_rows(st, scan: int | None, include_resolved: bool, rules: Sequence[str] = ()):
+def _scan_rows(
+    st: CliContext, scan: int | None, include_resolved: bool, rules: Sequence[str] = ()
+) -> tuple[int, list[dict[str, Any]]]:
     with st.reading() as conn:
         scan_id = scan if scan is not None else latest_scan(conn)
         if scan_id is None:
@@ -42,7 +45,7 @@ def _scan_rows(st, scan: int | None, include_resolved: bool, rules: Sequence[str
         return scan_id, list_findings(conn, scan_id, include_resolved=include_resolved)
 
 
-def _check_rules(conn, scan_id: int, patterns: Sequence[str]) -> None:
+def _check_rules(conn: DbConnection, scan_id: int, patterns: Sequence[str]) -> None:
     """A --rule that names no rule the scan ran is a typo, not "no findings": say so (exit 2)."""
     if not patterns:
         return
@@ -55,7 +58,7 @@ def _check_rules(conn, scan_id: int, patterns: Sequence[str]) -> None:
             )
 
 
-def _check_choice(values: list[str], allowed: tuple, option: str) -> None:
+def _check_choice(values: list[str], allowed: tuple[str, ...], option: str) -> None:
     for value in values:
         if value not in allowed:
             raise NhiError(f"{option} {value!r}: choose from {', '.join(allowed)}", ExitCode.USAGE)
@@ -107,7 +110,7 @@ def list_cmd(
     wanted = set(status) or {"open", "suppressed"}
     _, rows = _scan_rows(st, scan, include_resolved="resolved" in wanted, rules=rule)
 
-    def keep(row: dict) -> bool:
+    def keep(row: dict[str, Any]) -> bool:
         if severity and row["severity"] not in severity:
             return False
         if rule and not any(fnmatchcase(row["rule_id"], r) for r in rule):
@@ -135,7 +138,7 @@ def list_cmd(
 TOP_COLUMNS = ["rank", "score", "kind", "name", "providers", "findings", "worst_severity", "action", "command"]
 
 
-def _print_top(st, top: int, scan: int | None, providers: list[str], format: Format) -> None:
+def _print_top(st: CliContext, top: int, scan: int | None, providers: list[str], format: Format) -> None:
     with st.reading() as conn:
         items = fix_first(build_report(conn, scan))
     items = [i for i in items if not providers or set(i.providers) & set(providers)][:top]
@@ -169,7 +172,7 @@ def _print_top(st, top: int, scan: int | None, providers: list[str], format: For
         out.print(f"     fix: {markup_safe(r['command'] or r['action'])}", highlight=False)
 
 
-def _print_compact(st, rows: list[dict]) -> None:
+def _print_compact(st: CliContext, rows: list[dict[str, Any]]) -> None:
     """One finding per block: what and where on the first line, the reason indented below."""
     out = st.out
     out.print(f"[bold]{len(rows)} findings[/]")

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from nhi_cli.cli.common import cli_context
+from nhi_cli.cli.common import CliContext, cli_context
 from nhi_cli.errors import ConfigError
 from nhi_cli.export.notify import send
 from nhi_cli.reports.model import build_report
+from nhi_cli.store.interface import DbConnection
 from nhi_cli.text import visible
 
 
@@ -52,7 +53,7 @@ def notify(
         raise typer.Exit(max(o.code for o in result.failed))
 
 
-def notify_after_scan(st, conn, scan_id: int) -> None:
+def notify_after_scan(st: CliContext, conn: DbConnection, scan_id: int) -> None:
     """The end of `nhi scan`: post to the targets with on_scan. A failure is one line on
     stderr (shown even with --quiet) and leaves the scan's exit code as it is."""
     targets = [t for t in st.config.notify if t.on_scan]

@@ -37,7 +37,9 @@ def print_json(out: Console, data: Any) -> None:
     out.file.flush()
 
 
-def render_rows(out: Console, rows: list[dict], columns: Sequence[str], fmt: Format, title: str | None = None) -> None:
+def render_rows(
+    out: Console, rows: list[dict[str, Any]], columns: Sequence[str], fmt: Format, title: str | None = None
+) -> None:
     if fmt is Format.json:
         print_json(out, rows)
     elif fmt is Format.csv:
@@ -55,7 +57,7 @@ def render_rows(out: Console, rows: list[dict], columns: Sequence[str], fmt: For
         out.print(table)
 
 
-def fits(rows: list[dict], columns: Sequence[str], width: int, cap: int = 20) -> bool:
+def fits(rows: list[dict[str, Any]], columns: Sequence[str], width: int, cap: int = 20) -> bool:
     """Whether a table shows each column readably (up to ``cap`` characters) in ``width``."""
     need = 1
     for column in columns:
@@ -64,7 +66,7 @@ def fits(rows: list[dict], columns: Sequence[str], width: int, cap: int = 20) ->
     return need <= width
 
 
-def print_records(out: Console, rows: list[dict], columns: Sequence[str], title: str | None = None) -> None:
+def print_records(out: Console, rows: list[dict[str, Any]], columns: Sequence[str], title: str | None = None) -> None:
     """A narrow terminal or an 80-column CI log: one block per row instead of a squeezed table,
     the first column on its own line and the others as `name: value` below it."""
     if title:

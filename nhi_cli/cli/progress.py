@@ -14,9 +14,13 @@ import os
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
+from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from nhi_cli.cli.common import CliContext
+from nhi_cli.model import Scope, ScopeResult
 from nhi_cli.scan import ScanProgress
 from nhi_cli.text import markup_safe, visible
 
@@ -79,7 +83,7 @@ class _Tally:
 class LineProgress(ScanProgress):
     """CI logs: timestamped lines, and a heartbeat while waiting."""
 
-    def __init__(self, err, interval: float | None = None, verbose: bool = False):
+    def __init__(self, err: Console, interval: float | None = None, verbose: bool = False) -> None:
         self.err = err
         self.verbose = verbose
         self.interval = interval or heartbeat_seconds()
@@ -95,16 +99,16 @@ class LineProgress(ScanProgress):
             self.err.print(f"{stamp} {visible(text)}", highlight=False, markup=False, soft_wrap=True)
             self._last = time.monotonic()
 
-    def listing_scopes(self, provider):
+    def listing_scopes(self, provider: str) -> None:
         self.tally.listing(provider)
 
-    def scopes_listed(self, provider, scopes):
+    def scopes_listed(self, provider: str, scopes: list[Scope]) -> None:
         self.tally.listed(provider, len(scopes))
 
-    def scope_started(self, provider, scope):
+    def scope_started(self, provider: str, scope: Scope) -> None:
         self.tally.started(provider, scope.id)
 
-    def scope_done(self, provider, scope, result):
+    def scope_done(self, provider: str, scope: Scope, result: ScopeResult) -> None:
         calls = sum(result.api_calls.values())
         done, total = self.tally.finished(provider, scope.id, calls)
         detail = f" {result.error_code}" if result.error_code else ""
@@ -132,22 +136,21 @@ class LineProgress(ScanProgress):
                 f"done, {calls} API calls" + (f"; waiting on {names}{more}" if names else "")
             )
 
-    def __enter__(self):
+    def __enter__(self) -> LineProgress:
         self._thread = threading.Thread(target=self._beat, name="nhi-heartbeat", daemon=True)
         self._thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
-        return False
 
 
 class LiveProgress(ScanProgress):
     """A terminal: one Rich progress row per provider, cleared when the scan ends."""
 
-    def __init__(self, err, verbose: bool = False):
+    def __init__(self, err: Console, verbose: bool = False) -> None:
         self.verbose = verbose
         self.tally = _Tally()
         self.progress = Progress(
@@ -176,18 +179,18 @@ class LiveProgress(ScanProgress):
             if total is not None and self.tally.done.get(provider, 0) >= total:
                 self.progress.stop_task(self.tasks[provider])
 
-    def listing_scopes(self, provider):
+    def listing_scopes(self, provider: str) -> None:
         self.tally.listing(provider)
         self._update(provider)
 
-    def scopes_listed(self, provider, scopes):
+    def scopes_listed(self, provider: str, scopes: list[Scope]) -> None:
         self.tally.listed(provider, len(scopes))
         self._update(provider)
 
-    def scope_started(self, provider, scope):
+    def scope_started(self, provider: str, scope: Scope) -> None:
         self.tally.started(provider, scope.id)
 
-    def scope_done(self, provider, scope, result):
+    def scope_done(self, provider: str, scope: Scope, result: ScopeResult) -> None:
         calls = sum(result.api_calls.values())
         self.tally.finished(provider, scope.id, calls)
         self._update(provider)
@@ -196,15 +199,15 @@ class LiveProgress(ScanProgress):
                 f"  {provider}:{scope.id} {result.status} ({calls} API calls)", highlight=False, markup=False
             )
 
-    def __enter__(self):
+    def __enter__(self) -> LiveProgress:
         self.progress.__enter__()
         return self
 
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
 
 
-def scan_progress(st) -> LineProgress | LiveProgress | None:
+def scan_progress(st: CliContext) -> LineProgress | LiveProgress | None:
     """The renderer for this run: None with --quiet."""
     if st.quiet:
         return None

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
-from nhi_cli.cli.common import cli_context
+from nhi_cli.cli.common import CliContext, cli_context
 from nhi_cli.reports import check_options, check_writable, render_report, write_output
+from nhi_cli.reports.model import Report
+from nhi_cli.store.interface import DbConnection
 
 
 class ReportFormat(StrEnum):
@@ -43,8 +45,8 @@ OutputOption = Annotated[
 
 
 def emit_report(
-    st,
-    conn,
+    st: CliContext,
+    conn: DbConnection,
     fmt: str,
     *,
     scan_id: int | None,
@@ -52,7 +54,7 @@ def emit_report(
     output: Path | None = None,
     limit: int | None = None,
     new_only: bool = False,
-):
+) -> Report:
     """Render one scan's report to stdout or ``output``; shared with `nhi scan --format`."""
     if output is not None:
         check_writable(output)

@@ -8,20 +8,24 @@ log while `nhi revoke AKIA... --yes` revokes (a target literally named "log" can
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer import _click as click  # Typer >= 0.29 vendors click: its types are these
 from typer.core import TyperCommand, TyperGroup
 
-from nhi_cli.cli.common import cli_context
+from nhi_cli.cli.common import CliContext, cli_context
 from nhi_cli.cli.output import Format, print_json, render_rows
 from nhi_cli.cli.revoke_view import print_plan, print_restore_plan
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.model import utcnow
+from nhi_cli.revoke.execute import StepResult
 from nhi_cli.revoke.log import list_attempts
 from nhi_cli.revoke.operator import current_operator
+from nhi_cli.revoke.plan import Plan
 from nhi_cli.revoke.resolve import TargetError
 from nhi_cli.revoke.workflow import NothingToRevoke, RevokeRequest, RevokeSession, demo_config, read_log
 from nhi_cli.text import visible
@@ -32,14 +36,16 @@ DEFAULT_COMMAND = "run"
 class _RevokeGroup(TyperGroup):
     """Anything that is not a subcommand name goes to the default command (the targets)."""
 
-    def parse_args(self, ctx, args):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args or args[0] not in self.commands:
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
 
 
 class _TargetsCommand(TyperCommand):
-    def format_usage(self, ctx, formatter) -> None:  # "nhi revoke [OPTIONS] ...", not "nhi revoke run"
+    def format_usage(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:  # "nhi revoke [OPTIONS] ...", not "nhi revoke run"
         formatter.write_usage(
             ctx.parent.command_path if ctx.parent else ctx.command_path, " ".join(self.collect_usage_pieces(ctx))
         )
@@ -153,7 +159,9 @@ def revoke(
 
 
 @contextmanager
-def _session(st, demo: bool, config: Path | None, profile: str | None, operator: str | None):
+def _session(
+    st: CliContext, demo: bool, config: Path | None, profile: str | None, operator: str | None
+) -> Iterator[RevokeSession]:
     """The library session for this command, with the demo's fakes running when --demo."""
     now = utcnow()
     with ExitStack() as stack:
@@ -174,7 +182,7 @@ def _session(st, demo: bool, config: Path | None, profile: str | None, operator:
         yield session
 
 
-def _print_candidates(st, exc) -> None:
+def _print_candidates(st: CliContext, exc: TargetError) -> None:
     for kind, text, found in exc.problems:
         st.err.print(
             visible(f"nhi: {kind} target {text!r}" + ("; candidates:" if found else "; no candidates")),
@@ -206,8 +214,8 @@ def _confirm(yes: bool, question: str) -> None:
         raise NhiError("not confirmed: declined at the prompt; nothing was changed", ExitCode.DECLINED)
 
 
-def _execute(st, session, plan, *, restore_of: int | None, fmt: Format) -> int:
-    def progress(result) -> None:
+def _execute(st: CliContext, session: RevokeSession, plan: Plan, *, restore_of: int | None, fmt: Format) -> int:
+    def progress(result: StepResult) -> None:
         if st.verbose:
             st.say(f"  {result.seq}. {result.step.action} {result.step.target_id}: {result.outcome.status}")
 

@@ -7,10 +7,15 @@ the terminal's cursor.
 
 from __future__ import annotations
 
+from typing import Any
+
+from nhi_cli.cli.common import CliContext
+from nhi_cli.kit.connector import RevokeStep
+from nhi_cli.revoke.plan import Plan
 from nhi_cli.text import markup_safe as escape  # markup and control characters inert
 
 
-def print_plan(st, plan) -> None:
+def print_plan(st: CliContext, plan: Plan) -> None:
     out = st.out
     out.print(
         f"[bold]Revocation plan[/]: {len(plan.items)} target(s), {len(plan.steps)} step(s)"
@@ -38,7 +43,7 @@ def print_plan(st, plan) -> None:
         out.print(f"\n[yellow]note[/]: {escape(note)}", highlight=False)
 
 
-def _blast_lines(b: dict) -> list[str]:
+def _blast_lines(b: dict[str, Any]) -> list[str]:
     lines = [
         f"last used: {b.get('last_used_at') or 'never (or unknown)'}; active credentials: "
         f"{b.get('active_credentials', 0)}" + (f"; owner: {b['owner']}" if b.get("owner") else "")
@@ -57,7 +62,7 @@ def _blast_lines(b: dict) -> list[str]:
     return lines
 
 
-def print_restore_plan(st, revocation_id: int, steps) -> None:
+def print_restore_plan(st: CliContext, revocation_id: int, steps: list[RevokeStep]) -> None:
     """Each step with the exact data restore will write back (the previous trust policy, the
     keys it reactivates): read from the authenticated log, shown before anything is written."""
     import json

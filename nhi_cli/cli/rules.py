@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from nhi_cli.cli.common import cli_context
+from nhi_cli.cli.common import CliContext, cli_context
 from nhi_cli.cli.gate_view import print_rule_problems
 from nhi_cli.cli.output import Format, only_table_or_json, print_json, render_rows
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.rules.gate import load_ruleset
-from nhi_cli.rules.loader import load_rules
+from nhi_cli.rules.loader import RuleSet, load_rules
 from nhi_cli.rules.testing import run_tests
 
 rules_app = typer.Typer(
@@ -26,12 +26,12 @@ RulesDirOption = Annotated[
 ]
 
 
-def _ruleset(ctx: typer.Context, rules_dir):
+def _ruleset(ctx: typer.Context, rules_dir: list[Path] | None) -> tuple[CliContext, RuleSet]:
     st = cli_context(ctx)
     return st, load_ruleset(st.config, rules_dir)
 
 
-def _fail_on_problems(st, ruleset) -> None:
+def _fail_on_problems(st: CliContext, ruleset: RuleSet) -> None:
     if ruleset.problems:
         print_rule_problems(st.err, ruleset.problems)
         raise typer.Exit(ExitCode.USAGE)

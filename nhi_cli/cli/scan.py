@@ -4,36 +4,38 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from nhi_cli.agents.build import build_agents
-from nhi_cli.cli.common import cli_context
+from nhi_cli.cli.common import CliContext, cli_context
 from nhi_cli.cli.gate_view import print_findings_table, print_rule_problems, say_verdict
 from nhi_cli.cli.notify import notify_after_scan
 from nhi_cli.cli.output import print_json
 from nhi_cli.cli.progress import scan_progress
 from nhi_cli.cli.report import emit_report
-from nhi_cli.config import load_config
+from nhi_cli.config import Config, load_config
 from nhi_cli.detect import detect
 from nhi_cli.errors import ConfigError, ExitCode
 from nhi_cli.evaluate import run_evaluation
 from nhi_cli.kit.connector import ScanOptions
 from nhi_cli.kit.demo import demo_estate, estate_dir
-from nhi_cli.model import utcnow
+from nhi_cli.model import ScopeResult, utcnow
 from nhi_cli.reports import FORMATS, check_options, check_writable
 from nhi_cli.rules.gate import RulesBroken, ScanGate
-from nhi_cli.scan import plan_scan, run_scan, with_next_step
+from nhi_cli.scan import ScanOutcome, plan_scan, run_scan, with_next_step
 from nhi_cli.severity import Severity
-from nhi_cli.shards import parse_shard
+from nhi_cli.shards import Shard, parse_shard
 from nhi_cli.store import queries
+from nhi_cli.store.interface import DbConnection
+from nhi_cli.store.load import PostLoad
 from nhi_cli.text import markup_safe as escape  # provider text: markup and control characters inert
 from nhi_cli.text import visible
 
 
-def print_summary(st, conn, scan_id: int) -> None:
+def print_summary(st: CliContext, conn: DbConnection, scan_id: int) -> None:
     table = Table(title=f"Inventory after scan {scan_id}", header_style="bold")
     for column in ("provider", "scope", "kind", "identities", "credentials"):  # ids fold, never cut with an ellipsis
         table.add_column(
@@ -76,7 +78,7 @@ RulesDirOption = Annotated[
 
 
 def _gate(
-    st,
+    st: CliContext,
     fail_on: Severity | None,
     rules_dir: list[Path] | None,
     *,
@@ -263,7 +265,7 @@ def scan(
     raise typer.Exit(verdict.code)
 
 
-def _detected_providers(st, only: list[str] | None, profile: str | None, aws_org: bool) -> dict:
+def _detected_providers(st: CliContext, only: list[str] | None, profile: str | None, aws_org: bool) -> dict[str, Any]:
     """No provider configured: what the standard credential chains offer, said on stderr."""
     detections = detect(only, aws_profile=profile, aws_org=aws_org)
     for d in detections:
@@ -276,7 +278,7 @@ def _detected_providers(st, only: list[str] | None, profile: str | None, aws_org
     return found
 
 
-def report_gaps(st, results, aws_profile: str | None) -> None:
+def report_gaps(st: CliContext, results: list[ScopeResult], aws_profile: str | None) -> None:
     """One line per denied or failed scope. Errors, not progress: printed even with --quiet,
     so a CI log of a scan that exits 3 says why."""
     for r in results:
@@ -287,7 +289,7 @@ def report_gaps(st, results, aws_profile: str | None) -> None:
             )
 
 
-def _finish_shard(st, outcome, part, format: str) -> None:
+def _finish_shard(st: CliContext, outcome: ScanOutcome, part: Shard, format: str) -> None:
     """A shard evaluates nothing: report what it wrote, exit 0 (or 3 for a scope not loaded)."""
     store = st.open_store()
     try:
@@ -386,10 +388,14 @@ def _report_format(format: str, output: Path | None) -> str | None:
     return format if format in FORMATS else None
 
 
-def post_load_steps(config, gate=None) -> list:
+def post_load_steps(config: Config, gate: ScanGate | None = None) -> list[PostLoad]:
     """Steps that run inside the scan's transaction after loading, in order: agents first
     (classification and cross-source links, which agent rules read), then rule evaluation."""
-    steps = [lambda conn, scan_id: build_agents(conn, config, scan_id)]
+
+    def agents(conn: DbConnection, scan_id: int) -> None:
+        build_agents(conn, config, scan_id)
+
+    steps: list[PostLoad] = [agents]
     if gate is not None:  # people, agent patterns, rules, findings lifecycle (nhi_cli/rules/scan_step.py)
         steps.append(gate.step)
     return steps

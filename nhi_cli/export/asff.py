@@ -77,7 +77,7 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def resource(f: dict, region: str, partition: str) -> dict:
+def resource(f: dict[str, Any], region: str, partition: str) -> dict[str, Any]:
     """The identity or credential as an ASFF resource (AWS types where nhi knows them)."""
     rid = str(f["resource_id"])
     rtype = "Other"
@@ -95,8 +95,8 @@ def resource(f: dict, region: str, partition: str) -> dict:
 
 
 def record(
-    f: dict,
-    rule: dict | None,
+    f: dict[str, Any],
+    rule: dict[str, Any] | None,
     *,
     account: str,
     region: str,
@@ -104,7 +104,7 @@ def record(
     now: str,
     observed: str,
     create_suppressed: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """One ASFF finding for report-model finding ``f``. ``now`` is UpdatedAt (later than any
     earlier import, so Security Hub applies the update); ``observed`` the scan's time."""
     label = _label(f["severity"])
@@ -148,7 +148,7 @@ def record(
     return doc
 
 
-def archived(existing: dict, now: str) -> dict:
+def archived(existing: dict[str, Any], now: str) -> dict[str, Any]:
     """The record to send for a finding nhi resolved: Security Hub's copy, archived."""
     doc = {k: existing[k] for k in IMPORT_FIELDS if k in existing}
     doc.update(UpdatedAt=now, RecordState="ARCHIVED", Compliance={"Status": "PASSED"})

@@ -28,6 +28,7 @@ from nhi_cli.export_settings import JiraSettings
 from nhi_cli.kit.connector import CollectContext, ScopeError
 from nhi_cli.kit.http import NotFound, RestClient
 from nhi_cli.model import utcnow
+from nhi_cli.reports.model import Report
 
 SUMMARY_MAX = 255
 FINDINGS_LISTED = 50
@@ -43,15 +44,15 @@ def _text(value: object, limit: int = 2000) -> str:
     return (text[: limit - 1] + "\u2026") if len(text) > limit else (text or "-")
 
 
-def _para(text: str) -> dict:
+def _para(text: str) -> dict[str, Any]:
     return {"type": "paragraph", "content": [{"type": "text", "text": _text(text)}]}
 
 
-def _heading(text: str) -> dict:
+def _heading(text: str) -> dict[str, Any]:
     return {"type": "heading", "attrs": {"level": 3}, "content": [{"type": "text", "text": text}]}
 
 
-def _bullets(lines: list[str]) -> dict:
+def _bullets(lines: list[str]) -> dict[str, Any]:
     return {"type": "bulletList", "content": [{"type": "listItem", "content": [_para(x)]} for x in lines]}
 
 
@@ -61,7 +62,7 @@ def summary(item) -> str:
     return text[:SUMMARY_MAX]
 
 
-def description(item, total: int, scan_id: int) -> dict:
+def description(item, total: int, scan_id: int) -> dict[str, Any]:
     """The issue body in ADF; its last paragraph carries the digest of everything above it."""
     parts = ", ".join(f"{k} {v}" for k, v in item.parts.items())
     content = [
@@ -104,11 +105,11 @@ def digest_of(doc: Any) -> str | None:
 @dataclass
 class JiraResult:
     project: str = ""
-    created: list[dict] = field(default_factory=list)  # {"item": key, "issue": "SEC-1"}
-    updated: list[dict] = field(default_factory=list)
-    unchanged: list[dict] = field(default_factory=list)
-    closed: list[dict] = field(default_factory=list)
-    failed: list[dict] = field(default_factory=list)  # {"issue" or "item", "error"}
+    created: list[dict[str, Any]] = field(default_factory=list)  # {"item": key, "issue": "SEC-1"}
+    updated: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[dict[str, Any]] = field(default_factory=list)
+    closed: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)  # {"issue" or "item", "error"}
     calls: dict[str, int] = field(default_factory=dict)
 
 
@@ -137,14 +138,14 @@ def _jql_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def open_issues(client, settings: JiraSettings) -> list[dict]:
+def open_issues(client, settings: JiraSettings) -> list[dict[str, Any]]:
     """The project's nhi issues not in a Done status, every page."""
     jql = (
         f"project = {_jql_string(settings.project or '')} AND labels = {_jql_string(settings.label)} "
         "AND statusCategory != Done ORDER BY key ASC"
     )
     body: dict[str, Any] = {"jql": jql, "fields": ["summary", "labels", "status", "description"], "maxResults": 100}
-    issues: list[dict] = []
+    issues: list[dict[str, Any]] = []
     while True:
         page = client.request("POST", "/rest/api/3/search/jql", json=body).json()
         issues.extend(page.get("issues", []))
@@ -169,7 +170,7 @@ def _close(client, issue_key: str, done: str) -> None:
     client.request("POST", f"/rest/api/3/issue/{issue_key}/transitions", json={"transition": {"id": str(chosen["id"])}})
 
 
-def sync(report, settings: JiraSettings, *, top: int = 25, sleep=None) -> JiraResult:
+def sync(report: Report, settings: JiraSettings, *, top: int = 25, sleep=None) -> JiraResult:
     """Create, update and close issues so the project mirrors the top ``top`` fix-first items."""
     url, email, token = credentials(settings)
     ctx, client = _client(settings, url, email, token, sleep)
@@ -179,7 +180,7 @@ def sync(report, settings: JiraSettings, *, top: int = 25, sleep=None) -> JiraRe
     listed = {item_label(i.key) for i in items}
     try:
         with client:
-            by_label: dict[str, dict] = {}
+            by_label: dict[str, dict[str, Any]] = {}
             for issue in open_issues(client, settings):
                 for label in (issue.get("fields") or {}).get("labels") or []:
                     if label.startswith("nhi-") and label not in by_label:

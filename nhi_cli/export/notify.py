@@ -27,6 +27,7 @@ from nhi_cli import trust
 from nhi_cli.errors import ConfigError, ExitCode
 from nhi_cli.export.webhook import WebhookError, post_json
 from nhi_cli.export_settings import NotifyTarget
+from nhi_cli.reports.model import Report
 from nhi_cli.severity import SEVERITIES, Severity, rank, worst_first
 from nhi_cli.text import visible
 
@@ -64,17 +65,17 @@ class Summary:
         )
 
 
-def _line(f: dict) -> Line:
+def _line(f: dict[str, Any]) -> Line:
     name = visible(f.get("resource_name") or f["resource_id"])
     if len(name) > NAME_MAX:
         name = name[: NAME_MAX - 1] + "\u2026"
     return Line(f["severity"], visible(f["title"]), name, visible(f"{f['provider']}:{f['scope']}"))
 
 
-def summarize(report, min_severity: Severity = Severity.info) -> Summary:
+def summarize(report: Report, min_severity: Severity = Severity.info) -> Summary:
     """The summary of ``report`` (the report model of one scan) at or above ``min_severity``."""
 
-    def keep(f: dict) -> bool:
+    def keep(f: dict[str, Any]) -> bool:
         return rank(f["severity"]) >= min_severity.rank
 
     new = sorted((f for f in report.findings if f["is_new"] and keep(f)), key=lambda f: worst_first(f["severity"]))
@@ -218,7 +219,7 @@ def webhook_url(target: NotifyTarget) -> str:
     return url
 
 
-def send(targets: list[NotifyTarget], report, *, on_scan: bool = False, **post_options: Any) -> NotifyResult:
+def send(targets: list[NotifyTarget], report: Report, *, on_scan: bool = False, **post_options: Any) -> NotifyResult:
     """Post the summary of ``report`` to each target. At the end of a scan (``on_scan``): only
     targets with ``on_scan``, and only when something is new or resolved. A target that fails
     does not stop the others."""

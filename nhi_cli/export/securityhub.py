@@ -24,7 +24,9 @@ from typing import Any
 
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.export import asff
+from nhi_cli.reports.model import Report
 from nhi_cli.severity import Severity, rank
+from nhi_cli.store.interface import DbConnection
 
 BATCH = 100  # BatchImportFindings accepts at most 100 findings per request
 DENIED = {
@@ -55,7 +57,7 @@ class ExportResult:
     region: str = ""
     sent: int = 0  # findings accepted (open and suppressed)
     archived: int = 0
-    failed: list[dict] = field(default_factory=list)  # FailedFindings: Id, ErrorCode, ErrorMessage
+    failed: list[dict[str, Any]] = field(default_factory=list)  # FailedFindings: Id, ErrorCode, ErrorMessage
     batches: int = 0
     calls: Counter = field(default_factory=Counter)
 
@@ -118,7 +120,7 @@ def _error(exc: Exception, what: str, result: ExportResult, total: int) -> NhiEr
     raise exc
 
 
-def active_nhi_findings(hub, arn: str) -> Iterator[dict]:
+def active_nhi_findings(hub, arn: str) -> Iterator[dict[str, Any]]:
     """nhi's ACTIVE findings in this account and region (filtered again here: the filter
     language is the service's, the check is ours)."""
     filters = {
@@ -136,7 +138,7 @@ def active_nhi_findings(hub, arn: str) -> Iterator[dict]:
                 yield finding
 
 
-def export(report, resolved: set[str], target: Target, *, now: str, min_severity: Severity | None = None):
+def export(report: Report, resolved: set[str], target: Target, *, now: str, min_severity: Severity | None = None):
     """Send ``report``'s open and suppressed findings; archive those in ``resolved`` (the
     inventory's resolved fingerprints) that Security Hub still shows ACTIVE."""
     result = ExportResult()
@@ -204,6 +206,6 @@ def export(report, resolved: set[str], target: Target, *, now: str, min_severity
     return result
 
 
-def resolved_fingerprints(conn) -> set[str]:
+def resolved_fingerprints(conn: DbConnection) -> set[str]:
     """Findings the inventory has resolved (gone from a later scan whose scope was read)."""
     return {row[0] for row in conn.execute("SELECT fingerprint FROM finding WHERE status = 'resolved'")}

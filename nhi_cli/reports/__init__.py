@@ -12,7 +12,8 @@ from pathlib import Path
 from nhi_cli import files
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.reports import csv_report, html, json_report, markdown, ocsf, sarif, table
-from nhi_cli.reports.model import build_report
+from nhi_cli.reports.model import Report, build_report
+from nhi_cli.store.interface import DbConnection
 
 FORMATS = ("table", "json", "sarif", "markdown", "csv", "html", "ocsf")
 INVENTORY_FORMATS = ("table", "json", "csv")  # formats that can list every credential
@@ -30,7 +31,7 @@ def check_options(fmt: str, what: str, new_only: bool = False) -> None:
 
 
 def render(
-    report,
+    report: Report,
     fmt: str,
     what: str = "findings",
     *,
@@ -56,7 +57,7 @@ def render(
 
 
 def render_report(
-    conn,
+    conn: DbConnection,
     fmt: str,
     *,
     scan_id: int | None = None,
@@ -65,7 +66,7 @@ def render_report(
     color: bool = False,
     limit: int | None = None,
     new_only: bool = False,
-):
+) -> tuple[Report, str]:
     """Build the report for ``scan_id`` (latest when None) and render it. Returns (report, text)."""
     check_options(fmt, what, new_only)
     report = build_report(conn, scan_id, with_credentials=what == "inventory")

@@ -9,6 +9,7 @@ agent out as a report row.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from nhi_cli.agents.delegation import delegation_kind
 from nhi_cli.agents.scorecard import agent_rows as scorecard_rows
@@ -16,7 +17,7 @@ from nhi_cli.severity import SEVERITIES, worst_first
 from nhi_cli.store.interface import DbConnection
 
 
-def agent_rows(conn: DbConnection, scan_id: int) -> list[dict]:
+def agent_rows(conn: DbConnection, scan_id: int) -> list[dict[str, Any]]:
     """One report row per agent, with its scorecard reduced to pass/fail per property."""
     identities: dict[str, list[str]] = defaultdict(list)
     for name, provider, identity_name in conn.execute(
@@ -27,7 +28,7 @@ def agent_rows(conn: DbConnection, scan_id: int) -> list[dict]:
     return [_report_row(agent, identities[agent["name"]]) for agent in scorecard_rows(conn, scan_id)]
 
 
-def _report_row(agent: dict, identities: list[str]) -> dict:
+def _report_row(agent: dict[str, Any], identities: list[str]) -> dict[str, Any]:
     card = agent.get("scorecard") or {}
     findings = [f for prop in card.values() for f in prop.get("findings", [])]
     worst = min((f["severity"] for f in findings), key=worst_first, default=None)

@@ -7,6 +7,7 @@ autoescaping on, so there is no hand-built markup here.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from nhi_cli.severity import SEVERITIES
 
@@ -25,11 +26,11 @@ def nice_max(value: int) -> int:
     return 40 * magnitude
 
 
-def _ticks(top: int, plot_h: float, y0: float) -> list[dict]:
+def _ticks(top: int, plot_h: float, y0: float) -> list[dict[str, Any]]:
     return [{"y": round(y0 + plot_h - plot_h * i / 4, 1), "label": f"{top * i // 4:,}"} for i in range(5)]
 
 
-def histogram(buckets: list[dict], width: int = 520, height: int = 240) -> dict:
+def histogram(buckets: list[dict[str, Any]], width: int = 520, height: int = 240) -> dict[str, Any]:
     """Vertical bars, one per age bucket; older buckets are drawn warmer."""
     left, right, top_pad, bottom = 48, 12, 16, 44
     plot_w, plot_h = width - left - right, height - top_pad - bottom
@@ -63,7 +64,7 @@ def histogram(buckets: list[dict], width: int = 520, height: int = 240) -> dict:
     }
 
 
-def trend(points: list[dict], width: int = 520, height: int = 240) -> dict:
+def trend(points: list[dict[str, Any]], width: int = 520, height: int = 240) -> dict[str, Any]:
     """Stacked bars by severity, one per scan, oldest on the left."""
     left, right, top_pad, bottom = 48, 12, 16, 44
     plot_w, plot_h = width - left - right, height - top_pad - bottom

@@ -7,6 +7,7 @@ a formula (``=HYPERLINK(...)``, ``+``, ``-``, ``@``) is written with a leading a
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from nhi_cli.reports.json_report import CREDENTIAL_KEYS
 from nhi_cli.reports.model import Report
@@ -37,7 +38,7 @@ FINDING_COLUMNS = (
 CREDENTIAL_COLUMNS = (*CREDENTIAL_KEYS, "identity_tags")
 
 
-def _finding_row(f: dict, ranks: dict[str, int]) -> dict:
+def _finding_row(f: dict[str, Any], ranks: dict[str, int]) -> dict[str, Any]:
     s = f.get("suppression") or {}
     return dict(
         f,

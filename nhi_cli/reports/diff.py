@@ -33,7 +33,7 @@ TABLES = {
 }
 
 
-def resolve_pair(conn: DbConnection, a: int | None, b: int | None) -> tuple[dict, dict]:
+def resolve_pair(conn: DbConnection, a: int | None, b: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
     scan_b = resolve_scan(conn, b)
     if a is None:
         a = previous_scan(conn, scan_b["id"])
@@ -51,7 +51,7 @@ def _present(t: str, s: str) -> str:
     return f"{t}.first_scan <= :{s} AND ({t}.removed_scan IS NULL OR {t}.removed_scan > :{s})"
 
 
-def _flatten(snapshot: dict) -> dict:
+def _flatten(snapshot: dict[str, Any]) -> dict[str, Any]:
     flat = {}
     for key, value in snapshot.items():
         if key in IGNORED:
@@ -69,14 +69,14 @@ def _flatten(snapshot: dict) -> dict:
     return flat
 
 
-def _changes(before: dict, after: dict) -> list[dict]:
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     b, a = _flatten(before), _flatten(after)
     return [
         {"attribute": k, "before": b.get(k), "after": a.get(k)} for k in sorted(set(b) | set(a)) if b.get(k) != a.get(k)
     ]
 
 
-def _records(conn, kind: str, a: int, b: int) -> dict:
+def _records(conn: DbConnection, kind: str, a: int, b: int) -> dict[str, Any]:
     table, history, key = TABLES[kind]
     cols = "t.id, t.provider, t.scope, t.kind, " + (
         "t.name" if table == "identity" else "COALESCE(t.name, t.id) AS name, t.identity_id"
@@ -150,12 +150,14 @@ WHERE o.scan_id = :a AND o.suppressed = 0
 GONE = ("resolved", "suppressed", "not_evaluated")
 
 
-def _sorted(rows: list[dict]) -> list[dict]:
+def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda f: (worst_first(f["severity"]), f["rule_id"], f["resource_id"]))
 
 
-def _findings(conn, a: int, b: int) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {"new": _sorted([dict(r) for r in conn.execute(FINDINGS_SQL, {"a": a, "b": b})])}
+def _findings(conn: DbConnection, a: int, b: int) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {
+        "new": _sorted([dict(r) for r in conn.execute(FINDINGS_SQL, {"a": a, "b": b})])
+    }
     gone = [dict(r) for r in conn.execute(GONE_SQL, {"a": a, "b": b})]
     for outcome in GONE:
         out[outcome] = _sorted(
@@ -164,7 +166,7 @@ def _findings(conn, a: int, b: int) -> dict[str, list[dict]]:
     return out
 
 
-def build_diff(conn: DbConnection, a: int | None = None, b: int | None = None) -> dict:
+def build_diff(conn: DbConnection, a: int | None = None, b: int | None = None) -> dict[str, Any]:
     conn.row_factory = sqlite3.Row
     scan_a, scan_b = resolve_pair(conn, a, b)
     ia, ib = scan_a["id"], scan_b["id"]
@@ -185,15 +187,15 @@ def build_diff(conn: DbConnection, a: int | None = None, b: int | None = None) -
     return doc
 
 
-def render_json(doc: dict) -> str:
+def render_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=True, default=str) + "\n"
 
 
-def _change_text(change: dict) -> str:
+def _change_text(change: dict[str, Any]) -> str:
     return f"{change['attribute']}: {change['before']!r} -> {change['after']!r}"
 
 
-def render_markdown(doc: dict) -> str:
+def render_markdown(doc: dict[str, Any]) -> str:
     a, b = doc["scan_a"], doc["scan_b"]
     out = [f"## nhi diff: scan {a['id']} ({a['started_at']}) → scan {b['id']} ({b['started_at']})", ""]
     out += ["| | appeared | disappeared | changed |", "|---|--:|--:|--:|"]
@@ -240,7 +242,7 @@ def render_markdown(doc: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_table(doc: dict, width: int = 80, color: bool = False) -> str:
+def render_table(doc: dict[str, Any], width: int = 80, color: bool = False) -> str:
     buffer = io.StringIO()
     console = text_console(buffer, width, color)
     a, b = doc["scan_a"], doc["scan_b"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from nhi_cli import __version__
 from nhi_cli.agents.delegation import DELEGATION_KINDS
@@ -63,9 +64,9 @@ def _pct(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
 
 
-def finding_groups(report: Report) -> list[dict]:
+def finding_groups(report: Report) -> list[dict[str, Any]]:
     """Findings grouped by rule, most severe rule first, each with its remediation."""
-    groups: dict[str, dict] = {}
+    groups: dict[str, dict[str, Any]] = {}
     for f in report.findings:
         g = groups.get(f["rule_id"])
         if g is None:

@@ -7,6 +7,7 @@ or retyped field a major one. The document validates against schemas/report.sche
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from nhi_cli import __version__
 from nhi_cli.reports.model import Report
@@ -51,11 +52,11 @@ CREDENTIAL_KEYS = (
 )
 
 
-def _finding(f: dict) -> dict:
+def _finding(f: dict[str, Any]) -> dict[str, Any]:
     return {k: f.get(k) for k in FINDING_KEYS}
 
 
-def document(report: Report, what: str = "findings") -> dict:
+def document(report: Report, what: str = "findings") -> dict[str, Any]:
     scan = report.scan
     doc = {
         "schema_version": SCHEMA_VERSION,
@@ -105,7 +106,7 @@ def document(report: Report, what: str = "findings") -> dict:
 PRETTY_LIMIT = 10_000  # rows above which JSON is written compact: the C encoder is ~5x faster
 
 
-def dumps(doc: dict | list, rows: int) -> str:
+def dumps(doc: dict[str, Any] | list[Any], rows: int) -> str:
     """JSON text; ensure_ascii so bidi and control characters in names travel as \\u escapes."""
     indent = 2 if rows <= PRETTY_LIMIT else None
     return json.dumps(doc, indent=indent, ensure_ascii=True, default=str) + "\n"

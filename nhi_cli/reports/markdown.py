@@ -11,6 +11,7 @@ and HTML into the pull-request comment).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from nhi_cli.reports.model import PROPERTIES, Report, headline_status
 from nhi_cli.severity import SEVERITIES
@@ -37,7 +38,7 @@ FINDING_HEADER = ["| severity | rule | provider | resource | reason |", "|---|--
 MAX_CHARS = 60_000
 
 
-def _finding_row(f: dict) -> str:
+def _finding_row(f: dict[str, Any]) -> str:
     return (
         f"| {f['severity']} | {code(f['title'])} ({code(f['rule_id'])}) | {code(f['provider'])} | "
         f"{code(f['resource_name'] or f['resource_id'], 60)} | {code(f['reason'], 200)} |"
@@ -57,7 +58,7 @@ class _Rows:
     """Table rows rendered on demand: a scan with 85,000 findings prints at most a few hundred,
     so only those are rendered (each once)."""
 
-    def __init__(self, items: list, row) -> None:
+    def __init__(self, items: list[Any], row) -> None:
         self.items, self.row = items, row
         self.done: list[str] = []
 

@@ -61,20 +61,20 @@ PRESENT = "{t}.first_scan <= :s AND ({t}.removed_scan IS NULL OR {t}.removed_sca
 class Report:
     """Everything any report format shows, for one scan."""
 
-    scan: dict
+    scan: dict[str, Any]
     previous_scan_id: int | None
-    findings: list[dict]  # present in this scan and not suppressed; new ones first
-    suppressed: list[dict]  # present in this scan, hidden by a suppression
-    resolved: list[dict]  # open in the previous scan, gone in this one
-    rules: dict[str, dict]  # rule id -> descriptor as it was when the scan ran
+    findings: list[dict[str, Any]]  # present in this scan and not suppressed; new ones first
+    suppressed: list[dict[str, Any]]  # present in this scan, hidden by a suppression
+    resolved: list[dict[str, Any]]  # open in the previous scan, gone in this one
+    rules: dict[str, dict[str, Any]]  # rule id -> descriptor as it was when the scan ran
     counts: dict[str, Any]
     inventory: dict[str, Any]
-    coverage: list[dict]
-    suppressions: list[dict]
-    trend: list[dict]
-    agents: list[dict]
-    revocations: list[dict]
-    credentials: list[dict] | None = None  # only for --what inventory
+    coverage: list[dict[str, Any]]
+    suppressions: list[dict[str, Any]]
+    trend: list[dict[str, Any]]
+    agents: list[dict[str, Any]]
+    revocations: list[dict[str, Any]]
+    credentials: list[dict[str, Any]] | None = None  # only for --what inventory
     fix_first: list[FixItem] = field(default_factory=list)  # ranking.py: what to fix first, rank 1 first
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
@@ -88,7 +88,7 @@ class Report:
         return not self.inventory["identities"] and not self.inventory["credentials"]
 
 
-def headline_status(scan: dict, coverage: list[dict]) -> tuple[str, str]:
+def headline_status(scan: dict[str, Any], coverage: list[dict[str, Any]]) -> tuple[str, str]:
     """(status, label) for the header: never "complete" while a scope was only partly read."""
     gaps = [s for s in coverage if s["status"] != "complete"]
     status = scan["status"]
@@ -109,7 +109,7 @@ def _json(text: str | None, default: Any) -> Any:
         return default
 
 
-def dicts(conn: DbConnection, sql: str, params: Any = ()) -> list[dict]:
+def dicts(conn: DbConnection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
     """Rows as plain dicts; tuples zipped with the column names beat sqlite3.Row at 100k rows."""
     cursor = conn.cursor()
     cursor.row_factory = None
@@ -118,7 +118,7 @@ def dicts(conn: DbConnection, sql: str, params: Any = ()) -> list[dict]:
     return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
-def resolve_scan(conn: DbConnection, scan_id: int | None) -> dict:
+def resolve_scan(conn: DbConnection, scan_id: int | None) -> dict[str, Any]:
     """The scan row for ``scan_id`` (latest when None), or a usage error naming what exists."""
     if scan_id is None:
         row = conn.execute("SELECT * FROM scan_run ORDER BY id DESC LIMIT 1").fetchone()
@@ -140,7 +140,7 @@ def previous_scan(conn: DbConnection, scan_id: int) -> int | None:
     return conn.execute("SELECT MAX(id) FROM scan_run WHERE id < ?", (scan_id,)).fetchone()[0]
 
 
-def load_rules(conn: DbConnection, scan_id: int) -> dict[str, dict]:
+def load_rules(conn: DbConnection, scan_id: int) -> dict[str, dict[str, Any]]:
     rules = {}
     for row in conn.execute(
         "SELECT rule_id, title, severity, property, meta FROM scan_rule WHERE scan_id = ? ORDER BY rule_id", (scan_id,)
@@ -184,12 +184,12 @@ WHERE p.scan_id = :prev AND p.suppressed = 0
 """
 
 
-def finding_order(f: dict) -> tuple:
+def finding_order(f: dict[str, Any]) -> tuple:
     """Stable order: new first, then severity, rule, resource."""
     return (0 if f["is_new"] else 1, worst_first(f["severity"]), f["rule_id"], f["resource_id"])
 
 
-def _finding(f: dict, rules: dict[str, dict]) -> dict:
+def _finding(f: dict[str, Any], rules: dict[str, dict[str, Any]]) -> dict[str, Any]:
     rule = rules.get(f["rule_id"])
     f["title"] = rule["title"] if rule else f["rule_id"]
     f["owasp_nhi"] = rule["owasp_nhi"] if rule else []
@@ -201,7 +201,9 @@ def _finding(f: dict, rules: dict[str, dict]) -> dict:
     return f
 
 
-def load_findings(conn, scan_id: int, prev: int | None, rules: dict) -> tuple[list, list, list]:
+def load_findings(
+    conn: DbConnection, scan_id: int, prev: int | None, rules: dict[str, Any]
+) -> tuple[list[Any], list[Any], list[Any]]:
     params = {"s": scan_id, "prev": prev if prev is not None else -1}
     present = [_finding(r, rules) for r in dicts(conn, FINDING_SQL, params)]
     findings = sorted((f for f in present if not f["suppressed"]), key=finding_order)
@@ -216,7 +218,7 @@ def load_findings(conn, scan_id: int, prev: int | None, rules: dict) -> tuple[li
     return findings, suppressed, resolved
 
 
-def count_findings(findings: list[dict], rules: dict[str, dict]) -> dict[str, Any]:
+def count_findings(findings: list[dict[str, Any]], rules: dict[str, dict[str, Any]]) -> dict[str, Any]:
     by_severity = Counter(f["severity"] for f in findings)
     new_by_severity = Counter(f["severity"] for f in findings if f["is_new"])
     by_property = Counter(f["property"] for f in findings)
@@ -261,7 +263,7 @@ def count_findings(findings: list[dict], rules: dict[str, dict]) -> dict[str, An
     }
 
 
-def _provider_entry(providers: dict[str, dict], provider: str) -> dict:
+def _provider_entry(providers: dict[str, dict[str, Any]], provider: str) -> dict[str, Any]:
     """The inventory counts of one provider, zero until its identities or credentials are read."""
     return providers.setdefault(
         provider,
@@ -269,9 +271,9 @@ def _provider_entry(providers: dict[str, dict], provider: str) -> dict:
     )
 
 
-def load_inventory(conn, scan_id: int, now: str) -> dict[str, Any]:
+def load_inventory(conn: DbConnection, scan_id: int, now: str) -> dict[str, Any]:
     p = {"s": scan_id, "now": now}
-    providers: dict[str, dict] = {}
+    providers: dict[str, dict[str, Any]] = {}
     for row in conn.execute(
         f"SELECT provider, kind, COUNT(*) n, SUM(enabled) en FROM identity i "
         f"WHERE {PRESENT.format(t='i')} GROUP BY provider, kind ORDER BY provider, kind",
@@ -310,7 +312,7 @@ def load_inventory(conn, scan_id: int, now: str) -> dict[str, Any]:
     }
 
 
-def load_coverage(conn, scan_id: int) -> list[dict]:
+def load_coverage(conn: DbConnection, scan_id: int) -> list[dict[str, Any]]:
     out = []
     for r in conn.execute(
         "SELECT provider, scope, scope_name, status, error_code, message, gaps, api_calls, "
@@ -326,7 +328,7 @@ def load_coverage(conn, scan_id: int) -> list[dict]:
     return out
 
 
-def load_suppressions(conn, scan_id: int) -> list[dict]:
+def load_suppressions(conn: DbConnection, scan_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT rule, resource, reason, owner, expires, expired, matched FROM scan_suppression "
         "WHERE scan_id = ? ORDER BY expired, expires, rule, resource",
@@ -335,14 +337,14 @@ def load_suppressions(conn, scan_id: int) -> list[dict]:
     return [dict(r, expired=bool(r["expired"])) for r in rows]
 
 
-def load_trend(conn, scan_id: int) -> list[dict]:
+def load_trend(conn: DbConnection, scan_id: int) -> list[dict[str, Any]]:
     scans = conn.execute(
         "SELECT id, started_at FROM scan_run WHERE id <= ? ORDER BY id DESC LIMIT ?", (scan_id, TREND_SCANS)
     ).fetchall()
     if not scans:
         return []
     first = scans[-1]["id"]
-    counts: dict[int, dict] = {r["id"]: {s: 0 for s in SEVERITIES} for r in scans}
+    counts: dict[int, dict[str, Any]] = {r["id"]: {s: 0 for s in SEVERITIES} for r in scans}
     for row in conn.execute(
         "SELECT scan_id, severity, COUNT(*) n FROM finding_occurrence "
         "WHERE suppressed = 0 AND scan_id BETWEEN ? AND ? GROUP BY scan_id, severity",
@@ -361,7 +363,7 @@ def load_trend(conn, scan_id: int) -> list[dict]:
     ]
 
 
-def load_revocations(conn, limit: int = 200) -> list[dict]:
+def load_revocations(conn: DbConnection, limit: int = 200) -> list[dict[str, Any]]:
     """The revocation log (its own file beside the inventory, revoke/log.py), newest first,
     each attempt with ``integrity`` (``ok`` when its MACs verify); then attempts that older nhi
     versions logged inside the inventory, marked ``legacy (unauthenticated)``."""
@@ -430,7 +432,7 @@ ORDER BY k.provider, k.scope, k.identity_id, k.id
 """
 
 
-def load_credentials(conn, scan_id: int, now: str) -> list[dict]:
+def load_credentials(conn: DbConnection, scan_id: int, now: str) -> list[dict[str, Any]]:
     return dicts(conn, CREDENTIAL_SQL, {"s": scan_id, "now": now})
 
 

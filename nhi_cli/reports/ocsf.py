@@ -21,6 +21,7 @@ Mapping choices:
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from nhi_cli import __version__
 from nhi_cli.reports.json_report import dumps
@@ -55,7 +56,7 @@ def _severity(value: str) -> tuple[int, str]:
     return severity.ocsf_id, severity.ocsf_caption
 
 
-def event(f: dict, rule: dict | None, scan: dict, time_ms: int) -> dict:
+def event(f: dict[str, Any], rule: dict[str, Any] | None, scan: dict[str, Any], time_ms: int) -> dict[str, Any]:
     """One Detection Finding for finding ``f`` (a report-model finding dict)."""
     if f["status"] == "resolved":
         activity, status = 3, 4
@@ -63,7 +64,7 @@ def event(f: dict, rule: dict | None, scan: dict, time_ms: int) -> dict:
         activity = 1 if f["is_new"] else 2
         status = 3 if f["suppressed"] else 1
     severity_id, severity = _severity(f["severity"])
-    info: dict = {
+    info: dict[str, Any] = {
         "uid": f["fingerprint"],
         "title": f["title"],
         "desc": f["reason"],
@@ -76,11 +77,11 @@ def event(f: dict, rule: dict | None, scan: dict, time_ms: int) -> dict:
     if first_seen is not None:
         info["first_seen_time"] = first_seen
         info["created_time"] = first_seen
-    resource: dict = {"uid": str(f["resource_id"]), "type": f["resource_type"]}
+    resource: dict[str, Any] = {"uid": str(f["resource_id"]), "type": f["resource_type"]}
     if f.get("resource_name"):
         resource["name"] = str(f["resource_name"])
     resource["data"] = {"provider": f["provider"], "scope": f["scope"]}
-    doc: dict = {
+    doc: dict[str, Any] = {
         "class_uid": CLASS_UID,
         "class_name": "Detection Finding",
         "category_uid": CATEGORY_UID,
@@ -124,7 +125,7 @@ def event(f: dict, rule: dict | None, scan: dict, time_ms: int) -> dict:
     return doc
 
 
-def document(report: Report) -> list[dict]:
+def document(report: Report) -> list[dict[str, Any]]:
     scan = report.scan
     time_ms = epoch_ms(scan["started_at"]) or 0
     return [

@@ -31,11 +31,14 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nhi_cli.reports.ranking_facts import Facts, identity_names, load_facts
 from nhi_cli.severity import worst_first
 from nhi_cli.store.interface import DbConnection
+
+if TYPE_CHECKING:  # model.py imports this module
+    from nhi_cli.reports.model import Report
 
 # Points per factor. Changing one changes the ranking: keep the README table in step.
 POINTS = {
@@ -90,11 +93,11 @@ class FixItem:
     score: int
     parts: dict[str, int]  # gain, exposure, delegation, findings (they sum to score)
     reasons: list[str]  # why, most important first
-    findings: list[dict] = field(repr=False)  # the report's finding dicts, worst first
+    findings: list[dict[str, Any]] = field(repr=False)  # the report's finding dicts, worst first
     worst_severity: str | None = None
     action: dict[str, Any] = field(default_factory=dict)  # kind (revoke|rotate|change), text, command
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
             "key": self.key,
@@ -122,12 +125,12 @@ def finding_ranks(items: Sequence[FixItem]) -> dict[str, int]:
     return ranks
 
 
-def fix_first(report) -> list[FixItem]:
+def fix_first(report: Report) -> list[FixItem]:
     """The report's ranked list (computed once by build_report)."""
     return report.fix_first
 
 
-def _subjects(f: dict, facts: Facts) -> tuple[list[str], str | None]:
+def _subjects(f: dict[str, Any], facts: Facts) -> tuple[list[str], str | None]:
     """The agents a finding belongs to, or else the identity it is about."""
     credential_id = None
     if f["resource_type"] == "credential":
@@ -163,7 +166,11 @@ def _plural(n: int, word: str) -> str:
 
 
 def _score(
-    identities: list[str], credentials: list[dict], findings: list[dict], facts: Facts, agent: dict | None
+    identities: list[str],
+    credentials: list[dict[str, Any]],
+    findings: list[dict[str, Any]],
+    facts: Facts,
+    agent: dict[str, Any] | None,
 ) -> _Score:
     s = _Score()
     rules = {f["rule_id"] for f in findings}
@@ -242,7 +249,7 @@ def _demo_flag(demo: bool) -> str:
     return "--demo " if demo else ""
 
 
-def _id(row: dict) -> str:
+def _id(row: dict[str, Any]) -> str:
     return row["id"]
 
 
@@ -250,12 +257,12 @@ def _action(
     kind: str,
     name: str,
     score: _Score,
-    credentials: list[dict],
-    findings: list[dict],
+    credentials: list[dict[str, Any]],
+    findings: list[dict[str, Any]],
     agent,
     rules,
     demo: bool,
-) -> dict:
+) -> dict[str, Any]:
     """The one command or change that removes the most risk."""
     active = [c for c in credentials if c["active"] and c["kind"] != "embedded_secret"]
     if kind == "agent" and agent is not None:
@@ -320,18 +327,18 @@ def _item(kind, name, subject, providers, score, findings, creds, agent, rules, 
 
 def rank(
     conn: DbConnection,
-    scan: dict,
-    findings: list[dict],
-    agents: list[dict],
-    rules: dict[str, dict],
-    suppressed: Sequence[dict] = (),
+    scan: dict[str, Any],
+    findings: list[dict[str, Any]],
+    agents: list[dict[str, Any]],
+    rules: dict[str, dict[str, Any]],
+    suppressed: Sequence[dict[str, Any]] = (),
 ) -> list[FixItem]:
     """The ranked fix-first list for one scan's open findings and its agents (``suppressed``:
     the scan's suppressed findings, whose risks the evaluator's rows must not bring back)."""
     facts = load_facts(conn, scan["id"], scan["started_at"])
     facts.accepted = {(f["rule_id"], f["resource_id"]) for f in suppressed}
-    by_agent: dict[str, list[dict]] = {}
-    by_identity: dict[str, list[dict]] = {}
+    by_agent: dict[str, list[dict[str, Any]]] = {}
+    by_identity: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
         agent_names, identity_id = _subjects(f, facts)
         for name in agent_names:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from nhi_cli.store.interface import DbConnection
 
@@ -37,8 +38,8 @@ DATA_GRANTS = (
 
 @dataclass
 class Facts:
-    credentials: dict[str, dict]  # present credentials of the scan: id -> row
-    by_identity: dict[str, list[dict]]
+    credentials: dict[str, dict[str, Any]]  # present credentials of the scan: id -> row
+    by_identity: dict[str, list[dict[str, Any]]]
     copies: dict[str, set[str]]  # credential id -> files it was seen in
     agent_identities: dict[str, list[str]]  # identity id -> agents
     agent_credentials: dict[str, list[str]]  # credential id -> agents
@@ -55,8 +56,8 @@ class Facts:
 
 def load_facts(conn: DbConnection, scan_id: int, now: str) -> Facts:
     present = "k.first_scan <= :s AND (k.removed_scan IS NULL OR k.removed_scan > :s)"
-    credentials: dict[str, dict] = {}
-    by_identity: dict[str, list[dict]] = {}
+    credentials: dict[str, dict[str, Any]] = {}
+    by_identity: dict[str, list[dict[str, Any]]] = {}
     cur = conn.cursor()
     cur.row_factory = None
     for cid, identity_id, provider, kind, status, expires_at, age, unused, to_expiry in cur.execute(
@@ -147,7 +148,7 @@ def like(pattern: str, value: str) -> bool:
     return value.lower() == pattern.lower()
 
 
-def identity_names(conn: DbConnection, by_identity: dict[str, list[dict]]) -> dict[str, tuple[str, str]]:
+def identity_names(conn: DbConnection, by_identity: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[str, str]]:
     """Display name and provider of the identities that have findings (removed ones included:
     a report of an older scan still names them)."""
     names = {}

@@ -22,6 +22,7 @@ Choices, from GitHub's documented ingestion rules ("SARIF support for code scann
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from nhi_cli import __version__
@@ -39,12 +40,12 @@ def _level(value: str) -> str:
     return severity.sarif_level if severity is not None else "warning"
 
 
-def artifact_uri(f: dict) -> str:
+def artifact_uri(f: dict[str, Any]) -> str:
     parts = ["nhi", f["provider"], f["scope"], f["resource_type"], f.get("resource_name") or f["resource_id"]]
     return "/".join(quote(str(p), safe="") or "_" for p in parts)
 
 
-def source_location(f: dict) -> tuple[str, int] | None:
+def source_location(f: dict[str, Any]) -> tuple[str, int] | None:
     """(repository-relative path, line) when the finding sits in a file of the scanned
     repository (an MCP config found by `nhi scan --mcp-path .`); None for cloud resources,
     which keep the synthetic path above. Never an absolute path of the machine that scanned."""
@@ -57,14 +58,14 @@ def source_location(f: dict) -> tuple[str, int] | None:
     return quote(file, safe="/"), line if isinstance(line, int) and line > 0 else 1
 
 
-def _physical_location(f: dict) -> dict:
+def _physical_location(f: dict[str, Any]) -> dict[str, Any]:
     source = source_location(f)
     if source is not None:
         return {"artifactLocation": {"uri": source[0], "uriBaseId": "%SRCROOT%"}, "region": {"startLine": source[1]}}
     return {"artifactLocation": {"uri": artifact_uri(f)}, "region": {"startLine": 1}}
 
 
-def _rule_descriptor(rule: dict) -> dict:
+def _rule_descriptor(rule: dict[str, Any]) -> dict[str, Any]:
     tags = ["security", "nhi", rule["property"]] + [f"owasp-nhi/{r}" for r in rule["owasp_nhi"]]
     help_text = "\n\n".join(
         p
@@ -97,7 +98,7 @@ def _rule_descriptor(rule: dict) -> dict:
     }
 
 
-def _placeholder_rule(f: dict) -> dict:
+def _placeholder_rule(f: dict[str, Any]) -> dict[str, Any]:
     """A descriptor for a finding whose rule was not recorded with the scan."""
     return {
         "id": f["rule_id"],
@@ -111,7 +112,7 @@ def _placeholder_rule(f: dict) -> dict:
     }
 
 
-def _result(f: dict, index: int, fix_first_rank: int | None = None) -> dict:
+def _result(f: dict[str, Any], index: int, fix_first_rank: int | None = None) -> dict[str, Any]:
     result = {
         "ruleId": f["rule_id"],
         "ruleIndex": index,
@@ -151,7 +152,7 @@ def _result(f: dict, index: int, fix_first_rank: int | None = None) -> dict:
     return result
 
 
-def document(report: Report) -> dict:
+def document(report: Report) -> dict[str, Any]:
     rules = dict(report.rules)
     for f in report.findings + report.suppressed:
         if f["rule_id"] not in rules:

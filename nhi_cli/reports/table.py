@@ -7,6 +7,7 @@ Values from the inventory are wrapped in ``Text`` (never parsed as Rich markup) 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -25,7 +26,7 @@ def _t(value: object, style: str | None = None) -> Text:
     return Text(visible(value), style=style or "")
 
 
-def _findings(title: str, findings: list[dict], limit: int) -> Table:
+def _findings(title: str, findings: list[dict[str, Any]], limit: int) -> Table:
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, header_style="bold", expand=True, pad_edge=False
     )

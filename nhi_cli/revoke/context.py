@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from nhi_cli import extras
+from nhi_cli.config import Config
 from nhi_cli.kit import registry
 from nhi_cli.kit.connector import CollectContext, Connector, ScanOptions
 
@@ -22,7 +22,7 @@ from nhi_cli.kit.connector import CollectContext, Connector, ScanOptions
 class Connectors:
     """One connector instance and one context per provider, for the length of a command."""
 
-    config: Any
+    config: Config
     now: datetime
     salt: str = ""
     options: ScanOptions = field(default_factory=ScanOptions)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from nhi_cli.kit.connector import RevokeStep, StepOutcome
 from nhi_cli.pool import bounded_map
+from nhi_cli.revoke.context import Connectors
 from nhi_cli.revoke.plan import UNSUPPORTED
 from nhi_cli.revoke.record import Recorder, attempt_status
 
@@ -29,7 +30,7 @@ class StepResult:
     outcome: StepOutcome
 
 
-def _call(connectors, step: RevokeStep, restore: bool) -> StepOutcome:
+def _call(connectors: Connectors, step: RevokeStep, restore: bool) -> StepOutcome:
     if step.action == UNSUPPORTED:
         return StepOutcome("skipped", error=step.description)
     if restore and not step.reversible:
@@ -49,7 +50,7 @@ def run_steps(
     recorder: Recorder,
     revocation_id: int,
     steps: list[tuple[int, RevokeStep]],
-    connectors,
+    connectors: Connectors,
     *,
     restore: bool = False,
     workers: int = DEFAULT_WORKERS,

@@ -35,6 +35,7 @@ from typing import Any
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.model import iso, utcnow
 from nhi_cli.revoke.keys import mac, same
+from nhi_cli.store.interface import DbConnection
 
 LOG_APPLICATION_ID = 0x4E48494C  # "NHIL"
 OK_STATUSES = ("done", "already_done")
@@ -123,7 +124,7 @@ class RevocationLog:
         else:
             self.conn.execute("COMMIT")
 
-    def _append(self, conn, revocation_id: int, kind: str, body: dict[str, Any]) -> None:
+    def _append(self, conn: DbConnection, revocation_id: int, kind: str, body: dict[str, Any]) -> None:
         last = conn.execute("SELECT seq, mac FROM entry ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, "")
         at, text = iso(utcnow()), canonical(body)

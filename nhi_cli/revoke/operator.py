@@ -13,6 +13,8 @@ import getpass
 import os
 from dataclasses import dataclass
 
+from nhi_cli.revoke.context import Connectors
+
 ENV_VARS = ("NHI_OPERATOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER", "USERNAME")
 
 
@@ -34,7 +36,7 @@ def current_operator(flag: str | None = None) -> Operator:
         return Operator("unknown", "unknown")
 
 
-def caller_principals(connectors, providers: list[str]) -> dict[str, str]:
+def caller_principals(connectors: Connectors, providers: list[str]) -> dict[str, str]:
     """provider -> the principal its calls were made as, for connectors that can tell; a
     failure to ask is left out (it never fails the revoke)."""
     found = {}

@@ -18,9 +18,12 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from nhi_cli.agents.lookup import agents_of_identity
+from nhi_cli.config import Config
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.connector import RevokeStep
+from nhi_cli.revoke.context import Connectors
 from nhi_cli.revoke.resolve import Target, expand_sightings
+from nhi_cli.store.interface import DbConnection
 
 PLAN_FORMAT = "nhi-revoke-plan/2"
 UNSUPPORTED = "unsupported"
@@ -87,18 +90,18 @@ class Plan:
         return {"format": PLAN_FORMAT, **asdict(self)}
 
 
-def protected_pattern(config, target: Target) -> str | None:
+def protected_pattern(config: Config, target: Target) -> str | None:
     """The `protected:` glob matching this target's identity (id or name), or its credential."""
     identity = target.row if target.type == "identity" else (target.identity or {})
     values = [identity.get("id"), identity.get("name"), target.id]
     return next((p for p in config.protected for v in values if v and fnmatchcase(v, p)), None)
 
 
-def _rows(conn, sql: str, *args) -> list[dict]:
+def _rows(conn: DbConnection, sql: str, *args) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(sql, args).fetchall()]
 
 
-def _linked_sightings(conn, credential_id: str) -> list[dict]:
+def _linked_sightings(conn: DbConnection, credential_id: str) -> list[dict[str, Any]]:
     """Sightings the agents pass linked to this credential (a key found in an MCP config)."""
     return _rows(
         conn,
@@ -108,7 +111,7 @@ def _linked_sightings(conn, credential_id: str) -> list[dict]:
     )
 
 
-def blast_radius(conn, config, target: Target) -> dict[str, Any]:
+def blast_radius(conn: DbConnection, config: Config, target: Target) -> dict[str, Any]:
     """What the inventory says this target can reach and who else depends on it."""
     identity_id = target.identity_id
     identity = target.row if target.type == "identity" else (target.identity or {})
@@ -167,7 +170,7 @@ def blast_radius(conn, config, target: Target) -> dict[str, Any]:
     }
 
 
-def revocable(connectors, provider: str) -> bool:
+def revocable(connectors: Connectors, provider: str) -> bool:
     """The provider's connector loads and declares at least one revocable kind."""
     try:
         connector, _ = connectors.get(provider)
@@ -176,7 +179,9 @@ def revocable(connectors, provider: str) -> bool:
     return bool(getattr(connector, "revoke_kinds", None))
 
 
-def plan_item(conn, config, connectors, target: Target, options: dict[str, Any]) -> PlanItem:
+def plan_item(
+    conn: DbConnection, config: Config, connectors: Connectors, target: Target, options: dict[str, Any]
+) -> PlanItem:
     return PlanItem(
         target=RevokeTarget.of(target),
         blast=blast_radius(conn, config, target),
@@ -186,9 +191,9 @@ def plan_item(conn, config, connectors, target: Target, options: dict[str, Any])
 
 
 def build_plan(
-    conn,
-    config,
-    connectors,
+    conn: DbConnection,
+    config: Config,
+    connectors: Connectors,
     targets: list[Target],
     *,
     given: list[str],
@@ -272,7 +277,7 @@ def _unsupported(target: Target, why: str) -> RevokeStep:
     )
 
 
-def _steps(connectors, target: Target, info: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
+def _steps(connectors: Connectors, target: Target, info: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
     try:
         connector, ctx = connectors.get(target.provider)
     except NhiError as exc:

@@ -25,18 +25,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from nhi_cli.config import Config
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.files import write_private  # owner-only, like the inventory
 from nhi_cli.kit.connector import RevokeStep
 from nhi_cli.model import iso
+from nhi_cli.revoke.context import Connectors
 from nhi_cli.revoke.keys import mac, same
 from nhi_cli.revoke.plan import PLAN_FORMAT, UNSUPPORTED, Plan, PlanItem, RevokeTarget, plan_item
 from nhi_cli.revoke.resolve import target_by_id
+from nhi_cli.store.interface import DbConnection
 
 PLAN_TTL = timedelta(hours=1)
 
 
-def inventory_id(conn) -> str:
+def inventory_id(conn: DbConnection) -> str:
     """A stable id for this inventory without storing one: its salt (secret, random per
     inventory) and the moment it was created, hashed; neither can be recovered from it."""
     salt = conn.execute("SELECT value FROM meta WHERE key = 'secret_salt'").fetchone()
@@ -201,7 +204,7 @@ def read_plan(path: Path, key: bytes, *, inventory: str, scan_id: int | None, no
     )
 
 
-def binding(conn, now: datetime) -> dict[str, Any]:
+def binding(conn: DbConnection, now: datetime) -> dict[str, Any]:
     """What a new plan is bound to (Plan fields)."""
     scan = conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
     return {"inventory_id": inventory_id(conn), "scan_id": scan, "expires_at": iso(now + PLAN_TTL)}
@@ -222,7 +225,7 @@ def _step_key(step: RevokeStep) -> bytes:
     )
 
 
-def recheck(path: Path, plan: Plan, conn, config, connectors) -> Plan:
+def recheck(path: Path, plan: Plan, conn: DbConnection, config: Config, connectors: Connectors) -> Plan:
     """The plan with each item re-resolved, re-protected and re-planned from the current
     inventory and config; refuses when a step differs from what nhi plans now."""
     items = []

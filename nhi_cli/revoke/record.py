@@ -17,6 +17,7 @@ from typing import Any
 
 from nhi_cli.kit.connector import RevokeStep, StepOutcome
 from nhi_cli.revoke.log import RevocationLog, attempt_status
+from nhi_cli.revoke.plan import Plan
 
 __all__ = ["Recorder", "attempt_status"]
 
@@ -34,7 +35,7 @@ class Recorder:
         self,
         *,
         action: str,
-        plan,
+        plan: Plan,
         dry_run: bool,
         status: str = "running",
         step_status: str = "planned",

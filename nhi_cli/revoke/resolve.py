@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nhi_cli.agents.lookup import agent_members, agent_names
+from nhi_cli.config import Config
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.store.interface import DbConnection
 
@@ -96,18 +97,18 @@ def identity_credentials(conn: DbConnection, identity_id: str) -> list[dict[str,
     return _rows(conn, "SELECT * FROM v_credentials WHERE identity_id = ? ORDER BY id", identity_id)
 
 
-def _identity(conn, identity_id: str) -> dict[str, Any] | None:
+def _identity(conn: DbConnection, identity_id: str) -> dict[str, Any] | None:
     rows = _rows(conn, "SELECT * FROM v_identities WHERE id = ?", identity_id)
     return rows[0] if rows else None
 
 
-def make_target(conn, kind: str, row: dict[str, Any], given: str) -> Target:
+def make_target(conn: DbConnection, kind: str, row: dict[str, Any], given: str) -> Target:
     if kind == "identity":
         return Target("identity", row, given, credentials=identity_credentials(conn, row["id"]))
     return Target("credential", row, given, identity=_identity(conn, row["identity_id"]))
 
 
-def _lookup(conn, text: str) -> list[tuple[str, dict[str, Any]]]:
+def _lookup(conn: DbConnection, text: str) -> list[tuple[str, dict[str, Any]]]:
     """Matches for one typed target, strongest kind of match first; [] when unknown."""
     for kind, sql in (
         ("credential", "SELECT * FROM v_credentials WHERE id = ?"),
@@ -122,7 +123,7 @@ def _lookup(conn, text: str) -> list[tuple[str, dict[str, Any]]]:
     return []
 
 
-def candidates(conn, text: str) -> list[str]:
+def candidates(conn: DbConnection, text: str) -> list[str]:
     """Near matches to show when a target is unknown: substring of id, name, key id or hint."""
     like = f"%{text}%"
     found = [
@@ -156,7 +157,7 @@ def _describe(kind: str, row: dict[str, Any]) -> str:
     return f"{kind} {row['id']} ({row['provider']} {row['scope']} {row['kind']}{' ' + name if name else ''})"
 
 
-def resolve_targets(conn: DbConnection, config, texts: list[str], agent: str | None = None) -> list[Target]:
+def resolve_targets(conn: DbConnection, config: Config, texts: list[str], agent: str | None = None) -> list[Target]:
     """Resolve every target or raise TargetError naming each unknown or ambiguous one.
 
     An identity target covers its credentials, so a credential whose identity is also a target
@@ -208,7 +209,7 @@ def _dedupe(targets: list[Target]) -> list[Target]:
     return out
 
 
-def _linked_credentials(conn, cred: dict[str, Any]) -> list[dict[str, Any]]:
+def _linked_credentials(conn: DbConnection, cred: dict[str, Any]) -> list[dict[str, Any]]:
     """Provider credentials a sighting is (an AWS key id or API key found in an MCP config):
     the links the agents pass recorded (credential_link), and equal key ids or salted hashes."""
     ids = [r[0] for r in conn.execute("SELECT target_id FROM credential_link WHERE sighting_id = ?", (cred["id"],))]
@@ -232,7 +233,7 @@ def _linked_credentials(conn, cred: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def expand_sightings(conn, targets: list[Target], revocable) -> tuple[list[Target], list[str]]:
+def expand_sightings(conn: DbConnection, targets: list[Target], revocable) -> tuple[list[Target], list[str]]:
     """Replace targets no connector can revoke (a local MCP config, a secret sighting) by the
     provider credentials they hold, so `--agent` kills the keys at their source; notes say
     what nhi left for a person to clean up (the secret is still written in that file)."""
@@ -262,7 +263,7 @@ def expand_sightings(conn, targets: list[Target], revocable) -> tuple[list[Targe
     return _dedupe(out), notes
 
 
-def target_by_id(conn, kind: str, target_id: str, given: str) -> Target | None:
+def target_by_id(conn: DbConnection, kind: str, target_id: str, given: str) -> Target | None:
     """The identity or credential with exactly this id (how a reviewed plan's targets are
     looked up again: by id only, never by a name that may now mean something else)."""
     view = {"identity": "v_identities", "credential": "v_credentials"}.get(kind)

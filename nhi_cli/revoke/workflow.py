@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from nhi_cli.config import Config
 from nhi_cli.errors import ExitCode, NhiError
 from nhi_cli.kit.connector import ScanOptions
 from nhi_cli.kit.demo import demo_estate
@@ -103,7 +104,7 @@ class RevokeSession:
     def __init__(
         self,
         *,
-        config,
+        config: Config,
         db_path: str | Path,
         demo: bool,
         operator: Operator,
