@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,7 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _identities(conn: DbConnection, ids) -> dict[str, sqlite3.Row]:
+def _identities(conn: DbConnection, ids: Collection[str]) -> dict[str, sqlite3.Row]:
     """The live identities among ``ids`` (only agents' members are ever read whole)."""
     return {
         r["id"]: r
@@ -122,7 +123,10 @@ def _seed_config_agents(conn: DbConnection, config: Config) -> tuple[dict[str, D
 
 
 def _group(
-    conn: DbConnection, identities, evidence, owner_of
+    conn: DbConnection,
+    identities: dict[str, sqlite3.Row],
+    evidence: dict[str, list[Evidence]],
+    owner_of: dict[str, str],
 ) -> tuple[UnionFind, dict[str, list[tuple[str, str, str]]]]:
     """Union identities that are one agent; return the sightings each holder resolves."""
     uf = UnionFind()
@@ -234,8 +238,13 @@ def build_agents(conn: DbConnection, config: Config, scan_id: int, timings: dict
     return sorted(drafts)
 
 
-def _discovered_draft(members, identities, evidence, drafts) -> Draft:
-    def rank(identity_id):
+def _discovered_draft(
+    members: list[str],
+    identities: dict[str, sqlite3.Row],
+    evidence: dict[str, list[Evidence]],
+    drafts: dict[str, Draft],
+) -> Draft:
+    def rank(identity_id: str) -> tuple[int, int, int, str]:
         ev = evidence.get(identity_id, [])
         tag = next((e for e in ev if e.kind == "tag"), None)
         mcp = identities[identity_id]["kind"] == "mcp_server"
@@ -255,7 +264,7 @@ def _discovered_draft(members, identities, evidence, drafts) -> Draft:
     return drafts[name]
 
 
-def _owner(draft: Draft, identities) -> tuple[str | None, str | None]:
+def _owner(draft: Draft, identities: dict[str, sqlite3.Row]) -> tuple[str | None, str | None]:
     if draft.owner:
         return draft.owner, draft.owner_source
     for identity_id in sorted(draft.identities):
@@ -265,7 +274,7 @@ def _owner(draft: Draft, identities) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _owner_status(conn: DbConnection, owner: str | None, have_people: bool, memo: dict[str, Any]) -> str:
+def _owner_status(conn: DbConnection, owner: str | None, have_people: bool, memo: dict[str, str]) -> str:
     if not owner:
         return "none"
     if not have_people:  # no people directory: nothing to check an owner against
@@ -278,7 +287,7 @@ def _owner_status(conn: DbConnection, owner: str | None, have_people: bool, memo
     return memo[owner]
 
 
-def _write(conn: DbConnection, drafts: dict[str, Draft], identities, scan_id: int) -> None:
+def _write(conn: DbConnection, drafts: dict[str, Draft], identities: dict[str, sqlite3.Row], scan_id: int) -> None:
     conn.execute("DELETE FROM agent_member")
     conn.execute("DELETE FROM agent")
     have_people = conn.execute("SELECT 1 FROM person LIMIT 1").fetchone() is not None

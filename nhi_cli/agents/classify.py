@@ -79,7 +79,7 @@ NON_ASCII = "length(CAST({0} AS BLOB)) > length({0})"
 AGENTISH_WORDS = ("agent", "bot", "copilot", "assistant", "gpt", "llm", "claude", "mcp", "langchain", "autogen", "crew")
 
 
-def _tag_value(value, json_type: str):
+def _tag_value(value: Any, json_type: str) -> Any:
     """A json_each value as json.loads would give it (the detail prints its str())."""
     if json_type == "true":
         return True
@@ -90,7 +90,7 @@ def _tag_value(value, json_type: str):
     return value
 
 
-def _tag_evidence(key, value) -> Evidence | None:
+def _tag_evidence(key: str, value: object) -> Evidence | None:
     if key.lower() in AGENT_TAG_KEYS and str(value).lower() not in ("false", "no", "0"):
         return Evidence("tag", f"tag {key}={value}", "strong")
     return None
@@ -219,7 +219,7 @@ def _like(pattern: str) -> str:
     return "".join(out)
 
 
-def glob_candidates(conn: DbConnection, sql: str, columns: tuple[str, ...], patterns: list[str]):
+def glob_candidates(conn: DbConnection, sql: str, columns: tuple[str, ...], patterns: list[str]) -> list[Any]:
     """Rows of ``sql`` (a SELECT ending in a WHERE clause) that may match any of ``patterns`` on
     any of ``columns``, in table order; callers still decide with ``matches``. A pattern with a
     character class (fnmatch's [!x] is no SQL pattern) makes every row a candidate."""

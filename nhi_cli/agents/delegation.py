@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -32,7 +33,7 @@ class Statement:
         return asdict(self)
 
 
-def _attrs(value) -> dict[str, Any]:
+def _attrs(value: str | None) -> dict[str, Any]:
     try:
         data = json.loads(value or "{}")
     except ValueError:
@@ -54,7 +55,7 @@ class Facts:
     runs: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
 
 
-def load_facts(conn: DbConnection, identity_ids, credential_ids=()) -> Facts:
+def load_facts(conn: DbConnection, identity_ids: Collection[str], credential_ids: Collection[str] = ()) -> Facts:
     facts = Facts()
     ids = json.dumps(sorted(set(identity_ids)))
     if identity_ids:
@@ -106,11 +107,12 @@ def load_facts(conn: DbConnection, identity_ids, credential_ids=()) -> Facts:
     return facts
 
 
-def identity_delegation(conn: DbConnection, row, credential_id: str | None = None) -> Statement:
+def identity_delegation(conn: DbConnection, row: sqlite3.Row | None, credential_id: str | None = None) -> Statement:
     """The statement for one identity (or one single credential); builders of many use
     ``load_facts`` once and ``statement_for``/``credential_statement``."""
     if row is None:
-        return credential_statement(credential_id, load_facts(conn, (), (credential_id,)))
+        asked = (credential_id,) if credential_id is not None else ()
+        return credential_statement(credential_id, load_facts(conn, (), asked))
     return statement_for(row, load_facts(conn, (row["id"],)))
 
 
@@ -134,7 +136,7 @@ def credential_statement(credential_id: str | None, facts: Facts) -> Statement:
     return Statement(cred["id"], cred["provider"], "not_recorded", f"{detail}: acts as itself")
 
 
-def statement_for(row, facts: Facts) -> Statement:
+def statement_for(row: sqlite3.Row | dict[str, Any], facts: Facts) -> Statement:
     provider, kind, subject = row["provider"], row["kind"], row["id"]
     row = dict(row)
     row.setdefault("owner", None)
@@ -247,7 +249,7 @@ def statement_for(row, facts: Facts) -> Statement:
     return Statement(subject, provider, "unknown", f"no delegation model for {provider} {kind}")
 
 
-def _only_services(trusts) -> bool:
+def _only_services(trusts: list[Any]) -> bool:
     """No principal but a service (the agent platform) can use the identity directly."""
     return all(t["principal_type"] == "service" for t in trusts)
 

@@ -38,7 +38,8 @@ def revoke_kinds(provider: str) -> frozenset[str]:
 
 
 def latest_scan(conn: DbConnection) -> int | None:
-    return conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
+    latest: int | None = conn.execute("SELECT MAX(id) FROM scan_run").fetchone()[0]
+    return latest
 
 
 def findings_by_agent(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 
 @contextmanager
-def step(timings: dict[str, Any] | None, name: str):
+def step(timings: dict[str, Any] | None, name: str) -> Iterator[None]:
     if timings is None:
         yield
         return

@@ -19,6 +19,8 @@ import base64
 import hashlib
 import json
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,7 @@ from nhi_cli.kit.connector import CollectContext, ScopeError
 from nhi_cli.kit.http import NotFound, RestClient
 from nhi_cli.model import utcnow
 from nhi_cli.reports.model import Report
+from nhi_cli.reports.ranking import FixItem
 
 SUMMARY_MAX = 255
 FINDINGS_LISTED = 50
@@ -56,13 +59,13 @@ def _bullets(lines: list[str]) -> dict[str, Any]:
     return {"type": "bulletList", "content": [{"type": "listItem", "content": [_para(x)]} for x in lines]}
 
 
-def summary(item) -> str:
+def summary(item: FixItem) -> str:
     action = (item.action or {}).get("kind") or "fix"
     text = _text(f"[nhi] #{item.rank} {action} {item.kind} {item.name} ({', '.join(item.providers)})")
     return text[:SUMMARY_MAX]
 
 
-def description(item, total: int, scan_id: int) -> dict[str, Any]:
+def description(item: FixItem, total: int, scan_id: int) -> dict[str, Any]:
     """The issue body in ADF; its last paragraph carries the digest of everything above it."""
     parts = ", ".join(f"{k} {v}" for k, v in item.parts.items())
     content = [
@@ -126,19 +129,20 @@ def credentials(settings: JiraSettings) -> tuple[str, str, str]:
     return settings.url.rstrip("/"), email, token
 
 
-def _client(settings: JiraSettings, url: str, email: str, token: str, sleep=None):
+def _client(
+    settings: JiraSettings, url: str, email: str, token: str, sleep: Callable[[float], None] | None = None
+) -> tuple[CollectContext, RestClient]:
     auth = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
     ctx = CollectContext(now=utcnow(), settings=settings)
-    extra = {"sleep": sleep} if sleep is not None else {}
     headers = {"Authorization": auth, "Accept": "application/json"}
-    return ctx, RestClient(url, ctx, label="jira", headers=lambda: dict(headers), **extra)
+    return ctx, RestClient(url, ctx, label="jira", headers=lambda: dict(headers), sleep=sleep or time.sleep)
 
 
 def _jql_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def open_issues(client, settings: JiraSettings) -> list[dict[str, Any]]:
+def open_issues(client: RestClient, settings: JiraSettings) -> list[dict[str, Any]]:
     """The project's nhi issues not in a Done status, every page."""
     jql = (
         f"project = {_jql_string(settings.project or '')} AND labels = {_jql_string(settings.label)} "
@@ -155,7 +159,7 @@ def open_issues(client, settings: JiraSettings) -> list[dict[str, Any]]:
         body["nextPageToken"] = token
 
 
-def _close(client, issue_key: str, done: str) -> None:
+def _close(client: RestClient, issue_key: str, done: str) -> None:
     transitions = client.get_json(f"/rest/api/3/issue/{issue_key}/transitions").get("transitions", [])
     wanted = done.lower()
     chosen = next((t for t in transitions if str(t.get("name", "")).lower() == wanted), None)
@@ -170,7 +174,9 @@ def _close(client, issue_key: str, done: str) -> None:
     client.request("POST", f"/rest/api/3/issue/{issue_key}/transitions", json={"transition": {"id": str(chosen["id"])}})
 
 
-def sync(report: Report, settings: JiraSettings, *, top: int = 25, sleep=None) -> JiraResult:
+def sync(
+    report: Report, settings: JiraSettings, *, top: int = 25, sleep: Callable[[float], None] | None = None
+) -> JiraResult:
     """Create, update and close issues so the project mirrors the top ``top`` fix-first items."""
     url, email, token = credentials(settings)
     ctx, client = _client(settings, url, email, token, sleep)

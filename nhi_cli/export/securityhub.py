@@ -59,10 +59,11 @@ class ExportResult:
     archived: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)  # FailedFindings: Id, ErrorCode, ErrorMessage
     batches: int = 0
-    calls: Counter = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)
 
 
-def _clients(target: Target):
+# boto3 ships no type information (no boto3-stubs here): its clients are Any
+def _clients(target: Target) -> tuple[Any, Any, str]:
     import boto3
     from botocore.config import Config
 
@@ -84,8 +85,8 @@ def _clients(target: Target):
     return session.client("sts", **kwargs), session.client("securityhub", **kwargs), region
 
 
-def _count_into(client, calls: Counter) -> None:
-    def count(event_name: str = "", **_):
+def _count_into(client: Any, calls: Counter[str]) -> None:
+    def count(event_name: str = "", **_: Any) -> None:
         service_id, operation = event_name.split(".", 2)[1:]
         calls[f"{service_id}:{operation}"] += 1
 
@@ -120,7 +121,7 @@ def _error(exc: Exception, what: str, result: ExportResult, total: int) -> NhiEr
     raise exc
 
 
-def active_nhi_findings(hub, arn: str) -> Iterator[dict[str, Any]]:
+def active_nhi_findings(hub: Any, arn: str) -> Iterator[dict[str, Any]]:
     """nhi's ACTIVE findings in this account and region (filtered again here: the filter
     language is the service's, the check is ours)."""
     filters = {
@@ -138,7 +139,9 @@ def active_nhi_findings(hub, arn: str) -> Iterator[dict[str, Any]]:
                 yield finding
 
 
-def export(report: Report, resolved: set[str], target: Target, *, now: str, min_severity: Severity | None = None):
+def export(
+    report: Report, resolved: set[str], target: Target, *, now: str, min_severity: Severity | None = None
+) -> ExportResult:
     """Send ``report``'s open and suppressed findings; archive those in ``resolved`` (the
     inventory's resolved fingerprints) that Security Hub still shows ACTIVE."""
     result = ExportResult()

@@ -31,14 +31,11 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from nhi_cli.reports.ranking_facts import Facts, identity_names, load_facts
 from nhi_cli.severity import worst_first
 from nhi_cli.store.interface import DbConnection
-
-if TYPE_CHECKING:  # model.py imports this module
-    from nhi_cli.reports.model import Report
 
 # Points per factor. Changing one changes the ranking: keep the README table in step.
 POINTS = {
@@ -125,7 +122,14 @@ def finding_ranks(items: Sequence[FixItem]) -> dict[str, int]:
     return ranks
 
 
-def fix_first(report: Report) -> list[FixItem]:
+class Ranked(Protocol):
+    """What holds a ranking: the report model (model.py imports this module, not the reverse)."""
+
+    @property
+    def fix_first(self) -> list[FixItem]: ...
+
+
+def fix_first(report: Ranked) -> list[FixItem]:
     """The report's ranked list (computed once by build_report)."""
     return report.fix_first
 

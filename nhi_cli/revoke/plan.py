@@ -97,7 +97,7 @@ def protected_pattern(config: Config, target: Target) -> str | None:
     return next((p for p in config.protected for v in values if v and fnmatchcase(v, p)), None)
 
 
-def _rows(conn: DbConnection, sql: str, *args) -> list[dict[str, Any]]:
+def _rows(conn: DbConnection, sql: str, *args: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(sql, args).fetchall()]
 
 
@@ -240,7 +240,7 @@ def restore_plan(
     reversible steps, last first. Returns (plan, the completed steps that cannot be undone)."""
     done = [r for r in revocation["steps"] if r["status"] == "done"]
     irreversible = [r for r in done if not r["reversible"]]
-    items: dict[tuple, PlanItem] = {}
+    items: dict[tuple[str, str], PlanItem] = {}  # (target type, target id)
     for step in (step_from_row(r) for r in reversed(done) if r["reversible"]):
         key = (step.target_type, step.target_id)
         items.setdefault(

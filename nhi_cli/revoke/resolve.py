@@ -9,6 +9,7 @@ could have meant and the command changes nothing (exit 2).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,15 +31,18 @@ class Target:
 
     @property
     def id(self) -> str:
-        return self.row["id"]
+        value: str = self.row["id"]
+        return value
 
     @property
     def provider(self) -> str:
-        return self.row["provider"]
+        value: str = self.row["provider"]
+        return value
 
     @property
     def identity_id(self) -> str:
-        return self.row["id"] if self.type == "identity" else self.row["identity_id"]
+        value: str = self.row["id"] if self.type == "identity" else self.row["identity_id"]
+        return value
 
     def for_connector(self) -> dict[str, Any]:
         """The ``target`` dict a connector's plan_revoke receives (see nhi_cli/kit/connector.py)."""
@@ -89,7 +93,7 @@ class TargetError(NhiError):
         super().__init__(f"{first[0]} target {first[1]!r}{more}; nothing was changed", ExitCode.USAGE)
 
 
-def _rows(conn: DbConnection, sql: str, *args) -> list[dict[str, Any]]:
+def _rows(conn: DbConnection, sql: str, *args: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(sql, args).fetchall()]
 
 
@@ -233,7 +237,9 @@ def _linked_credentials(conn: DbConnection, cred: dict[str, Any]) -> list[dict[s
     return rows
 
 
-def expand_sightings(conn: DbConnection, targets: list[Target], revocable) -> tuple[list[Target], list[str]]:
+def expand_sightings(
+    conn: DbConnection, targets: list[Target], revocable: Callable[[str], bool]
+) -> tuple[list[Target], list[str]]:
     """Replace targets no connector can revoke (a local MCP config, a secret sighting) by the
     provider credentials they hold, so `--agent` kills the keys at their source; notes say
     what nhi left for a person to clean up (the secret is still written in that file)."""

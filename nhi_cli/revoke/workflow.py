@@ -90,7 +90,7 @@ class RestorePlan:
     irreversible: list[dict[str, Any]]  # completed steps that cannot be undone
 
 
-def demo_config(stack: ExitStack, now: datetime, user_config=None):
+def demo_config(stack: ExitStack, now: datetime, user_config: Config | None = None) -> Config:
     """As `nhi scan --demo`: the fakes run for this command; the demo's config (agents,
     protected), or the user's config with the demo's providers."""
     config = stack.enter_context(demo_estate(now))
@@ -137,7 +137,7 @@ class RevokeSession:
     def __enter__(self) -> RevokeSession:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
     def _refuse_demo_inventory_without_demo(self) -> None:
