@@ -18,7 +18,7 @@ AGE_COLOURS = ("#3f9e6e", "#3f9e6e", "#e3a008", "#e3a008", "#d64545", "#8e1b1b",
 def nice_max(value: int) -> int:
     """A round axis maximum at or above ``value`` that divides into four equal, whole ticks."""
     need = max(1, math.ceil(value / 4))
-    magnitude = 10 ** int(math.floor(math.log10(need)))
+    magnitude: int = 10 ** int(math.floor(math.log10(need)))  # need >= 1: a whole power of ten
     for step in (1, 2, 2.5, 3, 4, 5, 10):
         tick = step * magnitude
         if tick >= need and tick == int(tick):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nhi_cli import __version__
 from nhi_cli.agents.delegation import DELEGATION_KINDS
@@ -18,6 +18,9 @@ from nhi_cli.reports import charts
 from nhi_cli.reports.model import OWASP_NHI, PROPERTIES, Report, headline_status
 from nhi_cli.severity import SEVERITIES, worst_first
 from nhi_cli.text import visible
+
+if TYPE_CHECKING:  # jinja2 itself is imported when a report is rendered
+    import jinja2
 
 PROPERTY_QUESTIONS = {
     "scoped": "Does it hold only what its task needs?",
@@ -44,7 +47,7 @@ def anchor(value: object) -> str:
 
 
 @lru_cache(maxsize=1)
-def _environment():
+def _environment() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
@@ -138,4 +141,5 @@ def render(report: Report) -> str:
         "groups": finding_groups(report),
         "old_credentials": sum(b["credentials"] for b in report.inventory["credential_age"][2:6]),
     }
-    return _environment().get_template("report.html.j2").render(**context)
+    html: str = _environment().get_template("report.html.j2").render(**context)
+    return html

@@ -11,9 +11,11 @@ and HTML into the pull-request comment).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from nhi_cli.reports.model import PROPERTIES, Report, headline_status
+from nhi_cli.reports.ranking import FixItem
 from nhi_cli.severity import SEVERITIES
 from nhi_cli.text import shorten, visible
 
@@ -45,7 +47,7 @@ def _finding_row(f: dict[str, Any]) -> str:
     )
 
 
-def _fix_row(item) -> str:
+def _fix_row(item: FixItem) -> str:
     fix = code(item.action.get("command")) if item.action.get("command") else code(item.action.get("text"), 160)
     why = "; ".join(item.reasons[:3])
     return (
@@ -58,7 +60,7 @@ class _Rows:
     """Table rows rendered on demand: a scan with 85,000 findings prints at most a few hundred,
     so only those are rendered (each once)."""
 
-    def __init__(self, items: list[Any], row) -> None:
+    def __init__(self, items: list[Any], row: Callable[[Any], str]) -> None:
         self.items, self.row = items, row
         self.done: list[str] = []
 

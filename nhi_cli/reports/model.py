@@ -137,7 +137,8 @@ def resolve_scan(conn: DbConnection, scan_id: int | None) -> dict[str, Any]:
 
 
 def previous_scan(conn: DbConnection, scan_id: int) -> int | None:
-    return conn.execute("SELECT MAX(id) FROM scan_run WHERE id < ?", (scan_id,)).fetchone()[0]
+    previous: int | None = conn.execute("SELECT MAX(id) FROM scan_run WHERE id < ?", (scan_id,)).fetchone()[0]
+    return previous
 
 
 def load_rules(conn: DbConnection, scan_id: int) -> dict[str, dict[str, Any]]:
@@ -184,7 +185,7 @@ WHERE p.scan_id = :prev AND p.suppressed = 0
 """
 
 
-def finding_order(f: dict[str, Any]) -> tuple:
+def finding_order(f: dict[str, Any]) -> tuple[int, int, str, str]:
     """Stable order: new first, then severity, rule, resource."""
     return (0 if f["is_new"] else 1, worst_first(f["severity"]), f["rule_id"], f["resource_id"])
 

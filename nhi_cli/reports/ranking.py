@@ -254,7 +254,8 @@ def _demo_flag(demo: bool) -> str:
 
 
 def _id(row: dict[str, Any]) -> str:
-    return row["id"]
+    value: str = row["id"]
+    return value
 
 
 def _action(
@@ -263,8 +264,8 @@ def _action(
     score: _Score,
     credentials: list[dict[str, Any]],
     findings: list[dict[str, Any]],
-    agent,
-    rules,
+    agent: dict[str, Any] | None,
+    rules: dict[str, dict[str, Any]],
     demo: bool,
 ) -> dict[str, Any]:
     """The one command or change that removes the most risk."""
@@ -312,7 +313,18 @@ def _action(
     return {"kind": "change", "text": first, "command": None}
 
 
-def _item(kind, name, subject, providers, score, findings, creds, agent, rules, demo) -> FixItem:
+def _item(
+    kind: str,
+    name: str,
+    subject: str,
+    providers: list[str],
+    score: _Score,
+    findings: list[dict[str, Any]],
+    creds: list[dict[str, Any]],
+    agent: dict[str, Any] | None,
+    rules: dict[str, dict[str, Any]],
+    demo: bool,
+) -> FixItem:
     findings = sorted(findings, key=lambda f: (worst_first(f["severity"]), f["rule_id"], f["resource_id"]))
     return FixItem(
         rank=0,
