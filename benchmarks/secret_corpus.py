@@ -145,12 +145,53 @@ def families_of(text: str, name: str | None) -> set[str]:
     return {f.provider for f in scan_value(text, "f", name).found}
 
 
+# detect-secrets (Yelp) plugin types -> the family nhi would report; entropy and keyword hits are
+# "generic", as nhi's named secrets are.
+DETECT_SECRETS_FAMILY = {
+    "AWS Access Key": "aws",
+    "Azure Storage Account access key": "azure",
+    "GitHub Token": "github",
+    "GitLab Token": "gitlab",
+    "JSON Web Token": "jwt",
+    "NPM tokens": "npm",
+    "OpenAI Token": "openai",
+    "Private Key": "pem",
+    "PyPI Token": "pypi",
+    "SendGrid API Key": "sendgrid",
+    "Slack Token": "slack",
+    "Stripe Access Key": "stripe",
+    "Telegram Bot Token": "telegram",
+    "Twilio API Key": "twilio",
+}
+
+
+def detect_secrets_families(text: str, name: str | None) -> set[str]:
+    """The same question asked of detect-secrets with its default plugins, on the line
+    ``NAME = "value"`` (its keyword plugin reads the name, as nhi's name check does)."""
+    from detect_secrets.core.scan import scan_line
+    from detect_secrets.settings import default_settings
+
+    one_line = text.replace("\n", "\\n")  # a PEM block as it is written inside a JSON string
+    line = f'{name or "VALUE"} = "{one_line}"'
+    with default_settings():
+        return {DETECT_SECRETS_FAMILY.get(found.type, "generic") for found in scan_line(line)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gitleaks", type=Path, required=True, help="a gitleaks checkout (work tree or git dir)")
     parser.add_argument("--rev", default="HEAD")
     parser.add_argument("--misses", action="store_true", help="list misses and false positives, masked")
+    parser.add_argument(
+        "--engine",
+        choices=("nhi", "detect-secrets"),
+        default="nhi",
+        help="what to measure: nhi's detector, or detect-secrets' default plugins (pip install detect-secrets)",
+    )
     args = parser.parse_args()
+    global families_of
+    if args.engine == "detect-secrets":
+        families_of = detect_secrets_families
     positives, negatives = load(args.gitleaks, args.rev)
     claimed = {p for p in FAMILY.values()}
     per = defaultdict(Counter)
