@@ -89,15 +89,8 @@ HOME: tuple[Location, ...] = (
     Location("lm_studio", ".cache/lm-studio/mcp.json", "mcpServers"),
 )
 
-VSCODE_USER_DIRS = (
-    "Library/Application Support/Code/User",
-    "Library/Application Support/Code - Insiders/User",
-    ".config/Code/User",
-    ".config/Code - Insiders/User",
-    ".config/VSCodium/User",
-    "AppData/Roaming/Code/User",
-    "AppData/Roaming/Code - Insiders/User",
-)
+# VS Code's own user folders (mcp.json, settings.json, profiles/*/mcp.json), on every OS.
+VSCODE_USER_DIRS = tuple(f"{base}/{app}/User" for base in _APP_DIRS for app in ("Code", "Code - Insiders", "VSCodium"))
 
 # Platform config folders named by the environment (the current user's scan only): the
 # location under them, for clients that honour them.

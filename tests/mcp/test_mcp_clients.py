@@ -164,6 +164,22 @@ def test_each_per_user_location_is_found_and_parsed(tmp_path, loc):
     assert [(s.name, s.spec.get("command")) for s in parsed.servers] == [("s", "npx")]
 
 
+@pytest.mark.parametrize("base", [".config", "Library/Application Support", "AppData/Roaming"])
+@pytest.mark.parametrize("editor", ["Code", "Code - Insiders", "VSCodium"])
+def test_vscode_user_folders_on_every_os(tmp_path, base, editor):
+    user = tmp_path / base / editor / "User"
+    (user / "profiles/work").mkdir(parents=True)
+    for path in (user / "mcp.json", user / "profiles/work/mcp.json"):
+        path.write_text(SAMPLES["servers"])
+    (user / "settings.json").write_text(SAMPLES["vscode_settings"])
+    found = {(c.path.relative_to(user).as_posix(), c.client, c.format) for c in discovery.home_files(tmp_path)}
+    assert found == {
+        ("mcp.json", "vscode", "servers"),
+        ("profiles/work/mcp.json", "vscode", "servers"),
+        ("settings.json", "vscode", "vscode_settings"),
+    }
+
+
 def test_project_forms_are_found_by_a_directory_walk(tmp_path):
     for loc in locations.PROJECT:
         path = tmp_path / "repo" / loc.path.replace("*", "one")
