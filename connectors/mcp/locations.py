@@ -87,6 +87,12 @@ HOME: tuple[Location, ...] = (
     # LM Studio: ~/.lmstudio on every OS; macOS builds also keep a copy under ~/.cache
     Location("lm_studio", ".lmstudio/mcp.json", "mcpServers"),
     Location("lm_studio", ".cache/lm-studio/mcp.json", "mcpServers"),
+    # Visual Studio 2022 17.14+ and 2026: %USERPROFILE%\.mcp.json (Microsoft's "Use MCP servers")
+    Location("visual_studio", ".mcp.json", "any"),
+    # Tabnine Agent and CLI: ~/.tabnine/agent/settings.json (Tabnine's "MCP Server Config"); the
+    # IDE plugins' earlier ~/.tabnine/mcp_servers.json, headers under requestInit
+    Location("tabnine", ".tabnine/agent/settings.json", "mcpServers"),
+    Location("tabnine", ".tabnine/mcp_servers.json", "mcpServers"),
 )
 
 # VS Code's own user folders (mcp.json, settings.json, profiles/*/mcp.json), on every OS.
@@ -130,6 +136,9 @@ PROJECT: tuple[Location, ...] = (
     Location("amazon_q", ".amazonq/default.json", "mcpServers", "project"),
     Location("amazon_q", ".amazonq/cli-agents/*.json", "mcpServers", "project"),
     Location("copilot_cli", ".github/mcp.json", "mcpServers", "project"),
+    # Visual Studio also reads a solution's .mcp.json (Claude Code's name: found as Claude Code's)
+    Location("visual_studio", ".vs/mcp.json", "any", "project"),
+    Location("tabnine", ".tabnine/agent/settings.json", "mcpServers", "project"),
 )
 # Names that identify a client's file wherever it is (a file given on the command line).
 ANYWHERE: tuple[Location, ...] = (

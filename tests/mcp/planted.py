@@ -249,6 +249,20 @@ CLIENT_SECRETS = {
         "github",
         "headers Authorization",
     ),
+    "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": (
+        "tavily_api_key",
+        "visual_studio",
+        "home/.mcp.json",
+        "tavily",
+        "env TAVILY_API_KEY",
+    ),
+    "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": (
+        "notion_api_token",
+        "tabnine",
+        "home/.tabnine/agent/settings.json",
+        "notion",
+        "env NOTION_TOKEN",
+    ),
     "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": (
         "huggingface_token",
         "lm_studio",

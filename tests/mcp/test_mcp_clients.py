@@ -1,6 +1,7 @@
 """The other agent clients (Codex, Zed, Continue, Cline, Roo Code, JetBrains AI Assistant,
-Junie, Goose, Amazon Q, Copilot CLI, LM Studio): their real file formats, per-user and
-per-project, found and read, every planted secret typed and placed, none stored or printed."""
+Junie, Goose, Amazon Q, Copilot CLI and JetBrains, LM Studio, Visual Studio, Tabnine): their
+real file formats, per-user and per-project, found and read, every planted secret typed and
+placed, none stored or printed."""
 
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ def test_every_client_file_is_read_without_a_gap(scanned):
         "copilot_cli",
         "copilot_jetbrains",
         "lm_studio",
+        "visual_studio",
+        "tabnine",
     }
 
 
