@@ -1,5 +1,5 @@
 """MCP discovery at a developer-machine scale: one home directory with every client's per-user
-configs (18 clients, every path of every OS) and N repositories (git work trees) with project
+configs (20 clients, every path of every OS) and N repositories (git work trees) with project
 configs of the clients that have them, next to ordinary source files and a node_modules folder.
 
     .venv/bin/python benchmarks/mcp_scan.py [--repos 500] [--servers 5]
