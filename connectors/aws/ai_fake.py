@@ -16,6 +16,7 @@ emptied by ``reset()`` whenever a fake server starts.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
@@ -161,8 +162,6 @@ class AiFake:
         return self._pass(environ, start_response, body)
 
     def _pass(self, environ, start_response, body: bytes):
-        import io
-
         environ["wsgi.input"] = io.BytesIO(body)
         return self.app(environ, start_response)
 

@@ -14,6 +14,9 @@ Identities and credentials per org:
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -255,10 +258,6 @@ def transform_credential_authorizations(org: str, items: Iterable[dict], owners:
 
 def ssh_fingerprint(public_key: str | None) -> str | None:
     """OpenSSH's SHA256 fingerprint of a public key line (not a secret); None if unparsable."""
-    import base64
-    import binascii
-    import hashlib
-
     parts = str(public_key or "").split()
     if len(parts) < 2:
         return None

@@ -17,8 +17,11 @@ from __future__ import annotations
 import re
 import shlex
 import tomllib
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
+
+import yaml
 
 from nhi_cli import yaml_safe
 
@@ -51,8 +54,6 @@ def load_toml(text: str) -> Any:
 
 
 def load_yaml(text: str) -> Any:
-    import yaml
-
     try:
         return yaml_safe.load(text.lstrip("\ufeff"))
     except yaml.YAMLError as exc:
@@ -64,8 +65,6 @@ def load_yaml(text: str) -> Any:
 def load_xml(text: str) -> Any:
     """An element tree. A DOCTYPE is refused outright: no entity of any kind is expanded, so a
     file can neither pull in another file nor grow by entity expansion."""
-    import xml.etree.ElementTree as ET
-
     if re.search(r"<!DOCTYPE|<!ENTITY", text, re.I):
         raise FormatError("malformed_xml", "a DOCTYPE or entity declaration (not read)")
     try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,6 @@ def _base(command: str) -> str:
 
 def _words(spec: dict[str, Any]) -> list[str]:
     """The launch line: the command (split when it holds a whole command line) and args."""
-    import shlex
-
     command = spec.get("command") if isinstance(spec.get("command"), str) else ""
     try:
         words = shlex.split(command) if command else []

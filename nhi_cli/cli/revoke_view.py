@@ -7,6 +7,7 @@ the terminal's cursor.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from nhi_cli.cli.common import CliContext
@@ -65,8 +66,6 @@ def _blast_lines(b: dict[str, Any]) -> list[str]:
 def print_restore_plan(st: CliContext, revocation_id: int, steps: list[RevokeStep]) -> None:
     """Each step with the exact data restore will write back (the previous trust policy, the
     keys it reactivates): read from the authenticated log, shown before anything is written."""
-    import json
-
     st.out.print(f"Restore of revocation {revocation_id}: {len(steps)} step(s)", highlight=False)
     for n, step in enumerate(steps, start=1):
         st.out.print(f"   {n}) undo: {escape(step.description)}", highlight=False)

@@ -17,7 +17,9 @@ import hmac
 import os
 import secrets
 import stat
+import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nhi_cli.errors import ExitCode, NhiError
 
@@ -31,7 +33,6 @@ def _base(db: str | Path) -> str:
     text = str(db)
     if not text.startswith(("postgresql://", "postgres://")):
         return text
-    from urllib.parse import urlsplit
 
     parts = urlsplit(text)
     bare = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1] if "@" in parts.netloc else parts.netloc).geturl()
@@ -106,8 +107,6 @@ def _read(path: Path) -> bytes:
 def _create(path: Path) -> bytes:
     """Written whole to a private temporary file, then linked into place: a concurrent revoke
     sees either no key or the complete key, and the first one linked wins."""
-    import tempfile
-
     key = secrets.token_bytes(KEY_BYTES)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600, O_EXCL

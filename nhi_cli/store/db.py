@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -122,8 +123,6 @@ def _check_existing(path: Path) -> int:
 
 def db_errors() -> tuple[type[BaseException], ...]:
     """The database errors of both engines (psycopg's only once a PostgreSQL store loaded it)."""
-    import sys
-
     psycopg = sys.modules.get("psycopg")
     return (sqlite3.Error, psycopg.Error) if psycopg is not None else (sqlite3.Error,)
 
