@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
+from nhi_cli.kit.payloads import by_id
 from nhi_cli.model import MALFORMED, Batch, Scope
 
 from . import clients, revoke, transform
@@ -37,13 +38,9 @@ class AnthropicConnector(Connector):
             with make_client(ctx) as client:
                 keys = clients.get_api_keys(client)  # a 401/403 here denies the scope
                 listed, default_ids = clients.get_workspaces(client)
-                workspaces = {w["id"]: w for w in listed if isinstance(w, dict) and isinstance(w.get("id"), str)}
+                workspaces = by_id(listed)
                 try:
-                    users = {
-                        u["id"]: u
-                        for u in clients.get_users(client)
-                        if isinstance(u, dict) and isinstance(u.get("id"), str)
-                    }
+                    users = by_id(clients.get_users(client))
                 except ScopeError as exc:  # refused or failed: the owners' e-mails are a gap
                     ctx.gap("users (key creators' e-mails)", exc.code, exc.message)
                     users = {}

@@ -28,7 +28,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from nhi_cli.kit.payloads import each, iso_time
+from nhi_cli.kit.payloads import by_id, each, iso_time
 from nhi_cli.model import Batch, Credential, Grant, Identity, Person
 
 from .permissions import (
@@ -213,13 +213,13 @@ def transform_tenant(
     batch = Batch()
     # lookups from well-formed objects only; each() below turns the others into gaps
     sp_objects = [sp for sp in sps if isinstance(sp, dict)]
-    sps_by_id = {sp["id"]: sp for sp in sp_objects if isinstance(sp.get("id"), str)}
+    sps_by_id = by_id(sp_objects)
     apps_by_appid = {
         app["appId"]: app
         for app in apps
         if isinstance(app, dict) and isinstance(app.get("appId"), str) and app["appId"]
     }
-    agents = {a["id"]: a for a in agent_identities or [] if isinstance(a, dict) and isinstance(a.get("id"), str)}
+    agents = by_id(agent_identities or [])
     last_sign_in, gaps = _latest(
         sign_ins, "appId", lambda i: (i.get("lastSignInActivity") or {}).get("lastSignInDateTime")
     )
@@ -416,7 +416,7 @@ def transform_inherited(inherited: dict[str, dict], sps: list[dict], sps_by_id: 
 def transform_app_role_assignments(assignments: dict[str, list[dict]], sps: list[dict], scope: str) -> Batch:
     """Application permissions, by the SP they are granted to; one odd assignment is a gap."""
     names = _app_role_names(sps)
-    sps_by_id = {sp["id"]: sp for sp in sps if isinstance(sp, dict) and isinstance(sp.get("id"), str)}
+    sps_by_id = by_id(sps)
 
     def one(sp_id: str, a: dict) -> Batch:
         _require(a, "id", "resourceId")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
+from nhi_cli.kit.payloads import by_id
 from nhi_cli.model import MALFORMED, Batch, Scope
 
 from . import clients, revoke, transform
@@ -55,11 +56,7 @@ class OpenAIConnector(Connector):
                         )
                     )
                 try:
-                    users = {
-                        u["id"]: u
-                        for u in clients.get_users(client)
-                        if isinstance(u, dict) and isinstance(u.get("id"), str)
-                    }
+                    users = by_id(clients.get_users(client))
                 except ScopeError as exc:  # refused or failed: the Admin keys' owners are then named, not mailed
                     ctx.gap("users (Admin key owners' e-mails)", exc.code, exc.message)
                     users = {}

@@ -17,6 +17,12 @@ from nhi_cli.model import MALFORMED, Batch
 MESSAGE_MAX = 300
 
 
+def by_id(items: Iterable[Any], key: str = "id") -> dict[str, dict[str, Any]]:
+    """A lookup of the well-formed items (objects whose ``key`` is a string) by that key; the
+    others are left for each() or require() to report where they are read."""
+    return {item[key]: item for item in items if isinstance(item, dict) and isinstance(item.get(key), str)}
+
+
 def require(item: dict[str, Any], *keys: str, what: str, id_type: type | tuple[type, ...] = (str, int)) -> None:
     """Raise ValueError naming the ``keys`` missing (or null) in ``item``; an ``id`` (or
     ``*_id``) must be of ``id_type``, as the vendor documents it (it becomes part of nhi's ids)."""
