@@ -198,3 +198,27 @@ def test_per_principal_postgresql_inventory_migrates_to_the_same_grants_and_find
         conn.execute("SET search_path TO nhi")
         assert _grants(conn) == grants
         assert conn.execute("SELECT COUNT(*) FROM \"grant\" WHERE provider = 'aws'").fetchone()[0] == 0
+
+
+def test_holders_of_one_source_with_different_rows_keep_their_own_rows(nhi, tmp_path, estate):
+    """Per-principal rows that differ between holders of the same source (here the first
+    holder's, which the migration compares the others with) each keep their own rows."""
+    url, members = estate
+    _scan(nhi, tmp_path, url)
+    _to_per_principal_sqlite("nhi.db")
+    odd = f"arn:aws:iam::{members['free']}:user/{SHARED[0]}"
+    with sqlite3.connect("nhi.db") as conn:
+        changed = conn.execute(
+            "UPDATE \"grant\" SET action = 's3:GetObject', is_privesc = 0, is_sensitive = 0, service = 's3' "
+            "WHERE identity_id = ? AND source LIKE '%:policy/attach-anything'",
+            (odd,),
+        ).rowcount
+    assert changed == 1
+    _evaluate(nhi, "nhi.db")  # opening migrates it
+    escalation = _flagged(_findings(nhi, "nhi.db"), "privilege_escalation")
+    others = {f"arn:aws:iam::{members['free']}:user/{name}" for name in SHARED[1:]}
+    assert others <= escalation and odd not in escalation
+    rows = db_rows("SELECT identity_name, action FROM v_grants WHERE source LIKE '%:policy/attach-anything'")
+    assert sorted((r["identity_name"], r["action"]) for r in rows) == sorted(
+        [(SHARED[0], "s3:GetObject")] + [(name, "iam:AttachUserPolicy") for name in SHARED[1:]]
+    )
