@@ -49,10 +49,9 @@ INPUT_FORMS: dict[str, tuple[str, frozenset[str] | None]] = {
 }
 NO_FORM = {
     "claude_desktop": "Claude Desktop expands no variable in claude_desktop_config.json",
-    "vscode": "VS Code's ${input:id} form is not written yet: move it by hand",
-    "codex": "Codex's env_vars form is not written yet: move it by hand",
 }
-NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")  # the names nhi makes up
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a name a server reads (Codex forwards it as is)
 MASK = "****"
 
 
@@ -171,6 +170,13 @@ def variable_name(server: str, field_name: str) -> str:
     return name
 
 
+def _naming(field_name: str, current: str) -> str:
+    """What a variable is named after: the flag of ``--token=V`` in args, else the field."""
+    if field_name.startswith(("args[", "command[")) and current.startswith("-") and "=" in current:
+        return current.partition("=")[0].lstrip("-")
+    return field_name
+
+
 def input_id(name: str) -> str:
     return name.lower().replace("_", "-")
 
@@ -265,7 +271,7 @@ def plan_json(plan: FilePlan, parsed: clients.ParsedFile, variables: Variables) 
     client = plan.config.client
     template, form_fields = ENV_FORMS.get(client) or INPUT_FORMS[client]
     try:
-        doc, spans = jsonc.string_spans(plan.old)
+        doc, spans, containers = jsonc.string_spans(plan.old)
     except jsonc.JsoncError as exc:
         plan.problem = f"not_round_trippable: {exc}"
         return variables
@@ -291,8 +297,14 @@ def plan_json(plan: FilePlan, parsed: clients.ParsedFile, variables: Variables) 
                 plan.refused.append(Refused(server.key, found.field, reason))
                 plan.kept.add(found.value)
                 continue
-            name = names.claim(found.value, variable_name(server.name, found.field))
+            name = names.claim(found.value, variable_name(server.name, _naming(found.field, current)))
             assert name is not None
+            if client in INPUT_FORMS and input_id(name) in parsed.inputs:
+                plan.refused.append(
+                    Refused(server.key, found.field, f"an input with id {input_id(name)} exists already")
+                )
+                plan.kept.add(found.value)
+                continue
             ref = template % (input_id(name) if client in INPUT_FORMS else name)
             edits[path] = current.replace(found.value, ref)
             replaced.setdefault(path, []).append((found.value, ref))
@@ -311,6 +323,16 @@ def plan_json(plan: FilePlan, parsed: clients.ParsedFile, variables: Variables) 
     expected = copy.deepcopy(doc)
     for path, value in edits.items():
         put(expected, path, value)
+    if client in INPUT_FORMS:
+        at: jsonc.JsonPath = ("mcp",) if plan.config.format == "vscode_settings" else ()
+        entries = [prompt(name) for name in dict.fromkeys(c.variable for c in plan.changes)]
+        added = add_inputs(text, doc, containers, at, entries)
+        if added is None:
+            plan.problem, plan.changes = "no_inputs_place: the file has no object to hold VS Code's inputs", []
+            return variables
+        text = added
+        holder = get(expected, at)
+        holder["inputs"] = [*(holder.get("inputs") or []), *entries]
     problem = verify(plan, text, expected)
     if problem:
         plan.problem, plan.changes = problem, []
@@ -324,11 +346,78 @@ def verify(plan: FilePlan, text: str, expected: Any) -> str | None:
     try:
         if jsonc.loads(text) != expected:
             return "not_round_trippable: the rewritten file would not read as the same document"
+    except jsonc.JsoncError:
+        return "not_round_trippable: the rewritten file would not parse"
+    return verify_scan(plan, text)
+
+
+def verify_scan(plan: FilePlan, text: str) -> str | None:
+    """Whether the scan, run on ``text`` as the client's file, still finds a moved secret."""
+    try:
         parsed = clients.parse(plan.config, text)
-    except (jsonc.JsoncError, clients.FileProblem) as exc:
-        return f"not_round_trippable: the rewritten file would not parse ({type(exc).__name__})"
+    except clients.FileProblem as exc:
+        return f"not_round_trippable: the rewritten file would not parse ({exc.code})"
     moved = {c.value for c in plan.changes} - plan.kept
     for server in parsed.servers:
         if any(f.value in moved for f in scan_server(server.spec).found):
             return "not_round_trippable: a moved secret would still be in the rewritten file"
     return None
+
+
+# --- VS Code's inputs -------------------------------------------------------------------------------
+def prompt(name: str) -> dict[str, Any]:
+    """The input VS Code asks for once, and keeps in its secret storage."""
+    return {
+        "type": "promptString",
+        "id": input_id(name),
+        "description": f"{name} (moved out of this file by nhi fix mcp)",
+        "password": True,
+    }
+
+
+def add_inputs(
+    text: str,
+    doc: Any,
+    containers: dict[jsonc.JsonPath, tuple[int, int]],
+    at: jsonc.JsonPath,
+    entries: list[dict[str, Any]],
+) -> str | None:
+    """``text`` with ``entries`` added to the ``inputs`` array of the object at ``at`` (after
+    its last element, so a trailing comma stays where it was; or a new ``inputs`` member first
+    in the object). Nothing else moves. None when there is no such object."""
+    holder = get(doc, at)
+    if not isinstance(holder, dict) or at not in containers:
+        return None
+    newline = "\r\n" if "\r\n" in text else "\n"
+    rendered = [json.dumps(entry, ensure_ascii=False) for entry in entries]
+    inputs = holder.get("inputs")
+    if inputs is None:
+        brace = containers[at][0]
+        indent = _indent_after(text, brace)
+        items = ",".join(f"{newline}{indent}  {r}" for r in rendered)
+        member = f'{newline}{indent}"inputs": [{items}{newline}{indent}]' + ("," if holder else "")
+        return text[: brace + 1] + member + text[brace + 1 :]
+    path = (*at, "inputs")
+    if not isinstance(inputs, list) or path not in containers:
+        return None
+    start, end = containers[path]
+    if not inputs:
+        return text[: start + 1] + " " + ", ".join(rendered) + " " + text[start + 1 :]
+    last = (*path, len(inputs) - 1)
+    last_end = (containers.get(last) or (0, -1))[1]
+    if last_end < 0:
+        return None  # the last input is not an object: not one of VS Code's
+    indent = _indent_before(text, containers[last][0])
+    return text[:last_end] + "".join(f",{newline}{indent}{r}" for r in rendered) + text[last_end:]
+
+
+def _indent_after(text: str, brace: int) -> str:
+    """The indentation of the first member after an opening brace (two spaces if inline)."""
+    match = re.compile(r"\r?\n([ \t]*)\S").search(text, brace)
+    return match.group(1) if match else "  "
+
+
+def _indent_before(text: str, at: int) -> str:
+    line_start = text.rfind("\n", 0, at) + 1
+    prefix = text[line_start:at]
+    return prefix if not prefix.strip() else " " * 4

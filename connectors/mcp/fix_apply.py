@@ -18,7 +18,8 @@ from pathlib import Path
 
 from . import clients, discovery
 from .detect import scan_server
-from .fix import ENV_FORMS, NAME_RE, NO_FORM, FilePlan, Refused, Variables, plan_json
+from .fix import ENV_FORMS, ENV_NAME_RE, INPUT_FORMS, NO_FORM, FilePlan, Refused, Variables, plan_json
+from .fix_toml import plan_toml
 from .transform import display_path
 
 KEYCHAIN_SERVICE = "nhi-mcp"
@@ -34,7 +35,8 @@ def configs(paths: list[Path], home: Path, env_dirs: dict[str, Path]) -> list[tu
     """(file, the folder it must stay inside): the user's own client configs when no path is
     given (as the scan finds them), else each given file and every config under each folder."""
     if not paths:
-        return [(config, None) for config in discovery.home_files(home, env_dirs)]
+        mine = discovery.home_files(home, env_dirs)
+        return [(config, None) for config in mine] + _claude_code_projects(mine)
     out: list[tuple[discovery.ConfigFile, Path | None]] = []
     for path in paths:
         path = Path(os.path.abspath(path.expanduser()))
@@ -44,6 +46,24 @@ def configs(paths: list[Path], home: Path, env_dirs: dict[str, Path]) -> list[tu
             out.append((discovery.classify_given_file(path), None))
         else:
             raise FixError(f"{path}: no such file or folder")
+    return out
+
+
+def _claude_code_projects(mine: list[discovery.ConfigFile]) -> list[tuple[discovery.ConfigFile, Path | None]]:
+    """The project ``.mcp.json`` of every project ~/.claude.json lists, as the scan adds them;
+    each must stay inside its project."""
+    out: list[tuple[discovery.ConfigFile, Path | None]] = []
+    for config in mine:
+        if config.format != "claude_code_user":
+            continue
+        try:
+            parsed = clients.parse(config, clients.read_text(config.path, MAX_BYTES)[0])
+        except clients.FileProblem:
+            continue  # reported when the file itself is planned
+        for project in map(Path, parsed.projects):
+            candidate = project / ".mcp.json"
+            if project.is_absolute() and os.path.lexists(candidate):
+                out.append((discovery.ConfigFile(candidate, "claude_code", "project", "mcpServers"), project))
     return out
 
 
@@ -79,8 +99,10 @@ def plan_file(
         )
     if plan.problem:
         return plan, variables
-    if config.client in ENV_FORMS:
+    if config.client in ENV_FORMS or config.client in INPUT_FORMS:
         return plan, plan_json(plan, parsed, variables)
+    if config.client == "codex":
+        return plan, plan_toml(plan, parsed, variables)
     reason = NO_FORM.get(config.client, f"nhi knows no documented reference form for {config.client} configs")
     for server in parsed.servers:
         for found in scan_server(server.spec).found:
@@ -104,11 +126,11 @@ def plan_all(paths: list[Path], home: Path, env_dirs: dict[str, Path]) -> tuple[
 
 # --- where the values go --------------------------------------------------------------------------
 def export_lines(pairs: list[tuple[str, str]]) -> list[str]:
-    """``export NAME='value'``: the name is [A-Z0-9_] (fix.variable_name), the value quoted so
-    that no shell reads anything in it."""
+    """``export NAME='value'``: the name is a variable name (fix.variable_name, or the name a
+    Codex server reads, checked), the value quoted so that no shell reads anything in it."""
     out = []
     for name, value in pairs:
-        if not NAME_RE.match(name):
+        if not ENV_NAME_RE.match(name):
             raise FixError("an unsafe variable name")  # cannot happen: names are built safe
         out.append(f"export {name}={shlex.quote(value)}")
     return out

@@ -87,6 +87,7 @@ class _Spans:
         self.text = text
         self.i = 0
         self.spans: dict[JsonPath, tuple[int, int]] = {}
+        self.containers: dict[JsonPath, tuple[int, int]] = {}  # objects and arrays, brackets included
 
     def _ws(self) -> None:
         text, i = self.text, self.i
@@ -113,10 +114,11 @@ class _Spans:
             value, start, end = self._string()
             self.spans[path] = (start, end)
             return value
-        if ch == "{":
-            return self._object(path)
-        if ch == "[":
-            return self._array(path)
+        if ch in "{[":
+            start = self.i
+            value = self._object(path) if ch == "{" else self._array(path)
+            self.containers[path] = (start, self.i)
+            return value
         match = _LITERAL.match(self.text, self.i)
         if match is None:
             raise JsoncError(f"unexpected character at offset {self.i}")
@@ -173,10 +175,11 @@ class _Spans:
 _LITERAL = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
 
 
-def string_spans(text: str) -> tuple[Any, dict[JsonPath, tuple[int, int]]]:
-    """The document and the span of every string value in ``text`` (offsets into ``text``
-    itself: comments are blanked in place, never removed). JsoncError when the scanner cannot
-    read it, or reads something other than ``loads`` does: then no span may be trusted."""
+def string_spans(text: str) -> tuple[Any, dict[JsonPath, tuple[int, int]], dict[JsonPath, tuple[int, int]]]:
+    """The document, the span of every string value and of every object and array in ``text``
+    (offsets into ``text`` itself: comments are blanked in place, never removed). JsoncError
+    when the scanner cannot read it, or reads something other than ``loads`` does: then no
+    span may be trusted."""
     scanner = _Spans(strip_comments(text))
     doc = scanner.value(())
     scanner._ws()
@@ -184,4 +187,4 @@ def string_spans(text: str) -> tuple[Any, dict[JsonPath, tuple[int, int]]]:
         raise JsoncError(f"text after the document at offset {scanner.i}")
     if doc != loads(text):
         raise JsoncError("the document reads differently to the span scanner")
-    return doc, scanner.spans
+    return doc, scanner.spans, scanner.containers

@@ -59,8 +59,10 @@ def mcp(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff only (the default without --yes).")] = False,
 ) -> None:
     """Rewrite each plaintext secret the scan finds in MCP configs into the client's own
-    reference form: ${VAR} (Claude Code, Gemini CLI), ${env:VAR} (Cursor, Windsurf). A client
-    or field with no reference form is refused with the reason, never given an invented one.
+    reference form: ${VAR} (Claude Code, Gemini CLI), ${env:VAR} (Cursor, Windsurf), an
+    ${input:id} password prompt (VS Code), env_vars, env_http_headers or bearer_token_env_var
+    (Codex). A client or field with no reference form is refused with the reason, never given
+    an invented one.
 
     Shows the diff (secret values as ****) and writes nothing unless --yes. With --yes the
     values go once to --secrets-file, --keychain or --print-exports, then each config keeps a
@@ -98,7 +100,10 @@ def mcp(
         if not (secrets_file or keychain or print_exports):
             raise ConfigError("--yes needs a place for the values: --secrets-file PATH, --keychain or --print-exports")
         _write(todo, pairs, secrets_file, keychain, print_exports)
-        _say(f"moved {moved} secret(s) in {len(todo)} file(s); each original is kept as <file>.bak")
+        _say(
+            f"moved {moved} secret(s) in {len(todo)} file(s); each original is kept as <file>.bak, "
+            "which still holds the secrets: delete it once the clients work"
+        )
     else:
         _say("nothing to rewrite")
     if refused:

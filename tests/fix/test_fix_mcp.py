@@ -9,17 +9,11 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-from pathlib import Path
 
 import pytest
+from fix_helpers import GH, OPENAI, SLACK, assert_no_secret, sourced, write
 
 from nhi_connectors.mcp import jsonc
-
-GH = "ghp_SbWKBCo8IrKLsA6ukNIMqWwRgmAo0000XyZ9"
-OPENAI = "sk-proj-NWdDhU4XgaOzyx7J3SdoVwgP4T3BlbkFJFmErxTM1cHho4PA1b2"
-SLACK = "xoxb-2400000000001-2400000000002-swFwTjT7fXwZ8Qz8IpCRMRz5"
-PLANTED = (GH, OPENAI, SLACK)
 
 # Claude Code's project file as people write it: a BOM, comments, trailing commas, CRLF.
 CLAUDE = (
@@ -36,31 +30,6 @@ CLAUDE = (
     "  },\r\n"
     "}\r\n"
 )
-
-
-def write(path: Path, text: str, mode: int = 0o600) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf-8"))
-    path.chmod(mode)
-    return path
-
-
-def sourced(secrets_file: Path, name: str) -> str:
-    """The value a POSIX shell sees after sourcing the secrets file."""
-    out = subprocess.run(
-        ["sh", "-c", f'. "$1" && printf %s "${name}"', "sh", str(secrets_file)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=secrets_file.parent,
-    )
-    return out.stdout
-
-
-def assert_no_secret(text: str) -> None:
-    for value in PLANTED:
-        assert value not in text
-        assert value[8:24] not in text  # nor a distinctive piece of it
 
 
 def test_help_everywhere(nhi):
@@ -303,3 +272,29 @@ def test_keychain_through_a_registered_backend(nhi, tmp_path):
     assert backend.get_password("nhi-mcp", "GITHUB_PERSONAL_ACCESS_TOKEN") == GH
     assert backend.get_password("nhi-mcp", "REMOTE_AUTHORIZATION") == OPENAI
     assert_no_secret(result.out + result.err + config.read_text())
+
+
+def test_default_includes_the_projects_claude_code_lists(nhi, tmp_path, monkeypatch):
+    home, project = tmp_path / "home", tmp_path / "work/api"
+    write(home / ".claude.json", json.dumps({"projects": {str(project): {"mcpServers": {}}}}))
+    config = write(project / ".mcp.json", CLAUDE)
+    monkeypatch.setenv("HOME", str(home))
+    result = nhi("fix", "mcp", "--secrets-file", str(tmp_path / "s.env"), "--yes")
+    assert result.code == 0, result.err
+    assert "${GITHUB_PERSONAL_ACCESS_TOKEN}" in config.read_text()
+    assert sourced(tmp_path / "s.env", "GITHUB_PERSONAL_ACCESS_TOKEN") == GH
+
+
+def test_hard_linked_file_is_refused_and_dry_run_wins_over_yes(nhi, tmp_path):
+    config = write(tmp_path / "a/.mcp.json", CLAUDE)
+    os.link(config, tmp_path / "other-name.json")
+    result = nhi("fix", "mcp", str(config), "--print-exports", "--yes")
+    assert result.code == 3
+    assert "hard_links: the file has 2 names" in result.err
+    assert config.read_bytes() == CLAUDE.encode() and result.out == ""
+    single = write(tmp_path / "b/.mcp.json", CLAUDE)
+    result = nhi("fix", "mcp", str(single), "--print-exports", "--yes", "--dry-run")
+    assert result.code == 0, result.err
+    assert single.read_bytes() == CLAUDE.encode() and not single.with_name(".mcp.json.bak").exists()
+    assert result.out == ""  # no export line: nothing was moved
+    assert_no_secret(result.err)
