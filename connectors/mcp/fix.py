@@ -7,7 +7,8 @@ they were. A client with no reference form in the field the secret sits in gets 
 that entry is refused, with the reason, rather than given a syntax the client would pass on
 literally. The forms, from each client's documentation:
 
-- Claude Code (``.mcp.json``, ``~/.claude.json``): ``${VAR}`` in command, args, env, url, headers.
+- Claude Code: ``${VAR}`` in command, args, env, url, headers of ``.mcp.json`` (its documented
+  place; ``~/.claude.json`` is refused).
 - Cursor: ``${env:VAR}`` in command, args, env, url, headers.
 - Windsurf: ``${env:VAR}`` in command, args, env, serverUrl/url, headers.
 - Gemini CLI: ``${VAR}`` in any string of settings.json.
@@ -49,6 +50,9 @@ INPUT_FORMS: dict[str, tuple[str, frozenset[str] | None]] = {
 }
 NO_FORM = {
     "claude_desktop": "Claude Desktop expands no variable in claude_desktop_config.json",
+    # by format: a client's file whose expansion is not documented, though its other files' is
+    "claude_code_user": "Claude Code documents ${VAR} expansion for .mcp.json, not for ~/.claude.json: "
+    "move the server to a project .mcp.json, or the value by hand",
 }
 NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")  # the names nhi makes up
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a name a server reads (Codex forwards it as is)

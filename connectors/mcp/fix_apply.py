@@ -99,11 +99,14 @@ def plan_file(
         )
     if plan.problem:
         return plan, variables
-    if config.client in ENV_FORMS or config.client in INPUT_FORMS:
-        return plan, plan_json(plan, parsed, variables)
-    if config.client == "codex":
-        return plan, plan_toml(plan, parsed, variables)
-    reason = NO_FORM.get(config.client, f"nhi knows no documented reference form for {config.client} configs")
+    if config.format not in NO_FORM:  # a file of a client with a form, not refused by its kind
+        if config.client in ENV_FORMS or config.client in INPUT_FORMS:
+            return plan, plan_json(plan, parsed, variables)
+        if config.client == "codex":
+            return plan, plan_toml(plan, parsed, variables)
+    reason = NO_FORM.get(config.format) or NO_FORM.get(
+        config.client, f"nhi knows no documented reference form for {config.client} configs"
+    )
     for server in parsed.servers:
         for found in scan_server(server.spec).found:
             plan.refused.append(Refused(server.key, found.field, reason))

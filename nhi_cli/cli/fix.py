@@ -13,7 +13,7 @@ import typer
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
 from nhi_cli.text import visible
 from nhi_connectors.mcp import fix_apply
-from nhi_connectors.mcp.discovery import locations
+from nhi_connectors.mcp.discovery import git_root, locations
 from nhi_connectors.mcp.fix import FilePlan
 
 fix_app = typer.Typer(
@@ -117,6 +117,9 @@ def _write(
         if secrets_file is not None:
             how = fix_apply.write_secrets_file(secrets_file.expanduser(), pairs)
             _say(f"{len(pairs)} value(s) {how} {secrets_file} (mode 0600): source it before starting the clients")
+            tree = git_root(Path(os.path.abspath(secrets_file.expanduser())))
+            if tree is not None:
+                _say(f"warning: {secrets_file} is inside the git work tree {tree}: keep it out of commits (.gitignore)")
         if keychain:
             fix_apply.store_keychain(pairs)
             _say(

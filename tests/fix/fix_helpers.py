@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 GH = "ghp_SbWKBCo8IrKLsA6ukNIMqWwRgmAo0000XyZ9"
 OPENAI = "sk-proj-NWdDhU4XgaOzyx7J3SdoVwgP4T3BlbkFJFmErxTM1cHho4PA1b2"
@@ -36,3 +37,27 @@ def assert_no_secret(text: str) -> None:
     for value in PLANTED:
         assert value not in text
         assert value[8:24] not in text  # nor a distinctive piece of it
+
+
+def memory_keyring() -> Any:
+    """A keyring backend as keyring documents them (a KeyringBackend subclass, registered by
+    the test with ``keyring.set_keyring``), keeping the values in memory for one test."""
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    return MemoryKeyring()

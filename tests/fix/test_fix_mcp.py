@@ -11,7 +11,7 @@ import os
 import stat
 
 import pytest
-from fix_helpers import GH, OPENAI, SLACK, assert_no_secret, sourced, write
+from fix_helpers import GH, OPENAI, SLACK, assert_no_secret, memory_keyring, sourced, write
 
 from nhi_connectors.mcp import jsonc
 
@@ -239,28 +239,8 @@ def test_no_secret_in_any_output_or_file_but_the_chosen_one(nhi, tmp_path):
 
 def test_keychain_through_a_registered_backend(nhi, tmp_path):
     keyring = pytest.importorskip("keyring")
-    from keyring.backend import KeyringBackend
-
-    class MemoryKeyring(KeyringBackend):
-        """A backend as keyring documents them, kept in memory for this test."""
-
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.store.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.store[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.store.pop((service, username), None)
-
     previous = keyring.get_keyring()
-    backend = MemoryKeyring()
+    backend = memory_keyring()
     keyring.set_keyring(backend)
     try:
         config = write(tmp_path / ".mcp.json", CLAUDE)
@@ -268,7 +248,6 @@ def test_keychain_through_a_registered_backend(nhi, tmp_path):
     finally:
         keyring.set_keyring(previous)
     assert result.code == 0, result.err
-    assert keyring.get_password  # the documented API stored them:
     assert backend.get_password("nhi-mcp", "GITHUB_PERSONAL_ACCESS_TOKEN") == GH
     assert backend.get_password("nhi-mcp", "REMOTE_AUTHORIZATION") == OPENAI
     assert_no_secret(result.out + result.err + config.read_text())
@@ -298,3 +277,22 @@ def test_hard_linked_file_is_refused_and_dry_run_wins_over_yes(nhi, tmp_path):
     assert single.read_bytes() == CLAUDE.encode() and not single.with_name(".mcp.json.bak").exists()
     assert result.out == ""  # no export line: nothing was moved
     assert_no_secret(result.err)
+
+
+def test_a_secrets_file_inside_a_work_tree_is_warned_about(nhi, tmp_path):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    config = write(repo / ".mcp.json", CLAUDE)
+    result = nhi("fix", "mcp", str(repo), "--secrets-file", str(repo / "mcp.env"), "--yes")
+    assert result.code == 0, result.err
+    assert f"warning: {repo / 'mcp.env'} is inside the git work tree {repo}" in result.err
+    assert "${REMOTE_AUTHORIZATION}" in config.read_text()
+
+
+def test_claude_code_user_file_is_refused_its_expansion_is_undocumented(nhi, tmp_path):
+    text = json.dumps({"mcpServers": {"gh": {"command": "npx", "env": {"GITHUB_TOKEN": GH}}}}, indent=2)
+    user = write(tmp_path / ".claude.json", text)
+    result = nhi("fix", "mcp", str(user), "--print-exports", "--yes")
+    assert result.code == 3
+    assert "gh: env GITHUB_TOKEN: not rewritten: Claude Code documents ${VAR} expansion for .mcp.json" in result.err
+    assert user.read_text() == text and result.out == ""

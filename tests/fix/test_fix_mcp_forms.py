@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from fix_helpers import GH, OPENAI, SLACK, assert_no_secret, sourced, write
+from fix_helpers import GH, OPENAI, SLACK, assert_no_secret, memory_keyring, sourced, write
 
 from nhi_connectors.mcp import clients, discovery, jsonc
 from nhi_connectors.mcp.detect import scan_server
@@ -162,3 +162,24 @@ def test_vscode_user_settings_get_inputs_under_mcp(nhi, tmp_path, monkeypatch):
     assert doc["editor.tabSize"] == 2
     assert [i["id"] for i in doc["mcp"]["inputs"]] == ["slack-bot-token"]
     assert doc["mcp"]["servers"]["slack"]["env"]["SLACK_BOT_TOKEN"] == "${input:slack-bot-token}"
+
+
+def test_no_secret_leaves_vscode_or_codex_files_but_into_the_keychain(nhi, tmp_path):
+    keyring = pytest.importorskip("keyring")
+    tree = tmp_path / "tree"
+    write(tree / ".vscode/mcp.json", VSCODE)
+    write(tree / ".codex/config.toml", CODEX)
+    previous, backend = keyring.get_keyring(), memory_keyring()
+    keyring.set_keyring(backend)
+    try:
+        outputs = "".join(
+            r.out + r.err for r in (nhi("fix", "mcp", str(tree)), nhi("fix", "mcp", str(tree), "--keychain", "--yes"))
+        )
+    finally:
+        keyring.set_keyring(previous)
+    assert_no_secret(outputs)
+    for path in tree.rglob("*"):
+        if path.is_file() and ".bak" not in path.name:
+            assert_no_secret(path.read_text(encoding="utf-8"))
+    assert set(backend.store.values()) == {GH, OPENAI, SLACK}
+    assert {service for service, _ in backend.store} == {"nhi-mcp"}
