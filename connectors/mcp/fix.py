@@ -174,10 +174,13 @@ def variable_name(server: str, field_name: str) -> str:
     return name
 
 
-def _naming(field_name: str, current: str) -> str:
-    """What a variable is named after: the flag of ``--token=V`` in args, else the field."""
+def _naming(field_name: str, current: str, secret_type: str) -> str:
+    """What a variable is named after: the flag of ``--token=V`` in args, the password of a
+    URL, else the field."""
     if field_name.startswith(("args[", "command[")) and current.startswith("-") and "=" in current:
         return current.partition("=")[0].lstrip("-")
+    if secret_type == "url_password":
+        return f"{field_name} password"
     return field_name
 
 
@@ -301,7 +304,9 @@ def plan_json(plan: FilePlan, parsed: clients.ParsedFile, variables: Variables) 
                 plan.refused.append(Refused(server.key, found.field, reason))
                 plan.kept.add(found.value)
                 continue
-            name = names.claim(found.value, variable_name(server.name, _naming(found.field, current)))
+            name = names.claim(
+                found.value, variable_name(server.name, _naming(found.field, current, found.secret_type))
+            )
             assert name is not None
             if client in INPUT_FORMS and input_id(name) in parsed.inputs:
                 plan.refused.append(

@@ -296,3 +296,26 @@ def test_claude_code_user_file_is_refused_its_expansion_is_undocumented(nhi, tmp
     assert result.code == 3
     assert "gh: env GITHUB_TOKEN: not rewritten: Claude Code documents ${VAR} expansion for .mcp.json" in result.err
     assert user.read_text() == text and result.out == ""
+
+
+def test_a_url_keeps_its_shape_with_each_secret_in_it_referenced(nhi, tmp_path):
+    url = "https://user:Pw9QeFhX8Bj0MkXJ1b@db.example.com/mcp?token=qtok-87it8xL2OqXOdlWtzvPQx0y9&x=1"
+    config = write(tmp_path / ".cursor/mcp.json", json.dumps({"mcpServers": {"db": {"url": url}}}))
+    result = nhi("fix", "mcp", str(config), "--secrets-file", str(tmp_path / "s.env"), "--yes")
+    assert result.code == 0, result.err
+    assert json.loads(config.read_text())["mcpServers"]["db"]["url"] == (
+        "https://user:${env:DB_URL_PASSWORD}@db.example.com/mcp?token=${env:DB_URL_QUERY_TOKEN}&x=1"
+    )
+    assert sourced(tmp_path / "s.env", "DB_URL_PASSWORD") == "Pw9QeFhX8Bj0MkXJ1b"
+    assert "Pw9QeFhX8Bj0MkXJ1b" not in result.out + result.err
+
+
+def test_a_fifo_or_a_missing_path_is_one_line_not_a_hang(nhi, tmp_path):
+    fifo = tmp_path / ".mcp.json"
+    os.mkfifo(fifo)
+    result = nhi("fix", "mcp", str(fifo))
+    assert result.code == 3
+    assert result.err.strip().splitlines()[0].endswith("not rewritten: not_a_file: not a regular file")
+    missing = nhi("fix", "mcp", str(tmp_path / "nope.json"))
+    assert missing.code == 2
+    assert missing.err.strip() == f"nhi: error: {tmp_path / 'nope.json'}: no such file or folder"
