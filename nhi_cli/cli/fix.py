@@ -89,8 +89,8 @@ def mcp(
         for item in plan.refused:
             refused += 1
             _say(f"{plan.display}#{item.server}: {item.place}: not rewritten: {item.reason}")
-        if plan.changed:
-            print(plan.diff(), end="", file=diff_out)
+        if plan.changed:  # the file's own text: a hostile one may hold terminal escapes
+            print(visible(plan.diff(), oneline=False), end="", file=diff_out)
     todo = [plan for plan in plans if plan.changed]
     moved = sum(len(plan.changes) for plan in todo)
     pairs = [pair for pair in variables.pairs() if any(c.variable == pair[0] for p in todo for c in p.changes)]

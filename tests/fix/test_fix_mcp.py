@@ -319,3 +319,13 @@ def test_a_fifo_or_a_missing_path_is_one_line_not_a_hang(nhi, tmp_path):
     missing = nhi("fix", "mcp", str(tmp_path / "nope.json"))
     assert missing.code == 2
     assert missing.err.strip() == f"nhi: error: {tmp_path / 'nope.json'}: no such file or folder"
+
+
+def test_terminal_escapes_in_the_file_are_shown_inert_in_the_diff(nhi, tmp_path):
+    # raw control characters in a comment, on the line before the secret: in the diff's context
+    text = '{"mcpServers": {"a": {"command": "x",\n// \x1b]0;pwned\x07\n"env": {"SLACK_BOT_TOKEN": "' + SLACK + '"}}}}'
+    config = write(tmp_path / ".mcp.json", text)
+    result = nhi("fix", "mcp", str(config))
+    assert result.code == 0, result.err
+    assert "\x1b" not in result.out and "\x07" not in result.out
+    assert " // \\u001b]0;pwned\\u0007" in result.out
