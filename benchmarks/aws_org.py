@@ -79,7 +79,7 @@ def one(accounts: int, users: int, latency_ms: int, whole_org: bool) -> dict:
 
     now = datetime.now(UTC).replace(microsecond=0)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        fake.fake_credentials(stack)
+        fake.fake_aws_credentials(stack)
         url = serve(stack, latency_ms / 1000)
         org = boto3.client("organizations", endpoint_url=url, region_name=fake.REGION)
         org.create_organization(FeatureSet="ALL")

@@ -120,7 +120,7 @@ def one(size: int, mode: str, profile: bool = False) -> dict:
     now = datetime.now(UTC).replace(microsecond=0)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         url = fake.start_server(stack)
-        fake.fake_credentials(stack)
+        fake.fake_aws_credentials(stack)
         t0 = time.perf_counter()
         be = fake.iam_backend("123456789012")
         fake.ensure_aws_policy(be, ROLE_POLICY)

@@ -39,7 +39,7 @@ HELD_BACK = ("db", "rules", "suppressions", "people", "fail_on", "not_agents", "
 # Provider settings an untrusted file cannot set: where to connect, what to read, which secret.
 _SENSITIVE_KEY = re.compile(
     r"^(endpoint|home|paths|insecure|token|admin_key|static_token|app_private_key|profile)$"
-    r"|(_endpoint|_url|_uri|_path|_paths|_file|_env|_key|_secret|_token)$"
+    r"|(_endpoint|_url|_uri|_path|_paths|_file|_env|_key|_secret|_token|_profile)$"
 )
 _ENDPOINT_KEY = re.compile(r"^(endpoint|.*_endpoint|.*_url)$")
 

@@ -7,7 +7,7 @@ identities, listed and got, OAuth2 and API-key credential providers). ``AiFake``
 middleware in front of moto's app, on the same loopback port, that answers exactly those
 operations over their real protocols (IAM query/XML, rest-json for the Bedrock services) and
 passes everything else to moto. Requests are checked against the botocore input shapes and
-answers against the output shapes (model_check.py, serialized by fake_wire.py): what the real
+answers against the output shapes (nhi_cli/kit/botocore_model.py): what the real
 API would reject is rejected here too.
 
 State is process-wide, like moto's backends (the server thread shares this process), and is
@@ -17,7 +17,6 @@ emptied by ``reset()`` whenever a fake server starts.
 from __future__ import annotations
 
 import io
-import json
 import re
 import threading
 import uuid
@@ -26,8 +25,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from .fake_wire import query_error, query_xml, rest_error, rest_json
-from .model_check import NonConforming, check_request, from_query, service_model
+from nhi_cli.kit.botocore_model import NonConforming, check_request, from_query, from_rest, rest_json, service_model
+
+from .fake_wire import query_error, query_xml, rest_error
 
 # signing name (from the request's SigV4 credential scope) -> botocore service -> operations
 HANDLED = {
@@ -154,7 +154,7 @@ class AiFake:
             found = pattern.match(environ.get("PATH_INFO", ""))
             if found and environ["REQUEST_METHOD"] == method:
                 if operation in served or _fault(operation, region):
-                    query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+                    query = parse_qs(environ.get("QUERY_STRING", ""))
                     return self._rest(
                         start_response, service, operation, found.groupdict(), query, body, access_key, region
                     )
@@ -187,25 +187,12 @@ class AiFake:
 
     # Bedrock services: rest-json
     def _rest(self, start_response, service, operation, uri, query, body, access_key, region):
-        op = service_model(service).operation_model(operation)
         account = _account(access_key)
         fault = _fault(operation, region)
         try:
             if fault:
                 raise _Refused(fault[0], fault[1], f"not authorized to perform {operation} in {region}")
-            params = dict(uri)
-            members = op.input_shape.members
-            for name, member in members.items():
-                location = member.serialization.get("location")
-                wire = member.serialization.get("name", name)
-                if location == "querystring" and wire in query:
-                    params[name] = int(query[wire]) if member.type_name == "integer" else query[wire]
-            data = json.loads(body or b"{}")
-            undeclared = sorted(k for k in data if k not in members or members[k].serialization.get("location"))
-            if undeclared:
-                raise _Refused(400, "ValidationException", f"unexpected parameters {undeclared}")
-            params.update(data)
-            params = _check_input(service, operation, lambda: params)
+            params = _check_input(service, operation, lambda: from_rest(service, operation, uri, query, body))
             with STATE.lock:
                 STATE.calls.append((operation, account, region))
                 result = REST_HANDLERS[operation](account, region, params)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import urllib.request
 from contextlib import ExitStack
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from typing import Any
 import yaml
 
 from nhi_cli.errors import ExitCode, NhiError
+from nhi_cli.kit.demo import fake_aws_credentials
 
 from . import ai_fake
 from .ai_fake import AiFake
@@ -40,7 +40,6 @@ from .ai_seed import seed_ai
 from .fake_contract import refuse_what_aws_refuses
 
 REGION = "us-east-1"
-DEMO_ENV = {"AWS_ACCESS_KEY_ID": "nhi-demo", "AWS_SECRET_ACCESS_KEY": "nhi-demo", "AWS_DEFAULT_REGION": REGION}
 
 
 # --- the server ------------------------------------------------------------------------------
@@ -88,24 +87,6 @@ def _checked_server_class():
             self._server.serve_forever()
 
     return CheckedMotoServer
-
-
-def fake_credentials(stack: ExitStack) -> None:
-    """Fake keys for boto3 while the demo runs (restored afterwards): the demo must never
-    sign with, or even look for, a real profile."""
-    saved = {k: os.environ.get(k) for k in (*DEMO_ENV, "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")}
-
-    def restore() -> None:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-    stack.callback(restore)
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        os.environ.pop(key, None)
-    os.environ.update(DEMO_ENV)
 
 
 # --- backend reach-in ------------------------------------------------------------------------
@@ -288,7 +269,7 @@ def create_organization(url: str, accounts: list[dict[str, Any]]) -> None:
 def start_demo(stack: ExitStack, folder: Path, now: datetime) -> dict[str, Any]:
     estate = load_estate(folder)
     url = start_server(stack)
-    fake_credentials(stack)
+    fake_aws_credentials(stack)
     create_organization(url, estate["accounts"])
 
     for account in estate["accounts"]:

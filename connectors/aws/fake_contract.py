@@ -4,7 +4,7 @@ moto accepts any parameter and any page size; botocore checks only what the clie
 against the model's minimums. The real query APIs validate the rest server-side (a ``MaxItems``
 of 1001 is a 400 ``ValidationError``), so this WSGI middleware checks every query-protocol
 request (IAM 2010-05-08, STS 2011-06-15) against the input shape of its operation in
-botocore's own service model (model_check.py): an undeclared parameter, or a value outside its
+botocore's own service model (nhi_cli/kit/botocore_model.py): an undeclared parameter, or a value outside its
 declared type, range or length, is answered with the ``ValidationError`` AWS sends, and a connector relying on either
 fails its tests instead of production.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from .model_check import NonConforming, check_request, from_query, service_model
+from nhi_cli.kit.botocore_model import NonConforming, check_request, from_query, service_model
 
 QUERY_SERVICES = {"2010-05-08": "iam", "2011-06-15": "sts"}  # Version= -> botocore service name
 

@@ -1,47 +1,17 @@
-"""The fakes' answers as the real services put them on the wire (fake layer).
+"""The AI-platform fake's query-protocol (IAM) answers as IAM puts them on the wire (fake layer).
 
-ai_fake.py and eks_fake.py answer operations moto does not implement. An answer is checked
-against the operation's output shape first (model_check.py), then serialized here: rest-json
-bodies (times as epoch seconds, or the member's declared format) and query-protocol (IAM) XML.
+An answer is checked against the operation's output shape first
+(nhi_cli/kit/botocore_model.py, which also writes rest-json bodies), then serialized as XML.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .model_check import check_response, service_model
-
-
-def rest_json(service: str, operation: str, result: dict[str, Any]) -> bytes:
-    """``result`` checked against the output shape (a wrong answer fails the test, loudly), as
-    the JSON body the service sends."""
-    shape = service_model(service).operation_model(operation).output_shape
-    check_response(service, operation, result)
-    return json.dumps(to_wire(shape, result) if shape is not None else {}).encode()
-
-
-def to_wire(shape: Any, value: Any) -> Any:
-    """A checked value as rest-json puts it on the wire."""
-    kind = shape.type_name
-    if kind == "structure":
-        return {k: to_wire(shape.members[k], v) for k, v in value.items() if v is not None}
-    if kind == "list":
-        return [to_wire(shape.member, v) for v in value]
-    if kind == "map":
-        return {k: to_wire(shape.value, v) for k, v in value.items()}
-    if kind == "timestamp" and isinstance(value, datetime):
-        if shape.serialization.get("timestampFormat") == "iso8601":
-            return _iso(value)
-        return value.timestamp()
-    return value
-
-
-def _iso(value: datetime) -> str:
-    value = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+from nhi_cli.kit.botocore_model import check_response, iso_z, service_model
 
 
 def query_xml(service: str, operation: str, result: dict[str, Any], request_id: str) -> bytes:
@@ -73,7 +43,7 @@ def _xml_value(shape: Any, value: Any) -> str:
     if kind == "list":
         return "".join(f"<member>{_xml_value(shape.member, v)}</member>" for v in value)
     if kind == "timestamp":
-        return _iso(value) if isinstance(value, datetime) else escape(str(value))
+        return iso_z(value) if isinstance(value, datetime) else escape(str(value))
     if kind == "boolean":
         return "true" if value else "false"
     return escape(str(value))

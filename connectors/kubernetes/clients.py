@@ -17,6 +17,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
+from nhi_cli import yaml_safe
 from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeFailed
 
 from .settings import IN_CLUSTER, KubernetesSettings
@@ -89,6 +92,29 @@ def list_contexts(settings: KubernetesSettings) -> tuple[list[dict], str | None]
     except config.ConfigException as exc:
         raise AuthFailed("invalid_kubeconfig", f"{path}: {str(exc).splitlines()[0]}") from None
     return contexts, (current or {}).get("name")
+
+
+def kubeconfig_entries(settings: KubernetesSettings) -> tuple[dict[str, dict], dict[str, dict]]:
+    """(cluster name -> its ``cluster`` entry, user name -> its ``user`` entry) of the kubeconfig:
+    where a context's cluster is served and how its user authenticates (an EKS ARN, an
+    ``aws eks get-token`` exec plugin). A file this cannot read yields nothing (no EKS link is
+    looked for); the kubernetes client reports what is wrong with it."""
+    path = kubeconfig_file(settings)
+    try:
+        with open(path or "", encoding="utf-8") as handle:
+            data = yaml_safe.load(handle.read())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = None
+    data = data if isinstance(data, dict) else {}
+
+    def named(key: str, inner: str) -> dict[str, dict]:
+        return {
+            str(e["name"]): e[inner] if isinstance(e.get(inner), dict) else {}
+            for e in data.get(key) or []
+            if isinstance(e, dict) and e.get("name")
+        }
+
+    return named("clusters", "cluster"), named("users", "user")
 
 
 def make_api_client(ctx: CollectContext, context: str):

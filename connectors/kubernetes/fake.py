@@ -127,12 +127,15 @@ class KubernetesFake(FakeHttpServer):
         tokens: set[str] | None = None,
         strict: bool = True,
         cluster: str = "demo-cluster",
+        cluster_entry: str | None = None,
     ):
         super().__init__()
         self.objects = {r: list(objects.get(r, [])) for r in RESOURCES}
         self.tokens = set(tokens or {DEMO_TOKEN})
         self.strict = strict  # validate every answer against the client's models
         self.cluster = cluster
+        # the kubeconfig's name for the cluster (an EKS ARN, as `aws eks update-kubeconfig` writes)
+        self.cluster_entry = cluster_entry or cluster
         self.version = 1000
         self.expired: set[str] = set()  # resources whose next continue token is stale
         for resource, (base, *_rest) in RESOURCES.items():
@@ -182,9 +185,9 @@ class KubernetesFake(FakeHttpServer):
             "apiVersion": "v1",
             "kind": "Config",
             "current-context": name,
-            "clusters": [{"name": self.cluster, "cluster": {"server": self.url}}],
+            "clusters": [{"name": self.cluster_entry, "cluster": {"server": self.url}}],
             "users": [{"name": f"{name}-scanner", "user": {"token": token or sorted(self.tokens)[0]}}],
-            "contexts": [{"name": name, "context": {"cluster": self.cluster, "user": f"{name}-scanner"}}],
+            "contexts": [{"name": name, "context": {"cluster": self.cluster_entry, "user": f"{name}-scanner"}}],
         }
 
     def write_kubeconfig(self, stack: ExitStack) -> Path:

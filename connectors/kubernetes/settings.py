@@ -29,3 +29,10 @@ class KubernetesSettings(ConnectorSettings):
     page_size: int = Field(DEFAULT_PAGE, ge=1, le=MAX_PAGE)
     owner_keys: list[str] = Field(default_factory=lambda: list(DEFAULT_OWNER_KEYS))
     privileged_namespaces: list[str] = Field(default_factory=lambda: list(DEFAULT_PRIVILEGED_NAMESPACES))
+    # EKS Pod Identity (eks.py): for a context whose cluster is an EKS cluster, read its
+    # associations from the EKS API with the standard AWS credential chain.
+    eks_pod_identity: bool = True
+    # context -> EKS cluster ARN, for contexts whose kubeconfig entry does not show it
+    eks_clusters: dict[str, str] = Field(default_factory=dict)
+    aws_profile: str | None = None  # else the exec plugin's AWS_PROFILE, else the environment's chain
+    eks_endpoint: str | None = None  # the EKS API's endpoint override (else AWS_ENDPOINT_URL[_EKS])

@@ -11,9 +11,11 @@ token that never expires. Only the secret's metadata is ever read (clients.py); 
 hint and no hash because nhi never sees the value.
 Links to cloud identities, stored as trusts on the cloud identity with the service account as
 principal (``principal_type`` ``k8s_service_account``): ``eks.amazonaws.com/role-arn`` (IRSA,
-the role ARN = the AWS identity id), ``iam.gke.io/gcp-service-account`` (the GCP service
-account e-mail = its identity id), ``azure.workload.identity/client-id`` (the Entra
-application's client id; v_workload_identity_links resolves it to the service principal).
+the role ARN = the AWS identity id), an EKS Pod Identity association read from the EKS API
+(eks.py; its ``roleArn``, and its ``targetRoleArn`` when it chains to another account's role),
+``iam.gke.io/gcp-service-account`` (the GCP service account e-mail = its identity id),
+``azure.workload.identity/client-id`` (the Entra application's client id;
+v_workload_identity_links resolves it to the service principal).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ LINKS = {  # annotation -> (link type, trust action)
     "iam.gke.io/gcp-service-account": ("gcp_workload_identity", "iam.serviceAccounts.getAccessToken"),
     "azure.workload.identity/client-id": ("azure_workload_identity", "azure:federated_token_exchange"),
 }
+# The call the EKS Pod Identity Agent makes for a pod; v_workload_identity_links reads it as aws_pod_identity
+POD_IDENTITY_ACTION = "eks-auth:AssumeRoleForPodIdentity"
 
 
 def sa_id(scope: str, namespace: str, name: str) -> str:
@@ -77,14 +81,30 @@ def _named(items: list[Any], what: str, batch: Batch) -> Iterator[tuple[dict, di
         yield item, meta
 
 
+def _link(scope: str, principal: str, ns: str, name: str, target: str, action: str) -> Trust:
+    """Service account ``principal`` becomes cloud identity ``target``."""
+    return Trust(
+        identity_id=target,
+        provider=PROVIDER,
+        scope=scope,
+        principal_type="k8s_service_account",
+        principal=principal,
+        action=action,
+        principal_account=scope,
+        subject_condition=f"system:serviceaccount:{ns}:{name}",
+    )
+
+
 def transform_cluster(
     scope: str,
     lists: dict[str, list[dict]],
     *,
     owner_keys: list[str],
     privileged_namespaces: list[str] = (),  # type: ignore[assignment]
+    pod_identities: list[dict] = (),  # type: ignore[assignment]
 ) -> Batch:
-    """Every record of one cluster from its lists (missing lists, e.g. forbidden, are [])."""
+    """Every record of one cluster from its lists (missing lists, e.g. forbidden, are []) and
+    its EKS Pod Identity associations (DescribePodIdentityAssociation's ``association``)."""
     batch = Batch()
     accounts: dict[tuple[str, str], dict] = {}
     for item, meta in _named(lists.get("serviceaccounts", []), "service account", batch):
@@ -189,6 +209,19 @@ def transform_cluster(
             )
         )
 
+    # EKS Pod Identity: the same link as the IRSA annotation, kept in the EKS API instead.
+    associations: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for association in pod_identities:
+        key = (association.get("namespace") or "", association.get("serviceAccount") or "")
+        if key not in accounts:
+            continue  # links no account that exists: no pod can run as it
+        if not association.get("roleArn"):
+            batch.gap("eks pod identity", MALFORMED, f"association {association.get('associationId')} names no roleArn")
+            continue
+        for role in (association["roleArn"], association.get("targetRoleArn")):
+            if role:
+                associations.setdefault(key, []).append((role, association.get("associationId") or ""))
+
     # Service accounts and their cloud links.
     for (ns, name), item in sorted(accounts.items()):
         meta = item["metadata"]
@@ -201,18 +234,10 @@ def transform_cluster(
             if not target:
                 continue
             links.append({"type": link_type, "target": target})
-            batch.trusts.append(
-                Trust(
-                    identity_id=target,
-                    provider=PROVIDER,
-                    scope=scope,
-                    principal_type="k8s_service_account",
-                    principal=sid(ns, name),
-                    action=action,
-                    principal_account=scope,
-                    subject_condition=f"system:serviceaccount:{ns}:{name}",
-                )
-            )
+            batch.trusts.append(_link(scope, sid(ns, name), ns, name, target, action))
+        for target, association_id in associations.get((ns, name), []):
+            links.append({"type": "aws_pod_identity", "target": target, "association": association_id})
+            batch.trusts.append(_link(scope, sid(ns, name), ns, name, target, POD_IDENTITY_ACTION))
         batch.identities.append(
             Identity(
                 id=sid(ns, name),

@@ -34,6 +34,29 @@ def estate_dir() -> Path:
     raise NhiError(f"the demo estate is missing ({candidates[0]}/nhi.yaml); reinstall nhi-cli")
 
 
+# boto3 signs the demo's calls to its loopback fakes (moto, the EKS fake) with these
+AWS_DEMO_ENV = {"AWS_ACCESS_KEY_ID": "nhi-demo", "AWS_SECRET_ACCESS_KEY": "nhi-demo", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def fake_aws_credentials(stack: ExitStack) -> None:
+    """Fake keys for boto3 while the demo runs (restored by ``stack``): the demo must never
+    sign with, or even look for, a real profile."""
+    cleared = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")
+    saved = {k: os.environ.get(k) for k in (*AWS_DEMO_ENV, *cleared)}
+
+    def restore() -> None:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    stack.callback(restore)
+    for key in cleared:
+        os.environ.pop(key, None)
+    os.environ.update(AWS_DEMO_ENV)
+
+
 def require_demo_packages(providers: Iterable[str]) -> None:
     """The demo runs the real connectors against local fakes: it needs every SDK plus moto."""
     missing = [m for m in map(extras.missing_module, providers) if m] + extras.demo_missing()

@@ -161,14 +161,15 @@ UNION
 SELECT identity_id, agent_name, 'agents: ' || agent_name FROM v_agent_identities WHERE confidence = 'high';
 
 -- Kubernetes workload identity: a service account -> the cloud identity it becomes (trusts the
--- kubernetes connector records from eks.amazonaws.com/role-arn, iam.gke.io/gcp-service-account
--- and azure.workload.identity/client-id). ``target`` is what the annotation names; the cloud
+-- kubernetes connector records from eks.amazonaws.com/role-arn, EKS Pod Identity associations,
+-- iam.gke.io/gcp-service-account and azure.workload.identity/client-id). ``target`` is what the annotation names; the cloud
 -- identity is the inventory row it resolves to (an AWS role ARN and a GCP service account
 -- e-mail are identity ids; an Azure client id is the app_id of the application, service
 -- principal or managed identity), NULL when that cloud is not in the inventory.
 CREATE VIEW v_workload_identity_links AS
 SELECT t.principal AS service_account_id, sa.name AS service_account_name, t.scope AS cluster,
        CASE t.action WHEN 'sts:AssumeRoleWithWebIdentity' THEN 'aws_irsa'
+                     WHEN 'eks-auth:AssumeRoleForPodIdentity' THEN 'aws_pod_identity'
                      WHEN 'iam.serviceAccounts.getAccessToken' THEN 'gcp_workload_identity'
                      ELSE 'azure_workload_identity' END AS link_type,
        t.identity_id AS target, c.id AS cloud_identity_id, c.provider AS cloud_provider,

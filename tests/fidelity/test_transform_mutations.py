@@ -245,8 +245,8 @@ def aws_case() -> Case:
     import csv
     import io
 
+    from nhi_cli.kit.botocore_model import check_response
     from nhi_connectors.aws import credential_report, gaad, policies, transform
-    from nhi_connectors.aws.model_check import check_response
 
     recorded = json.loads((FIXTURES / "aws" / "account.json").read_text())
     details = check_response(

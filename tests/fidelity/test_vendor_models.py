@@ -502,7 +502,7 @@ def test_aws_fixture_conforms_to_botocores_iam_model():
     boto3 itself parses the wire with)."""
     import botocore
 
-    from nhi_connectors.aws.model_check import check_response
+    from nhi_cli.kit.botocore_model import check_response
 
     recorded = json.loads(AWS_ACCOUNT.read_text())
     details = check_response(
@@ -525,10 +525,10 @@ def test_aws_fake_answers_conform():
     import boto3
     from moto import mock_aws
 
+    from nhi_cli.kit.botocore_model import check_response
     from nhi_cli.model import utcnow
     from nhi_connectors.aws.fake import load_estate, seed_account
     from nhi_connectors.aws.gaad import GAAD_FILTER
-    from nhi_connectors.aws.model_check import check_response
     from tests.fidelity.record_aws_account import plain
 
     with mock_aws():
@@ -548,8 +548,8 @@ def test_aws_fake_answers_conform():
 
 def test_aws_wrong_payloads_fail():
     """Each wrong payload is refused with a message naming where it is wrong and why."""
-    from nhi_connectors.aws.model_check import NonConforming as Refused
-    from nhi_connectors.aws.model_check import check_response
+    from nhi_cli.kit.botocore_model import NonConforming as Refused
+    from nhi_cli.kit.botocore_model import check_response
 
     recorded = json.loads(AWS_ACCOUNT.read_text())["GetAccountAuthorizationDetails"]
     user = recorded["UserDetailList"][0]

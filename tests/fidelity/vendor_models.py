@@ -181,5 +181,5 @@ def schema_conforms(schema: dict, item: Any, where: str) -> None:
         raise NonConforming(f"{where}: {errors[0].message} at {list(errors[0].absolute_path)}")
 
 
-# AWS payloads are checked against botocore's service models by nhi_connectors.aws.model_check,
+# AWS payloads are checked against botocore's service models by nhi_cli.kit.botocore_model,
 # the one checker the AWS fakes use too.

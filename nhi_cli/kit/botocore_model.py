@@ -1,9 +1,9 @@
-"""The one check of AWS payloads against botocore's service models (fake and test side).
+"""The one check of AWS payloads against botocore's service models (for fakes and tests).
 
-Three places need it: the fakes answering what moto does not implement (ai_fake.py,
-eks_fake.py) check every request against the operation's input shape and every answer against
-its output shape; fake_contract.py checks every IAM/STS request nhi sends to moto; and
-tests/fidelity checks the recorded fixtures/aws/account.json. The models are the ones shipped
+The fakes answering what moto does not implement (connectors/aws/ai_fake.py,
+connectors/kubernetes/eks_fake.py) check every request against the operation's input shape and
+every answer against its output shape; connectors/aws/fake_contract.py checks every IAM/STS
+request nhi sends to moto; tests/fidelity checks the recorded fixtures/aws/account.json. The models are the ones shipped
 in the installed botocore (``model_source``), the same ones boto3 parses the wire with, so a
 renamed field, a wrong nesting or a parameter the real API would reject fails the test that
 caused it instead of passing unseen.
@@ -17,7 +17,9 @@ whose value is None counts as absent: nothing is put on the wire for it.
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import json
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -47,7 +49,8 @@ def check_request(service: str, operation: str, params: dict[str, Any]) -> dict[
         if params:
             raise NonConforming(f"{sorted(params)} is not a parameter of {operation}")
         return {}
-    return _walk(shape, params, operation, request_of=operation)
+    checked: dict[str, Any] = _walk(shape, params, operation, request_of=operation)
+    return checked
 
 
 def check_response(service: str, operation: str, payload: Any, where: str | None = None) -> Any:
@@ -168,7 +171,8 @@ def _time(value: Any, path: str) -> datetime:
         return value
     if isinstance(value, (int, float, str)) and not isinstance(value, bool):
         try:
-            return parse_timestamp(value)
+            parsed: datetime = parse_timestamp(value)
+            return parsed
         except (ValueError, TypeError, OverflowError):
             pass
     raise NonConforming(f"{path}: {value!r} is not a timestamp")
@@ -193,3 +197,64 @@ def _bounds(shape: Any, number: int, path: str, what: str) -> None:
         raise NonConforming(
             f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must have {what} {unmet}"
         )
+
+
+# --- rest-json (the fakes' wire) ---------------------------------------------------------------
+def from_rest(
+    service: str, operation: str, uri: dict[str, str], query: dict[str, list[str]], body: bytes = b""
+) -> dict[str, Any]:
+    """A rest-json request as the parameters it encodes: ``uri`` (the path's ``{name}`` values,
+    decoded), the querystring members typed by their shapes, and the JSON body. A query name
+    the model does not declare is ignored (as the services do); an undeclared body member, or
+    one the model places elsewhere, is NonConforming."""
+    shape = service_model(service).operation_model(operation).input_shape
+    if shape is None:
+        return {}
+    members = shape.members
+    wire_names = {m.serialization.get("name", n): n for n, m in members.items()}
+    params: dict[str, Any] = {wire_names.get(k, k): v for k, v in uri.items()}
+    for name, member in members.items():
+        wire = member.serialization.get("name", name)
+        if member.serialization.get("location") == "querystring" and wire in query:
+            values = query[wire]
+            params[name] = values if member.type_name == "list" else _typed(member, values[0], name)
+    data = json.loads(body) if body else {}
+    if not isinstance(data, dict):
+        raise NonConforming(f"the body of {operation} must be a JSON object")
+    undeclared = sorted(k for k in data if k not in members or members[k].serialization.get("location"))
+    if undeclared:
+        raise NonConforming(f"{', '.join(undeclared)} is not a parameter of {operation}")
+    params.update(data)
+    return params
+
+
+def rest_json(service: str, operation: str, result: dict[str, Any]) -> bytes:
+    """``result`` checked against the output shape (a wrong answer fails the test that caused
+    it, loudly), as the JSON body the service sends."""
+    shape = service_model(service).operation_model(operation).output_shape
+    checked = check_response(service, operation, result)
+    return json.dumps(to_wire(shape, checked) if shape is not None else {}).encode()
+
+
+def to_wire(shape: Any, value: Any) -> Any:
+    """A checked value as rest-json puts it on the wire (times as epoch seconds, or the
+    member's declared format)."""
+    kind = shape.type_name
+    if kind == "structure":
+        return {k: to_wire(shape.members[k], v) for k, v in value.items() if v is not None}
+    if kind == "list":
+        return [to_wire(shape.member, v) for v in value]
+    if kind == "map":
+        return {k: to_wire(shape.value, v) for k, v in value.items()}
+    if kind == "timestamp" and isinstance(value, datetime):
+        if shape.serialization.get("timestampFormat") == "iso8601":
+            return iso_z(value)
+        return value.timestamp()
+    if kind == "blob" and isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def iso_z(value: datetime) -> str:
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
