@@ -3,6 +3,11 @@ real `nhi scan` (official client, real HTTP on loopback) in a child process.
 
     .venv/bin/python benchmarks/k8s_scan.py                 # 10,000 pods, 2,000 SAs, 5,000 bindings
     .venv/bin/python benchmarks/k8s_scan.py --pods 1000 --accounts 200 --bindings 500
+    .venv/bin/python benchmarks/k8s_scan.py --pod-identity 200   # an EKS cluster, 200 associations
+
+With ``--pod-identity N`` the cluster is an EKS cluster (its kubeconfig entry is an EKS ARN) and
+the EKS fake (connectors/kubernetes/eks_fake.py) holds N Pod Identity associations, one for
+each of the first N accounts without IRSA, plus N // 10 naming accounts that do not exist.
 
 Reports the API calls by name (from the scan's scope result), the scan's wall time, the
 connector's collect time, the records written and the scan process's peak RSS.
@@ -186,24 +191,36 @@ def cluster(pods: int, accounts: int, bindings: int, namespaces: int = 50) -> di
     }
 
 
-def run(pods: int, accounts: int, bindings: int, page_size: int, strict: bool) -> dict:
+EKS_ARN = "arn:aws:eks:us-east-1:111122223333:cluster/bench"
+
+
+def run(pods: int, accounts: int, bindings: int, page_size: int, strict: bool, pod_identity: int = 0) -> dict:
+    from datetime import UTC, datetime
+
+    from nhi_connectors.kubernetes.eks_fake import EksFake
     from nhi_connectors.kubernetes.fake import KubernetesFake
 
     objects = cluster(pods, accounts, bindings)
-    with tempfile.TemporaryDirectory() as tmp, KubernetesFake(objects, tokens={"bench"}, strict=strict) as fake:
+    entry = EKS_ARN if pod_identity else None
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        KubernetesFake(objects, tokens={"bench"}, strict=strict, cluster="bench", cluster_entry=entry) as fake,
+        EksFake() as eks,
+    ):
+        now = datetime.now(UTC)
+        first = accounts // 10  # the IRSA accounts come first
+        for i in range(first, first + pod_identity):
+            ns = objects["serviceaccounts"][i]["metadata"]["namespace"]
+            eks.add_association("bench", ns, f"sa-{i}", f"arn:aws:iam::111122223333:role/pod-{i}", created=now)
+        for i in range(pod_identity // 10):
+            eks.add_association("bench", "team-00", f"gone-{i}", "arn:aws:iam::111122223333:role/gone", created=now)
         folder = Path(tmp)
         (folder / "kubeconfig").write_text(json.dumps(fake.kubeconfig("bench", token="bench")))
-        (folder / "nhi.yaml").write_text(
-            json.dumps(
-                {
-                    "version": 1,
-                    "providers": {
-                        "kubernetes": {"kubeconfig_path": str(folder / "kubeconfig"), "page_size": page_size}
-                    },
-                }
-            )
-        )
+        settings = {"kubeconfig_path": str(folder / "kubeconfig"), "page_size": page_size, "eks_endpoint": eks.url}
+        (folder / "nhi.yaml").write_text(json.dumps({"version": 1, "providers": {"kubernetes": settings}}))
         env = dict(os.environ, NHI_CONFIG=str(folder / "nhi.yaml"), NHI_DB=str(folder / "nhi.db"), NO_COLOR="1")
+        env.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+        env.pop("AWS_PROFILE", None)
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
         proc = subprocess.run(
@@ -233,7 +250,8 @@ def run(pods: int, accounts: int, bindings: int, page_size: int, strict: bool) -
             "credentials": count("SELECT COUNT(*) FROM credential"),
             "grants": count('SELECT COUNT(*) FROM "grant"'),
             "trusts": count("SELECT COUNT(*) FROM trust"),
-            "requests_served": len(fake.requests),
+            "requests_served": len(fake.requests) + len(eks.requests),
+            "pod_identity_associations": pod_identity + pod_identity // 10,
         }
         conn.close()
         if proc.returncode not in (0, 1):
@@ -248,8 +266,9 @@ def main() -> None:
     parser.add_argument("--bindings", type=int, default=5_000)
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--strict", action="store_true", help="validate every page against the client's models")
+    parser.add_argument("--pod-identity", type=int, default=0, help="an EKS cluster with this many associations")
     args = parser.parse_args()
-    result = run(args.pods, args.accounts, args.bindings, args.page_size, args.strict)
+    result = run(args.pods, args.accounts, args.bindings, args.page_size, args.strict, args.pod_identity)
     print(json.dumps(result, indent=1))
 
 

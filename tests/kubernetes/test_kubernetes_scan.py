@@ -194,3 +194,21 @@ def test_no_kubeconfig_cannot_run(nhi, monkeypatch, tmp_path):
     result = nhi("scan", "--provider", "kubernetes")
     assert result.code == 4
     assert "no kubeconfig found" in result.err and "Traceback" not in result.err
+
+
+def test_in_a_pod_without_kubeconfig_the_in_cluster_scope_is_chosen(nhi, monkeypatch, tmp_path):
+    """No kubeconfig and KUBERNETES_SERVICE_HOST set: nhi scans its own cluster as the pod's
+    service account. Here no token is mounted, so that one scope is denied with the reason."""
+    with fake_cluster() as fake:
+        host, port = fake.url.removeprefix("http://").split(":")
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.delenv("KUBECONFIG", raising=False)
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", host)
+        monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
+        Path("nhi.yaml").write_text("version: 1\nproviders:\n  kubernetes: {}\n")
+        result = nhi("scan", "--provider", "kubernetes")
+        assert fake.requests == []  # no credentials: nothing was sent
+    assert result.code == 3, result.err
+    (scope,) = db_rows("SELECT * FROM scope_result")
+    assert scope["scope"] == "in-cluster" and scope["status"] == "denied"
+    assert scope["error_code"] == "invalid_credentials" and "token" in scope["message"].lower()
