@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,8 +196,6 @@ EKS_ARN = "arn:aws:eks:us-east-1:111122223333:cluster/bench"
 
 
 def run(pods: int, accounts: int, bindings: int, page_size: int, strict: bool, pod_identity: int = 0) -> dict:
-    from datetime import UTC, datetime
-
     from nhi_connectors.kubernetes.eks_fake import EksFake
     from nhi_connectors.kubernetes.fake import KubernetesFake
 
