@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any, TypedDict, overload
 
 
 @overload
@@ -64,6 +64,16 @@ class Credential:
     hint: str | None = None
     secret_hash: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+
+
+class GrantFlags(TypedDict, total=False):
+    """The computed flags of a Grant, as a connector's transform builds them (``Grant(..., **flags)``)."""
+
+    is_admin: bool
+    is_full_wildcard: bool
+    is_service_wildcard: bool
+    is_privesc: bool
+    is_sensitive: bool
 
 
 @dataclass

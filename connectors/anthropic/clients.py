@@ -40,7 +40,7 @@ def get_api_keys(client) -> list[dict]:
     return _paged(client, "/v1/organizations/api_keys")
 
 
-def get_workspaces(client) -> tuple[list[dict], set[str]]:
+def get_workspaces(client) -> tuple[list[dict], set[str | None]]:
     """Every Workspace (archived ones included) and the id(s) of the default one."""
     everything = _paged(client, "/v1/organizations/workspaces", {"include_archived": "true", "include_default": "true"})
     named = {

@@ -21,12 +21,23 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, IntRange, cursor_page, list_payload, query_problem, reply
+from nhi_cli.kit.http_fake import (
+    FakeHttpServer,
+    FakeRequest,
+    IntRange,
+    QueryRule,
+    cursor_page,
+    list_payload,
+    query_problem,
+    reply,
+)
 from nhi_cli.kit.times import RECORDED_AT, shift_times
 
-PAGE = {"limit": IntRange(1, 1000), "after_id": None, "before_id": None}
+PAGE: dict[str, QueryRule] = {"limit": IntRange(1, 1000), "after_id": None, "before_id": None}
 BOOL = {"true", "false"}
-QUERY = {  # documented query parameters per list (platform.claude.com/docs/en/api/admin)
+QUERY: dict[
+    str, dict[str, QueryRule]
+] = {  # documented query parameters per list (platform.claude.com/docs/en/api/admin)
     "api_keys": {
         **PAGE,
         "status": {"active", "inactive", "archived", "expired"},
@@ -65,12 +76,16 @@ class AnthropicFake(FakeHttpServer):
 
     @classmethod
     def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> AnthropicFake:
-        data = [list_payload(folder / name) for name in ("api_keys.json", "workspaces.json", "users.json")]
+        keys, workspaces, users = (
+            list_payload(folder / name) for name in ("api_keys.json", "workspaces.json", "users.json")
+        )
         default = folder / "default_workspace.json"
-        data.append(json.loads(default.read_text()) if default.is_file() else None)
+        default_workspace = json.loads(default.read_text()) if default.is_file() else None
         if now is not None:
-            data = shift_times(data, now - RECORDED_AT)
-        return cls(*data, **kwargs)
+            keys, workspaces, users, default_workspace = shift_times(
+                [keys, workspaces, users, default_workspace], now - RECORDED_AT
+            )
+        return cls(keys, workspaces, users, default_workspace, **kwargs)
 
     def _auth(self, handler):
         def wrapped(req: FakeRequest):

@@ -138,7 +138,7 @@ class AiFake:
     def __call__(self, environ, start_response):
         match = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         handled = HANDLED.get(match.group(3)) if match else None
-        if handled is None:
+        if match is None or handled is None:
             return self.app(environ, start_response)
         access_key, region = match.group(1), match.group(2)
         service, served = handled
@@ -325,12 +325,14 @@ def _workload_identities(account: str, region: str) -> list[dict[str, Any]]:
     from moto.bedrockagentcorecontrol.models import bedrockagentcorecontrol_backends
 
     backend = bedrockagentcorecontrol_backends[account][region]
+    # moto's AgentRuntime and Gateway models: both carry workload_identity_details
+    owners: list[Any] = [*backend.agent_runtimes.values(), *backend.gateways.values()]
     made = [
         (
             owner.workload_identity_details["workloadIdentityArn"],
             getattr(owner, "agent_runtime_name", None) or owner.name,
         )
-        for owner in (*backend.agent_runtimes.values(), *backend.gateways.values())
+        for owner in owners
     ]
     return [{"name": name, "workloadIdentityArn": arn} for arn, name in made] + STATE.workload_identities.get(
         (account, region), []
@@ -347,12 +349,9 @@ def _get_workload_identity(account: str, region: str, p: dict[str, Any]) -> dict
     if item is None:
         raise _Refused(404, "ResourceNotFoundException", f"workload identity {p['name']} not found")
     backend = bedrockagentcorecontrol_backends[account][region]
+    owners: list[Any] = [*backend.agent_runtimes.values(), *backend.gateways.values()]  # as above
     owner = next(
-        (
-            o
-            for o in (*backend.agent_runtimes.values(), *backend.gateways.values())
-            if o.workload_identity_details["workloadIdentityArn"] == item["workloadIdentityArn"]
-        ),
+        (o for o in owners if o.workload_identity_details["workloadIdentityArn"] == item["workloadIdentityArn"]),
         None,
     )
     created = getattr(owner, "created_at", None) or datetime(2025, 10, 1, tzinfo=UTC)

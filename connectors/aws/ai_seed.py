@@ -119,19 +119,19 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
             )
     for gateway in spec.get("agentcore_gateways", []):
         jwt = gateway.get("jwt_discovery_url")
-        made = core.create_gateway(
+        gw = core.create_gateway(
             gateway["name"], gateway["role"], "MCP", "CUSTOM_JWT" if jwt else "AWS_IAM", None, None,
             {"customJWTAuthorizer": {"discoveryUrl": jwt}} if jwt else None, None, None, None, None, None,
         )  # fmt: skip
-        made.created_at = made.updated_at = now - timedelta(days=gateway.get("created_days_ago", 30))
-        core.gateways.pop(made.gateway_id)
-        made.gateway_id = f"{gateway['name']}-{_stable(account, gateway['name'])}"
-        made.gateway_arn = f"arn:aws:bedrock-agentcore:{region}:{account}:gateway/{made.gateway_id}"
-        made.gateway_url = f"https://{made.gateway_id}.gateway.bedrock-agentcore.{region}.amazonaws.com"
-        made.workload_identity_details = {"workloadIdentityArn": _workload_arn(account, region, made.gateway_id)}
-        core.gateways[made.gateway_id] = made
+        gw.created_at = gw.updated_at = now - timedelta(days=gateway.get("created_days_ago", 30))
+        core.gateways.pop(gw.gateway_id)
+        gw.gateway_id = f"{gateway['name']}-{_stable(account, gateway['name'])}"
+        gw.gateway_arn = f"arn:aws:bedrock-agentcore:{region}:{account}:gateway/{gw.gateway_id}"
+        gw.gateway_url = f"https://{gw.gateway_id}.gateway.bedrock-agentcore.{region}.amazonaws.com"
+        gw.workload_identity_details = {"workloadIdentityArn": _workload_arn(account, region, gw.gateway_id)}
+        core.gateways[gw.gateway_id] = gw
         if gateway.get("tags"):
-            core.tag_resource(made.gateway_arn, gateway["tags"])
+            core.tag_resource(gw.gateway_arn, gateway["tags"])
         for target in gateway.get("targets", []):
             if target.get("lambda"):
                 config = {"mcp": {"lambda": {"lambdaArn": target["lambda"], "toolSchema": {"inlinePayload": []}}}}
@@ -152,7 +152,7 @@ def seed_ai(account: str, spec: dict[str, Any], now: datetime, region: str = REG
                 providers.append(
                     {"credentialProviderType": "OAUTH", "credentialProvider": {"oauthCredentialProvider": oauth}}
                 )
-            core.create_gateway_target(made.gateway_id, target["name"], config, None, providers or None, None)
+            core.create_gateway_target(gw.gateway_id, target["name"], config, None, providers or None, None)
     for kind, path in (
         ("api_key_providers", "apikeycredentialprovider"),
         ("oauth2_providers", "oauth2credentialprovider"),

@@ -269,7 +269,7 @@ def transform_agentcore(
         require(item, "name", "workloadIdentityArn", what="AgentCore workload identity")
         if item["workloadIdentityArn"] in owned:
             continue
-        details = {"details": "not read: describe budget spent"} if item.get("partial") else {}
+        details: dict[str, Any] = {"details": "not read: describe budget spent"} if item.get("partial") else {}
         batch.identities.append(
             _identity(
                 "agentcore_workload_identity",

@@ -54,7 +54,7 @@ class CountingSession:
         ctx = self.ctx
 
         def count(event_name: str = "", **_):
-            _, service_id, operation = event_name.split(".", 2)
+            service_id, operation = event_name.split(".", 2)[1:]
             ctx.count(f"{service_id}:{operation}")
 
         made.meta.events.register("before-send.*.*", count)

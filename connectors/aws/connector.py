@@ -222,7 +222,7 @@ class AwsConnector(Connector):
                 for u in details["UserDetailList"]
                 if isinstance(u, dict)
                 and isinstance(u.get("UserName"), str)
-                and ((row := report.get(u.get("Arn"))) is None or row["keys"])
+                and ((row := report.get(u.get("Arn") or "")) is None or row["keys"])
             ]
             with aws_errors("iam:ListAccessKeys"):
                 keys_by_user = access_keys.get_access_keys(iam, holders)
@@ -244,7 +244,11 @@ class AwsConnector(Connector):
         )
         batch.extend(unreadable)
         self._add_scps(ctx, scope, batch)
-        users = {u.get("UserName"): u.get("Arn") for u in details["UserDetailList"] if isinstance(u, dict)}
+        users = {
+            u["UserName"]: u["Arn"]
+            for u in details["UserDetailList"]
+            if isinstance(u, dict) and isinstance(u.get("UserName"), str) and isinstance(u.get("Arn"), str)
+        }
         batch.extend(collect_ai(ctx, session, scope.id, iam, users))
         return batch
 

@@ -50,9 +50,9 @@ def get_credential_report(
 
     try:
         report = iam.get_credential_report()
-        generated = report.get("GeneratedTime")
-        if generated is not None and now - _aware(generated) <= max_age:
-            return _text(report["Content"]), _aware(generated)
+        generated = _aware(report.get("GeneratedTime"))
+        if generated is not None and now - generated <= max_age:
+            return _text(report["Content"]), generated
     except ClientError as exc:
         if _code(exc) not in RETRY_CODES:
             raise

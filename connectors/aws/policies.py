@@ -159,8 +159,8 @@ def transform_policy(
         else:
             resources = [str(r) for r in _as_list(statement.get("Resource", "*"))] or ["*"]
         if "NotAction" in statement:
-            excluded = [str(a) for a in _as_list(statement["NotAction"])]
-            actions = [("NotAction:" + ",".join(excluded), excluded)]
+            not_actions = [str(a) for a in _as_list(statement["NotAction"])]
+            actions: list[tuple[str, list[str] | None]] = [("NotAction:" + ",".join(not_actions), not_actions)]
         elif "Action" in statement:
             actions = [(str(a), None) for a in _as_list(statement["Action"])]
         else:

@@ -221,7 +221,7 @@ def _iam_client(ctx: CollectContext, session):
 def _iam(ctx: CollectContext, account: str):
     """An IAM client acting in ``account``: the caller's own, or through the Organization role."""
     with _lock:
-        cache = ctx.cache.get("revoke_iam_clients", dict)
+        cache: dict[str, Any] = ctx.cache.get("revoke_iam_clients", dict)  # account -> IAM client
         if account in cache:
             return cache[account]
         base = make_session(ctx)

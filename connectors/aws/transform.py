@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
-from nhi_cli.kit.payloads import each, require, text
+from nhi_cli.kit.payloads import each, require, required_text, text
 from nhi_cli.kit.secrets import secret_hash
 from nhi_cli.model import MALFORMED, Batch, Credential, Identity, PolicyAttachment
 
@@ -59,6 +59,10 @@ def owner_from_tags(tags: dict[str, str], owner_tags: list[str]) -> tuple[str | 
     return None, None
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -169,7 +173,7 @@ def transform_keys(
     report slots are matched to keys by ``_match_slots``; without, the id is derived from the
     user and the key's creation time (stable for the key's life), the slot telling apart two
     keys created in the same second."""
-    rows: list[tuple[str | None, str, datetime | None, dict[str, Any] | None]] = []
+    rows: list[tuple[str | None, str, datetime, dict[str, Any] | None]] = []  # (key id, status, created, slot)
     if listed is not None:
         listed = _readable_keys(user_name, listed, problems)
     if listed is None:
@@ -189,6 +193,7 @@ def transform_keys(
     for key_id, status, created, slot in rows:
         cid = key_id or f"{user_arn}/access-key/{created.strftime('%Y%m%dT%H%M%SZ')}"
         if cid in seen:  # two keys created in the same second: tell them apart by slot
+            assert slot is not None  # listed keys have distinct ids; only report slots repeat
             cid = f"{cid}-{slot['slot']}"
         seen.add(cid)
         attrs: dict[str, Any] = {
@@ -273,13 +278,13 @@ def _customer_policy(policy: dict[str, Any], documents: dict[str, Any]) -> Batch
     require(policy, "Arn", what="IAM customer policy")
     for version in policy.get("PolicyVersionList") or []:
         if version.get("IsDefaultVersion"):
-            documents[text(policy["Arn"], "Arn")] = version["Document"]
+            documents[required_text(policy["Arn"], "Arn")] = version["Document"]
     return Batch()
 
 
 def _group(group: dict[str, Any], groups: dict[str, dict]) -> Batch:
     require(group, "GroupName", what="IAM group")
-    groups[text(group["GroupName"], "GroupName")] = group
+    groups[required_text(group["GroupName"], "GroupName")] = group
     return Batch()
 
 
@@ -290,7 +295,7 @@ def _user(
     keys_by_user: dict[str, list[dict]] | None,
 ) -> Batch:
     require(user, "Arn", "UserName", "Path", "UserId", "CreateDate", what="IAM user")
-    arn, name = text(user["Arn"], "Arn"), text(user["UserName"], "UserName")
+    arn, name = required_text(user["Arn"], "Arn"), required_text(user["UserName"], "UserName")
     row = report.get(arn)
     slots = row["keys"] if row else []
     listed = None if keys_by_user is None else keys_by_user.get(name, [])
@@ -351,7 +356,7 @@ def _user(
 
 def _role(account: _Account, role: dict[str, Any]) -> Batch:
     require(role, "Arn", "RoleName", "Path", "RoleId", "CreateDate", what="IAM role")
-    arn, name = text(role["Arn"], "Arn"), text(role["RoleName"], "RoleName")
+    arn, name = required_text(role["Arn"], "Arn"), required_text(role["RoleName"], "RoleName")
     path = text(role["Path"], "Path") or "/"
     tags = clean_tags(role.get("Tags"), account.salt)
     owner, owner_source = owner_from_tags(tags, account.owner_tags)

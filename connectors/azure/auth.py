@@ -52,6 +52,8 @@ def build_credential(settings: AzureSettings):
     import azure.identity as identity
 
     authority = settings.cloud_endpoints.authority
+    # AzureSettings refuses client_secret and certificate without tenant_id and client_id
+    tenant_id, client_id = settings.tenant_id or "", settings.client_id or ""
     try:
         if auth == "client_secret":
             secret = os.environ.get(settings.client_secret_env)
@@ -59,11 +61,9 @@ def build_credential(settings: AzureSettings):
                 raise AuthFailed(
                     "auth", f"environment variable {settings.client_secret_env} is not set (auth: client_secret)"
                 )
-            return identity.ClientSecretCredential(settings.tenant_id, settings.client_id, secret, authority=authority)
+            return identity.ClientSecretCredential(tenant_id, client_id, secret, authority=authority)
         if auth == "certificate":
-            return identity.CertificateCredential(
-                settings.tenant_id, settings.client_id, settings.certificate_path, authority=authority
-            )
+            return identity.CertificateCredential(tenant_id, client_id, settings.certificate_path, authority=authority)
         if auth == "managed_identity":
             return identity.ManagedIdentityCredential(client_id=settings.client_id)
         return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True, authority=authority)

@@ -231,7 +231,7 @@ class AzureFake:
             return _error(400, "Request_BadRequest", problem)
         properties = V1_PROPERTIES.get(collection or "")
         for name in filter(None, (request.arg("$select") or "").split(",")) if properties else ():
-            if name.strip() not in properties:
+            if properties is not None and collection is not None and name.strip() not in properties:
                 return _error(
                     400,
                     "Request_BadRequest",
@@ -278,7 +278,7 @@ class AzureFake:
         request: FakeRequest,
         obj: dict,
         single: bool = False,
-        objects: dict | None = None,
+        objects: dict | _TypedObjects | None = None,
         assignments: dict | None = None,
     ) -> dict:
         out = copy.deepcopy(obj)
@@ -526,24 +526,26 @@ class AzureFake:
             items = [a for a in items if a["properties"]["principalId"] == m.group(1)]
         return self._page(request, items, "nextLink")
 
-    def _find_assignment(self, request: FakeRequest) -> tuple[str | None, dict | None]:
+    def _find_assignment(self, request: FakeRequest) -> tuple[str, dict] | None:
         name = request.match["name"]
         for sub, items in self.estate.get("roleAssignments", {}).items():
             for a in items:
                 if a["name"] == name:
                     return sub, a
-        return None, None
+        return None
 
     def _get_assignment(self, request: FakeRequest) -> FakeResponse:
-        sub, a = self._find_assignment(request)
-        if a is None:
+        found = self._find_assignment(request)
+        if found is None:
             return _error(404, "RoleAssignmentNotFound", "The role assignment does not exist.")
+        sub, a = found
         return reply(self._with_id(sub, a))
 
     def _delete_assignment(self, request: FakeRequest) -> FakeResponse:
-        sub, a = self._find_assignment(request)
-        if a is None:
+        found = self._find_assignment(request)
+        if found is None:
             return reply(None, 204)  # ARM answers 204 when there was nothing to delete
+        sub, a = found
         self.assignments(sub).remove(a)
         return reply(self._with_id(sub, a))
 

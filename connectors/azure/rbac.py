@@ -35,7 +35,7 @@ def transform_role_assignments(assignments: list[dict], names: dict[str, str], s
 
 
 def _assignment(a: dict, names: dict[str, str], scope: str) -> list[Grant]:
-    grants = []
+    grants: list[Grant] = []
     props = a.get("properties") or {}
     if props.get("principalType") not in NHI_PRINCIPAL_TYPES:
         return grants  # users and groups are people, not non-human identities

@@ -26,10 +26,11 @@ import base64
 import binascii
 import re
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from nhi_cli.kit.payloads import by_id, each, iso_time
-from nhi_cli.model import Batch, Credential, Grant, Identity, Person
+from nhi_cli.model import Batch, Credential, Grant, GrantFlags, Identity, Person
 
 from .permissions import (
     DELEGATED_TAKEOVER,
@@ -167,7 +168,7 @@ def _app_role_names(sps: list[dict]) -> dict[tuple[str, str], str]:
     return names
 
 
-def _permission_flags(name: str, takeover: set[str]) -> dict[str, bool]:
+def _permission_flags(name: str, takeover: set[str]) -> GrantFlags:
     return {
         "is_admin": name in takeover,
         "is_privesc": name in takeover,
@@ -303,7 +304,7 @@ def transform_tenant(
                 name=sp["displayName"],
                 # v1.0 servicePrincipal has no createdDateTime: the application's, or unknown
                 created_at=parse_time((home or {}).get("createdDateTime")),
-                last_used_at=last_sign_in.get(sp.get("appId")),
+                last_used_at=last_sign_in.get(app_id) if isinstance(app_id := sp.get("appId"), str) else None,
                 enabled=bool(sp.get("accountEnabled", True)),
                 owner=user_owner["upn"] if user_owner else None,
                 owner_source=("app_owner" if home and user_owner in _owners(home) else "sp_owner")
@@ -371,7 +372,7 @@ def transform_tenant(
         if credential_sign_ins is None:
             cred.attrs["last_used_unknown"] = True  # the report was not readable: unused rules skip it
         else:
-            cred.last_used_at = cred_last_used.get(cred.key_id)
+            cred.last_used_at = cred_last_used.get(cred.key_id) if cred.key_id is not None else None
     batch.extend(transform_app_role_assignments(role_assignments, sp_objects, scope))
     batch.extend(
         each(
@@ -449,7 +450,7 @@ def transform_app_role_assignments(assignments: dict[str, list[dict]], sps: list
 
     out = Batch()
     for sp_id, items in assignments.items():
-        out.extend(each(items, lambda a, sp_id=sp_id: one(sp_id, a), f"appRoleAssignment of {sp_id}"))
+        out.extend(each(items, partial(one, sp_id), f"appRoleAssignment of {sp_id}"))
     return out
 
 
@@ -459,7 +460,7 @@ def transform_delegated_grants(delegated: list[dict], sps_by_id: dict[str, dict]
     grants = []
     for g in delegated:
         _require(g, "id", "clientId")
-        resource = sps_by_id.get(g.get("resourceId"), {})
+        resource = sps_by_id.get(g.get("resourceId") or "", {})
         for word in (g.get("scope") or "").split():
             grants.append(
                 Grant(
@@ -483,6 +484,8 @@ def transform_directory_roles(roles: list[dict], sps_by_id: dict[str, dict], sco
     grants = []
     for role in roles:
         name = role.get("displayName") or role.get("roleTemplateId") or role.get("id")
+        if not isinstance(name, str):
+            raise TransformError("a directory role has no displayName, roleTemplateId or id")
         privileged = name in PRIVILEGED_DIRECTORY_ROLES
         for member in role.get("members") or []:
             if member.get("id") not in sps_by_id and "serviceprincipal" not in _odata_type(member):

@@ -38,7 +38,7 @@ class RunMemo:
         with self._lock:
             future = self._items.get(key)
             owner = future is None
-            if owner:
+            if future is None:
                 future = self._items[key] = Future()
         if owner:
             try:

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeFailed
 from nhi_cli.kit.http import RestClient
+
+if TYPE_CHECKING:  # the google-cloud SDKs load when a client is first made
+    from google.cloud import iam_admin_v1, resourcemanager_v3
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 RETRYABLE = {
@@ -72,7 +75,12 @@ class GcpClients:
         self.settings = ctx.settings
         self.sleep = sleep
         self._credentials = None
-        self._iam = self._projects = self._folders = self._organizations = self._analyzer = None
+        # google-cloud clients, made on first use (their modules load only then)
+        self._iam: iam_admin_v1.IAMClient | None = None
+        self._projects: resourcemanager_v3.ProjectsClient | None = None
+        self._folders: resourcemanager_v3.FoldersClient | None = None
+        self._organizations: resourcemanager_v3.OrganizationsClient | None = None
+        self._analyzer: RestClient | None = None
         self.extra: list = []  # more RestClients (ai.py), closed with the others
 
     @property

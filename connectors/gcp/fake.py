@@ -70,13 +70,13 @@ class FakeIamServer:
         self.denied: dict[str, str] = estate.setdefault("deniedProjects", {})
         self.page_size = page_size
         self.calls: list[tuple[str, str]] = []
-        self.faults: list[tuple[str, grpc.StatusCode, str | None]] = []
+        self.faults: list[tuple[str, Any, str | None]] = []  # (method, grpc.StatusCode, project)
         self.lock = threading.Lock()
-        self._server = None
+        self._server: Any = None  # a grpc.Server once started (grpc has no type information)
         self.port = 0
 
     # --- test hooks ---------------------------------------------------------------------
-    def fail(self, method: str, code: grpc.StatusCode, times: int = 1, project: str | None = None) -> None:
+    def fail(self, method: str, code: Any, times: int = 1, project: str | None = None) -> None:
         """Answer the next ``times`` calls of ``method`` (for ``project``, if given) with ``code``."""
         with self.lock:
             self.faults.extend([(method, code, project)] * times)
@@ -101,6 +101,7 @@ class FakeIamServer:
             if email in (account["email"], account.get("uniqueId")):
                 return account
         ctx.abort(grpc.StatusCode.NOT_FOUND, f"Service account {email} does not exist.")
+        raise AssertionError("unreachable: abort raises")
 
     def _key(self, name: str, ctx) -> tuple[list, dict]:
         email = name.split("/")[3]
@@ -109,6 +110,7 @@ class FakeIamServer:
             if key["name"].rsplit("/", 1)[-1] == name.rsplit("/", 1)[-1]:
                 return keys, key
         ctx.abort(grpc.StatusCode.NOT_FOUND, f"Service account key {name} does not exist.")
+        raise AssertionError("unreachable: abort raises")
 
     def _guard(self, method: str, name: str, ctx) -> None:
         with self.lock:

@@ -61,8 +61,8 @@ def plan(target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
     delete = bool(options.get("delete"))
     if kind == "sa_key":
         sa_email = target.get("identity_id") or target_id.split("/")[3]
-        steps = _key_steps(target_id, sa_email, scope, delete)
-        return [s for s in steps if s.reversible] + [s for s in steps if not s.reversible]
+        key_steps = _key_steps(target_id, sa_email, scope, delete)
+        return [s for s in key_steps if s.reversible] + [s for s in key_steps if not s.reversible]
     if kind == "service_account":
         attrs = target.get("attrs") or {}
         if attrs.get("service_agent") or target.get("is_platform"):

@@ -35,7 +35,7 @@ def app_jwt(app_id: str, private_key_pem: bytes, now: float | None = None) -> st
     """The RS256 JWT a GitHub App signs to call /app endpoints (valid 9 minutes, iat backdated
     60 s for clock drift, as GitHub recommends)."""
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
     now = int(now if now is not None else time.time())
     header = _b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
@@ -44,6 +44,8 @@ def app_jwt(app_id: str, private_key_pem: bytes, now: float | None = None) -> st
         key = serialization.load_pem_private_key(private_key_pem, password=None)
     except (ValueError, TypeError):
         raise AuthFailed("bad_private_key", "the GitHub App private key is not a readable PEM RSA key") from None
+    if not isinstance(key, rsa.RSAPrivateKey):  # RS256 needs RSA; another key type cannot sign it
+        raise AuthFailed("bad_private_key", "the GitHub App private key is not a readable PEM RSA key")
     signature = key.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
     return f"{header}.{payload}.{_b64(signature)}"
 
@@ -56,7 +58,7 @@ class GithubAuth:
         self.settings = settings
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}
-        self._app = None
+        self._app: RestClient | None = None
         self.token = secret_setting(settings.token, "GITHUB_TOKEN")
         self.private_key: bytes | None = None
         if settings.app_id:
@@ -73,8 +75,8 @@ class GithubAuth:
                 self.private_key = os.environ["GITHUB_APP_PRIVATE_KEY"].encode()
             else:
                 raise AuthFailed("no_private_key", "github app_id is set but no app_private_key(_path)")
-        if self.private_key:
-            app_jwt(settings.app_id, self.private_key)  # a bad key fails here, once, before any scope
+            if self.private_key:
+                app_jwt(settings.app_id, self.private_key)  # a bad key fails here, once, before any scope
         if not self.private_key and not self.token:
             raise AuthFailed(
                 "no_credentials",
@@ -87,7 +89,7 @@ class GithubAuth:
         return self.private_key is not None
 
     def jwt_headers(self) -> dict[str, str]:
-        assert self.private_key is not None
+        assert self.private_key is not None and self.settings.app_id  # a key is only read with an app_id
         return base_headers(app_jwt(self.settings.app_id, self.private_key))
 
     def headers_for(self, org: str, ctx: CollectContext) -> dict[str, str]:

@@ -27,6 +27,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ def _b64decode(part: str) -> bytes:
 
 class GithubFake(FakeHttpServer):
     def __init__(
-        self, estate: dict[str, Any], *, tokens: set[str] = frozenset(), public_key=None, page_size: int = 100
+        self, estate: dict[str, Any], *, tokens: AbstractSet[str] = frozenset(), public_key=None, page_size: int = 100
     ):
         super().__init__()
         self.page_size = page_size  # GitHub's maximum is 100; tests lower it to exercise paging
@@ -325,7 +326,8 @@ class GithubFake(FakeHttpServer):
     def _graphql(self, req: FakeRequest):
         body = req.json()
         variables = body.get("variables") or {}
-        org = self.orgs.get(variables.get("org"))
+        name = variables.get("org")
+        org = self.orgs.get(name) if isinstance(name, str) else None
         if org is None:
             return reply({"data": {"organization": None}, "errors": [{"type": "NOT_FOUND", "message": "no such org"}]})
         start = int(variables.get("cursor") or 0)

@@ -79,7 +79,7 @@ def plan(target: dict[str, Any]) -> list[RevokeStep]:
 
 
 def _pat_present(client, org: str, pat_id: int, owner: str | None) -> bool:
-    params = {"per_page": 100}
+    params: dict[str, int | str] = {"per_page": 100}
     if owner:
         params["owner[]"] = owner
     return any(p.get("id") == pat_id for p in client.paged_link(f"/orgs/{org}/personal-access-tokens", params))

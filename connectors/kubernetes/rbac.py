@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from nhi_cli.model import Grant
+from nhi_cli.model import Grant, GrantFlags
 
 ROLE_RESOURCES = {"roles", "clusterroles", "*"}
 WORKLOAD_RESOURCES = {"pods", "deployments", "daemonsets", "statefulsets", "replicasets", "jobs", "cronjobs", "*"}
@@ -72,7 +72,7 @@ def role_rules(roles: list[dict], cluster_roles: list[dict]) -> dict[tuple[str, 
     return out
 
 
-def _flags(verb: str, group: str, resource: str, namespace: str, privileged: set[str]) -> dict[str, bool]:
+def _flags(verb: str, group: str, resource: str, namespace: str, privileged: set[str]) -> GrantFlags:
     base, _, sub = resource.partition("/")
     full = verb == "*" and group == "*" and resource == "*"
     cluster_wide = namespace == "*"
@@ -107,14 +107,19 @@ def _rule_grants(
     for verb in rule.get("verbs") or []:
         for group, resource in targets:
             if group == "nonResourceURL":
-                flags = dict.fromkeys(("is_full_wildcard", "is_admin", "is_service_wildcard"), False)
-                flags.update(is_privesc=False, is_sensitive=False)
+                flags = GrantFlags(
+                    is_full_wildcard=False,
+                    is_admin=False,
+                    is_service_wildcard=False,
+                    is_privesc=False,
+                    is_sensitive=False,
+                )
                 where = f"url:{resource}"
             else:
                 flags = _flags(verb, "*" if group == "*" else group, resource, namespace, privileged)
                 where = f"{namespace}/{group}/{resource}{suffix}"
                 if names:  # a rule limited to named objects is not a wildcard over all of them
-                    flags.update(is_admin=False, is_full_wildcard=False, is_sensitive=flags["is_sensitive"])
+                    flags["is_admin"] = flags["is_full_wildcard"] = False
             for identity_id in identity_ids:
                 grants.append(
                     Grant(

@@ -133,8 +133,10 @@ class _Rbac:
 
         self.ctx.count("k8s:GET rolebinding" if namespace else "k8s:GET clusterrolebinding")
         try:
+            # with _preload_content=False the client returns the raw HTTP response (its stubs
+            # only know the decoded model), and bodies are sent as the plain dicts read here
             if namespace:
-                r = self.api.read_namespaced_role_binding(name, namespace, _preload_content=False)
+                r: Any = self.api.read_namespaced_role_binding(name, namespace, _preload_content=False)
             else:
                 r = self.api.read_cluster_role_binding(name, _preload_content=False)
         except ApiException as exc:
@@ -153,16 +155,16 @@ class _Rbac:
     def put(self, namespace: str | None, name: str, body: dict) -> None:
         self.ctx.count("k8s:PUT rolebinding" if namespace else "k8s:PUT clusterrolebinding")
         if namespace:
-            self.api.replace_namespaced_role_binding(name, namespace, body, _preload_content=False)
+            self.api.replace_namespaced_role_binding(name, namespace, body, _preload_content=False)  # type: ignore[arg-type]  # a dict body is serialised as is
         else:
-            self.api.replace_cluster_role_binding(name, body, _preload_content=False)
+            self.api.replace_cluster_role_binding(name, body, _preload_content=False)  # type: ignore[arg-type]  # as above
 
     def create(self, namespace: str | None, body: dict) -> None:
         self.ctx.count("k8s:POST rolebinding" if namespace else "k8s:POST clusterrolebinding")
         if namespace:
-            self.api.create_namespaced_role_binding(namespace, body, _preload_content=False)
+            self.api.create_namespaced_role_binding(namespace, body, _preload_content=False)  # type: ignore[arg-type]  # as above
         else:
-            self.api.create_cluster_role_binding(body, _preload_content=False)
+            self.api.create_cluster_role_binding(body, _preload_content=False)  # type: ignore[arg-type]  # as above
 
 
 def execute(ctx: CollectContext, step: RevokeStep) -> StepOutcome:

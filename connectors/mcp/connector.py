@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from nhi_cli.kit.connector import CollectContext, Connector, ConnectorSettings, ScopeFailed
 from nhi_cli.model import Batch, Scope
 
-from . import clients, discovery, lock
+from . import clients, discovery, locations, lock
 from .detect import scan_server
 from .fake import start_demo
 from .revoke import REVOKE_KINDS
@@ -51,7 +51,7 @@ class McpConnector(Connector):
         scan only (``$XDG_CONFIG_HOME``, ``%APPDATA%``, ``$CODEX_HOME``, ``$COPILOT_HOME``)."""
         if ctx.settings.home:
             return {}
-        return {var: Path(os.environ[var]) for var in discovery.locations.ENV_DIRS if os.environ.get(var)}
+        return {var: Path(os.environ[var]) for var in locations.ENV_DIRS if os.environ.get(var)}
 
     def scopes(self, ctx: CollectContext) -> list[Scope]:
         home = self._home(ctx)

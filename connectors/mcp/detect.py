@@ -14,6 +14,7 @@ or formats it, and its ``repr`` hides it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -66,8 +67,9 @@ class Found:
     field: str  # where in the server entry: "env OPENAI_API_KEY", "args[3]", "url query token"
     provider: str  # aws, openai, anthropic, github, slack, generic, ...
     detected_by: str  # format, name, url
-    value: str = field(repr=False)
-    hint_value: str = field(repr=False, default="")  # what the hint is computed from
+    # dataclasses.field: the ``field`` attribute above shadows the name in this class body
+    value: str = dataclasses.field(repr=False)
+    hint_value: str = dataclasses.field(repr=False, default="")  # what the hint is computed from
     hint: str = ""
     key_id: str | None = None
     line: int = 0  # line of the file the value is written on (0: not found verbatim)
@@ -297,13 +299,13 @@ def scan_server(spec: dict[str, Any]) -> FieldScan:
         scan.found.extend(part.found)
         scan.references.extend(part.references)
 
-    env = spec.get("env") if isinstance(spec.get("env"), dict) else {}
+    env = value if isinstance(value := spec.get("env"), dict) else {}
     for key, val in env.items():
         if isinstance(val, str):
             add(_scan_json(val, f"env {key}") or scan_value(val, f"env {key}", key))
     # headers, and a Zed extension's settings: values under names that say what they are
     for section in ("headers", "settings"):
-        named = spec.get(section) if isinstance(spec.get(section), dict) else {}
+        named = value if isinstance(value := spec.get(section), dict) else {}
         for key, val in named.items():
             if isinstance(val, str):
                 add(scan_value(val, f"{section} {key}", key))

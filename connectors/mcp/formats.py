@@ -78,8 +78,9 @@ SYNTAX: dict[str, Callable[[str], Any]] = {"json": load_json, "toml": load_toml,
 
 
 # --- layouts ----------------------------------------------------------------------------------
-# One entry: (server name, its spec in the common form, config scope, project or None).
-Entry = tuple[str, dict[str, Any], str, str | None]
+# One entry: (server name, its spec in the common form, config scope, project or None). The spec
+# is the raw value when it is no mapping (or None when unreadable): clients.parse reports those.
+Entry = tuple[str, dict[str, Any] | Any, str, str | None]
 
 
 def _obj(value: Any) -> dict:
@@ -256,9 +257,9 @@ def layout_goose_yaml(doc: dict, scope: str) -> list[Entry]:
         kind = spec.get("type")
         common = _common(
             spec,
-            command=spec.get("cmd") if isinstance(spec.get("cmd"), str) else None,
+            command=value if isinstance(value := spec.get("cmd"), str) else None,
             env=_merge(spec.get("envs"), _refs(spec.get("env_keys"))),
-            url=spec.get("uri") if isinstance(spec.get("uri"), str) else None,
+            url=value if isinstance(value := spec.get("uri"), str) else None,
             type={"streamable_http": "http"}.get(kind, kind) if isinstance(kind, str) else None,
             disabled=True if spec.get("enabled") is False else None,
             _drop=("cmd", "envs", "env_keys", "uri"),

@@ -47,12 +47,12 @@ def _base(command: str) -> str:
 
 def _words(spec: dict[str, Any]) -> list[str]:
     """The launch line: the command (split when it holds a whole command line) and args."""
-    command = spec.get("command") if isinstance(spec.get("command"), str) else ""
+    command = value if isinstance(value := spec.get("command"), str) else ""
     try:
         words = shlex.split(command) if command else []
     except ValueError:
         words = command.split()
-    args = spec.get("args") if isinstance(spec.get("args"), list) else []
+    args = value if isinstance(value := spec.get("args"), list) else []
     return words + [a for a in args if isinstance(a, str)]
 
 
@@ -149,7 +149,7 @@ def remote_auth(spec: dict[str, Any], url: str | None, secret_fields: set[str], 
         return None
     if (parts.hostname or "") in LOOPBACK:
         return None
-    headers = spec.get("headers") if isinstance(spec.get("headers"), dict) else {}
+    headers = value if isinstance(value := spec.get("headers"), dict) else {}
     if any(AUTH_HEADER_RE.search(str(name)) for name in headers):
         return "header"
     if any(f.startswith(("url query", "serverUrl query", "httpUrl query")) for f in secret_fields) or (
@@ -220,8 +220,8 @@ def launch_hash(spec: dict[str, Any], url: str | None, secrets: list[str]) -> st
     """A hash of what the server runs: command and args (secrets replaced), URL without its
     query and user info, and the names (not values) of its env and headers."""
     words = redact_words(_words(spec), secrets)
-    env = spec.get("env") if isinstance(spec.get("env"), dict) else {}
-    headers = spec.get("headers") if isinstance(spec.get("headers"), dict) else {}
+    env = value if isinstance(value := spec.get("env"), dict) else {}
+    headers = value if isinstance(value := spec.get("headers"), dict) else {}
     canonical = json.dumps(
         {"words": words, "url": url, "env": sorted(map(str, env)), "headers": sorted(map(str, headers))},
         sort_keys=True,

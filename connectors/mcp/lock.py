@@ -61,7 +61,7 @@ def entries(root: Path, max_bytes: int = 20_000_000) -> tuple[list[dict[str, Any
             spec = server.spec
             url = safe_url(spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl"), values)
             launched = hygiene.launch(spec, url)
-            command = spec.get("command") if isinstance(spec.get("command"), str) else None
+            command = value if isinstance(value := spec.get("command"), str) else None
             out.append(
                 {
                     "file": rel,

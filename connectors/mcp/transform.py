@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
-def safe_url(url: Any, secrets: list[str] = ()) -> str | None:
+def safe_url(url: Any, secrets: Sequence[str] = ()) -> str | None:
     """Scheme, host, port and path only: no user info, no query (either may hold a secret), and
     no secret found in the path (a webhook token, a key in a segment)."""
     if not isinstance(url, str):
@@ -126,13 +127,13 @@ def server_identity(parsed: ParsedFile, facts: FileFacts, server: ServerEntry, s
     spec = server.spec
     secret_fields = {f.field for f in scan.found}
     values = [f.value for f in scan.found]
-    command = spec.get("command") if isinstance(spec.get("command"), str) else None
+    command = value if isinstance(value := spec.get("command"), str) else None
     if command is not None and any(f == "command" or f.startswith("command[") for f in secret_fields):
         command = redact(command, values)
     inputs = []
     for ref in scan.references:
         kind, _, name = ref.ref.partition(":") if ":" in ref.ref else ("var", "", ref.ref)
-        entry = {"field": ref.field, "ref": ref.ref, "kind": kind}
+        entry: dict[str, str | bool] = {"field": ref.field, "ref": ref.ref, "kind": kind}
         if kind == "input" and name in parsed.inputs:
             entry["password_prompt"] = bool(parsed.inputs[name].get("password"))
         inputs.append(entry)

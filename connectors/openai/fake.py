@@ -20,11 +20,22 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, IntRange, cursor_page, list_payload, query_problem, reply
+from nhi_cli.kit.http_fake import (
+    FakeHttpServer,
+    FakeRequest,
+    IntRange,
+    QueryRule,
+    cursor_page,
+    list_payload,
+    query_problem,
+    reply,
+)
 from nhi_cli.kit.times import RECORDED_AT, shift_times
 
-PAGE = {"limit": IntRange(1, 100), "after": None}  # cursor paging of every list
-QUERY = {  # documented query parameters per list (platform.openai.com/docs/api-reference/administration)
+PAGE: dict[str, QueryRule] = {"limit": IntRange(1, 100), "after": None}  # cursor paging of every list
+QUERY: dict[
+    str, dict[str, QueryRule]
+] = {  # documented query parameters per list (platform.openai.com/docs/api-reference/administration)
     "projects": {**PAGE, "include_archived": {"true", "false"}},
     "api_keys": {**PAGE, "owner_project_access": {"active", "inactive", "any"}},
     "service_accounts": PAGE,

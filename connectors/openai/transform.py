@@ -173,7 +173,8 @@ def _admin_key(scope: str, key: dict, own_key: str | None, now: datetime | None,
     require(key, "id", "redacted_value", what="OpenAI admin API key", id_type=str)
     text(key["redacted_value"], "redacted_value")
     owner = dict(key.get("owner") or {})
-    user = users.get(owner.get("id")) if isinstance(owner.get("id"), str) else None
+    owner_id = owner.get("id")
+    user = users.get(owner_id) if isinstance(owner_id, str) else None
     if user and isinstance(user.get("email"), str):
         owner.setdefault("email", user["email"])
     ident = f"openai:admin_key/{key['id']}"

@@ -11,14 +11,26 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Self, overload
 from urllib.parse import parse_qs, urlsplit
 
 LOOPBACK = "127.0.0.1"  # fakes never listen beyond this machine
+
+
+def _empty_match() -> re.Match[str]:
+    match = re.compile("").fullmatch("")
+    assert match is not None  # "" always matches ""
+    return match
+
+
+# A request's match before routing: a real (empty) match, so handlers, which only ever see
+# routed requests, index ``req.match`` without a None check; a group name is an IndexError here
+_UNROUTED = _empty_match()
 
 
 @dataclass
@@ -28,7 +40,7 @@ class FakeRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
-    match: re.Match[str] | None = None
+    match: re.Match[str] = _UNROUTED  # the route's match (see _dispatch)
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -50,6 +62,9 @@ class FakeResponse:
 
 
 Handler = Callable[[FakeRequest], FakeResponse]
+# what a documented query parameter accepts: anything (None), one of a set, or what a check
+# returning a problem (see IntRange) lets through
+QueryRule = AbstractSet[str] | Callable[[str], str | None] | None
 
 
 def reply(body: Any = None, status: int = 200, **headers: str) -> FakeResponse:
@@ -73,7 +88,7 @@ class IntRange:
 
 
 def query_problem(
-    req: FakeRequest, allowed: dict[str, Any], required: tuple[str, ...] = (), ignore: tuple[str, ...] = ()
+    req: FakeRequest, allowed: Mapping[str, QueryRule], required: tuple[str, ...] = (), ignore: tuple[str, ...] = ()
 ) -> str | None:
     """What the real API would reject in ``req``'s query, as one sentence (None: nothing).
 
@@ -186,7 +201,7 @@ class FakeHttpServer:
                 return handler(request)
         return reply({"error": {"code": "NotFound", "message": f"no route for {request.method} {request.path}"}}, 404)
 
-    def start(self) -> FakeHttpServer:
+    def start(self) -> Self:
         fake = self
 
         class RequestHandler(BaseHTTPRequestHandler):
@@ -238,7 +253,7 @@ class FakeHttpServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> FakeHttpServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

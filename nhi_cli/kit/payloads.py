@@ -43,6 +43,13 @@ def text(value: Any, field: str) -> str | None:
     raise ValueError(f"{field} is a {type(value).__name__}, not a string")
 
 
+def required_text(value: Any, field: str) -> str:
+    """A string field :func:`require` has checked is present: absent or not a string is malformed."""
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"{field} is missing" if value is None else f"{field} is a {type(value).__name__}, not a string")
+
+
 def iso_time(value: Any) -> datetime | None:
     """An ISO-8601 timestamp ('2026-11-28T21:00:00Z', '...+08:00'); None if absent.
 
@@ -72,7 +79,7 @@ def label(item: Any, what: str, *id_fields: str) -> str:
     return what
 
 
-def each(items: Iterable[Any], fn: Callable[[Any], Batch], what: str, *id_fields: str) -> Batch:
+def each(items: Iterable[Any] | None, fn: Callable[[Any], Batch], what: str, *id_fields: str) -> Batch:
     """Transform ``items`` one at a time into one Batch; an item that raises leaves nothing
     half-written and becomes a ``malformed_response`` gap naming it."""
     out = Batch()
