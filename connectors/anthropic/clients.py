@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nhi_cli.kit.connector import CollectContext
 from nhi_cli.kit.credentials import admin_key as kit_admin_key
 from nhi_cli.kit.http import RestClient
@@ -13,7 +15,7 @@ def admin_key(settings: AnthropicSettings) -> str:
     return kit_admin_key(settings, "anthropic", "Anthropic")
 
 
-def make_client(ctx: CollectContext):
+def make_client(ctx: CollectContext) -> RestClient:
     settings: AnthropicSettings = ctx.settings
     headers = {
         "x-api-key": admin_key(settings),
@@ -24,7 +26,7 @@ def make_client(ctx: CollectContext):
     return RestClient(settings.endpoint or DEFAULT_ENDPOINT, ctx, label="anthropic", headers=lambda: headers)
 
 
-def _paged(client, path: str, params: dict | None = None):
+def _paged(client: RestClient, path: str, params: dict[str, Any] | None = None) -> list[Any]:
     return list(
         client.paged_cursor(
             path,
@@ -36,11 +38,11 @@ def _paged(client, path: str, params: dict | None = None):
     )
 
 
-def get_api_keys(client) -> list[dict]:
+def get_api_keys(client: RestClient) -> list[dict[str, Any]]:
     return _paged(client, "/v1/organizations/api_keys")
 
 
-def get_workspaces(client) -> tuple[list[dict], set[str | None]]:
+def get_workspaces(client: RestClient) -> tuple[list[dict[str, Any]], set[str | None]]:
     """Every Workspace (archived ones included) and the id(s) of the default one."""
     everything = _paged(client, "/v1/organizations/workspaces", {"include_archived": "true", "include_default": "true"})
     named = {
@@ -51,5 +53,5 @@ def get_workspaces(client) -> tuple[list[dict], set[str | None]]:
     return everything, {w.get("id") for w in everything if isinstance(w, dict)} - named
 
 
-def get_users(client) -> list[dict]:
+def get_users(client: RestClient) -> list[dict[str, Any]]:
     return _paged(client, "/v1/organizations/users")

@@ -20,10 +20,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from nhi_cli.kit.http_fake import (
     FakeHttpServer,
     FakeRequest,
+    FakeResponse,
+    Handler,
     IntRange,
     QueryRule,
     cursor_page,
@@ -55,10 +58,10 @@ DEMO_ADMIN_KEY = (
 class AnthropicFake(FakeHttpServer):
     def __init__(
         self,
-        keys: list[dict],
-        workspaces: list[dict],
-        users: list[dict],
-        default_workspace: dict | None = None,
+        keys: list[dict[str, Any]],
+        workspaces: list[dict[str, Any]],
+        users: list[dict[str, Any]],
+        default_workspace: dict[str, Any] | None = None,
         *,
         admin_keys: set[str],
         page_size: int = 1000,
@@ -75,7 +78,7 @@ class AnthropicFake(FakeHttpServer):
         self.route("GET", base + r"/users", self._auth(lambda r: self._page(r, self.users, "users")))
 
     @classmethod
-    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> AnthropicFake:
+    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs: Any) -> AnthropicFake:
         keys, workspaces, users = (
             list_payload(folder / name) for name in ("api_keys.json", "workspaces.json", "users.json")
         )
@@ -87,8 +90,8 @@ class AnthropicFake(FakeHttpServer):
             )
         return cls(keys, workspaces, users, default_workspace, **kwargs)
 
-    def _auth(self, handler):
-        def wrapped(req: FakeRequest):
+    def _auth(self, handler: Handler) -> Handler:
+        def wrapped(req: FakeRequest) -> FakeResponse:
             key = req.headers.get("x-api-key") or req.headers.get("authorization", "").removeprefix("Bearer ")
             if key not in self.accepted:
                 return reply(
@@ -106,12 +109,12 @@ class AnthropicFake(FakeHttpServer):
 
         return wrapped
 
-    def _page(self, req: FakeRequest, items: list[dict], listing: str):
+    def _page(self, req: FakeRequest, items: list[dict[str, Any]], listing: str) -> FakeResponse:
         if problem := query_problem(req, QUERY[listing]):
             return reply({"type": "error", "error": {"type": "invalid_request_error", "message": problem}}, 400)
         return cursor_page(req, items, self.page_size, cursor="after_id", limit_max=1000)
 
-    def _list_keys(self, req: FakeRequest):
+    def _list_keys(self, req: FakeRequest) -> FakeResponse:
         status, workspace = req.arg("status"), req.arg("workspace_id")
         items = [
             k
@@ -121,7 +124,7 @@ class AnthropicFake(FakeHttpServer):
         ]
         return self._page(req, items, "api_keys")
 
-    def _list_workspaces(self, req: FakeRequest):
+    def _list_workspaces(self, req: FakeRequest) -> FakeResponse:
         items = list(self.workspaces)
         if req.arg("include_archived") != "true":
             items = [w for w in items if not w.get("archived_at")]
@@ -129,10 +132,10 @@ class AnthropicFake(FakeHttpServer):
             items.insert(0, self.default_workspace)
         return self._page(req, items, "workspaces")
 
-    def _find(self, req: FakeRequest):
+    def _find(self, req: FakeRequest) -> dict[str, Any] | None:
         return next((k for k in self.keys if k["id"] == req.match["id"]), None)
 
-    def _get_key(self, req: FakeRequest):
+    def _get_key(self, req: FakeRequest) -> FakeResponse:
         key = self._find(req)
         return (
             reply(key)
@@ -140,7 +143,7 @@ class AnthropicFake(FakeHttpServer):
             else reply({"type": "error", "error": {"type": "not_found_error", "message": "not found"}}, 404)
         )
 
-    def _update_key(self, req: FakeRequest):
+    def _update_key(self, req: FakeRequest) -> FakeResponse:
         key = self._find(req)
         if key is None:
             return reply({"type": "error", "error": {"type": "not_found_error", "message": "not found"}}, 404)

@@ -3,11 +3,12 @@ again). Verified by reading the key back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
-from nhi_cli.kit.http import NotFound
+from nhi_cli.kit.http import NotFound, RestClient
 
 
 def _step(cred: dict[str, Any], scope: str) -> RevokeStep | None:
@@ -37,7 +38,13 @@ def plan(target: dict[str, Any]) -> list[RevokeStep]:
     return [s for s in (_step(c, scope) for c in target.get("credentials") or []) if s]
 
 
-def set_status(ctx: CollectContext, step: RevokeStep, make_client, want: str, restoring: bool) -> StepOutcome:
+def set_status(
+    ctx: CollectContext,
+    step: RevokeStep,
+    make_client: Callable[[CollectContext], RestClient],
+    want: str,
+    restoring: bool,
+) -> StepOutcome:
     path = f"/v1/organizations/api_keys/{step.params['key_id']}"
     try:
         with make_client(ctx) as client:

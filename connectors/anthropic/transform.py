@@ -16,6 +16,7 @@ Workspaces with and without ``include_default``; archived ones come with ``inclu
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
+from typing import Any
 
 from nhi_cli.kit.payloads import each, require, text
 from nhi_cli.kit.payloads import iso_time as ts
@@ -24,7 +25,7 @@ from nhi_cli.model import Batch, Credential, Grant, Identity
 STATUS = {"active": "active", "inactive": "inactive", "archived": "revoked", "expired": "expired"}
 
 
-def placement(key: dict, default_ids: AbstractSet[str | None]) -> tuple[str, str | None, bool]:
+def placement(key: dict[str, Any], default_ids: AbstractSet[str | None]) -> tuple[str, str | None, bool]:
     """(scope type, workspace id, in the default Workspace?) from the current or the old shape."""
     scope = key.get("scope")
     if scope is not None:
@@ -42,16 +43,20 @@ def placement(key: dict, default_ids: AbstractSet[str | None]) -> tuple[str, str
 
 def transform_api_keys(
     scope: str,
-    keys: list[dict],
-    workspaces: dict[str, dict],
-    users: dict[str, dict],
+    keys: list[dict[str, Any]],
+    workspaces: dict[str, dict[str, Any]],
+    users: dict[str, dict[str, Any]],
     default_ids: AbstractSet[str | None] = frozenset(),
 ) -> Batch:
     return each(keys, lambda key: _api_key(scope, key, workspaces, users, default_ids), "Anthropic API key")
 
 
 def _api_key(
-    scope: str, key: dict, workspaces: dict[str, dict], users: dict[str, dict], default_ids: AbstractSet[str | None]
+    scope: str,
+    key: dict[str, Any],
+    workspaces: dict[str, dict[str, Any]],
+    users: dict[str, dict[str, Any]],
+    default_ids: AbstractSet[str | None],
 ) -> Batch:
     batch = Batch()
     require(key, "id", "status", what="Anthropic API key", id_type=str)

@@ -18,11 +18,14 @@ from nhi_cli.kit.connector import CollectContext, Connector, ConnectorSettings, 
 from nhi_cli.model import Batch, Scope
 
 from . import clients, discovery, locations, lock
-from .detect import scan_server
+from .detect import FieldScan, scan_server
 from .fake import start_demo
 from .revoke import REVOKE_KINDS
 from .settings import McpSettings
 from .transform import FileFacts, build_batch, display_path, line_of
+
+# one file read: its parse, what nhi knows of the file, and each server with what it holds
+ReadFile = tuple[clients.ParsedFile, FileFacts, list[tuple[clients.ServerEntry, FieldScan]]]
 
 
 class McpConnector(Connector):
@@ -108,10 +111,10 @@ class McpConnector(Connector):
             return None
         return (folder, entries) if entries is not None else None
 
-    def _git_statuses(self, ctx: CollectContext, items) -> None:
+    def _git_statuses(self, ctx: CollectContext, items: list[ReadFile]) -> None:
         """Whether each project config in a work tree is tracked, ignored or untracked: one
         batch of read-only git commands per repository."""
-        by_repo: dict[Path, list] = {}
+        by_repo: dict[Path, list[Any]] = {}
         for parsed, facts, _servers in items:
             if facts.repo_path is not None and parsed.config.config_scope == "project":
                 by_repo.setdefault(facts.repo_path, []).append((Path(parsed.config.path).absolute(), facts))
@@ -131,11 +134,13 @@ class McpConnector(Connector):
             return [(config, root) for config in discovery.walk(root)]
         return [(discovery.classify_given_file(root), None)]  # named by the user: followed
 
-    def _claude_code_projects(self, ctx: CollectContext, configs, scope: Scope, home: Path):
+    def _claude_code_projects(
+        self, ctx: CollectContext, configs: list[discovery.ConfigFile], scope: Scope, home: Path
+    ) -> list[tuple[discovery.ConfigFile, Path | None]]:
         """Project ``.mcp.json`` files of the projects ~/.claude.json knows, unless a given
         path covers them (then they belong to that path's scope)."""
         skip = [Path(p) for p in scope.attrs.get("skip_under", [])]
-        out = []
+        out: list[tuple[discovery.ConfigFile, Path | None]] = []
         for config in configs:
             if config.format != "claude_code_user":
                 continue
@@ -153,7 +158,9 @@ class McpConnector(Connector):
                     out.append((discovery.ConfigFile(candidate, "claude_code", "project", "mcpServers"), project_path))
         return out
 
-    def _read(self, ctx: CollectContext, config: discovery.ConfigFile, home: Path, inside: Path | None = None):
+    def _read(
+        self, ctx: CollectContext, config: discovery.ConfigFile, home: Path, inside: Path | None = None
+    ) -> ReadFile | None:
         """One file's servers and what they hold, or None and a gap for that file. ``inside``:
         the tree the file was found in; a symlink out of it is not that tree's file."""
         shown = self._show(ctx, config.path, home)

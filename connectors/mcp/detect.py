@@ -29,7 +29,7 @@ from .urls import path_secrets, random_looking
 PLACEHOLDER_RE = re.compile(r"\$\{\{\s*(?P<templ>[^{}]*?)\s*\}\}|\$\{(?P<body>[^{}]*)\}")
 
 
-def _body(match: re.Match) -> str:
+def _body(match: re.Match[str]) -> str:
     return match.group("templ") if match.group("templ") is not None else match.group("body")
 
 
@@ -194,7 +194,7 @@ def scan_value(text: str, field_name: str, name: str | None = None) -> FieldScan
     scan = FieldScan()
     defaults = []
 
-    def placeholder(match: re.Match) -> str:
+    def placeholder(match: re.Match[str]) -> str:
         body = _body(match)
         ref, _, default = body.partition(":-")
         scan.references.append(Reference(field_name, ref.strip()))

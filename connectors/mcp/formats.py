@@ -83,11 +83,11 @@ SYNTAX: dict[str, Callable[[str], Any]] = {"json": load_json, "toml": load_toml,
 Entry = tuple[str, dict[str, Any] | Any, str, str | None]
 
 
-def _obj(value: Any) -> dict:
+def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _map(section: Any, what: str = "the servers section") -> dict:
+def _map(section: Any, what: str = "the servers section") -> dict[str, Any]:
     if section is None:
         return {}
     if not isinstance(section, dict):
@@ -142,26 +142,26 @@ def _common(spec: dict[str, Any], **fields: Any) -> dict[str, Any]:
     return out
 
 
-def layout_mcp_servers(doc: dict, scope: str) -> list[Entry]:
+def layout_mcp_servers(doc: dict[str, Any], scope: str) -> list[Entry]:
     return _servers(doc.get("mcpServers"), scope)
 
 
-def layout_servers(doc: dict, scope: str) -> list[Entry]:
+def layout_servers(doc: dict[str, Any], scope: str) -> list[Entry]:
     return _servers(doc.get("servers"), scope)
 
 
-def layout_any(doc: dict, scope: str) -> list[Entry]:
+def layout_any(doc: dict[str, Any], scope: str) -> list[Entry]:
     if isinstance(doc.get("servers"), dict) and "mcpServers" not in doc:
         return layout_servers(doc, scope)
     return layout_mcp_servers(doc, scope)
 
 
-def layout_vscode_settings(doc: dict, scope: str) -> list[Entry]:
+def layout_vscode_settings(doc: dict[str, Any], scope: str) -> list[Entry]:
     mcp = _obj(doc.get("mcp"))
     return _servers(mcp.get("servers") or doc.get("mcp.servers"), scope)
 
 
-def layout_claude_code_user(doc: dict, scope: str) -> list[Entry]:
+def layout_claude_code_user(doc: dict[str, Any], scope: str) -> list[Entry]:
     out = _servers(doc.get("mcpServers"), "user")
     projects = _obj(doc.get("projects"))
     for project, section in projects.items():
@@ -170,7 +170,7 @@ def layout_claude_code_user(doc: dict, scope: str) -> list[Entry]:
     return out
 
 
-def layout_codex_toml(doc: dict, scope: str) -> list[Entry]:
+def layout_codex_toml(doc: dict[str, Any], scope: str) -> list[Entry]:
     """``[mcp_servers.<name>]``: command/args/env (``env_vars`` forwards variables by name),
     or url with ``bearer_token_env_var``, ``http_headers`` and ``env_http_headers`` (an inline
     ``bearer_token``, which current Codex rejects, stays under its own name and is scanned)."""
@@ -193,7 +193,7 @@ def layout_codex_toml(doc: dict, scope: str) -> list[Entry]:
     return out
 
 
-def layout_zed_settings(doc: dict, scope: str) -> list[Entry]:
+def layout_zed_settings(doc: dict[str, Any], scope: str) -> list[Entry]:
     """``context_servers``: ``command`` as a string with args/env, or the older object form
     ``{path, args, env}``; remote ``url`` and ``headers``; an extension's ``settings``."""
     out: list[Entry] = []
@@ -209,14 +209,14 @@ def layout_zed_settings(doc: dict, scope: str) -> list[Entry]:
     return out
 
 
-def _continue_entry(item: dict, index: int, scope: str) -> Entry:
+def _continue_entry(item: dict[str, Any], index: int, scope: str) -> Entry:
     options = _obj(item.get("requestOptions"))
     name = item["name"] if isinstance(item.get("name"), str) and item["name"] else f"mcpServers[{index}]"
     spec = _common(item, headers=_merge(item.get("headers"), options.get("headers")))
     return (name, spec, scope, None)
 
 
-def layout_continue_yaml(doc: dict, scope: str) -> list[Entry]:
+def layout_continue_yaml(doc: dict[str, Any], scope: str) -> list[Entry]:
     """config.yaml and block files: ``mcpServers`` is a list of named entries."""
     servers = doc.get("mcpServers")
     if isinstance(servers, dict):  # a JSON-style map pasted into YAML: Continue reads it too
@@ -229,7 +229,7 @@ def layout_continue_yaml(doc: dict, scope: str) -> list[Entry]:
     ]  # an entry of another shape is not read: clients.parse reports it
 
 
-def layout_continue_json(doc: dict, scope: str) -> list[Entry]:
+def layout_continue_json(doc: dict[str, Any], scope: str) -> list[Entry]:
     """The deprecated config.json: ``experimental.modelContextProtocolServers[].transport``."""
     experimental = _obj(doc.get("experimental"))
     servers = experimental.get("modelContextProtocolServers")
@@ -244,7 +244,7 @@ def layout_continue_json(doc: dict, scope: str) -> list[Entry]:
 GOOSE_NOT_SERVERS = {"builtin", "platform", "frontend", "inline_python"}  # run inside goose
 
 
-def layout_goose_yaml(doc: dict, scope: str) -> list[Entry]:
+def layout_goose_yaml(doc: dict[str, Any], scope: str) -> list[Entry]:
     """``extensions:``: stdio entries have ``cmd``/``args``/``envs`` (``env_keys`` name
     variables kept in goose's keyring), remote ones ``uri`` and ``headers``."""
     out: list[Entry] = []

@@ -116,9 +116,9 @@ class _Spans:
             return value
         if ch in "{[":
             start = self.i
-            value = self._object(path) if ch == "{" else self._array(path)
+            container = self._object(path) if ch == "{" else self._array(path)
             self.containers[path] = (start, self.i)
-            return value
+            return container
         match = _LITERAL.match(self.text, self.i)
         if match is None:
             raise JsoncError(f"unexpected character at offset {self.i}")

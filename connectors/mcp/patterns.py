@@ -23,36 +23,36 @@ from dataclasses import dataclass
 from nhi_cli.kit.secrets import secret_hint
 
 
-def _prefixed_hint(prefix_len: int, head: int = 3, tail: int = 4) -> Callable[[str, re.Match], str]:
-    def hint(value: str, match: re.Match) -> str:
+def _prefixed_hint(prefix_len: int, head: int = 3, tail: int = 4) -> Callable[[str, re.Match[str]], str]:
+    def hint(value: str, match: re.Match[str]) -> str:
         keep = prefix_len if prefix_len >= 0 else len(match.group("prefix"))
         return f"{value[: keep + head]}...{value[-tail:]}"
 
     return hint
 
 
-def _last_eight(value: str, match: re.Match) -> str:
+def _last_eight(value: str, match: re.Match[str]) -> str:
     return value[-8:]
 
 
-def _generic(value: str, match: re.Match) -> str:
+def _generic(value: str, match: re.Match[str]) -> str:
     return secret_hint(value)
 
 
-def _pem(value: str, match: re.Match) -> str:
+def _pem(value: str, match: re.Match[str]) -> str:
     return f"-----BEGIN {match.group('label').strip()}-----"
 
 
 @dataclass(frozen=True)
 class Format:
     secret_type: str
-    regex: re.Pattern
-    hint: Callable[[str, re.Match], str]
+    regex: re.Pattern[str]
+    hint: Callable[[str, re.Match[str]], str]
     provider: str  # whose credential this is: aws, openai, anthropic, github, ...
     is_identifier: bool = False  # AWS key ids identify a key; they are not the secret
 
 
-def _re(pattern: str, flags: int = 0) -> re.Pattern:
+def _re(pattern: str, flags: int = 0) -> re.Pattern[str]:
     # Token boundaries: not preceded or followed by a character the token could contain.
     return re.compile(rf"(?<![A-Za-z0-9_\-])(?:{pattern})(?![A-Za-z0-9_\-])", flags)
 
@@ -213,7 +213,7 @@ KNOWN_EXAMPLES = frozenset(
 
 # Families without a format of their own, typed by the name a value is stored under (the
 # first match wins; more specific names first). detected_by stays "name".
-NAMED_TYPES: tuple[tuple[re.Pattern, str, str], ...] = tuple(
+NAMED_TYPES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
     (re.compile(pattern, re.I), secret_type, provider)
     for pattern, secret_type, provider in (
         (r"azure.*openai|aoai", "azure_openai_key", "azure"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nhi_cli.kit.connector import CollectContext
 from nhi_cli.kit.credentials import admin_key as kit_admin_key
 from nhi_cli.kit.http import RestClient
@@ -13,7 +15,7 @@ def admin_key(settings: OpenAISettings) -> str:
     return kit_admin_key(settings, "openai", "OpenAI")
 
 
-def make_client(ctx: CollectContext):
+def make_client(ctx: CollectContext) -> RestClient:
     settings: OpenAISettings = ctx.settings
     headers = {
         "Authorization": f"Bearer {admin_key(settings)}",
@@ -24,17 +26,19 @@ def make_client(ctx: CollectContext):
 
 
 # --- get ------------------------------------------------------------------------------------
-def _paged(client, path: str, params: dict | None = None, *, counted: str | None = None) -> list[dict]:
+def _paged(
+    client: RestClient, path: str, params: dict[str, Any] | None = None, *, counted: str | None = None
+) -> list[dict[str, Any]]:
     """Every item of a cursor-paged list; ``counted`` names the call in the API-call counts when
     ``path`` holds an id (one count per endpoint, not per project)."""
     return list(client.paged_cursor(path, {"limit": 100, **(params or {})}, count_as=f"openai:GET {counted or path}"))
 
 
-def get_projects(client, include_archived: bool) -> list[dict]:
+def get_projects(client: RestClient, include_archived: bool) -> list[dict[str, Any]]:
     return _paged(client, "/organization/projects", {"include_archived": str(include_archived).lower()})
 
 
-def get_project_api_keys(client, project_id: str) -> list[dict]:
+def get_project_api_keys(client: RestClient, project_id: str) -> list[dict[str, Any]]:
     # owner_project_access=any: without it OpenAI hides keys whose owner lost access to the project
     return _paged(
         client,
@@ -44,7 +48,7 @@ def get_project_api_keys(client, project_id: str) -> list[dict]:
     )
 
 
-def get_service_accounts(client, project_id: str) -> list[dict]:
+def get_service_accounts(client: RestClient, project_id: str) -> list[dict[str, Any]]:
     return _paged(
         client,
         f"/organization/projects/{project_id}/service_accounts",
@@ -52,10 +56,10 @@ def get_service_accounts(client, project_id: str) -> list[dict]:
     )
 
 
-def get_admin_keys(client) -> list[dict]:
+def get_admin_keys(client: RestClient) -> list[dict[str, Any]]:
     return _paged(client, "/organization/admin_api_keys")
 
 
-def get_users(client) -> list[dict]:
+def get_users(client: RestClient) -> list[dict[str, Any]]:
     """Organization users: an Admin key's ``owner`` carries no e-mail, its user here does."""
     return _paged(client, "/organization/users")

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from nhi_cli.kit.http_fake import (
     FakeHttpServer,
     FakeRequest,
+    FakeResponse,
+    Handler,
     IntRange,
     QueryRule,
     cursor_page,
@@ -48,14 +51,14 @@ DEMO_ADMIN_KEY = "sk-admin-DEMOnwFAKEfakeFAKEfakeFAKE0000000000000000demo"  # fa
 class OpenAIFake(FakeHttpServer):
     def __init__(
         self,
-        projects: list[dict],
-        keys: dict[str, list[dict]],
-        accounts: dict[str, list[dict]],
-        admin_keys_data: list[dict],
+        projects: list[dict[str, Any]],
+        keys: dict[str, list[dict[str, Any]]],
+        accounts: dict[str, list[dict[str, Any]]],
+        admin_keys_data: list[dict[str, Any]],
         *,
         admin_keys: set[str],
         page_size: int = 100,
-        users: list[dict] | None = None,
+        users: list[dict[str, Any]] | None = None,
     ):
         super().__init__()
         self.users = users or []
@@ -106,7 +109,7 @@ class OpenAIFake(FakeHttpServer):
         )
 
     @classmethod
-    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> OpenAIFake:
+    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs: Any) -> OpenAIFake:
         projects = list_payload(folder / "projects.json")
         keys = {p["id"]: list_payload(folder / "projects" / p["id"] / "api_keys.json") for p in projects}
         accounts = {p["id"]: list_payload(folder / "projects" / p["id"] / "service_accounts.json") for p in projects}
@@ -118,8 +121,8 @@ class OpenAIFake(FakeHttpServer):
             )
         return cls(projects, keys, accounts, admin, users=users, **kwargs)
 
-    def _auth(self, handler):
-        def wrapped(req: FakeRequest):
+    def _auth(self, handler: Handler) -> Handler:
+        def wrapped(req: FakeRequest) -> FakeResponse:
             auth = req.headers.get("authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in self.accepted:
                 return reply(
@@ -136,12 +139,12 @@ class OpenAIFake(FakeHttpServer):
 
         return wrapped
 
-    def _live_projects(self, req: FakeRequest) -> list[dict]:
+    def _live_projects(self, req: FakeRequest) -> list[dict[str, Any]]:
         if req.arg("include_archived") == "true":
             return self.projects
         return [p for p in self.projects if p.get("status") != "archived"]
 
-    def _visible_keys(self, req: FakeRequest) -> list[dict]:
+    def _visible_keys(self, req: FakeRequest) -> list[dict[str, Any]]:
         """Membership-based visibility: by default only keys whose owner still has access."""
         wanted = req.arg("owner_project_access", "active")
         keys = self.keys.get(req.match["pid"], [])
@@ -149,25 +152,25 @@ class OpenAIFake(FakeHttpServer):
             return keys
         return [k for k in keys if k.get("owner_project_access", "active") == wanted]
 
-    def _page(self, req: FakeRequest, items: list[dict], listing: str):
+    def _page(self, req: FakeRequest, items: list[dict[str, Any]], listing: str) -> FakeResponse:
         if problem := query_problem(req, QUERY[listing]):
             return reply(
                 {"error": {"type": "invalid_request_error", "code": None, "param": None, "message": problem}}, 400
             )
         return cursor_page(req, items, self.page_size)
 
-    def _get(self, items: list[dict], req: FakeRequest):
+    def _get(self, items: list[dict[str, Any]], req: FakeRequest) -> FakeResponse:
         item = next((i for i in items if i["id"] == req.match["id"]), None)
         return reply(item) if item else reply({"error": {"type": "invalid_request_error", "message": "not found"}}, 404)
 
-    def _delete(self, items: list[dict], req: FakeRequest, kind: str):
+    def _delete(self, items: list[dict[str, Any]], req: FakeRequest, kind: str) -> FakeResponse:
         item = next((i for i in items if i["id"] == req.match["id"]), None)
         if item is None:
             return reply({"error": {"type": "invalid_request_error", "message": "not found"}}, 404)
         items.remove(item)
         return reply({"object": kind, "id": item["id"], "deleted": True})
 
-    def _delete_account(self, req: FakeRequest):
+    def _delete_account(self, req: FakeRequest) -> FakeResponse:
         response = self._delete(
             self.accounts.get(req.match["pid"], []), req, "organization.project.service_account.deleted"
         )

@@ -3,11 +3,12 @@ created and distributed). Verified by reading the key back (404 = gone)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
-from nhi_cli.kit.http import HttpError, NotFound
+from nhi_cli.kit.http import HttpError, NotFound, RestClient
 
 
 def _label(cred: dict[str, Any]) -> str:
@@ -84,7 +85,7 @@ def _paths(step: RevokeStep) -> str:
     return f"/organization/projects/{p['project_id']}/api_keys/{p['key_id']}"
 
 
-def execute(ctx: CollectContext, step: RevokeStep, make_client) -> StepOutcome:
+def execute(ctx: CollectContext, step: RevokeStep, make_client: Callable[[CollectContext], RestClient]) -> StepOutcome:
     path = _paths(step)
     try:
         with make_client(ctx) as client:

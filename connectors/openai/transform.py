@@ -40,7 +40,13 @@ def _status(expires_at: datetime | None, now: datetime | None) -> str:
 
 # --- transform ------------------------------------------------------------------------------
 def _key_credential(
-    cred_id: str, identity_id: str, scope: str, kind: str, key: dict, now: datetime | None, attrs: dict
+    cred_id: str,
+    identity_id: str,
+    scope: str,
+    kind: str,
+    key: dict[str, Any],
+    now: datetime | None,
+    attrs: dict[str, Any],
 ) -> Credential:
     """A project or Admin API key as a credential: both key objects carry the same fields."""
     expires_at = ts(key.get("expires_at"))
@@ -62,7 +68,7 @@ def _key_credential(
     )
 
 
-def _role_grant(ident: str, scope: str, role: str | None, project: dict, source: str) -> Grant:
+def _role_grant(ident: str, scope: str, role: str | None, project: dict[str, Any], source: str) -> Grant:
     role = role or "member"
     return Grant(
         identity_id=ident,
@@ -80,11 +86,11 @@ def _role_grant(ident: str, scope: str, role: str | None, project: dict, source:
     )
 
 
-def transform_service_accounts(scope: str, project: dict, accounts: list[dict]) -> Batch:
+def transform_service_accounts(scope: str, project: dict[str, Any], accounts: list[dict[str, Any]]) -> Batch:
     return each(accounts, lambda sa: _service_account(scope, project, sa), "OpenAI service account")
 
 
-def _service_account(scope: str, project: dict, sa: dict) -> Batch:
+def _service_account(scope: str, project: dict[str, Any], sa: dict[str, Any]) -> Batch:
     batch = Batch()
     require(sa, "id", "name", what="OpenAI service account", id_type=str)
     ident = f"openai:{project['id']}/service_account/{sa['id']}"
@@ -109,11 +115,13 @@ def _service_account(scope: str, project: dict, sa: dict) -> Batch:
     return batch
 
 
-def transform_project_keys(scope: str, project: dict, keys: list[dict], now: datetime | None = None) -> Batch:
+def transform_project_keys(
+    scope: str, project: dict[str, Any], keys: list[dict[str, Any]], now: datetime | None = None
+) -> Batch:
     return each(keys, lambda key: _project_key(scope, project, key, now), "OpenAI project API key")
 
 
-def _project_key(scope: str, project: dict, key: dict, now: datetime | None) -> Batch:
+def _project_key(scope: str, project: dict[str, Any], key: dict[str, Any], now: datetime | None) -> Batch:
     batch = Batch()
     require(key, "id", "redacted_value", "owner", what="OpenAI project API key", id_type=str)
     text(key["redacted_value"], "redacted_value")
@@ -161,14 +169,20 @@ def _project_key(scope: str, project: dict, key: dict, now: datetime | None) -> 
 
 
 def transform_admin_keys(
-    scope: str, keys: list[dict], own_key: str | None, now: datetime | None = None, users: dict[str, dict] | None = None
+    scope: str,
+    keys: list[dict[str, Any]],
+    own_key: str | None,
+    now: datetime | None = None,
+    users: dict[str, dict[str, Any]] | None = None,
 ) -> Batch:
     """``users`` (organization users by id) names the owners: the Admin key object's ``owner``
     has an id, a name and a role, but no e-mail."""
     return each(keys, lambda key: _admin_key(scope, key, own_key, now, users or {}), "OpenAI admin API key")
 
 
-def _admin_key(scope: str, key: dict, own_key: str | None, now: datetime | None, users: dict[str, dict]) -> Batch:
+def _admin_key(
+    scope: str, key: dict[str, Any], own_key: str | None, now: datetime | None, users: dict[str, dict[str, Any]]
+) -> Batch:
     batch = Batch()
     require(key, "id", "redacted_value", what="OpenAI admin API key", id_type=str)
     text(key["redacted_value"], "redacted_value")
