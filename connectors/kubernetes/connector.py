@@ -73,11 +73,11 @@ class KubernetesConnector(Connector):
         scopes = []
         for name in chosen:
             entry = by_name[name].get("context") or {}
-            cluster = entry.get("cluster")
+            cluster, user = entry.get("cluster"), entry.get("user")
             eks = eks_cluster_of(
                 cluster,
-                (clusters.get(cluster) or {}).get("server"),
-                users.get(entry.get("user")),
+                ((clusters.get(cluster) if isinstance(cluster, str) else None) or {}).get("server"),
+                users.get(user) if isinstance(user, str) else None,
                 settings.eks_clusters.get(name),
             )
             scopes.append(Scope("kubernetes", name, cluster or name, {"cluster": cluster, "eks": _attrs(eks)}))
