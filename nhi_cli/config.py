@@ -144,6 +144,7 @@ class _Loader(yaml_safe.Loader):
     stay strings: the schema then rejects them with their path and line, like any other bad
     value, instead of PyYAML raising ValueError."""
 
+    # returns the text of an impossible date where SafeLoader's returns only dates: on purpose
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> date | str:  # type: ignore[override]
         try:
             return super().construct_yaml_timestamp(node)

@@ -20,7 +20,7 @@ v_workload_identity_links resolves it to the service principal).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -100,8 +100,8 @@ def transform_cluster(
     lists: dict[str, list[dict]],
     *,
     owner_keys: list[str],
-    privileged_namespaces: list[str] = (),  # type: ignore[assignment]
-    pod_identities: list[dict] = (),  # type: ignore[assignment]
+    privileged_namespaces: Sequence[str] = (),
+    pod_identities: Sequence[dict] = (),
 ) -> Batch:
     """Every record of one cluster from its lists (missing lists, e.g. forbidden, are []) and
     its EKS Pod Identity associations (DescribePodIdentityAssociation's ``association``)."""
