@@ -274,6 +274,16 @@ def _platform_statement(subject: str, provider: str, kind: str, attrs: dict[str,
             f"{platform}: invoked by a signed-in user, but calls its tools with its own role or stored "
             "credentials: the user is not carried to them",
         )
+    if attrs.get("inbound_auth") == "entra":
+        # Foundry: callers run the agent with their own Entra token, but its tools are called as
+        # the project's managed identity or with a connection's stored key
+        return Statement(
+            subject,
+            provider,
+            "not_recorded",
+            f"{platform}: run by Entra-signed-in callers, but calls its tools as the project's managed "
+            "identity or with stored connection keys: the caller is not carried to them",
+        )
     if attrs.get("inbound_auth") == "iam" and attrs.get("oauth2_return_urls"):
         # GetWorkloadIdentity's return URLs: it completes user-consent OAuth2 flows, for a user
         # id its IAM caller names (GetWorkloadAccessTokenForUserId), not one it authenticated

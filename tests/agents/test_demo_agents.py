@@ -79,3 +79,14 @@ def test_scorecards_of_other_agents(demo_db):
     assert reasons and all("analytics-orchestrator" in r for r in reasons)  # the prod role records it
     assert cells(found["support-agent"])["scoped"] is True
     assert cells(found["release-bot"])["scoped"] is False  # org-wide write app, OIDC trust without sub
+
+
+def test_the_demo_foundry_agent_is_registered_by_the_platform_with_its_tools(demo_db):
+    router = agents(demo_db)["ticket-router"]
+    assert router["evidence"] == "registered by the platform (Azure AI Foundry Agent Service)"
+    detail = json.loads(invoke("--db", demo_db, "agents", "show", "ticket-router", "--format", "json").out)
+    assert "MCP server runbooks at https://runbooks.northwind.example/mcp, tools search_runbooks" in detail["reach"]
+    conn = sqlite3.connect(demo_db)
+    rules = {r for (r,) in conn.execute("SELECT rule_id FROM finding WHERE resource_name = 'ticket-router'")}
+    conn.close()
+    assert "agent_tool_static_credential" in rules  # its OpenAPI tool sends a connection's stored key

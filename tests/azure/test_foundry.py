@@ -112,6 +112,7 @@ def test_each_agent_is_a_platform_agent_joined_to_its_managed_identity(nhi, foun
     assert listed.code == 0, listed.err
     agents = {a["name"]: a for a in json.loads(listed.out)}
     assert agents["claims-triage"]["evidence"] == "registered by the platform (Azure AI Foundry Agent Service)"
+    assert agents["claims-triage"]["delegation"] == "not_recorded"  # its tools run as the project's identity
     detail = json.loads(nhi("agents", "show", "claims-triage", "--db", "nhi.db", "-f", "json").out)
     assert SUPPORT_MI in {i["identity_id"] for i in detail["identities"]}
     assert "code interpreter (sandboxed Python run by the service)" in detail["reach"]
