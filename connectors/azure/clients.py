@@ -18,28 +18,28 @@ ARM_API_VERSION = "2022-04-01"  # Microsoft.Authorization role assignments and d
 SUBSCRIPTIONS_API_VERSION = "2022-12-01"
 
 
-def graph_client(ctx: CollectContext, credential) -> RestClient:
+def bearer_client(ctx: CollectContext, credential, base: str, audience: str, label: str) -> RestClient:
+    """A RestClient for one Azure API whose every request carries a token for ``audience``
+    (Graph, ARM and Foundry each take their own), from the scan's one credential."""
     settings: AzureSettings = ctx.settings
-    scope = settings.cloud_endpoints.graph + "/.default"
+    scope = audience + "/.default"
     return RestClient(
-        settings.graph_base,
+        base,
         ctx,
-        label="graph",
+        label=label,
         timeout=settings.timeout,
         headers=lambda: {"Authorization": f"Bearer {bearer(credential, scope)}"},
     )
+
+
+def graph_client(ctx: CollectContext, credential) -> RestClient:
+    settings: AzureSettings = ctx.settings
+    return bearer_client(ctx, credential, settings.graph_base, settings.cloud_endpoints.graph, "graph")
 
 
 def arm_client(ctx: CollectContext, credential) -> RestClient:
     settings: AzureSettings = ctx.settings
-    scope = settings.cloud_endpoints.arm + "/.default"
-    return RestClient(
-        settings.arm_base,
-        ctx,
-        label="arm",
-        timeout=settings.timeout,
-        headers=lambda: {"Authorization": f"Bearer {bearer(credential, scope)}"},
-    )
+    return bearer_client(ctx, credential, settings.arm_base, settings.cloud_endpoints.arm, "arm")
 
 
 def credential(ctx: CollectContext):

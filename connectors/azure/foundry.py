@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from nhi_cli.kit.connector import CollectContext, ScopeFailed
 from nhi_cli.kit.http import RestClient
 
-from .auth import bearer
+from .clients import bearer_client
 from .settings import AzureSettings
 
 PROJECTS_API_VERSION = "2025-06-01"
@@ -72,14 +72,7 @@ def get_agents(ctx: CollectContext, credential: Any, endpoint: str) -> list[dict
     audience = settings.cloud_endpoints.ai_audience
     if not audience:
         raise ScopeFailed("UnsupportedCloud", f"no published Foundry token audience for cloud {settings.cloud}")
-    scope = audience + "/.default"
-    with RestClient(
-        endpoint,
-        ctx,
-        label="foundry",
-        timeout=settings.timeout,
-        headers=lambda: {"Authorization": f"Bearer {bearer(credential, scope)}"},
-    ) as client:
+    with bearer_client(ctx, credential, endpoint, audience, "foundry") as client:
         return [
             a
             for a in client.paged_cursor(
