@@ -30,20 +30,38 @@ def _ticks(top: int, plot_h: float, y0: float) -> list[dict[str, Any]]:
     return [{"y": round(y0 + plot_h - plot_h * i / 4, 1), "label": f"{top * i // 4:,}"} for i in range(5)]
 
 
+LEFT, RIGHT, TOP_PAD, BOTTOM = 48, 12, 16, 44  # room for the tick labels and the bar labels
+
+
+def _frame(width: int, height: int, top: int) -> tuple[float, float, dict[str, Any]]:
+    """(plot width, plot height, the axis every bar chart draws): the plot area inside the
+    margins, its baseline, and five ticks from 0 to ``top``."""
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP_PAD - BOTTOM
+    axis = {
+        "width": width,
+        "height": height,
+        "left": LEFT,
+        "right": width - RIGHT,
+        "base": TOP_PAD + plot_h,
+        "ticks": _ticks(top, plot_h, TOP_PAD),
+        "label_y": TOP_PAD + plot_h + 18,
+    }
+    return plot_w, plot_h, axis
+
+
 def histogram(buckets: list[dict[str, Any]], width: int = 520, height: int = 240) -> dict[str, Any]:
     """Vertical bars, one per age bucket; older buckets are drawn warmer."""
-    left, right, top_pad, bottom = 48, 12, 16, 44
-    plot_w, plot_h = width - left - right, height - top_pad - bottom
     top = nice_max(max((b["credentials"] for b in buckets), default=0))
+    plot_w, plot_h, axis = _frame(width, height, top)
     slot = plot_w / max(1, len(buckets))
     bars = []
     for i, b in enumerate(buckets):
         h = plot_h * b["credentials"] / top if top else 0
-        x = left + i * slot + slot * 0.15
+        x = LEFT + i * slot + slot * 0.15
         bars.append(
             {
                 "x": round(x, 1),
-                "y": round(top_pad + plot_h - h, 1),
+                "y": round(TOP_PAD + plot_h - h, 1),
                 "w": round(slot * 0.7, 1),
                 "h": round(h, 1),
                 "label": b["bucket"],
@@ -52,28 +70,18 @@ def histogram(buckets: list[dict[str, Any]], width: int = 520, height: int = 240
                 "colour": AGE_COLOURS[min(i, len(AGE_COLOURS) - 1)],
             }
         )
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": width - right,
-        "base": top_pad + plot_h,
-        "ticks": _ticks(top, plot_h, top_pad),
-        "bars": bars,
-        "label_y": top_pad + plot_h + 18,
-    }
+    return {**axis, "bars": bars}
 
 
 def trend(points: list[dict[str, Any]], width: int = 520, height: int = 240) -> dict[str, Any]:
     """Stacked bars by severity, one per scan, oldest on the left."""
-    left, right, top_pad, bottom = 48, 12, 16, 44
-    plot_w, plot_h = width - left - right, height - top_pad - bottom
     top = nice_max(max((p["total"] for p in points), default=0))
+    plot_w, plot_h, axis = _frame(width, height, top)
     slot = plot_w / max(1, len(points), 6)
     columns = []
     for i, p in enumerate(points):
-        x = left + i * slot + slot * 0.2
-        y = top_pad + plot_h
+        x = LEFT + i * slot + slot * 0.2
+        y = TOP_PAD + plot_h
         segments = []
         for sev in SEVERITIES:
             n = p["by_severity"].get(sev, 0)
@@ -96,14 +104,4 @@ def trend(points: list[dict[str, Any]], width: int = 520, height: int = 240) -> 
                 "segments": segments,
             }
         )
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": width - right,
-        "base": top_pad + plot_h,
-        "ticks": _ticks(top, plot_h, top_pad),
-        "columns": columns,
-        "label_y": top_pad + plot_h + 18,
-        "legend": [{"severity": s, "colour": SEVERITY_COLOURS[s]} for s in SEVERITIES],
-    }
+    return {**axis, "columns": columns, "legend": [{"severity": s, "colour": SEVERITY_COLOURS[s]} for s in SEVERITIES]}
