@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .clients import BotoClient
 
-def get_access_keys(iam, user_names: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+
+def get_access_keys(iam: BotoClient, user_names: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """User name -> ListAccessKeys metadata (AccessKeyId, Status, CreateDate). Never secrets:
     ListAccessKeys does not return them."""
     keys: dict[str, list[dict[str, Any]]] = {}

@@ -35,6 +35,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .clients import BotoClient
+
 BEDROCK_SERVICE = "bedrock.amazonaws.com"
 # Where each service has an endpoint, from the Bedrock user guide's "Supported Regions" tables
 # (Agents for Amazon Bedrock; Amazon Bedrock AgentCore), as of 2025-11. botocore ships no
@@ -70,7 +72,7 @@ class Budget:
         return True
 
 
-def _pages(client, operation: str, key: str, page_size: int, **params) -> list[dict[str, Any]]:
+def _pages(client: BotoClient, operation: str, key: str, page_size: int, **params: Any) -> list[dict[str, Any]]:
     paginator = client.get_paginator(operation)
     return [
         item
@@ -79,13 +81,13 @@ def _pages(client, operation: str, key: str, page_size: int, **params) -> list[d
     ]
 
 
-def _tags(client, arn: str) -> dict[str, str]:
+def _tags(client: BotoClient, arn: str) -> dict[str, str]:
     """The resource's tags (its owner tag): no Get* call returns them."""
     return dict(client.list_tags_for_resource(resourceArn=arn).get("tags") or {})
 
 
 # --- IAM ------------------------------------------------------------------------------------
-def get_bedrock_api_keys(iam) -> list[dict[str, Any]]:
+def get_bedrock_api_keys(iam: BotoClient) -> list[dict[str, Any]]:
     """Every IAM user's Bedrock long-term API keys (metadata only: the API never returns the
     secret after creation). ListServiceSpecificCredentials has no botocore paginator."""
     keys: list[dict[str, Any]] = []
@@ -127,7 +129,7 @@ AGENT_FIELDS = (
 )
 
 
-def get_bedrock_agents(client, budget: Budget) -> list[dict[str, Any]]:
+def get_bedrock_agents(client: BotoClient, budget: Budget) -> list[dict[str, Any]]:
     agents = []
     for summary in _pages(client, "list_agents", "agentSummaries", 100):
         if not budget.take():
@@ -220,7 +222,7 @@ def _target(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def get_agentcore(client, budget: Budget) -> dict[str, list[dict[str, Any]]]:
+def get_agentcore(client: BotoClient, budget: Budget) -> dict[str, list[dict[str, Any]]]:
     runtimes = []
     for summary in _pages(client, "list_agent_runtimes", "agentRuntimes", 100):
         if not budget.take():

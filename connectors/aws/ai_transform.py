@@ -87,7 +87,7 @@ def transform_bedrock_api_keys(
 
 
 def _identity(
-    kind: str, arn: str, name: str, account_id: str, region: str, tags: dict | None = None, **attrs: Any
+    kind: str, arn: str, name: str, account_id: str, region: str, tags: dict[str, str] | None = None, **attrs: Any
 ) -> Identity:
     created = attrs.pop("created_at", None)
     enabled = attrs.pop("enabled", True)

@@ -8,14 +8,21 @@ counts each HTTP attempt into the scope's counter (``iam:GetAccountAuthorization
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeAlias
 
 from nhi_cli.kit.connector import CollectContext
 
 from .settings import AwsSettings
 
+# boto3 and botocore ship no type information (no boto3-stubs here): their clients, Sessions and
+# Config objects are Any. The aliases only say which of them a signature takes or returns.
+BotoClient: TypeAlias = Any  # a botocore client: iam, sts, organizations, bedrock-agent, ...
+BotoSession: TypeAlias = Any  # a boto3.Session
+BotoConfig: TypeAlias = Any  # a botocore.config.Config
 
-def boto_config(settings: AwsSettings):
+
+def boto_config(settings: AwsSettings) -> BotoConfig:
     from botocore.config import Config
 
     return Config(
@@ -39,10 +46,10 @@ class CountingSession:
     assumed role's credentials instead. Each client counts into ``ctx`` on ``before-send``,
     once per HTTP attempt, so retries are counted as the provider saw them."""
 
-    def __init__(self, ctx: CollectContext, boto_session, credentials: dict[str, Any] | None):
+    def __init__(self, ctx: CollectContext, boto_session: BotoSession, credentials: Mapping[str, Any] | None):
         self.ctx, self.boto_session, self.credentials = ctx, boto_session, credentials
 
-    def client(self, service: str, **kwargs):
+    def client(self, service: str, **kwargs: Any) -> BotoClient:
         if self.credentials:
             kwargs.update(
                 aws_access_key_id=self.credentials["AccessKeyId"],
@@ -53,7 +60,7 @@ class CountingSession:
             made = self.boto_session.client(service, **kwargs)
         ctx = self.ctx
 
-        def count(event_name: str = "", **_):
+        def count(event_name: str = "", **_: Any) -> None:
             service_id, operation = event_name.split(".", 2)[1:]
             ctx.count(f"{service_id}:{operation}")
 
@@ -61,7 +68,7 @@ class CountingSession:
         return made
 
 
-def _boto_session(ctx: CollectContext):
+def _boto_session(ctx: CollectContext) -> BotoSession:
     import boto3
 
     settings: AwsSettings = ctx.settings
@@ -72,7 +79,7 @@ def _boto_session(ctx: CollectContext):
     )
 
 
-def make_session(ctx: CollectContext, credentials: dict[str, Any] | None = None) -> CountingSession:
+def make_session(ctx: CollectContext, credentials: Mapping[str, Any] | None = None) -> CountingSession:
     """A session whose clients count their API calls into ``ctx``.
 
     With ``credentials`` (from sts:AssumeRole) it acts in a member account; otherwise it uses
@@ -80,11 +87,11 @@ def make_session(ctx: CollectContext, credentials: dict[str, Any] | None = None)
     return CountingSession(ctx, _boto_session(ctx), credentials)
 
 
-def client(ctx: CollectContext, session, service: str, region: str | None = None):
+def client(ctx: CollectContext, session: CountingSession, service: str, region: str | None = None) -> BotoClient:
     """A client honouring ``endpoint:`` from config, else AWS_ENDPOINT_URL as boto3 does
     (``region``: a regional service's region, else the settings' region)."""
     settings: AwsSettings = ctx.settings
-    kwargs: dict = {"config": boto_config(settings)}
+    kwargs: dict[str, Any] = {"config": boto_config(settings)}
     if region:
         kwargs["region_name"] = region
     if settings.endpoint:
@@ -92,7 +99,9 @@ def client(ctx: CollectContext, session, service: str, region: str | None = None
     return session.client(service, **kwargs)
 
 
-def assume_account_role(ctx: CollectContext, base_session, account_id: str, role_name: str | None = None) -> dict:
+def assume_account_role(
+    ctx: CollectContext, base_session: CountingSession, account_id: str, role_name: str | None = None
+) -> dict[str, Any]:
     """Credentials for ``role_name`` in ``account_id`` (raises botocore ClientError)."""
     settings: AwsSettings = ctx.settings
     sts = client(ctx, base_session, "sts")
@@ -102,4 +111,5 @@ def assume_account_role(ctx: CollectContext, base_session, account_id: str, role
     }
     if settings.external_id:
         params["ExternalId"] = settings.external_id
-    return sts.assume_role(**params)["Credentials"]
+    credentials: dict[str, Any] = sts.assume_role(**params)["Credentials"]
+    return credentials

@@ -18,6 +18,8 @@ from typing import Any
 
 from nhi_cli.model import MALFORMED, Batch
 
+from .clients import BotoClient
+
 SLOTS = (1, 2)
 NOT_A_DATE = {"N/A", "not_supported", "no_information", ""}
 REQUIRED_COLUMNS = ("user", "arn", "password_enabled", "mfa_active")
@@ -38,11 +40,17 @@ class ReportTimeout(Exception):
 
 
 def _code(exc: Exception) -> str:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+    code: str = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+    return code
 
 
 def get_credential_report(
-    iam, *, now: datetime, max_age: timedelta, deadline_s: float = 300.0, sleep: Callable[[float], None] = time.sleep
+    iam: BotoClient,
+    *,
+    now: datetime,
+    max_age: timedelta,
+    deadline_s: float = 300.0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[str, datetime | None]:
     """(CSV text, GeneratedTime). Raises botocore ClientError for anything but the report's
     own not-ready states, and ReportTimeout if it never completes."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .clients import BotoClient
 from .policies import attached_arns, is_aws_managed
 
 GAAD_FILTER = ["User", "Role", "Group", "LocalManagedPolicy"]
 LISTS = ("UserDetailList", "RoleDetailList", "GroupDetailList", "Policies")
 
 
-def get_authorization_details(iam) -> dict[str, list[dict[str, Any]]]:
+def get_authorization_details(iam: BotoClient) -> dict[str, list[dict[str, Any]]]:
     """All pages merged into one dict of lists (raises botocore ClientError)."""
     merged: dict[str, list[dict[str, Any]]] = {name: [] for name in LISTS}
     paginator = iam.get_paginator("get_account_authorization_details")
@@ -47,5 +48,5 @@ def _items(details: dict[str, list[dict[str, Any]]], name: str) -> list[dict[str
     return [item for item in _list(details.get(name)) if isinstance(item, dict)]
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []

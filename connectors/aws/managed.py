@@ -15,12 +15,15 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .clients import BotoClient
 from .policies import well_known_aws_policies
 
 _lock = threading.Lock()
 
 
-def get_aws_managed_documents(iam, attached: set[str], *, fetch: bool, cache: dict[str, Any]) -> dict[str, Any]:
+def get_aws_managed_documents(
+    iam: BotoClient, attached: set[str], *, fetch: bool, cache: dict[str, Any]
+) -> dict[str, Any]:
     """ARN -> document for every attached AWS managed policy nhi can resolve."""
     known = well_known_aws_policies()
     documents = {arn: known[arn]["document"] for arn in attached if arn in known}

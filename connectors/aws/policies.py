@@ -73,7 +73,7 @@ WELL_KNOWN_FILE = Path(__file__).with_name("aws_managed_policies.json")
 @lru_cache(maxsize=1)
 def well_known_aws_policies() -> dict[str, dict[str, Any]]:
     """ARN -> {version, document} of the common AWS managed policies shipped with nhi."""
-    data = json.loads(WELL_KNOWN_FILE.read_text(encoding="utf-8"))
+    data: dict[str, dict[str, Any]] = json.loads(WELL_KNOWN_FILE.read_text(encoding="utf-8"))
     data.pop("_about", None)
     return data
 
@@ -88,11 +88,14 @@ def parse_document(document: Any) -> dict[str, Any]:
         return document
     if isinstance(document, str):
         text = document if document.lstrip().startswith("{") else unquote(document)
-        return json.loads(text)
+        parsed = json.loads(text)
+        if not isinstance(parsed, dict):
+            raise ValueError(f"policy document is JSON {type(parsed).__name__}, not an object")
+        return parsed
     raise ValueError(f"policy document is neither JSON text nor a mapping: {type(document).__name__}")
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]

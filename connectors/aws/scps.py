@@ -32,12 +32,13 @@ from typing import Any
 
 from nhi_cli.model import PolicyAttachment, PolicyGrant
 
+from .clients import BotoClient
 from .documents import Documents
 
 SCP = "SERVICE_CONTROL_POLICY"
 
 
-def get_organization_scps(org) -> dict[str, Any]:
+def get_organization_scps(org: BotoClient) -> dict[str, Any]:
     """Everything the levels need, in the call pattern above (raises botocore errors)."""
     roots = [r["Id"] for page in org.get_paginator("list_roots").paginate() for r in page["Roots"]]
     policies: dict[str, dict[str, Any]] = {}

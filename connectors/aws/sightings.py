@@ -12,12 +12,12 @@ an id and the scope records the gap.
 
 from __future__ import annotations
 
-from datetime import UTC
-from typing import Any
+from datetime import UTC, datetime
 
-from nhi_cli.model import Batch, Credential, ScopeResult
+from nhi_cli.kit.connector import CollectContext
+from nhi_cli.model import Batch, Credential, Scope, ScopeResult
 
-from .clients import assume_account_role, client, make_session
+from .clients import CountingSession, assume_account_role, client, make_session
 
 AWS_KEY_PREFIX = "AKIA"  # long-term user keys; ASIA session keys belong to no user
 
@@ -32,14 +32,14 @@ def sighted_key_ids(batches: dict[tuple[str, str], Batch]) -> set[str]:
     }
 
 
-def _second(value):
+def _second(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     value = value if value.tzinfo else value.replace(tzinfo=UTC)
     return value.astimezone(UTC).replace(microsecond=0)
 
 
-def match_key(batch: Batch, user_name: str, last_used) -> tuple[Credential | None, str]:
+def match_key(batch: Batch, user_name: str, last_used: datetime | None) -> tuple[Credential | None, str]:
     """The user's key an id belongs to, or (None, why not)."""
     users = [i.id for i in batch.identities if i.kind == "iam_user" and i.name == user_name]
     if not users:
@@ -54,12 +54,14 @@ def match_key(batch: Batch, user_name: str, last_used) -> tuple[Credential | Non
     return None, f"user {user_name} has {len(keys)} keys that the key's last use does not tell apart"
 
 
-def _count(result: ScopeResult, ctx) -> None:
+def _count(result: ScopeResult, ctx: CollectContext) -> None:
     for call, n in ctx.calls.items():
         result.api_calls[call] = result.api_calls.get(call, 0) + n
 
 
-def resolve_sightings(ctx, scopes, results: list[ScopeResult], batches: dict[tuple[str, str], Batch]) -> None:
+def resolve_sightings(
+    ctx: CollectContext, scopes: list[Scope], results: list[ScopeResult], batches: dict[tuple[str, str], Batch]
+) -> None:
     """Set ``key_id`` on AWS keys sighted elsewhere in this scan. Calls are counted on the
     owning account's scope result; an API failure is a gap there (the scope becomes partial);
     a key the answer cannot single out keeps no id and says why in its attrs."""
@@ -76,7 +78,7 @@ def resolve_sightings(ctx, scopes, results: list[ScopeResult], batches: dict[tup
     first = next(iter(loaded.values()))
     caller_ctx = ctx.for_scope()
     base = make_session(caller_ctx)
-    sessions: dict[str, Any] = {}
+    sessions: dict[str, CountingSession] = {}
     for key_id in wanted:
         owner, scope_ctx, answer = first, ctx.for_scope(), None
         try:

@@ -232,7 +232,7 @@ def transform_account(
     report: dict[str, dict[str, Any]],
     *,
     aws_documents: dict[str, Any],
-    keys_by_user: dict[str, list[dict]] | None,
+    keys_by_user: dict[str, list[dict[str, Any]]] | None,
     owner_tags: list[str] | None = None,
     salt: str = "",
 ) -> Batch:
@@ -243,7 +243,7 @@ def transform_account(
     batch = Batch()
     documents = dict(aws_documents)
     batch.extend(each(details.get("Policies"), lambda p: _customer_policy(p, documents), "IAM customer policy", "Arn"))
-    groups: dict[str, dict] = {}
+    groups: dict[str, dict[str, Any]] = {}
     batch.extend(each(details.get("GroupDetailList"), lambda g: _group(g, groups), "IAM group", "GroupName"))
     context = _Account(account_id, documents, groups, Documents(account_id), owner_tags, salt)
     batch.extend(
@@ -268,7 +268,7 @@ class _Account:
 
     id: str
     documents: dict[str, Any]  # policy ARN -> default-version document
-    groups: dict[str, dict]  # group name -> GAAD group
+    groups: dict[str, dict[str, Any]]  # group name -> GAAD group
     docs: Documents  # policy documents, expanded and stored once per account
     owner_tags: list[str]
     salt: str
@@ -282,7 +282,7 @@ def _customer_policy(policy: dict[str, Any], documents: dict[str, Any]) -> Batch
     return Batch()
 
 
-def _group(group: dict[str, Any], groups: dict[str, dict]) -> Batch:
+def _group(group: dict[str, Any], groups: dict[str, dict[str, Any]]) -> Batch:
     require(group, "GroupName", what="IAM group")
     groups[required_text(group["GroupName"], "GroupName")] = group
     return Batch()
@@ -292,7 +292,7 @@ def _user(
     account: _Account,
     user: dict[str, Any],
     report: dict[str, dict[str, Any]],
-    keys_by_user: dict[str, list[dict]] | None,
+    keys_by_user: dict[str, list[dict[str, Any]]] | None,
 ) -> Batch:
     require(user, "Arn", "UserName", "Path", "UserId", "CreateDate", what="IAM user")
     arn, name = required_text(user["Arn"], "Arn"), required_text(user["UserName"], "UserName")
