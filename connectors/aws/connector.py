@@ -10,17 +10,26 @@ Everything is read-only. boto3 is imported inside functions so `nhi --help` neve
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScopeDenied, ScopeFailed
-from nhi_cli.model import MALFORMED, Batch, Scope
+from nhi_cli.kit.connector import (
+    AuthFailed,
+    CollectContext,
+    Connector,
+    RevokeStep,
+    ScopeDenied,
+    ScopeFailed,
+    StepOutcome,
+)
+from nhi_cli.model import MALFORMED, Batch, Scope, ScopeResult
 
 from . import access_keys, ai_platforms, ai_transform, credential_report, gaad, managed, policies, revoke, transform
-from .clients import assume_account_role, client, make_session
+from .clients import BotoClient, CountingSession, assume_account_role, client, make_session
 from .credential_report import ReportTimeout
 from .fake import start_demo
 from .revoke import REVOKE_KINDS
@@ -41,10 +50,12 @@ DENIED_CODES = {
     "RegionDisabledException",
     "AccountNotFoundException",
 }
+T = TypeVar("T")
+D = TypeVar("D")  # one AI service's payload, as its get_* returns it and its transform_* takes it
 
 
 @contextmanager
-def aws_errors(what: str):
+def aws_errors(what: str) -> Iterator[None]:
     """botocore errors -> ScopeDenied (permission) or ScopeFailed (anything else)."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
@@ -65,7 +76,7 @@ def aws_errors(what: str):
         raise ScopeFailed(type(exc).__name__, f"{what}: {exc}") from None
 
 
-def _read_scps(org) -> dict[str, Any]:
+def _read_scps(org: BotoClient) -> dict[str, Any]:
     """The Organization's SCPs (scps.py), or why they could not be read: a scan allowed to list
     accounts but not policies still scans every account, each recording the gap."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -91,7 +102,7 @@ def _scp_attrs(org_scps: dict[str, Any] | None, account: str) -> dict[str, Any]:
     return {"scp_levels": levels, "scp_unreadable": unreadable}
 
 
-def _optional(ctx: CollectContext, what: str, get):
+def _optional(ctx: CollectContext, what: str, get: Callable[[], T]) -> T | None:
     """``get()``, or None after recording a gap: an AI service refused or failing in a region
     leaves the scope partial (its earlier records kept), never failed."""
     try:
@@ -102,7 +113,9 @@ def _optional(ctx: CollectContext, what: str, get):
         return None
 
 
-def collect_ai(ctx: CollectContext, session, account_id: str, iam, user_arns: dict[str, str]) -> Batch:
+def collect_ai(
+    ctx: CollectContext, session: CountingSession, account_id: str, iam: BotoClient, user_arns: dict[str, str]
+) -> Batch:
     """Bedrock API keys, then Bedrock Agents and AgentCore per region (ai_platforms.py)."""
     settings: AwsSettings = ctx.settings
     batch = Batch()
@@ -118,33 +131,64 @@ def collect_ai(ctx: CollectContext, session, account_id: str, iam, user_arns: di
     if not settings.ai_platforms:
         return batch
     for region in settings.ai_regions or [settings.region]:
-        for service, get, to_records in (
-            ("bedrock-agent", ai_platforms.get_bedrock_agents, ai_transform.transform_bedrock_agents),
-            ("bedrock-agentcore-control", ai_platforms.get_agentcore, ai_transform.transform_agentcore),
-        ):
-            if region not in ai_platforms.AI_SERVICE_REGIONS[service]:
-                ctx.log.debug("aws: %s has no endpoint in %s; skipped", service, region)
-                continue
-            budget = ai_platforms.Budget(settings.ai_describe_limit)
-            api = client(ctx, session, service, region=region)
-            data = _optional(ctx, f"{service} {region}", partial(get, api, budget))
-            if data is None:
-                continue
-            if budget.skipped:
-                ctx.gap(
-                    f"{service} {region}",
-                    "DescribeBudget",
-                    f"{budget.skipped} describe calls over ai_describe_limit={settings.ai_describe_limit}; "
-                    "those items are listed without details",
-                )
-            for operation, code in budget.refused:
-                ctx.gap(f"{service} {region} {operation}", code, f"{operation} refused; items listed without details")
-            make = partial(to_records, account_id, region, data, _owner_tags(ctx), ctx.secret_salt)
-            _transform(ctx, batch, f"{service} {region}", make)
+        _collect_service(
+            ctx,
+            batch,
+            session,
+            account_id,
+            region,
+            "bedrock-agent",
+            ai_platforms.get_bedrock_agents,
+            ai_transform.transform_bedrock_agents,
+        )
+        _collect_service(
+            ctx,
+            batch,
+            session,
+            account_id,
+            region,
+            "bedrock-agentcore-control",
+            ai_platforms.get_agentcore,
+            ai_transform.transform_agentcore,
+        )
     return batch
 
 
-def _transform(ctx: CollectContext, batch: Batch, what: str, make) -> None:
+def _collect_service(
+    ctx: CollectContext,
+    batch: Batch,
+    session: CountingSession,
+    account_id: str,
+    region: str,
+    service: str,
+    get: Callable[[BotoClient, ai_platforms.Budget], D],
+    to_records: Callable[[str, str, D, list[str] | None, str], Batch],
+) -> None:
+    """One AI service in one region into ``batch``: skipped where it has no endpoint, a gap when
+    refused or over its describe budget."""
+    settings: AwsSettings = ctx.settings
+    if region not in ai_platforms.AI_SERVICE_REGIONS[service]:
+        ctx.log.debug("aws: %s has no endpoint in %s; skipped", service, region)
+        return
+    budget = ai_platforms.Budget(settings.ai_describe_limit)
+    api = client(ctx, session, service, region=region)
+    data = _optional(ctx, f"{service} {region}", partial(get, api, budget))
+    if data is None:
+        return
+    if budget.skipped:
+        ctx.gap(
+            f"{service} {region}",
+            "DescribeBudget",
+            f"{budget.skipped} describe calls over ai_describe_limit={settings.ai_describe_limit}; "
+            "those items are listed without details",
+        )
+    for operation, code in budget.refused:
+        ctx.gap(f"{service} {region} {operation}", code, f"{operation} refused; items listed without details")
+    make = partial(to_records, account_id, region, data, _owner_tags(ctx), ctx.secret_salt)
+    _transform(ctx, batch, f"{service} {region}", make)
+
+
+def _transform(ctx: CollectContext, batch: Batch, what: str, make: Callable[[], Batch]) -> None:
     """An AI payload nhi cannot read is a gap of its part, not a failed account."""
     try:
         batch.extend(make())
@@ -264,18 +308,24 @@ class AwsConnector(Connector):
         batch.attachments += attachments
 
     # --- after every scope: key ids sighted by other sources (sightings.py) ----------------
-    def after_collect(self, ctx: CollectContext, scopes: list[Scope], results, batches) -> None:
+    def after_collect(
+        self,
+        ctx: CollectContext,
+        scopes: list[Scope],
+        results: list[ScopeResult],
+        batches: dict[tuple[str, str], Batch],
+    ) -> None:
         if not ctx.settings.access_key_ids:
             resolve_sightings(ctx, scopes, results, batches)
 
     # --- revoke (implemented in revoke.py) ----------------------------------------------
-    def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]):
+    def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
         return revoke.plan_revoke(ctx, target, options)
 
-    def execute_step(self, ctx: CollectContext, step):
+    def execute_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
         return revoke.execute_step(ctx, step)
 
-    def restore_step(self, ctx: CollectContext, step):
+    def restore_step(self, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
         return revoke.restore_step(ctx, step)
 
     def caller_identity(self, ctx: CollectContext) -> str | None:

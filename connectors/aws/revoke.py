@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
 from nhi_cli.kit.connector import CollectContext, RevokeStep, StepOutcome
 
 from . import revoke_ai
-from .clients import assume_account_role, boto_config, client, make_session
+from .clients import BotoClient, CountingSession, assume_account_role, boto_config, client, make_session
 from .revoke_ai import AGENT_KINDS
 
 DENY_ALL_POLICY = "nhi-revoke-deny-all"
@@ -60,18 +61,33 @@ REVOKE_KINDS: dict[str, list[str]] = {
 }
 _lock = threading.Lock()
 
+# an action run on a step: (IAM client, the step's params) -> outcome; a restore also gets the
+# restore data its execution recorded
+Execute: TypeAlias = Callable[[BotoClient, dict[str, Any]], StepOutcome]
+Restore: TypeAlias = Callable[[BotoClient, dict[str, Any], dict[str, Any]], StepOutcome]
+# an IAM policy document as GetUserPolicy / GetRolePolicy return it (botocore decodes the JSON)
+# or as JSON text
+Document: TypeAlias = Mapping[str, Any] | str
+
+
+class _MakeStep(Protocol):
+    """plan_revoke's ``step``: one RevokeStep for the target being planned."""
+
+    def __call__(self, action: str, description: str, reversible: bool, **params: Any) -> RevokeStep: ...
+
 
 # --- plan --------------------------------------------------------------------------------------
 def _user_name(target: dict[str, Any]) -> str | None:
     identity = target.get("identity") or {}
     attrs = target.get("attrs") or {}
-    return identity.get("name") or attrs.get("user_name") or attrs.get("user") or attrs.get("UserName")
+    name: str | None = identity.get("name") or attrs.get("user_name") or attrs.get("user") or attrs.get("UserName")
+    return name
 
 
 def plan_revoke(ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
     kind, scope = target["kind"], target["scope"]
 
-    def step(action: str, description: str, reversible: bool, **params) -> RevokeStep:
+    def step(action: str, description: str, reversible: bool, **params: Any) -> RevokeStep:
         return RevokeStep(
             provider="aws",
             scope=scope,
@@ -181,7 +197,9 @@ def plan_revoke(ctx: CollectContext, target: dict[str, Any], options: dict[str, 
     raise NotImplementedError(f"the aws connector cannot revoke a {kind}")
 
 
-def _plan_key_by_slot(target: dict[str, Any], user: str | None, options: dict[str, Any], step) -> list[RevokeStep]:
+def _plan_key_by_slot(
+    target: dict[str, Any], user: str | None, options: dict[str, Any], step: _MakeStep
+) -> list[RevokeStep]:
     """A key scanned without its id (access_key_ids: false) is known by user and creation
     time: the step lists that user's keys when it runs (ListAccessKeys, one call) and acts on
     the one created then; two keys created in the same second are told apart by slot, which
@@ -205,7 +223,7 @@ def _plan_key_by_slot(target: dict[str, Any], user: str | None, options: dict[st
 REVOKE_MAX_ATTEMPTS = 3  # calls in all, the first included
 
 
-def _iam_client(ctx: CollectContext, session):
+def _iam_client(ctx: CollectContext, session: CountingSession) -> BotoClient:
     from botocore.config import Config
 
     kwargs = {
@@ -218,7 +236,7 @@ def _iam_client(ctx: CollectContext, session):
     return session.client("iam", **kwargs)
 
 
-def _iam(ctx: CollectContext, account: str):
+def _iam(ctx: CollectContext, account: str) -> BotoClient:
     """An IAM client acting in ``account``: the caller's own, or through the Organization role."""
     with _lock:
         cache: dict[str, Any] = ctx.cache.get("revoke_iam_clients", dict)  # account -> IAM client
@@ -243,7 +261,8 @@ def caller_identity(ctx: CollectContext) -> str | None:
         if "_caller_arn" not in cache:
             caller = client(ctx, make_session(ctx), "sts").get_caller_identity()
             cache["_caller_account"], cache["_caller_arn"] = caller["Account"], caller.get("Arn")
-        return cache["_caller_arn"]
+        arn: str | None = cache["_caller_arn"]
+        return arn
 
 
 def _error(exc: Exception) -> str:
@@ -256,7 +275,8 @@ def _error(exc: Exception) -> str:
 
 def _code(exc: Exception) -> str:
     response = getattr(exc, "response", None)
-    return (response or {}).get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+    code: str = response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+    return code
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -267,7 +287,7 @@ def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-def _keys(iam, user: str) -> list[dict[str, Any]]:
+def _keys(iam: BotoClient, user: str) -> list[dict[str, Any]]:
     return [
         k
         for page in iam.get_paginator("list_access_keys").paginate(UserName=user)
@@ -275,14 +295,15 @@ def _keys(iam, user: str) -> list[dict[str, Any]]:
     ]
 
 
-def _key_user(iam, params: dict[str, Any]) -> str:
-    return params.get("user_name") or iam.get_access_key_last_used(AccessKeyId=params["access_key_id"])["UserName"]
+def _key_user(iam: BotoClient, params: dict[str, Any]) -> str:
+    user: str = params.get("user_name") or iam.get_access_key_last_used(AccessKeyId=params["access_key_id"])["UserName"]
+    return user
 
 
-def _key_id(iam, params: dict[str, Any], restore_data: dict[str, Any] | None = None) -> str | None:
+def _key_id(iam: BotoClient, params: dict[str, Any], restore_data: dict[str, Any] | None = None) -> str | None:
     """The key a step acts on: its id from the plan, the one found when the step first ran, or
     the user's key created at the planned second (slot order for a same-second pair)."""
-    key_id = params.get("access_key_id") or (restore_data or {}).get("access_key_id")
+    key_id: str | None = params.get("access_key_id") or (restore_data or {}).get("access_key_id")
     if key_id:
         return key_id
     created = datetime.fromisoformat(params["created"].replace("Z", "+00:00"))
@@ -290,10 +311,12 @@ def _key_id(iam, params: dict[str, Any], restore_data: dict[str, Any] | None = N
         k for k in _keys(iam, params["user_name"]) if k["CreateDate"].astimezone(UTC).replace(microsecond=0) == created
     ]
     if len(same) == 1:
-        return same[0]["AccessKeyId"]
+        key_id = same[0]["AccessKeyId"]
+        return key_id
     slot = params.get("slot")
     if len(same) == 2 and slot in (1, 2):
-        return same[slot - 1]["AccessKeyId"]
+        key_id = same[slot - 1]["AccessKeyId"]
+        return key_id
     return None
 
 
@@ -308,11 +331,14 @@ def _slot_outcome(outcome: StepOutcome, params: dict[str, Any], key_id: str) -> 
     return outcome
 
 
-def _inline(iam, kind: str, name: str, policy: str) -> dict | None:
+def _inline(iam: BotoClient, kind: str, name: str, policy: str) -> Document | None:
     try:
+        document: Document
         if kind == "user":
-            return iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"]
-        return iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+            document = iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"]
+        else:
+            document = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+        return document
     except Exception as exc:
         if _code(exc) == "NoSuchEntity":
             return None
@@ -330,7 +356,7 @@ def execute_step(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
         return StepOutcome("failed", error=_error(exc))
 
 
-def _set_key(iam, user: str, key_id: str, status: str) -> StepOutcome:
+def _set_key(iam: BotoClient, user: str, key_id: str, status: str) -> StepOutcome:
     key = next((k for k in _keys(iam, user) if k["AccessKeyId"] == key_id), None)
     if key is None:
         return StepOutcome("already_done", error="the key no longer exists", inventory={key_id: "revoked"})
@@ -343,14 +369,14 @@ def _set_key(iam, user: str, key_id: str, status: str) -> StepOutcome:
     return StepOutcome("done", restore_data={"previous_status": key["Status"]}, inventory={key_id: status.lower()})
 
 
-def _deactivate_key(iam, p):
+def _deactivate_key(iam: BotoClient, p: dict[str, Any]) -> StepOutcome:
     key_id = _key_id(iam, p)
     if key_id is None:
         return StepOutcome("already_done", error=f"user {p['user_name']} has no key created {p['created']}")
     return _slot_outcome(_set_key(iam, _key_user(iam, p), key_id, "Inactive"), p, key_id)
 
 
-def _delete_key(iam, p):
+def _delete_key(iam: BotoClient, p: dict[str, Any]) -> StepOutcome:
     user, key_id = _key_user(iam, p), _key_id(iam, p)
     if key_id is None:
         return StepOutcome("already_done", error=f"user {user} has no key created {p['created']}")
@@ -364,7 +390,7 @@ def _delete_key(iam, p):
     return StepOutcome("done", inventory={key_id: "revoked"})
 
 
-def _deactivate_user_keys(iam, p):
+def _deactivate_user_keys(iam: BotoClient, p: dict[str, Any]) -> StepOutcome:
     user = p["user_name"]
     active = [k["AccessKeyId"] for k in _keys(iam, user) if k["Status"] == "Active"]
     for key_id in active:
@@ -384,7 +410,7 @@ def _deactivate_user_keys(iam, p):
     return StepOutcome("done", restore_data={"keys": active}, inventory=inventory)
 
 
-def _delete_user_keys(iam, p):
+def _delete_user_keys(iam: BotoClient, p: dict[str, Any]) -> StepOutcome:
     user = p["user_name"]
     keys = [k["AccessKeyId"] for k in _keys(iam, user)]
     for key_id in keys:
@@ -394,7 +420,9 @@ def _delete_user_keys(iam, p):
     return StepOutcome("done" if keys else "already_done", inventory={k: "revoked" for k in keys})
 
 
-def _put_inline(iam, kind: str, name: str, policy: str, document: dict, always: bool = False) -> StepOutcome:
+def _put_inline(
+    iam: BotoClient, kind: str, name: str, policy: str, document: Mapping[str, Any], always: bool = False
+) -> StepOutcome:
     previous = _inline(iam, kind, name, policy)
     if previous is not None and _same(previous, document) and not always:
         return StepOutcome("already_done")
@@ -407,11 +435,11 @@ def _put_inline(iam, kind: str, name: str, policy: str, document: dict, always: 
     return StepOutcome("done", restore_data={"previous_document": previous})
 
 
-def _deny_all_policy(iam, p):
+def _deny_all_policy(iam: BotoClient, p: dict[str, Any]) -> StepOutcome:
     return _put_inline(iam, "user", p["user_name"], p.get("policy_name", DENY_ALL_POLICY), DENY_ALL)
 
 
-def _delete_login_profile(iam, p):
+def _delete_login_profile(iam: BotoClient, p: dict[str, Any]) -> StepOutcome:
     user = p["user_name"]
     try:
         iam.get_login_profile(UserName=user)
@@ -429,7 +457,7 @@ def _delete_login_profile(iam, p):
     return StepOutcome("failed", error="verification: the console password still exists")
 
 
-def sessions_policy(cutoff: datetime) -> dict:
+def sessions_policy(cutoff: datetime) -> dict[str, Any]:
     stamp = cutoff.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "Version": "2012-10-17",
@@ -444,7 +472,7 @@ def sessions_policy(cutoff: datetime) -> dict:
     }
 
 
-def _revoke_sessions(iam, p):
+def _revoke_sessions(iam: BotoClient, p: dict[str, Any]) -> StepOutcome:
     # The cutoff is when the step runs, not when the plan was written: sessions issued between
     # review and execution must die too. A re-run moves the cutoff forward (always "done").
     cutoff = datetime.now(UTC)
@@ -456,12 +484,13 @@ def _revoke_sessions(iam, p):
     return outcome
 
 
-def _trust(iam, role: str) -> Any:
+def _trust(iam: BotoClient, role: str) -> Any:
+    """The role's trust policy, decoded (botocore decodes it; JSON text is parsed)."""
     document = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
     return json.loads(document) if isinstance(document, str) else document
 
 
-def _block_assume(iam, p):
+def _block_assume(iam: BotoClient, p: dict[str, Any]) -> StepOutcome:
     role = p["role_name"]
     previous = _trust(iam, role)
     if _same(previous, DENY_ALL_TRUST):
@@ -472,7 +501,7 @@ def _block_assume(iam, p):
     return StepOutcome("done", restore_data={"previous_trust": previous})
 
 
-_EXECUTE = {
+_EXECUTE: dict[str, Execute] = {
     "deactivate_key": _deactivate_key,
     "delete_key": _delete_key,
     "deactivate_user_keys": _deactivate_user_keys,
@@ -496,7 +525,7 @@ def restore_step(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
         return StepOutcome("failed", error=_error(exc))
 
 
-def _restore_inline(iam, kind: str, name: str, policy: str, previous: dict | None) -> StepOutcome:
+def _restore_inline(iam: BotoClient, kind: str, name: str, policy: str, previous: Document | None) -> StepOutcome:
     current = _inline(iam, kind, name, policy)
     if previous is None:
         if current is None:
@@ -515,14 +544,14 @@ def _restore_inline(iam, kind: str, name: str, policy: str, previous: dict | Non
     return StepOutcome("done")
 
 
-def _restore_key(iam, p, data):
+def _restore_key(iam: BotoClient, p: dict[str, Any], data: dict[str, Any]) -> StepOutcome:
     key_id = _key_id(iam, p, data)
     if key_id is None:
         return StepOutcome("failed", error="the revocation recorded no access key id")
     return _slot_outcome(_set_key(iam, _key_user(iam, p), key_id, data.get("previous_status", "Active")), p, key_id)
 
 
-def _restore_user_keys(iam, p, data):
+def _restore_user_keys(iam: BotoClient, p: dict[str, Any], data: dict[str, Any]) -> StepOutcome:
     user, wanted = p["user_name"], data.get("keys", [])
     present = {k["AccessKeyId"]: k["Status"] for k in _keys(iam, user)}
     changed = [k for k in wanted if present.get(k) == "Inactive"]
@@ -539,7 +568,7 @@ def _restore_user_keys(iam, p, data):
     return StepOutcome("done" if changed else "already_done", inventory=inventory)
 
 
-def _restore_trust(iam, p, data):
+def _restore_trust(iam: BotoClient, p: dict[str, Any], data: dict[str, Any]) -> StepOutcome:
     role, previous = p["role_name"], data.get("previous_trust")
     if previous is None:
         return StepOutcome("failed", error="the revocation recorded no previous trust policy")
@@ -551,7 +580,7 @@ def _restore_trust(iam, p, data):
     return StepOutcome("done")
 
 
-_RESTORE = {
+_RESTORE: dict[str, Restore] = {
     "deactivate_key": _restore_key,
     "deactivate_user_keys": _restore_user_keys,
     "deny_all_policy": lambda iam, p, d: _restore_inline(

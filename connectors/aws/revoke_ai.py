@@ -13,17 +13,19 @@ from typing import Any
 
 from nhi_cli.kit.connector import StepOutcome
 
+from .clients import BotoClient
+
 BEDROCK_SERVICE = "bedrock.amazonaws.com"
 AGENT_KINDS = ("bedrock_agent", "agentcore_runtime", "agentcore_gateway")
 
 
-def _keys(iam, user: str) -> dict[str, str]:
+def _keys(iam: BotoClient, user: str) -> dict[str, str]:
     """The user's Bedrock API keys: id -> status (one call; a user holds at most two)."""
     page = iam.list_service_specific_credentials(UserName=user, ServiceName=BEDROCK_SERVICE)
     return {k["ServiceSpecificCredentialId"]: k["Status"] for k in page.get("ServiceSpecificCredentials", [])}
 
 
-def set_service_credential(iam, user: str, credential_id: str, status: str) -> StepOutcome:
+def set_service_credential(iam: BotoClient, user: str, credential_id: str, status: str) -> StepOutcome:
     before = _keys(iam, user).get(credential_id)
     if before is None:
         return StepOutcome("already_done", error="the key no longer exists", inventory={credential_id: "revoked"})
@@ -36,16 +38,16 @@ def set_service_credential(iam, user: str, credential_id: str, status: str) -> S
     return StepOutcome("done", restore_data={"previous_status": before}, inventory={credential_id: status.lower()})
 
 
-def deactivate(iam, p: dict[str, Any]) -> StepOutcome:
+def deactivate(iam: BotoClient, p: dict[str, Any]) -> StepOutcome:
     return set_service_credential(iam, p["user_name"], p["credential_id"], "Inactive")
 
 
-def restore(iam, p: dict[str, Any], data: dict[str, Any]) -> StepOutcome:
+def restore(iam: BotoClient, p: dict[str, Any], data: dict[str, Any]) -> StepOutcome:
     return set_service_credential(iam, p["user_name"], p["credential_id"], data.get("previous_status", "Active"))
 
 
 def execution_role_name(target: dict[str, Any]) -> str:
-    arn = (target.get("attrs") or {}).get("execution_role")
+    arn: str | None = (target.get("attrs") or {}).get("execution_role")
     if not arn or ":role/" not in arn:
         raise NotImplementedError(
             f"{target['kind']} {target['name']} has no execution role in the inventory; scan again"
