@@ -10,7 +10,18 @@ are never read; ARM reports neither their creation nor their last use.
 Each agent a Foundry project lists is a ``foundry_agent`` identity registered by the platform,
 running as the project's managed identity (``attrs.managed_identity``, a service principal
 object id), with its tools as its reach (``attrs.reach``) and the tools that call out with a
-stored API key in ``attrs.static_credential_targets``. The agent's ``metadata`` are its tags.
+stored API key in ``attrs.static_credential_targets``, and the ``foundry_connection_secret``
+credentials those tools use in ``attrs.connection_credentials``. The agent's ``metadata`` are its
+tags.
+
+Each connection of an account or project whose ``authType`` stores a secret (``SECRET_AUTH_TYPES``:
+an API key, custom keys, an access or account key, an OAuth2 client secret, a PAT, a SAS, a
+service principal's secret, a user name and password) is a ``foundry_connection_secret``
+credential: a standing credential the platform keeps and uses for the project's agents, held by
+the identity they run as (the project's managed identity, else the account's, else the project
+or account itself). Its value is never read; ``expiryTime`` is its expiry when set. Connections
+with ``AAD``, ``ManagedIdentity`` or ``None`` auth store no secret (the platform presents an Entra
+token or nothing): they are not credentials.
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from nhi_cli.kit.payloads import each, iso_time, require
 from nhi_cli.model import Batch, Credential, Identity
 
 from .transform import TransformError
@@ -90,6 +102,27 @@ def transform_ai_accounts(scope: str, accounts: list[dict[str, Any]]) -> Batch:
 
 
 FOUNDRY_PLATFORM = "Azure AI Foundry Agent Service"
+CONNECTION_SECRET = "foundry_connection_secret"
+# ConnectionAuthType values (azure-mgmt-cognitiveservices 14.1, api-version 2025-06-01) whose
+# connection stores a secret, and those whose does not
+SECRET_AUTH_TYPES = {
+    "ApiKey",
+    "CustomKeys",
+    "AccessKey",
+    "AccountKey",
+    "OAuth2",
+    "PAT",
+    "SAS",
+    "ServicePrincipal",
+    "UsernamePassword",
+}
+NO_SECRET_AUTH_TYPES = {"AAD", "ManagedIdentity", "None"}
+_IDENTIFIERS = {
+    "clientId": "client_id",
+    "tenantId": "tenant_id",
+    "accessKeyId": "access_key_id",
+    "username": "username",
+}
 _CONNECTION_TOOLS = {  # tools that call a service through a project connection
     "bing_grounding": "Bing grounding",
     "bing_custom_search": "Bing custom search",
@@ -118,11 +151,76 @@ def _connections(value: Any) -> list[str]:
     return []
 
 
-def tool_reach(agent: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(what the agent's tools reach, the tools that call out with a stored static credential).
-    An OpenAPI tool with ``connection`` auth sends the API key its project connection stores."""
+def connection_holder(resource: dict[str, Any], account: dict[str, Any] | None = None) -> str:
+    """Who holds a project's (or an account's) connection credentials: the principal its agents
+    run as (the resource's managed identity, else the account's), else the resource itself."""
+    holder = _principal(resource.get("identity")) or (_principal(account.get("identity")) if account else None)
+    return holder or str(resource["id"])
+
+
+def transform_foundry_connections(
+    scope: str, now: datetime, parent: dict[str, Any], holder: str, connections: list[dict[str, Any]]
+) -> Batch:
+    """The connections of one account or project (``parent``) that store a secret, as
+    credentials of ``holder``; one malformed connection is a gap naming it."""
+    level = "project" if "/projects/" in str(parent.get("id", "")).lower() else "account"
+    return each(
+        connections, lambda c: _connection(scope, now, parent, level, holder, c), "Foundry connection", "id", "name"
+    )
+
+
+def _connection(
+    scope: str, now: datetime, parent: dict[str, Any], level: str, holder: str, connection: dict[str, Any]
+) -> Batch:
+    require(connection, "id", "name", "properties", what="Foundry connection")
+    props = connection["properties"]
+    require(props, "authType", what=f"Foundry connection {connection['name']}")
+    auth = str(props["authType"])
+    batch = Batch()
+    if auth in NO_SECRET_AUTH_TYPES:
+        return batch  # the platform presents an Entra token (or nothing): no stored secret
+    expires = iso_time(props.get("expiryTime"))
+    given = props.get("credentials") if isinstance(props.get("credentials"), dict) else {}
+    batch.credentials.append(
+        Credential(
+            id=connection["id"],
+            identity_id=holder,
+            provider="azure",
+            scope=scope,
+            kind=CONNECTION_SECRET,
+            status="expired" if expires and expires <= now else "active",
+            name=connection["name"],
+            created_at=iso_time((connection.get("systemData") or {}).get("createdAt")),
+            expires_at=expires,
+            supports_expiry=True,  # expiryTime is settable on every connection
+            attrs={
+                "auth_type": auth,
+                "auth_type_known": auth in SECRET_AUTH_TYPES,
+                "category": props.get("category"),
+                "target": props.get("target"),
+                "level": level,
+                "parent": parent.get("id"),
+                "shared_to_all": props.get("isSharedToAll"),
+                "stored_for_agents": True,
+                "static": True,
+                "last_used_unknown": True,  # ARM reports no use of a connection
+                **{attr: given[key] for key, attr in _IDENTIFIERS.items() if isinstance(given.get(key), str)},
+            },
+        )
+    )
+    return batch
+
+
+def tool_reach(agent: dict[str, Any], stored: dict[str, str] | None = None) -> tuple[list[str], list[str], list[str]]:
+    """(what the agent's tools reach, the tools that call out with a stored static credential,
+    the ``foundry_connection_secret`` credentials they use). An OpenAPI tool with
+    ``connection`` auth sends the key its connection stores; ``stored`` maps the lowercased ARM
+    id of each stored-secret connection collected to its credential id (ARM ids are
+    case-insensitive)."""
+    stored = stored or {}
     reach: list[str] = []
     static: list[str] = []
+    used: list[str] = []
     resources = agent.get("tool_resources") or {}
     for tool in agent.get("tools") or []:
         kind = str(tool.get("type") or "unknown")
@@ -142,6 +240,8 @@ def tool_reach(agent: dict[str, Any]) -> tuple[list[str], list[str]]:
                 connection = (auth.get("security_scheme") or {}).get("connection_id", "?")
                 reach.append(f"OpenAPI {name} with the key stored in connection {connection}")
                 static.append(f"OpenAPI {name}")
+                if str(connection).lower() in stored:
+                    used.append(stored[str(connection).lower()])
             elif how == "managed_identity":
                 audience = (auth.get("security_scheme") or {}).get("audience", "?")
                 reach.append(f"OpenAPI {name} as the project's managed identity (audience {audience})")
@@ -165,14 +265,18 @@ def tool_reach(agent: dict[str, Any]) -> tuple[list[str], list[str]]:
             reach.append(f"{_CONNECTION_TOOLS[kind]} through connection {', '.join(_connections(tool)) or '?'}")
         else:
             reach.append(f"{kind} tool")
-    return reach, static
+    return reach, static, sorted(set(used))
 
 
 def transform_foundry_agents(
-    scope: str, account: dict[str, Any], project: dict[str, Any], agents: list[dict[str, Any]]
+    scope: str,
+    account: dict[str, Any],
+    project: dict[str, Any],
+    agents: list[dict[str, Any]],
+    stored: dict[str, str] | None = None,
 ) -> Batch:
     """Each agent a project lists: registered by the platform, running as the project's
-    managed identity (the account's when the project has none)."""
+    managed identity (the account's when the project has none). ``stored``: see tool_reach."""
     batch = Batch()
     runs_as = _principal(project.get("identity")) or _principal(account.get("identity"))
     project_name = str(project.get("name", "")).rsplit("/", 1)[-1]
@@ -182,7 +286,7 @@ def transform_foundry_agents(
         metadata = {str(k): str(v) for k, v in (agent.get("metadata") or {}).items()}
         owner_key = next((k for k in OWNER_TAGS if metadata.get(k)), None)
         created = agent.get("created_at")
-        reach, static = tool_reach(agent)
+        reach, static, used = tool_reach(agent, stored)
         batch.identities.append(
             Identity(
                 id=f"{project['id']}/agents/{agent['id']}",
@@ -208,6 +312,7 @@ def transform_foundry_agents(
                     "inbound_auth": "entra",
                     "reach": reach,
                     "static_credential_targets": static,
+                    "connection_credentials": used,
                 },
             )
         )

@@ -22,11 +22,17 @@ from nhi_cli.model import Batch, Scope
 from . import graph as g
 from . import revoke
 from .ai_accounts import get_ai_accounts
-from .ai_transform import transform_ai_accounts, transform_foundry_agents
+from .ai_transform import (
+    CONNECTION_SECRET,
+    connection_holder,
+    transform_ai_accounts,
+    transform_foundry_agents,
+    transform_foundry_connections,
+)
 from .arm import active_subscriptions, get_role_assignments, get_role_definitions, get_subscriptions
 from .clients import arm_client, credential, graph_client
 from .fake import start_demo
-from .foundry import endpoint_allowed, get_agents, get_projects, project_endpoint
+from .foundry import endpoint_allowed, get_agents, get_connections, get_projects, project_endpoint
 from .rbac import role_names, transform_role_assignments
 from .settings import AzureSettings
 from .transform import TransformError, transform_tenant
@@ -169,11 +175,15 @@ class AzureConnector(Connector):
             assignments = get_role_assignments(client, sub)
             accounts = self._ai_accounts(ctx, client, sub)
             projects = self._foundry_projects(ctx, client, accounts)
+            connections = self._foundry_connections(ctx, client, accounts, projects)
         batch = transform_role_assignments(assignments, role_names(definitions), scope.id)
         if accounts:
             batch.extend(transform_ai_accounts(scope.id, accounts))
-        for account, project in projects:
-            batch.extend(self._foundry_agents(ctx, scope, account, project))
+        for parent, holder, items in connections:
+            batch.extend(transform_foundry_connections(scope.id, ctx.now, parent, holder, items))
+        stored = {c.id.lower(): c.id for c in batch.credentials if c.kind == CONNECTION_SECRET}
+        for account, project in projects if ctx.settings.foundry_agents else ():
+            batch.extend(self._foundry_agents(ctx, scope, account, project, stored))
         return batch
 
     @staticmethod
@@ -192,8 +202,8 @@ class AzureConnector(Connector):
     @staticmethod
     def _foundry_projects(ctx: CollectContext, client, accounts: list[dict]) -> list[tuple[dict, dict]]:
         """(account, project) for every project of the AI Services accounts; a refused list is a
-        gap for that account's agents."""
-        if not ctx.settings.foundry_agents:
+        gap for that account's agents and project connections."""
+        if not (ctx.settings.foundry_agents or ctx.settings.foundry_connections):
             return []
         found = []
         for account in accounts:
@@ -208,7 +218,30 @@ class AzureConnector(Connector):
         return found
 
     @staticmethod
-    def _foundry_agents(ctx: CollectContext, scope: Scope, account: dict, project: dict) -> Batch:
+    def _foundry_connections(
+        ctx: CollectContext, client, accounts: list[dict], projects: list[tuple[dict, dict]]
+    ) -> list[tuple[dict, str, list[dict]]]:
+        """(account or project, who holds its connections' secrets, its connections): one list
+        per AI Services account and one per project; a refused list is a gap for that one."""
+        if not ctx.settings.foundry_connections:
+            return []
+        parents = [(a, connection_holder(a), "account") for a in accounts if a.get("kind") == "AIServices"]
+        parents += [(p, connection_holder(p, a), "project") for a, p in projects]
+        found = []
+        for parent, holder, level in parents:
+            what = f"Foundry connections of {parent.get('name', '?')}"
+            try:
+                found.append((parent, holder, get_connections(client, parent["id"], level)))
+            except ScopeError as exc:
+                ctx.gap(what, exc.code, exc.message, records_missing=True)
+            except NotFound as exc:
+                ctx.gap(what, "NotFound", str(exc), records_missing=True)
+        return found
+
+    @staticmethod
+    def _foundry_agents(
+        ctx: CollectContext, scope: Scope, account: dict, project: dict, stored: dict[str, str]
+    ) -> Batch:
         """The agents of one project's data plane; a refusal (401/403: no data-plane role, a
         private endpoint) is a gap for that project, never a failed scan."""
         what = f"Foundry agents of {str(project.get('name', '?')).rsplit('/', 1)[-1]} ({account['name']})"
@@ -225,7 +258,7 @@ class AzureConnector(Connector):
         except NotFound as exc:
             ctx.gap(what, "NotFound", str(exc), records_missing=True)
             return Batch()
-        return transform_foundry_agents(scope.id, account, project, agents)
+        return transform_foundry_agents(scope.id, account, project, agents, stored)
 
     # --- revoke -------------------------------------------------------------------------
     def plan_revoke(self, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:

@@ -1,5 +1,6 @@
-"""The Azure get layer for Foundry agents: the projects of each AI Services account (ARM) and
-the agents each project's data plane lists.
+"""The Azure get layer for Foundry agents: the projects of each AI Services account (ARM), the
+connections the account and each project keep (ARM), and the agents each project's data plane
+lists.
 
 Calls and budget, per AI Services account: one paged ARM list of its projects, ``GET {account}/
 projects`` (api-version 2025-06-01; ``Microsoft.CognitiveServices/accounts/projects/read``, in
@@ -10,6 +11,14 @@ Reader). Per project: one paged data-plane list, ``GET {project endpoint}/assist
 The data plane takes Entra tokens of audience ``https://ai.azure.com`` (not ARM's) and the
 ``Microsoft.CognitiveServices/accounts/AIServices/agents/read`` data action (Azure AI User);
 Reader on the account does not grant it, so a 401/403 there is a gap for that project.
+
+Connections, per AI Services account and per project: one paged ARM list each, ``GET {account}/
+connections`` and ``GET {account}/projects/{project}/connections`` (api-version 2025-06-01,
+``nextLink``; ``Microsoft.CognitiveServices/accounts/connections/read`` and
+``.../projects/connections/read``, in Reader). The list answers without secret values; those
+come only from ``listsecrets`` (a POST), which nhi never calls. Whatever credential material a
+list answer might still carry is dropped here, on arrival: only the non-secret identifiers in
+``CONNECTION_IDENTIFIERS`` (a client id, an access key id, a user name) are kept.
 
 The token goes only to a project endpoint on the cloud's Foundry host suffix
 (``*.services.ai.azure.com``) or under the configured ``endpoint`` override (a proxy or the
@@ -28,6 +37,11 @@ from .clients import bearer_client
 from .settings import AzureSettings
 
 PROJECTS_API_VERSION = "2025-06-01"
+CONNECTIONS_API_VERSION = "2025-06-01"  # ProjectConnections_List / AccountConnections_List, stable
+# the parts of a connection's `credentials` that identify, never authenticate (ConnectionOAuth2,
+# ConnectionServicePrincipal, ConnectionAccessKey, ConnectionUsernamePassword,
+# ConnectionManagedIdentity in azure-mgmt-cognitiveservices)
+CONNECTION_IDENTIFIERS = ("clientId", "tenantId", "accessKeyId", "username", "resourceId")
 AGENTS_API_VERSION = "v1"
 AGENTS_PAGE = 100  # the documented maximum of `limit`
 ENDPOINT_KEY = "AI Foundry API"  # the project's properties.endpoints entry for its data plane
@@ -43,6 +57,29 @@ def get_projects(arm: RestClient, account_id: str) -> list[dict]:
         )
         if isinstance(p, dict)
     ]
+
+
+def get_connections(arm: RestClient, parent_id: str, level: str) -> list[dict[str, Any]]:
+    """The connections of an account (``level`` "account") or a project ("project"), each with
+    its ``properties.credentials`` cut down to the identifiers: no secret leaves this function."""
+    return [
+        _without_secrets(c)
+        for c in arm.paged_odata(
+            f"{parent_id}/connections",
+            params={"api-version": CONNECTIONS_API_VERSION},
+            count_as=f"arm:GET {{{level}}}/connections",
+        )
+        if isinstance(c, dict)
+    ]
+
+
+def _without_secrets(connection: dict[str, Any]) -> dict[str, Any]:
+    properties = connection.get("properties")
+    if not isinstance(properties, dict) or "credentials" not in properties:
+        return connection
+    given = properties["credentials"]
+    kept = {k: given[k] for k in CONNECTION_IDENTIFIERS if isinstance(given, dict) and isinstance(given.get(k), str)}
+    return {**connection, "properties": {**properties, "credentials": kept}}
 
 
 def project_endpoint(account: dict[str, Any], project: dict[str, Any]) -> str | None:

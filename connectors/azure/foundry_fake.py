@@ -1,10 +1,14 @@
-"""The fake's side of Foundry agents (fake layer): AI Services projects on the ARM routes and each
-project's agents data plane, added to the Azure fake by fake.py.
+"""The fake's side of Foundry agents (fake layer): AI Services projects and the connections of
+accounts and projects on the ARM routes, and each project's agents data plane, added to the
+Azure fake by fake.py.
 
 Estate fields: ``foundryProjects`` (account ARM id -> Project objects as ARM returns them,
-api-version 2025-06-01) and ``foundryAgents`` (``account/project`` -> Agent objects as the data
-plane returns them). Sources the payloads are validated against (tests/azure/test_foundry.py):
-projects against ``azure-mgmt-cognitiveservices`` 14.1 (``models.Project``), agents against
+api-version 2025-06-01), ``foundryConnections`` (account or project ARM id -> connection
+objects, ``ConnectionPropertiesV2BasicResource``) and ``foundryAgents`` (``account/project`` ->
+Agent objects as the data plane returns them). Sources the payloads are validated against
+(tests/azure/test_foundry.py, test_foundry_connections.py): projects and connections against
+``azure-mgmt-cognitiveservices`` 14.1 (``models.Project``,
+``models.ConnectionPropertiesV2BasicResource`` with the ``authType`` subclass), agents against
 ``azure-ai-agents`` 1.2.0b6 (``models.Agent`` and its tool definitions, generated from
 azure-rest-api-specs ``specification/ai/data-plane/AIAgents``, ListAgents of api-version v1).
 
@@ -15,6 +19,11 @@ refuses: a token of another audience (the ARM token: 401), an unknown ``api-vers
 parameter or a ``limit`` outside 1..100 (400); ``denied_projects`` answer 403 (no data-plane
 role). Paging is the spec's: ``limit``, ``after`` = the previous page's ``last_id``,
 ``has_more``; ``order`` defaults to ``desc`` by ``created_at``.
+
+Connection lists (ProjectConnections_List, AccountConnections_List) take ``api-version``,
+``target``, ``category`` and ``includeAll`` and nothing else, page with ``nextLink``, and serve a
+connection as the estate holds it: a fixture may plant a ``credentials`` value to prove nhi
+drops it. ``listsecrets`` (POST) is not served: a scan must never call it.
 """
 
 from __future__ import annotations
@@ -29,10 +38,12 @@ AI_TOKEN = "fake-azure-ai-token"  # the demo's `static_ai_token` (audience https
 PROJECT_API_VERSIONS = {"2025-04-01-preview", "2025-06-01", "2025-07-01-preview", "2025-09-01"}
 AGENT_API_VERSIONS = {"v1", "2025-05-01", "2025-05-15-preview"}
 _HOST = re.compile(r"^https://(?P<account>[^./]+)\.services\.ai\.azure\.com")
-_PROJECTS = (
+_ACCOUNT = (
     r"(?P<account>/subscriptions/(?P<sub>[0-9a-fA-F-]{36})/resourceGroups/[^/]+/providers/"
-    r"Microsoft\.CognitiveServices/accounts/[^/]+)/projects"
+    r"Microsoft\.CognitiveServices/accounts/[^/]+)"
 )
+_PROJECTS = _ACCOUNT + "/projects"
+_CONNECTIONS = r"(?P<parent>" + _ACCOUNT + r"(?:/projects/[^/]+)?)/connections"
 
 
 def _error(status: int, code: str, message: str):
@@ -64,6 +75,32 @@ def add_foundry_routes(fake) -> None:
         ):
             return _error(404, "ResourceNotFound", "no account")
         return fake._page(request, [served(request, p) for p in projects or []], "nextLink")
+
+    def list_connections(request: FakeRequest):
+        version = request.arg("api-version")
+        if version not in PROJECT_API_VERSIONS:
+            return _error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
+        allowed = {"api-version": None, "target": None, "category": None, "includeAll": {"true", "false"}}
+        if problem := query_problem(request, {**allowed, "$skiptoken": None}):
+            return _error(400, "BadRequest", problem)
+        parent = request.match["parent"].lower()
+        items = next((v for k, v in estate.get("foundryConnections", {}).items() if k.lower() == parent), None)
+        if items is None and not _exists(parent):
+            return _error(404, "ResourceNotFound", f"no resource {request.match['parent']}")
+        if category := request.arg("category"):
+            items = [c for c in items or [] if (c.get("properties") or {}).get("category") == category]
+        if target := request.arg("target"):
+            items = [c for c in items or [] if (c.get("properties") or {}).get("target") == target]
+        return fake._page(request, copy.deepcopy(items or []), "nextLink")
+
+    def _exists(resource: str) -> bool:
+        """An account the estate lists, or a project of one."""
+        if "/projects/" in resource:
+            account = resource.split("/projects/")[0]
+            listed: dict[str, list[dict[str, Any]]] = estate.get("foundryProjects", {})
+            projects = next((v for k, v in listed.items() if k.lower() == account), [])
+            return any(p["id"].lower() == resource for p in projects)
+        return any(a["id"].lower() == resource for accts in estate.get("cognitiveAccounts", {}).values() for a in accts)
 
     def list_agents(request: FakeRequest):
         if request.headers.get("authorization") != f"Bearer {fake.ai_token}":
@@ -107,4 +144,5 @@ def add_foundry_routes(fake) -> None:
 
     s = fake.server
     s.route("GET", _PROJECTS, fake._guard(list_projects))
+    s.route("GET", _CONNECTIONS, fake._guard(list_connections))
     s.route("GET", r"/foundry/(?P<account>[^/]+)/api/projects/(?P<project>[^/]+)/assistants", list_agents)

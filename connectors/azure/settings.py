@@ -74,6 +74,9 @@ class AzureSettings(ConnectorSettings):
     # Foundry agents (foundry.py): per AI Services account one ARM list of its projects, per
     # project one paged data-plane list of agents (100 a page), with an https://ai.azure.com token
     foundry_agents: bool = True
+    # Foundry connections (foundry.py): one paged ARM list per AI Services account and one per
+    # project; those storing a secret are credentials (values never read: listsecrets is not called)
+    foundry_connections: bool = True
     page_size: int = 999  # Graph $top; Graph caps pages with $expand at 100
 
     @model_validator(mode="after")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import yaml
@@ -73,6 +74,15 @@ def test_demo_tenant_shows_the_planted_problems(nhi):
     assert ("admin_grant", "mi-deployer") in got
     assert ("owner_not_in_directory", "legacy-reporting") in got
     assert not any(name == "inventory-reader" for _, name in got)  # the clean service principal
+    # the helpdesk project keeps the ticketing system's key in a connection: 150 days, no expiry,
+    # and its ticket-router agent's OpenAPI tool sends it
+    assert ("credential_max_age", "ticketing-key") in got
+    assert ("credential_no_expiry", "ticketing-key") in got
+    assert not any(name == "nw-foundry-aoai" for _, name in got)  # an Entra (AAD) connection stores no key
+    conn = sqlite3.connect("nhi.db")
+    [(attrs,)] = conn.execute("SELECT attrs FROM v_identities WHERE name = 'ticket-router'").fetchall()
+    conn.close()
+    assert [c.rsplit("/", 1)[-1] for c in json.loads(attrs)["connection_credentials"]] == ["ticketing-key"]
 
 
 def test_auth_settings_pick_the_azure_identity_credential(monkeypatch):

@@ -7,62 +7,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from azure_helpers import FIXTURES, SUB_A, SUB_B, TENANT, db_rows, scopes_of, write_config
+from azure_helpers import FOUNDRY, SUB_A, SUB_B, SUPPORT_MI, db_rows, foundry_estate, scopes_of, write_config
 
-from nhi_cli.kit.times import load_relative_estate
-from nhi_cli.model import utcnow
 from nhi_connectors.azure.fake import AzureFake
 
-FOUNDRY = json.loads((FIXTURES / "foundry.json").read_text())
 ACCOUNT = FOUNDRY["account"]["id"]
-SUPPORT_MI = "0d0d0d0d-0000-4000-8000-0000000000f1"
 AGENTS = "foundry:GET {project}/assistants"
-
-
-def _estate(research_agents: int = 120) -> dict:
-    estate = load_relative_estate(FIXTURES / "tenant.json", utcnow())
-    estate["cognitiveAccounts"] = {SUB_A: [json.loads(json.dumps(FOUNDRY["account"]))]}
-    estate["foundryProjects"] = {ACCOUNT: json.loads(json.dumps(FOUNDRY["projects"]))}
-    agents = json.loads(json.dumps(FOUNDRY["agents"]))
-    template = agents["nw-foundry/research"][0]
-    agents["nw-foundry/research"] = [
-        {**template, "id": f"asst_r{n:06d}", "name": f"research-{n}", "created_at": template["created_at"] + n}
-        for n in range(research_agents)
-    ]
-    estate["foundryAgents"] = agents
-    # the support project's managed identity, as Graph lists it, Owner of subscription A
-    estate["servicePrincipals"].append(
-        {
-            "id": SUPPORT_MI,
-            "appId": "0d0d0d0d-0000-4000-8000-0000000000e1",
-            "displayName": "nw-foundry/support",
-            "servicePrincipalType": "ManagedIdentity",
-            "accountEnabled": True,
-            "appOwnerOrganizationId": TENANT,
-            "alternativeNames": ["isExplicit=False", FOUNDRY["projects"][0]["id"]],
-            "keyCredentials": [],
-            "passwordCredentials": [],
-            "tags": [],
-        }
-    )
-    estate["roleAssignments"].setdefault(SUB_A, []).append(
-        {
-            "name": "f0f0f0f0-0000-4000-8000-0000000000f1",
-            "properties": {
-                "roleDefinitionId": f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleDefinitions/"
-                "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
-                "principalId": SUPPORT_MI,
-                "principalType": "ServicePrincipal",
-                "scope": f"/subscriptions/{SUB_A}",
-            },
-        }
-    )
-    return estate
 
 
 @pytest.fixture
 def foundry():
-    with AzureFake(_estate(), page_size=50) as fake:
+    with AzureFake(foundry_estate(), page_size=50) as fake:
         yield fake
 
 

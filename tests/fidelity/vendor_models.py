@@ -95,7 +95,19 @@ MSREST_PRIMITIVE = {"str": "string", "bool": "boolean", "int": "integer", "float
 
 
 def msrest_schema(model: type, module: Any) -> dict:
-    """An autorest (msrest) model: ``_attribute_map`` {attr: {key: 'properties.roleName', type}}."""
+    """An autorest (msrest) model: ``_attribute_map`` {attr: {key: 'properties.roleName', type}}.
+
+    A polymorphic base (its own ``_subtype_map`` {attr: {discriminator value: subclass name}},
+    e.g. ConnectionPropertiesV2 by ``authType``) is one of its subclasses, with its value fixed."""
+    for attr, subtypes in (vars(model).get("_subtype_map") or {}).items():
+        key = model._attribute_map[attr]["key"]
+        subs = []
+        for value, name in subtypes.items():
+            schema = msrest_schema(getattr(module, name), module)
+            schema["properties"][key] = {"const": value}
+            schema["required"] = [key]
+            subs.append(schema)
+        return {"oneOf": subs}
 
     def of(kind: str) -> dict:
         if kind == "object":  # msrest's "any JSON value"
