@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -149,6 +150,29 @@ def _status(body: Any) -> tuple[str, str]:
     return str(status.get("reason") or "Unknown"), str(status.get("message") or "")[:300]
 
 
+def why_unreachable(exc: BaseException) -> str:
+    """The cause of a failed connection in words (an untrusted certificate, connection refused,
+    a timeout), never urllib3's message, which quotes the URL with its query."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"its TLS certificate is not trusted by the CA in use ({cause.verify_message})"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake failed ({cause.reason or type(cause).__name__})"
+        if isinstance(cause, TimeoutError) or "Timeout" in type(cause).__name__:
+            return "timed out"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+        reason = getattr(cause, "reason", None)
+        nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
+        cause = (
+            (reason if isinstance(reason, BaseException) else None) or nested or cause.__cause__ or cause.__context__
+        )
+    return type(exc).__name__
+
+
 def _strip_values(item: dict) -> dict:
     """Keep nothing of a secret but its metadata and type (a server that ignored the
     metadata-only Accept header sent the token too)."""
@@ -206,7 +230,7 @@ def get_list(ctx: CollectContext, api_client, resource: str) -> tuple[list[dict]
                             continue
                     raise ScopeFailed(reason, message or f"HTTP {exc.status} listing {resource}") from None
                 except Urllib3Error as exc:
-                    raise ScopeDenied("unreachable", f"cannot reach the API server: {type(exc).__name__}") from None
+                    raise ScopeDenied("unreachable", f"cannot reach the API server: {why_unreachable(exc)}") from None
                 except ValueError:
                     raise ScopeFailed("malformed_response", f"a {resource} page is not JSON") from None
             if expired:

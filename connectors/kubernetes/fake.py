@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import ssl
 import tempfile
 from contextlib import ExitStack
 from datetime import datetime
@@ -128,8 +129,9 @@ class KubernetesFake(FakeHttpServer):
         strict: bool = True,
         cluster: str = "demo-cluster",
         cluster_entry: str | None = None,
+        tls: ssl.SSLContext | None = None,
     ):
-        super().__init__()
+        super().__init__(tls=tls)  # https only as the in-cluster API server (its CA in ca.crt)
         self.objects = {r: list(objects.get(r, [])) for r in RESOURCES}
         self.tokens = set(tokens or {DEMO_TOKEN})
         self.strict = strict  # validate every answer against the client's models
@@ -200,8 +202,10 @@ class KubernetesFake(FakeHttpServer):
     # --- serving ------------------------------------------------------------------------
     def _auth(self, handler):
         def wrapped(req: FakeRequest) -> FakeResponse:
-            auth = req.headers.get("authorization", "")
-            if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+            # the scheme is case-insensitive (RFC 7235; the API server lowercases it): the
+            # official client's in-cluster loader sends "bearer <token>", a kubeconfig "Bearer"
+            scheme, _, token = req.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or token not in self.tokens:
                 return status(401, "Unauthorized", "Unauthorized")
             return handler(req)
 

@@ -21,7 +21,7 @@ from typing import Any
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.connector import CollectContext, RevokeStep, StepOutcome
 
-from .clients import get_list, make_api_client
+from .clients import get_list, make_api_client, why_unreachable
 from .transform import sa_id
 
 METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
@@ -117,7 +117,7 @@ def _error(exc: Exception) -> str:
         except ValueError:
             body = {}
         return f"{body.get('reason') or exc.status}: {str(body.get('message') or exc.reason)[:200]}"
-    return f"{type(exc).__name__}: {str(exc)[:200]}"
+    return f"unreachable: cannot reach the API server: {why_unreachable(exc)}"
 
 
 class _Rbac:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
@@ -155,8 +157,19 @@ def token_page(req: FakeRequest, items: list[Any], key: str, page_size: int) -> 
     return reply(body)
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client that refused the fake's certificate (a test of TLS verification) is the
+        # expected outcome, not a fake's bug worth a traceback on stderr
+        if not isinstance(sys.exc_info()[1], ssl.SSLError):
+            super().handle_error(request, client_address)
+
+
 class FakeHttpServer:
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+        # a server-side context: serve https (an API server that only speaks TLS, such as the
+        # in-cluster Kubernetes API), else plain http
+        self.tls = tls
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.faults: list[tuple[str, re.Pattern[str], FakeResponse]] = []
         self.requests: list[FakeRequest] = []
@@ -175,7 +188,7 @@ class FakeHttpServer:
     @property
     def url(self) -> str:
         assert self._server is not None, "start() the fake first"
-        return f"http://{LOOPBACK}:{self._server.server_port}"
+        return f"{'https' if self.tls else 'http'}://{LOOPBACK}:{self._server.server_port}"
 
     def calls(self, method: str | None = None, pattern: str | None = None) -> list[FakeRequest]:
         rx = re.compile(pattern + r"\Z") if pattern else None
@@ -242,7 +255,11 @@ class FakeHttpServer:
 
             do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _handle
 
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), RequestHandler)
+        self._server = _Server((LOOPBACK, 0), RequestHandler)
+        if self.tls:  # the handshake happens on the first read, in the connection's own thread
+            self._server.socket = self.tls.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
-from datetime import UTC, datetime
+import ssl
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -45,3 +47,59 @@ def configure(settings: dict, **other) -> None:
 
 def attrs(row: dict) -> dict:
     return json.loads(row["attrs"])
+
+
+def cluster_tls(folder: Path, name: str = "cluster") -> tuple[Path, ssl.SSLContext]:
+    """A throwaway cluster CA and an API server certificate it signed for 127.0.0.1, as a
+    cluster's control plane has: (the CA's PEM file, as a pod's ca.crt, the server's context)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(UTC)
+
+    def cert(subject: str, key, issuer: str, issuer_key, ca: bool, extensions) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+        )
+        for extension in extensions:
+            builder = builder.add_extension(extension, critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+    ca = cert(f"{name}-ca", ca_key, f"{name}-ca", ca_key, True, [ca_usage])
+    server = cert(
+        "kube-apiserver",
+        server_key,
+        f"{name}-ca",
+        ca_key,
+        False,
+        [
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+        ],
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_file = folder / f"{name}-ca.crt"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain = folder / f"{name}-apiserver.pem"  # the server's key and certificate, for its context
+    chain.write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        + server.public_bytes(serialization.Encoding.PEM)
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain)
+    return ca_file, context

@@ -7,7 +7,7 @@ import json
 import socket
 from pathlib import Path
 
-from k8s_helpers import PLANTED_B64, PLANTED_TOKEN, attrs, configure, fake_cluster, write_kubeconfig
+from k8s_helpers import PLANTED_B64, PLANTED_TOKEN, attrs, cluster_tls, configure, fake_cluster, write_kubeconfig
 
 from tests.conftest import db_rows
 
@@ -161,6 +161,7 @@ def test_unreachable_context_is_denied_while_another_completes(nhi):
     assert result.code == 3, result.err
     status = {r["scope"]: (r["status"], r["error_code"]) for r in db_rows("SELECT * FROM scope_result")}
     assert status == {"prod": ("complete", None), "gone": ("denied", "unreachable")}
+    assert "cannot reach the API server: Connection refused" in result.err
     assert "Traceback" not in result.err
 
 
@@ -212,3 +213,76 @@ def test_in_a_pod_without_kubeconfig_the_in_cluster_scope_is_chosen(nhi, monkeyp
     (scope,) = db_rows("SELECT * FROM scope_result")
     assert scope["scope"] == "in-cluster" and scope["status"] == "denied"
     assert scope["error_code"] == "invalid_credentials" and "token" in scope["message"].lower()
+
+
+POD_TOKEN = "eyJhbGciOiJSUzI1NiJ9.nhi-scanner-pod-token-0042.sig"  # the pod's mounted token
+
+
+def _in_a_pod(monkeypatch, tmp_path: Path, fake, ca_file: Path) -> None:
+    """What a pod sees: KUBERNETES_SERVICE_HOST/PORT, the service account's token and the
+    cluster CA at the paths the official client reads (pointed here instead of /var/run/secrets)."""
+    from kubernetes.config import incluster_config
+
+    mount = tmp_path / "var-run-secrets" / "serviceaccount"
+    mount.mkdir(parents=True)
+    (mount / "token").write_text(POD_TOKEN)
+    (mount / "ca.crt").write_bytes(ca_file.read_bytes())
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(mount / "token"))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(mount / "ca.crt"))
+    host, port = fake.url.removeprefix("https://").split(":")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", host)
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
+    Path("nhi.yaml").write_text("version: 1\nproviders:\n  kubernetes:\n    page_size: 4\n")
+
+
+def test_in_a_pod_the_mounted_token_scans_the_cluster_over_tls(nhi, monkeypatch, tmp_path):
+    """nhi running as a pod, no kubeconfig: the official client's in-cluster loading reaches the
+    API server over https, verified with the mounted CA, and sends the mounted token."""
+    ca_file, server_tls = cluster_tls(tmp_path / "pki")
+    with fake_cluster(tokens={POD_TOKEN}, tls=server_tls) as fake:
+        _in_a_pod(monkeypatch, tmp_path, fake, ca_file)
+        result = nhi("scan", "--provider", "kubernetes", "--verbose")
+        requests = list(fake.requests)
+    assert result.code in (0, 1), result.err
+    (scope,) = db_rows("SELECT * FROM scope_result")
+    assert (scope["scope"], scope["status"]) == ("in-cluster", "complete")
+    assert sum(json.loads(scope["api_calls"]).values()) == len(requests)
+    ids = {r["id"]: r for r in db_rows("SELECT * FROM v_identities WHERE provider = 'kubernetes'")}
+    accounts = {i for i, r in ids.items() if r["kind"] == "k8s_service_account"}
+    assert len(accounts) == 11 and "kubernetes:in-cluster:serviceaccount/agents/ops-bot" in accounts
+    assert "kubernetes:in-cluster:deployment/agents/ops-bot" in ids
+    (token,) = db_rows("SELECT id FROM v_credentials WHERE provider = 'kubernetes'")
+    assert token["id"] == "kubernetes:in-cluster:secret/payments/legacy-deployer-token"
+    admin = db_rows("SELECT identity_id FROM v_grants WHERE provider = 'kubernetes' AND is_admin = 1")
+    assert {g["identity_id"] for g in admin} == {"kubernetes:in-cluster:serviceaccount/agents/ops-bot"}
+    # every list was paged (pages of four) and sent the pod's own token, and only GETs
+    assert len([r for r in requests if r.path == "/api/v1/serviceaccounts"]) == 3
+    assert {r.headers["authorization"].partition(" ")[2] for r in requests} == {POD_TOKEN}
+    assert all(r.method == "GET" for r in requests)
+    # the pod's token is a credential of the scanner: never stored, printed or logged
+    assert POD_TOKEN not in Path("nhi.db").read_bytes().decode("latin-1")
+    assert POD_TOKEN not in result.out + result.err
+    for raw in (PLANTED_TOKEN, PLANTED_B64):
+        assert raw not in Path("nhi.db").read_bytes().decode("latin-1")
+
+
+def test_in_a_pod_a_server_the_mounted_ca_did_not_sign_never_gets_the_token(nhi, monkeypatch, tmp_path):
+    """An API server whose certificate another CA signed (a spoofed KUBERNETES_SERVICE_HOST):
+    the TLS handshake fails, the cluster is denied with the reason, and no request carried the
+    token."""
+    _other_ca, server_tls = cluster_tls(tmp_path / "impostor", name="impostor")
+    pod_ca, _ = cluster_tls(tmp_path / "pki")
+    with fake_cluster(tokens={POD_TOKEN}, tls=server_tls) as fake:
+        _in_a_pod(monkeypatch, tmp_path, fake, pod_ca)
+        result = nhi("scan", "--provider", "kubernetes")
+        assert fake.requests == []  # no HTTP request was made, so no Authorization header was sent
+    assert result.code == 3, result.err
+    (scope,) = db_rows("SELECT * FROM scope_result")
+    assert (scope["scope"], scope["status"], scope["error_code"]) == ("in-cluster", "denied", "unreachable")
+    assert scope["message"] == (
+        "cannot reach the API server: its TLS certificate is not trusted by the CA in use "
+        "(unable to get local issuer certificate)"
+    )
+    assert POD_TOKEN not in result.out + result.err and "Traceback" not in result.err
