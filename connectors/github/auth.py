@@ -54,7 +54,7 @@ class GithubAuth:
     """Hands out the Authorization header for an org: the token, or that org's installation
     token (minted once per org and reused until five minutes before it expires)."""
 
-    def __init__(self, settings: GithubSettings):
+    def __init__(self, settings: GithubSettings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}
@@ -115,7 +115,7 @@ class GithubAuth:
             self._tokens[org] = (body["token"], expires)
             return base_headers(body["token"])
 
-    def _app_client(self, ctx: CollectContext):
+    def _app_client(self, ctx: CollectContext) -> RestClient:
         """A client signed with the app's JWT, for the /app and /orgs/{org}/installation calls."""
         if self._app is None:
             self._app = RestClient(rest_base(self.settings), ctx, label="github", headers=self.jwt_headers)
@@ -141,6 +141,6 @@ def _parse_epoch(value: str | None) -> float | None:
         return None
 
 
-def org_client(ctx: CollectContext, auth: GithubAuth, org: str):
+def org_client(ctx: CollectContext, auth: GithubAuth, org: str) -> RestClient:
     """A RestClient whose every request carries the org's credentials."""
     return RestClient(rest_base(ctx.settings), ctx, label="github", headers=lambda: auth.headers_for(org, ctx))

@@ -3,8 +3,12 @@ deploy keys from deploy_keys.py)."""
 
 from __future__ import annotations
 
+from typing import Any
 
-def _paged(client, org: str, what: str, items_key: str | None = None) -> list[dict]:
+from nhi_cli.kit.http import RestClient
+
+
+def _paged(client: RestClient, org: str, what: str, items_key: str | None = None) -> list[dict[str, Any]]:
     """Every item of ``/orgs/{org}/<what>``, following the Link header, 100 a page."""
     return list(
         client.paged_link(
@@ -13,13 +17,13 @@ def _paged(client, org: str, what: str, items_key: str | None = None) -> list[di
     )
 
 
-def get_installations(client, org: str) -> list[dict]:
+def get_installations(client: RestClient, org: str) -> list[dict[str, Any]]:
     return _paged(client, org, "installations", items_key="installations")
 
 
-def get_fine_grained_pats(client, org: str) -> list[dict]:
+def get_fine_grained_pats(client: RestClient, org: str) -> list[dict[str, Any]]:
     return _paged(client, org, "personal-access-tokens")
 
 
-def get_credential_authorizations(client, org: str) -> list[dict]:
+def get_credential_authorizations(client: RestClient, org: str) -> list[dict[str, Any]]:
     return _paged(client, org, "credential-authorizations")

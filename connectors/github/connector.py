@@ -24,7 +24,7 @@ from nhi_cli.kit.connector import (
     StepOutcome,
 )
 from nhi_cli.kit.http import NotFound, RestClient
-from nhi_cli.model import Batch, Scope
+from nhi_cli.model import Batch, Identity, Scope
 
 from . import clients, revoke, transform
 from .auth import GithubAuth, org_client
@@ -71,7 +71,7 @@ class GithubConnector(Connector):
         org = scope.id
         auth = GithubAuth(settings)
         batch = Batch()
-        owners: dict = {}
+        owners: dict[str, Identity] = {}
         try:
             with org_client(ctx, auth, org) as client:
                 try:

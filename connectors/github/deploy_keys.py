@@ -12,9 +12,10 @@ repository's keys. benchmarks/README.md "Connector API budgets" has the measured
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from nhi_cli.kit.connector import ScopeFailed
-from nhi_cli.kit.http import NotFound
+from nhi_cli.kit.http import NotFound, RestClient
 
 REPOS_WITH_KEYS = """
 query($org: String!, $cursor: String) {
@@ -28,8 +29,8 @@ query($org: String!, $cursor: String) {
 """
 
 
-def repos_with_keys_graphql(client, graphql_url: str, org: str) -> Iterator[str]:
-    cursor = None
+def repos_with_keys_graphql(client: RestClient, graphql_url: str, org: str) -> Iterator[str]:
+    cursor: str | None = None
     while True:
         body = client.request(
             "POST",
@@ -51,14 +52,14 @@ def repos_with_keys_graphql(client, graphql_url: str, org: str) -> Iterator[str]
         cursor = repos["pageInfo"]["endCursor"]
 
 
-def all_repos_rest(client, org: str) -> Iterator[str]:
+def all_repos_rest(client: RestClient, org: str) -> Iterator[str]:
     for repo in client.paged_link(
         f"/orgs/{org}/repos", {"per_page": 100, "type": "all"}, count_as="github:GET /orgs/{org}/repos"
     ):
         yield repo["name"]
 
 
-def get_deploy_keys(client, org: str, repo: str) -> list[dict]:
+def get_deploy_keys(client: RestClient, org: str, repo: str) -> list[dict[str, Any]]:
     try:
         return list(
             client.paged_link(
@@ -69,7 +70,9 @@ def get_deploy_keys(client, org: str, repo: str) -> list[dict]:
         return []
 
 
-def collect_deploy_keys(client, graphql_url: str, org: str, strategy: str) -> Iterator[tuple[str, list[dict]]]:
+def collect_deploy_keys(
+    client: RestClient, graphql_url: str, org: str, strategy: str
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     repos = repos_with_keys_graphql(client, graphql_url, org) if strategy == "graphql" else all_repos_rest(client, org)
     for repo in list(repos):
         keys = get_deploy_keys(client, org, repo)

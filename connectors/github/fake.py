@@ -27,21 +27,25 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, IntRange, query_problem, reply
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, FakeResponse, IntRange, QueryRule, query_problem, reply
 from nhi_cli.kit.times import RECORDED_AT, shift_times
+
+if TYPE_CHECKING:  # cryptography is imported where a key is made or a JWT checked
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 # The API versions GitHub publishes (X-GitHub-Api-Version); nhi pins the first.
 API_VERSIONS = {"2022-11-28", "2026-03-10"}
-PAGE = {"per_page": IntRange(1, 100), "page": IntRange(1, 10**9)}
+PAGE: dict[str, QueryRule] = {"per_page": IntRange(1, 100), "page": IntRange(1, 10**9)}
 DIRECTION = {"asc", "desc"}
 # Documented query parameters of each call the fake serves (GitHub's OpenAPI description; an
 # array parameter is sent as ``name[]``). Calls that take none are absent.
-QUERY: dict[tuple[str, str], dict] = {
+QUERY: dict[tuple[str, str], dict[str, QueryRule]] = {
     ("GET", "/app/installations"): {**PAGE, "since": None, "outdated": None},
     ("GET", "/user/orgs"): PAGE,
     ("GET", "/orgs/{org}/installations"): PAGE,
@@ -73,6 +77,16 @@ PAT_ONLY_APPS = {
 }
 
 
+class OrgData(TypedDict):
+    """One org's payloads as the fake serves them (GitHub's JSON objects, recorded)."""
+
+    installations: list[dict[str, Any]]
+    pats: list[dict[str, Any]]
+    sso: list[dict[str, Any]] | None  # None: no SAML SSO, the endpoint answers 404
+    repos: list[dict[str, Any]]
+    keys: dict[str, list[dict[str, Any]]]  # repository name -> its deploy keys
+
+
 def _load(path: Path, default: Any) -> Any:
     return json.loads(path.read_text()) if path.is_file() else default
 
@@ -83,23 +97,28 @@ def _b64decode(part: str) -> bytes:
 
 class GithubFake(FakeHttpServer):
     def __init__(
-        self, estate: dict[str, Any], *, tokens: AbstractSet[str] = frozenset(), public_key=None, page_size: int = 100
-    ):
+        self,
+        estate: dict[str, Any],
+        *,
+        tokens: AbstractSet[str] = frozenset(),
+        public_key: RSAPublicKey | None = None,
+        page_size: int = 100,
+    ) -> None:
         super().__init__()
         self.page_size = page_size  # GitHub's maximum is 100; tests lower it to exercise paging
         self.app_id = str(estate.get("app_id", "1"))
         self.installation_ids: dict[str, int] = estate.get("installations", {})
-        self.orgs: dict[str, dict[str, Any]] = estate["orgs"]
+        self.orgs: dict[str, OrgData] = estate["orgs"]
         self.tokens = set(tokens)  # plain tokens (PATs) the fake accepts
         self.app_tokens: set[str] = set()
         self.public_key = public_key  # cryptography RSA public key that app JWTs must verify with
         self._register()
 
     @classmethod
-    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> GithubFake:
+    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs: Any) -> GithubFake:
         """Load an estate; with ``now``, timestamps move so the estate is as old as when recorded."""
         app = _load(folder / "app.json", {})
-        orgs = {}
+        orgs: dict[str, OrgData] = {}
         for org_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
             orgs[org_dir.name] = {
                 "installations": _load(org_dir / "installations.json", {"total_count": 0, "installations": []})[
@@ -115,7 +134,7 @@ class GithubFake(FakeHttpServer):
         return cls({**app, "orgs": copy.deepcopy(orgs)}, **kwargs)
 
     @classmethod
-    def synthetic(cls, org: str, repos: int, keys_every: int = 50, **kwargs) -> GithubFake:
+    def synthetic(cls, org: str, repos: int, keys_every: int = 50, **kwargs: Any) -> GithubFake:
         """An org with ``repos`` repositories, one deploy key in every ``keys_every``-th."""
         names = [f"repo-{i:05d}" for i in range(repos)]
         keys = {
@@ -132,7 +151,7 @@ class GithubFake(FakeHttpServer):
             for i, n in enumerate(names)
             if i % keys_every == 0
         }
-        data = {
+        data: OrgData = {
             "installations": [],
             "pats": [],
             "sso": None,
@@ -162,14 +181,14 @@ class GithubFake(FakeHttpServer):
         except InvalidSignature:
             return False
         claims = json.loads(_b64decode(parts[1]))
-        return claims.get("iss") == self.app_id and claims.get("exp", 0) > time.time() >= claims.get("iat", 0)
+        return bool(claims.get("iss") == self.app_id and claims.get("exp", 0) > time.time() >= claims.get("iat", 0))
 
     def _token_ok(self, req: FakeRequest) -> bool:
         token = self._bearer(req)
         return token in self.tokens or token in self.app_tokens
 
     # --- what nhi sends -------------------------------------------------------------------
-    def _contract_problem(self, req: FakeRequest):
+    def _contract_problem(self, req: FakeRequest) -> FakeResponse | None:
         version = req.headers.get("x-github-api-version")
         if version is not None and version not in API_VERSIONS:
             return reply(
@@ -197,11 +216,13 @@ class GithubFake(FakeHttpServer):
         return req.method, template
 
     # --- paging -------------------------------------------------------------------------
-    def _page(self, req: FakeRequest, items: list, wrap=None):
+    def _page(
+        self, req: FakeRequest, items: list[dict[str, Any]], wrap: Callable[[list[dict[str, Any]]], Any] | None = None
+    ) -> FakeResponse:
         per_page = min(int(req.arg("per_page", "30")), self.page_size)
         page = int(req.arg("page", "1"))
         chunk = items[(page - 1) * per_page : page * per_page]
-        headers = {}
+        headers: dict[str, str] = {}
         if page * per_page < len(items):
             query = "&".join(f"{k}={v[0]}" for k, v in req.query.items() if k != "page")
             headers["Link"] = (
@@ -212,8 +233,12 @@ class GithubFake(FakeHttpServer):
 
     # --- routes -------------------------------------------------------------------------
     def _register(self) -> None:
-        def auth(handler, app_only=False, jwt=False):
-            def wrapped(req: FakeRequest):
+        def auth(
+            handler: Callable[..., FakeResponse], app_only: bool = False, jwt: bool = False
+        ) -> Callable[[FakeRequest], FakeResponse]:
+            """``handler`` takes the request, and the org's data when the route has an ``org`` group."""
+
+            def wrapped(req: FakeRequest) -> FakeResponse:
                 if problem := self._contract_problem(req):
                     return problem
                 if jwt:
@@ -226,7 +251,7 @@ class GithubFake(FakeHttpServer):
                 org = req.match.groupdict().get("org") if req.match else None
                 if org is not None and org not in self.orgs:
                     return reply({"message": "Not Found"}, 404)
-                return handler(req, self.orgs.get(org)) if org is not None else handler(req)
+                return handler(req, self.orgs[org]) if org is not None else handler(req)
 
             return wrapped
 
@@ -259,7 +284,7 @@ class GithubFake(FakeHttpServer):
         self.route("DELETE", r"/repos/(?P<org>[^/]+)/(?P<repo>[^/]+)/keys/(?P<kid>\d+)", auth(self._delete_key))
         self.route("POST", r"/graphql", auth(self._graphql))
 
-    def _mint(self, req: FakeRequest):
+    def _mint(self, req: FakeRequest) -> FakeResponse:
         if int(req.match["iid"]) not in self.installation_ids.values():
             return reply({"message": "Not Found"}, 404)
         token = "ghs_" + secrets.token_hex(18)
@@ -270,7 +295,7 @@ class GithubFake(FakeHttpServer):
             201,
         )
 
-    def _app_installations(self, req: FakeRequest):
+    def _app_installations(self, req: FakeRequest) -> FakeResponse:
         return self._page(
             req,
             [
@@ -279,51 +304,52 @@ class GithubFake(FakeHttpServer):
             ],
         )
 
-    def _org_installation(self, req: FakeRequest, org: dict):
+    def _org_installation(self, req: FakeRequest, org: OrgData) -> FakeResponse:
         iid = self.installation_ids.get(req.match["org"])
         return (
             reply({"id": iid, "account": {"login": req.match["org"]}}) if iid else reply({"message": "Not Found"}, 404)
         )
 
-    def _list_pats(self, req: FakeRequest, org: dict):
+    def _list_pats(self, req: FakeRequest, org: OrgData) -> FakeResponse:
         owners = req.query.get("owner[]")
         items = [p for p in org["pats"] if not owners or p["owner"]["login"] in owners]
         return self._page(req, items)
 
-    def _revoke_pat(self, req: FakeRequest, org: dict):
+    def _revoke_pat(self, req: FakeRequest, org: OrgData) -> FakeResponse:
         if (req.json() or {}).get("action") != "revoke":
             return reply({"message": "Invalid request"}, 422)
         before = len(org["pats"])
         org["pats"] = [p for p in org["pats"] if p["id"] != int(req.match["pat"])]
         return reply(None, 204) if len(org["pats"]) < before else reply({"message": "Not Found"}, 404)
 
-    def _list_sso(self, req: FakeRequest, org: dict):
+    def _list_sso(self, req: FakeRequest, org: OrgData) -> FakeResponse:
         if org["sso"] is None:
             return reply({"message": "Not Found"}, 404)
         login = req.arg("login")
         return self._page(req, [c for c in org["sso"] if not login or c["login"] == login])
 
-    def _delete_sso(self, req: FakeRequest, org: dict):
+    def _delete_sso(self, req: FakeRequest, org: OrgData) -> FakeResponse:
         before = len(org["sso"] or [])
-        org["sso"] = [c for c in org["sso"] or [] if c["credential_id"] != int(req.match["cid"])]
-        return reply(None, 204) if len(org["sso"]) < before else reply({"message": "Not Found"}, 404)
+        kept = [c for c in org["sso"] or [] if c["credential_id"] != int(req.match["cid"])]
+        org["sso"] = kept
+        return reply(None, 204) if len(kept) < before else reply({"message": "Not Found"}, 404)
 
-    def _find_key(self, req: FakeRequest, org: dict):
+    def _find_key(self, req: FakeRequest, org: OrgData) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         keys = org["keys"].get(req.match["repo"], [])
         return keys, next((k for k in keys if k["id"] == int(req.match["kid"])), None)
 
-    def _get_key(self, req: FakeRequest, org: dict):
+    def _get_key(self, req: FakeRequest, org: OrgData) -> FakeResponse:
         _, key = self._find_key(req, org)
         return reply(key) if key else reply({"message": "Not Found"}, 404)
 
-    def _delete_key(self, req: FakeRequest, org: dict):
+    def _delete_key(self, req: FakeRequest, org: OrgData) -> FakeResponse:
         keys, key = self._find_key(req, org)
         if key is None:
             return reply({"message": "Not Found"}, 404)
         keys.remove(key)
         return reply(None, 204)
 
-    def _graphql(self, req: FakeRequest):
+    def _graphql(self, req: FakeRequest) -> FakeResponse:
         body = req.json()
         variables = body.get("variables") or {}
         name = variables.get("org")
@@ -348,7 +374,7 @@ class GithubFake(FakeHttpServer):
         )
 
 
-def new_app_key():
+def new_app_key() -> tuple[str, RSAPublicKey]:
     """A throwaway RSA key for the fake app (generated per run, never committed)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa

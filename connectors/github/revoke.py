@@ -13,7 +13,7 @@ from typing import Any
 
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
-from nhi_cli.kit.http import NotFound
+from nhi_cli.kit.http import NotFound, RestClient
 
 from .auth import GithubAuth, org_client
 
@@ -78,14 +78,14 @@ def plan(target: dict[str, Any]) -> list[RevokeStep]:
     return [s for s in steps if s is not None]
 
 
-def _pat_present(client, org: str, pat_id: int, owner: str | None) -> bool:
+def _pat_present(client: RestClient, org: str, pat_id: int, owner: str | None) -> bool:
     params: dict[str, int | str] = {"per_page": 100}
     if owner:
         params["owner[]"] = owner
     return any(p.get("id") == pat_id for p in client.paged_link(f"/orgs/{org}/personal-access-tokens", params))
 
 
-def _sso_present(client, org: str, credential_id: int, login: str | None) -> bool:
+def _sso_present(client: RestClient, org: str, credential_id: int, login: str | None) -> bool:
     try:
         items = client.paged_link(
             f"/orgs/{org}/credential-authorizations", {"per_page": 100, **({"login": login} if login else {})}
@@ -95,7 +95,7 @@ def _sso_present(client, org: str, credential_id: int, login: str | None) -> boo
         return False
 
 
-def _key_present(client, org: str, repo: str, key_id: int) -> bool:
+def _key_present(client: RestClient, org: str, repo: str, key_id: int) -> bool:
     try:
         client.get_json(f"/repos/{org}/{repo}/keys/{key_id}")
         return True

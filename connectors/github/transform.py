@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from nhi_cli.kit.payloads import each, require
@@ -52,9 +52,16 @@ def identity_id(org: str, kind: str, key: Any) -> str:
 
 
 def _permission_grants(
-    ident: str, org: str, permissions: dict[str, str], *, resource: str, source: str, source_type: str, prefix: str = ""
+    ident: str,
+    org: str,
+    permissions: Mapping[str, str],
+    *,
+    resource: str,
+    source: str,
+    source_type: str,
+    prefix: str = "",
 ) -> list[Grant]:
-    grants = []
+    grants: list[Grant] = []
     for name, level in sorted(permissions.items()):
         write = level in WRITE_LEVELS
         grants.append(
@@ -75,8 +82,8 @@ def _permission_grants(
     return grants
 
 
-def transform_installations(org: str, installations: Iterable[dict]) -> Batch:
-    def one(item: dict) -> Batch:
+def transform_installations(org: str, installations: Iterable[Mapping[str, Any]]) -> Batch:
+    def one(item: dict[str, Any]) -> Batch:
         batch = Batch()
         require(item, "id", "app_slug", "permissions", "repository_selection", what="GitHub installation", id_type=int)
         ident = identity_id(org, "installation", item["id"])
@@ -143,8 +150,8 @@ def _owner_identity(org: str, login: str, owners: dict[str, Identity], user_id: 
     return owners[login]
 
 
-def transform_fine_grained_pats(org: str, pats: Iterable[dict], owners: dict[str, Identity]) -> Batch:
-    def one(item: dict) -> Batch:
+def transform_fine_grained_pats(org: str, pats: Iterable[Mapping[str, Any]], owners: dict[str, Identity]) -> Batch:
+    def one(item: dict[str, Any]) -> Batch:
         batch = Batch()
         require(item, "id", "owner", "permissions", "token_expired", what="GitHub personal access token", id_type=int)
         owner = _owner_identity(org, item["owner"]["login"], owners, item["owner"].get("id"))
@@ -198,8 +205,10 @@ def transform_fine_grained_pats(org: str, pats: Iterable[dict], owners: dict[str
 SSO_KINDS = {"personal access token": "classic_pat", "SSH key": "ssh_key"}
 
 
-def transform_credential_authorizations(org: str, items: Iterable[dict], owners: dict[str, Identity]) -> Batch:
-    def one(item: dict) -> Batch:
+def transform_credential_authorizations(
+    org: str, items: Iterable[Mapping[str, Any]], owners: dict[str, Identity]
+) -> Batch:
+    def one(item: dict[str, Any]) -> Batch:
         batch = Batch()
         require(item, "login", "credential_id", "credential_type", what="GitHub credential authorization", id_type=int)
         owner = _owner_identity(org, item["login"], owners)
@@ -268,8 +277,8 @@ def ssh_fingerprint(public_key: str | None) -> str | None:
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
-def transform_deploy_keys(org: str, repo: str, keys: Iterable[dict]) -> Batch:
-    def one(item: dict) -> Batch:
+def transform_deploy_keys(org: str, repo: str, keys: Iterable[Mapping[str, Any]]) -> Batch:
+    def one(item: dict[str, Any]) -> Batch:
         batch = Batch()
         require(item, "id", "title", "read_only", what="GitHub deploy key", id_type=int)
         ident = identity_id(org, "deploy_key", item["id"])
