@@ -11,13 +11,21 @@ formats.layout_codex_toml too):
 A secret in ``args``, ``command`` or the URL has no such setting: refused. The file is edited
 with tomlkit, which keeps comments and layout; it is refused unless tomlkit writes the
 unchanged document back byte for byte, and the result must read (tomllib) as the original
-with exactly these keys moved.
+with exactly these keys moved. What tomlkit cannot keep is refused too (``faithful``): a
+comment on the line of a key that moves (tomlkit drops it with the key), and any changed line
+that holds no moved secret and is not one of the keys nhi writes (a multi-line string holding
+the secret, say). A file whose every line ends in CRLF gets CRLF on the lines tomlkit adds
+(it writes LF), an added key goes after its table's last key line (not below
+the comments of the next table), indented as the table's other keys.
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
+import re
 import tomllib
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -63,12 +71,16 @@ def plan_toml(plan: FilePlan, parsed: clients.ParsedFile, variables: Variables) 
             plan.changes.append(Change(server.key, found.field, found.secret_type, name, name, found.value))
     if not plan.changes:
         return variables
-    text = bom + doc.as_string()
+    text = bom + _line_endings(plan.old, doc.as_string())
     try:
-        if tomllib.loads(text[len(bom) :]) != expected:
-            problem: str | None = "not_round_trippable: the rewritten file would not read as the intended document"
+        result = tomllib.loads(text[len(bom) :])
+        if result != expected:
+            problem: str | None = (
+                "not_round_trippable: the rewritten file would not read as the intended document "
+                f"({_difference(expected, result)} would differ: the TOML library rewrites it)"
+            )
         else:
-            problem = verify_scan(plan, text)
+            problem = faithful(plan.old, text, [c.value for c in plan.changes]) or verify_scan(plan, text)
     except tomllib.TOMLDecodeError:
         problem = "not_round_trippable: the rewritten file would not parse"
     if problem:
@@ -76,6 +88,141 @@ def plan_toml(plan: FilePlan, parsed: clients.ParsedFile, variables: Variables) 
         return variables
     plan.new = text
     return names
+
+
+LINE_RE = re.compile(r"[^\n]*\n|[^\n]+")
+WRITTEN = ("env_vars", "env_http_headers", "bearer_token_env_var")  # the keys nhi adds or extends
+
+
+def _line_endings(old: str, new: str) -> str:
+    """``new`` with CRLF line ends where every line of ``old`` ends so (tomlkit adds LF lines)."""
+    if "\r\n" in old and old.count("\n") == old.count("\r\n"):
+        return new.replace("\r\n", "\n").replace("\n", "\r\n")
+    return new
+
+
+def faithful(old: str, new: str, moved: list[str]) -> str | None:
+    """Why ``new`` is not ``old`` with only the moved keys changed, or None: every comment
+    kept, and every changed or removed line one that held a moved secret (in a string written
+    on it or across it) or a key nhi writes."""
+    old_comments, old_strings = lex(old)
+    lost = Counter(c for _, c in old_comments) - Counter(c for _, c in lex(new)[0])
+    if lost:
+        line = next(n for n, c in old_comments if c in lost)
+        return (
+            f"not_round_trippable: the comment on line {line} would be lost with the key that moves "
+            "(TOML keeps no comment without its key): put it on a line of its own first"
+        )
+    old_lines, new_lines = LINE_RE.findall(old), LINE_RE.findall(new)
+    if {_ending(x) for x in new_lines} - {_ending(x) for x in old_lines}:
+        return "not_round_trippable: the rewritten file would mix line endings"
+    holding = {
+        number
+        for first, last, raw in old_strings
+        if any(value in _decoded(raw) for value in moved)
+        for number in range(first, last + 1)
+    }
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, _, _ in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            for number in range(i1 + 1, i2 + 1):
+                if number not in holding and not old_lines[number - 1].lstrip().startswith(WRITTEN):
+                    return (
+                        f"not_round_trippable: line {number}, which holds no moved secret, would change "
+                        "(syntax the TOML library rewrites)"
+                    )
+    return None
+
+
+def _difference(want: Any, got: Any, path: str = "") -> str:
+    """The first dotted key where two documents differ."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        for key in [*want, *(k for k in got if k not in want)]:
+            if want.get(key, ...) != got.get(key, ...):
+                return _difference(want.get(key), got.get(key), f"{path}.{key}" if path else key)
+    return path or "the document"
+
+
+def _ending(line: str) -> str:
+    return "\r\n" if line.endswith("\r\n") else "\n" if line.endswith("\n") else ""
+
+
+def _decoded(raw: str) -> str:
+    """A TOML string token's value (its raw text if it does not read alone)."""
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+    return value if isinstance(value, str) else raw
+
+
+def lex(text: str) -> tuple[list[tuple[int, str]], list[tuple[int, int, str]]]:
+    """The comments of a TOML text (line, the comment without its line end) and its strings
+    (first line, last line, the token as written): basic and literal, one-line and multi-line;
+    a ``#`` in a string is no comment."""
+    found: list[tuple[int, str]] = []
+    strings: list[tuple[int, int, str]] = []
+    i, n, line = 0, len(text), 1
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+            i += 1
+        elif c == "#":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            found.append((line, text[i:end].rstrip("\r")))
+            i = end
+        elif c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j) and not (len(quote) == 1 and text[j] == "\n"):
+                j += 2 if c == '"' and text[j] == "\\" else 1  # a backslash escapes in basic strings
+            if text.startswith(quote, j):
+                j += len(quote)
+                while len(quote) == 3 and j < n and text[j] == c:
+                    j += 1  # up to two quotes of the content may sit against the closing three
+            last = line + text.count("\n", i, j)
+            strings.append((line, last, text[i:j]))
+            line, i = last, j
+        else:
+            i += 1
+    return found, strings
+
+
+def _add(table: Any, key: str, value: Any, plain: bool, at: int | None = None) -> None:
+    """Add ``key`` to a server's table at ``at`` (the place of the key it replaces) or after
+    its last key line, indented like its other keys. tomlkit appends after the table's trailing
+    comments and blank lines, which belong to what follows (``# headers`` above
+    ``[mcp_servers.x.http_headers]``), and indents nothing."""
+    import tomlkit.items
+
+    if plain or not isinstance(table, tomlkit.items.Table):
+        table[key] = value
+        return
+    container = table.value
+    body = container.body
+    lines = [
+        i
+        for i, (k, item) in enumerate(body)
+        if k is not None and (k.is_dotted() or not isinstance(item, (tomlkit.items.Table, tomlkit.items.AoT)))
+    ]
+    indents = {body[i][1].trivia.indent for i in lines if "\n" not in body[i][1].trivia.indent}
+    place = at if at is not None else lines[-1] + 1 if lines else None
+    insert_at = getattr(container, "_insert_at", None)  # private; without it, tomlkit's own place
+    if place is not None and place < len(body) and insert_at is not None:
+        insert_at(place, key, value)
+    else:
+        table[key] = value
+    added = container.item(key)
+    if len(indents) == 1 and isinstance(added, tomlkit.items.Item):
+        added.trivia.indent = indents.pop()
+
+
+def _position(table: Any, key: str) -> int | None:
+    """Where ``key`` is in a tomlkit table's lines (None for a plain dict or a proxy)."""
+    body = getattr(getattr(table, "value", None), "body", None) or []
+    return next((i for i, (k, _) in enumerate(body) if k is not None and k.key == key and not k.is_dotted()), None)
 
 
 Edit = Callable[[Any, bool], None]  # (server table, plain dict?) -> None
@@ -100,7 +247,7 @@ def _edit(raw: Any, server: str, field: str, value: str, names: Variables) -> st
             if "env_vars" in table:
                 table["env_vars"].append(key)
             else:
-                table["env_vars"] = [key]
+                _add(table, "env_vars", [key], plain)
 
         return name, forward
     if kind == "headers" and isinstance(raw.get("http_headers"), dict) and key in raw["http_headers"]:
@@ -119,7 +266,7 @@ def _edit(raw: Any, server: str, field: str, value: str, names: Variables) -> st
             if "env_http_headers" in table:
                 table["env_http_headers"][key] = name
             else:
-                table["env_http_headers"] = {key: name} if plain else _inline({key: name})
+                _add(table, "env_http_headers", {key: name} if plain else _inline({key: name}), plain)
 
         return name, header
     if field == "bearer_token" and raw.get("bearer_token") == value:
@@ -137,11 +284,13 @@ def _bearer(
     assert name is not None
 
     def bearer(table: Any, plain: bool) -> None:
+        at = None
         if len(path) == 1:
+            at = _position(table, path[0])  # bearer_token_env_var takes bearer_token's line
             del table[path[0]]
         else:
             del table[path[0]][path[1]]
-        table["bearer_token_env_var"] = name
+        _add(table, "bearer_token_env_var", name, plain, at)
 
     return name, bearer
 

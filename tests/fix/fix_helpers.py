@@ -61,3 +61,13 @@ def memory_keyring() -> Any:
             self.store.pop((service, username), None)
 
     return MemoryKeyring()
+
+
+def files_holding(root: Path, values: tuple[str, ...] = PLANTED) -> list[str]:
+    """Every file under ``root`` (the test's directory: the inventory, configs, secrets files,
+    backups) holding one of ``values``, relative to ``root``."""
+    return sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and any(value.encode() in path.read_bytes() for value in values)
+    )

@@ -30,7 +30,8 @@ bearer_token = "{OPENAI}"
 
 # headers sent to the server
 [mcp_servers.remote.http_headers]
-X-Slack-Token = "{SLACK}"  # the bot's token
+# the bot's token
+X-Slack-Token = "{SLACK}"
 X-Team = "platform"
 """
 
