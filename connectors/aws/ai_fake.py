@@ -20,10 +20,12 @@ import io
 import re
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from nhi_cli.kit.botocore_model import NonConforming, check_request, from_query, from_rest, rest_json, service_model
 
@@ -131,11 +133,11 @@ def set_workload_details(account: str, region: str, name: str, **details: Any) -
 
 # --- the middleware --------------------------------------------------------------------------
 class AiFake:
-    def __init__(self, app):
+    def __init__(self, app: WSGIApplication):
         self.app = app
         self.routes = _routes()
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         match = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         handled = HANDLED.get(match.group(3)) if match else None
         if match is None or handled is None:
@@ -161,12 +163,12 @@ class AiFake:
                 break
         return self._pass(environ, start_response, body)
 
-    def _pass(self, environ, start_response, body: bytes):
+    def _pass(self, environ: WSGIEnvironment, start_response: StartResponse, body: bytes) -> Iterable[bytes]:
         environ["wsgi.input"] = io.BytesIO(body)
         return self.app(environ, start_response)
 
     # IAM: query protocol, XML answers
-    def _query(self, start_response, form: dict[str, str], account: str):
+    def _query(self, start_response: StartResponse, form: dict[str, str], account: str) -> list[bytes]:
         operation = form.pop("Action")
         form.pop("Version", None)
         request_id = str(uuid.uuid4())
@@ -186,7 +188,17 @@ class AiFake:
         return [payload]
 
     # Bedrock services: rest-json
-    def _rest(self, start_response, service, operation, uri, query, body, access_key, region):
+    def _rest(
+        self,
+        start_response: StartResponse,
+        service: str,
+        operation: str,
+        uri: dict[str, str],
+        query: dict[str, list[str]],
+        body: bytes,
+        access_key: str,
+        region: str,
+    ) -> list[bytes]:
         account = _account(access_key)
         fault = _fault(operation, region)
         try:
@@ -211,7 +223,7 @@ class _Refused(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _check_input(service: str, operation: str, params: Any) -> dict[str, Any]:
+def _check_input(service: str, operation: str, params: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The parameters (``params()`` builds them: decoding a form may already fail) as the real
     service accepts them, or its 400 answer."""
     try:
@@ -231,8 +243,8 @@ def _account(access_key: str) -> str:
     return get_account_id_from(access_key)
 
 
-def _routes() -> dict[str, list[tuple[str, str, re.Pattern]]]:
-    routes: dict[str, list[tuple[str, str, re.Pattern]]] = {}
+def _routes() -> dict[str, list[tuple[str, str, re.Pattern[str]]]]:
+    routes: dict[str, list[tuple[str, str, re.Pattern[str]]]] = {}
     # every operation of the service: the ones served here, and moto's when a test refuses them
     for service, _served in (v for k, v in HANDLED.items() if k != "iam"):
         model = service_model(service)
@@ -244,7 +256,7 @@ def _routes() -> dict[str, list[tuple[str, str, re.Pattern]]]:
     return routes
 
 
-def _page(items: list[dict[str, Any]], params: dict[str, Any], key: str, token: str = "nextToken") -> dict:
+def _page(items: list[dict[str, Any]], params: dict[str, Any], key: str, token: str = "nextToken") -> dict[str, Any]:
     start = int(params.get(token) or params.get("Marker") or 0)
     # The services may return fewer items than asked for (and say there are more): the fake
     # pages at its own size, so tests prove that nhi follows every page.
@@ -281,7 +293,7 @@ def _update_service_credential(account: str, p: dict[str, Any]) -> dict[str, Any
     )
 
 
-IAM_HANDLERS = {
+IAM_HANDLERS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
     "ListServiceSpecificCredentials": _list_service_credentials,
     "UpdateServiceSpecificCredential": _update_service_credential,
 }
@@ -300,13 +312,13 @@ def _action_group_summary(group: dict[str, Any]) -> dict[str, Any]:
     return {k: group[k] for k in keys if k in group}
 
 
-def _list_action_groups(account, region, p):
+def _list_action_groups(account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
     _agent_exists(account, region, p["agentId"])
     groups = STATE.action_groups.get((account, region, p["agentId"]), [])
     return _page([_action_group_summary(g) for g in groups], p, "actionGroupSummaries")
 
 
-def _get_action_group(account, region, p):
+def _get_action_group(account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
     _agent_exists(account, region, p["agentId"])
     for group in STATE.action_groups.get((account, region, p["agentId"]), []):
         if group["actionGroupId"] == p["actionGroupId"]:
@@ -314,7 +326,7 @@ def _get_action_group(account, region, p):
     raise _Refused(404, "ResourceNotFoundException", f"action group {p['actionGroupId']} not found")
 
 
-def _list_aliases(account, region, p):
+def _list_aliases(account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
     _agent_exists(account, region, p["agentId"])
     return _page(STATE.aliases.get((account, region, p["agentId"]), []), p, "agentAliasSummaries")
 
@@ -360,7 +372,7 @@ def _get_workload_identity(account: str, region: str, p: dict[str, Any]) -> dict
     return {**item, **details}
 
 
-REST_HANDLERS = {
+REST_HANDLERS: dict[str, Callable[[str, str, dict[str, Any]], dict[str, Any]]] = {
     "ListAgentActionGroups": _list_action_groups,
     "GetAgentActionGroup": _get_action_group,
     "ListAgentAliases": _list_aliases,

@@ -27,7 +27,8 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from wsgiref.types import WSGIApplication
 
 import yaml
 
@@ -39,11 +40,14 @@ from .ai_fake import AiFake
 from .ai_seed import seed_ai
 from .fake_contract import refuse_what_aws_refuses
 
+if TYPE_CHECKING:  # moto (typed, an optional dependency) loads when the demo or a test starts it
+    from moto.iam.models import AccessKey, IAMBackend, Role, User
+
 REGION = "us-east-1"
 
 
 # --- the server ------------------------------------------------------------------------------
-def moto_app():
+def moto_app() -> WSGIApplication:
     """moto's WSGI app behind the AI-platform fake (ai_fake.py), which answers the operations
     moto does not implement and passes every other request through, behind fake_contract's
     checks (a request the real IAM or STS would refuse is refused first)."""
@@ -72,7 +76,7 @@ def start_server(stack: ExitStack) -> str:
     return url
 
 
-def _checked_server_class():
+def _checked_server_class() -> type[Any]:
     """moto's threaded server with its app behind fake_contract's checks and the AI-platform
     fake (moto_app): a request the real IAM or STS would refuse is refused before moto sees it."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -90,20 +94,22 @@ def _checked_server_class():
 
 
 # --- backend reach-in ------------------------------------------------------------------------
-def iam_backend(account_id: str):
+def iam_backend(account_id: str) -> IAMBackend:
     from moto.backends import get_backend
 
-    return get_backend("iam")[account_id]["global"]
+    backend: IAMBackend = get_backend("iam")[account_id]["global"]
+    return backend
 
 
 @lru_cache(maxsize=1)
 def _moto_aws_policies() -> dict[str, Any]:
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
-    return json.loads(aws_managed_policies_data)
+    policies: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return policies
 
 
-def ensure_aws_policy(be, arn: str) -> None:
+def ensure_aws_policy(be: IAMBackend, arn: str) -> None:
     """Load one AWS managed policy into an account (moto loads none unless told to load all)."""
     if arn in be.managed_policies or ":iam::aws:policy/" not in arn:
         return
@@ -118,12 +124,12 @@ def ensure_aws_policy(be, arn: str) -> None:
     be.aws_managed_policies.append(policy)
 
 
-def _policy_arn(be, ref: str) -> str:
+def _policy_arn(be: IAMBackend, ref: str) -> str:
     """``arn:...`` as is; a bare name means a customer policy of this account."""
     return ref if ref.startswith("arn:") else f"arn:aws:iam::{be.account_id}:policy/{ref}"
 
 
-def _attach(be, kind: str, name: str, spec: dict[str, Any]) -> None:
+def _attach(be: IAMBackend, kind: str, name: str, spec: dict[str, Any]) -> None:
     for ref in spec.get("managed_policies", []):
         arn = _policy_arn(be, ref)
         ensure_aws_policy(be, arn)
@@ -136,14 +142,14 @@ def _tags(spec: dict[str, Any]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": str(v)} for k, v in (spec.get("tags") or {}).items()]
 
 
-def rekey_access_key(be, key, new_id: str) -> None:
+def rekey_access_key(be: IAMBackend, key: AccessKey, new_id: str) -> None:
     be.access_keys.pop(key.access_key_id, None)
     key.access_key_id = new_id
     be.access_keys[new_id] = key
 
 
 def add_access_key(
-    be,
+    be: IAMBackend,
     user_name: str,
     now: datetime,
     *,
@@ -152,7 +158,7 @@ def add_access_key(
     last_used_days_ago: float | None = None,
     service: str = "sts",
     active: bool = True,
-):
+) -> AccessKey:
     from moto.iam.models import AccessKeyLastUsed
 
     key = be.create_access_key(user_name, status="Active" if active else "Inactive")
@@ -172,7 +178,7 @@ def stable_id(prefix: str, account_id: str, name: str) -> str:
     return prefix + hashlib.sha1(f"{account_id}/{name}".encode()).hexdigest()[:17].upper()
 
 
-def add_user(be, spec: dict[str, Any], now: datetime):
+def add_user(be: IAMBackend, spec: dict[str, Any], now: datetime) -> User:
     name = spec["name"]
     user = be.create_user(REGION, name, spec.get("path", "/"), _tags(spec))
     user.id = stable_id("AIDA", be.account_id, name)
@@ -198,7 +204,7 @@ def add_user(be, spec: dict[str, Any], now: datetime):
     return user
 
 
-def add_role(be, spec: dict[str, Any], now: datetime):
+def add_role(be: IAMBackend, spec: dict[str, Any], now: datetime) -> Role:
     name = spec["name"]
     role = be.create_role(
         name, json.dumps(spec["trust"]), spec.get("path", "/"), None, spec.get("description", ""), _tags(spec), None
@@ -209,7 +215,9 @@ def add_role(be, spec: dict[str, Any], now: datetime):
     role.create_date = now - timedelta(days=spec.get("created_days_ago", 0))
     if spec.get("last_used_days_ago") is not None:
         role.last_used = now - timedelta(days=spec["last_used_days_ago"])
-        role.last_used_region = REGION
+        # moto leaves Role.last_used_region unannotated, so its type is inferred as None; IAM
+        # answers a region name there, which moto serializes as given
+        role.last_used_region = REGION  # type: ignore[assignment]
     _attach(be, "role", name, spec)
     if spec.get("instance_profile"):  # an EC2 role: instances launched with the profile run as it
         be.create_instance_profile(name, spec.get("path", "/"), [name])
@@ -245,7 +253,8 @@ def load_estate(folder: Path) -> dict[str, Any]:
     estate = yaml.safe_load(text)
     for account in estate["accounts"]:
         text = text.replace(f"${{account:{account['name']}}}", str(account["id"]))
-    return yaml.safe_load(text)
+    replaced: dict[str, Any] = yaml.safe_load(text)
+    return replaced
 
 
 def create_organization(url: str, accounts: list[dict[str, Any]]) -> None:

@@ -12,8 +12,9 @@ fails its tests instead of production.
 from __future__ import annotations
 
 import io
-from typing import Any
+from collections.abc import Iterable
 from urllib.parse import parse_qs
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from xml.sax.saxutils import escape
 
 from nhi_cli.kit.botocore_model import NonConforming, check_request, from_query, service_model
@@ -37,10 +38,10 @@ def request_problem(params: dict[str, list[str]]) -> str | None:
     return None
 
 
-def refuse_what_aws_refuses(app: Any) -> Any:
+def refuse_what_aws_refuses(app: WSGIApplication) -> WSGIApplication:
     """Wrap moto's WSGI app; the body is read once and handed on unchanged (it is signed)."""
 
-    def checked(environ: dict[str, Any], start_response: Any) -> Any:
+    def checked(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST" and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
