@@ -24,12 +24,13 @@ from typing import Any
 from nhi_cli.kit.http import RestClient
 
 from .clients import GcpClients
+from .settings import GcpSettings
 
 API_KEYS_PAGE = 300  # the API Keys API's documented maximum
 ENGINES_PAGE = 100
 
 
-def rest(c: GcpClients, label: str, base: str):
+def rest(c: GcpClients, label: str, base: str) -> RestClient:
     """A RestClient for one more Google REST API, with the scope's bearer and retry policy."""
     made = RestClient(
         base,
@@ -45,8 +46,8 @@ def rest(c: GcpClients, label: str, base: str):
     return made
 
 
-def _pages(client, path: str, params: dict[str, Any], key: str, count_as: str) -> list[dict]:
-    items: list[dict] = []
+def _pages(client: RestClient, path: str, params: dict[str, Any], key: str, count_as: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     params = dict(params)
     while True:
         body = client.request("GET", path, params=params, count_as=count_as).json()
@@ -56,7 +57,7 @@ def _pages(client, path: str, params: dict[str, Any], key: str, count_as: str) -
         params["pageToken"] = body["nextPageToken"]
 
 
-def get_api_keys(c: GcpClients, project: str, show_deleted: bool = False) -> list[dict]:
+def get_api_keys(c: GcpClients, project: str, show_deleted: bool = False) -> list[dict[str, Any]]:
     client = rest(c, "apikeys", c.settings.apikeys_endpoint)
     keys = _pages(
         client,
@@ -70,11 +71,11 @@ def get_api_keys(c: GcpClients, project: str, show_deleted: bool = False) -> lis
     return keys
 
 
-def aiplatform_endpoint(settings, region: str) -> str:
+def aiplatform_endpoint(settings: GcpSettings, region: str) -> str:
     return settings.aiplatform_endpoint or f"https://{region}-aiplatform.googleapis.com"
 
 
-def get_reasoning_engines(c: GcpClients, project: str, region: str) -> list[dict]:
+def get_reasoning_engines(c: GcpClients, project: str, region: str) -> list[dict[str, Any]]:
     client = rest(c, "aiplatform", aiplatform_endpoint(c.settings, region))
     engines = _pages(
         client,
@@ -97,10 +98,10 @@ def get_reasoning_engines(c: GcpClients, project: str, region: str) -> list[dict
     ]
 
 
-def get_engine_policies(c: GcpClients, region: str, names: list[str]) -> dict[str, dict]:
+def get_engine_policies(c: GcpClients, region: str, names: list[str]) -> dict[str, dict[str, Any]]:
     """The IAM policy set on each engine (version 3: conditional bindings come back whole)."""
     client = rest(c, "aiplatform", aiplatform_endpoint(c.settings, region))
-    policies = {}
+    policies: dict[str, dict[str, Any]] = {}
     for name in names:
         response = client.request(
             "POST",

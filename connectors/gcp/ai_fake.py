@@ -19,14 +19,23 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, IntRange, query_problem, reply, token_page
+from nhi_cli.kit.http_fake import (
+    FakeHttpServer,
+    FakeRequest,
+    FakeResponse,
+    IntRange,
+    QueryRule,
+    query_problem,
+    reply,
+    token_page,
+)
 
 UNDELETE_WINDOW = timedelta(days=30)
 KEYS = r"/v2/projects/(?P<project>[^/]+)/locations/global/keys"
 IGNORED = ("$alt",)
 
 
-def _error(status: int, code: str, message: str):
+def _error(status: int, code: str, message: str) -> FakeResponse:
     return reply({"error": {"code": status, "message": message, "status": code}}, status)
 
 
@@ -34,8 +43,8 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> None:
-    keys_by_project: dict[str, list[dict]] = estate.setdefault("apiKeys", {})
+def add_ai_routes(http: FakeHttpServer, estate: dict[str, Any], page_size: int = 100) -> None:
+    keys_by_project: dict[str, list[dict[str, Any]]] = estate.setdefault("apiKeys", {})
 
     def clock() -> datetime:
         # ``apiKeysClockSkewDays`` lets a test delete a key "31 days ago" (the undelete window)
@@ -44,19 +53,23 @@ def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> N
     def denied() -> set[str]:  # read per request: a test may refuse a project between scans
         return set(estate.get("aiDenied", []))
 
-    def refused(project: str):
+    def refused(project: str) -> FakeResponse:
         return _error(403, "PERMISSION_DENIED", f"Permission denied on resource project {project}.")
 
-    def find(project: str, uid: str) -> dict | None:
+    def find(project: str, uid: str) -> dict[str, Any] | None:
         return next((k for k in keys_by_project.get(project, []) if k["uid"] == uid), None)
 
-    def operation(key: dict) -> Any:
+    def operation(key: dict[str, Any]) -> FakeResponse:
         response = {"@type": "type.googleapis.com/google.api.apikeys.v2.Key", **copy.deepcopy(key)}
         return reply({"name": f"operations/akmf.{key['uid']}", "done": True, "response": response})
 
-    def list_keys(request: FakeRequest):
+    def list_keys(request: FakeRequest) -> FakeResponse:
         project = request.match.group("project")
-        allowed = {"pageSize": IntRange(1, 300), "pageToken": None, "showDeleted": {"true", "false"}}
+        allowed: dict[str, QueryRule] = {
+            "pageSize": IntRange(1, 300),
+            "pageToken": None,
+            "showDeleted": {"true", "false"},
+        }
         if problem := query_problem(request, allowed, ignore=IGNORED):
             return _error(400, "INVALID_ARGUMENT", problem)
         if project in denied():
@@ -65,11 +78,11 @@ def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> N
         items = [k for k in keys_by_project.get(project, []) if shown or not k.get("deleteTime")]
         return token_page(request, items, "keys", page_size)
 
-    def get_key(request: FakeRequest):
+    def get_key(request: FakeRequest) -> FakeResponse:
         key = find(request.match.group("project"), request.match.group("uid"))
         return reply(key) if key else _error(404, "NOT_FOUND", "Key not found.")
 
-    def delete_key(request: FakeRequest):
+    def delete_key(request: FakeRequest) -> FakeResponse:
         if problem := query_problem(request, {"etag": None, "checkExistingUsage": None}, ignore=IGNORED):
             return _error(400, "INVALID_ARGUMENT", problem)
         key = find(request.match.group("project"), request.match.group("uid"))
@@ -78,7 +91,7 @@ def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> N
         key["deleteTime"] = _stamp(clock())
         return operation(key)
 
-    def undelete_key(request: FakeRequest):
+    def undelete_key(request: FakeRequest) -> FakeResponse:
         key = find(request.match.group("project"), request.match.group("uid"))
         if key is None:
             return _error(404, "NOT_FOUND", "Key not found.")
@@ -90,9 +103,9 @@ def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> N
         key.pop("deleteTime")
         return operation(key)
 
-    def list_engines(request: FakeRequest):
+    def list_engines(request: FakeRequest) -> FakeResponse:
         project, region = request.match.group("project"), request.match.group("region")
-        allowed = {"pageSize": IntRange(1, 100), "pageToken": None, "filter": None}
+        allowed: dict[str, QueryRule] = {"pageSize": IntRange(1, 100), "pageToken": None, "filter": None}
         if problem := query_problem(request, allowed, ignore=IGNORED):
             return _error(400, "INVALID_ARGUMENT", problem)
         if project in denied():
@@ -100,7 +113,7 @@ def add_ai_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> N
         items = estate.get("reasoningEngines", {}).get(project, {}).get(region, [])
         return token_page(request, items, "reasoningEngines", page_size)
 
-    def engine_policy(request: FakeRequest):
+    def engine_policy(request: FakeRequest) -> FakeResponse:
         project = request.match.group("project")
         allowed = {"options.requestedPolicyVersion": {"0", "1", "3"}}
         if problem := query_problem(request, allowed, ignore=IGNORED):

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,7 +98,7 @@ OWNER_LABELS = ("owner", "nhi-owner", "nhi_owner")
 
 
 def engine_owner(
-    policy: dict[str, Any] | None, labels: dict[str, str], sa_owner: str | None
+    policy: Mapping[str, Any] | None, labels: dict[str, str], sa_owner: str | None
 ) -> tuple[str | None, str | None]:
     """(owner, owner_source) of one engine; see the module docstring for the order."""
     for role in OWNER_ROLES:
@@ -116,7 +117,7 @@ def transform_reasoning_engines(
     project: str,
     region: str,
     engines: list[dict[str, Any]],
-    policies: dict[str, dict] | None = None,
+    policies: Mapping[str, Mapping[str, Any]] | None = None,
     sa_owners: dict[str, str] | None = None,
 ) -> Batch:
     """``policies``: engine name -> its IAM policy (engines not read have none);

@@ -13,11 +13,13 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from .clients import get_ancestor_policy, get_parent
+from .clients import GcpClients, get_ancestor_policy, get_parent
 
 MAX_DEPTH = 12  # Resource Manager allows 10 levels of folders; a cycle would be a fake's bug
+
+T = TypeVar("T")
 
 
 class RunMemo:
@@ -26,15 +28,15 @@ class RunMemo:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: dict[str, Future] = {}
+        self._items: dict[str, Future[Any]] = {}
 
-    def seed(self, key: str, value: Any) -> None:
-        future: Future = Future()
+    def seed(self, key: str, value: object) -> None:
+        future: Future[Any] = Future()
         future.set_result(value)
         with self._lock:
             self._items.setdefault(key, future)
 
-    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+    def get(self, key: str, compute: Callable[[], T]) -> T:
         with self._lock:
             future = self._items.get(key)
             owner = future is None
@@ -45,7 +47,8 @@ class RunMemo:
                 future.set_result(compute())
             except BaseException as exc:  # remembered; KeyboardInterrupt reaches every asker too
                 future.set_exception(exc)
-        return future.result()
+        # a key holds one kind of value (parent:* a str, policy:* a policy), seeded or computed
+        return cast(T, future.result())
 
 
 class Ancestry:
@@ -59,7 +62,7 @@ class Ancestry:
         """What discovery saw; a project listed without a parent has none (no org): "" says so."""
         self.memo.seed(f"parent:{resource}", parent or "")
 
-    def chain(self, clients, project: str) -> list[str]:
+    def chain(self, clients: GcpClients, project: str) -> list[str]:
         """Ancestors of ``project``, nearest first: folders..., then the organization."""
         chain: list[str] = []
         resource = f"projects/{project}"
@@ -73,5 +76,5 @@ class Ancestry:
             resource = parent
         return chain
 
-    def policy(self, clients, ancestor: str) -> dict:
+    def policy(self, clients: GcpClients, ancestor: str) -> dict[str, Any]:
         return self.memo.get(f"policy:{ancestor}", lambda: get_ancestor_policy(clients, ancestor))

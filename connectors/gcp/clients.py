@@ -15,14 +15,19 @@ might return (``private_key_data``, ``public_key_data``) is dropped here, the mo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeFailed
 from nhi_cli.kit.http import RestClient
 
+from .settings import GcpSettings
+
 if TYPE_CHECKING:  # the google-cloud SDKs load when a client is first made
+    from google.auth.credentials import Credentials
     from google.cloud import iam_admin_v1, resourcemanager_v3
+
+T = TypeVar("T")
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 RETRYABLE = {
@@ -43,12 +48,13 @@ class GcpNotFound(Exception):
     """The resource does not exist (a deleted key when verifying a delete)."""
 
 
-def default_credentials(settings) -> tuple[Any, str | None]:
+def default_credentials(settings: GcpSettings) -> tuple[Credentials, str | None]:
     """Application Default Credentials: a key file, gcloud ADC, workload identity, metadata."""
     if settings.insecure:
         from google.auth.credentials import AnonymousCredentials
 
-        return AnonymousCredentials(), None
+        # google-auth leaves AnonymousCredentials.__init__ unannotated
+        return AnonymousCredentials(), None  # type: ignore[no-untyped-call]
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
@@ -61,8 +67,8 @@ def default_credentials(settings) -> tuple[Any, str | None]:
 def error_code(exc: BaseException) -> str:
     """A Google status name ("PERMISSION_DENIED") for an api_core exception."""
     status = getattr(exc, "grpc_status_code", None)
-    if status is not None:
-        return status.name
+    if status is not None:  # a grpc.StatusCode (grpc is untyped)
+        return str(status.name)
     name = type(exc).__name__
     return "".join("_" + c if c.isupper() and i else c for i, c in enumerate(name)).upper()
 
@@ -70,28 +76,28 @@ def error_code(exc: BaseException) -> str:
 class GcpClients:
     """Lazily built clients bound to one CollectContext (one scope, or one revoke)."""
 
-    def __init__(self, ctx: CollectContext, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, ctx: CollectContext, sleep: Callable[[float], None] = time.sleep) -> None:
         self.ctx = ctx
-        self.settings = ctx.settings
+        self.settings: GcpSettings = ctx.settings
         self.sleep = sleep
-        self._credentials = None
+        self._credentials: Credentials | None = None
         # google-cloud clients, made on first use (their modules load only then)
         self._iam: iam_admin_v1.IAMClient | None = None
         self._projects: resourcemanager_v3.ProjectsClient | None = None
         self._folders: resourcemanager_v3.FoldersClient | None = None
         self._organizations: resourcemanager_v3.OrganizationsClient | None = None
         self._analyzer: RestClient | None = None
-        self.extra: list = []  # more RestClients (ai.py), closed with the others
+        self.extra: list[RestClient] = []  # more RestClients (ai.py), closed with the others
 
     @property
-    def credentials(self):
+    def credentials(self) -> Credentials:
         if self._credentials is None:
             self._credentials, _ = default_credentials(self.settings)
         return self._credentials
 
     # --- clients ------------------------------------------------------------------------
     @property
-    def iam(self):
+    def iam(self) -> iam_admin_v1.IAMClient:
         if self._iam is None:
             import grpc
             from google.cloud import iam_admin_v1
@@ -106,11 +112,11 @@ class GcpClients:
             self._iam = iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel))
         return self._iam
 
-    def _rest_options(self) -> dict:
+    def _rest_options(self) -> dict[str, str]:
         return {"api_endpoint": self.settings.resource_manager_endpoint}
 
     @property
-    def projects(self):
+    def projects(self) -> resourcemanager_v3.ProjectsClient:
         if self._projects is None:
             from google.cloud import resourcemanager_v3
 
@@ -120,7 +126,7 @@ class GcpClients:
         return self._projects
 
     @property
-    def folders(self):
+    def folders(self) -> resourcemanager_v3.FoldersClient:
         if self._folders is None:
             from google.cloud import resourcemanager_v3
 
@@ -130,7 +136,7 @@ class GcpClients:
         return self._folders
 
     @property
-    def organizations(self):
+    def organizations(self) -> resourcemanager_v3.OrganizationsClient:
         if self._organizations is None:
             from google.cloud import resourcemanager_v3
 
@@ -140,7 +146,7 @@ class GcpClients:
         return self._organizations
 
     @property
-    def analyzer(self):
+    def analyzer(self) -> RestClient:
         """Policy Analyzer over the shared RestClient (same retries, counting, 403 mapping)."""
         if self._analyzer is None:
             self._analyzer = RestClient(
@@ -163,7 +169,7 @@ class GcpClients:
             from google.auth.transport.requests import Request
 
             try:
-                creds.refresh(Request())
+                creds.refresh(Request())  # type: ignore[no-untyped-call]  # unannotated in google-auth
             except Exception as exc:  # RefreshError, transport errors
                 raise AuthFailed("auth", f"cannot refresh Google credentials: {exc}") from None
         headers = {"Authorization": f"Bearer {creds.token}"}
@@ -177,10 +183,10 @@ class GcpClients:
         if self._analyzer is not None:
             self._analyzer.close()
         if self._iam is not None:
-            self._iam.transport.close()
+            self._iam.transport.close()  # type: ignore[no-untyped-call]  # unannotated in google-cloud-iam
 
     # --- one call, counted and retried --------------------------------------------------
-    def call(self, label: str, fn: Callable, /, **kwargs):
+    def call(self, label: str, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Call ``fn(**kwargs, retry=None, timeout=...)``; count every attempt as ``label``."""
         import grpc
         import requests
@@ -211,8 +217,9 @@ class GcpClients:
             attempt += 1
             self.sleep(min(settings.retry_max_wait, settings.retry_initial * 2 ** (attempt - 1)))
 
-    def pages(self, label: str, fn: Callable, request: dict, items: str):
-        """Follow ``next_page_token`` ourselves so every page goes through :meth:`call`."""
+    def pages(self, label: str, fn: Callable[..., Any], request: Mapping[str, Any], items: str) -> Iterator[Any]:
+        """Follow ``next_page_token`` ourselves so every page goes through :meth:`call`. ``fn``
+        returns a pager whose response's field ``items`` holds the page's messages."""
         request = dict(request)
         while True:
             page = self.call(label, fn, request=request)
@@ -229,16 +236,18 @@ ACTIVITY_SA = "serviceAccountLastAuthentication"
 ACTIVITY_KEY = "serviceAccountKeyLastAuthentication"
 
 
-def _plain(message: Any) -> dict:
-    """A proto-plus or raw protobuf message as a snake_case dict (enums as names)."""
+def _plain(message: Any) -> dict[str, Any]:
+    """A proto-plus or raw protobuf message as a snake_case dict (enums as names). Any: both
+    message bases (proto-plus, protobuf) are untyped."""
     from google.protobuf import json_format
 
     raw = getattr(type(message), "pb", None)
     pb = raw(message) if raw else message
-    return json_format.MessageToDict(pb, preserving_proto_field_name=True)
+    plain: dict[str, Any] = json_format.MessageToDict(pb, preserving_proto_field_name=True)
+    return plain
 
 
-def get_service_accounts(c: GcpClients, project: str) -> list[dict]:
+def get_service_accounts(c: GcpClients, project: str) -> list[dict[str, Any]]:
     pages = c.pages(
         "iam:ListServiceAccounts",
         c.iam.list_service_accounts,
@@ -248,7 +257,7 @@ def get_service_accounts(c: GcpClients, project: str) -> list[dict]:
     return [_plain(sa) for sa in pages]
 
 
-def get_keys(c: GcpClients, sa_name: str) -> list[dict]:
+def get_keys(c: GcpClients, sa_name: str) -> list[dict[str, Any]]:
     """Keys of one SA: the API has no project-wide key listing, so this is one call per SA."""
     from google.cloud.iam_admin_v1 import types
 
@@ -256,7 +265,7 @@ def get_keys(c: GcpClients, sa_name: str) -> list[dict]:
     if not c.settings.system_managed_keys:
         request["key_types"] = [types.ListServiceAccountKeysRequest.KeyType.USER_MANAGED]
     response = c.call("iam:ListServiceAccountKeys", c.iam.list_service_account_keys, request=request)
-    keys = []
+    keys: list[dict[str, Any]] = []
     for key in response.keys:
         data = _plain(key)
         for field in KEY_MATERIAL:
@@ -265,7 +274,7 @@ def get_keys(c: GcpClients, sa_name: str) -> list[dict]:
     return keys
 
 
-def get_service_account_policy(c: GcpClients, sa_name: str) -> dict:
+def get_service_account_policy(c: GcpClients, sa_name: str) -> dict[str, Any]:
     """The SA's own IAM policy. IAM has no bulk read of these; one call per SA is the price
     (Cloud Asset Inventory's searchAllIamPolicies could replace it; not used here)."""
     policy = c.call(
@@ -276,7 +285,7 @@ def get_service_account_policy(c: GcpClients, sa_name: str) -> dict:
     return _plain(policy)
 
 
-def get_project_policy(c: GcpClients, project: str) -> dict:
+def get_project_policy(c: GcpClients, project: str) -> dict[str, Any]:
     """Requested at version 3: conditional bindings come back only then."""
     policy = c.call(
         "cloudresourcemanager:GetIamPolicy",
@@ -286,10 +295,10 @@ def get_project_policy(c: GcpClients, project: str) -> dict:
     return _plain(policy)
 
 
-def get_activities(c: GcpClients, project: str, activity_type: str) -> list[dict]:
+def get_activities(c: GcpClients, project: str, activity_type: str) -> list[dict[str, Any]]:
     path = f"/v1/projects/{project}/locations/global/activityTypes/{activity_type}/activities:query"
     params: dict[str, Any] = {"pageSize": 1000}
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     while True:  # nextPageToken paging, counted under one readable name
         body = c.analyzer.request("GET", path, params=params, count_as="policyanalyzer:activities.query").json()
         items.extend(body.get("activities", []))
@@ -298,12 +307,14 @@ def get_activities(c: GcpClients, project: str, activity_type: str) -> list[dict
         params["pageToken"] = body["nextPageToken"]
 
 
-def _search_projects(c: GcpClients, query: str) -> list[dict]:
+def _search_projects(c: GcpClients, query: str) -> list[dict[str, Any]]:
     pages = c.pages("cloudresourcemanager:SearchProjects", c.projects.search_projects, {"query": query}, "projects")
     return [_plain(x) for x in pages]
 
 
-def discover_projects(c: GcpClients, parent: str | None, folder_parents: dict[str, str] | None = None) -> list[dict]:
+def discover_projects(
+    c: GcpClients, parent: str | None, folder_parents: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Every ACTIVE project under ``parent`` (an organization or folder, walked through its
     sub-folders with ListProjects and ListFolders by parent), or every project the caller can
     see when there is no parent. The parent of every folder seen on the way goes into
@@ -314,7 +325,7 @@ def discover_projects(c: GcpClients, parent: str | None, folder_parents: dict[st
     its parent and state here, and de-duplicated."""
     if parent is None:
         return _unique(p for p in _search_projects(c, "state:ACTIVE") if p.get("state") == "ACTIVE")
-    projects: list[dict] = []
+    projects: list[dict[str, Any]] = []
     pending, seen = [parent], {parent}
     while pending:
         container = pending.pop()
@@ -336,8 +347,8 @@ def discover_projects(c: GcpClients, parent: str | None, folder_parents: dict[st
     return _unique(projects)
 
 
-def _unique(projects) -> list[dict]:
-    out: dict[str, dict] = {}
+def _unique(projects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: dict[str | None, dict[str, Any]] = {}  # None: neither id (the API always sends a name)
     for project in projects:
         out.setdefault(project.get("project_id") or project.get("name"), project)
     return list(out.values())
@@ -353,8 +364,9 @@ def get_parent(c: GcpClients, resource: str) -> str | None:
     return found.parent or None
 
 
-def get_ancestor_policy(c: GcpClients, resource: str) -> dict:
+def get_ancestor_policy(c: GcpClients, resource: str) -> dict[str, Any]:
     """The IAM policy of a folder or the organization, at version 3 (conditions included)."""
+    client: resourcemanager_v3.OrganizationsClient | resourcemanager_v3.FoldersClient
     if resource.startswith("organizations/"):
         label, client = "cloudresourcemanager:organizations.GetIamPolicy", c.organizations
     else:

@@ -15,12 +15,13 @@ A refused ancestor policy is a gap on the projects below it, never a failure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, ScopeFailed, StepOutcome
 from nhi_cli.kit.http import NotFound
@@ -36,14 +37,26 @@ from .fake import GcpFake
 from .settings import GcpSettings
 
 
-def _engines(ctx: CollectContext, clients, project: str, region: str, sa_owners: dict[str, str]) -> Batch:
+class AccountReads(TypedDict):
+    """What was read for one service account besides itself (see ``_per_account``)."""
+
+    keys: list[dict[str, Any]]
+    policy: dict[str, Any] | None  # its own IAM policy; None when not read
+    policy_error: str | None  # the code of a refused policy read
+
+
+# sa email | unique id | key id -> when it last authenticated; None: unknown (not read)
+LastAuth = dict[str, datetime] | None
+
+
+def _engines(ctx: CollectContext, clients: GcpClients, project: str, region: str, sa_owners: dict[str, str]) -> Batch:
     """One region's engines, with the owners their IAM policies name. The policies are bounded
     by ``vertex_policy_limit``; a refused or spent policy read is a gap, the engines still load."""
     engines = ai.get_reasoning_engines(clients, project, region)
     limit = ctx.settings.vertex_policy_limit
     names = [e["name"] for e in engines if isinstance(e.get("name"), str)]
     what = f"aiplatform:reasoningEngines.getIamPolicy {region}"
-    policies: dict[str, dict] = {}
+    policies: dict[str, dict[str, Any]] = {}
     try:
         policies = ai.get_engine_policies(clients, region, names[:limit])
     except ScopeError as exc:
@@ -74,12 +87,12 @@ class GcpConnector(Connector):
     }
 
     @staticmethod
-    def _ancestry(ctx: CollectContext):
+    def _ancestry(ctx: CollectContext) -> Ancestry:
         """This scan's hierarchy memo (folders, organization and their policies), shared by
         every project scope through the scan's cache."""
         return ctx.cache.get("ancestry", Ancestry)
 
-    def _clients(self, ctx: CollectContext):
+    def _clients(self, ctx: CollectContext) -> GcpClients:
         return GcpClients(ctx)
 
     # --- scopes -------------------------------------------------------------------------
@@ -101,7 +114,7 @@ class GcpConnector(Connector):
             clients.close()
         for folder, parent in folder_parents.items():  # reused: no per-project ancestry calls
             ancestry.seed_parent(folder, parent)
-        scopes = []
+        scopes: list[Scope] = []
         for project in sorted(found, key=lambda p: p.get("project_id", "")):
             if project.get("project_id") and project["project_id"] not in skip:
                 number = project.get("name", "").rsplit("/", 1)[-1]
@@ -140,12 +153,12 @@ class GcpConnector(Connector):
             clients.close()
 
     @staticmethod
-    def _ai(ctx: CollectContext, clients, project: str, sa_owners: dict[str, str]) -> Batch:
+    def _ai(ctx: CollectContext, clients: GcpClients, project: str, sa_owners: dict[str, str]) -> Batch:
         """API keys and Vertex AI agents: a refusal or outage is a gap that keeps the project's
         earlier records, never a failed project."""
         settings: GcpSettings = ctx.settings
         batch = Batch()
-        parts: list[tuple[str, Any]] = []
+        parts: list[tuple[str, Callable[[], Batch]]] = []
         if settings.api_keys:
             keys = partial(ai.get_api_keys, clients, project)
             parts.append(("apikeys:keys.list", lambda: ai_transform.transform_api_keys(project, keys())))
@@ -165,7 +178,7 @@ class GcpConnector(Connector):
                 ctx.gap(what, "NOT_FOUND", str(exc), records_missing=True)
         return batch
 
-    def _last_authentication(self, ctx: CollectContext, clients, project: str):
+    def _last_authentication(self, ctx: CollectContext, clients: GcpClients, project: str) -> tuple[LastAuth, LastAuth]:
         if not ctx.settings.last_authentication:
             ctx.gap("last authentication", "disabled", "last_authentication: false in settings")
             return None, None  # unknown, so unused rules skip these records
@@ -183,7 +196,9 @@ class GcpConnector(Connector):
             return None, None
         return sa_auth, key_auth
 
-    def _inherited(self, ctx: CollectContext, clients, project: str) -> tuple[list[str], dict[str, dict]]:
+    def _inherited(
+        self, ctx: CollectContext, clients: GcpClients, project: str
+    ) -> tuple[list[str], dict[str, dict[str, Any]]]:
         """(this project's ancestors, {ancestor: policy} for every ancestor of the scan's projects).
 
         Other projects' ancestors are read too because an SA of this project can hold roles on
@@ -204,7 +219,7 @@ class GcpConnector(Connector):
                     reach.extend(a for a in ancestry.chain(clients, other) if a not in reach)
                 except (ScopeError, GcpNotFound):
                     pass  # that project's own scope reports its ancestry gap
-        policies: dict[str, dict] = {}
+        policies: dict[str, dict[str, Any]] = {}
         for ancestor in reach:
             try:
                 policies[ancestor] = ancestry.policy(clients, ancestor)
@@ -218,7 +233,7 @@ class GcpConnector(Connector):
         return own, policies
 
     @staticmethod
-    def _add_inherited(batch: Batch, project: str, own: list[str], policies: dict[str, dict]) -> None:
+    def _add_inherited(batch: Batch, project: str, own: list[str], policies: dict[str, dict[str, Any]]) -> None:
         mine = {i.id for i in batch.identities}
         listed = sorted(i.id for i in batch.identities if not i.is_platform)
         seen = {(x.identity_id, x.principal, x.action, repr(x.conditions)) for x in batch.trusts}
@@ -232,10 +247,10 @@ class GcpConnector(Connector):
                     seen.add(key)
                     batch.trusts.append(trust)
 
-    def _per_account(self, ctx: CollectContext, clients, sa: dict) -> dict[str, Any]:
+    def _per_account(self, ctx: CollectContext, clients: GcpClients, sa: dict[str, Any]) -> AccountReads:
         """Keys and the SA's own policy. A refusal on one SA's policy is a gap, not a denial
         of the whole project; an SA deleted mid-scan simply has nothing more to read."""
-        out: dict[str, Any] = {"keys": [], "policy": None, "policy_error": None}
+        out: AccountReads = {"keys": [], "policy": None, "policy_error": None}
         try:
             out["keys"] = get.get_keys(clients, sa["name"])
             if ctx.settings.service_account_policies:
@@ -247,10 +262,19 @@ class GcpConnector(Connector):
             pass
         return out
 
-    def _batch(self, ctx, project, accounts, per_sa, policy, sa_auth, key_auth) -> Batch:
+    def _batch(
+        self,
+        ctx: CollectContext,
+        project: str,
+        accounts: list[dict[str, Any]],
+        per_sa: list[AccountReads],
+        policy: dict[str, Any],
+        sa_auth: LastAuth,
+        key_auth: LastAuth,
+    ) -> Batch:
         known = sa_auth is not None
 
-        def one(pair: tuple[dict, dict]) -> Batch:  # one service account; a malformed one is a gap
+        def one(pair: tuple[dict[str, Any], AccountReads]) -> Batch:  # one service account; a malformed one is a gap
             sa, extra = pair
             out = Batch()
             identity = t.transform_service_account(sa, project, sa_auth or {})

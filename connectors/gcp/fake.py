@@ -24,13 +24,14 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections.abc import Callable, Mapping
 from concurrent import futures
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, query_problem, reply, token_page
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, FakeResponse, query_problem, reply, token_page
 from nhi_cli.kit.lazy import sdk
 from nhi_cli.kit.times import load_relative_estate
 
@@ -38,12 +39,21 @@ from .ai_fake import add_ai_routes
 
 # The demo starts this fake, and connector.py imports this module at its top: the SDKs load
 # when a fake starts, not when the connector class is listed.
-grpc = sdk("grpc")
-T = sdk("google.cloud.iam_admin_v1.types")
-iam_policy_pb2 = sdk("google.iam.v1.iam_policy_pb2")
-policy_pb2 = sdk("google.iam.v1.policy_pb2")
-empty_pb2 = sdk("google.protobuf.empty_pb2")
-json_format = sdk("google.protobuf.json_format")
+# For the type checker the same names are the modules themselves: google-cloud-iam's messages are
+# typed; grpc, protobuf and grpc-google-iam-v1 are not (Any).
+if TYPE_CHECKING:
+    import grpc
+    from google.cloud.iam_admin_v1 import types as T
+    from google.iam.v1 import iam_policy_pb2, policy_pb2
+    from google.protobuf import empty_pb2, json_format
+    from grpc import ServicerContext
+else:
+    grpc = sdk("grpc")
+    T = sdk("google.cloud.iam_admin_v1.types")
+    iam_policy_pb2 = sdk("google.iam.v1.iam_policy_pb2")
+    policy_pb2 = sdk("google.iam.v1.policy_pb2")
+    empty_pb2 = sdk("google.protobuf.empty_pb2")
+    json_format = sdk("google.protobuf.json_format")
 
 STATES = {"STATE_UNSPECIFIED": 0, "ACTIVE": 1, "DELETE_REQUESTED": 2}
 EMPTY_POLICY = {"version": 1, "etag": "ACAB", "bindings": []}
@@ -53,7 +63,14 @@ IGNORED = ("$alt",)  # the google-cloud REST transport's response-format option,
 LIST_ACCOUNTS_DEFAULT, LIST_ACCOUNTS_MAX = 20, 100
 
 
-def _unary(fn, request_type, response_type):
+class _Named(Protocol):
+    """A request naming one resource (the IAM Get/Enable/Disable/Delete requests)."""
+
+    name: str
+
+
+def _unary(fn: Callable[[Any, ServicerContext], Any], request_type: Any, response_type: Any) -> Any:
+    """A grpc method handler for ``fn``; the types are proto-plus or protobuf message classes."""
     deserialize = getattr(request_type, "deserialize", None) or request_type.FromString
     serialize = getattr(response_type, "serialize", None) or response_type.SerializeToString
     return grpc.unary_unary_rpc_method_handler(fn, request_deserializer=deserialize, response_serializer=serialize)
@@ -62,10 +79,10 @@ def _unary(fn, request_type, response_type):
 class FakeIamServer:
     """google.iam.admin.v1.IAM over gRPC, state from the estate, every call recorded."""
 
-    def __init__(self, estate: dict, page_size: int = 100):
-        self.accounts: dict[str, list[dict]] = copy.deepcopy(estate.get("serviceAccounts", {}))
-        self.keys: dict[str, list[dict]] = copy.deepcopy(estate.get("keys", {}))
-        self.policies: dict[str, dict] = copy.deepcopy(estate.get("serviceAccountPolicies", {}))
+    def __init__(self, estate: dict[str, Any], page_size: int = 100) -> None:
+        self.accounts: dict[str, list[dict[str, Any]]] = copy.deepcopy(estate.get("serviceAccounts", {}))
+        self.keys: dict[str, list[dict[str, Any]]] = copy.deepcopy(estate.get("keys", {}))
+        self.policies: dict[str, dict[str, Any]] = copy.deepcopy(estate.get("serviceAccountPolicies", {}))
         # shared with the REST fake: deny or allow a project in both at once
         self.denied: dict[str, str] = estate.setdefault("deniedProjects", {})
         self.page_size = page_size
@@ -95,7 +112,7 @@ class FakeIamServer:
                     return pid
         return project
 
-    def _account(self, name: str, ctx) -> dict:
+    def _account(self, name: str, ctx: ServicerContext) -> dict[str, Any]:
         email = name.split("/")[3]
         for account in self.accounts.get(self._project_of(name), []):
             if email in (account["email"], account.get("uniqueId")):
@@ -103,7 +120,7 @@ class FakeIamServer:
         ctx.abort(grpc.StatusCode.NOT_FOUND, f"Service account {email} does not exist.")
         raise AssertionError("unreachable: abort raises")
 
-    def _key(self, name: str, ctx) -> tuple[list, dict]:
+    def _key(self, name: str, ctx: ServicerContext) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         email = name.split("/")[3]
         keys = self.keys.get(email, [])
         for key in keys:
@@ -112,7 +129,7 @@ class FakeIamServer:
         ctx.abort(grpc.StatusCode.NOT_FOUND, f"Service account key {name} does not exist.")
         raise AssertionError("unreachable: abort raises")
 
-    def _guard(self, method: str, name: str, ctx) -> None:
+    def _guard(self, method: str, name: str, ctx: ServicerContext) -> None:
         with self.lock:
             self.calls.append((method, name))
             for index, (fault_method, code, project) in enumerate(self.faults):
@@ -128,7 +145,9 @@ class FakeIamServer:
             )
 
     # --- handlers -----------------------------------------------------------------------
-    def list_service_accounts(self, request, ctx):
+    def list_service_accounts(
+        self, request: T.ListServiceAccountsRequest, ctx: ServicerContext
+    ) -> T.ListServiceAccountsResponse:
         self._guard("ListServiceAccounts", request.name, ctx)
         if not 0 <= request.page_size <= LIST_ACCOUNTS_MAX:
             # IAM documents "the default is 20, and the maximum is 100" and not what it does
@@ -148,7 +167,9 @@ class FakeIamServer:
             next_page_token=token,
         )
 
-    def list_keys(self, request, ctx):
+    def list_keys(
+        self, request: T.ListServiceAccountKeysRequest, ctx: ServicerContext
+    ) -> T.ListServiceAccountKeysResponse:
         self._guard("ListServiceAccountKeys", request.name, ctx)
         self._account(request.name, ctx)
         wanted = {T.ListServiceAccountKeysRequest.KeyType(k).name for k in request.key_types}
@@ -161,39 +182,43 @@ class FakeIamServer:
             keys=[T.ServiceAccountKey.from_json(json.dumps(k), ignore_unknown_fields=True) for k in keys]
         )
 
-    def get_account(self, request, ctx):
+    def get_account(self, request: T.GetServiceAccountRequest, ctx: ServicerContext) -> T.ServiceAccount:
         self._guard("GetServiceAccount", request.name, ctx)
-        return T.ServiceAccount.from_json(json.dumps(self._account(request.name, ctx)), ignore_unknown_fields=True)
+        account: T.ServiceAccount = T.ServiceAccount.from_json(
+            json.dumps(self._account(request.name, ctx)), ignore_unknown_fields=True
+        )
+        return account
 
-    def get_key(self, request, ctx):
+    def get_key(self, request: T.GetServiceAccountKeyRequest, ctx: ServicerContext) -> T.ServiceAccountKey:
         self._guard("GetServiceAccountKey", request.name, ctx)
         _, key = self._key(request.name, ctx)
         public = {k: v for k, v in key.items() if k != "privateKeyData"}  # Get never returns it
-        return T.ServiceAccountKey.from_json(json.dumps(public), ignore_unknown_fields=True)
+        message: T.ServiceAccountKey = T.ServiceAccountKey.from_json(json.dumps(public), ignore_unknown_fields=True)
+        return message
 
-    def _set_account(self, disabled: bool, method: str):
-        def handler(request, ctx):
+    def _set_account(self, disabled: bool, method: str) -> Callable[[_Named, ServicerContext], empty_pb2.Empty]:
+        def handler(request: _Named, ctx: ServicerContext) -> empty_pb2.Empty:
             self._guard(method, request.name, ctx)
             self._account(request.name, ctx)["disabled"] = disabled
             return empty_pb2.Empty()
 
         return handler
 
-    def _set_key(self, disabled: bool, method: str):
-        def handler(request, ctx):
+    def _set_key(self, disabled: bool, method: str) -> Callable[[_Named, ServicerContext], empty_pb2.Empty]:
+        def handler(request: _Named, ctx: ServicerContext) -> empty_pb2.Empty:
             self._guard(method, request.name, ctx)
             self._key(request.name, ctx)[1]["disabled"] = disabled
             return empty_pb2.Empty()
 
         return handler
 
-    def delete_key(self, request, ctx):
+    def delete_key(self, request: T.DeleteServiceAccountKeyRequest, ctx: ServicerContext) -> empty_pb2.Empty:
         self._guard("DeleteServiceAccountKey", request.name, ctx)
         keys, key = self._key(request.name, ctx)
         keys.remove(key)
         return empty_pb2.Empty()
 
-    def get_iam_policy(self, request, ctx):
+    def get_iam_policy(self, request: iam_policy_pb2.GetIamPolicyRequest, ctx: ServicerContext) -> policy_pb2.Policy:
         self._guard("GetIamPolicy", request.resource, ctx)
         account = self._account(request.resource, ctx)
         policy = self.policies.get(account["email"], EMPTY_POLICY)
@@ -243,14 +268,14 @@ class FakeIamServer:
         return f"127.0.0.1:{self.port}"
 
 
-def _google_error(status: int, code: str, message: str, reason: str | None = None):
+def _google_error(status: int, code: str, message: str, reason: str | None = None) -> FakeResponse:
     error: dict[str, Any] = {"code": status, "message": message, "status": code}
     if reason:
         error["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason}]
     return reply({"error": error}, status)
 
 
-def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) -> None:
+def add_rest_routes(http: FakeHttpServer, estate: dict[str, Any], page_size: int = 100) -> None:
     """Resource Manager v3 (search, get projects and folders, list folders, project, folder and
     organization IAM policies) and Policy Analyzer (activities:query) on one FakeHttpServer.
     ``ancestorPolicies`` holds folder and organization policies by resource name;
@@ -259,10 +284,10 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
     denied_ancestors = estate.setdefault("deniedAncestors", {})
     analyzer_off = set(estate.get("policyAnalyzerDisabled", []))
 
-    def with_int_state(item: dict) -> dict:
+    def with_int_state(item: Mapping[str, Any]) -> dict[str, Any]:
         return {**item, "state": STATES.get(item.get("state", "ACTIVE"), 0)}
 
-    def search_projects(request: FakeRequest):
+    def search_projects(request: FakeRequest) -> FakeResponse:
         """As documented: a query with several fields matches projects matching ANY of them
         (``parent:X state:ACTIVE`` includes every active project, wherever it lives)."""
         if problem := query_problem(request, {"query": None, **PAGING}, ignore=IGNORED):
@@ -281,7 +306,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
         ]
         return token_page(request, [with_int_state(p) for p in found], "projects", page_size)
 
-    def list_projects(request: FakeRequest):
+    def list_projects(request: FakeRequest) -> FakeResponse:
         """Direct children of ``parent`` (required); DELETE_REQUESTED ones only with showDeleted."""
         if problem := query_problem(
             request, {"parent": None, "showDeleted": {"true", "false"}, **PAGING}, required=("parent",), ignore=IGNORED
@@ -295,7 +320,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
         ]
         return token_page(request, found, "projects", page_size)
 
-    def list_folders(request: FakeRequest):
+    def list_folders(request: FakeRequest) -> FakeResponse:
         if problem := query_problem(
             request, {"parent": None, "showDeleted": {"true", "false"}, **PAGING}, required=("parent",), ignore=IGNORED
         ):
@@ -308,7 +333,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
         ]
         return token_page(request, found, "folders", page_size)
 
-    def project_policy(request: FakeRequest):
+    def project_policy(request: FakeRequest) -> FakeResponse:
         project = request.match.group("project")
         if project in denied:
             return _google_error(
@@ -321,7 +346,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
             return _google_error(404, "NOT_FOUND", f"project {project} not found")
         return reply(policies[project])
 
-    def get_project(request: FakeRequest):
+    def get_project(request: FakeRequest) -> FakeResponse:
         key = request.match.group("project")
         for project in estate.get("projects", []):
             if key in (project.get("projectId"), project.get("name", "").rsplit("/", 1)[-1]):
@@ -330,14 +355,14 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
                 return reply(with_int_state(project))
         return _google_error(403, "PERMISSION_DENIED", f"project {key} not found or permission denied")
 
-    def get_folder(request: FakeRequest):
+    def get_folder(request: FakeRequest) -> FakeResponse:
         name = f"folders/{request.match.group('folder')}"
         for folder in estate.get("folders", []):
             if folder["name"] == name:
                 return reply(with_int_state(folder))
         return _google_error(403, "PERMISSION_DENIED", f"folder {name} not found or permission denied")
 
-    def ancestor_policy(request: FakeRequest):
+    def ancestor_policy(request: FakeRequest) -> FakeResponse:
         name = f"{request.match.group('kind')}/{request.match.group('id')}"
         if name in denied_ancestors:
             permission = (
@@ -350,7 +375,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
             )
         return reply(estate.get("ancestorPolicies", {}).get(name, EMPTY_POLICY))
 
-    def activities(request: FakeRequest):
+    def activities(request: FakeRequest) -> FakeResponse:
         project, kind = request.match.group("project"), request.match.group("type")
         if project in analyzer_off or project in denied:
             return _google_error(
@@ -379,7 +404,7 @@ def add_rest_routes(http: FakeHttpServer, estate: dict, page_size: int = 100) ->
 class GcpFake:
     """Both fakes for one estate; a context manager whose ``settings()`` point the connector at them."""
 
-    def __init__(self, estate: dict, page_size: int = 100):
+    def __init__(self, estate: dict[str, Any], page_size: int = 100) -> None:
         self.estate = estate
         self.iam = FakeIamServer(estate, page_size=page_size)
         self.http = FakeHttpServer()
@@ -397,7 +422,7 @@ class GcpFake:
         self._stack.callback(self.iam.stop)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
     def settings(self, **overrides: Any) -> dict[str, Any]:

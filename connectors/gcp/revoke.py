@@ -5,6 +5,7 @@ undo) and after (to verify), so the log records what the provider really shows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nhi_cli.kit.connector import RevokeStep, ScopeError, StepOutcome
@@ -104,7 +105,7 @@ def _state(clients: GcpClients, step: RevokeStep) -> bool | None:
         return None
 
 
-def _act(clients: GcpClients, label: str, method, name: str) -> None:
+def _act(clients: GcpClients, label: str, method: Callable[..., None], name: str) -> None:
     clients.call(f"iam:{label}", method, request={"name": name})
 
 

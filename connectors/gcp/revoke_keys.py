@@ -6,9 +6,10 @@ API Keys API. Google keeps a deleted key restorable for 30 days, so the step is 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from nhi_cli.kit.connector import RevokeStep, ScopeError, StepOutcome
-from nhi_cli.kit.http import NotFound
+from nhi_cli.kit.http import NotFound, RestClient
 
 from .ai import rest
 from .clients import GcpClients
@@ -16,7 +17,7 @@ from .clients import GcpClients
 UNDELETE_WINDOW = timedelta(days=30)
 
 
-def plan_key(target: dict) -> list[RevokeStep]:
+def plan_key(target: dict[str, Any]) -> list[RevokeStep]:
     name = target["id"]
     return [
         RevokeStep(
@@ -32,9 +33,10 @@ def plan_key(target: dict) -> list[RevokeStep]:
     ]
 
 
-def _key(client, name: str) -> dict | None:
+def _key(client: RestClient, name: str) -> dict[str, Any] | None:
     try:
-        return client.request("GET", f"/v2/{name}", count_as="apikeys:keys.get").json()
+        key: dict[str, Any] = client.request("GET", f"/v2/{name}", count_as="apikeys:keys.get").json()
+        return key
     except NotFound:
         return None
 

@@ -7,6 +7,7 @@ name, a binding's role) raises ValueError naming it, rather than producing a qui
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,7 +54,7 @@ USER_MANAGED_DOMAINS = ("developer.gserviceaccount.com", "appspot.gserviceaccoun
 _NANOS = re.compile(r"(?<=\d{2}:\d{2}:\d{2})\.\d+")
 
 
-def _need(payload: dict, field: str, what: str) -> Any:
+def _need(payload: Mapping[str, Any], field: str, what: str) -> str:
     value = payload.get(field)
     if value in (None, ""):
         raise ValueError(f"GCP {what} payload has no {field!r}: {sorted(payload)}")
@@ -105,7 +106,7 @@ def owner_from_description(description: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def transform_service_account(sa: dict, project: str, last_auth: dict[str, datetime]) -> Identity:
+def transform_service_account(sa: Mapping[str, Any], project: str, last_auth: dict[str, datetime]) -> Identity:
     email = _need(sa, "email", "service account")
     unique_id = str(sa.get("unique_id") or "")
     default = default_sa_kind(email, project)
@@ -155,7 +156,9 @@ def key_id_of(name: str) -> str:
     return name.rstrip("/").rsplit("/", 1)[-1]
 
 
-def transform_key(key: dict, sa_email: str, project: str, now: datetime, last_auth: dict[str, datetime]) -> Credential:
+def transform_key(
+    key: Mapping[str, Any], sa_email: str, project: str, now: datetime, last_auth: dict[str, datetime]
+) -> Credential:
     """One service-account key. Only public metadata is read; key material is never touched."""
     name = _need(key, "name", "service account key")
     key_id = key_id_of(name)
@@ -207,7 +210,7 @@ def role_flags(role: str) -> dict[str, Any]:
     }
 
 
-def _condition(binding: dict) -> dict | None:
+def _condition(binding: Mapping[str, Any]) -> dict[str, Any] | None:
     cond = binding.get("condition")
     return {k: cond[k] for k in ("title", "expression", "description") if cond.get(k)} if cond else None
 
@@ -234,7 +237,7 @@ def member_principal(member: str) -> tuple[str, str, str | None]:
     return "principal", member, None
 
 
-def sa_members(policy: dict) -> set[str]:
+def sa_members(policy: Mapping[str, Any]) -> set[str]:
     """Every service-account email named in a policy's bindings (deleted members excluded)."""
     return {
         m.split(":", 1)[1]
@@ -245,9 +248,9 @@ def sa_members(policy: dict) -> set[str]:
 
 
 def _policy_grants(
-    policy: dict, project: str, resource: str, source_type: str, only: set[str] | None = None
+    policy: Mapping[str, Any], project: str, resource: str, source_type: str, only: set[str] | None = None
 ) -> list[Grant]:
-    grants = []
+    grants: list[Grant] = []
     for binding in policy.get("bindings", []):
         role = _need(binding, "role", "IAM binding")
         for member in binding.get("members", []):
@@ -272,23 +275,25 @@ def _policy_grants(
     return grants
 
 
-def transform_project_policy(policy: dict, project: str) -> list[Grant]:
+def transform_project_policy(policy: Mapping[str, Any], project: str) -> list[Grant]:
     """Grants for the service-account members of the project's IAM policy (version 3)."""
     return _policy_grants(policy, project, f"projects/{project}", "binding")
 
 
-def transform_inherited_policy(policy: dict, ancestor: str, project: str, accounts: set[str]) -> list[Grant]:
+def transform_inherited_policy(
+    policy: Mapping[str, Any], ancestor: str, project: str, accounts: set[str]
+) -> list[Grant]:
     """Grants that ``accounts`` (this project's service accounts) hold on a folder or the
     organization: they reach every project below it. ``source`` names the ancestor
     (``organizations/1#roles/owner``); the flags are those of a project binding."""
     return _policy_grants(policy, project, ancestor, "inherited_binding", only=accounts)
 
 
-def impersonation_trusts(policy: dict, project: str, targets: list[str]) -> list[Trust]:
+def impersonation_trusts(policy: Mapping[str, Any], project: str, targets: list[str]) -> list[Trust]:
     """Who may act as each target SA: impersonation roles bound on the project (they reach every
     SA in it) or on the SA itself. ``conditions`` is the binding's IAM condition, NULL when
     unconditional, so generic "trust without conditions" rules read GCP like any provider."""
-    trusts = []
+    trusts: list[Trust] = []
     for binding in policy.get("bindings", []):
         role = _need(binding, "role", "IAM binding")
         if role not in IMPERSONATION_ROLES:
@@ -316,12 +321,14 @@ def impersonation_trusts(policy: dict, project: str, targets: list[str]) -> list
     return trusts
 
 
-def last_authentications(activities: list[dict], kind: str, problems: Batch | None = None) -> dict[str, datetime]:
+def last_authentications(
+    activities: Iterable[Mapping[str, Any]], kind: str, problems: Batch | None = None
+) -> dict[str, datetime]:
     """Policy Analyzer activities -> {sa email | unique id | key id: lastAuthenticatedTime}.
     An unreadable activity is recorded in ``problems`` (a gap) and skipped."""
     seen: dict[str, datetime] = {}
 
-    def one(item: dict) -> Batch:
+    def one(item: Mapping[str, Any]) -> Batch:
         _last_authentications_item(item, kind, seen)
         return Batch()
 
@@ -331,7 +338,7 @@ def last_authentications(activities: list[dict], kind: str, problems: Batch | No
     return seen
 
 
-def _last_authentications_item(item: dict, kind: str, seen: dict[str, datetime]) -> None:
+def _last_authentications_item(item: Mapping[str, Any], kind: str, seen: dict[str, datetime]) -> None:
     activity = item.get("activity") or {}
     when = parse_time(activity.get("lastAuthenticatedTime"))
     if when is None:
