@@ -4,6 +4,7 @@ real `nhi scan` (official client, real HTTP on loopback) in a child process.
     .venv/bin/python benchmarks/k8s_scan.py                 # 10,000 pods, 2,000 SAs, 5,000 bindings
     .venv/bin/python benchmarks/k8s_scan.py --pods 1000 --accounts 200 --bindings 500
     .venv/bin/python benchmarks/k8s_scan.py --pod-identity 200   # an EKS cluster, 200 associations
+    .venv/bin/python benchmarks/k8s_scan.py --pod-identity 200 --eks-latency-ms 40   # a real region's round trip
 
 With ``--pod-identity N`` the cluster is an EKS cluster (its kubeconfig entry is an EKS ARN) and
 the EKS fake (connectors/kubernetes/eks_fake.py) holds N Pod Identity associations, one for
@@ -195,7 +196,15 @@ def cluster(pods: int, accounts: int, bindings: int, namespaces: int = 50) -> di
 EKS_ARN = "arn:aws:eks:us-east-1:111122223333:cluster/bench"
 
 
-def run(pods: int, accounts: int, bindings: int, page_size: int, strict: bool, pod_identity: int = 0) -> dict:
+def run(
+    pods: int,
+    accounts: int,
+    bindings: int,
+    page_size: int,
+    strict: bool,
+    pod_identity: int = 0,
+    eks_latency_ms: float = 0.0,
+) -> dict:
     from nhi_connectors.kubernetes.eks_fake import EksFake
     from nhi_connectors.kubernetes.fake import KubernetesFake
 
@@ -204,7 +213,7 @@ def run(pods: int, accounts: int, bindings: int, page_size: int, strict: bool, p
     with (
         tempfile.TemporaryDirectory() as tmp,
         KubernetesFake(objects, tokens={"bench"}, strict=strict, cluster="bench", cluster_entry=entry) as fake,
-        EksFake() as eks,
+        EksFake(latency=eks_latency_ms / 1000) as eks,
     ):
         now = datetime.now(UTC)
         first = accounts // 10  # the IRSA accounts come first
@@ -251,6 +260,7 @@ def run(pods: int, accounts: int, bindings: int, page_size: int, strict: bool, p
             "trusts": count("SELECT COUNT(*) FROM trust"),
             "requests_served": len(fake.requests) + len(eks.requests),
             "pod_identity_associations": pod_identity + pod_identity // 10,
+            "eks_latency_ms": eks_latency_ms,
         }
         conn.close()
         if proc.returncode not in (0, 1):
@@ -266,8 +276,13 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--strict", action="store_true", help="validate every page against the client's models")
     parser.add_argument("--pod-identity", type=int, default=0, help="an EKS cluster with this many associations")
+    parser.add_argument(
+        "--eks-latency-ms", type=float, default=0.0, help="each EKS answer waits this long (a real region's round trip)"
+    )
     args = parser.parse_args()
-    result = run(args.pods, args.accounts, args.bindings, args.page_size, args.strict, args.pod_identity)
+    result = run(
+        args.pods, args.accounts, args.bindings, args.page_size, args.strict, args.pod_identity, args.eks_latency_ms
+    )
     print(json.dumps(result, indent=1))
 
 

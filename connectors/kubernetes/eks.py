@@ -14,7 +14,8 @@ the scan reads the associations with boto3 and the standard AWS credential chain
   namespace, service account and association id, but no role ARN, so
 - ``eks:DescribePodIdentityAssociation`` once per association whose service account exists in
   the cluster (an association naming a missing account links nothing), for ``roleArn`` and
-  ``targetRoleArn``.
+  ``targetRoleArn``; on the bounded pool (``nhi_cli.pool``, ``max_workers`` at once, one
+  thread-safe client), none sent after a refusal or an outage.
 
 Nothing else: no mutating call, no per-namespace list. A refusal or an outage is a gap of the
 scope (``eks pod identity``), never a failed cluster.
@@ -28,7 +29,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nhi_cli.kit.connector import CollectContext
+from nhi_cli.kit.connector import CollectContext, ScopeFailed
+from nhi_cli.pool import bounded_map
 
 from .settings import KubernetesSettings
 
@@ -134,6 +136,7 @@ def get_pod_identities(ctx: CollectContext, cluster: EksCluster, accounts: Itera
     except ImportError:
         ctx.gap(GAP, "missing_dependency", "reading EKS Pod Identity needs boto3: pip install 'nhi-cli[kubernetes]'")
         return []
+    settings: KubernetesSettings = ctx.settings
     existing = set(accounts)
     found: list[dict] = []
     try:
@@ -150,20 +153,32 @@ def get_pod_identities(ctx: CollectContext, cluster: EksCluster, accounts: Itera
             token = page.get("nextToken")
             if not token:
                 break
-        for summary in summaries:
-            if (summary.get("namespace"), summary.get("serviceAccount")) not in existing:
-                continue
-            if ctx.cancel.is_set():
-                break
+        wanted = [s for s in summaries if (s.get("namespace"), s.get("serviceAccount")) in existing]
+        failed = threading.Event()  # after a refusal or an outage no further describe is sent
+
+        def describe(summary: dict) -> dict | None:
+            if failed.is_set() or ctx.cancel.is_set():
+                return None
             try:
                 answer = client.describe_pod_identity_association(
                     clusterName=cluster.name, associationId=summary["associationId"]
                 )
-            except ClientError as exc:
-                if _code(exc) == "ResourceNotFoundException":
-                    continue  # deleted between the list and now
+            except BaseException as exc:
+                if isinstance(exc, ClientError) and _code(exc) == "ResourceNotFoundException":
+                    return None  # deleted between the list and now
+                failed.set()
                 raise
-            found.append(answer["association"])
+            return answer["association"]
+
+        # one call per association, on the scan's bounded pool (the client is thread-safe)
+        try:
+            described = bounded_map(describe, wanted, settings.max_workers, ctx.cancel)
+        except KeyboardInterrupt:
+            raise ScopeFailed("cancelled", "interrupted") from None
+        found = [d for d in described if isinstance(d, dict)]
+        errors = [d for d in described if isinstance(d, BaseException)]
+        if errors:
+            raise errors[0]
     except ClientError as exc:
         operation = exc.operation_name
         message = (exc.response.get("Error") or {}).get("Message") or _code(exc)

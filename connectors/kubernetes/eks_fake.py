@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,11 @@ SUMMARY = ("clusterName", "namespace", "serviceAccount", "associationArn", "asso
 
 
 class EksFake(FakeHttpServer):
-    def __init__(self, page_size: int = 100) -> None:
+    def __init__(self, page_size: int = 100, latency: float = 0.0) -> None:
         super().__init__()
+        self.latency = latency  # seconds each answer waits, as a real region's round trip (benchmarks)
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most calls answered at once: how concurrent the client was
         self.clusters: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.page_size = page_size  # the most a page holds, whatever maxResults asks
         self.denied: dict[str, str] = {}  # operation -> error code answered with 403
@@ -110,6 +114,18 @@ class EksFake(FakeHttpServer):
 
     # --- serving ------------------------------------------------------------------------
     def _answer(self, req: FakeRequest, operation: str) -> FakeResponse:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                time.sleep(self.latency)  # each connection has its own thread: concurrent calls overlap
+            return self._serve(req, operation)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _serve(self, req: FakeRequest, operation: str) -> FakeResponse:
         scope = CREDENTIAL_SCOPE.search(req.headers.get("authorization", ""))
         if scope is None:
             return _error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")

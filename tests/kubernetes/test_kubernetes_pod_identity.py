@@ -169,6 +169,60 @@ def test_denied_eks_call_is_a_gap_not_a_failed_cluster(nhi, operation):
     assert "eks pod identity: AccessDeniedException" in result.err + result.out
 
 
+# eight accounts of the fixture cluster without IRSA, each given an association
+EIGHT = [
+    ("default", "default"),
+    ("kube-system", "default"),
+    ("agents", "default"),
+    ("agents", "gke-agent"),
+    ("payments", "default"),
+    ("payments", "legacy-deployer"),
+    ("payments", "orphan"),
+    ("payments", "idle-reader"),
+]
+
+
+def _eight(eks: EksFake) -> None:
+    for n, (ns, name) in enumerate(EIGHT):
+        eks.add_association("prod-eks", ns, name, f"arn:aws:iam::{ACCOUNT_ID}:role/pod-{n}", created=NOW)
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_describes_run_on_the_bounded_pool_with_the_same_budget(nhi, workers):
+    """Each association's describe waits a round trip; they overlap up to max_workers (one
+    after another with 1), and the calls are the same either way."""
+    with fake_cluster() as cluster, EksFake(latency=0.1) as eks:
+        _eight(eks)
+        _kubeconfig(cluster.url)
+        _configure(eks.url, max_workers=workers)
+        result = nhi("scan", "--provider", "kubernetes")
+        most = eks.most_in_flight
+    assert result.code in (0, 1), result.err
+    assert most == workers
+    assert _scope()["status"] == "complete"
+    assert {k: v for k, v in _scope()["api_calls"].items() if k.startswith("eks:")} == {
+        "eks:ListPodIdentityAssociations": 1,
+        "eks:DescribePodIdentityAssociation": 8,
+    }
+    links = db_rows("SELECT service_account_id FROM v_workload_identity_links WHERE link_type = 'aws_pod_identity'")
+    assert {r["service_account_id"] for r in links} == {f"{SA}{ns}/{name}" for ns, name in EIGHT}
+
+
+def test_a_refused_describe_stops_the_others(nhi):
+    """After the first refusal no further describe is sent: at most the calls already in flight
+    (max_workers) are made, not one per association."""
+    with fake_cluster() as cluster, EksFake(latency=0.05) as eks:
+        _eight(eks)
+        eks.deny("DescribePodIdentityAssociation")
+        _kubeconfig(cluster.url)
+        _configure(eks.url, max_workers=2)
+        result = nhi("scan", "--provider", "kubernetes")
+    assert result.code in (0, 1), result.err
+    scope = _scope()
+    assert scope["status"] == "partial" and [g["code"] for g in scope["gaps"]] == ["AccessDeniedException"]
+    assert 1 <= scope["api_calls"]["eks:DescribePodIdentityAssociation"] <= 2
+
+
 def test_a_cluster_that_is_not_eks_makes_no_eks_call(nhi):
     with fake_cluster() as cluster, EksFake() as eks:
         Path("kubeconfig").write_text(yaml.safe_dump(cluster.kubeconfig(context="prod", token=TOKEN)))
