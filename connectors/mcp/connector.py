@@ -56,6 +56,13 @@ class McpConnector(Connector):
             return {}
         return {var: Path(os.environ[var]) for var in locations.ENV_DIRS if os.environ.get(var)}
 
+    def _system_root(self, ctx: CollectContext) -> Path | None:
+        """Where the machine's managed configs are: ``system_root:``, else the real root when
+        this user's own configs are read (another home, a copied tree, is not this machine's)."""
+        if ctx.settings.system_root:
+            return Path(ctx.settings.system_root).expanduser().absolute()
+        return None if ctx.settings.home else discovery.default_system_root()
+
     def scopes(self, ctx: CollectContext) -> list[Scope]:
         home = self._home(ctx)
         scopes = []
@@ -84,6 +91,9 @@ class McpConnector(Connector):
         if scope.attrs["kind"] == "home":
             home_configs = discovery.home_files(root, self._config_dirs(ctx))
             configs = [(c, None) for c in home_configs] + self._claude_code_projects(ctx, home_configs, scope, home)
+            system_root = self._system_root(ctx)
+            if system_root is not None:
+                configs += [(c, None) for c in discovery.managed_files(system_root)]
         else:
             configs = self._given(ctx, root, home)
         locked = self._lock(ctx, root) if scope.attrs["kind"] == "path" else None

@@ -2,7 +2,8 @@
 
 Machine discovery looks at the fixed per-user locations of every client (locations.py: macOS,
 Linux and Windows alike, since a home directory copied between machines, or a test tree, may
-hold any of them) plus the project ``.mcp.json`` of every project Claude Code lists in ``~/.claude.json``.
+hold any of them) plus the project ``.mcp.json`` of every project Claude Code lists in ``~/.claude.json``, and
+the machine's Claude Code ``managed-mcp.json`` (a system path, deployed by an administrator).
 A given directory (``--mcp-path``, ``paths:``) is walked for the names project configs use,
 so CI can scan a checkout's committed ``.mcp.json``, ``.vscode/mcp.json``,
 ``.codex/config.toml`` and the other project forms. Directory walks never follow symlinks and skip dependency folders.
@@ -51,7 +52,10 @@ def classify(path: Path, default_scope: str = "project") -> ConfigFile | None:
         return ConfigFile(path, loc.client, scope, loc.format)
     loc = locations.match_anywhere(path)
     if loc is not None:
-        return ConfigFile(path, loc.client, loc.scope, loc.format)
+        scope = loc.scope
+        if scope == "managed" and git_root(path.absolute()) is not None:
+            scope = "project"  # a repository's copy (the source an administrator deploys) is its file
+        return ConfigFile(path, loc.client, scope, loc.format)
     return None
 
 
@@ -101,6 +105,23 @@ def home_files(home: Path, env_dirs: dict[str, Path] | None = None) -> list[Conf
             seen.add(config.path)
             unique.append(config)
     return unique
+
+
+def managed_files(system_root: Path) -> list[ConfigFile]:
+    """Claude Code's managed-mcp.json at each OS's system path under ``system_root`` (``/``, or
+    ``C:\\`` on Windows) that exists."""
+    return [
+        ConfigFile(path, loc.client, loc.scope, loc.format)
+        for loc in locations.MANAGED
+        for path in locations.expand(system_root, loc.path)
+        if _exists_or_link(path)
+    ]
+
+
+def default_system_root() -> Path:
+    """Where the machine-wide configs are: ``/``, or ``C:\\`` on Windows (where Claude Code
+    looks, whatever the system drive)."""
+    return Path("C:/") if os.name == "nt" else Path("/")
 
 
 def walk(root: Path) -> list[ConfigFile]:

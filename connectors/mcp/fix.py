@@ -17,6 +17,8 @@ literally. The forms, from each client's documentation:
 - OpenAI Codex CLI (TOML): ``env_vars`` (forwards a variable under its own name),
   ``env_http_headers``, ``bearer_token_env_var`` (fix_toml.py).
 - Claude Desktop expands nothing in claude_desktop_config.json: refused.
+- Claude Code's managed-mcp.json is an administrator's (deployed to a system path for every
+  user): refused, wherever it is found.
 
 A file is rewritten only if it round-trips: the span scanner reads exactly what the parser
 reads, and the rewritten text parses to the same document with only those strings changed,
@@ -53,6 +55,8 @@ NO_FORM = {
     # by format: a client's file whose expansion is not documented, though its other files' is
     "claude_code_user": "Claude Code documents ${VAR} expansion for .mcp.json, not for ~/.claude.json: "
     "move the server to a project .mcp.json, or the value by hand",
+    "claude_code_managed": "managed-mcp.json is Claude Code's managed config, deployed by an administrator "
+    "for every user of the machine: change it where it is deployed from",
 }
 NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")  # the names nhi makes up
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a name a server reads (Codex forwards it as is)

@@ -91,7 +91,9 @@ def plan_file(
         plan.problem = f"unreadable: {exc.strerror}"
         return plan, variables
     plan.target, plan.old, plan.mode = target, text, mode
-    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+    if config.format in NO_FORM:
+        pass  # refused by its kind below, whoever owns it: nothing is written
+    elif hasattr(os, "geteuid") and info.st_uid != os.geteuid():
         plan.problem = "not_owner: another user owns this file"
     elif info.st_nlink > 1:
         plan.problem = (

@@ -360,6 +360,7 @@ FORMATS: dict[str, tuple[str, Callable[[Any, str], list[Entry]]]] = {
     "any": ("json", layout_any),
     "vscode_settings": ("json", layout_vscode_settings),
     "claude_code_user": ("json", layout_claude_code_user),
+    "claude_code_managed": ("json", layout_mcp_servers),  # managed-mcp.json: .mcp.json's layout
     "codex_toml": ("toml", layout_codex_toml),
     "zed_settings": ("json", layout_zed_settings),
     "continue_yaml": ("yaml", layout_continue_yaml),

@@ -20,7 +20,7 @@ class Location:
     client: str
     path: str  # under the home directory (POSIX separators), or a project-relative name
     format: str  # parser name (clients.FORMATS)
-    scope: str = "user"  # user, project
+    scope: str = "user"  # user, project, managed (machine-wide, deployed by an administrator)
 
 
 # Editors built on VS Code that host the Cline and Roo Code extensions, by user folder.
@@ -95,6 +95,20 @@ HOME: tuple[Location, ...] = (
     Location("tabnine", ".tabnine/mcp_servers.json", "mcpServers"),
 )
 
+# Claude Code's managed-mcp.json: the MCP servers an administrator deploys for every user of
+# the machine (Claude Code then loads only these), under the system root, not a home. Paths from
+# Anthropic's "Control MCP server access for your organization" (code.claude.com/docs/en/managed-mcp):
+# macOS, Linux and WSL, Windows (C:\Program Files since Claude Code 2.1.2; C:\ProgramData before).
+MANAGED: tuple[Location, ...] = tuple(
+    Location("claude_code", f"{folder}/managed-mcp.json", "claude_code_managed", "managed")
+    for folder in (
+        "Library/Application Support/ClaudeCode",
+        "etc/claude-code",
+        "Program Files/ClaudeCode",
+        "ProgramData/ClaudeCode",
+    )
+)
+
 # VS Code's own user folders (mcp.json, settings.json, profiles/*/mcp.json), on every OS.
 VSCODE_USER_DIRS = tuple(f"{base}/{app}/User" for base in _APP_DIRS for app in ("Code", "Code - Insiders", "VSCodium"))
 
@@ -149,6 +163,7 @@ ANYWHERE: tuple[Location, ...] = (
     Location("roo_code", "mcp_settings.json", "mcpServers"),
     Location("jetbrains_ai", "llm.mcpServers.xml", "jetbrains_xml"),
     Location("copilot_cli", "mcp-config.json", "mcpServers"),
+    Location("claude_code", "managed-mcp.json", "claude_code_managed", "managed"),
 )
 # The last folder names of every project location: a directory walk only looks at files
 # whose parent folders end like one of these (cheap to test per file).

@@ -10,6 +10,9 @@ from nhi_cli.kit.connector import ConnectorSettings
 class McpSettings(ConnectorSettings):
     home: Path | None = None  # whose per-user configs to read (default: the current user's home)
     discover: bool = True  # read the per-user client configs under home
+    # where machine-wide configs (Claude Code's managed-mcp.json) are looked for: / (C:\ on
+    # Windows) when this user's configs are read; with home: set, only if this is set too
+    system_root: Path | None = None
     paths: list[Path] = []  # files or directories with MCP configs (e.g. a repository checkout)
     max_file_bytes: int = 20_000_000  # ~/.claude.json carries project history and can be large
     # Limits per file (a hostile checkout can hold any JSON): over one, the file is a gap.

@@ -329,3 +329,20 @@ def test_terminal_escapes_in_the_file_are_shown_inert_in_the_diff(nhi, tmp_path)
     assert result.code == 0, result.err
     assert "\x1b" not in result.out and "\x07" not in result.out
     assert " // \\u001b]0;pwned\\u0007" in result.out
+
+
+def test_claude_code_managed_config_is_refused_it_is_the_administrators(nhi, tmp_path):
+    # /etc/claude-code/managed-mcp.json under a temporary system root, named and in a folder
+    text = json.dumps({"mcpServers": {"corp": {"command": "npx", "env": {"GITHUB_TOKEN": GH}}}}, indent=2)
+    managed = write(tmp_path / "root/etc/claude-code/managed-mcp.json", text, 0o644)
+    for target in (managed, managed.parent):
+        result = nhi("fix", "mcp", str(target), "--secrets-file", str(tmp_path / "s.env"), "--yes")
+        assert result.code == 3
+        assert result.err.splitlines()[0] == (
+            f"nhi: {managed}#corp: env GITHUB_TOKEN: not rewritten: managed-mcp.json is Claude Code's managed "
+            "config, deployed by an administrator for every user of the machine: change it where it is deployed from"
+        )
+        assert managed.read_text() == text and stat.S_IMODE(managed.stat().st_mode) == 0o644
+        assert sorted(p.name for p in managed.parent.iterdir()) == ["managed-mcp.json"]  # no .bak
+        assert not (tmp_path / "s.env").exists()
+        assert_no_secret(result.out + result.err)

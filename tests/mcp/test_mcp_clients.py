@@ -250,7 +250,7 @@ def test_the_readme_documents_every_client():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("| client | files read") :]
     table = table[: table.index("\n\n")]
-    for loc in locations.HOME + locations.PROJECT:
+    for loc in locations.HOME + locations.PROJECT + locations.MANAGED:
         # <config>/<editor>/ and <config>/JetBrains/ stand for the per-OS folders
         path = loc.path.split("/globalStorage/")[-1].split("JetBrains/")[-1]
         assert path in table, f"README client table lacks {loc.client} {loc.path}"

@@ -7,7 +7,7 @@ WITH held AS (
     FROM v_identities i
     JOIN v_credential_locations l ON 'mcp:' || l.location = i.id
     JOIN v_credentials k ON k.id = l.credential_id
-    WHERE i.kind = 'mcp_server' AND json_extract(i.attrs, '$.config_scope') IN ('user', 'local')
+    WHERE i.kind = 'mcp_server' AND json_extract(i.attrs, '$.config_scope') IN ('user', 'local', 'managed')
       AND k.kind = 'embedded_secret' AND k.status = 'active'
 )
 SELECT i.id AS resource_id, 'identity' AS resource_type, i.provider, i.scope, i.name AS resource_name,
