@@ -11,13 +11,15 @@ account's data plane, are read by foundry.py.
 
 from __future__ import annotations
 
+from typing import Any
+
 from nhi_cli.kit.http import RestClient
 
 COGNITIVE_API_VERSION = "2024-10-01"
 AI_KINDS = {"OpenAI", "AIServices"}
 
 
-def get_ai_accounts(arm: RestClient, subscription_id: str) -> list[dict]:
+def get_ai_accounts(arm: RestClient, subscription_id: str) -> list[dict[str, Any]]:
     accounts = arm.paged_odata(
         f"/subscriptions/{subscription_id}/providers/Microsoft.CognitiveServices/accounts",
         params={"api-version": COGNITIVE_API_VERSION},

@@ -12,7 +12,9 @@ import copy
 import secrets
 from typing import Any
 
-from nhi_cli.kit.http_fake import FakeRequest, query_problem, reply
+from nhi_cli.kit.http_fake import FakeRequest, FakeResponse, query_problem, reply
+
+from .fake_common import Fake, error
 
 PLANTED_PREFIX = "nhiFakeAiKey"  # fresh key values carry it: tests check none is kept
 API_VERSIONS = {"2023-05-01", "2024-10-01", "2025-06-01"}
@@ -22,60 +24,57 @@ _ACCOUNT = (
 )
 
 
-def _error(status: int, code: str, message: str):
-    return reply({"error": {"code": code, "message": message}}, status)
-
-
-def add_ai_account_routes(fake) -> None:
+def add_ai_account_routes(fake: Fake) -> None:
     estate = fake.estate
 
-    def refused(request: FakeRequest):
+    def refused(request: FakeRequest) -> FakeResponse | None:
         version = request.arg("api-version")
         if version is None:
-            return _error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
+            return error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
         if version not in API_VERSIONS:
-            return _error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
+            return error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
         if problem := query_problem(request, {"api-version": None, "$skiptoken": None}):
-            return _error(400, "BadRequest", problem)
+            return error(400, "BadRequest", problem)
         return None
 
-    def accounts(sub: str) -> list[dict]:
-        return estate.setdefault("cognitiveAccounts", {}).get(sub, [])
+    def accounts(sub: str) -> list[dict[str, Any]]:
+        listed: list[dict[str, Any]] = estate.setdefault("cognitiveAccounts", {}).get(sub, [])
+        return listed
 
-    def find(request: FakeRequest) -> dict | None:
+    def find(request: FakeRequest) -> dict[str, Any] | None:
         path = request.path.split("/regenerateKey")[0].lower()
         return next((a for a in accounts(request.match["sub"]) if a["id"].lower() == path), None)
 
-    def list_accounts(request: FakeRequest):
+    def list_accounts(request: FakeRequest) -> FakeResponse:
         return refused(request) or fake._page(request, copy.deepcopy(accounts(request.match["sub"])), "nextLink")
 
-    def get_account(request: FakeRequest):
+    def get_account(request: FakeRequest) -> FakeResponse:
         account = find(request)
         return refused(request) or (
-            reply(copy.deepcopy(account)) if account else _error(404, "ResourceNotFound", "no account")
+            reply(copy.deepcopy(account)) if account else error(404, "ResourceNotFound", "no account")
         )
 
-    def patch_account(request: FakeRequest):
+    def patch_account(request: FakeRequest) -> FakeResponse:
         if bad := refused(request):
             return bad
         account = find(request)
         if account is None:
-            return _error(404, "ResourceNotFound", "no account")
+            return error(404, "ResourceNotFound", "no account")
         body: dict[str, Any] = request.json() or {}
         unknown = set(body) - {"properties", "tags", "sku", "identity"}
         if unknown:
-            return _error(400, "InvalidRequestContent", f"unknown members {sorted(unknown)}")
+            return error(400, "InvalidRequestContent", f"unknown members {sorted(unknown)}")
         for key, value in (body.get("properties") or {}).items():
             account.setdefault("properties", {})[key] = value
         return reply(copy.deepcopy(account))
 
-    def regenerate(request: FakeRequest):
+    def regenerate(request: FakeRequest) -> FakeResponse:
         if bad := refused(request):
             return bad
         if find(request) is None:
-            return _error(404, "ResourceNotFound", "no account")
+            return error(404, "ResourceNotFound", "no account")
         if (request.json() or {}).get("keyName") not in ("Key1", "Key2"):
-            return _error(400, "InvalidRequestContent", "keyName must be Key1 or Key2")
+            return error(400, "InvalidRequestContent", "keyName must be Key1 or Key2")
         return reply({"key1": PLANTED_PREFIX + secrets.token_hex(16), "key2": PLANTED_PREFIX + secrets.token_hex(16)})
 
     s = fake.server

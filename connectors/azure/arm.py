@@ -8,6 +8,8 @@ subscription, which includes those inherited from management groups and the root
 
 from __future__ import annotations
 
+from typing import Any
+
 from nhi_cli.kit.http import RestClient
 
 from .clients import ARM_API_VERSION, SUBSCRIPTIONS_API_VERSION
@@ -15,11 +17,11 @@ from .clients import ARM_API_VERSION, SUBSCRIPTIONS_API_VERSION
 SKIP_STATES = {"Disabled", "Deleted"}
 
 
-def get_subscriptions(arm: RestClient) -> list[dict]:
+def get_subscriptions(arm: RestClient) -> list[dict[str, Any]]:
     return list(arm.paged_odata("/subscriptions", params={"api-version": SUBSCRIPTIONS_API_VERSION}))
 
 
-def get_role_definitions(arm: RestClient, subscription_id: str) -> list[dict]:
+def get_role_definitions(arm: RestClient, subscription_id: str) -> list[dict[str, Any]]:
     return list(
         arm.paged_odata(
             f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions",
@@ -28,7 +30,9 @@ def get_role_definitions(arm: RestClient, subscription_id: str) -> list[dict]:
     )
 
 
-def get_role_assignments(arm: RestClient, subscription_id: str, principal_id: str | None = None) -> list[dict]:
+def get_role_assignments(
+    arm: RestClient, subscription_id: str, principal_id: str | None = None
+) -> list[dict[str, Any]]:
     params = {"api-version": ARM_API_VERSION}
     if principal_id:
         params["$filter"] = f"principalId eq '{principal_id}'"
@@ -39,7 +43,7 @@ def get_role_assignments(arm: RestClient, subscription_id: str, principal_id: st
     )
 
 
-def active_subscriptions(subs: list[dict]) -> list[dict]:
+def active_subscriptions(subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         s
         for s in subs

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nhi_cli.kit.connector import AuthFailed
 
 from .settings import AzureSettings
+
+if TYPE_CHECKING:  # azure-core and azure-identity load when a credential is built
+    from azure.core.credentials import AccessToken, TokenCredential
 
 
 class StaticTokenCredential:
@@ -32,14 +35,14 @@ class StaticTokenCredential:
         tenant_id: str | None = None,
         enable_cae: bool = False,
         **kwargs: Any,
-    ):
+    ) -> AccessToken:
         from azure.core.credentials import AccessToken
 
         token = next((self._per_scope[s] for s in scopes if s in self._per_scope), self._token)
         return AccessToken(token, int(time.time()) + 3600)
 
 
-def build_credential(settings: AzureSettings):
+def build_credential(settings: AzureSettings) -> TokenCredential:
     """The credential the settings ask for; raises AuthFailed when it cannot be built."""
     auth = settings.effective_auth
     if auth == "static_token":
@@ -73,10 +76,11 @@ def build_credential(settings: AzureSettings):
         raise AuthFailed("auth", f"cannot build the Azure credential ({auth}): {exc}") from None
 
 
-def bearer(credential, scope: str) -> str:
+def bearer(credential: TokenCredential, scope: str) -> str:
     """A token for ``scope``; azure-identity errors become AuthFailed with one readable line."""
     try:
-        return credential.get_token(scope).token
+        token: str = credential.get_token(scope).token
+        return token
     except AuthFailed:
         raise
     except Exception as exc:  # ClientAuthenticationError, CredentialUnavailableError

@@ -16,7 +16,7 @@ from nhi_cli.kit.connector import (
     ScopeFailed,
     StepOutcome,
 )
-from nhi_cli.kit.http import NotFound
+from nhi_cli.kit.http import NotFound, RestClient
 from nhi_cli.model import Batch, Scope
 
 from . import graph as g
@@ -187,7 +187,7 @@ class AzureConnector(Connector):
         return batch
 
     @staticmethod
-    def _ai_accounts(ctx: CollectContext, client, sub: str) -> list[dict]:
+    def _ai_accounts(ctx: CollectContext, client: RestClient, sub: str) -> list[dict[str, Any]]:
         """Azure OpenAI / AI Foundry accounts: a refusal is a gap keeping earlier records."""
         if not ctx.settings.ai_accounts:
             return []
@@ -200,7 +200,9 @@ class AzureConnector(Connector):
         return []
 
     @staticmethod
-    def _foundry_projects(ctx: CollectContext, client, accounts: list[dict]) -> list[tuple[dict, dict]]:
+    def _foundry_projects(
+        ctx: CollectContext, client: RestClient, accounts: list[dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """(account, project) for every project of the AI Services accounts; a refused list is a
         gap for that account's agents and project connections."""
         if not (ctx.settings.foundry_agents or ctx.settings.foundry_connections):
@@ -219,8 +221,11 @@ class AzureConnector(Connector):
 
     @staticmethod
     def _foundry_connections(
-        ctx: CollectContext, client, accounts: list[dict], projects: list[tuple[dict, dict]]
-    ) -> list[tuple[dict, str, list[dict]]]:
+        ctx: CollectContext,
+        client: RestClient,
+        accounts: list[dict[str, Any]],
+        projects: list[tuple[dict[str, Any], dict[str, Any]]],
+    ) -> list[tuple[dict[str, Any], str, list[dict[str, Any]]]]:
         """(account or project, who holds its connections' secrets, its connections): one list
         per AI Services account and one per project; a refused list is a gap for that one."""
         if not ctx.settings.foundry_connections:
@@ -240,7 +245,7 @@ class AzureConnector(Connector):
 
     @staticmethod
     def _foundry_agents(
-        ctx: CollectContext, scope: Scope, account: dict, project: dict, stored: dict[str, str]
+        ctx: CollectContext, scope: Scope, account: dict[str, Any], project: dict[str, Any], stored: dict[str, str]
     ) -> Batch:
         """The agents of one project's data plane; a refusal (401/403: no data-plane role, a
         private endpoint) is a gap for that project, never a failed scan."""

@@ -29,14 +29,16 @@ import copy
 import re
 from contextlib import ExitStack
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, FakeResponse, IntRange, query_problem, reply
+from nhi_cli.kit.http_fake import FakeHttpServer, FakeRequest, FakeResponse, Handler, IntRange, query_problem, reply
 from nhi_cli.kit.times import load_relative_estate
 
 from .ai_fake import add_ai_account_routes
+from .fake_common import error
 from .foundry_fake import AI_TOKEN, add_foundry_routes
 
 TOKEN = "fake-azure-token"  # what the demo settings send as `static_token`
@@ -149,7 +151,7 @@ class _TypedObjects:
     lists may be changed by tests between requests), copied only when looked up."""
 
     def __init__(self, estate: dict[str, Any]):
-        self._index: dict[str, tuple[str, dict]] = {}
+        self._index: dict[str, tuple[str, dict[str, Any]]] = {}
         for kind, key in (
             ("user", "users"),
             ("servicePrincipal", "servicePrincipals"),
@@ -161,16 +163,12 @@ class _TypedObjects:
     def __contains__(self, object_id: str) -> bool:
         return object_id in self._index
 
-    def __getitem__(self, object_id: str) -> dict:
+    def __getitem__(self, object_id: str) -> dict[str, Any]:
         kind, obj = self._index[object_id]
         return {"@odata.type": f"#microsoft.graph.{kind}", **{k: v for k, v in obj.items() if k != "owners"}}
 
     def get(self, object_id: str, default: Any = None) -> Any:
         return self[object_id] if object_id in self._index else default
-
-
-def _error(status: int, code: str, message: str) -> FakeResponse:
-    return reply({"error": {"code": code, "message": message}}, status)
 
 
 class AzureFake:
@@ -197,7 +195,7 @@ class AzureFake:
     def __enter__(self) -> AzureFake:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     @property
@@ -211,14 +209,15 @@ class AzureFake:
     def _objects(self) -> _TypedObjects:
         return _TypedObjects(self.estate)
 
-    def sp(self, object_id: str) -> dict | None:
+    def sp(self, object_id: str) -> dict[str, Any] | None:
         return next((s for s in self.estate.get("servicePrincipals", []) if s["id"] == object_id), None)
 
-    def app(self, object_id: str) -> dict | None:
+    def app(self, object_id: str) -> dict[str, Any] | None:
         return next((a for a in self.estate.get("applications", []) if a["id"] == object_id), None)
 
-    def assignments(self, subscription: str) -> list[dict]:
-        return self.estate.setdefault("roleAssignments", {}).setdefault(subscription, [])
+    def assignments(self, subscription: str) -> list[dict[str, Any]]:
+        listed: list[dict[str, Any]] = self.estate.setdefault("roleAssignments", {}).setdefault(subscription, [])
+        return listed
 
     # --- helpers ------------------------------------------------------------------------
     def _authorized(self, request: FakeRequest) -> bool:
@@ -228,11 +227,11 @@ class AzureFake:
         """Graph's 400 for what it does not accept, or None."""
         allowed = dict(ODATA, **{"$top": IntRange(1, 100 if request.arg("$expand") else max_top)})
         if problem := query_problem(request, allowed):
-            return _error(400, "Request_BadRequest", problem)
+            return error(400, "Request_BadRequest", problem)
         properties = V1_PROPERTIES.get(collection or "")
         for name in filter(None, (request.arg("$select") or "").split(",")) if properties else ():
             if properties is not None and collection is not None and name.strip() not in properties:
-                return _error(
+                return error(
                     400,
                     "Request_BadRequest",
                     f"Could not find a property named '{name.strip()}' on type 'microsoft.graph.{collection[:-1]}'.",
@@ -242,16 +241,18 @@ class AzureFake:
     def _arm_refused(self, request: FakeRequest, api: str) -> FakeResponse | None:
         version = request.arg("api-version")
         if version is None:
-            return _error(
+            return error(
                 400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required."
             )
         if version not in ARM_VERSIONS[api]:
-            return _error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
+            return error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
         if problem := query_problem(request, {"api-version": None, "$filter": None, "$skiptoken": None}):
-            return _error(400, "BadRequest", problem)
+            return error(400, "BadRequest", problem)
         return None
 
-    def _page(self, request: FakeRequest, items: list[dict], link_key: str, expand: bool = False) -> FakeResponse:
+    def _page(
+        self, request: FakeRequest, items: list[dict[str, Any]], link_key: str, expand: bool = False
+    ) -> FakeResponse:
         top = int(request.arg("$top") or self.page_size)
         size = max(1, min(top, self.page_size))
         start = int(request.arg("$skiptoken") or 0)
@@ -259,7 +260,7 @@ class AzureFake:
         if expand:  # only the objects on this page, with lookups built once per page
             wanted = request.arg("$expand") or ""
             objects = self._objects() if wanted.startswith("owners") else None
-            assignments: dict[str, list[dict]] = {}
+            assignments: dict[str, list[dict[str, Any]]] = {}
             if wanted.startswith("appRoleAssignments"):
                 page_ids = {o["id"] for o in page}
                 for a in self.estate.get("appRoleAssignments", []):
@@ -276,11 +277,11 @@ class AzureFake:
     def _expand(
         self,
         request: FakeRequest,
-        obj: dict,
+        obj: dict[str, Any],
         single: bool = False,
-        objects: dict | _TypedObjects | None = None,
-        assignments: dict | None = None,
-    ) -> dict:
+        objects: _TypedObjects | None = None,
+        assignments: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> dict[str, Any]:
         out = copy.deepcopy(obj)
         expand = request.arg("$expand") or ""
         if expand.startswith("owners"):
@@ -312,16 +313,7 @@ class AzureFake:
             "/beta/reports/appCredentialSignInActivities": "credentialSignInActivities",
         }
         for path, key in graph_lists.items():
-            s.route(
-                "GET",
-                re.escape(path),
-                self._guard(
-                    lambda r, key=key: (
-                        self._refused(r, collection=key)
-                        or self._page(r, self.estate.get(key, []), "@odata.nextLink", expand=True)
-                    )
-                ),
-            )
+            s.route("GET", re.escape(path), self._guard(partial(self._graph_list, key)))
         s.route(
             "GET", rf"/v1\.0/(?P<kind>servicePrincipals|applications)/(?P<id>{_GUID})/owners", self._guard(self._owners)
         )
@@ -371,18 +363,24 @@ class AzureFake:
         add_ai_account_routes(self)
         add_foundry_routes(self)
 
-    def _guard(self, handler):
+    def _guard(self, handler: Handler) -> Handler:
         def guarded(request: FakeRequest) -> FakeResponse:
             if not self._authorized(request):
-                return _error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+                return error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
             sub = request.match.groupdict().get("sub") if request.match else None
             if sub and sub in self.denied_subscriptions:
-                return _error(403, "AuthorizationFailed", f"no authorization to read subscription {sub}")
+                return error(403, "AuthorizationFailed", f"no authorization to read subscription {sub}")
             return handler(request)
 
         return guarded
 
-    def _member_refs(self, ids: list[str], objects: _TypedObjects) -> list[dict]:
+    def _graph_list(self, key: str, request: FakeRequest) -> FakeResponse:
+        """One of the plain Graph collections in ``estate[key]``, with $expand served inline."""
+        return self._refused(request, collection=key) or self._page(
+            request, self.estate.get(key, []), "@odata.nextLink", expand=True
+        )
+
+    def _member_refs(self, ids: list[str], objects: _TypedObjects) -> list[dict[str, Any]]:
         return [{"@odata.type": objects.get(m, {}).get("@odata.type"), "id": m} for m in ids]
 
     def _directory_roles(self, request: FakeRequest) -> FakeResponse:
@@ -398,7 +396,7 @@ class AzureFake:
     def _members(self, request: FakeRequest) -> FakeResponse:
         role = next((r for r in self.estate.get("directoryRoles", []) if r["id"] == request.match["id"]), None)
         if role is None:
-            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+            return error(404, "Request_ResourceNotFound", "Resource does not exist.")
         return self._refused(request) or self._page(
             request, self._member_refs(role.get("members", []), self._objects()), "@odata.nextLink"
         )
@@ -406,7 +404,7 @@ class AzureFake:
     def _owners(self, request: FakeRequest) -> FakeResponse:
         obj = (self.sp if request.match["kind"] == "servicePrincipals" else self.app)(request.match["id"])
         if obj is None:
-            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+            return error(404, "Request_ResourceNotFound", "Resource does not exist.")
         objects = self._objects()
         return self._refused(request) or self._page(
             request, [objects[o] for o in obj.get("owners", []) if o in objects], "@odata.nextLink"
@@ -414,16 +412,16 @@ class AzureFake:
 
     def _assigned(self, request: FakeRequest) -> FakeResponse:
         if self.sp(request.match["id"]) is None:
-            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+            return error(404, "Request_ResourceNotFound", "Resource does not exist.")
         items = [a for a in self.estate.get("appRoleAssignments", []) if a["principalId"] == request.match["id"]]
         return self._refused(request) or self._page(request, items, "@odata.nextLink")
 
     def _inherited(self, request: FakeRequest) -> FakeResponse:
         """No paging: the whole collection in one answer; $top and friends are refused."""
         if request.query:
-            return _error(400, "Request_BadRequest", "Query options are not supported on this collection.")
+            return error(400, "Request_BadRequest", "Query options are not supported on this collection.")
         if request.match["id"] not in self.estate.get("agentIdentities", {}):
-            return _error(404, "Request_ResourceNotFound", "The service principal is not an agent identity.")
+            return error(404, "Request_ResourceNotFound", "The service principal is not an agent identity.")
         what = {
             "inheritedAppRoleAssignments": "appRoleAssignments",
             "inheritedOauth2PermissionGrants": "oauth2PermissionGrants",
@@ -433,7 +431,7 @@ class AzureFake:
 
     def _agents(self, request: FakeRequest) -> FakeResponse:
         if "agentIdentities" not in self.estate:  # a tenant or cloud without Entra Agent ID
-            return _error(400, "BadRequest", "Resource not found for the segment 'microsoft.graph.agentIdentity'.")
+            return error(400, "BadRequest", "Resource not found for the segment 'microsoft.graph.agentIdentity'.")
         if refused := self._refused(request, max_top=100):
             return refused
         agents = [
@@ -448,15 +446,15 @@ class AzureFake:
     def _get_sp(self, request: FakeRequest) -> FakeResponse:
         sp = self.sp(request.match["id"])
         if sp is None:
-            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+            return error(404, "Request_ResourceNotFound", "Resource does not exist.")
         return reply(self._expand(request, sp, single=True))
 
     def _patch_sp(self, request: FakeRequest) -> FakeResponse:
         sp = self.sp(request.match["id"])
         if sp is None:
-            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+            return error(404, "Request_ResourceNotFound", "Resource does not exist.")
         if sp.get("servicePrincipalType") == "ManagedIdentity":
-            return _error(400, "Request_BadRequest", "Managed identity service principals cannot be modified.")
+            return error(400, "Request_BadRequest", "Managed identity service principals cannot be modified.")
         body = request.json() or {}
         if "accountEnabled" in body:
             sp["accountEnabled"] = bool(body["accountEnabled"])
@@ -465,23 +463,23 @@ class AzureFake:
     def _get_app(self, request: FakeRequest) -> FakeResponse:
         app = self.app(request.match["id"])
         if app is None:
-            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+            return error(404, "Request_ResourceNotFound", "Resource does not exist.")
         return reply(self._expand(request, app, single=True))
 
     def _patch_app(self, request: FakeRequest) -> FakeResponse:
         app = self.app(request.match["id"])
         if app is None:
-            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+            return error(404, "Request_ResourceNotFound", "Resource does not exist.")
         body = request.json() or {}
         if "passwordCredentials" in body:
-            return _error(400, "Request_BadRequest", "passwordCredentials cannot be updated; use addPassword.")
+            return error(400, "Request_BadRequest", "passwordCredentials cannot be updated; use addPassword.")
         if "keyCredentials" in body:
             existing = {k["keyId"]: k for k in app.get("keyCredentials", [])}
             updated = []
             for entry in body["keyCredentials"]:
                 old = existing.get(entry.get("keyId"))
                 if not entry.get("key") and old is None:
-                    return _error(400, "Request_BadRequest", "A new key credential needs its key.")
+                    return error(400, "Request_BadRequest", "A new key credential needs its key.")
                 updated.append({**(old or {}), **{k: v for k, v in entry.items() if v is not None}})
             app["keyCredentials"] = updated
         return reply(None, 204)
@@ -489,12 +487,12 @@ class AzureFake:
     def _remove_password(self, request: FakeRequest) -> FakeResponse:
         obj = (self.app if request.match["kind"] == "applications" else self.sp)(request.match["id"])
         if obj is None:
-            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+            return error(404, "Request_ResourceNotFound", "Resource does not exist.")
         key_id = (request.json() or {}).get("keyId")
         before = obj.get("passwordCredentials", [])
         after = [p for p in before if p["keyId"] != key_id]
         if len(after) == len(before):
-            return _error(404, "Request_ResourceNotFound", f"No password credential found with keyId {key_id}.")
+            return error(404, "Request_ResourceNotFound", f"No password credential found with keyId {key_id}.")
         obj["passwordCredentials"] = after
         return reply(None, 204)
 
@@ -508,7 +506,7 @@ class AzureFake:
         ]
         return self._page(request, defs, "nextLink")
 
-    def _with_id(self, sub: str, a: dict) -> dict:
+    def _with_id(self, sub: str, a: dict[str, Any]) -> dict[str, Any]:
         scope = a["properties"]["scope"]
         return {
             **a,
@@ -526,7 +524,7 @@ class AzureFake:
             items = [a for a in items if a["properties"]["principalId"] == m.group(1)]
         return self._page(request, items, "nextLink")
 
-    def _find_assignment(self, request: FakeRequest) -> tuple[str, dict] | None:
+    def _find_assignment(self, request: FakeRequest) -> tuple[str, dict[str, Any]] | None:
         name = request.match["name"]
         for sub, items in self.estate.get("roleAssignments", {}).items():
             for a in items:
@@ -537,7 +535,7 @@ class AzureFake:
     def _get_assignment(self, request: FakeRequest) -> FakeResponse:
         found = self._find_assignment(request)
         if found is None:
-            return _error(404, "RoleAssignmentNotFound", "The role assignment does not exist.")
+            return error(404, "RoleAssignmentNotFound", "The role assignment does not exist.")
         sub, a = found
         return reply(self._with_id(sub, a))
 
@@ -553,7 +551,7 @@ class AzureFake:
         scope, name = request.match["scope"], request.match["name"]
         props = dict((request.json() or {}).get("properties") or {})
         if not props.get("roleDefinitionId") or not props.get("principalId"):
-            return _error(400, "InvalidRoleAssignmentRequest", "roleDefinitionId and principalId are required.")
+            return error(400, "InvalidRoleAssignmentRequest", "roleDefinitionId and principalId are required.")
         sub = scope.split("/")[2] if scope.startswith("/subscriptions/") else next(iter(self.estate["roleAssignments"]))
         props["scope"] = scope
         assignment = {"name": name, "properties": props}

@@ -47,7 +47,7 @@ AGENTS_PAGE = 100  # the documented maximum of `limit`
 ENDPOINT_KEY = "AI Foundry API"  # the project's properties.endpoints entry for its data plane
 
 
-def get_projects(arm: RestClient, account_id: str) -> list[dict]:
+def get_projects(arm: RestClient, account_id: str) -> list[dict[str, Any]]:
     return [
         p
         for p in arm.paged_odata(
@@ -86,8 +86,9 @@ def project_endpoint(account: dict[str, Any], project: dict[str, Any]) -> str | 
     """The project's data-plane endpoint as ARM reports it, else built from the account's
     custom subdomain the way the spec's server template reads."""
     endpoints = (project.get("properties") or {}).get("endpoints") or {}
-    if isinstance(endpoints.get(ENDPOINT_KEY), str):
-        return endpoints[ENDPOINT_KEY].rstrip("/")
+    listed = endpoints.get(ENDPOINT_KEY) if isinstance(endpoints, dict) else None
+    if isinstance(listed, str):
+        return listed.rstrip("/")
     subdomain = (account.get("properties") or {}).get("customSubDomainName")
     if not subdomain or not isinstance(project.get("name"), str):
         return None
@@ -104,7 +105,7 @@ def endpoint_allowed(settings: AzureSettings, endpoint: str) -> bool:
     return bool(suffix and parts.scheme == "https" and (parts.hostname or "").endswith(suffix))
 
 
-def get_agents(ctx: CollectContext, credential: Any, endpoint: str) -> list[dict]:
+def get_agents(ctx: CollectContext, credential: Any, endpoint: str) -> list[dict[str, Any]]:
     settings: AzureSettings = ctx.settings
     audience = settings.cloud_endpoints.ai_audience
     if not audience:

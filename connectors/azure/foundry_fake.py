@@ -32,7 +32,9 @@ import copy
 import re
 from typing import Any
 
-from nhi_cli.kit.http_fake import FakeRequest, IntRange, query_problem, reply
+from nhi_cli.kit.http_fake import FakeRequest, FakeResponse, IntRange, query_problem, reply
+
+from .fake_common import Fake, error
 
 AI_TOKEN = "fake-azure-ai-token"  # the demo's `static_ai_token` (audience https://ai.azure.com)
 PROJECT_API_VERSIONS = {"2025-04-01-preview", "2025-06-01", "2025-07-01-preview", "2025-09-01"}
@@ -46,14 +48,10 @@ _PROJECTS = _ACCOUNT + "/projects"
 _CONNECTIONS = r"(?P<parent>" + _ACCOUNT + r"(?:/projects/[^/]+)?)/connections"
 
 
-def _error(status: int, code: str, message: str):
-    return reply({"error": {"code": code, "message": message}}, status)
-
-
-def add_foundry_routes(fake) -> None:
+def add_foundry_routes(fake: Fake) -> None:
     estate = fake.estate
 
-    def served(request: FakeRequest, project: dict) -> dict:
+    def served(request: FakeRequest, project: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(project)
         endpoints = (out.get("properties") or {}).get("endpoints") or {}
         base = f"http://{request.headers.get('host')}/foundry"
@@ -62,31 +60,31 @@ def add_foundry_routes(fake) -> None:
                 endpoints[key] = f"{base}/{m['account']}{url[m.end() :]}"
         return out
 
-    def list_projects(request: FakeRequest):
+    def list_projects(request: FakeRequest) -> FakeResponse:
         version = request.arg("api-version")
         if version not in PROJECT_API_VERSIONS:
-            return _error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
+            return error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
         if problem := query_problem(request, {"api-version": None, "$skiptoken": None}):
-            return _error(400, "BadRequest", problem)
+            return error(400, "BadRequest", problem)
         account = request.match["account"].lower()
         projects = next((v for k, v in estate.get("foundryProjects", {}).items() if k.lower() == account), None)
         if projects is None and not any(
             a["id"].lower() == account for accounts in estate.get("cognitiveAccounts", {}).values() for a in accounts
         ):
-            return _error(404, "ResourceNotFound", "no account")
+            return error(404, "ResourceNotFound", "no account")
         return fake._page(request, [served(request, p) for p in projects or []], "nextLink")
 
-    def list_connections(request: FakeRequest):
+    def list_connections(request: FakeRequest) -> FakeResponse:
         version = request.arg("api-version")
         if version not in PROJECT_API_VERSIONS:
-            return _error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
+            return error(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
         allowed = {"api-version": None, "target": None, "category": None, "includeAll": {"true", "false"}}
         if problem := query_problem(request, {**allowed, "$skiptoken": None}):
-            return _error(400, "BadRequest", problem)
+            return error(400, "BadRequest", problem)
         parent = request.match["parent"].lower()
         items = next((v for k, v in estate.get("foundryConnections", {}).items() if k.lower() == parent), None)
         if items is None and not _exists(parent):
-            return _error(404, "ResourceNotFound", f"no resource {request.match['parent']}")
+            return error(404, "ResourceNotFound", f"no resource {request.match['parent']}")
         if category := request.arg("category"):
             items = [c for c in items or [] if (c.get("properties") or {}).get("category") == category]
         if target := request.arg("target"):
@@ -102,16 +100,16 @@ def add_foundry_routes(fake) -> None:
             return any(p["id"].lower() == resource for p in projects)
         return any(a["id"].lower() == resource for accts in estate.get("cognitiveAccounts", {}).values() for a in accts)
 
-    def list_agents(request: FakeRequest):
+    def list_agents(request: FakeRequest) -> FakeResponse:
         if request.headers.get("authorization") != f"Bearer {fake.ai_token}":
-            return _error(
+            return error(
                 401,
                 "Unauthorized",
                 "Access token is missing, invalid, audience is incorrect (https://ai.azure.com), or have expired.",
             )
         version = request.arg("api-version")
         if version not in AGENT_API_VERSIONS:
-            return _error(400, "BadRequest", f"Unsupported api-version '{version}'.")
+            return error(400, "BadRequest", f"Unsupported api-version '{version}'.")
         allowed = {
             "api-version": None,
             "limit": IntRange(1, 100),
@@ -120,12 +118,12 @@ def add_foundry_routes(fake) -> None:
             "before": None,
         }
         if problem := query_problem(request, allowed):
-            return _error(400, "BadRequest", problem)
+            return error(400, "BadRequest", problem)
         key = f"{request.match['account']}/{request.match['project']}"
         if key in fake.denied_projects:
-            return _error(403, "PermissionDenied", "The principal lacks the data action agents/read.")
+            return error(403, "PermissionDenied", "The principal lacks the data action agents/read.")
         if key not in estate.get("foundryAgents", {}):
-            return _error(404, "NotFound", f"project {request.match['project']} not found")
+            return error(404, "NotFound", f"project {request.match['project']} not found")
         agents = sorted(estate["foundryAgents"][key], key=lambda a: (a.get("created_at", 0), a["id"]))
         if (request.arg("order") or "desc") == "desc":
             agents.reverse()

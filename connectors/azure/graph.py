@@ -15,10 +15,11 @@ of it): a service principal's creation is its application's, or unknown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeError
+from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeError, ScopeFailed
 from nhi_cli.kit.http import HttpError, NotFound, RestClient
 
 OWNER_SELECT = "owners($select=id,displayName,userPrincipalName,mail,accountEnabled)"
@@ -56,27 +57,35 @@ OWNER_FIELDS = "id,displayName,userPrincipalName,mail,accountEnabled"
 EXPAND_PAGE = 100  # Graph's maximum page size when $expand is used
 EXPAND_LIMIT = 20  # Graph returns at most 20 objects of an expanded relationship, without a nextLink
 PAGE = 999  # Graph's maximum $top for directory object collections
+# agent identity id -> {"appRoleAssignments": [...] | None, "oauth2PermissionGrants": [...] | None}
+# (None: that list could not be read, a gap says why)
+Inherited = dict[str, dict[str, list[dict[str, Any]] | None]]
 
 
 def get_organization(graph: RestClient) -> dict[str, Any]:
     orgs = graph.get_json("/v1.0/organization", params={"$select": "id,displayName"}).get("value", [])
     if not orgs:
         raise ScopeDenied("NoOrganization", "GET /v1.0/organization returned no tenant")
-    return orgs[0]
+    org = orgs[0] if isinstance(orgs, list) else None
+    if not isinstance(org, dict) or not isinstance(org.get("id"), str):
+        raise ScopeFailed("MalformedResponse", "GET /v1.0/organization returned no tenant object with an id")
+    return org
 
 
 def complete_expanded(
     graph: RestClient,
     ctx: CollectContext,
-    objects: list[dict],
+    objects: list[dict[str, Any]],
     relation: str,
     collection: str,
-    params: dict | None = None,
+    params: dict[str, Any] | None = None,
 ) -> None:
     """Replace every expanded ``relation`` that hit Graph's 20-item cap by the complete list
     from ``collection`` (formatted with the object's id), paged. A refused refetch keeps the
     20, marks ``<relation>@nhi.truncated`` and records a gap."""
     for obj in objects:
+        if not isinstance(obj, dict):
+            continue  # the transform reports it as a gap
         items = obj.get(relation)
         if not isinstance(items, list) or len(items) < EXPAND_LIMIT or not isinstance(obj.get("id"), str):
             continue
@@ -94,7 +103,7 @@ def complete_expanded(
             )
 
 
-def get_service_principals(graph: RestClient, ctx: CollectContext) -> list[dict]:
+def get_service_principals(graph: RestClient, ctx: CollectContext) -> list[dict[str, Any]]:
     sps = list(
         graph.paged_odata(
             "/v1.0/servicePrincipals", params={"$select": SP_SELECT, "$expand": OWNER_SELECT, "$top": EXPAND_PAGE}
@@ -106,7 +115,7 @@ def get_service_principals(graph: RestClient, ctx: CollectContext) -> list[dict]
     return sps
 
 
-def get_app_role_assignments(graph: RestClient, ctx: CollectContext) -> dict[str, list[dict]]:
+def get_app_role_assignments(graph: RestClient, ctx: CollectContext) -> dict[str, list[dict[str, Any]]]:
     """Application permissions granted to each service principal, by SP object id."""
     sps = list(
         graph.paged_odata(
@@ -119,7 +128,7 @@ def get_app_role_assignments(graph: RestClient, ctx: CollectContext) -> dict[str
     return {sp["id"]: sp.get("appRoleAssignments") or [] for sp in sps if isinstance(sp, dict) and sp.get("id")}
 
 
-def get_applications(graph: RestClient, ctx: CollectContext) -> list[dict]:
+def get_applications(graph: RestClient, ctx: CollectContext) -> list[dict[str, Any]]:
     apps = list(
         graph.paged_odata(
             "/v1.0/applications", params={"$select": APP_SELECT, "$expand": OWNER_SELECT, "$top": EXPAND_PAGE}
@@ -131,11 +140,11 @@ def get_applications(graph: RestClient, ctx: CollectContext) -> list[dict]:
     return apps
 
 
-def get_delegated_grants(graph: RestClient, page_size: int) -> list[dict]:
+def get_delegated_grants(graph: RestClient, page_size: int) -> list[dict[str, Any]]:
     return list(graph.paged_odata("/v1.0/oauth2PermissionGrants", params={"$top": page_size}))
 
 
-def get_directory_roles(graph: RestClient, ctx: CollectContext) -> list[dict]:
+def get_directory_roles(graph: RestClient, ctx: CollectContext) -> list[dict[str, Any]]:
     roles = list(
         graph.paged_odata(
             "/v1.0/directoryRoles",
@@ -148,7 +157,7 @@ def get_directory_roles(graph: RestClient, ctx: CollectContext) -> list[dict]:
     return roles
 
 
-def get_users(graph: RestClient, page_size: int) -> list[dict]:
+def get_users(graph: RestClient, page_size: int) -> list[dict[str, Any]]:
     return list(
         graph.paged_odata(
             "/v1.0/users", params={"$select": "id,displayName,userPrincipalName,mail,accountEnabled", "$top": page_size}
@@ -156,7 +165,9 @@ def get_users(graph: RestClient, page_size: int) -> list[dict]:
     )
 
 
-def optional(ctx: CollectContext, what: str, fetch, *, absent_is_gap: bool = True) -> list[dict] | None:
+def optional(
+    ctx: CollectContext, what: str, fetch: Callable[[], list[dict[str, Any]]], *, absent_is_gap: bool = True
+) -> list[dict[str, Any]] | None:
     """Run ``fetch`` for an optional source: a denial is a gap (scope ``partial``), not a
     failed scope. With ``absent_is_gap=False`` a 404 or 400 means the feature does not exist
     in this tenant or cloud, which is not a gap."""
@@ -173,25 +184,25 @@ def optional(ctx: CollectContext, what: str, fetch, *, absent_is_gap: bool = Tru
     return None
 
 
-def get_sign_in_activity(graph: RestClient, page_size: int) -> list[dict]:
+def get_sign_in_activity(graph: RestClient, page_size: int) -> list[dict[str, Any]]:
     # beta, needs AuditLog.Read.All and (likely) an Entra ID P1/P2 licence
     return list(graph.paged_odata("/beta/reports/servicePrincipalSignInActivities", params={"$top": page_size}))
 
 
-def get_credential_sign_in_activity(graph: RestClient, page_size: int) -> list[dict]:
+def get_credential_sign_in_activity(graph: RestClient, page_size: int) -> list[dict[str, Any]]:
     # beta: last sign-in per client secret / certificate (keyId), same licence as above
     return list(graph.paged_odata("/beta/reports/appCredentialSignInActivities", params={"$top": page_size}))
 
 
-def get_agent_identities(graph: RestClient) -> list[dict]:
+def get_agent_identities(graph: RestClient) -> list[dict[str, Any]]:
     # Entra Agent ID (beta): agent identities are service principals of this derived type
     return list(graph.paged_odata("/beta/servicePrincipals/microsoft.graph.agentIdentity", params={"$top": 100}))
 
 
-def get_inherited_permissions(graph: RestClient, ctx: CollectContext, agents: list[dict]) -> dict[str, dict]:
+def get_inherited_permissions(graph: RestClient, ctx: CollectContext, agents: list[dict[str, Any]]) -> Inherited:
     """What each agent identity inherits from its blueprint principal (beta; one call per agent
     and kind, no paging: Graph returns the whole collection and refuses $top)."""
-    out: dict[str, dict] = {}
+    out: Inherited = {}
     for agent in agents:
         if not isinstance(agent, dict) or not isinstance(agent.get("id"), str):
             continue
@@ -211,6 +222,9 @@ def get_inherited_permissions(graph: RestClient, ctx: CollectContext, agents: li
     return out
 
 
-def _whole(graph: RestClient, path: str) -> list[dict]:
+def _whole(graph: RestClient, path: str) -> list[dict[str, Any]]:
     name = "graph:GET " + path.replace(path.split("/")[3], "{id}")
-    return graph.request("GET", path, count_as=name).json().get("value", [])
+    value = graph.request("GET", path, count_as=name).json().get("value", [])
+    if not isinstance(value, list):  # a gap of the optional source, not "inherits nothing"
+        raise ScopeFailed("MalformedResponse", f"{name} answered a {type(value).__name__}, not a list")
+    return value

@@ -6,6 +6,8 @@ definitions, and an assignment's scope decides whether a privileged role is admi
 
 from __future__ import annotations
 
+from typing import Any
+
 from nhi_cli.kit.payloads import each
 from nhi_cli.model import Batch, Grant
 
@@ -15,7 +17,7 @@ from .transform import PROVIDER, TransformError
 NHI_PRINCIPAL_TYPES = {"ServicePrincipal"}  # managed identities are ServicePrincipal too
 
 
-def role_names(definitions: list[dict]) -> dict[str, str]:
+def role_names(definitions: list[dict[str, Any]]) -> dict[str, str]:
     """role definition GUID (lower case) -> roleName (an unreadable definition leaves its GUID)."""
     names = {}
     for d in definitions:
@@ -28,13 +30,13 @@ def role_names(definitions: list[dict]) -> dict[str, str]:
     return names
 
 
-def transform_role_assignments(assignments: list[dict], names: dict[str, str], scope: str) -> Batch:
+def transform_role_assignments(assignments: list[dict[str, Any]], names: dict[str, str], scope: str) -> Batch:
     """Role assignments to service principals and managed identities as grants; one odd
     assignment is a gap of the subscription scope."""
     return each(assignments, lambda a: Batch(grants=_assignment(a, names, scope)), "role assignment", "name", "id")
 
 
-def _assignment(a: dict, names: dict[str, str], scope: str) -> list[Grant]:
+def _assignment(a: dict[str, Any], names: dict[str, str], scope: str) -> list[Grant]:
     grants: list[Grant] = []
     props = a.get("properties") or {}
     if props.get("principalType") not in NHI_PRINCIPAL_TYPES:

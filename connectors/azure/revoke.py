@@ -17,14 +17,16 @@ at ARM. Every step reads the object back afterwards and fails if the change did 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
-from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
-from nhi_cli.kit.http import NotFound
+from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, StepOutcome
+from nhi_cli.kit.http import NotFound, RestClient
 
 from . import revoke_ai
 from .arm import active_subscriptions, get_role_assignments, get_subscriptions
 from .clients import ARM_API_VERSION, arm_client, credential, graph_client, object_lock
+from .settings import AzureSettings
 
 SECRET_FIELDS = ("keyId", "displayName", "hint", "startDateTime", "endDateTime")  # never secretText
 CERT_FIELDS = ("keyId", "displayName", "type", "usage", "key", "startDateTime", "endDateTime", "customKeyIdentifier")
@@ -37,6 +39,8 @@ ASSIGNMENT_FIELDS = (
     "description",
     "delegatedManagedIdentityResourceId",
 )
+# an action's execute or restore: (the connector, the revoke's context, the step) -> outcome
+Action: TypeAlias = Callable[[Connector, CollectContext, RevokeStep], StepOutcome]
 
 
 def _attrs(row: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +53,9 @@ def _collection(on: str) -> str:
 
 
 # --- plan (no provider call: from the inventory row alone) ------------------------------
-def plan(connector, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
+def plan(
+    connector: Connector, ctx: CollectContext, target: dict[str, Any], options: dict[str, Any]
+) -> list[RevokeStep]:
     if target.get("kind") in revoke_ai.KINDS:
         return revoke_ai.plan(target, options)
     attrs = _attrs(target)
@@ -102,14 +108,14 @@ def plan(connector, ctx: CollectContext, target: dict[str, Any], options: dict[s
     raise NotImplementedError(f"the azure connector cannot revoke a {kind}")
 
 
-def _credential_steps(creds: list[dict], scope: str, owner: str, include_secrets: bool) -> list[RevokeStep]:
+def _credential_steps(creds: list[dict[str, Any]], scope: str, owner: str, include_secrets: bool) -> list[RevokeStep]:
     """Certificates first (reversible), then client secrets (irreversible)."""
     certs = [c for c in creds if c.get("kind") in ("certificate", "symmetric_key")]
     secrets = [c for c in creds if c.get("kind") == "client_secret"] if include_secrets else []
     return [_credential_step(c, _attrs(c), scope, owner) for c in certs + secrets]
 
 
-def _credential_step(cred: dict, attrs: dict, scope: str, owner: str | None) -> RevokeStep:
+def _credential_step(cred: dict[str, Any], attrs: dict[str, Any], scope: str, owner: str | None) -> RevokeStep:
     key_id = cred.get("key_id") or cred["id"]
     on = attrs.get("object") or "application"
     params = {"on": on, "object_id": attrs.get("object_id") or attrs.get("application_object_id"), "key_id": key_id}
@@ -143,21 +149,21 @@ def _credential_step(cred: dict, attrs: dict, scope: str, owner: str | None) -> 
 
 
 # --- execute ----------------------------------------------------------------------------
-def execute(connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+def execute(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     try:
         return _ACTIONS[step.action][0](connector, ctx, step)
     except (ScopeError, NotFound) as exc:
         return StepOutcome("failed", error=str(exc))
 
 
-def restore(connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+def restore(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     try:
         return _ACTIONS[step.action][1](connector, ctx, step)
     except (ScopeError, NotFound) as exc:
         return StepOutcome("failed", error=str(exc))
 
 
-def _sp_enabled(graph, object_id: str) -> bool:
+def _sp_enabled(graph: RestClient, object_id: str) -> bool:
     return bool(
         graph.get_json(f"/v1.0/servicePrincipals/{object_id}", params={"$select": "id,accountEnabled"}).get(
             "accountEnabled"
@@ -165,7 +171,7 @@ def _sp_enabled(graph, object_id: str) -> bool:
     )
 
 
-def _set_enabled(connector, ctx, step: RevokeStep, enabled: bool) -> StepOutcome:
+def _set_enabled(connector: Connector, ctx: CollectContext, step: RevokeStep, enabled: bool) -> StepOutcome:
     object_id = step.params["object_id"]
     with graph_client(ctx, credential(ctx)) as graph:
         before = _sp_enabled(graph, object_id)
@@ -177,21 +183,21 @@ def _set_enabled(connector, ctx, step: RevokeStep, enabled: bool) -> StepOutcome
     return StepOutcome("done", restore_data={"was_enabled": before})
 
 
-def _disable(connector, ctx, step):
+def _disable(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     return _set_enabled(connector, ctx, step, False)
 
 
-def _enable(connector, ctx, step):
+def _enable(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     if step.restore_data and step.restore_data.get("was_enabled") is False:
         return StepOutcome("skipped", error="the service principal was already disabled before the revoke")
     return _set_enabled(connector, ctx, step, True)
 
 
-def _credentials(graph, on: str, object_id: str, field: str) -> list[dict]:
+def _credentials(graph: RestClient, on: str, object_id: str, field: str) -> list[dict[str, Any]]:
     return graph.get_json(f"/v1.0/{_collection(on)}/{object_id}", params={"$select": f"id,{field}"}).get(field) or []
 
 
-def _remove_secret(connector, ctx, step: RevokeStep) -> StepOutcome:
+def _remove_secret(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     p = step.params
     lock = object_lock(ctx, f"/v1.0/{_collection(p['on'])}/{p['object_id']}")
     with lock, graph_client(ctx, credential(ctx)) as graph:
@@ -207,11 +213,11 @@ def _remove_secret(connector, ctx, step: RevokeStep) -> StepOutcome:
     return StepOutcome("done", restore_data={"removed": removed, "restorable": False})
 
 
-def _no_restore_secret(connector, ctx, step: RevokeStep) -> StepOutcome:
+def _no_restore_secret(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     return StepOutcome("skipped", error="a removed client secret cannot be restored; add a new secret instead")
 
 
-def _remove_certificate(connector, ctx, step: RevokeStep) -> StepOutcome:
+def _remove_certificate(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     p = step.params
     path = f"/v1.0/{_collection(p['on'])}/{p['object_id']}"
     with object_lock(ctx, path), graph_client(ctx, credential(ctx)) as graph:
@@ -227,7 +233,7 @@ def _remove_certificate(connector, ctx, step: RevokeStep) -> StepOutcome:
     return StepOutcome("done", restore_data={"removed": removed, "restorable": bool(removed.get("key"))})
 
 
-def _restore_certificate(connector, ctx, step: RevokeStep) -> StepOutcome:
+def _restore_certificate(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     p, data = step.params, step.restore_data or {}
     removed = data.get("removed") or {}
     if not removed.get("key"):
@@ -244,15 +250,15 @@ def _restore_certificate(connector, ctx, step: RevokeStep) -> StepOutcome:
     return StepOutcome("done")
 
 
-def _subscriptions(arm, settings) -> list[str]:
+def _subscriptions(arm: RestClient, settings: AzureSettings) -> list[str]:
     return settings.subscriptions or [s["subscriptionId"] for s in active_subscriptions(get_subscriptions(arm))]
 
 
-def _assignments_of(arm, subs: list[str], principal_id: str) -> list[dict]:
+def _assignments_of(arm: RestClient, subs: list[str], principal_id: str) -> list[dict[str, Any]]:
     return [a for sub in subs for a in get_role_assignments(arm, sub, principal_id=principal_id)]
 
 
-def _remove_assignments(connector, ctx, step: RevokeStep) -> StepOutcome:
+def _remove_assignments(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     """Every role assignment of the principal NOW (not only those the last scan saw)."""
     principal = step.params["principal_id"]
     with arm_client(ctx, credential(ctx)) as arm:
@@ -281,7 +287,7 @@ def _remove_assignments(connector, ctx, step: RevokeStep) -> StepOutcome:
     return StepOutcome("done", restore_data=data)
 
 
-def _restore_assignments(connector, ctx, step: RevokeStep) -> StepOutcome:
+def _restore_assignments(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     data = step.restore_data or {}
     wanted = data.get("assignments") or []
     if not wanted:
@@ -305,7 +311,7 @@ def _restore_assignments(connector, ctx, step: RevokeStep) -> StepOutcome:
     return StepOutcome("done" if missing else "already_done")
 
 
-_ACTIONS = {
+_ACTIONS: dict[str, tuple[Action, Action]] = {
     "disable_service_principal": (_disable, _enable),
     "remove_client_secret": (_remove_secret, _no_restore_secret),
     "remove_certificate": (_remove_certificate, _restore_certificate),

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nhi_cli.kit.connector import CollectContext, RevokeStep, ScopeError, StepOutcome
+from nhi_cli.kit.connector import CollectContext, Connector, RevokeStep, ScopeError, StepOutcome
+from nhi_cli.kit.http import RestClient
 
 from .ai_accounts import COGNITIVE_API_VERSION
 from .clients import arm_client, credential
@@ -57,7 +58,7 @@ def plan(target: dict[str, Any], options: dict[str, Any]) -> list[RevokeStep]:
     return steps
 
 
-def _local_auth_disabled(arm, account_id: str) -> bool:
+def _local_auth_disabled(arm: RestClient, account_id: str) -> bool:
     account = arm.request("GET", account_id, params={"api-version": COGNITIVE_API_VERSION}).json()
     return (account.get("properties") or {}).get("disableLocalAuth") is True
 
@@ -83,17 +84,17 @@ def _set(ctx: CollectContext, step: RevokeStep, disabled: bool) -> StepOutcome:
     return StepOutcome("done", restore_data={"was_disabled": before}, inventory=keys)
 
 
-def disable_local_auth(connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+def disable_local_auth(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     return _set(ctx, step, True)
 
 
-def enable_local_auth(connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+def enable_local_auth(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     if (step.restore_data or {}).get("was_disabled"):
         return StepOutcome("skipped", error="key auth was already off before the revoke")
     return _set(ctx, step, False)
 
 
-def regenerate_key(connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+def regenerate_key(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     try:
         with arm_client(ctx, credential(ctx)) as arm:
             # the response holds the new key values: not read, not logged
@@ -108,5 +109,5 @@ def regenerate_key(connector, ctx: CollectContext, step: RevokeStep) -> StepOutc
     return StepOutcome("done")
 
 
-def no_restore(connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
+def no_restore(connector: Connector, ctx: CollectContext, step: RevokeStep) -> StepOutcome:
     return StepOutcome("skipped", error="a regenerated key's old value cannot come back")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -75,7 +76,7 @@ def thumbprint(custom_key_identifier: Any) -> str | None:
     return raw.hex().upper() if len(raw) == 20 else None
 
 
-def _require(obj: dict, *fields: str) -> None:
+def _require(obj: dict[str, Any], *fields: str) -> None:
     if not isinstance(obj, dict):
         raise TransformError(f"a Graph object is a {type(obj).__name__}, not an object")
     missing = [f for f in fields if obj.get(f) in (None, "")]
@@ -86,11 +87,11 @@ def _require(obj: dict, *fields: str) -> None:
         raise TransformError(f"Graph object {obj.get('id', '?')}: {', '.join(wrong)} not a string")
 
 
-def _odata_type(obj: dict) -> str:
+def _odata_type(obj: dict[str, Any]) -> str:
     return str(obj.get("@odata.type") or "").lower()
 
 
-def _owners(obj: dict) -> list[dict]:
+def _owners(obj: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for owner in obj.get("owners") or []:
         kind = _odata_type(owner).rsplit(".", 1)[-1] or "unknown"
@@ -105,7 +106,9 @@ def _owners(obj: dict) -> list[dict]:
     return out
 
 
-def transform_credentials(obj: dict, identity_id: str, scope: str, now: datetime, *, on: str) -> list[Credential]:
+def transform_credentials(
+    obj: dict[str, Any], identity_id: str, scope: str, now: datetime, *, on: str
+) -> list[Credential]:
     """passwordCredentials and keyCredentials of an application or service principal.
 
     Only named fields are read; ``secretText`` (present right after creation, or planted in
@@ -156,7 +159,7 @@ def transform_credentials(obj: dict, identity_id: str, scope: str, now: datetime
     return creds
 
 
-def _app_role_names(sps: list[dict]) -> dict[tuple[str, str], str]:
+def _app_role_names(sps: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
     """(resource SP id, app role id) -> permission name, from every SP's appRoles."""
     names: dict[tuple[str, str], str] = {}
     for sp in sps:
@@ -178,11 +181,13 @@ def _permission_flags(name: str, takeover: set[str]) -> GrantFlags:
     }
 
 
-def _latest(items: list[dict] | None, key: str, when) -> tuple[dict[str, datetime], Batch]:
+def _latest(
+    items: list[dict[str, Any]] | None, key: str, when: Callable[[dict[str, Any]], Any]
+) -> tuple[dict[str, datetime], Batch]:
     """Latest sign-in per ``key`` from a beta report; an unreadable entry is a gap."""
     latest: dict[str, datetime] = {}
 
-    def read(item: dict) -> Batch:
+    def read(item: dict[str, Any]) -> Batch:
         at = parse_time(when(item))
         if item.get(key) and at:
             latest[item[key]] = max(at, latest.get(item[key], at))
@@ -196,16 +201,16 @@ def transform_tenant(
     tenant_id: str,
     scope: str,
     now: datetime,
-    sps: list[dict],
-    apps: list[dict],
-    role_assignments: dict[str, list[dict]],
-    delegated: list[dict],
-    directory_roles: list[dict],
-    users: list[dict],
-    sign_ins: list[dict] | None,
-    agent_identities: list[dict] | None,
-    credential_sign_ins: list[dict] | None = None,
-    inherited: dict[str, dict] | None = None,
+    sps: list[dict[str, Any]],
+    apps: list[dict[str, Any]],
+    role_assignments: dict[str, list[dict[str, Any]]],
+    delegated: list[dict[str, Any]],
+    directory_roles: list[dict[str, Any]],
+    users: list[dict[str, Any]],
+    sign_ins: list[dict[str, Any]] | None,
+    agent_identities: list[dict[str, Any]] | None,
+    credential_sign_ins: list[dict[str, Any]] | None = None,
+    inherited: dict[str, dict[str, Any]] | None = None,
 ) -> Batch:
     """Everything the tenant scope yields. ``sign_ins`` / ``credential_sign_ins`` are None when
     the beta reports were unreadable: credentials are then marked ``last_used_unknown``.
@@ -229,7 +234,7 @@ def transform_tenant(
         credential_sign_ins, "keyId", lambda i: (i.get("signInActivity") or {}).get("lastSignInDateTime")
     )
     batch.extend(gaps)
-    delegated_by_client: dict[str, list[dict]] = {}
+    delegated_by_client: dict[str, list[dict[str, Any]]] = {}
     for grant in delegated:
         if isinstance(grant, dict) and isinstance(grant.get("clientId"), str):
             delegated_by_client.setdefault(grant["clientId"], []).append(grant)
@@ -242,7 +247,7 @@ def transform_tenant(
                 seen_creds.add(cred.id)
                 batch.credentials.append(cred)
 
-    def service_principal(sp: dict) -> Batch:
+    def service_principal(sp: dict[str, Any]) -> Batch:
         out = Batch()
         _require(sp, "id", "displayName")
         sp_type = sp.get("servicePrincipalType") or "Application"
@@ -329,7 +334,7 @@ def transform_tenant(
 
     sp_app_ids = {sp["appId"] for sp in sp_objects if isinstance(sp.get("appId"), str)}
 
-    def application(app: dict) -> Batch:
+    def application(app: dict[str, Any]) -> Batch:
         out = Batch()
         _require(app, "id", "displayName")
         if app.get("appId") in sp_app_ids:
@@ -391,7 +396,9 @@ def transform_tenant(
     return batch
 
 
-def transform_inherited(inherited: dict[str, dict], sps: list[dict], sps_by_id: dict[str, dict], scope: str) -> Batch:
+def transform_inherited(
+    inherited: dict[str, dict[str, Any]], sps: list[dict[str, Any]], sps_by_id: dict[str, dict[str, Any]], scope: str
+) -> Batch:
     """An agent identity's effective permissions include what its blueprint principal grants
     every agent made from it: those grants are the agent's own rows, marked inherited."""
     out = transform_app_role_assignments(
@@ -414,12 +421,14 @@ def transform_inherited(inherited: dict[str, dict], sps: list[dict], sps_by_id: 
     return out
 
 
-def transform_app_role_assignments(assignments: dict[str, list[dict]], sps: list[dict], scope: str) -> Batch:
+def transform_app_role_assignments(
+    assignments: dict[str, list[dict[str, Any]]], sps: list[dict[str, Any]], scope: str
+) -> Batch:
     """Application permissions, by the SP they are granted to; one odd assignment is a gap."""
     names = _app_role_names(sps)
     sps_by_id = by_id(sps)
 
-    def one(sp_id: str, a: dict) -> Batch:
+    def one(sp_id: str, a: dict[str, Any]) -> Batch:
         _require(a, "id", "resourceId")
         role_id = a.get("appRoleId") or ""
         resource = sps_by_id.get(a["resourceId"], {})
@@ -454,7 +463,9 @@ def transform_app_role_assignments(assignments: dict[str, list[dict]], sps: list
     return out
 
 
-def transform_delegated_grants(delegated: list[dict], sps_by_id: dict[str, dict], scope: str) -> list[Grant]:
+def transform_delegated_grants(
+    delegated: list[dict[str, Any]], sps_by_id: dict[str, dict[str, Any]], scope: str
+) -> list[Grant]:
     """Delegated permissions: the client acts on behalf of one user (Principal) or of every
     user in the tenant (AllPrincipals). One grant row per scope word."""
     grants = []
@@ -480,7 +491,9 @@ def transform_delegated_grants(delegated: list[dict], sps_by_id: dict[str, dict]
     return grants
 
 
-def transform_directory_roles(roles: list[dict], sps_by_id: dict[str, dict], scope: str) -> list[Grant]:
+def transform_directory_roles(
+    roles: list[dict[str, Any]], sps_by_id: dict[str, dict[str, Any]], scope: str
+) -> list[Grant]:
     grants = []
     for role in roles:
         name = role.get("displayName") or role.get("roleTemplateId") or role.get("id")
@@ -508,7 +521,7 @@ def transform_directory_roles(roles: list[dict], sps_by_id: dict[str, dict], sco
     return grants
 
 
-def transform_users(users: list[dict]) -> list[Person]:
+def transform_users(users: list[dict[str, Any]]) -> list[Person]:
     people = []
     for u in users:
         upn = (u.get("userPrincipalName") or u.get("mail") or "").lower()

@@ -222,3 +222,17 @@ def test_subscription_discovery_denied_keeps_the_tenant(nhi, azure):
     assert scopes["subscriptions"]["status"] == "denied"
     assert scopes[f"tenant:{TENANT}"]["status"] == "complete"
     assert len(db_rows("SELECT id FROM v_identities")) == 8
+
+
+def test_an_organization_answer_without_a_tenant_object_is_an_error_of_the_tenant_scope(nhi, azure):
+    azure.server.fault("GET", r"/v1\.0/organization", 200, {"value": ["not-an-organization"]})
+    write_config(azure)
+    result = scan(nhi)
+    assert result.code == 3, result.err  # incomplete, with one readable line: no traceback
+    assert "Traceback" not in result.err
+    scopes = scopes_of(result.out)
+    assert (scopes["tenant:unknown"]["status"], scopes["tenant:unknown"]["error_code"]) == (
+        "error",
+        "MalformedResponse",
+    )
+    assert scopes[f"subscription:{SUB_A}"]["status"] == "complete"
