@@ -16,7 +16,7 @@ import os
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -24,6 +24,9 @@ from nhi_cli import yaml_safe
 from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeFailed
 
 from .settings import IN_CLUSTER, KubernetesSettings
+
+if TYPE_CHECKING:  # the kubernetes client (typed) loads when a scope is collected
+    from kubernetes.client import ApiClient
 
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 LEGACY_TOKEN_TYPE = "kubernetes.io/service-account-token"
@@ -77,7 +80,7 @@ def use_in_cluster(settings: KubernetesSettings) -> bool:
     )
 
 
-def list_contexts(settings: KubernetesSettings) -> tuple[list[dict], str | None]:
+def list_contexts(settings: KubernetesSettings) -> tuple[list[dict[str, Any]], str | None]:
     """(every context of the kubeconfig, the current one's name)."""
     from kubernetes import config
 
@@ -89,13 +92,15 @@ def list_contexts(settings: KubernetesSettings) -> tuple[list[dict], str | None]
             "and not running in a cluster",
         )
     try:
-        contexts, current = config.list_kube_config_contexts(config_file=path)
+        # unannotated in the kubernetes client: (a list of context dicts, the current one)
+        contexts, current = config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
     except config.ConfigException as exc:
         raise AuthFailed("invalid_kubeconfig", f"{path}: {str(exc).splitlines()[0]}") from None
-    return contexts, (current or {}).get("name")
+    name = (current or {}).get("name")
+    return [c for c in contexts if isinstance(c, dict)], name if isinstance(name, str) else None
 
 
-def kubeconfig_entries(settings: KubernetesSettings) -> tuple[dict[str, dict], dict[str, dict]]:
+def kubeconfig_entries(settings: KubernetesSettings) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """(cluster name -> its ``cluster`` entry, user name -> its ``user`` entry) of the kubeconfig:
     where a context's cluster is served and how its user authenticates (an EKS ARN, an
     ``aws eks get-token`` exec plugin). A file this cannot read yields nothing (no EKS link is
@@ -103,12 +108,12 @@ def kubeconfig_entries(settings: KubernetesSettings) -> tuple[dict[str, dict], d
     path = kubeconfig_file(settings)
     try:
         with open(path or "", encoding="utf-8") as handle:
-            data = yaml_safe.load(handle.read())
+            loaded = yaml_safe.load(handle.read())
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        data = None
-    data = data if isinstance(data, dict) else {}
+        loaded = None
+    data: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
 
-    def named(key: str, inner: str) -> dict[str, dict]:
+    def named(key: str, inner: str) -> dict[str, dict[str, Any]]:
         return {
             str(e["name"]): e[inner] if isinstance(e.get(inner), dict) else {}
             for e in data.get(key) or []
@@ -118,25 +123,29 @@ def kubeconfig_entries(settings: KubernetesSettings) -> tuple[dict[str, dict], d
     return named("clusters", "cluster"), named("users", "user")
 
 
-def make_api_client(ctx: CollectContext, context: str):
+def make_api_client(ctx: CollectContext, context: str) -> ApiClient:
     """An ApiClient for one context: the kubeconfig's server, CA and user (token, client
     certificate or exec plugin), or the in-cluster service account."""
     from kubernetes import client, config
 
     settings: KubernetesSettings = ctx.settings
-    try:
+    configuration = client.Configuration()
+    try:  # the config loaders are unannotated in the kubernetes client
         if context == IN_CLUSTER:
-            configuration = client.Configuration()
-            config.load_incluster_config(client_configuration=configuration)
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         else:
-            configuration = client.Configuration()
-            config.load_kube_config(
+            config.load_kube_config(  # type: ignore[no-untyped-call]
                 config_file=kubeconfig_file(settings), context=context, client_configuration=configuration
             )
     except config.ConfigException as exc:
         raise ScopeDenied("invalid_credentials", str(exc).splitlines()[0]) from None
     configuration.retries = 0  # waits are ours (counted); urllib3's silent retries are not
     return client.ApiClient(configuration)
+
+
+def close(api_client: ApiClient) -> None:
+    """Close the client's connection pool."""
+    api_client.close()  # type: ignore[no-untyped-call]  # unannotated in the kubernetes client
 
 
 def _status(body: Any) -> tuple[str, str]:
@@ -173,13 +182,13 @@ def why_unreachable(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _strip_values(item: dict) -> dict:
+def _strip_values(item: dict[str, Any]) -> dict[str, Any]:
     """Keep nothing of a secret but its metadata and type (a server that ignored the
     metadata-only Accept header sent the token too)."""
     return {k: v for k, v in item.items() if k in ("metadata", "type", "kind", "apiVersion")}
 
 
-def get_list(ctx: CollectContext, api_client, resource: str) -> tuple[list[dict], str | None]:
+def get_list(ctx: CollectContext, api_client: ApiClient, resource: str) -> tuple[list[dict[str, Any]], str | None]:
     """Every item of one cluster-wide list, with the list's resourceVersion.
 
     410 Gone (the continue token expired, e.g. etcd compacted between pages) restarts the list
@@ -202,7 +211,7 @@ def get_list(ctx: CollectContext, api_client, resource: str) -> tuple[list[dict]
     if listing.metadata_only:
         kwargs["_headers"] = {"Accept": METADATA_ONLY}
     for _attempt in range(RELISTS + 1):
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         token: str | None = None
         version: str | None = None
         expired = False

@@ -28,7 +28,7 @@ from nhi_cli.kit.demo import fake_aws_credentials
 from nhi_cli.model import MALFORMED, Batch, Scope
 
 from . import revoke, transform
-from .clients import LISTINGS, get_list, kubeconfig_entries, list_contexts, make_api_client, use_in_cluster
+from .clients import LISTINGS, close, get_list, kubeconfig_entries, list_contexts, make_api_client, use_in_cluster
 from .eks import EksCluster, eks_cluster_of, get_pod_identities, service_account_keys
 from .eks_fake import EksFake
 from .fake import KubernetesFake
@@ -86,7 +86,7 @@ class KubernetesConnector(Connector):
     def collect(self, ctx: CollectContext, scope: Scope) -> Batch:
         settings: KubernetesSettings = ctx.settings
         api = make_api_client(ctx, scope.id)
-        lists: dict[str, list[dict]] = {}
+        lists: dict[str, list[dict[str, Any]]] = {}
         try:
             # Service accounts first: refused or unreachable here, the cluster is denied.
             lists["serviceaccounts"], _version = get_list(ctx, api, "serviceaccounts")
@@ -104,8 +104,8 @@ class KubernetesConnector(Connector):
                         raise
                     ctx.gap(resource, exc.code, exc.message, records_missing=resource in FEEDS_RECORDS)
         finally:
-            api.close()
-        pod_identities: list[dict] = []
+            close(api)
+        pod_identities: list[dict[str, Any]] = []
         eks = scope.attrs.get("eks")
         if eks and settings.eks_pod_identity:
             accounts = service_account_keys(lists["serviceaccounts"])

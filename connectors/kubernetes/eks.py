@@ -54,7 +54,7 @@ class EksCluster:
 
 
 def eks_cluster_of(
-    cluster_name: str | None, server: str | None, user: dict | None, override: str | None = None
+    cluster_name: str | None, server: str | None, user: dict[str, Any] | None, override: str | None = None
 ) -> EksCluster | None:
     """The EKS cluster behind a kubeconfig context, or None when nothing says it is one.
 
@@ -102,7 +102,7 @@ def _arg(args: list[str], flag: str) -> str | None:
 _lock = threading.Lock()
 
 
-def eks_client(ctx: CollectContext, cluster: EksCluster):
+def eks_client(ctx: CollectContext, cluster: EksCluster) -> Any:  # a botocore client: botocore has no types
     """An EKS client for the cluster's region whose calls count into the scope's budget."""
     import boto3
     from botocore.config import Config
@@ -127,7 +127,9 @@ def eks_client(ctx: CollectContext, cluster: EksCluster):
     return client
 
 
-def get_pod_identities(ctx: CollectContext, cluster: EksCluster, accounts: Iterable[tuple[str, str]]) -> list[dict]:
+def get_pod_identities(
+    ctx: CollectContext, cluster: EksCluster, accounts: Iterable[tuple[str, str]]
+) -> list[dict[str, Any]]:
     """The cluster's associations of existing service accounts (``accounts``: (namespace,
     name)), each as DescribePodIdentityAssociation's ``association``. A refused or failed call
     is a gap; what was read before it is returned."""
@@ -138,10 +140,10 @@ def get_pod_identities(ctx: CollectContext, cluster: EksCluster, accounts: Itera
         return []
     settings: KubernetesSettings = ctx.settings
     existing = set(accounts)
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     try:
         client = eks_client(ctx, cluster)
-        summaries: list[dict] = []
+        summaries: list[dict[str, Any]] = []
         token: str | None = None
         while True:
             if ctx.cancel.is_set():
@@ -156,7 +158,7 @@ def get_pod_identities(ctx: CollectContext, cluster: EksCluster, accounts: Itera
         wanted = [s for s in summaries if (s.get("namespace"), s.get("serviceAccount")) in existing]
         failed = threading.Event()  # after a refusal or an outage no further describe is sent
 
-        def describe(summary: dict) -> dict | None:
+        def describe(summary: dict[str, Any]) -> dict[str, Any] | None:
             if failed.is_set() or ctx.cancel.is_set():
                 return None
             try:
@@ -168,7 +170,8 @@ def get_pod_identities(ctx: CollectContext, cluster: EksCluster, accounts: Itera
                     return None  # deleted between the list and now
                 failed.set()
                 raise
-            return answer["association"]
+            association: dict[str, Any] = answer["association"]  # botocore checked the output shape
+            return association
 
         # one call per association, on the scan's bounded pool (the client is thread-safe)
         try:

@@ -23,6 +23,7 @@ import copy
 import json
 import ssl
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
@@ -96,7 +97,7 @@ def status(code: int, reason: str, message: str, **details: Any) -> FakeResponse
     return reply(body, code)
 
 
-def validate(resource: str, payload: dict) -> None:
+def validate(resource: str, payload: dict[str, Any]) -> None:
     """Raise ValueError unless ``payload`` conforms to the client's model of the list."""
     from kubernetes import client
     from pydantic import ValidationError
@@ -123,7 +124,7 @@ def validate(resource: str, payload: dict) -> None:
 class KubernetesFake(FakeHttpServer):
     def __init__(
         self,
-        objects: dict[str, list[dict]],
+        objects: dict[str, list[dict[str, Any]]],
         *,
         tokens: set[str] | None = None,
         strict: bool = True,
@@ -141,16 +142,16 @@ class KubernetesFake(FakeHttpServer):
         self.version = 1000
         self.expired: set[str] = set()  # resources whose next continue token is stale
         for resource, (base, *_rest) in RESOURCES.items():
-            self.route("GET", base + "/" + resource, self._auth(lambda r, res=resource: self._list(r, res)))
+            self.route("GET", base + "/" + resource, self._auth(self._list, resource))
             namespaced = RESOURCES[resource][4]
             one = base + (r"/namespaces/(?P<ns>[^/]+)/" if namespaced else "/") + resource
-            self.route("GET", one + r"/(?P<name>[^/]+)", self._auth(lambda r, res=resource: self._get(r, res)))
-            self.route("DELETE", one + r"/(?P<name>[^/]+)", self._auth(lambda r, res=resource: self._delete(r, res)))
-            self.route("PUT", one + r"/(?P<name>[^/]+)", self._auth(lambda r, res=resource: self._put(r, res)))
-            self.route("POST", one, self._auth(lambda r, res=resource: self._post(r, res)))
+            self.route("GET", one + r"/(?P<name>[^/]+)", self._auth(self._get, resource))
+            self.route("DELETE", one + r"/(?P<name>[^/]+)", self._auth(self._delete, resource))
+            self.route("PUT", one + r"/(?P<name>[^/]+)", self._auth(self._put, resource))
+            self.route("POST", one, self._auth(self._post, resource))
 
     @classmethod
-    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs) -> KubernetesFake:
+    def from_dir(cls, folder: Path, now: datetime | None = None, **kwargs: Any) -> KubernetesFake:
         objects = {}
         for resource in RESOURCES:
             path = folder / f"{resource}.json"
@@ -181,7 +182,7 @@ class KubernetesFake(FakeHttpServer):
         """The next continue token presented for ``resource`` has expired (410 Gone)."""
         self.expired.add(resource)
 
-    def kubeconfig(self, context: str | None = None, token: str | None = None) -> dict:
+    def kubeconfig(self, context: str | None = None, token: str | None = None) -> dict[str, Any]:
         name = context or self.cluster
         return {
             "apiVersion": "v1",
@@ -200,14 +201,18 @@ class KubernetesFake(FakeHttpServer):
         return path
 
     # --- serving ------------------------------------------------------------------------
-    def _auth(self, handler):
+    def _auth(
+        self, handler: Callable[[FakeRequest, str], FakeResponse], resource: str
+    ) -> Callable[[FakeRequest], FakeResponse]:
+        """``handler`` for ``resource``, behind the bearer token check."""
+
         def wrapped(req: FakeRequest) -> FakeResponse:
             # the scheme is case-insensitive (RFC 7235; the API server lowercases it): the
             # official client's in-cluster loader sends "bearer <token>", a kubeconfig "Bearer"
             scheme, _, token = req.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or token not in self.tokens:
                 return status(401, "Unauthorized", "Unauthorized")
-            return handler(req)
+            return handler(req, resource)
 
         return wrapped
 
@@ -280,7 +285,7 @@ class KubernetesFake(FakeHttpServer):
             validate(resource, payload)
         return reply(payload)
 
-    def _find(self, req: FakeRequest, resource: str) -> dict | None:
+    def _find(self, req: FakeRequest, resource: str) -> dict[str, Any] | None:
         ns = req.match.groupdict().get("ns") if req.match else None
         name = req.match["name"] if req.match else None
         for item in self.objects[resource]:
@@ -320,12 +325,12 @@ class KubernetesFake(FakeHttpServer):
             }
         )
 
-    def _body(self, req: FakeRequest, resource: str) -> dict | FakeResponse:
+    def _body(self, req: FakeRequest, resource: str) -> dict[str, Any] | FakeResponse:
         from kubernetes import client
         from pydantic import ValidationError
 
         try:
-            body = req.json()
+            body: dict[str, Any] = req.json()  # a valid model is a JSON object
             getattr(client, "V1" + RESOURCES[resource][2]).model_validate(body)
         except (ValueError, ValidationError) as exc:
             return status(400, "BadRequest", f"the body is not a valid {RESOURCES[resource][2]}: {str(exc)[:200]}")

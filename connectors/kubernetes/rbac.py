@@ -23,7 +23,8 @@ aggregate correct and makes the fake's payloads the only truth).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from nhi_cli.model import Grant, GrantFlags
 
@@ -33,7 +34,7 @@ READ = {"get", "list", "watch", "*"}
 SA_GROUP = "system:serviceaccounts"
 
 
-def _matches(labels: dict, selector: dict) -> bool:
+def _matches(labels: dict[str, Any], selector: dict[str, Any]) -> bool:
     """A Kubernetes label selector (matchLabels and matchExpressions)."""
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:
@@ -51,9 +52,11 @@ def _matches(labels: dict, selector: dict) -> bool:
     return bool(selector.get("matchLabels") or selector.get("matchExpressions"))
 
 
-def role_rules(roles: list[dict], cluster_roles: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
+def role_rules(
+    roles: list[dict[str, Any]], cluster_roles: list[dict[str, Any]]
+) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
     """(kind, namespace or "", name) -> the role's rules, aggregation applied."""
-    out: dict[tuple[str, str, str], list[dict]] = {}
+    out: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for role in roles:
         meta = role.get("metadata") or {}
         out[("Role", meta.get("namespace") or "", meta.get("name") or "")] = list(role.get("rules") or [])
@@ -97,7 +100,13 @@ def _flags(verb: str, group: str, resource: str, namespace: str, privileged: set
 
 
 def _rule_grants(
-    rule: dict, identity_ids: Iterable[str], scope: str, namespace: str, source: str, source_type: str, privileged: set
+    rule: dict[str, Any],
+    identity_ids: Iterable[str],
+    scope: str,
+    namespace: str,
+    source: str,
+    source_type: str,
+    privileged: set[str],
 ) -> list[Grant]:
     grants = []
     names = rule.get("resourceNames") or []
@@ -139,19 +148,19 @@ def _rule_grants(
 
 def transform_bindings(
     scope: str,
-    role_bindings: list[dict],
-    cluster_role_bindings: list[dict],
-    rules_by_role: dict[tuple[str, str, str], list[dict]],
+    role_bindings: list[dict[str, Any]],
+    cluster_role_bindings: list[dict[str, Any]],
+    rules_by_role: dict[tuple[str, str, str], list[dict[str, Any]]],
     accounts: dict[str, list[str]],
-    sa_id,
+    sa_id: Callable[[str, str], str],  # (namespace, name) -> the account's identity id
     privileged: Iterable[str] = (),
-) -> tuple[list[Grant], list[dict]]:
+) -> tuple[list[Grant], list[dict[str, Any]]]:
     """(grants, dangling bindings) for the service accounts ``accounts`` (namespace -> names)
     names. A binding whose role does not exist grants nothing today but would the moment
     someone creates that role: it is returned for the record."""
     privileged_set = set(privileged)
     grants: list[Grant] = []
-    dangling: list[dict] = []
+    dangling: list[dict[str, Any]] = []
     for binding, cluster in [(b, False) for b in role_bindings] + [(b, True) for b in cluster_role_bindings]:
         meta = binding.get("metadata") or {}
         ref = binding.get("roleRef") or {}

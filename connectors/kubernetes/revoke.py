@@ -16,13 +16,16 @@ Planning makes no call: the bindings are found when the step runs (two cluster-w
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.connector import CollectContext, RevokeStep, StepOutcome
 
-from .clients import get_list, make_api_client, why_unreachable
+from .clients import close, get_list, make_api_client, why_unreachable
 from .transform import sa_id
+
+if TYPE_CHECKING:  # the kubernetes client (typed) loads when a step runs
+    from kubernetes.client import ApiClient, CoreV1Api
 
 METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 REVOKE_KINDS: dict[str, list[str]] = {
@@ -94,16 +97,16 @@ def _bindings_step(scope: str, namespace: str, name: str, why: str = "") -> Revo
     )
 
 
-def _names(binding: dict, namespace: str, name: str) -> bool:
+def _names(binding: dict[str, Any], namespace: str, name: str) -> bool:
     return any(_is(s, binding, namespace, name) for s in binding.get("subjects") or [])
 
 
-def _is(subject: dict, binding: dict, namespace: str, name: str) -> bool:
+def _is(subject: dict[str, Any], binding: dict[str, Any], namespace: str, name: str) -> bool:
     ns = subject.get("namespace") or (binding.get("metadata") or {}).get("namespace")
     return subject.get("kind") == "ServiceAccount" and subject.get("name") == name and ns == namespace
 
 
-def _clean(binding: dict) -> dict:
+def _clean(binding: dict[str, Any]) -> dict[str, Any]:
     meta = {k: v for k, v in (binding.get("metadata") or {}).items() if k not in SERVER_FIELDS}
     return {**{k: v for k, v in binding.items() if k not in ("metadata", "kind", "apiVersion")}, "metadata": meta}
 
@@ -123,12 +126,12 @@ def _error(exc: Exception) -> str:
 class _Rbac:
     """The RoleBinding/ClusterRoleBinding calls of one step, counted."""
 
-    def __init__(self, ctx: CollectContext, api_client):
+    def __init__(self, ctx: CollectContext, api_client: ApiClient) -> None:
         from kubernetes import client
 
         self.ctx, self.api = ctx, client.RbacAuthorizationV1Api(api_client)
 
-    def get(self, namespace: str | None, name: str) -> dict | None:
+    def get(self, namespace: str | None, name: str) -> dict[str, Any] | None:
         from kubernetes.client import ApiException
 
         self.ctx.count("k8s:GET rolebinding" if namespace else "k8s:GET clusterrolebinding")
@@ -143,7 +146,8 @@ class _Rbac:
             if exc.status == 404:
                 return None
             raise
-        return json.loads(r.data)
+        binding: dict[str, Any] = json.loads(r.data)  # a RoleBinding or ClusterRoleBinding
+        return binding
 
     def delete(self, namespace: str | None, name: str) -> None:
         self.ctx.count("k8s:DELETE rolebinding" if namespace else "k8s:DELETE clusterrolebinding")
@@ -152,14 +156,14 @@ class _Rbac:
         else:
             self.api.delete_cluster_role_binding(name, _preload_content=False)
 
-    def put(self, namespace: str | None, name: str, body: dict) -> None:
+    def put(self, namespace: str | None, name: str, body: dict[str, Any]) -> None:
         self.ctx.count("k8s:PUT rolebinding" if namespace else "k8s:PUT clusterrolebinding")
         if namespace:
             self.api.replace_namespaced_role_binding(name, namespace, body, _preload_content=False)  # type: ignore[arg-type]  # a dict body is serialised as is
         else:
             self.api.replace_cluster_role_binding(name, body, _preload_content=False)  # type: ignore[arg-type]  # as above
 
-    def create(self, namespace: str | None, body: dict) -> None:
+    def create(self, namespace: str | None, body: dict[str, Any]) -> None:
         self.ctx.count("k8s:POST rolebinding" if namespace else "k8s:POST clusterrolebinding")
         if namespace:
             self.api.create_namespaced_role_binding(namespace, body, _preload_content=False)  # type: ignore[arg-type]  # as above
@@ -183,10 +187,10 @@ def execute(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
             return StepOutcome("failed", _error(exc))
         raise
     finally:
-        api.close()
+        close(api)
 
 
-def _secret_exists(ctx: CollectContext, core, namespace: str, name: str) -> bool:
+def _secret_exists(ctx: CollectContext, core: CoreV1Api, namespace: str, name: str) -> bool:
     from kubernetes.client import ApiException
 
     ctx.count("k8s:GET secret (metadata)")
@@ -199,7 +203,7 @@ def _secret_exists(ctx: CollectContext, core, namespace: str, name: str) -> bool
     return True
 
 
-def _delete_token(ctx: CollectContext, api, namespace: str, name: str, credential_id: str) -> StepOutcome:
+def _delete_token(ctx: CollectContext, api: ApiClient, namespace: str, name: str, credential_id: str) -> StepOutcome:
     from kubernetes import client
     from kubernetes.client import ApiException
 
@@ -216,9 +220,9 @@ def _delete_token(ctx: CollectContext, api, namespace: str, name: str, credentia
     return StepOutcome("done", inventory={credential_id: "revoked"})
 
 
-def _remove_bindings(ctx: CollectContext, api, namespace: str, name: str) -> StepOutcome:
+def _remove_bindings(ctx: CollectContext, api: ApiClient, namespace: str, name: str) -> StepOutcome:
     rbac = _Rbac(ctx, api)
-    saved: list[dict] = []
+    saved: list[dict[str, Any]] = []
     for resource in ("rolebindings", "clusterrolebindings"):
         bindings, _version = get_list(ctx, api, resource)
         for binding in bindings:
@@ -279,4 +283,4 @@ def restore(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
             return StepOutcome("failed", _error(exc))
         raise
     finally:
-        api.close()
+        close(api)

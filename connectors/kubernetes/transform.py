@@ -59,11 +59,11 @@ def _time(value: Any) -> datetime | None:
     return iso_time(value) if value else None
 
 
-def _annotations(meta: dict) -> dict[str, str]:
+def _annotations(meta: dict[str, Any]) -> dict[str, str]:
     return {k: v for k, v in (meta.get("annotations") or {}).items() if k not in DROPPED_ANNOTATIONS}
 
 
-def owner_of(labels: dict, annotations: dict, keys: list[str]) -> tuple[str | None, str | None]:
+def owner_of(labels: dict[str, Any], annotations: dict[str, Any], keys: list[str]) -> tuple[str | None, str | None]:
     for key in keys:
         for where, values in (("annotation", annotations), ("label", labels)):
             if values.get(key):
@@ -71,7 +71,7 @@ def owner_of(labels: dict, annotations: dict, keys: list[str]) -> tuple[str | No
     return None, None
 
 
-def _named(items: list[Any], what: str, batch: Batch) -> Iterator[tuple[dict, dict]]:
+def _named(items: list[Any], what: str, batch: Batch) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(item, metadata) of each item with a metadata.name; any other is a gap naming its kind."""
     for item in items:
         meta = item.get("metadata") if isinstance(item, dict) else None
@@ -97,16 +97,16 @@ def _link(scope: str, principal: str, ns: str, name: str, target: str, action: s
 
 def transform_cluster(
     scope: str,
-    lists: dict[str, list[dict]],
+    lists: dict[str, list[dict[str, Any]]],
     *,
     owner_keys: list[str],
     privileged_namespaces: Sequence[str] = (),
-    pod_identities: Sequence[dict] = (),
+    pod_identities: Sequence[dict[str, Any]] = (),
 ) -> Batch:
     """Every record of one cluster from its lists (missing lists, e.g. forbidden, are []) and
     its EKS Pod Identity associations (DescribePodIdentityAssociation's ``association``)."""
     batch = Batch()
-    accounts: dict[tuple[str, str], dict] = {}
+    accounts: dict[tuple[str, str], dict[str, Any]] = {}
     for item, meta in _named(lists.get("serviceaccounts", []), "service account", batch):
         accounts[(meta.get("namespace") or "", meta["name"])] = item
 

@@ -11,6 +11,7 @@ sets ``automountServiceAccountToken: false``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -22,18 +23,18 @@ class Workload:
     pods: int = 0
     token_mounted: bool = False
     created_at: str | None = None
-    labels: dict = field(default_factory=dict)
-    annotations: dict = field(default_factory=dict)
+    labels: dict[str, Any] = field(default_factory=dict)
+    annotations: dict[str, Any] = field(default_factory=dict)
 
 
-def _controller(meta: dict) -> tuple[str, str] | None:
+def _controller(meta: dict[str, Any]) -> tuple[str, str] | None:
     for ref in meta.get("ownerReferences") or []:
         if ref.get("controller"):
             return ref.get("kind"), ref.get("name")
     return None
 
 
-def owner_index(items: list[dict]) -> dict[tuple[str, str], tuple[str, str]]:
+def owner_index(items: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[str, str]]:
     """(namespace, name) -> (controller kind, name) for ReplicaSets or Jobs that have one."""
     out = {}
     for item in items:
@@ -44,7 +45,7 @@ def owner_index(items: list[dict]) -> dict[tuple[str, str], tuple[str, str]]:
     return out
 
 
-def _mounts_token(spec: dict, sa_automount: bool | None) -> bool:
+def _mounts_token(spec: dict[str, Any], sa_automount: bool | None) -> bool:
     for volume in spec.get("volumes") or []:
         for source in (volume.get("projected") or {}).get("sources") or []:
             if "serviceAccountToken" in source:
@@ -55,7 +56,7 @@ def _mounts_token(spec: dict, sa_automount: bool | None) -> bool:
 
 
 def group_pods(
-    pods: list[dict],
+    pods: list[dict[str, Any]],
     replica_sets: dict[tuple[str, str], tuple[str, str]],
     jobs: dict[tuple[str, str], tuple[str, str]],
     sa_automount: dict[tuple[str, str], bool | None],
