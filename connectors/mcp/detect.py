@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .patterns import AWS_SECRET_RE, FORMATS, KNOWN_EXAMPLES, NAMED_TYPES
-from .urls import path_secrets, random_looking
+from .urls import path_secrets, random_looking, userinfo_token
 
 # ${VAR}, ${env:VAR}, ${input:id}, ${VAR:-default}; Continue's ${{ secrets.NAME }}
 PLACEHOLDER_RE = re.compile(r"\$\{\{\s*(?P<templ>[^{}]*?)\s*\}\}|\$\{(?P<body>[^{}]*)\}")
@@ -143,8 +143,15 @@ def _formats(text: str, field_name: str, scan: FieldScan) -> str:
     return text
 
 
+# Fixed words git hosts put beside a token in a URL's user info (GitHub's <token>:x-oauth-basic
+# and x-access-token:<token>, GitLab's oauth2:<token>, Bitbucket's x-token-auth:<token>): never
+# the secret themselves.
+USERINFO_WORDS = frozenset({"x-oauth-basic", "x-access-token", "oauth2", "x-token-auth"})
+
+
 def _url(text: str, field_name: str, scan: FieldScan) -> bool:
-    """A URL with a password or a secret-named query parameter. True if it was a URL."""
+    """A URL with a password, a token as its user name, a secret-named query parameter or a
+    credential in its path. True if it was a URL."""
     text = text.strip()
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", text):
         return False
@@ -153,11 +160,17 @@ def _url(text: str, field_name: str, scan: FieldScan) -> bool:
         password, host, user = parts.password, parts.hostname or "", parts.username or ""
     except ValueError:
         return True
-    if password and password.strip() and not PLACEHOLDER_TEXT_RE.match(password):
+    fixed = password is not None and password.lower() in USERINFO_WORDS
+    if password and password.strip() and not fixed and not PLACEHOLDER_TEXT_RE.match(password):
         scan.found.append(
             Found(
                 "url_password", field_name, "generic", "url", value=password, hint=f"{parts.scheme}://{user}:***@{host}"
             )
+        )
+    elif (not password or fixed) and userinfo_token(unquote(user)) and not is_placeholder(unquote(user)):
+        # the token is the user name: https://<token>@host, <token>:@host, <token>:x-oauth-basic@host
+        scan.found.append(
+            Found("url_userinfo_token", field_name, "generic", "url", value=user, hint=_generic_hint(unquote(user)))
         )
     for key, val in parse_qsl(parts.query, keep_blank_values=False):
         if looks_secret_name(key) and _plausible_secret(val):

@@ -179,12 +179,14 @@ def variable_name(server: str, field_name: str) -> str:
 
 
 def _naming(field_name: str, current: str, secret_type: str) -> str:
-    """What a variable is named after: the flag of ``--token=V`` in args, the password of a
-    URL, else the field."""
+    """What a variable is named after: the flag of ``--token=V`` in args, the password or the
+    user-name token of a URL, else the field."""
     if field_name.startswith(("args[", "command[")) and current.startswith("-") and "=" in current:
         return current.partition("=")[0].lstrip("-")
     if secret_type == "url_password":
         return f"{field_name} password"
+    if secret_type == "url_userinfo_token":
+        return f"{field_name} token"
     return field_name
 
 

@@ -1,5 +1,5 @@
 """Credentials in a URL's path: vendors' webhook and key-in-path formats, and generated values
-in the positions where credentials are put.
+in the positions where credentials are put; and a token given as the URL's user name.
 
 Ordinary URLs are full of long ids (a Google Docs id, a commit sha, a UUID or a Stripe object
 id in a REST path), so a segment is never taken for a secret by its look alone. It is one when
@@ -149,6 +149,19 @@ def _generated(value: str) -> bool:
     if re.fullmatch(r"[a-f0-9]{32,}|[A-F0-9]{32,}", value):
         return True
     one_case = re.fullmatch(r"[a-z0-9]{20,}|[A-Z0-9]{20,}", value)
+    return bool(one_case and re.search(r"[0-9]", value) and re.search(r"[A-Za-z]", value) and entropy(value) >= 3.5)
+
+
+def userinfo_token(value: str) -> bool:
+    """A URL's user name that is a generated token (``https://<token>@host``, ``<token>:@``,
+    ``<token>:x-oauth-basic@``): mixed case and digits, 20 or more; or 40 or more letters and
+    digits of one case (a 40-hex GitHub token from before prefixes, an Azure DevOps PAT). A
+    name, an e-mail address, a UUID account id or Sentry's 32-hex public DSN key is not one."""
+    if len(value) < 20 or not TOKEN_CHARS_RE.match(value):
+        return False
+    if random_looking(value):
+        return True
+    one_case = re.fullmatch(r"[a-z0-9]{40,}|[A-Z0-9]{40,}", value)
     return bool(one_case and re.search(r"[0-9]", value) and re.search(r"[A-Za-z]", value) and entropy(value) >= 3.5)
 
 

@@ -346,3 +346,17 @@ def test_claude_code_managed_config_is_refused_it_is_the_administrators(nhi, tmp
         assert sorted(p.name for p in managed.parent.iterdir()) == ["managed-mcp.json"]  # no .bak
         assert not (tmp_path / "s.env").exists()
         assert_no_secret(result.out + result.err)
+
+
+def test_a_token_as_a_urls_user_name_becomes_a_reference(nhi, tmp_path):
+    token = "Zk8vQm2Lw9Xr4Tp6Hy1Jc5Nd7Fg0Sa3EuB6nR1qW"  # fake: 40 letters and digits
+    url = f"https://{token}:x-oauth-basic@github.com/acme/tools.git"
+    config = write(tmp_path / ".cursor/mcp.json", json.dumps({"mcpServers": {"git": {"url": url}}}))
+    result = nhi("fix", "mcp", str(config), "--secrets-file", str(tmp_path / "s.env"), "--yes")
+    assert result.code == 0, result.err
+    assert json.loads(config.read_text())["mcpServers"]["git"]["url"] == (
+        "https://${env:GIT_URL_TOKEN}:x-oauth-basic@github.com/acme/tools.git"
+    )
+    assert sourced(tmp_path / "s.env", "GIT_URL_TOKEN") == token
+    assert token not in result.out + result.err and token[8:24] not in result.out + result.err
+    assert token not in config.read_text()

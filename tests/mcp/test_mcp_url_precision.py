@@ -4,6 +4,7 @@ The corpus and its sources are in url_corpus.txt; the measured numbers in benchm
 
 from __future__ import annotations
 
+import json
 import random
 import string
 
@@ -67,3 +68,39 @@ def test_a_query_token_is_found_beside_a_recognised_key():
 )
 def test_placeholders_in_credential_positions_are_not_flagged(url):
     assert scan_server({"url": url}).found == []
+
+
+def test_a_token_as_the_user_name_is_found_and_the_fixed_word_beside_it_is_not():
+    rng = random.Random(11)
+    token = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))
+    for url in (
+        f"https://{token}@github.com/acme/repo.git",
+        f"https://{token}:@git.example.com/acme/repo.git",
+        f"https://{token}:x-oauth-basic@github.com/acme/repo.git",
+    ):
+        found = scan_value(url, "url").found
+        assert [(f.secret_type, f.value) for f in found] == [("url_userinfo_token", token)], url
+        assert found[0].hint == f"{token[:4]}...{token[-4:]}"
+    # a password beside a generated user name: the password is the secret (an id and its key)
+    found = scan_value(f"https://{token}:{token[::-1]}@api.example.com/", "url").found
+    assert [(f.secret_type, f.value) for f in found] == [("url_password", token[::-1])]
+
+
+def test_a_user_name_token_is_stored_only_as_its_hint_and_hash(nhi, tmp_path, inventory):
+    from mcp_helpers import assert_nowhere, write_config
+
+    rng = random.Random(12)
+    token = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))
+    home = tmp_path / "home"
+    (home / ".cursor").mkdir(parents=True)
+    url = f"https://{token}@mcp.example.com/sse"
+    (home / ".cursor/mcp.json").write_text(json.dumps({"mcpServers": {"remote": {"url": url}}}))
+    write_config(tmp_path, home=home)
+    scan = nhi("scan", "-f", "json")
+    assert scan.code == 0, scan.err
+    credential = inventory().credential_for(token)
+    assert credential["attrs"]["secret_type"] == "url_userinfo_token"
+    assert credential["hint"] == f"{token[:4]}...{token[-4:]}"
+    assert credential["locations"] == [{"location": "~/.cursor/mcp.json#remote", "context": "url"}]
+    report = nhi("report", "-f", "json")
+    assert_nowhere({token: credential["hint"]}, scan.out, scan.err, report.out, db_dir=tmp_path)
