@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from nhi_cli import yaml_safe
-from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeFailed
+from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, ScopeError, ScopeFailed
 
 from .settings import IN_CLUSTER, KubernetesSettings
 
@@ -182,6 +182,18 @@ def why_unreachable(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _unsendable(exc: ValueError) -> ScopeError:
+    """A request the client refused to send. http.client refuses a header value with a line
+    break or control character: a token (a file ending in a newline; kubectl trims it, the
+    Python client does not) the scope cannot authenticate with."""
+    if "header" in str(exc).lower():
+        return ScopeDenied(
+            "invalid_credentials",
+            "the request could not be sent: the token or another header has a line break or control character",
+        )
+    return ScopeFailed("request_failed", f"the request could not be sent ({type(exc).__name__})")
+
+
 def _strip_values(item: dict[str, Any]) -> dict[str, Any]:
     """Keep nothing of a secret but its metadata and type (a server that ignored the
     metadata-only Accept header sent the token too)."""
@@ -223,8 +235,6 @@ def get_list(ctx: CollectContext, api_client: ApiClient, resource: str) -> tuple
                 ctx.count(f"k8s:LIST {resource}")
                 try:
                     response = method(**page_args)
-                    page = json.loads(response.data)
-                    break
                 except client.ApiException as exc:
                     reason, message = _status(exc.body)
                     if exc.status in (401, 403):
@@ -240,8 +250,13 @@ def get_list(ctx: CollectContext, api_client: ApiClient, resource: str) -> tuple
                     raise ScopeFailed(reason, message or f"HTTP {exc.status} listing {resource}") from None
                 except Urllib3Error as exc:
                     raise ScopeDenied("unreachable", f"cannot reach the API server: {why_unreachable(exc)}") from None
+                except ValueError as exc:  # never sent; its message quotes the value, so it is not kept
+                    raise _unsendable(exc) from None
+                try:
+                    page = json.loads(response.data)
                 except ValueError:
                     raise ScopeFailed("malformed_response", f"a {resource} page is not JSON") from None
+                break
             if expired:
                 break
             if not isinstance(page, dict) or not isinstance(page.get("items"), list):

@@ -218,14 +218,14 @@ def test_in_a_pod_without_kubeconfig_the_in_cluster_scope_is_chosen(nhi, monkeyp
 POD_TOKEN = "eyJhbGciOiJSUzI1NiJ9.nhi-scanner-pod-token-0042.sig"  # the pod's mounted token
 
 
-def _in_a_pod(monkeypatch, tmp_path: Path, fake, ca_file: Path) -> None:
+def _in_a_pod(monkeypatch, tmp_path: Path, fake, ca_file: Path, token: str = POD_TOKEN) -> None:
     """What a pod sees: KUBERNETES_SERVICE_HOST/PORT, the service account's token and the
     cluster CA at the paths the official client reads (pointed here instead of /var/run/secrets)."""
     from kubernetes.config import incluster_config
 
     mount = tmp_path / "var-run-secrets" / "serviceaccount"
     mount.mkdir(parents=True)
-    (mount / "token").write_text(POD_TOKEN)
+    (mount / "token").write_text(token)
     (mount / "ca.crt").write_bytes(ca_file.read_bytes())
     monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(mount / "token"))
     monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(mount / "ca.crt"))
@@ -286,3 +286,20 @@ def test_in_a_pod_a_server_the_mounted_ca_did_not_sign_never_gets_the_token(nhi,
         "(unable to get local issuer certificate)"
     )
     assert POD_TOKEN not in result.out + result.err and "Traceback" not in result.err
+
+
+def test_in_a_pod_a_token_file_ending_in_a_newline_is_named_not_called_a_bad_page(nhi, monkeypatch, tmp_path):
+    """The official client sends the token file's content as is (kubectl trims it), and
+    http.client refuses a header with a line break: the cluster is denied as invalid
+    credentials, saying why, not reported as a page that is not JSON; the token is not quoted."""
+    ca_file, server_tls = cluster_tls(tmp_path / "pki")
+    with fake_cluster(tokens={POD_TOKEN}, tls=server_tls) as fake:
+        _in_a_pod(monkeypatch, tmp_path, fake, ca_file, token=POD_TOKEN + "\n")
+        result = nhi("scan", "--provider", "kubernetes")
+        assert fake.requests == []  # nothing was sent
+    assert result.code == 3, result.err
+    (scope,) = db_rows("SELECT * FROM scope_result")
+    assert (scope["status"], scope["error_code"]) == ("denied", "invalid_credentials")
+    assert "line break" in scope["message"] and "not JSON" not in result.err
+    assert POD_TOKEN not in result.out + result.err
+    assert POD_TOKEN not in Path("nhi.db").read_bytes().decode("latin-1")
