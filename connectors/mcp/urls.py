@@ -13,7 +13,9 @@ id in a REST path), so a segment is never taken for a secret by its look alone. 
     ``hooks.example.com``), when random (mixed case and digits, a long single-case mix of
     letters and digits, or 32+ hex digits); a UUID only right after a singular ``hook`` or
     ``webhook`` (n8n, Feishu), since ``/webhooks/<uuid>`` is a REST resource;
-  - right before an MCP transport suffix (``/<key>/sse``, ``/<key>/mcp``), when random.
+  - right before an MCP transport suffix (``/<key>/sse``, ``/<key>/mcp``), when random;
+  but never on a cloud console's host (``console.cloud.google.com``, ...): its pages name
+  resources by id.
 
 The precision and recall measured on tests/mcp/url_corpus.txt are in benchmarks/README.md.
 Placeholders are filtered by the caller (detect.py), which knows them.
@@ -105,6 +107,12 @@ WEBHOOK_SEGMENTS = frozenset({"hook", "hooks", "webhook", "webhooks", "webhookb2
 SINGULAR_HOOKS = frozenset({"hook", "webhook"})
 WEBHOOK_HOST_RE = re.compile(r"^(?:hooks?|webhooks?)\.")
 TRANSPORT_SEGMENTS = frozenset({"sse", "mcp", "messages", "stream"})
+# Cloud consoles' web pages (not APIs): their paths name resources by id, and the Google Cloud
+# console's API key page, /apis/credentials/key/<key uid>, has the key's id, not the key, right
+# where IFTTT-style URLs carry a key.
+CONSOLE_HOST_RE = re.compile(
+    r"^(?:console\.cloud\.google\.com|(?:[a-z0-9\-]+\.)?console\.aws\.amazon\.com|portal\.azure\.com)$"
+)
 TOKEN_CHARS_RE = re.compile(r"^[A-Za-z0-9_\-.~+=:]+$")
 
 
@@ -172,6 +180,8 @@ def path_secrets(host: str, path: str) -> list[PathSecret]:
             match = fmt.path.match(path)
             if match:
                 return [PathSecret(fmt.secret_type, fmt.provider, "format", match.group("secret"))]
+    if CONSOLE_HOST_RE.match(host):
+        return []  # a cloud console's page: resource ids in its path, never a credential
     raw = path.split("/")
     segments = [unquote(seg) for seg in raw]
     webhook_from = 0 if WEBHOOK_HOST_RE.match(host) else None
