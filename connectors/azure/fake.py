@@ -12,9 +12,10 @@ It also refuses what the real services refuse (400): an undocumented query param
 ``$top`` above the documented maximum (999; 100 with ``$expand`` and for agent identities),
 a ``$select`` of a property the v1.0 type does not have (``createdDateTime`` on a
 servicePrincipal), ``$top`` on the unpaged inherited-permission collections, and an ARM
-request without a known ``api-version``. Foundry projects and their agents' data plane are in
-foundry_fake.py (sources and versions there). Dates written ``@now-30d`` / ``@now+10d`` are relative to
-the clock the fake is started with, so the planted problems never age out.
+request without a known ``api-version``. Cognitive Services accounts are in ai_fake.py; Foundry
+projects, connections and the agents' data plane in foundry_fake.py (sources and versions
+there). Dates written ``@now-30d`` / ``@now+10d`` are relative to the clock the fake is started
+with, so the planted problems never age out.
 
 Checked against (tests/fidelity/test_vendor_models.py): Graph v1.0 answers against a schema
 derived from msgraph-metadata's v1.0 CSDL (commit in tests/fidelity/graph_v1_schema.json),

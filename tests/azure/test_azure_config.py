@@ -79,6 +79,10 @@ def test_demo_tenant_shows_the_planted_problems(nhi):
     assert ("credential_max_age", "ticketing-key") in got
     assert ("credential_no_expiry", "ticketing-key") in got
     assert not any(name == "nw-foundry-aoai" for _, name in got)  # an Entra (AAD) connection stores no key
+    # the key is held by the project's managed identity, which the agent runs as: the agent's credential
+    assert ("agent_static_credential", "ticketing-key") in got
+    router = json.loads(nhi("agents", "show", "ticket-router", "--format", "json").out)
+    assert [c["kind"] for c in router["credentials"]] == ["foundry_connection_secret"]
     conn = sqlite3.connect("nhi.db")
     [(attrs,)] = conn.execute("SELECT attrs FROM v_identities WHERE name = 'ticket-router'").fetchall()
     conn.close()
