@@ -26,7 +26,7 @@ from nhi_cli.kit.connector import AuthFailed, CollectContext, ScopeDenied, Scope
 from .settings import IN_CLUSTER, KubernetesSettings
 
 if TYPE_CHECKING:  # the kubernetes client (typed) loads when a scope is collected
-    from kubernetes.client import ApiClient
+    from kubernetes.client import ApiClient, Configuration
 
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 LEGACY_TOKEN_TYPE = "kubernetes.io/service-account-token"
@@ -139,8 +139,32 @@ def make_api_client(ctx: CollectContext, context: str) -> ApiClient:
             )
     except config.ConfigException as exc:
         raise ScopeDenied("invalid_credentials", str(exc).splitlines()[0]) from None
+    _trim_token(configuration)
     configuration.retries = 0  # waits are ours (counted); urllib3's silent retries are not
     return client.ApiClient(configuration)
+
+
+def _trim_token(configuration: Configuration) -> None:
+    """Trim the whitespace around the bearer token, as kubectl does: a token file written with
+    ``echo`` ends in a newline, which the Python client would send as is (and http.client
+    refuse). Now, and after each run of the refresh hook (the client re-reads token files)."""
+    hook = configuration.refresh_api_key_hook
+
+    def strip(c: Configuration) -> None:
+        for key in ("BearerToken", "authorization"):  # the in-cluster and the kubeconfig loader's
+            value = c.api_key.get(key)
+            if isinstance(value, str):
+                c.api_key[key] = value.strip()
+
+    def refresh(c: Configuration) -> None:
+        if hook is not None:
+            hook(c)  # the loaders' hooks set the raw token and install themselves again
+        c.refresh_api_key_hook = refresh
+        strip(c)
+
+    strip(configuration)
+    if hook is not None:
+        configuration.refresh_api_key_hook = refresh
 
 
 def close(api_client: ApiClient) -> None:
@@ -182,7 +206,7 @@ def why_unreachable(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _unsendable(exc: ValueError) -> ScopeError:
+def unsendable(exc: ValueError) -> ScopeError:
     """A request the client refused to send. http.client refuses a header value with a line
     break or control character: a token (a file ending in a newline; kubectl trims it, the
     Python client does not) the scope cannot authenticate with."""
@@ -251,7 +275,7 @@ def get_list(ctx: CollectContext, api_client: ApiClient, resource: str) -> tuple
                 except Urllib3Error as exc:
                     raise ScopeDenied("unreachable", f"cannot reach the API server: {why_unreachable(exc)}") from None
                 except ValueError as exc:  # never sent; its message quotes the value, so it is not kept
-                    raise _unsendable(exc) from None
+                    raise unsendable(exc) from None
                 try:
                     page = json.loads(response.data)
                 except ValueError:

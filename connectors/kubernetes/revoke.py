@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nhi_cli.errors import NhiError
 from nhi_cli.kit.connector import CollectContext, RevokeStep, StepOutcome
 
-from .clients import close, get_list, make_api_client, why_unreachable
+from .clients import close, get_list, make_api_client, unsendable, why_unreachable
 from .transform import sa_id
 
 if TYPE_CHECKING:  # the kubernetes client (typed) loads when a step runs
@@ -185,6 +185,9 @@ def execute(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
 
         if isinstance(exc, (ApiException, HTTPError)):
             return StepOutcome("failed", _error(exc))
+        if isinstance(exc, ValueError):  # not sent; its message may quote the token: not kept
+            refused = unsendable(exc)
+            return StepOutcome("failed", f"{refused.code}: {refused.message}")
         raise
     finally:
         close(api)
@@ -281,6 +284,9 @@ def restore(ctx: CollectContext, step: RevokeStep) -> StepOutcome:
 
         if isinstance(exc, (ApiException, HTTPError)):
             return StepOutcome("failed", _error(exc))
+        if isinstance(exc, ValueError):  # not sent; its message may quote the token: not kept
+            refused = unsendable(exc)
+            return StepOutcome("failed", f"{refused.code}: {refused.message}")
         raise
     finally:
         close(api)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from k8s_helpers import configure, fake_cluster, write_kubeconfig
+import yaml
+from k8s_helpers import TOKEN, configure, fake_cluster, write_kubeconfig
+
+from tests.conftest import db_rows
 
 SA = "kubernetes:prod:serviceaccount/agents/ops-bot"
 TOKEN_SECRET = "kubernetes:prod:secret/payments/legacy-deployer-token"
@@ -109,3 +112,45 @@ def test_a_refused_mutation_is_a_failed_step_with_the_code(nhi):
         (step,) = json.loads(result.out)["steps"]
         assert step["status"] == "failed" and step["detail"].startswith("Forbidden:")
         assert result.code != 0
+
+
+def _token_file_kubeconfig(url: str, token_file: Path) -> None:
+    """A kubeconfig whose user reads its token from a file (``tokenFile``)."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "prod",
+        "clusters": [{"name": "prod", "cluster": {"server": url}}],
+        "users": [{"name": "scanner", "user": {"tokenFile": str(token_file)}}],
+        "contexts": [{"name": "prod", "context": {"cluster": "prod", "user": "scanner"}}],
+    }
+    Path("kubeconfig").write_text(yaml.safe_dump(config))
+
+
+def test_a_token_file_is_trimmed_and_an_unsendable_token_is_a_failed_step_never_quoted(nhi):
+    """A kubeconfig tokenFile written with echo (a trailing newline) works for scan and revoke,
+    as with kubectl. A token with a line break inside cannot be sent: the step fails saying so,
+    and the token, which the client's error quotes, lands in no output and not in the log."""
+    with fake_cluster() as fake:
+        token_file = Path("token")
+        token_file.write_text(TOKEN + "\n")
+        _token_file_kubeconfig(fake.url, token_file)
+        configure({})
+        scan = nhi("scan", "--provider", "kubernetes")
+        assert scan.code in (0, 1), scan.err
+        assert db_rows("SELECT status FROM scope_result")[0]["status"] == "complete"
+
+        token_file.write_text(TOKEN + "\nsecond-line")
+        before = len(fake.requests)
+        result = nhi("revoke", SA, "--yes", "--reason", "rogue", "-f", "json")
+        assert len(fake.requests) == before  # nothing was sent
+        (step,) = json.loads(result.out)["steps"]
+        assert step["status"] == "failed" and step["detail"].startswith("invalid_credentials:")
+        assert "line break" in step["detail"]
+        assert TOKEN not in result.out + result.err
+        assert TOKEN not in Path("nhi.db").read_bytes().decode("latin-1")
+
+        token_file.write_text(TOKEN + "\n")
+        done = json.loads(nhi("revoke", SA, "--yes", "--reason", "rogue", "-f", "json").out)
+        assert [s["status"] for s in done["steps"]] == ["done"]
+        assert _binding(fake, "clusterrolebindings", "ops-bot-admin") is None

@@ -288,13 +288,27 @@ def test_in_a_pod_a_server_the_mounted_ca_did_not_sign_never_gets_the_token(nhi,
     assert POD_TOKEN not in result.out + result.err and "Traceback" not in result.err
 
 
-def test_in_a_pod_a_token_file_ending_in_a_newline_is_named_not_called_a_bad_page(nhi, monkeypatch, tmp_path):
-    """The official client sends the token file's content as is (kubectl trims it), and
-    http.client refuses a header with a line break: the cluster is denied as invalid
-    credentials, saying why, not reported as a page that is not JSON; the token is not quoted."""
+def test_in_a_pod_a_token_file_ending_in_a_newline_works_as_with_kubectl(nhi, monkeypatch, tmp_path):
+    """The official client sends the token file's content as is; nhi trims it as kubectl does,
+    so a token written with a trailing newline authenticates."""
     ca_file, server_tls = cluster_tls(tmp_path / "pki")
     with fake_cluster(tokens={POD_TOKEN}, tls=server_tls) as fake:
         _in_a_pod(monkeypatch, tmp_path, fake, ca_file, token=POD_TOKEN + "\n")
+        result = nhi("scan", "--provider", "kubernetes")
+        sent = {r.headers["authorization"] for r in fake.requests}
+    assert result.code in (0, 1), result.err
+    assert sent == {"bearer " + POD_TOKEN}
+    (scope,) = db_rows("SELECT * FROM scope_result")
+    assert scope["status"] == "complete"
+
+
+def test_in_a_pod_a_token_with_a_line_break_inside_is_named_not_called_a_bad_page(nhi, monkeypatch, tmp_path):
+    """http.client refuses a header with a line break inside, and its error quotes the value:
+    the cluster is denied as invalid credentials, saying why, not reported as a page that is
+    not JSON, and the token is not quoted anywhere."""
+    ca_file, server_tls = cluster_tls(tmp_path / "pki")
+    with fake_cluster(tokens={POD_TOKEN}, tls=server_tls) as fake:
+        _in_a_pod(monkeypatch, tmp_path, fake, ca_file, token=POD_TOKEN + "\nsecond-line")
         result = nhi("scan", "--provider", "kubernetes")
         assert fake.requests == []  # nothing was sent
     assert result.code == 3, result.err
