@@ -197,6 +197,10 @@ def _add(table: Any, key: str, value: Any, plain: bool, at: int | None = None) -
     ``[mcp_servers.x.http_headers]``), and indents nothing."""
     import tomlkit.items
 
+    insert_at = getattr(getattr(table, "value", None), "_insert_at", None)  # private: else tomlkit's place
+    if not plain and isinstance(table, tomlkit.items.InlineTable) and at is not None and insert_at is not None:
+        insert_at(at, key, value)  # in the slot of the key it replaces, between the same commas
+        return
     if plain or not isinstance(table, tomlkit.items.Table):
         table[key] = value
         return
@@ -209,7 +213,6 @@ def _add(table: Any, key: str, value: Any, plain: bool, at: int | None = None) -
     ]
     indents = {body[i][1].trivia.indent for i in lines if "\n" not in body[i][1].trivia.indent}
     place = at if at is not None else lines[-1] + 1 if lines else None
-    insert_at = getattr(container, "_insert_at", None)  # private; without it, tomlkit's own place
     if place is not None and place < len(body) and insert_at is not None:
         insert_at(place, key, value)
     else:

@@ -127,6 +127,16 @@ def test_a_secret_written_across_lines_or_with_escapes_is_moved(nhi, tmp_path):
     assert files_holding(tmp_path) == [".codex/config.toml.bak", "s.env"]
 
 
+def test_a_server_written_as_an_inline_table_keeps_its_line(nhi, tmp_path):
+    text = f'[mcp_servers]\nremote = {{ url = "https://mcp.example.com/mcp", bearer_token = "{OPENAI}" }}  # prod\n'
+    config = write(tmp_path / ".codex/config.toml", text)
+    result = fix(nhi, tmp_path, config)
+    assert result.code == 0, result.err
+    assert config.read_text() == text.replace(f'bearer_token = "{OPENAI}"', 'bearer_token_env_var = "REMOTE_TOKEN"')
+    assert sourced(tmp_path / "s.env", "REMOTE_TOKEN") == OPENAI
+    assert files_holding(tmp_path) == [".codex/config.toml.bak", "s.env"]
+
+
 REFUSED = {
     # tomlkit deletes a key with the comment on its line: the comment cannot be kept
     "comment": (
