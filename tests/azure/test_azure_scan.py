@@ -236,3 +236,20 @@ def test_an_organization_answer_without_a_tenant_object_is_an_error_of_the_tenan
         "MalformedResponse",
     )
     assert scopes[f"subscription:{SUB_A}"]["status"] == "complete"
+
+
+def test_an_inherited_grant_list_that_is_not_a_list_is_a_gap_not_inherits_nothing(nhi, azure):
+    azure.server.fault(
+        "GET",
+        rf"/beta/servicePrincipals/{sp_id(5)}/microsoft\.graph\.agentIdentity/inheritedOauth2PermissionGrants",
+        200,
+        {"value": {"id": "not-a-list"}},
+    )
+    write_config(azure)
+    result = scan(nhi)
+    assert result.code == 0, result.err
+    tenant = scopes_of(result.out)[f"tenant:{TENANT}"]
+    assert tenant["status"] == "partial"
+    assert [(g["what"], g["code"]) for g in tenant["gaps"]] == [
+        (f"inherited delegated grants of agent {sp_id(5)}", "MalformedResponse")
+    ]

@@ -167,6 +167,15 @@ def test_a_connection_without_an_auth_type_is_a_gap_naming_it_and_the_others_are
     assert [(g["what"], g["code"]) for g in batch.gaps] == [(f"Foundry connection {bad['id']}", "malformed_response")]
 
 
+def test_an_auth_type_nhi_does_not_know_is_kept_as_a_stored_secret_and_said_so():
+    """A new authType may store a secret: over-reporting one credential beats missing it."""
+    future = {"id": f"{SUPPORT}/connections/f", "name": "f", "properties": {"authType": "Certificate"}}
+    entra = {"id": f"{SUPPORT}/connections/e", "name": "e", "properties": {"authType": "AAD"}}
+    batch = transform_foundry_connections("s", utcnow(), FOUNDRY["projects"][0], SUPPORT_MI, [future, entra])
+    [kept] = batch.credentials
+    assert (kept.name, kept.attrs["auth_type"], kept.attrs["auth_type_known"]) == ("f", "Certificate", False)
+
+
 def _connection_schema() -> dict:
     from azure.mgmt.cognitiveservices import models
 
