@@ -15,6 +15,7 @@ import json
 import os
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -148,7 +149,9 @@ def _trim_token(configuration: Configuration) -> None:
     """Trim the whitespace around the bearer token, as kubectl does: a token file written with
     ``echo`` ends in a newline, which the Python client would send as is (and http.client
     refuse). Now, and after each run of the refresh hook (the client re-reads token files)."""
-    hook = configuration.refresh_api_key_hook
+    # the client's __init__ sets the hook to a bare None, so its stubs type it None: named here
+    # as what the loaders put there, and assigned below with ignore[assignment] for that reason
+    hook: Callable[[Configuration], None] | None = configuration.refresh_api_key_hook
 
     def strip(c: Configuration) -> None:
         for key in ("BearerToken", "authorization"):  # the in-cluster and the kubeconfig loader's
@@ -159,12 +162,12 @@ def _trim_token(configuration: Configuration) -> None:
     def refresh(c: Configuration) -> None:
         if hook is not None:
             hook(c)  # the loaders' hooks set the raw token and install themselves again
-        c.refresh_api_key_hook = refresh
+        c.refresh_api_key_hook = refresh  # type: ignore[assignment]  # typed None in the client
         strip(c)
 
     strip(configuration)
     if hook is not None:
-        configuration.refresh_api_key_hook = refresh
+        configuration.refresh_api_key_hook = refresh  # type: ignore[assignment]  # as above
 
 
 def close(api_client: ApiClient) -> None:
