@@ -23,6 +23,30 @@ def copy_agent_patterns(conn: DbConnection, agents: list[AgentConfig]) -> None:
     conn.executemany("INSERT OR IGNORE INTO rule_agent_pattern (agent_name, pattern, kind) VALUES (?, ?, ?)", rows)
 
 
+# What the load wrote and the rules read. PostgreSQL plans from statistics that autovacuum
+# gathers only some time after a load has committed: rules evaluated in the load's own
+# transaction would otherwise be planned from the previous scan's row counts (or none, on a
+# new inventory; one rule once took 258 s instead of 3 s that way, benchmarks/README.md).
+# ANALYZE samples a bounded number of rows per table, and counts this transaction's own rows.
+# SQLite's rules are written not to need statistics.
+LOADED_TABLES = (
+    "identity",
+    "credential",
+    '"grant"',
+    "policy_grant",
+    "policy_attachment",
+    "trust",
+    "credential_location",
+    "person",
+    "rule_agent_pattern",
+)
+
+
+def refresh_statistics(conn: DbConnection, tables: tuple[str, ...]) -> None:
+    if engine_of(conn) == "postgresql":
+        conn.execute(f"ANALYZE {', '.join(tables)}")
+
+
 class RulesStep:
     """Callable post_load hook; keeps what the CLI needs afterwards (summary, rule problems)."""
 
@@ -37,7 +61,11 @@ class RulesStep:
         load_people(conn, self.config.people)
         copy_agent_patterns(conn, self.config.agents)
         if engine_of(conn) != "sqlite":  # the page-cache tuning below is SQLite's
+            started = (time.perf_counter(), time.process_time())
+            refresh_statistics(conn, LOADED_TABLES)
+            analyse_timing = (time.perf_counter() - started[0], time.process_time() - started[1])
             self._evaluate(conn, scan_id)
+            self.timings["(analyze)"] = analyse_timing
             return
         # Rules re-read the same tables many times: map the file rather than copy pages through
         # the page cache. Bounded (mapped pages count towards the process's resident memory
@@ -63,6 +91,7 @@ class RulesStep:
         # what AWS principals can effectively do (admin, escalation methods, assume-role
         # edges), which the AWS permission rules read
         refresh_effective_permissions(conn)
+        refresh_statistics(conn, ("effective_permission",))
         iam_timing = (time.perf_counter() - started[0], time.process_time() - started[1])
         evaluation = evaluate(conn, self.ruleset.rules)
         self.problems = evaluation.problems
