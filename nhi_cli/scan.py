@@ -21,6 +21,7 @@ from nhi_cli.detect import next_step
 from nhi_cli.errors import ConfigError, ExitCode, NhiError
 from nhi_cli.kit import registry
 from nhi_cli.kit.connector import AuthFailed, CollectContext, Connector, ScanOptions, ScopeError
+from nhi_cli.kit.secrets import unexpected_error
 from nhi_cli.model import Batch, Scope, ScopeResult, utcnow
 from nhi_cli.pool import bounded_map
 from nhi_cli.shards import Shard
@@ -173,7 +174,7 @@ def _collect_scope(
             "error",
             scope_name=scope.name,
             error_code=UNEXPECTED,
-            message=f"{type(exc).__name__}: {exc}"[:300],
+            message=unexpected_error(exc, 300),
             gaps=ctx.gaps,
         )
     result.api_calls = dict(ctx.calls)
@@ -249,7 +250,7 @@ def collect_all(
             progress.scopes_listed(entry.name, [])
             continue
         except Exception as exc:  # noqa: BLE001 - an unforeseen answer while listing scopes: this provider's gap
-            message = f"{type(exc).__name__}: {exc}"[:300]
+            message = unexpected_error(exc, 300)
             results.append(
                 ScopeResult(
                     entry.name,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nhi_cli.kit.connector import RevokeStep, StepOutcome
+from nhi_cli.kit.secrets import unexpected_error
 from nhi_cli.pool import bounded_map
 from nhi_cli.revoke.context import Connectors
 from nhi_cli.revoke.plan import UNSUPPORTED
@@ -40,7 +41,7 @@ def _call(connectors: Connectors, step: RevokeStep, restore: bool) -> StepOutcom
         fn = connector.restore_step if restore else connector.execute_step
         outcome = fn(ctx, step)
     except Exception as exc:  # a connector bug or an unexpected SDK error: recorded, not raised
-        return StepOutcome("failed", error=f"{type(exc).__name__}: {exc}")
+        return StepOutcome("failed", error=unexpected_error(exc))
     if not isinstance(outcome, StepOutcome):
         return StepOutcome("failed", error=f"connector returned {type(outcome).__name__}, not a StepOutcome")
     return outcome
