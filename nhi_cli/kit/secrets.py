@@ -36,7 +36,8 @@ _CREDENTIAL_TEXT = [
         ),
         r"\1\2[redacted]",
     ),
-    (re.compile(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1\2[redacted]"),
+    # a value, not a word: "token expired" reads on, "token 3fa9..." does not
+    (re.compile(r"(?i)\b(bearer|basic|token)(\s+)(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}"), r"\1\2[redacted]"),
     (re.compile(r"(://)[^/\s:@'\"]+:[^/\s@'\"]+@"), r"\1[redacted]@"),
     (re.compile(r"(://)[^/\s:@'\"]{20,}@"), r"\1[redacted]@"),  # a token as the URL's user name
     (

@@ -44,6 +44,7 @@ def test_credentials_in_an_sdk_error_are_replaced(text, secret):
         "ConnectionRefusedError: [Errno 111] Connection refused (GET /api/v1/serviceaccounts?limit=500)",
         "TypeError: 'NoneType' object is not subscriptable",
         "the token file /var/run/secrets/kubernetes.io/serviceaccount/token is empty",
+        "Unauthorized: bearer credentials rejected, token expiration reached",
         "PERMISSION_DENIED: caller lacks iam.serviceAccountKeys.list on projects/nw-data",
         "ssh://git@github.com/org/repo.git and mailto alice@example.com",
     ],
